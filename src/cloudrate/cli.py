@@ -1,0 +1,96 @@
+"""The ``cloudrate`` command: ``demo``, ``rate`` and ``check``.
+
+JSON output (``--json``) follows the schema ``cloudrate.rating/1`` documented in
+docs/json.md: every amount is a decimal string.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import _load
+from ._samples import sample_plan_path, sample_usage_path
+from .exceptions import CloudrateError, ConfigError
+from .period import BillingPeriod
+from .rating import RatingResult, rate
+from .report import format_result
+from .usage import read_usage
+
+__all__ = ["main"]
+
+
+def _fail(exc: CloudrateError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(2)
+
+
+def _run(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
+         locale: str, strict: bool) -> RatingResult:
+    try:
+        plan = _load.load_plan(plan_path)
+        usage = read_usage(usage_path)
+        chosen = BillingPeriod.parse(period, plan.timezone) if period else None
+        result = rate(plan, usage, chosen, on_unpriced="error" if strict else "report")
+    except CloudrateError as exc:
+        _fail(exc)
+        raise  # unreachable
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        click.echo(format_result(result, locale), nl=False)
+    sys.stdout.flush()
+    for item in result.unpriced:
+        click.echo(f"warning: {item.records} record(s) of {item.metric!r} not priced: "
+                   f"{item.reason}", err=True)
+    return result
+
+
+@click.group()
+@click.version_option(package_name="cloudrate")
+def main() -> None:
+    """Rate cloud usage against pricing plans and bill it."""
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead.")
+@click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
+def demo(as_json: bool, locale: str) -> None:
+    """Rate the sample month of a small CloudStack cloud and print the bills."""
+    if not as_json:
+        click.echo(f"Plan:  {sample_plan_path()}\nUsage: {sample_usage_path()}\n")
+    _run(sample_plan_path(), sample_usage_path(), None, as_json, locale, False)
+
+
+@main.command(name="rate")
+@click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Plan file (YAML).")
+@click.option("--usage", "usage_path", required=True,
+              type=click.Path(exists=True, path_type=Path), help="Usage file (.csv or .jsonl).")
+@click.option("--period", help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
+@click.option("--strict", is_flag=True, help="Fail on usage no charge prices.")
+def rate_command(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
+                 locale: str, strict: bool) -> None:
+    """Rate a usage file against a plan."""
+    _run(plan_path, usage_path, period, as_json, locale, strict)
+
+
+@main.command()
+@click.argument("plan_path", type=click.Path(exists=True, path_type=Path))
+def check(plan_path: Path) -> None:
+    """Validate a plan file and report every problem in it."""
+    try:
+        plan = _load.load_plan(plan_path)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"{plan_path}: plan {plan.name!r} ({plan.currency}) is valid: "
+               f"{len(plan.charges)} charges")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

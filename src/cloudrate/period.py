@@ -1,0 +1,177 @@
+"""Billing periods: half-open spans of time ``[start, end)`` in a named timezone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from .exceptions import PlanError, RatingError
+
+__all__ = ["BillingPeriod", "seconds_between", "zone"]
+
+_UTC = UTC
+
+
+def zone(name: str, where: str = "timezone") -> ZoneInfo:
+    """The IANA timezone *name*, or an error naming the field.
+
+    >>> zone("Europe/Berlin")
+    zoneinfo.ZoneInfo(key='Europe/Berlin')
+    """
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise PlanError(
+            f"{where}: {name!r} is not an IANA timezone; write e.g. 'UTC' or 'Europe/Berlin'"
+        ) from None
+
+
+def seconds_between(start: datetime, end: datetime) -> Decimal:
+    """Exact elapsed seconds from *start* to *end* (aware datetimes, DST counted).
+
+    >>> from zoneinfo import ZoneInfo
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> seconds_between(datetime(2026, 10, 25, tzinfo=berlin), datetime(2026, 10, 26, tzinfo=berlin))
+    Decimal('90000')
+    """
+    delta = end.astimezone(_UTC) - start.astimezone(_UTC)
+    whole = Decimal(delta.days * 86400 + delta.seconds)
+    return whole + Decimal(delta.microseconds).scaleb(-6) if delta.microseconds else whole
+
+
+def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise RatingError(
+            f"period {attribute.name}: {value.isoformat()} has no timezone; "
+            "build periods with BillingPeriod.month(year, month, timezone)"
+        )
+
+
+@attrs.frozen
+class BillingPeriod:
+    """The span ``[start, end)`` that a bill covers, and the timezone its days are counted in.
+
+    >>> p = BillingPeriod.month(2026, 2, "UTC")
+    >>> p.start.isoformat(), p.end.isoformat(), p.days
+    ('2026-02-01T00:00:00+00:00', '2026-03-01T00:00:00+00:00', 28)
+    >>> p.label
+    '2026-02'
+    """
+
+    start: datetime = attrs.field(validator=_aware)
+    end: datetime = attrs.field(validator=_aware)
+    timezone: str = "UTC"
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise RatingError(
+                f"period end {self.end.isoformat()} is not after start {self.start.isoformat()}"
+            )
+        zone(self.timezone, "period timezone")
+
+    @classmethod
+    def month(cls, year: int, month: int, timezone: str = "UTC") -> BillingPeriod:
+        """The calendar month *year*-*month* in *timezone*."""
+        tz = zone(timezone)
+        start = datetime(year, month, 1, tzinfo=tz)
+        return cls(start, start + relativedelta(months=1), timezone)
+
+    @classmethod
+    def parse(cls, text: str, timezone: str = "UTC") -> BillingPeriod:
+        """``'2026-10'`` is a month; ``'2026-10-01..2026-10-15'`` a span of whole days
+        (end inclusive) in *timezone*."""
+        try:
+            if ".." in text:
+                first, last = (date.fromisoformat(part.strip()) for part in text.split("..", 1))
+                tz = zone(timezone)
+                start = datetime(first.year, first.month, first.day, tzinfo=tz)
+                end = datetime(last.year, last.month, last.day, tzinfo=tz) + timedelta(days=1)
+                return cls(start, end, timezone)
+            year, month = (int(part) for part in text.split("-"))
+            return cls.month(year, month, timezone)
+        except ValueError:
+            raise RatingError(
+                f"period {text!r}: write a month as 2026-10 or a span as 2026-10-01..2026-10-15"
+            ) from None
+
+    @classmethod
+    def containing(cls, moment: datetime, timezone: str = "UTC") -> BillingPeriod:
+        """The calendar month in *timezone* that holds *moment*."""
+        local = moment.astimezone(zone(timezone))
+        return cls.month(local.year, local.month, timezone)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    @property
+    def seconds(self) -> Decimal:
+        """Length of the period in seconds (real elapsed time, DST included)."""
+        return seconds_between(self.start, self.end)
+
+    @property
+    def days(self) -> int:
+        """Number of calendar days in the period, in its timezone."""
+        return len(self.local_days(((self.start, self.end),)))
+
+    @property
+    def is_month(self) -> bool:
+        """Whether the period is exactly one calendar month in its timezone."""
+        local = self.start.astimezone(self.tz)
+        return (
+            local.day == 1
+            and local.time() == datetime.min.time()
+            and self.end == local + relativedelta(months=1)
+        )
+
+    @property
+    def label(self) -> str:
+        """``'2026-10'`` for a calendar month, ``'2026-10-01..2026-10-15'`` otherwise."""
+        local = self.start.astimezone(self.tz)
+        if self.is_month:
+            return f"{local.year:04d}-{local.month:02d}"
+        last = (self.end.astimezone(self.tz) - timedelta(microseconds=1)).date()
+        return f"{local.date().isoformat()}..{last.isoformat()}"
+
+    def contains(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` lies inside the period."""
+        return self.start <= start and end <= self.end
+
+    def clip(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """The part of ``[start, end)`` inside the period, or None."""
+        lo, hi = max(start, self.start), min(end, self.end)
+        return (lo, hi) if lo < hi else None
+
+    def local_days(self, spans: Iterable[tuple[datetime, datetime]]) -> set[date]:
+        """The calendar days (in the period's timezone) that *spans* touch inside the period.
+
+        A span touches a day when it covers any time of it; spans of zero length touch
+        the day they fall on.
+        """
+        tz = self.tz
+        days: set[date] = set()
+        for start, end in spans:
+            lo, hi = max(start, self.start), min(end, self.end)
+            if hi < lo or (hi == lo and not (self.start <= lo < self.end)):
+                continue
+            first = lo.astimezone(tz).date()
+            last_moment = hi if hi == lo else hi - timedelta(microseconds=1)
+            last = last_moment.astimezone(tz).date()
+            day = first
+            while day <= last:
+                days.add(day)
+                day += timedelta(days=1)
+        return days
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "timezone": self.timezone,
+            "label": self.label,
+        }

@@ -1,0 +1,133 @@
+"""Metrics: what is measured, in which unit, how records combine, and unit conversion."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from ..exceptions import PlanError
+
+__all__ = ["AGGREGATIONS", "Metric", "conversion", "default_metric"]
+
+#: How the records of a period combine into the quantity that is priced.
+AGGREGATIONS = ("sum", "max", "average", "unique", "latest")
+
+# Sizes in a base unit per dimension; "month" is the billing period and is sized at
+# rating time.
+_TIME = {"s": 1, "sec": 1, "second": 1, "minute": 60, "min": 60, "h": 3600, "hr": 3600,
+         "hour": 3600, "day": 86400}
+_DATA = {"b": 1, "byte": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+         "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _token(word: str) -> tuple[str, str, int]:
+    """(dimension, normal name, size) of one unit word."""
+    key = word.strip().lower()
+    for candidate in (key, key[:-1] if key.endswith("s") and len(key) > 2 else key):
+        if candidate in _TIME:
+            return "time", candidate, _TIME[candidate]
+        if candidate in ("month", "mo"):
+            return "time", "month", 0
+        if candidate in _DATA:
+            return "data", candidate, _DATA[candidate]
+    return "word:" + key, key, 1
+
+
+def _parse(unit: str) -> list[tuple[str, str, int]]:
+    """The measured dimensions of *unit*; free words (vCPU, IP) are labels and drop out."""
+    words = [w for w in unit.replace("*", "-").replace("·", "-").split("-") if w.strip()]
+    tokens = (_token(w) for w in words)
+    return sorted((t for t in tokens if not t[0].startswith("word:")), key=lambda t: t[0])
+
+
+def conversion(usage_unit: str, unit: str, period_seconds: Decimal) -> tuple[Decimal, Decimal]:
+    """``(numerator, denominator)`` turning a quantity in *usage_unit* into *unit*.
+
+    Units are words joined by ``-``: data (byte, KB, MB, GB, TB, KiB, MiB, GiB, TiB),
+    time (second, minute, hour, day, month = the billing period) and free words
+    (vCPU, IP) that label the unit and do not take part in the conversion.
+
+    >>> conversion("second", "hour", Decimal(0))
+    (Decimal('1'), Decimal('3600'))
+    >>> conversion("byte", "GiB", Decimal(0))
+    (Decimal('1'), Decimal('1073741824'))
+    >>> conversion("second", "IP-hour", Decimal(0))
+    (Decimal('1'), Decimal('3600'))
+    >>> conversion("GB-hour", "GB-month", Decimal(30 * 86400))
+    (Decimal('1'), Decimal('720'))
+    """
+    source, target = _parse(usage_unit), _parse(unit)
+    if [t[0] for t in source] != [t[0] for t in target]:
+        raise PlanError(
+            f"cannot convert {usage_unit!r} to {unit!r}: they measure different things; "
+            "units are words such as GB, GiB, byte, hour, second, month joined by '-'"
+        )
+    ratio = Fraction(1)
+    for (_, s_name, s_size), (_, t_name, t_size) in zip(source, target, strict=True):
+        ratio *= Fraction(period_seconds if s_name == "month" else s_size)
+        ratio /= Fraction(period_seconds if t_name == "month" else t_size)
+    return Decimal(ratio.numerator), Decimal(ratio.denominator)
+
+
+def _check_aggregation(_inst: object, _attr: object, value: str) -> None:
+    if value not in AGGREGATIONS:
+        raise PlanError(f"aggregation: must be one of {', '.join(AGGREGATIONS)} (got {value!r})")
+
+
+@attrs.frozen(kw_only=True)
+class Metric:
+    """A measured quantity: its *unit* as priced, the *usage_unit* records carry, and how
+    a period's records combine (*aggregation*).
+
+    ``sum`` adds quantities; ``max`` takes the peak; ``average`` is the time-weighted
+    average over the period (quantity x record seconds / period seconds, e.g. average GB
+    stored); ``unique`` counts distinct resources; ``latest`` takes the quantity of the
+    last record.
+
+    >>> Metric(name="bandwidth_gb", unit="GB", usage_unit="byte").usage_unit
+    'byte'
+    """
+
+    name: str
+    unit: str = "unit"
+    usage_unit: str | None = None
+    aggregation: str = attrs.field(default="sum", validator=_check_aggregation)
+    description: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.usage_unit is not None:
+            conversion(self.usage_unit, self.unit, Decimal(2592000))  # raises if incompatible
+
+    @property
+    def converts(self) -> bool:
+        return self.usage_unit is not None and _parse(self.usage_unit) != _parse(self.unit)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"unit": self.unit}
+        if self.usage_unit is not None:
+            out["usage_unit"] = self.usage_unit
+        if self.aggregation != "sum":
+            out["aggregation"] = self.aggregation
+        if self.description is not None:
+            out["description"] = self.description
+        return out
+
+
+_DEFAULTS = {
+    "vcpu_hours": ("vCPU-hour", "vCPU hours"),
+    "memory_gb_hours": ("GB-hour", "Memory GB-hours"),
+    "storage_gb_hours": ("GB-hour", "Storage GB-hours"),
+    "snapshot_gb_hours": ("GB-hour", "Snapshot GB-hours"),
+    "bandwidth_gb": ("GB", "Bandwidth GB"),
+    "public_ip_hours": ("IP-hour", "Public IP hours"),
+    "vm_hours": ("VM-hour", "VM hours"),
+}
+
+
+def default_metric(name: str) -> Metric:
+    """The metric a plan gets for *name* when it does not declare it."""
+    unit, description = _DEFAULTS.get(name, ("unit", None))
+    return Metric(name=name, unit=unit, description=description)

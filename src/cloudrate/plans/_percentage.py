@@ -1,0 +1,140 @@
+"""Percentage of other charges, flat or graduated by the amount it applies to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import attrs
+from moneyed import Money
+
+from .._money import check_currency, exact, to_decimal
+from ..exceptions import PlanError
+from ._priced import Detail, Priced
+
+__all__ = ["PercentTier", "Percentage"]
+
+
+def _percent(value: Any) -> Decimal:
+    p = to_decimal(value, "percent")
+    if not 0 <= p <= 100:
+        raise PlanError(f"percent: must be between 0 and 100 (got {p})")
+    return p
+
+
+def _optional_amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    amount = to_decimal(value, "up_to")
+    if amount <= 0:
+        raise PlanError(f"up_to: must be above 0 (got {amount})")
+    return amount
+
+
+@attrs.frozen
+class PercentTier:
+    """*percent* of the part of the base amount up to and including *up_to* (None: no limit)."""
+
+    up_to: Decimal | None = attrs.field(converter=_optional_amount)
+    percent: Decimal = attrs.field(converter=_percent)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"up_to": None if self.up_to is None else str(self.up_to),
+                "percent": str(self.percent)}
+
+
+def _to_percent_tiers(value: Iterable[PercentTier]) -> tuple[PercentTier, ...]:
+    return tuple(value)
+
+
+def _check_percent_tiers(_inst: object, _attr: object, tiers: tuple[PercentTier, ...]) -> None:
+    previous = Decimal(0)
+    for index, tier in enumerate(tiers):
+        last = index == len(tiers) - 1
+        if tier.up_to is None and not last:
+            raise PlanError(f"tiers[{index}]: only the last tier may have up_to=None")
+        if tier.up_to is not None:
+            if last:
+                raise PlanError(
+                    f"the last tier must have up_to=None so every amount has a percent "
+                    f"(got up_to={tier.up_to})"
+                )
+            if tier.up_to <= previous:
+                raise PlanError(
+                    f"tiers[{index}].up_to must be above {previous}; sort tiers by up_to "
+                    f"(got {tier.up_to})"
+                )
+            previous = tier.up_to
+
+
+def _to_names(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class Percentage:
+    """A share of the exact amounts of the charges named in *of*.
+
+    Either one *percent* for the whole base, or graduated *tiers* of the base amount
+    (e.g. 10% of the first 10,000 and 7% above). The base is the sum of the exact,
+    unrounded amounts of those charges for the account.
+
+    >>> support = Percentage(percent=Decimal(10), of=("compute", "storage"), currency="EUR")
+    >>> support.price(Decimal("123.45")).amount
+    Money('12.345', 'EUR')
+    >>> tiered = Percentage(tiers=[PercentTier(Decimal(10000), Decimal(10)),
+    ...                            PercentTier(None, Decimal(7))], of=("compute",), currency="EUR")
+    >>> tiered.price(Decimal(15000)).amount
+    Money('1350', 'EUR')
+    """
+
+    kind: ClassVar[str] = "percentage"
+
+    of: tuple[str, ...] = attrs.field(converter=_to_names)
+    currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
+    percent: Decimal | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_percent)
+    )
+    tiers: tuple[PercentTier, ...] = attrs.field(
+        default=(), converter=_to_percent_tiers, validator=_check_percent_tiers
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if (self.percent is None) == (not self.tiers):
+            raise PlanError("percentage: give either percent or tiers, not both and not neither")
+        if not self.of:
+            raise PlanError("percentage: 'of' must name at least one charge")
+
+    @exact
+    def price(self, base: Decimal) -> Priced:
+        """The percentage of *base*, the exact amount of the charges it applies to."""
+        cur = self.currency
+        if self.percent is not None:
+            amount = base * self.percent / 100
+            detail = Detail(f"{self.percent}% of {base} {cur}", None, None, Money(amount, cur))
+            return Priced(Money(amount, cur), (detail,))
+        total, lower, details = Decimal(0), Decimal(0), []
+        for tier in self.tiers:
+            if base <= lower:
+                break
+            upper = base if tier.up_to is None else min(base, tier.up_to)
+            part = (upper - lower) * tier.percent / 100
+            total += part
+            details.append(Detail(f"{tier.percent}% of {upper - lower} {cur} ({lower} to "
+                                  f"{'...' if tier.up_to is None else tier.up_to})",
+                                  None, None, Money(part, cur)))
+            if tier.up_to is None:
+                break
+            lower = tier.up_to
+        return Priced(Money(total, cur), tuple(details))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.kind, "of": list(self.of)}
+        if self.percent is not None:
+            out["percent"] = str(self.percent)
+        else:
+            out["tiers"] = [t.to_dict() for t in self.tiers]
+        return out

@@ -1,0 +1,165 @@
+"""Hypothesis strategies for code that uses cloudrate.
+
+Requires hypothesis: ``pip install cloudrate[testing]``. Every value is built through
+cloudrate's public constructors, so every generated plan is valid; examples shrink
+towards EUR, quantity 0 and one tier.
+
+>>> from hypothesis import given
+>>> @given(plans())
+... def test_plans_load_back(plan):
+...     assert cloudrate.load_plan(cloudrate.dump_plan(plan)) == plan
+>>> test_plans_load_back()
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "cloudrate.testing needs hypothesis: pip install 'cloudrate[testing]'"
+    ) from exc
+
+from moneyed import Money
+
+import cloudrate  # noqa: F401 - the module docstring's example uses it
+
+from .plans import Charge, Graduated, Package, PerUnit, Plan, Tier, Volume
+from .usage import UsageRecord
+
+__all__ = [
+    "charges",
+    "currencies",
+    "money",
+    "plans",
+    "prices",
+    "quantities",
+    "tiers",
+    "usage_records",
+]
+
+_CURRENCIES = ("EUR", "USD", "GBP", "JPY", "CHF", "INR", "BHD")
+
+
+def currencies() -> st.SearchStrategy[str]:
+    """ISO 4217 codes with 0, 2 and 3 minor digits; shrinks to EUR."""
+    return st.sampled_from(_CURRENCIES)
+
+
+def quantities(
+    *, min_value: Decimal = Decimal(0), max_value: Decimal = Decimal(10**6), places: int = 6
+) -> st.SearchStrategy[Decimal]:
+    """Usage quantities with at most *places* decimals; shrinks to 0."""
+    if min_value < 0:
+        raise InvalidArgument(f"min_value={min_value} must be >= 0; usage is never negative")
+    return st.decimals(min_value=min_value, max_value=max_value, places=places)
+
+
+def prices(
+    *, max_value: Decimal = Decimal(1000), places: int = 6
+) -> st.SearchStrategy[Decimal]:
+    """Unit prices >= 0 with up to *places* decimals (cloud prices often have 4 to 6)."""
+    return st.decimals(min_value=Decimal(0), max_value=max_value, places=places)
+
+
+def money(
+    currencies: st.SearchStrategy[str] | None = None, *, max_value: Decimal = Decimal(1000)
+) -> st.SearchStrategy[Money]:
+    """Amounts of money >= 0 in one of *currencies*."""
+    codes = currencies if currencies is not None else st.just("EUR")
+    return st.builds(Money, prices(max_value=max_value), codes)
+
+
+@st.composite
+def tiers(
+    draw: st.DrawFn,
+    currency: str = "EUR",
+    *,
+    min_size: int = 1,
+    max_size: int = 4,
+    flat_prices: bool = True,
+) -> list[Tier]:
+    """Valid tier lists: ascending ``up_to`` bounds, the last open; shrinks to one tier."""
+    if min_size < 1:
+        raise InvalidArgument(f"min_size={min_size} must be >= 1; a tier list is never empty")
+    bounds = draw(
+        st.lists(
+            quantities(min_value=Decimal("0.001"), max_value=Decimal(10**5), places=3),
+            min_size=min_size - 1, max_size=max_size - 1, unique=True,
+        )
+    )
+    ups: list[Decimal | None] = [*sorted(bounds), None]
+    out = []
+    for up_to in ups:
+        price = Money(draw(prices(max_value=Decimal(100))), currency)
+        flat = None
+        if flat_prices and draw(st.booleans()):
+            flat = Money(draw(prices(max_value=Decimal(100), places=2)), currency)
+        out.append(Tier(up_to, price, flat))
+    return out
+
+
+@st.composite
+def charges(draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours",
+            name: str = "charge") -> Charge:
+    """Usage charges of every tiered model, with or without free units."""
+    kind = draw(st.sampled_from(("per_unit", "graduated", "volume", "package")))
+    if kind == "per_unit":
+        model: object = PerUnit(Money(draw(prices()), currency))
+    elif kind == "graduated":
+        model = Graduated(tiers=draw(tiers(currency)))
+    elif kind == "volume":
+        model = Volume(tiers=draw(tiers(currency)))
+    else:
+        model = Package(draw(quantities(min_value=Decimal(1), max_value=Decimal(1000), places=0)),
+                        Money(draw(prices()), currency))
+    free = draw(st.one_of(st.just(Decimal(0)), quantities(max_value=Decimal(100), places=2)))
+    return Charge(name=name, metric=metric, model=model, free_units=free)  # type: ignore[arg-type]
+
+
+_METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb",
+            "public_ip_hours")
+
+
+@st.composite
+def plans(draw: st.DrawFn, currencies: st.SearchStrategy[str] | None = None) -> Plan:
+    """Valid plans with one to five usage charges, each on its own well-known metric."""
+    currency = draw(currencies if currencies is not None else st.just("EUR"))
+    count = draw(st.integers(min_value=1, max_value=len(_METRICS)))
+    items = [draw(charges(currency, metric=_METRICS[i], name=f"c{i}")) for i in range(count)]
+    return Plan(name="generated", currency=currency, charges=items)
+
+
+_T0 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+@st.composite
+def usage_records(
+    draw: st.DrawFn,
+    *,
+    accounts: st.SearchStrategy[str] | None = None,
+    metrics: st.SearchStrategy[str] | None = None,
+    max_quantity: Decimal = Decimal(10**6),
+) -> UsageRecord:
+    """Usage records inside October 2026 (UTC), one to 24 hours long."""
+    hour = draw(st.integers(min_value=0, max_value=30 * 24 - 1))
+    length = draw(st.integers(min_value=1, max_value=min(24, 31 * 24 - hour)))
+    start = _T0 + timedelta(hours=hour)
+    return UsageRecord(
+        account=draw(accounts if accounts is not None else st.sampled_from(("a", "b", "c"))),
+        metric=draw(metrics if metrics is not None else st.sampled_from(_METRICS)),
+        quantity=draw(quantities(max_value=max_quantity)),
+        start=start,
+        end=start + timedelta(hours=length),
+    )
+
+
+def _hypothesis_setup_hook() -> None:
+    """Registered as a Hypothesis entry point: ``st.from_type(Plan)`` draws plans."""
+    st.register_type_strategy(Plan, plans())
+    st.register_type_strategy(UsageRecord, usage_records())
+
