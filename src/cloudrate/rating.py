@@ -49,6 +49,38 @@ class RatedLine:
     details: tuple[Detail, ...]
     proration: Decimal | None = None
     records: int = 0
+    kind: str = "charge"
+
+    @classmethod
+    def adjustment(
+        cls,
+        *,
+        account: str,
+        charge: str,
+        description: str,
+        amount: Money,
+        rounded: Money,
+        details: tuple[Detail, ...] = (),
+        kind: str = "adjustment",
+        service: str | None = None,
+        metric: str | None = None,
+        quantity: Decimal = Decimal(1),
+    ) -> RatedLine:
+        """A line added by a billing rule (discount, credit, free item, fee); *amount* may
+        be negative and *details* say why.
+
+        >>> line = RatedLine.adjustment(account="acme", charge="promo:NEWUSER-7F3K9Q",
+        ...     description="10% off compute", amount=Money("-1.2345", "EUR"),
+        ...     rounded=Money("-1.23", "EUR"), kind="discount")
+        >>> line.rounded, line.kind
+        (Money('-1.23', 'EUR'), 'discount')
+        """
+        return cls(
+            account=account, charge=charge, description=description, service=service,
+            metric=metric, unit=str(amount.currency.code), usage_quantity=quantity,
+            free_quantity=Decimal(0), quantity=quantity, unit_price=None, amount=amount,
+            rounded=rounded, details=details, kind=kind,
+        )
 
     @property
     def currency(self) -> str:
@@ -82,6 +114,7 @@ class RatedLine:
             "currency": self.currency,
             "proration": None if self.proration is None else str(self.proration),
             "records": self.records,
+            "kind": self.kind,
             "details": [d.to_dict() for d in self.details],
         }
 
@@ -94,6 +127,26 @@ class AccountBill:
     lines: tuple[RatedLine, ...]
     total: Money
     exact_total: Money
+
+    def with_lines(self, extra: Iterable[RatedLine]) -> AccountBill:
+        """A new bill with *extra* lines appended and the totals recomputed from all lines.
+
+        Rules use it to add adjustment lines; existing lines are never changed.
+        """
+        lines = (*self.lines, *extra)
+        currency = str(self.total.currency.code)
+        for line in lines:
+            if line.currency != currency or line.account != self.account:
+                raise RatingError(
+                    f"line {line.charge!r} is for {line.account!r} in {line.currency}; "
+                    f"this bill is {self.account!r} in {currency}"
+                )
+        return AccountBill(
+            account=self.account,
+            lines=lines,
+            total=Money(sum((x.rounded.amount for x in lines), Decimal(0)), currency),
+            exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), currency),
+        )
 
     def line(self, charge: str) -> RatedLine:
         """The line of *charge* (KeyError if the account has none)."""
@@ -156,6 +209,10 @@ class RatingResult:
                 return bill
         raise KeyError(f"no bill for account {account!r}; accounts are "
                        f"{', '.join(b.account for b in self.bills) or '(none)'}")
+
+    def with_bills(self, bills: Iterable[AccountBill]) -> RatingResult:
+        """The same result with *bills* in place of the current ones (after rules ran)."""
+        return attrs.evolve(self, bills=tuple(bills))
 
     def totals(self) -> dict[str, Money]:
         """Total per account."""
