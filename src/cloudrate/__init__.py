@@ -22,6 +22,7 @@ from .exceptions import (
     UnpricedUsageError,
     UsageError,
 )
+from .fx import ExchangeRate
 from .period import BillingPeriod
 from .plans import (
     Charge,
@@ -52,6 +53,7 @@ __all__ = [
     "ConfigError",
     "CurrencyMismatchError",
     "Detail",
+    "ExchangeRate",
     "Flat",
     "FloatNotAllowedError",
     "Graduated",
