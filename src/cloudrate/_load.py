@@ -433,7 +433,10 @@ def _charge(r: _Reader, raw: Any, path: str, earlier: list[str]) -> Charge | Non
         r.mapping(raw, path, ())
         return None
     kind = raw.get("model")
-    model_keys = _MODEL_KEYS.get(kind, ()) if isinstance(kind, str) else ()
+    if isinstance(kind, str) and kind in _MODEL_KEYS:
+        model_keys = _MODEL_KEYS[kind]
+    else:  # unknown model: only the model is reported, not the keys it would take
+        model_keys = tuple(sorted({k for keys in _MODEL_KEYS.values() for k in keys}))
     data = r.mapping(raw, path, _CHARGE_KEYS + model_keys)
     name = r.text(data, "name", path, required=True)
     if kind is None:

@@ -141,12 +141,13 @@ class AccountBill:
                     f"line {line.charge!r} is for {line.account!r} in {line.currency}; "
                     f"this bill is {self.account!r} in {currency}"
                 )
-        return AccountBill(
-            account=self.account,
-            lines=lines,
-            total=Money(sum((x.rounded.amount for x in lines), Decimal(0)), currency),
-            exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), currency),
-        )
+        with decimal.localcontext(EXACT):
+            return AccountBill(
+                account=self.account,
+                lines=lines,
+                total=Money(sum((x.rounded.amount for x in lines), Decimal(0)), currency),
+                exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), currency),
+            )
 
     def line(self, charge: str) -> RatedLine:
         """The line of *charge* (KeyError if the account has none)."""
@@ -196,7 +197,8 @@ class RatingResult:
     @property
     def total(self) -> Money:
         """The sum of every account's total (each the sum of its rounded lines)."""
-        return Money(sum((b.total.amount for b in self.bills), Decimal(0)), self.currency)
+        with decimal.localcontext(EXACT):
+            return Money(sum((b.total.amount for b in self.bills), Decimal(0)), self.currency)
 
     @property
     def lines(self) -> tuple[RatedLine, ...]:

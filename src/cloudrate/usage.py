@@ -19,7 +19,7 @@ from typing import IO, Any
 import attrs
 
 from ._money import to_decimal
-from .exceptions import CloudrateError, ConfigError, Problem, UsageError
+from .exceptions import CloudrateError, ConfigError, PlanError, Problem, UsageError
 from .period import seconds_between
 
 __all__ = ["UsageRecord", "read_usage", "read_usage_csv", "read_usage_jsonl"]
@@ -57,7 +57,10 @@ _EMPTY: Mapping[str, str] = _FrozenAttrs()
 
 
 def _quantity(value: object) -> Decimal:
-    q = to_decimal(value, "quantity")
+    try:
+        q = to_decimal(value, "quantity")
+    except PlanError as exc:  # a usage record is not a plan: report it as bad usage
+        raise UsageError(str(exc)) from None
     if q < 0:
         raise UsageError(
             f"quantity: {q} is negative; usage is never negative, give credits as an "
