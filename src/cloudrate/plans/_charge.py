@@ -88,7 +88,7 @@ class Charge:
     metric: str | None = None
     description: str | None = None
     service: str | None = None
-    where: Selector = attrs.field(factory=dict, converter=_to_selector)
+    where: Selector = attrs.field(factory=dict, converter=_to_selector, hash=False)
     free_units: Decimal = attrs.field(default=Decimal(0), converter=_free)
 
     def __attrs_post_init__(self) -> None:
