@@ -464,7 +464,10 @@ def _charge(r: _Reader, raw: Any, path: str, earlier: list[str]) -> Charge | Non
             if field in data:
                 r.doc.problem(_join(path, field), "not_applicable",
                               f"a {kind} charge prices other charges; remove {field}")
-        for other in getattr(model, "of", ()):
+        raw_of = data.get("of")  # checked even when the model itself has problems
+        names = [raw_of] if isinstance(raw_of, str) else (
+            [n for n in raw_of if isinstance(n, str)] if isinstance(raw_of, list) else [])
+        for other in names:
             if other not in earlier:
                 r.doc.problem(_join(path, "of"), "unknown_charge",
                               "names no charge declared above this one; list the charges it "
