@@ -478,7 +478,10 @@ def _bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, account: st
             elif acc is None:
                 continue
             else:
-                factors = [model.factor(spans, period) for spans in acc.resources.values()]
+                # Factors such as 11/31 are rounded at 60 digits: add them in resource
+                # order, not record order, so the sum is the same for any input order.
+                factors = [model.factor(acc.resources[key], period)
+                           for key in sorted(acc.resources)]
                 proration = sum(factors, Decimal(0))
             used = qty = proration
             priced = model.price(qty)
