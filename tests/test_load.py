@@ -119,7 +119,8 @@ class TestLoadPlan:
 
     def test_bounded_last_tier(self):
         """A last tier with a bound says to write up_to: null."""
-        p = _one(HEAD + "  - {name: s, metric: m, model: volume, tiers: [{up_to: 5, unit_price: 1}]}\n")
+        p = _one(HEAD + "  - {name: s, metric: m, model: volume,\n"
+                        "     tiers: [{up_to: 5, unit_price: 1}]}\n")
         assert (p.path, p.code) == ("charges[0].tiers[0].up_to", "last_tier_bounded")
         assert "up_to: null" in p.message
 

@@ -47,7 +47,7 @@ class TestToDecimal:
     @pytest.mark.parametrize("value", [True, None, [1], "abc", "NaN", "Infinity", "1,5"])
     def test_refuses_non_numbers(self, value):
         """Booleans, None, lists, words, NaN and infinities are errors naming the field."""
-        with pytest.raises(CloudrateError, match="^price"):
+        with pytest.raises(CloudrateError, match=r"^price"):
             to_decimal(value, "price")
 
 

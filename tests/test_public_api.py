@@ -7,6 +7,7 @@ import inspect
 
 import cloudrate
 
+
 def _ruff_order(name: str) -> tuple[int, str]:
     """CONSTANTS first, then Classes, then functions and modules (isort style)."""
     kind = 0 if name.isupper() else 1 if name[0].isupper() else 2

@@ -52,14 +52,14 @@ class TestUsageRecord:
 
     def test_end_before_start(self):
         """An interval that ends before it starts is refused."""
-        with pytest.raises(UsageError, match="is before start.*swap them"):
+        with pytest.raises(UsageError, match=r"is before start.*swap them"):
             _record(start=T1, end=T0)
 
     def test_naive_datetimes(self):
         """Naive datetimes are refused with an example of an aware one."""
         with pytest.raises(UsageError, match="has no timezone"):
             _record(start=datetime(2026, 10, 1), end=T1)
-        with pytest.raises(UsageError, match="end: .* has no timezone"):
+        with pytest.raises(UsageError, match=r"end: .* has no timezone"):
             _record(end=datetime(2026, 10, 2))
 
     def test_empty_account_or_metric(self):
@@ -169,5 +169,5 @@ class TestReadUsageJsonl:
 class TestReadUsage:
     def test_unknown_suffix(self, tmp_path):
         """Only .csv and .jsonl/.ndjson/.json are read."""
-        with pytest.raises(UsageError, match="use .csv or .jsonl"):
+        with pytest.raises(UsageError, match=r"use \.csv or \.jsonl"):
             read_usage(tmp_path / "usage.xlsx")

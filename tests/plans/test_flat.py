@@ -45,7 +45,8 @@ class TestFlatFactor:
         """By seconds: 21 Oct 09:00 CEST (07:00 UTC) to 1 Nov 00:00 CET (31 Oct 23:00 UTC) is
         10 days and 16 hours, over the month's 2,682,000 seconds."""
         active = D(10 * 86400 + 16 * 3600)
-        assert _fee(proration="seconds").factor(FROM_21ST, OCTOBER) == ratio(active, OCTOBER_SECONDS)
+        fee = _fee(proration="seconds")
+        assert fee.factor(FROM_21ST, OCTOBER) == ratio(active, OCTOBER_SECONDS)
 
     def test_seconds_over_the_dst_day(self):
         """The 25th lasts 25 hours in Berlin: seconds proration charges 90,000 s of it."""

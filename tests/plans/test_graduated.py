@@ -126,7 +126,7 @@ class TestGraduated:
 
     def test_unsorted_tiers(self):
         """Tiers out of order are rejected, naming the tier and the previous bound."""
-        with pytest.raises(PlanError, match="tier 1 up_to must be above 100.*sort tiers"):
+        with pytest.raises(PlanError, match=r"tier 1 up_to must be above 100.*sort tiers"):
             Graduated(tiers=[Tier(D(100), Money(1, "EUR")), Tier(D(50), Money(1, "EUR")),
                              Tier(None, Money(1, "EUR"))])
 
@@ -155,7 +155,7 @@ class TestGraduated:
 
     def test_float_price(self):
         """A float price is refused with a message saying to pass a string or Decimal."""
-        with pytest.raises(FloatNotAllowedError, match="string '0.1'"):
+        with pytest.raises(FloatNotAllowedError, match=r"string '0\.1'"):
             Tier(None, 0.1)
         with pytest.raises(FloatNotAllowedError):
             Tier(100.0, Money(1, "EUR"))

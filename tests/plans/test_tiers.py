@@ -33,7 +33,7 @@ class TestTier:
 
     def test_float_bound(self):
         """A float bound is refused with the string/Decimal fix."""
-        with pytest.raises(FloatNotAllowedError, match="string '10.5'"):
+        with pytest.raises(FloatNotAllowedError, match=r"string '10\.5'"):
             Tier(10.5, Money(1, "EUR"))
 
     def test_to_dict(self):
