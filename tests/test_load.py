@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
 from cloudrate import ConfigError, load_plan, plan_to_yaml
+from cloudrate.testing import plans
 
 HEAD = "name: Basic\ncurrency: EUR\ncharges:\n"
 
@@ -254,6 +257,21 @@ class TestLoadPlan:
         """)
         assert problems == {"charges[1].metric": ("not_applicable", 5)}
 
+    def test_model_that_is_not_text(self):
+        """A model given as a list or mapping is an unknown model, not a crash."""
+        p = _one(HEAD + "  - {name: s, metric: m, model: [per_unit]}\n")
+        assert (p.path, p.code) == ("charges[0].model", "unknown_model")
+
+    def test_bad_bound_does_not_open_the_tier(self):
+        """A tier bound that is not a number is reported once, not as an open tier too."""
+        problems = _problems(HEAD + """\
+          - name: s
+            metric: m
+            model: graduated
+            tiers: [{up_to: lots, unit_price: 1}, {up_to: null, unit_price: 1}]
+        """)
+        assert problems == {"charges[0].tiers[0].up_to": ("not_a_number", 7)}
+
     def test_percent_needs_percent_or_tiers(self):
         """A percentage with both percent and tiers is refused."""
         problems = _problems(HEAD + """\
@@ -283,3 +301,41 @@ class TestPlanToYaml:
         path = Path(tmp_path) / "out.yaml"
         path.write_text(plan_to_yaml(plan), encoding="utf-8")
         assert load_plan(path) == plan
+
+
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=5),
+    st.decimals(min_value=-10, max_value=10, places=2),
+    st.sampled_from(["per_unit", "graduated", "flat", "percentage", "EUR", "0.1 USD", "-1",
+                     "c0", "days", "sum"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3),
+    st.dictionaries(st.sampled_from(["up_to", "unit_price", "name", "model", "of", "tiers",
+                                     "percent", "price", "metric", "where", "x"]),
+                    inner, max_size=3)), max_leaves=6)
+
+
+def _paths(obj, prefix=()):
+    if prefix:
+        yield prefix
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(
+        obj, list) else ()
+    for key, value in items:
+        yield from _paths(value, (*prefix, key))
+
+
+class TestLoaderRobustness:
+    @given(plans(full=True), st.data())
+    def test_any_damage_is_a_config_error(self, plan, data):
+        """Replacing any value of a valid plan document by any other value either still
+        loads or raises ConfigError: never another exception, never a crash."""
+        doc = cloudrate.dump_plan(plan)
+        path = data.draw(st.sampled_from(list(_paths(doc))))
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = data.draw(_VALUES)
+        try:
+            load_plan(doc)
+        except ConfigError as exc:
+            assert exc.problems

@@ -345,6 +345,8 @@ def _tiers(r: _Reader, data: Mapping[str, Any], path: str, percent: bool = False
             ok = False
             continue
         up_to = r.number(fields, "up_to", tpath, above=True)
+        if up_to is None and fields.get("up_to") is not None:
+            ok = False  # a bad bound was reported; the tier must not pass as open
         last = index == len(raw) - 1
         if fields.get("up_to") is None and not last:
             r.doc.problem(_join(tpath, "up_to"), "open_tier_not_last",
@@ -443,14 +445,18 @@ def _charge(r: _Reader, raw: Any, path: str, earlier: list[str]) -> Charge | Non
         r.doc.problem(_join(path, "model"), "missing",
                       f"model is required: one of {', '.join(_MODEL_KEYS)}")
         return None
-    if kind not in _MODEL_KEYS:
+    if not isinstance(kind, str) or kind not in _MODEL_KEYS:
         near = difflib.get_close_matches(str(kind), list(_MODEL_KEYS), n=1, cutoff=0.5)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         r.doc.problem(_join(path, "model"), "unknown_model",
                       f"unknown charge model; use one of {', '.join(_MODEL_KEYS)}{hint}", kind)
         return None
     count = len(r.doc.problems)
-    model = _model(r, kind, data, path)
+    try:
+        model = _model(r, kind, data, path)
+    except CloudrateError as exc:  # a check the reader missed: report it, never crash
+        r.doc.problem(path, "bad_charge", str(exc))
+        model = None
     free = r.number(data, "free_units", path)
     metric = r.text(data, "metric", path, required=kind in ("per_unit", "graduated", "volume",
                                                                   "package"))
