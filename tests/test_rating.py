@@ -211,6 +211,17 @@ class TestPeriods:
         with pytest.raises(RatingError, match="outside the period 2026-11"):
             rate(plan, records[:1], BillingPeriod.month(2026, 11))
 
+    def test_an_instant_at_the_boundary_belongs_to_the_next_period(self):
+        """Periods are half-open: a zero-length record at 1 November 00:00 is November's
+        usage, so rating October and November never counts it twice."""
+        plan = _plan(charges=self.PLAN)
+        instant = UsageRecord(account="acme", metric="vcpu_hours", quantity=5,
+                              start=OCTOBER.end, end=OCTOBER.end)
+        with pytest.raises(RatingError, match="outside the period 2026-10"):
+            rate(plan, [instant], OCTOBER)
+        assert rate(plan, [instant], BillingPeriod.month(2026, 11)).total.amount == 5
+        assert rate(plan, [instant]).period.label == "2026-11"
+
     def test_no_usage_needs_a_period(self):
         """With no usage and no period there is nothing to infer."""
         with pytest.raises(RatingError, match="pass period="):

@@ -135,6 +135,15 @@ class TestReadUsageCsv:
         assert read_usage_csv(path) == read_usage(path)
 
 
+    def test_byte_order_mark(self, tmp_path):
+        """A CSV saved by a spreadsheet with a UTF-8 byte-order mark reads normally."""
+        path = tmp_path / "excel.csv"
+        path.write_text(HEADER + "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,,\n",
+                        encoding="utf-8-sig")
+        [record] = read_usage_csv(path)
+        assert record.account == "a"
+
+
 class TestReadUsageJsonl:
     def test_json_numbers_are_exact(self):
         """JSON numbers are read as Decimals, never through float."""

@@ -362,7 +362,8 @@ def _rate(plan: Plan, usage: Iterable[UsageRecord], period: BillingPeriod | None
     p_start, p_end = period.start, period.end
     known = set(accounts)
     for record in records:
-        if record.start < p_start or record.end > p_end:
+        # Half-open [start, end): an instant at the period's end belongs to the next one.
+        if record.start < p_start or record.end > p_end or record.start >= p_end:
             outside.append(record)
             continue
         account = record.account

@@ -205,7 +205,9 @@ def _collect(rows: Iterable[tuple[int, Mapping[str, Any]]], source: str) -> list
 
 def _open_text(source: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
     if isinstance(source, str | Path):
-        return open(source, encoding="utf-8", newline=""), str(source), True
+        # utf-8-sig: spreadsheet exports start with a byte-order mark, which would
+        # otherwise become part of the first column's name.
+        return open(source, encoding="utf-8-sig", newline=""), str(source), True
     return source, getattr(source, "name", "<stream>"), False
 
 
