@@ -257,6 +257,28 @@ class TestLoadPlan:
         """)
         assert problems == {"charges[1].metric": ("not_applicable", 5)}
 
+    def test_plan_text_fields_from_dicts(self):
+        """In a dict, version 3 is the text '3' (as in YAML); a list is reported, never
+        silently dropped."""
+        base = {"name": "x", "currency": "EUR", "charges": []}
+        assert load_plan({**base, "version": 3}).version == "3"
+        with pytest.raises(ConfigError) as info:
+            load_plan({**base, "version": ["3"], "description": {"a": 1}})
+        assert {p.path: p.code for p in info.value.problems} == {
+            "version": "not_text", "description": "not_text"}
+
+    def test_effective_dates_must_be_dates(self):
+        """A datetime is not an effective date: reported, not compared later and crashing."""
+        from datetime import date, datetime
+
+        base = {"name": "x", "currency": "EUR", "charges": []}
+        assert load_plan({**base, "effective_from": date(2026, 1, 1)}).effective_from == date(
+            2026, 1, 1)
+        with pytest.raises(ConfigError, match="not a date and time"):
+            load_plan({**base, "effective_from": datetime(2026, 1, 1)})
+        with pytest.raises(ConfigError, match="expected a date such as 2026-10-01"):
+            load_plan({**base, "effective_to": "soon"})
+
     def test_model_that_is_not_text(self):
         """A model given as a list or mapping is an unknown model, not a crash."""
         p = _one(HEAD + "  - {name: s, metric: m, model: [per_unit]}\n")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -185,8 +185,8 @@ class _Reader:
             if required:
                 self.doc.problem(_join(path, key), "missing", f"{key} is required")
             return default
-        if isinstance(value, Decimal):
-            return str(value)
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return str(value)  # version: 2 or 2026.10 is text as written
         if not isinstance(value, str):
             self.doc.problem(_join(path, key), "not_text", "expected text", value)
             return default
@@ -300,6 +300,10 @@ class _Reader:
     def day(self, data: Mapping[str, Any], key: str, path: str) -> date | None:
         value = data.get(key)
         if value is None:
+            return None
+        if isinstance(value, datetime):
+            self.doc.problem(_join(path, key), "bad_date",
+                             "expected a date such as 2026-10-01, not a date and time", value)
             return None
         if isinstance(value, date):
             return value
@@ -564,6 +568,8 @@ def plan_from_document(doc: Document) -> Plan:
                 names.append(raw["name"])
     effective_from = r.day(data, "effective_from", "")
     effective_to = r.day(data, "effective_to", "")
+    version = r.text(data, "version", "")
+    description = r.text(data, "description", "")
     if timezone is not None:
         try:
             from .period import zone
@@ -575,9 +581,9 @@ def plan_from_document(doc: Document) -> Plan:
     doc.raise_if_problems()
     try:
         return Plan(name=name, currency=currency, charges=charges, metrics=metrics,
-                    timezone=timezone, version=r.text(data, "version", ""),
+                    timezone=timezone, version=version,
                     effective_from=effective_from, effective_to=effective_to,
-                    rounding=rounding, description=r.text(data, "description", ""))
+                    rounding=rounding, description=description)
     except CloudrateError as exc:
         doc.problem("", "bad_plan", str(exc))
         doc.raise_if_problems()
