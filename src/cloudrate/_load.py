@@ -619,5 +619,5 @@ def dump_plan(plan: Plan) -> dict[str, Any]:
 
 def plan_to_yaml(plan: Plan) -> str:
     """The plan as YAML text, amounts quoted so no reader takes them for floats."""
-    return yaml.safe_dump(plan.to_dict(), sort_keys=False, allow_unicode=True)
+    return str(yaml.safe_dump(plan.to_dict(), sort_keys=False, allow_unicode=True))
 
