@@ -11,23 +11,34 @@ True
 
 from ._assemble import assemble, assemble_all
 from ._invoice import STATES, CreditNote, Invoice
-from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate
+from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate, TimelineEvent
+from ._numbering import InMemorySequenceStore, Numbering, SequenceStore, SQLiteSequenceStore
+from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 from ._taxes import EU_COUNTRIES, REVERSE_CHARGE, FlatTax, RegionalTax, TaxRule, apply_taxes
 
 __all__ = [
-    "EU_COUNTRIES",
-    "REVERSE_CHARGE",
-    "STATES",
     "CreditNote",
     "Customer",
+    "DueOnReceipt",
+    "EU_COUNTRIES",
+    "EndOfMonth",
     "FlatTax",
+    "InMemorySequenceStore",
     "Invoice",
     "InvoiceLine",
+    "Net",
+    "Numbering",
     "Payment",
+    "PaymentTerms",
+    "REVERSE_CHARGE",
     "RegionalTax",
+    "SQLiteSequenceStore",
+    "STATES",
+    "SequenceStore",
     "TaxLine",
     "TaxRate",
     "TaxRule",
+    "TimelineEvent",
     "apply_taxes",
     "assemble",
     "assemble_all",

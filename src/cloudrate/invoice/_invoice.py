@@ -20,7 +20,7 @@ from .._money import RoundingPolicy
 from ..exceptions import InvoiceError
 from ..fx import ExchangeRate
 from ..period import BillingPeriod
-from ._model import Customer, InvoiceLine, Payment, TaxLine
+from ._model import Customer, InvoiceLine, Payment, TaxLine, TimelineEvent
 
 if TYPE_CHECKING:
     from ._numbering import Numbering, SequenceStore
@@ -233,7 +233,7 @@ class Invoice:
 
         return paid_on(self)
 
-    def timeline(self) -> tuple[tuple[str, date], ...]:
+    def timeline(self) -> tuple[TimelineEvent, ...]:
         """Key dates in order: issued, due, each payment and credit note, paid, voided."""
         from ._lifecycle import timeline
 

@@ -19,7 +19,7 @@ from moneyed import Money
 from .._money import to_decimal
 from ..exceptions import InvoiceError
 
-__all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate"]
+__all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate", "TimelineEvent"]
 
 
 def _text_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
@@ -172,3 +172,19 @@ class Payment:
     def to_dict(self) -> dict[str, Any]:
         return {"amount": str(self.amount.amount), "on": self.on.isoformat(),
                 "reference": self.reference, "method": self.method}
+
+
+@attrs.frozen(kw_only=True)
+class TimelineEvent:
+    """A dated event on an invoice's timeline: ``issued``, ``due``, ``payment``,
+    ``credit_note``, ``paid`` or ``voided``; *amount* and *reference* when they apply."""
+
+    kind: str
+    on: date
+    amount: Money | None = None
+    reference: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "on": self.on.isoformat(),
+                "amount": None if self.amount is None else str(self.amount.amount),
+                "reference": self.reference}
