@@ -10,9 +10,13 @@ True
 """
 
 from ._assemble import assemble, assemble_all
+from ._export import SCHEMA, invoice_from_dict, invoice_from_json
+from ._frame import invoices_to_pandas
 from ._invoice import STATES, CreditNote, Invoice
 from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate, TimelineEvent
 from ._numbering import InMemorySequenceStore, Numbering, SequenceStore, SQLiteSequenceStore
+from ._stats import FILTERS, InvoiceStats, filter_invoices, invoice_stats
+from ._tables import neutralise, rows, write_csv, write_xlsx
 from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 from ._taxes import EU_COUNTRIES, REVERSE_CHARGE, FlatTax, RegionalTax, TaxRule, apply_taxes
 
@@ -22,16 +26,19 @@ __all__ = [
     "DueOnReceipt",
     "EU_COUNTRIES",
     "EndOfMonth",
+    "FILTERS",
     "FlatTax",
     "InMemorySequenceStore",
     "Invoice",
     "InvoiceLine",
+    "InvoiceStats",
     "Net",
     "Numbering",
     "Payment",
     "PaymentTerms",
     "REVERSE_CHARGE",
     "RegionalTax",
+    "SCHEMA",
     "SQLiteSequenceStore",
     "STATES",
     "SequenceStore",
@@ -42,4 +49,13 @@ __all__ = [
     "apply_taxes",
     "assemble",
     "assemble_all",
+    "filter_invoices",
+    "invoice_from_dict",
+    "invoice_from_json",
+    "invoice_stats",
+    "invoices_to_pandas",
+    "neutralise",
+    "rows",
+    "write_csv",
+    "write_xlsx",
 ]
