@@ -81,7 +81,7 @@ class TestJson:
         with pytest.raises(InvoiceError, match="schema"):
             invoice_from_dict({"schema": "other"})
         del data["lines"]
-        with pytest.raises(InvoiceError, match="not a cloudrate.invoice/1 document"):
+        with pytest.raises(InvoiceError, match=r"not a cloudrate\.invoice/1 document"):
             invoice_from_dict({**data, "total": "107.10"})
 
     def test_same_input_same_bytes(self, acme, october):

@@ -61,7 +61,7 @@ class TestRates:
         assert rule.rate_for(_customer(country="FR", tax_id="FR1"), None).percent == 20
 
     def test_unknown_country_without_default(self):
-        with pytest.raises(InvoiceError, match="no tax rate for country 'US'.*DE, FR"):
+        with pytest.raises(InvoiceError, match=r"no tax rate for country 'US'.*DE, FR"):
             VAT.rate_for(_customer(country="US"), None)
         assert RegionalTax(default=TaxRate(percent="0", category="O")).rate_for(
             _customer(country="US"), None).category == "O"

@@ -17,16 +17,19 @@ from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate, TimelineEv
 from ._numbering import InMemorySequenceStore, Numbering, SequenceStore, SQLiteSequenceStore
 from ._stats import FILTERS, InvoiceStats, filter_invoices, invoice_stats
 from ._tables import neutralise, rows, write_csv, write_xlsx
-from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 from ._taxes import EU_COUNTRIES, REVERSE_CHARGE, FlatTax, RegionalTax, TaxRule, apply_taxes
+from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 
 __all__ = [
+    "EU_COUNTRIES",
+    "FILTERS",
+    "REVERSE_CHARGE",
+    "SCHEMA",
+    "STATES",
     "CreditNote",
     "Customer",
     "DueOnReceipt",
-    "EU_COUNTRIES",
     "EndOfMonth",
-    "FILTERS",
     "FlatTax",
     "InMemorySequenceStore",
     "Invoice",
@@ -36,11 +39,8 @@ __all__ = [
     "Numbering",
     "Payment",
     "PaymentTerms",
-    "REVERSE_CHARGE",
     "RegionalTax",
-    "SCHEMA",
     "SQLiteSequenceStore",
-    "STATES",
     "SequenceStore",
     "TaxLine",
     "TaxRate",

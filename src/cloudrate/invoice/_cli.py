@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import io
 import re
 import sys
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
+import yaml  # type: ignore[import-untyped,unused-ignore]
 
 from .. import _load
 from ..exceptions import CloudrateError, InvoiceError
@@ -31,18 +32,6 @@ __all__ = ["invoice_command", "load_customers", "renderer"]
 FORMATS = ("json", "csv", "xlsx", "pdf", "html")
 PROGRESS_FROM = 20
 
-
-class _Null:
-    """A stream that drops what the progress bar writes when no bar is wanted."""
-
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
 
 
 def load_customers(path: Path) -> dict[str, Customer]:
@@ -110,7 +99,7 @@ def _write(invoices: tuple[Invoice, ...], fmt: str, out: Path, locale: str | Non
     # A bar for runs that take more than a moment: many invoices, or any PDF/HTML run.
     hidden = len(invoices) < (2 if function is not None else PROGRESS_FROM)
     with click.progressbar(invoices, label=f"Writing {len(invoices)} invoice(s)",
-                           file=_Null() if hidden else sys.stderr, show_pos=True) as bar:
+                           file=io.StringIO() if hidden else sys.stderr, show_pos=True) as bar:
         for invoice in bar:
             path = out / f"{_filename(invoice)}.{fmt}"
             if function is None:

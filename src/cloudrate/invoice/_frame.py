@@ -21,10 +21,11 @@ __all__ = ["invoices_to_pandas", "repr_html", "to_pandas"]
 
 def _pandas() -> ModuleType:
     try:
-        import pandas
+        import pandas  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         raise InvoiceError("DataFrames need pandas: pip install 'cloudrate[pandas]'") from None
-    return pandas
+    module: ModuleType = pandas
+    return module
 
 
 def to_pandas(invoice: Invoice) -> Any:

@@ -129,7 +129,7 @@ class Invoice:
     total: Money
     tax_method: str = "total"
     notes: tuple[str, ...] = ()
-    rounding: RoundingPolicy = RoundingPolicy()
+    rounding: RoundingPolicy = attrs.field(factory=RoundingPolicy)
     exchange_rate: ExchangeRate | None = None
     display_decimals: int | None = attrs.field(default=None, validator=_check_display)
     state: str = "draft"

@@ -22,6 +22,10 @@ from ..exceptions import InvoiceError
 __all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate", "TimelineEvent"]
 
 
+def _country(value: str | None) -> str | None:
+    return None if value is None else str(value).strip().upper()
+
+
 def _text_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(value.splitlines())
@@ -50,8 +54,7 @@ class Customer:
     name: str = attrs.field(validator=_nonempty)
     address: tuple[str, ...] = attrs.field(default=(), converter=_text_tuple)
     tax_id: str | None = None
-    country: str | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else str(v).strip().upper())
+    country: str | None = attrs.field(default=None, converter=_country)
     locale: str | None = None
     email: str | None = None
 

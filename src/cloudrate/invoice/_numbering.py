@@ -20,7 +20,7 @@ import attrs
 
 from ..exceptions import InvoiceError, InvoiceStateError, SequenceError
 
-__all__ = ["InMemorySequenceStore", "Numbering", "SequenceStore", "SQLiteSequenceStore"]
+__all__ = ["InMemorySequenceStore", "Numbering", "SQLiteSequenceStore", "SequenceStore"]
 
 _FIELDS = {"year", "month", "seq", "tenant"}
 

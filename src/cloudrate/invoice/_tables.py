@@ -119,8 +119,8 @@ def write_xlsx(invoices: Iterable[Invoice], out: IO[bytes] | str | Path, *,
     byte for byte for the same invoices (fixed timestamps). Needs ``cloudrate[xlsx]``.
     """
     try:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
+        from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
+        from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
     except ImportError:
         raise InvoiceError("XLSX export needs openpyxl: pip install 'cloudrate[xlsx]'") from None
     invoices = list(invoices)

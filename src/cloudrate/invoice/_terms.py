@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Protocol, runtime_checkable
 
 import attrs
-from dateutil.relativedelta import relativedelta
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped,unused-ignore]
 
 from ..exceptions import InvoiceError
 
@@ -69,7 +69,7 @@ class EndOfMonth:
         return f"Net {self.days} EOM" if self.days else "End of month"
 
     def due(self, issued_on: date) -> date:
-        end = issued_on + relativedelta(months=self.months, day=31)
+        end: date = issued_on + relativedelta(months=self.months, day=31)
         return end + timedelta(days=self.days)
 
 
