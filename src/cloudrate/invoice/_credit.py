@@ -12,7 +12,7 @@ from moneyed import Money
 
 from .._money import to_decimal
 from ..exceptions import InvoiceError, InvoiceStateError
-from ._invoice import CreditNote, Invoice
+from ._invoice import CreditNote, Invoice, zero
 from ._lifecycle import _date
 from ._model import InvoiceLine
 from ._taxes import apply_taxes
@@ -78,8 +78,9 @@ def credit(invoice: Invoice, numbering: Numbering, store: SequenceStore, *, issu
     lines, taxes = apply_taxes(_lines(invoice, amounts), invoice.tax_method, invoice.rounding,
                                invoice.currency)
     cur = invoice.currency
-    subtotal = Money(sum((x.amount.amount for x in lines), Decimal(0)), cur)
-    tax_total = Money(sum((t.amount.amount for t in taxes), Decimal(0)), cur)
+    start = zero(invoice.rounding, cur)
+    subtotal = Money(sum((x.amount.amount for x in lines), start), cur)
+    tax_total = Money(sum((t.amount.amount for t in taxes), start), cur)
     total = subtotal.amount + tax_total.amount
     room = invoice.total.amount - invoice.credited.amount
     if total <= 0 or total > room:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 
 import attrs
 from moneyed import Money
 
+from .._money import RoundingPolicy
 from ..exceptions import InvoiceError
-from ._invoice import Invoice
+from ._invoice import Invoice, zero
 
 __all__ = ["FILTERS", "InvoiceStats", "filter_invoices", "invoice_stats"]
 
@@ -61,7 +61,7 @@ def invoice_stats(invoices: Iterable[Invoice], now: date | datetime, *, currency
     Invoices must all be in *currency*.
 
     >>> invoice_stats([], date(2026, 11, 1), currency="EUR").outstanding
-    Money('0', 'EUR')
+    Money('0.00', 'EUR')
     """
     listed = filter_invoices(invoices, "all", customer=customer)
     for inv in listed:
@@ -69,9 +69,10 @@ def invoice_stats(invoices: Iterable[Invoice], now: date | datetime, *, currency
             raise InvoiceError(f"invoice {inv.number} is in {inv.currency}, not {currency}; "
                                "compute statistics per currency")
     statuses = [inv.status_at(now) for inv in listed]
+    start = zero(RoundingPolicy(), currency)
 
     def total(values: Iterable[Money]) -> Money:
-        return Money(sum((v.amount for v in values), Decimal(0)), currency)
+        return Money(sum((v.amount for v in values), start), currency)
 
     return InvoiceStats(
         currency=currency,
