@@ -18,7 +18,7 @@ from ..exceptions import PlanError
 __all__ = ["BalanceView", "NegativeBalance"]
 
 
-def _check_floor(inst: NegativeBalance, _attr: object, value: object) -> None:
+def _check_floor(_inst: object, _attr: object, value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, Money):

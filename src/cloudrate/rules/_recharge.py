@@ -41,7 +41,8 @@ class RechargeLimits:
     ...     limits.check(Money("5.00", "USD"))
     ... except RechargeLimitError as error:
     ...     print(error)
-    recharge of 5.00 USD is below the minimum prepaid recharge of 10.00 USD; recharge at least 10.00 USD
+    recharge of 5.00 USD is below the minimum prepaid recharge of 10.00 USD; recharge at least
+    10.00 USD
     """
 
     minimum: Money | None = attrs.field(default=None, validator=_optional_money("minimum"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 from moneyed import Money
@@ -91,7 +92,7 @@ class VerificationRefund:
         return VerificationOutcome(refunded, kept, entries, reason)
 
 
-def _check_signup(inst: SignupPayment, _attr: object, value: object) -> None:
+def _check_signup(_inst: object, _attr: object, value: Any) -> None:
     if value is not None and (not isinstance(value, Money) or value.amount <= 0):
         raise PlanError(f"signup_payment.amount: must be Money above zero such as "
                         f"Money('5.00', 'USD'), or None (got {value!r})")

@@ -69,13 +69,19 @@ class AccountState:
     days_overdue: int = 0
 
 
-def _days(value: object, where: str) -> int | None:
-    if value is None:
-        return None
+def _days(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PlanError(f"suspension.{where}: must be a whole number of days >= 0 or None "
+        raise PlanError(f"suspension.{where}: must be a whole number of days >= 0 "
                         f"(got {value!r})")
     return value
+
+
+def _grace(value: object) -> int:
+    return _days(value, "grace_days")
+
+
+def _warning(value: object) -> int | None:
+    return None if value is None else _days(value, "warning_days")
 
 
 @attrs.frozen(kw_only=True)
@@ -99,9 +105,8 @@ class SuspensionPolicy:
     """
 
     enabled: bool = True
-    grace_days: int = attrs.field(default=0, converter=lambda v: _days(v, "grace_days"))
-    warning_days: int | None = attrs.field(default=None,
-                                           converter=lambda v: _days(v, "warning_days"))
+    grace_days: int = attrs.field(default=0, converter=_grace)
+    warning_days: int | None = attrs.field(default=None, converter=_warning)
     timezone: str = "UTC"
 
     def __attrs_post_init__(self) -> None:
@@ -146,6 +151,9 @@ class SuspensionPolicy:
                 verb = "allowed" if stage.state == "suspended" else f"before a {stage.state}"
                 return AccountState(stage.state, f"{what} is {days} days overdue, more than "
                                     f"the {stage.after_days} days {verb}", worst.number, days)
+        if days == 0:
+            return AccountState("active", f"{what} is not overdue (due {worst.due})",
+                                worst.number, 0)
         return AccountState("active", f"{what} is {days} days overdue, within the "
                             f"{self.grace_days} days of grace", worst.number, days)
 
