@@ -171,6 +171,16 @@ class TestSuspension:
         assert (result.state, result.invoice, result.days_overdue) == ("suspended", "INV-1", 50)
         assert "INV-1" in result.reason and "more than the 15 days allowed" in result.reason
 
+    def test_ties_go_to_the_smallest_invoice_number(self):
+        due = date(2026, 10, 1)
+        result = self.policy.evaluate([self.inv(due, number="INV-10"),
+                                       self.inv(due, number="INV-1")], AT)
+        assert result.invoice == "INV-1"
+
+    def test_not_yet_due_says_so(self):
+        result = self.policy.evaluate([self.inv(date(2026, 12, 1))], AT)
+        assert result.state == "active" and "is not overdue (due 2026-12-01)" in result.reason
+
     def test_off_never_suspends(self):
         off = SuspensionPolicy(enabled=False, grace_days=15)
         result = off.evaluate([self.inv(date(2025, 1, 1))], AT)

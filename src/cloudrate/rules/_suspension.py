@@ -140,24 +140,18 @@ class SuspensionPolicy:
                  if inv.outstanding.amount > 0]
         if not owing:
             return AccountState("active", "no invoice has an amount outstanding")
-        days, worst = max(owing, key=lambda pair: (pair[0], _neg(pair[1].number)))
+        days, worst = min(owing, key=lambda pair: (-pair[0], pair[1].number))
         what = (f"invoice {worst.number} ({worst.outstanding.amount} "
                 f"{worst.outstanding.currency.code} outstanding)")
+        late = f"is {days} days overdue" if days else f"is not overdue (due {worst.due})"
         if not self.enabled:
-            return AccountState("active", f"{what} is {days} days overdue, but suspension "
-                                "for overdue invoices is disabled", worst.number, days)
+            return AccountState("active", f"{what} {late}, but suspension for overdue "
+                                "invoices is disabled", worst.number, days)
         for stage in self.stages:
             if days > stage.after_days:
                 verb = "allowed" if stage.state == "suspended" else f"before a {stage.state}"
                 return AccountState(stage.state, f"{what} is {days} days overdue, more than "
                                     f"the {stage.after_days} days {verb}", worst.number, days)
-        if days == 0:
-            return AccountState("active", f"{what} is not overdue (due {worst.due})",
-                                worst.number, 0)
-        return AccountState("active", f"{what} is {days} days overdue, within the "
-                            f"{self.grace_days} days of grace", worst.number, days)
+        grace = f", within the {self.grace_days} days of grace" if days else ""
+        return AccountState("active", f"{what} {late}{grace}", worst.number, days)
 
-
-def _neg(text: str) -> tuple[int, ...]:
-    """Sort key that puts the smaller invoice number first under ``max``."""
-    return tuple(-ord(c) for c in text)
