@@ -33,6 +33,17 @@ def eur(text: str) -> Money:
     return Money(Decimal(text), "EUR")
 
 
+def test_settings_as_plain_data():
+    assert RechargeLimits(eur("10"), None).to_dict() == {
+        "minimum": {"amount": "10", "currency": "EUR"}, "maximum": None}
+    assert SuspensionPolicy(grace_days=7).to_dict() == {
+        "enabled": True, "grace_days": 7, "warning_days": None, "timezone": "UTC"}
+    assert VerificationRefund(enabled=True, percent="50").to_dict() == {
+        "enabled": True, "percent": "50"}
+    assert SignupPayment(enabled=False, amount=None).to_dict() == {
+        "enabled": False, "amount": None}
+
+
 class TestRechargeLimits:
     def test_minimum_above_maximum_is_refused(self):
         with pytest.raises(PlanError, match=re.escape("minimum recharge 50.00 EUR is above "

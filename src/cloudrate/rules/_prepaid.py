@@ -197,6 +197,10 @@ class PrepaidHourly:
             raise PlanError(f"prepaid_hourly.fallback: must be 'daily' or 'monthly' "
                             f"(got {value!r})")
 
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain data."""
+        return {"enabled": self.enabled, "fallback": self.fallback}
+
     @property
     def interval(self) -> str:
         """``"hourly"`` when enabled, else the fallback."""

@@ -117,6 +117,11 @@ class SuspensionPolicy:
                 f"({self.grace_days}); warn before suspending"
             )
 
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain data."""
+        return {"enabled": self.enabled, "grace_days": self.grace_days,
+                "warning_days": self.warning_days, "timezone": self.timezone}
+
     @property
     def stages(self) -> tuple[Stage, ...]:
         """The stages, most severe first; the first one reached wins."""
