@@ -217,6 +217,24 @@ class TestSuspension:
         result = self.policy.evaluate([invoice], AT)
         assert result.state == "suspended" and "50.00 EUR outstanding" in result.reason
 
+    def test_invoice_package_attribute_names_are_adapted(self):
+        """due_on/amount_due (cloudrate.invoice.Invoice) work; drafts and voids don't count."""
+
+        @attrs.frozen
+        class Invoice:
+            number: str | None
+            state: str
+            due_on: date | None
+            amount_due: Money
+
+        late = Invoice("INV-9", "issued", date(2026, 10, 1), eur("10.00"))
+        assert self.policy.evaluate([late], AT).state == "suspended"
+        for other in (attrs.evolve(late, state="void"),
+                      Invoice(None, "draft", None, eur("10.00"))):
+            assert self.policy.evaluate([other], AT).state == "active"
+        with pytest.raises(PlanError, match="expected a due date"):
+            self.policy.evaluate([Invoice("X", "issued", date(2026, 1, 1), "10")], AT)
+
     def test_bad_settings_and_naive_now(self):
         with pytest.raises(PlanError, match="warn before suspending"):
             SuspensionPolicy(grace_days=5, warning_days=10)

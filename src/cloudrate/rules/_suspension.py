@@ -43,6 +43,39 @@ class OpenInvoice:
     due: date
     outstanding: Money
 
+    @classmethod
+    def of(cls, invoice: object) -> OpenInvoice | None:
+        """The fact of *invoice*: any object with ``number``, ``due`` (or ``due_on``) and
+        ``outstanding`` (or ``amount_due``), such as ``cloudrate.invoice.Invoice``.
+        Drafts and void invoices (``state``) and invoices without a due date give ``None``.
+
+        >>> class Invoice:  # the attribute names of cloudrate.invoice.Invoice
+        ...     number, state = "INV-7", "issued"
+        ...     due_on, amount_due = date(2026, 11, 1), Money("9.00", "EUR")
+        >>> fact = OpenInvoice.of(Invoice())
+        >>> fact.number, fact.due, fact.outstanding
+        ('INV-7', datetime.date(2026, 11, 1), Money('9.00', 'EUR'))
+        """
+        if isinstance(invoice, OpenInvoice):
+            return invoice
+        if getattr(invoice, "state", None) in ("draft", "void"):
+            return None
+        due = getattr(invoice, "due", None)
+        due = getattr(invoice, "due_on", None) if due is None else due
+        owed = getattr(invoice, "outstanding", None)
+        owed = getattr(invoice, "amount_due", None) if owed is None else owed
+        if isinstance(due, datetime):
+            due = due.date()
+        if due is None:
+            return None
+        if not isinstance(due, date) or not isinstance(owed, Money):
+            raise PlanError(
+                f"invoice {getattr(invoice, 'number', invoice)!r}: expected a due date and an "
+                f"outstanding Money (attributes due/due_on and outstanding/amount_due), got "
+                f"due={due!r}, outstanding={owed!r}"
+            )
+        return cls(str(getattr(invoice, "number", None) or "(no number)"), due, owed)
+
 
 @attrs.frozen
 class Stage:
@@ -132,17 +165,21 @@ class SuspensionPolicy:
             stages.append(Stage("warning", self.warning_days))
         return tuple(stages)
 
-    def evaluate(self, invoices: Iterable[OverdueInvoice], now: datetime) -> AccountState:
+    def evaluate(self, invoices: Iterable[OverdueInvoice | object],
+                 now: datetime) -> AccountState:
         """The account's state given its open *invoices* at *now* (an aware datetime).
 
-        Invoices with nothing outstanding are ignored, so paying reactivates. The most
-        overdue invoice decides (ties by number); stages are tried in order.
+        *invoices* are :class:`OverdueInvoice` facts or anything :meth:`OpenInvoice.of`
+        adapts (such as ``cloudrate.invoice.Invoice``). Invoices with nothing outstanding
+        are ignored, so paying reactivates. The most overdue invoice decides (ties by
+        number); stages are tried in order.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise PlanError(f"now: {now.isoformat()} has no timezone; pass an aware datetime")
         today = now.astimezone(zone(self.timezone)).date()
-        owing = [(max(0, (today - inv.due).days), inv) for inv in invoices
-                 if inv.outstanding.amount > 0]
+        facts = [OpenInvoice.of(inv) for inv in invoices]
+        owing = [(max(0, (today - inv.due).days), inv) for inv in facts
+                 if inv is not None and inv.outstanding.amount > 0]
         if not owing:
             return AccountState("active", "no invoice has an amount outstanding")
         days, worst = min(owing, key=lambda pair: (-pair[0], pair[1].number))
