@@ -23,6 +23,8 @@ from .exceptions import (
     UsageError,
 )
 from .fx import ExchangeRate
+from . import invoice
+from .invoice import Customer, Invoice, assemble
 from .period import BillingPeriod
 from .plans import (
     Charge,
@@ -42,6 +44,27 @@ from .plans import (
 )
 from .rating import AccountBill, RatedLine, RatingResult, UnpricedUsage, rate
 from .usage import UsageRecord, read_usage, read_usage_csv, read_usage_jsonl
+from . import wallet
+from .exceptions import (
+    IdempotencyConflictError,
+    InsufficientFundsError,
+    RechargeLimitError,
+    UnknownAccountError,
+    WalletError,
+)
+from .wallet import (
+    Ledger,
+    LedgerEntry,
+    LedgerStore,
+    MemoryLedgerStore,
+    NegativeBalance,
+    PrepaidHourly,
+    RechargeLimits,
+    SignupPayment,
+    SQLiteLedgerStore,
+    SuspensionPolicy,
+    VerificationRefund,
+)
 
 __version__ = "0.1.0"
 
@@ -52,34 +75,54 @@ __all__ = [
     "CloudrateError",
     "ConfigError",
     "CurrencyMismatchError",
+    "Customer",
     "Detail",
     "ExchangeRate",
     "Flat",
     "FloatNotAllowedError",
     "Graduated",
+    "IdempotencyConflictError",
+    "InsufficientFundsError",
+    "Invoice",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerStore",
+    "MemoryLedgerStore",
     "Metric",
     "Minimum",
+    "NegativeBalance",
     "Package",
     "PerUnit",
     "PercentTier",
     "Percentage",
     "Plan",
     "PlanError",
+    "PrepaidHourly",
     "Priced",
     "Problem",
     "RatedLine",
     "RatingError",
     "RatingResult",
+    "RechargeLimitError",
+    "RechargeLimits",
     "RoundingPolicy",
+    "SQLiteLedgerStore",
+    "SignupPayment",
+    "SuspensionPolicy",
     "Tier",
+    "UnknownAccountError",
     "UnpricedUsage",
     "UnpricedUsageError",
     "UsageError",
     "UsageRecord",
+    "VerificationRefund",
     "Volume",
+    "WalletError",
+    "assemble",
     "currency_digits",
     "dump_plan",
     "exceptions",
+    "invoice",
     "load_plan",
     "money",
     "plan_to_yaml",
@@ -91,4 +134,5 @@ __all__ = [
     "sample_plan_path",
     "sample_usage_path",
     "to_decimal",
+    "wallet",
 ]
