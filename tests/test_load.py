@@ -226,6 +226,22 @@ class TestLoadPlan:
                  "charges: []\n")
         assert (p.path, p.code) == ("name", "not_text")
 
+    def test_alias_bombs_are_refused_quickly(self):
+        """Aliases nested in aliases ("billion laughs", 9**9 values) are refused after
+        100,000 values instead of being expanded."""
+        lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x"]']
+        lines += [f"a{i}: &a{i} [{','.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+        p = _one("\n".join(lines) + "\nname: x\ncurrency: EUR\ncharges: []\n")
+        assert p.code == "too_large"
+
+    def test_small_aliases_are_fine(self):
+        """Ordinary anchors and aliases, e.g. one tier table shared by two charges, load."""
+        plan = load_plan(HEAD + """\
+          - {name: a, metric: m1, model: volume, tiers: &t [{up_to: null, unit_price: 1}]}
+          - {name: b, metric: m2, model: volume, tiers: *t}
+        """)
+        assert plan.charge("a").model == plan.charge("b").model
+
     def test_duplicate_keys(self):
         """A key given twice is reported, not silently overwritten."""
         assert _problems("name: x\ncurrency: EUR\ncharges: []\nname: y\n") == {

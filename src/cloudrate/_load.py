@@ -62,6 +62,7 @@ class Document:
         self.source = source
         self.lines = lines or {}
         self.problems: list[Problem] = []
+        self.nodes = 0
 
     def problem(self, path: str, code: str, message: str, value: Any = None) -> None:
         probe, line = path, self.lines.get(path)
@@ -102,7 +103,18 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return text
 
 
+#: More values than any plan has: a document that expands beyond it (YAML aliases nested
+#: in aliases, "billion laughs") is refused instead of being expanded for minutes.
+MAX_NODES = 100_000
+
+
 def _walk(node: yaml.Node, path: str, doc: Document) -> Any:
+    doc.nodes += 1
+    if doc.nodes > MAX_NODES:
+        raise ConfigError([Problem("", "too_large", f"the document expands to more than "
+                                   f"{MAX_NODES} values (aliases of aliases?); write the plan "
+                                   "without nested aliases", source=doc.source)],
+                          source=doc.source)
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
