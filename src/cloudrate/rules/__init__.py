@@ -7,6 +7,15 @@
 """
 
 from ._base import Policy, Rule, RuleContext, adjustment, chain
+from ._currency import (
+    ConvertedBill,
+    EcbRates,
+    FixedRates,
+    MultiCurrency,
+    RateNotFoundError,
+    RateSource,
+    convert_bill,
+)
 from ._ip import (
     DefaultIpCharge,
     FreeFirstIp,
@@ -16,14 +25,21 @@ from ._ip import (
 )
 
 __all__ = [
+    "ConvertedBill",
     "DefaultIpCharge",
+    "EcbRates",
+    "FixedRates",
     "FreeFirstIp",
     "IpAcquisition",
+    "MultiCurrency",
     "Policy",
+    "RateNotFoundError",
+    "RateSource",
     "Rule",
     "RuleContext",
     "SecondaryIpBilling",
     "adjustment",
     "chain",
+    "convert_bill",
     "ip_history_from_usage",
 ]
