@@ -7,6 +7,7 @@
 """
 
 from ._base import Policy, Rule, RuleContext, adjustment, chain
+from ._contract import ContractTypes, FixedPayment, PayAsYouGo
 from ._currency import (
     ConvertedBill,
     EcbRates,
@@ -16,6 +17,7 @@ from ._currency import (
     RateSource,
     convert_bill,
 )
+from ._decimals import CostDecimals
 from ._ip import (
     DefaultIpCharge,
     FreeFirstIp,
@@ -23,23 +25,33 @@ from ._ip import (
     SecondaryIpBilling,
     ip_history_from_usage,
 )
+from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, settle
 
 __all__ = [
+    "AccountType",
+    "BillingPlans",
+    "ContractTypes",
     "ConvertedBill",
+    "CostDecimals",
     "DefaultIpCharge",
     "EcbRates",
+    "FixedPayment",
     "FixedRates",
     "FreeFirstIp",
     "IpAcquisition",
     "MultiCurrency",
+    "PayAsYouGo",
+    "PlanType",
     "Policy",
     "RateNotFoundError",
     "RateSource",
     "Rule",
     "RuleContext",
     "SecondaryIpBilling",
+    "Settlement",
     "adjustment",
     "chain",
     "convert_bill",
     "ip_history_from_usage",
+    "settle",
 ]
