@@ -25,6 +25,16 @@ from ._ip import (
     SecondaryIpBilling,
     ip_history_from_usage,
 )
+from ._promo import (
+    InMemoryRedemptionStore,
+    PromoCode,
+    PromoDiscount,
+    PromoError,
+    Redemption,
+    RedemptionStore,
+    find_code,
+    generate_code,
+)
 from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, settle
 
 __all__ = [
@@ -38,13 +48,19 @@ __all__ = [
     "FixedPayment",
     "FixedRates",
     "FreeFirstIp",
+    "InMemoryRedemptionStore",
     "IpAcquisition",
     "MultiCurrency",
     "PayAsYouGo",
     "PlanType",
     "Policy",
+    "PromoCode",
+    "PromoDiscount",
+    "PromoError",
     "RateNotFoundError",
     "RateSource",
+    "Redemption",
+    "RedemptionStore",
     "Rule",
     "RuleContext",
     "SecondaryIpBilling",
@@ -52,6 +68,8 @@ __all__ = [
     "adjustment",
     "chain",
     "convert_bill",
+    "find_code",
+    "generate_code",
     "ip_history_from_usage",
     "settle",
 ]
