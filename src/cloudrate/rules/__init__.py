@@ -7,6 +7,7 @@
 """
 
 from ._base import Policy, Rule, RuleContext, adjustment, chain
+from ._capabilities import Capabilities
 from ._contract import ContractTypes, FixedPayment, PayAsYouGo
 from ._currency import (
     ConvertedBill,
@@ -40,6 +41,7 @@ from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, settle
 __all__ = [
     "AccountType",
     "BillingPlans",
+    "Capabilities",
     "ContractTypes",
     "ConvertedBill",
     "CostDecimals",
