@@ -42,6 +42,27 @@ from .plans import (
 )
 from .rating import AccountBill, RatedLine, RatingResult, UnpricedUsage, rate
 from .usage import UsageRecord, read_usage, read_usage_csv, read_usage_jsonl
+from . import wallet
+from .exceptions import (
+    IdempotencyConflictError,
+    InsufficientFundsError,
+    RechargeLimitError,
+    UnknownAccountError,
+    WalletError,
+)
+from .wallet import (
+    Ledger,
+    LedgerEntry,
+    LedgerStore,
+    MemoryLedgerStore,
+    NegativeBalance,
+    PrepaidHourly,
+    RechargeLimits,
+    SignupPayment,
+    SQLiteLedgerStore,
+    SuspensionPolicy,
+    VerificationRefund,
+)
 
 __version__ = "0.1.0"
 
@@ -57,26 +78,42 @@ __all__ = [
     "Flat",
     "FloatNotAllowedError",
     "Graduated",
+    "IdempotencyConflictError",
+    "InsufficientFundsError",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerStore",
+    "MemoryLedgerStore",
     "Metric",
     "Minimum",
+    "NegativeBalance",
     "Package",
     "PerUnit",
     "PercentTier",
     "Percentage",
     "Plan",
     "PlanError",
+    "PrepaidHourly",
     "Priced",
     "Problem",
     "RatedLine",
     "RatingError",
     "RatingResult",
+    "RechargeLimitError",
+    "RechargeLimits",
     "RoundingPolicy",
+    "SQLiteLedgerStore",
+    "SignupPayment",
+    "SuspensionPolicy",
     "Tier",
+    "UnknownAccountError",
     "UnpricedUsage",
     "UnpricedUsageError",
     "UsageError",
     "UsageRecord",
+    "VerificationRefund",
     "Volume",
+    "WalletError",
     "currency_digits",
     "dump_plan",
     "exceptions",
@@ -91,4 +128,5 @@ __all__ = [
     "sample_plan_path",
     "sample_usage_path",
     "to_decimal",
+    "wallet",
 ]

@@ -16,11 +16,16 @@ __all__ = [
     "ConfigError",
     "CurrencyMismatchError",
     "FloatNotAllowedError",
+    "IdempotencyConflictError",
+    "InsufficientFundsError",
     "PlanError",
     "Problem",
     "RatingError",
+    "RechargeLimitError",
+    "UnknownAccountError",
     "UnpricedUsageError",
     "UsageError",
+    "WalletError",
 ]
 
 
@@ -67,6 +72,26 @@ class UsageError(CloudrateError, ValueError):
 
 class RatingError(CloudrateError, ValueError):
     """Usage and plan do not fit together (e.g. usage outside the billing period)."""
+
+
+class WalletError(CloudrateError, ValueError):
+    """A prepaid wallet operation was refused; the ledger is left unchanged."""
+
+
+class UnknownAccountError(WalletError, LookupError):
+    """An entry names an account the ledger has not opened."""
+
+
+class IdempotencyConflictError(WalletError):
+    """An idempotency key was reused for an entry with different content."""
+
+
+class InsufficientFundsError(WalletError):
+    """A deduction would take a prepaid balance below its floor."""
+
+
+class RechargeLimitError(WalletError):
+    """A recharge is below the minimum or above the maximum prepaid recharge."""
 
 
 @attrs.frozen
