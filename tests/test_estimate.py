@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 import cloudrate
-from cloudrate.estimate import Usage, estimate, instance_usage
+from cloudrate.estimation import HourlyUsage, estimate, instance_usage
 from cloudrate.rules import CostDecimals, DefaultIpCharge, FreeFirstIp, IpAcquisition, chain
 
 NOV = cloudrate.BillingPeriod.month(2026, 11, "Europe/Berlin")  # 720 hours
@@ -63,5 +63,5 @@ def test_customer_currency_and_decimals(plan):
 
 def test_plain_usage_items(plan):
     """Any metric can be estimated: 100 GB of snapshots, the first 10 GB-month free."""
-    est = estimate(plan, [Usage(metric="snapshot_gb", quantity=100, unit="GB-hour")], NOV)
+    est = estimate(plan, [HourlyUsage(metric="snapshot_gb", quantity=100, unit="GB-hour")], NOV)
     assert est.monthly.amount == Decimal(90) * Decimal("0.05")

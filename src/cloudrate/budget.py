@@ -12,13 +12,11 @@ after a success).
 from __future__ import annotations
 
 import re
-import smtplib
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
-from email.message import EmailMessage
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 from moneyed import Money
@@ -26,6 +24,9 @@ from moneyed import Money
 from ._money import EXACT, RoundingPolicy, to_decimal
 from .exceptions import CurrencyMismatchError, PlanError
 from .period import BillingPeriod, seconds_between
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 __all__ = ["AlertStore", "Budget", "BudgetAlert", "InMemoryAlertStore", "SmtpSender",
            "check_budget", "forecast_month_end"]
@@ -177,7 +178,7 @@ def check_budget(budget: Budget, period: BillingPeriod, month_to_date: Money, no
 class SmtpSender:
     """Send alerts by email with :mod:`smtplib`; a callback for :func:`check_budget`.
 
-    *smtp_class* is ``smtplib.SMTP`` (or ``SMTP_SSL``, or a test double).
+    *smtp_class* is ``smtplib.SMTP`` by default (or ``SMTP_SSL``, or a test double).
     """
 
     host: str
@@ -187,9 +188,11 @@ class SmtpSender:
     username: str | None = None
     password: str | None = attrs.field(default=None, repr=False)
     timeout: float = 30.0
-    smtp_class: Any = smtplib.SMTP
+    smtp_class: Any = None
 
     def message(self, alert: BudgetAlert) -> EmailMessage:
+        from email.message import EmailMessage
+
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = ", ".join(alert.recipients)
@@ -200,7 +203,12 @@ class SmtpSender:
     def __call__(self, alert: BudgetAlert) -> None:
         if not alert.recipients:
             return
-        with self.smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp_class = self.smtp_class
+        if smtp_class is None:
+            import smtplib
+
+            smtp_class = smtplib.SMTP
+        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls()
             if self.username is not None:

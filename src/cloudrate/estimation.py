@@ -28,11 +28,11 @@ from .rules import CostDecimals, Policy, RuleContext, chain
 from .rules._currency import convert_bill
 from .usage import UsageRecord
 
-__all__ = ["Estimate", "Usage", "estimate", "instance_usage"]
+__all__ = ["Estimate", "HourlyUsage", "estimate", "instance_usage"]
 
 
 @attrs.frozen(kw_only=True)
-class Usage:
+class HourlyUsage:
     """*quantity* of *unit* used every hour under *metric* (e.g. 4 ``GB-hour`` of
     ``memory_gb_hours``); converted to the metric's usage unit when rated."""
 
@@ -45,7 +45,7 @@ class Usage:
 
 def instance_usage(*, vcpus: int, memory_gb: object, disk_gb: object = 0, public_ips: int = 0,
                    default_ip: bool = True, attributes: Mapping[str, str] | None = None,
-                   metrics: Mapping[str, str] | None = None) -> tuple[Usage, ...]:
+                   metrics: Mapping[str, str] | None = None) -> tuple[HourlyUsage, ...]:
     """The hourly usage of a CloudStack instance, in the sample plan's metric names.
 
     *metrics* renames metrics (``{"vcpu_hours": "cpu"}``). The first public IP is the
@@ -59,17 +59,17 @@ def instance_usage(*, vcpus: int, memory_gb: object, disk_gb: object = 0, public
             "memory_gb_hours": "memory_gb_hours", "volume_gb": "volume_gb",
             "public_ip_hours": "public_ip_hours", **(metrics or {})}
     extra = dict(attributes or {})
-    out = [Usage(metric=name["vm_running"], quantity=1, resource_id="new-vm", attributes=extra),
-           Usage(metric=name["vcpu_hours"], quantity=vcpus, resource_id="new-vm",
+    out = [HourlyUsage(metric=name["vm_running"], quantity=1, resource_id="new-vm", attributes=extra),
+           HourlyUsage(metric=name["vcpu_hours"], quantity=vcpus, resource_id="new-vm",
                  attributes=extra),
-           Usage(metric=name["memory_gb_hours"], quantity=memory_gb, unit="GB-hour",
+           HourlyUsage(metric=name["memory_gb_hours"], quantity=memory_gb, unit="GB-hour",
                  resource_id="new-vm", attributes=extra)]
     if to_decimal(disk_gb, "disk_gb"):
-        out.append(Usage(metric=name["volume_gb"], quantity=disk_gb, unit="GB-hour",
+        out.append(HourlyUsage(metric=name["volume_gb"], quantity=disk_gb, unit="GB-hour",
                          resource_id="new-volume"))
     for index in range(public_ips):
         flag = "true" if default_ip and index == 0 else "false"
-        out.append(Usage(metric=name["public_ip_hours"], quantity=1, unit="hour",
+        out.append(HourlyUsage(metric=name["public_ip_hours"], quantity=1, unit="hour",
                          resource_id=f"new-ip-{index + 1}", attributes={"is_default": flag}))
     return tuple(out)
 
@@ -118,7 +118,7 @@ def _resource_plan(plan: Plan) -> Plan:
     return attrs.evolve(plan, charges=kept)
 
 
-def estimate(plan: Plan, usage: Iterable[Usage], period: BillingPeriod, *,
+def estimate(plan: Plan, usage: Iterable[HourlyUsage], period: BillingPeriod, *,
              policy: Policy | None = None, account: str = "estimate",
              ip_history: Iterable[object] = (), rate_to: ExchangeRate | None = None,
              decimals: CostDecimals | None = None) -> Estimate:
