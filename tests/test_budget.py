@@ -88,7 +88,7 @@ def test_bad_budgets():
 
 
 class FakeSMTP:
-    sent: list = []
+    sent: list = []  # noqa: RUF012 - messages captured across instances
 
     def __init__(self, host, port, timeout):
         self.host, self.port = host, port

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -45,7 +45,7 @@ def test_first_ip_free_only_if_the_account_has_none(plan):
     spec = instance_usage(vcpus=1, memory_gb=1, public_ips=1, default_ip=False)
     fresh = estimate(plan, spec, NOV, policy=chain(FreeFirstIp()), account="acme")
     held = [IpAcquisition(account="acme", resource_id="ip-acme-1",
-                          acquired_at=datetime(2025, 1, 1, tzinfo=timezone.utc))]
+                          acquired_at=datetime(2025, 1, 1, tzinfo=UTC))]
     more = estimate(plan, spec, NOV, policy=chain(FreeFirstIp()), account="acme",
                     ip_history=held)
     assert more.monthly.amount - fresh.monthly.amount == Decimal("3.60")

@@ -159,5 +159,5 @@ def test_floats_and_wrong_currency_amounts_refused():
 
 
 def test_signup_payment_needs_amount():
-    with pytest.raises(cloudrate.ConfigError, match="signup_payment.amount"):
+    with pytest.raises(cloudrate.ConfigError, match=r"signup_payment\.amount"):
         load_features({"currency": "EUR", "signup_payment": True})

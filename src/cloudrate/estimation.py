@@ -31,13 +31,17 @@ from .usage import UsageRecord
 __all__ = ["Estimate", "HourlyUsage", "estimate", "instance_usage"]
 
 
+def _quantity(value: object) -> Decimal:
+    return to_decimal(value, "quantity")
+
+
 @attrs.frozen(kw_only=True)
 class HourlyUsage:
     """*quantity* of *unit* used every hour under *metric* (e.g. 4 ``GB-hour`` of
     ``memory_gb_hours``); converted to the metric's usage unit when rated."""
 
     metric: str
-    quantity: Decimal = attrs.field(converter=lambda v: to_decimal(v, "quantity"))
+    quantity: Decimal = attrs.field(converter=_quantity)
     unit: str = "hour"
     resource_id: str = "new-resource"
     attributes: Mapping[str, str] = attrs.field(factory=dict)
@@ -59,7 +63,8 @@ def instance_usage(*, vcpus: int, memory_gb: object, disk_gb: object = 0, public
             "memory_gb_hours": "memory_gb_hours", "volume_gb": "volume_gb",
             "public_ip_hours": "public_ip_hours", **(metrics or {})}
     extra = dict(attributes or {})
-    out = [HourlyUsage(metric=name["vm_running"], quantity=1, resource_id="new-vm", attributes=extra),
+    out = [HourlyUsage(metric=name["vm_running"], quantity=1, resource_id="new-vm",
+                       attributes=extra),
            HourlyUsage(metric=name["vcpu_hours"], quantity=vcpus, resource_id="new-vm",
                  attributes=extra),
            HourlyUsage(metric=name["memory_gb_hours"], quantity=memory_gb, unit="GB-hour",

@@ -53,7 +53,8 @@ def whmcs_invoice(
 
     >>> import cloudrate, datetime
     >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
-    >>> bill = cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path())).bill("acme")
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> bill = cloudrate.rate(plan, usage).bill("acme")
     >>> fields = whmcs_invoice(bill, userid=42, client_currency="EUR",
     ...                        date=datetime.date(2026, 11, 1), duedate=datetime.date(2026, 11, 15))
     >>> fields["action"], fields["userid"], fields["itemdescription1"], fields["itemamount1"]

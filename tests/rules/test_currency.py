@@ -11,8 +11,14 @@ from hypothesis import strategies as st
 
 import cloudrate
 from cloudrate._money import EXACT
-from cloudrate.rules import EcbRates, FixedRates, MultiCurrency, RateNotFoundError, RateSource
-from cloudrate.rules import convert_bill
+from cloudrate.rules import (
+    EcbRates,
+    FixedRates,
+    MultiCurrency,
+    RateNotFoundError,
+    RateSource,
+    convert_bill,
+)
 
 
 @pytest.fixture(name="ecb", scope="module")

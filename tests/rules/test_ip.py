@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from cloudrate.rules import (
     chain,
 )
 
-UTC = timezone.utc
+UTC = UTC
 PLAN = cloudrate.load_plan("""
 name: IPs
 currency: EUR

@@ -26,6 +26,7 @@ from ._ip import (
     SecondaryIpBilling,
     ip_history_from_usage,
 )
+from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, settle
 from ._promo import (
     InMemoryRedemptionStore,
     PromoCode,
@@ -36,7 +37,6 @@ from ._promo import (
     find_code,
     generate_code,
 )
-from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, settle
 
 __all__ = [
     "AccountType",

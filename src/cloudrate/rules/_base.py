@@ -42,6 +42,10 @@ def _by_account(records: Iterable[UsageRecord]) -> Mapping[str, tuple[UsageRecor
     return {account: tuple(rs) for account, rs in grouped.items()}
 
 
+def _objects(value: Iterable[object]) -> tuple[object, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class RuleContext:
     """What rules may read besides the bill: the plan, the period, the usage that was rated,
@@ -56,16 +60,17 @@ class RuleContext:
     period: BillingPeriod
     usage: Mapping[str, tuple[UsageRecord, ...]] = attrs.field(
         factory=dict, converter=_by_account, eq=False, repr=False)
-    ip_history: tuple[object, ...] = attrs.field(default=(), converter=tuple)
+    ip_history: tuple[object, ...] = attrs.field(default=(), converter=_objects)
     rounding: RoundingPolicy = attrs.field(factory=RoundingPolicy)
     now: datetime | None = None
 
     @classmethod
-    def for_result(cls, result: RatingResult, usage: Iterable[UsageRecord] = (),
-                   **kwargs: object) -> RuleContext:
+    def for_result(cls, result: RatingResult, usage: Iterable[UsageRecord] = (), *,
+                   ip_history: Iterable[object] = (), now: datetime | None = None,
+                   ) -> RuleContext:
         """The context of a :func:`~cloudrate.rate` result and the usage it rated."""
-        return cls(plan=result.plan, period=result.period, usage=usage,  # type: ignore[arg-type]
-                   rounding=result.rounding, **kwargs)
+        return cls(plan=result.plan, period=result.period,
+                   usage=usage, ip_history=_objects(ip_history), rounding=result.rounding, now=now)
 
     def records(self, account: str, metric: str | None = None) -> tuple[UsageRecord, ...]:
         """The usage records of *account* (of *metric* only, when given)."""

@@ -45,6 +45,14 @@ def _cross(base_in_eur: Decimal, quote_in_eur: Decimal) -> Decimal:
     return ctx.divide(quote_in_eur, base_in_eur)
 
 
+def _rates(value: Mapping[str, object]) -> dict[str, Decimal]:
+    return {check_currency(k, "rates"): to_decimal(v, f"rates.{k}") for k, v in value.items()}
+
+
+def _check_base(_inst: object, _attr: object, value: str) -> None:
+    check_currency(value, "base")
+
+
 @attrs.frozen
 class FixedRates:
     """Rates the host gives: ``{"USD": "1.0842"}`` means 1 *base* = 1.0842 USD, on every
@@ -57,10 +65,8 @@ class FixedRates:
     Decimal('0.9223390518')
     """
 
-    base: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "base"))
-    rates: Mapping[str, Decimal] = attrs.field(
-        converter=lambda m: {check_currency(k, "rates"): to_decimal(v, f"rates.{k}")
-                             for k, v in dict(m).items()})
+    base: str = attrs.field(validator=_check_base)
+    rates: Mapping[str, Decimal] = attrs.field(converter=_rates)
     on: date | None = None
     source: str = "host-provided rates"
 
@@ -108,7 +114,9 @@ class EcbRates:
     def _load(self) -> Any:
         if self._converter is None:
             try:
-                from currency_converter import CurrencyConverter
+                from currency_converter import (  # type: ignore[import-untyped]
+                    CurrencyConverter,
+                )
             except ImportError:
                 raise ImportError(
                     "EcbRates needs the currencyconverter package: "
@@ -178,7 +186,8 @@ def convert_bill(bill: AccountBill, rate: ExchangeRate,
     >>> from cloudrate.rules import RuleContext
     >>> import cloudrate
     >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
-    >>> bill = cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path())).bill("acme")
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> bill = cloudrate.rate(plan, usage).bill("acme")
     >>> fx = ExchangeRate(base="EUR", quote="JPY", rate="162.37", on=date(2026, 10, 30))
     >>> converted = convert_bill(bill, fx)
     >>> converted.total.amount == sum(line.rounded.amount for line in converted.bill.lines)

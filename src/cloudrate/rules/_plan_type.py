@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from decimal import Decimal
+from enum import StrEnum
 
 import attrs
 from moneyed import Money
@@ -18,13 +19,13 @@ from ..exceptions import CurrencyMismatchError, PlanError
 __all__ = ["AccountType", "BillingPlans", "PlanType", "Settlement", "settle"]
 
 
-class PlanType(str, Enum):
+class PlanType(StrEnum):
     POSTPAID = "postpaid"
     PREPAID = "prepaid"
     FLEXIBLE = "flexible"
 
 
-class AccountType(str, Enum):
+class AccountType(StrEnum):
     INDIVIDUAL = "individual"
     ORGANISATION = "organisation"
 
@@ -77,8 +78,12 @@ invoiced=Money('17.50', 'EUR'))
         return Settlement(kind, zero, amount)
     if kind is PlanType.PREPAID:
         return Settlement(kind, amount, zero)
-    covered = min(max(balance.amount, 0), max(amount.amount, 0))
+    covered: Decimal = min(max(balance.amount, Decimal(0)), max(amount.amount, Decimal(0)))
     return Settlement(kind, Money(covered, currency), Money(amount.amount - covered, currency))
+
+
+def _optional_plan_type(value: object) -> PlanType | None:
+    return None if value is None else plan_type(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -91,10 +96,8 @@ class BillingPlans:
     """
 
     default: PlanType = attrs.field(default=PlanType.POSTPAID, converter=plan_type)
-    individual: PlanType | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else plan_type(v))
-    organisation: PlanType | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else plan_type(v))
+    individual: PlanType | None = attrs.field(default=None, converter=_optional_plan_type)
+    organisation: PlanType | None = attrs.field(default=None, converter=_optional_plan_type)
 
     def for_account(self, kind: AccountType | str) -> PlanType:
         chosen = (self.individual if account_type(kind) is AccountType.INDIVIDUAL

@@ -59,6 +59,10 @@ def generate_code(prefix: str, rng: random.Random, length: int = 6) -> str:
     return f"{_check_prefix(prefix)}-{''.join(rng.choice(ALPHABET) for _ in range(length))}"
 
 
+def _normalise(code: object) -> str:
+    return str(code).strip().upper()
+
+
 def _percent(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -78,7 +82,7 @@ class PromoCode:
     *first_time_only* accepts only accounts the host marks as new customers (no bill yet).
     """
 
-    code: str = attrs.field(converter=lambda c: str(c).strip().upper())
+    code: str = attrs.field(converter=_normalise)
     percent: Decimal | None = attrs.field(default=None, converter=_percent)
     fixed: Money | None = None
     charges: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
