@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -32,10 +33,21 @@ def eur(text: str) -> Money:
     return Money(Decimal(text), "EUR")
 
 
+def test_settings_as_plain_data():
+    assert RechargeLimits(eur("10"), None).to_dict() == {
+        "minimum": {"amount": "10", "currency": "EUR"}, "maximum": None}
+    assert SuspensionPolicy(grace_days=7).to_dict() == {
+        "enabled": True, "grace_days": 7, "warning_days": None, "timezone": "UTC"}
+    assert VerificationRefund(enabled=True, percent="50").to_dict() == {
+        "enabled": True, "percent": "50"}
+    assert SignupPayment(enabled=False, amount=None).to_dict() == {
+        "enabled": False, "amount": None}
+
+
 class TestRechargeLimits:
     def test_minimum_above_maximum_is_refused(self):
-        with pytest.raises(PlanError, match="minimum recharge 50.00 EUR is above maximum "
-                                            "recharge 10.00 EUR"):
+        with pytest.raises(PlanError, match=re.escape("minimum recharge 50.00 EUR is above "
+                                                      "maximum recharge 10.00 EUR")):
             RechargeLimits(minimum=eur("50.00"), maximum=eur("10.00"))
 
     def test_bounds_in_two_currencies_or_not_positive_are_refused(self):
@@ -48,7 +60,7 @@ class TestRechargeLimits:
         limits = RechargeLimits(minimum=eur("10.00"), maximum=None)
         assert limits.enabled
         assert limits.check(eur("1000000")) == eur("1000000")
-        with pytest.raises(RechargeLimitError, match="at least 10.00 EUR"):
+        with pytest.raises(RechargeLimitError, match=re.escape("at least 10.00 EUR")):
             limits.check(eur("9.99"))
 
     def test_off_accepts_any_positive_amount_but_not_zero(self):
@@ -170,6 +182,16 @@ class TestSuspension:
         assert (result.state, result.invoice, result.days_overdue) == ("suspended", "INV-1", 50)
         assert "INV-1" in result.reason and "more than the 15 days allowed" in result.reason
 
+    def test_ties_go_to_the_smallest_invoice_number(self):
+        due = date(2026, 10, 1)
+        result = self.policy.evaluate([self.inv(due, number="INV-10"),
+                                       self.inv(due, number="INV-1")], AT)
+        assert result.invoice == "INV-1"
+
+    def test_not_yet_due_says_so(self):
+        result = self.policy.evaluate([self.inv(date(2026, 12, 1))], AT)
+        assert result.state == "active" and "is not overdue (due 2026-12-01)" in result.reason
+
     def test_off_never_suspends(self):
         off = SuspensionPolicy(enabled=False, grace_days=15)
         result = off.evaluate([self.inv(date(2025, 1, 1))], AT)
@@ -194,6 +216,24 @@ class TestSuspension:
         assert isinstance(invoice, OverdueInvoice)
         result = self.policy.evaluate([invoice], AT)
         assert result.state == "suspended" and "50.00 EUR outstanding" in result.reason
+
+    def test_invoice_package_attribute_names_are_adapted(self):
+        """due_on/amount_due (cloudrate.invoice.Invoice) work; drafts and voids don't count."""
+
+        @attrs.frozen
+        class Invoice:
+            number: str | None
+            state: str
+            due_on: date | None
+            amount_due: Money
+
+        late = Invoice("INV-9", "issued", date(2026, 10, 1), eur("10.00"))
+        assert self.policy.evaluate([late], AT).state == "suspended"
+        for other in (attrs.evolve(late, state="void"),
+                      Invoice(None, "draft", None, eur("10.00"))):
+            assert self.policy.evaluate([other], AT).state == "active"
+        with pytest.raises(PlanError, match="expected a due date"):
+            self.policy.evaluate([Invoice("X", "issued", date(2026, 1, 1), "10")], AT)
 
     def test_bad_settings_and_naive_now(self):
         with pytest.raises(PlanError, match="warn before suspending"):

@@ -122,7 +122,8 @@ class DeductionRun:
         is completed by running it again. A deduction that would pass the ledger's
         negative-balance floor takes what the floor leaves (*partial*) and is reported
         as a shortfall; with ``partial=False`` it raises
-        :class:`~cloudrate.exceptions.InsufficientFundsError` instead.
+        :class:`~cloudrate.exceptions.InsufficientFundsError` instead, and the deductions
+        before it stay posted (each is complete and keyed): rerun after a recharge.
         """
         code = self.plan.currency
         missing = [a for a in self.accounts if ledger.store.account(a) is None]
@@ -196,6 +197,10 @@ class PrepaidHourly:
         if value not in ("daily", "monthly"):
             raise PlanError(f"prepaid_hourly.fallback: must be 'daily' or 'monthly' "
                             f"(got {value!r})")
+
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain data."""
+        return {"enabled": self.enabled, "fallback": self.fallback}
 
     @property
     def interval(self) -> str:

@@ -96,6 +96,15 @@ class RechargeLimits:
             )
         return amount
 
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain data (amounts as decimal strings)."""
+        return {"minimum": _plain(self.minimum), "maximum": _plain(self.maximum)}
+
+
+def _plain(amount: Money | None) -> dict[str, str] | None:
+    return None if amount is None else {"amount": str(amount.amount),
+                                        "currency": amount.currency.code}
+
 
 def _text(amount: Money) -> str:
     return f"{amount.amount} {amount.currency.code}"

@@ -60,6 +60,10 @@ class VerificationRefund:
     enabled: bool = False
     percent: Decimal = attrs.field(default=Decimal(100), converter=_percent)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain data (the percent as a decimal string)."""
+        return {"enabled": self.enabled, "percent": str(self.percent)}
+
     def refund_amount(self, deposit: Money, rounding: RoundingPolicy | None = None) -> Money:
         """The part of *deposit* refunded, rounded by *rounding* (half-up to the currency's
         minor units by default); zero when disabled."""
@@ -116,6 +120,12 @@ class SignupPayment:
         if self.enabled and self.amount is None:
             raise PlanError("signup_payment.amount: required when signup payment is enabled; "
                             "give the amount to collect, e.g. Money('5.00', 'USD')")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain data (the amount as a decimal string)."""
+        amount = None if self.amount is None else {"amount": str(self.amount.amount),
+                                                    "currency": self.amount.currency.code}
+        return {"enabled": self.enabled, "amount": amount}
 
     @property
     def required(self) -> bool:

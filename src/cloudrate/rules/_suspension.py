@@ -43,6 +43,39 @@ class OpenInvoice:
     due: date
     outstanding: Money
 
+    @classmethod
+    def of(cls, invoice: object) -> OpenInvoice | None:
+        """The fact of *invoice*: any object with ``number``, ``due`` (or ``due_on``) and
+        ``outstanding`` (or ``amount_due``), such as ``cloudrate.invoice.Invoice``.
+        Drafts and void invoices (``state``) and invoices without a due date give ``None``.
+
+        >>> class Invoice:  # the attribute names of cloudrate.invoice.Invoice
+        ...     number, state = "INV-7", "issued"
+        ...     due_on, amount_due = date(2026, 11, 1), Money("9.00", "EUR")
+        >>> fact = OpenInvoice.of(Invoice())
+        >>> fact.number, fact.due, fact.outstanding
+        ('INV-7', datetime.date(2026, 11, 1), Money('9.00', 'EUR'))
+        """
+        if isinstance(invoice, OpenInvoice):
+            return invoice
+        if getattr(invoice, "state", None) in ("draft", "void"):
+            return None
+        due = getattr(invoice, "due", None)
+        due = getattr(invoice, "due_on", None) if due is None else due
+        owed = getattr(invoice, "outstanding", None)
+        owed = getattr(invoice, "amount_due", None) if owed is None else owed
+        if isinstance(due, datetime):
+            due = due.date()
+        if due is None:
+            return None
+        if not isinstance(due, date) or not isinstance(owed, Money):
+            raise PlanError(
+                f"invoice {getattr(invoice, 'number', invoice)!r}: expected a due date and an "
+                f"outstanding Money (attributes due/due_on and outstanding/amount_due), got "
+                f"due={due!r}, outstanding={owed!r}"
+            )
+        return cls(str(getattr(invoice, "number", None) or "(no number)"), due, owed)
+
 
 @attrs.frozen
 class Stage:
@@ -117,6 +150,11 @@ class SuspensionPolicy:
                 f"({self.grace_days}); warn before suspending"
             )
 
+    def to_dict(self) -> dict[str, object]:
+        """The settings as plain data."""
+        return {"enabled": self.enabled, "grace_days": self.grace_days,
+                "warning_days": self.warning_days, "timezone": self.timezone}
+
     @property
     def stages(self) -> tuple[Stage, ...]:
         """The stages, most severe first; the first one reached wins."""
@@ -127,37 +165,35 @@ class SuspensionPolicy:
             stages.append(Stage("warning", self.warning_days))
         return tuple(stages)
 
-    def evaluate(self, invoices: Iterable[OverdueInvoice], now: datetime) -> AccountState:
+    def evaluate(self, invoices: Iterable[OverdueInvoice | object],
+                 now: datetime) -> AccountState:
         """The account's state given its open *invoices* at *now* (an aware datetime).
 
-        Invoices with nothing outstanding are ignored, so paying reactivates. The most
-        overdue invoice decides (ties by number); stages are tried in order.
+        *invoices* are :class:`OverdueInvoice` facts or anything :meth:`OpenInvoice.of`
+        adapts (such as ``cloudrate.invoice.Invoice``). Invoices with nothing outstanding
+        are ignored, so paying reactivates. The most overdue invoice decides (ties by
+        number); stages are tried in order.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise PlanError(f"now: {now.isoformat()} has no timezone; pass an aware datetime")
         today = now.astimezone(zone(self.timezone)).date()
-        owing = [(max(0, (today - inv.due).days), inv) for inv in invoices
-                 if inv.outstanding.amount > 0]
+        facts = [OpenInvoice.of(inv) for inv in invoices]
+        owing = [(max(0, (today - inv.due).days), inv) for inv in facts
+                 if inv is not None and inv.outstanding.amount > 0]
         if not owing:
             return AccountState("active", "no invoice has an amount outstanding")
-        days, worst = max(owing, key=lambda pair: (pair[0], _neg(pair[1].number)))
+        days, worst = min(owing, key=lambda pair: (-pair[0], pair[1].number))
         what = (f"invoice {worst.number} ({worst.outstanding.amount} "
                 f"{worst.outstanding.currency.code} outstanding)")
+        late = f"is {days} days overdue" if days else f"is not overdue (due {worst.due})"
         if not self.enabled:
-            return AccountState("active", f"{what} is {days} days overdue, but suspension "
-                                "for overdue invoices is disabled", worst.number, days)
+            return AccountState("active", f"{what} {late}, but suspension for overdue "
+                                "invoices is disabled", worst.number, days)
         for stage in self.stages:
             if days > stage.after_days:
                 verb = "allowed" if stage.state == "suspended" else f"before a {stage.state}"
                 return AccountState(stage.state, f"{what} is {days} days overdue, more than "
                                     f"the {stage.after_days} days {verb}", worst.number, days)
-        if days == 0:
-            return AccountState("active", f"{what} is not overdue (due {worst.due})",
-                                worst.number, 0)
-        return AccountState("active", f"{what} is {days} days overdue, within the "
-                            f"{self.grace_days} days of grace", worst.number, days)
+        grace = f", within the {self.grace_days} days of grace" if days else ""
+        return AccountState("active", f"{what} {late}{grace}", worst.number, days)
 
-
-def _neg(text: str) -> tuple[int, ...]:
-    """Sort key that puts the smaller invoice number first under ``max``."""
-    return tuple(-ord(c) for c in text)
