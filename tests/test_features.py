@@ -161,3 +161,29 @@ def test_floats_and_wrong_currency_amounts_refused():
 def test_signup_payment_needs_amount():
     with pytest.raises(cloudrate.ConfigError, match=r"signup_payment\.amount"):
         load_features({"currency": "EUR", "signup_payment": True})
+
+
+def test_resolved_settings_round_trip():
+    """to_dict of resolved settings loads back to the same settings, for every tenant and
+    account type."""
+    config = load_features("""
+currency: EUR
+cost_decimals: 3
+minimum_prepaid_recharge: "10.50"
+prepaid_negative_balance: {allowed: true, floor: -20}
+budget_alerts: {thresholds: [25, 75, 100]}
+multi_currency: {enabled: true, currencies: [USD]}
+organisation: {signup_payment: {enabled: true, amount: 5}}
+tenants:
+  t1: {currency: GBP, individual_billing_plan: flexible}
+""")
+    for tenant in (None, "t1"):
+        for kind in ("individual", "organisation"):
+            s = config.for_account(kind, tenant=tenant)
+            again = load_features(s.to_dict()).for_account(kind)
+            assert again.to_dict() == s.to_dict()
+            assert again.recharge_limits() == s.recharge_limits()
+            assert again.negative_balance() == s.negative_balance()
+            assert again.signup_payment() == s.signup_payment()
+            assert again.policy() == s.policy()
+            assert again.capabilities() == s.capabilities()

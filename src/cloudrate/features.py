@@ -145,11 +145,18 @@ def _text(value: Any) -> tuple[Any, str | None]:
 
 
 def _thresholds(value: Any) -> tuple[Any, str | None]:
-    if not isinstance(value, list | tuple) or not value or any(
-            isinstance(v, bool | float) or not isinstance(v, int | Decimal) or v <= 0
-            for v in value) or list(value) != sorted(set(value)):
-        return None, "expected ascending percentages above 0, such as [50, 80, 100]"
-    return tuple(Decimal(v) for v in value), None
+    wrong = None, "expected ascending percentages above 0, such as [50, 80, 100]"
+    if not isinstance(value, list | tuple) or not value:
+        return wrong
+    numbers = []
+    for item in value:
+        parsed, error = _amount(item)
+        if error or parsed is None or parsed[1] is not None or parsed[0] <= 0:
+            return wrong
+        numbers.append(parsed[0])
+    if numbers != sorted(set(numbers)):
+        return wrong
+    return tuple(numbers), None
 
 
 Parser = Callable[[Any], tuple[Any, str | None]]
@@ -295,6 +302,23 @@ class FeatureSettings:
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved settings as plain data (amounts and numbers as strings);
+        :func:`load_features` reads it back to the same settings."""
+        def plain(value: Any) -> Any:
+            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Decimal) \
+                    and (value[1] is None or isinstance(value[1], str)):
+                return f"{value[0]} {self.currency}"
+            if isinstance(value, tuple | list):
+                return [plain(v) for v in value]
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, Decimal):
+                return str(value)
+            return value
+
+        return {key: plain(self.values[key]) for key in SPEC}
 
     # --- rules -----------------------------------------------------------------------
     def policy(self, charge: str = "public_ip") -> Policy:

@@ -171,3 +171,30 @@ def test_missing_resource_id_is_an_error():
                                    attributes={"is_default": True})
     with pytest.raises(cloudrate.RatingError, match="resource_id"):
         run([DefaultIpCharge(enabled=False)], [record])
+
+
+RULES = st.sampled_from([DefaultIpCharge(enabled=False), DefaultIpCharge(),
+                         FreeFirstIp(), FreeFirstIp(enabled=False),
+                         SecondaryIpBilling(enabled=False)])
+
+
+@given(st.lists(RULES, max_size=4), st.lists(RULES, max_size=4), st.lists(RULES, max_size=4))
+def test_chain_is_associative_and_applies_in_order(a, b, c):
+    """chain(a, chain(b, c)) == chain(chain(a, b), c), and applying a chain equals applying
+    its parts one after the other."""
+    assert chain(*a, chain(*b, *c)) == chain(chain(*a, *b), *c) == chain(*a, *b, *c)
+    records = [ip("ip-1", 100, is_default=True), ip("ip-2", 50, 2, is_secondary=True),
+               ip("ip-3", 70, 3)]
+    result = cloudrate.rate(PLAN, records, PERIOD)
+    context = RuleContext.for_result(result, records)
+    bill = result.bill("acme")
+    stepwise = chain(*c).apply(chain(*b).apply(chain(*a).apply(bill, context), context), context)
+    assert chain(*a, *b, *c).apply(bill, context) == stepwise
+    assert stepwise.lines[: len(bill.lines)] == bill.lines  # existing lines never edited
+    assert stepwise.total.amount >= 5  # credits never take the IP charge below zero
+
+
+def test_an_ip_is_credited_once_even_if_a_rule_repeats():
+    before, after = run([DefaultIpCharge(enabled=False), DefaultIpCharge(enabled=False)],
+                        [ip("ip-1", 100, is_default=True), ip("ip-2", 100)])
+    assert added(before, after) == {"public_ip:default_ip:ip-1": Decimal("-1.00")}

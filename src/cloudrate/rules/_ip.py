@@ -87,13 +87,14 @@ def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
     total = sum((r.quantity for r in records), Decimal(0))
     if not records or total == 0 or line.amount.amount == 0:
         return ()
+    done = _already_credited(bill, charge)  # an IP is credited once, whatever the rules
     segments: dict[tuple[str, bool], Decimal] = {}
     for r in records:
         if r.resource_id is None:
             raise RatingError(
                 f"a {line.metric!r} record of {bill.account!r} has no resource_id; IP rules "
                 "need the IP's id on every record")
-        key = (r.resource_id, credited(r))
+        key = (r.resource_id, r.resource_id not in done and credited(r))
         segments[key] = segments.get(key, Decimal(0)) + r.quantity
     keys = sorted(segments)
     currency = line.currency
