@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -45,12 +45,22 @@ class TestEcbRates:
         assert ecb.rate("USD", "JPY", day).rate == (jpy / usd).quantize(Decimal("1E-7"))
 
     def test_weekend_takes_last_published_rate(self, ecb):
-        saturday = ecb.rate("EUR", "USD", date(2026, 10, 31))
-        assert saturday.rate == Decimal("1.1172") and saturday.on == date(2026, 10, 30)
+        """Saturday and Sunday 24-25 October 2026 use Friday the 23rd's rate."""
+        friday = ecb.rate("EUR", "USD", date(2026, 10, 23)).rate
+        assert friday == Decimal("1.1193")
+        for day in (24, 25):
+            assert ecb.rate("EUR", "USD", date(2026, 10, day)).rate == friday
+
+    def test_shortly_after_the_data_uses_the_last_rate(self, ecb):
+        """A few days past the package's last date: its last rate, dated as such."""
+        last = ecb._load().bounds["USD"].last_date
+        fx = ecb.rate("EUR", "USD", last + timedelta(days=3))
+        assert fx.on == last and fx.rate == ecb.rate("EUR", "USD", last).rate
+        assert "last rate on or before" in fx.source
 
     def test_too_far_past_the_data_is_refused(self, ecb):
         with pytest.raises(RateNotFoundError, match="update the package"):
-            ecb.rate("EUR", "USD", date(2027, 6, 1))
+            ecb.rate("EUR", "USD", date(2100, 6, 1))
 
     def test_unknown_currency(self, ecb):
         with pytest.raises(RateNotFoundError, match="no rate for AED"):
