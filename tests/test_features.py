@@ -187,3 +187,24 @@ tenants:
             assert again.signup_payment() == s.signup_payment()
             assert again.policy() == s.policy()
             assert again.capabilities() == s.capabilities()
+
+
+def test_sample_file_lists_every_setting_at_its_default():
+    """The shipped sample names every setting with the documented default."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(cloudrate.__file__).parent / "data" / "sample_features.yaml"
+    assert set(yaml.safe_load(path.read_text())) == set(SPEC)
+    sample = load_features(path).for_account("individual")
+    assert sample.to_dict() == settings().to_dict()
+
+
+def test_docs_table_names_every_setting():
+    """docs/feature-configuration.md maps every configuration key."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "feature-configuration.md").read_text()
+    for key in SPEC:
+        assert f"`{key}" in text, key

@@ -191,7 +191,8 @@ SPEC: dict[str, Any] = {
     "individual_billing_plan": (_choice(_PLAN_TYPES, optional=True), None),
     "organisation_billing_plan": (_choice(_PLAN_TYPES, optional=True), None),
     "promo_code_prefix": (_text, "PROMO"),
-    "budget_alerts": {"enabled": (_bool, True), "thresholds": (_thresholds, (50, 80, 100)),
+    "budget_alerts": {"enabled": (_bool, True),
+                      "thresholds": (_thresholds, (Decimal(50), Decimal(80), Decimal(100))),
                       "use_forecast": (_bool, True)},
 }
 
