@@ -208,3 +208,19 @@ def test_docs_table_names_every_setting():
     text = (Path(__file__).parent.parent / "docs" / "feature-configuration.md").read_text()
     for key in SPEC:
         assert f"`{key}" in text, key
+
+
+def test_settings_compare_by_value():
+    assert settings(free_first_ip=True) != settings(free_first_ip=False)
+    assert settings(free_first_ip=True) == settings(free_first_ip=True)
+    assert hash(settings()) == hash(settings())
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_budget_alerts_on_and_off(enabled):
+    s = settings(budget_alerts={"enabled": enabled, "thresholds": [90, 100]})
+    budget = s.budget("acme", Money("100", "EUR"), ["ops@acme.example"])
+    if enabled:
+        assert budget.thresholds == (Decimal(90), Decimal(100))
+    else:
+        assert budget is None

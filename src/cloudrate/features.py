@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from moneyed import Money
 
 from ._load import Document, load_document
 from ._money import check_currency
+from .budget import Budget
 from .exceptions import CloudrateError
 from .period import zone
 from .rules import (
@@ -275,7 +276,7 @@ class FeatureSettings:
 
     tenant: str | None
     account_type: str
-    values: Mapping[str, Any] = attrs.field(eq=False, repr=False)
+    values: Mapping[str, Any] = attrs.field(repr=False, hash=False)
     currency: str
     timezone: str
 
@@ -354,6 +355,16 @@ class FeatureSettings:
     def generate_promo_code(self, rng: random.Random, length: int = 6) -> str:
         return generate_code(self.values["promo_code_prefix"], rng, length)
 
+    def budget(self, account: str, amount: Money, recipients: Iterable[str] = (),
+               ) -> Budget | None:
+        """*account*'s monthly budget with the configured thresholds; None when budget
+        alerts are disabled."""
+        b = self.values["budget_alerts"]
+        if not b["enabled"]:
+            return None
+        return Budget(account=account, amount=amount, recipients=tuple(recipients),
+                      thresholds=b["thresholds"], use_forecast=b["use_forecast"])
+
     # --- wallet and account settings ---------------------------------------------------
     def recharge_limits(self) -> RechargeLimits:
         v = self.values
@@ -404,7 +415,7 @@ class FeatureSettings:
 class FeatureConfig:
     """A loaded feature configuration: resolved settings per tenant and account type."""
 
-    settings: Mapping[tuple[str | None, str], FeatureSettings] = attrs.field(eq=False)
+    settings: Mapping[tuple[str | None, str], FeatureSettings] = attrs.field(hash=False)
     source: str = "<dict>"
 
     @property
