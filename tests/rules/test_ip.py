@@ -198,3 +198,27 @@ def test_an_ip_is_credited_once_even_if_a_rule_repeats():
     before, after = run([DefaultIpCharge(enabled=False), DefaultIpCharge(enabled=False)],
                         [ip("ip-1", 100, is_default=True), ip("ip-2", 100)])
     assert added(before, after) == {"public_ip:default_ip:ip-1": Decimal("-1.00")}
+
+
+def test_context_without_the_rated_usage_is_an_error():
+    """Forgetting to pass the usage would silently bill the default IP: refused."""
+    records = [ip("ip-1", 100, is_default=True)]
+    result = cloudrate.rate(PLAN, records, PERIOD)
+    with pytest.raises(cloudrate.RatingError, match="pass the usage you rated"):
+        DefaultIpCharge(enabled=False).lines(result.bill("acme"),
+                                             RuleContext.for_result(result))
+
+
+@given(st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6))
+def test_total_placement_crediting_every_ip_nets_to_zero(hours):
+    """With rounding placement 'total' too, crediting all IPs nets the IP line to zero."""
+    plan = cloudrate.load_plan(PLAN.to_dict() | {
+        "charges": [{"name": "public_ip", "metric": "public_ip_hours", "model": "per_unit",
+                     "unit_price": "0.0137"},
+                    {"name": "fee", "model": "flat", "price": "0.333"}],
+        "rounding": {"placement": "total"}})
+    records = [ip(f"ip-{i}", h, is_default=True) for i, h in enumerate(hours)]
+    result = cloudrate.rate(plan, records, PERIOD)
+    bill = result.bill("acme")
+    credits = DefaultIpCharge(enabled=False).lines(bill, RuleContext.for_result(result, records))
+    assert sum(c.rounded.amount for c in credits) == -bill.line("public_ip").rounded.amount

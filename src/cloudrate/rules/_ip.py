@@ -84,6 +84,11 @@ def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
     plan_charge = context.plan.charge(charge)
     records = [r for r in context.records(bill.account, line.metric)
                if plan_charge.matches(r.attributes)]
+    if len(records) != line.records:
+        raise RatingError(
+            f"the rule context holds {len(records)} {line.metric!r} record(s) of "
+            f"{bill.account!r} for charge {charge!r}, but {line.records} were rated; pass the "
+            "usage you rated: RuleContext.for_result(result, usage)")
     total = sum((r.quantity for r in records), Decimal(0))
     if not records or total == 0 or line.amount.amount == 0:
         return ()
@@ -100,6 +105,12 @@ def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
     currency = line.currency
     exact = [line.amount.amount * segments[k] / total for k in keys]
     rounded = context.rounding.allocate(exact, currency)
+    # Under placement="total" the line's rounded amount comes from the whole bill's
+    # allocation; move the difference to the largest share so the shares add up to it.
+    gap = line.rounded.amount - sum(rounded, Decimal(0))
+    if gap:
+        biggest = max(range(len(exact)), key=lambda i: (abs(exact[i]), -i))
+        rounded[biggest] += gap
     out = []
     for key, share, share_rounded in zip(keys, exact, rounded, strict=True):
         rid, is_credited = key
