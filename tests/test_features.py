@@ -53,10 +53,14 @@ ON_OFF = [
     ("account_verification_refund", lambda s: s.verification_refund().enabled),
     ("billing_contract_type", lambda s: s.contract_types().enabled),
     ("budget_alerts", lambda s: s.capabilities().budget_alerts),
+    ("default_ip_charge", lambda s: s.capabilities().default_ip_charged),
+    ("free_first_ip", lambda s: s.capabilities().first_ip_free),
+    ("secondary_ip_billing", lambda s: s.capabilities().secondary_ip_billed),
 ]
 
 
-@pytest.mark.parametrize(("key", "read"), ON_OFF, ids=[k for k, _ in ON_OFF])
+@pytest.mark.parametrize(("key", "read"), ON_OFF,
+                         ids=[f"{k}-{i}" for i, (k, _) in enumerate(ON_OFF)])
 @pytest.mark.parametrize("value", [True, False])
 def test_each_toggle_on_and_off(key, read, value):
     """Each toggle reaches the object it configures, in both positions."""

@@ -408,7 +408,9 @@ class FeatureSettings:
             prepaid_hourly_billing=v["prepaid_hourly_billing"]["enabled"],
             negative_balance_display=v["prepaid_negative_balance"]["display"],
             verification_refund=v["account_verification_refund"]["enabled"],
-            budget_alerts=v["budget_alerts"]["enabled"])
+            budget_alerts=v["budget_alerts"]["enabled"],
+            default_ip_charged=v["default_ip_charge"], first_ip_free=v["free_first_ip"],
+            secondary_ip_billed=v["secondary_ip_billing"], cost_decimals=v["cost_decimals"])
 
 
 @attrs.frozen

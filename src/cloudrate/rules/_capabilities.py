@@ -10,7 +10,8 @@ __all__ = ["Capabilities"]
 @attrs.frozen(kw_only=True)
 class Capabilities:
     """What the portal offers: paying invoices in the portal, the Invoices menu, the
-    WHMCS billing integration, and the choices its signup and admin screens show.
+    WHMCS billing integration, the choices its signup and admin screens show, and the
+    indicators its IP screens show (whether a default, first or secondary IP is charged).
 
     >>> Capabilities(whmcs_billing=True).whmcs_billing
     True
@@ -27,6 +28,10 @@ class Capabilities:
     negative_balance_display: bool = False
     verification_refund: bool = False
     budget_alerts: bool = True
+    default_ip_charged: bool = True
+    first_ip_free: bool = False
+    secondary_ip_billed: bool = True
+    cost_decimals: int = 2
 
     def to_dict(self) -> dict[str, object]:
         return {k: (list(v) if isinstance(v, tuple) else v)
