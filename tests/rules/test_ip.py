@@ -222,3 +222,16 @@ def test_total_placement_crediting_every_ip_nets_to_zero(hours):
     bill = result.bill("acme")
     credits = DefaultIpCharge(enabled=False).lines(bill, RuleContext.for_result(result, records))
     assert sum(c.rounded.amount for c in credits) == -bill.line("public_ip").rounded.amount
+
+
+def test_partly_free_ip_says_which_usage_is_net_zero():
+    history = [IpAcquisition(account="acme", resource_id="ip-old",
+                             acquired_at=datetime(2025, 1, 1, tzinfo=UTC),
+                             released_at=datetime(2026, 10, 11, tzinfo=UTC)),
+               IpAcquisition(account="acme", resource_id="ip-new",
+                             acquired_at=datetime(2025, 6, 1, tzinfo=UTC))]
+    records = [ip("ip-old", 240, 1), ip("ip-new", 240, 1), ip("ip-new", 240, 11)]
+    _, after = run([FreeFirstIp()], records, history)
+    labels = {line.charge: line.details[-1].label for line in after.lines if line.kind != "charge"}
+    assert labels == {"public_ip:free_ip:ip-new": "ip-new net for the usage credited",
+                      "public_ip:free_ip:ip-old": "ip-old net"}

@@ -121,7 +121,8 @@ def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
             Detail(f"{rid}: {quantity} of {total} {line.metric} usage", quantity, None,
                    Money(share, currency)),
             Detail(why(rid), None, None, Money(-share, currency)),
-            Detail(f"{rid} net", None, None, Money(Decimal(0), currency)),
+            Detail(f"{rid} net" if (rid, False) not in segments else
+                   f"{rid} net for the usage credited", None, None, Money(Decimal(0), currency)),
         )
         out.append(adjustment(
             bill, context, charge=f"{charge}:{kind}:{rid}", description=why(rid),
