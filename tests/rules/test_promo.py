@@ -142,3 +142,33 @@ class TestDiscount:
         line = PromoDiscount(PromoCode(code="P-2345", percent=Decimal("12.5"))).lines(
             result.bill("globex"), context)[0]
         assert isinstance(line.amount.amount, Decimal)
+
+
+def _redeem_in_process(path: str, account: str) -> bool:
+    from cloudrate.rules import SQLiteRedemptionStore
+
+    store = SQLiteRedemptionStore(path)
+    code = PromoCode(code="PROC-2345", percent=5, max_redemptions=3)
+    try:
+        code.redeem(account, NOW, store)
+        return True
+    except PromoError:
+        return False
+    finally:
+        store.close()
+
+
+def test_sqlite_store_holds_the_limit_across_processes(tmp_path):
+    """Eight redemptions from two processes on a 3-use code in one SQLite file: exactly 3 succeed."""
+    import multiprocessing
+
+    from cloudrate.rules import SQLiteRedemptionStore
+
+    path = str(tmp_path / "promo.sqlite")
+    SQLiteRedemptionStore(path).close()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        results = pool.starmap(_redeem_in_process, [(path, f"acct-{i}") for i in range(8)])
+    assert sum(results) == 3
+    store = SQLiteRedemptionStore(path)
+    assert store.count("PROC-2345") == 3 and len(store.redemptions("PROC-2345")) == 3
+    store.close()

@@ -37,6 +37,7 @@ from ._promo import (
     find_code,
     generate_code,
 )
+from ._promo_sqlite import SQLiteRedemptionStore
 
 __all__ = [
     "AccountType",
@@ -65,6 +66,7 @@ __all__ = [
     "RedemptionStore",
     "Rule",
     "RuleContext",
+    "SQLiteRedemptionStore",
     "SecondaryIpBilling",
     "Settlement",
     "adjustment",
