@@ -159,7 +159,7 @@ def _redeem_in_process(path: str, account: str) -> bool:
 
 
 def test_sqlite_store_holds_the_limit_across_processes(tmp_path):
-    """Eight redemptions from two processes on a 3-use code in one SQLite file: exactly 3 succeed."""
+    """Eight redemptions from two processes, one SQLite file, a 3-use code: 3 succeed."""
     import multiprocessing
 
     from cloudrate.rules import SQLiteRedemptionStore
