@@ -156,3 +156,15 @@ def test_smtp_sender_against_a_local_server():
     assert "Budget alert: acme has reached 100%" in message
     assert "Month-to-date cost: 100.00 EUR" in message
     assert "To: a@acme.example, b@acme.example" in message
+
+
+def test_sqlite_alert_store_remembers_across_connections(tmp_path):
+    from cloudrate.budget import SQLiteAlertStore
+
+    path = tmp_path / "alerts.sqlite"
+    first = SQLiteAlertStore(path)
+    assert len(check_budget(BUDGET, OCT, Money("60", "EUR"), at(31), first)) == 1
+    first.close()
+    again = SQLiteAlertStore(path)
+    assert check_budget(BUDGET, OCT, Money("60", "EUR"), at(31), again) == ()
+    again.close()

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -28,8 +29,8 @@ from .period import BillingPeriod, seconds_between
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["AlertStore", "Budget", "BudgetAlert", "InMemoryAlertStore", "SmtpSender",
-           "check_budget", "forecast_month_end"]
+__all__ = ["AlertStore", "Budget", "BudgetAlert", "InMemoryAlertStore", "SQLiteAlertStore",
+           "SmtpSender", "check_budget", "forecast_month_end"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -133,6 +134,37 @@ class InMemoryAlertStore:
     def mark_sent(self, key: tuple[str, str, str]) -> None:
         with self._lock:
             self._sent.add(key)
+
+
+class SQLiteAlertStore:
+    """Sent alerts in a SQLite file (standard library), shared by every process that checks.
+
+    >>> store = SQLiteAlertStore(":memory:")
+    >>> store.was_sent(("acme", "2026-10", "50"))
+    False
+    >>> store.mark_sent(("acme", "2026-10", "50"))
+    >>> store.was_sent(("acme", "2026-10", "50"))
+    True
+    """
+
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        self._db.execute("CREATE TABLE IF NOT EXISTS budget_alerts_sent (account TEXT NOT NULL,"
+                         " period TEXT NOT NULL, threshold TEXT NOT NULL,"
+                         " PRIMARY KEY (account, period, threshold))")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def was_sent(self, key: tuple[str, str, str]) -> bool:
+        row = self._db.execute("SELECT 1 FROM budget_alerts_sent WHERE account = ? AND "
+                               "period = ? AND threshold = ?", key).fetchone()
+        return row is not None
+
+    def mark_sent(self, key: tuple[str, str, str]) -> None:
+        self._db.execute("INSERT OR IGNORE INTO budget_alerts_sent VALUES (?, ?, ?)", key)
 
 
 def check_budget(budget: Budget, period: BillingPeriod, month_to_date: Money, now: datetime,
