@@ -87,6 +87,27 @@ class TestLedger:
         assert ledger.store.entry("tiny").amount == eur("-0.000125")
         assert str(ledger.balance("acme").amount) == "19.999875"
 
+    def test_exact_whatever_the_global_decimal_context(self, ledger):
+        """Amounts beyond 28 digits stay exact even with a 5-digit global context."""
+        import decimal
+
+        with decimal.localcontext(decimal.Context(prec=5)):
+            ledger.recharge("acme", eur("1000000000000000000000000000000.01"), key="big",
+                            at=AT)
+            ledger.deduct("acme", eur("0.000001"), key="small", at=AT)
+            assert str(ledger.balance("acme").amount) == "1000000000000000000000000000020.009999"
+
+    def test_kept_balance_matches_the_entries(self, ledger):
+        """SQLite keeps each balance beside the entries; an audit re-adds them."""
+        for i in range(20):
+            ledger.deduct("acme", eur("0.33"), key=f"d{i}", at=AT)
+        total = sum((e.amount.amount for e in ledger.entries("acme")), Decimal(0))
+        assert ledger.balance("acme").amount == total == Decimal("13.40")
+        if isinstance(ledger.store, SQLiteLedgerStore):
+            assert ledger.store.audit() == {}
+            ledger.store._db.execute("UPDATE accounts SET balance = '99' WHERE name = 'acme'")
+            assert ledger.store.audit() == {"acme": (eur("99"), eur("13.40"))}
+
     def test_unknown_account_is_a_clear_error(self, ledger):
         """Accounts are opened explicitly; posting to another writes nothing."""
         with pytest.raises(UnknownAccountError, match="'ghost' is not open"):

@@ -255,13 +255,14 @@ class TestApply:
 
 
 @given(st.lists(st.tuples(st.integers(0, 47), st.sampled_from(["acme", "globex"]),
-                          st.decimals(min_value=0, max_value=50, places=3)), max_size=30),
+                          st.sampled_from(["vcpu_hours", "volume_gb_hours"]),
+                          st.decimals(min_value=0, max_value=500, places=3)), max_size=30),
        st.integers(1, 47))
 def test_any_usage_any_split(items, cut):
     """For any usage: hourly deductions sum to the month-to-date bill, daily ones too,
     and a run split at any hour gives the same deductions."""
-    records = [UsageRecord(account=a, metric="vcpu_hours", quantity=str(q), start=hour(h),
-                           end=hour(h + 1)) for h, a, q in items]
+    records = [UsageRecord(account=a, metric=m, quantity=str(q), start=hour(h),
+                           end=hour(h + 1)) for h, a, m, q in items]
     whole = HOURLY.deductions(PLAN, records, start=T0, end=hour(48))
     parts = (HOURLY.deductions(PLAN, records, start=T0, end=hour(cut)).deductions
              + HOURLY.deductions(PLAN, records, start=hour(cut), end=hour(48)).deductions)
@@ -271,3 +272,11 @@ def test_any_usage_any_split(items, cut):
         bill = month_bill(records)
         for account in {r.account for r in records}:
             assert whole.total(account) == bill.bill(account).total == daily.total(account)
+        ledger = Ledger()
+        for account in whole.accounts:
+            ledger.open(account, "EUR", at=T0)
+            ledger.recharge(account, Money("1000.00", "EUR"), key=f"pay-{account}", at=T0)
+        report = whole.apply(ledger)
+        assert report.shortfalls == ()
+        for account in whole.accounts:
+            assert ledger.balance(account).amount == 1000 - bill.bill(account).total.amount

@@ -112,6 +112,7 @@ def test_killed_mid_run_loses_and_doubles_nothing(tmp_path):
         assert store.balance("acme").amount == sum((e.amount.amount for e in entries),
                                                    Decimal(0))
         assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.audit() == {}
 
 
 PLAN = """
@@ -156,6 +157,7 @@ def test_killed_prepaid_hourly_run_is_completed_by_retry(tmp_path):
             assert store.balance(account) == eur(Decimal("500.00") - run.total(account).amount)
         again = run.apply(Ledger(store))
         assert again.written == 0 and again.existing == len(run.deductions)
+        assert store.audit() == {}
 
 
 def _contend(path: str, who: str, barrier, results) -> None:
@@ -211,6 +213,7 @@ def test_two_processes_deducting_at_once_stay_consistent(tmp_path):
         assert balance == sum((e.amount.amount for e in entries), Decimal(0))
         assert balance == Decimal("50.00") - taken
         assert balance >= Decimal("-5.00")  # the floor held
+        assert store.audit() == {}
         assert refused > 0  # the demand (135.00) was above what the floor allows (55.00)
         keys = [e.key for e in entries]
         assert len(keys) == len(set(keys))

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 from moneyed import Money
 
+from .._money import exact
 from ..exceptions import PlanError
 
 __all__ = ["BalanceView", "NegativeBalance"]
@@ -82,6 +83,7 @@ class NegativeBalance:
             )
         return self.floor.amount
 
+    @exact
     def headroom(self, balance: Money) -> Decimal | None:
         """How much may still be deducted from *balance* (never below zero); ``None`` is
         unlimited."""

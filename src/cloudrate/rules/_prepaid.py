@@ -22,7 +22,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 from moneyed import Money
 
-from .._money import RoundingPolicy
+from .._money import RoundingPolicy, exact
 from ..exceptions import PlanError, UnknownAccountError, WalletError
 from ..period import BillingPeriod, zone
 from ..plans import Plan
@@ -96,6 +96,7 @@ class DeductionRun:
     opening: dict[str, Money]
     closing: dict[str, Money]
 
+    @exact
     def total(self, account: str) -> Money:
         """The sum of *account*'s deductions (refunds counted negative)."""
         return Money(sum((d.amount.amount for d in self.deductions if d.account == account),
@@ -253,6 +254,7 @@ class PrepaidHourly:
         naive = local.replace(tzinfo=None) + step
         return naive.replace(tzinfo=local.tzinfo)
 
+    @exact
     def deductions(
         self,
         plan: Plan,

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 from moneyed import Money
 
-from .._money import EXACT, RoundingPolicy, to_decimal
+from .._money import EXACT, RoundingPolicy, exact, to_decimal
 from ..exceptions import PlanError, WalletError
 from ..wallet._entry import LedgerEntry
 
@@ -75,6 +75,7 @@ class VerificationRefund:
         exact = EXACT.divide(EXACT.multiply(deposit.amount, self.percent), Decimal(100))
         return Money((rounding or RoundingPolicy()).round(exact, code), code)
 
+    @exact
     def on_verified(self, account: str, deposit: Money, *, at: datetime,
                     key: str | None = None,
                     rounding: RoundingPolicy | None = None) -> VerificationOutcome:

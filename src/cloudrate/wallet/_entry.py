@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
@@ -124,7 +123,3 @@ class Account:
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
     opened_at: datetime = attrs.field(converter=_utc)
 
-
-def amount_sum(entries: list[LedgerEntry] | tuple[LedgerEntry, ...], currency: str) -> Money:
-    """The exact sum of *entries*' amounts."""
-    return Money(sum((e.amount.amount for e in entries), Decimal(0)), currency)

@@ -1,10 +1,14 @@
 """A ledger store in SQLite (standard library :mod:`sqlite3`), safe across processes.
 
 Amounts are stored as exact decimal TEXT and summed in Python, never by SQLite (whose
-SUM would go through floats). Every batch runs in one ``BEGIN IMMEDIATE`` transaction:
-the write lock is taken before the balance is read, so two processes cannot both spend
-the same money, and a process killed mid-batch leaves nothing of it behind. The
-idempotency key is UNIQUE; triggers refuse UPDATE and DELETE on entries.
+SUM would go through floats). Each account row keeps its balance, the sum of its
+entries, updated in the same transaction as the entries (so reading a balance does not
+re-add a year of hourly deductions); :meth:`SQLiteLedgerStore.audit` re-adds them.
+
+Every batch runs in one ``BEGIN IMMEDIATE`` transaction: the write lock is taken before
+the balance is read, so two processes cannot both spend the same money, and a process
+killed mid-batch leaves nothing of it behind. The idempotency key is UNIQUE; triggers
+refuse UPDATE and DELETE on entries.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, TypeVar
 import attrs
 from moneyed import Money
 
+from .._money import exact
 from ..rules._balance import NegativeBalance
 from ._entry import KINDS, Account, LedgerEntry
 from ._store import AppendResult, _known, _open, plan_batch
@@ -33,7 +38,8 @@ _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS accounts (
     name TEXT PRIMARY KEY,
     currency TEXT NOT NULL,
-    opened_at TEXT NOT NULL
+    opened_at TEXT NOT NULL,
+    balance TEXT NOT NULL DEFAULT '0'
 );
 CREATE TABLE IF NOT EXISTS entries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -116,9 +122,28 @@ class SQLiteLedgerStore:
         row = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
         return None if row is None else _row(row)
 
+    @exact
     def _sum(self, name: str) -> Decimal:
         rows = self._db.execute("SELECT amount FROM entries WHERE account = ?", (name,))
         return sum((Decimal(r[0]) for r in rows), Decimal(0))
+
+    def _balance(self, name: str) -> Decimal:
+        row = self._db.execute("SELECT balance FROM accounts WHERE name = ?", (name,)).fetchone()
+        return Decimal(0) if row is None else Decimal(row[0])
+
+    def audit(self) -> dict[str, tuple[Money, Money]]:
+        """Accounts whose kept balance differs from the sum of their entries, with both
+        (kept, summed); empty when the ledger is consistent."""
+
+        def work() -> dict[str, tuple[Money, Money]]:
+            out = {}
+            for acct in self.accounts():
+                kept, summed = self._balance(acct.name), self._sum(acct.name)
+                if kept != summed:
+                    out[acct.name] = (Money(kept, acct.currency), Money(summed, acct.currency))
+            return out
+
+        return self._read(work)
 
     def open_account(self, account: Account) -> Account:
         with self._write() as db:
@@ -133,19 +158,25 @@ class SQLiteLedgerStore:
         rows = self._db.execute("SELECT name, currency, opened_at FROM accounts ORDER BY name")
         return tuple(Account(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows)
 
+    @exact
     def append(self, entries: Sequence[LedgerEntry], *, negative: NegativeBalance | None = None,
                partial: bool = False) -> AppendResult:
         with self._write() as db:
             result = plan_batch(entries, account=self._account, existing=self._entry,
-                                balance=self._sum, negative=negative, partial=partial)
+                                balance=self._balance, negative=negative, partial=partial)
             stored = []
+            moved: dict[str, Decimal] = {}
             for e in result.written:
+                moved[e.account] = moved.get(e.account, Decimal(0)) + e.amount.amount
                 cursor = db.execute(
                     "INSERT INTO entries (key, account, kind, amount, currency, at, memo, "
                     "reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (e.key, e.account, e.kind, str(e.amount.amount), e.currency,
                      e.at.isoformat(), e.memo, e.reference))
                 stored.append(_with_seq(e, cursor.lastrowid))
+            for name, change in moved.items():
+                db.execute("UPDATE accounts SET balance = ? WHERE name = ?",
+                           (str(self._balance(name) + change), name))
         return AppendResult(tuple(stored), result.existing, result.shortfalls)
 
     def entry(self, key: str) -> LedgerEntry | None:
@@ -162,7 +193,7 @@ class SQLiteLedgerStore:
     def balance(self, account: str) -> Money:
         def work() -> Money:
             acct = _known(self._account(account), account)
-            return Money(self._sum(account), acct.currency)
+            return Money(self._balance(account), acct.currency)
 
         return self._read(work)
 

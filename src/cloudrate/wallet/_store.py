@@ -15,6 +15,7 @@ from typing import Protocol
 import attrs
 from moneyed import Money
 
+from .._money import exact
 from ..exceptions import (
     IdempotencyConflictError,
     InsufficientFundsError,
@@ -85,6 +86,7 @@ class LedgerStore(Protocol):
         ...
 
 
+@exact
 def plan_batch(
     entries: Sequence[LedgerEntry],
     *,
@@ -182,6 +184,7 @@ class MemoryLedgerStore:
         self._accounts: dict[str, Account] = {}
         self._entries: list[LedgerEntry] = []
         self._by_key: dict[str, LedgerEntry] = {}
+        self._balances: dict[str, Decimal] = {}
 
     def open_account(self, account: Account) -> Account:
         with self._lock:
@@ -196,6 +199,7 @@ class MemoryLedgerStore:
         with self._lock:
             return tuple(sorted(self._accounts.values(), key=lambda a: a.name))
 
+    @exact
     def append(self, entries: Sequence[LedgerEntry], *, negative: NegativeBalance | None = None,
                partial: bool = False) -> AppendResult:
         with self._lock:
@@ -207,6 +211,8 @@ class MemoryLedgerStore:
                 entry = attrs.evolve(entry, seq=len(self._entries) + 1)
                 self._entries.append(entry)
                 self._by_key[entry.key] = entry
+                self._balances[entry.account] = (self._balances.get(entry.account, Decimal(0))
+                                                 + entry.amount.amount)
                 stored.append(entry)
             return attrs.evolve(result, written=tuple(stored))
 
@@ -221,9 +227,7 @@ class MemoryLedgerStore:
     def balance(self, account: str) -> Money:
         with self._lock:
             acct = _known(self._accounts.get(account), account)
-            total = sum((e.amount.amount for e in self._entries if e.account == account),
-                        Decimal(0))
-            return Money(total, acct.currency)
+            return Money(self._balances.get(account, Decimal(0)), acct.currency)
 
 
 def _known(found: Account | None, name: str) -> Account:
