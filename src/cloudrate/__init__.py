@@ -23,6 +23,8 @@ from .exceptions import (
     UsageError,
 )
 from .fx import ExchangeRate
+from . import invoice
+from .invoice import Customer, Invoice, assemble
 from .period import BillingPeriod
 from .plans import (
     Charge,
@@ -52,11 +54,13 @@ __all__ = [
     "CloudrateError",
     "ConfigError",
     "CurrencyMismatchError",
+    "Customer",
     "Detail",
     "ExchangeRate",
     "Flat",
     "FloatNotAllowedError",
     "Graduated",
+    "Invoice",
     "Metric",
     "Minimum",
     "Package",
@@ -77,9 +81,11 @@ __all__ = [
     "UsageError",
     "UsageRecord",
     "Volume",
+    "assemble",
     "currency_digits",
     "dump_plan",
     "exceptions",
+    "invoice",
     "load_plan",
     "money",
     "plan_to_yaml",

@@ -16,9 +16,12 @@ __all__ = [
     "ConfigError",
     "CurrencyMismatchError",
     "FloatNotAllowedError",
+    "InvoiceError",
+    "InvoiceStateError",
     "PlanError",
     "Problem",
     "RatingError",
+    "SequenceError",
     "UnpricedUsageError",
     "UsageError",
 ]
@@ -118,3 +121,16 @@ class UnpricedUsageError(RatingError):
             f"no charge of the plan prices {listed}; add a charge for each metric, "
             "or rate with on_unpriced='report' to list them in the result instead"
         )
+
+
+class InvoiceError(CloudrateError, ValueError):
+    """An invoice cannot be built, taxed, paid or exported as asked."""
+
+
+class InvoiceStateError(InvoiceError):
+    """The invoice is not in a state that allows the step (finalising twice, paying a void
+    invoice...)."""
+
+
+class SequenceError(CloudrateError, RuntimeError):
+    """A number sequence could not hand out the next number; nothing was consumed."""
