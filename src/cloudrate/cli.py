@@ -101,5 +101,10 @@ def check(plan_path: Path) -> None:
                f"{len(plan.charges)} charges")
 
 
+from .invoice._cli import invoice_command  # noqa: E402
+
+main.add_command(invoice_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

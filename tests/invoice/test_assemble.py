@@ -79,7 +79,7 @@ class TestAssemble:
         with pytest.raises(RatingError, match="outside the period 2026-10"):
             rate(plan, [late], october)
         november = rate(plan, [late], BillingPeriod.month(2026, 11, "UTC"))
-        with pytest.raises(InvoiceError, match="rated for 2026-11 .* invoice is for 2026-10"):
+        with pytest.raises(InvoiceError, match=r"rated for 2026-11 .* invoice is for 2026-10"):
             assemble(november, acme, october)
 
     def test_customer_must_be_the_bills_account(self, october):

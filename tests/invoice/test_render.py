@@ -72,6 +72,13 @@ class TestHtml:
         with pytest.raises(LocaleError, match="unknown locale 'xx_YY'"):
             render_html(issued(), locale="xx_YY")
 
+    def test_locale_defaults_to_the_customers(self):
+        inv = issued()
+        french = attrs.evolve(inv, customer=attrs.evolve(inv.customer, locale="fr_FR"))
+        assert "Facture" in render_html(french)
+        with pytest.raises(LocaleError, match="no locale for invoice INV-2026-0042"):
+            render_html(inv)
+
     def test_overdue_badge_depends_on_now(self):
         inv = issued()
         assert "badge-unpaid" in render_html(inv, locale="en_US", now=date(2026, 11, 15))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Literal, overload
 
 from moneyed import Money
@@ -13,7 +12,7 @@ from ..exceptions import InvoiceError
 from ..fx import ExchangeRate
 from ..period import BillingPeriod
 from ..rating import AccountBill, RatedLine, RatingResult
-from ._invoice import Invoice
+from ._invoice import Invoice, zero
 from ._model import Customer, InvoiceLine, TaxRate
 from ._taxes import FlatTax, TaxRule, apply_taxes
 
@@ -112,8 +111,9 @@ def assemble(
     rule: TaxRule | None = FlatTax(taxes) if isinstance(taxes, TaxRate) else taxes
     lines = [_line(x, None if rule is None else rule.rate_for(customer, x)) for x in bill.lines]
     taxed, tax_lines = apply_taxes(lines, tax_method, rounding, currency)
-    subtotal = Money(sum((x.amount.amount for x in taxed), Decimal(0)), currency)
-    tax_total = Money(sum((t.amount.amount for t in tax_lines), Decimal(0)), currency)
+    start = zero(rounding, currency)
+    subtotal = Money(sum((x.amount.amount for x in taxed), start), currency)
+    tax_total = Money(sum((t.amount.amount for t in tax_lines), start), currency)
     notes = tuple(dict.fromkeys(t.rate.note for t in tax_lines if t.rate.note))
     return Invoice(
         id=invoice_id or f"{customer.id}/{period.label}", customer=customer, period=period,

@@ -20,7 +20,7 @@ from .._money import RoundingPolicy
 from ..exceptions import InvoiceError
 from ..fx import ExchangeRate
 from ..period import BillingPeriod
-from ._model import Customer, InvoiceLine, Payment, TaxLine
+from ._model import Customer, InvoiceLine, Payment, TaxLine, TimelineEvent
 
 if TYPE_CHECKING:
     from ._numbering import Numbering, SequenceStore
@@ -32,8 +32,13 @@ __all__ = ["STATES", "CreditNote", "Invoice"]
 STATES = ("draft", "issued", "void")
 
 
-def _sum(amounts: Iterable[Money], currency: str) -> Money:
-    return Money(sum((m.amount for m in amounts), Decimal(0)), currency)
+def zero(rounding: RoundingPolicy, currency: str) -> Decimal:
+    """0 with the settled number of decimals (``0.00`` for EUR), so sums print alike."""
+    return Decimal(0).scaleb(-rounding.digits_for(currency))
+
+
+def _sum(amounts: Iterable[Money], currency: str, start: Decimal = Decimal(0)) -> Money:
+    return Money(sum((m.amount for m in amounts), start), currency)
 
 
 def _check_sums(doc: Any, kind: str) -> None:
@@ -129,7 +134,7 @@ class Invoice:
     total: Money
     tax_method: str = "total"
     notes: tuple[str, ...] = ()
-    rounding: RoundingPolicy = RoundingPolicy()
+    rounding: RoundingPolicy = attrs.field(factory=RoundingPolicy)
     exchange_rate: ExchangeRate | None = None
     display_decimals: int | None = attrs.field(default=None, validator=_check_display)
     state: str = "draft"
@@ -158,6 +163,10 @@ class Invoice:
     # --- figures -------------------------------------------------------------------------
 
     @property
+    def _zero(self) -> Decimal:
+        return zero(self.rounding, self.currency)
+
+    @property
     def charges(self) -> tuple[InvoiceLine, ...]:
         """The usage and fee lines (``kind == "charge"``)."""
         return tuple(x for x in self.lines if x.kind == "charge")
@@ -170,29 +179,29 @@ class Invoice:
     @property
     def discount_total(self) -> Money:
         """The sum of the adjustment lines (negative for discounts)."""
-        return _sum((x.amount for x in self.discounts), self.currency)
+        return _sum((x.amount for x in self.discounts), self.currency, self._zero)
 
     @property
     def paid(self) -> Money:
         """The sum of the payments received."""
-        return _sum((p.amount for p in self.payments), self.currency)
+        return _sum((p.amount for p in self.payments), self.currency, self._zero)
 
     @property
     def credited(self) -> Money:
         """The sum of the credit notes issued against this invoice."""
-        return _sum((c.total for c in self.credit_notes), self.currency)
+        return _sum((c.total for c in self.credit_notes), self.currency, self._zero)
 
     @property
     def amount_due(self) -> Money:
         """What is still to pay: total minus payments and credit notes, never below zero."""
         due = self.total.amount - self.paid.amount - self.credited.amount
-        return Money(max(due, Decimal(0)), self.currency)
+        return Money(max(due, self._zero), self.currency)
 
     @property
     def credit_balance(self) -> Money:
         """What was received or credited beyond the total: owed back to the customer."""
         extra = self.paid.amount + self.credited.amount - self.total.amount
-        return Money(max(extra, Decimal(0)), self.currency)
+        return Money(max(extra, self._zero), self.currency)
 
     @property
     def converted_total(self) -> Money | None:
@@ -233,7 +242,7 @@ class Invoice:
 
         return paid_on(self)
 
-    def timeline(self) -> tuple[tuple[str, date], ...]:
+    def timeline(self) -> tuple[TimelineEvent, ...]:
         """Key dates in order: issued, due, each payment and credit note, paid, voided."""
         from ._lifecycle import timeline
 

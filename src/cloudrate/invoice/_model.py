@@ -19,7 +19,11 @@ from moneyed import Money
 from .._money import to_decimal
 from ..exceptions import InvoiceError
 
-__all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate"]
+__all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate", "TimelineEvent"]
+
+
+def _country(value: str | None) -> str | None:
+    return None if value is None else str(value).strip().upper()
 
 
 def _text_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
@@ -50,8 +54,7 @@ class Customer:
     name: str = attrs.field(validator=_nonempty)
     address: tuple[str, ...] = attrs.field(default=(), converter=_text_tuple)
     tax_id: str | None = None
-    country: str | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else str(v).strip().upper())
+    country: str | None = attrs.field(default=None, converter=_country)
     locale: str | None = None
     email: str | None = None
 
@@ -172,3 +175,19 @@ class Payment:
     def to_dict(self) -> dict[str, Any]:
         return {"amount": str(self.amount.amount), "on": self.on.isoformat(),
                 "reference": self.reference, "method": self.method}
+
+
+@attrs.frozen(kw_only=True)
+class TimelineEvent:
+    """A dated event on an invoice's timeline: ``issued``, ``due``, ``payment``,
+    ``credit_note``, ``paid`` or ``voided``; *amount* and *reference* when they apply."""
+
+    kind: str
+    on: date
+    amount: Money | None = None
+    reference: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "on": self.on.isoformat(),
+                "amount": None if self.amount is None else str(self.amount.amount),
+                "reference": self.reference}

@@ -64,11 +64,25 @@ def _environment(template_dir: str | None) -> Any:
     )
 
 
-def render_html(invoice: Invoice, locale: str, template_dir: str | Path | None = None, *,
+def _locale_of(invoice: Invoice, locale: str | None) -> str:
+    """*locale*, else the customer's; a renderer never guesses one."""
+    chosen = locale or invoice.customer.locale
+    if not chosen:
+        raise LocaleError(f"no locale for invoice {invoice.number or invoice.id}: pass "
+                          "locale='de_DE' (or another) or set the customer's locale")
+    check_locale(chosen)
+    return chosen
+
+
+def render_html(invoice: Invoice, locale: str | None = None,
+                template_dir: str | Path | None = None, *,
                 seller: Seller | None = None, now: date | datetime | None = None,
                 labels: Mapping[str, str] | None = None, charts: Sequence[Chart] = (),
                 template: str = "invoice.html") -> str:
     """The invoice as an HTML page, from the Jinja2 template *template*.
+
+    *locale* formats numbers, amounts and dates and picks the labels' language; without
+    it the customer's locale is used, and without that a :class:`LocaleError` is raised.
 
     A host overrides the look by putting its own ``invoice.html`` (or a template that
     ``{% extends %}`` the shipped one and replaces blocks) in *template_dir*; shipped
@@ -87,6 +101,7 @@ def render_html(invoice: Invoice, locale: str, template_dir: str | Path | None =
     >>> "&lt;b&gt;ACME&lt;/b&gt;" in page, "10,00\\xa0€" in page
     (True, True)
     """
+    locale = _locale_of(invoice, locale)
     context = _html_context(invoice_context(invoice, locale=locale, seller=seller, now=now,
                                             labels=labels, charts=charts))
     env = _environment(None if template_dir is None else str(template_dir))
@@ -121,12 +136,14 @@ def _timestamp(invoice: Invoice) -> int:
     return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
 
 
-def render_pdf(invoice: Invoice, locale: str, *, seller: Seller | None = None,
+def render_pdf(invoice: Invoice, locale: str | None = None, *, seller: Seller | None = None,
                now: date | datetime | None = None, labels: Mapping[str, str] | None = None,
                charts: Sequence[Chart] = (), template: str | Path | None = None,
                font_paths: Sequence[str | Path] = (), font_families_first: Sequence[str] = (),
                system_fonts: bool = False) -> bytes:
     """The invoice as PDF bytes, typeset by Typst from ``templates/invoice.typ``.
+
+    *locale* works as in :func:`render_html` (default: the customer's locale).
 
     Fonts come from the ``pdf`` extra's packages; *font_paths* adds folders of font
     files (e.g. ``/usr/share/fonts/opentype/noto`` after ``apt-get install
@@ -138,7 +155,7 @@ def render_pdf(invoice: Invoice, locale: str, *, seller: Seller | None = None,
         LocaleError: for a locale Babel does not know.
         RenderError: when Typst fails (the message has Typst's diagnostics).
     """
-    check_locale(locale)
+    locale = _locale_of(invoice, locale)
     context = invoice_context(invoice, locale=locale, seller=seller, now=now, labels=labels,
                               charts=charts)
     context["fonts"] = [*font_families_first, *font_families()]

@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 __all__ = ["Cell", "Table", "neutralise", "plain", "to_csv", "to_xlsx"]
@@ -21,8 +21,6 @@ Table = tuple[Sequence[str], Sequence[Sequence[Cell]]]
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-#: Fixed creation time written into XLSX files, so the bytes do not depend on the clock.
-_EPOCH = datetime(2000, 1, 1)
 
 
 def neutralise(text: str) -> str:
@@ -73,32 +71,34 @@ def to_csv(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> str:
 def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]]) -> bytes:
     """An XLSX workbook with one sheet per ``(name, header, rows)``; needs ``cloudrate[xlsx]``.
 
-    Text is written as text (never as a formula) and neutralised too, so copying it to
-    CSV later stays safe. Decimals of at most 15 significant digits become numbers (a
-    spreadsheet number holds them exactly); longer ones are kept as text.
+    Text is neutralised (so copying it to CSV later stays safe too). Decimals of at most
+    15 significant digits become numbers (a spreadsheet number holds them exactly);
+    longer ones are kept as text. The same tables give the same bytes.
     """
     try:
-        import xlsxwriter  # type: ignore[import-untyped]
+        from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
+        from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "XLSX export needs XlsxWriter: pip install 'cloudrate[xlsx]'"
-        ) from None
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    workbook.set_properties({"created": _EPOCH})
-    bold = workbook.add_format({"bold": True})
+        raise ImportError("XLSX export needs openpyxl: pip install 'cloudrate[xlsx]'") from None
+    from ..invoice._tables import _deterministic
+
+    book = Workbook()
+    book.remove(book.active)
     for name, header, rows in sheets:
-        sheet = workbook.add_worksheet(name)
-        for col, title in enumerate(header):
-            sheet.write_string(0, col, neutralise(title), bold)
-        for r, row in enumerate(rows, start=1):
-            for col, cell in enumerate(row):
-                if isinstance(cell, Decimal) and len(cell.as_tuple().digits) <= 15:
-                    sheet.write_number(r, col, float(cell))  # exact: <= 15 digits round-trip
-                elif isinstance(cell, int) and not isinstance(cell, bool):
-                    sheet.write_number(r, col, cell)
-                elif cell is not None:
-                    sheet.write_string(r, col, _text(cell))
-        sheet.set_column(0, max(len(header) - 1, 0), 16)
-    workbook.close()
-    return buffer.getvalue()
+        sheet = book.create_sheet(name)
+        sheet.append([neutralise(h) for h in header])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_xlsx_cell(c) for c in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return _deterministic(buffer.getvalue())
+
+
+def _xlsx_cell(cell: Cell) -> object:
+    if isinstance(cell, Decimal):
+        return float(cell) if len(cell.as_tuple().digits) <= 15 else plain(cell)
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return cell
+    return None if cell is None else _text(cell)
