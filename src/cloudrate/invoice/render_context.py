@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..exceptions import InvoiceError
 from ._invoice import Invoice
 from .render_format import Formatter
 from .render_labels import labels_for
@@ -50,17 +49,8 @@ class Seller:
 
 
 def _status(invoice: Invoice, now: date | datetime | None) -> str:
-    """The badge: the stored status, and overdue for an unpaid invoice past its due date on
-    *now* (read in the period's timezone), as :meth:`Invoice.status_at` defines it."""
-    status = invoice.status
-    if now is None or status != "unpaid" or invoice.due_on is None:
-        return status
-    if isinstance(now, datetime):
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise InvoiceError(f"now: {now.isoformat()} has no timezone; pass an aware "
-                               "datetime or a date")
-        now = now.astimezone(invoice.period.tz).date()
-    return "overdue" if now > invoice.due_on else status
+    """The badge: the stored status, or :meth:`Invoice.status_at` *now* (overdue)."""
+    return invoice.status if now is None else invoice.status_at(now)
 
 
 def invoice_context(invoice: Invoice, *, locale: str, seller: Seller | None = None,

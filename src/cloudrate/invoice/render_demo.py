@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import attrs
-
 from ..rating import RatingResult
 from ._assemble import assemble
 from ._invoice import Invoice
 from ._model import Customer, TaxRate
+from ._numbering import InMemorySequenceStore, Numbering
 from ._taxes import RegionalTax
+from ._terms import Net
 from .render_context import Seller
 
 __all__ = ["DEMO_LOCALES", "DEMO_SELLER", "demo_customers", "demo_invoices"]
@@ -57,19 +57,25 @@ def demo_customers() -> dict[str, Customer]:
 
 def demo_invoices(result: RatingResult, *, issued_on: date = date(2026, 11, 1),
                   first_number: int = 42) -> dict[str, Invoice]:
-    """One issued invoice per account of *result*, numbered ``INV-2026-0042`` onwards,
-    due 14 days after issue.
+    """One issued invoice per account of *result*, finalised from an in-memory sequence
+    in which *first_number* - 1 invoices were already issued that year (so the first is
+    ``INV-2026-0042``), due 14 days after issue.
 
-    Numbers and dates are set directly, as a finalised invoice carries them; a portal
-    finalises drafts through its sequence store instead.
+    >>> import cloudrate
+    >>> result = cloudrate.rate(cloudrate.load_plan(cloudrate.sample_plan_path()),
+    ...                         cloudrate.read_usage(cloudrate.sample_usage_path()))
+    >>> [(i.number, i.due_on.isoformat()) for i in demo_invoices(result).values()]
+    [('INV-2026-0042', '2026-11-15'), ('INV-2026-0043', '2026-11-15'), \
+('INV-2026-0044', '2026-11-15')]
     """
     customers = demo_customers()
+    numbering, store = Numbering("INV-{year}-{seq:04}"), InMemorySequenceStore()
+    for earlier in range(1, first_number):
+        store.allocate(numbering.key("default", issued_on), f"earlier-{earlier}")
     out = {}
-    for offset, bill in enumerate(result.bills):
+    for bill in result.bills:
         customer = customers.get(bill.account) or Customer(id=bill.account, name=bill.account)
         draft = assemble(result, customer, taxes=_TAXES)
-        out[bill.account] = attrs.evolve(
-            draft, state="issued", number=f"INV-{issued_on.year}-{first_number + offset:04d}",
-            issued_on=issued_on, due_on=date.fromordinal(issued_on.toordinal() + 14),
-            terms="Net 14")
+        out[bill.account] = draft.finalise(numbering, store, issued_on=issued_on,
+                                           terms=Net(14))
     return out
