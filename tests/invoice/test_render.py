@@ -63,6 +63,14 @@ class TestHtml:
         page = render_html(issued("A<B"), locale="en_US", template_dir=tmp_path)
         assert page == "<p>INV-2026-0042 for A&lt;B: €119.00</p>"
 
+    def test_host_template_extends_the_shipped_layout(self, tmp_path):
+        """Overriding one block keeps the rest of the shipped invoice."""
+        (tmp_path / "invoice.html").write_text(
+            '{% extends "cloudrate_invoice.html" %}{% block footer %}<footer>Thanks, '
+            '{{ customer.name }}!</footer>{% endblock %}', encoding="utf-8")
+        page = render_html(issued("A&B"), locale="en_US", template_dir=tmp_path)
+        assert "<footer>Thanks, A&amp;B!</footer>" in page and "€119.00" in page
+
     def test_host_template_errors_are_named(self, tmp_path):
         (tmp_path / "invoice.html").write_text("{{ no_such_value }}", encoding="utf-8")
         with pytest.raises(RenderError, match=r"template 'invoice\.html' failed"):
