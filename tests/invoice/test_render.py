@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
@@ -208,3 +211,22 @@ class TestPdf:
         assert inv.total.amount == sum((x.amount.amount for x in inv.lines), Decimal(0)) + \
             inv.tax_total.amount
         assert "526,94 €" in text_of(render_pdf(inv, "fr_FR")).replace(NBSP, " ")
+
+
+class TestProperties:
+    @settings(max_examples=25)
+    @given(st.text(min_size=1, max_size=40).filter(lambda t: t.strip()))
+    def test_any_customer_name_is_escaped_in_html(self, name):
+        """Whatever a customer calls itself, the HTML holds it escaped, never as markup."""
+        page = render_html(issued(name), locale="en_US")
+        assert html.escape(name, quote=True).replace("&#x27;", "&#39;") in page
+
+    @settings(max_examples=15)
+    @given(st.text(alphabet=st.sampled_from(
+        list("ABCdefÄöüßçñ") + list("ΑβγДжЯ") + list("株式会社東京テストかな") + list("한국어")),
+        min_size=1, max_size=12))
+    def test_names_in_many_scripts_print(self, name):
+        """Short names mixing Latin, Greek, Cyrillic, Han, kana and Hangul all come out of
+        the PDF as text: no glyph is missing."""
+        text = "".join(text_of(render_pdf(issued(name), "en_US")).split())
+        assert name in text

@@ -170,3 +170,15 @@ class TestClip:
         instant = rec("vcpu_hours", "1", at(2), at(2))
         assert clip_records(plan, [outside, instant], at(1), at(3)) == [instant]
         assert clip_records(plan, [instant], at(3), at(4)) == []
+
+
+class TestNotebook:
+    def test_repr_html_escapes_and_shows_the_total(self):
+        plan, usage = SAMPLE
+        view = usage_view(plan, usage, account="acme", date_range=DateRange.custom(
+            date(2026, 10, 1), date(2026, 10, 7), plan.timezone))
+        page = view._repr_html_()
+        assert "Total Estimated Bill" in page and str(view.total.amount) in page
+        assert "<th>Estimated cost (EUR)</th>" in page
+        odd = usage_view(plan, [], account="<b>x</b>", date_range=view.date_range)
+        assert "&lt;b&gt;x&lt;/b&gt;" in odd._repr_html_()

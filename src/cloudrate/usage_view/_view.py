@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import html
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -123,6 +124,23 @@ class UsageView:
             if card.key == key:
                 return card
         raise KeyError(f"no card {key!r}; cards are {', '.join(c.key for c in self.cards)}")
+
+    def _repr_html_(self) -> str:
+        """Cards and the service summary as two tables, for notebooks (text escaped)."""
+        esc = html.escape
+        cur = esc(self.currency)
+        cards = "".join(
+            f"<tr><td>{esc(c.label)}</td><td>{c.quantity.normalize():f}</td>"
+            f"<td>{esc(c.unit)}</td><td>{c.cost.amount}</td></tr>" for c in self.cards)
+        rows = "".join(f"<tr><td>{esc(r.service)}</td><td>{r.cost.amount}</td></tr>"
+                       for r in self.services)
+        return (f"<table><caption>{esc(self.account)} {esc(self.date_range.label)} "
+                f"({esc(self.date_range.timezone)})</caption><thead><tr><th>Metric</th>"
+                f"<th>Quantity</th><th>Unit</th><th>Estimated cost ({cur})</th></tr>"
+                f"</thead><tbody>{cards}</tbody></table><table><thead><tr><th>Service</th>"
+                f"<th>Estimated cost ({cur})</th></tr></thead><tbody>{rows}</tbody>"
+                f"<tfoot><tr><th>Total Estimated Bill</th><th>{self.total.amount}</th></tr>"
+                "</tfoot></table>")
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema": "cloudrate.usage_view/1", "account": self.account,
