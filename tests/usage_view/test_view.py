@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cloudrate
-from cloudrate import UsageRecord
+from cloudrate import RatedLine, UsageRecord
 from cloudrate._money import EXACT
 from cloudrate.usage_view import CardSpec, DateRange, UsageViewError, clip_records, usage_view
 
@@ -98,6 +98,31 @@ class TestCards:
         assert view.services[0].items[0].quantity == Decimal(2)
         assert view.total.amount == Decimal("0.20")
         assert view.card("storage").quantity == Decimal(1464) / Decimal(48)
+
+    def test_policies_adjust_each_month(self, plan):
+        """A policy (here 10% off compute, per month) adds lines that count in the rows and
+        the total, under "Adjustments" when they name no service."""
+        from moneyed import Money
+
+        def ten_percent_off(result):
+            bills = []
+            for bill in result.bills:
+                compute = bill.line("compute").rounded.amount
+                off = RatedLine.adjustment(
+                    account=bill.account, charge="promo", description="10% off compute",
+                    amount=Money(-compute / 10, "EUR"),
+                    rounded=Money((-compute / 10).quantize(Decimal("0.01")), "EUR"),
+                    kind="discount")
+                bills.append(bill.with_lines([off]))
+            return result.with_bills(bills)
+
+        usage = [rec("vcpu_hours", "1000", at(30), at(31)),
+                 rec("vcpu_hours", "500", at(1, month=11), at(2, month=11))]
+        r = DateRange.custom(date(2026, 10, 30), date(2026, 11, 1))
+        view = usage_view(plan, usage, account="acme", date_range=r, adjust=ten_percent_off)
+        rows = {row.service: row.cost.amount for row in view.services}
+        assert rows == {"Compute": Decimal("15.00"), "Adjustments": Decimal("-1.50")}
+        assert view.total.amount == Decimal("13.50")
 
     def test_unknown_card_kind(self):
         with pytest.raises(UsageViewError, match="kind must be"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import decimal
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ from moneyed import Money
 from .._money import EXACT, RoundingPolicy, zero
 from ..plans import Flat, Minimum, Plan
 from ..plans._metrics import conversion
-from ..rating import RatedLine, UnpricedUsage, rate
+from ..rating import RatedLine, RatingResult, UnpricedUsage, rate
 from ..usage import UsageRecord
 from ._clip import clip_records
 from ._ranges import DateRange, UsageViewError
@@ -183,14 +183,18 @@ def _card_quantity(spec: CardSpec, plan: Plan, records: Sequence[UsageRecord],
 
 def usage_view(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
                date_range: DateRange, cards: Sequence[CardSpec] = DEFAULT_CARDS,
-               include_fixed: bool = False, rounding: RoundingPolicy | None = None) -> UsageView:
+               include_fixed: bool = False, rounding: RoundingPolicy | None = None,
+               adjust: Callable[[RatingResult], RatingResult] | None = None) -> UsageView:
     """The usage page of *account* for *date_range*, priced under *plan*.
 
     Usage is cut to the range (see :func:`clip_records`) and rated one calendar month
     at a time with :func:`cloudrate.rate`, so monthly units (GB-month) and tiers mean
     what they mean on the bill. With *include_fixed* false (the default) the estimate
     covers what usage costs: flat fees without a metric and minimum-spend true-ups are
-    left out; set it to get exactly the bill of a whole month.
+    left out; set it to get exactly the bill of a whole month. *adjust* applies the
+    account's billing policies to each month's result (discounts, credits: a function
+    returning ``result.with_bills(...)``); the lines it adds count in the service rows
+    (under "Adjustments" when they name no service) and in the total.
 
     >>> import cloudrate
     >>> from datetime import date
@@ -211,6 +215,8 @@ def usage_view(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
             lo, hi = max(period.start, date_range.start), min(period.end, date_range.end)
             part = clip_records(plan, records, lo, hi)
             result = rate(plan, part, period, accounts=[account], rounding=rounding)
+            if adjust is not None:
+                result = adjust(result)
             lines.extend(x for x in result.bill(account).lines if x.charge not in fixed)
             unpriced.extend(result.unpriced)
         built = []
@@ -229,7 +235,8 @@ def usage_view(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
 def _services(lines: Sequence[RatedLine], currency: str) -> tuple[ServiceRow, ...]:
     by_service: dict[str, dict[str, list[RatedLine]]] = {}
     for line in lines:
-        by_service.setdefault(line.service or "Other", {}).setdefault(line.charge, []).append(line)
+        default = "Other" if line.kind == "charge" else "Adjustments"
+        by_service.setdefault(line.service or default, {}).setdefault(line.charge, []).append(line)
     rows = []
     for service, charges in by_service.items():
         items = tuple(
