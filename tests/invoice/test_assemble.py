@@ -133,3 +133,18 @@ class TestAssembleAll:
         assert [i.customer.id for i in assemble_all(rated, accounts=["globex"])] == ["globex"]
         with pytest.raises(InvoiceError, match="no rated usage for account"):
             assemble_all(rated, accounts=["nobody"])
+
+
+class TestCustomer:
+    def test_fields_normalised(self):
+        c = Customer(id="a", name="N", address="Line 1\nLine 2", country=" de ", locale="en_IN")
+        assert c.address == ("Line 1", "Line 2") and c.country == "DE"
+
+    @pytest.mark.parametrize("kwargs, message", [
+        ({"id": "", "name": "N"}, "customer id"),
+        ({"id": "a", "name": " "}, "customer name"),
+        ({"id": "a", "name": "N", "locale": "xx_YY"}, "not a locale Babel knows"),
+    ])
+    def test_bad_customers(self, kwargs, message):
+        with pytest.raises(InvoiceError, match=message):
+            Customer(**kwargs)

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from moneyed import Money
 
 from cloudrate.exceptions import FloatNotAllowedError, InvoiceError, InvoiceStateError
@@ -202,3 +204,33 @@ class TestCreditNotes:
     def test_draft_cannot_be_credited(self, draft, store):
         with pytest.raises(InvoiceStateError, match="only an issued invoice"):
             draft.credit(Numbering.credit_notes(), store, issued_on=ISSUED)
+
+
+@given(st.lists(st.decimals(min_value="0.01", max_value="200", places=2), max_size=6),
+       st.lists(st.sampled_from(["c0", "c1"]), max_size=3))
+def test_payments_and_credits_balance(payments, credits):
+    """For any payments and credit notes: amount due - credit balance = total - paid -
+    credited, neither is negative, and the credit notes never exceed the total."""
+    from cloudrate import BillingPeriod
+    from cloudrate.invoice import Customer
+
+    store = InMemorySequenceStore()
+    inv = assemble(bill_of("100.00", "50.00"), Customer(id="acme", name="A"),
+                   BillingPeriod.month(2026, 10), taxes=TaxRate(percent="19"))
+    inv = inv.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+    for amount in payments:
+        try:
+            inv = inv.pay(amount, ISSUED)
+        except InvoiceStateError:
+            assert inv.amount_due.amount == 0
+    for charge in credits:
+        try:
+            _, inv = inv.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
+                                amounts={charge: "30.00"})
+        except InvoiceError:
+            assert inv.credited.amount + Decimal("35.70") > inv.total.amount
+    assert inv.amount_due.amount >= 0 and inv.credit_balance.amount >= 0
+    assert inv.amount_due.amount - inv.credit_balance.amount == (
+        inv.total.amount - inv.paid.amount - inv.credited.amount)
+    assert inv.credited.amount <= inv.total.amount
+    assert (inv.status == "paid") == (inv.amount_due.amount == 0)

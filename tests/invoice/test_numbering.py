@@ -8,6 +8,8 @@ import threading
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cloudrate import BillingPeriod
 from cloudrate.exceptions import InvoiceError, InvoiceStateError, SequenceError
@@ -36,9 +38,16 @@ def _finalise_many(path: str, worker: int, count: int, barrier, out) -> None:
     store = SQLiteSequenceStore(path)
     numbering = Numbering()
     barrier.wait()
-    numbers = [_draft(worker * 1000 + i).finalise(numbering, store, issued_on=ON,
-                                                  terms=Net(30)).number
-               for i in range(count)]
+    numbers = []
+    for i in range(count):
+        numbers.append(_draft(worker * 1000 + i).finalise(numbering, store, issued_on=ON,
+                                                          terms=Net(30)).number)
+        if i == count // 2:  # every worker also races to finalise one shared draft
+            try:
+                numbers.append(_draft(-1).finalise(numbering, store, issued_on=ON,
+                                                   terms=Net(30)).number)
+            except InvoiceStateError:
+                numbers.append("refused")
     out.put(numbers)
 
 
@@ -139,7 +148,8 @@ class TestStores:
                     reason="needs the fork start method")
 def test_processes_finalising_at_once_get_no_duplicate_and_no_gap(tmp_path):
     """Four processes finalise 25 drafts each against one SQLite store, released together by
-    a barrier: the 100 numbers are INV-2026-0001..0100, each exactly once."""
+    a barrier, and all race to finalise one shared draft: the shared draft gets exactly one
+    number and the 101 numbers are INV-2026-0001..0101, each exactly once."""
     ctx = multiprocessing.get_context("fork")
     path = str(tmp_path / "seq.sqlite")
     SQLiteSequenceStore(path)
@@ -153,5 +163,22 @@ def test_processes_finalising_at_once_get_no_duplicate_and_no_gap(tmp_path):
     for p in procs:
         p.join(timeout=60)
         assert p.exitcode == 0
-    assert sorted(numbers) == [f"INV-2026-{i:04d}" for i in range(1, workers * count + 1)]
-    assert SQLiteSequenceStore(path).last("default/invoice/2026") == workers * count
+    assert numbers.count("refused") == workers - 1
+    issued = sorted(n for n in numbers if n != "refused")
+    assert issued == [f"INV-2026-{i:04d}" for i in range(1, workers * count + 2)]
+    assert SQLiteSequenceStore(path).last("default/invoice/2026") == workers * count + 1
+
+
+@given(st.lists(st.sampled_from("abcdefgh"), max_size=30))
+def test_any_order_of_documents_numbers_each_once_without_gaps(documents):
+    """Whatever documents ask, and however often, each first request gets the next number,
+    every repeat is refused, and the numbers handed out are exactly 1..n."""
+    store, seen, got = InMemorySequenceStore(), set(), []
+    for doc in documents:
+        if doc in seen:
+            with pytest.raises(InvoiceStateError):
+                store.allocate("k", doc)
+        else:
+            got.append(store.allocate("k", doc))
+            seen.add(doc)
+    assert got == list(range(1, len(seen) + 1)) and store.last("k") == len(seen)

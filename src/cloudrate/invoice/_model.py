@@ -26,6 +26,18 @@ def _country(value: str | None) -> str | None:
     return None if value is None else str(value).strip().upper()
 
 
+def _check_locale(_inst: object, _attr: object, value: str | None) -> None:
+    if value is None:
+        return
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise InvoiceError(f"customer locale: {value!r} is not a locale Babel knows; write a "
+                           "code such as 'de_DE', 'en_US', 'fr_FR' or 'ja_JP'") from None
+
+
 def _text_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(value.splitlines())
@@ -55,7 +67,7 @@ class Customer:
     address: tuple[str, ...] = attrs.field(default=(), converter=_text_tuple)
     tax_id: str | None = None
     country: str | None = attrs.field(default=None, converter=_country)
-    locale: str | None = None
+    locale: str | None = attrs.field(default=None, validator=_check_locale)
     email: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
