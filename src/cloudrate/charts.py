@@ -127,6 +127,15 @@ def consumption_chart(view: UsageView, *, measure: str = "quantity",
 
     *measure* ``quantity`` draws each card's consumption (labelled with its unit);
     ``cost`` draws each card's estimated cost in the view's currency.
+
+    >>> import cloudrate
+    >>> from datetime import date
+    >>> from cloudrate.usage_view import DateRange, usage_view
+    >>> view = usage_view(cloudrate.load_plan(cloudrate.sample_plan_path()),
+    ...     cloudrate.read_usage(cloudrate.sample_usage_path()), account="acme",
+    ...     date_range=DateRange.last_month(today=date(2026, 11, 5), timezone="Europe/Berlin"))
+    >>> [row["resource"] for row in consumption_chart(view).spec["data"]["values"]][:2]
+    ['CPU Hours (vCPU-hour)', 'Memory (GB-hour)']
     """
     if measure not in ("quantity", "cost"):
         raise ValueError(f"measure must be 'quantity' or 'cost' (got {measure!r})")
@@ -148,7 +157,11 @@ def consumption_chart(view: UsageView, *, measure: str = "quantity",
 
 
 def billing_status_chart(counts: Mapping[str, int], *, title: str = "Billing Status") -> Chart:
-    """A pie of paid, unpaid and overdue invoices (:func:`cloudrate.usage_view.status_counts`)."""
+    """A pie of paid, unpaid and overdue invoices (:func:`cloudrate.usage_view.status_counts`).
+
+    >>> billing_status_chart({"paid": 4, "overdue": 1}).spec["data"]["values"][2]
+    {'count': 1, 'order': 2, 'status': 'Overdue'}
+    """
     unknown = set(counts) - set(STATUS_COLOURS)
     if unknown:
         raise ValueError(f"unknown invoice status {sorted(unknown)}; use paid, unpaid, overdue")

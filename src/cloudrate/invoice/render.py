@@ -154,6 +154,18 @@ def render_pdf(invoice: Invoice, locale: str | None = None, *, seller: Seller | 
     Raises:
         LocaleError: for a locale Babel does not know.
         RenderError: when Typst fails (the message has Typst's diagnostics).
+
+    >>> from cloudrate import AccountBill, BillingPeriod, RatedLine
+    >>> from cloudrate.invoice import Customer, assemble
+    >>> from moneyed import Money
+    >>> line = RatedLine.adjustment(account="acme", charge="setup", description="Setup",
+    ...     amount=Money("10", "EUR"), rounded=Money("10.00", "EUR"), kind="charge")
+    >>> bill = AccountBill(account="acme", lines=(), total=Money(0, "EUR"),
+    ...                    exact_total=Money(0, "EUR")).with_lines([line])
+    >>> inv = assemble(bill, Customer(id="acme", name="株式会社アクメ", locale="ja_JP"),
+    ...                BillingPeriod.month(2026, 10))
+    >>> render_pdf(inv)[:8]
+    b'%PDF-1.7'
     """
     locale = _locale_of(invoice, locale)
     context = invoice_context(invoice, locale=locale, seller=seller, now=now, labels=labels,

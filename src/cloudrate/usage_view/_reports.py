@@ -81,6 +81,15 @@ def report_csv(view: UsageView, kind: str = "summary") -> str:
 
 
 def report_xlsx(view: UsageView) -> bytes:
-    """Both reports as one XLSX workbook (sheets ``Summary`` and ``Detail``)."""
+    """Both reports as one XLSX workbook (sheets ``Summary`` and ``Detail``).
+
+    >>> import cloudrate
+    >>> from datetime import date
+    >>> from cloudrate.usage_view import DateRange, usage_view
+    >>> view = usage_view(cloudrate.load_plan(cloudrate.sample_plan_path()), [],
+    ...     account="acme", date_range=DateRange.custom(date(2026, 10, 1), date(2026, 10, 1)))
+    >>> report_xlsx(view)[:2]
+    b'PK'
+    """
     return to_xlsx([("Summary", SUMMARY_HEADER, summary_table(view)),
                     ("Detail", DETAIL_HEADER, detail_table(view))])
