@@ -7,7 +7,7 @@
 'EUR'
 """
 
-from . import exceptions, plans
+from . import cloudstack, exceptions, plans
 from ._load import dump_plan, load_plan, plan_to_yaml
 from ._money import RoundingPolicy, currency_digits, money, to_decimal
 from ._samples import sample_plan_path, sample_usage_path
@@ -77,6 +77,7 @@ __all__ = [
     "UsageError",
     "UsageRecord",
     "Volume",
+    "cloudstack",
     "currency_digits",
     "dump_plan",
     "exceptions",

@@ -92,5 +92,36 @@ def check(plan_path: Path) -> None:
                f"{len(plan.charges)} charges")
 
 
+@main.command(name="import-cloudstack")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write JSON lines here instead of standard output.")
+@click.option("--account-by", default="accountid", show_default=True,
+              type=click.Choice(["accountid", "account", "domain/account", "project"]),
+              help="What names the account of each record.")
+def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str) -> None:
+    """Convert CloudStack listUsageRecords responses (JSON or XML) to usage JSON lines."""
+    import json
+
+    from .cloudstack import read_cloudstack
+
+    try:
+        results = [read_cloudstack(path, account_by=account_by) for path in files]
+    except CloudrateError as exc:
+        _fail(exc)
+        raise  # unreachable
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False) + "\n"
+             for result in results for r in result.records]
+    if out is None:
+        click.echo("".join(lines), nl=False)
+    else:
+        out.write_text("".join(lines), encoding="utf-8")
+        click.echo(f"{out}: {len(lines)} usage record(s)", err=True)
+    for path, result in zip(files, results, strict=True):
+        for warning in result.warnings():
+            click.echo(f"warning: {path}: {warning}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
