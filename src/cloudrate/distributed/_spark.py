@@ -1,0 +1,58 @@
+"""Rate a PySpark DataFrame with the exact batch rater, through ``mapInArrow``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._partials import combine_blobs, finish_blobs, partial_blob, require
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .._money import RoundingPolicy
+    from ..period import BillingPeriod
+    from ..plans import Plan
+    from ..rating import RatingResult
+
+__all__ = ["rate_spark"]
+
+
+def _partition_partials(plan: Plan, period: BillingPeriod) -> Any:
+    def run(batches: Iterator[Any]) -> Iterator[Any]:
+        pa = require("pyarrow", "spark")
+        blobs = [partial_blob(plan, batch, period) for batch in batches if batch.num_rows]
+        if blobs:
+            blob = blobs[0] if len(blobs) == 1 else combine_blobs(blobs)
+            yield pa.RecordBatch.from_pydict({"partial": pa.array([blob], pa.binary())})
+    return run
+
+
+def _merge(left: bytes | None, right: bytes | None) -> bytes | None:
+    if left is None:
+        return right
+    if right is None:
+        return left
+    return combine_blobs([left, right])
+
+
+def rate_spark(
+    plan: Plan,
+    frame: Any,
+    period: BillingPeriod,
+    *,
+    rounding: RoundingPolicy | None = None,
+    depth: int = 2,
+) -> RatingResult:
+    """Rate a Spark DataFrame of usage (the batch column layout; quantities as
+    ``DecimalType`` or decimal strings) and return the same result as one process.
+
+    Each partition's Arrow batches are reduced to one exact partial on the executors
+    (``mapInArrow``), partials are combined on the executors with ``treeAggregate`` of
+    *depth*, and the combined partial is rated and rounded once on the driver.
+
+    Requires ``pip install 'cloudrate[spark]'`` and Java 17 or later.
+    """
+    require("pyspark", "spark")
+    partials = frame.mapInArrow(_partition_partials(plan, period), "partial binary")
+    blob = partials.rdd.map(lambda row: bytes(row[0])).treeAggregate(
+        None, _merge, _merge, depth=depth)
+    return finish_blobs(plan, [] if blob is None else [blob], period, rounding)
