@@ -10,6 +10,10 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
+batch = pytest.importorskip("cloudrate.batch", reason="cloudrate.batch is not installed")
+if not hasattr(batch, "partial_aggregate"):
+    pytest.skip("cloudrate.batch has no partial_aggregate yet", allow_module_level=True)
+
 from cloudrate.distributed import rate_dask  # noqa: E402
 
 from .conftest import PERIOD, frame_of, make_records, same_result  # noqa: E402

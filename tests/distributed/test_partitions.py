@@ -9,6 +9,10 @@ from hypothesis import strategies as st
 from cloudrate import rate
 
 pa = pytest.importorskip("pyarrow")
+
+batch = pytest.importorskip("cloudrate.batch", reason="cloudrate.batch is not installed")
+if not hasattr(batch, "partial_aggregate"):
+    pytest.skip("cloudrate.batch has no partial_aggregate yet", allow_module_level=True)
 pytest.importorskip("pandas")
 
 from cloudrate.distributed import (  # noqa: E402

@@ -13,6 +13,10 @@ from cloudrate import rate
 pytest.importorskip("pyspark")
 pytest.importorskip("pyarrow")
 
+batch = pytest.importorskip("cloudrate.batch", reason="cloudrate.batch is not installed")
+if not hasattr(batch, "partial_aggregate"):
+    pytest.skip("cloudrate.batch has no partial_aggregate yet", allow_module_level=True)
+
 from cloudrate.distributed import rate_spark  # noqa: E402
 
 from .conftest import PERIOD, frame_of, make_records, same_result  # noqa: E402
