@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -37,7 +39,7 @@ class TestRatePartitions:
         """Cutting the usage anywhere, into any number of partitions (empty ones too),
         gives exactly the lines and totals of rate() on all of it."""
         bounds = [0, *sorted(cuts), len(RECORDS)]
-        parts = [FRAME.iloc[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        parts = [FRAME.iloc[a:b] for a, b in itertools.pairwise(bounds)]
         same_result(rate_partitions(plan, parts, PERIOD), rate(plan, RECORDS, PERIOD))
 
     def test_blobs_combine_in_any_order(self, plan):
