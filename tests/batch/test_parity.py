@@ -20,7 +20,7 @@ pytest.importorskip("pyarrow")
 
 import cloudrate
 from cloudrate import BillingPeriod, RatingError, RoundingPolicy, UsageRecord, load_plan
-from cloudrate.batch import combine_partials, finish, partial_aggregate, rate_table, to_table
+from cloudrate.batch import account_totals, combine_partials, finish, partial_aggregate, rate_table, to_table
 from cloudrate.testing import plans, usage_records
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -43,6 +43,10 @@ def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **
     got = rate_table(plan, table, period, **kw)
     assert got == expected
     assert got.to_json() == expected.to_json()
+    fast = account_totals(plan, table, period, accounts=kw.get("accounts", ()),
+                          rounding=kw.get("rounding"))
+    assert dict(zip(fast["account"].to_pylist(), fast["total"].to_pylist(), strict=True)) == {
+        a: m.amount for a, m in expected.totals().items()}
     if table.num_rows:
         rng = random.Random(seed)
         cuts = sorted(rng.sample(range(table.num_rows + 1), min(parts, table.num_rows + 1)))

@@ -16,6 +16,7 @@ require("pyarrow")
 require("numpy")
 
 from ._columns import CORE, SCALE, to_table  # noqa: E402
+from ._fast import account_totals  # noqa: E402
 from ._finish import finish, partial_aggregate, rate_table  # noqa: E402
 from ._partials import PARTIAL_SCHEMA, combine_partials  # noqa: E402
 
@@ -23,6 +24,7 @@ __all__ = [
     "CORE",
     "PARTIAL_SCHEMA",
     "SCALE",
+    "account_totals",
     "combine_partials",
     "finish",
     "partial_aggregate",
