@@ -1,0 +1,308 @@
+"""Aggregate columnar usage by (account, charge), exactly, one record batch at a time.
+
+``sum`` metrics are aggregated vectorised on int64 fixed-point quantities with overflow
+checks (:class:`~cloudrate.batch._exact.GroupSum`); ``max``, ``average``, ``unique``,
+``latest`` and per-resource flat fees go through the same per-record code as
+:func:`cloudrate.rate`, on the rows of those metrics only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..exceptions import RatingError
+from ..period import BillingPeriod
+from ..plans import Flat, Plan
+from ..rating import _Acc, _accumulate
+from ..usage import UsageRecord
+from ._columns import SCALE, Batch
+from ._exact import GroupSum
+
+__all__ = ["Aggregator", "Slot", "micros", "from_micros"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    delta = moment - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+@attrs.frozen
+class Slot:
+    """A charge that prices a metric: its index in the plan, aggregation and selector."""
+
+    index: int
+    name: str
+    aggregation: str
+    where: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def plan_slots(plan: Plan) -> dict[str, list[Slot]]:
+    """The charges of each metric, as :func:`cloudrate.rate` finds them."""
+    slots: dict[str, list[Slot]] = defaultdict(list)
+    for index, charge in enumerate(plan.charges):
+        if charge.metric is not None:
+            aggregation = "resources" if isinstance(charge.model, Flat) else (
+                plan.metric(charge.metric).aggregation)
+            slots[charge.metric].append(
+                Slot(index, charge.name, aggregation, tuple(charge.where.items())))
+    return dict(slots)
+
+
+class Aggregator:
+    """Running exact aggregates of usage for one plan and period."""
+
+    def __init__(self, plan: Plan, period: BillingPeriod) -> None:
+        self.plan, self.period = plan, period
+        self.p_start, self.p_end = micros(period.start), micros(period.end)
+        self.slots = plan_slots(plan)
+        self.metric_names = list(self.slots)
+        self.metric_code = {m: i for i, m in enumerate(self.metric_names)}
+        # metrics whose records all go to sum charges without selectors: one vectorised pass
+        self.plain = np.array(
+            [any(s.aggregation == "sum" and not s.where for s in self.slots[m])
+             for m in self.metric_names] + [False], dtype=bool)
+        self.account_code: dict[str, int] = {}
+        self.account_names: list[str] = []
+        self.seen = np.zeros(0, dtype=bool)
+        self.sums = GroupSum()           # key: account * metrics + metric
+        self.where_sums: dict[int, GroupSum] = {}  # key: account, per charge index
+        self.slow: dict[tuple[str, int], _Acc] = {}
+        self.unpriced: dict[tuple[str, str], dict[str, int]] = {}
+        self.scale = 6
+        self.outside = 0
+        self.first_outside: tuple[str, str, int, int] | None = None
+        self.rows = 0
+
+    # --- one batch ---------------------------------------------------------------------
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Aggregate one record batch."""
+        data = Batch(batch, self.rows)
+        self.rows += data.rows
+        if data.rows == 0:
+            return
+        inside = (data.start >= self.p_start) & (data.end <= self.p_end)
+        if not inside.all():
+            self._note_outside(data, inside)
+        accounts = self._account_codes(data)
+        metric_map = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
+                              dtype=np.int64)
+        metrics = metric_map[data.metric_codes]
+        metrics = np.where(inside, metrics, -2)  # outside rows are only counted
+        self._grow_seen()
+        self.seen[accounts[inside]] = True
+        unknown = metrics == -1
+        if unknown.any():
+            self._note_unpriced(data, accounts, np.flatnonzero(unknown),
+                                "no charge prices this metric")
+        if data.scale > self.scale:
+            factor = 10 ** (data.scale - self.scale)
+            self.sums.rescale(factor)
+            for g in self.where_sums.values():
+                g.rescale(factor)
+            self.scale = data.scale
+        values, wide = data.low_words()
+        plain = self.plain[metrics] & (metrics >= 0)
+        m_count = len(self.metric_names)
+        size = len(self.account_names) * m_count
+        self._add_sums(self.sums, data, np.flatnonzero(plain),
+                       accounts * m_count + metrics, values, wide, size)
+        for name, slots in self.slots.items():
+            code = self.metric_code[name]
+            if self.plain[code] and all(s.aggregation == "sum" and not s.where for s in slots):
+                continue
+            rows = np.flatnonzero(metrics == code)
+            if len(rows) == 0:
+                continue
+            matched = np.zeros(len(rows), dtype=bool)
+            for slot in slots:
+                mask = self._select(data, rows, slot)
+                matched |= mask
+                if slot.aggregation == "sum" and not slot.where:
+                    continue  # done in the vectorised pass
+                chosen = rows[mask]
+                if slot.aggregation == "sum":
+                    group = self.where_sums.setdefault(slot.index, GroupSum())
+                    self._add_sums(group, data, chosen, accounts, values, wide,
+                                   len(self.account_names))
+                else:
+                    self._add_slow(data, chosen, slot)
+            if not matched.all():
+                self._note_unpriced(data, accounts, rows[~matched],
+                                    "no charge's 'where' selects these records")
+
+    def _account_codes(self, data: Batch) -> np.ndarray:
+        mapping = np.empty(max(len(data.accounts), 1), dtype=np.int64)
+        for i, name in enumerate(data.accounts):
+            code = self.account_code.get(name)
+            if code is None:
+                code = self.account_code[name] = len(self.account_names)
+                self.account_names.append(name)
+            mapping[i] = code
+        return mapping[data.account_codes]
+
+    def _grow_seen(self) -> None:
+        if len(self.seen) < len(self.account_names):
+            seen = np.zeros(max(len(self.account_names), 2 * len(self.seen)), dtype=bool)
+            seen[: len(self.seen)] = self.seen
+            self.seen = seen
+
+    def _add_sums(self, group: GroupSum, data: Batch, rows: np.ndarray, keys: np.ndarray,
+                  values: np.ndarray, wide: np.ndarray, size: int) -> None:
+        if len(rows) == 0:
+            group.grow(size)
+            return
+        factor = 10 ** (self.scale - data.scale)
+        exps = data.exponent if isinstance(data.exponent, int) else data.exponent[rows]
+        if len(rows) == data.rows:
+            keys_r, values_r, wide_r = keys, values, wide
+        else:
+            keys_r, values_r, wide_r = keys[rows], values[rows], wide[rows]
+        big = bool(wide_r.any()) or (factor > 1 and int(values_r.max()) * factor > 2**63 - 1)
+        if big:
+            # rows too large for int64 (or its rescaling): exact Python ints, row by row
+            odd = np.flatnonzero(wide_r | (values_r > (2**63 - 1) // factor))
+            for i, q in zip(odd.tolist(), data.decimals(rows[odd].tolist()), strict=True):
+                e = exps if isinstance(exps, int) else int(exps[i])
+                group.add_one(int(keys_r[i]), int(q.scaleb(self.scale)), min(e, 0), size)
+            keep = np.ones(len(rows), dtype=bool)
+            keep[odd] = False
+            keys_r, values_r = keys_r[keep], values_r[keep]
+            exps = exps if isinstance(exps, int) else exps[keep]
+        if factor > 1:
+            values_r = values_r * np.int64(factor)
+        group.add(keys_r, values_r, exps, size)
+
+    def _select(self, data: Batch, rows: np.ndarray, slot: Slot) -> np.ndarray:
+        """Which of *rows* the slot's ``where`` selects."""
+        mask = np.ones(len(rows), dtype=bool)
+        if not slot.where:
+            return mask
+        taken = pa.array(rows)
+        for key, wanted in slot.where:
+            column = data.attribute(key)
+            if column is None:
+                return np.zeros(len(rows), dtype=bool)
+            hit = pc.fill_null(pc.is_in(column.take(taken), pa.array(wanted, pa.string())), False)
+            mask &= hit.to_numpy(zero_copy_only=False)
+        return mask
+
+    def _add_slow(self, data: Batch, rows: np.ndarray, slot: Slot) -> None:
+        if len(rows) == 0:
+            return
+        ids = data.optional("record_id")
+        resources = data.optional("resource_id")
+        quantities = data.decimals(rows.tolist())
+        for i, quantity in zip(rows.tolist(), quantities, strict=True):
+            record = UsageRecord(
+                account=data.accounts[data.account_codes[i]],
+                metric=data.metrics[data.metric_codes[i]],
+                quantity=quantity,
+                start=from_micros(int(data.start[i])),
+                end=from_micros(int(data.end[i])),
+                record_id=ids[i],
+                resource_id=resources[i],
+            )
+            key = (record.account, slot.index)
+            acc = self.slow.get(key)
+            if acc is None:
+                acc = self.slow[key] = _Acc()
+            acc.count += 1
+            _accumulate(acc, slot.aggregation, record)
+
+    def _note_unpriced(self, data: Batch, accounts: np.ndarray, rows: np.ndarray,
+                       reason: str) -> None:
+        metric_codes = data.metric_codes[rows]
+        for m in np.unique(metric_codes).tolist():
+            chosen = accounts[rows[metric_codes == m]]
+            codes, counts = np.unique(chosen, return_counts=True)
+            bucket = self.unpriced.setdefault((data.metrics[m], reason), {})
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                name = self.account_names[code]
+                bucket[name] = bucket.get(name, 0) + count
+
+    def _note_outside(self, data: Batch, inside: np.ndarray) -> None:
+        rows = np.flatnonzero(~inside)
+        self.outside += len(rows)
+        if self.first_outside is None:
+            i = int(rows[0])
+            self.first_outside = (data.accounts[data.account_codes[i]],
+                                  data.metrics[data.metric_codes[i]],
+                                  int(data.start[i]), int(data.end[i]))
+
+    def check(self) -> None:
+        """Raise as :func:`cloudrate.rate` does when records lie outside the period."""
+        if not self.outside or self.first_outside is None:
+            return
+        account, metric, start, end = self.first_outside
+        period = self.period
+        tz = period.start.tzinfo
+        raise RatingError(
+            f"{self.outside} record(s) lie outside the period {period.label} "
+            f"({period.start.isoformat()} to {period.end.isoformat()}), the first for "
+            f"{account!r} {metric!r} from {from_micros(start).astimezone(tz).isoformat()} to "
+            f"{from_micros(end).astimezone(tz).isoformat()}; pass a period that covers them "
+            "or split the usage by period"
+        )
+
+    # --- results ------------------------------------------------------------------------
+
+    def seen_accounts(self) -> list[str]:
+        return [self.account_names[i] for i in np.flatnonzero(self.seen[: len(self.account_names)])]
+
+    def sum_groups(self) -> list[tuple[Slot, np.ndarray, np.ndarray, GroupSum]]:
+        """For every sum charge: (slot, account codes, keys into the group, group)."""
+        out = []
+        m_count = len(self.metric_names)
+        n = len(self.account_names)
+        self.sums.grow(n * m_count)
+        for name, slots in self.slots.items():
+            code = self.metric_code[name]
+            for slot in slots:
+                if slot.aggregation != "sum":
+                    continue
+                if not slot.where:
+                    keys = np.arange(n, dtype=np.int64) * m_count + code
+                    group = self.sums
+                else:
+                    group = self.where_sums.setdefault(slot.index, GroupSum())
+                    group.grow(n)
+                    keys = np.arange(n, dtype=np.int64)
+                hit = group.counts[keys] > 0
+                out.append((slot, np.flatnonzero(hit), keys[hit], group))
+        return out
+
+    def scale_factor(self) -> int:
+        """Multiply the int sums by this to get units of 10**-SCALE."""
+        return 10 ** (SCALE - self.scale)
+
+
+def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
+    """The Decimal ``value * 10**-scale`` written with *exponent* (as rate() would have it)."""
+    if exponent >= 0:
+        return Decimal(value).scaleb(-scale).quantize(Decimal(1).scaleb(exponent))
+    shift = scale + exponent
+    return Decimal(value // 10**shift).scaleb(exponent) if shift >= 0 else Decimal(
+        value * 10**-shift).scaleb(exponent)
+
+
+def acc_of(value: Any, count: int) -> _Acc:
+    acc = _Acc()
+    acc.value = value
+    acc.count = count
+    return acc
