@@ -79,7 +79,7 @@ def write_usage(directory: Path, records: int, files: int, accounts: int, seed: 
         pq.write_table(table, directory / f"part-{index:03d}.parquet")
 
 
-def same(a, b) -> bool:  # noqa: ANN001
+def same(a, b) -> bool:
     return a.totals() == b.totals() and a.total == b.total
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudrate import rate
+from cloudrate import RoundingPolicy, rate
 
 pa = pytest.importorskip("pyarrow")
 
@@ -34,13 +34,17 @@ FRAME = frame_of(RECORDS)
 
 class TestRatePartitions:
     @settings(max_examples=25, deadline=None)
-    @given(st.lists(st.integers(min_value=0, max_value=len(RECORDS)), max_size=8))
-    def test_any_split_gives_one_process_totals(self, plan, cuts):
+    @given(st.lists(st.integers(min_value=0, max_value=len(RECORDS)), max_size=8),
+           st.sampled_from([None, RoundingPolicy(placement="total"),
+                            RoundingPolicy(mode="half_even")]))
+    def test_any_split_gives_one_process_totals(self, plan, cuts, rounding):
         """Cutting the usage anywhere, into any number of partitions (empty ones too),
-        gives exactly the lines and totals of rate() on all of it."""
+        gives exactly the lines and totals of rate() on all of it, with either rounding
+        placement and mode."""
         bounds = [0, *sorted(cuts), len(RECORDS)]
         parts = [FRAME.iloc[a:b] for a, b in itertools.pairwise(bounds)]
-        same_result(rate_partitions(plan, parts, PERIOD), rate(plan, RECORDS, PERIOD))
+        same_result(rate_partitions(plan, parts, PERIOD, rounding=rounding),
+                    rate(plan, RECORDS, PERIOD, rounding=rounding))
 
     def test_blobs_combine_in_any_order(self, plan):
         """IPC partials combined in another order and grouping give the same result."""
