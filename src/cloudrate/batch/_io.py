@@ -9,8 +9,10 @@ stored (decimal or string; a float column is refused).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 
@@ -23,7 +25,7 @@ _TS = pa.timestamp("us", "UTC")
 _BLOCK = 16 << 20  # bytes of CSV/JSON text per batch
 
 
-def _csv(path: Path, block_size: int) -> Iterator[pa.RecordBatch]:
+def _csv(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.csv as pcsv
 
     with open(path, "rb") as probe:
@@ -32,7 +34,7 @@ def _csv(path: Path, block_size: int) -> Iterator[pa.RecordBatch]:
     types = {"quantity": pa.string(), "start": _TS, "end": _TS}
     types.update({n: pa.string() for n in names if n not in types})
     reader = pcsv.open_csv(
-        path,
+        source,
         read_options=pcsv.ReadOptions(block_size=block_size),
         convert_options=pcsv.ConvertOptions(
             column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True,
@@ -44,13 +46,14 @@ def _csv(path: Path, block_size: int) -> Iterator[pa.RecordBatch]:
         raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
 
 
-def _jsonl(path: Path, block_size: int) -> Iterator[pa.RecordBatch]:
+def _jsonl(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.json as pj
 
     def open_with(quantity: pa.DataType) -> Iterator[pa.RecordBatch]:
         schema = pa.schema([("quantity", quantity), ("start", pa.string()),
                             ("end", pa.string())])
-        return pj.open_json(path, read_options=pj.ReadOptions(block_size=block_size),
+        source.seek(0)
+        return pj.open_json(source, read_options=pj.ReadOptions(block_size=block_size),
                             parse_options=pj.ParseOptions(explicit_schema=schema))
 
     try:
@@ -63,21 +66,23 @@ def _jsonl(path: Path, block_size: int) -> Iterator[pa.RecordBatch]:
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
 
 
-def _parquet(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _parquet(path: Path, source: IO[bytes], batch_rows: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
     dictionary = [c for c in ("account", "metric") if c in names]
-    yield from pq.ParquetFile(path, read_dictionary=dictionary).iter_batches(
+    yield from pq.ParquetFile(source, read_dictionary=dictionary).iter_batches(
         batch_size=batch_rows)
 
 
-def read_columnar(path: str | Path, *, block_size: int = _BLOCK,
-                  batch_rows: int = 1 << 20) -> Iterator[pa.RecordBatch]:
+def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int = 1 << 20,
+                  on_progress: Callable[[int, int], object] | None = None
+                  ) -> Iterator[pa.RecordBatch]:
     """Stream the record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
 
     Pass the result to :func:`rate_table`, :func:`account_totals` or
-    :func:`partial_aggregate` with a period; the file is read once, block by block.
+    :func:`partial_aggregate`; the file is read once, block by block. *on_progress*, if
+    given, is called after each batch with the bytes read so far and the file's size.
 
     >>> import cloudrate
     >>> from cloudrate.batch import rate_table
@@ -89,12 +94,21 @@ def read_columnar(path: str | Path, *, block_size: int = _BLOCK,
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _csv(path, block_size)
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return _jsonl(path, block_size)
-    if suffix in (".parquet", ".pq"):
-        return _parquet(path, batch_rows)
-    raise UsageError(
-        f"{path}: unknown usage file type {suffix!r}; use .csv, .jsonl or .parquet"
-    )
+    readers = {".csv": _csv, ".jsonl": _jsonl, ".ndjson": _jsonl, ".json": _jsonl,
+               ".parquet": _parquet, ".pq": _parquet}
+    reader = readers.get(suffix)
+    if reader is None:
+        raise UsageError(
+            f"{path}: unknown usage file type {suffix!r}; use .csv, .jsonl or .parquet"
+        )
+    return _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
+
+
+def _stream(path: Path, reader: Callable[..., Iterator[pa.RecordBatch]], size: int,
+            on_progress: Callable[[int, int], object] | None) -> Iterator[pa.RecordBatch]:
+    total = os.path.getsize(path)
+    with open(path, "rb") as source:
+        for batch in reader(path, source, size):
+            yield batch
+            if on_progress is not None:
+                on_progress(min(source.tell(), total), total)
