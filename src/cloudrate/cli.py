@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import _load
+from . import _cli_batch, _load
 from ._samples import sample_plan_path, sample_usage_path
 from .exceptions import CloudrateError, ConfigError
 from .period import BillingPeriod
@@ -28,12 +28,15 @@ def _fail(exc: CloudrateError) -> None:
 
 
 def _run(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
-         locale: str, strict: bool) -> RatingResult:
+         locale: str, strict: bool, batch: bool | None = False) -> RatingResult:
     try:
         plan = _load.load_plan(plan_path)
-        usage = read_usage(usage_path)
         chosen = BillingPeriod.parse(period, plan.timezone) if period else None
-        result = rate(plan, usage, chosen, on_unpriced="error" if strict else "report")
+        if _cli_batch.wants_batch(usage_path, batch):
+            result = _cli_batch.rate_batch(plan, usage_path, chosen, strict)
+        else:
+            usage = read_usage(usage_path)
+            result = rate(plan, usage, chosen, on_unpriced="error" if strict else "report")
     except CloudrateError as exc:
         _fail(exc)
         raise  # unreachable
@@ -68,15 +71,18 @@ def demo(as_json: bool, locale: str) -> None:
 @click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, path_type=Path),
               help="Plan file (YAML).")
 @click.option("--usage", "usage_path", required=True,
-              type=click.Path(exists=True, path_type=Path), help="Usage file (.csv or .jsonl).")
+              type=click.Path(exists=True, path_type=Path),
+              help="Usage file (.csv, .jsonl or .parquet).")
 @click.option("--period", help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
 @click.option("--strict", is_flag=True, help="Fail on usage no charge prices.")
+@click.option("--batch/--no-batch", default=None,
+              help="Use the columnar batch path (default: for Parquet or > 100k rows).")
 def rate_command(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
-                 locale: str, strict: bool) -> None:
-    """Rate a usage file against a plan."""
-    _run(plan_path, usage_path, period, as_json, locale, strict)
+                 locale: str, strict: bool, batch: bool | None) -> None:
+    """Rate a usage file (.csv, .jsonl, .parquet) against a plan."""
+    _run(plan_path, usage_path, period, as_json, locale, strict, batch)
 
 
 @main.command()

@@ -18,6 +18,7 @@ require("numpy")
 from ._columns import CORE, SCALE, to_table  # noqa: E402
 from ._fast import account_totals  # noqa: E402
 from ._finish import finish, partial_aggregate, rate_table  # noqa: E402
+from ._io import read_columnar  # noqa: E402
 from ._partials import PARTIAL_SCHEMA, combine_partials  # noqa: E402
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "finish",
     "partial_aggregate",
     "rate_table",
+    "read_columnar",
     "to_table",
 ]

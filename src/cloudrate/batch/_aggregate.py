@@ -24,7 +24,10 @@ from ..plans import Flat, Plan
 from ..rating import _Acc, _accumulate
 from ..usage import UsageRecord
 from ._columns import SCALE, Batch
-from ._exact import GroupSum
+from ._exact import LIMIT, GroupSum
+
+#: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
+CHUNK = 1 << 20
 
 __all__ = ["Aggregator", "Slot", "micros", "from_micros"]
 
@@ -76,7 +79,7 @@ class Aggregator:
         self.plain = np.array(
             [any(s.aggregation == "sum" and not s.where for s in self.slots[m])
              for m in self.metric_names] + [False], dtype=bool)
-        self.account_code: dict[str, int] = {}
+        self._account_code: dict[str, int] | None = {}
         self.account_names: list[str] = []
         self.seen = np.zeros(0, dtype=bool)
         self.sums = GroupSum()           # key: account * metrics + metric
@@ -87,29 +90,36 @@ class Aggregator:
         self.outside = 0
         self.first_outside: tuple[str, str, int, int] | None = None
         self.rows = 0
+        # caches by dictionary buffers; each entry holds its dictionary alive (see _coded)
+        self._dictionaries: dict[Any, tuple[pa.Array, list[str]]] = {}
+        self._maps: dict[Any, tuple[Any, np.ndarray]] = {}
+        self._identity: dict[Any, bool] = {}  # dictionaries whose codes are the global ones
 
     # --- one batch ---------------------------------------------------------------------
 
     def add(self, batch: pa.RecordBatch) -> None:
-        """Aggregate one record batch."""
-        data = Batch(batch, self.rows)
+        """Aggregate one record batch (in slices of :data:`CHUNK` rows, for the caches)."""
+        for offset in range(0, batch.num_rows, CHUNK):
+            self._add(batch.slice(offset, CHUNK))
+
+    def _add(self, batch: pa.RecordBatch) -> None:
+        data = Batch(batch, self.rows, self._dictionaries)
         self.rows += data.rows
         if data.rows == 0:
             return
-        inside = (data.start >= self.p_start) & (data.end <= self.p_end)
-        if not inside.all():
+        inside: np.ndarray | None = None
+        if not (int(data.start.min()) >= self.p_start and int(data.end.max()) <= self.p_end):
+            inside = (data.start >= self.p_start) & (data.end <= self.p_end)
             self._note_outside(data, inside)
-        accounts = self._account_codes(data)
-        metric_map = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
-                              dtype=np.int64)
+        account_map = self._account_map(data)
+        if self._identity.get(data.account_key):
+            accounts = data.account_codes.astype(np.int64)
+        else:
+            accounts = account_map[data.account_codes]
+        metric_map = self._metric_map(data)
         metrics = metric_map[data.metric_codes]
-        metrics = np.where(inside, metrics, -2)  # outside rows are only counted
-        self._grow_seen()
-        self.seen[accounts[inside]] = True
-        unknown = metrics == -1
-        if unknown.any():
-            self._note_unpriced(data, accounts, np.flatnonzero(unknown),
-                                "no charge prices this metric")
+        if inside is not None:
+            metrics = np.where(inside, metrics, -2)  # outside rows are only counted
         if data.scale > self.scale:
             factor = 10 ** (data.scale - self.scale)
             self.sums.rescale(factor)
@@ -117,16 +127,30 @@ class Aggregator:
                 g.rescale(factor)
             self.scale = data.scale
         values, wide = data.low_words()
-        plain = self.plain[metrics] & (metrics >= 0)
         m_count = len(self.metric_names)
         size = len(self.account_names) * m_count
+        self._grow_seen()
+        all_plain = inside is None and bool(self.plain[metric_map].all())
+        if all_plain:
+            self.sums.grow(size)
+            self._add_sums(self.sums, data, None, accounts * m_count + metrics, values, wide,
+                           size)
+            return
+        plain = self.plain[metrics] & (metrics >= 0)
+        rest = np.flatnonzero(~plain & (metrics != -2))
+        self.seen[accounts[rest]] = True
         self._add_sums(self.sums, data, np.flatnonzero(plain),
                        accounts * m_count + metrics, values, wide, size)
+        unknown = rest[metrics[rest] == -1]
+        if len(unknown):
+            self._note_unpriced(data, accounts, unknown, "no charge prices this metric")
         for name, slots in self.slots.items():
             code = self.metric_code[name]
             if self.plain[code] and all(s.aggregation == "sum" and not s.where for s in slots):
                 continue
-            rows = np.flatnonzero(metrics == code)
+            rows = rest[metrics[rest] == code]
+            if self.plain[code]:
+                rows = np.flatnonzero(metrics == code)
             if len(rows) == 0:
                 continue
             matched = np.zeros(len(rows), dtype=bool)
@@ -146,15 +170,51 @@ class Aggregator:
                 self._note_unpriced(data, accounts, rows[~matched],
                                     "no charge's 'where' selects these records")
 
-    def _account_codes(self, data: Batch) -> np.ndarray:
-        mapping = np.empty(max(len(data.accounts), 1), dtype=np.int64)
-        for i, name in enumerate(data.accounts):
-            code = self.account_code.get(name)
-            if code is None:
-                code = self.account_code[name] = len(self.account_names)
-                self.account_names.append(name)
-            mapping[i] = code
-        return mapping[data.account_codes]
+    @property
+    def account_code(self) -> dict[str, int]:
+        """Global code of each account name."""
+        if self._account_code is None:
+            self._account_code = {name: i for i, name in enumerate(self.account_names)}
+        return self._account_code
+
+    def _account_map(self, data: Batch) -> np.ndarray:
+        """Global account codes of the batch's dictionary (cached by dictionary)."""
+        cached = self._maps.get(data.account_key)
+        if cached is not None:
+            return cached[1]
+        if not self.account_names:
+            self.account_names = list(data.accounts)
+            self._account_code = None  # built when a second dictionary needs it
+            mapping = np.arange(len(self.account_names), dtype=np.int64)
+            self._identity[data.account_key] = True
+        else:
+            mapping = np.empty(len(data.accounts), dtype=np.int64)
+            codes = self.account_code
+            for i, name in enumerate(data.accounts):
+                code = codes.get(name)
+                if code is None:
+                    code = codes[name] = len(self.account_names)
+                    self.account_names.append(name)
+                mapping[i] = code
+        if len(mapping) == 0:
+            mapping = np.zeros(1, dtype=np.int64)
+        self._cache(data.account_key, mapping, data.batch.column("account"))
+        return mapping
+
+    def _metric_map(self, data: Batch) -> np.ndarray:
+        cached = self._maps.get(data.metric_key)
+        if cached is not None:
+            return cached[1]
+        mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
+                           dtype=np.int64)
+        self._cache(data.metric_key, mapping, data.batch.column("metric"))
+        return mapping
+
+    def _cache(self, key: Any, mapping: np.ndarray, column: pa.Array) -> None:
+        if len(self._maps) > 64:
+            self._maps.clear()
+            self._identity.clear()
+        self._maps[key] = (column, mapping)  # the column keeps its dictionary alive
 
     def _grow_seen(self) -> None:
         if len(self.seen) < len(self.account_names):
@@ -162,26 +222,35 @@ class Aggregator:
             seen[: len(self.seen)] = self.seen
             self.seen = seen
 
-    def _add_sums(self, group: GroupSum, data: Batch, rows: np.ndarray, keys: np.ndarray,
-                  values: np.ndarray, wide: np.ndarray, size: int) -> None:
-        if len(rows) == 0:
+    def _add_sums(self, group: GroupSum, data: Batch, rows: np.ndarray | None,
+                  keys: np.ndarray, values: np.ndarray, wide: np.ndarray | None,
+                  size: int) -> None:
+        """Add the quantities of *rows* (None: all rows) to *group* under *keys*."""
+        if rows is not None and len(rows) == 0:
             group.grow(size)
             return
         factor = 10 ** (self.scale - data.scale)
-        exps = data.exponent if isinstance(data.exponent, int) else data.exponent[rows]
-        if len(rows) == data.rows:
+        exps = data.exponent
+        if rows is None:
             keys_r, values_r, wide_r = keys, values, wide
         else:
-            keys_r, values_r, wide_r = keys[rows], values[rows], wide[rows]
-        big = bool(wide_r.any()) or (factor > 1 and int(values_r.max()) * factor > 2**63 - 1)
-        if big:
+            keys_r, values_r = keys[rows], values[rows]
+            wide_r = None if wide is None else wide[rows]
+            exps = exps if isinstance(exps, int) else exps[rows]
+        too_big = wide_r is not None and bool(wide_r.any())
+        if factor > 1 and int(values_r.max()) > LIMIT // factor:
+            too_big = True
+            wide_r = (values_r > LIMIT // factor) if wide_r is None else (
+                wide_r | (values_r > LIMIT // factor))
+        if too_big:
+            assert wide_r is not None
             # rows too large for int64 (or its rescaling): exact Python ints, row by row
-            odd = np.flatnonzero(wide_r | (values_r > (2**63 - 1) // factor))
-            for i, q in zip(odd.tolist(), data.decimals(rows[odd].tolist()), strict=True):
+            odd = np.flatnonzero(wide_r)
+            picked = odd if rows is None else rows[odd]
+            for i, q in zip(odd.tolist(), data.decimals(picked.tolist()), strict=True):
                 e = exps if isinstance(exps, int) else int(exps[i])
                 group.add_one(int(keys_r[i]), int(q.scaleb(self.scale)), min(e, 0), size)
-            keep = np.ones(len(rows), dtype=bool)
-            keep[odd] = False
+            keep = ~wide_r
             keys_r, values_r = keys_r[keep], values_r[keep]
             exps = exps if isinstance(exps, int) else exps[keep]
         if factor > 1:
@@ -262,8 +331,19 @@ class Aggregator:
 
     # --- results ------------------------------------------------------------------------
 
+    def seen_mask(self) -> np.ndarray:
+        """Which accounts have records in the period (by global account code)."""
+        n = len(self.account_names)
+        self._grow_seen()
+        m_count = len(self.metric_names)
+        self.sums.grow(n * m_count)
+        seen = self.seen[:n].copy()
+        if m_count:
+            seen |= self.sums.counts[: n * m_count].reshape(n, m_count).any(axis=1)
+        return seen
+
     def seen_accounts(self) -> list[str]:
-        return [self.account_names[i] for i in np.flatnonzero(self.seen[: len(self.account_names)])]
+        return [self.account_names[i] for i in np.flatnonzero(self.seen_mask())]
 
     def sum_groups(self) -> list[tuple[Slot, np.ndarray, np.ndarray, GroupSum]]:
         """For every sum charge: (slot, account codes, keys into the group, group)."""

@@ -109,19 +109,35 @@ def _strings(column: pa.Array) -> pa.Array:
     return column if column.type == pa.string() else column.cast(pa.string())
 
 
-def _coded(column: pa.Array, name: str) -> tuple[np.ndarray, list[str]]:
-    """(codes, dictionary) of a string column; nulls and empty strings are refused."""
+def _coded(column: pa.Array, name: str, cache: dict[Any, tuple[pa.Array, list[str]]]
+           ) -> tuple[np.ndarray, list[str], Any]:
+    """(codes, dictionary, dictionary key) of a string column; nulls and "" are refused.
+
+    Batches sliced from one array share its dictionary: *cache* keeps the dictionary's
+    Python strings by the address of its buffers, so they are read once.
+    """
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(_strings(column))
     if column.null_count:
         row = int(pc.index(pc.is_null(column), True).as_py())
         raise UsageError(f"row {row}: {name} is missing; every record needs {name}")
-    values = [str(v) for v in column.dictionary.to_pylist()]
-    if "" in values:
-        row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
-        raise UsageError(f"row {row}: {name} is empty; every record needs {name}")
+    dictionary = column.dictionary
+    key = (name, len(dictionary), dictionary.offset,
+           tuple(b.address if b is not None else 0 for b in dictionary.buffers()))
+    # the cache holds the dictionary itself, so its buffers (the key) cannot be reused
+    entry = cache.get(key)
+    if entry is not None:
+        values = entry[1]
+    else:
+        values = [str(v) for v in dictionary.to_pylist()]
+        if "" in values:
+            row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
+            raise UsageError(f"row {row}: {name} is empty; every record needs {name}")
+        if len(cache) > 64:
+            cache.clear()
+        cache[key] = (dictionary, values)
     codes = column.indices.to_numpy(zero_copy_only=False)
-    return codes, values
+    return codes, values, key
 
 
 def _times(column: pa.Array, name: str) -> np.ndarray:
@@ -221,7 +237,9 @@ def _exponents(text: pa.Array) -> np.ndarray:
 class Batch:
     """One record batch turned into exact arrays; attribute columns are read on demand."""
 
-    def __init__(self, batch: pa.RecordBatch, offset: int = 0) -> None:
+    def __init__(self, batch: pa.RecordBatch, offset: int = 0,
+                 cache: dict[Any, tuple[pa.Array, list[str]]] | None = None) -> None:
+        cache = {} if cache is None else cache
         names = batch.schema.names
         missing = [c for c in _REQUIRED if c not in names]
         if missing:
@@ -232,25 +250,28 @@ class Batch:
         self.rows = batch.num_rows
         self.offset = offset
         self.batch = batch
-        self.account_codes, self.accounts = _coded(batch.column("account"), "account")
-        self.metric_codes, self.metrics = _coded(batch.column("metric"), "metric")
+        self.account_codes, self.accounts, self.account_key = _coded(
+            batch.column("account"), "account", cache)
+        self.metric_codes, self.metrics, self.metric_key = _coded(
+            batch.column("metric"), "metric", cache)
         raw = batch.column("quantity")
         self.text = (pc.utf8_trim_whitespace(raw) if pa.types.is_string(raw.type)
                      or pa.types.is_large_string(raw.type) else None)
         self.quantity, self.exponent = _quantities(raw)
         self.scale = max(int(self.quantity.type.scale), 0)
-        if self.rows and pc.any(pc.less(self.quantity, pa.scalar(0, self.quantity.type))).as_py():
-            row = int(pc.index(pc.less(self.quantity, pa.scalar(0, self.quantity.type)), True)
-                      .as_py())
+        words = self._words()
+        self._high_min = int(words[:, 1].min()) if self.rows else 0
+        self._high_max = int(words[:, 1].max()) if self.rows else 0
+        if self._high_min < 0:
+            row = int(np.flatnonzero(self._words()[:, 1] < 0)[0])
             raise UsageError(
                 f"row {row + offset}: quantity {self.quantity[row].as_py()} is negative; usage "
                 "is never negative, give credits as adjustments"
             )
         self.start = _times(batch.column("start"), "start")
         self.end = _times(batch.column("end"), "end")
-        bad = self.end < self.start
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+        if self.rows and not (self.end >= self.start).all():
+            row = int(np.flatnonzero(self.end < self.start)[0])
             raise UsageError(
                 f"row {row + offset}: end is before start; swap them or fix the record's times"
             )
@@ -280,11 +301,17 @@ class Batch:
             return [Decimal(self.text[i].as_py()) for i in rows]
         return [self.quantity[i].as_py() for i in rows]
 
-    def low_words(self) -> tuple[np.ndarray, np.ndarray]:
-        """(int64 quantity in units of 10**-scale, rows whose quantity does not fit int64)."""
-        buffer = self.quantity.buffers()[1]
-        words = np.frombuffer(buffer, dtype=np.int64, count=2 * (self.quantity.offset
-                                                                  + self.rows))
-        words = words[2 * self.quantity.offset:].reshape(-1, 2)
+    def _words(self) -> np.ndarray:
+        """The decimal128 quantities as (low, high) int64 pairs, without copying."""
+        count = 2 * (self.quantity.offset + self.rows)
+        words = np.frombuffer(self.quantity.buffers()[1], dtype=np.int64, count=count)
+        return words[2 * self.quantity.offset:].reshape(-1, 2)
+
+    def low_words(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(int64 quantity in units of 10**-scale, rows whose quantity does not fit int64,
+        None when all fit)."""
+        words = self._words()
         low, high = words[:, 0], words[:, 1]
+        if self.rows == 0 or (self._high_min == 0 == self._high_max and int(low.min()) >= 0):
+            return low, None
         return low, (high != 0) | (low < 0)

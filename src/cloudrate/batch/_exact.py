@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+_MIXED = 1  # GroupSum.uniform when values had different exponents (real ones are <= 0)
+
 __all__ = ["LIMIT", "GroupSum", "exact_mul", "magnitude", "to_int64_or_object"]
 
 #: The largest int64.
@@ -74,6 +76,7 @@ class GroupSum:
         self.exps = np.zeros(0, dtype=np.int32)
         self.big: dict[int, int] = {}
         self.bound = 0
+        self.uniform: int | None = None  # one exponent shared by all values, while it is
 
     def grow(self, size: int) -> None:
         if size <= self.size:
@@ -107,9 +110,12 @@ class GroupSum:
         self.grow(size)
         if len(keys) == 0:
             return
-        counts = np.bincount(keys, minlength=self.size)
-        self.counts += counts
-        bound = int(values.max()) * int(counts.max())
+        counts = np.bincount(keys)
+        self.counts[: len(counts)] += counts
+        top = int(values.max())
+        bound = top * len(keys)  # cheap and safe; refined below when it is not small enough
+        if self.bound + bound > LIMIT:
+            bound = top * int(counts.max())
         if self.bound + bound > LIMIT:
             self.flush()
         if bound > LIMIT:
@@ -124,15 +130,33 @@ class GroupSum:
             np.add.at(self.sums, keys, values)
             self.bound += bound
         if isinstance(exps, int):
-            if exps < 0:
-                touched = counts > 0
-                self.exps[touched] = np.minimum(self.exps[touched], exps)
+            exps = min(exps, 0)
+            if self.uniform is None or self.uniform == exps:
+                self.uniform = exps
+                return
+            self._spread()
+            touched = np.flatnonzero(counts)
+            self.exps[touched] = np.minimum(self.exps[touched], exps)
         else:
+            self._spread()
             np.minimum.at(self.exps, keys, exps)
+
+    def _spread(self) -> None:
+        """Leave the one-exponent-for-all mode: write it to every key seen so far."""
+        if self.uniform is not None and self.uniform != _MIXED:
+            self.exps[self.counts > 0] = np.minimum(self.exps[self.counts > 0], self.uniform)
+        self.uniform = _MIXED
+
+    def exponents(self, keys: np.ndarray) -> np.ndarray:
+        """The smallest exponent of each key's values (0 at most)."""
+        if self.uniform is not None and self.uniform != _MIXED:
+            return np.minimum(self.exps[keys], self.uniform)
+        return self.exps[keys]
 
     def add_one(self, key: int, value: int, exp: int, size: int) -> None:
         """Add one value too large for int64."""
         self.grow(size)
+        self._spread()
         self.counts[key] += 1
         self.big[key] = self.big.get(key, 0) + value
         self.exps[key] = min(int(self.exps[key]), exp)

@@ -156,7 +156,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     digits = policy.digits_for(currency)
     names = list(agg.account_names)
     known = np.zeros(len(names), dtype=bool)
-    seen = agg.seen[: len(names)]
+    seen = agg.seen_mask()
     known[: len(seen)] = seen
     extra = [x for x in accounts if x not in agg.account_code]
     for name in dict.fromkeys(extra):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -136,18 +137,32 @@ def finish(plan: Plan, partials: Any, period: BillingPeriod, *,
 
 
 def default_period(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
-    """The calendar month of the earliest record, as :func:`cloudrate.rate` chooses it."""
-    parts = list(batches(data))
-    first = None
-    from ._columns import _times
+    """The calendar month of the earliest record, as :func:`cloudrate.rate` chooses it.
 
-    for part in parts:
+    For a table or frame the earliest record of all; for a stream of batches (a file
+    read by :func:`read_columnar`) the earliest of the first batch, so the stream is
+    read once. When all records lie in one period both are the same; when they do not,
+    both paths refuse the usage (with different first records named).
+    Returns the period and the data to rate (a stream is rewound to its first batch).
+    """
+    from ._columns import _as_table, _times
+
+    if isinstance(data, pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
+        table = _as_table(data)
+        starts = [int(_times(b.column("start"), "start").min()) for b in table.to_batches()
+                  if b.num_rows]
+        if not starts:
+            raise RatingError("no usage and no period: pass period= to rate an empty period")
+        return BillingPeriod.containing(from_micros(min(starts)), plan.timezone), table
+    stream = batches(data)
+    seen: list[pa.RecordBatch] = []
+    for part in stream:
+        seen.append(part)
         if part.num_rows:
-            lo = int(_times(part.column("start"), "start").min())
-            first = lo if first is None else min(first, lo)
-    if first is None:
-        raise RatingError("no usage and no period: pass period= to rate an empty period")
-    return BillingPeriod.containing(from_micros(first), plan.timezone), parts
+            first = int(_times(part.column("start"), "start").min())
+            period = BillingPeriod.containing(from_micros(first), plan.timezone)
+            return period, itertools.chain(seen, stream)
+    raise RatingError("no usage and no period: pass period= to rate an empty period")
 
 
 def rate_table(plan: Plan, table: Any, period: BillingPeriod | None = None, *,

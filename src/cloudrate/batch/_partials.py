@@ -117,7 +117,7 @@ def to_partials(agg: Aggregator) -> pa.Table:
             "metric": pa.array([agg.plan.charges[slot.index].metric] * n, pa.string()),
             "count": pa.array(group.counts[keys]),
             "value": _decimals_from_ints(values),
-            "exponent": pa.array(group.exps[keys].astype(np.int32)),
+            "exponent": pa.array(group.exponents(keys).astype(np.int32)),
         }))
     rows: dict[str, list[Any]] = {f.name: [] for f in PARTIAL_SCHEMA}
     for (account, index), acc in agg.slow.items():
