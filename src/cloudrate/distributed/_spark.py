@@ -19,10 +19,9 @@ __all__ = ["rate_spark"]
 def _partition_partials(plan: Plan, period: BillingPeriod) -> Any:
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         pa = require("pyarrow", "spark")
-        blobs = [partial_blob(plan, batch, period) for batch in batches if batch.num_rows]
-        if blobs:
-            blob = blobs[0] if len(blobs) == 1 else combine_blobs(blobs)
-            yield pa.RecordBatch.from_pydict({"partial": pa.array([blob], pa.binary())})
+        # One streaming aggregation over all the partition's Arrow batches.
+        blob = partial_blob(plan, (batch for batch in batches if batch.num_rows), period)
+        yield pa.RecordBatch.from_pydict({"partial": pa.array([blob], pa.binary())})
     return run
 
 
