@@ -242,6 +242,18 @@ class TestReading:
         assert record.attributes["tag.env"] == "prod"
         assert record.start == datetime(2026, 10, 1, tzinfo=timezone(timedelta(hours=2)))
 
+    @pytest.mark.parametrize("text", [
+        '{"listusagerecordsresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 4350,'
+        ' "errortext": "Unable to execute API command listusagerecords due to missing'
+        ' parameter startdate"}}',
+        "<listusagerecordsresponse><errorcode>431</errorcode><errortext>missing parameter"
+        "</errortext></listusagerecordsresponse>",
+    ])
+    def test_error_response_refused(self, text):
+        """An API error response is an error, not an empty month of usage."""
+        with pytest.raises(ValueError, match="error 431"):
+            read_cloudstack(text)
+
     def test_date_without_offset_refused(self):
         """Naive dates are refused."""
         with pytest.raises(ValueError, match="no UTC offset"):

@@ -240,13 +240,23 @@ def _json_rows(document: Any) -> Iterator[Mapping[str, Any]]:
     body = document.get("listusagerecordsresponse", document)
     if not isinstance(body, Mapping):
         raise UsageError("listusagerecordsresponse: expected an object")
+    _refuse_error(body.get("errorcode"), body.get("errortext"))
     yield from body.get("usagerecord") or ()
+
+
+def _refuse_error(code: object, text: object) -> None:
+    if code not in (None, ""):
+        raise UsageError(
+            f"the CloudStack API answered with error {code}: {text or '(no text)'}; "
+            "fix the request (dates, permissions) and fetch the usage again"
+        )
 
 
 def _xml_rows(text: str) -> Iterator[dict[str, Any]]:
     import xml.etree.ElementTree as ET  # only when XML is read
 
     root = ET.fromstring(text)
+    _refuse_error(root.findtext("errorcode"), root.findtext("errortext"))
     for element in root.iter("usagerecord"):
         row: dict[str, Any] = {}
         tags: list[dict[str, str]] = []
