@@ -106,14 +106,18 @@ def check(plan_path: Path) -> None:
 @click.option("--account-by", default="accountid", show_default=True,
               type=click.Choice(["accountid", "account", "domain/account", "project"]),
               help="What names the account of each record.")
-def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str) -> None:
+@click.option("--compute-metrics", is_flag=True,
+              help="Also emit vcpu_hours and memory_gb_hours for running VMs.")
+def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str,
+                      compute_metrics: bool) -> None:
     """Convert CloudStack listUsageRecords responses (JSON or XML) to usage JSON lines."""
     import json
 
     from .cloudstack import read_cloudstack
 
     try:
-        results = [read_cloudstack(path, account_by=account_by) for path in files]
+        results = [read_cloudstack(path, account_by=account_by, compute_metrics=compute_metrics)
+                   for path in files]
     except CloudrateError as exc:
         _fail(exc)
         raise  # unreachable

@@ -111,6 +111,18 @@ class TestUsageTypes:
         assert (attrs["cpunumber"], attrs["cpuspeed"], attrs["memory"]) == ("2", "2000", "4096")
         assert "description" not in attrs and "usage" not in attrs
 
+    def test_compute_metrics(self):
+        """compute_metrics adds vCPU-hours and memory GB-hours for running VMs only:
+        10 h x 4 vCPU = 40; 10 h x 3072 MB = 30 GB-hours."""
+        rows = [_row(1, "10", cpunumber=4, memory=3072), _row(2, "10", cpunumber=4)]
+        plain = records_from_cloudstack(rows).records
+        expanded = records_from_cloudstack(rows, compute_metrics=True).records
+        assert [r.metric for r in plain] == ["running_vm_hours", "allocated_vm_hours"]
+        assert [(r.metric, r.quantity) for r in expanded] == [
+            ("running_vm_hours", Decimal(10)), ("vcpu_hours", Decimal(40)),
+            ("memory_gb_hours", Decimal(30)), ("allocated_vm_hours", Decimal(10))]
+        assert expanded[1].attributes == expanded[0].attributes
+
     def test_ip_flags(self):
         """Source-NAT, system and elastic flags become 'true'/'false' attributes."""
         rows = [_row(3, issourcenat=True, issystem=False, iselastic=False),

@@ -148,6 +148,19 @@ def _convert(row: Mapping[str, Any], kind: UsageType, gb: int,
     )
 
 
+def _compute(record: UsageRecord, row: Mapping[str, Any]) -> list[UsageRecord]:
+    """vCPU-hours and memory GB-hours of a RUNNING_VM record (memory in MB, GB = 1024 MB)."""
+    hours = record.quantity
+    extra = []
+    if row.get("cpunumber") not in (None, ""):
+        extra.append(attrs.evolve(record, metric="vcpu_hours",
+                                  quantity=_tidy(hours * _number(row, "cpunumber"))))
+    if row.get("memory") not in (None, ""):
+        extra.append(attrs.evolve(record, metric="memory_gb_hours",
+                                  quantity=_tidy(hours * _number(row, "memory") / 1024)))
+    return extra
+
+
 @attrs.frozen
 class CloudStackImport:
     """The records read from CloudStack, the usage types not imported (with their record
@@ -170,6 +183,7 @@ def records_from_cloudstack(
     account_by: str | Callable[[Mapping[str, Any]], str] = "accountid",
     gb_bytes: int = 2**30,
     on_error: str = "raise",
+    compute_metrics: bool = False,
     source: str = "listUsageRecords",
 ) -> CloudStackImport:
     """Turn CloudStack usage records (dicts as the API returns them) into usage records.
@@ -181,6 +195,9 @@ def records_from_cloudstack(
         gb_bytes: bytes in a GB; 2**30 as CloudStack and its quota plugin count.
         on_error: ``"raise"`` raises :class:`ConfigError` listing every bad record;
             ``"report"`` returns them in :attr:`CloudStackImport.problems`.
+        compute_metrics: also emit ``vcpu_hours`` (hours x ``cpunumber``) and
+            ``memory_gb_hours`` (hours x ``memory`` MB / 1024) for each RUNNING_VM record,
+            for plans that price CPU and memory rather than offerings.
 
     >>> rows = [{"accountid": "a1", "usagetype": 4, "rawusage": "1073741824",
     ...          "startdate": "2026-10-01'T'00:00:00+00:00",
@@ -214,7 +231,10 @@ def records_from_cloudstack(
                 if kind is None:
                     unknown[number] += 1
                     continue
-                records.append(_convert(row, kind, gb, account_by))
+                record = _convert(row, kind, gb, account_by)
+                records.append(record)
+                if compute_metrics and kind.number == 1:
+                    records.extend(_compute(record, row))
             except _Bad as bad:
                 path = f"{where}.{bad.field}" if bad.field else where
                 problems.append(Problem(path, "bad_usage_record", bad.message, bad.value,
