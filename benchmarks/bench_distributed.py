@@ -149,6 +149,7 @@ def main() -> None:
                          .config("spark.sql.session.timeZone", "UTC")
                          .config("spark.ui.enabled", "false")
                          .config("spark.ui.showConsoleProgress", "false")
+                         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
                          # one partition per file, as Dask reads them
                          .config("spark.sql.files.openCostInBytes", str(2**30))
                          .getOrCreate())
