@@ -310,6 +310,21 @@ class TestQuotaProfile:
         assert bill.line("network_bytes_sent").amount.amount == Decimal("0.20")
         assert bill.line("vm_disk_bytes_read").amount.amount == Decimal("2") * GIB / 10**9
 
+    def test_every_type_has_a_quota_charge(self):
+        """A tariff of 744 a month for every type but BUCKET prices a day of each type;
+        monthly units cost 744 / 744 h = 1 an hour (October has 744 hours)."""
+        numbers = [n for n in USAGE_TYPES if n != 29]
+        plan = quota_plan(dict.fromkeys(numbers, "744"), currency="EUR")
+        rows = [_row(n, str(GIB) if USAGE_TYPES[n].measure == "bytes" else "24", size=GIB)
+                for n in numbers]
+        bill = rate(plan, records_from_cloudstack(rows).records).bill("acc-1")
+        for number in numbers:
+            kind = USAGE_TYPES[number]
+            amount = bill.line(kind.name.lower()).amount.amount
+            expected = {"COMPUTE_MONTH": 24, "IP_MONTH": 24, "POLICY_MONTH": 24,
+                        "GB_MONTH": 24, "GB": 744, "BYTES": 744 * GIB, "IOPS": 744 * 24}
+            assert amount == expected[kind.quota_unit], kind.name
+
     def test_bucket_refused(self):
         """BUCKET tariffs have no faithful equivalent and are refused with the reason."""
         with pytest.raises(ValueError, match="BUCKET"):
