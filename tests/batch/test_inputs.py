@@ -213,3 +213,30 @@ class TestCommandLine:
         assert not wants_batch(small, None)
         assert wants_batch(big, None)
         assert wants_batch(Path("u.parquet"), None)
+
+
+class TestDictionaries:
+    def test_duplicate_dictionary_entries(self, usage):
+        """A dictionary that lists a name twice still sums into one account and metric."""
+        table = to_table(usage)
+        names = ["acct0", "acct0", *[f"acct{i}" for i in range(1, 7)]]
+        codes = [(1 if i % 2 else 0) if a == "acct0" else names.index(a, 2)
+                 for i, a in enumerate(table.column("account").to_pylist())]
+        account = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names))
+        metrics = ["vcpu_hours", "storage_gb_hours", "vcpu_hours"]
+        mcodes = [(0 if i % 4 else 2) if m == "vcpu_hours" else 1
+                  for i, m in enumerate(table.column("metric").to_pylist())]
+        metric = pa.DictionaryArray.from_arrays(pa.array(mcodes, pa.int8()), pa.array(metrics))
+        coded = table.set_column(0, "account", account).set_column(1, "metric", metric)
+        assert rate_table(PLAN, coded) == cloudrate.rate(PLAN, usage)
+        fast = account_totals(PLAN, coded)
+        assert fast.num_rows == 7
+
+    def test_metric_order_differs_from_plan(self, usage):
+        """Metric dictionaries in any order (and with unknown metrics) map correctly."""
+        table = to_table(usage)
+        for order in (["storage_gb_hours", "vcpu_hours"], ["x", "vcpu_hours", "storage_gb_hours"]):
+            codes = [order.index(m) for m in table.column("metric").to_pylist()]
+            metric = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(order))
+            got = rate_table(PLAN, table.set_column(1, "metric", metric))
+            assert got == cloudrate.rate(PLAN, usage)

@@ -93,7 +93,8 @@ class Aggregator:
         # caches by dictionary buffers; each entry holds its dictionary alive (see _coded)
         self._dictionaries: dict[Any, tuple[pa.Array, list[str]]] = {}
         self._maps: dict[Any, tuple[Any, np.ndarray]] = {}
-        self._identity: dict[Any, bool] = {}  # dictionaries whose codes are the global ones
+        self._identity: dict[Any, bool] = {}
+        self._started = False  # whether metric codes are fixed (by the first batch)  # dictionaries whose codes are the global ones
 
     # --- one batch ---------------------------------------------------------------------
 
@@ -112,12 +113,13 @@ class Aggregator:
             inside = (data.start >= self.p_start) & (data.end <= self.p_end)
             self._note_outside(data, inside)
         account_map = self._account_map(data)
-        if self._identity.get(data.account_key):
-            accounts = data.account_codes.astype(np.int64)
-        else:
-            accounts = account_map[data.account_codes]
+        identity = bool(self._identity.get(data.account_key))
+        accounts = data.account_codes if identity else account_map[data.account_codes]
         metric_map = self._metric_map(data)
-        metrics = metric_map[data.metric_codes]
+        if self._identity.get(data.metric_key):
+            metrics = data.metric_codes
+        else:
+            metrics = metric_map[data.metric_codes]
         if inside is not None:
             metrics = np.where(inside, metrics, -2)  # outside rows are only counted
         if data.scale > self.scale:
@@ -133,9 +135,11 @@ class Aggregator:
         all_plain = inside is None and bool(self.plain[metric_map].all())
         if all_plain:
             self.sums.grow(size)
-            self._add_sums(self.sums, data, None, accounts * m_count + metrics, values, wide,
-                           size)
+            keys = np.multiply(accounts, m_count, dtype=np.int64)
+            keys += metrics
+            self._add_sums(self.sums, data, None, keys, values, wide, size)
             return
+        accounts = accounts.astype(np.int64, copy=False)
         plain = self.plain[metrics] & (metrics >= 0)
         rest = np.flatnonzero(~plain & (metrics != -2))
         self.seen[accounts[rest]] = True
@@ -182,7 +186,7 @@ class Aggregator:
         cached = self._maps.get(data.account_key)
         if cached is not None:
             return cached[1]
-        if not self.account_names:
+        if not self.account_names and len(set(data.accounts)) == len(data.accounts):
             self.account_names = list(data.accounts)
             self._account_code = None  # built when a second dictionary needs it
             mapping = np.arange(len(self.account_names), dtype=np.int64)
@@ -205,6 +209,17 @@ class Aggregator:
         cached = self._maps.get(data.metric_key)
         if cached is not None:
             return cached[1]
+        if not self._started and all(m in self.metric_code for m in data.metrics) and len(
+                set(data.metrics)) == len(data.metrics):
+            # number the plan's metrics in this dictionary's order: its codes need no map
+            order = [m for m in data.metrics] + [m for m in self.metric_names
+                                                 if m not in set(data.metrics)]
+            self.metric_names = order
+            self.metric_code = {m: i for i, m in enumerate(order)}
+            self.plain = np.array([any(s.aggregation == "sum" and not s.where
+                                       for s in self.slots[m]) for m in order] + [False])
+            self._identity[data.metric_key] = True
+        self._started = True
         mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
                            dtype=np.int64)
         self._cache(data.metric_key, mapping, data.batch.column("metric"))

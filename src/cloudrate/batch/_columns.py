@@ -160,7 +160,9 @@ def _times(column: pa.Array, name: str) -> np.ndarray:
     if column.null_count:
         row = int(pc.index(pc.is_null(column), True).as_py())
         raise UsageError(f"row {row}: {name} is missing; give an ISO 8601 time with offset")
-    return column.cast(_TS).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if column.type != _TS:
+        column = column.cast(_TS)  # another unit or zone: same instants, in UTC microseconds
+    return column.view(pa.int64()).to_numpy(zero_copy_only=False)
 
 
 def _quantities(column: pa.Array) -> tuple[pa.Array, np.ndarray | int]:
