@@ -69,8 +69,9 @@ def plan_slots(plan: Plan) -> dict[str, list[Slot]]:
 class Aggregator:
     """Running exact aggregates of usage for one plan and period."""
 
-    def __init__(self, plan: Plan, period: BillingPeriod) -> None:
+    def __init__(self, plan: Plan, period: BillingPeriod, *, exponents: bool = True) -> None:
         self.plan, self.period = plan, period
+        self.exponents = exponents  # track how quantities were written (for lines, not totals)
         self.p_start, self.p_end = micros(period.start), micros(period.end)
         self.slots = plan_slots(plan)
         self.metric_names = list(self.slots)
@@ -91,9 +92,10 @@ class Aggregator:
         self.first_outside: tuple[str, str, int, int] | None = None
         self.rows = 0
         # caches by dictionary buffers; each entry holds its dictionary alive (see _coded)
-        self._dictionaries: dict[Any, tuple[pa.Array, list[str]]] = {}
+        self._dictionaries: dict[Any, Any] = {}
         self._maps: dict[Any, tuple[Any, np.ndarray]] = {}
         self._identity: dict[Any, bool] = {}
+        self._names_arr: pa.Array | None = None
         self._started = False  # whether metric codes are fixed (by the first batch)  # dictionaries whose codes are the global ones
 
     # --- one batch ---------------------------------------------------------------------
@@ -104,7 +106,7 @@ class Aggregator:
             self._add(batch.slice(offset, CHUNK))
 
     def _add(self, batch: pa.RecordBatch) -> None:
-        data = Batch(batch, self.rows, self._dictionaries)
+        data = Batch(batch, self.rows, self._dictionaries, self.exponents)
         self.rows += data.rows
         if data.rows == 0:
             return
@@ -192,18 +194,32 @@ class Aggregator:
             mapping = np.arange(len(self.account_names), dtype=np.int64)
             self._identity[data.account_key] = True
         else:
-            mapping = np.empty(len(data.accounts), dtype=np.int64)
-            codes = self.account_code
-            for i, name in enumerate(data.accounts):
-                code = codes.get(name)
-                if code is None:
-                    code = codes[name] = len(self.account_names)
-                    self.account_names.append(name)
-                mapping[i] = code
+            mapping = pc.fill_null(pc.index_in(data.account_dict, value_set=self._names_array()),
+                                   -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            new = np.flatnonzero(mapping < 0)
+            if len(new):
+                codes = self.account_code
+                for i, name in zip(new.tolist(), data.account_dict.take(pa.array(new))
+                                   .to_pylist(), strict=True):
+                    code = codes.get(name)
+                    if code is None:
+                        code = codes[name] = len(self.account_names)
+                        self.account_names.append(name)
+                    mapping[i] = code
         if len(mapping) == 0:
             mapping = np.zeros(1, dtype=np.int64)
         self._cache(data.account_key, mapping, data.batch.column("account"))
         return mapping
+
+    def _names_array(self) -> pa.Array:
+        """The account names as an Arrow array (for vectorised look-ups), kept up to date."""
+        have = self._names_arr
+        if have is None or len(have) != len(self.account_names):
+            start = 0 if have is None else len(have)
+            tail = pa.array(self.account_names[start:], pa.string())
+            have = tail if have is None else pa.concat_arrays([have, tail])
+            self._names_arr = have
+        return have
 
     def _metric_map(self, data: Batch) -> np.ndarray:
         cached = self._maps.get(data.metric_key)

@@ -245,12 +245,14 @@ def account_totals(plan: Plan, data: Any, period: BillingPeriod | None = None, *
     if period is None:
         period, data = default_period(plan, data)
     plan.check_period(period)
-    agg = Aggregator(plan, period)
+    agg = Aggregator(plan, period, exponents=False)
     for part in batches(data):
         agg.add(part)
     table = totals_of(agg, accounts, policy)
     if table is not None:
         return table
+    # Not priced here: finish() on the same aggregates. Their Decimal exponents were not
+    # tracked (only how lines print depends on them), so the totals are the same.
     result = finish(plan, to_partials(agg), period, rounding=policy, accounts=accounts)
     totals = result.totals()
     digits = policy.digits_for(plan.currency)

@@ -22,7 +22,7 @@ from ._columns import SCALE
 __all__ = ["read_columnar"]
 
 _TS = pa.timestamp("us", "UTC")
-_BLOCK = 16 << 20  # bytes of CSV/JSON text per batch
+_BLOCK = 32 << 20  # bytes of CSV/JSON text per batch
 
 
 def _csv(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
@@ -31,7 +31,9 @@ def _csv(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBa
     with open(path, "rb") as probe:
         header = probe.readline().decode("utf-8").strip().split(",")
     names = [h.strip().strip('"') for h in header]
-    types = {"quantity": pa.string(), "start": _TS, "end": _TS}
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded,
+             "metric": coded}
     types.update({n: pa.string() for n in names if n not in types})
     reader = pcsv.open_csv(
         source,
