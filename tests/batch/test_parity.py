@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 pytest.importorskip("pyarrow")
 
 import cloudrate
+from cloudrate._money import EXACT
 from cloudrate import BillingPeriod, RatingError, RoundingPolicy, UsageRecord, load_plan
 from cloudrate.batch import account_totals, combine_partials, finish, partial_aggregate, rate_table, to_table
 from cloudrate.testing import plans, usage_records
@@ -350,3 +351,12 @@ def test_generated_large_quantities(records):
     """Hypothesis: quantities up to 10**14 with 6 decimals (sums past int64) agree."""
     plan = plan_of(PER_UNIT.replace("vcpu_hours", "vcpu_hours"))
     assert_same(plan, records, OCT)
+
+
+def test_widest_quantities():
+    """35 significant digits (23 before the point, 12 after) stay exact in both paths."""
+    plan = plan_of(PER_UNIT)
+    q = "12345678901234567890123.123456789012"
+    got = assert_same(plan, [rec("a", "vcpu_hours", q), rec("a", "vcpu_hours", q, hour=1),
+                             rec("b", "vcpu_hours", "1.000000000001")])
+    assert got.bill("a").line("compute").quantity == Decimal(q).fma(2, 0, context=EXACT)

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._money import EXACT
 from ..exceptions import RatingError
 from ..period import BillingPeriod
 from ..plans import Flat, Plan
@@ -280,7 +281,7 @@ class Aggregator:
             picked = odd if rows is None else rows[odd]
             for i, q in zip(odd.tolist(), data.decimals(picked.tolist()), strict=True):
                 e = exps if isinstance(exps, int) else int(exps[i])
-                group.add_one(int(keys_r[i]), int(q.scaleb(self.scale)), min(e, 0), size)
+                group.add_one(int(keys_r[i]), int(q.scaleb(self.scale, EXACT)), min(e, 0), size)
             keep = ~wide_r
             keys_r, values_r = keys_r[keep], values_r[keep]
             exps = exps if isinstance(exps, int) else exps[keep]
@@ -406,10 +407,10 @@ class Aggregator:
 def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
     """The Decimal ``value * 10**-scale`` written with *exponent* (as rate() would have it)."""
     if exponent >= 0:
-        return Decimal(value).scaleb(-scale).quantize(Decimal(1).scaleb(exponent))
+        return Decimal(value).scaleb(-scale, EXACT).quantize(Decimal(1).scaleb(exponent), context=EXACT)
     shift = scale + exponent
-    return Decimal(value // 10**shift).scaleb(exponent) if shift >= 0 else Decimal(
-        value * 10**-shift).scaleb(exponent)
+    return Decimal(value // 10**shift).scaleb(exponent, EXACT) if shift >= 0 else Decimal(
+        value * 10**-shift).scaleb(exponent, EXACT)
 
 
 def acc_of(value: Any, count: int) -> _Acc:
