@@ -240,3 +240,27 @@ class TestDictionaries:
             metric = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(order))
             got = rate_table(PLAN, table.set_column(1, "metric", metric))
             assert got == cloudrate.rate(PLAN, usage)
+
+
+class TestPrefetch:
+    def test_errors_reach_the_caller(self, tmp_path, usage):
+        """A bad row deep in a file read ahead in a thread raises in the caller."""
+        path = tmp_path / "u.csv"
+        lines = ["account,metric,quantity,start,end"] + [
+            f"{r.account},{r.metric},{r.quantity},{r.start.isoformat()},{r.end.isoformat()}"
+            for r in usage * 40]
+        lines[1500] = "a,vcpu_hours,1,not a time,2026-10-01T00:00:00+00:00"
+        path.write_text("\n".join(lines) + "\n")
+        with pytest.raises(UsageError):
+            rate_table(PLAN, read_columnar(path, block_size=4096), OCT)
+
+    def test_stopping_early_stops_the_reader(self, tmp_path, usage):
+        """Closing the stream after one batch ends the background reader."""
+        import threading
+
+        path = tmp_path / "u.csv"
+        to_table(usage * 40).to_pandas().to_csv(path, index=False)
+        stream = read_columnar(path, block_size=2048)
+        next(stream)
+        stream.close()
+        assert not any(t.name == "cloudrate-read" for t in threading.enumerate())

@@ -10,9 +10,11 @@ stored (decimal or string; a float column is refused).
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pyarrow as pa
 
@@ -78,13 +80,14 @@ def _parquet(path: Path, source: IO[bytes], batch_rows: int) -> Iterator[pa.Reco
 
 
 def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int = 1 << 20,
-                  on_progress: Callable[[int, int], object] | None = None
-                  ) -> Iterator[pa.RecordBatch]:
+                  on_progress: Callable[[int, int], object] | None = None,
+                  prefetch: bool = True) -> Iterator[pa.RecordBatch]:
     """Stream the record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
 
     Pass the result to :func:`rate_table`, :func:`account_totals` or
     :func:`partial_aggregate`; the file is read once, block by block. *on_progress*, if
     given, is called after each batch with the bytes read so far and the file's size.
+    With *prefetch* the next batch is read in a background thread while one is rated.
 
     >>> import cloudrate
     >>> from cloudrate.batch import rate_table
@@ -103,7 +106,51 @@ def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int
         raise UsageError(
             f"{path}: unknown usage file type {suffix!r}; use .csv, .jsonl or .parquet"
         )
-    return _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
+    stream = _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
+    return _prefetch(stream) if prefetch else stream
+
+
+def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read *source* in a background thread, at most *depth* batches ahead.
+
+    pyarrow parses without holding the GIL, so the next block is read while this one is
+    aggregated. Errors are raised here, in the consumer; stopping early stops the reader.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for batch in source:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    thread = threading.Thread(target=work, name="cloudrate-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = items.get()
+            if kind == "batch":
+                yield item
+            elif kind == "end":
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _stream(path: Path, reader: Callable[..., Iterator[pa.RecordBatch]], size: int,
