@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -45,7 +44,7 @@ PERIOD = BillingPeriod.month(2026, 10, "UTC")
 METRICS = [f"m{i}" for i in range(10)]
 PRICES = ["0.0125", "0.0045", "0.000137", "0.05", "0.00834", "0.1234", "0.000021",
           "0.015", "0.0009", "0.27315"]
-PLAN = f"""
+PLAN = """
 name: Bench
 currency: EUR
 charges:
@@ -237,7 +236,8 @@ def main() -> None:
     t = time.perf_counter()
     ref = reference(table, plan, sample)
     exact = all(got[a] == ref[a] for a in sample)
-    approx_off = sum(1 for a in sample if abs(Decimal(str(float(approx[a]))) - ref[a]) >= Decimal("0.005"))
+    approx_off = sum(1 for a in sample
+                     if abs(Decimal(str(float(approx[a]))) - ref[a]) >= Decimal("0.005"))
     print(f"exactness vs cloudrate.rate() on {len(sample)} accounts (all their records): "
           f"{'EXACT' if exact else 'MISMATCH'}; pandas float totals off by >= half a cent: "
           f"{approx_off} ({time.perf_counter() - t:.1f} s)")

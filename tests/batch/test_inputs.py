@@ -10,10 +10,10 @@ import pytest
 
 pa = pytest.importorskip("pyarrow")
 
-import cloudrate
-from cloudrate import BillingPeriod, UsageError, UsageRecord, load_plan
-from cloudrate.batch import account_totals, rate_table, read_columnar, to_table
-from cloudrate.cli import main
+import cloudrate  # noqa: E402 - after the skip
+from cloudrate import BillingPeriod, UsageError, UsageRecord, load_plan  # noqa: E402
+from cloudrate.batch import account_totals, rate_table, read_columnar, to_table  # noqa: E402
+from cloudrate.cli import main  # noqa: E402
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OCT = BillingPeriod.month(2026, 10, "UTC")
@@ -74,7 +74,7 @@ class TestFiles:
 
     def test_unknown_suffix(self, tmp_path):
         """An unknown file type names the ones that work."""
-        with pytest.raises(UsageError, match="use .csv, .jsonl or .parquet"):
+        with pytest.raises(UsageError, match=r"use \.csv, \.jsonl or \.parquet"):
             read_columnar(tmp_path / "u.xlsx")
 
 
@@ -128,7 +128,7 @@ charges: [{name: c, metric: m, model: per_unit, unit_price: "0.0009"}]
 class TestBadColumns:
     def test_missing_column(self):
         """A missing required column is named."""
-        with pytest.raises(UsageError, match="missing column.*quantity"):
+        with pytest.raises(UsageError, match=r"missing column.*quantity"):
             rate_table(PLAN, pa.table({"account": ["a"], "metric": ["m"]}), OCT)
 
     def test_naive_timestamps(self, usage):
@@ -143,7 +143,7 @@ class TestBadColumns:
         table = to_table(usage)
         q = table.column("quantity").to_pylist()
         q[3] = "-1"
-        with pytest.raises(UsageError, match="row 3: quantity -1.* is negative"):
+        with pytest.raises(UsageError, match=r"row 3: quantity -1.* is negative"):
             rate_table(PLAN, table.set_column(2, "quantity", pa.array(q)), OCT)
 
     def test_bad_number(self, usage):

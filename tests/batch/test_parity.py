@@ -18,10 +18,19 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyarrow")
 
+import itertools
+
 import cloudrate
-from cloudrate._money import EXACT
 from cloudrate import BillingPeriod, RatingError, RoundingPolicy, UsageRecord, load_plan
-from cloudrate.batch import account_totals, combine_partials, finish, partial_aggregate, rate_table, to_table
+from cloudrate._money import EXACT
+from cloudrate.batch import (
+    account_totals,
+    combine_partials,
+    finish,
+    partial_aggregate,
+    rate_table,
+    to_table,
+)
 from cloudrate.testing import plans, usage_records
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -52,7 +61,7 @@ def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **
         rng = random.Random(seed)
         cuts = sorted(rng.sample(range(table.num_rows + 1), min(parts, table.num_rows + 1)))
         bounds = [0, *cuts, table.num_rows]
-        pieces = [table.slice(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+        pieces = [table.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
         used = expected.period
         partials = [partial_aggregate(plan, p, used) for p in pieces]
         # combine in two levels, as a cluster would

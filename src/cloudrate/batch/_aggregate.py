@@ -30,7 +30,7 @@ from ._exact import LIMIT, GroupSum
 #: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
 CHUNK = 1 << 20
 
-__all__ = ["Aggregator", "Slot", "micros", "from_micros"]
+__all__ = ["Aggregator", "Slot", "from_micros", "micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -95,9 +95,9 @@ class Aggregator:
         # caches by dictionary buffers; each entry holds its dictionary alive (see _coded)
         self._dictionaries: dict[Any, Any] = {}
         self._maps: dict[Any, tuple[Any, np.ndarray]] = {}
-        self._identity: dict[Any, bool] = {}
+        self._identity: dict[Any, bool] = {}  # dictionaries whose codes are the global ones
         self._names_arr: pa.Array | None = None
-        self._started = False  # whether metric codes are fixed (by the first batch)  # dictionaries whose codes are the global ones
+        self._started = False  # whether metric codes are fixed (by the first batch)
 
     # --- one batch ---------------------------------------------------------------------
 
@@ -407,7 +407,8 @@ class Aggregator:
 def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
     """The Decimal ``value * 10**-scale`` written with *exponent* (as rate() would have it)."""
     if exponent >= 0:
-        return Decimal(value).scaleb(-scale, EXACT).quantize(Decimal(1).scaleb(exponent), context=EXACT)
+        exact = Decimal(value).scaleb(-scale, EXACT)
+        return exact.quantize(Decimal(1).scaleb(exponent), context=EXACT)
     shift = scale + exponent
     return Decimal(value // 10**shift).scaleb(exponent, EXACT) if shift >= 0 else Decimal(
         value * 10**-shift).scaleb(exponent, EXACT)

@@ -77,7 +77,8 @@ def to_table(records: Iterable[UsageRecord]) -> pa.Table:
     """Usage records as a table in the batch column layout (quantities as exact strings).
 
     >>> from datetime import datetime, timezone
-    >>> t0, t1 = datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 10, 2, tzinfo=timezone.utc)
+    >>> t0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    >>> t1 = datetime(2026, 10, 2, tzinfo=timezone.utc)
     >>> t = to_table([UsageRecord(account="a", metric="m", quantity="1.50", start=t0, end=t1,
     ...                           attributes={"zone": "eu"})])
     >>> t.column("quantity").to_pylist(), t.column("zone").to_pylist()
@@ -140,7 +141,7 @@ def _names(cache: dict[Any, Any], key: Any) -> list[str]:
     entry = cache[key]
     if entry[1] is None:
         entry[1] = [str(v) for v in entry[0].to_pylist()]
-    return entry[1]  # type: ignore[no-any-return]
+    return entry[1]
 
 
 def _times(column: pa.Array, name: str) -> np.ndarray:
@@ -156,7 +157,8 @@ def _times(column: pa.Array, name: str) -> np.ndarray:
             column = column.cast(_TS)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise UsageError(
-                f"{name}: {exc}; write ISO 8601 times with an offset, e.g. 2026-10-01T00:00:00+00:00"
+                f"{name}: {exc}; write ISO 8601 times with an offset, "
+                "e.g. 2026-10-01T00:00:00+00:00"
             ) from None
     else:
         raise UsageError(f"{name}: expected timestamps with a timezone, got {column.type}")

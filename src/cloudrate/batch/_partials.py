@@ -139,7 +139,8 @@ def to_partials(agg: Aggregator) -> pa.Table:
         else:
             count = acc.count
             for resource, spans in acc.resources.items():
-                for start, end in spans or [(None, None)]:
+                pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
+                for start, end in pairs:
                     _row(rows, **base, count=count, resource=resource,
                          start_us=None if start is None else micros(start),
                          end_us=None if end is None else micros(end))
