@@ -369,3 +369,15 @@ def test_widest_quantities():
     got = assert_same(plan, [rec("a", "vcpu_hours", q), rec("a", "vcpu_hours", q, hour=1),
                              rec("b", "vcpu_hours", "1.000000000001")])
     assert got.bill("a").line("compute").quantity == Decimal(q).fma(2, 0, context=EXACT)
+
+
+@pytest.mark.parametrize("placement", ["line", "total"])
+@pytest.mark.parametrize("mode", ["half_up", "half_even", "up"])
+def test_account_fee_on_the_vectorised_path(placement, mode):
+    """Usage charges plus a flat account fee: priced on integers, same totals as rate()."""
+    plan = plan_of(TIERED + '  - {name: base, model: flat, price: "4.995"}\n')
+    records = [rec(a, m, q) for a, m, q in (
+        ("a", "storage_gb_hours", "10.5"), ("a", "bandwidth_gb", "50.005"),
+        ("b", "public_ip_hours", "100.000001"), ("c", "other", "1"))]
+    assert_same(plan, records, rounding=RoundingPolicy(mode=mode, placement=placement),
+                accounts=["idle"])
