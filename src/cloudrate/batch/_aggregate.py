@@ -29,6 +29,8 @@ from ._exact import LIMIT, GroupSum
 
 #: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
 CHUNK = 1 << 20
+#: Dictionaries remembered (slices of one batch share one; files give one per block).
+_CACHED = 4
 
 __all__ = ["Aggregator", "Slot", "from_micros", "micros"]
 
@@ -209,7 +211,7 @@ class Aggregator:
                     mapping[i] = code
         if len(mapping) == 0:
             mapping = np.zeros(1, dtype=np.int64)
-        self._cache(data.account_key, mapping, data.batch.column("account"))
+        self._cache(data.account_key, mapping, data.account_dict)
         return mapping
 
     def _names_array(self) -> pa.Array:
@@ -239,14 +241,15 @@ class Aggregator:
         self._started = True
         mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
                            dtype=np.int64)
-        self._cache(data.metric_key, mapping, data.batch.column("metric"))
+        self._cache(data.metric_key, mapping, data.metric_dict)
         return mapping
 
-    def _cache(self, key: Any, mapping: np.ndarray, column: pa.Array) -> None:
-        if len(self._maps) > 64:
-            self._maps.clear()
-            self._identity.clear()
-        self._maps[key] = (column, mapping)  # the column keeps its dictionary alive
+    def _cache(self, key: Any, mapping: np.ndarray, dictionary: pa.Array) -> None:
+        if len(self._maps) >= _CACHED:
+            oldest = next(iter(self._maps))
+            del self._maps[oldest]
+            self._identity.pop(oldest, None)
+        self._maps[key] = (dictionary, mapping)  # holding the dictionary keeps the key valid
 
     def _grow_seen(self) -> None:
         if len(self.seen) < len(self.account_names):

@@ -129,8 +129,8 @@ def _coded(column: pa.Array, name: str, cache: dict[Any, Any]) -> tuple[np.ndarr
         if len(dictionary) and pc.any(pc.equal(_strings(dictionary), "")).as_py():
             row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
             raise UsageError(f"row {row}: {name} is empty; every record needs {name}")
-        if len(cache) > 64:
-            cache.clear()
+        if len(cache) >= 8:
+            del cache[next(iter(cache))]
         cache[key] = [dictionary, None]
     codes = column.indices.to_numpy(zero_copy_only=False)
     return codes, dictionary, key

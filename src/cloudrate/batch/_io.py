@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 
@@ -27,7 +27,7 @@ _TS = pa.timestamp("us", "UTC")
 _BLOCK = 32 << 20  # bytes of CSV/JSON text per batch
 
 
-def _csv(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
+def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.csv as pcsv
 
     with open(path, "rb") as probe:
@@ -50,7 +50,7 @@ def _csv(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBa
         raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
 
 
-def _jsonl(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
+def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.json as pj
 
     def open_with(quantity: pa.DataType) -> Iterator[pa.RecordBatch]:
@@ -70,7 +70,7 @@ def _jsonl(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.Record
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
 
 
-def _parquet(path: Path, source: IO[bytes], batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
@@ -156,7 +156,8 @@ def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
 def _stream(path: Path, reader: Callable[..., Iterator[pa.RecordBatch]], size: int,
             on_progress: Callable[[int, int], object] | None) -> Iterator[pa.RecordBatch]:
     total = os.path.getsize(path)
-    with open(path, "rb") as source:
+    # a native Arrow file: read without the GIL and without Python buffers
+    with pa.OSFile(str(path), "rb") as source:
         for batch in reader(path, source, size):
             yield batch
             if on_progress is not None:
