@@ -9,6 +9,7 @@ stored (decimal or string; a float column is refused).
 
 from __future__ import annotations
 
+import csv
 import os
 import queue
 import threading
@@ -24,30 +25,54 @@ from ._columns import SCALE
 __all__ = ["read_columnar"]
 
 _TS = pa.timestamp("us", "UTC")
-_BLOCK = 32 << 20  # bytes of CSV/JSON text per batch
+# Bytes of CSV/JSON text per batch. CSV is cut into blocks here (nothing read ahead);
+# pyarrow's streaming JSON reader reads dozens of blocks ahead, so keep blocks modest.
+_BLOCK = 16 << 20
 
 
 def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
+    """Parse the CSV file in blocks of about *block_size* bytes, cut at line ends.
+
+    Each block becomes one record batch (one dictionary per block for account and
+    metric), and nothing is read ahead beyond the block being parsed, so memory stays
+    bounded. A field with a line break inside quotes is not supported here: the block
+    cut makes it a parse error, never a lost record.
+    """
     import pyarrow.csv as pcsv
 
-    with open(path, "rb") as probe:
-        header = probe.readline().decode("utf-8").strip().split(",")
-    names = [h.strip().strip('"') for h in header]
+    leftover = b""
+    while b"\n" not in leftover and (more := source.read(1 << 16)):
+        leftover += more
+    first, _, leftover = leftover.partition(b"\n")
+    names = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
     coded = pa.dictionary(pa.int32(), pa.string())
     types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded,
              "metric": coded}
     types.update({n: pa.string() for n in names if n not in types})
-    reader = pcsv.open_csv(
-        source,
-        read_options=pcsv.ReadOptions(block_size=block_size),
-        convert_options=pcsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True,
-        ),
-    )
-    try:
-        yield from reader
-    except pa.ArrowInvalid as exc:
-        raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                  quoted_strings_can_be_null=True)
+
+    def parse(chunk: Any) -> list[pa.RecordBatch]:
+        # two halves parsed in parallel (two batches, each with its own dictionaries)
+        options = pcsv.ReadOptions(column_names=names, block_size=len(chunk) // 2 + 1,
+                                   use_threads=True)
+        try:
+            table = pcsv.read_csv(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
+                                  convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        return table.to_batches()  # type: ignore[no-any-return]
+
+    while data := source.read(block_size):
+        data = leftover + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            leftover = data
+            continue
+        leftover = data[cut + 1:]
+        yield from parse(memoryview(data)[: cut + 1])
+    if leftover.strip():
+        yield from parse(leftover)
 
 
 def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
