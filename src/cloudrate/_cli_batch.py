@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -63,7 +65,7 @@ def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: boo
 
     counted = [0]
 
-    def counting(stream):  # type: ignore[no-untyped-def]
+    def counting(stream: Iterator[Any]) -> Iterator[Any]:
         for batch in stream:
             counted[0] += batch.num_rows
             yield batch

@@ -1,4 +1,4 @@
-"""The ``cloudrate`` command: ``demo``, ``rate`` and ``check``.
+"""The ``cloudrate`` command: ``demo``, ``rate``, ``check`` and ``features``.
 
 JSON output (``--json``) follows the schema ``cloudrate.rating/1`` documented in
 docs/json.md: every amount is a decimal string.
@@ -131,6 +131,32 @@ def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str
     for path, result in zip(files, results, strict=True):
         for warning in result.warnings():
             click.echo(f"warning: {path}: {warning}", err=True)
+
+
+from .invoice._cli import invoice_command  # noqa: E402
+
+main.add_command(invoice_command)
+@main.command()
+@click.argument("config_path", type=click.Path(exists=True, path_type=Path))
+@click.option("--tenant", default=None, help="Show this tenant's settings.")
+@click.option("--account-type", default="individual", show_default=True,
+              type=click.Choice(["individual", "organisation"]))
+def features(config_path: Path, tenant: str | None, account_type: str) -> None:
+    """Validate a billing feature configuration and print the resolved settings as JSON."""
+    import json
+    from .features import load_features
+    try:
+        config = load_features(config_path)
+        settings = config.for_account(account_type, tenant=tenant)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except KeyError as exc:
+        click.echo(f"error: {exc.args[0]}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps({"tenant": tenant, "account_type": account_type,
+                           "settings": settings.to_dict(),
+                           "capabilities": settings.capabilities().to_dict()}, indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

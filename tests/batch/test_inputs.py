@@ -10,10 +10,10 @@ import pytest
 
 pa = pytest.importorskip("pyarrow")
 
-import cloudrate
-from cloudrate import BillingPeriod, UsageError, UsageRecord, load_plan
-from cloudrate.batch import account_totals, rate_table, read_columnar, to_table
-from cloudrate.cli import main
+import cloudrate  # noqa: E402 - after the skip
+from cloudrate import BillingPeriod, UsageError, UsageRecord, load_plan  # noqa: E402
+from cloudrate.batch import account_totals, rate_table, read_columnar, to_table  # noqa: E402
+from cloudrate.cli import main  # noqa: E402
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OCT = BillingPeriod.month(2026, 10, "UTC")
@@ -74,7 +74,7 @@ class TestFiles:
 
     def test_unknown_suffix(self, tmp_path):
         """An unknown file type names the ones that work."""
-        with pytest.raises(UsageError, match="use .csv, .jsonl or .parquet"):
+        with pytest.raises(UsageError, match=r"use \.csv, \.jsonl or \.parquet"):
             read_columnar(tmp_path / "u.xlsx")
 
 
@@ -128,7 +128,7 @@ charges: [{name: c, metric: m, model: per_unit, unit_price: "0.0009"}]
 class TestBadColumns:
     def test_missing_column(self):
         """A missing required column is named."""
-        with pytest.raises(UsageError, match="missing column.*quantity"):
+        with pytest.raises(UsageError, match=r"missing column.*quantity"):
             rate_table(PLAN, pa.table({"account": ["a"], "metric": ["m"]}), OCT)
 
     def test_naive_timestamps(self, usage):
@@ -143,7 +143,7 @@ class TestBadColumns:
         table = to_table(usage)
         q = table.column("quantity").to_pylist()
         q[3] = "-1"
-        with pytest.raises(UsageError, match="row 3: quantity -1.* is negative"):
+        with pytest.raises(UsageError, match=r"row 3: quantity -1.* is negative"):
             rate_table(PLAN, table.set_column(2, "quantity", pa.array(q)), OCT)
 
     def test_bad_number(self, usage):
@@ -213,3 +213,54 @@ class TestCommandLine:
         assert not wants_batch(small, None)
         assert wants_batch(big, None)
         assert wants_batch(Path("u.parquet"), None)
+
+
+class TestDictionaries:
+    def test_duplicate_dictionary_entries(self, usage):
+        """A dictionary that lists a name twice still sums into one account and metric."""
+        table = to_table(usage)
+        names = ["acct0", "acct0", *[f"acct{i}" for i in range(1, 7)]]
+        codes = [(1 if i % 2 else 0) if a == "acct0" else names.index(a, 2)
+                 for i, a in enumerate(table.column("account").to_pylist())]
+        account = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names))
+        metrics = ["vcpu_hours", "storage_gb_hours", "vcpu_hours"]
+        mcodes = [(0 if i % 4 else 2) if m == "vcpu_hours" else 1
+                  for i, m in enumerate(table.column("metric").to_pylist())]
+        metric = pa.DictionaryArray.from_arrays(pa.array(mcodes, pa.int8()), pa.array(metrics))
+        coded = table.set_column(0, "account", account).set_column(1, "metric", metric)
+        assert rate_table(PLAN, coded) == cloudrate.rate(PLAN, usage)
+        fast = account_totals(PLAN, coded)
+        assert fast.num_rows == 7
+
+    def test_metric_order_differs_from_plan(self, usage):
+        """Metric dictionaries in any order (and with unknown metrics) map correctly."""
+        table = to_table(usage)
+        for order in (["storage_gb_hours", "vcpu_hours"], ["x", "vcpu_hours", "storage_gb_hours"]):
+            codes = [order.index(m) for m in table.column("metric").to_pylist()]
+            metric = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int8()), pa.array(order))
+            got = rate_table(PLAN, table.set_column(1, "metric", metric))
+            assert got == cloudrate.rate(PLAN, usage)
+
+
+class TestPrefetch:
+    def test_errors_reach_the_caller(self, tmp_path, usage):
+        """A bad row deep in a file read ahead in a thread raises in the caller."""
+        path = tmp_path / "u.csv"
+        lines = ["account,metric,quantity,start,end"] + [
+            f"{r.account},{r.metric},{r.quantity},{r.start.isoformat()},{r.end.isoformat()}"
+            for r in usage * 40]
+        lines[1500] = "a,vcpu_hours,1,not a time,2026-10-01T00:00:00+00:00"
+        path.write_text("\n".join(lines) + "\n")
+        with pytest.raises(UsageError):
+            rate_table(PLAN, read_columnar(path, block_size=4096), OCT)
+
+    def test_stopping_early_stops_the_reader(self, tmp_path, usage):
+        """Closing the stream after one batch ends the background reader."""
+        import threading
+
+        path = tmp_path / "u.csv"
+        to_table(usage * 40).to_pandas().to_csv(path, index=False)
+        stream = read_columnar(path, block_size=2048)
+        next(stream)
+        stream.close()
+        assert not any(t.name == "cloudrate-read" for t in threading.enumerate())

@@ -18,9 +18,19 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyarrow")
 
+import itertools
+
 import cloudrate
 from cloudrate import BillingPeriod, RatingError, RoundingPolicy, UsageRecord, load_plan
-from cloudrate.batch import account_totals, combine_partials, finish, partial_aggregate, rate_table, to_table
+from cloudrate._money import EXACT
+from cloudrate.batch import (
+    account_totals,
+    combine_partials,
+    finish,
+    partial_aggregate,
+    rate_table,
+    to_table,
+)
 from cloudrate.testing import plans, usage_records
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -51,7 +61,7 @@ def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **
         rng = random.Random(seed)
         cuts = sorted(rng.sample(range(table.num_rows + 1), min(parts, table.num_rows + 1)))
         bounds = [0, *cuts, table.num_rows]
-        pieces = [table.slice(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+        pieces = [table.slice(a, b - a) for a, b in itertools.pairwise(bounds)]
         used = expected.period
         partials = [partial_aggregate(plan, p, used) for p in pieces]
         # combine in two levels, as a cluster would
@@ -350,3 +360,24 @@ def test_generated_large_quantities(records):
     """Hypothesis: quantities up to 10**14 with 6 decimals (sums past int64) agree."""
     plan = plan_of(PER_UNIT.replace("vcpu_hours", "vcpu_hours"))
     assert_same(plan, records, OCT)
+
+
+def test_widest_quantities():
+    """35 significant digits (23 before the point, 12 after) stay exact in both paths."""
+    plan = plan_of(PER_UNIT)
+    q = "12345678901234567890123.123456789012"
+    got = assert_same(plan, [rec("a", "vcpu_hours", q), rec("a", "vcpu_hours", q, hour=1),
+                             rec("b", "vcpu_hours", "1.000000000001")])
+    assert got.bill("a").line("compute").quantity == Decimal(q).fma(2, 0, context=EXACT)
+
+
+@pytest.mark.parametrize("placement", ["line", "total"])
+@pytest.mark.parametrize("mode", ["half_up", "half_even", "up"])
+def test_account_fee_on_the_vectorised_path(placement, mode):
+    """Usage charges plus a flat account fee: priced on integers, same totals as rate()."""
+    plan = plan_of(TIERED + '  - {name: base, model: flat, price: "4.995"}\n')
+    records = [rec(a, m, q) for a, m, q in (
+        ("a", "storage_gb_hours", "10.5"), ("a", "bandwidth_gb", "50.005"),
+        ("b", "public_ip_hours", "100.000001"), ("c", "other", "1"))]
+    assert_same(plan, records, rounding=RoundingPolicy(mode=mode, placement=placement),
+                accounts=["idle"])

@@ -19,11 +19,14 @@ from ._columns import CORE, SCALE, to_table  # noqa: E402
 from ._fast import account_totals  # noqa: E402
 from ._finish import finish, partial_aggregate, rate_table  # noqa: E402
 from ._io import read_columnar  # noqa: E402
+from ._mapper import PARTIAL_DDL, PartialMapper  # noqa: E402
 from ._partials import PARTIAL_SCHEMA, combine_partials  # noqa: E402
 
 __all__ = [
     "CORE",
+    "PARTIAL_DDL",
     "PARTIAL_SCHEMA",
+    "PartialMapper",
     "SCALE",
     "account_totals",
     "combine_partials",

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._money import EXACT
 from ..exceptions import RatingError
 from ..period import BillingPeriod
 from ..plans import Flat, Plan
@@ -28,8 +29,10 @@ from ._exact import LIMIT, GroupSum
 
 #: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
 CHUNK = 1 << 20
+#: Dictionaries remembered (slices of one batch share one; files give one per block).
+_CACHED = 4
 
-__all__ = ["Aggregator", "Slot", "micros", "from_micros"]
+__all__ = ["Aggregator", "Slot", "from_micros", "micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -69,8 +72,9 @@ def plan_slots(plan: Plan) -> dict[str, list[Slot]]:
 class Aggregator:
     """Running exact aggregates of usage for one plan and period."""
 
-    def __init__(self, plan: Plan, period: BillingPeriod) -> None:
+    def __init__(self, plan: Plan, period: BillingPeriod, *, exponents: bool = True) -> None:
         self.plan, self.period = plan, period
+        self.exponents = exponents  # track how quantities were written (for lines, not totals)
         self.p_start, self.p_end = micros(period.start), micros(period.end)
         self.slots = plan_slots(plan)
         self.metric_names = list(self.slots)
@@ -91,9 +95,11 @@ class Aggregator:
         self.first_outside: tuple[str, str, int, int] | None = None
         self.rows = 0
         # caches by dictionary buffers; each entry holds its dictionary alive (see _coded)
-        self._dictionaries: dict[Any, tuple[pa.Array, list[str]]] = {}
+        self._dictionaries: dict[Any, Any] = {}
         self._maps: dict[Any, tuple[Any, np.ndarray]] = {}
         self._identity: dict[Any, bool] = {}  # dictionaries whose codes are the global ones
+        self._names_arr: pa.Array | None = None
+        self._started = False  # whether metric codes are fixed (by the first batch)
 
     # --- one batch ---------------------------------------------------------------------
 
@@ -103,7 +109,7 @@ class Aggregator:
             self._add(batch.slice(offset, CHUNK))
 
     def _add(self, batch: pa.RecordBatch) -> None:
-        data = Batch(batch, self.rows, self._dictionaries)
+        data = Batch(batch, self.rows, self._dictionaries, self.exponents)
         self.rows += data.rows
         if data.rows == 0:
             return
@@ -112,12 +118,13 @@ class Aggregator:
             inside = (data.start >= self.p_start) & (data.end <= self.p_end)
             self._note_outside(data, inside)
         account_map = self._account_map(data)
-        if self._identity.get(data.account_key):
-            accounts = data.account_codes.astype(np.int64)
-        else:
-            accounts = account_map[data.account_codes]
+        identity = bool(self._identity.get(data.account_key))
+        accounts = data.account_codes if identity else account_map[data.account_codes]
         metric_map = self._metric_map(data)
-        metrics = metric_map[data.metric_codes]
+        if self._identity.get(data.metric_key):
+            metrics = data.metric_codes
+        else:
+            metrics = metric_map[data.metric_codes]
         if inside is not None:
             metrics = np.where(inside, metrics, -2)  # outside rows are only counted
         if data.scale > self.scale:
@@ -133,9 +140,11 @@ class Aggregator:
         all_plain = inside is None and bool(self.plain[metric_map].all())
         if all_plain:
             self.sums.grow(size)
-            self._add_sums(self.sums, data, None, accounts * m_count + metrics, values, wide,
-                           size)
+            keys = np.multiply(accounts, m_count, dtype=np.int64)
+            keys += metrics
+            self._add_sums(self.sums, data, None, keys, values, wide, size)
             return
+        accounts = accounts.astype(np.int64, copy=False)
         plain = self.plain[metrics] & (metrics >= 0)
         rest = np.flatnonzero(~plain & (metrics != -2))
         self.seen[accounts[rest]] = True
@@ -182,39 +191,65 @@ class Aggregator:
         cached = self._maps.get(data.account_key)
         if cached is not None:
             return cached[1]
-        if not self.account_names:
+        if not self.account_names and len(set(data.accounts)) == len(data.accounts):
             self.account_names = list(data.accounts)
             self._account_code = None  # built when a second dictionary needs it
             mapping = np.arange(len(self.account_names), dtype=np.int64)
             self._identity[data.account_key] = True
         else:
-            mapping = np.empty(len(data.accounts), dtype=np.int64)
-            codes = self.account_code
-            for i, name in enumerate(data.accounts):
-                code = codes.get(name)
-                if code is None:
-                    code = codes[name] = len(self.account_names)
-                    self.account_names.append(name)
-                mapping[i] = code
+            mapping = pc.fill_null(pc.index_in(data.account_dict, value_set=self._names_array()),
+                                   -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            new = np.flatnonzero(mapping < 0)
+            if len(new):
+                codes = self.account_code
+                for i, name in zip(new.tolist(), data.account_dict.take(pa.array(new))
+                                   .to_pylist(), strict=True):
+                    code = codes.get(name)
+                    if code is None:
+                        code = codes[name] = len(self.account_names)
+                        self.account_names.append(name)
+                    mapping[i] = code
         if len(mapping) == 0:
             mapping = np.zeros(1, dtype=np.int64)
-        self._cache(data.account_key, mapping, data.batch.column("account"))
+        self._cache(data.account_key, mapping, data.account_dict)
         return mapping
+
+    def _names_array(self) -> pa.Array:
+        """The account names as an Arrow array (for vectorised look-ups), kept up to date."""
+        have = self._names_arr
+        if have is None or len(have) != len(self.account_names):
+            start = 0 if have is None else len(have)
+            tail = pa.array(self.account_names[start:], pa.string())
+            have = tail if have is None else pa.concat_arrays([have, tail])
+            self._names_arr = have
+        return have
 
     def _metric_map(self, data: Batch) -> np.ndarray:
         cached = self._maps.get(data.metric_key)
         if cached is not None:
             return cached[1]
+        if not self._started and all(m in self.metric_code for m in data.metrics) and len(
+                set(data.metrics)) == len(data.metrics):
+            # number the plan's metrics in this dictionary's order: its codes need no map
+            order = [m for m in data.metrics] + [m for m in self.metric_names
+                                                 if m not in set(data.metrics)]
+            self.metric_names = order
+            self.metric_code = {m: i for i, m in enumerate(order)}
+            self.plain = np.array([any(s.aggregation == "sum" and not s.where
+                                       for s in self.slots[m]) for m in order] + [False])
+            self._identity[data.metric_key] = True
+        self._started = True
         mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
                            dtype=np.int64)
-        self._cache(data.metric_key, mapping, data.batch.column("metric"))
+        self._cache(data.metric_key, mapping, data.metric_dict)
         return mapping
 
-    def _cache(self, key: Any, mapping: np.ndarray, column: pa.Array) -> None:
-        if len(self._maps) > 64:
-            self._maps.clear()
-            self._identity.clear()
-        self._maps[key] = (column, mapping)  # the column keeps its dictionary alive
+    def _cache(self, key: Any, mapping: np.ndarray, dictionary: pa.Array) -> None:
+        if len(self._maps) >= _CACHED:
+            oldest = next(iter(self._maps))
+            del self._maps[oldest]
+            self._identity.pop(oldest, None)
+        self._maps[key] = (dictionary, mapping)  # holding the dictionary keeps the key valid
 
     def _grow_seen(self) -> None:
         if len(self.seen) < len(self.account_names):
@@ -249,7 +284,7 @@ class Aggregator:
             picked = odd if rows is None else rows[odd]
             for i, q in zip(odd.tolist(), data.decimals(picked.tolist()), strict=True):
                 e = exps if isinstance(exps, int) else int(exps[i])
-                group.add_one(int(keys_r[i]), int(q.scaleb(self.scale)), min(e, 0), size)
+                group.add_one(int(keys_r[i]), int(q.scaleb(self.scale, EXACT)), min(e, 0), size)
             keep = ~wide_r
             keys_r, values_r = keys_r[keep], values_r[keep]
             exps = exps if isinstance(exps, int) else exps[keep]
@@ -375,10 +410,11 @@ class Aggregator:
 def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
     """The Decimal ``value * 10**-scale`` written with *exponent* (as rate() would have it)."""
     if exponent >= 0:
-        return Decimal(value).scaleb(-scale).quantize(Decimal(1).scaleb(exponent))
+        exact = Decimal(value).scaleb(-scale, EXACT)
+        return exact.quantize(Decimal(1).scaleb(exponent), context=EXACT)
     shift = scale + exponent
-    return Decimal(value // 10**shift).scaleb(exponent) if shift >= 0 else Decimal(
-        value * 10**-shift).scaleb(exponent)
+    return Decimal(value // 10**shift).scaleb(exponent, EXACT) if shift >= 0 else Decimal(
+        value * 10**-shift).scaleb(exponent, EXACT)
 
 
 def acc_of(value: Any, count: int) -> _Acc:

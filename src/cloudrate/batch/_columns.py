@@ -77,7 +77,8 @@ def to_table(records: Iterable[UsageRecord]) -> pa.Table:
     """Usage records as a table in the batch column layout (quantities as exact strings).
 
     >>> from datetime import datetime, timezone
-    >>> t0, t1 = datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 10, 2, tzinfo=timezone.utc)
+    >>> t0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    >>> t1 = datetime(2026, 10, 2, tzinfo=timezone.utc)
     >>> t = to_table([UsageRecord(account="a", metric="m", quantity="1.50", start=t0, end=t1,
     ...                           attributes={"zone": "eu"})])
     >>> t.column("quantity").to_pylist(), t.column("zone").to_pylist()
@@ -109,12 +110,12 @@ def _strings(column: pa.Array) -> pa.Array:
     return column if column.type == pa.string() else column.cast(pa.string())
 
 
-def _coded(column: pa.Array, name: str, cache: dict[Any, tuple[pa.Array, list[str]]]
-           ) -> tuple[np.ndarray, list[str], Any]:
+def _coded(column: pa.Array, name: str, cache: dict[Any, Any]) -> tuple[np.ndarray, pa.Array, Any]:
     """(codes, dictionary, dictionary key) of a string column; nulls and "" are refused.
 
-    Batches sliced from one array share its dictionary: *cache* keeps the dictionary's
-    Python strings by the address of its buffers, so they are read once.
+    Batches sliced from one array share its dictionary: *cache* keeps what was learnt
+    about a dictionary by the address of its buffers; it holds the dictionary itself, so
+    those buffers cannot be freed and reused by another dictionary while cached.
     """
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(_strings(column))
@@ -124,20 +125,23 @@ def _coded(column: pa.Array, name: str, cache: dict[Any, tuple[pa.Array, list[st
     dictionary = column.dictionary
     key = (name, len(dictionary), dictionary.offset,
            tuple(b.address if b is not None else 0 for b in dictionary.buffers()))
-    # the cache holds the dictionary itself, so its buffers (the key) cannot be reused
-    entry = cache.get(key)
-    if entry is not None:
-        values = entry[1]
-    else:
-        values = [str(v) for v in dictionary.to_pylist()]
-        if "" in values:
+    if key not in cache:
+        if len(dictionary) and pc.any(pc.equal(_strings(dictionary), "")).as_py():
             row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
             raise UsageError(f"row {row}: {name} is empty; every record needs {name}")
-        if len(cache) > 64:
-            cache.clear()
-        cache[key] = (dictionary, values)
+        if len(cache) >= 8:
+            del cache[next(iter(cache))]
+        cache[key] = [dictionary, None]
     codes = column.indices.to_numpy(zero_copy_only=False)
-    return codes, values, key
+    return codes, dictionary, key
+
+
+def _names(cache: dict[Any, Any], key: Any) -> list[str]:
+    """The Python strings of a cached dictionary, read once."""
+    entry = cache[key]
+    if entry[1] is None:
+        entry[1] = [str(v) for v in entry[0].to_pylist()]
+    return entry[1]
 
 
 def _times(column: pa.Array, name: str) -> np.ndarray:
@@ -153,17 +157,20 @@ def _times(column: pa.Array, name: str) -> np.ndarray:
             column = column.cast(_TS)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise UsageError(
-                f"{name}: {exc}; write ISO 8601 times with an offset, e.g. 2026-10-01T00:00:00+00:00"
+                f"{name}: {exc}; write ISO 8601 times with an offset, "
+                "e.g. 2026-10-01T00:00:00+00:00"
             ) from None
     else:
         raise UsageError(f"{name}: expected timestamps with a timezone, got {column.type}")
     if column.null_count:
         row = int(pc.index(pc.is_null(column), True).as_py())
         raise UsageError(f"row {row}: {name} is missing; give an ISO 8601 time with offset")
-    return column.cast(_TS).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if column.type != _TS:
+        column = column.cast(_TS)  # another unit or zone: same instants, in UTC microseconds
+    return column.view(pa.int64()).to_numpy(zero_copy_only=False)
 
 
-def _quantities(column: pa.Array) -> tuple[pa.Array, np.ndarray | int]:
+def _quantities(column: pa.Array, exponents: bool = True) -> tuple[pa.Array, np.ndarray | int]:
     """(decimal128 quantities, exponent per row or one exponent for all)."""
     kind = column.type
     if pa.types.is_floating(kind):
@@ -181,7 +188,7 @@ def _quantities(column: pa.Array) -> tuple[pa.Array, np.ndarray | int]:
         return column.cast(pa.decimal128(38, 0)), 0
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         raise UsageError(f"quantity: expected decimal strings or decimal128, got {kind}")
-    text = pc.utf8_trim_whitespace(column)
+    text = column
     parsed = None
     for scale in (6, SCALE):
         try:
@@ -190,13 +197,21 @@ def _quantities(column: pa.Array) -> tuple[pa.Array, np.ndarray | int]:
         except pa.ArrowInvalid as exc:
             message = str(exc)
             if "data loss" not in message and "Rescaling" not in message:
+                if text is column:  # perhaps only surrounding spaces: trim, try again
+                    text = pc.utf8_trim_whitespace(column)
+                    try:
+                        parsed = text.cast(pa.decimal128(38, scale))
+                        break
+                    except pa.ArrowInvalid as again:
+                        if "data loss" in str(again) or "Rescaling" in str(again):
+                            continue
                 raise _bad_quantity(text) from None
     if parsed is None:
         raise UsageError(
             f"quantity: more than {SCALE} decimals; the batch path keeps {SCALE} decimals "
             "exactly, use cloudrate.rate() for such quantities"
         )
-    return parsed, _exponents(text)
+    return parsed, _exponents(text) if exponents else 0
 
 
 def _rescale(column: pa.Array, scale: int) -> pa.Array:
@@ -238,7 +253,7 @@ class Batch:
     """One record batch turned into exact arrays; attribute columns are read on demand."""
 
     def __init__(self, batch: pa.RecordBatch, offset: int = 0,
-                 cache: dict[Any, tuple[pa.Array, list[str]]] | None = None) -> None:
+                 cache: dict[Any, Any] | None = None, exponents: bool = True) -> None:
         cache = {} if cache is None else cache
         names = batch.schema.names
         missing = [c for c in _REQUIRED if c not in names]
@@ -250,14 +265,15 @@ class Batch:
         self.rows = batch.num_rows
         self.offset = offset
         self.batch = batch
-        self.account_codes, self.accounts, self.account_key = _coded(
+        self._cache = cache
+        self.account_codes, self.account_dict, self.account_key = _coded(
             batch.column("account"), "account", cache)
-        self.metric_codes, self.metrics, self.metric_key = _coded(
+        self.metric_codes, self.metric_dict, self.metric_key = _coded(
             batch.column("metric"), "metric", cache)
         raw = batch.column("quantity")
-        self.text = (pc.utf8_trim_whitespace(raw) if pa.types.is_string(raw.type)
-                     or pa.types.is_large_string(raw.type) else None)
-        self.quantity, self.exponent = _quantities(raw)
+        self.text = raw if pa.types.is_string(raw.type) or pa.types.is_large_string(
+            raw.type) else None
+        self.quantity, self.exponent = _quantities(raw, exponents)
         self.scale = max(int(self.quantity.type.scale), 0)
         words = self._words()
         self._high_min = int(words[:, 1].min()) if self.rows else 0
@@ -280,6 +296,16 @@ class Batch:
             for n in names if n not in CORE
         }
 
+    @property
+    def accounts(self) -> list[str]:
+        """The account dictionary as Python strings."""
+        return _names(self._cache, self.account_key)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metric dictionary as Python strings."""
+        return _names(self._cache, self.metric_key)
+
     def optional(self, name: str) -> list[str | None]:
         """The values of an optional string column, None where missing."""
         if name not in self.batch.schema.names:
@@ -298,7 +324,7 @@ class Batch:
     def decimals(self, rows: Iterable[int]) -> list[Decimal]:
         """The quantities of *rows* as the Decimals :func:`cloudrate.rate` would see."""
         if self.text is not None:
-            return [Decimal(self.text[i].as_py()) for i in rows]
+            return [Decimal(self.text[i].as_py().strip()) for i in rows]
         return [self.quantity[i].as_py() for i in rows]
 
     def _words(self) -> np.ndarray:

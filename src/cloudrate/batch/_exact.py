@@ -110,11 +110,12 @@ class GroupSum:
         self.grow(size)
         if len(keys) == 0:
             return
-        counts = np.bincount(keys)
-        self.counts[: len(counts)] += counts
+        np.add.at(self.counts, keys, 1)
         top = int(values.max())
         bound = top * len(keys)  # cheap and safe; refined below when it is not small enough
+        counts = None
         if self.bound + bound > LIMIT:
+            counts = np.bincount(keys, minlength=self.size)
             bound = top * int(counts.max())
         if self.bound + bound > LIMIT:
             self.flush()
@@ -124,6 +125,7 @@ class GroupSum:
             high = np.zeros(self.size, dtype=np.int64)
             np.add.at(low, keys, values & np.int64(0xFFFFFFFF))
             np.add.at(high, keys, values >> np.int64(32))
+            assert counts is not None
             for key in np.flatnonzero(counts).tolist():
                 self.big[key] = self.big.get(key, 0) + (int(high[key]) << 32) + int(low[key])
         else:
@@ -135,7 +137,7 @@ class GroupSum:
                 self.uniform = exps
                 return
             self._spread()
-            touched = np.flatnonzero(counts)
+            touched = np.unique(keys)
             self.exps[touched] = np.minimum(self.exps[touched], exps)
         else:
             self._spread()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import decimal
 import itertools
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa

@@ -9,10 +9,13 @@ stored (decimal or string; a float column is refused).
 
 from __future__ import annotations
 
+import csv
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 import pyarrow as pa
 
@@ -22,31 +25,57 @@ from ._columns import SCALE
 __all__ = ["read_columnar"]
 
 _TS = pa.timestamp("us", "UTC")
-_BLOCK = 16 << 20  # bytes of CSV/JSON text per batch
+# Bytes of CSV/JSON text per batch. CSV is cut into blocks here (nothing read ahead);
+# pyarrow's streaming JSON reader reads dozens of blocks ahead, so keep blocks modest.
+_BLOCK = 16 << 20
 
 
-def _csv(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
+def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
+    """Parse the CSV file in blocks of about *block_size* bytes, cut at line ends.
+
+    Each block becomes one record batch (one dictionary per block for account and
+    metric), and nothing is read ahead beyond the block being parsed, so memory stays
+    bounded. A field with a line break inside quotes is not supported here: the block
+    cut makes it a parse error, never a lost record.
+    """
     import pyarrow.csv as pcsv
 
-    with open(path, "rb") as probe:
-        header = probe.readline().decode("utf-8").strip().split(",")
-    names = [h.strip().strip('"') for h in header]
-    types = {"quantity": pa.string(), "start": _TS, "end": _TS}
+    leftover = b""
+    while b"\n" not in leftover and (more := source.read(1 << 16)):
+        leftover += more
+    first, _, leftover = leftover.partition(b"\n")
+    names = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded,
+             "metric": coded}
     types.update({n: pa.string() for n in names if n not in types})
-    reader = pcsv.open_csv(
-        source,
-        read_options=pcsv.ReadOptions(block_size=block_size),
-        convert_options=pcsv.ConvertOptions(
-            column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True,
-        ),
-    )
-    try:
-        yield from reader
-    except pa.ArrowInvalid as exc:
-        raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                  quoted_strings_can_be_null=True)
+
+    def parse(chunk: Any) -> list[pa.RecordBatch]:
+        # two halves parsed in parallel (two batches, each with its own dictionaries)
+        options = pcsv.ReadOptions(column_names=names, block_size=len(chunk) // 2 + 1,
+                                   use_threads=True)
+        try:
+            table = pcsv.read_csv(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
+                                  convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        return table.to_batches()  # type: ignore[no-any-return]
+
+    while data := source.read(block_size):
+        data = leftover + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            leftover = data
+            continue
+        leftover = data[cut + 1:]
+        yield from parse(memoryview(data)[: cut + 1])
+    if leftover.strip():
+        yield from parse(leftover)
 
 
-def _jsonl(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.RecordBatch]:
+def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.json as pj
 
     def open_with(quantity: pa.DataType) -> Iterator[pa.RecordBatch]:
@@ -66,7 +95,7 @@ def _jsonl(path: Path, source: IO[bytes], block_size: int) -> Iterator[pa.Record
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
 
 
-def _parquet(path: Path, source: IO[bytes], batch_rows: int) -> Iterator[pa.RecordBatch]:
+def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
@@ -76,13 +105,14 @@ def _parquet(path: Path, source: IO[bytes], batch_rows: int) -> Iterator[pa.Reco
 
 
 def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int = 1 << 20,
-                  on_progress: Callable[[int, int], object] | None = None
-                  ) -> Iterator[pa.RecordBatch]:
+                  on_progress: Callable[[int, int], object] | None = None,
+                  prefetch: bool = True) -> Iterator[pa.RecordBatch]:
     """Stream the record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
 
     Pass the result to :func:`rate_table`, :func:`account_totals` or
     :func:`partial_aggregate`; the file is read once, block by block. *on_progress*, if
     given, is called after each batch with the bytes read so far and the file's size.
+    With *prefetch* the next batch is read in a background thread while one is rated.
 
     >>> import cloudrate
     >>> from cloudrate.batch import rate_table
@@ -101,13 +131,58 @@ def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int
         raise UsageError(
             f"{path}: unknown usage file type {suffix!r}; use .csv, .jsonl or .parquet"
         )
-    return _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
+    stream = _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
+    return _prefetch(stream) if prefetch else stream
+
+
+def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read *source* in a background thread, at most *depth* batches ahead.
+
+    pyarrow parses without holding the GIL, so the next block is read while this one is
+    aggregated. Errors are raised here, in the consumer; stopping early stops the reader.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for batch in source:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    thread = threading.Thread(target=work, name="cloudrate-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = items.get()
+            if kind == "batch":
+                yield item
+            elif kind == "end":
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _stream(path: Path, reader: Callable[..., Iterator[pa.RecordBatch]], size: int,
             on_progress: Callable[[int, int], object] | None) -> Iterator[pa.RecordBatch]:
     total = os.path.getsize(path)
-    with open(path, "rb") as source:
+    # a native Arrow file: read without the GIL and without Python buffers
+    with pa.OSFile(str(path), "rb") as source:
         for batch in reader(path, source, size):
             yield batch
             if on_progress is not None:

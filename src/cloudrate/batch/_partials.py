@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._money import EXACT
 from ..exceptions import RatingError
 from ._aggregate import Aggregator, micros
 from ._columns import SCALE
@@ -61,10 +62,10 @@ def _decimals_from_ints(values: np.ndarray) -> pa.Array:
     for v in values:
         if abs(int(v)) >= 10**38:
             raise RatingError(
-                f"an aggregated quantity ({Decimal(int(v)).scaleb(-SCALE)}) has more than "
+                f"an aggregated quantity ({Decimal(int(v)).scaleb(-SCALE, EXACT)}) has more than "
                 f"{38 - SCALE} digits before the point; split the usage into smaller units"
             )
-    return pa.array([Decimal(int(v)).scaleb(-SCALE) for v in values], VALUE)
+    return pa.array([Decimal(int(v)).scaleb(-SCALE, EXACT) for v in values], VALUE)
 
 
 def decimal_ints(array: pa.Array) -> list[int]:
@@ -89,7 +90,7 @@ def decimal_ints(array: pa.Array) -> list[int]:
 def _value(d: Decimal) -> Decimal:
     exponent = d.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -SCALE and d != d.quantize(
-            Decimal(1).scaleb(-SCALE)):
+            Decimal(1).scaleb(-SCALE), context=EXACT):
         raise RatingError(
             f"an aggregate ({d}) needs more than {SCALE} decimals; the batch path keeps "
             f"{SCALE}, use cloudrate.rate() for such usage"
@@ -138,7 +139,8 @@ def to_partials(agg: Aggregator) -> pa.Table:
         else:
             count = acc.count
             for resource, spans in acc.resources.items():
-                for start, end in spans or [(None, None)]:
+                pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
+                for start, end in pairs:
                     _row(rows, **base, count=count, resource=resource,
                          start_us=None if start is None else micros(start),
                          end_us=None if end is None else micros(end))
