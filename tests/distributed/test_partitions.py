@@ -46,6 +46,19 @@ class TestRatePartitions:
         same_result(rate_partitions(plan, parts, PERIOD, rounding=rounding),
                     rate(plan, RECORDS, PERIOD, rounding=rounding))
 
+    def test_accounts_and_unpriced_as_rate(self, plan):
+        """accounts= bills accounts without usage and on_unpriced='error' refuses usage no
+        charge prices, as rate() does."""
+        from cloudrate import UnpricedUsageError
+
+        split = [FRAME.iloc[:300], FRAME.iloc[300:]]
+        got = rate_partitions(plan, split, PERIOD, accounts=["newcomer"])
+        same_result(got, rate(plan, RECORDS, PERIOD, accounts=["newcomer"]))
+        assert got.bill("newcomer").line("platform").rounded.amount > 0
+        stray = FRAME.iloc[:5].assign(metric="gpu_hours")
+        with pytest.raises(UnpricedUsageError, match="gpu_hours"):
+            rate_partitions(plan, [FRAME.iloc[:300], stray], PERIOD, on_unpriced="error")
+
     def test_blobs_combine_in_any_order(self, plan):
         """IPC partials combined in another order and grouping give the same result."""
         blobs = [partial_blob(plan, FRAME.iloc[i::4], PERIOD) for i in range(4)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._partials import combine_blobs, finish_blobs, partial_blob, require
@@ -36,6 +37,8 @@ def rate_dask(
     period: BillingPeriod,
     *,
     rounding: RoundingPolicy | None = None,
+    accounts: Iterable[str] = (),
+    on_unpriced: str = "report",
     fan_in: int = 8,
 ) -> RatingResult:
     """Rate a Dask DataFrame of usage (the batch column layout) on the current Dask
@@ -46,6 +49,7 @@ def rate_dask(
     and the one combined partial is rated and rounded here. Quantities must be decimal
     strings or ``pyarrow`` decimals, never floats.
 
+    *rounding*, *accounts* and *on_unpriced* are those of :func:`cloudrate.rate`.
     Requires ``pip install 'cloudrate[dask]'``. With a process-based cluster, create it
     under ``if __name__ == "__main__":``.
     """
@@ -60,4 +64,5 @@ def rate_dask(
     while len(parts) > 1:
         parts = [combine(*parts[i:i + fan_in]) for i in range(0, len(parts), fan_in)]
     (combined,) = dask.compute(parts[0])
-    return finish_blobs(plan, list(combined["partial"]), period, rounding)
+    return finish_blobs(plan, list(combined["partial"]), period, rounding=rounding,
+                        accounts=accounts, on_unpriced=on_unpriced)

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow as pa
 
     from .._money import RoundingPolicy
     from ..period import BillingPeriod
@@ -69,21 +69,26 @@ def combine_blobs(blobs: Iterable[bytes]) -> bytes:
     return to_ipc(_batch().combine_partials([from_ipc(b) for b in blobs]))
 
 
-def finish_blobs(plan: Plan, blobs: Iterable[bytes], period: BillingPeriod,
-                 rounding: RoundingPolicy | None = None) -> RatingResult:
-    """Rate and round the combined partials once."""
+def finish_blobs(plan: Plan, blobs: Iterable[bytes], period: BillingPeriod, *,
+                 rounding: RoundingPolicy | None = None, accounts: Iterable[str] = (),
+                 on_unpriced: str = "report") -> RatingResult:
+    """Rate and round the combined partials once; the options are those of
+    :func:`cloudrate.rate`."""
     batch = _batch()
     combined = batch.combine_partials([from_ipc(b) for b in blobs])
-    return batch.finish(plan, combined, period, rounding=rounding)  # type: ignore[no-any-return]
+    return batch.finish(plan, combined, period, rounding=rounding,  # type: ignore[no-any-return]
+                        accounts=accounts, on_unpriced=on_unpriced)
 
 
 def rate_partitions(plan: Plan, partitions: Iterable[Any], period: BillingPeriod, *,
-                    rounding: RoundingPolicy | None = None) -> RatingResult:
+                    rounding: RoundingPolicy | None = None, accounts: Iterable[str] = (),
+                    on_unpriced: str = "report") -> RatingResult:
     """Rate *partitions* (tables, batches or frames) one by one in this process, exactly
     as the Dask and Spark runners do across processes: the same totals as rating all the
-    usage at once, however it is split.
+    usage at once, however it is split. The options are those of :func:`cloudrate.rate`.
     """
     batch = _batch()
     partials = [batch.partial_aggregate(plan, part, period) for part in partitions]
     combined = batch.combine_partials(partials)
-    return batch.finish(plan, combined, period, rounding=rounding)  # type: ignore[no-any-return]
+    return batch.finish(plan, combined, period, rounding=rounding,  # type: ignore[no-any-return]
+                        accounts=accounts, on_unpriced=on_unpriced)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._partials import combine_blobs, finish_blobs, partial_blob, require
@@ -39,6 +39,8 @@ def rate_spark(
     period: BillingPeriod,
     *,
     rounding: RoundingPolicy | None = None,
+    accounts: Iterable[str] = (),
+    on_unpriced: str = "report",
     depth: int = 2,
 ) -> RatingResult:
     """Rate a Spark DataFrame of usage (the batch column layout; quantities as
@@ -48,10 +50,12 @@ def rate_spark(
     (``mapInArrow``), partials are combined on the executors with ``treeAggregate`` of
     *depth*, and the combined partial is rated and rounded once on the driver.
 
+    *rounding*, *accounts* and *on_unpriced* are those of :func:`cloudrate.rate`.
     Requires ``pip install 'cloudrate[spark]'`` and Java 17 or later.
     """
     require("pyspark", "spark")
     partials = frame.mapInArrow(_partition_partials(plan, period), "partial binary")
     blob = partials.rdd.map(lambda row: bytes(row[0])).treeAggregate(
         None, _merge, _merge, depth=depth)
-    return finish_blobs(plan, [] if blob is None else [blob], period, rounding)
+    return finish_blobs(plan, [] if blob is None else [blob], period, rounding=rounding,
+                        accounts=accounts, on_unpriced=on_unpriced)
