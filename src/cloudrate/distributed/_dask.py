@@ -52,6 +52,17 @@ def rate_dask(
     *rounding*, *accounts* and *on_unpriced* are those of :func:`cloudrate.rate`.
     Requires ``pip install 'cloudrate[dask]'``. With a process-based cluster, create it
     under ``if __name__ == "__main__":``.
+
+    >>> import cloudrate, dask, dask.dataframe as dd
+    >>> from cloudrate.batch import to_table
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> period = cloudrate.BillingPeriod.month(2026, 10, plan.timezone)
+    >>> frame = dd.from_pandas(to_table(usage).to_pandas(), npartitions=3)
+    >>> with dask.config.set(scheduler="sync"):  # or a distributed.Client
+    ...     result = rate_dask(plan, frame, period)
+    >>> result.totals() == cloudrate.rate(plan, usage, period).totals()
+    True
     """
     if fan_in < 2:
         raise ValueError(f"fan_in must be at least 2 (got {fan_in})")

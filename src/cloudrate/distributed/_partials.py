@@ -86,6 +86,16 @@ def rate_partitions(plan: Plan, partitions: Iterable[Any], period: BillingPeriod
     """Rate *partitions* (tables, batches or frames) one by one in this process, exactly
     as the Dask and Spark runners do across processes: the same totals as rating all the
     usage at once, however it is split. The options are those of :func:`cloudrate.rate`.
+
+    >>> import cloudrate
+    >>> from cloudrate.batch import to_table
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> period = cloudrate.BillingPeriod.month(2026, 10, plan.timezone)
+    >>> table = to_table(usage)
+    >>> parts = [table.slice(0, 250), table.slice(250)]
+    >>> rate_partitions(plan, parts, period).total == cloudrate.rate(plan, usage, period).total
+    True
     """
     batch = _batch()
     partials = [batch.partial_aggregate(plan, part, period) for part in partitions]

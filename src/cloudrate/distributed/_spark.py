@@ -52,6 +52,12 @@ def rate_spark(
 
     *rounding*, *accounts* and *on_unpriced* are those of :func:`cloudrate.rate`.
     Requires ``pip install 'cloudrate[spark]'`` and Java 17 or later.
+
+    >>> from pyspark.sql import SparkSession  # doctest: +SKIP
+    >>> spark = SparkSession.builder.master("local[2]").getOrCreate()  # doctest: +SKIP
+    >>> usage = spark.read.parquet("usage-2026-10/")  # doctest: +SKIP
+    >>> rate_spark(plan, usage, BillingPeriod.month(2026, 10)).total  # doctest: +SKIP
+    Money('...', 'EUR')
     """
     require("pyspark", "spark")
     partials = frame.mapInArrow(_partition_partials(plan, period), "partial binary")
