@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cloudrate import ConfigError, rate
 from cloudrate._money import EXACT
@@ -159,6 +161,28 @@ class TestUsageTypes:
         assert usage_type(6) == usage_type("6") == usage_type("volume")
         with pytest.raises(KeyError, match="1 RUNNING_VM"):
             usage_type(99)
+
+
+class TestQuantitiesProperty:
+    @given(st.sampled_from(sorted(USAGE_TYPES)),
+           st.decimals(min_value=0, max_value=10**6, places=6),
+           st.integers(min_value=0, max_value=2**44), st.sampled_from([2**30, 10**9]))
+    def test_quantity_is_exact(self, number, raw, size, gb):
+        """The quantity equals the documented formula computed with fractions (no digit
+        lost), and the record survives a JSON lines round trip unchanged."""
+        from fractions import Fraction
+
+        from cloudrate import read_usage_jsonl
+
+        kind = USAGE_TYPES[number]
+        [record] = records_from_cloudstack([_row(number, str(raw), size=size)],
+                                           gb_bytes=gb).records
+        expected = {"hours": Fraction(raw), "count": Fraction(raw),
+                    "bytes": Fraction(raw) / gb,
+                    "size_hours": Fraction(raw) * Fraction(size, gb)}[kind.measure]
+        assert Fraction(record.quantity) == expected
+        line = json.dumps(record.to_dict())
+        assert read_usage_jsonl(io.StringIO(line)) == [record]
 
 
 class TestAccounts:
