@@ -419,8 +419,15 @@ def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
         exact = Decimal(value).scaleb(-scale, EXACT)
         return exact.quantize(Decimal(1).scaleb(exponent), context=EXACT)
     shift = scale + exponent
-    return Decimal(value // 10**shift).scaleb(exponent, EXACT) if shift >= 0 else Decimal(
-        value * 10**-shift).scaleb(exponent, EXACT)
+    if shift < 0:
+        return Decimal(value * 10**-shift).scaleb(exponent, EXACT)
+    whole, rest = divmod(value, 10**shift)
+    if rest:  # the exponent would drop digits: never round silently
+        raise RatingError(
+            f"internal: {Decimal(value).scaleb(-scale, EXACT)} cannot be written with "
+            f"exponent {exponent}; please report this"
+        )
+    return Decimal(whole).scaleb(exponent, EXACT)
 
 
 def acc_of(value: Any, count: int) -> _Acc:
