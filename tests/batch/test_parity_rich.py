@@ -13,9 +13,9 @@ from moneyed import Money
 
 pytest.importorskip("pyarrow")
 
-import cloudrate  # noqa: E402
-from cloudrate import BillingPeriod, RoundingPolicy, UsageRecord  # noqa: E402
-from cloudrate.batch import (  # noqa: E402
+import cloudrate
+from cloudrate import BillingPeriod, RoundingPolicy, UsageRecord
+from cloudrate.batch import (
     account_totals,
     combine_partials,
     finish,
@@ -23,7 +23,7 @@ from cloudrate.batch import (  # noqa: E402
     rate_table,
     to_table,
 )
-from cloudrate.plans import (  # noqa: E402
+from cloudrate.plans import (
     AGGREGATIONS,
     PRORATIONS,
     Charge,
@@ -33,7 +33,7 @@ from cloudrate.plans import (  # noqa: E402
     Percentage,
     Plan,
 )
-from cloudrate.testing import charges, prices, quantities  # noqa: E402
+from cloudrate.testing import charges, prices, quantities
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OCT = BillingPeriod.month(2026, 10, "UTC")
