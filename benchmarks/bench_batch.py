@@ -14,8 +14,9 @@ Generates synthetic usage (10 metrics, prices with 4 to 6 decimals, quantities w
 
 and checks exactness: the totals of a sample of accounts (all their records) against
 ``cloudrate.rate()``, the Decimal reference. Peak memory is measured with tracemalloc
-(Python and numpy/Arrow allocations that report to it) and resource.getrusage ru_maxrss
-(the whole process; a high-water mark, so measured in a fresh subprocess per stage).
+(Python objects and numpy arrays), the Arrow memory pool's peak, and the whole process's
+peak RSS (Linux VmHWM, reset with /proc/self/clear_refs just before the run), each stage
+in a fresh subprocess.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -162,31 +162,54 @@ def stage_memory(stage: str, records: int, accounts: int, path: str | None) -> d
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _status(field: str) -> int:
+    """A size from /proc/self/status in bytes (Linux): VmRSS now, VmHWM the peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak() -> None:
+    """Reset VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
 def _memory_stage(stage: str, records: int, accounts: int, path: str | None) -> dict:
+    """Peak memory of one run, measured three ways, in a fresh process.
+
+    (ru_maxrss is not used: Linux carries it over from the parent across exec.)
+    """
+    import gc
     import tracemalloc
 
     plan = cloudrate.load_plan(PLAN)
+    out: dict[str, float] = {}
     if stage == "memory":
         table = generate(records, accounts)
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        tracemalloc.start()
-        account_totals(plan, table, PERIOD)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return {"input_bytes_per_record": table.nbytes / records,
-                "tracemalloc_peak_per_record": peak / records,
-                "rss_growth_per_record": (rss - base) * 1024 / records,
-                "arrow_pool_peak_per_record": pa.default_memory_pool().max_memory() / records}
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out["input_bytes_per_record"] = table.nbytes / records
+        data = table
+    else:
+        data = None
+    gc.collect()
+    _reset_peak()
+    before = _status("VmRSS")
+    pool_before = pa.total_allocated_bytes()
     tracemalloc.start()
-    account_totals(plan, read_columnar(path), PERIOD)
+    account_totals(plan, data if data is not None else read_columnar(path), PERIOD)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"tracemalloc_peak_per_record": peak / records,
-            "rss_growth_per_record": (rss - base) * 1024 / records,
-            "arrow_pool_peak_per_record": pa.default_memory_pool().max_memory() / records}
+    out.update({
+        "rss_before_per_record": before / records,
+        "rss_peak_per_record": _status("VmHWM") / records,
+        "rss_growth_per_record": (_status("VmHWM") - before) / records,
+        "tracemalloc_peak_per_record": peak / records,
+        "arrow_pool_peak_per_record": (pa.default_memory_pool().max_memory() - pool_before)
+        / records,
+    })
+    return out
 
 
 def write_csv(table: pa.Table, path: str) -> None:
@@ -243,10 +266,11 @@ def main() -> None:
           f"{approx_off} ({time.perf_counter() - t:.1f} s)")
 
     mem = stage_memory("memory", n, args.accounts, None)
-    print("memory, in-memory run: input {input_bytes_per_record:.0f} B/record; peak during "
-          "rating: tracemalloc {tracemalloc_peak_per_record:.1f} B/record, Arrow pool "
-          "{arrow_pool_peak_per_record:.1f} B/record, ru_maxrss growth "
-          "{rss_growth_per_record:.1f} B/record".format(**mem))
+    print("memory, in-memory run (fresh process): input table {input_bytes_per_record:.0f} "
+          "B/record; process RSS before rating {rss_before_per_record:.1f}, peak while rating "
+          "{rss_peak_per_record:.1f} (growth {rss_growth_per_record:.1f}) B/record; "
+          "tracemalloc peak {tracemalloc_peak_per_record:.1f}, Arrow pool peak "
+          "{arrow_pool_peak_per_record:.1f} B/record".format(**mem))
 
     if args.csv:
         with tempfile.TemporaryDirectory() as tmp:
@@ -260,9 +284,10 @@ def main() -> None:
             print(f"CSV ({size / 1e9:.2f} GB) -> per-account totals, streamed: {csv_s:7.2f} s  "
                   f"{n / csv_s / 1e6:6.2f} M rec/s, totals equal to in-memory: {same}")
             mem = stage_memory("csv", n, args.accounts, path)
-            print("memory, CSV run: tracemalloc {tracemalloc_peak_per_record:.1f} B/record, "
-                  "Arrow pool {arrow_pool_peak_per_record:.1f} B/record, ru_maxrss growth "
-                  "{rss_growth_per_record:.1f} B/record".format(**mem))
+            print("memory, CSV run (fresh process): whole-process peak RSS "
+                  "{rss_peak_per_record:.1f} B/record (growth {rss_growth_per_record:.1f}); "
+                  "tracemalloc peak {tracemalloc_peak_per_record:.1f}, Arrow pool peak "
+                  "{arrow_pool_peak_per_record:.1f} B/record".format(**mem))
 
 
 if __name__ == "__main__":

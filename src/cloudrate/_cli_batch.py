@@ -50,7 +50,8 @@ def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: boo
                progress: bool = True) -> RatingResult:
     """Rate the usage file at *path* with :mod:`cloudrate.batch`, reporting on stderr."""
     try:
-        from .batch import rate_table, read_columnar
+        from .batch import finish, partial_aggregate, read_columnar
+        from .batch._finish import default_period
     except ImportError as exc:
         raise click.ClickException(f"{exc} (or rate without --batch)") from None
     started = time.perf_counter()
@@ -71,12 +72,18 @@ def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: boo
             yield batch
 
     try:
-        stream = counting(read_columnar(path, on_progress=advance))
-        result = rate_table(plan, stream, period,
-                            on_unpriced="error" if strict else "report")
+        stream: Any = counting(read_columnar(path, on_progress=advance))
+        if period is None:
+            period, stream = default_period(plan, stream)
+        plan.check_period(period)
+        partials = partial_aggregate(plan, stream, period)
     finally:
         if bar is not None:
             bar.render_finish()
+    if progress:
+        click.echo(f"aggregated {counted[0]:,} records in {time.perf_counter() - started:.2f} s;"
+                   " pricing the bills", err=True)
+    result = finish(plan, partials, period, on_unpriced="error" if strict else "report")
     seconds = time.perf_counter() - started
     rate = counted[0] / seconds if seconds > 0 else float("inf")
     click.echo(f"rated {counted[0]:,} records in {seconds:.2f} s ({rate:,.0f} records/s)",

@@ -58,6 +58,9 @@ def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **
     assert dict(zip(fast["account"].to_pylist(), fast["total"].to_pylist(), strict=True)) == {
         a: m.amount for a, m in expected.totals().items()}
     if table.num_rows:
+        # many small batches: a dictionary per batch, codes mapped to the global ones
+        chunked = rate_table(plan, table.to_batches(max_chunksize=1 + seed % 7), period, **kw)
+        assert chunked.to_json() == expected.to_json()
         rng = random.Random(seed)
         cuts = sorted(rng.sample(range(table.num_rows + 1), min(parts, table.num_rows + 1)))
         bounds = [0, *cuts, table.num_rows]

@@ -79,10 +79,7 @@ class Aggregator:
         self.slots = plan_slots(plan)
         self.metric_names = list(self.slots)
         self.metric_code = {m: i for i, m in enumerate(self.metric_names)}
-        # metrics whose records all go to sum charges without selectors: one vectorised pass
-        self.plain = np.array(
-            [any(s.aggregation == "sum" and not s.where for s in self.slots[m])
-             for m in self.metric_names] + [False], dtype=bool)
+        self._number_metrics(self.metric_names)
         self._account_code: dict[str, int] | None = {}
         self.account_names: list[str] = []
         self.seen = np.zeros(0, dtype=bool)
@@ -137,7 +134,7 @@ class Aggregator:
         m_count = len(self.metric_names)
         size = len(self.account_names) * m_count
         self._grow_seen()
-        all_plain = inside is None and bool(self.plain[metric_map].all())
+        all_plain = inside is None and bool(self.only_plain[metric_map].all())
         if all_plain:
             self.sums.grow(size)
             keys = np.multiply(accounts, m_count, dtype=np.int64)
@@ -214,6 +211,18 @@ class Aggregator:
         self._cache(data.account_key, mapping, data.account_dict)
         return mapping
 
+    def _number_metrics(self, order: list[str]) -> None:
+        """Code the plan's metrics in *order*, and note which are summed in one pass."""
+        self.metric_names = order
+        self.metric_code = {m: i for i, m in enumerate(order)}
+        # plain: some charge sums the metric with no selector (one vectorised pass);
+        # only_plain: every charge of the metric does (its records need nothing else).
+        # Both end with False for the code -1 (unknown metric).
+        self.plain = np.array([any(s.aggregation == "sum" and not s.where
+                                   for s in self.slots[m]) for m in order] + [False])
+        self.only_plain = np.array([all(s.aggregation == "sum" and not s.where
+                                        for s in self.slots[m]) for m in order] + [False])
+
     def _names_array(self) -> pa.Array:
         """The account names as an Arrow array (for vectorised look-ups), kept up to date."""
         have = self._names_arr
@@ -233,10 +242,7 @@ class Aggregator:
             # number the plan's metrics in this dictionary's order: its codes need no map
             order = [m for m in data.metrics] + [m for m in self.metric_names
                                                  if m not in set(data.metrics)]
-            self.metric_names = order
-            self.metric_code = {m: i for i, m in enumerate(order)}
-            self.plain = np.array([any(s.aggregation == "sum" and not s.where
-                                       for s in self.slots[m]) for m in order] + [False])
+            self._number_metrics(order)
             self._identity[data.metric_key] = True
         self._started = True
         mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
@@ -413,8 +419,15 @@ def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
         exact = Decimal(value).scaleb(-scale, EXACT)
         return exact.quantize(Decimal(1).scaleb(exponent), context=EXACT)
     shift = scale + exponent
-    return Decimal(value // 10**shift).scaleb(exponent, EXACT) if shift >= 0 else Decimal(
-        value * 10**-shift).scaleb(exponent, EXACT)
+    if shift < 0:
+        return Decimal(value * 10**-shift).scaleb(exponent, EXACT)
+    whole, rest = divmod(value, 10**shift)
+    if rest:  # the exponent would drop digits: never round silently
+        raise RatingError(
+            f"internal: {Decimal(value).scaleb(-scale, EXACT)} cannot be written with "
+            f"exponent {exponent}; please report this"
+        )
+    return Decimal(whole).scaleb(exponent, EXACT)
 
 
 def acc_of(value: Any, count: int) -> _Acc:

@@ -211,7 +211,8 @@ def _quantities(column: pa.Array, exponents: bool = True) -> tuple[pa.Array, np.
             f"quantity: more than {SCALE} decimals; the batch path keeps {SCALE} decimals "
             "exactly, use cloudrate.rate() for such quantities"
         )
-    return parsed, _exponents(text) if exponents else 0
+    # untracked: one exponent that writes every value exactly (the parsed scale)
+    return parsed, _exponents(text) if exponents else -int(parsed.type.scale)
 
 
 def _rescale(column: pa.Array, scale: int) -> pa.Array:

@@ -61,7 +61,7 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
                                   convert_options=convert)
         except pa.ArrowInvalid as exc:
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
-        return table.to_batches()  # type: ignore[no-any-return]
+        return table.to_batches()
 
     while data := source.read(block_size):
         data = leftover + data

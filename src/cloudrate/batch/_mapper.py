@@ -60,6 +60,6 @@ class PartialMapper:
         Columns keep their Arrow types (``pandas.ArrowDtype``): decimals stay decimal128
         and integer columns with gaps are not turned into floats.
         """
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]
 
         return self.table(frame).to_pandas(types_mapper=pd.ArrowDtype)
