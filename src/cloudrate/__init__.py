@@ -7,7 +7,7 @@
 'EUR'
 """
 
-from . import exceptions, plans
+from . import cloudstack, distributed, exceptions, plans
 from ._load import dump_plan, load_plan, plan_to_yaml
 from ._money import RoundingPolicy, currency_digits, money, to_decimal
 from ._samples import sample_plan_path, sample_usage_path
@@ -158,7 +158,9 @@ __all__ = [
     "assemble",
     "chain",
     "check_budget",
+    "cloudstack",
     "currency_digits",
+    "distributed",
     "dump_plan",
     "estimate",
     "exceptions",

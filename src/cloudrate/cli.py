@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import _load
+from . import _cli_batch, _load
 from ._samples import sample_plan_path, sample_usage_path
 from .exceptions import CloudrateError, ConfigError
 from .period import BillingPeriod
@@ -28,12 +28,15 @@ def _fail(exc: CloudrateError) -> None:
 
 
 def _run(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
-         locale: str, strict: bool) -> RatingResult:
+         locale: str, strict: bool, batch: bool | None = False) -> RatingResult:
     try:
         plan = _load.load_plan(plan_path)
-        usage = read_usage(usage_path)
         chosen = BillingPeriod.parse(period, plan.timezone) if period else None
-        result = rate(plan, usage, chosen, on_unpriced="error" if strict else "report")
+        if _cli_batch.wants_batch(usage_path, batch):
+            result = _cli_batch.rate_batch(plan, usage_path, chosen, strict)
+        else:
+            usage = read_usage(usage_path)
+            result = rate(plan, usage, chosen, on_unpriced="error" if strict else "report")
     except CloudrateError as exc:
         _fail(exc)
         raise  # unreachable
@@ -77,15 +80,18 @@ def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
 @click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, path_type=Path),
               help="Plan file (YAML).")
 @click.option("--usage", "usage_path", required=True,
-              type=click.Path(exists=True, path_type=Path), help="Usage file (.csv or .jsonl).")
+              type=click.Path(exists=True, path_type=Path),
+              help="Usage file (.csv, .jsonl or .parquet).")
 @click.option("--period", help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
 @click.option("--strict", is_flag=True, help="Fail on usage no charge prices.")
+@click.option("--batch/--no-batch", default=None,
+              help="Use the columnar batch path (default: for Parquet or > 100k rows).")
 def rate_command(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
-                 locale: str, strict: bool) -> None:
-    """Rate a usage file against a plan."""
-    _run(plan_path, usage_path, period, as_json, locale, strict)
+                 locale: str, strict: bool, batch: bool | None) -> None:
+    """Rate a usage file (.csv, .jsonl, .parquet) against a plan."""
+    _run(plan_path, usage_path, period, as_json, locale, strict, batch)
 
 
 @main.command()
@@ -99,6 +105,41 @@ def check(plan_path: Path) -> None:
         sys.exit(1)
     click.echo(f"{plan_path}: plan {plan.name!r} ({plan.currency}) is valid: "
                f"{len(plan.charges)} charges")
+
+
+@main.command(name="import-cloudstack")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write JSON lines here instead of standard output.")
+@click.option("--account-by", default="accountid", show_default=True,
+              type=click.Choice(["accountid", "account", "domain/account", "project"]),
+              help="What names the account of each record.")
+@click.option("--compute-metrics", is_flag=True,
+              help="Also emit vcpu_hours and memory_gb_hours for running VMs.")
+def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str,
+                      compute_metrics: bool) -> None:
+    """Convert CloudStack listUsageRecords responses (JSON or XML) to usage JSON lines."""
+    import json
+
+    from .cloudstack import read_cloudstack
+
+    try:
+        results = [read_cloudstack(path, account_by=account_by, compute_metrics=compute_metrics)
+                   for path in files]
+    except CloudrateError as exc:
+        _fail(exc)
+        raise  # unreachable
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False) + "\n"
+             for result in results for r in result.records]
+    if out is None:
+        click.echo("".join(lines), nl=False)
+    else:
+        out.write_text("".join(lines), encoding="utf-8")
+        click.echo(f"{out}: {len(lines)} usage record(s)", err=True)
+    for path, result in zip(files, results, strict=True):
+        for warning in result.warnings():
+            click.echo(f"warning: {path}: {warning}", err=True)
 
 
 from .invoice._cli import invoice_command  # noqa: E402
