@@ -60,11 +60,20 @@ def main() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
-def demo(as_json: bool, locale: str) -> None:
-    """Rate the sample month of a small CloudStack cloud and print the bills."""
+@click.option("--out", "out_dir", default="cloudrate-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the sample invoices are written to as PDF.")
+@click.option("--no-pdf", is_flag=True, help="Only print the bills; write no PDF.")
+def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
+    """Rate the sample month of a small CloudStack cloud, print the bills and write the
+    sample invoices as PDF."""
     if not as_json:
         click.echo(f"Plan:  {sample_plan_path()}\nUsage: {sample_usage_path()}\n")
-    _run(sample_plan_path(), sample_usage_path(), None, as_json, locale, False)
+    result = _run(sample_plan_path(), sample_usage_path(), None, as_json, locale, False)
+    if not no_pdf:
+        from ._demo_pdf import write_demo_pdfs
+
+        write_demo_pdfs(result, out_dir, err=as_json)
 
 
 @main.command(name="rate")

@@ -59,3 +59,8 @@ __all__ = [
     "write_csv",
     "write_xlsx",
 ]
+
+# Rendering (HTML, PDF): Jinja2 and Typst are imported only when a renderer runs.
+from .render import LocaleError, RenderError, Seller, render_html, render_pdf
+
+__all__ += ["LocaleError", "RenderError", "Seller", "render_html", "render_pdf"]
