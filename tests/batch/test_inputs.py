@@ -264,3 +264,26 @@ class TestPrefetch:
         next(stream)
         stream.close()
         assert not any(t.name == "cloudrate-read" for t in threading.enumerate())
+
+
+class TestJsonLines:
+    def test_mixed_blocks_and_nested_attributes(self, tmp_path):
+        """Blocks of numbers and blocks of strings, and attributes as a nested object."""
+        plan = load_plan("""
+name: P
+currency: EUR
+charges:
+  - {name: eu, metric: vcpu_hours, model: per_unit, unit_price: "0.0125", where: {zone: eu}}
+  - {name: us, metric: vcpu_hours, model: per_unit, unit_price: "0.0135", where: {zone: us}}
+""")
+        path = tmp_path / "u.jsonl"
+        lines = []
+        for i in range(300):
+            q = f'"{i}.25"' if i >= 150 else f"{i}.5"
+            lines.append(
+                f'{{"account": "a{i % 3}", "metric": "vcpu_hours", "quantity": {q}, '
+                f'"start": "2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00", '
+                f'"attributes": {{"zone": "{("eu", "us")[i % 2]}"}}}}')
+        path.write_text("\n".join(lines) + "\n")
+        got = rate_table(plan, read_columnar(path, block_size=4096))
+        assert got == cloudrate.rate(plan, cloudrate.read_usage(path))

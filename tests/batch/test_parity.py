@@ -384,3 +384,13 @@ def test_account_fee_on_the_vectorised_path(placement, mode):
         ("b", "public_ip_hours", "100.000001"), ("c", "other", "1"))]
     assert_same(plan, records, rounding=RoundingPolicy(mode=mode, placement=placement),
                 accounts=["idle"])
+
+
+@pytest.mark.parametrize("quantity", ["9223372036854.775807", "9223372036854.775808",
+                                      "50000000000000.000001", "123456789012345678.9"])
+def test_tiers_beyond_int64(quantity):
+    """Tiered, volume and package amounts past int64 take the Python-int path, exactly."""
+    plan = plan_of(TIERED)
+    records = [rec("a", m, quantity, hour=h) for h, m in enumerate(
+        ("storage_gb_hours", "bandwidth_gb", "public_ip_hours", "storage_gb_hours"))]
+    assert_same(plan, records)

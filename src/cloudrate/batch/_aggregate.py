@@ -8,12 +8,8 @@ checks (:class:`~cloudrate.batch._exact.GroupSum`); ``max``, ``average``, ``uniq
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-import attrs
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,53 +17,19 @@ import pyarrow.compute as pc
 from .._money import EXACT
 from ..exceptions import RatingError
 from ..period import BillingPeriod
-from ..plans import Flat, Plan
+from ..plans import Plan
 from ..rating import _Acc, _accumulate
 from ..usage import UsageRecord
 from ._columns import SCALE, Batch
 from ._exact import LIMIT, GroupSum
+from ._values import Slot, from_micros, micros, plan_slots
 
 #: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
 CHUNK = 1 << 20
 #: Dictionaries remembered (slices of one batch share one; files give one per block).
 _CACHED = 4
 
-__all__ = ["Aggregator", "Slot", "from_micros", "micros"]
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(moment: datetime) -> int:
-    """Microseconds since the epoch of an aware datetime."""
-    delta = moment - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
-
-
-@attrs.frozen
-class Slot:
-    """A charge that prices a metric: its index in the plan, aggregation and selector."""
-
-    index: int
-    name: str
-    aggregation: str
-    where: tuple[tuple[str, tuple[str, ...]], ...]
-
-
-def plan_slots(plan: Plan) -> dict[str, list[Slot]]:
-    """The charges of each metric, as :func:`cloudrate.rate` finds them."""
-    slots: dict[str, list[Slot]] = defaultdict(list)
-    for index, charge in enumerate(plan.charges):
-        if charge.metric is not None:
-            aggregation = "resources" if isinstance(charge.model, Flat) else (
-                plan.metric(charge.metric).aggregation)
-            slots[charge.metric].append(
-                Slot(index, charge.name, aggregation, tuple(charge.where.items())))
-    return dict(slots)
-
+__all__ = ["Aggregator"]
 
 class Aggregator:
     """Running exact aggregates of usage for one plan and period."""
@@ -411,27 +373,3 @@ class Aggregator:
     def scale_factor(self) -> int:
         """Multiply the int sums by this to get units of 10**-SCALE."""
         return 10 ** (SCALE - self.scale)
-
-
-def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
-    """The Decimal ``value * 10**-scale`` written with *exponent* (as rate() would have it)."""
-    if exponent >= 0:
-        exact = Decimal(value).scaleb(-scale, EXACT)
-        return exact.quantize(Decimal(1).scaleb(exponent), context=EXACT)
-    shift = scale + exponent
-    if shift < 0:
-        return Decimal(value * 10**-shift).scaleb(exponent, EXACT)
-    whole, rest = divmod(value, 10**shift)
-    if rest:  # the exponent would drop digits: never round silently
-        raise RatingError(
-            f"internal: {Decimal(value).scaleb(-scale, EXACT)} cannot be written with "
-            f"exponent {exponent}; please report this"
-        )
-    return Decimal(whole).scaleb(exponent, EXACT)
-
-
-def acc_of(value: Any, count: int) -> _Acc:
-    acc = _Acc()
-    acc.value = value
-    acc.count = count
-    return acc

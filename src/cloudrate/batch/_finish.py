@@ -14,9 +14,10 @@ from ..exceptions import RatingError, UnpricedUsageError
 from ..period import BillingPeriod
 from ..plans import Plan
 from ..rating import RatingResult, UnpricedUsage, _Acc, _bill
-from ._aggregate import Aggregator, acc_of, decimal_of, from_micros
+from ._aggregate import Aggregator
 from ._columns import SCALE, batches
 from ._partials import combine_partials, decimal_ints, to_partials
+from ._values import acc_of, decimal_of, from_micros
 
 __all__ = ["finish", "partial_aggregate", "rate_table"]
 

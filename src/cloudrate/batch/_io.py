@@ -25,8 +25,8 @@ from ._columns import SCALE
 __all__ = ["read_columnar"]
 
 _TS = pa.timestamp("us", "UTC")
-# Bytes of CSV/JSON text per batch. CSV is cut into blocks here (nothing read ahead);
-# pyarrow's streaming JSON reader reads dozens of blocks ahead, so keep blocks modest.
+# Bytes of CSV/JSON text per batch. Files are cut into blocks here, at line ends, so
+# nothing is read ahead (pyarrow's streaming readers read dozens of blocks ahead).
 _BLOCK = 16 << 20
 
 
@@ -63,6 +63,42 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
         return table.to_batches()
 
+    for chunk in _blocks(source, block_size, leftover):
+        yield from parse(chunk)
+
+
+def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
+    """Parse JSON lines in blocks cut at line ends (bounded memory, as for CSV).
+
+    Quantities written as JSON numbers are read as ``decimal128`` (never float), as
+    strings when written as strings; a nested ``attributes`` object becomes attribute
+    columns.
+    """
+    import pyarrow.json as pj
+
+    def parse(chunk: Any, quantity: pa.DataType) -> pa.Table:
+        schema = pa.schema([("quantity", quantity), ("start", pa.string()),
+                            ("end", pa.string())])
+        options = pj.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
+        return pj.read_json(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
+                            parse_options=pj.ParseOptions(explicit_schema=schema))
+
+    for chunk in _blocks(source, block_size, b""):
+        try:
+            try:
+                table = parse(chunk, pa.decimal128(38, SCALE))
+            except pa.ArrowInvalid:
+                table = parse(chunk, pa.string())
+        except pa.ArrowInvalid as exc:
+            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        if "attributes" in table.column_names and pa.types.is_struct(
+                table.schema.field("attributes").type):
+            table = table.flatten()
+        yield from table.to_batches()
+
+
+def _blocks(source: Any, block_size: int, leftover: bytes) -> Iterator[Any]:
+    """The bytes of *source* in blocks of about *block_size*, each ending at a line end."""
     while data := source.read(block_size):
         data = leftover + data
         cut = data.rfind(b"\n")
@@ -70,29 +106,9 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
             leftover = data
             continue
         leftover = data[cut + 1:]
-        yield from parse(memoryview(data)[: cut + 1])
+        yield memoryview(data)[: cut + 1]
     if leftover.strip():
-        yield from parse(leftover)
-
-
-def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
-    import pyarrow.json as pj
-
-    def open_with(quantity: pa.DataType) -> Iterator[pa.RecordBatch]:
-        schema = pa.schema([("quantity", quantity), ("start", pa.string()),
-                            ("end", pa.string())])
-        source.seek(0)
-        return pj.open_json(source, read_options=pj.ReadOptions(block_size=block_size),
-                            parse_options=pj.ParseOptions(explicit_schema=schema))
-
-    try:
-        first = open_with(pa.decimal128(38, SCALE))
-        yield from first
-    except pa.ArrowInvalid:
-        try:
-            yield from open_with(pa.string())
-        except pa.ArrowInvalid as exc:
-            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        yield leftover
 
 
 def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:

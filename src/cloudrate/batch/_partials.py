@@ -27,9 +27,10 @@ import pyarrow.compute as pc
 
 from .._money import EXACT
 from ..exceptions import RatingError
-from ._aggregate import Aggregator, micros
+from ._aggregate import Aggregator
 from ._columns import SCALE
 from ._exact import exact_mul
+from ._values import micros
 
 __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
 
