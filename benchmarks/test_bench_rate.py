@@ -10,9 +10,9 @@ Records are built once per module, outside the timed calls. No time is asserted.
 from __future__ import annotations
 
 import pytest
+from bench_rate import make_plan, make_records, naive_totals
 
 import cloudrate
-from bench_rate import make_plan, make_records, naive_totals
 
 RECORDS = 10_000
 

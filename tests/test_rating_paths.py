@@ -85,7 +85,8 @@ class TestSelectedMetrics:
         assert bill.line("ssd").quantity == 100 and bill.line("ssd").records == 1
         assert bill.line("hdd").quantity == 120 and bill.line("hdd").records == 2
         [unpriced] = result.unpriced
-        assert (unpriced.records, unpriced.reason) == (1, "no charge's 'where' selects these records")
+        assert unpriced.records == 1
+        assert unpriced.reason == "no charge's 'where' selects these records"
 
 
 class TestPeriod:

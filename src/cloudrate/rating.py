@@ -430,11 +430,11 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
                 continue
             matched = True
             key = (account, slot.index)
-            acc = accs.get(key)
-            if acc is None:
-                acc = accs[key] = _Acc()
-            acc.count += 1
-            _accumulate(acc, slot.aggregation, record)
+            slot_acc = accs.get(key)
+            if slot_acc is None:
+                slot_acc = accs[key] = _Acc()
+            slot_acc.count += 1
+            _accumulate(slot_acc, slot.aggregation, record)
         if not matched:
             _note(unpriced, record, "no charge's 'where' selects these records")
     found = tuple(
