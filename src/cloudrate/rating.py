@@ -377,47 +377,30 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
     unpriced: dict[tuple[str, str], list[Any]] = {}
     known = set(accounts)
     # Hot loop. Metrics whose charges all add quantities up with no 'where' are summed
-    # here, per metric and account, in record order (the same additions as one record
-    # at a time); every other record is kept for the general path below. The period
-    # bounds are compared in UTC: same instants, and records in UTC compare fastest.
+    # right here, per metric and account, in record order (the same additions as one
+    # record at a time); other records take the general path, one slot at a time. The
+    # period bounds are compared in UTC: the same instants, and records in UTC compare
+    # fastest.
     fast: dict[str, dict[str, _Acc]] = {
         metric: {} for metric, entries in slots.items()
         if all(s.aggregation == "sum" and s.matcher is None for s in entries)
     }
-    slow: list[UsageRecord] = []
+    fast_get = fast.get
     outside: list[UsageRecord] = []
     p_start, p_end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     for record in records:
         if record.start < p_start or record.end > p_end:
             outside.append(record)
             continue
-        try:
-            sums = fast[record.metric]
-        except KeyError:
-            slow.append(record)
+        sums = fast_get(record.metric)
+        if sums is not None:
+            try:
+                acc = sums[record.account]
+            except KeyError:
+                acc = sums[record.account] = _Acc()
+            acc.count += 1
+            acc.value += record.quantity
             continue
-        try:
-            acc = sums[record.account]
-        except KeyError:
-            acc = sums[record.account] = _Acc()
-        acc.count += 1
-        acc.value += record.quantity
-    if outside:
-        first = outside[0]
-        raise RatingError(
-            f"{len(outside)} record(s) lie outside the period {period.label} "
-            f"({period.start.isoformat()} to {period.end.isoformat()}), the first for "
-            f"{first.account!r} {first.metric!r} from {first.start.isoformat()} to "
-            f"{first.end.isoformat()}; pass a period that covers them or split the usage "
-            "by period"
-        )
-    for metric, sums in fast.items():
-        known.update(sums)
-        for slot in slots[metric]:
-            for account, summed in sums.items():
-                acc = accs[(account, slot.index)] = _Acc()
-                acc.value, acc.count = summed.value, summed.count
-    for record in slow:
         account = record.account
         known.add(account)
         entries = slots.get(record.metric)
@@ -437,6 +420,21 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
             _accumulate(slot_acc, slot.aggregation, record)
         if not matched:
             _note(unpriced, record, "no charge's 'where' selects these records")
+    if outside:
+        first = outside[0]
+        raise RatingError(
+            f"{len(outside)} record(s) lie outside the period {period.label} "
+            f"({period.start.isoformat()} to {period.end.isoformat()}), the first for "
+            f"{first.account!r} {first.metric!r} from {first.start.isoformat()} to "
+            f"{first.end.isoformat()}; pass a period that covers them or split the usage "
+            "by period"
+        )
+    for metric, sums in fast.items():
+        known.update(sums)
+        for slot in slots[metric]:
+            for account, summed in sums.items():
+                acc = accs[(account, slot.index)] = _Acc()
+                acc.value, acc.count = summed.value, summed.count
     found = tuple(
         UnpricedUsage(metric, reason, len(accts), tuple(sorted(set(accts))))
         for (metric, reason), accts in sorted(unpriced.items())
