@@ -381,18 +381,23 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
     # record at a time); other records take the general path, one slot at a time. The
     # period bounds are compared in UTC: the same instants, and records in UTC compare
     # fastest.
-    fast: dict[str, dict[str, _Acc]] = {
-        metric: {} for metric, entries in slots.items()
-        if all(s.aggregation == "sum" and s.matcher is None for s in entries)
+    # route: metric -> its sums per account, or None for the general path (metrics no
+    # charge prices are added as None when first seen).
+    route: dict[str, dict[str, _Acc] | None] = {
+        metric: {} if all(s.aggregation == "sum" and s.matcher is None for s in entries)
+        else None
+        for metric, entries in slots.items()
     }
-    fast_get = fast.get
     outside: list[UsageRecord] = []
     p_start, p_end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     for record in records:
         if record.start < p_start or record.end > p_end:
             outside.append(record)
             continue
-        sums = fast_get(record.metric)
+        try:
+            sums = route[record.metric]
+        except KeyError:
+            sums = route[record.metric] = None
         if sums is not None:
             try:
                 acc = sums[record.account]
@@ -429,7 +434,9 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
             f"{first.end.isoformat()}; pass a period that covers them or split the usage "
             "by period"
         )
-    for metric, sums in fast.items():
+    for metric, sums in route.items():
+        if sums is None:
+            continue
         known.update(sums)
         for slot in slots[metric]:
             for account, summed in sums.items():
