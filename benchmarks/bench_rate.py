@@ -43,21 +43,29 @@ PRICES: dict[str, str] = {
 CENT = Decimal("0.01")
 
 
-def make_plan() -> cloudrate.Plan:
-    """A plan with one per-unit charge per metric, rounding each account total once."""
+def make_plan(where: bool = False) -> cloudrate.Plan:
+    """A plan with one per-unit charge per metric, rounding each account total once.
+
+    With *where*, every charge selects records by a ``zone`` attribute, which sends
+    them through rate()'s general path instead of its summing fast path.
+    """
+    selector = {"where": {"zone": "z1"}} if where else {}
     return cloudrate.load_plan({
         "name": "Benchmark",
         "currency": "EUR",
         "rounding": {"placement": "total"},
         "charges": [
-            {"name": metric, "metric": metric, "model": "per_unit", "unit_price": price}
+            {"name": metric, "metric": metric, "model": "per_unit", "unit_price": price,
+             **selector}
             for metric, price in PRICES.items()
         ],
     })
 
 
-def make_records(count: int, seed: int = 2026) -> list[cloudrate.UsageRecord]:
+def make_records(count: int, seed: int = 2026,
+                 where: bool = False) -> list[cloudrate.UsageRecord]:
     """*count* records spread over the accounts, metrics and hours of October 2026."""
+    attributes = {"zone": "z1"} if where else {}
     rng = random.Random(seed)
     accounts = [f"acct-{i:03d}" for i in range(ACCOUNTS)]
     metrics = list(PRICES)
@@ -74,6 +82,7 @@ def make_records(count: int, seed: int = 2026) -> list[cloudrate.UsageRecord]:
             start=hours[h],
             end=hours[h + 1],
             resource_id=f"res-{i % 5000}",
+            attributes=attributes,
         ))
     return records
 
@@ -101,13 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
+    parser.add_argument("--where", action="store_true",
+                        help="select records by attribute (rate()'s general path)")
     parser.add_argument("--profile", action="store_true",
                         help="profile rate() with cProfile instead of timing it")
     args = parser.parse_args(argv)
 
-    plan = make_plan()
+    plan = make_plan(args.where)
     print(f"building {args.records:,} usage records ...", flush=True)
-    records, build = timed(make_records, args.records)
+    records, build = timed(make_records, args.records, 2026, args.where)
     print(f"built in {build:.1f} s ({args.records / build:,.0f} records/s, not counted below)")
 
     if args.profile:

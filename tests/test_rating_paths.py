@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from moneyed import Money
 
 import cloudrate
 from cloudrate.testing import usage_records
@@ -87,6 +88,22 @@ class TestSelectedMetrics:
         [unpriced] = result.unpriced
         assert unpriced.records == 1
         assert unpriced.reason == "no charge's 'where' selects these records"
+
+    def test_accounts_with_only_unpriced_usage_are_billed(self):
+        """An account whose records no charge prices still gets its bill (and its flat
+        fees), and the records are listed as unpriced."""
+        plan = cloudrate.load_plan({"name": "P", "currency": "EUR", "charges": [
+            {"name": "ssd", "metric": "storage_gb_hours", "where": {"tier": "ssd"},
+             "model": "per_unit", "unit_price": "0.0002"},
+            {"name": "platform", "model": "flat", "price": "5.00"}]})
+        records = [_record("x", "gpu_hours", "1", T0),
+                   _record("y", "storage_gb_hours", "10", T0, tier="hdd"),
+                   _record("z", "storage_gb_hours", "10", T0, tier="ssd")]
+        result = cloudrate.rate(plan, records)
+        assert result.totals() == {a: Money(t, "EUR") for a, t in
+                                   (("x", "5.00"), ("y", "5.00"), ("z", "5.00"))}
+        assert [(u.metric, u.accounts) for u in result.unpriced] == [
+            ("gpu_hours", ("x",)), ("storage_gb_hours", ("y",))]
 
 
 class TestPeriod:

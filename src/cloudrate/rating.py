@@ -376,17 +376,24 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
     accs: dict[tuple[str, int], _Acc] = {}
     unpriced: dict[tuple[str, str], list[Any]] = {}
     known = set(accounts)
-    # Hot loop. Metrics whose charges all add quantities up with no 'where' are summed
-    # right here, per metric and account, in record order (the same additions as one
-    # record at a time); other records take the general path, one slot at a time. The
-    # period bounds are compared in UTC: the same instants, and records in UTC compare
-    # fastest.
-    # route: metric -> its sums per account, or None for the general path (metrics no
-    # charge prices are added as None when first seen).
+    # Hot loop. Metrics whose charges all add quantities up are summed right here, per
+    # account (and per charge when charges select records with 'where'), in record order:
+    # the same additions as one record at a time. Other aggregations take the general
+    # path, one charge at a time. The period bounds are compared in UTC: the same
+    # instants, and records in UTC compare fastest.
+    # route: metric -> sums per account when no charge of the metric has 'where', else
+    # None (metrics no charge prices are added as None when first seen).
     route: dict[str, dict[str, _Acc] | None] = {
         metric: {} if all(s.aggregation == "sum" and s.matcher is None for s in entries)
         else None
         for metric, entries in slots.items()
+    }
+    # selected: metric -> (matcher, sums per account) per charge, for summed metrics
+    # whose charges select records.
+    selected: dict[str, tuple[tuple[Any, dict[str, _Acc]], ...]] = {
+        metric: tuple((s.matcher, {}) for s in entries)
+        for metric, entries in slots.items()
+        if route[metric] is None and all(s.aggregation == "sum" for s in entries)
     }
     outside: list[UsageRecord] = []
     p_start, p_end = period.start.astimezone(UTC), period.end.astimezone(UTC)
@@ -407,11 +414,26 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
             acc.value += record.quantity
             continue
         account = record.account
-        known.add(account)
+        targets = selected.get(record.metric)
+        if targets is not None:
+            matched = False
+            for matcher, sums in targets:
+                if matcher is None or matcher(record.attributes):
+                    try:
+                        acc = sums[account]
+                    except KeyError:
+                        acc = sums[account] = _Acc()
+                    acc.count += 1
+                    acc.value += record.quantity
+                    matched = True
+            if not matched:
+                _note(unpriced, record, "no charge's 'where' selects these records")
+            continue
         entries = slots.get(record.metric)
         if entries is None:
             _note(unpriced, record, "no charge prices this metric")
             continue
+        known.add(account)
         matched = False
         for slot in entries:
             if slot.matcher is not None and not slot.matcher(record.attributes):
@@ -442,6 +464,13 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
             for account, summed in sums.items():
                 acc = accs[(account, slot.index)] = _Acc()
                 acc.value, acc.count = summed.value, summed.count
+    for metric, targets in selected.items():
+        for slot, (_, sums) in zip(slots[metric], targets, strict=True):
+            known.update(sums)
+            for account, summed in sums.items():
+                accs[(account, slot.index)] = summed
+    for unpriced_accounts in unpriced.values():
+        known.update(unpriced_accounts)
     found = tuple(
         UnpricedUsage(metric, reason, len(accts), tuple(sorted(set(accts))))
         for (metric, reason), accts in sorted(unpriced.items())
