@@ -460,10 +460,9 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
         if sums is None:
             continue
         known.update(sums)
-        for slot in slots[metric]:
+        for slot in slots[metric]:  # charges only read their aggregate: share it
             for account, summed in sums.items():
-                acc = accs[(account, slot.index)] = _Acc()
-                acc.value, acc.count = summed.value, summed.count
+                accs[(account, slot.index)] = summed
     for metric, targets in selected.items():
         for slot, (_, sums) in zip(slots[metric], targets, strict=True):
             known.update(sums)
