@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,7 @@ class Document:
         self.source = source
         self.lines = lines or {}
         self.problems: list[Problem] = []
+        self.nodes = 0
 
     def problem(self, path: str, code: str, message: str, value: Any = None) -> None:
         probe, line = path, self.lines.get(path)
@@ -102,7 +103,18 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return text
 
 
+#: More values than any plan has: a document that expands beyond it (YAML aliases nested
+#: in aliases, "billion laughs") is refused instead of being expanded for minutes.
+MAX_NODES = 100_000
+
+
 def _walk(node: yaml.Node, path: str, doc: Document) -> Any:
+    doc.nodes += 1
+    if doc.nodes > MAX_NODES:
+        raise ConfigError([Problem("", "too_large", f"the document expands to more than "
+                                   f"{MAX_NODES} values (aliases of aliases?); write the plan "
+                                   "without nested aliases", source=doc.source)],
+                          source=doc.source)
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -185,8 +197,8 @@ class _Reader:
             if required:
                 self.doc.problem(_join(path, key), "missing", f"{key} is required")
             return default
-        if isinstance(value, Decimal):
-            return str(value)
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return str(value)  # version: 2 or 2026.10 is text as written
         if not isinstance(value, str):
             self.doc.problem(_join(path, key), "not_text", "expected text", value)
             return default
@@ -301,6 +313,10 @@ class _Reader:
         value = data.get(key)
         if value is None:
             return None
+        if isinstance(value, datetime):
+            self.doc.problem(_join(path, key), "bad_date",
+                             "expected a date such as 2026-10-01, not a date and time", value)
+            return None
         if isinstance(value, date):
             return value
         try:
@@ -345,6 +361,8 @@ def _tiers(r: _Reader, data: Mapping[str, Any], path: str, percent: bool = False
             ok = False
             continue
         up_to = r.number(fields, "up_to", tpath, above=True)
+        if up_to is None and fields.get("up_to") is not None:
+            ok = False  # a bad bound was reported; the tier must not pass as open
         last = index == len(raw) - 1
         if fields.get("up_to") is None and not last:
             r.doc.problem(_join(tpath, "up_to"), "open_tier_not_last",
@@ -433,21 +451,28 @@ def _charge(r: _Reader, raw: Any, path: str, earlier: list[str]) -> Charge | Non
         r.mapping(raw, path, ())
         return None
     kind = raw.get("model")
-    model_keys = _MODEL_KEYS.get(kind, ()) if isinstance(kind, str) else ()
+    if isinstance(kind, str) and kind in _MODEL_KEYS:
+        model_keys = _MODEL_KEYS[kind]
+    else:  # unknown model: only the model is reported, not the keys it would take
+        model_keys = tuple(sorted({k for keys in _MODEL_KEYS.values() for k in keys}))
     data = r.mapping(raw, path, _CHARGE_KEYS + model_keys)
     name = r.text(data, "name", path, required=True)
     if kind is None:
         r.doc.problem(_join(path, "model"), "missing",
                       f"model is required: one of {', '.join(_MODEL_KEYS)}")
         return None
-    if kind not in _MODEL_KEYS:
+    if not isinstance(kind, str) or kind not in _MODEL_KEYS:
         near = difflib.get_close_matches(str(kind), list(_MODEL_KEYS), n=1, cutoff=0.5)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         r.doc.problem(_join(path, "model"), "unknown_model",
                       f"unknown charge model; use one of {', '.join(_MODEL_KEYS)}{hint}", kind)
         return None
     count = len(r.doc.problems)
-    model = _model(r, kind, data, path)
+    try:
+        model = _model(r, kind, data, path)
+    except CloudrateError as exc:  # a check the reader missed: report it, never crash
+        r.doc.problem(path, "bad_charge", str(exc))
+        model = None
     free = r.number(data, "free_units", path)
     metric = r.text(data, "metric", path, required=kind in ("per_unit", "graduated", "volume",
                                                                   "package"))
@@ -461,7 +486,10 @@ def _charge(r: _Reader, raw: Any, path: str, earlier: list[str]) -> Charge | Non
             if field in data:
                 r.doc.problem(_join(path, field), "not_applicable",
                               f"a {kind} charge prices other charges; remove {field}")
-        for other in getattr(model, "of", ()):
+        raw_of = data.get("of")  # checked even when the model itself has problems
+        names = [raw_of] if isinstance(raw_of, str) else (
+            [n for n in raw_of if isinstance(n, str)] if isinstance(raw_of, list) else [])
+        for other in names:
             if other not in earlier:
                 r.doc.problem(_join(path, "of"), "unknown_charge",
                               "names no charge declared above this one; list the charges it "
@@ -552,6 +580,8 @@ def plan_from_document(doc: Document) -> Plan:
                 names.append(raw["name"])
     effective_from = r.day(data, "effective_from", "")
     effective_to = r.day(data, "effective_to", "")
+    version = r.text(data, "version", "")
+    description = r.text(data, "description", "")
     if timezone is not None:
         try:
             from .period import zone
@@ -563,9 +593,9 @@ def plan_from_document(doc: Document) -> Plan:
     doc.raise_if_problems()
     try:
         return Plan(name=name, currency=currency, charges=charges, metrics=metrics,
-                    timezone=timezone, version=r.text(data, "version", ""),
+                    timezone=timezone, version=version,
                     effective_from=effective_from, effective_to=effective_to,
-                    rounding=rounding, description=r.text(data, "description", ""))
+                    rounding=rounding, description=description)
     except CloudrateError as exc:
         doc.problem("", "bad_plan", str(exc))
         doc.raise_if_problems()
@@ -601,5 +631,5 @@ def dump_plan(plan: Plan) -> dict[str, Any]:
 
 def plan_to_yaml(plan: Plan) -> str:
     """The plan as YAML text, amounts quoted so no reader takes them for floats."""
-    return yaml.safe_dump(plan.to_dict(), sort_keys=False, allow_unicode=True)
+    return str(yaml.safe_dump(plan.to_dict(), sort_keys=False, allow_unicode=True))
 

@@ -218,6 +218,10 @@ class RoundingPolicy:
         ...                           "EUR")
         [Decimal('0.33'), Decimal('0.33'), Decimal('0.34')]
         """
+        with decimal.localcontext(EXACT):
+            return self._allocate(amounts, currency)
+
+    def _allocate(self, amounts: list[Decimal], currency: str) -> list[Decimal]:
         quantum = self.quantum(currency)
         total = self.round(sum(amounts, Decimal(0)), currency)
         floors = [a.quantize(quantum, rounding=decimal.ROUND_DOWN, context=EXACT) for a in amounts]
@@ -228,7 +232,7 @@ class RoundingPolicy:
             order = sorted(range(len(amounts)), key=lambda i: (-remainders[i], i))
             for i in order[: abs(missing)]:
                 floors[i] += step
-        return [f.quantize(quantum) for f in floors]
+        return [f.quantize(quantum, context=EXACT) for f in floors]
 
 
 def exact(function: Callable[P, R]) -> Callable[P, R]:

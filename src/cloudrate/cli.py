@@ -1,4 +1,4 @@
-"""The ``cloudrate`` command: ``demo``, ``rate`` and ``check``.
+"""The ``cloudrate`` command: ``demo``, ``rate``, ``check`` and ``features``.
 
 JSON output (``--json``) follows the schema ``cloudrate.rating/1`` documented in
 docs/json.md: every amount is a decimal string.
@@ -57,11 +57,20 @@ def main() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
-def demo(as_json: bool, locale: str) -> None:
-    """Rate the sample month of a small CloudStack cloud and print the bills."""
+@click.option("--out", "out_dir", default="cloudrate-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder the sample invoices are written to as PDF.")
+@click.option("--no-pdf", is_flag=True, help="Only print the bills; write no PDF.")
+def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
+    """Rate the sample month of a small CloudStack cloud, print the bills and write the
+    sample invoices as PDF."""
     if not as_json:
         click.echo(f"Plan:  {sample_plan_path()}\nUsage: {sample_usage_path()}\n")
-    _run(sample_plan_path(), sample_usage_path(), None, as_json, locale, False)
+    result = _run(sample_plan_path(), sample_usage_path(), None, as_json, locale, False)
+    if not no_pdf:
+        from ._demo_pdf import write_demo_pdfs
+
+        write_demo_pdfs(result, out_dir, err=as_json)
 
 
 @main.command(name="rate")
@@ -90,6 +99,32 @@ def check(plan_path: Path) -> None:
         sys.exit(1)
     click.echo(f"{plan_path}: plan {plan.name!r} ({plan.currency}) is valid: "
                f"{len(plan.charges)} charges")
+
+
+from .invoice._cli import invoice_command  # noqa: E402
+
+main.add_command(invoice_command)
+@main.command()
+@click.argument("config_path", type=click.Path(exists=True, path_type=Path))
+@click.option("--tenant", default=None, help="Show this tenant's settings.")
+@click.option("--account-type", default="individual", show_default=True,
+              type=click.Choice(["individual", "organisation"]))
+def features(config_path: Path, tenant: str | None, account_type: str) -> None:
+    """Validate a billing feature configuration and print the resolved settings as JSON."""
+    import json
+    from .features import load_features
+    try:
+        config = load_features(config_path)
+        settings = config.for_account(account_type, tenant=tenant)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except KeyError as exc:
+        click.echo(f"error: {exc.args[0]}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps({"tenant": tenant, "account_type": account_type,
+                           "settings": settings.to_dict(),
+                           "capabilities": settings.capabilities().to_dict()}, indent=2))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,11 +16,19 @@ __all__ = [
     "ConfigError",
     "CurrencyMismatchError",
     "FloatNotAllowedError",
+    "IdempotencyConflictError",
+    "InsufficientFundsError",
+    "InvoiceError",
+    "InvoiceStateError",
     "PlanError",
     "Problem",
     "RatingError",
+    "RechargeLimitError",
+    "SequenceError",
+    "UnknownAccountError",
     "UnpricedUsageError",
     "UsageError",
+    "WalletError",
 ]
 
 
@@ -67,6 +75,26 @@ class UsageError(CloudrateError, ValueError):
 
 class RatingError(CloudrateError, ValueError):
     """Usage and plan do not fit together (e.g. usage outside the billing period)."""
+
+
+class WalletError(CloudrateError, ValueError):
+    """A prepaid wallet operation was refused; the ledger is left unchanged."""
+
+
+class UnknownAccountError(WalletError, LookupError):
+    """An entry names an account the ledger has not opened."""
+
+
+class IdempotencyConflictError(WalletError):
+    """An idempotency key was reused for an entry with different content."""
+
+
+class InsufficientFundsError(WalletError):
+    """A deduction would take a prepaid balance below its floor."""
+
+
+class RechargeLimitError(WalletError):
+    """A recharge is below the minimum or above the maximum prepaid recharge."""
 
 
 @attrs.frozen
@@ -118,3 +146,16 @@ class UnpricedUsageError(RatingError):
             f"no charge of the plan prices {listed}; add a charge for each metric, "
             "or rate with on_unpriced='report' to list them in the result instead"
         )
+
+
+class InvoiceError(CloudrateError, ValueError):
+    """An invoice cannot be built, taxed, paid or exported as asked."""
+
+
+class InvoiceStateError(InvoiceError):
+    """The invoice is not in a state that allows the step (finalising twice, paying a void
+    invoice...)."""
+
+
+class SequenceError(CloudrateError, RuntimeError):
+    """A number sequence could not hand out the next number; nothing was consumed."""

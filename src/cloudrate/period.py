@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from ._money import EXACT
 from .exceptions import PlanError, RatingError
 
 __all__ = ["BillingPeriod", "seconds_between", "zone"]
@@ -40,8 +41,8 @@ def seconds_between(start: datetime, end: datetime) -> Decimal:
     Decimal('90000')
     """
     delta = end.astimezone(_UTC) - start.astimezone(_UTC)
-    whole = Decimal(delta.days * 86400 + delta.seconds)
-    return whole + Decimal(delta.microseconds).scaleb(-6) if delta.microseconds else whole
+    seconds = (delta.days * 86400 + delta.seconds) * 10**6 + delta.microseconds
+    return Decimal(seconds).scaleb(-6, EXACT) if delta.microseconds else Decimal(seconds // 10**6)
 
 
 def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:

@@ -141,12 +141,13 @@ class AccountBill:
                     f"line {line.charge!r} is for {line.account!r} in {line.currency}; "
                     f"this bill is {self.account!r} in {currency}"
                 )
-        return AccountBill(
-            account=self.account,
-            lines=lines,
-            total=Money(sum((x.rounded.amount for x in lines), Decimal(0)), currency),
-            exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), currency),
-        )
+        with decimal.localcontext(EXACT):
+            return AccountBill(
+                account=self.account,
+                lines=lines,
+                total=Money(sum((x.rounded.amount for x in lines), Decimal(0)), currency),
+                exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), currency),
+            )
 
     def line(self, charge: str) -> RatedLine:
         """The line of *charge* (KeyError if the account has none)."""
@@ -196,7 +197,8 @@ class RatingResult:
     @property
     def total(self) -> Money:
         """The sum of every account's total (each the sum of its rounded lines)."""
-        return Money(sum((b.total.amount for b in self.bills), Decimal(0)), self.currency)
+        with decimal.localcontext(EXACT):
+            return Money(sum((b.total.amount for b in self.bills), Decimal(0)), self.currency)
 
     @property
     def lines(self) -> tuple[RatedLine, ...]:
@@ -398,7 +400,8 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
     outside: list[UsageRecord] = []
     p_start, p_end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     for record in records:
-        if record.start < p_start or record.end > p_end:
+        # Half-open [start, end): an instant at the period's end belongs to the next one.
+        if record.start < p_start or record.end > p_end or record.start >= p_end:
             outside.append(record)
             continue
         try:
@@ -555,7 +558,10 @@ def _bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, account: st
             elif acc is None:
                 continue
             else:
-                factors = [model.factor(spans, period) for spans in acc.resources.values()]
+                # Factors such as 11/31 are rounded at 60 digits: add them in resource
+                # order, not record order, so the sum is the same for any input order.
+                factors = [model.factor(acc.resources[key], period)
+                           for key in sorted(acc.resources)]
                 proration = sum(factors, Decimal(0))
             used = qty = proration
             priced = model.price(qty)

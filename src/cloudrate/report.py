@@ -23,11 +23,10 @@ def _number(value: Decimal, locale: str, max_places: int = 4) -> str:
 
 
 def _amount(value: Decimal, currency: str, locale: str) -> str:
-    # Amounts are already rounded by the rating policy; Babel only formats them, and
-    # gets as many digits as the amount has so it never rounds (it would round half-even).
-    places = max(0, -value.as_tuple().exponent)  # type: ignore[operator]
-    pattern = "¤#,##0" + ("." + "0" * places if places else "")
-    return format_currency(value, currency, format=pattern, locale=locale, currency_digits=False)
+    # Amounts are already rounded by the rating policy; Babel only formats them in the
+    # locale's own pattern (18,00 € in de_DE) and, without decimal quantization, keeps
+    # every digit the amount has, so it never rounds (it would round half-even).
+    return format_currency(value, currency, locale=locale, decimal_quantization=False)
 
 
 def format_bill(bill: AccountBill, result: RatingResult, locale: str = "en_US") -> str:

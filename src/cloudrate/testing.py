@@ -13,7 +13,7 @@ towards EUR, quantity 0 and one tier.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 try:
@@ -28,16 +28,32 @@ from moneyed import Money
 
 import cloudrate  # noqa: F401 - the module docstring's example uses it
 
-from .plans import Charge, Graduated, Package, PerUnit, Plan, Tier, Volume
+from ._money import RoundingPolicy
+from .plans import (
+    Charge,
+    Flat,
+    Graduated,
+    Metric,
+    Minimum,
+    Package,
+    Percentage,
+    PercentTier,
+    PerUnit,
+    Plan,
+    Tier,
+    Volume,
+)
 from .usage import UsageRecord
 
 __all__ = [
+    "amounts",
     "charges",
     "currencies",
     "money",
     "plans",
     "prices",
     "quantities",
+    "rounding_policies",
     "tiers",
     "usage_records",
 ]
@@ -72,6 +88,34 @@ def money(
     """Amounts of money >= 0 in one of *currencies*."""
     codes = currencies if currencies is not None else st.just("EUR")
     return st.builds(Money, prices(max_value=max_value), codes)
+
+
+def amounts(
+    *, max_magnitude: Decimal = Decimal(10**6), places: int = 6, signed: bool = True
+) -> st.SearchStrategy[Decimal]:
+    """Exact amounts as charge models return them (negative too when *signed*); shrinks to 0.
+
+    >>> from hypothesis import find
+    >>> find(amounts(), lambda a: a < 0) < 0
+    True
+    """
+    low = -max_magnitude if signed else Decimal(0)
+    return st.decimals(min_value=low, max_value=max_magnitude, places=places)
+
+
+def rounding_policies(
+    *,
+    modes: st.SearchStrategy[str] | None = None,
+    placements: st.SearchStrategy[str] | None = None,
+    digits: st.SearchStrategy[int | None] | None = None,
+) -> st.SearchStrategy[RoundingPolicy]:
+    """Valid :class:`~cloudrate.RoundingPolicy` objects; shrinks to the default policy."""
+    return st.builds(
+        RoundingPolicy,
+        mode=modes if modes is not None else st.sampled_from(("half_up", "half_even")),
+        placement=placements if placements is not None else st.sampled_from(("line", "total")),
+        digits=digits if digits is not None else st.one_of(st.none(), st.integers(0, 4)),
+    )
 
 
 @st.composite
@@ -126,12 +170,59 @@ _METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb",
 
 
 @st.composite
-def plans(draw: st.DrawFn, currencies: st.SearchStrategy[str] | None = None) -> Plan:
-    """Valid plans with one to five usage charges, each on its own well-known metric."""
+def plans(
+    draw: st.DrawFn, currencies: st.SearchStrategy[str] | None = None, *, full: bool = False
+) -> Plan:
+    """Valid plans with one to five usage charges, each on its own well-known metric.
+
+    With ``full=True`` plans also use the rest of the plan format: declared metrics with
+    unit conversion and aggregation, selectors, flat fees with each proration, percentage
+    (flat or graduated) and minimum charges, a rounding policy, a version with effective
+    dates and descriptions.
+    """
     currency = draw(currencies if currencies is not None else st.just("EUR"))
     count = draw(st.integers(min_value=1, max_value=len(_METRICS)))
     items = [draw(charges(currency, metric=_METRICS[i], name=f"c{i}")) for i in range(count)]
-    return Plan(name="generated", currency=currency, charges=items)
+    if not full:
+        return Plan(name="generated", currency=currency, charges=items)
+    names = [c.name for c in items]
+    if draw(st.booleans()):
+        items[0] = Charge(name=items[0].name, metric=items[0].metric, model=items[0].model,
+                          free_units=items[0].free_units, description="Selected by offering",
+                          service="Compute",
+                          where={"offering": draw(st.sampled_from(("small", ["small", "large"])))})
+    fee = Flat(Money(draw(prices(places=2)), currency),
+               proration=draw(st.sampled_from(("days", "seconds", "days30", "none"))),
+               proration_digits=draw(st.one_of(st.none(), st.integers(0, 6))))
+    items.append(Charge(name="vm_fee", metric="vm_running", model=fee))
+    items.append(Charge(name="platform", model=Flat(Money(draw(prices(places=2)), currency))))
+    of = tuple(draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
+    if draw(st.booleans()):
+        support = Percentage(percent=draw(st.decimals(0, 100, places=2)), of=of,
+                             currency=currency)
+    else:
+        bound = draw(quantities(min_value=Decimal(1), max_value=Decimal(10**5), places=2))
+        support = Percentage(tiers=[PercentTier(bound, draw(st.decimals(0, 100, places=2))),
+                                    PercentTier(None, draw(st.decimals(0, 100, places=2)))],
+                             of=of, currency=currency)
+    items.append(Charge(name="support", model=support))
+    items.append(Charge(name="minimum", model=Minimum(
+        amount=Money(draw(prices(places=2)), currency),
+        of=draw(st.sampled_from(((), ("support",)))))))
+    metrics = [
+        Metric(name="public_ip_hours", unit="IP-hour", usage_unit="second"),
+        Metric(name="bandwidth_gb", unit="GB", usage_unit=draw(st.sampled_from(("byte", "MB")))),
+        Metric(name="storage_gb_hours", unit="GB-month", usage_unit="GB-hour",
+               aggregation=draw(st.sampled_from(("sum", "average", "max"))),
+               description="Block storage"),
+    ]
+    first = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
+    last = draw(st.one_of(st.none(), st.dates(min_value=first, max_value=date(2031, 12, 31))))
+    return Plan(name="generated", currency=currency, charges=items, metrics=metrics,
+                timezone=draw(st.sampled_from(("UTC", "Europe/Berlin", "Asia/Kolkata"))),
+                version=draw(st.sampled_from(("1", "2026.10", "1.10"))), effective_from=first,
+                effective_to=last, rounding=draw(rounding_policies()),
+                description="Generated with every plan feature")
 
 
 _T0 = datetime(2026, 10, 1, tzinfo=UTC)

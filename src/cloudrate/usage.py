@@ -19,7 +19,7 @@ from typing import IO, Any
 import attrs
 
 from ._money import to_decimal
-from .exceptions import CloudrateError, ConfigError, Problem, UsageError
+from .exceptions import CloudrateError, ConfigError, PlanError, Problem, UsageError
 from .period import seconds_between
 
 __all__ = ["UsageRecord", "read_usage", "read_usage_csv", "read_usage_jsonl"]
@@ -57,7 +57,10 @@ _EMPTY: Mapping[str, str] = _FrozenAttrs()
 
 
 def _quantity(value: object) -> Decimal:
-    q = to_decimal(value, "quantity")
+    try:
+        q = to_decimal(value, "quantity")
+    except PlanError as exc:  # a usage record is not a plan: report it as bad usage
+        raise UsageError(str(exc)) from None
     if q < 0:
         raise UsageError(
             f"quantity: {q} is negative; usage is never negative, give credits as an "
@@ -202,7 +205,9 @@ def _collect(rows: Iterable[tuple[int, Mapping[str, Any]]], source: str) -> list
 
 def _open_text(source: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
     if isinstance(source, str | Path):
-        return open(source, encoding="utf-8", newline=""), str(source), True
+        # utf-8-sig: spreadsheet exports start with a byte-order mark, which would
+        # otherwise become part of the first column's name.
+        return open(source, encoding="utf-8-sig", newline=""), str(source), True
     return source, getattr(source, "name", "<stream>"), False
 
 

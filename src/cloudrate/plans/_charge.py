@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import attrs
 from moneyed import Money
@@ -27,7 +27,7 @@ __all__ = ["USAGE_MODELS", "Charge", "ChargeModel", "Selector"]
 class ChargeModel(Protocol):
     """What every charge model offers: a pure, exact ``price`` and plain-data ``to_dict``."""
 
-    kind: str
+    kind: ClassVar[str]
 
     @property
     def currency(self) -> str: ...
@@ -88,7 +88,7 @@ class Charge:
     metric: str | None = None
     description: str | None = None
     service: str | None = None
-    where: Selector = attrs.field(factory=dict, converter=_to_selector)
+    where: Selector = attrs.field(factory=dict, converter=_to_selector, hash=False)
     free_units: Decimal = attrs.field(default=Decimal(0), converter=_free)
 
     def __attrs_post_init__(self) -> None:

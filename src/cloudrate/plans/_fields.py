@@ -40,7 +40,7 @@ def as_optional_quantity(value: Any) -> Decimal | None:
     return None if value is None else as_quantity(value)
 
 
-def non_negative_money(_inst: object, attribute: Any, value: Money | None) -> None:
+def non_negative_money(_inst: object, attribute: Any, value: Any) -> None:
     """Refuse negative prices: credits are adjustments, not prices."""
     if value is not None and value.amount < 0:
         raise PlanError(

@@ -1,0 +1,144 @@
+"""Billing contract type: pay-as-you-go, or a fixed payment per period with a commitment.
+
+Under a fixed payment the account pays *amount* every period. Usage up to *commitment*
+is covered by it (credited, so it is not billed twice); usage above it (overage) is
+billed when *overage_billed*, credited otherwise. Both credits are adjustment lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from moneyed import Money
+
+from .._money import to_decimal
+from ..exceptions import CurrencyMismatchError, PlanError
+from ..plans import Detail
+from ..rating import AccountBill, RatedLine
+from ._base import RuleContext, adjustment
+
+__all__ = ["ContractTypes", "FixedPayment", "PayAsYouGo"]
+
+
+@attrs.frozen
+class PayAsYouGo:
+    """Billed on usage: adds nothing."""
+
+    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+        return ()
+
+
+def _money(value: Money) -> Money:
+    if not isinstance(value, Money):
+        raise PlanError(f"expected an amount with its currency, got {value!r}")
+    if value.amount < 0:
+        raise PlanError(f"amount must be >= 0 (got {value.amount})")
+    return Money(to_decimal(value.amount), value.currency.code)
+
+
+@attrs.frozen(kw_only=True)
+class FixedPayment:
+    """A fixed *amount* per period covering usage up to *commitment* (by default the
+    amount itself).
+
+    >>> import cloudrate
+    >>> from cloudrate.rules import RuleContext
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> result = cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path()))
+    >>> bill = result.bill("acme")  # 235.89 EUR of usage
+    >>> rule = FixedPayment(amount=Money("200.00", "EUR"), overage_billed=True)
+    >>> rule.apply_to(bill, RuleContext.for_result(result)).total
+    Money('235.89', 'EUR')
+    >>> FixedPayment(amount=Money("200.00", "EUR"), overage_billed=False).apply_to(
+    ...     bill, RuleContext.for_result(result)).total
+    Money('200.00', 'EUR')
+    """
+
+    amount: Money = attrs.field(converter=_money)
+    commitment: Money | None = attrs.field(default=None)
+    overage_billed: bool = True
+    label: str = "Fixed payment"
+
+    def __attrs_post_init__(self) -> None:
+        if self.commitment is not None:
+            object.__setattr__(self, "commitment", _money(self.commitment))
+            if self.commitment.currency != self.amount.currency:
+                raise CurrencyMismatchError(str(self.amount.currency.code),
+                                            str(self.commitment.currency.code), "commitment")
+
+    @property
+    def covered(self) -> Money:
+        return self.commitment if self.commitment is not None else self.amount
+
+    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+        currency = str(bill.total.currency.code)
+        if str(self.amount.currency.code) != currency:
+            raise CurrencyMismatchError(currency, str(self.amount.currency.code),
+                                        "fixed payment amount")
+        usage, usage_exact = bill.total.amount, bill.exact_total.amount
+        cap = self.covered.amount
+        out = [adjustment(bill, context, charge="contract:fixed_payment", kind="fee",
+                          description=f"{self.label} for the period",
+                          amount=self.amount.amount, rounded=self.amount.amount)]
+        within, within_exact = min(usage, cap), min(usage_exact, cap)
+        if within > 0:
+            out.append(adjustment(
+                bill, context, charge="contract:commitment", kind="credit",
+                description=f"Usage within the commitment of {cap} {currency}",
+                amount=-within_exact, rounded=-within,
+                details=(Detail("usage covered by the fixed payment", None, None,
+                                Money(within, currency)),)))
+        if usage > cap and not self.overage_billed:
+            out.append(adjustment(
+                bill, context, charge="contract:overage", kind="credit",
+                description="Usage above the commitment is not billed",
+                amount=-(usage_exact - within_exact), rounded=-(usage - within),
+                details=(Detail("overage", None, None, Money(usage - cap, currency)),)))
+        return tuple(out)
+
+    def apply_to(self, bill: AccountBill, context: RuleContext) -> AccountBill:
+        return bill.with_lines(self.lines(bill, context))
+
+
+CONTRACTS = ("pay_as_you_go", "fixed_payment")
+
+
+@attrs.frozen(kw_only=True)
+class ContractTypes:
+    """Whether the contract type can be chosen; disabled, every new customer is
+    pay-as-you-go.
+
+    >>> ContractTypes(enabled=False).for_customer("fixed_payment")
+    'pay_as_you_go'
+    """
+
+    enabled: bool = False
+    default: str = "pay_as_you_go"
+
+    def __attrs_post_init__(self) -> None:
+        if self.default not in CONTRACTS:
+            raise PlanError(f"contract default: must be one of {', '.join(CONTRACTS)} "
+                            f"(got {self.default!r})")
+
+    def for_customer(self, chosen: str | None = None) -> str:
+        if not self.enabled:
+            return "pay_as_you_go"
+        if chosen is None:
+            return self.default
+        if chosen not in CONTRACTS:
+            raise PlanError(f"contract type: must be one of {', '.join(CONTRACTS)} "
+                            f"(got {chosen!r})")
+        return chosen
+
+    def rule(self, chosen: str | None = None, *, amount: Money | None = None,
+             commitment: Money | None = None, overage_billed: bool = True
+             ) -> PayAsYouGo | FixedPayment:
+        """The rule for a customer who chose *chosen*."""
+        if self.for_customer(chosen) == "pay_as_you_go":
+            return PayAsYouGo()
+        if amount is None:
+            raise PlanError("a fixed payment contract needs its amount per period")
+        return FixedPayment(amount=amount, commitment=commitment, overage_billed=overage_billed)
+
+

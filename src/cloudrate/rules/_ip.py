@@ -1,0 +1,226 @@
+"""Public IP rules: the default (source-NAT) IP, the first IP free, secondary IPs.
+
+Each rule credits the share of an IP charge's line that belongs to the IPs it exempts,
+as adjustment lines naming the IP and why. The share of an IP is the line's amount times
+that IP's part of the line's usage; the credits are rounded by largest remainder over
+all IPs of the line, so crediting every IP brings the line to exactly zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+from moneyed import Money
+
+from ..exceptions import RatingError
+from ..plans import Detail
+from ..rating import AccountBill, RatedLine
+from ..usage import UsageRecord
+from ._base import RuleContext, adjustment
+
+__all__ = ["DefaultIpCharge", "FreeFirstIp", "IpAcquisition", "SecondaryIpBilling",
+           "ip_history_from_usage"]
+
+_TRUE = frozenset({"true", "1", "yes", "y"})
+#: Record attributes that mark a network's default IP (CloudStack's source-NAT IP).
+DEFAULT_ATTRIBUTES = ("is_default", "issourcenat", "source_nat")
+#: Record attributes that mark a secondary IP on an instance's NIC.
+SECONDARY_ATTRIBUTES = ("is_secondary", "secondary")
+CREDIT_KINDS = ("default_ip", "free_ip", "secondary_ip")
+
+
+def _flag(record: UsageRecord, names: Iterable[str]) -> bool:
+    return any(record.attributes.get(n, "").strip().lower() in _TRUE for n in names)
+
+
+@attrs.frozen(kw_only=True)
+class IpAcquisition:
+    """When *account* acquired the IP *resource_id* (and released it, if it did).
+
+    Hosts build these from CloudStack's ``listPublicIpAddresses`` (``allocated``,
+    ``issourcenat``) or their own IP table, for every IP the account ever held, so the
+    first IP stays the same from one period to the next.
+    """
+
+    account: str
+    resource_id: str
+    acquired_at: datetime
+    released_at: datetime | None = None
+    is_secondary: bool = False
+
+    def held_at(self, moment: datetime) -> bool:
+        return self.acquired_at <= moment and (self.released_at is None
+                                               or moment < self.released_at)
+
+
+def ip_history_from_usage(records: Iterable[UsageRecord], metric: str = "public_ip_hours",
+                          ) -> tuple[IpAcquisition, ...]:
+    """A fallback history: each IP acquired at its earliest record of *metric*.
+
+    Only as stable as the usage given: pass the account's full history when you can.
+    """
+    first: dict[tuple[str, str], tuple[datetime, bool]] = {}
+    for r in records:
+        if r.metric != metric or r.resource_id is None:
+            continue
+        key = (r.account, r.resource_id)
+        if key not in first or r.start < first[key][0]:
+            first[key] = (r.start, _flag(r, SECONDARY_ATTRIBUTES))
+    return tuple(IpAcquisition(account=a, resource_id=rid, acquired_at=t, is_secondary=s)
+                 for (a, rid), (t, s) in sorted(first.items()))
+
+
+def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
+                credited: Callable[[UsageRecord], bool],
+                why: Callable[[str], str]) -> tuple[RatedLine, ...]:
+    """Credit lines for the records of *charge*'s line that *credited* selects."""
+    try:
+        line = bill.line(charge)
+    except KeyError:
+        return ()
+    plan_charge = context.plan.charge(charge)
+    records = [r for r in context.records(bill.account, line.metric)
+               if plan_charge.matches(r.attributes)]
+    if len(records) != line.records:
+        raise RatingError(
+            f"the rule context holds {len(records)} {line.metric!r} record(s) of "
+            f"{bill.account!r} for charge {charge!r}, but {line.records} were rated; pass the "
+            "usage you rated: RuleContext.for_result(result, usage)")
+    total = sum((r.quantity for r in records), Decimal(0))
+    if not records or total == 0 or line.amount.amount == 0:
+        return ()
+    done = _already_credited(bill, charge)  # an IP is credited once, whatever the rules
+    segments: dict[tuple[str, bool], Decimal] = {}
+    for r in records:
+        if r.resource_id is None:
+            raise RatingError(
+                f"a {line.metric!r} record of {bill.account!r} has no resource_id; IP rules "
+                "need the IP's id on every record")
+        key = (r.resource_id, r.resource_id not in done and credited(r))
+        segments[key] = segments.get(key, Decimal(0)) + r.quantity
+    keys = sorted(segments)
+    currency = line.currency
+    exact = [line.amount.amount * segments[k] / total for k in keys]
+    rounded = context.rounding.allocate(exact, currency)
+    # Under placement="total" the line's rounded amount comes from the whole bill's
+    # allocation; move the difference to the largest share so the shares add up to it.
+    gap = line.rounded.amount - sum(rounded, Decimal(0))
+    if gap:
+        biggest = max(range(len(exact)), key=lambda i: (abs(exact[i]), -i))
+        rounded[biggest] += gap
+    out = []
+    for key, share, share_rounded in zip(keys, exact, rounded, strict=True):
+        rid, is_credited = key
+        if not is_credited or share == 0:
+            continue
+        quantity = segments[key]
+        details = (
+            Detail(f"{rid}: {quantity} of {total} {line.metric} usage", quantity, None,
+                   Money(share, currency)),
+            Detail(why(rid), None, None, Money(-share, currency)),
+            Detail(f"{rid} net" if (rid, False) not in segments else
+                   f"{rid} net for the usage credited", None, None, Money(Decimal(0), currency)),
+        )
+        out.append(adjustment(
+            bill, context, charge=f"{charge}:{kind}:{rid}", description=why(rid),
+            amount=-share, rounded=-share_rounded, kind=kind, details=details,
+            service=line.service, metric=line.metric, quantity=quantity))
+    return tuple(out)
+
+
+def _already_credited(bill: AccountBill, charge: str) -> set[str]:
+    prefixes = tuple(f"{charge}:{k}:" for k in CREDIT_KINDS)
+    return {line.charge.split(":", 2)[2] for line in bill.lines
+            if line.charge.startswith(prefixes)}
+
+
+@attrs.frozen(kw_only=True)
+class DefaultIpCharge:
+    """Whether the default public IP (CloudStack's source-NAT IP) is billed.
+
+    ``enabled=True`` (the default) bills it like any IP and adds nothing; ``False``
+    credits its share of *charge*. A record is a default IP's when one of *attributes*
+    is true (``is_default``, ``issourcenat`` or ``source_nat``).
+    """
+
+    enabled: bool = True
+    charge: str = "public_ip"
+    attributes: tuple[str, ...] = DEFAULT_ATTRIBUTES
+
+    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+        if self.enabled:
+            return ()
+        return _ip_credits(bill, context, self.charge, "default_ip",
+                           lambda r: _flag(r, self.attributes),
+                           lambda rid: f"Default IP {rid} (source NAT) is not charged")
+
+
+@attrs.frozen(kw_only=True)
+class SecondaryIpBilling:
+    """Whether secondary IPs on an instance's NIC are billed.
+
+    ``enabled=True`` bills them; ``False`` credits them. With *all_secondary* every record
+    of *charge* is a secondary IP (a plan with its own ``secondary_ip`` charge); otherwise
+    records are selected by *attributes* (``is_secondary`` or ``secondary``).
+    """
+
+    enabled: bool = True
+    charge: str = "public_ip"
+    attributes: tuple[str, ...] = SECONDARY_ATTRIBUTES
+    all_secondary: bool = False
+
+    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+        if self.enabled:
+            return ()
+        return _ip_credits(bill, context, self.charge, "secondary_ip",
+                           lambda r: self.all_secondary or _flag(r, self.attributes),
+                           lambda rid: f"Secondary IP {rid} is not charged")
+
+
+@attrs.frozen(kw_only=True)
+class FreeFirstIp:
+    """The first public IP an account acquires is free; further IPs are billed.
+
+    At any moment the free IP is, among the public (not secondary) IPs the account holds
+    then and that no earlier rule already credited, the one acquired earliest (ties by
+    resource id). A record is free when its IP is the free one at the record's start. The
+    acquisition times come from the context's ``ip_history``; an IP missing from it counts
+    as acquired at its earliest record in this period.
+    """
+
+    enabled: bool = True
+    charge: str = "public_ip"
+    secondary_attributes: tuple[str, ...] = SECONDARY_ATTRIBUTES
+
+    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+        if not self.enabled:
+            return ()
+        try:
+            metric = bill.line(self.charge).metric
+        except KeyError:
+            return ()
+        history = {h.resource_id: h for h in context.ip_history
+                   if isinstance(h, IpAcquisition) and h.account == bill.account}
+        for h in ip_history_from_usage(context.records(bill.account), metric or ""):
+            history.setdefault(h.resource_id, h)
+        skip = _already_credited(bill, self.charge)
+        candidates = sorted((h for h in history.values()
+                             if not h.is_secondary and h.resource_id not in skip),
+                            key=lambda h: (h.acquired_at, h.resource_id))
+
+        def free_at(moment: datetime) -> str | None:
+            return next((h.resource_id for h in candidates if h.held_at(moment)), None)
+
+        def credited(record: UsageRecord) -> bool:
+            if _flag(record, self.secondary_attributes):
+                return False
+            return record.resource_id == free_at(record.start)
+
+        def why(rid: str) -> str:
+            when = history[rid].acquired_at.date().isoformat()
+            return f"First public IP {rid} (acquired {when}) is free"
+
+        return _ip_credits(bill, context, self.charge, "free_ip", credited, why)

@@ -1,0 +1,236 @@
+"""Lifecycle: finalise, due dates, payments, overdue, void, timeline, credit notes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from moneyed import Money
+
+from cloudrate.exceptions import FloatNotAllowedError, InvoiceError, InvoiceStateError
+from cloudrate.invoice import (
+    DueOnReceipt,
+    EndOfMonth,
+    InMemorySequenceStore,
+    Net,
+    Numbering,
+    TaxRate,
+    assemble,
+)
+
+from .conftest import bill_of
+
+ISSUED = date(2026, 11, 1)
+EUR = lambda a: Money(a, "EUR")  # noqa: E731
+
+
+@pytest.fixture(name="store")
+def _store():
+    return InMemorySequenceStore()
+
+
+@pytest.fixture(name="draft")
+def _draft(acme, october):
+    # 100.00 + 50.00 - 10.00 discount = 140.00 net; VAT 19% = 26.60; total 166.60
+    return assemble(bill_of("100.00", "50.00", "-10.00", kinds=("charge", "charge", "discount")),
+                    acme, october, taxes=TaxRate(percent="19"))
+
+
+@pytest.fixture(name="issued")
+def _issued(draft, store):
+    return draft.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+
+
+class TestTerms:
+    def test_net_and_end_of_month(self):
+        """Net 30 from 1 Nov is 1 Dec; end of month of 10 Feb 2026 is 28 Feb."""
+        assert Net(30).due(ISSUED) == date(2026, 12, 1)
+        assert EndOfMonth().due(date(2026, 2, 10)) == date(2026, 2, 28)
+        assert EndOfMonth().due(date(2028, 2, 10)) == date(2028, 2, 29)
+        assert EndOfMonth(days=15).due(date(2026, 11, 20)) == date(2026, 12, 15)
+        assert DueOnReceipt().due(ISSUED) == ISSUED
+
+    def test_negative_days_refused(self):
+        with pytest.raises(InvoiceError, match="whole number >= 0"):
+            Net(-1)
+
+
+class TestFinalise:
+    def test_draft_has_no_number_finalised_has_one(self, draft, issued):
+        assert draft.number is None and draft.status == "draft"
+        assert issued.number == "INV-2026-0001" and issued.state == "issued"
+        assert issued.issued_on == ISSUED and issued.due_on == date(2026, 12, 1)
+        assert issued.terms == "Net 30" and issued.status == "unpaid"
+
+    def test_finalising_twice_is_an_error_that_takes_no_number(self, draft, issued, store):
+        """Finalising the issued invoice, or the same draft again, takes no number."""
+        with pytest.raises(InvoiceStateError, match="not a draft"):
+            issued.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+        with pytest.raises(InvoiceStateError, match="already holds number 1"):
+            draft.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+        assert store.last("default/invoice/2026") == 1
+
+    def test_bad_issue_date_takes_no_number(self, draft, store):
+        with pytest.raises(InvoiceError, match="issued_on"):
+            draft.finalise(Numbering(), store, issued_on=datetime(2026, 11, 1, tzinfo=UTC),
+                           terms=Net(30))
+        assert store.last("default/invoice/2026") == 0
+
+
+class TestPayments:
+    def test_full_payment_settles(self, issued):
+        paid = issued.pay("166.60", date(2026, 11, 5), reference="tx-1")
+        assert paid.status == "paid" and paid.amount_due == EUR(0)
+        assert paid.paid == EUR("166.60") and paid.paid_on == date(2026, 11, 5)
+
+    def test_partial_payments_then_pay_now(self, issued):
+        """Two partial payments leave the rest due; 'pay now' pays exactly the rest."""
+        part = issued.pay(EUR("100.00"), date(2026, 11, 3)).pay(Decimal("6.60"), date(2026, 11, 4))
+        assert part.status == "unpaid" and part.amount_due == EUR("60.00")
+        now = datetime(2026, 11, 10, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+        done = part.pay_now(now, reference="checkout-9")
+        assert done.status == "paid" and done.payments[-1].amount == EUR("60.00")
+        assert done.payments[-1].on == date(2026, 11, 11)  # 04:30 UTC, period timezone UTC
+        assert done.paid_on == date(2026, 11, 11)
+
+    def test_overpayment_becomes_credit_balance(self, issued):
+        """200.00 against 166.60 settles it and leaves 33.40 owed back."""
+        paid = issued.pay("200.00", date(2026, 11, 5))
+        assert paid.status == "paid" and paid.credit_balance == EUR("33.40")
+        assert paid.amount_due == EUR(0)
+
+    @pytest.mark.parametrize("amount, error, message", [
+        ("0", InvoiceError, "above 0"),
+        ("-5.00", InvoiceError, "above 0"),
+        ("1.005", InvoiceError, "more decimals"),
+        (Money("5.00", "USD"), InvoiceError, "pay in EUR"),
+        (5.0, FloatNotAllowedError, "float"),
+    ])
+    def test_bad_payment_amounts(self, issued, amount, error, message):
+        with pytest.raises(error, match=message):
+            issued.pay(amount, date(2026, 11, 5))
+
+    def test_paying_draft_void_or_settled_is_an_error(self, draft, issued):
+        with pytest.raises(InvoiceStateError, match="draft"):
+            draft.pay("1.00", ISSUED)
+        with pytest.raises(InvoiceStateError, match="void"):
+            issued.void(ISSUED, "duplicate").pay("1.00", ISSUED)
+        with pytest.raises(InvoiceStateError, match="already settled"):
+            issued.pay("166.60", ISSUED).pay("1.00", ISSUED)
+
+    def test_payment_before_issue_refused(self, issued):
+        with pytest.raises(InvoiceError, match="before invoice INV-2026-0001 was issued"):
+            issued.pay("1.00", date(2026, 10, 31))
+
+
+class TestStatus:
+    def test_overdue_is_derived_from_due_date_and_now(self, issued):
+        """Due 1 Dec: unpaid through 1 Dec, overdue from 2 Dec; paid is never overdue."""
+        assert issued.status_at(date(2026, 12, 1)) == "unpaid"
+        assert issued.status_at(date(2026, 12, 2)) == "overdue"
+        assert issued.badge(datetime(2026, 12, 2, tzinfo=UTC)) == "overdue"
+        assert issued.pay("166.60", ISSUED).status_at(date(2027, 1, 1)) == "paid"
+
+    def test_naive_now_refused(self, issued):
+        with pytest.raises(InvoiceError, match="no timezone"):
+            issued.status_at(datetime(2026, 12, 2))
+
+    def test_void_keeps_number_and_refuses_after_payment(self, issued):
+        void = issued.void(date(2026, 11, 2), "issued twice")
+        assert void.status == "void" and void.number == "INV-2026-0001"
+        assert void.status_at(date(2027, 1, 1)) == "void"
+        with pytest.raises(InvoiceStateError, match="already void"):
+            void.void(date(2026, 11, 3))
+        with pytest.raises(InvoiceStateError, match="credit note instead"):
+            issued.pay("1.00", ISSUED).void(ISSUED)
+
+    def test_timeline(self, issued):
+        """Issued, payments, paid and due, in date order."""
+        done = issued.pay("66.60", date(2026, 11, 3), reference="a").pay(
+            "100.00", date(2026, 11, 20), reference="b")
+        assert [(e.kind, e.on) for e in done.timeline()] == [
+            ("issued", ISSUED), ("payment", date(2026, 11, 3)), ("payment", date(2026, 11, 20)),
+            ("paid", date(2026, 11, 20)), ("due", date(2026, 12, 1))]
+
+    def test_zero_invoice_is_settled_on_issue(self, acme, october, store):
+        zero = assemble(bill_of(), acme, october).finalise(Numbering(), store, issued_on=ISSUED,
+                                                            terms=Net(14))
+        assert zero.status == "paid" and zero.paid_on == ISSUED
+
+
+class TestCreditNotes:
+    def test_full_credit_reverses_the_invoice(self, issued, store):
+        note, inv = issued.credit(Numbering.credit_notes(), store, issued_on=date(2026, 11, 2),
+                                  reason="cancelled")
+        assert note.number == "CN-2026-0001" and note.invoice_number == "INV-2026-0001"
+        assert note.total == issued.total and note.tax_total == issued.tax_total
+        assert inv.status == "paid" and inv.credited == issued.total
+        assert store.last("default/invoice/2026") == 1  # its own sequence
+
+    def test_partial_credit_taxed_at_the_line_rate(self, issued, store):
+        """Crediting 20.00 of a 19% line gives back 20.00 + 3.80."""
+        note, inv = issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
+                                  amounts={"c0": "20.00"})
+        assert note.subtotal == EUR("20.00") and note.tax_total == EUR("3.80")
+        assert note.total == EUR("23.80") and inv.amount_due == EUR("142.80")
+        assert note.lines[0].unit == "credit"
+
+    def test_credit_after_payment_becomes_credit_balance(self, issued, store):
+        paid = issued.pay("166.60", ISSUED)
+        _, inv = paid.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
+                             amounts={"c1": "50.00"})
+        assert inv.credit_balance == EUR("59.50")
+
+    def test_credits_never_exceed_the_total_and_take_no_number_when_refused(self, issued, store):
+        cn = Numbering.credit_notes()
+        _, inv = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "100.00"})
+        with pytest.raises(InvoiceError, match="does not fit"):
+            inv.credit(cn, store, issued_on=ISSUED)
+        assert store.last("default/credit-note/2026") == 1
+
+    @pytest.mark.parametrize("amounts, message", [
+        ({"nope": "1.00"}, "no such line"),
+        ({"c0": "100.01"}, "at most the line's 100.00"),
+        ({"c0": "0"}, "above 0"),
+        ({"c0": Money("1.00", "USD")}, "USD"),
+    ])
+    def test_bad_credit_amounts(self, issued, store, amounts, message):
+        with pytest.raises(InvoiceError, match=message):
+            issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, amounts=amounts)
+
+    def test_draft_cannot_be_credited(self, draft, store):
+        with pytest.raises(InvoiceStateError, match="only an issued invoice"):
+            draft.credit(Numbering.credit_notes(), store, issued_on=ISSUED)
+
+
+@given(st.lists(st.decimals(min_value="0.01", max_value="200", places=2), max_size=6),
+       st.lists(st.sampled_from(["c0", "c1"]), max_size=3))
+def test_payments_and_credits_balance(payments, credits):
+    """For any payments and credit notes: amount due - credit balance = total - paid -
+    credited, neither is negative, and the credit notes never exceed the total."""
+    from cloudrate import BillingPeriod
+    from cloudrate.invoice import Customer
+
+    store = InMemorySequenceStore()
+    inv = assemble(bill_of("100.00", "50.00"), Customer(id="acme", name="A"),
+                   BillingPeriod.month(2026, 10), taxes=TaxRate(percent="19"))
+    inv = inv.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+    for amount in payments:
+        try:
+            inv = inv.pay(amount, ISSUED)
+        except InvoiceStateError:
+            assert inv.amount_due.amount == 0
+    for charge in credits:
+        try:
+            _, inv = inv.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
+                                amounts={charge: "30.00"})
+        except InvoiceError:
+            assert inv.credited.amount + Decimal("35.70") > inv.total.amount
+    assert inv.amount_due.amount >= 0 and inv.credit_balance.amount >= 0
+    assert inv.amount_due.amount - inv.credit_balance.amount == (
+        inv.total.amount - inv.paid.amount - inv.credited.amount)
+    assert inv.credited.amount <= inv.total.amount
+    assert (inv.status == "paid") == (inv.amount_due.amount == 0)

@@ -1,0 +1,233 @@
+"""HTML and PDF invoices: localised figures, escaping, fonts for every script, determinism."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moneyed import Money
+
+import cloudrate
+from cloudrate import AccountBill, BillingPeriod, ExchangeRate, RatedLine
+from cloudrate.invoice import Customer, Payment, TaxRate, assemble
+from cloudrate.invoice.render import LocaleError, RenderError, Seller, render_html, render_pdf
+from cloudrate.invoice.render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
+
+NBSP = "\xa0"
+
+
+def _bill(*amounts: str) -> AccountBill:
+    lines = [RatedLine.adjustment(account="c1", charge=f"c{i}", description=f"Service {i}",
+                                  amount=Money(a, "EUR"), rounded=Money(a, "EUR"),
+                                  kind="charge")
+             for i, a in enumerate(amounts)]
+    return AccountBill(account="c1", lines=(), total=Money(0, "EUR"),
+                       exact_total=Money(0, "EUR")).with_lines(lines)
+
+
+def issued(customer_name: str = "Client", *amounts: str, **changes) -> cloudrate.invoice.Invoice:
+    draft = assemble(_bill(*(amounts or ("100.00",))), Customer(id="c1", name=customer_name),
+                     BillingPeriod.month(2026, 10, "Europe/Berlin"), taxes=TaxRate(percent="19"))
+    fields = dict(state="issued", number="INV-2026-0042", issued_on=date(2026, 11, 1),
+                  due_on=date(2026, 11, 15))
+    fields.update(changes)
+    return attrs.evolve(draft, **fields)
+
+
+@pytest.fixture(scope="module", name="demo")
+def _demo():
+    plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    return demo_invoices(cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path())))
+
+
+class TestHtml:
+    def test_customer_text_is_escaped(self):
+        """Customer-provided text never becomes markup."""
+        evil = '<script>alert("x")</script> & Co'
+        page = render_html(issued(evil), locale="en_US")
+        assert "<script>" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in page
+
+    def test_localised_figures(self):
+        page = render_html(issued("Kunde"), locale="de_DE")
+        assert "Rechnung" in page and f"119,00{NBSP}€" in page and "15.11.2026" in page
+        assert f"VAT 19{NBSP}% auf 100,00{NBSP}€" in page
+
+    def test_host_template_dir_overrides(self, tmp_path):
+        """A host's invoice.html replaces the shipped one; autoescape stays on."""
+        (tmp_path / "invoice.html").write_text(
+            "<p>{{ number }} for {{ customer.name }}: {{ total }}</p>", encoding="utf-8")
+        page = render_html(issued("A<B"), locale="en_US", template_dir=tmp_path)
+        assert page == "<p>INV-2026-0042 for A&lt;B: €119.00</p>"
+
+    def test_host_template_extends_the_shipped_layout(self, tmp_path):
+        """Overriding one block keeps the rest of the shipped invoice."""
+        (tmp_path / "invoice.html").write_text(
+            '{% extends "cloudrate_invoice.html" %}{% block footer %}<footer>Thanks, '
+            '{{ customer.name }}!</footer>{% endblock %}', encoding="utf-8")
+        page = render_html(issued("A&B"), locale="en_US", template_dir=tmp_path)
+        assert "<footer>Thanks, A&amp;B!</footer>" in page and "€119.00" in page
+
+    def test_host_template_errors_are_named(self, tmp_path):
+        (tmp_path / "invoice.html").write_text("{{ no_such_value }}", encoding="utf-8")
+        with pytest.raises(RenderError, match=r"template 'invoice\.html' failed"):
+            render_html(issued(), locale="en_US", template_dir=tmp_path)
+
+    def test_unknown_locale(self):
+        with pytest.raises(LocaleError, match="unknown locale 'xx_YY'"):
+            render_html(issued(), locale="xx_YY")
+
+    def test_locale_defaults_to_the_customers(self):
+        inv = issued()
+        french = attrs.evolve(inv, customer=attrs.evolve(inv.customer, locale="fr_FR"))
+        assert "Facture" in render_html(french)
+        with pytest.raises(LocaleError, match="no locale for invoice INV-2026-0042"):
+            render_html(inv)
+
+    def test_overdue_badge_depends_on_now(self):
+        inv = issued()
+        assert "badge-unpaid" in render_html(inv, locale="en_US", now=date(2026, 11, 15))
+        assert "badge-overdue" in render_html(inv, locale="en_US", now=date(2026, 11, 16))
+        late = datetime(2026, 11, 15, 23, 30, tzinfo=UTC)  # already Nov 16 in Berlin
+        assert "badge-overdue" in render_html(inv, locale="en_US", now=late)
+
+    def test_payments_and_amount_due(self):
+        inv = issued(payments=(Payment(amount=Money("19.00", "EUR"), on=date(2026, 11, 5)),))
+        page = render_html(inv, locale="en_US")
+        assert "Paid" in page and "€19.00" in page and "Amount due" in page
+        assert "Please pay €100.00 by Nov 15, 2026." in page
+
+    def test_cost_decimal_points(self):
+        page = render_html(issued("X", "0.1234", display_decimals=4), locale="en_US")
+        assert "€0.1234" in page  # the line
+        # tax 19% of 0.1234 rounds to the currency's 0.02; shown padded to 4 decimals
+        assert "€0.0200" in page and "€0.1434" in page
+
+    def test_exchange_rate_shown(self):
+        fx = ExchangeRate(base="EUR", quote="USD", rate="1.0842", on=date(2026, 10, 30),
+                          source="ECB")
+        page = render_html(issued(exchange_rate=fx), locale="en_US")
+        assert "Total in USD at 1.0842 (ECB, Oct 30, 2026)" in page and "$129.02" in page
+
+    def test_charts_embed(self):
+        pytest.importorskip("vl_convert")
+        from cloudrate.charts import billing_status_chart
+
+        page = render_html(issued(), locale="en_US", charts=[billing_status_chart({"paid": 1})])
+        assert 'src="data:image/svg+xml;base64,' in page
+
+
+pypdf = pytest.importorskip("pypdf")
+pytest.importorskip("typst")
+
+
+def text_of(pdf: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+class TestPdf:
+    def test_demo_invoices_hold_what_an_invoice_must(self, demo):
+        """Seller, customer, number, dates, lines, tax per rate, total and due date are
+        in the PDF text, in each customer's locale; CJK included."""
+        for account, invoice in demo.items():
+            pdf = render_pdf(invoice, DEMO_LOCALES[account], seller=DEMO_SELLER)
+            assert pdf.startswith(b"%PDF-")
+            text = text_of(pdf)
+            assert "Example Cloud GmbH" in text and invoice.number in text
+            assert invoice.customer.name in text
+            assert "vCPU" in text and "Platform fee" in text
+        ja = text_of(render_pdf(demo["initech"], "ja_JP", seller=DEMO_SELLER))
+        assert "株式会社イニテック" in ja and "東京都千代田区丸の内" in ja and "請求書" in ja
+        de = text_of(render_pdf(demo["acme"], "de_DE", seller=DEMO_SELLER))
+        assert "280,71 €" in de.replace(NBSP, " ") and "15.11.2026" in de
+        assert "VAT 19 % auf 235,89 €" in de.replace(NBSP, " ")
+
+    def test_every_script_prints(self):
+        """Names in Latin, Greek, Cyrillic, Chinese, Japanese and Korean come out as text
+        (a missing glyph would drop out of the extracted text)."""
+        names = ["Ελληνική Εταιρεία", "ООО Ромашка", "北京云计算有限公司", "株式会社テスト",  # noqa: RUF001
+                 "삼성전자 주식회사"]
+        for name in names:
+            text = text_of(render_pdf(issued(name), "en_US"))
+            assert name in text, name
+
+    @pytest.mark.parametrize("name,font", [
+        ("شركة الحوسبة السحابية", "NotoSansArabic"), ("บริษัท คลาวด์ จำกัด", "NotoSansThai"),
+        ("株式会社テスト", "NotoSansCJK"), ("ACME", "NotoSans-"),
+    ])
+    def test_fallback_fonts_are_embedded(self, name, font):
+        """Scripts whose shaping text extraction cannot undo are checked by the font that
+        typeset them: each script falls back to its Noto font."""
+        reader = pypdf.PdfReader(io.BytesIO(render_pdf(issued(name), "en_US")))
+        fonts = {str(f.get_object()["/BaseFont"])
+                 for f in reader.pages[0]["/Resources"]["/Font"].values()}
+        assert any(font in f for f in fonts), fonts
+
+    def test_markup_in_names_is_text(self):
+        """Typst markup in customer text is printed, not interpreted."""
+        name = "#set page(width: 1cm) *bold* $x$ _u_ @ref <lbl> \\"
+        text = " ".join(text_of(render_pdf(issued(name), "en_US")).split())
+        assert name in text
+
+    def test_deterministic(self):
+        inv = issued("Ünïcødé GmbH")
+        assert render_pdf(inv, "fr_FR") == render_pdf(inv, "fr_FR")
+
+    def test_locales(self):
+        for locale, total in [("en_US", "€119.00"), ("fr_FR", "119,00 €"), ("ja_JP", "€119.00"),
+                              ("en_IN", "€119.00"), ("de_DE", "119,00 €")]:
+            text = text_of(render_pdf(issued(), locale)).replace(NBSP, " ").replace("\u202f", " ")
+            assert total in text, locale
+
+    def test_unknown_locale(self):
+        with pytest.raises(LocaleError, match="unknown locale"):
+            render_pdf(issued(), "klingon")
+
+    def test_broken_template(self, tmp_path):
+        bad = tmp_path / "bad.typ"
+        bad.write_text("#let x = (", encoding="utf-8")
+        with pytest.raises(RenderError, match="Typst could not typeset"):
+            render_pdf(issued(), "en_US", template=bad)
+
+    def test_draft_has_no_number(self):
+        draft = attrs.evolve(issued(), state="draft", number=None, issued_on=None, due_on=None)
+        text = text_of(render_pdf(draft, "en_US"))
+        assert "Invoice (Draft)" in text and "INV-" not in text
+
+    def test_seller_type(self):
+        assert Seller(name="S", payment_details="IBAN X\nBIC Y").payment_details == (
+            "IBAN X", "BIC Y")
+
+    def test_total_figure_matches_the_invoice(self, demo):
+        """The total printed is the invoice total (sum of rounded lines plus tax)."""
+        inv = demo["globex"]
+        assert inv.total.amount == sum((x.amount.amount for x in inv.lines), Decimal(0)) + \
+            inv.tax_total.amount
+        assert "526,94 €" in text_of(render_pdf(inv, "fr_FR")).replace(NBSP, " ")
+
+
+class TestProperties:
+    @settings(max_examples=25)
+    @given(st.text(min_size=1, max_size=40).filter(lambda t: t.strip()))
+    def test_any_customer_name_is_escaped_in_html(self, name):
+        """Whatever a customer calls itself, the HTML holds it escaped, never as markup."""
+        page = render_html(issued(name), locale="en_US")
+        escaped = (name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                   .replace('"', "&#34;").replace("'", "&#39;"))
+        assert escaped in page
+
+    @settings(max_examples=15)
+    @given(st.text(alphabet=st.sampled_from(
+        list("ABCdefÄöüßçñ") + list("ΑβγДжЯ") + list("株式会社東京テストかな") + list("한국어")),
+        min_size=1, max_size=12))
+    def test_names_in_many_scripts_print(self, name):
+        """Short names mixing Latin, Greek, Cyrillic, Han, kana and Hangul all come out of
+        the PDF as text: no glyph is missing."""
+        text = "".join(text_of(render_pdf(issued(name), "en_US")).split())
+        assert name in text

@@ -1,0 +1,164 @@
+"""Exact numbers, currencies and the rounding policy (``cloudrate._money``)."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from moneyed import Money
+
+from cloudrate import (
+    CloudrateError,
+    FloatNotAllowedError,
+    PlanError,
+    RoundingPolicy,
+    currency_digits,
+    money,
+    to_decimal,
+)
+from cloudrate.testing import amounts, rounding_policies
+
+ALL_MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
+
+
+class TestToDecimal:
+    @pytest.mark.parametrize("value", ["0.10", " 1_000.5 ", 7, Decimal("0.0125")])
+    def test_accepts_exact_inputs(self, value):
+        """Strings, ints and Decimals become the Decimal they spell."""
+        expected = Decimal(str(value).strip().replace("_", ""))
+        assert to_decimal(value) == expected
+
+    def test_keeps_trailing_zeros(self):
+        """'0.10' stays Decimal('0.10'): the text is read as written."""
+        assert str(to_decimal("0.10")) == "0.10"
+
+    @given(st.floats(allow_nan=False, allow_infinity=False))
+    def test_refuses_every_float(self, value):
+        """A float is refused, whatever its value, with a message naming the fix."""
+        with pytest.raises(FloatNotAllowedError, match="pass Decimal") as info:
+            to_decimal(value, "unit_price")
+        assert "string" in str(info.value)
+        assert info.value.where == "unit_price"
+        assert isinstance(info.value, TypeError)
+
+    @pytest.mark.parametrize("value", [True, None, [1], "abc", "NaN", "Infinity", "1,5"])
+    def test_refuses_non_numbers(self, value):
+        """Booleans, None, lists, words, NaN and infinities are errors naming the field."""
+        with pytest.raises(CloudrateError, match=r"^price"):
+            to_decimal(value, "price")
+
+
+class TestMoney:
+    def test_builds_money(self):
+        """money() builds an exact Money in a known currency."""
+        assert money("49.00", "EUR") == Money(Decimal("49.00"), "EUR")
+
+    def test_refuses_float(self):
+        """A float amount is refused, not converted."""
+        with pytest.raises(FloatNotAllowedError):
+            money(49.0, "EUR")
+
+    def test_refuses_unknown_currency(self):
+        """A code that is not ISO 4217 is refused with an example of one that is."""
+        with pytest.raises(PlanError, match='ISO 4217 code such as "EUR"'):
+            money("1", "EURO")
+
+
+class TestCurrencyDigits:
+    @pytest.mark.parametrize(("code", "digits"), [("EUR", 2), ("USD", 2), ("JPY", 0),
+                                                   ("BHD", 3), ("KWD", 3), ("CLP", 0)])
+    def test_minor_units_from_cldr(self, code, digits):
+        """Minor units come from CLDR (Babel): 0 for JPY, 3 for BHD (ISO 4217 exponents)."""
+        assert currency_digits(code) == digits
+
+
+class TestRoundingPolicy:
+    @given(amounts(places=8), st.sampled_from(("EUR", "JPY", "BHD")),
+           st.sampled_from(("half_up", "half_even")))
+    def test_moves_at_most_half_a_minor_unit(self, amount, currency, mode):
+        """Half-up and half-even rounding never move an amount by more than half a quantum."""
+        policy = RoundingPolicy(mode=mode)
+        rounded = policy.round(amount, currency)
+        quantum = Decimal(1).scaleb(-currency_digits(currency))
+        assert abs(rounded - amount) <= quantum / 2
+        assert rounded == rounded.quantize(quantum)
+
+    @given(amounts(places=8), st.sampled_from(ALL_MODES), st.sampled_from(("EUR", "BHD")))
+    def test_every_mode_stays_within_one_minor_unit(self, amount, mode, currency):
+        """Directed modes (up, down, ceiling, floor) move less than one quantum."""
+        rounded = RoundingPolicy(mode=mode).round(amount, currency)
+        assert abs(rounded - amount) < Decimal(1).scaleb(-currency_digits(currency))
+
+    @pytest.mark.parametrize(("mode", "amount", "expected"), [
+        ("half_up", "0.125", "0.13"), ("half_up", "-0.125", "-0.13"),
+        ("half_even", "0.125", "0.12"), ("half_even", "0.135", "0.14"),
+        ("half_even", "-0.125", "-0.12"), ("down", "0.129", "0.12"), ("up", "0.121", "0.13"),
+        ("ceiling", "-0.129", "-0.12"), ("floor", "-0.121", "-0.13"),
+    ])
+    def test_ties_and_directions(self, mode, amount, expected):
+        """Each mode rounds as its name says (half-up away from zero on ties)."""
+        assert RoundingPolicy(mode=mode).round(Decimal(amount), "EUR") == Decimal(expected)
+
+    def test_digits_override_the_currency(self):
+        """digits=4 keeps four places whatever the currency's minor units."""
+        policy = RoundingPolicy(digits=4)
+        assert policy.round(Decimal("1.23456"), "JPY") == Decimal("1.2346")
+        assert policy.quantum("EUR") == Decimal("0.0001")
+
+    def test_ignores_the_global_context(self):
+        """A caller's low-precision, round-down decimal context changes nothing."""
+        amounts_ = [Decimal("123456.785"), Decimal("0.333"), Decimal("0.334")]
+        expected = RoundingPolicy().allocate(amounts_, "EUR")
+        with decimal.localcontext() as ctx:
+            ctx.prec, ctx.rounding = 3, decimal.ROUND_DOWN
+            assert RoundingPolicy().round(Decimal("123456.785"), "EUR") == Decimal("123456.79")
+            assert RoundingPolicy().allocate(amounts_, "EUR") == expected
+
+    @pytest.mark.parametrize(("field", "value", "message"), [
+        ("mode", "bankers", "unknown mode 'bankers'"),
+        ("placement", "invoice", "must be 'line' or 'total'"),
+        ("digits", -1, "whole number >= 0"),
+        ("digits", True, "whole number >= 0"),
+    ])
+    def test_bad_settings_are_refused(self, field, value, message):
+        """An unknown mode or placement, or negative digits, is refused naming the choices."""
+        with pytest.raises(PlanError, match=message):
+            RoundingPolicy(**{field: value})
+
+    def test_to_dict(self):
+        """The policy as plain data, as a plan file writes it."""
+        assert RoundingPolicy(mode="half_even", placement="total", digits=3).to_dict() == {
+            "mode": "half_even", "placement": "total", "digits": 3}
+
+
+class TestAllocate:
+    @given(st.lists(amounts(places=6, signed=False), min_size=1, max_size=12),
+           rounding_policies(modes=st.sampled_from(ALL_MODES)),
+           st.sampled_from(("EUR", "JPY", "BHD")), st.booleans())
+    def test_lines_add_up_and_stay_close(self, values, policy, currency, negate):
+        """Allocated lines add up to the rounded total; each is less than one quantum away
+        from its exact amount (same-sign amounts, positive or negative)."""
+        if negate:
+            values = [-v for v in values]
+        lines = policy.allocate(values, currency)
+        quantum = policy.quantum(currency)
+        assert sum(lines, Decimal(0)) == policy.round(sum(values, Decimal(0)), currency)
+        for line, exact_ in zip(lines, values, strict=True):
+            assert abs(line - exact_) < quantum
+            assert line == line.quantize(quantum)
+
+    def test_largest_remainder_gets_the_cent(self):
+        """Thirds of one euro: the missing cent goes to the largest remainder, then the first."""
+        policy = RoundingPolicy()
+        third = Decimal(1) / 3
+        assert policy.allocate([third, third, third], "EUR") == [
+            Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
+        assert policy.allocate([Decimal("0.331"), Decimal("0.335"), Decimal("0.334")], "EUR") \
+            == [Decimal("0.33"), Decimal("0.34"), Decimal("0.33")]
+
+    def test_empty(self):
+        """Nothing to allocate gives nothing."""
+        assert RoundingPolicy().allocate([], "EUR") == []
