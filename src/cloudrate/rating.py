@@ -401,7 +401,10 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
     p_start, p_end = period.start.astimezone(UTC), period.end.astimezone(UTC)
     for record in records:
         # Half-open [start, end): an instant at the period's end belongs to the next one.
-        if record.start < p_start or record.end > p_end or record.start >= p_end:
+        # As a record never ends before it starts, only records ending at or after the
+        # period's end need the last two comparisons.
+        if record.start < p_start or (record.end >= p_end and (
+                record.end > p_end or record.start >= p_end)):
             outside.append(record)
             continue
         try:
