@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -127,7 +128,9 @@ _DEFAULTS = {
 }
 
 
+@functools.cache
 def default_metric(name: str) -> Metric:
-    """The metric a plan gets for *name* when it does not declare it."""
+    """The metric a plan gets for *name* when it does not declare it (cached: metrics are
+    frozen)."""
     unit, description = _DEFAULTS.get(name, ("unit", None))
     return Metric(name=name, unit=unit, description=description)
