@@ -1,4 +1,4 @@
-"""Benchmark of exact columnar batch rating (cloudrate.batch) against its baselines.
+"""Benchmark of exact columnar batch rating (cloudrate.rating.columnar) against its baselines.
 
     python benchmarks/bench_batch.py [--records 10000000] [--accounts 100000] [--csv]
 
@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 
 import cloudrate
 from cloudrate import BillingPeriod, UsageRecord
-from cloudrate.batch import account_totals, read_columnar
+from cloudrate.rating.columnar import account_totals, read_columnar
 
 PERIOD = BillingPeriod.month(2026, 10, "UTC")
 METRICS = [f"m{i}" for i in range(10)]
@@ -239,7 +239,7 @@ def main() -> None:
 
     batch_s, totals = timed(account_totals, plan, table, PERIOD)
     rate = n / batch_s
-    print(f"cloudrate.batch.account_totals (exact):   {batch_s:7.3f} s  {rate / 1e6:6.1f} M rec/s")
+    print(f"cloudrate.rating.columnar.account_totals (exact):   {batch_s:7.3f} s  {rate / 1e6:6.1f} M rec/s")
 
     pandas_s, approx = timed(pandas_float, table, plan, repeat=2)
     print(f"pandas float64 groupby (inexact):          {pandas_s:7.3f} s  "

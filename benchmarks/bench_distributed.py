@@ -1,7 +1,7 @@
 """Distributed rating: 1 vs 2 workers on Dask and Spark, with an exactness check.
 
 Writes synthetic usage as Parquet files (decimal128 quantities with up to 6 places),
-rates them in one process (cloudrate.distributed.rate_partitions over the same files),
+rates them in one process (cloudrate.rating.distributed.rate_partitions over the same files),
 then with Dask on a LocalCluster of 1 and 2 worker processes and with Spark in
 local[1] and local[2], and checks every result against the one-process result to the
 cent. Prints records per second; start-up of the cluster or JVM is reported apart.
@@ -97,7 +97,7 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     from cloudrate import BillingPeriod, load_plan
-    from cloudrate.distributed import rate_dask, rate_partitions, rate_spark
+    from cloudrate.rating.distributed import rate_dask, rate_partitions, rate_spark
 
     plan = load_plan(PLAN)
     period = BillingPeriod.month(2026, 10, "UTC")

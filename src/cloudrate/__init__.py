@@ -1,5 +1,11 @@
 """Rate cloud usage against pricing plans and bill it: exact, fast, explainable.
 
+The front door holds the main path only: load a plan, read usage, :func:`rate`, the
+result types, rounding, the money helpers and the errors. Everything else lives in a
+subpackage that is imported on first use (``cloudrate.invoice``, ``cloudrate.rules``,
+``cloudrate.accounts``, ``cloudrate.fx``, ``cloudrate.portal``, ``cloudrate.integrations``,
+``cloudrate.rating.columnar``...). docs/architecture.md shows the layers.
+
 >>> import cloudrate
 >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
 >>> result = cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path()))
@@ -7,11 +13,14 @@
 'EUR'
 """
 
-from . import cloudstack, distributed, exceptions, plans
-from ._load import dump_plan, load_plan, plan_to_yaml
-from ._money import RoundingPolicy, currency_digits, money, to_decimal
-from ._samples import sample_plan_path, sample_usage_path
-from .exceptions import (
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from cloudrate._money import RoundingPolicy, currency_digits, money, to_decimal
+from cloudrate.exceptions import (
     CloudrateError,
     ConfigError,
     CurrencyMismatchError,
@@ -22,11 +31,8 @@ from .exceptions import (
     UnpricedUsageError,
     UsageError,
 )
-from .fx import ExchangeRate
-from . import invoice
-from .invoice import Customer, Invoice, assemble
-from .period import BillingPeriod
-from .plans import (
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import (
     Charge,
     Detail,
     Flat,
@@ -41,144 +47,147 @@ from .plans import (
     Priced,
     Tier,
     Volume,
+    dump_plan,
+    load_plan,
+    plan_to_yaml,
 )
-from .rating import AccountBill, RatedLine, RatingResult, UnpricedUsage, rate
-from .usage import UsageRecord, read_usage, read_usage_csv, read_usage_jsonl
-from . import wallet
-from .exceptions import (
-    IdempotencyConflictError,
-    InsufficientFundsError,
-    RechargeLimitError,
-    UnknownAccountError,
-    WalletError,
-)
-from .wallet import (
-    Ledger,
-    LedgerEntry,
-    LedgerStore,
-    MemoryLedgerStore,
-    NegativeBalance,
-    PrepaidHourly,
-    RechargeLimits,
-    SignupPayment,
-    SQLiteLedgerStore,
-    SuspensionPolicy,
-    VerificationRefund,
-)
+from cloudrate.rating import AccountBill, RatedLine, RatingResult, UnpricedUsage, rate
+from cloudrate.usage import UsageRecord, read_usage, read_usage_csv, read_usage_jsonl
 
-from . import rules
-from .budget import Budget, BudgetAlert, InMemoryAlertStore, SmtpSender, check_budget
-from .estimation import Estimate, HourlyUsage, estimate, instance_usage
-from .features import FeatureConfig, FeatureSettings, load_features
-from .rules import (
-    Capabilities,
-    CostDecimals,
-    EcbRates,
-    FixedRates,
-    MultiCurrency,
-    Policy,
-    PromoCode,
-    RateSource,
-    Rule,
-    RuleContext,
-    chain,
-)
-from .whmcs import whmcs_invoice
+if TYPE_CHECKING:  # pragma: no cover - the lazily loaded parts, for type checkers
+    from pathlib import Path
+
+    from cloudrate import (
+        accounts,
+        cli,
+        exceptions,
+        fx,
+        integrations,
+        invoice,
+        plans,
+        portal,
+        rating,
+        rules,
+        testing,
+        usage,
+    )
 
 __version__ = "0.1.0"
+
+#: Subpackages reached as attributes (``cloudrate.invoice``), imported on first use.
+_SUBPACKAGES = frozenset({
+    "accounts", "cli", "exceptions", "fx", "integrations", "invoice", "period", "plans",
+    "portal", "rating", "rules", "testing", "usage",
+})
+
+#: Names the front door exported before 0.2, and where they live now. Reaching them
+#: here still works, with a DeprecationWarning naming the new place.
+_MOVED = {
+    **dict.fromkeys(
+        ("Ledger", "LedgerEntry", "LedgerStore", "MemoryLedgerStore", "NegativeBalance",
+         "PrepaidHourly", "RechargeLimits", "SignupPayment", "SQLiteLedgerStore",
+         "SuspensionPolicy", "VerificationRefund"), "cloudrate.accounts"),
+    **dict.fromkeys(
+        ("IdempotencyConflictError", "InsufficientFundsError", "RechargeLimitError",
+         "UnknownAccountError", "WalletError"), "cloudrate.exceptions"),
+    **dict.fromkeys(("Customer", "Invoice", "assemble"), "cloudrate.invoice"),
+    **dict.fromkeys(("EcbRates", "ExchangeRate", "FixedRates", "RateSource"), "cloudrate.fx"),
+    **dict.fromkeys(
+        ("CostDecimals", "MultiCurrency", "Policy", "PromoCode", "Rule", "RuleContext",
+         "chain"), "cloudrate.rules"),
+    **dict.fromkeys(
+        ("Budget", "BudgetAlert", "InMemoryAlertStore", "SmtpSender", "check_budget"),
+        "cloudrate.portal.budget"),
+    **dict.fromkeys(("Estimate", "HourlyUsage", "estimate", "instance_usage"),
+                    "cloudrate.portal.estimation"),
+    **dict.fromkeys(("FeatureConfig", "FeatureSettings", "load_features"),
+                    "cloudrate.portal.features"),
+    "Capabilities": "cloudrate.portal.capabilities",
+    "whmcs_invoice": "cloudrate.integrations.whmcs",
+}
+_MOVED_MODULES = {
+    "batch": "cloudrate.rating.columnar",
+    "cloudstack": "cloudrate.integrations.cloudstack",
+    "distributed": "cloudrate.rating.distributed",
+    "wallet": "cloudrate.accounts",
+}
+
+
+def sample_plan_path() -> Path:
+    """The sample plan shipped in the package: a small CloudStack-like cloud in EUR."""
+    from cloudrate.cli import _samples
+
+    return _samples.sample_plan_path()
+
+
+def sample_usage_path() -> Path:
+    """A month (October 2026) of sample usage of a few accounts, as CSV."""
+    from cloudrate.cli import _samples
+
+    return _samples.sample_usage_path()
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"cloudrate.{name}")
+    if name in _MOVED_MODULES:
+        target = _MOVED_MODULES[name]
+        warnings.warn(f"cloudrate.{name} moved to {target}; import it from there",
+                      DeprecationWarning, stacklevel=2)
+        return importlib.import_module(target)
+    if name in _MOVED:
+        target = _MOVED[name]
+        warnings.warn(f"cloudrate.{name} moved to {target}.{name}; import it from there",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(target), name)
+    raise AttributeError(f"module 'cloudrate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBPACKAGES})
+
 
 __all__ = [
     "AccountBill",
     "BillingPeriod",
-    "Budget",
-    "BudgetAlert",
-    "Capabilities",
     "Charge",
     "CloudrateError",
     "ConfigError",
-    "CostDecimals",
     "CurrencyMismatchError",
-    "Customer",
     "Detail",
-    "EcbRates",
-    "Estimate",
-    "ExchangeRate",
-    "FeatureConfig",
-    "FeatureSettings",
-    "FixedRates",
     "Flat",
     "FloatNotAllowedError",
     "Graduated",
-    "HourlyUsage",
-    "IdempotencyConflictError",
-    "InMemoryAlertStore",
-    "InsufficientFundsError",
-    "Invoice",
-    "Ledger",
-    "LedgerEntry",
-    "LedgerStore",
-    "MemoryLedgerStore",
     "Metric",
     "Minimum",
-    "MultiCurrency",
-    "NegativeBalance",
     "Package",
     "PerUnit",
     "PercentTier",
     "Percentage",
     "Plan",
     "PlanError",
-    "Policy",
-    "PrepaidHourly",
     "Priced",
     "Problem",
-    "PromoCode",
-    "RateSource",
     "RatedLine",
     "RatingError",
     "RatingResult",
-    "RechargeLimitError",
-    "RechargeLimits",
     "RoundingPolicy",
-    "Rule",
-    "RuleContext",
-    "SQLiteLedgerStore",
-    "SignupPayment",
-    "SmtpSender",
-    "SuspensionPolicy",
     "Tier",
-    "UnknownAccountError",
     "UnpricedUsage",
     "UnpricedUsageError",
     "UsageError",
     "UsageRecord",
-    "VerificationRefund",
     "Volume",
-    "WalletError",
-    "assemble",
-    "chain",
-    "check_budget",
-    "cloudstack",
     "currency_digits",
-    "distributed",
     "dump_plan",
-    "estimate",
-    "exceptions",
-    "instance_usage",
-    "invoice",
-    "load_features",
     "load_plan",
     "money",
     "plan_to_yaml",
-    "plans",
     "rate",
     "read_usage",
     "read_usage_csv",
     "read_usage_jsonl",
-    "rules",
     "sample_plan_path",
     "sample_usage_path",
     "to_decimal",
-    "wallet",
-    "whmcs_invoice",
 ]

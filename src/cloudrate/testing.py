@@ -27,9 +27,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from moneyed import Money
 
 import cloudrate  # noqa: F401 - the module docstring's example uses it
-
-from ._money import RoundingPolicy
-from .plans import (
+from cloudrate._money import RoundingPolicy
+from cloudrate.plans import (
     Charge,
     Flat,
     Graduated,
@@ -43,7 +42,7 @@ from .plans import (
     Tier,
     Volume,
 )
-from .usage import UsageRecord
+from cloudrate.usage import UsageRecord
 
 __all__ = [
     "amounts",
@@ -247,10 +246,3 @@ def usage_records(
         start=start,
         end=start + timedelta(hours=length),
     )
-
-
-def _hypothesis_setup_hook() -> None:
-    """Registered as a Hypothesis entry point: ``st.from_type(Plan)`` draws plans."""
-    st.register_type_strategy(Plan, plans())
-    st.register_type_strategy(UsageRecord, usage_records())
-

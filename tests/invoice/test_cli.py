@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cloudrate import sample_plan_path, sample_usage_path
-from cloudrate.cli import main
+from cloudrate.cli._main import main
 
 BASE = ["invoice", "--plan", str(sample_plan_path()), "--usage", str(sample_usage_path()),
         "--period", "2026-10"]
@@ -94,8 +94,8 @@ class TestInvoiceCommand:
     ("acme: {nmae: x}\n", "unknown field"),
 ])
 def test_bad_customer_files(tmp_path, text, message):
+    from cloudrate.cli._invoice import load_customers
     from cloudrate.exceptions import InvoiceError
-    from cloudrate.invoice._cli import load_customers
 
     path = tmp_path / "c.yaml"
     path.write_text(text, encoding="utf-8")

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudrate import BillingPeriod, ExchangeRate
+from cloudrate import BillingPeriod
+from cloudrate.fx import ExchangeRate
 from cloudrate.exceptions import InvoiceError
 from cloudrate.invoice import (
     SCHEMA,

@@ -13,10 +13,17 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
-from cloudrate import AccountBill, BillingPeriod, ExchangeRate, RatedLine
+from cloudrate import AccountBill, BillingPeriod, RatedLine
+from cloudrate.fx import ExchangeRate
+from cloudrate.cli._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
 from cloudrate.invoice import Customer, Payment, TaxRate, assemble
-from cloudrate.invoice.render import LocaleError, RenderError, Seller, render_html, render_pdf
-from cloudrate.invoice.render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
+from cloudrate.invoice.render._render import (
+    LocaleError,
+    RenderError,
+    Seller,
+    render_html,
+    render_pdf,
+)
 
 NBSP = "\xa0"
 
@@ -116,7 +123,7 @@ class TestHtml:
 
     def test_charts_embed(self):
         pytest.importorskip("vl_convert")
-        from cloudrate.charts import billing_status_chart
+        from cloudrate.portal.charts import billing_status_chart
 
         page = render_html(issued(), locale="en_US", charts=[billing_status_chart({"paid": 1})])
         assert 'src="data:image/svg+xml;base64,' in page

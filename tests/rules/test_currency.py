@@ -11,14 +11,8 @@ from hypothesis import strategies as st
 
 import cloudrate
 from cloudrate._money import EXACT
-from cloudrate.rules import (
-    EcbRates,
-    FixedRates,
-    MultiCurrency,
-    RateNotFoundError,
-    RateSource,
-    convert_bill,
-)
+from cloudrate.rules import MultiCurrency, convert_bill
+from cloudrate.fx import EcbRates, FixedRates, RateNotFoundError, RateSource
 
 
 @pytest.fixture(name="ecb", scope="module")
@@ -99,7 +93,7 @@ class TestMultiCurrency:
 def test_converted_total_is_sum_of_rounded_lines(result, value):
     """Any rate: lines are exact products, the total is the sum of rounded lines."""
     bill = result.bill("acme")
-    fx = cloudrate.ExchangeRate(base="EUR", quote="USD", rate=value, on=date(2026, 10, 30))
+    fx = cloudrate.fx.ExchangeRate(base="EUR", quote="USD", rate=value, on=date(2026, 10, 30))
     converted = convert_bill(bill, fx).bill
     for before, after in zip(bill.lines, converted.lines, strict=True):
         assert after.amount.amount == EXACT.multiply(before.amount.amount, value)

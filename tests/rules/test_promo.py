@@ -13,14 +13,8 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
-from cloudrate.rules import (
-    InMemoryRedemptionStore,
-    PromoCode,
-    PromoDiscount,
-    PromoError,
-    find_code,
-    generate_code,
-)
+from cloudrate.rules import PromoCode, PromoDiscount, PromoError, find_code, generate_code
+from cloudrate.accounts import InMemoryRedemptionStore
 
 UTC = UTC
 NOW = datetime(2026, 10, 15, tzinfo=UTC)
@@ -145,7 +139,7 @@ class TestDiscount:
 
 
 def _redeem_in_process(path: str, account: str) -> bool:
-    from cloudrate.rules import SQLiteRedemptionStore
+    from cloudrate.accounts import SQLiteRedemptionStore
 
     store = SQLiteRedemptionStore(path)
     code = PromoCode(code="PROC-2345", percent=5, max_redemptions=3)
@@ -162,7 +156,7 @@ def test_sqlite_store_holds_the_limit_across_processes(tmp_path):
     """Eight redemptions from two processes, one SQLite file, a 3-use code: 3 succeed."""
     import multiprocessing
 
-    from cloudrate.rules import SQLiteRedemptionStore
+    from cloudrate.accounts import SQLiteRedemptionStore
 
     path = str(tmp_path / "promo.sqlite")
     SQLiteRedemptionStore(path).close()

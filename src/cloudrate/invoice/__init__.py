@@ -20,6 +20,9 @@ from ._tables import neutralise, rows, write_csv, write_xlsx
 from ._taxes import EU_COUNTRIES, REVERSE_CHARGE, FlatTax, RegionalTax, TaxRule, apply_taxes
 from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 
+# Rendering (HTML, PDF): Jinja2 and Typst are imported only when a renderer runs.
+from .render import LocaleError, RenderError, Seller, render_html, render_pdf
+
 __all__ = [
     "EU_COUNTRIES",
     "FILTERS",
@@ -35,12 +38,15 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStats",
+    "LocaleError",
     "Net",
     "Numbering",
     "Payment",
     "PaymentTerms",
     "RegionalTax",
+    "RenderError",
     "SQLiteSequenceStore",
+    "Seller",
     "SequenceStore",
     "TaxLine",
     "TaxRate",
@@ -55,12 +61,9 @@ __all__ = [
     "invoice_stats",
     "invoices_to_pandas",
     "neutralise",
+    "render_html",
+    "render_pdf",
     "rows",
     "write_csv",
     "write_xlsx",
 ]
-
-# Rendering (HTML, PDF): Jinja2 and Typst are imported only when a renderer runs.
-from .render import LocaleError, RenderError, Seller, render_html, render_pdf
-
-__all__ += ["LocaleError", "RenderError", "Seller", "render_html", "render_pdf"]

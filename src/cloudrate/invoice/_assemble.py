@@ -7,11 +7,12 @@ from typing import Literal, overload
 
 from moneyed import Money
 
-from .._money import RoundingPolicy
-from ..exceptions import InvoiceError
-from ..fx import ExchangeRate
-from ..period import BillingPeriod
-from ..rating import AccountBill, RatedLine, RatingResult
+from cloudrate._money import RoundingPolicy
+from cloudrate.exceptions import InvoiceError
+from cloudrate.fx import ExchangeRate
+from cloudrate.period import BillingPeriod
+from cloudrate.rating import AccountBill, RatedLine, RatingResult
+
 from ._invoice import Invoice, zero
 from ._model import Customer, InvoiceLine, TaxRate
 from ._taxes import FlatTax, TaxRule, apply_taxes

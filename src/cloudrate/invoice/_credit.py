@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
-from .._money import to_decimal
-from ..exceptions import InvoiceError, InvoiceStateError
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import InvoiceError, InvoiceStateError
+
 from ._invoice import CreditNote, Invoice, zero
 from ._lifecycle import _date
 from ._model import InvoiceLine

@@ -9,8 +9,9 @@ from decimal import Decimal
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from .._money import _MODES, EXACT
-from ..exceptions import InvoiceError
+from cloudrate._money import _MODES, EXACT
+from cloudrate.exceptions import InvoiceError
+
 from ._tables import rows
 
 if TYPE_CHECKING:

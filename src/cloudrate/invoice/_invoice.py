@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from moneyed import Money
 
-from .._money import RoundingPolicy
-from ..exceptions import InvoiceError
-from ..fx import ExchangeRate
-from ..period import BillingPeriod
+from cloudrate._money import RoundingPolicy
+from cloudrate.exceptions import InvoiceError
+from cloudrate.fx import ExchangeRate
+from cloudrate.period import BillingPeriod
+
 from ._model import Customer, InvoiceLine, Payment, TaxLine, TimelineEvent
 
 if TYPE_CHECKING:

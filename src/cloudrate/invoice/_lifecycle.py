@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
-from .._money import to_decimal
-from ..exceptions import InvoiceError, InvoiceStateError
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import InvoiceError, InvoiceStateError
+
 from ._model import Payment, TimelineEvent
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 from moneyed import Money
 
-from .._money import to_decimal
-from ..exceptions import InvoiceError
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import InvoiceError
 
 __all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate", "TimelineEvent"]
 

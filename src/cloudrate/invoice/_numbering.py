@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from ..exceptions import InvoiceError, InvoiceStateError, SequenceError
+from cloudrate.exceptions import InvoiceError, InvoiceStateError, SequenceError
 
 __all__ = ["InMemorySequenceStore", "Numbering", "SQLiteSequenceStore", "SequenceStore"]
 

@@ -8,8 +8,9 @@ from datetime import date, datetime
 import attrs
 from moneyed import Money
 
-from .._money import RoundingPolicy
-from ..exceptions import InvoiceError
+from cloudrate._money import RoundingPolicy
+from cloudrate.exceptions import InvoiceError
+
 from ._invoice import Invoice, zero
 
 __all__ = ["FILTERS", "InvoiceStats", "filter_invoices", "invoice_stats"]

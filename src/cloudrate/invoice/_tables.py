@@ -18,7 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from ..exceptions import InvoiceError
+from cloudrate.exceptions import InvoiceError
+
 from ._invoice import Invoice
 
 __all__ = ["LAYOUTS", "neutralise", "rows", "write_csv", "write_xlsx"]

@@ -20,9 +20,10 @@ from typing import Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from .._money import EXACT, RoundingPolicy
-from ..exceptions import InvoiceError
-from ..rating import RatedLine
+from cloudrate._money import EXACT, RoundingPolicy
+from cloudrate.exceptions import InvoiceError
+from cloudrate.rating import RatedLine
+
 from ._model import Customer, InvoiceLine, TaxLine, TaxRate
 
 __all__ = ["EU_COUNTRIES", "REVERSE_CHARGE", "FlatTax", "RegionalTax", "TaxRule", "apply_taxes"]

@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped,unused-ignore]
 
-from ..exceptions import InvoiceError
+from cloudrate.exceptions import InvoiceError
 
 __all__ = ["DueOnReceipt", "EndOfMonth", "Net", "PaymentTerms"]
 

@@ -3,6 +3,7 @@
 from ._charge import Charge, ChargeModel
 from ._flat import PRORATIONS, Flat
 from ._graduated import Graduated
+from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
 from ._metrics import AGGREGATIONS, Metric, conversion
 from ._minimum import Minimum
 from ._package import Package
@@ -32,4 +33,8 @@ __all__ = [
     "Tier",
     "Volume",
     "conversion",
+    "dump_plan",
+    "load_plan",
+    "plan_from_document",
+    "plan_to_yaml",
 ]

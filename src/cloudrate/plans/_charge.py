@@ -9,8 +9,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from .._money import to_decimal
-from ..exceptions import PlanError
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import PlanError
+
 from ._flat import Flat
 from ._graduated import Graduated
 from ._minimum import Minimum

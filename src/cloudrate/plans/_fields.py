@@ -7,8 +7,8 @@ from typing import Any
 
 from moneyed import Money
 
-from .._money import check_currency, to_decimal
-from ..exceptions import PlanError
+from cloudrate._money import check_currency, to_decimal
+from cloudrate.exceptions import PlanError
 
 __all__ = ["as_money", "as_quantity", "non_negative_money"]
 

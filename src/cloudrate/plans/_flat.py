@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 import attrs
 from moneyed import Money
 
-from .._money import exact
-from ..exceptions import PlanError
-from ..period import BillingPeriod, seconds_between
+from cloudrate._money import exact
+from cloudrate.exceptions import PlanError
+from cloudrate.period import BillingPeriod, seconds_between
+
 from ._fields import as_money, non_negative_money
 from ._priced import Detail, Priced
 

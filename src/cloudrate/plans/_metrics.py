@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from ..exceptions import PlanError
+from cloudrate.exceptions import PlanError
 
 __all__ = ["AGGREGATIONS", "Metric", "conversion", "default_metric"]
 

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 import attrs
 from moneyed import Money
 
-from .._money import exact
+from cloudrate._money import exact
+
 from ._fields import as_money, non_negative_money
 from ._priced import Detail, Priced
 

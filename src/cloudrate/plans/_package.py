@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 import attrs
 from moneyed import Money
 
-from .._money import exact
-from ..exceptions import PlanError
+from cloudrate._money import exact
+from cloudrate.exceptions import PlanError
+
 from ._fields import as_money, as_quantity, non_negative_money
 from ._priced import Detail, Priced
 

@@ -9,8 +9,9 @@ from typing import Any, ClassVar
 import attrs
 from moneyed import Money
 
-from .._money import check_currency, exact, to_decimal
-from ..exceptions import PlanError
+from cloudrate._money import check_currency, exact, to_decimal
+from cloudrate.exceptions import PlanError
+
 from ._priced import Detail, Priced
 
 __all__ = ["PercentTier", "Percentage"]

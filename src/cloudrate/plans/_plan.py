@@ -8,9 +8,10 @@ from typing import Any
 
 import attrs
 
-from .._money import RoundingPolicy, check_currency
-from ..exceptions import CurrencyMismatchError, PlanError
-from ..period import BillingPeriod, zone
+from cloudrate._money import RoundingPolicy, check_currency
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
+from cloudrate.period import BillingPeriod, zone
+
 from ._charge import Charge, model_money
 from ._metrics import Metric, default_metric
 from ._minimum import Minimum

@@ -9,7 +9,8 @@ from typing import Any
 import attrs
 from moneyed import Money
 
-from ..exceptions import CurrencyMismatchError, PlanError
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
+
 from ._fields import as_money, as_optional_quantity, non_negative_money
 
 __all__ = ["Tier", "check_tiers", "tier_label", "to_tiers"]

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 import attrs
 from moneyed import Money
 
-from .._money import exact
+from cloudrate._money import exact
+
 from ._priced import Detail, Priced
 from ._tiers import Tier, check_tiers, tier_label, to_tiers
 

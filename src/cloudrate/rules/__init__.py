@@ -1,5 +1,9 @@
 """Billing rules: small frozen objects that add adjustment lines to a bill, composed in order.
 
+Every object here adds lines (``lines(bill, context)``) or converts a bill; account state
+(wallets, prepaid policies, promo redemption stores, plan types) lives in
+:mod:`cloudrate.accounts`, exchange-rate sources in :mod:`cloudrate.fx`.
+
 >>> from cloudrate.rules import DefaultIpCharge, FreeFirstIp, chain
 >>> policy = chain(DefaultIpCharge(enabled=False), FreeFirstIp())
 >>> [type(r).__name__ for r in policy.rules]
@@ -7,17 +11,8 @@
 """
 
 from ._base import Policy, Rule, RuleContext, adjustment, chain
-from ._capabilities import Capabilities
 from ._contract import ContractTypes, FixedPayment, PayAsYouGo
-from ._currency import (
-    ConvertedBill,
-    EcbRates,
-    FixedRates,
-    MultiCurrency,
-    RateNotFoundError,
-    RateSource,
-    convert_bill,
-)
+from ._currency import ConvertedBill, MultiCurrency, convert_bill
 from ._decimals import CostDecimals
 from ._ip import (
     DefaultIpCharge,
@@ -26,9 +21,7 @@ from ._ip import (
     SecondaryIpBilling,
     ip_history_from_usage,
 )
-from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, settle
 from ._promo import (
-    InMemoryRedemptionStore,
     PromoCode,
     PromoDiscount,
     PromoError,
@@ -37,43 +30,30 @@ from ._promo import (
     find_code,
     generate_code,
 )
-from ._promo_sqlite import SQLiteRedemptionStore
 
 __all__ = [
-    "AccountType",
-    "BillingPlans",
-    "Capabilities",
     "ContractTypes",
     "ConvertedBill",
     "CostDecimals",
     "DefaultIpCharge",
-    "EcbRates",
     "FixedPayment",
-    "FixedRates",
     "FreeFirstIp",
-    "InMemoryRedemptionStore",
     "IpAcquisition",
     "MultiCurrency",
     "PayAsYouGo",
-    "PlanType",
     "Policy",
     "PromoCode",
     "PromoDiscount",
     "PromoError",
-    "RateNotFoundError",
-    "RateSource",
     "Redemption",
     "RedemptionStore",
     "Rule",
     "RuleContext",
-    "SQLiteRedemptionStore",
     "SecondaryIpBilling",
-    "Settlement",
     "adjustment",
     "chain",
     "convert_bill",
     "find_code",
     "generate_code",
     "ip_history_from_usage",
-    "settle",
 ]

@@ -17,11 +17,11 @@ from typing import Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from .._money import EXACT, RoundingPolicy
-from ..period import BillingPeriod
-from ..plans import Detail, Plan
-from ..rating import AccountBill, RatedLine, RatingResult
-from ..usage import UsageRecord
+from cloudrate._money import EXACT, RoundingPolicy
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import Detail, Plan
+from cloudrate.rating import AccountBill, RatedLine, RatingResult
+from cloudrate.usage import UsageRecord
 
 __all__ = ["Policy", "Rule", "RuleContext", "adjustment", "chain"]
 

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 import attrs
 from moneyed import Money
 
-from .._money import to_decimal
-from ..exceptions import CurrencyMismatchError, PlanError
-from ..plans import Detail
-from ..rating import AccountBill, RatedLine
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
+from cloudrate.plans import Detail
+from cloudrate.rating import AccountBill, RatedLine
+
 from ._base import RuleContext, adjustment
 
 __all__ = ["ContractTypes", "FixedPayment", "PayAsYouGo"]

@@ -23,8 +23,8 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from .._money import RoundingPolicy
-from ..exceptions import PlanError
+from cloudrate._money import RoundingPolicy
+from cloudrate.exceptions import PlanError
 
 __all__ = ["CostDecimals"]
 

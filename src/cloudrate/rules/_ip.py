@@ -15,10 +15,11 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from ..exceptions import RatingError
-from ..plans import Detail
-from ..rating import AccountBill, RatedLine
-from ..usage import UsageRecord
+from cloudrate.exceptions import RatingError
+from cloudrate.plans import Detail
+from cloudrate.rating import AccountBill, RatedLine
+from cloudrate.usage import UsageRecord
+
 from ._base import RuleContext, adjustment
 
 __all__ = ["DefaultIpCharge", "FreeFirstIp", "IpAcquisition", "SecondaryIpBilling",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -18,14 +17,15 @@ from typing import Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from .._money import to_decimal
-from ..exceptions import CloudrateError, PlanError
-from ..plans import Detail
-from ..rating import AccountBill, RatedLine
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import CloudrateError, PlanError
+from cloudrate.plans import Detail
+from cloudrate.rating import AccountBill, RatedLine
+
 from ._base import RuleContext, adjustment
 
-__all__ = ["InMemoryRedemptionStore", "PromoCode", "PromoDiscount", "PromoError",
-           "Redemption", "RedemptionStore", "find_code", "generate_code"]
+__all__ = ["PromoCode", "PromoDiscount", "PromoError", "Redemption", "RedemptionStore",
+           "find_code", "generate_code"]
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
@@ -176,30 +176,6 @@ class RedemptionStore(Protocol):
 
     def add(self, redemption: Redemption, max_total: int | None, max_per_account: int,
             ) -> bool: ...
-
-
-class InMemoryRedemptionStore:
-    """Redemptions in a list, guarded by a lock (one process)."""
-
-    def __init__(self) -> None:
-        self._items: list[Redemption] = []
-        self._lock = threading.Lock()
-
-    def count(self, code: str, account: str | None = None) -> int:
-        return sum(1 for r in self._items
-                   if r.code == code and (account is None or r.account == account))
-
-    def add(self, redemption: Redemption, max_total: int | None, max_per_account: int) -> bool:
-        with self._lock:
-            if max_total is not None and self.count(redemption.code) >= max_total:
-                return False
-            if self.count(redemption.code, redemption.account) >= max_per_account:
-                return False
-            self._items.append(redemption)
-            return True
-
-    def __iter__(self) -> Iterable[Redemption]:
-        return iter(tuple(self._items))
 
 
 @attrs.frozen

@@ -1,0 +1,316 @@
+"""YAML and mapping documents read exactly, with the line of every path and every problem.
+
+Numbers are read as exact Decimals (never floats), YAML tags never run, and a reader
+collects each problem (path, stable code, message, value, line) before one
+:class:`~cloudrate.exceptions.ConfigError` reports them all. Plans, feature configurations
+and every other document cloudrate loads go through here.
+
+>>> doc = load_document("price: 0.10")
+>>> doc.data["price"], doc.lines["price"]
+(Decimal('0.10'), 1)
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+from moneyed import Money
+
+from cloudrate._money import check_currency
+from cloudrate.exceptions import CloudrateError, ConfigError, Problem
+
+__all__ = ["UNSET", "Document", "FieldReader", "join_path", "load_document"]
+
+
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET: Any = _Unset()
+
+
+class Document:
+    """Plain data of a document, with the YAML line of each path and the problems found."""
+
+    def __init__(self, data: Any, source: str, lines: dict[str, int] | None = None) -> None:
+        self.data = data
+        self.source = source
+        self.lines = lines or {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+
+    def problem(self, path: str, code: str, message: str, value: Any = None) -> None:
+        probe, line = path, self.lines.get(path)
+        while line is None and probe:
+            shorter = re.sub(r"(\.[^.\[\]]+|\[\d+\])$", "", probe)
+            if shorter == probe:
+                break
+            probe, line = shorter, self.lines.get(shorter)
+        self.problems.append(Problem(path, code, message, value, line, self.source))
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems, source=self.source)
+
+
+def join_path(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    text = node.value
+    if node.style is not None:  # quoted or block scalars are strings as written
+        return text
+    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+    if tag in _NUMBER_TAGS:
+        try:
+            return Decimal(text.replace("_", ""))
+        except InvalidOperation:
+            return text
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return text
+
+
+#: More values than any plan has: a document that expands beyond it (YAML aliases nested
+#: in aliases, "billion laughs") is refused instead of being expanded for minutes.
+MAX_NODES = 100_000
+
+
+def _walk(node: yaml.Node, path: str, doc: Document) -> Any:
+    doc.nodes += 1
+    if doc.nodes > MAX_NODES:
+        raise ConfigError([Problem("", "too_large", f"the document expands to more than "
+                                   f"{MAX_NODES} values (aliases of aliases?); write the plan "
+                                   "without nested aliases", source=doc.source)],
+                          source=doc.source)
+    doc.lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _walk(key_node, path, doc) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                doc.lines[join_path(path, str(key))] = key_node.start_mark.line + 1
+                doc.problem(join_path(path, str(key)), "bad_key", "keys must be text", key)
+                continue
+            child = join_path(path, key)
+            doc.lines[child] = key_node.start_mark.line + 1
+            if key in out:
+                doc.problem(child, "duplicate_key", "this key is given twice; keep one")
+            out[key] = _walk(value_node, child, doc)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(item, join_path(path, i), doc) for i, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)
+    return _scalar(node)
+
+
+def load_document(source: str | Path | Mapping[str, Any]) -> Document:
+    """Read a path, YAML text or a mapping into a :class:`Document` (data + lines).
+
+    YAML syntax errors raise :class:`~cloudrate.exceptions.ConfigError` with the line.
+    """
+    if isinstance(source, Mapping):
+        return Document(dict(source), "<dict>")
+    name = "<text>"
+    if isinstance(source, Path) or (
+        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
+    ):
+        name = str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError([Problem("", "unreadable", f"cannot read the file: {exc.strerror}")],
+                              source=name) from None
+    else:
+        text = str(source)
+    doc = Document(None, name)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        message = f"YAML syntax error: {exc.problem}"
+        if exc.context:
+            message += f" ({exc.context})"
+        raise ConfigError([Problem("", "yaml_syntax", message, line=line, source=name)],
+                          source=name) from None
+    doc.data = None if node is None else _walk(node, "", doc)
+    return doc
+
+
+class FieldReader:
+    """Reads fields from plain data into typed values, recording problems with paths."""
+
+    def __init__(self, doc: Document, currency: str | None = None) -> None:
+        self.doc = doc
+        self.currency = currency
+
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            self.doc.problem(path, "not_a_mapping", "expected a mapping of key: value",
+                             value if value is None or isinstance(value, str | int) else None)
+            return {}
+        for key in value:
+            if key not in allowed:
+                near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                hint = f"; did you mean {near[0]!r}?" if near else (
+                    f"; known keys are {', '.join(allowed)}")
+                self.doc.problem(join_path(path, key), "unknown_key", f"unknown key{hint}", key)
+        return dict(value)
+
+    def text(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+             default: Any = None) -> Any:
+        value = data.get(key, UNSET)
+        if value is UNSET or value is None:
+            if required:
+                self.doc.problem(join_path(path, key), "missing", f"{key} is required")
+            return default
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            return str(value)  # version: 2 or 2026.10 is text as written
+        if not isinstance(value, str):
+            self.doc.problem(join_path(path, key), "not_text", "expected text", value)
+            return default
+        return value
+
+    def number(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
+               minimum: Decimal | None = Decimal(0), above: bool = False) -> Decimal | None:
+        value = data.get(key, UNSET)
+        where = join_path(path, key)
+        if value is UNSET or value is None:
+            if required:
+                self.doc.problem(where, "missing", f"{key} is required")
+            return None
+        number = self._decimal(value, where)
+        if number is None:
+            return None
+        if minimum is not None and (number < minimum or (above and number == minimum)):
+            word = "above" if above else "at least"
+            self.doc.problem(where, "out_of_range", f"must be {word} {minimum}", str(number))
+            return None
+        return number
+
+    def _decimal(self, value: Any, where: str) -> Decimal | None:
+        if isinstance(value, float):
+            self.doc.problem(where, "float", f"floats cannot hold money exactly; write "
+                             f"'{value!r}' as a string or Decimal", value)
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+            self.doc.problem(where, "not_a_number", "expected a number", value)
+            return None
+        try:
+            number = Decimal(value) if not isinstance(value, str) else Decimal(value.strip())
+        except InvalidOperation:
+            self.doc.problem(where, "not_a_number", "expected a number such as 0.0125", value)
+            return None
+        if not number.is_finite():
+            self.doc.problem(where, "not_a_number", "expected a finite number", value)
+            return None
+        return number
+
+    def price(self, data: Mapping[str, Any], key: str, path: str, *,
+              required: bool = True) -> Money | None:
+        """A price: a number in the plan's currency, or ``'0.10 USD'`` text."""
+        value = data.get(key, UNSET)
+        where = join_path(path, key)
+        if value is UNSET or value is None:
+            if required:
+                self.doc.problem(where, "missing", f"{key} is required")
+            return None
+        currency = self.currency
+        if isinstance(value, str) and " " in value.strip():
+            amount_text, _, currency = value.strip().rpartition(" ")
+            value = amount_text
+            try:
+                check_currency(currency)
+            except CloudrateError:
+                self.doc.problem(where, "unknown_currency",
+                                 'not an ISO 4217 code such as "EUR"', currency)
+                return None
+        number = self._decimal(value, where)
+        if number is None or currency is None:
+            return None
+        if number < 0:
+            self.doc.problem(where, "negative_price",
+                             "prices are >= 0; give credits as discounts or adjustments",
+                             str(number))
+            return None
+        if currency != self.currency:
+            self.doc.problem(where, "currency_mismatch",
+                             f"is in {currency}, but this plan bills in {self.currency}; give "
+                             "every price in a plan the plan's currency", f"{number} {currency}")
+            return None
+        return Money(number, currency)
+
+    def choice(self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...],
+               default: str) -> str:
+        value = data.get(key, default)
+        if value is None:
+            return default
+        if value not in options:
+            near = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            self.doc.problem(join_path(path, key), "bad_choice",
+                             f"must be one of {', '.join(options)}{hint}", value)
+            return default
+        return str(value)
+
+    def whole(self, data: Mapping[str, Any], key: str, path: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | Decimal) or (
+            isinstance(value, Decimal) and value != value.to_integral_value()
+        ) or value < 0:
+            self.doc.problem(join_path(path, key), "not_whole", "expected a whole number >= 0", value)
+            return None
+        return int(value)
+
+    def names(self, data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+        value = data.get(key)
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        self.doc.problem(join_path(path, key), "not_names", "expected a charge name or a list of them",
+                         value)
+        return ()
+
+    def day(self, data: Mapping[str, Any], key: str, path: str) -> date | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            self.doc.problem(join_path(path, key), "bad_date",
+                             "expected a date such as 2026-10-01, not a date and time", value)
+            return None
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.doc.problem(join_path(path, key), "bad_date", "expected a date such as 2026-10-01",
+                             value)
+            return None
+
+

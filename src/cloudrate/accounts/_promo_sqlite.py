@@ -1,0 +1,74 @@
+"""A promo code redemption store in SQLite (standard library), safe across processes."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from cloudrate.rules._promo import Redemption
+
+__all__ = ["SQLiteRedemptionStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS promo_redemptions (
+    code TEXT NOT NULL,
+    account TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS promo_redemptions_code ON promo_redemptions (code, account);
+"""
+
+
+class SQLiteRedemptionStore:
+    """Redemptions in a SQLite file. ``add`` checks the limits and inserts in one
+    ``BEGIN IMMEDIATE`` transaction, so processes redeeming at once never exceed them.
+
+    >>> store = SQLiteRedemptionStore(":memory:")
+    >>> from datetime import datetime, timezone
+    >>> r = Redemption("NEWUSER-7F3K9Q", "acme", datetime(2026, 11, 1, tzinfo=timezone.utc))
+    >>> store.add(r, max_total=1, max_per_account=1), store.add(r, 1, 1)
+    (True, False)
+    >>> store.count("NEWUSER-7F3K9Q")
+    1
+    """
+
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def count(self, code: str, account: str | None = None) -> int:
+        if account is None:
+            row = self._db.execute("SELECT COUNT(*) FROM promo_redemptions WHERE code = ?",
+                                   (code,)).fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM promo_redemptions WHERE code = ? AND account = ?",
+                (code, account)).fetchone()
+        return int(row[0])
+
+    def add(self, redemption: Redemption, max_total: int | None, max_per_account: int) -> bool:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if max_total is not None and self.count(redemption.code) >= max_total:
+                self._db.execute("ROLLBACK")
+                return False
+            if self.count(redemption.code, redemption.account) >= max_per_account:
+                self._db.execute("ROLLBACK")
+                return False
+            self._db.execute("INSERT INTO promo_redemptions (code, account, at) VALUES (?, ?, ?)",
+                             (redemption.code, redemption.account, redemption.at.isoformat()))
+            self._db.execute("COMMIT")
+            return True
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def redemptions(self, code: str) -> tuple[Redemption, ...]:
+        rows = self._db.execute(
+            "SELECT code, account, at FROM promo_redemptions WHERE code = ? ORDER BY rowid",
+            (code,)).fetchall()
+        return tuple(Redemption(c, a, datetime.fromisoformat(t)) for c, a, t in rows)

@@ -1,0 +1,91 @@
+"""The batch path of ``cloudrate rate``: when to take it, and running it with progress.
+
+Kept apart from :mod:`cloudrate.cli` so the command stays light: pyarrow is imported only
+when the batch path runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import Plan
+from cloudrate.rating import RatingResult
+
+__all__ = ["BATCH_ROWS", "rate_batch", "wants_batch"]
+
+#: Usage files with more rows than this are rated by the batch path.
+BATCH_ROWS = 100_000
+
+
+def wants_batch(path: Path, choice: bool | None) -> bool:
+    """Whether to take the batch path: as chosen, else for Parquet or more than 100k rows.
+
+    >>> wants_batch(Path("usage.parquet"), None), wants_batch(Path("x.csv"), False)
+    (True, False)
+    """
+    if choice is not None:
+        return choice
+    if importlib.util.find_spec("pyarrow") is None:  # the extra is not installed
+        return False
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    lines = 0
+    with open(path, "rb") as stream:
+        while block := stream.read(1 << 20):
+            lines += block.count(b"\n")
+            if lines > BATCH_ROWS + 1:
+                return True
+    return False
+
+
+def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: bool,
+               progress: bool = True) -> RatingResult:
+    """Rate the usage file at *path* with :mod:`cloudrate.rating.columnar`, reporting on stderr."""
+    try:
+        from cloudrate.rating.columnar import finish, partial_aggregate, read_columnar
+        from cloudrate.rating.columnar._finish import default_period
+    except ImportError as exc:
+        raise click.ClickException(f"{exc} (or rate without --batch)") from None
+    started = time.perf_counter()
+    bar = click.progressbar(length=path.stat().st_size, label="rating", file=sys.stderr,
+                            show_eta=True, show_percent=True) if progress else None
+    done = [0]
+
+    def advance(read: int, _total: int) -> None:
+        if bar is not None:
+            bar.update(read - done[0])
+        done[0] = read
+
+    counted = [0]
+
+    def counting(stream: Iterator[Any]) -> Iterator[Any]:
+        for batch in stream:
+            counted[0] += batch.num_rows
+            yield batch
+
+    try:
+        stream: Any = counting(read_columnar(path, on_progress=advance))
+        if period is None:
+            period, stream = default_period(plan, stream)
+        plan.check_period(period)
+        partials = partial_aggregate(plan, stream, period)
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    if progress:
+        click.echo(f"aggregated {counted[0]:,} records in {time.perf_counter() - started:.2f} s;"
+                   " pricing the bills", err=True)
+    result = finish(plan, partials, period, on_unpriced="error" if strict else "report")
+    seconds = time.perf_counter() - started
+    rate = counted[0] / seconds if seconds > 0 else float("inf")
+    click.echo(f"rated {counted[0]:,} records in {seconds:.2f} s ({rate:,.0f} records/s)",
+               err=True)
+    return result

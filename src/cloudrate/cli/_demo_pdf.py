@@ -1,0 +1,58 @@
+"""``cloudrate demo``'s PDF step: the sample invoices, each in its customer's locale."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from cloudrate.rating import RatingResult
+
+__all__ = ["write_demo_pdfs"]
+
+
+def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -> list[Path]:
+    """Write one PDF invoice per account of *result* into *out_dir*; return the paths.
+
+    Without the ``pdf`` extra, says how to install it and writes nothing. A consumption
+    chart is added when the ``charts`` extra is installed.
+    """
+    try:
+        import typst  # noqa: F401
+    except ImportError:
+        click.echo("note: install cloudrate[pdf] to also write the sample invoices as PDF "
+                   "(pip install 'cloudrate[pdf]')", err=True)
+        return []
+    from cloudrate.invoice.render._render import render_pdf
+    from cloudrate.usage import read_usage
+
+    from ._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
+    from ._samples import sample_usage_path
+
+    charts_ok = True
+    try:
+        import vl_convert  # noqa: F401
+    except ImportError:
+        charts_ok = False
+    usage = read_usage(sample_usage_path()) if charts_ok else []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for account, invoice in demo_invoices(result).items():
+        charts = []
+        if charts_ok:
+            from cloudrate.portal.charts import consumption_chart
+            from cloudrate.portal.usage_view import DateRange, usage_view
+
+            period = result.period
+            last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
+            span = DateRange.custom(period.start.astimezone(period.tz).date(), last,
+                                    period.timezone)
+            view = usage_view(result.plan, usage, account=account, date_range=span)
+            charts.append(consumption_chart(view))
+        path = out_dir / f"{invoice.number}.pdf"
+        path.write_bytes(render_pdf(invoice, DEMO_LOCALES.get(account, "en_US"),
+                                    seller=DEMO_SELLER, charts=charts))
+        written.append(path)
+        click.echo(f"wrote {path} ({invoice.customer.name}, {invoice.number})", err=err)
+    return written

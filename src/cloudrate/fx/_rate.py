@@ -1,0 +1,54 @@
+"""Exchange rates: the value fixed on an invoice when it is billed in another currency."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from moneyed import Money
+
+from cloudrate._money import EXACT, RoundingPolicy, check_currency, to_decimal
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
+
+__all__ = ["ExchangeRate"]
+
+
+def _rate(value: Any) -> Decimal:
+    rate = to_decimal(value, "rate")
+    if rate <= 0:
+        raise PlanError(f"rate: must be above 0 (got {rate})")
+    return rate
+
+
+@attrs.frozen(kw_only=True)
+class ExchangeRate:
+    """One unit of *base* is worth *rate* units of *quote*, as published on *on* by *source*.
+
+    >>> fx = ExchangeRate(base="EUR", quote="USD", rate="1.0842", on=date(2026, 10, 30),
+    ...                   source="ECB reference rate")
+    >>> fx.convert(Money("100.00", "EUR"))
+    Money('108.420000', 'USD')
+    >>> fx.convert(Money("100.00", "EUR"), RoundingPolicy())
+    Money('108.42', 'USD')
+    """
+
+    base: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "base"))
+    quote: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "quote"))
+    rate: Decimal = attrs.field(converter=_rate)
+    on: date
+    source: str = "unspecified"
+
+    def convert(self, amount: Money, rounding: RoundingPolicy | None = None) -> Money:
+        """*amount* (in *base*) in *quote*: exact, or rounded by *rounding*."""
+        if amount.currency.code != self.base:
+            raise CurrencyMismatchError(self.base, amount.currency.code, "converted amount")
+        value = EXACT.multiply(amount.amount, self.rate)
+        if rounding is not None:
+            value = rounding.round(value, self.quote)
+        return Money(value, self.quote)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"base": self.base, "quote": self.quote, "rate": str(self.rate),
+                "on": self.on.isoformat(), "source": self.source}

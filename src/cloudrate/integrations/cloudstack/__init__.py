@@ -1,0 +1,28 @@
+"""Import Apache CloudStack usage (``listUsageRecords``) and price it like its quota plugin.
+
+>>> from cloudrate.integrations.cloudstack import read_cloudstack
+>>> result = read_cloudstack('{"listusagerecordsresponse": {}}')
+>>> result.records, dict(result.unknown_types)
+((), {})
+"""
+
+from ._quota import quota_charge, quota_plan
+from ._read import (
+    CloudStackImport,
+    parse_cloudstack_date,
+    read_cloudstack,
+    records_from_cloudstack,
+)
+from ._types import USAGE_TYPES, UsageType, usage_type
+
+__all__ = [
+    "USAGE_TYPES",
+    "CloudStackImport",
+    "UsageType",
+    "parse_cloudstack_date",
+    "quota_charge",
+    "quota_plan",
+    "read_cloudstack",
+    "records_from_cloudstack",
+    "usage_type",
+]

@@ -1,0 +1,21 @@
+"""Render invoices as HTML (Jinja2) and PDF (Typst), localised with Babel.
+
+Jinja2 and Typst are imported only when a renderer runs. See docs/rendering.md.
+"""
+
+from ._context import Seller, invoice_context
+from ._format import Formatter, LocaleError, check_locale
+from ._labels import labels_for
+from ._render import RenderError, render_html, render_pdf
+
+__all__ = [
+    "Formatter",
+    "LocaleError",
+    "RenderError",
+    "Seller",
+    "check_locale",
+    "invoice_context",
+    "labels_for",
+    "render_html",
+    "render_pdf",
+]

@@ -1,0 +1,248 @@
+"""Budget alerts: a monthly amount per account, checked against thresholds.
+
+Month-to-date cost and a month-end forecast (the month-to-date cost spread over the
+whole period at the pace so far) are compared with each threshold (50/80/100 % by
+default). Each threshold gives at most one :class:`BudgetAlert` per account and period,
+whether reached by the forecast or the actual cost first. Sending is the host's: pass
+a callback (or :class:`SmtpSender`). An alert is marked sent only after the callback
+returns, so a failed send is retried at the next check (at least once, never twice
+after a success).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import attrs
+from moneyed import Money
+
+from cloudrate._money import EXACT, RoundingPolicy, to_decimal
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
+from cloudrate.period import BillingPeriod, seconds_between
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+__all__ = ["AlertStore", "Budget", "BudgetAlert", "InMemoryAlertStore", "SQLiteAlertStore",
+           "SmtpSender", "check_budget", "forecast_month_end"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _recipients(value: Iterable[str]) -> tuple[str, ...]:
+    out = tuple(str(v).strip() for v in ([value] if isinstance(value, str) else value))
+    for address in out:
+        if not _EMAIL.match(address):
+            raise PlanError(f"recipients: {address!r} is not an email address such as "
+                            "'billing@example.com'")
+    return out
+
+
+def _thresholds(value: Iterable[object]) -> tuple[Decimal, ...]:
+    out = tuple(to_decimal(v, "thresholds") for v in value)
+    if not out or any(t <= 0 for t in out) or list(out) != sorted(set(out)):
+        raise PlanError(f"thresholds: give ascending percentages above 0 such as 50, 80, 100 "
+                        f"(got {', '.join(str(t) for t in out) or 'none'})")
+    return out
+
+
+@attrs.frozen(kw_only=True)
+class Budget:
+    """*account*'s monthly budget *amount*, alerting *recipients* at *thresholds* percent."""
+
+    account: str
+    amount: Money
+    recipients: tuple[str, ...] = attrs.field(default=(), converter=_recipients)
+    thresholds: tuple[Decimal, ...] = attrs.field(
+        default=(Decimal(50), Decimal(80), Decimal(100)), converter=_thresholds)
+    use_forecast: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.amount.amount <= 0:
+            raise PlanError(f"budget amount: must be above 0 (got {self.amount.amount})")
+
+
+@attrs.frozen(kw_only=True)
+class BudgetAlert:
+    """One threshold reached in one period, by the actual cost or the forecast."""
+
+    account: str
+    period: str
+    threshold: Decimal
+    basis: str  # "actual" or "forecast"
+    month_to_date: Money
+    forecast: Money
+    budget: Money
+    recipients: tuple[str, ...]
+    at: datetime
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.account, self.period, str(self.threshold))
+
+    def subject(self) -> str:
+        verb = "has reached" if self.basis == "actual" else "is forecast to reach"
+        return f"Budget alert: {self.account} {verb} {self.threshold}% of its {self.period} budget"
+
+    def body(self, rounding: RoundingPolicy | None = None) -> str:
+        policy = rounding or RoundingPolicy()
+        cur = str(self.budget.currency.code)
+        return (f"Account: {self.account}\nPeriod: {self.period}\n"
+                f"Budget: {self.budget.amount} {cur}\n"
+                f"Month-to-date cost: {policy.round(self.month_to_date.amount, cur)} {cur}\n"
+                f"Month-end forecast: {policy.round(self.forecast.amount, cur)} {cur}\n"
+                f"Threshold: {self.threshold}% ({self.basis})\nChecked at: {self.at.isoformat()}\n")
+
+
+def forecast_month_end(month_to_date: Money, period: BillingPeriod, now: datetime) -> Money:
+    """The month-to-date cost spread over the whole period at the pace so far.
+
+    >>> p = BillingPeriod.month(2026, 10)
+    >>> forecast_month_end(Money("100", "EUR"), p, datetime(2026, 10, 11, tzinfo=p.tz)).amount
+    Decimal('310')
+    """
+    elapsed = seconds_between(period.start, min(max(now, period.start), period.end))
+    if elapsed == 0:
+        return month_to_date
+    value = EXACT.divide(EXACT.multiply(month_to_date.amount, period.seconds), elapsed)
+    return Money(value, month_to_date.currency.code)
+
+
+@runtime_checkable
+class AlertStore(Protocol):
+    """Remembers which alerts were sent, by :attr:`BudgetAlert.key`."""
+
+    def was_sent(self, key: tuple[str, str, str]) -> bool: ...
+
+    def mark_sent(self, key: tuple[str, str, str]) -> None: ...
+
+
+class InMemoryAlertStore:
+    def __init__(self) -> None:
+        self._sent: set[tuple[str, str, str]] = set()
+        self._lock = threading.Lock()
+
+    def was_sent(self, key: tuple[str, str, str]) -> bool:
+        return key in self._sent
+
+    def mark_sent(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._sent.add(key)
+
+
+class SQLiteAlertStore:
+    """Sent alerts in a SQLite file (standard library), shared by every process that checks.
+
+    >>> store = SQLiteAlertStore(":memory:")
+    >>> store.was_sent(("acme", "2026-10", "50"))
+    False
+    >>> store.mark_sent(("acme", "2026-10", "50"))
+    >>> store.was_sent(("acme", "2026-10", "50"))
+    True
+    """
+
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        self._db.execute("CREATE TABLE IF NOT EXISTS budget_alerts_sent (account TEXT NOT NULL,"
+                         " period TEXT NOT NULL, threshold TEXT NOT NULL,"
+                         " PRIMARY KEY (account, period, threshold))")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def was_sent(self, key: tuple[str, str, str]) -> bool:
+        row = self._db.execute("SELECT 1 FROM budget_alerts_sent WHERE account = ? AND "
+                               "period = ? AND threshold = ?", key).fetchone()
+        return row is not None
+
+    def mark_sent(self, key: tuple[str, str, str]) -> None:
+        self._db.execute("INSERT OR IGNORE INTO budget_alerts_sent VALUES (?, ?, ?)", key)
+
+
+def check_budget(budget: Budget, period: BillingPeriod, month_to_date: Money, now: datetime,
+                 store: AlertStore, send: Callable[[BudgetAlert], Any] | None = None,
+                 ) -> tuple[BudgetAlert, ...]:
+    """The new alerts for *budget* at *now*, each passed to *send* then marked sent.
+
+    >>> p = BillingPeriod.month(2026, 10)
+    >>> budget = Budget(account="acme", amount=Money("200", "EUR"),
+    ...                 recipients=["ops@acme.example"])
+    >>> store = InMemoryAlertStore()
+    >>> now = datetime(2026, 10, 16, tzinfo=p.tz)
+    >>> [(a.threshold, a.basis) for a in check_budget(budget, p, Money("110", "EUR"), now, store)]
+    [(Decimal('50'), 'actual'), (Decimal('80'), 'forecast'), (Decimal('100'), 'forecast')]
+    >>> check_budget(budget, p, Money("190", "EUR"), now, store)
+    ()
+    """
+    if month_to_date.currency != budget.amount.currency:
+        raise CurrencyMismatchError(str(budget.amount.currency.code),
+                                    str(month_to_date.currency.code), "month-to-date cost")
+    forecast = forecast_month_end(month_to_date, period, now)
+    alerts = []
+    for threshold in budget.thresholds:
+        limit = EXACT.multiply(budget.amount.amount, threshold) / 100
+        actual = month_to_date.amount >= limit
+        predicted = budget.use_forecast and forecast.amount >= limit
+        if not (actual or predicted):
+            continue
+        alert = BudgetAlert(account=budget.account, period=period.label, threshold=threshold,
+                            basis="actual" if actual else "forecast",
+                            month_to_date=month_to_date, forecast=forecast,
+                            budget=budget.amount, recipients=budget.recipients, at=now)
+        if store.was_sent(alert.key):
+            continue
+        if send is not None:
+            send(alert)
+        store.mark_sent(alert.key)
+        alerts.append(alert)
+    return tuple(alerts)
+
+
+@attrs.frozen(kw_only=True)
+class SmtpSender:
+    """Send alerts by email with :mod:`smtplib`; a callback for :func:`check_budget`.
+
+    *smtp_class* is ``smtplib.SMTP`` by default (or ``SMTP_SSL``, or a test double).
+    """
+
+    host: str
+    port: int = 25
+    sender: str
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    timeout: float = 30.0
+    smtp_class: Any = None
+
+    def message(self, alert: BudgetAlert) -> EmailMessage:
+        from email.message import EmailMessage
+
+        msg = EmailMessage()
+        msg["From"] = self.sender
+        msg["To"] = ", ".join(alert.recipients)
+        msg["Subject"] = alert.subject()
+        msg.set_content(alert.body())
+        return msg
+
+    def __call__(self, alert: BudgetAlert) -> None:
+        if not alert.recipients:
+            return
+        smtp_class = self.smtp_class
+        if smtp_class is None:
+            import smtplib
+
+            smtp_class = smtplib.SMTP
+        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username is not None:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(self.message(alert))

@@ -1,0 +1,181 @@
+"""The billing overview: the month's usage per day, consumed resources, the notification.
+
+Invoices come in as :class:`InvoiceSummary` (number, total, due date, paid or not): any
+invoice store can produce them. Overdue is derived from the due date and the ``today``
+you pass: an invoice is overdue from the day after its due date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from moneyed import Money
+
+from cloudrate._money import exact, zero
+from cloudrate.plans import Plan
+from cloudrate.usage import UsageRecord
+
+from ._clip import clip_records
+from ._ranges import DateRange, UsageViewError
+from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, usage_view
+
+__all__ = ["STATUSES", "BillingOverview", "DailyUsage", "InvoiceSummary", "Notification",
+           "billing_overview", "status_counts"]
+
+#: Badge statuses, in the order charts and tables list them.
+STATUSES = ("paid", "unpaid", "overdue")
+
+
+@attrs.frozen(kw_only=True)
+class InvoiceSummary:
+    """What the overview needs to know of an invoice.
+
+    >>> inv = InvoiceSummary(number="INV-2026-0042", total=Money("119.00", "EUR"),
+    ...                      due_date=date(2026, 11, 14))
+    >>> inv.status(date(2026, 11, 14)), inv.status(date(2026, 11, 15))
+    ('unpaid', 'overdue')
+    """
+
+    number: str
+    total: Money
+    due_date: date
+    paid: bool = False
+    issued: date | None = None
+
+    def status(self, today: date) -> str:
+        """``paid``, ``overdue`` (unpaid after the due date) or ``unpaid``."""
+        if self.paid:
+            return "paid"
+        return "overdue" if today > self.due_date else "unpaid"
+
+
+def status_counts(invoices: Iterable[InvoiceSummary], today: date) -> dict[str, int]:
+    """How many invoices are paid, unpaid and overdue (the billing status pie).
+
+    >>> status_counts([], date(2026, 11, 1))
+    {'paid': 0, 'unpaid': 0, 'overdue': 0}
+    """
+    counts = dict.fromkeys(STATUSES, 0)
+    for invoice in invoices:
+        counts[invoice.status(today)] += 1
+    return counts
+
+
+@attrs.frozen(kw_only=True)
+class DailyUsage:
+    """One day of the month's usage graph: each card's quantity that day."""
+
+    day: date
+    quantities: tuple[tuple[str, Decimal], ...]
+
+    def quantity(self, key: str) -> Decimal:
+        return dict(self.quantities)[key]
+
+
+@attrs.frozen(kw_only=True)
+class Notification:
+    """The billing notification: usage so far, and the invoice to pay next.
+
+    *invoice* is the oldest unpaid invoice (overdue ones first come first by due date),
+    or the latest invoice when all are paid, or None when there are none.
+    """
+
+    total_usage: Money
+    invoice: str | None
+    due_date: date | None
+    status: str | None
+    outstanding: Money
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total_usage": str(self.total_usage.amount), "invoice": self.invoice,
+                "due_date": None if self.due_date is None else self.due_date.isoformat(),
+                "status": self.status, "outstanding": str(self.outstanding.amount)}
+
+
+@attrs.frozen(kw_only=True)
+class BillingOverview:
+    """The overview page: *daily* usage of the month so far, *consumed* (the cards),
+    *resources* (distinct resources per metric), the *notification* and invoice *counts*.
+    """
+
+    month: DateRange
+    daily: tuple[DailyUsage, ...]
+    consumed: tuple[MetricCard, ...]
+    resources: tuple[tuple[str, int], ...]
+    notification: Notification
+    counts: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "cloudrate.billing_overview/1", "month": self.month.to_dict(),
+            "daily": [{"day": d.day.isoformat(), **{k: f"{q:f}" for k, q in d.quantities}}
+                      for d in self.daily],
+            "consumed": [c.to_dict() for c in self.consumed],
+            "resources": dict(self.resources), "notification": self.notification.to_dict(),
+            "counts": dict(self.counts),
+        }
+
+
+def _notification(invoices: Sequence[InvoiceSummary], today: date, usage: Money) -> Notification:
+    currency = str(usage.currency.code)
+    unpaid = sorted((i for i in invoices if not i.paid), key=lambda i: (i.due_date, i.number))
+    for invoice in invoices:
+        if str(invoice.total.currency.code) != currency:
+            raise UsageViewError(
+                f"invoice {invoice.number} is in {invoice.total.currency.code}, the account "
+                f"bills in {currency}; give the overview the invoices of this account only"
+            )
+    outstanding = sum((i.total for i in unpaid), zero(currency))
+    if unpaid:
+        pick: InvoiceSummary | None = unpaid[0]
+    else:
+        pick = max(invoices, key=lambda i: (i.due_date, i.number), default=None)
+    if pick is None:
+        return Notification(total_usage=usage, invoice=None, due_date=None, status=None,
+                            outstanding=outstanding)
+    return Notification(total_usage=usage, invoice=pick.number, due_date=pick.due_date,
+                        status=pick.status(today), outstanding=outstanding)
+
+
+@exact
+def billing_overview(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
+                     now: datetime | None = None, today: date | None = None,
+                     timezone: str = "UTC", invoices: Sequence[InvoiceSummary] = (),
+                     cards: Sequence[CardSpec] = DEFAULT_CARDS) -> BillingOverview:
+    """The billing overview of *account* on *today* (or at *now*) in *timezone*.
+
+    ``notification.total_usage`` is the month-to-date estimate including flat fees and
+    minimum spend, i.e. what the month's bill would be if it closed today.
+
+    >>> import cloudrate
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> ov = billing_overview(plan, usage, account="acme", today=date(2026, 10, 10),
+    ...                       timezone="Europe/Berlin")
+    >>> len(ov.daily), ov.daily[0].day
+    (10, datetime.date(2026, 10, 1))
+    """
+    month = DateRange.month_to_date(now=now, today=today, timezone=timezone)
+    records = clip_records(plan, usage, month.start, month.end, account)
+    view = usage_view(plan, records, account=account, date_range=month, cards=cards,
+                      include_fixed=True)
+    daily = []
+    for day in month.dates():
+        one = DateRange.custom(day, day, timezone)
+        mine = clip_records(plan, records, one.start, one.end)
+        daily.append(DailyUsage(day=day, quantities=tuple(
+            (spec.key, _card_quantity(spec, plan, mine, one)[0]) for spec in cards)))
+    resources: dict[str, set[str]] = {}
+    for r in records:
+        if r.resource_id is not None:
+            resources.setdefault(r.metric, set()).add(r.resource_id)
+    return BillingOverview(
+        month=month, daily=tuple(daily), consumed=view.cards,
+        resources=tuple(sorted((m, len(ids)) for m, ids in resources.items())),
+        notification=_notification(invoices, month.last, view.total),
+        counts=status_counts(invoices, month.last),
+    )

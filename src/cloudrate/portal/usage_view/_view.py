@@ -1,0 +1,252 @@
+"""The usage page: metric cards, a per-service summary and the Total Estimated Bill."""
+
+from __future__ import annotations
+
+import decimal
+import html
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from moneyed import Money
+
+from cloudrate._money import EXACT, RoundingPolicy, zero
+from cloudrate.plans import Flat, Minimum, Plan
+from cloudrate.plans._metrics import conversion
+from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
+from cloudrate.usage import UsageRecord
+
+from ._clip import clip_records
+from ._ranges import DateRange, UsageViewError
+
+__all__ = ["DEFAULT_CARDS", "CardSpec", "MetricCard", "ServiceRow", "UsageView", "usage_view"]
+
+
+@attrs.frozen
+class CardSpec:
+    """What one metric card shows: the plan metrics it adds up and the unit it shows.
+
+    *kind* ``sum`` adds the metrics' quantities up in *unit* (vCPU-hours, GB);
+    ``average`` shows the time-weighted average level over the range in *unit* (GB
+    stored), from metrics measured as level x time (GB-hours) or as levels.
+    """
+
+    key: str
+    label: str
+    unit: str
+    metrics: tuple[str, ...]
+    kind: str = "sum"
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in ("sum", "average"):
+            raise UsageViewError(f"card {self.key!r}: kind must be 'sum' or 'average' "
+                                 f"(got {self.kind!r})")
+
+
+#: The four cards of the usage page, for CloudStack's usual metric names.
+DEFAULT_CARDS = (
+    CardSpec("cpu", "CPU Hours", "vCPU-hour", ("vcpu_hours",)),
+    CardSpec("memory", "Memory", "GB-hour", ("memory_gb_hours",)),
+    CardSpec("storage", "Storage", "GB",
+             ("volume_gb", "snapshot_gb", "storage_gb_hours", "snapshot_gb_hours"), "average"),
+    CardSpec("bandwidth", "Bandwidth", "GB", ("bandwidth_gb",)),
+)
+
+
+@attrs.frozen(kw_only=True)
+class MetricCard:
+    """One card: the consumption in *unit* and the estimated cost of the metrics' charges."""
+
+    key: str
+    label: str
+    quantity: Decimal
+    unit: str
+    cost: Money
+    metrics: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "quantity": str(self.quantity),
+                "unit": self.unit, "cost": str(self.cost.amount),
+                "currency": str(self.cost.currency.code), "metrics": list(self.metrics)}
+
+
+@attrs.frozen(kw_only=True)
+class ServiceQuantity:
+    """How much of one charge a service used in the range."""
+
+    charge: str
+    description: str
+    quantity: Decimal
+    unit: str
+    cost: Money
+
+
+@attrs.frozen(kw_only=True)
+class ServiceRow:
+    """One row of the usage summary: a service, what it consumed, and its estimated cost."""
+
+    service: str
+    items: tuple[ServiceQuantity, ...]
+    cost: Money
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "cost": str(self.cost.amount),
+                "items": [{"charge": i.charge, "description": i.description,
+                           "quantity": str(i.quantity), "unit": i.unit,
+                           "cost": str(i.cost.amount)} for i in self.items]}
+
+
+@attrs.frozen(kw_only=True)
+class UsageView:
+    """Everything the usage page shows for one account and date range.
+
+    *total* (the Total Estimated Bill) is the sum of the service rows, each the sum of
+    rounded rated lines; *lines* are those lines, *records* the usage inside the range.
+    """
+
+    account: str
+    date_range: DateRange
+    plan: Plan
+    cards: tuple[MetricCard, ...]
+    services: tuple[ServiceRow, ...]
+    total: Money
+    lines: tuple[RatedLine, ...]
+    records: tuple[UsageRecord, ...]
+    unpriced: tuple[UnpricedUsage, ...]
+    include_fixed: bool
+
+    @property
+    def currency(self) -> str:
+        return self.plan.currency
+
+    def card(self, key: str) -> MetricCard:
+        for card in self.cards:
+            if card.key == key:
+                return card
+        raise KeyError(f"no card {key!r}; cards are {', '.join(c.key for c in self.cards)}")
+
+    def _repr_html_(self) -> str:
+        """Cards and the service summary as two tables, for notebooks (text escaped)."""
+        esc = html.escape
+        cur = esc(self.currency)
+        cards = "".join(
+            f"<tr><td>{esc(c.label)}</td><td>{c.quantity.normalize():f}</td>"
+            f"<td>{esc(c.unit)}</td><td>{c.cost.amount}</td></tr>" for c in self.cards)
+        rows = "".join(f"<tr><td>{esc(r.service)}</td><td>{r.cost.amount}</td></tr>"
+                       for r in self.services)
+        return (f"<table><caption>{esc(self.account)} {esc(self.date_range.label)} "
+                f"({esc(self.date_range.timezone)})</caption><thead><tr><th>Metric</th>"
+                f"<th>Quantity</th><th>Unit</th><th>Estimated cost ({cur})</th></tr>"
+                f"</thead><tbody>{cards}</tbody></table><table><thead><tr><th>Service</th>"
+                f"<th>Estimated cost ({cur})</th></tr></thead><tbody>{rows}</tbody>"
+                f"<tfoot><tr><th>Total Estimated Bill</th><th>{self.total.amount}</th></tr>"
+                "</tfoot></table>")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": "cloudrate.portal.usage_view/1", "account": self.account,
+                "range": self.date_range.to_dict(), "currency": self.currency,
+                "include_fixed": self.include_fixed,
+                "cards": [c.to_dict() for c in self.cards],
+                "services": [s.to_dict() for s in self.services],
+                "total": str(self.total.amount)}
+
+
+def _fixed(plan: Plan) -> set[str]:
+    """Charges that do not depend on usage: flat fees without a metric, minimum spend."""
+    return {c.name for c in plan.charges
+            if isinstance(c.model, Minimum) or (isinstance(c.model, Flat) and c.metric is None)}
+
+
+def _card_quantity(spec: CardSpec, plan: Plan, records: Sequence[UsageRecord],
+                   date_range: DateRange) -> tuple[Decimal, tuple[str, ...]]:
+    seconds = date_range.seconds
+    total, found = Decimal(0), []
+    for name in spec.metrics:
+        mine = [r for r in records if r.metric == name]
+        if not mine and name not in plan.metrics:
+            continue
+        found.append(name)
+        metric = plan.metric(name)
+        source = metric.usage_unit or metric.unit
+        if spec.kind == "sum":
+            num, den = conversion(source, spec.unit, seconds)
+            total += sum((r.quantity for r in mine), Decimal(0)) * num / den
+        elif metric.aggregation == "average":  # levels: weight each by its time
+            num, den = conversion(source, spec.unit, seconds)
+            weighted = sum((r.quantity * r.seconds for r in mine), Decimal(0))
+            total += weighted * num / den / seconds
+        else:  # level x time (GB-hours): divide by the range's length
+            num, den = conversion(source, f"{spec.unit}-second", seconds)
+            total += sum((r.quantity for r in mine), Decimal(0)) * num / den / seconds
+    return total, tuple(found)
+
+
+def usage_view(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
+               date_range: DateRange, cards: Sequence[CardSpec] = DEFAULT_CARDS,
+               include_fixed: bool = False, rounding: RoundingPolicy | None = None,
+               adjust: Callable[[RatingResult], RatingResult] | None = None) -> UsageView:
+    """The usage page of *account* for *date_range*, priced under *plan*.
+
+    Usage is cut to the range (see :func:`clip_records`) and rated one calendar month
+    at a time with :func:`cloudrate.rate`, so monthly units (GB-month) and tiers mean
+    what they mean on the bill. With *include_fixed* false (the default) the estimate
+    covers what usage costs: flat fees without a metric and minimum-spend true-ups are
+    left out; set it to get exactly the bill of a whole month. *adjust* applies the
+    account's billing policies to each month's result (discounts, credits: a function
+    returning ``result.with_bills(...)``); the lines it adds count in the service rows
+    (under "Adjustments" when they name no service) and in the total.
+
+    >>> import cloudrate
+    >>> from datetime import date
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> view = usage_view(plan, usage, account="globex",
+    ...     date_range=DateRange.last_7_days(today=date(2026, 10, 31), timezone="Europe/Berlin"))
+    >>> view.card("cpu").unit, view.total == sum((s.cost for s in view.services), view.total * 0)
+    ('vCPU-hour', True)
+    """
+    records = tuple(clip_records(plan, usage, date_range.start, date_range.end, account))
+    fixed = set() if include_fixed else _fixed(plan)
+    currency = plan.currency
+    lines: list[RatedLine] = []
+    unpriced: list[UnpricedUsage] = []
+    with decimal.localcontext(EXACT):
+        for period in date_range.months():
+            lo, hi = max(period.start, date_range.start), min(period.end, date_range.end)
+            part = clip_records(plan, records, lo, hi)
+            result = rate(plan, part, period, accounts=[account], rounding=rounding)
+            if adjust is not None:
+                result = adjust(result)
+            lines.extend(x for x in result.bill(account).lines if x.charge not in fixed)
+            unpriced.extend(result.unpriced)
+        built = []
+        for spec in cards:
+            quantity, found = _card_quantity(spec, plan, records, date_range)
+            cost = sum((x.rounded for x in lines if x.metric in found), zero(currency))
+            built.append(MetricCard(key=spec.key, label=spec.label, quantity=quantity,
+                                    unit=spec.unit, cost=cost, metrics=found))
+        services = _services(lines, currency)
+    return UsageView(account=account, date_range=date_range, plan=plan, cards=tuple(built),
+                     services=services, total=sum((s.cost for s in services), zero(currency)),
+                     lines=tuple(lines), records=records, unpriced=tuple(unpriced),
+                     include_fixed=include_fixed)
+
+
+def _services(lines: Sequence[RatedLine], currency: str) -> tuple[ServiceRow, ...]:
+    by_service: dict[str, dict[str, list[RatedLine]]] = {}
+    for line in lines:
+        default = "Other" if line.kind == "charge" else "Adjustments"
+        by_service.setdefault(line.service or default, {}).setdefault(line.charge, []).append(line)
+    rows = []
+    for service, charges in by_service.items():
+        items = tuple(
+            ServiceQuantity(charge=charge, description=group[0].description,
+                            quantity=sum((x.usage_quantity for x in group), Decimal(0)),
+                            unit=group[0].unit,
+                            cost=sum((x.rounded for x in group), zero(currency)))
+            for charge, group in charges.items()
+        )
+        rows.append(ServiceRow(service=service, items=items,
+                               cost=sum((i.cost for i in items), zero(currency))))
+    return tuple(rows)

@@ -1,0 +1,376 @@
+"""Aggregate columnar usage by (account, charge), exactly, one record batch at a time.
+
+``sum`` metrics are aggregated vectorised on int64 fixed-point quantities with overflow
+checks (:class:`~cloudrate.rating.columnar._exact.GroupSum`); ``max``, ``average``, ``unique``,
+``latest`` and per-resource flat fees go through the same per-record code as
+:func:`cloudrate.rate`, on the rows of those metrics only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cloudrate._money import EXACT
+from cloudrate.exceptions import RatingError
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import Plan
+from cloudrate.rating._kernel import Acc, accumulate
+from cloudrate.usage import UsageRecord
+
+from ._columns import SCALE, Batch
+from ._exact import LIMIT, GroupSum
+from ._values import Slot, from_micros, micros, plan_slots
+
+#: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
+CHUNK = 1 << 20
+#: Dictionaries remembered (slices of one batch share one; files give one per block).
+_CACHED = 4
+
+__all__ = ["Aggregator"]
+
+class Aggregator:
+    """Running exact aggregates of usage for one plan and period."""
+
+    def __init__(self, plan: Plan, period: BillingPeriod, *, exponents: bool = True) -> None:
+        self.plan, self.period = plan, period
+        self.exponents = exponents  # track how quantities were written (for lines, not totals)
+        self.p_start, self.p_end = micros(period.start), micros(period.end)
+        self.slots = plan_slots(plan)
+        self.metric_names = list(self.slots)
+        self.metric_code = {m: i for i, m in enumerate(self.metric_names)}
+        self._number_metrics(self.metric_names)
+        self._account_code: dict[str, int] | None = {}
+        self.account_names: list[str] = []
+        self.seen = np.zeros(0, dtype=bool)
+        self.sums = GroupSum()           # key: account * metrics + metric
+        self.where_sums: dict[int, GroupSum] = {}  # key: account, per charge index
+        self.slow: dict[tuple[str, int], Acc] = {}
+        self.unpriced: dict[tuple[str, str], dict[str, int]] = {}
+        self.scale = 6
+        self.outside = 0
+        self.first_outside: tuple[str, str, int, int] | None = None
+        self.rows = 0
+        # caches by dictionary buffers; each entry holds its dictionary alive (see _coded)
+        self._dictionaries: dict[Any, Any] = {}
+        self._maps: dict[Any, tuple[Any, np.ndarray]] = {}
+        self._identity: dict[Any, bool] = {}  # dictionaries whose codes are the global ones
+        self._names_arr: pa.Array | None = None
+        self._started = False  # whether metric codes are fixed (by the first batch)
+
+    # --- one batch ---------------------------------------------------------------------
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        """Aggregate one record batch (in slices of :data:`CHUNK` rows, for the caches)."""
+        for offset in range(0, batch.num_rows, CHUNK):
+            self._add(batch.slice(offset, CHUNK))
+
+    def _add(self, batch: pa.RecordBatch) -> None:
+        data = Batch(batch, self.rows, self._dictionaries, self.exponents)
+        self.rows += data.rows
+        if data.rows == 0:
+            return
+        inside: np.ndarray | None = None
+        if not (int(data.start.min()) >= self.p_start and int(data.end.max()) <= self.p_end):
+            inside = (data.start >= self.p_start) & (data.end <= self.p_end)
+            self._note_outside(data, inside)
+        account_map = self._account_map(data)
+        identity = bool(self._identity.get(data.account_key))
+        accounts = data.account_codes if identity else account_map[data.account_codes]
+        metric_map = self._metric_map(data)
+        if self._identity.get(data.metric_key):
+            metrics = data.metric_codes
+        else:
+            metrics = metric_map[data.metric_codes]
+        if inside is not None:
+            metrics = np.where(inside, metrics, -2)  # outside rows are only counted
+        if data.scale > self.scale:
+            factor = 10 ** (data.scale - self.scale)
+            self.sums.rescale(factor)
+            for g in self.where_sums.values():
+                g.rescale(factor)
+            self.scale = data.scale
+        values, wide = data.low_words()
+        m_count = len(self.metric_names)
+        size = len(self.account_names) * m_count
+        self._grow_seen()
+        all_plain = inside is None and bool(self.only_plain[metric_map].all())
+        if all_plain:
+            self.sums.grow(size)
+            keys = np.multiply(accounts, m_count, dtype=np.int64)
+            keys += metrics
+            self._add_sums(self.sums, data, None, keys, values, wide, size)
+            return
+        accounts = accounts.astype(np.int64, copy=False)
+        plain = self.plain[metrics] & (metrics >= 0)
+        rest = np.flatnonzero(~plain & (metrics != -2))
+        self.seen[accounts[rest]] = True
+        self._add_sums(self.sums, data, np.flatnonzero(plain),
+                       accounts * m_count + metrics, values, wide, size)
+        unknown = rest[metrics[rest] == -1]
+        if len(unknown):
+            self._note_unpriced(data, accounts, unknown, "no charge prices this metric")
+        for name, slots in self.slots.items():
+            code = self.metric_code[name]
+            if self.plain[code] and all(s.aggregation == "sum" and not s.where for s in slots):
+                continue
+            rows = rest[metrics[rest] == code]
+            if self.plain[code]:
+                rows = np.flatnonzero(metrics == code)
+            if len(rows) == 0:
+                continue
+            matched = np.zeros(len(rows), dtype=bool)
+            for slot in slots:
+                mask = self._select(data, rows, slot)
+                matched |= mask
+                if slot.aggregation == "sum" and not slot.where:
+                    continue  # done in the vectorised pass
+                chosen = rows[mask]
+                if slot.aggregation == "sum":
+                    group = self.where_sums.setdefault(slot.index, GroupSum())
+                    self._add_sums(group, data, chosen, accounts, values, wide,
+                                   len(self.account_names))
+                else:
+                    self._add_slow(data, chosen, slot)
+            if not matched.all():
+                self._note_unpriced(data, accounts, rows[~matched],
+                                    "no charge's 'where' selects these records")
+
+    @property
+    def account_code(self) -> dict[str, int]:
+        """Global code of each account name."""
+        if self._account_code is None:
+            self._account_code = {name: i for i, name in enumerate(self.account_names)}
+        return self._account_code
+
+    def _account_map(self, data: Batch) -> np.ndarray:
+        """Global account codes of the batch's dictionary (cached by dictionary)."""
+        cached = self._maps.get(data.account_key)
+        if cached is not None:
+            return cached[1]
+        if not self.account_names and len(set(data.accounts)) == len(data.accounts):
+            self.account_names = list(data.accounts)
+            self._account_code = None  # built when a second dictionary needs it
+            mapping = np.arange(len(self.account_names), dtype=np.int64)
+            self._identity[data.account_key] = True
+        else:
+            mapping = pc.fill_null(pc.index_in(data.account_dict, value_set=self._names_array()),
+                                   -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            new = np.flatnonzero(mapping < 0)
+            if len(new):
+                codes = self.account_code
+                for i, name in zip(new.tolist(), data.account_dict.take(pa.array(new))
+                                   .to_pylist(), strict=True):
+                    code = codes.get(name)
+                    if code is None:
+                        code = codes[name] = len(self.account_names)
+                        self.account_names.append(name)
+                    mapping[i] = code
+        if len(mapping) == 0:
+            mapping = np.zeros(1, dtype=np.int64)
+        self._cache(data.account_key, mapping, data.account_dict)
+        return mapping
+
+    def _number_metrics(self, order: list[str]) -> None:
+        """Code the plan's metrics in *order*, and note which are summed in one pass."""
+        self.metric_names = order
+        self.metric_code = {m: i for i, m in enumerate(order)}
+        # plain: some charge sums the metric with no selector (one vectorised pass);
+        # only_plain: every charge of the metric does (its records need nothing else).
+        # Both end with False for the code -1 (unknown metric).
+        self.plain = np.array([any(s.aggregation == "sum" and not s.where
+                                   for s in self.slots[m]) for m in order] + [False])
+        self.only_plain = np.array([all(s.aggregation == "sum" and not s.where
+                                        for s in self.slots[m]) for m in order] + [False])
+
+    def _names_array(self) -> pa.Array:
+        """The account names as an Arrow array (for vectorised look-ups), kept up to date."""
+        have = self._names_arr
+        if have is None or len(have) != len(self.account_names):
+            start = 0 if have is None else len(have)
+            tail = pa.array(self.account_names[start:], pa.string())
+            have = tail if have is None else pa.concat_arrays([have, tail])
+            self._names_arr = have
+        return have
+
+    def _metric_map(self, data: Batch) -> np.ndarray:
+        cached = self._maps.get(data.metric_key)
+        if cached is not None:
+            return cached[1]
+        if not self._started and all(m in self.metric_code for m in data.metrics) and len(
+                set(data.metrics)) == len(data.metrics):
+            # number the plan's metrics in this dictionary's order: its codes need no map
+            order = [m for m in data.metrics] + [m for m in self.metric_names
+                                                 if m not in set(data.metrics)]
+            self._number_metrics(order)
+            self._identity[data.metric_key] = True
+        self._started = True
+        mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
+                           dtype=np.int64)
+        self._cache(data.metric_key, mapping, data.metric_dict)
+        return mapping
+
+    def _cache(self, key: Any, mapping: np.ndarray, dictionary: pa.Array) -> None:
+        if len(self._maps) >= _CACHED:
+            oldest = next(iter(self._maps))
+            del self._maps[oldest]
+            self._identity.pop(oldest, None)
+        self._maps[key] = (dictionary, mapping)  # holding the dictionary keeps the key valid
+
+    def _grow_seen(self) -> None:
+        if len(self.seen) < len(self.account_names):
+            seen = np.zeros(max(len(self.account_names), 2 * len(self.seen)), dtype=bool)
+            seen[: len(self.seen)] = self.seen
+            self.seen = seen
+
+    def _add_sums(self, group: GroupSum, data: Batch, rows: np.ndarray | None,
+                  keys: np.ndarray, values: np.ndarray, wide: np.ndarray | None,
+                  size: int) -> None:
+        """Add the quantities of *rows* (None: all rows) to *group* under *keys*."""
+        if rows is not None and len(rows) == 0:
+            group.grow(size)
+            return
+        factor = 10 ** (self.scale - data.scale)
+        exps = data.exponent
+        if rows is None:
+            keys_r, values_r, wide_r = keys, values, wide
+        else:
+            keys_r, values_r = keys[rows], values[rows]
+            wide_r = None if wide is None else wide[rows]
+            exps = exps if isinstance(exps, int) else exps[rows]
+        too_big = wide_r is not None and bool(wide_r.any())
+        if factor > 1 and int(values_r.max()) > LIMIT // factor:
+            too_big = True
+            wide_r = (values_r > LIMIT // factor) if wide_r is None else (
+                wide_r | (values_r > LIMIT // factor))
+        if too_big:
+            assert wide_r is not None
+            # rows too large for int64 (or its rescaling): exact Python ints, row by row
+            odd = np.flatnonzero(wide_r)
+            picked = odd if rows is None else rows[odd]
+            for i, q in zip(odd.tolist(), data.decimals(picked.tolist()), strict=True):
+                e = exps if isinstance(exps, int) else int(exps[i])
+                group.add_one(int(keys_r[i]), int(q.scaleb(self.scale, EXACT)), min(e, 0), size)
+            keep = ~wide_r
+            keys_r, values_r = keys_r[keep], values_r[keep]
+            exps = exps if isinstance(exps, int) else exps[keep]
+        if factor > 1:
+            values_r = values_r * np.int64(factor)
+        group.add(keys_r, values_r, exps, size)
+
+    def _select(self, data: Batch, rows: np.ndarray, slot: Slot) -> np.ndarray:
+        """Which of *rows* the slot's ``where`` selects."""
+        mask = np.ones(len(rows), dtype=bool)
+        if not slot.where:
+            return mask
+        taken = pa.array(rows)
+        for key, wanted in slot.where:
+            column = data.attribute(key)
+            if column is None:
+                return np.zeros(len(rows), dtype=bool)
+            hit = pc.fill_null(pc.is_in(column.take(taken), pa.array(wanted, pa.string())), False)
+            mask &= hit.to_numpy(zero_copy_only=False)
+        return mask
+
+    def _add_slow(self, data: Batch, rows: np.ndarray, slot: Slot) -> None:
+        if len(rows) == 0:
+            return
+        ids = data.optional("record_id")
+        resources = data.optional("resource_id")
+        quantities = data.decimals(rows.tolist())
+        for i, quantity in zip(rows.tolist(), quantities, strict=True):
+            record = UsageRecord(
+                account=data.accounts[data.account_codes[i]],
+                metric=data.metrics[data.metric_codes[i]],
+                quantity=quantity,
+                start=from_micros(int(data.start[i])),
+                end=from_micros(int(data.end[i])),
+                record_id=ids[i],
+                resource_id=resources[i],
+            )
+            key = (record.account, slot.index)
+            acc = self.slow.get(key)
+            if acc is None:
+                acc = self.slow[key] = Acc()
+            acc.count += 1
+            accumulate(acc, slot.aggregation, record)
+
+    def _note_unpriced(self, data: Batch, accounts: np.ndarray, rows: np.ndarray,
+                       reason: str) -> None:
+        metric_codes = data.metric_codes[rows]
+        for m in np.unique(metric_codes).tolist():
+            chosen = accounts[rows[metric_codes == m]]
+            codes, counts = np.unique(chosen, return_counts=True)
+            bucket = self.unpriced.setdefault((data.metrics[m], reason), {})
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                name = self.account_names[code]
+                bucket[name] = bucket.get(name, 0) + count
+
+    def _note_outside(self, data: Batch, inside: np.ndarray) -> None:
+        rows = np.flatnonzero(~inside)
+        self.outside += len(rows)
+        if self.first_outside is None:
+            i = int(rows[0])
+            self.first_outside = (data.accounts[data.account_codes[i]],
+                                  data.metrics[data.metric_codes[i]],
+                                  int(data.start[i]), int(data.end[i]))
+
+    def check(self) -> None:
+        """Raise as :func:`cloudrate.rate` does when records lie outside the period."""
+        if not self.outside or self.first_outside is None:
+            return
+        account, metric, start, end = self.first_outside
+        period = self.period
+        tz = period.start.tzinfo
+        raise RatingError(
+            f"{self.outside} record(s) lie outside the period {period.label} "
+            f"({period.start.isoformat()} to {period.end.isoformat()}), the first for "
+            f"{account!r} {metric!r} from {from_micros(start).astimezone(tz).isoformat()} to "
+            f"{from_micros(end).astimezone(tz).isoformat()}; pass a period that covers them "
+            "or split the usage by period"
+        )
+
+    # --- results ------------------------------------------------------------------------
+
+    def seen_mask(self) -> np.ndarray:
+        """Which accounts have records in the period (by global account code)."""
+        n = len(self.account_names)
+        self._grow_seen()
+        m_count = len(self.metric_names)
+        self.sums.grow(n * m_count)
+        seen = self.seen[:n].copy()
+        if m_count:
+            seen |= self.sums.counts[: n * m_count].reshape(n, m_count).any(axis=1)
+        return seen
+
+    def seen_accounts(self) -> list[str]:
+        return [self.account_names[i] for i in np.flatnonzero(self.seen_mask())]
+
+    def sum_groups(self) -> list[tuple[Slot, np.ndarray, np.ndarray, GroupSum]]:
+        """For every sum charge: (slot, account codes, keys into the group, group)."""
+        out = []
+        m_count = len(self.metric_names)
+        n = len(self.account_names)
+        self.sums.grow(n * m_count)
+        for name, slots in self.slots.items():
+            code = self.metric_code[name]
+            for slot in slots:
+                if slot.aggregation != "sum":
+                    continue
+                if not slot.where:
+                    keys = np.arange(n, dtype=np.int64) * m_count + code
+                    group = self.sums
+                else:
+                    group = self.where_sums.setdefault(slot.index, GroupSum())
+                    group.grow(n)
+                    keys = np.arange(n, dtype=np.int64)
+                hit = group.counts[keys] > 0
+                out.append((slot, np.flatnonzero(hit), keys[hit], group))
+        return out
+
+    def scale_factor(self) -> int:
+        """Multiply the int sums by this to get units of 10**-SCALE."""
+        return 10 ** (SCALE - self.scale)

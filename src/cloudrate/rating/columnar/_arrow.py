@@ -1,0 +1,22 @@
+"""The optional dependencies of :mod:`cloudrate.rating.columnar`, imported with a clear error."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["require"]
+
+
+def require(name: str) -> ModuleType:
+    """Import *name* (``pyarrow``, ``numpy``...) or say which extra installs it.
+
+    >>> require("numpy").__name__
+    'numpy'
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError(
+            f"cloudrate.rating.columnar needs {name.split('.')[0]}: pip install 'cloudrate[batch]'"
+        ) from exc

@@ -1,0 +1,344 @@
+"""The column layout of columnar usage, and turning one batch of it into exact arrays.
+
+Columns (names as in :class:`cloudrate.UsageRecord`):
+
+========== ============================================= ==========
+column     type                                          required
+========== ============================================= ==========
+account    string (dictionary-encoded is fastest)        yes
+metric     string (dictionary-encoded is fastest)        yes
+quantity   decimal128 or decimal string (never float)    yes
+start      timestamp with a timezone, or ISO 8601 string yes
+end        timestamp with a timezone, or ISO 8601 string yes
+record_id  string                                        no
+resource_id string                                       no
+service    string                                        no
+others     attributes (``attr.NAME`` is read as NAME)    no
+========== ============================================= ==========
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cloudrate.exceptions import FloatNotAllowedError, UsageError
+from cloudrate.usage import UsageRecord
+
+__all__ = ["CORE", "SCALE", "Batch", "batches", "to_table"]
+
+#: Columns with a meaning of their own; every other column is an attribute.
+CORE = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")
+_REQUIRED = ("account", "metric", "quantity", "start", "end")
+
+#: The largest number of decimals a quantity may have in the batch path.
+SCALE = 12
+_TS = pa.timestamp("us", "UTC")
+
+
+def _as_table(data: Any) -> pa.Table:
+    """A pyarrow Table from a Table, RecordBatch, pandas or polars frame."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    module = type(data).__module__.split(".")[0]
+    if module == "polars":
+        return data.to_arrow()
+    if module == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    raise TypeError(
+        f"expected a pyarrow Table or RecordBatch, a pandas or polars DataFrame, "
+        f"got {type(data).__name__}"
+    )
+
+
+def batches(data: Any) -> Iterator[pa.RecordBatch]:
+    """The record batches of *data* (a table, a frame, or an iterable of those)."""
+    if isinstance(data, pa.RecordBatch):
+        yield data
+        return
+    if isinstance(data, pa.RecordBatchReader):
+        yield from data
+        return
+    if isinstance(data, Iterable) and not hasattr(data, "columns"):
+        for part in data:
+            yield from batches(part)
+        return
+    yield from _as_table(data).to_batches()
+
+
+def to_table(records: Iterable[UsageRecord]) -> pa.Table:
+    """Usage records as a table in the batch column layout (quantities as exact strings).
+
+    >>> from datetime import datetime, timezone
+    >>> t0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    >>> t1 = datetime(2026, 10, 2, tzinfo=timezone.utc)
+    >>> t = to_table([UsageRecord(account="a", metric="m", quantity="1.50", start=t0, end=t1,
+    ...                           attributes={"zone": "eu"})])
+    >>> t.column("quantity").to_pylist(), t.column("zone").to_pylist()
+    (['1.50'], ['eu'])
+    """
+    rows = list(records)
+    names = sorted({k for r in rows for k in r.attributes})
+    data: dict[str, list[Any]] = {
+        "account": [r.account for r in rows],
+        "metric": [r.metric for r in rows],
+        "quantity": [str(r.quantity) for r in rows],
+        "start": [r.start for r in rows],
+        "end": [r.end for r in rows],
+        "record_id": [r.record_id for r in rows],
+        "resource_id": [r.resource_id for r in rows],
+        "service": [r.service for r in rows],
+    }
+    for name in names:
+        data[name if name not in CORE else f"attr.{name}"] = [r.attributes.get(name) for r in rows]
+    types = {"account": pa.string(), "metric": pa.string(), "quantity": pa.string(),
+             "start": _TS, "end": _TS, "record_id": pa.string(), "resource_id": pa.string(),
+             "service": pa.string()}
+    return pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in data.items()})
+
+
+def _strings(column: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column if column.type == pa.string() else column.cast(pa.string())
+
+
+def _coded(column: pa.Array, name: str, cache: dict[Any, Any]) -> tuple[np.ndarray, pa.Array, Any]:
+    """(codes, dictionary, dictionary key) of a string column; nulls and "" are refused.
+
+    Batches sliced from one array share its dictionary: *cache* keeps what was learnt
+    about a dictionary by the address of its buffers; it holds the dictionary itself, so
+    those buffers cannot be freed and reused by another dictionary while cached.
+    """
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(_strings(column))
+    if column.null_count:
+        row = int(pc.index(pc.is_null(column), True).as_py())
+        raise UsageError(f"row {row}: {name} is missing; every record needs {name}")
+    dictionary = column.dictionary
+    key = (name, len(dictionary), dictionary.offset,
+           tuple(b.address if b is not None else 0 for b in dictionary.buffers()))
+    if key not in cache:
+        if len(dictionary) and pc.any(pc.equal(_strings(dictionary), "")).as_py():
+            row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
+            raise UsageError(f"row {row}: {name} is empty; every record needs {name}")
+        if len(cache) >= 8:
+            del cache[next(iter(cache))]
+        cache[key] = [dictionary, None]
+    codes = column.indices.to_numpy(zero_copy_only=False)
+    return codes, dictionary, key
+
+
+def _names(cache: dict[Any, Any], key: Any) -> list[str]:
+    """The Python strings of a cached dictionary, read once."""
+    entry = cache[key]
+    if entry[1] is None:
+        entry[1] = [str(v) for v in entry[0].to_pylist()]
+    return entry[1]
+
+
+def _times(column: pa.Array, name: str) -> np.ndarray:
+    """Microseconds since the epoch (UTC) of an aware timestamp or ISO 8601 string column."""
+    if pa.types.is_timestamp(column.type):
+        if column.type.tz is None:
+            raise UsageError(
+                f"{name}: timestamps have no timezone; give aware times such as "
+                "2026-10-01T00:00:00+00:00 (or cast with a timezone)"
+            )
+    elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        try:
+            column = column.cast(_TS)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise UsageError(
+                f"{name}: {exc}; write ISO 8601 times with an offset, "
+                "e.g. 2026-10-01T00:00:00+00:00"
+            ) from None
+    else:
+        raise UsageError(f"{name}: expected timestamps with a timezone, got {column.type}")
+    if column.null_count:
+        row = int(pc.index(pc.is_null(column), True).as_py())
+        raise UsageError(f"row {row}: {name} is missing; give an ISO 8601 time with offset")
+    if column.type != _TS:
+        column = column.cast(_TS)  # another unit or zone: same instants, in UTC microseconds
+    return column.view(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _quantities(column: pa.Array, exponents: bool = True) -> tuple[pa.Array, np.ndarray | int]:
+    """(decimal128 quantities, exponent per row or one exponent for all)."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        value = column.drop_null()[0].as_py() if len(column.drop_null()) else 0.0
+        raise FloatNotAllowedError(value, "quantity column")
+    if column.null_count:
+        row = int(pc.index(pc.is_null(column), True).as_py())
+        raise UsageError(f"row {row}: quantity is missing; every record needs a quantity")
+    if pa.types.is_decimal(kind):
+        if kind.scale > SCALE:
+            column = _rescale(column, kind.scale)
+            return column, -SCALE
+        return column, -kind.scale if kind.scale > 0 else 0
+    if pa.types.is_integer(kind):
+        return column.cast(pa.decimal128(38, 0)), 0
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        raise UsageError(f"quantity: expected decimal strings or decimal128, got {kind}")
+    text = column
+    parsed = None
+    for scale in (6, SCALE):
+        try:
+            parsed = text.cast(pa.decimal128(38, scale))
+            break
+        except pa.ArrowInvalid as exc:
+            message = str(exc)
+            if "data loss" not in message and "Rescaling" not in message:
+                if text is column:  # perhaps only surrounding spaces: trim, try again
+                    text = pc.utf8_trim_whitespace(column)
+                    try:
+                        parsed = text.cast(pa.decimal128(38, scale))
+                        break
+                    except pa.ArrowInvalid as again:
+                        if "data loss" in str(again) or "Rescaling" in str(again):
+                            continue
+                raise _bad_quantity(text) from None
+    if parsed is None:
+        raise UsageError(
+            f"quantity: more than {SCALE} decimals; the batch path keeps {SCALE} decimals "
+            "exactly, use cloudrate.rate() for such quantities"
+        )
+    # untracked: one exponent that writes every value exactly (the parsed scale)
+    return parsed, _exponents(text) if exponents else -int(parsed.type.scale)
+
+
+def _rescale(column: pa.Array, scale: int) -> pa.Array:
+    try:
+        return column.cast(pa.decimal128(38, SCALE))
+    except pa.ArrowInvalid:
+        raise UsageError(
+            f"quantity: decimal{column.type.precision}({column.type.precision}, {scale}) "
+            f"values need more than {SCALE} decimals; use cloudrate.rate() for them"
+        ) from None
+
+
+def _bad_quantity(text: pa.Array) -> UsageError:
+    for row, value in enumerate(text.to_pylist()):
+        try:
+            Decimal(value)
+        except Exception:
+            return UsageError(
+                f"row {row}: quantity {value!r} is not a number; write digits with a '.' "
+                "for decimals, such as '0.0125'"
+            )
+    return UsageError("quantity: a value could not be read as a decimal")
+
+
+def _exponents(text: pa.Array) -> np.ndarray:
+    """The Decimal exponent of each quantity string (``'1.50'`` -> -2), as rate() sees it."""
+    length = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int32)
+    dot = pc.find_substring(text, ".").to_numpy(zero_copy_only=False).astype(np.int32)
+    exps = np.where(dot >= 0, dot - length + 1, 0).astype(np.int32)
+    odd = pc.match_substring_regex(text, "[eE]").to_numpy(zero_copy_only=False)
+    if odd.any():
+        values = text.to_pylist()
+        for row in np.flatnonzero(odd):
+            exps[row] = Decimal(values[row]).as_tuple().exponent
+    return exps
+
+
+class Batch:
+    """One record batch turned into exact arrays; attribute columns are read on demand."""
+
+    def __init__(self, batch: pa.RecordBatch, offset: int = 0,
+                 cache: dict[Any, Any] | None = None, exponents: bool = True) -> None:
+        cache = {} if cache is None else cache
+        names = batch.schema.names
+        missing = [c for c in _REQUIRED if c not in names]
+        if missing:
+            raise UsageError(
+                f"missing column(s) {', '.join(missing)}; batch usage needs the columns "
+                f"{', '.join(_REQUIRED)} (see docs/batch.md)"
+            )
+        self.rows = batch.num_rows
+        self.offset = offset
+        self.batch = batch
+        self._cache = cache
+        self.account_codes, self.account_dict, self.account_key = _coded(
+            batch.column("account"), "account", cache)
+        self.metric_codes, self.metric_dict, self.metric_key = _coded(
+            batch.column("metric"), "metric", cache)
+        raw = batch.column("quantity")
+        self.text = raw if pa.types.is_string(raw.type) or pa.types.is_large_string(
+            raw.type) else None
+        self.quantity, self.exponent = _quantities(raw, exponents)
+        self.scale = max(int(self.quantity.type.scale), 0)
+        words = self._words()
+        self._high_min = int(words[:, 1].min()) if self.rows else 0
+        self._high_max = int(words[:, 1].max()) if self.rows else 0
+        if self._high_min < 0:
+            row = int(np.flatnonzero(self._words()[:, 1] < 0)[0])
+            raise UsageError(
+                f"row {row + offset}: quantity {self.quantity[row].as_py()} is negative; usage "
+                "is never negative, give credits as adjustments"
+            )
+        self.start = _times(batch.column("start"), "start")
+        self.end = _times(batch.column("end"), "end")
+        if self.rows and not (self.end >= self.start).all():
+            row = int(np.flatnonzero(self.end < self.start)[0])
+            raise UsageError(
+                f"row {row + offset}: end is before start; swap them or fix the record's times"
+            )
+        self._attrs = {
+            (n.split(".", 1)[1] if n.startswith(("attr.", "attributes.")) else n): n
+            for n in names if n not in CORE
+        }
+
+    @property
+    def accounts(self) -> list[str]:
+        """The account dictionary as Python strings."""
+        return _names(self._cache, self.account_key)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metric dictionary as Python strings."""
+        return _names(self._cache, self.metric_key)
+
+    def optional(self, name: str) -> list[str | None]:
+        """The values of an optional string column, None where missing."""
+        if name not in self.batch.schema.names:
+            return [None] * self.rows
+        return [None if v in (None, "") else str(v)
+                for v in _strings(self.batch.column(name)).to_pylist()]
+
+    def attribute(self, key: str) -> pa.Array | None:
+        """The attribute column *key* as strings, or None when there is no such column."""
+        name = self._attrs.get(key)
+        return None if name is None else _strings(self.batch.column(name))
+
+    def attribute_names(self) -> list[str]:
+        return list(self._attrs)
+
+    def decimals(self, rows: Iterable[int]) -> list[Decimal]:
+        """The quantities of *rows* as the Decimals :func:`cloudrate.rate` would see."""
+        if self.text is not None:
+            return [Decimal(self.text[i].as_py().strip()) for i in rows]
+        return [self.quantity[i].as_py() for i in rows]
+
+    def _words(self) -> np.ndarray:
+        """The decimal128 quantities as (low, high) int64 pairs, without copying."""
+        count = 2 * (self.quantity.offset + self.rows)
+        words = np.frombuffer(self.quantity.buffers()[1], dtype=np.int64, count=count)
+        return words[2 * self.quantity.offset:].reshape(-1, 2)
+
+    def low_words(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(int64 quantity in units of 10**-scale, rows whose quantity does not fit int64,
+        None when all fit)."""
+        words = self._words()
+        low, high = words[:, 0], words[:, 1]
+        if self.rows == 0 or (self._high_min == 0 == self._high_max and int(low.min()) >= 0):
+            return low, None
+        return low, (high != 0) | (low < 0)

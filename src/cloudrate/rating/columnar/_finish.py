@@ -1,0 +1,192 @@
+"""Price combined partial aggregates and round once: the last step of every batch run."""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+import pyarrow as pa
+
+from cloudrate._money import EXACT, RoundingPolicy
+from cloudrate.exceptions import RatingError, UnpricedUsageError
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import Plan
+from cloudrate.rating import RatingResult, UnpricedUsage
+from cloudrate.rating._kernel import Acc, price_bill
+
+from ._aggregate import Aggregator
+from ._columns import SCALE, batches
+from ._partials import combine_partials, decimal_ints, to_partials
+from ._values import acc_of, decimal_of, from_micros
+
+__all__ = ["finish", "partial_aggregate", "rate_table"]
+
+
+def partial_aggregate(plan: Plan, batch: Any, period: BillingPeriod) -> pa.Table:
+    """The exact partial aggregates of one partition of usage (see ``PARTIAL_SCHEMA``).
+
+    *batch* is a pyarrow Table or RecordBatch, a pandas or polars DataFrame, or an
+    iterable of them. The function is pure: it runs unchanged under Spark's
+    ``mapInArrow`` and Dask's ``map_partitions``; combine the results with
+    :func:`combine_partials` and price them with :func:`finish`.
+
+    >>> import cloudrate
+    >>> from cloudrate.rating.columnar import to_table
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> period = cloudrate.BillingPeriod.month(2026, 10, plan.timezone)
+    >>> table = to_table(usage)
+    >>> parts = [partial_aggregate(plan, table.slice(0, 300), period),
+    ...          partial_aggregate(plan, table.slice(300), period)]
+    >>> split = finish(plan, combine_partials(parts), period)
+    >>> split.totals() == cloudrate.rate(plan, usage, period).totals()
+    True
+    """
+    agg = Aggregator(plan, period)
+    for part in batches(batch):
+        agg.add(part)
+    return to_partials(agg)
+
+
+def _accs(plan: Plan, partials: pa.Table) -> tuple[dict[tuple[str, int], Acc], set[str],
+                                                   list[dict[str, Any]]]:
+    index = {c.name: i for i, c in enumerate(plan.charges)}
+    kinds = partials.column("kind").to_pylist()
+    accounts = partials.column("account").to_pylist()
+    charges = partials.column("charge").to_pylist()
+    counts = partials.column("count").to_pylist()
+    exps = partials.column("exponent").to_pylist()
+    values = decimal_ints(partials.column("value"))
+    accs: dict[tuple[str, int], Acc] = {}
+    known: set[str] = set()
+    others: list[int] = []
+    for row, kind in enumerate(kinds):
+        account = accounts[row]
+        if kind == "account":
+            known.add(account)
+        elif kind in ("sum", "average"):
+            accs[(account, _charge_index(index, charges[row]))] = acc_of(
+                decimal_of(values[row], SCALE, exps[row]), counts[row])
+        else:
+            others.append(row)
+    unpriced = []
+    if others:
+        rest = partials.take(pa.array(others)).to_pylist()
+        for row, data in zip(others, rest, strict=True):
+            kind = data["kind"]
+            if kind == "unpriced":
+                unpriced.append(data)
+                continue
+            key = (data["account"], _charge_index(index, data["charge"]))
+            acc = accs.get(key)
+            if acc is None:
+                acc = accs[key] = Acc()
+            acc.count += data["count"]
+            if kind == "max":
+                acc.value = decimal_of(values[row], SCALE, exps[row])
+            elif kind == "latest":
+                acc.latest = (from_micros(data["end_us"]), from_micros(data["start_us"]),
+                              data["record_id"] or "", decimal_of(values[row], SCALE, exps[row]))
+            else:
+                spans = acc.resources.setdefault(data["resource"], [])
+                if data["start_us"] is not None:
+                    spans.append((from_micros(data["start_us"]), from_micros(data["end_us"])))
+    return accs, known, unpriced
+
+
+def _charge_index(index: dict[str, int], name: str) -> int:
+    try:
+        return index[name]
+    except KeyError:
+        raise RatingError(
+            f"the partials name the charge {name!r}, which the plan does not have; "
+            "finish with the plan the partials were aggregated with"
+        ) from None
+
+
+def finish(plan: Plan, partials: Any, period: BillingPeriod, *,
+           rounding: RoundingPolicy | None = None, accounts: Iterable[str] = (),
+           on_unpriced: str = "report") -> RatingResult:
+    """Price combined partials and round once: the same result as :func:`cloudrate.rate`.
+
+    *partials* is one partial table, or an iterable of them (combined first).
+    """
+    if on_unpriced not in ("report", "error"):
+        raise ValueError(f"on_unpriced must be 'report' or 'error' (got {on_unpriced!r})")
+    plan.check_period(period)
+    if not isinstance(partials, pa.Table):
+        partials = combine_partials(partials)
+    else:
+        partials = combine_partials([partials])
+    policy = rounding or plan.rounding
+    with decimal.localcontext(EXACT):
+        accs, known, unpriced_rows = _accs(plan, partials)
+        known.update(accounts)
+        grouped: dict[tuple[str, str], dict[str, int]] = {}
+        for row in unpriced_rows:
+            bucket = grouped.setdefault((row["metric"], row["reason"]), {})
+            bucket[row["account"]] = bucket.get(row["account"], 0) + row["count"]
+        found = tuple(
+            UnpricedUsage(metric, reason, sum(b.values()), tuple(sorted(b)))
+            for (metric, reason), b in sorted(grouped.items())
+        )
+        if found and on_unpriced == "error":
+            raise UnpricedUsageError({u.metric: u.records for u in found})
+        bills = tuple(price_bill(plan, period, policy, account, accs) for account in sorted(known))
+    return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
+
+
+def default_period(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
+    """The calendar month of the earliest record, as :func:`cloudrate.rate` chooses it.
+
+    For a table or frame the earliest record of all; for a stream of batches (a file
+    read by :func:`read_columnar`) the earliest of the first batch, so the stream is
+    read once. When all records lie in one period both are the same; when they do not,
+    both paths refuse the usage (with different first records named).
+    Returns the period and the data to rate (a stream is rewound to its first batch).
+    """
+    from ._columns import _as_table, _times
+
+    if isinstance(data, pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
+        table = _as_table(data)
+        starts = [int(_times(b.column("start"), "start").min()) for b in table.to_batches()
+                  if b.num_rows]
+        if not starts:
+            raise RatingError("no usage and no period: pass period= to rate an empty period")
+        return BillingPeriod.containing(from_micros(min(starts)), plan.timezone), table
+    stream = batches(data)
+    seen: list[pa.RecordBatch] = []
+    for part in stream:
+        seen.append(part)
+        if part.num_rows:
+            first = int(_times(part.column("start"), "start").min())
+            period = BillingPeriod.containing(from_micros(first), plan.timezone)
+            return period, itertools.chain(seen, stream)
+    raise RatingError("no usage and no period: pass period= to rate an empty period")
+
+
+def rate_table(plan: Plan, table: Any, period: BillingPeriod | None = None, *,
+               accounts: Iterable[str] = (), rounding: RoundingPolicy | None = None,
+               on_unpriced: str = "report") -> RatingResult:
+    """Rate columnar usage: the same :class:`~cloudrate.RatingResult` as :func:`cloudrate.rate`.
+
+    *table* is a pyarrow Table or RecordBatch, a pandas or polars DataFrame, or an
+    iterable of them (chunks, rated with bounded memory when *period* is given). The
+    column layout is in ``docs/batch.md``.
+
+    >>> import cloudrate
+    >>> from cloudrate.rating.columnar import to_table
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> rate_table(plan, to_table(usage)) == cloudrate.rate(plan, usage)
+    True
+    """
+    if period is None:
+        period, table = default_period(plan, table)
+    plan.check_period(period)
+    return finish(plan, partial_aggregate(plan, table, period), period, rounding=rounding,
+                  accounts=accounts, on_unpriced=on_unpriced)
+
+

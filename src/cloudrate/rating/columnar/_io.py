@@ -1,0 +1,206 @@
+"""Read columnar usage from CSV, JSON lines or Parquet as a stream of record batches.
+
+Files are read in blocks, so a file larger than memory is rated with memory bounded by
+the block size (plus the per-account aggregates). Quantities are never read as floats:
+CSV quantities are read as text (so each keeps the decimals it was written with, as
+:func:`cloudrate.read_usage` keeps them), JSON numbers as ``decimal128``, Parquet as
+stored (decimal or string; a float column is refused).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from cloudrate.exceptions import UsageError
+
+from ._columns import SCALE
+
+__all__ = ["read_columnar"]
+
+_TS = pa.timestamp("us", "UTC")
+# Bytes of CSV/JSON text per batch. Files are cut into blocks here, at line ends, so
+# nothing is read ahead (pyarrow's streaming readers read dozens of blocks ahead).
+_BLOCK = 16 << 20
+
+
+def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
+    """Parse the CSV file in blocks of about *block_size* bytes, cut at line ends.
+
+    Each block becomes one record batch (one dictionary per block for account and
+    metric), and nothing is read ahead beyond the block being parsed, so memory stays
+    bounded. A field with a line break inside quotes is not supported here: the block
+    cut makes it a parse error, never a lost record.
+    """
+    import pyarrow.csv as pcsv
+
+    leftover = b""
+    while b"\n" not in leftover and (more := source.read(1 << 16)):
+        leftover += more
+    first, _, leftover = leftover.partition(b"\n")
+    names = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded,
+             "metric": coded}
+    types.update({n: pa.string() for n in names if n not in types})
+    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                  quoted_strings_can_be_null=True)
+
+    def parse(chunk: Any) -> list[pa.RecordBatch]:
+        # two halves parsed in parallel (two batches, each with its own dictionaries)
+        options = pcsv.ReadOptions(column_names=names, block_size=len(chunk) // 2 + 1,
+                                   use_threads=True)
+        try:
+            table = pcsv.read_csv(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
+                                  convert_options=convert)
+        except pa.ArrowInvalid as exc:
+            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        return table.to_batches()
+
+    for chunk in _blocks(source, block_size, leftover):
+        yield from parse(chunk)
+
+
+def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
+    """Parse JSON lines in blocks cut at line ends (bounded memory, as for CSV).
+
+    Quantities written as JSON numbers are read as ``decimal128`` (never float), as
+    strings when written as strings; a nested ``attributes`` object becomes attribute
+    columns.
+    """
+    import pyarrow.json as pj
+
+    def parse(chunk: Any, quantity: pa.DataType) -> pa.Table:
+        schema = pa.schema([("quantity", quantity), ("start", pa.string()),
+                            ("end", pa.string())])
+        options = pj.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
+        return pj.read_json(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
+                            parse_options=pj.ParseOptions(explicit_schema=schema))
+
+    for chunk in _blocks(source, block_size, b""):
+        try:
+            try:
+                table = parse(chunk, pa.decimal128(38, SCALE))
+            except pa.ArrowInvalid:
+                table = parse(chunk, pa.string())
+        except pa.ArrowInvalid as exc:
+            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        if "attributes" in table.column_names and pa.types.is_struct(
+                table.schema.field("attributes").type):
+            table = table.flatten()
+        yield from table.to_batches()
+
+
+def _blocks(source: Any, block_size: int, leftover: bytes) -> Iterator[Any]:
+    """The bytes of *source* in blocks of about *block_size*, each ending at a line end."""
+    while data := source.read(block_size):
+        data = leftover + data
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            leftover = data
+            continue
+        leftover = data[cut + 1:]
+        yield memoryview(data)[: cut + 1]
+    if leftover.strip():
+        yield leftover
+
+
+def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    import pyarrow.parquet as pq
+
+    names = pq.read_schema(path).names
+    dictionary = [c for c in ("account", "metric") if c in names]
+    yield from pq.ParquetFile(source, read_dictionary=dictionary).iter_batches(
+        batch_size=batch_rows)
+
+
+def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int = 1 << 20,
+                  on_progress: Callable[[int, int], object] | None = None,
+                  prefetch: bool = True) -> Iterator[pa.RecordBatch]:
+    """Stream the record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
+
+    Pass the result to :func:`rate_table`, :func:`account_totals` or
+    :func:`partial_aggregate`; the file is read once, block by block. *on_progress*, if
+    given, is called after each batch with the bytes read so far and the file's size.
+    With *prefetch* the next batch is read in a background thread while one is rated.
+
+    >>> import cloudrate
+    >>> from cloudrate.rating.columnar import rate_table
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> period = cloudrate.BillingPeriod.month(2026, 10, plan.timezone)
+    >>> streamed = rate_table(plan, read_columnar(cloudrate.sample_usage_path()), period)
+    >>> streamed == cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path()))
+    True
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    readers = {".csv": _csv, ".jsonl": _jsonl, ".ndjson": _jsonl, ".json": _jsonl,
+               ".parquet": _parquet, ".pq": _parquet}
+    reader = readers.get(suffix)
+    if reader is None:
+        raise UsageError(
+            f"{path}: unknown usage file type {suffix!r}; use .csv, .jsonl or .parquet"
+        )
+    stream = _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
+    return _prefetch(stream) if prefetch else stream
+
+
+def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read *source* in a background thread, at most *depth* batches ahead.
+
+    pyarrow parses without holding the GIL, so the next block is read while this one is
+    aggregated. Errors are raised here, in the consumer; stopping early stops the reader.
+    """
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for batch in source:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(("error", exc))
+
+    thread = threading.Thread(target=work, name="cloudrate-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = items.get()
+            if kind == "batch":
+                yield item
+            elif kind == "end":
+                return
+            else:
+                raise item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _stream(path: Path, reader: Callable[..., Iterator[pa.RecordBatch]], size: int,
+            on_progress: Callable[[int, int], object] | None) -> Iterator[pa.RecordBatch]:
+    total = os.path.getsize(path)
+    # a native Arrow file: read without the GIL and without Python buffers
+    with pa.OSFile(str(path), "rb") as source:
+        for batch in reader(path, source, size):
+            yield batch
+            if on_progress is not None:
+                on_progress(min(source.tell(), total), total)

@@ -1,0 +1,25 @@
+"""Usage records and the readers that load them from CSV and JSON lines.
+
+>>> import cloudrate
+>>> records = cloudrate.read_usage(cloudrate.sample_usage_path())
+>>> records[0].account
+'acme'
+"""
+
+from ._read import (
+    read_usage,
+    read_usage_csv,
+    read_usage_jsonl,
+    read_usage_text,
+    record_from_mapping,
+)
+from ._record import UsageRecord
+
+__all__ = [
+    "UsageRecord",
+    "read_usage",
+    "read_usage_csv",
+    "read_usage_jsonl",
+    "read_usage_text",
+    "record_from_mapping",
+]

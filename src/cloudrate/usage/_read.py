@@ -1,0 +1,174 @@
+"""Readers that load usage records from CSV and JSON lines.
+
+A usage record says that *account* used *quantity* of *metric* between *start* and
+*end*. Quantities are Decimals in the unit the plan declares as the metric's
+``usage_unit``; times are timezone-aware.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageError
+
+from ._record import UsageRecord
+
+__all__ = ["read_usage", "read_usage_csv", "read_usage_jsonl", "read_usage_text", "record_from_mapping"]
+
+
+_FIELDS = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")
+_REQUIRED = ("account", "metric", "quantity", "start", "end")
+
+
+def _parse_time(text: object, field: str) -> datetime:
+    if isinstance(text, datetime):
+        return text
+    if not isinstance(text, str) or not text.strip():
+        raise UsageError(f"{field}: missing; give an ISO 8601 time with offset")
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"{field}: {text!r} is not an ISO 8601 time; write e.g. 2026-10-01T00:00:00+00:00"
+        ) from None
+
+
+def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
+    """Build a record from a dict as CSV or JSON give it (strings for numbers and times).
+
+    Columns beyond the record's own fields become attributes; in CSV, columns named
+    ``attr.NAME`` (or ``attributes.NAME``) do too, without the prefix.
+    """
+    missing = [f for f in _REQUIRED if row.get(f) in (None, "")]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)}; every record needs {', '.join(_REQUIRED)}")
+    attributes: dict[str, object] = {}
+    nested = row.get("attributes")
+    if isinstance(nested, Mapping):
+        attributes.update(nested)
+    elif nested not in (None, ""):
+        raise UsageError(f"attributes: expected an object of name: value, got {nested!r}")
+    for key, value in row.items():
+        if key in _FIELDS or key == "attributes" or value in (None, ""):
+            continue
+        name = key.split(".", 1)[1] if key.startswith(("attr.", "attributes.")) else key
+        attributes[name] = value
+    return UsageRecord(
+        account=str(row["account"]),
+        metric=str(row["metric"]),
+        quantity=row["quantity"],
+        start=_parse_time(row["start"], "start"),
+        end=_parse_time(row["end"], "end"),
+        record_id=_opt(row.get("record_id")),
+        resource_id=_opt(row.get("resource_id")),
+        service=_opt(row.get("service")),
+        attributes=attributes,
+    )
+
+
+def _opt(value: object) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _collect(rows: Iterable[tuple[int, Mapping[str, Any]]], source: str) -> list[UsageRecord]:
+    records: list[UsageRecord] = []
+    problems: list[Problem] = []
+    for line, row in rows:
+        try:
+            records.append(record_from_mapping(row))
+        except CloudrateError as exc:
+            problems.append(
+                Problem(f"line {line}", "bad_record", str(exc), line=line, source=source)
+            )
+    if problems:
+        raise ConfigError(problems, source=source)
+    return records
+
+
+def _open_text(source: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
+    if isinstance(source, str | Path):
+        # utf-8-sig: spreadsheet exports start with a byte-order mark, which would
+        # otherwise become part of the first column's name.
+        return open(source, encoding="utf-8-sig", newline=""), str(source), True
+    return source, getattr(source, "name", "<stream>"), False
+
+
+def read_usage_csv(source: str | Path | IO[str]) -> list[UsageRecord]:
+    """Read usage records from CSV with a header row; every bad row is reported at once.
+
+    >>> import io
+    >>> text = '''account,metric,quantity,start,end,offering
+    ... acme,vcpu_hours,2,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,small
+    ... '''
+    >>> [r] = read_usage_csv(io.StringIO(text))
+    >>> r.quantity, r.attributes["offering"]
+    (Decimal('2'), 'small')
+    """
+    stream, name, close = _open_text(source)
+    try:
+        reader = csv.DictReader(stream)
+        return _collect(((i + 2, row) for i, row in enumerate(reader)), name)
+    finally:
+        if close:
+            stream.close()
+
+
+def _jsonl_rows(stream: IO[str], name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
+    for number, text in enumerate(stream, start=1):
+        if not text.strip():
+            continue
+        try:
+            row = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                [Problem(f"line {number}", "bad_json", exc.msg, line=number, source=name)],
+                source=name,
+            ) from None
+        if not isinstance(row, dict):
+            raise ConfigError(
+                [Problem(f"line {number}", "bad_json", "expected a JSON object", row, number)],
+                source=name,
+            )
+        yield number, row
+
+
+def read_usage_jsonl(source: str | Path | IO[str]) -> list[UsageRecord]:
+    """Read usage records from JSON lines (one object per line).
+
+    Numbers may be JSON numbers (read exactly, never through float) or strings.
+
+    >>> import io
+    >>> line = ('{"account": "acme", "metric": "bandwidth_gb", "quantity": 0.1, '
+    ...         '"start": "2026-10-01T00:00:00+00:00", "end": "2026-10-02T00:00:00+00:00"}')
+    >>> read_usage_jsonl(io.StringIO(line))[0].quantity
+    Decimal('0.1')
+    """
+    stream, name, close = _open_text(source)
+    try:
+        return _collect(_jsonl_rows(stream, name), name)
+    finally:
+        if close:
+            stream.close()
+
+
+def read_usage(path: str | Path) -> list[UsageRecord]:
+    """Read a usage file, choosing the reader by its suffix (.csv, .jsonl, .ndjson, .json)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return read_usage_csv(path)
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return read_usage_jsonl(path)
+    raise UsageError(f"{path}: unknown usage file type {suffix!r}; use .csv or .jsonl")
+
+
+def read_usage_text(text: str, fmt: str = "csv") -> list[UsageRecord]:
+    """Read usage from a string in *fmt* (``csv`` or ``jsonl``)."""
+    stream = io.StringIO(text)
+    return read_usage_csv(stream) if fmt == "csv" else read_usage_jsonl(stream)

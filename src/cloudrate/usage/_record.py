@@ -1,0 +1,130 @@
+"""A usage record: who used how much of what, and when.
+
+A usage record says that *account* used *quantity* of *metric* between *start* and
+*end*. Quantities are Decimals in the unit the plan declares as the metric's
+``usage_unit``; times are timezone-aware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import PlanError, UsageError
+from cloudrate.period import seconds_between
+
+__all__ = ["UsageRecord"]
+
+
+def _attributes(value: Mapping[str, object] | None) -> Mapping[str, str]:
+    if not value:
+        return _EMPTY
+    return _FrozenAttrs({str(k): _attr_text(v) for k, v in value.items()})
+
+
+def _attr_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(_attr_text(v) for v in value)
+    return str(value)
+
+
+class _FrozenAttrs(dict[str, str]):
+    """A read-only, hashable dict of record attributes."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def _refuse(self, *_a: object, **_k: object) -> None:
+        raise TypeError("usage record attributes are read-only; build a new record with evolve()")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse  # type: ignore[assignment]
+
+
+_EMPTY: Mapping[str, str] = _FrozenAttrs()
+
+
+def _quantity(value: object) -> Decimal:
+    try:
+        q = to_decimal(value, "quantity")
+    except PlanError as exc:  # a usage record is not a plan: report it as bad usage
+        raise UsageError(str(exc)) from None
+    if q < 0:
+        raise UsageError(
+            f"quantity: {q} is negative; usage is never negative, give credits as an "
+            "adjustment instead"
+        )
+    return q
+
+
+def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if not isinstance(value, datetime):
+        raise UsageError(f"{attribute.name}: expected a datetime, got {value!r}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise UsageError(
+            f"{attribute.name}: {value.isoformat()} has no timezone; give an aware datetime "
+            "such as 2026-10-01T00:00:00+00:00"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class UsageRecord:
+    """One measurement of usage.
+
+    >>> from datetime import datetime, timezone
+    >>> r = UsageRecord(account="acme", metric="vcpu_hours", quantity="2.5",
+    ...                 start=datetime(2026, 10, 1, tzinfo=timezone.utc),
+    ...                 end=datetime(2026, 10, 1, 1, tzinfo=timezone.utc))
+    >>> r.quantity
+    Decimal('2.5')
+    """
+
+    account: str
+    metric: str
+    quantity: Decimal = attrs.field(converter=_quantity)
+    start: datetime = attrs.field(validator=_aware)
+    end: datetime = attrs.field(validator=_aware)
+    record_id: str | None = None
+    resource_id: str | None = None
+    service: str | None = None
+    attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_attributes)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise UsageError(
+                f"end {self.end.isoformat()} is before start {self.start.isoformat()}; "
+                "swap them or fix the record's times"
+            )
+        if not self.account:
+            raise UsageError("account: empty; every record belongs to an account")
+        if not self.metric:
+            raise UsageError("metric: empty; name the metric the record measures")
+
+    @property
+    def seconds(self) -> Decimal:
+        """The length of the record's interval in seconds (exact)."""
+        return seconds_between(self.start, self.end)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data (quantity as a decimal string)."""
+        out: dict[str, Any] = {
+            "account": self.account,
+            "metric": self.metric,
+            "quantity": str(self.quantity),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
+        for name in ("record_id", "resource_id", "service"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.attributes:
+            out["attributes"] = dict(self.attributes)
+        return out
