@@ -42,16 +42,29 @@ from cloudrate.rating.columnar import account_totals, read_columnar
 
 PERIOD = BillingPeriod.month(2026, 10, "UTC")
 METRICS = [f"m{i}" for i in range(10)]
-PRICES = ["0.0125", "0.0045", "0.000137", "0.05", "0.00834", "0.1234", "0.000021",
-          "0.015", "0.0009", "0.27315"]
-PLAN = """
+PRICES = [
+    "0.0125",
+    "0.0045",
+    "0.000137",
+    "0.05",
+    "0.00834",
+    "0.1234",
+    "0.000021",
+    "0.015",
+    "0.0009",
+    "0.27315",
+]
+PLAN = (
+    """
 name: Bench
 currency: EUR
 charges:
-""" + "".join(
-    f'  - {{name: c{i}, metric: m{i}, model: per_unit, unit_price: "{p}"}}\n'
-    for i, p in enumerate(PRICES[:7])
-) + """  - name: c7
+"""
+    + "".join(
+        f'  - {{name: c{i}, metric: m{i}, model: per_unit, unit_price: "{p}"}}\n'
+        for i, p in enumerate(PRICES[:7])
+    )
+    + """  - name: c7
     metric: m7
     model: graduated
     tiers:
@@ -66,6 +79,7 @@ charges:
       - {up_to: null, unit_price: "0.000712"}
   - {name: c9, metric: m9, model: package, block_size: 10, block_price: "0.27315"}
 """
+)
 
 
 def generate(n: int, accounts: int, seed: int = 7) -> pa.Table:
@@ -81,13 +95,15 @@ def generate(n: int, accounts: int, seed: int = 7) -> pa.Table:
     hours = rng.integers(0, 31 * 24 - 1, n, dtype=np.int64)
     start = start_us + hours * 3_600_000_000
     names = pa.array([f"acct-{i:06d}" for i in range(accounts)])
-    return pa.table({
-        "account": pa.DictionaryArray.from_arrays(pa.array(acct), names),
-        "metric": pa.DictionaryArray.from_arrays(pa.array(metric), pa.array(METRICS)),
-        "quantity": quantity,
-        "start": pa.array(start, pa.timestamp("us", "UTC")),
-        "end": pa.array(start + 3_600_000_000, pa.timestamp("us", "UTC")),
-    })
+    return pa.table(
+        {
+            "account": pa.DictionaryArray.from_arrays(pa.array(acct), names),
+            "metric": pa.DictionaryArray.from_arrays(pa.array(metric), pa.array(METRICS)),
+            "quantity": quantity,
+            "start": pa.array(start, pa.timestamp("us", "UTC")),
+            "end": pa.array(start + 3_600_000_000, pa.timestamp("us", "UTC")),
+        }
+    )
 
 
 def timed(fn, *args, repeat: int = 3, **kw):
@@ -103,11 +119,13 @@ def pandas_float(table: pa.Table, plan) -> dict[str, float]:
     """What a notebook user writes: float64 sums and prices, the same charge models."""
     import pandas as pd
 
-    df = pd.DataFrame({
-        "account": table.column("account").to_pandas(),
-        "metric": table.column("metric").to_pandas(),
-        "quantity": table.column("quantity").cast(pa.float64()).to_numpy(),
-    })
+    df = pd.DataFrame(
+        {
+            "account": table.column("account").to_pandas(),
+            "metric": table.column("metric").to_pandas(),
+            "quantity": table.column("quantity").cast(pa.float64()).to_numpy(),
+        }
+    )
     sums = df.groupby(["account", "metric"], observed=True)["quantity"].sum().reset_index()
     q = sums["quantity"].to_numpy()
     metric = sums["metric"].astype(str).to_numpy()
@@ -145,9 +163,13 @@ def reference(table: pa.Table, plan, sample: list[str]) -> dict[str, Decimal]:
     part = table.filter(mask)
     records = [
         UsageRecord(account=a, metric=m, quantity=q, start=s, end=e)
-        for a, m, q, s, e in zip(*(part.column(c).to_pylist() for c in
-                                   ("account", "metric", "quantity", "start", "end")),
-                                 strict=True)
+        for a, m, q, s, e in zip(
+            *(
+                part.column(c).to_pylist()
+                for c in ("account", "metric", "quantity", "start", "end")
+            ),
+            strict=True,
+        )
     ]
     result = cloudrate.rate(plan, records, PERIOD)
     return {a: m.amount for a, m in result.totals().items()}
@@ -155,10 +177,17 @@ def reference(table: pa.Table, plan, sample: list[str]) -> dict[str, Decimal]:
 
 def stage_memory(stage: str, records: int, accounts: int, path: str | None) -> dict:
     """Run one stage in a fresh process and report its peak memory per record."""
-    code = (f"import benchmarks.bench_batch as b, json; "
-            f"print(json.dumps(b._memory_stage({stage!r}, {records}, {accounts}, {path!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
+    code = (
+        f"import benchmarks.bench_batch as b, json; "
+        f"print(json.dumps(b._memory_stage({stage!r}, {records}, {accounts}, {path!r})))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(__file__)),
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -201,14 +230,16 @@ def _memory_stage(stage: str, records: int, accounts: int, path: str | None) -> 
     account_totals(plan, data if data is not None else read_columnar(path), PERIOD)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    out.update({
-        "rss_before_per_record": before / records,
-        "rss_peak_per_record": _status("VmHWM") / records,
-        "rss_growth_per_record": (_status("VmHWM") - before) / records,
-        "tracemalloc_peak_per_record": peak / records,
-        "arrow_pool_peak_per_record": (pa.default_memory_pool().max_memory() - pool_before)
-        / records,
-    })
+    out.update(
+        {
+            "rss_before_per_record": before / records,
+            "rss_peak_per_record": _status("VmHWM") / records,
+            "rss_growth_per_record": (_status("VmHWM") - before) / records,
+            "tracemalloc_peak_per_record": peak / records,
+            "arrow_pool_peak_per_record": (pa.default_memory_pool().max_memory() - pool_before)
+            / records,
+        }
+    )
     return out
 
 
@@ -230,28 +261,44 @@ def main() -> None:
     args = parser.parse_args()
     n = args.records
     plan = cloudrate.load_plan(PLAN)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}"
-          f" Python {platform.python_version()}, pyarrow {pa.__version__}, numpy {np.__version__}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or ''}"
+        f" Python {platform.python_version()}, pyarrow {pa.__version__}, numpy {np.__version__}"
+    )
     t = time.perf_counter()
     table = generate(n, args.accounts)
-    print(f"generated {n:,} records, {args.accounts:,} accounts in {time.perf_counter() - t:.1f} s"
-          f" ({table.nbytes / n:.0f} bytes/record in Arrow)")
+    print(
+        f"generated {n:,} records, {args.accounts:,} accounts in {time.perf_counter() - t:.1f} s"
+        f" ({table.nbytes / n:.0f} bytes/record in Arrow)"
+    )
 
     batch_s, totals = timed(account_totals, plan, table, PERIOD)
     rate = n / batch_s
-    print(f"cloudrate.rating.columnar.account_totals (exact):   {batch_s:7.3f} s  {rate / 1e6:6.1f} M rec/s")
+    print(
+        f"cloudrate.rating.columnar.account_totals (exact):   {batch_s:7.3f} s  {rate / 1e6:6.1f} M rec/s"
+    )
 
     pandas_s, approx = timed(pandas_float, table, plan, repeat=2)
-    print(f"pandas float64 groupby (inexact):          {pandas_s:7.3f} s  "
-          f"{n / pandas_s / 1e6:6.1f} M rec/s  -> cloudrate is {pandas_s / batch_s:.1f}x")
+    print(
+        f"pandas float64 groupby (inexact):          {pandas_s:7.3f} s  "
+        f"{n / pandas_s / 1e6:6.1f} M rec/s  -> cloudrate is {pandas_s / batch_s:.1f}x"
+    )
 
     sub = table.slice(0, args.naive)
-    rows = list(zip(sub.column("account").to_pylist(), sub.column("metric").to_pylist(),
-                    sub.column("quantity").to_pylist(), strict=True))
+    rows = list(
+        zip(
+            sub.column("account").to_pylist(),
+            sub.column("metric").to_pylist(),
+            sub.column("quantity").to_pylist(),
+            strict=True,
+        )
+    )
     naive_s, _ = timed(naive_loop, rows, plan, repeat=1)
     per = naive_s / len(rows)
-    print(f"naive Decimal loop ({len(rows):,} records, extrapolated): {per * n:7.1f} s  "
-          f"{1 / per / 1e6:6.2f} M rec/s  -> cloudrate is {per * n / batch_s:.0f}x")
+    print(
+        f"naive Decimal loop ({len(rows):,} records, extrapolated): {per * n:7.1f} s  "
+        f"{1 / per / 1e6:6.2f} M rec/s  -> cloudrate is {per * n / batch_s:.0f}x"
+    )
 
     got = dict(zip(totals["account"].to_pylist(), totals["total"].to_pylist(), strict=True))
     rng = np.random.default_rng(1)
@@ -259,18 +306,23 @@ def main() -> None:
     t = time.perf_counter()
     ref = reference(table, plan, sample)
     exact = all(got[a] == ref[a] for a in sample)
-    approx_off = sum(1 for a in sample
-                     if abs(Decimal(str(float(approx[a]))) - ref[a]) >= Decimal("0.005"))
-    print(f"exactness vs cloudrate.rate() on {len(sample)} accounts (all their records): "
-          f"{'EXACT' if exact else 'MISMATCH'}; pandas float totals off by >= half a cent: "
-          f"{approx_off} ({time.perf_counter() - t:.1f} s)")
+    approx_off = sum(
+        1 for a in sample if abs(Decimal(str(float(approx[a]))) - ref[a]) >= Decimal("0.005")
+    )
+    print(
+        f"exactness vs cloudrate.rate() on {len(sample)} accounts (all their records): "
+        f"{'EXACT' if exact else 'MISMATCH'}; pandas float totals off by >= half a cent: "
+        f"{approx_off} ({time.perf_counter() - t:.1f} s)"
+    )
 
     mem = stage_memory("memory", n, args.accounts, None)
-    print("memory, in-memory run (fresh process): input table {input_bytes_per_record:.0f} "
-          "B/record; process RSS before rating {rss_before_per_record:.1f}, peak while rating "
-          "{rss_peak_per_record:.1f} (growth {rss_growth_per_record:.1f}) B/record; "
-          "tracemalloc peak {tracemalloc_peak_per_record:.1f}, Arrow pool peak "
-          "{arrow_pool_peak_per_record:.1f} B/record".format(**mem))
+    print(
+        "memory, in-memory run (fresh process): input table {input_bytes_per_record:.0f} "
+        "B/record; process RSS before rating {rss_before_per_record:.1f}, peak while rating "
+        "{rss_peak_per_record:.1f} (growth {rss_growth_per_record:.1f}) B/record; "
+        "tracemalloc peak {tracemalloc_peak_per_record:.1f}, Arrow pool peak "
+        "{arrow_pool_peak_per_record:.1f} B/record".format(**mem)
+    )
 
     if args.csv:
         with tempfile.TemporaryDirectory() as tmp:
@@ -278,16 +330,21 @@ def main() -> None:
             write_csv(table, path)
             size = os.path.getsize(path)
             del table
-            csv_s, csv_totals = timed(lambda: account_totals(plan, read_columnar(path), PERIOD),
-                                      repeat=1)
+            csv_s, csv_totals = timed(
+                lambda: account_totals(plan, read_columnar(path), PERIOD), repeat=1
+            )
             same = csv_totals.equals(totals)
-            print(f"CSV ({size / 1e9:.2f} GB) -> per-account totals, streamed: {csv_s:7.2f} s  "
-                  f"{n / csv_s / 1e6:6.2f} M rec/s, totals equal to in-memory: {same}")
+            print(
+                f"CSV ({size / 1e9:.2f} GB) -> per-account totals, streamed: {csv_s:7.2f} s  "
+                f"{n / csv_s / 1e6:6.2f} M rec/s, totals equal to in-memory: {same}"
+            )
             mem = stage_memory("csv", n, args.accounts, path)
-            print("memory, CSV run (fresh process): whole-process peak RSS "
-                  "{rss_peak_per_record:.1f} B/record (growth {rss_growth_per_record:.1f}); "
-                  "tracemalloc peak {tracemalloc_peak_per_record:.1f}, Arrow pool peak "
-                  "{arrow_pool_peak_per_record:.1f} B/record".format(**mem))
+            print(
+                "memory, CSV run (fresh process): whole-process peak RSS "
+                "{rss_peak_per_record:.1f} B/record (growth {rss_growth_per_record:.1f}); "
+                "tracemalloc peak {tracemalloc_peak_per_record:.1f}, Arrow pool peak "
+                "{arrow_pool_peak_per_record:.1f} B/record".format(**mem)
+            )
 
 
 if __name__ == "__main__":

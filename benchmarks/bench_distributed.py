@@ -64,19 +64,22 @@ def write_usage(directory: Path, records: int, files: int, accounts: int, seed: 
         hours = rng.integers(0, 30 * 24, n)
         t0 = start + hours.astype("timedelta64[h]")
         micro = pa.array(rng.integers(0, 10**9, n)).cast(pa.decimal128(20, 0))
-        quantity = pa.compute.multiply(micro, pa.scalar(Decimal("0.000001"),
-                                                        pa.decimal128(7, 6)))
+        quantity = pa.compute.multiply(micro, pa.scalar(Decimal("0.000001"), pa.decimal128(7, 6)))
         account = pa.array([f"acct-{i:06d}" for i in range(accounts)])
-        table = pa.table({
-            "account": pa.DictionaryArray.from_arrays(
-                pa.array(rng.integers(0, accounts, n), pa.int32()), account),
-            "metric": pa.DictionaryArray.from_arrays(
-                pa.array(rng.integers(0, 10, n), pa.int8()),
-                pa.array([f"m{i}" for i in range(10)])),
-            "quantity": quantity.cast(pa.decimal128(20, 6)),
-            "start": pa.array(t0).cast(pa.timestamp("us", "UTC")),
-            "end": pa.array(t0 + np.timedelta64(1, "h")).cast(pa.timestamp("us", "UTC")),
-        })
+        table = pa.table(
+            {
+                "account": pa.DictionaryArray.from_arrays(
+                    pa.array(rng.integers(0, accounts, n), pa.int32()), account
+                ),
+                "metric": pa.DictionaryArray.from_arrays(
+                    pa.array(rng.integers(0, 10, n), pa.int8()),
+                    pa.array([f"m{i}" for i in range(10)]),
+                ),
+                "quantity": quantity.cast(pa.decimal128(20, 6)),
+                "start": pa.array(t0).cast(pa.timestamp("us", "UTC")),
+                "end": pa.array(t0 + np.timedelta64(1, "h")).cast(pa.timestamp("us", "UTC")),
+            }
+        )
         pq.write_table(table, directory / f"part-{index:03d}.parquet")
 
 
@@ -89,8 +92,12 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2_000_000)
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--accounts", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="timed runs per engine; the best and the median are shown")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs per engine; the best and the median are shown",
+    )
     parser.add_argument("--skip-spark", action="store_true")
     args = parser.parse_args()
 
@@ -106,8 +113,10 @@ def main() -> None:
         directory = Path(tmp)
         write_usage(directory, args.records, args.files, args.accounts, seed=1)
         paths = sorted(str(p) for p in directory.glob("*.parquet"))
-        print(f"{args.records:,} records, {args.accounts:,} accounts, {len(paths)} files, "
-              f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        print(
+            f"{args.records:,} records, {args.accounts:,} accounts, {len(paths)} files, "
+            f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        )
 
         def timed(run):
             times, result = [], None
@@ -118,7 +127,8 @@ def main() -> None:
             return result, times
 
         reference, seconds = timed(
-            lambda: rate_partitions(plan, (pq.read_table(p) for p in paths), period))
+            lambda: rate_partitions(plan, (pq.read_table(p) for p in paths), period)
+        )
         rows.append(("one process (rate_partitions)", "-", 0.0, seconds))
 
         import dask.dataframe as dd
@@ -126,18 +136,24 @@ def main() -> None:
 
         for workers in (1, 2):
             t = time.perf_counter()
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                              dashboard_address=None) as cluster, Client(cluster):
+            with (
+                LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
+                Client(cluster),
+            ):
                 # warm-up: workers import cloudrate, pyarrow and numpy once
                 warm = dd.read_parquet(paths[:workers], dtype_backend="pyarrow").head(
-                    1000, npartitions=-1)
+                    1000, npartitions=-1
+                )
                 rate_dask(plan, dd.from_pandas(warm, npartitions=workers), period)
                 startup = time.perf_counter() - t
                 frame = dd.read_parquet(paths, dtype_backend="pyarrow")
                 result, seconds = timed(lambda: rate_dask(plan, frame, period))  # noqa: B023
             assert same(result, reference), "Dask totals differ from one process"
-            rows.append((f"Dask LocalCluster, {workers} worker process(es)", "exact",
-                         startup, seconds))
+            rows.append(
+                (f"Dask LocalCluster, {workers} worker process(es)", "exact", startup, seconds)
+            )
 
         if not args.skip_spark:
             os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -145,14 +161,16 @@ def main() -> None:
 
             for cores in (1, 2):
                 t = time.perf_counter()
-                spark = (SparkSession.builder.master(f"local[{cores}]")
-                         .config("spark.sql.session.timeZone", "UTC")
-                         .config("spark.ui.enabled", "false")
-                         .config("spark.ui.showConsoleProgress", "false")
-                         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
-                         # one partition per file, as Dask reads them
-                         .config("spark.sql.files.openCostInBytes", str(2**30))
-                         .getOrCreate())
+                spark = (
+                    SparkSession.builder.master(f"local[{cores}]")
+                    .config("spark.sql.session.timeZone", "UTC")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.ui.showConsoleProgress", "false")
+                    .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
+                    # one partition per file, as Dask reads them
+                    .config("spark.sql.files.openCostInBytes", str(2**30))
+                    .getOrCreate()
+                )
                 spark.sparkContext.setLogLevel("ERROR")
                 rate_spark(plan, spark.read.parquet(paths[0]).limit(1000), period)  # warm-up
                 startup = time.perf_counter() - t
@@ -162,14 +180,20 @@ def main() -> None:
                 assert same(result, reference), "Spark totals differ from one process"
                 rows.append((f"Spark local[{cores}]", "exact", startup, seconds))
 
-    print(f"{'engine':44} {'start+warm s':>12} {'best s':>7} {'median s':>8} "
-          f"{'best records/s':>14}  totals")
+    print(
+        f"{'engine':44} {'start+warm s':>12} {'best s':>7} {'median s':>8} "
+        f"{'best records/s':>14}  totals"
+    )
     for name, check, startup, times in rows:
         best, median = min(times), statistics.median(times)
-        print(f"{name:44} {startup:12.1f} {best:7.2f} {median:8.2f} "
-              f"{args.records / best:14,.0f}  {check if check != '-' else 'reference'}")
-    print(f"grand total {reference.total.amount} {reference.currency} "
-          f"over {len(reference.bills):,} accounts")
+        print(
+            f"{name:44} {startup:12.1f} {best:7.2f} {median:8.2f} "
+            f"{args.records / best:14,.0f}  {check if check != '-' else 'reference'}"
+        )
+    print(
+        f"grand total {reference.total.amount} {reference.currency} "
+        f"over {len(reference.bills):,} accounts"
+    )
 
 
 if __name__ == "__main__":

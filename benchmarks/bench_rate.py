@@ -50,20 +50,26 @@ def make_plan(where: bool = False) -> cloudrate.Plan:
     them through rate()'s general path instead of its summing fast path.
     """
     selector = {"where": {"zone": "z1"}} if where else {}
-    return cloudrate.load_plan({
-        "name": "Benchmark",
-        "currency": "EUR",
-        "rounding": {"placement": "total"},
-        "charges": [
-            {"name": metric, "metric": metric, "model": "per_unit", "unit_price": price,
-             **selector}
-            for metric, price in PRICES.items()
-        ],
-    })
+    return cloudrate.load_plan(
+        {
+            "name": "Benchmark",
+            "currency": "EUR",
+            "rounding": {"placement": "total"},
+            "charges": [
+                {
+                    "name": metric,
+                    "metric": metric,
+                    "model": "per_unit",
+                    "unit_price": price,
+                    **selector,
+                }
+                for metric, price in PRICES.items()
+            ],
+        }
+    )
 
 
-def make_records(count: int, seed: int = 2026,
-                 where: bool = False) -> list[cloudrate.UsageRecord]:
+def make_records(count: int, seed: int = 2026, where: bool = False) -> list[cloudrate.UsageRecord]:
     """*count* records spread over the accounts, metrics and hours of October 2026."""
     attributes = {"zone": "z1"} if where else {}
     rng = random.Random(seed)
@@ -75,20 +81,23 @@ def make_records(count: int, seed: int = 2026,
     for i in range(count):
         h = i % (31 * 24)
         quantity = Decimal(rng.randrange(0, 10**9)).scaleb(-rng.randrange(0, 7))
-        records.append(cloudrate.UsageRecord(
-            account=accounts[i % ACCOUNTS],
-            metric=metrics[(i // ACCOUNTS) % len(metrics)],
-            quantity=quantity,
-            start=hours[h],
-            end=hours[h + 1],
-            resource_id=f"res-{i % 5000}",
-            attributes=attributes,
-        ))
+        records.append(
+            cloudrate.UsageRecord(
+                account=accounts[i % ACCOUNTS],
+                metric=metrics[(i // ACCOUNTS) % len(metrics)],
+                quantity=quantity,
+                start=hours[h],
+                end=hours[h + 1],
+                resource_id=f"res-{i % 5000}",
+                attributes=attributes,
+            )
+        )
     return records
 
 
-def naive_totals(records: Sequence[cloudrate.UsageRecord]) -> tuple[dict[str, Decimal],
-                                                                      dict[str, Decimal]]:
+def naive_totals(
+    records: Sequence[cloudrate.UsageRecord],
+) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
     """The per-record loop a portal developer writes: exact totals, then rounded ones."""
     prices = {metric: Decimal(price) for metric, price in PRICES.items()}
     with decimal.localcontext(EXACT):
@@ -112,10 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
-    parser.add_argument("--where", action="store_true",
-                        help="select records by attribute (rate()'s general path)")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile rate() with cProfile instead of timing it")
+    parser.add_argument(
+        "--where", action="store_true", help="select records by attribute (rate()'s general path)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile rate() with cProfile instead of timing it"
+    )
     args = parser.parse_args(argv)
 
     plan = make_plan(args.where)
@@ -144,8 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     for account, bill in bills.items():
         assert bill.exact_total.amount == exact[account], account
         assert bill.total.amount == rounded[account], account
-    print(f"totals agree for {len(bills)} accounts "
-          f"(grand total {result.total.amount} {result.currency})")
+    print(
+        f"totals agree for {len(bills)} accounts "
+        f"(grand total {result.total.amount} {result.currency})"
+    )
 
     n = args.records
     print(f"cloudrate.rate(): {best_rate:7.3f} s  {n / best_rate:>12,.0f} records/s")

@@ -22,13 +22,19 @@ from cloudrate.invoice import (
 )
 
 LINES = tuple(
-    RatedLine.adjustment(account="acme", charge=f"vm-{i}", description=f"VM {i}",
-                         amount=Money(f"{i}.125", "EUR"), rounded=Money(f"{i}.13", "EUR"),
-                         kind="charge")
+    RatedLine.adjustment(
+        account="acme",
+        charge=f"vm-{i}",
+        description=f"VM {i}",
+        amount=Money(f"{i}.125", "EUR"),
+        rounded=Money(f"{i}.13", "EUR"),
+        kind="charge",
+    )
     for i in range(1000)
 )
-BILL = AccountBill(account="acme", lines=(), total=Money(0, "EUR"),
-                   exact_total=Money(0, "EUR")).with_lines(LINES)
+BILL = AccountBill(
+    account="acme", lines=(), total=Money(0, "EUR"), exact_total=Money(0, "EUR")
+).with_lines(LINES)
 ACME = Customer(id="acme", name="ACME GmbH", country="DE")
 PERIOD = BillingPeriod.month(2026, 10)
 
@@ -44,8 +50,9 @@ def test_assemble_1k_lines(benchmark):
 
 def test_finalise_and_json_1k_lines(benchmark):
     def run():
-        inv = _invoice().finalise(Numbering(), InMemorySequenceStore(),
-                                  issued_on=date(2026, 11, 1), terms=Net(30))
+        inv = _invoice().finalise(
+            Numbering(), InMemorySequenceStore(), issued_on=date(2026, 11, 1), terms=Net(30)
+        )
         return inv.to_json()
 
     assert "INV-2026-0001" in benchmark(run)

@@ -51,7 +51,10 @@ def days(first: int, last: int):
 
 
 def hours(start: datetime, end: datetime) -> int:
-    return int((end.astimezone(ZoneInfo("UTC")) - start.astimezone(ZoneInfo("UTC"))).total_seconds()) // 3600
+    return (
+        int((end.astimezone(ZoneInfo("UTC")) - start.astimezone(ZoneInfo("UTC"))).total_seconds())
+        // 3600
+    )
 
 
 def rows():
@@ -61,10 +64,16 @@ def rows():
         nonlocal n
         n += 1
         return {
-            "record_id": f"r{n:05d}", "account": account, "metric": metric,
-            "quantity": quantity, "start": start.isoformat(), "end": end.isoformat(),
-            "resource_id": resource, "service": service,
-            "offering": attrs.get("offering", ""), "os": attrs.get("os", ""),
+            "record_id": f"r{n:05d}",
+            "account": account,
+            "metric": metric,
+            "quantity": quantity,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "resource_id": resource,
+            "service": service,
+            "offering": attrs.get("offering", ""),
+            "os": attrs.get("os", ""),
             "is_default": attrs.get("is_default", ""),
         }
 
@@ -82,8 +91,16 @@ def rows():
             yield row(account, "snapshot_gb", gb * hours(s, e), s, e, snap, "Storage")
     for account, ip, default, first, last in IPS:
         for _, s, e in days(first, last):
-            yield row(account, "public_ip_hours", hours(s, e) * 3600, s, e, ip, "Network",
-                      is_default="true" if default else "false")
+            yield row(
+                account,
+                "public_ip_hours",
+                hours(s, e) * 3600,
+                s,
+                e,
+                ip,
+                "Network",
+                is_default="true" if default else "false",
+            )
     for account, per_day in TRAFFIC:
         for day, s, e in days(1, 31):
             yield row(account, "bandwidth_gb", per_day + day * 1_000_003, s, e, None, "Network")
@@ -91,8 +108,19 @@ def rows():
 
 def main() -> None:
     path = Path(__file__).resolve().parents[1] / "src/cloudrate/data/sample_usage.csv"
-    fields = ["record_id", "account", "metric", "quantity", "start", "end", "resource_id",
-              "service", "offering", "os", "is_default"]
+    fields = [
+        "record_id",
+        "account",
+        "metric",
+        "quantity",
+        "start",
+        "end",
+        "resource_id",
+        "service",
+        "offering",
+        "os",
+        "is_default",
+    ]
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()

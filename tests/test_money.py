@@ -68,16 +68,20 @@ class TestMoney:
 
 
 class TestCurrencyDigits:
-    @pytest.mark.parametrize(("code", "digits"), [("EUR", 2), ("USD", 2), ("JPY", 0),
-                                                   ("BHD", 3), ("KWD", 3), ("CLP", 0)])
+    @pytest.mark.parametrize(
+        ("code", "digits"), [("EUR", 2), ("USD", 2), ("JPY", 0), ("BHD", 3), ("KWD", 3), ("CLP", 0)]
+    )
     def test_minor_units_from_cldr(self, code, digits):
         """Minor units come from CLDR (Babel): 0 for JPY, 3 for BHD (ISO 4217 exponents)."""
         assert currency_digits(code) == digits
 
 
 class TestRoundingPolicy:
-    @given(amounts(places=8), st.sampled_from(("EUR", "JPY", "BHD")),
-           st.sampled_from(("half_up", "half_even")))
+    @given(
+        amounts(places=8),
+        st.sampled_from(("EUR", "JPY", "BHD")),
+        st.sampled_from(("half_up", "half_even")),
+    )
     def test_moves_at_most_half_a_minor_unit(self, amount, currency, mode):
         """Half-up and half-even rounding never move an amount by more than half a quantum."""
         policy = RoundingPolicy(mode=mode)
@@ -92,12 +96,20 @@ class TestRoundingPolicy:
         rounded = RoundingPolicy(mode=mode).round(amount, currency)
         assert abs(rounded - amount) < Decimal(1).scaleb(-currency_digits(currency))
 
-    @pytest.mark.parametrize(("mode", "amount", "expected"), [
-        ("half_up", "0.125", "0.13"), ("half_up", "-0.125", "-0.13"),
-        ("half_even", "0.125", "0.12"), ("half_even", "0.135", "0.14"),
-        ("half_even", "-0.125", "-0.12"), ("down", "0.129", "0.12"), ("up", "0.121", "0.13"),
-        ("ceiling", "-0.129", "-0.12"), ("floor", "-0.121", "-0.13"),
-    ])
+    @pytest.mark.parametrize(
+        ("mode", "amount", "expected"),
+        [
+            ("half_up", "0.125", "0.13"),
+            ("half_up", "-0.125", "-0.13"),
+            ("half_even", "0.125", "0.12"),
+            ("half_even", "0.135", "0.14"),
+            ("half_even", "-0.125", "-0.12"),
+            ("down", "0.129", "0.12"),
+            ("up", "0.121", "0.13"),
+            ("ceiling", "-0.129", "-0.12"),
+            ("floor", "-0.121", "-0.13"),
+        ],
+    )
     def test_ties_and_directions(self, mode, amount, expected):
         """Each mode rounds as its name says (half-up away from zero on ties)."""
         assert RoundingPolicy(mode=mode).round(Decimal(amount), "EUR") == Decimal(expected)
@@ -117,12 +129,15 @@ class TestRoundingPolicy:
             assert RoundingPolicy().round(Decimal("123456.785"), "EUR") == Decimal("123456.79")
             assert RoundingPolicy().allocate(amounts_, "EUR") == expected
 
-    @pytest.mark.parametrize(("field", "value", "message"), [
-        ("mode", "bankers", "unknown mode 'bankers'"),
-        ("placement", "invoice", "must be 'line' or 'total'"),
-        ("digits", -1, "whole number >= 0"),
-        ("digits", True, "whole number >= 0"),
-    ])
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            ("mode", "bankers", "unknown mode 'bankers'"),
+            ("placement", "invoice", "must be 'line' or 'total'"),
+            ("digits", -1, "whole number >= 0"),
+            ("digits", True, "whole number >= 0"),
+        ],
+    )
     def test_bad_settings_are_refused(self, field, value, message):
         """An unknown mode or placement, or negative digits, is refused naming the choices."""
         with pytest.raises(PlanError, match=message):
@@ -131,13 +146,19 @@ class TestRoundingPolicy:
     def test_to_dict(self):
         """The policy as plain data, as a plan file writes it."""
         assert RoundingPolicy(mode="half_even", placement="total", digits=3).to_dict() == {
-            "mode": "half_even", "placement": "total", "digits": 3}
+            "mode": "half_even",
+            "placement": "total",
+            "digits": 3,
+        }
 
 
 class TestAllocate:
-    @given(st.lists(amounts(places=6, signed=False), min_size=1, max_size=12),
-           rounding_policies(modes=st.sampled_from(ALL_MODES)),
-           st.sampled_from(("EUR", "JPY", "BHD")), st.booleans())
+    @given(
+        st.lists(amounts(places=6, signed=False), min_size=1, max_size=12),
+        rounding_policies(modes=st.sampled_from(ALL_MODES)),
+        st.sampled_from(("EUR", "JPY", "BHD")),
+        st.booleans(),
+    )
     def test_lines_add_up_and_stay_close(self, values, policy, currency, negate):
         """Allocated lines add up to the rounded total; each is less than one quantum away
         from its exact amount (same-sign amounts, positive or negative)."""
@@ -155,9 +176,15 @@ class TestAllocate:
         policy = RoundingPolicy()
         third = Decimal(1) / 3
         assert policy.allocate([third, third, third], "EUR") == [
-            Decimal("0.34"), Decimal("0.33"), Decimal("0.33")]
-        assert policy.allocate([Decimal("0.331"), Decimal("0.335"), Decimal("0.334")], "EUR") \
-            == [Decimal("0.33"), Decimal("0.34"), Decimal("0.33")]
+            Decimal("0.34"),
+            Decimal("0.33"),
+            Decimal("0.33"),
+        ]
+        assert policy.allocate([Decimal("0.331"), Decimal("0.335"), Decimal("0.334")], "EUR") == [
+            Decimal("0.33"),
+            Decimal("0.34"),
+            Decimal("0.33"),
+        ]
 
     def test_empty(self):
         """Nothing to allocate gives nothing."""

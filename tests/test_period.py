@@ -18,8 +18,11 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 class TestBillingPeriod:
-    @given(st.integers(2000, 2100), st.integers(1, 12),
-           st.sampled_from(("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")))
+    @given(
+        st.integers(2000, 2100),
+        st.integers(1, 12),
+        st.sampled_from(("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")),
+    )
     def test_month(self, year, month, tz):
         """A month starts on the 1st at midnight local time and is labelled YYYY-MM."""
         p = BillingPeriod.month(year, month, tz)
@@ -74,8 +77,10 @@ class TestBillingPeriod:
         """clip() keeps the part inside; contains() needs the whole span inside."""
         p = BillingPeriod.month(2026, 10)
         before = p.start - timedelta(days=1)
-        assert p.clip(before, p.start + timedelta(hours=1)) == (p.start,
-                                                                p.start + timedelta(hours=1))
+        assert p.clip(before, p.start + timedelta(hours=1)) == (
+            p.start,
+            p.start + timedelta(hours=1),
+        )
         assert p.clip(before, p.start) is None
         assert not p.contains(before, p.end)
         assert p.contains(p.start, p.end)
@@ -99,5 +104,9 @@ class TestSecondsBetween:
 
     def test_across_dst(self):
         """A Berlin calendar day in October 2026 can be 25 hours long."""
-        assert seconds_between(datetime(2026, 10, 25, tzinfo=BERLIN),
-                               datetime(2026, 10, 26, tzinfo=BERLIN)) == 90000
+        assert (
+            seconds_between(
+                datetime(2026, 10, 25, tzinfo=BERLIN), datetime(2026, 10, 26, tzinfo=BERLIN)
+            )
+            == 90000
+        )

@@ -105,11 +105,14 @@ class TestMovedNames:
         import subprocess
         import sys
 
-        code = ("import sys, cloudrate; assert 'cloudrate.invoice' not in sys.modules; "
-                "print(cloudrate.invoice.Invoice.__name__, "
-                "cloudrate.portal.budget.Budget.__name__)")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+        code = (
+            "import sys, cloudrate; assert 'cloudrate.invoice' not in sys.modules; "
+            "print(cloudrate.invoice.Invoice.__name__, "
+            "cloudrate.portal.budget.Budget.__name__)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         assert out.stdout.split() == ["Invoice", "Budget"]
 
     def test_unknown_name_is_an_attribute_error(self):
@@ -152,8 +155,11 @@ class TestPublicApi:
             if name in ("Problem", "CloudrateError"):
                 continue
             assert issubclass(cls, cloudrate.CloudrateError)
-            builtins = [b for b in cls.__mro__ if b.__module__ == "builtins"
-                        and b not in (Exception, BaseException, object)]
+            builtins = [
+                b
+                for b in cls.__mro__
+                if b.__module__ == "builtins" and b not in (Exception, BaseException, object)
+            ]
             assert builtins, f"{name} subclasses no builtin error such as ValueError"
 
     def test_subpackage_all_names_exist(self):
@@ -169,11 +175,14 @@ class TestPublicApi:
         import subprocess
         import sys
 
-        code = ("import sys, cloudrate; heavy = {'pyarrow', 'pandas', 'polars', 'typst', "
-                "'hypothesis', 'numpy', 'sqlite3', 'jinja2', 'click', 'cloudrate.invoice', "
-                "'cloudrate.accounts', 'cloudrate.rules', 'cloudrate.portal', "
-                "'cloudrate.integrations', 'cloudrate.cli'} & set(sys.modules); "
-                "print(sorted(heavy))")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True)
+        code = (
+            "import sys, cloudrate; heavy = {'pyarrow', 'pandas', 'polars', 'typst', "
+            "'hypothesis', 'numpy', 'sqlite3', 'jinja2', 'click', 'cloudrate.invoice', "
+            "'cloudrate.accounts', 'cloudrate.rules', 'cloudrate.portal', "
+            "'cloudrate.integrations', 'cloudrate.cli'} & set(sys.modules); "
+            "print(sorted(heavy))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         assert out.stdout.strip() == "[]"

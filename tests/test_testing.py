@@ -51,6 +51,7 @@ class TestStrategies:
 
     def test_tiers_refuse_empty(self):
         """A tier list is never empty."""
+
         @given(tiers(min_size=0))
         def draw(_tiers):
             raise AssertionError("unreachable")
@@ -63,8 +64,7 @@ class TestStrategies:
         """Tiers ascend, the last is open, all in the requested currency."""
         bounds = [t.up_to for t in tier_list[:-1]]
         assert bounds == sorted(bounds) and tier_list[-1].up_to is None
-        assert all(t.flat_price is None and t.unit_price.currency.code == "JPY"
-                   for t in tier_list)
+        assert all(t.flat_price is None and t.unit_price.currency.code == "JPY" for t in tier_list)
 
     @given(charges("USD"), money(st.just("CHF")))
     def test_charges_and_money(self, charge, amount):

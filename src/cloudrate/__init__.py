@@ -75,33 +75,69 @@ if TYPE_CHECKING:  # pragma: no cover - the lazily loaded parts, for type checke
 __version__ = "0.1.0"
 
 #: Subpackages reached as attributes (``cloudrate.invoice``), imported on first use.
-_SUBPACKAGES = frozenset({
-    "accounts", "cli", "exceptions", "fx", "integrations", "invoice", "period", "plans",
-    "portal", "rating", "rules", "testing", "usage",
-})
+_SUBPACKAGES = frozenset(
+    {
+        "accounts",
+        "cli",
+        "exceptions",
+        "fx",
+        "integrations",
+        "invoice",
+        "period",
+        "plans",
+        "portal",
+        "rating",
+        "rules",
+        "testing",
+        "usage",
+    }
+)
 
 #: Names the front door exported before 0.2, and where they live now. Reaching them
 #: here still works, with a DeprecationWarning naming the new place.
 _MOVED = {
     **dict.fromkeys(
-        ("Ledger", "LedgerEntry", "LedgerStore", "MemoryLedgerStore", "NegativeBalance",
-         "PrepaidHourly", "RechargeLimits", "SignupPayment", "SQLiteLedgerStore",
-         "SuspensionPolicy", "VerificationRefund"), "cloudrate.accounts"),
+        (
+            "Ledger",
+            "LedgerEntry",
+            "LedgerStore",
+            "MemoryLedgerStore",
+            "NegativeBalance",
+            "PrepaidHourly",
+            "RechargeLimits",
+            "SignupPayment",
+            "SQLiteLedgerStore",
+            "SuspensionPolicy",
+            "VerificationRefund",
+        ),
+        "cloudrate.accounts",
+    ),
     **dict.fromkeys(
-        ("IdempotencyConflictError", "InsufficientFundsError", "RechargeLimitError",
-         "UnknownAccountError", "WalletError"), "cloudrate.exceptions"),
+        (
+            "IdempotencyConflictError",
+            "InsufficientFundsError",
+            "RechargeLimitError",
+            "UnknownAccountError",
+            "WalletError",
+        ),
+        "cloudrate.exceptions",
+    ),
     **dict.fromkeys(("Customer", "Invoice", "assemble"), "cloudrate.invoice"),
     **dict.fromkeys(("EcbRates", "ExchangeRate", "FixedRates", "RateSource"), "cloudrate.fx"),
     **dict.fromkeys(
-        ("CostDecimals", "MultiCurrency", "Policy", "PromoCode", "Rule", "RuleContext",
-         "chain"), "cloudrate.rules"),
+        ("CostDecimals", "MultiCurrency", "Policy", "PromoCode", "Rule", "RuleContext", "chain"),
+        "cloudrate.rules",
+    ),
     **dict.fromkeys(
         ("Budget", "BudgetAlert", "InMemoryAlertStore", "SmtpSender", "check_budget"),
-        "cloudrate.portal.budget"),
-    **dict.fromkeys(("Estimate", "HourlyUsage", "estimate", "instance_usage"),
-                    "cloudrate.portal.estimation"),
-    **dict.fromkeys(("FeatureConfig", "FeatureSettings", "load_features"),
-                    "cloudrate.portal.features"),
+        "cloudrate.portal.budget",
+    ),
+    **dict.fromkeys(
+        ("Estimate", "HourlyUsage", "estimate", "instance_usage"), "cloudrate.portal.estimation"
+    ),
+    **dict.fromkeys(
+        ("FeatureConfig", "FeatureSettings", "load_features"), "cloudrate.portal.features"
+    ),
     "Capabilities": "cloudrate.portal.capabilities",
     "whmcs_invoice": "cloudrate.integrations.whmcs",
 }
@@ -132,13 +168,19 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"cloudrate.{name}")
     if name in _MOVED_MODULES:
         target = _MOVED_MODULES[name]
-        warnings.warn(f"cloudrate.{name} moved to {target}; import it from there",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"cloudrate.{name} moved to {target}; import it from there",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return importlib.import_module(target)
     if name in _MOVED:
         target = _MOVED[name]
-        warnings.warn(f"cloudrate.{name} moved to {target}.{name}; import it from there",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"cloudrate.{name} moved to {target}.{name}; import it from there",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return getattr(importlib.import_module(target), name)
     raise AttributeError(f"module 'cloudrate' has no attribute {name!r}")
 

@@ -98,10 +98,19 @@ MAX_NODES = 100_000
 def _walk(node: yaml.Node, path: str, doc: Document) -> Any:
     doc.nodes += 1
     if doc.nodes > MAX_NODES:
-        raise ConfigError([Problem("", "too_large", f"the document expands to more than "
-                                   f"{MAX_NODES} values (aliases of aliases?); write the plan "
-                                   "without nested aliases", source=doc.source)],
-                          source=doc.source)
+        raise ConfigError(
+            [
+                Problem(
+                    "",
+                    "too_large",
+                    f"the document expands to more than "
+                    f"{MAX_NODES} values (aliases of aliases?); write the plan "
+                    "without nested aliases",
+                    source=doc.source,
+                )
+            ],
+            source=doc.source,
+        )
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
@@ -138,8 +147,9 @@ def load_document(source: str | Path | Mapping[str, Any]) -> Document:
         try:
             text = Path(source).read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError([Problem("", "unreadable", f"cannot read the file: {exc.strerror}")],
-                              source=name) from None
+            raise ConfigError(
+                [Problem("", "unreadable", f"cannot read the file: {exc.strerror}")], source=name
+            ) from None
     else:
         text = str(source)
     doc = Document(None, name)
@@ -151,8 +161,9 @@ def load_document(source: str | Path | Mapping[str, Any]) -> Document:
         message = f"YAML syntax error: {exc.problem}"
         if exc.context:
             message += f" ({exc.context})"
-        raise ConfigError([Problem("", "yaml_syntax", message, line=line, source=name)],
-                          source=name) from None
+        raise ConfigError(
+            [Problem("", "yaml_syntax", message, line=line, source=name)], source=name
+        ) from None
     doc.data = None if node is None else _walk(node, "", doc)
     return doc
 
@@ -166,19 +177,33 @@ class FieldReader:
 
     def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
         if not isinstance(value, Mapping):
-            self.doc.problem(path, "not_a_mapping", "expected a mapping of key: value",
-                             value if value is None or isinstance(value, str | int) else None)
+            self.doc.problem(
+                path,
+                "not_a_mapping",
+                "expected a mapping of key: value",
+                value if value is None or isinstance(value, str | int) else None,
+            )
             return {}
         for key in value:
             if key not in allowed:
                 near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean {near[0]!r}?" if near else (
-                    f"; known keys are {', '.join(allowed)}")
+                hint = (
+                    f"; did you mean {near[0]!r}?"
+                    if near
+                    else (f"; known keys are {', '.join(allowed)}")
+                )
                 self.doc.problem(join_path(path, key), "unknown_key", f"unknown key{hint}", key)
         return dict(value)
 
-    def text(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-             default: Any = None) -> Any:
+    def text(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        default: Any = None,
+    ) -> Any:
         value = data.get(key, UNSET)
         if value is UNSET or value is None:
             if required:
@@ -191,8 +216,16 @@ class FieldReader:
             return default
         return value
 
-    def number(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False,
-               minimum: Decimal | None = Decimal(0), above: bool = False) -> Decimal | None:
+    def number(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        minimum: Decimal | None = Decimal(0),
+        above: bool = False,
+    ) -> Decimal | None:
         value = data.get(key, UNSET)
         where = join_path(path, key)
         if value is UNSET or value is None:
@@ -210,8 +243,12 @@ class FieldReader:
 
     def _decimal(self, value: Any, where: str) -> Decimal | None:
         if isinstance(value, float):
-            self.doc.problem(where, "float", f"floats cannot hold money exactly; write "
-                             f"'{value!r}' as a string or Decimal", value)
+            self.doc.problem(
+                where,
+                "float",
+                f"floats cannot hold money exactly; write '{value!r}' as a string or Decimal",
+                value,
+            )
             return None
         if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
             self.doc.problem(where, "not_a_number", "expected a number", value)
@@ -226,8 +263,9 @@ class FieldReader:
             return None
         return number
 
-    def price(self, data: Mapping[str, Any], key: str, path: str, *,
-              required: bool = True) -> Money | None:
+    def price(
+        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = True
+    ) -> Money | None:
         """A price: a number in the plan's currency, or ``'0.10 USD'`` text."""
         value = data.get(key, UNSET)
         where = join_path(path, key)
@@ -242,34 +280,47 @@ class FieldReader:
             try:
                 check_currency(currency)
             except CloudrateError:
-                self.doc.problem(where, "unknown_currency",
-                                 'not an ISO 4217 code such as "EUR"', currency)
+                self.doc.problem(
+                    where, "unknown_currency", 'not an ISO 4217 code such as "EUR"', currency
+                )
                 return None
         number = self._decimal(value, where)
         if number is None or currency is None:
             return None
         if number < 0:
-            self.doc.problem(where, "negative_price",
-                             "prices are >= 0; give credits as discounts or adjustments",
-                             str(number))
+            self.doc.problem(
+                where,
+                "negative_price",
+                "prices are >= 0; give credits as discounts or adjustments",
+                str(number),
+            )
             return None
         if currency != self.currency:
-            self.doc.problem(where, "currency_mismatch",
-                             f"is in {currency}, but this plan bills in {self.currency}; give "
-                             "every price in a plan the plan's currency", f"{number} {currency}")
+            self.doc.problem(
+                where,
+                "currency_mismatch",
+                f"is in {currency}, but this plan bills in {self.currency}; give "
+                "every price in a plan the plan's currency",
+                f"{number} {currency}",
+            )
             return None
         return Money(number, currency)
 
-    def choice(self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...],
-               default: str) -> str:
+    def choice(
+        self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], default: str
+    ) -> str:
         value = data.get(key, default)
         if value is None:
             return default
         if value not in options:
             near = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            self.doc.problem(join_path(path, key), "bad_choice",
-                             f"must be one of {', '.join(options)}{hint}", value)
+            self.doc.problem(
+                join_path(path, key),
+                "bad_choice",
+                f"must be one of {', '.join(options)}{hint}",
+                value,
+            )
             return default
         return str(value)
 
@@ -277,10 +328,15 @@ class FieldReader:
         value = data.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | Decimal) or (
-            isinstance(value, Decimal) and value != value.to_integral_value()
-        ) or value < 0:
-            self.doc.problem(join_path(path, key), "not_whole", "expected a whole number >= 0", value)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | Decimal)
+            or (isinstance(value, Decimal) and value != value.to_integral_value())
+            or value < 0
+        ):
+            self.doc.problem(
+                join_path(path, key), "not_whole", "expected a whole number >= 0", value
+            )
             return None
         return int(value)
 
@@ -292,8 +348,9 @@ class FieldReader:
             return (value,)
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return tuple(value)
-        self.doc.problem(join_path(path, key), "not_names", "expected a charge name or a list of them",
-                         value)
+        self.doc.problem(
+            join_path(path, key), "not_names", "expected a charge name or a list of them", value
+        )
         return ()
 
     def day(self, data: Mapping[str, Any], key: str, path: str) -> date | None:
@@ -301,16 +358,19 @@ class FieldReader:
         if value is None:
             return None
         if isinstance(value, datetime):
-            self.doc.problem(join_path(path, key), "bad_date",
-                             "expected a date such as 2026-10-01, not a date and time", value)
+            self.doc.problem(
+                join_path(path, key),
+                "bad_date",
+                "expected a date such as 2026-10-01, not a date and time",
+                value,
+            )
             return None
         if isinstance(value, date):
             return value
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.doc.problem(join_path(path, key), "bad_date", "expected a date such as 2026-10-01",
-                             value)
+            self.doc.problem(
+                join_path(path, key), "bad_date", "expected a date such as 2026-10-01", value
+            )
             return None
-
-

@@ -228,7 +228,9 @@ class RoundingPolicy:
         missing = int(((total - sum(floors, Decimal(0))) / quantum).to_integral_value())
         if missing:
             step = quantum if missing > 0 else -quantum
-            remainders = [(a - f) * (1 if missing > 0 else -1) for a, f in zip(amounts, floors, strict=True)]
+            remainders = [
+                (a - f) * (1 if missing > 0 else -1) for a, f in zip(amounts, floors, strict=True)
+            ]
             order = sorted(range(len(amounts)), key=lambda i: (-remainders[i], i))
             for i in order[: abs(missing)]:
                 floors[i] += step

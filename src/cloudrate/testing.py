@@ -74,9 +74,7 @@ def quantities(
     return st.decimals(min_value=min_value, max_value=max_value, places=places)
 
 
-def prices(
-    *, max_value: Decimal = Decimal(1000), places: int = 6
-) -> st.SearchStrategy[Decimal]:
+def prices(*, max_value: Decimal = Decimal(1000), places: int = 6) -> st.SearchStrategy[Decimal]:
     """Unit prices >= 0 with up to *places* decimals (cloud prices often have 4 to 6)."""
     return st.decimals(min_value=Decimal(0), max_value=max_value, places=places)
 
@@ -132,7 +130,9 @@ def tiers(
     bounds = draw(
         st.lists(
             quantities(min_value=Decimal("0.001"), max_value=Decimal(10**5), places=3),
-            min_size=min_size - 1, max_size=max_size - 1, unique=True,
+            min_size=min_size - 1,
+            max_size=max_size - 1,
+            unique=True,
         )
     )
     ups: list[Decimal | None] = [*sorted(bounds), None]
@@ -147,8 +147,9 @@ def tiers(
 
 
 @st.composite
-def charges(draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours",
-            name: str = "charge") -> Charge:
+def charges(
+    draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours", name: str = "charge"
+) -> Charge:
     """Usage charges of every tiered model, with or without free units."""
     kind = draw(st.sampled_from(("per_unit", "graduated", "volume", "package")))
     if kind == "per_unit":
@@ -158,14 +159,15 @@ def charges(draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours",
     elif kind == "volume":
         model = Volume(tiers=draw(tiers(currency)))
     else:
-        model = Package(draw(quantities(min_value=Decimal(1), max_value=Decimal(1000), places=0)),
-                        Money(draw(prices()), currency))
+        model = Package(
+            draw(quantities(min_value=Decimal(1), max_value=Decimal(1000), places=0)),
+            Money(draw(prices()), currency),
+        )
     free = draw(st.one_of(st.just(Decimal(0)), quantities(max_value=Decimal(100), places=2)))
     return Charge(name=name, metric=metric, model=model, free_units=free)  # type: ignore[arg-type]
 
 
-_METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb",
-            "public_ip_hours")
+_METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", "public_ip_hours")
 
 
 @st.composite
@@ -186,42 +188,70 @@ def plans(
         return Plan(name="generated", currency=currency, charges=items)
     names = [c.name for c in items]
     if draw(st.booleans()):
-        items[0] = Charge(name=items[0].name, metric=items[0].metric, model=items[0].model,
-                          free_units=items[0].free_units, description="Selected by offering",
-                          service="Compute",
-                          where={"offering": draw(st.sampled_from(("small", ["small", "large"])))})
-    fee = Flat(Money(draw(prices(places=2)), currency),
-               proration=draw(st.sampled_from(("days", "seconds", "days30", "none"))),
-               proration_digits=draw(st.one_of(st.none(), st.integers(0, 6))))
+        items[0] = Charge(
+            name=items[0].name,
+            metric=items[0].metric,
+            model=items[0].model,
+            free_units=items[0].free_units,
+            description="Selected by offering",
+            service="Compute",
+            where={"offering": draw(st.sampled_from(("small", ["small", "large"])))},
+        )
+    fee = Flat(
+        Money(draw(prices(places=2)), currency),
+        proration=draw(st.sampled_from(("days", "seconds", "days30", "none"))),
+        proration_digits=draw(st.one_of(st.none(), st.integers(0, 6))),
+    )
     items.append(Charge(name="vm_fee", metric="vm_running", model=fee))
     items.append(Charge(name="platform", model=Flat(Money(draw(prices(places=2)), currency))))
     of = tuple(draw(st.lists(st.sampled_from(names), min_size=1, unique=True)))
     if draw(st.booleans()):
-        support = Percentage(percent=draw(st.decimals(0, 100, places=2)), of=of,
-                             currency=currency)
+        support = Percentage(percent=draw(st.decimals(0, 100, places=2)), of=of, currency=currency)
     else:
         bound = draw(quantities(min_value=Decimal(1), max_value=Decimal(10**5), places=2))
-        support = Percentage(tiers=[PercentTier(bound, draw(st.decimals(0, 100, places=2))),
-                                    PercentTier(None, draw(st.decimals(0, 100, places=2)))],
-                             of=of, currency=currency)
+        support = Percentage(
+            tiers=[
+                PercentTier(bound, draw(st.decimals(0, 100, places=2))),
+                PercentTier(None, draw(st.decimals(0, 100, places=2))),
+            ],
+            of=of,
+            currency=currency,
+        )
     items.append(Charge(name="support", model=support))
-    items.append(Charge(name="minimum", model=Minimum(
-        amount=Money(draw(prices(places=2)), currency),
-        of=draw(st.sampled_from(((), ("support",)))))))
+    items.append(
+        Charge(
+            name="minimum",
+            model=Minimum(
+                amount=Money(draw(prices(places=2)), currency),
+                of=draw(st.sampled_from(((), ("support",)))),
+            ),
+        )
+    )
     metrics = [
         Metric(name="public_ip_hours", unit="IP-hour", usage_unit="second"),
         Metric(name="bandwidth_gb", unit="GB", usage_unit=draw(st.sampled_from(("byte", "MB")))),
-        Metric(name="storage_gb_hours", unit="GB-month", usage_unit="GB-hour",
-               aggregation=draw(st.sampled_from(("sum", "average", "max"))),
-               description="Block storage"),
+        Metric(
+            name="storage_gb_hours",
+            unit="GB-month",
+            usage_unit="GB-hour",
+            aggregation=draw(st.sampled_from(("sum", "average", "max"))),
+            description="Block storage",
+        ),
     ]
     first = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
     last = draw(st.one_of(st.none(), st.dates(min_value=first, max_value=date(2031, 12, 31))))
-    return Plan(name="generated", currency=currency, charges=items, metrics=metrics,
-                timezone=draw(st.sampled_from(("UTC", "Europe/Berlin", "Asia/Kolkata"))),
-                version=draw(st.sampled_from(("1", "2026.10", "1.10"))), effective_from=first,
-                effective_to=last, rounding=draw(rounding_policies()),
-                description="Generated with every plan feature")
+    return Plan(
+        name="generated",
+        currency=currency,
+        charges=items,
+        metrics=metrics,
+        timezone=draw(st.sampled_from(("UTC", "Europe/Berlin", "Asia/Kolkata"))),
+        version=draw(st.sampled_from(("1", "2026.10", "1.10"))),
+        effective_from=first,
+        effective_to=last,
+        rounding=draw(rounding_policies()),
+        description="Generated with every plan feature",
+    )
 
 
 _T0 = datetime(2026, 10, 1, tzinfo=UTC)

@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 from cloudrate import FloatNotAllowedError, PlanError
-from cloudrate.accounts import Ledger, NegativeBalance, RechargeLimits, SignupPayment, SuspensionPolicy, VerificationRefund
+from cloudrate.accounts import (
+    Ledger,
+    NegativeBalance,
+    RechargeLimits,
+    SignupPayment,
+    SuspensionPolicy,
+    VerificationRefund,
+)
 from cloudrate.exceptions import RechargeLimitError, WalletError
 from cloudrate.accounts import OpenInvoice, OverdueInvoice
 
@@ -26,19 +33,28 @@ def eur(text: str) -> Money:
 
 def test_settings_as_plain_data():
     assert RechargeLimits(eur("10"), None).to_dict() == {
-        "minimum": {"amount": "10", "currency": "EUR"}, "maximum": None}
+        "minimum": {"amount": "10", "currency": "EUR"},
+        "maximum": None,
+    }
     assert SuspensionPolicy(grace_days=7).to_dict() == {
-        "enabled": True, "grace_days": 7, "warning_days": None, "timezone": "UTC"}
+        "enabled": True,
+        "grace_days": 7,
+        "warning_days": None,
+        "timezone": "UTC",
+    }
     assert VerificationRefund(enabled=True, percent="50").to_dict() == {
-        "enabled": True, "percent": "50"}
-    assert SignupPayment(enabled=False, amount=None).to_dict() == {
-        "enabled": False, "amount": None}
+        "enabled": True,
+        "percent": "50",
+    }
+    assert SignupPayment(enabled=False, amount=None).to_dict() == {"enabled": False, "amount": None}
 
 
 class TestRechargeLimits:
     def test_minimum_above_maximum_is_refused(self):
-        with pytest.raises(PlanError, match=re.escape("minimum recharge 50.00 EUR is above "
-                                                      "maximum recharge 10.00 EUR")):
+        with pytest.raises(
+            PlanError,
+            match=re.escape("minimum recharge 50.00 EUR is above maximum recharge 10.00 EUR"),
+        ):
             RechargeLimits(minimum=eur("50.00"), maximum=eur("10.00"))
 
     def test_bounds_in_two_currencies_or_not_positive_are_refused(self):
@@ -65,9 +81,11 @@ class TestRechargeLimits:
         with pytest.raises(RechargeLimitError, match="convert it to EUR first"):
             RechargeLimits(maximum=eur("100")).check(Money("5", "USD"))
 
-    @given(st.decimals(min_value=1, max_value=1000, places=2),
-           st.decimals(min_value=1, max_value=1000, places=2),
-           st.decimals(min_value=Decimal("0.01"), max_value=2000, places=2))
+    @given(
+        st.decimals(min_value=1, max_value=1000, places=2),
+        st.decimals(min_value=1, max_value=1000, places=2),
+        st.decimals(min_value=Decimal("0.01"), max_value=2000, places=2),
+    )
     def test_accepts_exactly_the_amounts_within_bounds(self, a, b, amount):
         low, high = sorted((a, b))
         limits = RechargeLimits(eur(str(low)), eur(str(high)))
@@ -119,14 +137,18 @@ class TestNegativeBalance:
             assert "not displayed" in view.message
 
     def test_ledger_view_follows_the_setting(self):
-        ledger = Ledger(negative_balance=NegativeBalance(allowed=True, floor=eur("-5"),
-                                                         display=False))
+        ledger = Ledger(
+            negative_balance=NegativeBalance(allowed=True, floor=eur("-5"), display=False)
+        )
         ledger.open("acme", "EUR", at=AT)
         ledger.deduct("acme", eur("5.00"), key="d", at=AT)
         view = ledger.view("acme")
         assert view.amount is None and view.state == "suspended"
         assert ledger.negative_balance.to_dict() == {
-            "allowed": True, "floor": {"amount": "-5", "currency": "EUR"}, "display": False}
+            "allowed": True,
+            "floor": {"amount": "-5", "currency": "EUR"},
+            "display": False,
+        }
 
 
 @attrs.frozen
@@ -149,14 +171,17 @@ class TestSuspension:
     def inv(self, due: date, owed: str = "120.00", number: str = "INV-1") -> OpenInvoice:
         return OpenInvoice(number, due, eur(owed))
 
-    @pytest.mark.parametrize(("due", "state"), [
-        (date(2026, 11, 25), "active"),      # not due yet
-        (date(2026, 11, 20), "active"),      # due today
-        (date(2026, 11, 17), "active"),      # 3 days: not more than 3
-        (date(2026, 11, 16), "warning"),     # 4 days
-        (date(2026, 11, 5), "warning"),      # 15 days: within grace
-        (date(2026, 11, 4), "suspended"),    # 16 days
-    ])
+    @pytest.mark.parametrize(
+        ("due", "state"),
+        [
+            (date(2026, 11, 25), "active"),  # not due yet
+            (date(2026, 11, 20), "active"),  # due today
+            (date(2026, 11, 17), "active"),  # 3 days: not more than 3
+            (date(2026, 11, 16), "warning"),  # 4 days
+            (date(2026, 11, 5), "warning"),  # 15 days: within grace
+            (date(2026, 11, 4), "suspended"),  # 16 days
+        ],
+    )
     def test_stages_in_order(self, due, state):
         assert self.policy.evaluate([self.inv(due)], AT).state == state
 
@@ -168,15 +193,21 @@ class TestSuspension:
         assert result.state == "active" and result.invoice is None
 
     def test_most_overdue_invoice_decides(self):
-        result = self.policy.evaluate([self.inv(date(2026, 11, 16), number="INV-2"),
-                                       self.inv(date(2026, 10, 1), number="INV-1")], AT)
+        result = self.policy.evaluate(
+            [
+                self.inv(date(2026, 11, 16), number="INV-2"),
+                self.inv(date(2026, 10, 1), number="INV-1"),
+            ],
+            AT,
+        )
         assert (result.state, result.invoice, result.days_overdue) == ("suspended", "INV-1", 50)
         assert "INV-1" in result.reason and "more than the 15 days allowed" in result.reason
 
     def test_ties_go_to_the_smallest_invoice_number(self):
         due = date(2026, 10, 1)
-        result = self.policy.evaluate([self.inv(due, number="INV-10"),
-                                       self.inv(due, number="INV-1")], AT)
+        result = self.policy.evaluate(
+            [self.inv(due, number="INV-10"), self.inv(due, number="INV-1")], AT
+        )
         assert result.invoice == "INV-1"
 
     def test_not_yet_due_says_so(self):
@@ -220,8 +251,7 @@ class TestSuspension:
 
         late = Invoice("INV-9", "issued", date(2026, 10, 1), eur("10.00"))
         assert self.policy.evaluate([late], AT).state == "suspended"
-        for other in (attrs.evolve(late, state="void"),
-                      Invoice(None, "draft", None, eur("10.00"))):
+        for other in (attrs.evolve(late, state="void"), Invoice(None, "draft", None, eur("10.00"))):
             assert self.policy.evaluate([other], AT).state == "active"
         with pytest.raises(PlanError, match="expected a due date"):
             self.policy.evaluate([Invoice("X", "issued", date(2026, 1, 1), "10")], AT)
@@ -255,7 +285,8 @@ class TestVerificationRefund:
 
     def test_off_keeps_the_deposit(self):
         outcome = VerificationRefund(enabled=False, percent=Decimal(100)).on_verified(
-            "acme", eur("10.00"), at=AT)
+            "acme", eur("10.00"), at=AT
+        )
         assert outcome.refunded == eur("0") and outcome.kept == eur("10.00")
         assert outcome.entries == () and "disabled" in outcome.reason
 
@@ -265,11 +296,14 @@ class TestVerificationRefund:
         with pytest.raises(FloatNotAllowedError):
             VerificationRefund(enabled=True, percent=50.0)
 
-    @given(st.decimals(min_value=0, max_value=100, places=3),
-           st.decimals(min_value=0, max_value=10000, places=2))
+    @given(
+        st.decimals(min_value=0, max_value=100, places=3),
+        st.decimals(min_value=0, max_value=10000, places=2),
+    )
     def test_refund_plus_kept_is_the_deposit(self, percent, deposit):
         outcome = VerificationRefund(enabled=True, percent=percent).on_verified(
-            "acme", eur(str(deposit)), at=AT)
+            "acme", eur(str(deposit)), at=AT
+        )
         assert outcome.refunded.amount + outcome.kept.amount == deposit
         assert Decimal(0) <= outcome.refunded.amount <= deposit
 
@@ -281,8 +315,11 @@ class TestSignupPayment:
         assert not rule.can_activate(None)
         assert not rule.can_activate(Money("4.99", "USD"))
         assert rule.can_activate(Money("5.00", "USD"))
-        with pytest.raises(WalletError, match="requires a signup payment of 5.00 USD "
-                                              r"\(paid nothing\)"):
+        with pytest.raises(
+            WalletError,
+            match="requires a signup payment of 5.00 USD "
+            r"\(paid nothing\)",
+        ):
             rule.check(None)
 
     def test_off_activates_without_payment(self):

@@ -11,8 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moneyed import Money
 
-from cloudrate.accounts import Ledger, LedgerEntry, MemoryLedgerStore, NegativeBalance, RechargeLimits, SQLiteLedgerStore
-from cloudrate.exceptions import IdempotencyConflictError, InsufficientFundsError, RechargeLimitError, UnknownAccountError, WalletError
+from cloudrate.accounts import (
+    Ledger,
+    LedgerEntry,
+    MemoryLedgerStore,
+    NegativeBalance,
+    RechargeLimits,
+    SQLiteLedgerStore,
+)
+from cloudrate.exceptions import (
+    IdempotencyConflictError,
+    InsufficientFundsError,
+    RechargeLimitError,
+    UnknownAccountError,
+    WalletError,
+)
 from cloudrate.accounts import Account
 
 AT = datetime(2026, 11, 1, 8, tzinfo=UTC)
@@ -50,8 +63,13 @@ class TestLedger:
         # 20.00 - 3.25 + 1.00 + 5.00 - 0.75
         assert ledger.balance("acme") == eur("22.00")
         entries = ledger.entries("acme")
-        assert [e.kind for e in entries] == ["recharge", "deduction", "refund", "promo_credit",
-                                             "adjustment"]
+        assert [e.kind for e in entries] == [
+            "recharge",
+            "deduction",
+            "refund",
+            "promo_credit",
+            "adjustment",
+        ]
         assert [e.seq for e in entries] == sorted(e.seq for e in entries)
         assert sum((e.amount.amount for e in entries), Decimal(0)) == Decimal("22.00")
 
@@ -81,8 +99,7 @@ class TestLedger:
         import decimal
 
         with decimal.localcontext(decimal.Context(prec=5)):
-            ledger.recharge("acme", eur("1000000000000000000000000000000.01"), key="big",
-                            at=AT)
+            ledger.recharge("acme", eur("1000000000000000000000000000000.01"), key="big", at=AT)
             ledger.deduct("acme", eur("0.000001"), key="small", at=AT)
             assert str(ledger.balance("acme").amount) == "1000000000000000000000000000020.009999"
 
@@ -196,8 +213,9 @@ class TestFloor:
         assert result.shortfalls[0].missing == eur("2.00")
         again = ledger.post([e], partial=True)  # a retried run: same event, no-op
         assert again.written == () and len(again.existing) == 1
-        nothing = ledger.post([LedgerEntry.deduction("acme", eur("1.00"), key="h2", at=AT)],
-                              partial=True)
+        nothing = ledger.post(
+            [LedgerEntry.deduction("acme", eur("1.00"), key="h2", at=AT)], partial=True
+        )
         assert nothing.written == () and nothing.shortfalls[0].taken == eur("0")
         assert ledger.balance("acme") == eur("0.00")
 
@@ -233,17 +251,25 @@ class TestRechargeLimits:
 
 
 class TestEntry:
-    @pytest.mark.parametrize(("kind", "amount"), [
-        ("recharge", "-1"), ("deduction", "1"), ("refund", "-1"), ("promo_credit", "0"),
-        ("adjustment", "0")])
+    @pytest.mark.parametrize(
+        ("kind", "amount"),
+        [
+            ("recharge", "-1"),
+            ("deduction", "1"),
+            ("refund", "-1"),
+            ("promo_credit", "0"),
+            ("adjustment", "0"),
+        ],
+    )
     def test_sign_is_checked(self, kind, amount):
         with pytest.raises(WalletError, match=f"a {kind} amount must be"):
             LedgerEntry(account="a", kind=kind, amount=eur(amount), key="k", at=AT)
 
     def test_naive_time_and_unknown_kind_are_refused(self):
         with pytest.raises(WalletError, match="has no timezone"):
-            LedgerEntry(account="a", kind="refund", amount=eur("1"), key="k",
-                        at=datetime(2026, 11, 1))
+            LedgerEntry(
+                account="a", kind="refund", amount=eur("1"), key="k", at=datetime(2026, 11, 1)
+            )
         with pytest.raises(WalletError, match="'topup' is not an entry kind"):
             LedgerEntry(account="a", kind="topup", amount=eur("1"), key="k", at=AT)
 
@@ -257,8 +283,14 @@ class TestEntry:
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50"), places=2)
 
 
-@given(ops=st.lists(st.tuples(st.sampled_from(["recharge", "deduction", "refund"]), amounts,
-                              st.integers(0, 15)), max_size=40))
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["recharge", "deduction", "refund"]), amounts, st.integers(0, 15)
+        ),
+        max_size=40,
+    )
+)
 def test_memory_and_sqlite_agree(ops):
     """Any sequence of operations, retries included, leaves both stores identical, the
     balance equal to the sum of entries and never below the floor."""
@@ -269,10 +301,13 @@ def test_memory_and_sqlite_agree(ops):
         ledger.open("acme", "EUR", at=AT)
         seen = []
         for kind, amount, n in ops:
-            entry = (LedgerEntry.deduction("acme", eur(str(amount)), key=f"{kind}{n}", at=AT)
-                     if kind == "deduction" else
-                     LedgerEntry(account="acme", kind=kind, amount=eur(str(amount)),
-                                 key=f"{kind}{n}", at=AT))
+            entry = (
+                LedgerEntry.deduction("acme", eur(str(amount)), key=f"{kind}{n}", at=AT)
+                if kind == "deduction"
+                else LedgerEntry(
+                    account="acme", kind=kind, amount=eur(str(amount)), key=f"{kind}{n}", at=AT
+                )
+            )
             try:
                 ledger.post([entry])
                 seen.append("ok")
@@ -280,8 +315,7 @@ def test_memory_and_sqlite_agree(ops):
                 seen.append(type(error).__name__)
             assert ledger.balance("acme").amount >= 0
         entries = ledger.entries("acme")
-        assert ledger.balance("acme").amount == sum((e.amount.amount for e in entries),
-                                                    Decimal(0))
+        assert ledger.balance("acme").amount == sum((e.amount.amount for e in entries), Decimal(0))
         assert len({e.key for e in entries}) == len(entries)
         outcomes.append((seen, entries))
     assert outcomes[0] == outcomes[1]

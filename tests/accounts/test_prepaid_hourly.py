@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moneyed import Money
 
-from cloudrate import BillingPeriod, PlanError, RatingError, RoundingPolicy, UsageRecord, load_plan, rate
+from cloudrate import (
+    BillingPeriod,
+    PlanError,
+    RatingError,
+    RoundingPolicy,
+    UsageRecord,
+    load_plan,
+    rate,
+)
 from cloudrate.accounts import Ledger, NegativeBalance, PrepaidHourly
 from cloudrate.exceptions import InsufficientFundsError, UnknownAccountError
 
@@ -38,9 +46,12 @@ def hour(h: int) -> datetime:
 
 
 def usage(hours: int, accounts=("acme", "globex"), vcpu="2", gb="30") -> list[UsageRecord]:
-    return [UsageRecord(account=a, metric=m, quantity=q, start=hour(h), end=hour(h + 1))
-            for h in range(hours) for a in accounts
-            for m, q in (("vcpu_hours", vcpu), ("volume_gb_hours", gb))]
+    return [
+        UsageRecord(account=a, metric=m, quantity=q, start=hour(h), end=hour(h + 1))
+        for h in range(hours)
+        for a in accounts
+        for m, q in (("vcpu_hours", vcpu), ("volume_gb_hours", gb))
+    ]
 
 
 def month_bill(records, plan=PLAN, **kw):
@@ -75,8 +86,7 @@ class TestDeductions:
 
     def test_off_monthly_fallback(self):
         monthly = PrepaidHourly(enabled=False, fallback="monthly")
-        run = monthly.deductions(PLAN, usage(48), start=T0, end=datetime(2026, 12, 1,
-                                                                         tzinfo=UTC))
+        run = monthly.deductions(PLAN, usage(48), start=T0, end=datetime(2026, 12, 1, tzinfo=UTC))
         assert [d.account for d in run.deductions] == ["acme", "globex"]
         assert run.deductions[0].end == datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -120,11 +130,17 @@ charges:
   - {name: platform, model: flat, price: "5.00"}
   - {name: compute, metric: vcpu_hours, model: per_unit, unit_price: "0.01"}
 """)
-        records = [UsageRecord(account="acme", metric="vcpu_hours", quantity="1",
-                               start=hour(5), end=hour(6))]
+        records = [
+            UsageRecord(
+                account="acme", metric="vcpu_hours", quantity="1", start=hour(5), end=hour(6)
+            )
+        ]
         run = HOURLY.deductions(plan, records, start=T0, end=hour(24), accounts=["idle"])
         assert [(d.account, d.end, str(d.amount.amount)) for d in run.deductions] == [
-            ("acme", hour(1), "5.00"), ("idle", hour(1), "5.00"), ("acme", hour(6), "0.01")]
+            ("acme", hour(1), "5.00"),
+            ("idle", hour(1), "5.00"),
+            ("acme", hour(6), "0.01"),
+        ]
 
     def test_a_lower_month_to_date_bill_is_refunded(self):
         """A volume tier lowers the whole bill once crossed: that hour is a refund."""
@@ -139,8 +155,10 @@ charges:
       - {up_to: 10, unit_price: "1.00"}
       - {up_to: null, unit_price: "0.50"}
 """)
-        records = [UsageRecord(account="acme", metric="gb", quantity=q, start=hour(h),
-                               end=hour(h + 1)) for h, q in ((0, "8"), (1, "4"))]
+        records = [
+            UsageRecord(account="acme", metric="gb", quantity=q, start=hour(h), end=hour(h + 1))
+            for h, q in ((0, "8"), (1, "4"))
+        ]
         run = HOURLY.deductions(plan, records, start=T0, end=hour(2))
         first, second = run.deductions
         # 8 GB at 1.00 = 8.00; then 12 GB, all at 0.50 = 6.00: 2.00 given back
@@ -154,7 +172,8 @@ charges:
         text = run.explain("acme")
         assert text.splitlines()[-1] == (
             f"hourly deductions: 2, sum {run.total('acme').amount} EUR = month-to-date bill "
-            "growth over the run")
+            "growth over the run"
+        )
 
     def test_windows_follow_the_plan_timezone_across_dst(self):
         """Daily windows are local days: 25 hours on the day Berlin leaves summer time."""
@@ -181,8 +200,13 @@ charges:
             PrepaidHourly(enabled=False, fallback="weekly")
 
     def test_usage_from_before_the_month_is_refused(self):
-        record = UsageRecord(account="acme", metric="vcpu_hours", quantity="1",
-                             start=T0 - timedelta(hours=1), end=hour(1))
+        record = UsageRecord(
+            account="acme",
+            metric="vcpu_hours",
+            quantity="1",
+            start=T0 - timedelta(hours=1),
+            end=hour(1),
+        )
         with pytest.raises(RatingError, match="outside the period"):
             HOURLY.deductions(PLAN, [record], start=T0, end=hour(2))
 
@@ -205,8 +229,7 @@ class TestApply:
             assert ledger.balance(account).amount == Decimal("10.00") - run.total(account).amount
 
     def test_unknown_account_writes_nothing(self):
-        run = HOURLY.deductions(PLAN, usage(3, accounts=("acme", "initech")), start=T0,
-                                end=hour(3))
+        run = HOURLY.deductions(PLAN, usage(3, accounts=("acme", "initech")), start=T0, end=hour(3))
         ledger = self.ledger()
         with pytest.raises(UnknownAccountError, match="initech"):
             run.apply(ledger)
@@ -220,8 +243,9 @@ class TestApply:
         report = run.apply(ledger)
         assert report.suspended == ("acme", "globex")
         assert ledger.balance("acme") == Money("0.00", "EUR")
-        missing = sum((s.missing.amount for s in report.shortfalls if s.account == "acme"),
-                      Decimal(0))
+        missing = sum(
+            (s.missing.amount for s in report.shortfalls if s.account == "acme"), Decimal(0)
+        )
         assert missing == run.total("acme").amount - Decimal("10.00")
         with pytest.raises(InsufficientFundsError):
             run.apply(self.ledger(), partial=False)
@@ -243,18 +267,30 @@ class TestApply:
             run.apply(ledger)
 
 
-@given(st.lists(st.tuples(st.integers(0, 47), st.sampled_from(["acme", "globex"]),
-                          st.sampled_from(["vcpu_hours", "volume_gb_hours"]),
-                          st.decimals(min_value=0, max_value=500, places=3)), max_size=30),
-       st.integers(1, 47))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 47),
+            st.sampled_from(["acme", "globex"]),
+            st.sampled_from(["vcpu_hours", "volume_gb_hours"]),
+            st.decimals(min_value=0, max_value=500, places=3),
+        ),
+        max_size=30,
+    ),
+    st.integers(1, 47),
+)
 def test_any_usage_any_split(items, cut):
     """For any usage: hourly deductions sum to the month-to-date bill, daily ones too,
     and a run split at any hour gives the same deductions."""
-    records = [UsageRecord(account=a, metric=m, quantity=str(q), start=hour(h),
-                           end=hour(h + 1)) for h, a, m, q in items]
+    records = [
+        UsageRecord(account=a, metric=m, quantity=str(q), start=hour(h), end=hour(h + 1))
+        for h, a, m, q in items
+    ]
     whole = HOURLY.deductions(PLAN, records, start=T0, end=hour(48))
-    parts = (HOURLY.deductions(PLAN, records, start=T0, end=hour(cut)).deductions
-             + HOURLY.deductions(PLAN, records, start=hour(cut), end=hour(48)).deductions)
+    parts = (
+        HOURLY.deductions(PLAN, records, start=T0, end=hour(cut)).deductions
+        + HOURLY.deductions(PLAN, records, start=hour(cut), end=hour(48)).deductions
+    )
     assert parts == whole.deductions
     daily = DAILY.deductions(PLAN, records, start=T0, end=hour(48))
     if records:

@@ -16,7 +16,13 @@ import pytest
 from moneyed import Money
 
 from cloudrate import UsageRecord, load_plan
-from cloudrate.accounts import Ledger, LedgerEntry, NegativeBalance, PrepaidHourly, SQLiteLedgerStore
+from cloudrate.accounts import (
+    Ledger,
+    LedgerEntry,
+    NegativeBalance,
+    PrepaidHourly,
+    SQLiteLedgerStore,
+)
 from cloudrate.exceptions import InsufficientFundsError
 
 pytestmark = pytest.mark.skipif(
@@ -41,16 +47,21 @@ def _deduct_in_batches(path: str, n: int) -> None:
     ledger = Ledger(SQLiteLedgerStore(path))
     specs = _specs(n)
     for i in range(0, n, BATCH):
-        ledger.post([LedgerEntry.deduction("acme", amount, key=key, at=AT + timedelta(hours=j))
-                     for j, (key, amount) in enumerate(specs[i:i + BATCH], start=i)])
+        ledger.post(
+            [
+                LedgerEntry.deduction("acme", amount, key=key, at=AT + timedelta(hours=j))
+                for j, (key, amount) in enumerate(specs[i : i + BATCH], start=i)
+            ]
+        )
     os._exit(0)
 
 
 def _count(path: str) -> int:
     db = sqlite3.connect(path, timeout=30)
     try:
-        return int(db.execute("SELECT count(*) FROM entries WHERE kind = 'deduction'")
-                   .fetchone()[0])
+        return int(
+            db.execute("SELECT count(*) FROM entries WHERE kind = 'deduction'").fetchone()[0]
+        )
     finally:
         db.close()
 
@@ -102,8 +113,7 @@ def test_killed_mid_run_loses_and_doubles_nothing(tmp_path):
         assert keys == [key for key, _ in _specs(n)]  # none lost, none doubled, in order
         expected = Decimal("10000.00") - sum((a.amount for _, a in _specs(n)), Decimal(0))
         assert store.balance("acme") == eur(expected)
-        assert store.balance("acme").amount == sum((e.amount.amount for e in entries),
-                                                   Decimal(0))
+        assert store.balance("acme").amount == sum((e.amount.amount for e in entries), Decimal(0))
         assert store._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert store.audit() == {}
 
@@ -127,11 +137,20 @@ def test_killed_prepaid_hourly_run_is_completed_by_retry(tmp_path):
     plan = load_plan(PLAN)
     hours = 24 * 20
     start = AT
-    usage = [UsageRecord(account=a, metric="vcpu_hours", quantity=str(1 + h % 3),
-                         start=start + timedelta(hours=h), end=start + timedelta(hours=h + 1))
-             for h in range(hours) for a in ("acme", "globex")]
-    run = PrepaidHourly(enabled=True).deductions(plan, usage, start=start,
-                                                 end=start + timedelta(hours=hours))
+    usage = [
+        UsageRecord(
+            account=a,
+            metric="vcpu_hours",
+            quantity=str(1 + h % 3),
+            start=start + timedelta(hours=h),
+            end=start + timedelta(hours=h + 1),
+        )
+        for h in range(hours)
+        for a in ("acme", "globex")
+    ]
+    run = PrepaidHourly(enabled=True).deductions(
+        plan, usage, start=start, end=start + timedelta(hours=hours)
+    )
     path = str(tmp_path / "ledger.db")
     with SQLiteLedgerStore(path) as store:
         ledger = Ledger(store)
@@ -154,8 +173,10 @@ def test_killed_prepaid_hourly_run_is_completed_by_retry(tmp_path):
 
 
 def _contend(path: str, who: str, barrier, results) -> None:
-    ledger = Ledger(SQLiteLedgerStore(path, timeout=60),
-                    negative_balance=NegativeBalance(allowed=True, floor=eur("-5.00")))
+    ledger = Ledger(
+        SQLiteLedgerStore(path, timeout=60),
+        negative_balance=NegativeBalance(allowed=True, floor=eur("-5.00")),
+    )
     barrier.wait()
     outcome = []
     for i in range(60):
@@ -185,8 +206,9 @@ def test_two_processes_deducting_at_once_stay_consistent(tmp_path):
     barrier, results = ctx.Barrier(2), ctx.Queue()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        procs = [ctx.Process(target=_contend, args=(path, who, barrier, results))
-                 for who in ("p0", "p1")]
+        procs = [
+            ctx.Process(target=_contend, args=(path, who, barrier, results)) for who in ("p0", "p1")
+        ]
         for p in procs:
             p.start()
     outcomes = dict(results.get(timeout=120) for _ in procs)
@@ -211,6 +233,7 @@ def test_two_processes_deducting_at_once_stay_consistent(tmp_path):
         keys = [e.key for e in entries]
         assert len(keys) == len(set(keys))
         assert any(k.startswith("p0-") for k in keys) and any(k.startswith("p1-") for k in keys)
-        shared_written = sum(1 for o in outcomes.values() for k, _a, w in o
-                             if k.startswith("shared-") and w == 1)
+        shared_written = sum(
+            1 for o in outcomes.values() for k, _a, w in o if k.startswith("shared-") and w == 1
+        )
         assert shared_written == sum(1 for k in keys if k.startswith("shared-"))

@@ -97,8 +97,7 @@ class TestRate:
     def test_strict(self, runner, files):
         """--strict refuses usage no charge prices."""
         plan, usage = files
-        out = runner.invoke(main, ["rate", "--plan", str(plan), "--usage", str(usage),
-                                   "--strict"])
+        out = runner.invoke(main, ["rate", "--plan", str(plan), "--usage", str(usage), "--strict"])
         assert out.exit_code == 2
         assert "gpu_hours" in out.stderr
 
@@ -106,16 +105,19 @@ class TestRate:
         """A bad usage row is reported with its line; nothing is printed on stdout."""
         plan, _ = files
         usage = tmp_path / "bad.csv"
-        usage.write_text("account,metric,quantity,start,end\n"
-                         "a,m,-1,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z\n", encoding="utf-8")
+        usage.write_text(
+            "account,metric,quantity,start,end\na,m,-1,2026-10-01T00:00:00Z,2026-10-02T00:00:00Z\n",
+            encoding="utf-8",
+        )
         out = runner.invoke(main, ["rate", "--plan", str(plan), "--usage", str(usage)])
         assert out.exit_code == 2
         assert "line 2" in out.stderr and out.stdout == ""
 
     def test_missing_file(self, runner, tmp_path):
         """A missing plan file is a usage error of the command."""
-        out = runner.invoke(main, ["rate", "--plan", str(tmp_path / "x.yaml"),
-                                   "--usage", str(tmp_path / "y.csv")])
+        out = runner.invoke(
+            main, ["rate", "--plan", str(tmp_path / "x.yaml"), "--usage", str(tmp_path / "y.csv")]
+        )
         assert out.exit_code == 2 and "does not exist" in out.stderr
 
 
@@ -130,9 +132,12 @@ class TestCheck:
     def test_invalid_lists_every_problem(self, runner, tmp_path):
         """check lists every problem with path and line, exit code 1."""
         plan = tmp_path / "bad.yaml"
-        plan.write_text("name: Bad\ncurrency: EUR\ncharges:\n"
-                        "  - {name: a, metric: m, model: per_unit, unit_prise: 1}\n"
-                        "  - {name: b, metric: m, model: graduatd}\n", encoding="utf-8")
+        plan.write_text(
+            "name: Bad\ncurrency: EUR\ncharges:\n"
+            "  - {name: a, metric: m, model: per_unit, unit_prise: 1}\n"
+            "  - {name: b, metric: m, model: graduatd}\n",
+            encoding="utf-8",
+        )
         out = runner.invoke(main, ["check", str(plan)])
         assert out.exit_code == 1
         assert "3 problems in" in out.stderr

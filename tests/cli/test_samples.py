@@ -63,20 +63,23 @@ def _expected_bills() -> dict[str, dict[str, Decimal]]:
         exact = {}
         exact["compute"] = s["vcpu_hours"] * D("0.0125")
         exact["memory"] = s["memory_gb_hours"] / 1000 * D("0.0045")  # MB-hour -> GB-hour
-        exact["storage"] = _graduated(s["volume_gb"] / HOURS,  # GB-hour -> GB-month
-                                      [(D(100), D("0.10")), (D(1000), D("0.08")),
-                                       (None, D("0.05"))])
+        exact["storage"] = _graduated(
+            s["volume_gb"] / HOURS,  # GB-hour -> GB-month
+            [(D(100), D("0.10")), (D(1000), D("0.08")), (None, D("0.05"))],
+        )
         if "snapshot_gb" in s:
             exact["snapshots"] = max(s["snapshot_gb"] / HOURS - 10, D(0)) * D("0.05")
         if "public_ip_hours" in s:
             exact["public_ip"] = s["public_ip_hours"] / 3600 * D("0.005")  # seconds -> hours
         if "bandwidth_gb" in s:
-            exact["bandwidth"] = _volume(max(s["bandwidth_gb"] / 10**9 - 50, D(0)),
-                                         [(D(1000), D("0.02")), (D(10000), D("0.015")),
-                                          (None, D("0.01"))])
+            exact["bandwidth"] = _volume(
+                max(s["bandwidth_gb"] / 10**9 - 50, D(0)),
+                [(D(1000), D("0.02")), (D(10000), D("0.015")), (None, D("0.01"))],
+            )
         if windows_days[account]:
-            exact["windows_license"] = sum(
-                (D(len(days)) / 31 for days in windows_days[account].values()), D(0)) * 12
+            exact["windows_license"] = (
+                sum((D(len(days)) / 31 for days in windows_days[account].values()), D(0)) * 12
+            )
         if linux[account]:
             exact["linux"] = D(0)
         exact["platform"] = D(5)

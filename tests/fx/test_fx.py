@@ -29,8 +29,9 @@ class TestExchangeRate:
         with pytest.raises(CurrencyMismatchError):
             _fx().convert(Money(1, "USD"))
 
-    @pytest.mark.parametrize(("rate", "error"), [
-        ("0", PlanError), ("-1", PlanError), (1.1, FloatNotAllowedError)])
+    @pytest.mark.parametrize(
+        ("rate", "error"), [("0", PlanError), ("-1", PlanError), (1.1, FloatNotAllowedError)]
+    )
     def test_bad_rates(self, rate, error):
         """Rates are positive exact numbers."""
         with pytest.raises(error):
@@ -38,5 +39,10 @@ class TestExchangeRate:
 
     def test_to_dict(self):
         """Plain data, rate as a string."""
-        assert _fx().to_dict() == {"base": "EUR", "quote": "JPY", "rate": "162.35",
-                                   "on": "2026-10-30", "source": "unspecified"}
+        assert _fx().to_dict() == {
+            "base": "EUR",
+            "quote": "JPY",
+            "rate": "162.35",
+            "on": "2026-10-30",
+            "source": "unspecified",
+        }

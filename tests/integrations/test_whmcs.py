@@ -21,8 +21,10 @@ def _bill():
 
 def items(fields):
     n = sum(1 for k in fields if k.startswith("itemamount"))
-    return [(fields[f"itemdescription{i}"], fields[f"itemamount{i}"], fields[f"itemtaxed{i}"])
-            for i in range(1, n + 1)]
+    return [
+        (fields[f"itemdescription{i}"], fields[f"itemamount{i}"], fields[f"itemtaxed{i}"])
+        for i in range(1, n + 1)
+    ]
 
 
 def test_items_sum_to_the_bill_total(bill):
@@ -36,8 +38,16 @@ def test_items_sum_to_the_bill_total(bill):
 
 
 def test_draft_and_taxed(bill):
-    fields = whmcs_invoice(bill, userid=7, client_currency="EUR", date=D1, duedate=D2,
-                           draft=True, taxed=True, paymentmethod="banktransfer")
+    fields = whmcs_invoice(
+        bill,
+        userid=7,
+        client_currency="EUR",
+        date=D1,
+        duedate=D2,
+        draft=True,
+        taxed=True,
+        paymentmethod="banktransfer",
+    )
     assert fields["draft"] == "1" and "status" not in fields and "sendinvoice" not in fields
     assert fields["paymentmethod"] == "banktransfer"
     assert {t for _, _, t in items(fields)} == {"1"}
@@ -49,5 +59,6 @@ def test_refuses_other_currency_and_bad_ids(bill):
     with pytest.raises(cloudrate.PlanError, match="userid"):
         whmcs_invoice(bill, userid=0, client_currency="EUR", date=D1, duedate=D2)
     with pytest.raises(cloudrate.PlanError, match="draft"):
-        whmcs_invoice(bill, userid=1, client_currency="EUR", date=D1, duedate=D2, draft=True,
-                      sendinvoice=True)
+        whmcs_invoice(
+            bill, userid=1, client_currency="EUR", date=D1, duedate=D2, draft=True, sendinvoice=True
+        )

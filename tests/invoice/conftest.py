@@ -22,17 +22,24 @@ charges:
 """
 
 
-def bill_of(*amounts: str, account: str = "acme", currency: str = "EUR",
-            kinds: tuple[str, ...] = ()) -> AccountBill:
+def bill_of(
+    *amounts: str, account: str = "acme", currency: str = "EUR", kinds: tuple[str, ...] = ()
+) -> AccountBill:
     """A bill with one line per rounded amount (kind 'charge' unless *kinds* says)."""
     lines = [
-        RatedLine.adjustment(account=account, charge=f"c{i}", description=f"Line {i}",
-                             amount=Money(a, currency), rounded=Money(a, currency),
-                             kind=kinds[i] if i < len(kinds) else "charge")
+        RatedLine.adjustment(
+            account=account,
+            charge=f"c{i}",
+            description=f"Line {i}",
+            amount=Money(a, currency),
+            rounded=Money(a, currency),
+            kind=kinds[i] if i < len(kinds) else "charge",
+        )
         for i, a in enumerate(amounts)
     ]
-    empty = AccountBill(account=account, lines=(), total=Money(0, currency),
-                        exact_total=Money(0, currency))
+    empty = AccountBill(
+        account=account, lines=(), total=Money(0, currency), exact_total=Money(0, currency)
+    )
     return empty.with_lines(lines)
 
 
@@ -43,8 +50,14 @@ def _october() -> BillingPeriod:
 
 @pytest.fixture(name="acme")
 def _acme() -> Customer:
-    return Customer(id="acme", name="ACME GmbH", address=["Hauptstr. 1", "10115 Berlin"],
-                    tax_id="DE123456789", country="DE", locale="de_DE")
+    return Customer(
+        id="acme",
+        name="ACME GmbH",
+        address=["Hauptstr. 1", "10115 Berlin"],
+        tax_id="DE123456789",
+        country="DE",
+        locale="de_DE",
+    )
 
 
 @pytest.fixture(name="rated")

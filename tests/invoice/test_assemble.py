@@ -48,18 +48,26 @@ class TestAssemble:
         assert inv.taxes == () and inv.tax_total == Money("0", "EUR")
         assert inv.total == inv.subtotal
 
-    @given(st.lists(st.decimals(min_value=-1000, max_value=10000, places=2), max_size=20),
-           st.sampled_from(["total", "line"]), st.sampled_from(["0", "7", "19", "20"]))
+    @given(
+        st.lists(st.decimals(min_value=-1000, max_value=10000, places=2), max_size=20),
+        st.sampled_from(["total", "line"]),
+        st.sampled_from(["0", "7", "19", "20"]),
+    )
     def test_total_is_sum_of_rounded_lines_and_taxes(self, amounts, method, percent):
         """Subtotal = sum of the rounded lines; total = subtotal + the rounded tax lines."""
         bill = bill_of(*(str(a) for a in amounts))
-        inv = assemble(bill, Customer(id="acme", name="A"), BillingPeriod.month(2026, 10),
-                       taxes=TaxRate(percent=percent), tax_method=method)
+        inv = assemble(
+            bill,
+            Customer(id="acme", name="A"),
+            BillingPeriod.month(2026, 10),
+            taxes=TaxRate(percent=percent),
+            tax_method=method,
+        )
         assert inv.subtotal.amount == sum((x.amount.amount for x in inv.lines), Decimal(0))
         assert inv.total.amount == inv.subtotal.amount + sum(
-            (t.amount.amount for t in inv.taxes), Decimal(0))
-        assert all(t.amount.amount == t.amount.amount.quantize(Decimal("0.01"))
-                   for t in inv.taxes)
+            (t.amount.amount for t in inv.taxes), Decimal(0)
+        )
+        assert all(t.amount.amount == t.amount.amount.quantize(Decimal("0.01")) for t in inv.taxes)
 
     def test_empty_period_zero_invoice_or_none(self, october, acme):
         """A bill without lines is a zero invoice by default, or None with empty='none'."""
@@ -74,9 +82,13 @@ class TestAssemble:
         """Usage outside the invoice period never reaches an invoice: rating refuses it,
         and a result rated for another period cannot be invoiced for this one."""
         plan = load_plan(PLAN)
-        late = UsageRecord(account="acme", metric="vcpu_hours", quantity="1",
-                           start=datetime(2026, 11, 1, tzinfo=UTC),
-                           end=datetime(2026, 11, 2, tzinfo=UTC))
+        late = UsageRecord(
+            account="acme",
+            metric="vcpu_hours",
+            quantity="1",
+            start=datetime(2026, 11, 1, tzinfo=UTC),
+            end=datetime(2026, 11, 2, tzinfo=UTC),
+        )
         with pytest.raises(RatingError, match="outside the period 2026-10"):
             rate(plan, [late], october)
         november = rate(plan, [late], BillingPeriod.month(2026, 11, "UTC"))
@@ -127,7 +139,9 @@ class TestAssembleAll:
         """Every rated account gets an invoice; unknown customers are named by account."""
         invoices = assemble_all(rated, {"acme": Customer(id="acme", name="ACME GmbH")})
         assert [(i.customer.id, i.customer.name) for i in invoices] == [
-            ("acme", "ACME GmbH"), ("globex", "globex")]
+            ("acme", "ACME GmbH"),
+            ("globex", "globex"),
+        ]
         assert invoices[1].total == Money("0.13", "EUR")  # 10 x 0.0125 = 0.125 -> 0.13
 
     def test_selected_accounts_and_unknown_account(self, rated):
@@ -141,11 +155,14 @@ class TestCustomer:
         c = Customer(id="a", name="N", address="Line 1\nLine 2", country=" de ", locale="en_IN")
         assert c.address == ("Line 1", "Line 2") and c.country == "DE"
 
-    @pytest.mark.parametrize("kwargs, message", [
-        ({"id": "", "name": "N"}, "customer id"),
-        ({"id": "a", "name": " "}, "customer name"),
-        ({"id": "a", "name": "N", "locale": "xx_YY"}, "not a locale Babel knows"),
-    ])
+    @pytest.mark.parametrize(
+        "kwargs, message",
+        [
+            ({"id": "", "name": "N"}, "customer id"),
+            ({"id": "a", "name": " "}, "customer name"),
+            ({"id": "a", "name": "N", "locale": "xx_YY"}, "not a locale Babel knows"),
+        ],
+    )
     def test_bad_customers(self, kwargs, message):
         with pytest.raises(InvoiceError, match=message):
             Customer(**kwargs)

@@ -12,8 +12,15 @@ from click.testing import CliRunner
 from cloudrate import sample_plan_path, sample_usage_path
 from cloudrate.cli._main import main
 
-BASE = ["invoice", "--plan", str(sample_plan_path()), "--usage", str(sample_usage_path()),
-        "--period", "2026-10"]
+BASE = [
+    "invoice",
+    "--plan",
+    str(sample_plan_path()),
+    "--usage",
+    str(sample_usage_path()),
+    "--period",
+    "2026-10",
+]
 
 
 def run(*args: str):
@@ -29,14 +36,23 @@ class TestInvoiceCommand:
         data = json.loads((tmp_path / "acme_2026-10.json").read_text(encoding="utf-8"))
         assert data["number"] is None and data["taxes"][0]["rate"]["percent"] == "19"
         assert data["total"] == str(
-            sum(map(__import__("decimal").Decimal, (data["subtotal"], data["tax_total"]))))
+            sum(map(__import__("decimal").Decimal, (data["subtotal"], data["tax_total"])))
+        )
 
     def test_finalise_numbers_and_refuses_to_number_twice(self, tmp_path):
         """With a sequence file the invoices are numbered; running again on the same
         drafts is refused and takes no number."""
         db = tmp_path / "seq.sqlite"
-        args = ("--out", str(tmp_path / "out"), "--sequence-db", str(db),
-                "--issued-on", "2026-11-01", "--customers", str(self._customers(tmp_path)))
+        args = (
+            "--out",
+            str(tmp_path / "out"),
+            "--sequence-db",
+            str(db),
+            "--issued-on",
+            "2026-11-01",
+            "--customers",
+            str(self._customers(tmp_path)),
+        )
         res = run(*args)
         assert res.exit_code == 0, res.output
         data = json.loads((tmp_path / "out" / "INV-2026-0001.json").read_text(encoding="utf-8"))
@@ -50,8 +66,9 @@ class TestInvoiceCommand:
     @staticmethod
     def _customers(tmp_path):
         path = tmp_path / "customers.yaml"
-        path.write_text("acme: {name: ACME GmbH, country: DE, address: [Hauptstr. 1]}\n",
-                        encoding="utf-8")
+        path.write_text(
+            "acme: {name: ACME GmbH, country: DE, address: [Hauptstr. 1]}\n", encoding="utf-8"
+        )
         return path
 
     def test_csv_and_xlsx(self, tmp_path):
@@ -88,11 +105,14 @@ class TestInvoiceCommand:
         assert (tmp_path / "globex_2026-10.html").read_text(encoding="utf-8") == "<html></html>"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("- a\n", "expected a mapping of account"),
-    ("acme: 3\n", "expected a mapping such as"),
-    ("acme: {nmae: x}\n", "unknown field"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("- a\n", "expected a mapping of account"),
+        ("acme: 3\n", "expected a mapping such as"),
+        ("acme: {nmae: x}\n", "unknown field"),
+    ],
+)
 def test_bad_customer_files(tmp_path, text, message):
     from cloudrate.cli._invoice import load_customers
     from cloudrate.exceptions import InvoiceError

@@ -35,8 +35,12 @@ def _store():
 @pytest.fixture(name="draft")
 def _draft(acme, october):
     # 100.00 + 50.00 - 10.00 discount = 140.00 net; VAT 19% = 26.60; total 166.60
-    return assemble(bill_of("100.00", "50.00", "-10.00", kinds=("charge", "charge", "discount")),
-                    acme, october, taxes=TaxRate(percent="19"))
+    return assemble(
+        bill_of("100.00", "50.00", "-10.00", kinds=("charge", "charge", "discount")),
+        acme,
+        october,
+        taxes=TaxRate(percent="19"),
+    )
 
 
 @pytest.fixture(name="issued")
@@ -75,8 +79,9 @@ class TestFinalise:
 
     def test_bad_issue_date_takes_no_number(self, draft, store):
         with pytest.raises(InvoiceError, match="issued_on"):
-            draft.finalise(Numbering(), store, issued_on=datetime(2026, 11, 1, tzinfo=UTC),
-                           terms=Net(30))
+            draft.finalise(
+                Numbering(), store, issued_on=datetime(2026, 11, 1, tzinfo=UTC), terms=Net(30)
+            )
         assert store.last("default/invoice/2026") == 0
 
 
@@ -102,13 +107,16 @@ class TestPayments:
         assert paid.status == "paid" and paid.credit_balance == EUR("33.40")
         assert paid.amount_due == EUR(0)
 
-    @pytest.mark.parametrize("amount, error, message", [
-        ("0", InvoiceError, "above 0"),
-        ("-5.00", InvoiceError, "above 0"),
-        ("1.005", InvoiceError, "more decimals"),
-        (Money("5.00", "USD"), InvoiceError, "pay in EUR"),
-        (5.0, FloatNotAllowedError, "float"),
-    ])
+    @pytest.mark.parametrize(
+        "amount, error, message",
+        [
+            ("0", InvoiceError, "above 0"),
+            ("-5.00", InvoiceError, "above 0"),
+            ("1.005", InvoiceError, "more decimals"),
+            (Money("5.00", "USD"), InvoiceError, "pay in EUR"),
+            (5.0, FloatNotAllowedError, "float"),
+        ],
+    )
     def test_bad_payment_amounts(self, issued, amount, error, message):
         with pytest.raises(error, match=message):
             issued.pay(amount, date(2026, 11, 5))
@@ -150,21 +158,28 @@ class TestStatus:
     def test_timeline(self, issued):
         """Issued, payments, paid and due, in date order."""
         done = issued.pay("66.60", date(2026, 11, 3), reference="a").pay(
-            "100.00", date(2026, 11, 20), reference="b")
+            "100.00", date(2026, 11, 20), reference="b"
+        )
         assert [(e.kind, e.on) for e in done.timeline()] == [
-            ("issued", ISSUED), ("payment", date(2026, 11, 3)), ("payment", date(2026, 11, 20)),
-            ("paid", date(2026, 11, 20)), ("due", date(2026, 12, 1))]
+            ("issued", ISSUED),
+            ("payment", date(2026, 11, 3)),
+            ("payment", date(2026, 11, 20)),
+            ("paid", date(2026, 11, 20)),
+            ("due", date(2026, 12, 1)),
+        ]
 
     def test_zero_invoice_is_settled_on_issue(self, acme, october, store):
-        zero = assemble(bill_of(), acme, october).finalise(Numbering(), store, issued_on=ISSUED,
-                                                            terms=Net(14))
+        zero = assemble(bill_of(), acme, october).finalise(
+            Numbering(), store, issued_on=ISSUED, terms=Net(14)
+        )
         assert zero.status == "paid" and zero.paid_on == ISSUED
 
 
 class TestCreditNotes:
     def test_full_credit_reverses_the_invoice(self, issued, store):
-        note, inv = issued.credit(Numbering.credit_notes(), store, issued_on=date(2026, 11, 2),
-                                  reason="cancelled")
+        note, inv = issued.credit(
+            Numbering.credit_notes(), store, issued_on=date(2026, 11, 2), reason="cancelled"
+        )
         assert note.number == "CN-2026-0001" and note.invoice_number == "INV-2026-0001"
         assert note.total == issued.total and note.tax_total == issued.tax_total
         assert inv.status == "paid" and inv.credited == issued.total
@@ -172,16 +187,18 @@ class TestCreditNotes:
 
     def test_partial_credit_taxed_at_the_line_rate(self, issued, store):
         """Crediting 20.00 of a 19% line gives back 20.00 + 3.80."""
-        note, inv = issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
-                                  amounts={"c0": "20.00"})
+        note, inv = issued.credit(
+            Numbering.credit_notes(), store, issued_on=ISSUED, amounts={"c0": "20.00"}
+        )
         assert note.subtotal == EUR("20.00") and note.tax_total == EUR("3.80")
         assert note.total == EUR("23.80") and inv.amount_due == EUR("142.80")
         assert note.lines[0].unit == "credit"
 
     def test_credit_after_payment_becomes_credit_balance(self, issued, store):
         paid = issued.pay("166.60", ISSUED)
-        _, inv = paid.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
-                             amounts={"c1": "50.00"})
+        _, inv = paid.credit(
+            Numbering.credit_notes(), store, issued_on=ISSUED, amounts={"c1": "50.00"}
+        )
         assert inv.credit_balance == EUR("59.50")
 
     def test_credits_never_exceed_the_total_and_take_no_number_when_refused(self, issued, store):
@@ -191,12 +208,15 @@ class TestCreditNotes:
             inv.credit(cn, store, issued_on=ISSUED)
         assert store.last("default/credit-note/2026") == 1
 
-    @pytest.mark.parametrize("amounts, message", [
-        ({"nope": "1.00"}, "no such line"),
-        ({"c0": "100.01"}, "at most the line's 100.00"),
-        ({"c0": "0"}, "above 0"),
-        ({"c0": Money("1.00", "USD")}, "USD"),
-    ])
+    @pytest.mark.parametrize(
+        "amounts, message",
+        [
+            ({"nope": "1.00"}, "no such line"),
+            ({"c0": "100.01"}, "at most the line's 100.00"),
+            ({"c0": "0"}, "above 0"),
+            ({"c0": Money("1.00", "USD")}, "USD"),
+        ],
+    )
     def test_bad_credit_amounts(self, issued, store, amounts, message):
         with pytest.raises(InvoiceError, match=message):
             issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, amounts=amounts)
@@ -206,8 +226,10 @@ class TestCreditNotes:
             draft.credit(Numbering.credit_notes(), store, issued_on=ISSUED)
 
 
-@given(st.lists(st.decimals(min_value="0.01", max_value="200", places=2), max_size=6),
-       st.lists(st.sampled_from(["c0", "c1"]), max_size=3))
+@given(
+    st.lists(st.decimals(min_value="0.01", max_value="200", places=2), max_size=6),
+    st.lists(st.sampled_from(["c0", "c1"]), max_size=3),
+)
 def test_payments_and_credits_balance(payments, credits):
     """For any payments and credit notes: amount due - credit balance = total - paid -
     credited, neither is negative, and the credit notes never exceed the total."""
@@ -215,8 +237,12 @@ def test_payments_and_credits_balance(payments, credits):
     from cloudrate.invoice import Customer
 
     store = InMemorySequenceStore()
-    inv = assemble(bill_of("100.00", "50.00"), Customer(id="acme", name="A"),
-                   BillingPeriod.month(2026, 10), taxes=TaxRate(percent="19"))
+    inv = assemble(
+        bill_of("100.00", "50.00"),
+        Customer(id="acme", name="A"),
+        BillingPeriod.month(2026, 10),
+        taxes=TaxRate(percent="19"),
+    )
     inv = inv.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
     for amount in payments:
         try:
@@ -225,12 +251,14 @@ def test_payments_and_credits_balance(payments, credits):
             assert inv.amount_due.amount == 0
     for charge in credits:
         try:
-            _, inv = inv.credit(Numbering.credit_notes(), store, issued_on=ISSUED,
-                                amounts={charge: "30.00"})
+            _, inv = inv.credit(
+                Numbering.credit_notes(), store, issued_on=ISSUED, amounts={charge: "30.00"}
+            )
         except InvoiceError:
             assert inv.credited.amount + Decimal("35.70") > inv.total.amount
     assert inv.amount_due.amount >= 0 and inv.credit_balance.amount >= 0
     assert inv.amount_due.amount - inv.credit_balance.amount == (
-        inv.total.amount - inv.paid.amount - inv.credited.amount)
+        inv.total.amount - inv.paid.amount - inv.credited.amount
+    )
     assert inv.credited.amount <= inv.total.amount
     assert (inv.status == "paid") == (inv.amount_due.amount == 0)

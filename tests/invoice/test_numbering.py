@@ -29,8 +29,12 @@ ON = date(2026, 11, 1)
 
 
 def _draft(i: int):
-    return assemble(bill_of("1.00"), Customer(id="acme", name="ACME"),
-                    BillingPeriod.month(2026, 10), invoice_id=f"draft-{i}")
+    return assemble(
+        bill_of("1.00"),
+        Customer(id="acme", name="ACME"),
+        BillingPeriod.month(2026, 10),
+        invoice_id=f"draft-{i}",
+    )
 
 
 def _finalise_many(path: str, worker: int, count: int, barrier, out) -> None:
@@ -40,12 +44,14 @@ def _finalise_many(path: str, worker: int, count: int, barrier, out) -> None:
     barrier.wait()
     numbers = []
     for i in range(count):
-        numbers.append(_draft(worker * 1000 + i).finalise(numbering, store, issued_on=ON,
-                                                          terms=Net(30)).number)
+        numbers.append(
+            _draft(worker * 1000 + i).finalise(numbering, store, issued_on=ON, terms=Net(30)).number
+        )
         if i == count // 2:  # every worker also races to finalise one shared draft
             try:
-                numbers.append(_draft(-1).finalise(numbering, store, issued_on=ON,
-                                                   terms=Net(30)).number)
+                numbers.append(
+                    _draft(-1).finalise(numbering, store, issued_on=ON, terms=Net(30)).number
+                )
             except InvoiceStateError:
                 numbers.append("refused")
     out.put(numbers)
@@ -56,14 +62,18 @@ class TestNumbering:
         """INV-{year}-{seq:04} with 42 in 2026 is INV-2026-0042."""
         assert Numbering("INV-{year}-{seq:04}").format(42, on=ON) == "INV-2026-0042"
         assert Numbering("{tenant}-{year}{month}-{seq}").format(7, on=ON, tenant="eu") == (
-            "eu-202611-7")
+            "eu-202611-7"
+        )
 
-    @pytest.mark.parametrize("template, message", [
-        ("INV-{year}", "has no {seq}"),
-        ("INV-{seq:04}", "has no {year}"),
-        ("INV-{customer}-{seq}", "unknown field"),
-        ("INV-{year-{seq}", "numbering template"),
-    ])
+    @pytest.mark.parametrize(
+        "template, message",
+        [
+            ("INV-{year}", "has no {seq}"),
+            ("INV-{seq:04}", "has no {year}"),
+            ("INV-{customer}-{seq}", "unknown field"),
+            ("INV-{year-{seq}", "numbering template"),
+        ],
+    )
     def test_bad_templates_are_refused(self, template, message):
         with pytest.raises(InvoiceError, match=message):
             Numbering(template)
@@ -144,8 +154,9 @@ class TestStores:
             SQLiteSequenceStore(tmp_path / "missing-dir" / "s.db")
 
 
-@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
-                    reason="needs the fork start method")
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
 def test_processes_finalising_at_once_get_no_duplicate_and_no_gap(tmp_path):
     """Four processes finalise 25 drafts each against one SQLite store, released together by
     a barrier, and all race to finalise one shared draft: the shared draft gets exactly one
@@ -155,8 +166,10 @@ def test_processes_finalising_at_once_get_no_duplicate_and_no_gap(tmp_path):
     SQLiteSequenceStore(path)
     workers, count = 4, 25
     barrier, out = ctx.Barrier(workers), ctx.Queue()
-    procs = [ctx.Process(target=_finalise_many, args=(path, w, count, barrier, out))
-             for w in range(workers)]
+    procs = [
+        ctx.Process(target=_finalise_many, args=(path, w, count, barrier, out))
+        for w in range(workers)
+    ]
     for p in procs:
         p.start()
     numbers = [n for _ in procs for n in out.get(timeout=60)]

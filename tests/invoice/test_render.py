@@ -29,19 +29,35 @@ NBSP = "\xa0"
 
 
 def _bill(*amounts: str) -> AccountBill:
-    lines = [RatedLine.adjustment(account="c1", charge=f"c{i}", description=f"Service {i}",
-                                  amount=Money(a, "EUR"), rounded=Money(a, "EUR"),
-                                  kind="charge")
-             for i, a in enumerate(amounts)]
-    return AccountBill(account="c1", lines=(), total=Money(0, "EUR"),
-                       exact_total=Money(0, "EUR")).with_lines(lines)
+    lines = [
+        RatedLine.adjustment(
+            account="c1",
+            charge=f"c{i}",
+            description=f"Service {i}",
+            amount=Money(a, "EUR"),
+            rounded=Money(a, "EUR"),
+            kind="charge",
+        )
+        for i, a in enumerate(amounts)
+    ]
+    return AccountBill(
+        account="c1", lines=(), total=Money(0, "EUR"), exact_total=Money(0, "EUR")
+    ).with_lines(lines)
 
 
 def issued(customer_name: str = "Client", *amounts: str, **changes) -> cloudrate.invoice.Invoice:
-    draft = assemble(_bill(*(amounts or ("100.00",))), Customer(id="c1", name=customer_name),
-                     BillingPeriod.month(2026, 10, "Europe/Berlin"), taxes=TaxRate(percent="19"))
-    fields = dict(state="issued", number="INV-2026-0042", issued_on=date(2026, 11, 1),
-                  due_on=date(2026, 11, 15))
+    draft = assemble(
+        _bill(*(amounts or ("100.00",))),
+        Customer(id="c1", name=customer_name),
+        BillingPeriod.month(2026, 10, "Europe/Berlin"),
+        taxes=TaxRate(percent="19"),
+    )
+    fields = dict(
+        state="issued",
+        number="INV-2026-0042",
+        issued_on=date(2026, 11, 1),
+        due_on=date(2026, 11, 15),
+    )
     fields.update(changes)
     return attrs.evolve(draft, **fields)
 
@@ -68,7 +84,8 @@ class TestHtml:
     def test_host_template_dir_overrides(self, tmp_path):
         """A host's invoice.html replaces the shipped one; autoescape stays on."""
         (tmp_path / "invoice.html").write_text(
-            "<p>{{ number }} for {{ customer.name }}: {{ total }}</p>", encoding="utf-8")
+            "<p>{{ number }} for {{ customer.name }}: {{ total }}</p>", encoding="utf-8"
+        )
         page = render_html(issued("A<B"), locale="en_US", template_dir=tmp_path)
         assert page == "<p>INV-2026-0042 for A&lt;B: €119.00</p>"
 
@@ -76,7 +93,9 @@ class TestHtml:
         """Overriding one block keeps the rest of the shipped invoice."""
         (tmp_path / "invoice.html").write_text(
             '{% extends "cloudrate_invoice.html" %}{% block footer %}<footer>Thanks, '
-            '{{ customer.name }}!</footer>{% endblock %}', encoding="utf-8")
+            "{{ customer.name }}!</footer>{% endblock %}",
+            encoding="utf-8",
+        )
         page = render_html(issued("A&B"), locale="en_US", template_dir=tmp_path)
         assert "<footer>Thanks, A&amp;B!</footer>" in page and "€119.00" in page
 
@@ -116,8 +135,9 @@ class TestHtml:
         assert "€0.0200" in page and "€0.1434" in page
 
     def test_exchange_rate_shown(self):
-        fx = ExchangeRate(base="EUR", quote="USD", rate="1.0842", on=date(2026, 10, 30),
-                          source="ECB")
+        fx = ExchangeRate(
+            base="EUR", quote="USD", rate="1.0842", on=date(2026, 10, 30), source="ECB"
+        )
         page = render_html(issued(exchange_rate=fx), locale="en_US")
         assert "Total in USD at 1.0842 (ECB, Oct 30, 2026)" in page and "$129.02" in page
 
@@ -158,22 +178,34 @@ class TestPdf:
     def test_every_script_prints(self):
         """Names in Latin, Greek, Cyrillic, Chinese, Japanese and Korean come out as text
         (a missing glyph would drop out of the extracted text)."""
-        names = ["Ελληνική Εταιρεία", "ООО Ромашка", "北京云计算有限公司", "株式会社テスト",  # noqa: RUF001
-                 "삼성전자 주식회사"]
+        names = [
+            "Ελληνική Εταιρεία",
+            "ООО Ромашка",
+            "北京云计算有限公司",
+            "株式会社テスト",  # noqa: RUF001
+            "삼성전자 주식회사",
+        ]
         for name in names:
             text = text_of(render_pdf(issued(name), "en_US"))
             assert name in text, name
 
-    @pytest.mark.parametrize("name,font", [
-        ("شركة الحوسبة السحابية", "NotoSansArabic"), ("บริษัท คลาวด์ จำกัด", "NotoSansThai"),
-        ("株式会社テスト", "NotoSansCJK"), ("ACME", "NotoSans-"),
-    ])
+    @pytest.mark.parametrize(
+        "name,font",
+        [
+            ("شركة الحوسبة السحابية", "NotoSansArabic"),
+            ("บริษัท คลาวด์ จำกัด", "NotoSansThai"),
+            ("株式会社テスト", "NotoSansCJK"),
+            ("ACME", "NotoSans-"),
+        ],
+    )
     def test_fallback_fonts_are_embedded(self, name, font):
         """Scripts whose shaping text extraction cannot undo are checked by the font that
         typeset them: each script falls back to its Noto font."""
         reader = pypdf.PdfReader(io.BytesIO(render_pdf(issued(name), "en_US")))
-        fonts = {str(f.get_object()["/BaseFont"])
-                 for f in reader.pages[0]["/Resources"]["/Font"].values()}
+        fonts = {
+            str(f.get_object()["/BaseFont"])
+            for f in reader.pages[0]["/Resources"]["/Font"].values()
+        }
         assert any(font in f for f in fonts), fonts
 
     def test_markup_in_names_is_text(self):
@@ -187,8 +219,13 @@ class TestPdf:
         assert render_pdf(inv, "fr_FR") == render_pdf(inv, "fr_FR")
 
     def test_locales(self):
-        for locale, total in [("en_US", "€119.00"), ("fr_FR", "119,00 €"), ("ja_JP", "€119.00"),
-                              ("en_IN", "€119.00"), ("de_DE", "119,00 €")]:
+        for locale, total in [
+            ("en_US", "€119.00"),
+            ("fr_FR", "119,00 €"),
+            ("ja_JP", "€119.00"),
+            ("en_IN", "€119.00"),
+            ("de_DE", "119,00 €"),
+        ]:
             text = text_of(render_pdf(issued(), locale)).replace(NBSP, " ").replace("\u202f", " ")
             assert total in text, locale
 
@@ -209,13 +246,17 @@ class TestPdf:
 
     def test_seller_type(self):
         assert Seller(name="S", payment_details="IBAN X\nBIC Y").payment_details == (
-            "IBAN X", "BIC Y")
+            "IBAN X",
+            "BIC Y",
+        )
 
     def test_total_figure_matches_the_invoice(self, demo):
         """The total printed is the invoice total (sum of rounded lines plus tax)."""
         inv = demo["globex"]
-        assert inv.total.amount == sum((x.amount.amount for x in inv.lines), Decimal(0)) + \
-            inv.tax_total.amount
+        assert (
+            inv.total.amount
+            == sum((x.amount.amount for x in inv.lines), Decimal(0)) + inv.tax_total.amount
+        )
         assert "526,94 €" in text_of(render_pdf(inv, "fr_FR")).replace(NBSP, " ")
 
 
@@ -225,14 +266,28 @@ class TestProperties:
     def test_any_customer_name_is_escaped_in_html(self, name):
         """Whatever a customer calls itself, the HTML holds it escaped, never as markup."""
         page = render_html(issued(name), locale="en_US")
-        escaped = (name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                   .replace('"', "&#34;").replace("'", "&#39;"))
+        escaped = (
+            name.replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace('"', "&#34;")
+            .replace("'", "&#39;")
+        )
         assert escaped in page
 
     @settings(max_examples=15)
-    @given(st.text(alphabet=st.sampled_from(
-        list("ABCdefÄöüßçñ") + list("ΑβγДжЯ") + list("株式会社東京テストかな") + list("한국어")),
-        min_size=1, max_size=12))
+    @given(
+        st.text(
+            alphabet=st.sampled_from(
+                list("ABCdefÄöüßçñ")
+                + list("ΑβγДжЯ")
+                + list("株式会社東京テストかな")
+                + list("한국어")
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
     def test_names_in_many_scripts_print(self, name):
         """Short names mixing Latin, Greek, Cyrillic, Han, kana and Hangul all come out of
         the PDF as text: no glyph is missing."""

@@ -17,13 +17,16 @@ NBSP, NNBSP = "\xa0", "\u202f"
 
 
 class TestMoney:
-    @pytest.mark.parametrize("locale,currency,expected", [
-        ("de_DE", "EUR", f"1.234.567,89{NBSP}€"),
-        ("en_US", "USD", "$1,234,567.89"),
-        ("fr_FR", "EUR", f"1{NNBSP}234{NNBSP}567,89{NBSP}€"),
-        ("ja_JP", "JPY", "￥1,234,568"),
-        ("en_IN", "INR", "₹12,34,567.89"),
-    ])
+    @pytest.mark.parametrize(
+        "locale,currency,expected",
+        [
+            ("de_DE", "EUR", f"1.234.567,89{NBSP}€"),
+            ("en_US", "USD", "$1,234,567.89"),
+            ("fr_FR", "EUR", f"1{NNBSP}234{NNBSP}567,89{NBSP}€"),
+            ("ja_JP", "JPY", "￥1,234,568"),
+            ("en_IN", "INR", "₹12,34,567.89"),
+        ],
+    )
     def test_locales(self, locale, currency, expected):
         """Grouping, decimal sign, symbol and its place follow the locale; JPY has no
         decimals (1234567.89 rounds half-up to 1234568)."""
@@ -35,9 +38,16 @@ class TestMoney:
         even = Formatter("de_DE", "EUR", rounding=RoundingPolicy(mode="half_even"))
         assert even.money(Decimal("0.125")) == f"0,12{NBSP}€"
 
-    @pytest.mark.parametrize("decimals,expected", [
-        (None, "€12.35"), (0, "€12"), (2, "€12.35"), (4, "€12.3456"), (6, "€12.345600"),
-    ])
+    @pytest.mark.parametrize(
+        "decimals,expected",
+        [
+            (None, "€12.35"),
+            (0, "€12"),
+            (2, "€12.35"),
+            (4, "€12.3456"),
+            (6, "€12.345600"),
+        ],
+    )
     def test_cost_decimal_points(self, decimals, expected):
         """The display setting is respected: fewer decimals round, more pad zeros."""
         assert Formatter("en_US", "EUR", decimals).money(Decimal("12.3456")) == expected
@@ -47,8 +57,11 @@ class TestMoney:
         assert f.unit_price(Decimal("0.0125")) == "€0.0125"
         assert f.unit_price(Decimal("5")) == "€5.00"
 
-    @given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False,
-                       allow_infinity=False))
+    @given(
+        st.decimals(
+            min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False
+        )
+    )
     def test_shows_exactly_the_rounded_amount(self, amount):
         """For amounts already at the currency's digits, the digits shown are the amount's."""
         text = Formatter("en_US", "USD").money(amount)
@@ -73,10 +86,16 @@ class TestNumbersAndDates:
         assert Formatter("de_DE", "EUR").percent(Decimal("19")) == f"19{NBSP}%"
         assert Formatter("en_US", "EUR").percent(Decimal("7.5")) == "7.5%"
 
-    @pytest.mark.parametrize("locale,expected", [
-        ("de_DE", "14.11.2026"), ("en_US", "Nov 14, 2026"), ("fr_FR", "14 nov. 2026"),
-        ("ja_JP", "2026/11/14"), ("en_IN", "14 Nov 2026"),
-    ])
+    @pytest.mark.parametrize(
+        "locale,expected",
+        [
+            ("de_DE", "14.11.2026"),
+            ("en_US", "Nov 14, 2026"),
+            ("fr_FR", "14 nov. 2026"),
+            ("ja_JP", "2026/11/14"),
+            ("en_IN", "14 Nov 2026"),
+        ],
+    )
     def test_dates(self, locale, expected):
         assert Formatter(locale, "EUR").date(date(2026, 11, 14)) == expected
         assert Formatter(locale, "EUR").date(None) == ""

@@ -31,8 +31,9 @@ def _book(october):
     acme = Customer(id="acme", name="ACME")
 
     def issue(amount, i, customer=acme):
-        draft = assemble(bill_of(amount, account=customer.id), customer, october,
-                         invoice_id=f"{customer.id}-{i}")
+        draft = assemble(
+            bill_of(amount, account=customer.id), customer, october, invoice_id=f"{customer.id}-{i}"
+        )
         return draft.finalise(Numbering(), store, issued_on=date(2026, 11, 1), terms=Net(30))
 
     return [
@@ -50,9 +51,15 @@ class TestFilters:
         """All lists every issued invoice (void too, never drafts); Unpaid and Paid split."""
         numbers = lambda invs: [i.number for i in invs]  # noqa: E731
         assert numbers(filter_invoices(book, "all", customer="acme")) == [
-            "INV-2026-0001", "INV-2026-0002", "INV-2026-0003", "INV-2026-0004"]
+            "INV-2026-0001",
+            "INV-2026-0002",
+            "INV-2026-0003",
+            "INV-2026-0004",
+        ]
         assert numbers(filter_invoices(book, "unpaid", customer="acme")) == [
-            "INV-2026-0002", "INV-2026-0003"]
+            "INV-2026-0002",
+            "INV-2026-0003",
+        ]
         assert numbers(filter_invoices(book, "paid")) == ["INV-2026-0001"]
         assert len(filter_invoices(book)) == 5
 
@@ -74,7 +81,13 @@ class TestStats:
     def test_badges(self, book):
         now = date(2026, 12, 2)
         assert [i.badge(now) for i in book] == [
-            "paid", "overdue", "overdue", "void", "draft", "overdue"]
+            "paid",
+            "overdue",
+            "overdue",
+            "void",
+            "draft",
+            "overdue",
+        ]
 
     def test_credit_balance_counted(self, book):
         book[2] = book[2].pay("350.00", date(2026, 11, 6))
@@ -83,7 +96,8 @@ class TestStats:
 
     def test_mixed_currencies_refused(self, book, october):
         usd = assemble(bill_of("1.00", currency="USD"), Customer(id="acme", name="A"), october)
-        usd = usd.finalise(Numbering(), InMemorySequenceStore(), issued_on=date(2026, 11, 1),
-                           terms=Net(1))
+        usd = usd.finalise(
+            Numbering(), InMemorySequenceStore(), issued_on=date(2026, 11, 1), terms=Net(1)
+        )
         with pytest.raises(InvoiceError, match="in USD, not EUR"):
             invoice_stats([*book, usd], date(2026, 12, 2), currency="EUR")

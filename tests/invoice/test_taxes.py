@@ -26,7 +26,8 @@ from .conftest import bill_of
 VAT = RegionalTax(
     countries={"DE": TaxRate(percent="19"), "fr": TaxRate(percent="20")},
     customers={"gov": TaxRate(name="VAT", percent="0", category="E", note="Exempt.")},
-    seller_country="DE", reverse_charge=True,
+    seller_country="DE",
+    reverse_charge=True,
 )
 
 
@@ -45,13 +46,16 @@ class TestRates:
     def test_rules_are_tax_rules(self):
         assert isinstance(VAT, TaxRule) and isinstance(FlatTax(TaxRate(percent="1")), TaxRule)
 
-    @pytest.mark.parametrize("customer, percent, category", [
-        (_customer(country="DE"), "19", "S"),
-        (_customer(country="FR"), "20", "S"),
-        (_customer(country="DE", tax_id="DE1"), "19", "S"),  # domestic B2B: normal VAT
-        (_customer(country="FR", tax_id="FR1"), "0", "AE"),  # intra-EU B2B: reverse charge
-        (_customer(cid="gov", country="DE"), "0", "E"),  # per-customer rate wins
-    ])
+    @pytest.mark.parametrize(
+        "customer, percent, category",
+        [
+            (_customer(country="DE"), "19", "S"),
+            (_customer(country="FR"), "20", "S"),
+            (_customer(country="DE", tax_id="DE1"), "19", "S"),  # domestic B2B: normal VAT
+            (_customer(country="FR", tax_id="FR1"), "0", "AE"),  # intra-EU B2B: reverse charge
+            (_customer(cid="gov", country="DE"), "0", "E"),  # per-customer rate wins
+        ],
+    )
     def test_rate_by_customer_then_country(self, customer, percent, category):
         rate = VAT.rate_for(customer, None)
         assert rate.percent == Decimal(percent) and rate.category == category
@@ -63,8 +67,12 @@ class TestRates:
     def test_unknown_country_without_default(self):
         with pytest.raises(InvoiceError, match=r"no tax rate for country 'US'.*DE, FR"):
             VAT.rate_for(_customer(country="US"), None)
-        assert RegionalTax(default=TaxRate(percent="0", category="O")).rate_for(
-            _customer(country="US"), None).category == "O"
+        assert (
+            RegionalTax(default=TaxRate(percent="0", category="O"))
+            .rate_for(_customer(country="US"), None)
+            .category
+            == "O"
+        )
 
 
 class TestTaxOnInvoice:
@@ -89,6 +97,7 @@ class TestTaxOnInvoice:
 
     def test_one_tax_line_per_rate(self, october, acme):
         """Lines at two rates give two tax lines, each on its own base."""
+
         class ByLine:
             def rate_for(self, customer, line):
                 return TaxRate(percent="7") if line.charge == "c1" else TaxRate(percent="19")
@@ -96,15 +105,17 @@ class TestTaxOnInvoice:
         inv = assemble(bill_of("100.00", "10.00", "50.00"), acme, october, taxes=ByLine())
         assert [(t.rate.percent, t.base.amount, t.amount.amount) for t in inv.taxes] == [
             (Decimal(19), Decimal("150.00"), Decimal("28.50")),
-            (Decimal(7), Decimal("10.00"), Decimal("0.70"))]
+            (Decimal(7), Decimal("10.00"), Decimal("0.70")),
+        ]
 
     def test_tax_rounding_follows_the_policy(self, october, acme):
         """0.125 of tax: half_up 0.13, half_even 0.12."""
         bill = bill_of("1.25")
         rate = TaxRate(percent="10")
         assert assemble(bill, acme, october, taxes=rate).tax_total == Money("0.13", "EUR")
-        assert assemble(bill, acme, october, taxes=rate,
-                        rounding=RoundingPolicy(mode="half_even")).tax_total == Money("0.12", "EUR")
+        assert assemble(
+            bill, acme, october, taxes=rate, rounding=RoundingPolicy(mode="half_even")
+        ).tax_total == Money("0.12", "EUR")
 
     def test_unknown_method(self, october, acme):
         with pytest.raises(InvoiceError, match="tax_method"):

@@ -16,8 +16,9 @@ PRICE = PerUnit(Money("0.01", "EUR"))
 class TestCharge:
     def test_where_selects_by_attribute(self):
         """All keys must match; a list means any of its values."""
-        c = Charge(name="c", metric="m", model=PRICE,
-                   where={"offering": ["small", "medium"], "zone": "z1"})
+        c = Charge(
+            name="c", metric="m", model=PRICE, where={"offering": ["small", "medium"], "zone": "z1"}
+        )
         assert c.matches({"offering": "small", "zone": "z1"})
         assert not c.matches({"offering": "small", "zone": "z2"})
         assert not c.matches({"offering": "large", "zone": "z1"})
@@ -46,16 +47,29 @@ class TestCharge:
         with pytest.raises(TypeError, match="pass Decimal"):
             Charge(name="c", metric="m", model=PRICE, free_units=1.5)
 
-    @pytest.mark.parametrize(("kwargs", "message"), [
-        ({"name": "", "metric": "m", "model": PRICE}, "give every charge a unique name"),
-        ({"name": "c", "model": PRICE}, "needs a metric"),
-        ({"name": "c", "metric": "m", "model": Minimum(amount=Money(1, "EUR"))},
-         "remove metric, where and free_units"),
-        ({"name": "c", "model": Percentage(percent=Decimal(1), of="x", currency="EUR"),
-          "free_units": 1}, "remove metric"),
-        ({"name": "c", "metric": "m", "model": Flat(Money(1, "EUR")), "free_units": 1},
-         "free_units does not apply to a flat fee"),
-    ])
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"name": "", "metric": "m", "model": PRICE}, "give every charge a unique name"),
+            ({"name": "c", "model": PRICE}, "needs a metric"),
+            (
+                {"name": "c", "metric": "m", "model": Minimum(amount=Money(1, "EUR"))},
+                "remove metric, where and free_units",
+            ),
+            (
+                {
+                    "name": "c",
+                    "model": Percentage(percent=Decimal(1), of="x", currency="EUR"),
+                    "free_units": 1,
+                },
+                "remove metric",
+            ),
+            (
+                {"name": "c", "metric": "m", "model": Flat(Money(1, "EUR")), "free_units": 1},
+                "free_units does not apply to a flat fee",
+            ),
+        ],
+    )
     def test_inconsistent_charges(self, kwargs, message):
         """Each model's requirements are checked with a message saying what to change."""
         with pytest.raises(PlanError, match=message):
@@ -63,15 +77,33 @@ class TestCharge:
 
     def test_models_follow_the_protocol(self):
         """Every model is a ChargeModel (kind, currency, price, to_dict)."""
-        for model in (PRICE, Flat(Money(1, "EUR")), Minimum(amount=Money(1, "EUR")),
-                      Percentage(percent=Decimal(1), of="x", currency="EUR")):
+        for model in (
+            PRICE,
+            Flat(Money(1, "EUR")),
+            Minimum(amount=Money(1, "EUR")),
+            Percentage(percent=Decimal(1), of="x", currency="EUR"),
+        ):
             assert isinstance(model, ChargeModel)
 
     def test_to_dict(self):
         """Plain data lists the selector compactly and merges in the model's fields."""
-        c = Charge(name="c", metric="m", model=PRICE, description="d", service="s",
-                   where={"zone": "z1", "offering": ["b", "a"]}, free_units=Decimal(5))
-        assert c.to_dict() == {"name": "c", "metric": "m", "description": "d", "service": "s",
-                               "where": {"zone": "z1", "offering": ["a", "b"]},
-                               "free_units": "5", "model": "per_unit", "unit_price": "0.01"}
+        c = Charge(
+            name="c",
+            metric="m",
+            model=PRICE,
+            description="d",
+            service="s",
+            where={"zone": "z1", "offering": ["b", "a"]},
+            free_units=Decimal(5),
+        )
+        assert c.to_dict() == {
+            "name": "c",
+            "metric": "m",
+            "description": "d",
+            "service": "s",
+            "where": {"zone": "z1", "offering": ["a", "b"]},
+            "free_units": "5",
+            "model": "per_unit",
+            "unit_price": "0.01",
+        }
         assert c.label == "d"

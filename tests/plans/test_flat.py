@@ -20,6 +20,7 @@ def ratio(a: object, b: object) -> Decimal:
     """a / b in cloudrate's exact context (60 digits), as the library computes it."""
     return EXACT.divide(D(a), D(b))
 
+
 BERLIN = ZoneInfo("Europe/Berlin")
 # October 2026 in Berlin: DST ends on Sunday the 25th, so the month lasts 31 days + 1 hour.
 OCTOBER = BillingPeriod.month(2026, 10, "Europe/Berlin")
@@ -71,8 +72,10 @@ class TestFlatFactor:
         assert _fee(proration="none").factor(minute, OCTOBER) == 1
         assert _fee(proration="none").factor([], OCTOBER) == 0
 
-    @pytest.mark.parametrize(("digits", "expected"), [
-        (None, ratio(11, 31)), (0, D(0)), (2, D("0.35")), (4, D("0.3548")), (6, D("0.354839"))])
+    @pytest.mark.parametrize(
+        ("digits", "expected"),
+        [(None, ratio(11, 31)), (0, D(0)), (2, D("0.35")), (4, D("0.3548")), (6, D("0.354839"))],
+    )
     def test_proration_digits(self, digits, expected):
         """proration_digits rounds the factor half-up (11/31 = 0.3548387...)."""
         assert _fee(proration_digits=digits).factor(FROM_21ST, OCTOBER) == expected
@@ -86,8 +89,10 @@ class TestFlatFactor:
     def test_overlapping_spans_count_once(self):
         """Two records covering the same hours do not pay twice."""
         start = datetime(2026, 10, 1, tzinfo=BERLIN)
-        spans = [(start, start + timedelta(hours=10)),
-                 (start + timedelta(hours=5), start + timedelta(hours=12))]
+        spans = [
+            (start, start + timedelta(hours=10)),
+            (start + timedelta(hours=5), start + timedelta(hours=12)),
+        ]
         fee = _fee(proration="seconds")
         assert fee.factor(spans, OCTOBER) == ratio(12 * 3600, OCTOBER_SECONDS)
 
@@ -134,18 +139,31 @@ class TestFlat:
         """Only settings that differ from the defaults are written."""
         assert _fee().to_dict() == {"model": "flat", "price": "49.00"}
         assert _fee(proration="seconds", proration_digits=4).to_dict() == {
-            "model": "flat", "price": "49.00", "proration": "seconds", "proration_digits": 4}
+            "model": "flat",
+            "price": "49.00",
+            "proration": "seconds",
+            "proration_digits": 4,
+        }
 
 
 class TestFlatRating:
     def _plan(self, **flat):
-        return cloudrate.Plan(name="p", currency="EUR", timezone="Europe/Berlin", charges=[
-            Charge(name="licence", metric="vm_running", model=Flat(Money("12.00", "EUR"), **flat)),
-            Charge(name="platform", model=Flat(Money("5.00", "EUR")))])
+        return cloudrate.Plan(
+            name="p",
+            currency="EUR",
+            timezone="Europe/Berlin",
+            charges=[
+                Charge(
+                    name="licence", metric="vm_running", model=Flat(Money("12.00", "EUR"), **flat)
+                ),
+                Charge(name="platform", model=Flat(Money("5.00", "EUR"))),
+            ],
+        )
 
     def _vm(self, vm, start, end, account="acme"):
-        return UsageRecord(account=account, metric="vm_running", quantity=1, resource_id=vm,
-                           start=start, end=end)
+        return UsageRecord(
+            account=account, metric="vm_running", quantity=1, resource_id=vm, start=start, end=end
+        )
 
     def test_fee_per_resource_prorated(self):
         """Each VM pays its own share; the shares add up on one line."""
@@ -170,13 +188,17 @@ class TestFlatRating:
     def test_dst_month_by_seconds(self):
         """A VM running from the DST change to month end pays its real seconds."""
         start = datetime(2026, 10, 25, tzinfo=BERLIN)
-        line = cloudrate.rate(self._plan(proration="seconds"),
-                              [self._vm("vm-1", start, OCTOBER.end)]).bill("acme").line("licence")
+        line = (
+            cloudrate.rate(self._plan(proration="seconds"), [self._vm("vm-1", start, OCTOBER.end)])
+            .bill("acme")
+            .line("licence")
+        )
         assert line.proration == ratio(7 * 86400 + 3600, OCTOBER_SECONDS)
 
     def test_records_without_resource_id(self):
         """Per-resource fees need resource_id (or record_id) on every record."""
-        record = UsageRecord(account="a", metric="vm_running", quantity=1,
-                             start=OCTOBER.start, end=OCTOBER.end)
+        record = UsageRecord(
+            account="a", metric="vm_running", quantity=1, start=OCTOBER.start, end=OCTOBER.end
+        )
         with pytest.raises(cloudrate.RatingError, match="resource_id"):
             cloudrate.rate(self._plan(), [record])

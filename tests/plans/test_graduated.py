@@ -47,7 +47,8 @@ class TestGraduated:
     def test_matches_an_independent_computation(self, tier_list, quantity):
         """Each band is priced at its own price, plus its flat price once it is reached."""
         assert Graduated(tiers=tier_list).price(quantity).amount.amount == _oracle(
-            tier_list, quantity)
+            tier_list, quantity
+        )
 
     @given(prices(), quantities())
     def test_one_tier_is_volume_is_per_unit(self, price, quantity):
@@ -73,11 +74,13 @@ class TestGraduated:
         Transactions of $500, $550 and $4,000 in one period cost $205.00, $306.00 and
         $80.00: each tier's flat fee is charged once, when usage first reaches the tier.
         Priced per dollar (1% = 0.01 a unit), the period's total is their sum."""
-        model = Graduated(tiers=[
-            Tier(D(1000), Money("0.01", "USD"), Money("200", "USD")),
-            Tier(D(10000), Money("0.02", "USD"), Money("300", "USD")),
-            Tier(None, Money("0.03", "USD"), Money("400", "USD")),
-        ])
+        model = Graduated(
+            tiers=[
+                Tier(D(1000), Money("0.01", "USD"), Money("200", "USD")),
+                Tier(D(10000), Money("0.02", "USD"), Money("300", "USD")),
+                Tier(None, Money("0.03", "USD"), Money("400", "USD")),
+            ]
+        )
         first = D(500) * D("0.01") + D(200)
         second = D(500) * D("0.01") + D(50) * D("0.02") + D(300)
         third = D(4000) * D("0.02")
@@ -91,17 +94,25 @@ class TestGraduated:
         (https://zuplo.com/docs/articles/monetization/pricing-models): 0-1,000 at $0.10,
         1,001-10,000 at $0.05, above at $0.01; 15,000 units cost
         1,000 x 0.10 + 9,000 x 0.05 + 5,000 x 0.01 = $600."""
-        model = Graduated(tiers=[Tier(D(1000), Money("0.10", "USD")),
-                                 Tier(D(10000), Money("0.05", "USD")),
-                                 Tier(None, Money("0.01", "USD"))])
+        model = Graduated(
+            tiers=[
+                Tier(D(1000), Money("0.10", "USD")),
+                Tier(D(10000), Money("0.05", "USD")),
+                Tier(None, Money("0.01", "USD")),
+            ]
+        )
         expected = D(1000) * D("0.10") + D(9000) * D("0.05") + D(5000) * D("0.01")
         assert expected == D(600)
         assert model.price(D(15000)).amount == Money(expected, "USD")
 
     def test_up_to_is_inclusive_and_fractions_fall_by_value(self):
         """Unit 100 is in the tier ending at 100; 100.5 puts half a unit in the next."""
-        model = Graduated(tiers=[Tier(D(100), Money("0.10", "EUR"), Money("1", "EUR")),
-                                 Tier(None, Money("0.05", "EUR"), Money("2", "EUR"))])
+        model = Graduated(
+            tiers=[
+                Tier(D(100), Money("0.10", "EUR"), Money("1", "EUR")),
+                Tier(None, Money("0.05", "EUR"), Money("2", "EUR")),
+            ]
+        )
         assert model.price(D(100)).amount.amount == D(100) * D("0.10") + 1
         assert model.price(D("100.5")).amount.amount == D(10) + 1 + D("0.5") * D("0.05") + 2
 
@@ -113,11 +124,19 @@ class TestGraduated:
 
     def test_to_dict_writes_decimal_strings(self):
         """Plain data has amounts as strings and null for the open tier."""
-        model = Graduated(tiers=[Tier(D(100), Money("0.10", "EUR"), Money("1.00", "EUR")),
-                                 Tier(None, Money("0.05", "EUR"))])
-        assert model.to_dict() == {"model": "graduated", "tiers": [
-            {"up_to": "100", "unit_price": "0.10", "flat_price": "1.00"},
-            {"up_to": None, "unit_price": "0.05"}]}
+        model = Graduated(
+            tiers=[
+                Tier(D(100), Money("0.10", "EUR"), Money("1.00", "EUR")),
+                Tier(None, Money("0.05", "EUR")),
+            ]
+        )
+        assert model.to_dict() == {
+            "model": "graduated",
+            "tiers": [
+                {"up_to": "100", "unit_price": "0.10", "flat_price": "1.00"},
+                {"up_to": None, "unit_price": "0.05"},
+            ],
+        }
 
     def test_last_tier_must_be_open(self):
         """A bounded last tier is rejected with a message saying the fix."""
@@ -127,8 +146,13 @@ class TestGraduated:
     def test_unsorted_tiers(self):
         """Tiers out of order are rejected, naming the tier and the previous bound."""
         with pytest.raises(PlanError, match=r"tier 1 up_to must be above 100.*sort tiers"):
-            Graduated(tiers=[Tier(D(100), Money(1, "EUR")), Tier(D(50), Money(1, "EUR")),
-                             Tier(None, Money(1, "EUR"))])
+            Graduated(
+                tiers=[
+                    Tier(D(100), Money(1, "EUR")),
+                    Tier(D(50), Money(1, "EUR")),
+                    Tier(None, Money(1, "EUR")),
+                ]
+            )
 
     def test_open_tier_in_the_middle(self):
         """Only the last tier may be open."""

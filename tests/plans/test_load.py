@@ -68,8 +68,12 @@ class TestLoadPlan:
         text = HEAD + "  - {name: c, metric: m, model: per_unit, unit_price: '0.01'}\n"
         path = tmp_path / "plan.yaml"
         path.write_text(text, encoding="utf-8")
-        plans = [load_plan(text), load_plan(path), load_plan(str(path)),
-                 load_plan(yaml.safe_load(text))]
+        plans = [
+            load_plan(text),
+            load_plan(path),
+            load_plan(str(path)),
+            load_plan(yaml.safe_load(text)),
+        ]
         assert all(p == plans[0] for p in plans)
         assert plans[0].charge("c").model.unit_price == Money("0.01", "EUR")
 
@@ -108,7 +112,9 @@ class TestLoadPlan:
 
     def test_unsorted_tiers(self):
         """Tiers out of order name the tier, the previous bound and the fix."""
-        p = _one(HEAD + """\
+        p = _one(
+            HEAD
+            + """\
           - name: s
             metric: m
             model: graduated
@@ -116,25 +122,31 @@ class TestLoadPlan:
               - {up_to: 100, unit_price: 1}
               - {up_to: 100, unit_price: 1}
               - {up_to: null, unit_price: 1}
-        """)
+        """
+        )
         assert (p.path, p.code, p.line) == ("charges[0].tiers[1].up_to", "tiers_not_ascending", 9)
         assert "sort tiers by up_to" in p.message
 
     def test_bounded_last_tier(self):
         """A last tier with a bound says to write up_to: null."""
-        p = _one(HEAD + "  - {name: s, metric: m, model: volume,\n"
-                        "     tiers: [{up_to: 5, unit_price: 1}]}\n")
+        p = _one(
+            HEAD + "  - {name: s, metric: m, model: volume,\n"
+            "     tiers: [{up_to: 5, unit_price: 1}]}\n"
+        )
         assert (p.path, p.code) == ("charges[0].tiers[0].up_to", "last_tier_bounded")
         assert "up_to: null" in p.message
 
     def test_open_tier_not_last(self):
         """Only the last tier may be open."""
-        p = _one(HEAD + """\
+        p = _one(
+            HEAD
+            + """\
           - name: s
             metric: m
             model: volume
             tiers: [{up_to: null, unit_price: 1}, {up_to: null, unit_price: 1}]
-        """)
+        """
+        )
         assert p.code == "open_tier_not_last"
 
     def test_unknown_model_suggests(self):
@@ -167,15 +179,28 @@ class TestLoadPlan:
         assert p.line == 7
         assert "YAML syntax error" in p.message
 
-    @pytest.mark.parametrize(("text", "path", "near"), [
-        ("currancy: EUR\nname: x\ncharges: []\n", "currancy", "currency"),
-        (HEAD + "  - {name: s, metric: m, model: per_unit, unit_prise: 1}\n",
-         "charges[0].unit_prise", "unit_price"),
-        (HEAD + "  - {name: s, metric: m, model: volume, tiers: [{upto: null, unit_price: 1}]}\n",
-         "charges[0].tiers[0].upto", "up_to"),
-        ("name: x\ncurrency: EUR\ncharges: []\nrounding: {mode: half_up, placment: total}\n",
-         "rounding.placment", "placement"),
-    ])
+    @pytest.mark.parametrize(
+        ("text", "path", "near"),
+        [
+            ("currancy: EUR\nname: x\ncharges: []\n", "currancy", "currency"),
+            (
+                HEAD + "  - {name: s, metric: m, model: per_unit, unit_prise: 1}\n",
+                "charges[0].unit_prise",
+                "unit_price",
+            ),
+            (
+                HEAD
+                + "  - {name: s, metric: m, model: volume, tiers: [{upto: null, unit_price: 1}]}\n",
+                "charges[0].tiers[0].upto",
+                "up_to",
+            ),
+            (
+                "name: x\ncurrency: EUR\ncharges: []\nrounding: {mode: half_up, placment: total}\n",
+                "rounding.placment",
+                "placement",
+            ),
+        ],
+    )
     def test_unknown_keys_suggest_the_near_one(self, text, path, near):
         """An unknown key is reported at its path with the nearest known key."""
         problems = _problems(text)
@@ -185,8 +210,11 @@ class TestLoadPlan:
 
     def test_floats_in_dict_input(self):
         """Floats in a dict are refused; the message says to pass a string or Decimal."""
-        data = {"name": "x", "currency": "EUR", "charges": [
-            {"name": "s", "metric": "m", "model": "per_unit", "unit_price": 0.1}]}
+        data = {
+            "name": "x",
+            "currency": "EUR",
+            "charges": [{"name": "s", "metric": "m", "model": "per_unit", "unit_price": 0.1}],
+        }
         with pytest.raises(ConfigError) as info:
             load_plan(data)
         (p,) = info.value.problems
@@ -197,7 +225,8 @@ class TestLoadPlan:
 
     def test_yaml_1_1_traps(self):
         """NO, yes and on stay strings; 0.10 and 1.10 are exact Decimals, never floats."""
-        plan = load_plan(textwrap.dedent("""\
+        plan = load_plan(
+            textwrap.dedent("""\
             name: NO
             description: yes
             version: 1.10
@@ -208,7 +237,8 @@ class TestLoadPlan:
                 where: {is_default: yes, zone: on}
                 model: per_unit
                 unit_price: 0.10
-        """))
+        """)
+        )
         assert (plan.name, plan.description, plan.version) == ("NO", "yes", "1.10")
         charge = plan.charge("off")
         assert charge.where == {"is_default": ("yes",), "zone": ("on",)}
@@ -216,14 +246,17 @@ class TestLoadPlan:
 
     def test_true_and_false_are_booleans(self):
         """Only true/false are booleans; they select records by 'true'/'false'."""
-        plan = load_plan(HEAD + "  - {name: s, metric: m, model: per_unit, unit_price: 1, "
-                                "where: {is_default: true}}\n")
+        plan = load_plan(
+            HEAD + "  - {name: s, metric: m, model: per_unit, unit_price: 1, "
+            "where: {is_default: true}}\n"
+        )
         assert plan.charge("s").where == {"is_default": ("true",)}
 
     def test_loads_safely(self):
         """Python tags are never constructed: the value is just wrong data."""
-        p = _one("name: !!python/object/apply:os.system ['echo pwned']\ncurrency: EUR\n"
-                 "charges: []\n")
+        p = _one(
+            "name: !!python/object/apply:os.system ['echo pwned']\ncurrency: EUR\ncharges: []\n"
+        )
         assert (p.path, p.code) == ("name", "not_text")
 
     def test_alias_bombs_are_refused_quickly(self):
@@ -236,16 +269,20 @@ class TestLoadPlan:
 
     def test_small_aliases_are_fine(self):
         """Ordinary anchors and aliases, e.g. one tier table shared by two charges, load."""
-        plan = load_plan(HEAD + """\
+        plan = load_plan(
+            HEAD
+            + """\
           - {name: a, metric: m1, model: volume, tiers: &t [{up_to: null, unit_price: 1}]}
           - {name: b, metric: m2, model: volume, tiers: *t}
-        """)
+        """
+        )
         assert plan.charge("a").model == plan.charge("b").model
 
     def test_duplicate_keys(self):
         """A key given twice is reported, not silently overwritten."""
         assert _problems("name: x\ncurrency: EUR\ncharges: []\nname: y\n") == {
-            "name": ("duplicate_key", 4)}
+            "name": ("duplicate_key", 4)
+        }
 
     def test_missing_fields(self):
         """name, currency and charges are required; an empty document says so."""
@@ -254,11 +291,14 @@ class TestLoadPlan:
 
     def test_unknown_currency_timezone_and_mode(self):
         """Currency, timezone and rounding mode are checked with a suggestion."""
-        problems = _problems("name: x\ncurrency: EURO\ntimezone: Mars/X\ncharges: []\n"
-                             "rounding: {mode: half_eve}\n")
-        assert problems == {"currency": ("unknown_currency", 2),
-                            "timezone": ("unknown_timezone", 3),
-                            "rounding.mode": ("bad_choice", 5)}
+        problems = _problems(
+            "name: x\ncurrency: EURO\ntimezone: Mars/X\ncharges: []\nrounding: {mode: half_eve}\n"
+        )
+        assert problems == {
+            "currency": ("unknown_currency", 2),
+            "timezone": ("unknown_timezone", 3),
+            "rounding.mode": ("bad_choice", 5),
+        }
 
     def test_unreadable_file(self, tmp_path):
         """A missing file is a ConfigError naming it."""
@@ -267,10 +307,13 @@ class TestLoadPlan:
 
     def test_derived_charge_fields(self):
         """Percentage and minimum charges may not have metric, where or free_units."""
-        problems = _problems(HEAD + """\
+        problems = _problems(
+            HEAD
+            + """\
           - {name: c, metric: m, model: per_unit, unit_price: 1}
           - {name: s, model: percentage, percent: 5, of: c, metric: m}
-        """)
+        """
+        )
         assert problems == {"charges[1].metric": ("not_applicable", 5)}
 
     def test_plan_text_fields_from_dicts(self):
@@ -281,7 +324,9 @@ class TestLoadPlan:
         with pytest.raises(ConfigError) as info:
             load_plan({**base, "version": ["3"], "description": {"a": 1}})
         assert {p.path: p.code for p in info.value.problems} == {
-            "version": "not_text", "description": "not_text"}
+            "version": "not_text",
+            "description": "not_text",
+        }
 
     def test_effective_dates_must_be_dates(self):
         """A datetime is not an effective date: reported, not compared later and crashing."""
@@ -289,7 +334,8 @@ class TestLoadPlan:
 
         base = {"name": "x", "currency": "EUR", "charges": []}
         assert load_plan({**base, "effective_from": date(2026, 1, 1)}).effective_from == date(
-            2026, 1, 1)
+            2026, 1, 1
+        )
         with pytest.raises(ConfigError, match="not a date and time"):
             load_plan({**base, "effective_from": datetime(2026, 1, 1)})
         with pytest.raises(ConfigError, match="expected a date such as 2026-10-01"):
@@ -302,20 +348,26 @@ class TestLoadPlan:
 
     def test_bad_bound_does_not_open_the_tier(self):
         """A tier bound that is not a number is reported once, not as an open tier too."""
-        problems = _problems(HEAD + """\
+        problems = _problems(
+            HEAD
+            + """\
           - name: s
             metric: m
             model: graduated
             tiers: [{up_to: lots, unit_price: 1}, {up_to: null, unit_price: 1}]
-        """)
+        """
+        )
         assert problems == {"charges[0].tiers[0].up_to": ("not_a_number", 7)}
 
     def test_percent_needs_percent_or_tiers(self):
         """A percentage with both percent and tiers is refused."""
-        problems = _problems(HEAD + """\
+        problems = _problems(
+            HEAD
+            + """\
           - {name: c, metric: m, model: per_unit, unit_price: 1}
           - {name: s, model: percentage, percent: 5, tiers: [{up_to: null, percent: 1}], of: c}
-        """)
+        """
+        )
         assert problems == {"charges[1]": ("percent_or_tiers", 5)}
 
 
@@ -342,22 +394,49 @@ class TestPlanToYaml:
 
 
 _SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=5),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.text(max_size=5),
     st.decimals(min_value=-10, max_value=10, places=2),
-    st.sampled_from(["per_unit", "graduated", "flat", "percentage", "EUR", "0.1 USD", "-1",
-                     "c0", "days", "sum"]))
-_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3),
-    st.dictionaries(st.sampled_from(["up_to", "unit_price", "name", "model", "of", "tiers",
-                                     "percent", "price", "metric", "where", "x"]),
-                    inner, max_size=3)), max_leaves=6)
+    st.sampled_from(
+        ["per_unit", "graduated", "flat", "percentage", "EUR", "0.1 USD", "-1", "c0", "days", "sum"]
+    ),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "up_to",
+                    "unit_price",
+                    "name",
+                    "model",
+                    "of",
+                    "tiers",
+                    "percent",
+                    "price",
+                    "metric",
+                    "where",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=3,
+        ),
+    ),
+    max_leaves=6,
+)
 
 
 def _paths(obj, prefix=()):
     if prefix:
         yield prefix
-    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(
-        obj, list) else ()
+    items = (
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    )
     for key, value in items:
         yield from _paths(value, (*prefix, key))
 

@@ -14,18 +14,21 @@ OCTOBER_SECONDS = D(31 * 86400)
 
 
 class TestConversion:
-    @pytest.mark.parametrize(("source", "target", "factor"), [
-        ("second", "hour", (1, 3600)),
-        ("seconds", "IP-hour", (1, 3600)),
-        ("byte", "GB", (1, 10**9)),
-        ("byte", "GiB", (1, 2**30)),
-        ("MB", "GB", (1, 1000)),
-        ("MiB", "GiB", (1, 1024)),
-        ("MB-hour", "GB-hour", (1, 1000)),
-        ("minute", "hour", (1, 60)),
-        ("GB", "MB", (1000, 1)),
-        ("vCPU-hour", "vCPU-hour", (1, 1)),
-    ])
+    @pytest.mark.parametrize(
+        ("source", "target", "factor"),
+        [
+            ("second", "hour", (1, 3600)),
+            ("seconds", "IP-hour", (1, 3600)),
+            ("byte", "GB", (1, 10**9)),
+            ("byte", "GiB", (1, 2**30)),
+            ("MB", "GB", (1, 1000)),
+            ("MiB", "GiB", (1, 1024)),
+            ("MB-hour", "GB-hour", (1, 1000)),
+            ("minute", "hour", (1, 60)),
+            ("GB", "MB", (1000, 1)),
+            ("vCPU-hour", "vCPU-hour", (1, 1)),
+        ],
+    )
     def test_units(self, source, target, factor):
         """Data and time units convert by their sizes; free words like vCPU are labels."""
         assert conversion(source, target, OCTOBER_SECONDS) == (D(factor[0]), D(factor[1]))
@@ -66,6 +69,11 @@ class TestMetric:
     def test_to_dict(self):
         """Plain data omits defaults."""
         assert Metric(name="x", unit="GB").to_dict() == {"unit": "GB"}
-        assert Metric(name="x", unit="GB", usage_unit="byte", aggregation="max",
-                      description="d").to_dict() == {
-            "unit": "GB", "usage_unit": "byte", "aggregation": "max", "description": "d"}
+        assert Metric(
+            name="x", unit="GB", usage_unit="byte", aggregation="max", description="d"
+        ).to_dict() == {
+            "unit": "GB",
+            "usage_unit": "byte",
+            "aggregation": "max",
+            "description": "d",
+        }

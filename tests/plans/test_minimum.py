@@ -19,9 +19,14 @@ T0, T1 = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 31, tzinfo=UTC)
 
 
 def _plan(minimum="25.00", of=()) -> Plan:
-    return Plan(name="p", currency="EUR", charges=[
-        Charge(name="compute", metric="vcpu_hours", model=PerUnit(Money("0.0125", "EUR"))),
-        Charge(name="minimum", model=Minimum(amount=Money(minimum, "EUR"), of=of))])
+    return Plan(
+        name="p",
+        currency="EUR",
+        charges=[
+            Charge(name="compute", metric="vcpu_hours", model=PerUnit(Money("0.0125", "EUR"))),
+            Charge(name="minimum", model=Minimum(amount=Money(minimum, "EUR"), of=of)),
+        ],
+    )
 
 
 def _usage(hours) -> list[UsageRecord]:
@@ -47,8 +52,7 @@ class TestMinimum:
     def test_true_up_total_rounding(self):
         """placement=total: the true-up is from the exact 18.0125 (6.9875); the rounded
         total is 25.00 and the lines, allocated by largest remainder, add up to it."""
-        result = cloudrate.rate(_plan(), _usage("1441"),
-                                rounding=RoundingPolicy(placement="total"))
+        result = cloudrate.rate(_plan(), _usage("1441"), rounding=RoundingPolicy(placement="total"))
         bill = result.bill("a")
         assert bill.line("minimum").amount.amount == D("25.00") - D("18.0125")
         assert bill.total.amount == D("25.00")
@@ -64,18 +68,26 @@ class TestMinimum:
 
     def test_account_without_usage_pays_the_minimum(self):
         """Accounts passed to rate() without usage still get the minimum line."""
-        result = cloudrate.rate(_plan(), [], cloudrate.BillingPeriod.month(2026, 10),
-                                accounts=["idle"])
+        result = cloudrate.rate(
+            _plan(), [], cloudrate.BillingPeriod.month(2026, 10), accounts=["idle"]
+        )
         assert result.bill("idle").total.amount == D("25.00")
 
     def test_of_names_earlier_charges(self):
         """A minimum over named charges must follow them."""
         with pytest.raises(PlanError, match="not a charge declared before"):
-            Plan(name="p", currency="EUR", charges=[
-                Charge(name="minimum", model=Minimum(amount=Money(1, "EUR"), of="compute"))])
+            Plan(
+                name="p",
+                currency="EUR",
+                charges=[
+                    Charge(name="minimum", model=Minimum(amount=Money(1, "EUR"), of="compute"))
+                ],
+            )
 
     def test_to_dict(self):
         """Plain data omits an empty 'of'."""
         assert Minimum(amount=Money("25.00", "EUR")).to_dict() == {
-            "model": "minimum", "amount": "25.00"}
+            "model": "minimum",
+            "amount": "25.00",
+        }
         assert Minimum(amount=Money(1, "EUR"), of="x").to_dict()["of"] == ["x"]

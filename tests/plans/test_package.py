@@ -24,8 +24,7 @@ class TestPackage:
         assert Package(size, Money(price, "EUR")).price(quantity).amount.amount == blocks * price
         assert blocks * size >= quantity > (blocks - 1) * size or quantity == 0
 
-    @pytest.mark.parametrize(("tokens", "packages"), [
-        (10, 1), (1_000_000, 1), (1_500_000, 2)])
+    @pytest.mark.parametrize(("tokens", "packages"), [(10, 1), (1_000_000, 1), (1_500_000, 2)])
     def test_worked_example_chargebee(self, tokens, packages):
         """Chargebee's package example (https://www.chargebee.com/docs/billing/2.0/
         product-catalog/package-pricing): $1.25 per 1M tokens; 10 tokens bill one package,
@@ -37,12 +36,22 @@ class TestPackage:
         """Lago's package example (https://getlago.com/docs/guide/plans/charges/
         charge-models/package): $5 per 100 units, first 100 units free; 201 units cost
         $0 + $5 + $5 = $10. Here the free units are the charge's free_units."""
-        plan = cloudrate.Plan(name="API", currency="USD", charges=[Charge(
-            name="calls", metric="api_calls", free_units=D(100),
-            model=Package(D(100), Money(5, "USD")))])
+        plan = cloudrate.Plan(
+            name="API",
+            currency="USD",
+            charges=[
+                Charge(
+                    name="calls",
+                    metric="api_calls",
+                    free_units=D(100),
+                    model=Package(D(100), Money(5, "USD")),
+                )
+            ],
+        )
         t0, t1 = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC)
-        result = cloudrate.rate(plan, [UsageRecord(account="a", metric="api_calls",
-                                                   quantity=201, start=t0, end=t1)])
+        result = cloudrate.rate(
+            plan, [UsageRecord(account="a", metric="api_calls", quantity=201, start=t0, end=t1)]
+        )
         line = result.bill("a").line("calls")
         assert (line.free_quantity, line.quantity) == (D(100), D(101))
         assert line.rounded.amount == D(0) + 5 + 5
@@ -55,4 +64,7 @@ class TestPackage:
     def test_to_dict(self):
         """Plain data as a plan file writes it."""
         assert Package(D(100), Money("5.00", "EUR")).to_dict() == {
-            "model": "package", "block_size": "100", "block_price": "5.00"}
+            "model": "package",
+            "block_size": "100",
+            "block_price": "5.00",
+        }

@@ -49,4 +49,6 @@ class TestPerUnit:
     def test_to_dict(self):
         """Plain data keeps the price's digits as written."""
         assert PerUnit(Money("0.0100", "EUR")).to_dict() == {
-            "model": "per_unit", "unit_price": "0.0100"}
+            "model": "per_unit",
+            "unit_price": "0.0100",
+        }

@@ -52,8 +52,11 @@ class TestPlan:
         assert cloudrate.load_plan(text) == plan
         assert cloudrate.plan_to_yaml(cloudrate.load_plan(text)) == text
 
-    @given(currencies(), currencies(),
-           st.sampled_from(("per_unit", "graduated", "volume", "package", "flat")))
+    @given(
+        currencies(),
+        currencies(),
+        st.sampled_from(("per_unit", "graduated", "volume", "package", "flat")),
+    )
     def test_mixing_currencies_always_raises(self, plan_currency, price_currency, kind):
         """A price in another currency than the plan's is refused, naming both."""
         charge = Charge(name="c", metric="m", model=_model(kind, price_currency))
@@ -68,8 +71,11 @@ class TestPlan:
     def test_minimum_in_another_currency(self):
         """A minimum amount in another currency is refused too."""
         with pytest.raises(CurrencyMismatchError, match="amount is in USD"):
-            Plan(name="p", currency="EUR",
-                 charges=[Charge(name="m", model=Minimum(amount=Money(1, "USD")))])
+            Plan(
+                name="p",
+                currency="EUR",
+                charges=[Charge(name="m", model=Minimum(amount=Money(1, "USD")))],
+            )
 
     def test_duplicate_names(self):
         """Charge names are unique."""
@@ -86,8 +92,14 @@ class TestPlan:
 
     def test_effective_dates(self):
         """A period outside the plan's effective dates is refused, naming the version."""
-        plan = Plan(name="p", currency="EUR", charges=[], version="2026.10",
-                    effective_from=date(2026, 10, 1), effective_to=date(2026, 12, 31))
+        plan = Plan(
+            name="p",
+            currency="EUR",
+            charges=[],
+            version="2026.10",
+            effective_from=date(2026, 10, 1),
+            effective_to=date(2026, 12, 31),
+        )
         plan.check_period(BillingPeriod.month(2026, 10))
         plan.check_period(BillingPeriod.month(2026, 12))
         with pytest.raises(PlanError, match="takes effect on 2026-10-01"):
@@ -95,14 +107,24 @@ class TestPlan:
         with pytest.raises(PlanError, match="ends on 2026-12-31"):
             plan.check_period(BillingPeriod.month(2027, 1))
         with pytest.raises(PlanError, match="swap them"):
-            Plan(name="p", currency="EUR", charges=[], effective_from=date(2026, 2, 1),
-                 effective_to=date(2026, 1, 1))
+            Plan(
+                name="p",
+                currency="EUR",
+                charges=[],
+                effective_from=date(2026, 2, 1),
+                effective_to=date(2026, 1, 1),
+            )
 
     def test_effective_dates_in_the_plan_timezone(self):
         """Dates are read in the period's timezone: a Berlin October starts on 1 October
         even though that is 30 September 22:00 in UTC."""
-        plan = Plan(name="p", currency="EUR", charges=[], effective_from=date(2026, 10, 1),
-                    timezone="Europe/Berlin")
+        plan = Plan(
+            name="p",
+            currency="EUR",
+            charges=[],
+            effective_from=date(2026, 10, 1),
+            timezone="Europe/Berlin",
+        )
         plan.check_period(BillingPeriod.month(2026, 10, "Europe/Berlin"))
 
     def test_charge_lookup(self):
@@ -118,10 +140,16 @@ class TestPlan:
         a = cloudrate.load_plan(cloudrate.sample_plan_path())
         b = cloudrate.load_plan(cloudrate.sample_plan_path())
         assert a == b and hash(a) == hash(b)
-        assert a != Plan(name=a.name, currency=a.currency, charges=a.charges,
-                         timezone=a.timezone, version=a.version,
-                         effective_from=a.effective_from, rounding=a.rounding,
-                         description=a.description)  # same but without its metrics
+        assert a != Plan(
+            name=a.name,
+            currency=a.currency,
+            charges=a.charges,
+            timezone=a.timezone,
+            version=a.version,
+            effective_from=a.effective_from,
+            rounding=a.rounding,
+            description=a.description,
+        )  # same but without its metrics
 
     def test_undeclared_metric_defaults(self):
         """Metrics the plan does not declare get well-known units and sum."""

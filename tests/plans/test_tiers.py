@@ -39,4 +39,6 @@ class TestTier:
     def test_to_dict(self):
         """Plain data: amounts and bounds as strings, open as None."""
         assert Tier(Decimal("1e3"), Money("0.10", "EUR")).to_dict() == {
-            "up_to": "1E+3", "unit_price": "0.10"}
+            "up_to": "1E+3",
+            "unit_price": "0.10",
+        }

@@ -19,10 +19,14 @@ def _lago_api_calls() -> Volume:
     0-10,000 at $0.0010, 10,001-50,000 at $0.0008, 50,001-100,000 at $0.0006, above at
     $0.0004, each with a $10 fixed fee."""
     fee = Money("10", "USD")
-    return Volume(tiers=[Tier(D(10000), Money("0.0010", "USD"), fee),
-                         Tier(D(50000), Money("0.0008", "USD"), fee),
-                         Tier(D(100000), Money("0.0006", "USD"), fee),
-                         Tier(None, Money("0.0004", "USD"), fee)])
+    return Volume(
+        tiers=[
+            Tier(D(10000), Money("0.0010", "USD"), fee),
+            Tier(D(50000), Money("0.0008", "USD"), fee),
+            Tier(D(100000), Money("0.0006", "USD"), fee),
+            Tier(None, Money("0.0004", "USD"), fee),
+        ]
+    )
 
 
 class TestVolume:
@@ -55,8 +59,7 @@ class TestVolume:
 
     def test_up_to_is_inclusive(self):
         """Exactly 100 is in the tier ending at 100; 100.5 is above it."""
-        model = Volume(tiers=[Tier(D(100), Money("1.00", "EUR")),
-                              Tier(None, Money("0.80", "EUR"))])
+        model = Volume(tiers=[Tier(D(100), Money("1.00", "EUR")), Tier(None, Money("0.80", "EUR"))])
         assert model.price(D(100)).amount.amount == D(100)
         assert model.price(D("100.5")).amount.amount == D("100.5") * D("0.80")
 
@@ -74,4 +77,6 @@ class TestVolume:
     def test_to_dict(self):
         """Plain data as a plan file writes it."""
         assert Volume(tiers=[Tier(None, Money("0.5", "EUR"))]).to_dict() == {
-            "model": "volume", "tiers": [{"up_to": None, "unit_price": "0.5"}]}
+            "model": "volume",
+            "tiers": [{"up_to": None, "unit_price": "0.5"}],
+        }

@@ -38,9 +38,12 @@ def test_actual_thresholds_in_order_without_forecast():
     store = InMemoryAlertStore()
     assert check_budget(budget, OCT, Money("49.99", "EUR"), at(30), store) == ()
     assert thresholds(check_budget(budget, OCT, Money("50", "EUR"), at(30), store)) == [
-        (50, "actual")]
+        (50, "actual")
+    ]
     assert thresholds(check_budget(budget, OCT, Money("120", "EUR"), at(31), store)) == [
-        (80, "actual"), (100, "actual")]
+        (80, "actual"),
+        (100, "actual"),
+    ]
 
 
 def test_forecast_warns_early_and_each_threshold_once():
@@ -110,8 +113,14 @@ class FakeSMTP:
 
 
 def test_smtp_sender_with_a_fake_smtp_class():
-    sender = SmtpSender(host="mail.example", sender="billing@example.com", smtp_class=FakeSMTP,
-                        starttls=True, username="u", password="p")
+    sender = SmtpSender(
+        host="mail.example",
+        sender="billing@example.com",
+        smtp_class=FakeSMTP,
+        starttls=True,
+        username="u",
+        password="p",
+    )
     check_budget(BUDGET, OCT, Money("90", "EUR"), at(30), InMemoryAlertStore(), sender)
     subjects = [m["Subject"] for m in FakeSMTP.sent]
     assert any("reached 80%" in s for s in subjects)
@@ -144,12 +153,19 @@ def test_smtp_sender_against_a_local_server():
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            sender = SmtpSender(host="127.0.0.1", port=server.server_address[1],
-                                sender="billing@example.com", timeout=5)
-            budget = Budget(account="acme", amount=Money("100", "EUR"), thresholds=[100],
-                            recipients=["a@acme.example", "b@acme.example"])
-            check_budget(budget, OCT, Money("100.00", "EUR"), at(31), InMemoryAlertStore(),
-                         sender)
+            sender = SmtpSender(
+                host="127.0.0.1",
+                port=server.server_address[1],
+                sender="billing@example.com",
+                timeout=5,
+            )
+            budget = Budget(
+                account="acme",
+                amount=Money("100", "EUR"),
+                thresholds=[100],
+                recipients=["a@acme.example", "b@acme.example"],
+            )
+            check_budget(budget, OCT, Money("100.00", "EUR"), at(31), InMemoryAlertStore(), sender)
         finally:
             server.shutdown()
     (message,) = server.messages

@@ -22,8 +22,7 @@ def _plan():
 SPEC = instance_usage(vcpus=2, memory_gb=4, disk_gb=50, public_ips=1)
 # Worked out by hand for 720 hours: vCPU 2x720x0.0125 = 18.00, RAM 4x720x0.0045 = 12.96,
 # disk 50 GB-month x 0.10 = 5.00, IP 720x0.005 = 3.60, support 10% of 35.96 = 3.596.
-WITH_IP = Decimal("18.00") + Decimal("12.96") + Decimal("5.00") + Decimal("3.60") + Decimal(
-    "3.596")
+WITH_IP = Decimal("18.00") + Decimal("12.96") + Decimal("5.00") + Decimal("3.60") + Decimal("3.596")
 
 
 def test_worked_example(plan):
@@ -31,7 +30,12 @@ def test_worked_example(plan):
     assert est.monthly.amount == WITH_IP
     assert est.hourly.amount * 720 == pytest.approx(WITH_IP, abs=Decimal("1e-50"))
     assert {line.charge for line in est.bill.lines} == {
-        "compute", "memory", "storage", "public_ip", "support"}
+        "compute",
+        "memory",
+        "storage",
+        "public_ip",
+        "support",
+    }
 
 
 def test_ip_line_follows_the_ip_rules(plan):
@@ -44,10 +48,12 @@ def test_ip_line_follows_the_ip_rules(plan):
 def test_first_ip_free_only_if_the_account_has_none(plan):
     spec = instance_usage(vcpus=1, memory_gb=1, public_ips=1, default_ip=False)
     fresh = estimate(plan, spec, NOV, policy=chain(FreeFirstIp()), account="acme")
-    held = [IpAcquisition(account="acme", resource_id="ip-acme-1",
-                          acquired_at=datetime(2025, 1, 1, tzinfo=UTC))]
-    more = estimate(plan, spec, NOV, policy=chain(FreeFirstIp()), account="acme",
-                    ip_history=held)
+    held = [
+        IpAcquisition(
+            account="acme", resource_id="ip-acme-1", acquired_at=datetime(2025, 1, 1, tzinfo=UTC)
+        )
+    ]
+    more = estimate(plan, spec, NOV, policy=chain(FreeFirstIp()), account="acme", ip_history=held)
     assert more.monthly.amount - fresh.monthly.amount == Decimal("3.60")
 
 

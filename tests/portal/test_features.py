@@ -22,8 +22,11 @@ def settings(**values):
 class TestDefaults:
     def test_only_currency_is_required(self):
         s = settings()
-        assert s.policy().rules == (DefaultIpCharge(enabled=True),
-                                    SecondaryIpBilling(enabled=True), FreeFirstIp(enabled=False))
+        assert s.policy().rules == (
+            DefaultIpCharge(enabled=True),
+            SecondaryIpBilling(enabled=True),
+            FreeFirstIp(enabled=False),
+        )
         caps = s.capabilities()
         assert caps.portal_payment and caps.invoice_menu and not caps.whmcs_billing
         assert s.cost_decimals().digits == 2
@@ -60,8 +63,9 @@ ON_OFF = [
 ]
 
 
-@pytest.mark.parametrize(("key", "read"), ON_OFF,
-                         ids=[f"{k}-{i}" for i, (k, _) in enumerate(ON_OFF)])
+@pytest.mark.parametrize(
+    ("key", "read"), ON_OFF, ids=[f"{k}-{i}" for i, (k, _) in enumerate(ON_OFF)]
+)
 @pytest.mark.parametrize("value", [True, False])
 def test_each_toggle_on_and_off(key, read, value):
     """Each toggle reaches the object it configures, in both positions."""
@@ -76,9 +80,13 @@ def test_grouped_settings():
         account_verification_refund={"enabled": True, "percent": 50},
         suspended_account_billing={"enabled": True, "grace_days": 15, "warning_days": 5},
         billing_contract_type={"enabled": True, "default": "fixed_payment"},
-        minimum_prepaid_recharge=10, maximum_prepaid_recharge="500.00 EUR",
-        cost_decimals=4, promo_code_prefix="NEWUSER",
-        individual_billing_plan="flexible", organisation_billing_plan="prepaid")
+        minimum_prepaid_recharge=10,
+        maximum_prepaid_recharge="500.00 EUR",
+        cost_decimals=4,
+        promo_code_prefix="NEWUSER",
+        individual_billing_plan="flexible",
+        organisation_billing_plan="prepaid",
+    )
     assert s.multi_currency().offered == ("EUR", "USD", "INR")
     assert s.negative_balance().floor == Money("-50", "EUR") and s.negative_balance().display
     assert s.signup_payment().amount == Money("5.00", "EUR")
@@ -144,15 +152,22 @@ signup_payment: {enabeld: true}
 
 def test_minimum_recharge_above_maximum():
     with pytest.raises(cloudrate.ConfigError, match="above maximum recharge") as info:
-        load_features({"currency": "EUR", "minimum_prepaid_recharge": 100,
-                       "maximum_prepaid_recharge": 50})
+        load_features(
+            {"currency": "EUR", "minimum_prepaid_recharge": 100, "maximum_prepaid_recharge": 50}
+        )
     assert info.value.problems[0].code == "invalid_settings"
 
 
 def test_problem_only_in_one_tenant_names_it():
     with pytest.raises(cloudrate.ConfigError) as info:
-        load_features({"currency": "EUR", "tenants": {
-            "t1": {"minimum_prepaid_recharge": 100, "maximum_prepaid_recharge": 50}}})
+        load_features(
+            {
+                "currency": "EUR",
+                "tenants": {
+                    "t1": {"minimum_prepaid_recharge": 100, "maximum_prepaid_recharge": 50}
+                },
+            }
+        )
     assert info.value.problems[0].path == "tenants.t1"
 
 

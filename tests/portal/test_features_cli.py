@@ -12,8 +12,9 @@ from cloudrate.cli._main import main
 def test_prints_resolved_settings(tmp_path):
     path = tmp_path / "features.yaml"
     path.write_text("currency: EUR\ntenants:\n  t1: {organisation: {whmcs_billing: true}}\n")
-    out = CliRunner().invoke(main, ["features", str(path), "--tenant", "t1",
-                                    "--account-type", "organisation"])
+    out = CliRunner().invoke(
+        main, ["features", str(path), "--tenant", "t1", "--account-type", "organisation"]
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
     assert data["capabilities"]["whmcs_billing"] is True

@@ -12,11 +12,23 @@ T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 
 def _result(currency="EUR", price="0.0125", quantity="1441"):
-    plan = load_plan(f"name: P\ncurrency: {currency}\ncharges:\n"
-                     f"  - {{name: c, description: vCPU, metric: vcpu_hours, model: per_unit, "
-                     f"unit_price: '{price}', free_units: 1}}\n")
-    return rate(plan, [UsageRecord(account="acme", metric="vcpu_hours", quantity=quantity,
-                                   start=T0, end=T0 + timedelta(hours=1))])
+    plan = load_plan(
+        f"name: P\ncurrency: {currency}\ncharges:\n"
+        f"  - {{name: c, description: vCPU, metric: vcpu_hours, model: per_unit, "
+        f"unit_price: '{price}', free_units: 1}}\n"
+    )
+    return rate(
+        plan,
+        [
+            UsageRecord(
+                account="acme",
+                metric="vcpu_hours",
+                quantity=quantity,
+                start=T0,
+                end=T0 + timedelta(hours=1),
+            )
+        ],
+    )
 
 
 class TestFormatBill:
@@ -47,10 +59,14 @@ class TestFormatBill:
 class TestFormatResult:
     def test_lists_unpriced_usage_and_the_grand_total(self):
         """Usage no charge priced is listed after the bills, then the grand total."""
-        plan = load_plan("name: P\ncurrency: EUR\ncharges:\n"
-                         "  - {name: c, metric: m, model: per_unit, unit_price: 1}\n")
-        records = [UsageRecord(account="a", metric=m, quantity=1, start=T0,
-                               end=T0 + timedelta(hours=1)) for m in ("m", "gpu")]
+        plan = load_plan(
+            "name: P\ncurrency: EUR\ncharges:\n"
+            "  - {name: c, metric: m, model: per_unit, unit_price: 1}\n"
+        )
+        records = [
+            UsageRecord(account="a", metric=m, quantity=1, start=T0, end=T0 + timedelta(hours=1))
+            for m in ("m", "gpu")
+        ]
         text = format_result(rate(plan, records))
         assert "Usage not priced by any charge:\n  gpu: 1 record(s)" in text
         assert text.rstrip().endswith("Grand total for 1 account(s): €1.00")

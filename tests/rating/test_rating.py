@@ -40,13 +40,21 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def _rec(metric, quantity, *, account="acme", start=T0, hours=1, **kw) -> UsageRecord:
-    return UsageRecord(account=account, metric=metric, quantity=quantity, start=start,
-                       end=start + timedelta(hours=hours), **kw)
+    return UsageRecord(
+        account=account,
+        metric=metric,
+        quantity=quantity,
+        start=start,
+        end=start + timedelta(hours=hours),
+        **kw,
+    )
 
 
 def _plan(metrics: str = "", charges: str = "", timezone: str = "UTC", extra: str = "") -> Plan:
-    return load_plan(f"name: t\ncurrency: EUR\ntimezone: {timezone}\n{extra}"
-                     f"metrics:\n{metrics or '  x: {unit: unit}'}\ncharges:\n{charges}")
+    return load_plan(
+        f"name: t\ncurrency: EUR\ntimezone: {timezone}\n{extra}"
+        f"metrics:\n{metrics or '  x: {unit: unit}'}\ncharges:\n{charges}"
+    )
 
 
 def _line(plan, records, charge="c", account="acme", **kw) -> RatedLine:
@@ -55,8 +63,10 @@ def _line(plan, records, charge="c", account="acme", **kw) -> RatedLine:
 
 class TestAggregations:
     def _agg(self, aggregation):
-        return _plan(f"  m: {{unit: GB, aggregation: {aggregation}}}",
-                     "  - {name: c, metric: m, model: per_unit, unit_price: 1}")
+        return _plan(
+            f"  m: {{unit: GB, aggregation: {aggregation}}}",
+            "  - {name: c, metric: m, model: per_unit, unit_price: 1}",
+        )
 
     def test_sum(self):
         """sum (the default) adds the quantities."""
@@ -77,8 +87,10 @@ class TestAggregations:
 
     def test_unique(self):
         """unique counts distinct resources."""
-        records = [_rec("m", 1, resource_id=r, start=T0 + timedelta(hours=i))
-                   for i, r in enumerate(["ip-1", "ip-2", "ip-1"])]
+        records = [
+            _rec("m", 1, resource_id=r, start=T0 + timedelta(hours=i))
+            for i, r in enumerate(["ip-1", "ip-2", "ip-1"])
+        ]
         assert _line(self._agg("unique"), records).quantity == 2
 
     @given(st.permutations(range(4)))
@@ -89,18 +101,23 @@ class TestAggregations:
 
 
 class TestUnitConversion:
-    @pytest.mark.parametrize(("usage_unit", "unit", "quantity", "expected"), [
-        ("second", "IP-hour", "7200", "2"),
-        ("byte", "GB", "5000000000", "5"),
-        ("byte", "GiB", str(2**31), "2"),
-        ("MB", "GB", "1500", "1.5"),
-        ("GB-hour", "GB-month", "744", "1"),
-    ])
+    @pytest.mark.parametrize(
+        ("usage_unit", "unit", "quantity", "expected"),
+        [
+            ("second", "IP-hour", "7200", "2"),
+            ("byte", "GB", "5000000000", "5"),
+            ("byte", "GiB", str(2**31), "2"),
+            ("MB", "GB", "1500", "1.5"),
+            ("GB-hour", "GB-month", "744", "1"),
+        ],
+    )
     def test_converts_before_pricing(self, usage_unit, unit, quantity, expected):
         """Quantities are converted from the usage unit into the priced unit (October 2026
         in UTC has 744 hours)."""
-        plan = _plan(f"  m: {{unit: {unit}, usage_unit: {usage_unit}}}",
-                     "  - {name: c, metric: m, model: per_unit, unit_price: 2}")
+        plan = _plan(
+            f"  m: {{unit: {unit}, usage_unit: {usage_unit}}}",
+            "  - {name: c, metric: m, model: per_unit, unit_price: 2}",
+        )
         line = _line(plan, [_rec("m", quantity)])
         assert line.usage_quantity == D(expected)
         assert line.amount.amount == 2 * D(expected)
@@ -108,9 +125,11 @@ class TestUnitConversion:
 
     def test_gb_month_in_a_dst_month(self):
         """In Berlin, October 2026 has 745 hours: 745 GB-hours are one GB-month."""
-        plan = _plan("  m: {unit: GB-month, usage_unit: GB-hour}",
-                     "  - {name: c, metric: m, model: per_unit, unit_price: 1}",
-                     timezone="Europe/Berlin")
+        plan = _plan(
+            "  m: {unit: GB-month, usage_unit: GB-hour}",
+            "  - {name: c, metric: m, model: per_unit, unit_price: 1}",
+            timezone="Europe/Berlin",
+        )
         start = datetime(2026, 10, 1, tzinfo=BERLIN)
         assert _line(plan, [_rec("m", "745", start=start)]).quantity == 1
 
@@ -128,9 +147,11 @@ class TestSelectorsAndFreeUnits:
     def test_one_metric_several_prices(self):
         """Records go to the charge whose selector matches; lists mean any of."""
         plan = _plan(charges=self.PLAN)
-        records = [_rec("vcpu_hours", 10, attributes={"offering": "small"}),
-                   _rec("vcpu_hours", 5, attributes={"offering": "tiny"}),
-                   _rec("vcpu_hours", 2, attributes={"offering": "large", "zone": "z1"})]
+        records = [
+            _rec("vcpu_hours", 10, attributes={"offering": "small"}),
+            _rec("vcpu_hours", 5, attributes={"offering": "tiny"}),
+            _rec("vcpu_hours", 2, attributes={"offering": "large", "zone": "z1"}),
+        ]
         bill = rate(plan, records).bill("acme")
         assert bill.line("small").quantity == 15
         assert bill.line("large").quantity == 2
@@ -138,8 +159,7 @@ class TestSelectorsAndFreeUnits:
     def test_unselected_records_are_reported(self):
         """A record no selector takes is listed as unpriced, never dropped silently."""
         plan = _plan(charges=self.PLAN)
-        result = rate(plan, [_rec("vcpu_hours", 2, attributes={"offering": "large",
-                                                               "zone": "z2"})])
+        result = rate(plan, [_rec("vcpu_hours", 2, attributes={"offering": "large", "zone": "z2"})])
         [unpriced] = result.unpriced
         assert (unpriced.metric, unpriced.records) == ("vcpu_hours", 1)
         assert "where" in unpriced.reason
@@ -147,9 +167,11 @@ class TestSelectorsAndFreeUnits:
     def test_boolean_attributes(self):
         """is_default: false selects records whose attribute is 'false' (CSV or bool)."""
         plan = _plan(charges=self.PLAN)
-        records = [_rec("public_ip_hours", 30, attributes={"is_default": False}),
-                   _rec("public_ip_hours", 5, attributes={"is_default": "false"}),
-                   _rec("public_ip_hours", 99, attributes={"is_default": True})]
+        records = [
+            _rec("public_ip_hours", 30, attributes={"is_default": False}),
+            _rec("public_ip_hours", 5, attributes={"is_default": "false"}),
+            _rec("public_ip_hours", 99, attributes={"is_default": True}),
+        ]
         result = rate(plan, records)
         line = result.bill("acme").line("ip")
         assert (line.usage_quantity, line.free_quantity, line.quantity) == (35, 10, 25)
@@ -159,8 +181,9 @@ class TestSelectorsAndFreeUnits:
     def test_free_units_cover_small_usage(self):
         """Usage under the free allowance costs nothing."""
         plan = _plan(charges=self.PLAN)
-        line = _line(plan, [_rec("public_ip_hours", 4, attributes={"is_default": False})],
-                     charge="ip")
+        line = _line(
+            plan, [_rec("public_ip_hours", 4, attributes={"is_default": False})], charge="ip"
+        )
         assert (line.free_quantity, line.quantity, line.amount.amount) == (4, 0, 0)
         assert "free units: 4 of 4" in line.explain()
 
@@ -170,9 +193,14 @@ class TestUnpriced:
 
     def test_reported(self):
         """Usage of a metric no charge prices is listed in result.unpriced."""
-        result = rate(_plan(charges=self.PLAN),
-                      [_rec("vcpu_hours", 1), _rec("gpu_hours", 2, account="b"),
-                       _rec("gpu_hours", 3, account="a")])
+        result = rate(
+            _plan(charges=self.PLAN),
+            [
+                _rec("vcpu_hours", 1),
+                _rec("gpu_hours", 2, account="b"),
+                _rec("gpu_hours", 3, account="a"),
+            ],
+        )
         [u] = result.unpriced
         assert (u.metric, u.records, u.accounts) == ("gpu_hours", 2, ("a", "b"))
         assert u.reason == "no charge prices this metric"
@@ -204,8 +232,10 @@ class TestPeriods:
     def test_records_outside_the_period(self):
         """Records outside (or straddling) the period are refused, never clipped or dropped."""
         plan = _plan(charges=self.PLAN)
-        records = [_rec("vcpu_hours", 1), _rec("vcpu_hours", 1, start=OCTOBER.end - timedelta(
-            minutes=30))]
+        records = [
+            _rec("vcpu_hours", 1),
+            _rec("vcpu_hours", 1, start=OCTOBER.end - timedelta(minutes=30)),
+        ]
         with pytest.raises(RatingError, match=r"1 record\(s\) lie outside the period 2026-10"):
             rate(plan, records)
         with pytest.raises(RatingError, match="outside the period 2026-11"):
@@ -215,8 +245,9 @@ class TestPeriods:
         """Periods are half-open: a zero-length record at 1 November 00:00 is November's
         usage, so rating October and November never counts it twice."""
         plan = _plan(charges=self.PLAN)
-        instant = UsageRecord(account="acme", metric="vcpu_hours", quantity=5,
-                              start=OCTOBER.end, end=OCTOBER.end)
+        instant = UsageRecord(
+            account="acme", metric="vcpu_hours", quantity=5, start=OCTOBER.end, end=OCTOBER.end
+        )
         with pytest.raises(RatingError, match="outside the period 2026-10"):
             rate(plan, [instant], OCTOBER)
         assert rate(plan, [instant], BillingPeriod.month(2026, 11)).total.amount == 5
@@ -250,10 +281,15 @@ class TestPeriods:
 def _aligned_records(metrics):
     """Records of 1 to 24 hours that start at midnight on a day of October 2026 (UTC)."""
     return st.builds(
-        lambda day, hours, account, metric, q: _rec(metric, q, account=account,
-                                                    start=T0 + timedelta(days=day), hours=hours),
-        st.integers(0, 30), st.integers(1, 24), st.sampled_from("abc"),
-        st.sampled_from(metrics), st.decimals(0, 10**6, places=6))
+        lambda day, hours, account, metric, q: _rec(
+            metric, q, account=account, start=T0 + timedelta(days=day), hours=hours
+        ),
+        st.integers(0, 30),
+        st.integers(1, 24),
+        st.sampled_from("abc"),
+        st.sampled_from(metrics),
+        st.decimals(0, 10**6, places=6),
+    )
 
 
 def _usable(plan: Plan) -> Plan:
@@ -264,14 +300,20 @@ def _usable(plan: Plan) -> Plan:
 class TestRateProperties:
     METRICS = ("vcpu_hours", "memory_gb_hours", "bandwidth_gb")
 
-    @given(st.lists(_aligned_records(METRICS), max_size=30),
-           st.lists(prices(), min_size=3, max_size=3))
+    @given(
+        st.lists(_aligned_records(METRICS), max_size=30), st.lists(prices(), min_size=3, max_size=3)
+    )
     def test_per_unit_is_additive_over_split_periods(self, records, unit_prices):
         """Per-unit amounts over 1-15 and 16-31 October add up, before rounding, to the
         amount over the whole month."""
-        plan = Plan(name="p", currency="EUR", charges=[
-            Charge(name=m, metric=m, model=PerUnit(Money(p, "EUR")))
-            for m, p in zip(self.METRICS, unit_prices, strict=True)])
+        plan = Plan(
+            name="p",
+            currency="EUR",
+            charges=[
+                Charge(name=m, metric=m, model=PerUnit(Money(p, "EUR")))
+                for m, p in zip(self.METRICS, unit_prices, strict=True)
+            ],
+        )
         first = BillingPeriod.parse("2026-10-01..2026-10-15")
         second = BillingPeriod.parse("2026-10-16..2026-10-31")
         parts = {first: [], second: []}
@@ -280,13 +322,19 @@ class TestRateProperties:
         whole = rate(plan, records, OCTOBER)
         halves = [rate(plan, part, period) for period, part in parts.items()]
         for line in whole.lines:
-            pieces = [h.bill(line.account).line(line.charge) for h in halves
-                      if any(b.account == line.account for b in h.bills)
-                      and any(x.charge == line.charge for x in h.bill(line.account).lines)]
+            pieces = [
+                h.bill(line.account).line(line.charge)
+                for h in halves
+                if any(b.account == line.account for b in h.bills)
+                and any(x.charge == line.charge for x in h.bill(line.account).lines)
+            ]
             assert sum((p.amount.amount for p in pieces), D(0)) == line.amount.amount
 
-    @given(plans(currencies=currencies(), full=True), st.lists(usage_records(), max_size=25),
-           rounding_policies())
+    @given(
+        plans(currencies=currencies(), full=True),
+        st.lists(usage_records(), max_size=25),
+        rounding_policies(),
+    )
     def test_totals_are_sums_of_rounded_lines(self, plan, records, policy):
         """For both placements: each account total is the sum of its rounded lines, the
         exact total the sum of exact amounts, the result total the sum of accounts; per line
@@ -305,8 +353,9 @@ class TestRateProperties:
             for line in bill.lines:
                 assert line.currency == currency
             if policy.placement == "line":
-                assert all(x.rounded.amount == policy.round(x.amount.amount, currency)
-                           for x in bill.lines)
+                assert all(
+                    x.rounded.amount == policy.round(x.amount.amount, currency) for x in bill.lines
+                )
             else:
                 assert bill.total.amount == policy.round(bill.exact_total.amount, currency)
         assert result.total.amount == sum((b.total.amount for b in result.bills), D(0))
@@ -321,21 +370,40 @@ class TestRateProperties:
         random.shuffle(shuffled)
         assert rate(plan, shuffled, OCTOBER).to_json() == first
 
-    @given(st.lists(st.tuples(st.sampled_from([f"vm-{i}" for i in range(12)]),
-                              st.integers(0, 30), st.integers(1, 31 * 24)),
-                    min_size=1, max_size=30), st.randoms(),
-           st.sampled_from(("days", "seconds", "days30")))
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from([f"vm-{i}" for i in range(12)]),
+                st.integers(0, 30),
+                st.integers(1, 31 * 24),
+            ),
+            min_size=1,
+            max_size=30,
+        ),
+        st.randoms(),
+        st.sampled_from(("days", "seconds", "days30")),
+    )
     def test_prorated_fees_do_not_depend_on_order(self, spans, random, proration):
         """Per-resource proration factors (thirds, 31sts) add up the same in any order."""
-        plan = _plan(charges=f"  - {{name: c, metric: vm, model: flat, price: '12.00', "
-                             f"proration: {proration}}}\n", timezone="Europe/Berlin")
+        plan = _plan(
+            charges=f"  - {{name: c, metric: vm, model: flat, price: '12.00', "
+            f"proration: {proration}}}\n",
+            timezone="Europe/Berlin",
+        )
         period = BillingPeriod.month(2026, 10, "Europe/Berlin")
         records = []
         for vm, day, hours in spans:
             start = period.start + timedelta(days=day)
-            records.append(UsageRecord(account="a", metric="vm", quantity=1, resource_id=vm,
-                                       start=start, end=min(start + timedelta(hours=hours),
-                                                            period.end)))
+            records.append(
+                UsageRecord(
+                    account="a",
+                    metric="vm",
+                    quantity=1,
+                    resource_id=vm,
+                    start=start,
+                    end=min(start + timedelta(hours=hours), period.end),
+                )
+            )
         first = rate(plan, records, period).to_json()
         random.shuffle(records)
         assert rate(plan, records, period).to_json() == first
@@ -356,11 +424,20 @@ class TestRateProperties:
 class TestRatedLine:
     def test_adjustment(self):
         """Rules add adjustment lines that may be negative and say why."""
-        line = RatedLine.adjustment(account="a", charge="promo", description="10% off",
-                                    amount=Money("-1.2345", "EUR"), rounded=Money("-1.23", "EUR"),
-                                    kind="discount")
+        line = RatedLine.adjustment(
+            account="a",
+            charge="promo",
+            description="10% off",
+            amount=Money("-1.2345", "EUR"),
+            rounded=Money("-1.23", "EUR"),
+            kind="discount",
+        )
         assert (line.kind, line.quantity, line.unit_price, line.currency) == (
-            "discount", 1, None, "EUR")
+            "discount",
+            1,
+            None,
+            "EUR",
+        )
         assert line.explain() == "rounded -1.2345 to -1.23"
 
     def test_to_dict_numbers_are_strings(self):
@@ -385,8 +462,13 @@ class TestAccountBill:
     def test_with_lines_recomputes_totals(self):
         """Adding lines gives a new bill whose totals include them; the old one is kept."""
         bill = self._bill()
-        extra = RatedLine.adjustment(account="acme", charge="credit", description="credit",
-                                     amount=Money("-0.1", "EUR"), rounded=Money("-0.10", "EUR"))
+        extra = RatedLine.adjustment(
+            account="acme",
+            charge="credit",
+            description="credit",
+            amount=Money("-0.1", "EUR"),
+            rounded=Money("-0.10", "EUR"),
+        )
         new = bill.with_lines([extra])
         assert new.total.amount == D("0.33") - D("0.10")
         assert new.exact_total.amount == D("0.333") - D("0.1")
@@ -395,8 +477,13 @@ class TestAccountBill:
     @pytest.mark.parametrize(("account", "currency"), [("acme", "USD"), ("other", "EUR")])
     def test_with_lines_refuses_other_currency_or_account(self, account, currency):
         """A line in another currency, or of another account, cannot join the bill."""
-        extra = RatedLine.adjustment(account=account, charge="x", description="x",
-                                     amount=Money(1, currency), rounded=Money(1, currency))
+        extra = RatedLine.adjustment(
+            account=account,
+            charge="x",
+            description="x",
+            amount=Money(1, currency),
+            rounded=Money(1, currency),
+        )
         with pytest.raises(RatingError, match="this bill is 'acme' in EUR"):
             self._bill().with_lines([extra])
 
@@ -414,15 +501,37 @@ class TestRatingResult:
     def test_json_schema_keys_are_stable(self):
         """The JSON keys of schema cloudrate.rating/1 are pinned."""
         data = json.loads(self._result().to_json())
-        assert list(data) == ["schema", "plan", "currency", "period", "rounding", "total",
-                              "accounts", "unpriced"]
+        assert list(data) == [
+            "schema",
+            "plan",
+            "currency",
+            "period",
+            "rounding",
+            "total",
+            "accounts",
+            "unpriced",
+        ]
         assert data["schema"] == "cloudrate.rating/1"
-        assert list(data["accounts"][0]) == ["account", "total", "exact_total", "currency",
-                                             "lines"]
+        assert list(data["accounts"][0]) == ["account", "total", "exact_total", "currency", "lines"]
         assert list(data["accounts"][0]["lines"][0]) == [
-            "account", "charge", "description", "service", "metric", "unit", "usage_quantity",
-            "free_quantity", "quantity", "unit_price", "amount", "rounded", "currency",
-            "proration", "records", "kind", "details"]
+            "account",
+            "charge",
+            "description",
+            "service",
+            "metric",
+            "unit",
+            "usage_quantity",
+            "free_quantity",
+            "quantity",
+            "unit_price",
+            "amount",
+            "rounded",
+            "currency",
+            "proration",
+            "records",
+            "kind",
+            "details",
+        ]
         assert list(data["period"]) == ["start", "end", "timezone", "label"]
         assert isinstance(data["total"], str)
 

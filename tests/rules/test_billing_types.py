@@ -37,8 +37,11 @@ class TestCostDecimals:
 
 
 class TestPlanType:
-    @given(amounts, st.decimals(min_value=-1000, max_value=10**6, places=2),
-           st.sampled_from(list(PlanType)))
+    @given(
+        amounts,
+        st.decimals(min_value=-1000, max_value=10**6, places=2),
+        st.sampled_from(list(PlanType)),
+    )
     def test_parts_add_up(self, amount, balance, kind):
         """Whatever the plan type, balance part + invoiced part = the amount."""
         s = settle(kind, Money(amount, "EUR"), Money(balance, "EUR"))
@@ -82,8 +85,9 @@ class TestContract:
     def test_overage(self, result, context, billed, total):
         """A 150.00 payment committing 100.00: overage billed gives 150 + 135.89."""
         bill = result.bill("acme")
-        rule = FixedPayment(amount=Money("150", "EUR"), commitment=Money("100", "EUR"),
-                            overage_billed=billed)
+        rule = FixedPayment(
+            amount=Money("150", "EUR"), commitment=Money("100", "EUR"), overage_billed=billed
+        )
         after = bill.with_lines(rule.lines(bill, context))
         assert after.total.amount == Decimal(total)
 

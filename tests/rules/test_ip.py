@@ -34,9 +34,15 @@ PERIOD = cloudrate.BillingPeriod.month(2026, 10)
 
 def ip(rid: str, hours: int, start_day: int = 1, account: str = "acme", **attrs: object):
     start = datetime(2026, 10, start_day, tzinfo=UTC)
-    return cloudrate.UsageRecord(account=account, metric="public_ip_hours", quantity=hours,
-                                 start=start, end=start + timedelta(hours=hours),
-                                 resource_id=rid, attributes=attrs)
+    return cloudrate.UsageRecord(
+        account=account,
+        metric="public_ip_hours",
+        quantity=hours,
+        start=start,
+        end=start + timedelta(hours=hours),
+        resource_id=rid,
+        attributes=attrs,
+    )
 
 
 def run(rules, records, history=()):
@@ -47,7 +53,7 @@ def run(rules, records, history=()):
 
 
 def added(before, after):
-    return {line.charge: line.rounded.amount for line in after.lines[len(before.lines):]}
+    return {line.charge: line.rounded.amount for line in after.lines[len(before.lines) :]}
 
 
 class TestDefaultIpCharge:
@@ -58,8 +64,9 @@ class TestDefaultIpCharge:
 
     def test_disabled_credits_only_the_default_ip(self):
         """Not charged: the source-NAT IP's 100 h at 0.01 are credited, the other IP stays."""
-        before, after = run([DefaultIpCharge(enabled=False)],
-                            [ip("ip-1", 100, issourcenat="true"), ip("ip-2", 50)])
+        before, after = run(
+            [DefaultIpCharge(enabled=False)], [ip("ip-1", 100, issourcenat="true"), ip("ip-2", 50)]
+        )
         assert added(before, after) == {"public_ip:default_ip:ip-1": Decimal("-1.00")}
         assert after.total.amount == Decimal("5.50")
         line = after.lines[-1]
@@ -80,10 +87,14 @@ class TestFreeFirstIp:
 
     def test_earliest_acquisition_is_free_and_shown_as_net_zero(self):
         """The IP acquired first is free even if its id sorts later; the line says why."""
-        history = [IpAcquisition(account="acme", resource_id="ip-b",
-                                 acquired_at=datetime(2025, 3, 1, tzinfo=UTC)),
-                   IpAcquisition(account="acme", resource_id="ip-a",
-                                 acquired_at=datetime(2026, 1, 1, tzinfo=UTC))]
+        history = [
+            IpAcquisition(
+                account="acme", resource_id="ip-b", acquired_at=datetime(2025, 3, 1, tzinfo=UTC)
+            ),
+            IpAcquisition(
+                account="acme", resource_id="ip-a", acquired_at=datetime(2026, 1, 1, tzinfo=UTC)
+            ),
+        ]
         before, after = run([FreeFirstIp()], [ip("ip-a", 300), ip("ip-b", 200)], history)
         assert added(before, after) == {"public_ip:free_ip:ip-b": Decimal("-2.00")}
         line = after.lines[-1]
@@ -98,30 +109,40 @@ class TestFreeFirstIp:
     def test_stable_across_periods_and_moves_on_release(self):
         """The free IP is the same in every period while held; after its release the next
         oldest IP held becomes free, from the release on."""
-        history = [IpAcquisition(account="acme", resource_id="ip-old",
-                                 acquired_at=datetime(2025, 1, 1, tzinfo=UTC),
-                                 released_at=datetime(2026, 10, 11, tzinfo=UTC)),
-                   IpAcquisition(account="acme", resource_id="ip-new",
-                                 acquired_at=datetime(2025, 6, 1, tzinfo=UTC))]
+        history = [
+            IpAcquisition(
+                account="acme",
+                resource_id="ip-old",
+                acquired_at=datetime(2025, 1, 1, tzinfo=UTC),
+                released_at=datetime(2026, 10, 11, tzinfo=UTC),
+            ),
+            IpAcquisition(
+                account="acme", resource_id="ip-new", acquired_at=datetime(2025, 6, 1, tzinfo=UTC)
+            ),
+        ]
         records = [ip("ip-old", 240, 1), ip("ip-new", 240, 1), ip("ip-new", 240, 11)]
         before, after = run([FreeFirstIp()], records, history)
         # ip-old is free for its 240 h, ip-new from the 11th (240 of its 480 h).
-        assert added(before, after) == {"public_ip:free_ip:ip-new": Decimal("-2.40"),
-                                        "public_ip:free_ip:ip-old": Decimal("-2.40")}
+        assert added(before, after) == {
+            "public_ip:free_ip:ip-new": Decimal("-2.40"),
+            "public_ip:free_ip:ip-old": Decimal("-2.40"),
+        }
 
     def test_secondary_ips_are_never_the_free_ip(self):
         """A secondary IP acquired first does not take the free slot."""
-        before, after = run([FreeFirstIp()], [ip("ip-0", 10, is_secondary=True),
-                                              ip("ip-1", 10, 2)])
+        before, after = run([FreeFirstIp()], [ip("ip-0", 10, is_secondary=True), ip("ip-1", 10, 2)])
         assert list(added(before, after)) == ["public_ip:free_ip:ip-1"]
 
     def test_after_default_ip_credit_the_next_ip_is_free(self):
         """With the default IP not charged, the free IP is the next one: no double credit."""
-        before, after = run([DefaultIpCharge(enabled=False), FreeFirstIp()],
-                            [ip("ip-1", 100, is_default=True), ip("ip-2", 100, 2),
-                             ip("ip-3", 100, 3)])
-        assert added(before, after) == {"public_ip:default_ip:ip-1": Decimal("-1.00"),
-                                        "public_ip:free_ip:ip-2": Decimal("-1.00")}
+        before, after = run(
+            [DefaultIpCharge(enabled=False), FreeFirstIp()],
+            [ip("ip-1", 100, is_default=True), ip("ip-2", 100, 2), ip("ip-3", 100, 3)],
+        )
+        assert added(before, after) == {
+            "public_ip:default_ip:ip-1": Decimal("-1.00"),
+            "public_ip:free_ip:ip-2": Decimal("-1.00"),
+        }
         assert after.total.amount == Decimal("6.00")
 
 
@@ -131,14 +152,17 @@ class TestSecondaryIpBilling:
         assert after == before
 
     def test_disabled_credits_secondary_only(self):
-        before, after = run([SecondaryIpBilling(enabled=False)],
-                            [ip("ip-1", 10), ip("ip-2", 30, secondary="yes")])
+        before, after = run(
+            [SecondaryIpBilling(enabled=False)], [ip("ip-1", 10), ip("ip-2", 30, secondary="yes")]
+        )
         assert added(before, after) == {"public_ip:secondary_ip:ip-2": Decimal("-0.30")}
 
     def test_dedicated_charge(self):
         """all_secondary credits every record of a secondary-only charge."""
-        before, after = run([SecondaryIpBilling(enabled=False, all_secondary=True)],
-                            [ip("ip-1", 10), ip("ip-2", 30)])
+        before, after = run(
+            [SecondaryIpBilling(enabled=False, all_secondary=True)],
+            [ip("ip-1", 10), ip("ip-2", 30)],
+        )
         assert sum(added(before, after).values()) == Decimal("-0.40")
 
 
@@ -149,13 +173,26 @@ def test_sample_data_default_ip_not_charged(result, context):
     assert line.amount.amount == -Decimal(745) * Decimal("0.005")
 
 
-@given(st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6),
-       st.sampled_from(["half_up", "half_even"]))
+@given(
+    st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6),
+    st.sampled_from(["half_up", "half_even"]),
+)
 def test_crediting_every_ip_nets_to_exactly_zero(hours, mode):
     """Whatever the usage and rounding, crediting all IPs leaves the IP charge at 0.00."""
-    plan = cloudrate.load_plan(PLAN.to_dict() | {"charges": [
-        {"name": "public_ip", "metric": "public_ip_hours", "model": "per_unit",
-         "unit_price": "0.0137"}], "rounding": {"mode": mode}})
+    plan = cloudrate.load_plan(
+        PLAN.to_dict()
+        | {
+            "charges": [
+                {
+                    "name": "public_ip",
+                    "metric": "public_ip_hours",
+                    "model": "per_unit",
+                    "unit_price": "0.0137",
+                }
+            ],
+            "rounding": {"mode": mode},
+        }
+    )
     records = [ip(f"ip-{i}", h, is_default=True) for i, h in enumerate(hours)]
     result = cloudrate.rate(plan, records, PERIOD)
     context = RuleContext.for_result(result, records)
@@ -165,17 +202,27 @@ def test_crediting_every_ip_nets_to_exactly_zero(hours, mode):
 
 
 def test_missing_resource_id_is_an_error():
-    record = cloudrate.UsageRecord(account="acme", metric="public_ip_hours", quantity=1,
-                                   start=datetime(2026, 10, 1, tzinfo=UTC),
-                                   end=datetime(2026, 10, 1, 1, tzinfo=UTC),
-                                   attributes={"is_default": True})
+    record = cloudrate.UsageRecord(
+        account="acme",
+        metric="public_ip_hours",
+        quantity=1,
+        start=datetime(2026, 10, 1, tzinfo=UTC),
+        end=datetime(2026, 10, 1, 1, tzinfo=UTC),
+        attributes={"is_default": True},
+    )
     with pytest.raises(cloudrate.RatingError, match="resource_id"):
         run([DefaultIpCharge(enabled=False)], [record])
 
 
-RULES = st.sampled_from([DefaultIpCharge(enabled=False), DefaultIpCharge(),
-                         FreeFirstIp(), FreeFirstIp(enabled=False),
-                         SecondaryIpBilling(enabled=False)])
+RULES = st.sampled_from(
+    [
+        DefaultIpCharge(enabled=False),
+        DefaultIpCharge(),
+        FreeFirstIp(),
+        FreeFirstIp(enabled=False),
+        SecondaryIpBilling(enabled=False),
+    ]
+)
 
 
 @given(st.lists(RULES, max_size=4), st.lists(RULES, max_size=4), st.lists(RULES, max_size=4))
@@ -183,8 +230,11 @@ def test_chain_is_associative_and_applies_in_order(a, b, c):
     """chain(a, chain(b, c)) == chain(chain(a, b), c), and applying a chain equals applying
     its parts one after the other."""
     assert chain(*a, chain(*b, *c)) == chain(chain(*a, *b), *c) == chain(*a, *b, *c)
-    records = [ip("ip-1", 100, is_default=True), ip("ip-2", 50, 2, is_secondary=True),
-               ip("ip-3", 70, 3)]
+    records = [
+        ip("ip-1", 100, is_default=True),
+        ip("ip-2", 50, 2, is_secondary=True),
+        ip("ip-3", 70, 3),
+    ]
     result = cloudrate.rate(PLAN, records, PERIOD)
     context = RuleContext.for_result(result, records)
     bill = result.bill("acme")
@@ -195,8 +245,10 @@ def test_chain_is_associative_and_applies_in_order(a, b, c):
 
 
 def test_an_ip_is_credited_once_even_if_a_rule_repeats():
-    before, after = run([DefaultIpCharge(enabled=False), DefaultIpCharge(enabled=False)],
-                        [ip("ip-1", 100, is_default=True), ip("ip-2", 100)])
+    before, after = run(
+        [DefaultIpCharge(enabled=False), DefaultIpCharge(enabled=False)],
+        [ip("ip-1", 100, is_default=True), ip("ip-2", 100)],
+    )
     assert added(before, after) == {"public_ip:default_ip:ip-1": Decimal("-1.00")}
 
 
@@ -205,18 +257,27 @@ def test_context_without_the_rated_usage_is_an_error():
     records = [ip("ip-1", 100, is_default=True)]
     result = cloudrate.rate(PLAN, records, PERIOD)
     with pytest.raises(cloudrate.RatingError, match="pass the usage you rated"):
-        DefaultIpCharge(enabled=False).lines(result.bill("acme"),
-                                             RuleContext.for_result(result))
+        DefaultIpCharge(enabled=False).lines(result.bill("acme"), RuleContext.for_result(result))
 
 
 @given(st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6))
 def test_total_placement_crediting_every_ip_nets_to_zero(hours):
     """With rounding placement 'total' too, crediting all IPs nets the IP line to zero."""
-    plan = cloudrate.load_plan(PLAN.to_dict() | {
-        "charges": [{"name": "public_ip", "metric": "public_ip_hours", "model": "per_unit",
-                     "unit_price": "0.0137"},
-                    {"name": "fee", "model": "flat", "price": "0.333"}],
-        "rounding": {"placement": "total"}})
+    plan = cloudrate.load_plan(
+        PLAN.to_dict()
+        | {
+            "charges": [
+                {
+                    "name": "public_ip",
+                    "metric": "public_ip_hours",
+                    "model": "per_unit",
+                    "unit_price": "0.0137",
+                },
+                {"name": "fee", "model": "flat", "price": "0.333"},
+            ],
+            "rounding": {"placement": "total"},
+        }
+    )
     records = [ip(f"ip-{i}", h, is_default=True) for i, h in enumerate(hours)]
     result = cloudrate.rate(plan, records, PERIOD)
     bill = result.bill("acme")
@@ -225,13 +286,21 @@ def test_total_placement_crediting_every_ip_nets_to_zero(hours):
 
 
 def test_partly_free_ip_says_which_usage_is_net_zero():
-    history = [IpAcquisition(account="acme", resource_id="ip-old",
-                             acquired_at=datetime(2025, 1, 1, tzinfo=UTC),
-                             released_at=datetime(2026, 10, 11, tzinfo=UTC)),
-               IpAcquisition(account="acme", resource_id="ip-new",
-                             acquired_at=datetime(2025, 6, 1, tzinfo=UTC))]
+    history = [
+        IpAcquisition(
+            account="acme",
+            resource_id="ip-old",
+            acquired_at=datetime(2025, 1, 1, tzinfo=UTC),
+            released_at=datetime(2026, 10, 11, tzinfo=UTC),
+        ),
+        IpAcquisition(
+            account="acme", resource_id="ip-new", acquired_at=datetime(2025, 6, 1, tzinfo=UTC)
+        ),
+    ]
     records = [ip("ip-old", 240, 1), ip("ip-new", 240, 1), ip("ip-new", 240, 11)]
     _, after = run([FreeFirstIp()], records, history)
     labels = {line.charge: line.details[-1].label for line in after.lines if line.kind != "charge"}
-    assert labels == {"public_ip:free_ip:ip-new": "ip-new net for the usage credited",
-                      "public_ip:free_ip:ip-old": "ip-old net"}
+    assert labels == {
+        "public_ip:free_ip:ip-new": "ip-new net for the usage credited",
+        "public_ip:free_ip:ip-old": "ip-old net",
+    }

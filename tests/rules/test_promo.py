@@ -39,20 +39,32 @@ class TestGenerate:
 
 
 class TestValidate:
-    codes = (PromoCode(code="NEWUSER-7F3K9Q", percent=10, first_time_only=True,
-                       valid_from=datetime(2026, 10, 1, tzinfo=UTC),
-                       valid_until=datetime(2026, 11, 1, tzinfo=UTC), max_redemptions=2),)
+    codes = (
+        PromoCode(
+            code="NEWUSER-7F3K9Q",
+            percent=10,
+            first_time_only=True,
+            valid_from=datetime(2026, 10, 1, tzinfo=UTC),
+            valid_until=datetime(2026, 11, 1, tzinfo=UTC),
+            max_redemptions=2,
+        ),
+    )
 
-    @pytest.mark.parametrize(("text", "reason"), [("NEW USER!", "malformed"),
-                                                  ("NEWUSER-XXXXXX", "unknown")])
+    @pytest.mark.parametrize(
+        ("text", "reason"), [("NEW USER!", "malformed"), ("NEWUSER-XXXXXX", "unknown")]
+    )
     def test_malformed_and_unknown(self, text, reason):
         with pytest.raises(PromoError) as info:
             find_code(text, self.codes)
         assert info.value.reason == reason
 
-    @pytest.mark.parametrize(("now", "reason"), [
-        (datetime(2026, 9, 30, tzinfo=UTC), "not_yet_valid"),
-        (datetime(2026, 11, 1, tzinfo=UTC), "expired")])
+    @pytest.mark.parametrize(
+        ("now", "reason"),
+        [
+            (datetime(2026, 9, 30, tzinfo=UTC), "not_yet_valid"),
+            (datetime(2026, 11, 1, tzinfo=UTC), "expired"),
+        ],
+    )
     def test_validity_window(self, now, reason):
         with pytest.raises(PromoError, match=reason):
             self.codes[0].check("acme", now, InMemoryRedemptionStore(), new_customer=True)
@@ -134,7 +146,8 @@ class TestDiscount:
 
     def test_amounts_exact(self, result, context):
         line = PromoDiscount(PromoCode(code="P-2345", percent=Decimal("12.5"))).lines(
-            result.bill("globex"), context)[0]
+            result.bill("globex"), context
+        )[0]
         assert isinstance(line.amount.amount, Decimal)
 
 

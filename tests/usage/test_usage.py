@@ -38,13 +38,16 @@ class TestUsageRecord:
         assert r.seconds == 3600
         assert r.attributes == {"offering": "small", "default": "true"}
 
-    @pytest.mark.parametrize(("quantity", "error", "message"), [
-        ("-1", UsageError, "negative; usage is never negative"),
-        ("abc", UsageError, "'abc' is not a number"),
-        ("", UsageError, "not a number"),
-        (None, UsageError, "expected a Decimal"),
-        (0.5, FloatNotAllowedError, r"pass Decimal\('0.5'\) or the string '0.5'"),
-    ])
+    @pytest.mark.parametrize(
+        ("quantity", "error", "message"),
+        [
+            ("-1", UsageError, "negative; usage is never negative"),
+            ("abc", UsageError, "'abc' is not a number"),
+            ("", UsageError, "not a number"),
+            (None, UsageError, "expected a Decimal"),
+            (0.5, FloatNotAllowedError, r"pass Decimal\('0.5'\) or the string '0.5'"),
+        ],
+    )
     def test_bad_quantity(self, quantity, error, message):
         """Negative, non-numeric, missing and float quantities are refused with the fix."""
         with pytest.raises(error, match=message):
@@ -99,8 +102,10 @@ class TestReadUsageCsv:
 
     def test_attr_prefix(self):
         """Columns named attr.NAME become the attribute NAME."""
-        text = ("account,metric,quantity,start,end,attr.zone\n"
-                "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,z1\n")
+        text = (
+            "account,metric,quantity,start,end,attr.zone\n"
+            "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,z1\n"
+        )
         assert read_usage_csv(io.StringIO(text))[0].attributes == {"zone": "z1"}
 
     def test_every_bad_row_is_reported_with_its_line(self):
@@ -130,16 +135,17 @@ class TestReadUsageCsv:
     def test_reads_a_file(self, tmp_path):
         """A path is opened and closed; read_usage picks the reader by suffix."""
         path = tmp_path / "u.csv"
-        path.write_text(HEADER + "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,,\n",
-                        encoding="utf-8")
+        path.write_text(
+            HEADER + "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,,\n", encoding="utf-8"
+        )
         assert read_usage_csv(path) == read_usage(path)
-
 
     def test_byte_order_mark(self, tmp_path):
         """A CSV saved by a spreadsheet with a UTF-8 byte-order mark reads normally."""
         path = tmp_path / "excel.csv"
-        path.write_text(HEADER + "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,,\n",
-                        encoding="utf-8-sig")
+        path.write_text(
+            HEADER + "a,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,,\n", encoding="utf-8-sig"
+        )
         [record] = read_usage_csv(path)
         assert record.account == "a"
 
@@ -147,9 +153,11 @@ class TestReadUsageCsv:
 class TestReadUsageJsonl:
     def test_json_numbers_are_exact(self):
         """JSON numbers are read as Decimals, never through float."""
-        line = ('{"account": "a", "metric": "m", "quantity": 0.1000000000000000000001, '
-                '"start": "2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00", '
-                '"attributes": {"zone": "z1"}}\n')
+        line = (
+            '{"account": "a", "metric": "m", "quantity": 0.1000000000000000000001, '
+            '"start": "2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00", '
+            '"attributes": {"zone": "z1"}}\n'
+        )
         [r] = read_usage_jsonl(io.StringIO(line))
         assert r.quantity == Decimal("0.1000000000000000000001")
         assert r.attributes == {"zone": "z1"}
@@ -166,10 +174,12 @@ class TestReadUsageJsonl:
 
     def test_bad_records(self):
         """Bad records are collected like in CSV."""
-        lines = ('{"account": "a", "metric": "m", "quantity": -1, "start": '
-                 '"2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00"}\n\n'
-                 '{"account": "a", "metric": "m", "start": "2026-10-01T00:00:00+00:00", '
-                 '"end": "2026-10-01T01:00:00+00:00"}\n')
+        lines = (
+            '{"account": "a", "metric": "m", "quantity": -1, "start": '
+            '"2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00"}\n\n'
+            '{"account": "a", "metric": "m", "start": "2026-10-01T00:00:00+00:00", '
+            '"end": "2026-10-01T01:00:00+00:00"}\n'
+        )
         with pytest.raises(ConfigError) as info:
             read_usage_jsonl(io.StringIO(lines))
         assert [p.line for p in info.value.problems] == [1, 3]

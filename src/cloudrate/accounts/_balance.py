@@ -23,12 +23,16 @@ def _check_floor(_inst: object, _attr: object, value: Any) -> None:
     if value is None:
         return
     if not isinstance(value, Money):
-        raise PlanError(f"negative_balance.floor: expected Money such as Money('-50.00', 'EUR') "
-                        f"or None (got {value!r})")
+        raise PlanError(
+            f"negative_balance.floor: expected Money such as Money('-50.00', 'EUR') "
+            f"or None (got {value!r})"
+        )
     if value.amount > 0:
-        raise PlanError(f"negative_balance.floor: must be zero or below (got {value.amount} "
-                        f"{value.currency.code}); write the lowest balance allowed, "
-                        "e.g. Money('-50.00', 'EUR')")
+        raise PlanError(
+            f"negative_balance.floor: must be zero or below (got {value.amount} "
+            f"{value.currency.code}); write the lowest balance allowed, "
+            "e.g. Money('-50.00', 'EUR')"
+        )
 
 
 @attrs.frozen
@@ -127,11 +131,18 @@ class NegativeBalance:
         """
         state = self.state(balance)
         if balance.amount < 0 and not self.display:
-            return BalanceView(None, state, "prepaid balance exhausted; negative balance "
-                               "not displayed. " + self.reason(balance))
+            return BalanceView(
+                None,
+                state,
+                "prepaid balance exhausted; negative balance "
+                "not displayed. " + self.reason(balance),
+            )
         return BalanceView(balance, state, self.reason(balance))
 
     def to_dict(self) -> dict[str, Any]:
-        floor = None if self.floor is None else {"amount": str(self.floor.amount),
-                                                  "currency": self.floor.currency.code}
+        floor = (
+            None
+            if self.floor is None
+            else {"amount": str(self.floor.amount), "currency": self.floor.currency.code}
+        )
         return {"allowed": self.allowed, "floor": floor, "display": self.display}

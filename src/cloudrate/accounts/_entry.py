@@ -30,8 +30,10 @@ def _utc(value: object) -> datetime:
     if not isinstance(value, datetime):
         raise WalletError(f"at: expected an aware datetime, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise WalletError(f"at: {value.isoformat()} has no timezone; pass an aware datetime "
-                          "such as datetime(2026, 11, 1, tzinfo=timezone.utc)")
+        raise WalletError(
+            f"at: {value.isoformat()} has no timezone; pass an aware datetime "
+            "such as datetime(2026, 11, 1, tzinfo=timezone.utc)"
+        )
     return value.astimezone(UTC)
 
 
@@ -79,8 +81,9 @@ class LedgerEntry:
     @kind.validator
     def _check_kind(self, _attr: object, value: object) -> None:
         if value not in KINDS:
-            raise WalletError(f"kind: {value!r} is not an entry kind; use one of "
-                              f"{', '.join(KINDS)}")
+            raise WalletError(
+                f"kind: {value!r} is not an entry kind; use one of {', '.join(KINDS)}"
+            )
 
     def __attrs_post_init__(self) -> None:
         sign, amount = KINDS[self.kind], self.amount.amount
@@ -89,16 +92,34 @@ class LedgerEntry:
             raise WalletError(
                 f"entry {self.key!r}: a {self.kind} amount must be {need} "
                 f"(got {amount} {self.currency})"
-                + ("; build it with LedgerEntry.deduction(), which takes the positive amount"
-                   if sign < 0 else "")
+                + (
+                    "; build it with LedgerEntry.deduction(), which takes the positive amount"
+                    if sign < 0
+                    else ""
+                )
             )
 
     @classmethod
-    def deduction(cls, account: str, amount: Money, *, key: str, at: datetime,
-                  memo: str = "", reference: str | None = None) -> LedgerEntry:
+    def deduction(
+        cls,
+        account: str,
+        amount: Money,
+        *,
+        key: str,
+        at: datetime,
+        memo: str = "",
+        reference: str | None = None,
+    ) -> LedgerEntry:
         """A deduction of the positive *amount* (stored negated)."""
-        return cls(account=account, kind="deduction", amount=-_money(amount), key=key, at=at,
-                   memo=memo, reference=reference)
+        return cls(
+            account=account,
+            kind="deduction",
+            amount=-_money(amount),
+            key=key,
+            at=at,
+            memo=memo,
+            reference=reference,
+        )
 
     @property
     def currency(self) -> str:
@@ -110,9 +131,17 @@ class LedgerEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; the amount is a decimal string."""
-        return {"seq": self.seq, "key": self.key, "account": self.account, "kind": self.kind,
-                "amount": str(self.amount.amount), "currency": self.currency,
-                "at": self.at.isoformat(), "memo": self.memo, "reference": self.reference}
+        return {
+            "seq": self.seq,
+            "key": self.key,
+            "account": self.account,
+            "kind": self.kind,
+            "amount": str(self.amount.amount),
+            "currency": self.currency,
+            "at": self.at.isoformat(),
+            "memo": self.memo,
+            "reference": self.reference,
+        }
 
 
 @attrs.frozen
@@ -122,4 +151,3 @@ class Account:
     name: str = attrs.field(validator=_text("account"))
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
     opened_at: datetime = attrs.field(converter=_utc)
-

@@ -59,37 +59,114 @@ class Ledger:
             return result.existing[0]
         return entry  # a partial deduction with nothing left to take: not written
 
-    def recharge(self, account: str, amount: Money, *, key: str, at: datetime,
-                 memo: str = "", reference: str | None = None) -> LedgerEntry:
+    def recharge(
+        self,
+        account: str,
+        amount: Money,
+        *,
+        key: str,
+        at: datetime,
+        memo: str = "",
+        reference: str | None = None,
+    ) -> LedgerEntry:
         """Add *amount* (within the recharge limits)."""
-        return self._one(LedgerEntry(account=account, kind="recharge", amount=amount, key=key,
-                                     at=at, memo=memo, reference=reference))
+        return self._one(
+            LedgerEntry(
+                account=account,
+                kind="recharge",
+                amount=amount,
+                key=key,
+                at=at,
+                memo=memo,
+                reference=reference,
+            )
+        )
 
-    def deduct(self, account: str, amount: Money, *, key: str, at: datetime,
-               memo: str = "", reference: str | None = None) -> LedgerEntry:
+    def deduct(
+        self,
+        account: str,
+        amount: Money,
+        *,
+        key: str,
+        at: datetime,
+        memo: str = "",
+        reference: str | None = None,
+    ) -> LedgerEntry:
         """Take the positive *amount*; refused below the floor
         (:class:`~cloudrate.exceptions.InsufficientFundsError`)."""
-        return self._one(LedgerEntry.deduction(account, amount, key=key, at=at, memo=memo,
-                                               reference=reference))
+        return self._one(
+            LedgerEntry.deduction(account, amount, key=key, at=at, memo=memo, reference=reference)
+        )
 
-    def refund(self, account: str, amount: Money, *, key: str, at: datetime,
-               memo: str = "", reference: str | None = None) -> LedgerEntry:
+    def refund(
+        self,
+        account: str,
+        amount: Money,
+        *,
+        key: str,
+        at: datetime,
+        memo: str = "",
+        reference: str | None = None,
+    ) -> LedgerEntry:
         """Credit *amount* back to the wallet."""
-        return self._one(LedgerEntry(account=account, kind="refund", amount=amount, key=key,
-                                     at=at, memo=memo, reference=reference))
+        return self._one(
+            LedgerEntry(
+                account=account,
+                kind="refund",
+                amount=amount,
+                key=key,
+                at=at,
+                memo=memo,
+                reference=reference,
+            )
+        )
 
-    def promo_credit(self, account: str, amount: Money, *, key: str, at: datetime,
-                     memo: str = "", reference: str | None = None) -> LedgerEntry:
+    def promo_credit(
+        self,
+        account: str,
+        amount: Money,
+        *,
+        key: str,
+        at: datetime,
+        memo: str = "",
+        reference: str | None = None,
+    ) -> LedgerEntry:
         """Credit *amount* from a promotion."""
-        return self._one(LedgerEntry(account=account, kind="promo_credit", amount=amount,
-                                     key=key, at=at, memo=memo, reference=reference))
+        return self._one(
+            LedgerEntry(
+                account=account,
+                kind="promo_credit",
+                amount=amount,
+                key=key,
+                at=at,
+                memo=memo,
+                reference=reference,
+            )
+        )
 
-    def adjust(self, account: str, amount: Money, *, key: str, at: datetime,
-               memo: str, reference: str | None = None) -> LedgerEntry:
+    def adjust(
+        self,
+        account: str,
+        amount: Money,
+        *,
+        key: str,
+        at: datetime,
+        memo: str,
+        reference: str | None = None,
+    ) -> LedgerEntry:
         """Correct the balance by the signed *amount*; *memo* says why. Adjustments are an
         administrator's act and are not held to the floor."""
-        return self._one(LedgerEntry(account=account, kind="adjustment", amount=amount,
-                                     key=key, at=at, memo=memo, reference=reference))
+        return self._one(
+            LedgerEntry(
+                account=account,
+                kind="adjustment",
+                amount=amount,
+                key=key,
+                at=at,
+                memo=memo,
+                reference=reference,
+            )
+        )
 
     def balance(self, account: str) -> Money:
         """The exact sum of *account*'s entries."""

@@ -36,8 +36,9 @@ def plan_type(value: object) -> PlanType:
     try:
         return PlanType(str(value).lower())
     except ValueError:
-        raise PlanError(f"billing plan: must be postpaid, prepaid or flexible (got {value!r})"
-                        ) from None
+        raise PlanError(
+            f"billing plan: must be postpaid, prepaid or flexible (got {value!r})"
+        ) from None
 
 
 def account_type(value: object) -> AccountType:
@@ -45,8 +46,9 @@ def account_type(value: object) -> AccountType:
     try:
         return AccountType(text)
     except ValueError:
-        raise PlanError(f"account type: must be individual or organisation (got {value!r})"
-                        ) from None
+        raise PlanError(
+            f"account type: must be individual or organisation (got {value!r})"
+        ) from None
 
 
 @attrs.frozen
@@ -100,6 +102,7 @@ class BillingPlans:
     organisation: PlanType | None = attrs.field(default=None, converter=_optional_plan_type)
 
     def for_account(self, kind: AccountType | str) -> PlanType:
-        chosen = (self.individual if account_type(kind) is AccountType.INDIVIDUAL
-                  else self.organisation)
+        chosen = (
+            self.individual if account_type(kind) is AccountType.INDIVIDUAL else self.organisation
+        )
         return chosen or self.default

@@ -57,13 +57,22 @@ class Deduction:
     def entry(self) -> LedgerEntry:
         """The ledger entry: a deduction, or a refund when *amount* is negative."""
         code = self.amount.currency.code
-        memo = (f"prepaid usage {self.start.isoformat()} to {self.end.isoformat()}: "
-                f"month-to-date bill {self.before.amount} -> {self.after.amount} {code}")
+        memo = (
+            f"prepaid usage {self.start.isoformat()} to {self.end.isoformat()}: "
+            f"month-to-date bill {self.before.amount} -> {self.after.amount} {code}"
+        )
         if self.amount.amount > 0:
-            return LedgerEntry.deduction(self.account, self.amount, key=self.key, at=self.end,
-                                         memo=memo)
-        return LedgerEntry(account=self.account, kind="refund", amount=-self.amount,
-                           key=self.key, at=self.end, memo=memo)
+            return LedgerEntry.deduction(
+                self.account, self.amount, key=self.key, at=self.end, memo=memo
+            )
+        return LedgerEntry(
+            account=self.account,
+            kind="refund",
+            amount=-self.amount,
+            key=self.key,
+            at=self.end,
+            memo=memo,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -100,8 +109,10 @@ class DeductionRun:
     @exact
     def total(self, account: str) -> Money:
         """The sum of *account*'s deductions (refunds counted negative)."""
-        return Money(sum((d.amount.amount for d in self.deductions if d.account == account),
-                         Decimal(0)), self.plan.currency)
+        return Money(
+            sum((d.amount.amount for d in self.deductions if d.account == account), Decimal(0)),
+            self.plan.currency,
+        )
 
     def entries(self) -> tuple[LedgerEntry, ...]:
         return tuple(d.entry() for d in self.deductions)
@@ -109,11 +120,16 @@ class DeductionRun:
     def explain(self, account: str) -> str:
         """One line per deduction and the sum, checked against the month-to-date bills."""
         code = self.plan.currency
-        lines = [f"{d.start.isoformat()} to {d.end.isoformat()}: {d.amount.amount} {code} "
-                 f"(month-to-date {d.before.amount} -> {d.after.amount})"
-                 for d in self.deductions if d.account == account]
-        lines.append(f"{self.interval} deductions: {len(lines)}, sum {self.total(account).amount}"
-                     f" {code} = month-to-date bill growth over the run")
+        lines = [
+            f"{d.start.isoformat()} to {d.end.isoformat()}: {d.amount.amount} {code} "
+            f"(month-to-date {d.before.amount} -> {d.after.amount})"
+            for d in self.deductions
+            if d.account == account
+        ]
+        lines.append(
+            f"{self.interval} deductions: {len(lines)}, sum {self.total(account).amount}"
+            f" {code} = month-to-date bill growth over the run"
+        )
         return "\n".join(lines)
 
     def apply(self, ledger: _LedgerLike, *, partial: bool = True) -> ApplyReport:
@@ -139,8 +155,10 @@ class DeductionRun:
             acct = ledger.store.account(name)
             assert acct is not None
             if acct.currency != code:
-                raise WalletError(f"account {name!r} is in {acct.currency} but plan "
-                                  f"{self.plan.name!r} bills in {code} (nothing was written)")
+                raise WalletError(
+                    f"account {name!r} is in {acct.currency} but plan "
+                    f"{self.plan.name!r} bills in {code} (nothing was written)"
+                )
         written = existing = 0
         short: list[Shortfall] = []
         for deduction in self.deductions:
@@ -149,8 +167,9 @@ class DeductionRun:
             existing += len(result.existing)
             short.extend(result.shortfalls)
         states = {name: ledger.state(name) for name in self.accounts}
-        return ApplyReport(written=written, existing=existing, shortfalls=tuple(short),
-                           states=states)
+        return ApplyReport(
+            written=written, existing=existing, shortfalls=tuple(short), states=states
+        )
 
 
 class _LedgerLike(Protocol):
@@ -197,8 +216,9 @@ class PrepaidHourly:
     @fallback.validator
     def _check(self, _attr: object, value: object) -> None:
         if value not in ("daily", "monthly"):
-            raise PlanError(f"prepaid_hourly.fallback: must be 'daily' or 'monthly' "
-                            f"(got {value!r})")
+            raise PlanError(
+                f"prepaid_hourly.fallback: must be 'daily' or 'monthly' (got {value!r})"
+            )
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain data."""
@@ -215,19 +235,23 @@ class PrepaidHourly:
         stamp = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
         return f"prepaid:{account}:{plan.name}{version}:{self.interval}:{stamp}"
 
-    def windows(self, plan: Plan, start: datetime,
-                end: datetime) -> list[tuple[datetime, datetime]]:
+    def windows(
+        self, plan: Plan, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]]:
         """The windows ``[a, b)`` covering ``[start, end)``; *start* and *end* must fall on
         window boundaries in the plan's timezone."""
         tz = zone(plan.timezone)
         for name, moment in (("start", start), ("end", end)):
             if moment.tzinfo is None or moment.utcoffset() is None:
-                raise PlanError(f"{name}: {moment.isoformat()} has no timezone; pass an "
-                                "aware datetime")
+                raise PlanError(
+                    f"{name}: {moment.isoformat()} has no timezone; pass an aware datetime"
+                )
             if not self._aligned(moment.astimezone(tz)):
-                raise PlanError(f"{name}: {moment.isoformat()} is not on an {self.interval} "
-                                f"boundary in {plan.timezone}; start and end runs on whole "
-                                f"{self._unit()}s")
+                raise PlanError(
+                    f"{name}: {moment.isoformat()} is not on an {self.interval} "
+                    f"boundary in {plan.timezone}; start and end runs on whole "
+                    f"{self._unit()}s"
+                )
         if end <= start:
             raise PlanError(f"end {end.isoformat()} is not after start {start.isoformat()}")
         out = []
@@ -290,8 +314,11 @@ class PrepaidHourly:
                 month = BillingPeriod.containing(a, plan.timezone)
                 first = bisect.bisect_right(ends, month.start)
                 seen = bisect.bisect_right(ends, a)
-                totals = (dict.fromkeys(names, Decimal(0)) if a == month.start else
-                          self._totals(plan, records[first:seen], month, names, rounding))
+                totals = (
+                    dict.fromkeys(names, Decimal(0))
+                    if a == month.start
+                    else self._totals(plan, records[first:seen], month, names, rounding)
+                )
                 if not opening:
                     opening = {n: Money(v, code) for n, v in totals.items()}
                 fresh = a == month.start
@@ -304,22 +331,39 @@ class PrepaidHourly:
             for name in names:
                 diff = now[name] - totals[name]
                 if diff:
-                    found.append(Deduction(account=name, start=a, end=b,
-                                           amount=Money(diff, code),
-                                           before=Money(totals[name], code),
-                                           after=Money(now[name], code),
-                                           key=self.key(plan, name, a)))
+                    found.append(
+                        Deduction(
+                            account=name,
+                            start=a,
+                            end=b,
+                            amount=Money(diff, code),
+                            before=Money(totals[name], code),
+                            after=Money(now[name], code),
+                            key=self.key(plan, name, a),
+                        )
+                    )
             totals = now
         closing = {n: Money(v, code) for n, v in totals.items()}
         for n in names:
             opening.setdefault(n, zero)
-        return DeductionRun(plan=plan, interval=self.interval, start=start, end=end,
-                            accounts=names, deductions=tuple(found), opening=opening,
-                            closing=closing)
+        return DeductionRun(
+            plan=plan,
+            interval=self.interval,
+            start=start,
+            end=end,
+            accounts=names,
+            deductions=tuple(found),
+            opening=opening,
+            closing=closing,
+        )
 
     @staticmethod
-    def _totals(plan: Plan, records: Sequence[UsageRecord], month: BillingPeriod,
-                names: Sequence[str], rounding: RoundingPolicy | None) -> dict[str, Decimal]:
-        result = rate(plan, records, month, accounts=names, rounding=rounding,
-                      on_unpriced="error")
+    def _totals(
+        plan: Plan,
+        records: Sequence[UsageRecord],
+        month: BillingPeriod,
+        names: Sequence[str],
+        rounding: RoundingPolicy | None,
+    ) -> dict[str, Decimal]:
+        result = rate(plan, records, month, accounts=names, rounding=rounding, on_unpriced="error")
         return {b.account: b.total.amount for b in result.bills}

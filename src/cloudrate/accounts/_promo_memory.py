@@ -18,8 +18,9 @@ class InMemoryRedemptionStore:
         self._lock = threading.Lock()
 
     def count(self, code: str, account: str | None = None) -> int:
-        return sum(1 for r in self._items
-                   if r.code == code and (account is None or r.account == account))
+        return sum(
+            1 for r in self._items if r.code == code and (account is None or r.account == account)
+        )
 
     def add(self, redemption: Redemption, max_total: int | None, max_per_account: int) -> bool:
         with self._lock:
@@ -32,5 +33,3 @@ class InMemoryRedemptionStore:
 
     def __iter__(self) -> Iterator[Redemption]:
         return iter(tuple(self._items))
-
-

@@ -42,12 +42,14 @@ class SQLiteRedemptionStore:
 
     def count(self, code: str, account: str | None = None) -> int:
         if account is None:
-            row = self._db.execute("SELECT COUNT(*) FROM promo_redemptions WHERE code = ?",
-                                   (code,)).fetchone()
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM promo_redemptions WHERE code = ?", (code,)
+            ).fetchone()
         else:
             row = self._db.execute(
                 "SELECT COUNT(*) FROM promo_redemptions WHERE code = ? AND account = ?",
-                (code, account)).fetchone()
+                (code, account),
+            ).fetchone()
         return int(row[0])
 
     def add(self, redemption: Redemption, max_total: int | None, max_per_account: int) -> bool:
@@ -59,8 +61,10 @@ class SQLiteRedemptionStore:
             if self.count(redemption.code, redemption.account) >= max_per_account:
                 self._db.execute("ROLLBACK")
                 return False
-            self._db.execute("INSERT INTO promo_redemptions (code, account, at) VALUES (?, ?, ?)",
-                             (redemption.code, redemption.account, redemption.at.isoformat()))
+            self._db.execute(
+                "INSERT INTO promo_redemptions (code, account, at) VALUES (?, ?, ?)",
+                (redemption.code, redemption.account, redemption.at.isoformat()),
+            )
             self._db.execute("COMMIT")
             return True
         except BaseException:
@@ -69,6 +73,6 @@ class SQLiteRedemptionStore:
 
     def redemptions(self, code: str) -> tuple[Redemption, ...]:
         rows = self._db.execute(
-            "SELECT code, account, at FROM promo_redemptions WHERE code = ? ORDER BY rowid",
-            (code,)).fetchall()
+            "SELECT code, account, at FROM promo_redemptions WHERE code = ? ORDER BY rowid", (code,)
+        ).fetchall()
         return tuple(Redemption(c, a, datetime.fromisoformat(t)) for c, a, t in rows)

@@ -21,11 +21,14 @@ def _optional_money(where: str) -> Any:
         if value is None:
             return
         if not isinstance(value, Money):
-            raise PlanError(f"{where}: expected Money such as Money('10.00', 'EUR') or None "
-                            f"(got {value!r})")
+            raise PlanError(
+                f"{where}: expected Money such as Money('10.00', 'EUR') or None (got {value!r})"
+            )
         if value.amount <= 0:
-            raise PlanError(f"{where}: must be above zero (got {value.amount} "
-                            f"{value.currency.code}); use None for no bound")
+            raise PlanError(
+                f"{where}: must be above zero (got {value.amount} "
+                f"{value.currency.code}); use None for no bound"
+            )
 
     return check
 
@@ -102,8 +105,9 @@ class RechargeLimits:
 
 
 def _plain(amount: Money | None) -> dict[str, str] | None:
-    return None if amount is None else {"amount": str(amount.amount),
-                                        "currency": amount.currency.code}
+    return (
+        None if amount is None else {"amount": str(amount.amount), "currency": amount.currency.code}
+    )
 
 
 def _text(amount: Money) -> str:

@@ -77,31 +77,52 @@ class VerificationRefund:
         return Money((rounding or RoundingPolicy()).round(exact, code), code)
 
     @exact
-    def on_verified(self, account: str, deposit: Money, *, at: datetime,
-                    key: str | None = None,
-                    rounding: RoundingPolicy | None = None) -> VerificationOutcome:
+    def on_verified(
+        self,
+        account: str,
+        deposit: Money,
+        *,
+        at: datetime,
+        key: str | None = None,
+        rounding: RoundingPolicy | None = None,
+    ) -> VerificationOutcome:
         """The refund of *account*'s *deposit* once verified at *at*; *key* defaults to
         ``verification-refund:<account>`` so one account is refunded once."""
         refunded = self.refund_amount(deposit, rounding)
         code = deposit.currency.code
         kept = Money(deposit.amount - refunded.amount, code)
         if not self.enabled:
-            return VerificationOutcome(refunded, kept, (), f"verification refund is disabled; "
-                                       f"the deposit of {deposit.amount} {code} is kept")
-        reason = (f"{self.percent}% of the {deposit.amount} {code} signup deposit refunded on "
-                  f"verification: {refunded.amount} {code}, {kept.amount} {code} kept")
+            return VerificationOutcome(
+                refunded,
+                kept,
+                (),
+                f"verification refund is disabled; the deposit of {deposit.amount} {code} is kept",
+            )
+        reason = (
+            f"{self.percent}% of the {deposit.amount} {code} signup deposit refunded on "
+            f"verification: {refunded.amount} {code}, {kept.amount} {code} kept"
+        )
         entries: tuple[LedgerEntry, ...] = ()
         if refunded.amount > 0:
-            entries = (LedgerEntry(account=account, kind="refund", amount=refunded,
-                                   key=key or f"verification-refund:{account}", at=at,
-                                   memo=reason),)
+            entries = (
+                LedgerEntry(
+                    account=account,
+                    kind="refund",
+                    amount=refunded,
+                    key=key or f"verification-refund:{account}",
+                    at=at,
+                    memo=reason,
+                ),
+            )
         return VerificationOutcome(refunded, kept, entries, reason)
 
 
 def _check_signup(_inst: object, _attr: object, value: Any) -> None:
     if value is not None and (not isinstance(value, Money) or value.amount <= 0):
-        raise PlanError(f"signup_payment.amount: must be Money above zero such as "
-                        f"Money('5.00', 'USD'), or None (got {value!r})")
+        raise PlanError(
+            f"signup_payment.amount: must be Money above zero such as "
+            f"Money('5.00', 'USD'), or None (got {value!r})"
+        )
 
 
 @attrs.frozen
@@ -120,13 +141,18 @@ class SignupPayment:
 
     def __attrs_post_init__(self) -> None:
         if self.enabled and self.amount is None:
-            raise PlanError("signup_payment.amount: required when signup payment is enabled; "
-                            "give the amount to collect, e.g. Money('5.00', 'USD')")
+            raise PlanError(
+                "signup_payment.amount: required when signup payment is enabled; "
+                "give the amount to collect, e.g. Money('5.00', 'USD')"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain data (the amount as a decimal string)."""
-        amount = None if self.amount is None else {"amount": str(self.amount.amount),
-                                                    "currency": self.amount.currency.code}
+        amount = (
+            None
+            if self.amount is None
+            else {"amount": str(self.amount.amount), "currency": self.amount.currency.code}
+        )
         return {"enabled": self.enabled, "amount": amount}
 
     @property
@@ -146,8 +172,10 @@ class SignupPayment:
         if paid is None:
             return False
         if paid.currency != due.currency:
-            raise WalletError(f"signup payment is in {paid.currency.code} but "
-                              f"{due.currency.code} is due; convert it first")
+            raise WalletError(
+                f"signup payment is in {paid.currency.code} but "
+                f"{due.currency.code} is due; convert it first"
+            )
         return bool(paid.amount >= due.amount)
 
     def check(self, paid: Money | None) -> None:
@@ -156,5 +184,7 @@ class SignupPayment:
             due = self.due()
             assert due is not None
             got = "nothing" if paid is None else f"{paid.amount} {paid.currency.code}"
-            raise WalletError(f"activation requires a signup payment of {due.amount} "
-                              f"{due.currency.code} (paid {got}); collect the payment first")
+            raise WalletError(
+                f"activation requires a signup payment of {due.amount} "
+                f"{due.currency.code} (paid {got}); collect the payment first"
+            )

@@ -115,8 +115,9 @@ class SQLiteLedgerStore:
             self._db.execute("COMMIT")
 
     def _account(self, name: str) -> Account | None:
-        row = self._db.execute("SELECT name, currency, opened_at FROM accounts WHERE name = ?",
-                               (name,)).fetchone()
+        row = self._db.execute(
+            "SELECT name, currency, opened_at FROM accounts WHERE name = ?", (name,)
+        ).fetchone()
         return None if row is None else Account(row[0], row[1], datetime.fromisoformat(row[2]))
 
     def _entry(self, key: str) -> LedgerEntry | None:
@@ -148,9 +149,14 @@ class SQLiteLedgerStore:
 
     def open_account(self, account: Account) -> Account:
         with self._write() as db:
-            return _open(self._account(account.name), account, lambda: db.execute(
-                "INSERT INTO accounts (name, currency, opened_at) VALUES (?, ?, ?)",
-                (account.name, account.currency, account.opened_at.isoformat())))
+            return _open(
+                self._account(account.name),
+                account,
+                lambda: db.execute(
+                    "INSERT INTO accounts (name, currency, opened_at) VALUES (?, ?, ?)",
+                    (account.name, account.currency, account.opened_at.isoformat()),
+                ),
+            )
 
     def account(self, name: str) -> Account | None:
         return self._read(lambda: self._account(name))
@@ -160,11 +166,22 @@ class SQLiteLedgerStore:
         return tuple(Account(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows)
 
     @exact
-    def append(self, entries: Sequence[LedgerEntry], *, negative: NegativeBalance | None = None,
-               partial: bool = False) -> AppendResult:
+    def append(
+        self,
+        entries: Sequence[LedgerEntry],
+        *,
+        negative: NegativeBalance | None = None,
+        partial: bool = False,
+    ) -> AppendResult:
         with self._write() as db:
-            result = plan_batch(entries, account=self._account, existing=self._entry,
-                                balance=self._balance, negative=negative, partial=partial)
+            result = plan_batch(
+                entries,
+                account=self._account,
+                existing=self._entry,
+                balance=self._balance,
+                negative=negative,
+                partial=partial,
+            )
             stored = []
             moved: dict[str, Decimal] = {}
             for e in result.written:
@@ -172,12 +189,23 @@ class SQLiteLedgerStore:
                 cursor = db.execute(
                     "INSERT INTO entries (key, account, kind, amount, currency, at, memo, "
                     "reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (e.key, e.account, e.kind, str(e.amount.amount), e.currency,
-                     e.at.isoformat(), e.memo, e.reference))
+                    (
+                        e.key,
+                        e.account,
+                        e.kind,
+                        str(e.amount.amount),
+                        e.currency,
+                        e.at.isoformat(),
+                        e.memo,
+                        e.reference,
+                    ),
+                )
                 stored.append(_with_seq(e, cursor.lastrowid))
             for name, change in moved.items():
-                db.execute("UPDATE accounts SET balance = ? WHERE name = ?",
-                           (str(self._balance(name) + change), name))
+                db.execute(
+                    "UPDATE accounts SET balance = ? WHERE name = ?",
+                    (str(self._balance(name) + change), name),
+                )
         return AppendResult(tuple(stored), result.existing, result.shortfalls)
 
     def entry(self, key: str) -> LedgerEntry | None:
@@ -187,8 +215,9 @@ class SQLiteLedgerStore:
         if account is None:
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")
         else:
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE account = ? "
-                                    "ORDER BY seq", (account,))
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM entries WHERE account = ? ORDER BY seq", (account,)
+            )
         return tuple(_row(r) for r in rows)
 
     def balance(self, account: str) -> Money:
@@ -205,6 +234,13 @@ def _with_seq(entry: LedgerEntry, seq: Any) -> LedgerEntry:
 
 def _row(row: tuple[Any, ...]) -> LedgerEntry:
     seq, key, account, kind, amount, currency, at, memo, reference = row
-    return LedgerEntry(account=account, kind=kind, amount=Money(Decimal(amount), currency),
-                       key=key, at=datetime.fromisoformat(at), memo=memo, reference=reference,
-                       seq=seq)
+    return LedgerEntry(
+        account=account,
+        kind=kind,
+        amount=Money(Decimal(amount), currency),
+        key=key,
+        at=datetime.fromisoformat(at),
+        memo=memo,
+        reference=reference,
+        seq=seq,
+    )

@@ -69,8 +69,13 @@ class LedgerStore(Protocol):
         """Every account, sorted by name."""
         ...
 
-    def append(self, entries: Sequence[LedgerEntry], *, negative: NegativeBalance | None = None,
-               partial: bool = False) -> AppendResult:
+    def append(
+        self,
+        entries: Sequence[LedgerEntry],
+        *,
+        negative: NegativeBalance | None = None,
+        partial: bool = False,
+    ) -> AppendResult:
         """Append *entries* all-or-nothing (see :func:`plan_batch`)."""
         ...
 
@@ -120,8 +125,10 @@ def plan_batch(
                 f"Ledger.open({entry.account!r}, currency, at=...) before posting to it"
             )
         if acct.currency != entry.currency:
-            raise WalletError(f"entry {entry.key!r} is in {entry.currency} but account "
-                              f"{acct.name!r} is in {acct.currency}; convert it first")
+            raise WalletError(
+                f"entry {entry.key!r} is in {entry.currency} but account "
+                f"{acct.name!r} is in {acct.currency}; convert it first"
+            )
         before = seen.get(entry.key) or existing(entry.key)
         if before is not None:
             if _same(before, entry, partial):
@@ -146,8 +153,7 @@ def plan_batch(
                         f"{lowest}; recharge the account first (nothing was written)"
                     )
                 requested = Money(-entry.amount.amount, acct.currency)
-                short.append(Shortfall(entry.key, acct.name, requested,
-                                       Money(room, acct.currency)))
+                short.append(Shortfall(entry.key, acct.name, requested, Money(room, acct.currency)))
                 if room == 0:
                     continue
                 entry = attrs.evolve(entry, amount=Money(-room, acct.currency))
@@ -161,9 +167,13 @@ def _same(before: LedgerEntry, entry: LedgerEntry, partial: bool) -> bool:
     if before.same_content(entry):
         return True
     # A deduction the floor cut short is the same event when retried in partial mode.
-    return (partial and entry.kind == "deduction" and before.currency == entry.currency
-            and entry.amount.amount <= before.amount.amount < 0
-            and attrs.evolve(before, amount=entry.amount).same_content(entry))
+    return (
+        partial
+        and entry.kind == "deduction"
+        and before.currency == entry.currency
+        and entry.amount.amount <= before.amount.amount < 0
+        and attrs.evolve(before, amount=entry.amount).same_content(entry)
+    )
 
 
 class MemoryLedgerStore:
@@ -189,8 +199,11 @@ class MemoryLedgerStore:
 
     def open_account(self, account: Account) -> Account:
         with self._lock:
-            return _open(self._accounts.get(account.name), account,
-                         lambda: self._accounts.__setitem__(account.name, account))
+            return _open(
+                self._accounts.get(account.name),
+                account,
+                lambda: self._accounts.__setitem__(account.name, account),
+            )
 
     def account(self, name: str) -> Account | None:
         with self._lock:
@@ -201,19 +214,30 @@ class MemoryLedgerStore:
             return tuple(sorted(self._accounts.values(), key=lambda a: a.name))
 
     @exact
-    def append(self, entries: Sequence[LedgerEntry], *, negative: NegativeBalance | None = None,
-               partial: bool = False) -> AppendResult:
+    def append(
+        self,
+        entries: Sequence[LedgerEntry],
+        *,
+        negative: NegativeBalance | None = None,
+        partial: bool = False,
+    ) -> AppendResult:
         with self._lock:
-            result = plan_batch(entries, account=self._accounts.get, existing=self._by_key.get,
-                                balance=lambda name: self.balance(name).amount,
-                                negative=negative, partial=partial)
+            result = plan_batch(
+                entries,
+                account=self._accounts.get,
+                existing=self._by_key.get,
+                balance=lambda name: self.balance(name).amount,
+                negative=negative,
+                partial=partial,
+            )
             stored = []
             for entry in result.written:
                 entry = attrs.evolve(entry, seq=len(self._entries) + 1)
                 self._entries.append(entry)
                 self._by_key[entry.key] = entry
-                self._balances[entry.account] = (self._balances.get(entry.account, Decimal(0))
-                                                 + entry.amount.amount)
+                self._balances[entry.account] = (
+                    self._balances.get(entry.account, Decimal(0)) + entry.amount.amount
+                )
                 stored.append(entry)
             return attrs.evolve(result, written=tuple(stored))
 
@@ -233,8 +257,10 @@ class MemoryLedgerStore:
 
 def _known(found: Account | None, name: str) -> Account:
     if found is None:
-        raise UnknownAccountError(f"account {name!r} is not open; open it with "
-                                  f"Ledger.open({name!r}, currency, at=...) first")
+        raise UnknownAccountError(
+            f"account {name!r} is not open; open it with "
+            f"Ledger.open({name!r}, currency, at=...) first"
+        )
     return found
 
 
@@ -243,6 +269,8 @@ def _open(before: Account | None, account: Account, write: Callable[[], object])
         write()
         return account
     if before.currency != account.currency:
-        raise WalletError(f"account {account.name!r} is already open in {before.currency}; "
-                          f"it cannot be reopened in {account.currency}")
+        raise WalletError(
+            f"account {account.name!r} is already open in {before.currency}; "
+            f"it cannot be reopened in {account.currency}"
+        )
     return before

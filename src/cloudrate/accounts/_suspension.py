@@ -87,8 +87,10 @@ class Stage:
     @after_days.validator
     def _check(self, _attr: object, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise PlanError(f"suspension stage {self.state!r}: after_days must be a whole "
-                            f"number of days >= 0 (got {value!r})")
+            raise PlanError(
+                f"suspension stage {self.state!r}: after_days must be a whole "
+                f"number of days >= 0 (got {value!r})"
+            )
 
 
 @attrs.frozen
@@ -104,8 +106,7 @@ class AccountState:
 
 def _days(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PlanError(f"suspension.{where}: must be a whole number of days >= 0 "
-                        f"(got {value!r})")
+        raise PlanError(f"suspension.{where}: must be a whole number of days >= 0 (got {value!r})")
     return value
 
 
@@ -152,8 +153,12 @@ class SuspensionPolicy:
 
     def to_dict(self) -> dict[str, object]:
         """The settings as plain data."""
-        return {"enabled": self.enabled, "grace_days": self.grace_days,
-                "warning_days": self.warning_days, "timezone": self.timezone}
+        return {
+            "enabled": self.enabled,
+            "grace_days": self.grace_days,
+            "warning_days": self.warning_days,
+            "timezone": self.timezone,
+        }
 
     @property
     def stages(self) -> tuple[Stage, ...]:
@@ -165,8 +170,7 @@ class SuspensionPolicy:
             stages.append(Stage("warning", self.warning_days))
         return tuple(stages)
 
-    def evaluate(self, invoices: Iterable[OverdueInvoice | object],
-                 now: datetime) -> AccountState:
+    def evaluate(self, invoices: Iterable[OverdueInvoice | object], now: datetime) -> AccountState:
         """The account's state given its open *invoices* at *now* (an aware datetime).
 
         *invoices* are :class:`OverdueInvoice` facts or anything :meth:`OpenInvoice.of`
@@ -178,22 +182,34 @@ class SuspensionPolicy:
             raise PlanError(f"now: {now.isoformat()} has no timezone; pass an aware datetime")
         today = now.astimezone(zone(self.timezone)).date()
         facts = [OpenInvoice.of(inv) for inv in invoices]
-        owing = [(max(0, (today - inv.due).days), inv) for inv in facts
-                 if inv is not None and inv.outstanding.amount > 0]
+        owing = [
+            (max(0, (today - inv.due).days), inv)
+            for inv in facts
+            if inv is not None and inv.outstanding.amount > 0
+        ]
         if not owing:
             return AccountState("active", "no invoice has an amount outstanding")
         days, worst = min(owing, key=lambda pair: (-pair[0], pair[1].number))
-        what = (f"invoice {worst.number} ({worst.outstanding.amount} "
-                f"{worst.outstanding.currency.code} outstanding)")
+        what = (
+            f"invoice {worst.number} ({worst.outstanding.amount} "
+            f"{worst.outstanding.currency.code} outstanding)"
+        )
         late = f"is {days} days overdue" if days else f"is not overdue (due {worst.due})"
         if not self.enabled:
-            return AccountState("active", f"{what} {late}, but suspension for overdue "
-                                "invoices is disabled", worst.number, days)
+            return AccountState(
+                "active",
+                f"{what} {late}, but suspension for overdue invoices is disabled",
+                worst.number,
+                days,
+            )
         for stage in self.stages:
             if days > stage.after_days:
                 verb = "allowed" if stage.state == "suspended" else f"before a {stage.state}"
-                return AccountState(stage.state, f"{what} is {days} days overdue, more than "
-                                    f"the {stage.after_days} days {verb}", worst.number, days)
+                return AccountState(
+                    stage.state,
+                    f"{what} is {days} days overdue, more than the {stage.after_days} days {verb}",
+                    worst.number,
+                    days,
+                )
         grace = f", within the {self.grace_days} days of grace" if days else ""
         return AccountState("active", f"{what} {late}{grace}", worst.number, days)
-

@@ -46,8 +46,9 @@ def wants_batch(path: Path, choice: bool | None) -> bool:
     return False
 
 
-def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: bool,
-               progress: bool = True) -> RatingResult:
+def rate_batch(
+    plan: Plan, path: Path, period: BillingPeriod | None, strict: bool, progress: bool = True
+) -> RatingResult:
     """Rate the usage file at *path* with :mod:`cloudrate.rating.columnar`, reporting on stderr."""
     try:
         from cloudrate.rating.columnar import finish, partial_aggregate, read_columnar
@@ -55,8 +56,17 @@ def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: boo
     except ImportError as exc:
         raise click.ClickException(f"{exc} (or rate without --batch)") from None
     started = time.perf_counter()
-    bar = click.progressbar(length=path.stat().st_size, label="rating", file=sys.stderr,
-                            show_eta=True, show_percent=True) if progress else None
+    bar = (
+        click.progressbar(
+            length=path.stat().st_size,
+            label="rating",
+            file=sys.stderr,
+            show_eta=True,
+            show_percent=True,
+        )
+        if progress
+        else None
+    )
     done = [0]
 
     def advance(read: int, _total: int) -> None:
@@ -81,11 +91,13 @@ def rate_batch(plan: Plan, path: Path, period: BillingPeriod | None, strict: boo
         if bar is not None:
             bar.render_finish()
     if progress:
-        click.echo(f"aggregated {counted[0]:,} records in {time.perf_counter() - started:.2f} s;"
-                   " pricing the bills", err=True)
+        click.echo(
+            f"aggregated {counted[0]:,} records in {time.perf_counter() - started:.2f} s;"
+            " pricing the bills",
+            err=True,
+        )
     result = finish(plan, partials, period, on_unpriced="error" if strict else "report")
     seconds = time.perf_counter() - started
     rate = counted[0] / seconds if seconds > 0 else float("inf")
-    click.echo(f"rated {counted[0]:,} records in {seconds:.2f} s ({rate:,.0f} records/s)",
-               err=True)
+    click.echo(f"rated {counted[0]:,} records in {seconds:.2f} s ({rate:,.0f} records/s)", err=True)
     return result

@@ -21,8 +21,11 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
     try:
         import typst  # noqa: F401
     except ImportError:
-        click.echo("note: install cloudrate[pdf] to also write the sample invoices as PDF "
-                   "(pip install 'cloudrate[pdf]')", err=True)
+        click.echo(
+            "note: install cloudrate[pdf] to also write the sample invoices as PDF "
+            "(pip install 'cloudrate[pdf]')",
+            err=True,
+        )
         return []
     from cloudrate.invoice.render._render import render_pdf
     from cloudrate.usage import read_usage
@@ -46,13 +49,17 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
 
             period = result.period
             last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
-            span = DateRange.custom(period.start.astimezone(period.tz).date(), last,
-                                    period.timezone)
+            span = DateRange.custom(
+                period.start.astimezone(period.tz).date(), last, period.timezone
+            )
             view = usage_view(result.plan, usage, account=account, date_range=span)
             charts.append(consumption_chart(view))
         path = out_dir / f"{invoice.number}.pdf"
-        path.write_bytes(render_pdf(invoice, DEMO_LOCALES.get(account, "en_US"),
-                                    seller=DEMO_SELLER, charts=charts))
+        path.write_bytes(
+            render_pdf(
+                invoice, DEMO_LOCALES.get(account, "en_US"), seller=DEMO_SELLER, charts=charts
+            )
+        )
         written.append(path)
         click.echo(f"wrote {path} ({invoice.customer.name}, {invoice.number})", err=err)
     return written

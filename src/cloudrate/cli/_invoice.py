@@ -33,7 +33,6 @@ FORMATS = ("json", "csv", "xlsx", "pdf", "html")
 PROGRESS_FROM = 20
 
 
-
 def load_customers(path: Path) -> dict[str, Customer]:
     """Customers from a YAML or JSON mapping of account id to name, address (list of lines),
     tax_id, country, locale and email."""
@@ -46,10 +45,10 @@ def load_customers(path: Path) -> dict[str, Customer]:
     out = {}
     for account, fields in data.items():
         if not isinstance(fields, dict):
-            raise InvoiceError(f"{path}: {account}: expected a mapping such as "
-                               "{name: ACME GmbH, country: DE}")
-        clean = {k: (str(v) if v is not None and k != "address" else v)
-                 for k, v in fields.items()}
+            raise InvoiceError(
+                f"{path}: {account}: expected a mapping such as {{name: ACME GmbH, country: DE}}"
+            )
+        clean = {k: (str(v) if v is not None and k != "address" else v) for k, v in fields.items()}
         unknown = set(clean) - {"name", "address", "tax_id", "country", "locale", "email"}
         if unknown:
             raise InvoiceError(f"{path}: {account}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -63,15 +62,20 @@ def renderer(fmt: str) -> Callable[..., Any]:
         module = importlib.import_module("cloudrate.invoice.render")
     except ModuleNotFoundError as exc:
         if exc.name != "cloudrate.invoice.render":
-            raise InvoiceError(f"--format {fmt} needs {exc.name}, which is not installed; "
-                               "install cloudrate's rendering extra") from None
-        raise InvoiceError(f"--format {fmt} needs the invoice renderer "
-                           "(cloudrate.invoice.render), which this version of cloudrate does "
-                           "not have; use --format json, csv or xlsx") from None
+            raise InvoiceError(
+                f"--format {fmt} needs {exc.name}, which is not installed; "
+                "install cloudrate's rendering extra"
+            ) from None
+        raise InvoiceError(
+            f"--format {fmt} needs the invoice renderer "
+            "(cloudrate.invoice.render), which this version of cloudrate does "
+            "not have; use --format json, csv or xlsx"
+        ) from None
     function = getattr(module, f"render_{fmt}", None)
     if function is None:
-        raise InvoiceError(f"cloudrate.invoice.render has no render_{fmt}; "
-                           "use --format json, csv or xlsx")
+        raise InvoiceError(
+            f"cloudrate.invoice.render has no render_{fmt}; use --format json, csv or xlsx"
+        )
     return function  # type: ignore[no-any-return]
 
 
@@ -98,8 +102,12 @@ def _write(invoices: tuple[Invoice, ...], fmt: str, out: Path, locale: str | Non
     written = []
     # A bar for runs that take more than a moment: many invoices, or any PDF/HTML run.
     hidden = len(invoices) < (2 if function is not None else PROGRESS_FROM)
-    with click.progressbar(invoices, label=f"Writing {len(invoices)} invoice(s)",
-                           file=io.StringIO() if hidden else sys.stderr, show_pos=True) as bar:
+    with click.progressbar(
+        invoices,
+        label=f"Writing {len(invoices)} invoice(s)",
+        file=io.StringIO() if hidden else sys.stderr,
+        show_pos=True,
+    ) as bar:
         for invoice in bar:
             path = out / f"{_filename(invoice)}.{fmt}"
             if function is None:
@@ -111,44 +119,95 @@ def _write(invoices: tuple[Invoice, ...], fmt: str, out: Path, locale: str | Non
                 elif isinstance(data, (bytes, bytearray)):
                     path.write_bytes(bytes(data))
                 else:
-                    raise InvoiceError(f"render_{fmt} returned {type(data).__name__}, "
-                                       "expected bytes or text")
+                    raise InvoiceError(
+                        f"render_{fmt} returned {type(data).__name__}, expected bytes or text"
+                    )
             written.append(path)
     return written
 
 
 @click.command(name="invoice")
-@click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, path_type=Path),
-              help="Plan file (YAML).")
-@click.option("--usage", "usage_path", required=True,
-              type=click.Path(exists=True, path_type=Path), help="Usage file (.csv or .jsonl).")
+@click.option(
+    "--plan",
+    "plan_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Plan file (YAML).",
+)
+@click.option(
+    "--usage",
+    "usage_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Usage file (.csv or .jsonl).",
+)
 @click.option("--period", required=True, help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
 @click.option("--customer", "accounts", multiple=True, help="Invoice only this account (repeat).")
-@click.option("--customers", "customers_path", type=click.Path(exists=True, path_type=Path),
-              help="YAML/JSON: account id -> name, address, tax_id, country, locale, email.")
+@click.option(
+    "--customers",
+    "customers_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="YAML/JSON: account id -> name, address, tax_id, country, locale, email.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Directory to write into.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory to write into.",
+)
 @click.option("--tax-rate", help="One VAT rate in percent for every line, e.g. 19.")
-@click.option("--tax-method", type=click.Choice(["total", "line"]), default="total",
-              show_default=True, help="Tax per rate on the total (EN 16931) or per line.")
-@click.option("--empty", type=click.Choice(["zero", "none"]), default="zero", show_default=True,
-              help="Accounts without charges: a zero invoice, or none.")
+@click.option(
+    "--tax-method",
+    type=click.Choice(["total", "line"]),
+    default="total",
+    show_default=True,
+    help="Tax per rate on the total (EN 16931) or per line.",
+)
+@click.option(
+    "--empty",
+    type=click.Choice(["zero", "none"]),
+    default="zero",
+    show_default=True,
+    help="Accounts without charges: a zero invoice, or none.",
+)
 @click.option("--display-decimals", type=int, help="Decimals shown (cost decimal points).")
-@click.option("--sequence-db", type=click.Path(path_type=Path),
-              help="Finalise: number the invoices from this SQLite sequence file.")
-@click.option("--issued-on", type=click.DateTime(["%Y-%m-%d"]),
-              help="Issue date when finalising (required with --sequence-db).")
+@click.option(
+    "--sequence-db",
+    type=click.Path(path_type=Path),
+    help="Finalise: number the invoices from this SQLite sequence file.",
+)
+@click.option(
+    "--issued-on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Issue date when finalising (required with --sequence-db).",
+)
 @click.option("--net-days", type=int, default=30, show_default=True, help="Payment terms.")
-@click.option("--template", default="INV-{year}-{seq:04}", show_default=True,
-              help="Invoice number template.")
+@click.option(
+    "--template", default="INV-{year}-{seq:04}", show_default=True, help="Invoice number template."
+)
 @click.option("--tenant", default="default", show_default=True, help="Sequence tenant.")
 @click.option("--locale", help="Locale passed to the PDF/HTML renderer, e.g. de_DE.")
-def invoice_command(plan_path: Path, usage_path: Path, period: str, accounts: tuple[str, ...],
-                    customers_path: Path | None, fmt: str, out_dir: Path, tax_rate: str | None,
-                    tax_method: str, empty: str, display_decimals: int | None,
-                    sequence_db: Path | None, issued_on: Any, net_days: int, template: str,
-                    tenant: str, locale: str | None) -> None:
+def invoice_command(
+    plan_path: Path,
+    usage_path: Path,
+    period: str,
+    accounts: tuple[str, ...],
+    customers_path: Path | None,
+    fmt: str,
+    out_dir: Path,
+    tax_rate: str | None,
+    tax_method: str,
+    empty: str,
+    display_decimals: int | None,
+    sequence_db: Path | None,
+    issued_on: Any,
+    net_days: int,
+    template: str,
+    tenant: str,
+    locale: str | None,
+) -> None:
     """Rate a usage file for one period and write an invoice per account."""
     try:
         if sequence_db is not None and issued_on is None:
@@ -158,15 +217,22 @@ def invoice_command(plan_path: Path, usage_path: Path, period: str, accounts: tu
         result = rate(plan, read_usage(usage_path), chosen, accounts=accounts)
         customers = load_customers(customers_path) if customers_path else {}
         invoices = assemble_all(
-            result, customers, taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
-            tax_method=tax_method, display_decimals=display_decimals,
-            empty="none" if empty == "none" else "zero", accounts=accounts or None)
+            result,
+            customers,
+            taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
+            tax_method=tax_method,
+            display_decimals=display_decimals,
+            empty="none" if empty == "none" else "zero",
+            accounts=accounts or None,
+        )
         if sequence_db is not None:
             sequence_db.parent.mkdir(parents=True, exist_ok=True)
             store, numbering = SQLiteSequenceStore(sequence_db), Numbering(template)
             day: date = issued_on.date()
-            invoices = tuple(i.finalise(numbering, store, issued_on=day, terms=Net(net_days),
-                                        tenant=tenant) for i in invoices)
+            invoices = tuple(
+                i.finalise(numbering, store, issued_on=day, terms=Net(net_days), tenant=tenant)
+                for i in invoices
+            )
         if fmt in ("pdf", "html"):
             renderer(fmt)
         written = _write(invoices, fmt, out_dir, locale)

@@ -29,8 +29,15 @@ def _fail(exc: CloudrateError) -> None:
     sys.exit(2)
 
 
-def _run(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
-         locale: str, strict: bool, batch: bool | None = False) -> RatingResult:
+def _run(
+    plan_path: Path,
+    usage_path: Path,
+    period: str | None,
+    as_json: bool,
+    locale: str,
+    strict: bool,
+    batch: bool | None = False,
+) -> RatingResult:
     try:
         plan = load_plan(plan_path)
         chosen = BillingPeriod.parse(period, plan.timezone) if period else None
@@ -48,8 +55,10 @@ def _run(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
         click.echo(format_result(result, locale), nl=False)
     sys.stdout.flush()
     for item in result.unpriced:
-        click.echo(f"warning: {item.records} record(s) of {item.metric!r} not priced: "
-                   f"{item.reason}", err=True)
+        click.echo(
+            f"warning: {item.records} record(s) of {item.metric!r} not priced: {item.reason}",
+            err=True,
+        )
     return result
 
 
@@ -62,9 +71,14 @@ def main() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
-@click.option("--out", "out_dir", default="cloudrate-demo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Folder the sample invoices are written to as PDF.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="cloudrate-demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the sample invoices are written to as PDF.",
+)
 @click.option("--no-pdf", is_flag=True, help="Only print the bills; write no PDF.")
 def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
     """Rate the sample month of a small CloudStack cloud, print the bills and write the
@@ -79,19 +93,38 @@ def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
 
 
 @main.command(name="rate")
-@click.option("--plan", "plan_path", required=True, type=click.Path(exists=True, path_type=Path),
-              help="Plan file (YAML).")
-@click.option("--usage", "usage_path", required=True,
-              type=click.Path(exists=True, path_type=Path),
-              help="Usage file (.csv, .jsonl or .parquet).")
+@click.option(
+    "--plan",
+    "plan_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Plan file (YAML).",
+)
+@click.option(
+    "--usage",
+    "usage_path",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Usage file (.csv, .jsonl or .parquet).",
+)
 @click.option("--period", help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")
 @click.option("--strict", is_flag=True, help="Fail on usage no charge prices.")
-@click.option("--batch/--no-batch", default=None,
-              help="Use the columnar batch path (default: for Parquet or > 100k rows).")
-def rate_command(plan_path: Path, usage_path: Path, period: str | None, as_json: bool,
-                 locale: str, strict: bool, batch: bool | None) -> None:
+@click.option(
+    "--batch/--no-batch",
+    default=None,
+    help="Use the columnar batch path (default: for Parquet or > 100k rows).",
+)
+def rate_command(
+    plan_path: Path,
+    usage_path: Path,
+    period: str | None,
+    as_json: bool,
+    locale: str,
+    strict: bool,
+    batch: bool | None,
+) -> None:
     """Rate a usage file (.csv, .jsonl, .parquet) against a plan."""
     _run(plan_path, usage_path, period, as_json, locale, strict, batch)
 
@@ -105,35 +138,54 @@ def check(plan_path: Path) -> None:
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    click.echo(f"{plan_path}: plan {plan.name!r} ({plan.currency}) is valid: "
-               f"{len(plan.charges)} charges")
+    click.echo(
+        f"{plan_path}: plan {plan.name!r} ({plan.currency}) is valid: {len(plan.charges)} charges"
+    )
 
 
 @main.command(name="import-cloudstack")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write JSON lines here instead of standard output.")
-@click.option("--account-by", default="accountid", show_default=True,
-              type=click.Choice(["accountid", "account", "domain/account", "project"]),
-              help="What names the account of each record.")
-@click.option("--compute-metrics", is_flag=True,
-              help="Also emit vcpu_hours and memory_gb_hours for running VMs.")
-def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str,
-                      compute_metrics: bool) -> None:
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write JSON lines here instead of standard output.",
+)
+@click.option(
+    "--account-by",
+    default="accountid",
+    show_default=True,
+    type=click.Choice(["accountid", "account", "domain/account", "project"]),
+    help="What names the account of each record.",
+)
+@click.option(
+    "--compute-metrics",
+    is_flag=True,
+    help="Also emit vcpu_hours and memory_gb_hours for running VMs.",
+)
+def import_cloudstack(
+    files: tuple[Path, ...], out: Path | None, account_by: str, compute_metrics: bool
+) -> None:
     """Convert CloudStack listUsageRecords responses (JSON or XML) to usage JSON lines."""
     import json
 
     from cloudrate.integrations.cloudstack import read_cloudstack
 
     try:
-        results = [read_cloudstack(path, account_by=account_by, compute_metrics=compute_metrics)
-                   for path in files]
+        results = [
+            read_cloudstack(path, account_by=account_by, compute_metrics=compute_metrics)
+            for path in files
+        ]
     except CloudrateError as exc:
         _fail(exc)
         raise  # unreachable
-    lines = [json.dumps(r.to_dict(), ensure_ascii=False) + "\n"
-             for result in results for r in result.records]
+    lines = [
+        json.dumps(r.to_dict(), ensure_ascii=False) + "\n"
+        for result in results
+        for r in result.records
+    ]
     if out is None:
         click.echo("".join(lines), nl=False)
     else:
@@ -147,16 +199,23 @@ def import_cloudstack(files: tuple[Path, ...], out: Path | None, account_by: str
 from ._invoice import invoice_command  # noqa: E402
 
 main.add_command(invoice_command)
+
+
 @main.command()
 @click.argument("config_path", type=click.Path(exists=True, path_type=Path))
 @click.option("--tenant", default=None, help="Show this tenant's settings.")
-@click.option("--account-type", default="individual", show_default=True,
-              type=click.Choice(["individual", "organisation"]))
+@click.option(
+    "--account-type",
+    default="individual",
+    show_default=True,
+    type=click.Choice(["individual", "organisation"]),
+)
 def features(config_path: Path, tenant: str | None, account_type: str) -> None:
     """Validate a billing feature configuration and print the resolved settings as JSON."""
     import json
 
     from cloudrate.portal.features import load_features
+
     try:
         config = load_features(config_path)
         settings = config.for_account(account_type, tenant=tenant)
@@ -166,9 +225,17 @@ def features(config_path: Path, tenant: str | None, account_type: str) -> None:
     except KeyError as exc:
         click.echo(f"error: {exc.args[0]}", err=True)
         sys.exit(2)
-    click.echo(json.dumps({"tenant": tenant, "account_type": account_type,
-                           "settings": settings.to_dict(),
-                           "capabilities": settings.capabilities().to_dict()}, indent=2))
+    click.echo(
+        json.dumps(
+            {
+                "tenant": tenant,
+                "account_type": account_type,
+                "settings": settings.to_dict(),
+                "capabilities": settings.capabilities().to_dict(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

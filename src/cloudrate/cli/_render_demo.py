@@ -34,29 +34,49 @@ DEMO_LOCALES = {"acme": "de_DE", "globex": "fr_FR", "initech": "ja_JP"}
 
 _TAXES = RegionalTax(
     countries={"DE": TaxRate(percent="19"), "FR": TaxRate(percent="20")},
-    default=TaxRate(name="VAT", percent="0", category="G",
-                    note="Export of services outside the EU: not subject to German VAT."),
-    seller_country="DE", reverse_charge=True,
+    default=TaxRate(
+        name="VAT",
+        percent="0",
+        category="G",
+        note="Export of services outside the EU: not subject to German VAT.",
+    ),
+    seller_country="DE",
+    reverse_charge=True,
 )
 
 
 def demo_customers() -> dict[str, Customer]:
     """The three customers of the sample usage, by account."""
     return {
-        "acme": Customer(id="acme", name="ACME Cloud Services GmbH",
-                         address=("Hauptstraße 5", "80331 München"), country="DE",
-                         tax_id="DE811128135", locale="de_DE"),
-        "globex": Customer(id="globex", name="Globex Société Anonyme",
-                           address=("12 rue de la Paix", "75002 Paris"), country="FR",
-                           tax_id="FR40303265045", locale="fr_FR"),
-        "initech": Customer(id="initech", name="株式会社イニテック (Initech K.K.)",
-                            address=("東京都千代田区丸の内1-1-1", "100-0005"), country="JP",
-                            locale="ja_JP"),
+        "acme": Customer(
+            id="acme",
+            name="ACME Cloud Services GmbH",
+            address=("Hauptstraße 5", "80331 München"),
+            country="DE",
+            tax_id="DE811128135",
+            locale="de_DE",
+        ),
+        "globex": Customer(
+            id="globex",
+            name="Globex Société Anonyme",
+            address=("12 rue de la Paix", "75002 Paris"),
+            country="FR",
+            tax_id="FR40303265045",
+            locale="fr_FR",
+        ),
+        "initech": Customer(
+            id="initech",
+            name="株式会社イニテック (Initech K.K.)",
+            address=("東京都千代田区丸の内1-1-1", "100-0005"),
+            country="JP",
+            locale="ja_JP",
+        ),
     }
 
 
-def demo_invoices(result: RatingResult, *, issued_on: date = date(2026, 11, 1),
-                  first_number: int = 42) -> dict[str, Invoice]:
+def demo_invoices(
+    result: RatingResult, *, issued_on: date = date(2026, 11, 1), first_number: int = 42
+) -> dict[str, Invoice]:
     """One issued invoice per account of *result*, finalised from an in-memory sequence
     in which *first_number* - 1 invoices were already issued that year (so the first is
     ``INV-2026-0042``), due 14 days after issue.
@@ -76,6 +96,5 @@ def demo_invoices(result: RatingResult, *, issued_on: date = date(2026, 11, 1),
     for bill in result.bills:
         customer = customers.get(bill.account) or Customer(id=bill.account, name=bill.account)
         draft = assemble(result, customer, taxes=_TAXES)
-        out[bill.account] = draft.finalise(numbering, store, issued_on=issued_on,
-                                           terms=Net(14))
+        out[bill.account] = draft.finalise(numbering, store, issued_on=issued_on, terms=Net(14))
     return out

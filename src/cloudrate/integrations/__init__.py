@@ -6,7 +6,7 @@
 import importlib
 from types import ModuleType
 
-_SUBMODULES = frozenset(['cloudstack', 'whmcs'])
+_SUBMODULES = frozenset(["cloudstack", "whmcs"])
 
 __all__: list[str] = []
 

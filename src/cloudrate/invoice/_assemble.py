@@ -24,25 +24,49 @@ Empty = Literal["zero", "none"]
 
 def _line(line: RatedLine, rate: TaxRate | None) -> InvoiceLine:
     return InvoiceLine(
-        charge=line.charge, kind=line.kind, description=line.description, service=line.service,
-        metric=line.metric, quantity=line.quantity, unit=line.unit, unit_price=line.unit_price,
-        amount=line.rounded, exact_amount=line.amount, explanation=line.explain(),
+        charge=line.charge,
+        kind=line.kind,
+        description=line.description,
+        service=line.service,
+        metric=line.metric,
+        quantity=line.quantity,
+        unit=line.unit,
+        unit_price=line.unit_price,
+        amount=line.rounded,
+        exact_amount=line.amount,
+        explanation=line.explain(),
         tax_rate=rate,
     )
 
 
 @overload
-def assemble(bill: AccountBill | RatingResult, customer: Customer,
-             period: BillingPeriod | None = ..., *, taxes: TaxRule | TaxRate | None = ...,
-             tax_method: str = ..., rounding: RoundingPolicy | None = ...,
-             exchange_rate: ExchangeRate | None = ..., display_decimals: int | None = ...,
-             empty: Literal["zero"] = ..., invoice_id: str | None = ...) -> Invoice: ...
+def assemble(
+    bill: AccountBill | RatingResult,
+    customer: Customer,
+    period: BillingPeriod | None = ...,
+    *,
+    taxes: TaxRule | TaxRate | None = ...,
+    tax_method: str = ...,
+    rounding: RoundingPolicy | None = ...,
+    exchange_rate: ExchangeRate | None = ...,
+    display_decimals: int | None = ...,
+    empty: Literal["zero"] = ...,
+    invoice_id: str | None = ...,
+) -> Invoice: ...
 @overload
-def assemble(bill: AccountBill | RatingResult, customer: Customer,
-             period: BillingPeriod | None = ..., *, taxes: TaxRule | TaxRate | None = ...,
-             tax_method: str = ..., rounding: RoundingPolicy | None = ...,
-             exchange_rate: ExchangeRate | None = ..., display_decimals: int | None = ...,
-             empty: Empty, invoice_id: str | None = ...) -> Invoice | None: ...
+def assemble(
+    bill: AccountBill | RatingResult,
+    customer: Customer,
+    period: BillingPeriod | None = ...,
+    *,
+    taxes: TaxRule | TaxRate | None = ...,
+    tax_method: str = ...,
+    rounding: RoundingPolicy | None = ...,
+    exchange_rate: ExchangeRate | None = ...,
+    display_decimals: int | None = ...,
+    empty: Empty,
+    invoice_id: str | None = ...,
+) -> Invoice | None: ...
 def assemble(
     bill: AccountBill | RatingResult,
     customer: Customer,
@@ -95,14 +119,17 @@ def assemble(
             raise InvoiceError(
                 f"the usage was rated for {result.period.label} ({result.period.start.isoformat()}"
                 f" to {result.period.end.isoformat()}) but the invoice is for {period.label}; "
-                "rate the usage of the invoice period only")
+                "rate the usage of the invoice period only"
+            )
         rounding = rounding or result.rounding
         bill = result.bill(customer.id)
     if period is None:
         raise InvoiceError("period: pass the billing period the bill covers")
     if customer.id != bill.account:
-        raise InvoiceError(f"customer id {customer.id!r} is not the bill's account "
-                           f"{bill.account!r}; pass the customer of that account")
+        raise InvoiceError(
+            f"customer id {customer.id!r} is not the bill's account "
+            f"{bill.account!r}; pass the customer of that account"
+        )
     if empty not in ("zero", "none"):
         raise InvoiceError(f"empty: 'zero' or 'none' (got {empty!r})")
     if not bill.lines and empty == "none":
@@ -117,10 +144,19 @@ def assemble(
     tax_total = Money(sum((t.amount.amount for t in tax_lines), start), currency)
     notes = tuple(dict.fromkeys(t.rate.note for t in tax_lines if t.rate.note))
     return Invoice(
-        id=invoice_id or f"{customer.id}/{period.label}", customer=customer, period=period,
-        currency=currency, lines=taxed, taxes=tax_lines, subtotal=subtotal,
-        tax_total=tax_total, total=Money(subtotal.amount + tax_total.amount, currency),
-        tax_method=tax_method, notes=notes, rounding=rounding, exchange_rate=exchange_rate,
+        id=invoice_id or f"{customer.id}/{period.label}",
+        customer=customer,
+        period=period,
+        currency=currency,
+        lines=taxed,
+        taxes=tax_lines,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=Money(subtotal.amount + tax_total.amount, currency),
+        tax_method=tax_method,
+        notes=notes,
+        rounding=rounding,
+        exchange_rate=exchange_rate,
         display_decimals=display_decimals,
     )
 
@@ -147,16 +183,24 @@ def assemble_all(
     if wanted is not None:
         missing = wanted - {b.account for b in result.bills}
         if missing:
-            raise InvoiceError(f"no rated usage for account(s) {', '.join(sorted(missing))}; "
-                               f"accounts are {', '.join(b.account for b in result.bills)}")
+            raise InvoiceError(
+                f"no rated usage for account(s) {', '.join(sorted(missing))}; "
+                f"accounts are {', '.join(b.account for b in result.bills)}"
+            )
     out = []
     for bill in result.bills:
         if wanted is not None and bill.account not in wanted:
             continue
         customer = customers.get(bill.account) or Customer(id=bill.account, name=bill.account)
-        invoice = assemble(result, customer, taxes=taxes, tax_method=tax_method,
-                           exchange_rate=exchange_rate, display_decimals=display_decimals,
-                           empty=empty)
+        invoice = assemble(
+            result,
+            customer,
+            taxes=taxes,
+            tax_method=tax_method,
+            exchange_rate=exchange_rate,
+            display_decimals=display_decimals,
+            empty=empty,
+        )
         if invoice is not None:
             out.append(invoice)
     return tuple(out)

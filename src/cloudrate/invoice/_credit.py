@@ -27,17 +27,28 @@ __all__ = ["credit"]
 def _credited_line(line: InvoiceLine, value: Decimal, invoice: Invoice) -> InvoiceLine:
     amount = Money(value, invoice.currency)
     if value == line.amount.amount:
-        return attrs.evolve(line, exact_amount=amount, tax=None,
-                            explanation=f"reverses line {line.charge!r} of {invoice.number}")
+        return attrs.evolve(
+            line,
+            exact_amount=amount,
+            tax=None,
+            explanation=f"reverses line {line.charge!r} of {invoice.number}",
+        )
     return attrs.evolve(
-        line, quantity=Decimal(1), unit="credit", unit_price=None, amount=amount,
-        exact_amount=amount, tax=None,
-        explanation=f"{value} of {line.amount.amount} on line {line.charge!r} of "
-                    f"{invoice.number}")
+        line,
+        quantity=Decimal(1),
+        unit="credit",
+        unit_price=None,
+        amount=amount,
+        exact_amount=amount,
+        tax=None,
+        explanation=f"{value} of {line.amount.amount} on line {line.charge!r} of {invoice.number}",
+    )
 
 
-def _lines(invoice: Invoice, amounts: Mapping[str, Money | Decimal | str] | None,
-           ) -> list[InvoiceLine]:
+def _lines(
+    invoice: Invoice,
+    amounts: Mapping[str, Money | Decimal | str] | None,
+) -> list[InvoiceLine]:
     if amounts is None:
         return [_credited_line(x, x.amount.amount, invoice) for x in invoice.lines]
     by_charge = {x.charge: x for x in invoice.lines}
@@ -45,8 +56,10 @@ def _lines(invoice: Invoice, amounts: Mapping[str, Money | Decimal | str] | None
     for charge, given in amounts.items():
         line = by_charge.get(charge)
         if line is None:
-            raise InvoiceError(f"credit amounts[{charge!r}]: invoice {invoice.number} has no "
-                               f"such line; its lines are {', '.join(by_charge)}")
+            raise InvoiceError(
+                f"credit amounts[{charge!r}]: invoice {invoice.number} has no "
+                f"such line; its lines are {', '.join(by_charge)}"
+            )
         where = f"credit amounts[{charge!r}]"
         if isinstance(given, Money):
             if given.currency.code != invoice.currency:
@@ -58,26 +71,38 @@ def _lines(invoice: Invoice, amounts: Mapping[str, Money | Decimal | str] | None
         if not Decimal(0) < value <= line.amount.amount or value != value.quantize(quantum):
             raise InvoiceError(
                 f"{where}: must be above 0, at most the line's {line.amount.amount} and in "
-                f"steps of {quantum} (got {value})")
+                f"steps of {quantum} (got {value})"
+            )
         out.append(_credited_line(line, value, invoice))
     return out
 
 
-def credit(invoice: Invoice, numbering: Numbering, store: SequenceStore, *, issued_on: date,
-           amounts: Mapping[str, Money | Decimal | str] | None = None,
-           reason: str | None = None, tenant: str = "default") -> tuple[CreditNote, Invoice]:
+def credit(
+    invoice: Invoice,
+    numbering: Numbering,
+    store: SequenceStore,
+    *,
+    issued_on: date,
+    amounts: Mapping[str, Money | Decimal | str] | None = None,
+    reason: str | None = None,
+    tenant: str = "default",
+) -> tuple[CreditNote, Invoice]:
     """Issue a credit note against *invoice*: all its lines, or *amounts* per charge (net,
     taxed at the line's rate with the invoice's tax method). The credit notes of an invoice
     never exceed its total. The number is taken last, after every check."""
     if invoice.state != "issued" or invoice.number is None:
-        raise InvoiceStateError(f"only an issued invoice can be credited (this one is "
-                                f"{invoice.state}); void a draft instead")
+        raise InvoiceStateError(
+            f"only an issued invoice can be credited (this one is "
+            f"{invoice.state}); void a draft instead"
+        )
     issued_on = _date(issued_on, "credit note issued_on")
     if invoice.issued_on is not None and issued_on < invoice.issued_on:
-        raise InvoiceError(f"credit note date {issued_on} is before the invoice's "
-                           f"{invoice.issued_on}")
-    lines, taxes = apply_taxes(_lines(invoice, amounts), invoice.tax_method, invoice.rounding,
-                               invoice.currency)
+        raise InvoiceError(
+            f"credit note date {issued_on} is before the invoice's {invoice.issued_on}"
+        )
+    lines, taxes = apply_taxes(
+        _lines(invoice, amounts), invoice.tax_method, invoice.rounding, invoice.currency
+    )
     cur = invoice.currency
     start = zero(invoice.rounding, cur)
     subtotal = Money(sum((x.amount.amount for x in lines), start), cur)
@@ -87,12 +112,22 @@ def credit(invoice: Invoice, numbering: Numbering, store: SequenceStore, *, issu
     if total <= 0 or total > room:
         raise InvoiceError(
             f"a credit note of {total} {cur} does not fit invoice {invoice.number}: "
-            f"{room} {cur} of its total {invoice.total.amount} is left to credit")
+            f"{room} {cur} of its total {invoice.total.amount} is left to credit"
+        )
     document = f"{invoice.number}/credit-{len(invoice.credit_notes) + 1}"
     number = numbering.next(store, on=issued_on, document=document, tenant=tenant)
     note = CreditNote(
-        number=number, invoice_number=invoice.number, customer=invoice.customer,
-        period=invoice.period, currency=cur, issued_on=issued_on, lines=tuple(lines),
-        taxes=taxes, subtotal=subtotal, tax_total=tax_total, total=Money(total, cur),
-        reason=reason)
+        number=number,
+        invoice_number=invoice.number,
+        customer=invoice.customer,
+        period=invoice.period,
+        currency=cur,
+        issued_on=issued_on,
+        lines=tuple(lines),
+        taxes=taxes,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=Money(total, cur),
+        reason=reason,
+    )
     return note, attrs.evolve(invoice, credit_notes=(*invoice.credit_notes, note))

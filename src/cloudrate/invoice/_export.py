@@ -62,8 +62,9 @@ def invoice_to_dict(invoice: Invoice) -> dict[str, Any]:
         "credit_notes": [c.to_dict() for c in invoice.credit_notes],
         "timeline": [e.to_dict() for e in invoice.timeline()],
         "exchange_rate": None if invoice.exchange_rate is None else invoice.exchange_rate.to_dict(),
-        "converted_total": None if converted is None else {
-            "amount": str(converted.amount), "currency": str(converted.currency.code)},
+        "converted_total": None
+        if converted is None
+        else {"amount": str(converted.amount), "currency": str(converted.currency.code)},
         "display_decimals": invoice.display_decimals,
         "rounding": invoice.rounding.to_dict(),
         "voided_on": _iso(invoice.voided_on),
@@ -77,6 +78,7 @@ def to_json(invoice: Invoice, indent: int | None = 2) -> str:
 
 # --- reading back ----------------------------------------------------------------------------
 
+
 def _m(value: str | None, currency: str) -> Money | None:
     return None if value is None else Money(Decimal(value), currency)
 
@@ -86,27 +88,42 @@ def _d(value: str | None) -> date | None:
 
 
 def _rate(data: dict[str, Any] | None) -> TaxRate | None:
-    return None if data is None else TaxRate(name=data["name"], percent=data["percent"],
-                                             category=data["category"], note=data["note"])
+    return (
+        None
+        if data is None
+        else TaxRate(
+            name=data["name"], percent=data["percent"], category=data["category"], note=data["note"]
+        )
+    )
 
 
 def _line(data: dict[str, Any], cur: str) -> InvoiceLine:
     return InvoiceLine(
-        charge=data["charge"], kind=data["kind"], description=data["description"],
-        service=data["service"], metric=data["metric"], quantity=Decimal(data["quantity"]),
-        unit=data["unit"], unit_price=_m(data["unit_price"], cur),
+        charge=data["charge"],
+        kind=data["kind"],
+        description=data["description"],
+        service=data["service"],
+        metric=data["metric"],
+        quantity=Decimal(data["quantity"]),
+        unit=data["unit"],
+        unit_price=_m(data["unit_price"], cur),
         amount=Money(Decimal(data["amount"]), cur),
         exact_amount=Money(Decimal(data["exact_amount"]), cur),
-        explanation=data["explanation"], tax_rate=_rate(data["tax_rate"]),
-        tax=_m(data["tax"], cur))
+        explanation=data["explanation"],
+        tax_rate=_rate(data["tax_rate"]),
+        tax=_m(data["tax"], cur),
+    )
 
 
 def _tax(data: dict[str, Any], cur: str) -> TaxLine:
     rate = _rate(data["rate"])
     assert rate is not None
-    return TaxLine(rate=rate, base=Money(Decimal(data["base"]), cur),
-                   amount=Money(Decimal(data["amount"]), cur),
-                   exact_amount=Money(Decimal(data["exact_amount"]), cur))
+    return TaxLine(
+        rate=rate,
+        base=Money(Decimal(data["base"]), cur),
+        amount=Money(Decimal(data["amount"]), cur),
+        exact_amount=Money(Decimal(data["exact_amount"]), cur),
+    )
 
 
 def _customer(data: dict[str, Any]) -> Customer:
@@ -122,37 +139,68 @@ def invoice_from_dict(data: dict[str, Any]) -> Invoice:
         cur = data["currency"]
         customer = _customer(data["customer"])
         p = data["period"]
-        period = BillingPeriod(datetime.fromisoformat(p["start"]),
-                               datetime.fromisoformat(p["end"]), p["timezone"])
+        period = BillingPeriod(
+            datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]), p["timezone"]
+        )
         fx = data["exchange_rate"]
         notes = tuple(
-            CreditNote(number=c["number"], invoice_number=c["invoice_number"],
-                       customer=customer, period=period, currency=c["currency"],
-                       issued_on=date.fromisoformat(c["issued_on"]),
-                       lines=tuple(_line(x, cur) for x in c["lines"]),
-                       taxes=tuple(_tax(t, cur) for t in c["taxes"]),
-                       subtotal=Money(Decimal(c["subtotal"]), cur),
-                       tax_total=Money(Decimal(c["tax_total"]), cur),
-                       total=Money(Decimal(c["total"]), cur), reason=c["reason"])
-            for c in data["credit_notes"])
+            CreditNote(
+                number=c["number"],
+                invoice_number=c["invoice_number"],
+                customer=customer,
+                period=period,
+                currency=c["currency"],
+                issued_on=date.fromisoformat(c["issued_on"]),
+                lines=tuple(_line(x, cur) for x in c["lines"]),
+                taxes=tuple(_tax(t, cur) for t in c["taxes"]),
+                subtotal=Money(Decimal(c["subtotal"]), cur),
+                tax_total=Money(Decimal(c["tax_total"]), cur),
+                total=Money(Decimal(c["total"]), cur),
+                reason=c["reason"],
+            )
+            for c in data["credit_notes"]
+        )
         return Invoice(
-            id=data["id"], customer=customer, period=period, currency=cur,
+            id=data["id"],
+            customer=customer,
+            period=period,
+            currency=cur,
             lines=tuple(_line(x, cur) for x in data["lines"]),
             taxes=tuple(_tax(t, cur) for t in data["taxes"]),
             subtotal=Money(Decimal(data["subtotal"]), cur),
             tax_total=Money(Decimal(data["tax_total"]), cur),
-            total=Money(Decimal(data["total"]), cur), tax_method=data["tax_method"],
-            notes=tuple(data["notes"]), rounding=RoundingPolicy(**data["rounding"]),
-            exchange_rate=None if fx is None else ExchangeRate(
-                base=fx["base"], quote=fx["quote"], rate=fx["rate"],
-                on=date.fromisoformat(fx["on"]), source=fx["source"]),
-            display_decimals=data["display_decimals"], state=data["state"],
-            number=data["number"], issued_on=_d(data["issued_on"]), due_on=_d(data["due_on"]),
+            total=Money(Decimal(data["total"]), cur),
+            tax_method=data["tax_method"],
+            notes=tuple(data["notes"]),
+            rounding=RoundingPolicy(**data["rounding"]),
+            exchange_rate=None
+            if fx is None
+            else ExchangeRate(
+                base=fx["base"],
+                quote=fx["quote"],
+                rate=fx["rate"],
+                on=date.fromisoformat(fx["on"]),
+                source=fx["source"],
+            ),
+            display_decimals=data["display_decimals"],
+            state=data["state"],
+            number=data["number"],
+            issued_on=_d(data["issued_on"]),
+            due_on=_d(data["due_on"]),
             terms=data["terms"],
-            payments=tuple(Payment(amount=Money(Decimal(x["amount"]), cur),
-                                   on=date.fromisoformat(x["on"]), reference=x["reference"],
-                                   method=x["method"]) for x in data["payments"]),
-            credit_notes=notes, voided_on=_d(data["voided_on"]), void_reason=data["void_reason"])
+            payments=tuple(
+                Payment(
+                    amount=Money(Decimal(x["amount"]), cur),
+                    on=date.fromisoformat(x["on"]),
+                    reference=x["reference"],
+                    method=x["method"],
+                )
+                for x in data["payments"]
+            ),
+            credit_notes=notes,
+            voided_on=_d(data["voided_on"]),
+            void_reason=data["void_reason"],
+        )
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         if isinstance(exc, InvoiceError):
             raise

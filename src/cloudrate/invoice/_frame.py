@@ -56,24 +56,42 @@ def repr_html(invoice: Invoice) -> str:
     cur = e(invoice.currency)
     with decimal.localcontext(EXACT):
         body = "".join(
-            "<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in (
-                x.description, x.service or "", x.quantity, x.unit,
-                "" if x.unit_price is None else x.unit_price.amount,
-                shown(invoice, x.amount.amount))) + "</tr>"
-            for x in invoice.lines)
+            "<tr>"
+            + "".join(
+                f"<td>{e(str(v))}</td>"
+                for v in (
+                    x.description,
+                    x.service or "",
+                    x.quantity,
+                    x.unit,
+                    "" if x.unit_price is None else x.unit_price.amount,
+                    shown(invoice, x.amount.amount),
+                )
+            )
+            + "</tr>"
+            for x in invoice.lines
+        )
         foot = [("Subtotal", invoice.subtotal.amount)]
-        foot += [(f"{t.rate.label} on {shown(invoice, t.base.amount)}", t.amount.amount)
-                 for t in invoice.taxes]
+        foot += [
+            (f"{t.rate.label} on {shown(invoice, t.base.amount)}", t.amount.amount)
+            for t in invoice.taxes
+        ]
         foot.append(("Total", invoice.total.amount))
         if invoice.state != "draft":
             foot.append(("Amount due", invoice.amount_due.amount))
-        tfoot = "".join(f"<tr><th colspan='5'>{e(label)}</th><th>{shown(invoice, v)}</th></tr>"
-                        for label, v in foot)
+        tfoot = "".join(
+            f"<tr><th colspan='5'>{e(label)}</th><th>{shown(invoice, v)}</th></tr>"
+            for label, v in foot
+        )
     title = invoice.number or f"Draft {invoice.id}"
-    head = "".join(f"<th>{h}</th>" for h in
-                   ("Description", "Service", "Quantity", "Unit", "Unit price", f"Amount ({cur})"))
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("Description", "Service", "Quantity", "Unit", "Unit price", f"Amount ({cur})")
+    )
     notes = "".join(f"<p>{e(n)}</p>" for n in invoice.notes)
-    return (f"<div><table><caption>{e(title)} · {e(invoice.customer.name)} · "
-            f"{e(invoice.period.label)} · {e(invoice.status)}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody><tfoot>{tfoot}</tfoot>"
-            f"</table>{notes}</div>")
+    return (
+        f"<div><table><caption>{e(title)} · {e(invoice.customer.name)} · "
+        f"{e(invoice.period.label)} · {e(invoice.status)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody><tfoot>{tfoot}</tfoot>"
+        f"</table>{notes}</div>"
+    )

@@ -44,30 +44,40 @@ def _sum(amounts: Iterable[Money], currency: str, start: Decimal = Decimal(0)) -
 
 def _check_sums(doc: Any, kind: str) -> None:
     cur = doc.currency
-    for where, value in (("subtotal", doc.subtotal), ("tax_total", doc.tax_total),
-                         ("total", doc.total)):
+    for where, value in (
+        ("subtotal", doc.subtotal),
+        ("tax_total", doc.tax_total),
+        ("total", doc.total),
+    ):
         if value.currency.code != cur:
             raise InvoiceError(f"{kind} {where} is in {value.currency.code}, not {cur}")
     for i, line in enumerate(doc.lines):
         if line.amount.currency.code != cur:
-            raise InvoiceError(f"{kind} lines[{i}] ({line.charge!r}) is in "
-                               f"{line.amount.currency.code}, not the invoice currency {cur}")
+            raise InvoiceError(
+                f"{kind} lines[{i}] ({line.charge!r}) is in "
+                f"{line.amount.currency.code}, not the invoice currency {cur}"
+            )
     if doc.subtotal != _sum((x.amount for x in doc.lines), cur):
-        raise InvoiceError(f"{kind} subtotal {doc.subtotal.amount} is not the sum of its "
-                           "rounded lines; build invoices with assemble()")
+        raise InvoiceError(
+            f"{kind} subtotal {doc.subtotal.amount} is not the sum of its "
+            "rounded lines; build invoices with assemble()"
+        )
     if doc.tax_total != _sum((t.amount for t in doc.taxes), cur):
-        raise InvoiceError(f"{kind} tax_total {doc.tax_total.amount} is not the sum of its "
-                           "tax lines")
+        raise InvoiceError(
+            f"{kind} tax_total {doc.tax_total.amount} is not the sum of its tax lines"
+        )
     if doc.total.amount != doc.subtotal.amount + doc.tax_total.amount:
         raise InvoiceError(f"{kind} total {doc.total.amount} is not subtotal + tax_total")
 
 
 def _check_display(_inst: object, _attr: object, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                              or not 0 <= value <= 12):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 12
+    ):
         raise InvoiceError(
             "display_decimals: must be a whole number from 0 to 12, or None for the "
-            f"currency's minor units (got {value!r})")
+            f"currency's minor units (got {value!r})"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -96,11 +106,16 @@ class CreditNote:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "number": self.number, "invoice_number": self.invoice_number,
-            "customer": self.customer.id, "currency": self.currency,
-            "issued_on": self.issued_on.isoformat(), "reason": self.reason,
-            "lines": [x.to_dict() for x in self.lines], "taxes": [t.to_dict() for t in self.taxes],
-            "subtotal": str(self.subtotal.amount), "tax_total": str(self.tax_total.amount),
+            "number": self.number,
+            "invoice_number": self.invoice_number,
+            "customer": self.customer.id,
+            "currency": self.currency,
+            "issued_on": self.issued_on.isoformat(),
+            "reason": self.reason,
+            "lines": [x.to_dict() for x in self.lines],
+            "taxes": [t.to_dict() for t in self.taxes],
+            "subtotal": str(self.subtotal.amount),
+            "tax_total": str(self.tax_total.amount),
             "total": str(self.total.amount),
         }
 
@@ -153,13 +168,17 @@ class Invoice:
         if self.state not in STATES:
             raise InvoiceError(f"invoice state: one of {', '.join(STATES)} (got {self.state!r})")
         if (self.state == "draft" and self.number is not None) or (
-                self.state == "issued" and self.number is None):
-            raise InvoiceError("a draft has no number and an issued invoice has one "
-                               f"(state {self.state!r}, number {self.number!r})")
+            self.state == "issued" and self.number is None
+        ):
+            raise InvoiceError(
+                "a draft has no number and an issued invoice has one "
+                f"(state {self.state!r}, number {self.number!r})"
+            )
         if self.exchange_rate is not None and self.exchange_rate.base != self.currency:
             raise InvoiceError(
                 f"exchange_rate converts from {self.exchange_rate.base}, but the invoice is "
-                f"in {self.currency}; give a rate whose base is {self.currency}")
+                f"in {self.currency}; give a rate whose base is {self.currency}"
+            )
 
     # --- figures -------------------------------------------------------------------------
 
@@ -251,8 +270,15 @@ class Invoice:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def finalise(self, numbering: Numbering, store: SequenceStore, *, issued_on: date,
-                 terms: PaymentTerms, tenant: str = "default") -> Invoice:
+    def finalise(
+        self,
+        numbering: Numbering,
+        store: SequenceStore,
+        *,
+        issued_on: date,
+        terms: PaymentTerms,
+        tenant: str = "default",
+    ) -> Invoice:
         """Issue the draft: take the next number of *numbering* from *store* and set the
         issue and due dates. Raises :class:`InvoiceStateError` (taking no number) when the
         invoice is not a draft."""
@@ -260,16 +286,23 @@ class Invoice:
 
         return finalise(self, numbering, store, issued_on=issued_on, terms=terms, tenant=tenant)
 
-    def pay(self, amount: Money | Decimal | str, on: date, *, reference: str | None = None,
-            method: str | None = None) -> Invoice:
+    def pay(
+        self,
+        amount: Money | Decimal | str,
+        on: date,
+        *,
+        reference: str | None = None,
+        method: str | None = None,
+    ) -> Invoice:
         """Record a payment (full or partial); beyond the amount due it becomes a credit
         balance. Paying a draft, a void or a settled invoice is an error."""
         from ._lifecycle import pay
 
         return pay(self, amount, on, reference=reference, method=method)
 
-    def pay_now(self, now: date | datetime, *, reference: str | None = None,
-                method: str | None = None) -> Invoice:
+    def pay_now(
+        self, now: date | datetime, *, reference: str | None = None, method: str | None = None
+    ) -> Invoice:
         """Record the portal's "Pay Now": a payment of the whole amount due on *now*."""
         from ._lifecycle import today
 
@@ -281,15 +314,29 @@ class Invoice:
 
         return void(self, on, reason)
 
-    def credit(self, numbering: Numbering, store: SequenceStore, *, issued_on: date,
-               amounts: Mapping[str, Money | Decimal | str] | None = None,
-               reason: str | None = None, tenant: str = "default") -> tuple[CreditNote, Invoice]:
+    def credit(
+        self,
+        numbering: Numbering,
+        store: SequenceStore,
+        *,
+        issued_on: date,
+        amounts: Mapping[str, Money | Decimal | str] | None = None,
+        reason: str | None = None,
+        tenant: str = "default",
+    ) -> tuple[CreditNote, Invoice]:
         """Issue a credit note for the whole invoice, or for *amounts* (charge name to net
         amount given back); returns the note and the invoice with the note recorded."""
         from ._credit import credit
 
-        return credit(self, numbering, store, issued_on=issued_on, amounts=amounts,
-                      reason=reason, tenant=tenant)
+        return credit(
+            self,
+            numbering,
+            store,
+            issued_on=issued_on,
+            amounts=amounts,
+            reason=reason,
+            tenant=tenant,
+        )
 
     # --- export --------------------------------------------------------------------------
 

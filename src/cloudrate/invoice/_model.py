@@ -34,8 +34,10 @@ def _check_locale(_inst: object, _attr: object, value: str | None) -> None:
     try:
         Locale.parse(value)
     except (UnknownLocaleError, ValueError, TypeError):
-        raise InvoiceError(f"customer locale: {value!r} is not a locale Babel knows; write a "
-                           "code such as 'de_DE', 'en_US', 'fr_FR' or 'ja_JP'") from None
+        raise InvoiceError(
+            f"customer locale: {value!r} is not a locale Babel knows; write a "
+            "code such as 'de_DE', 'en_US', 'fr_FR' or 'ja_JP'"
+        ) from None
 
 
 def _text_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
@@ -71,9 +73,15 @@ class Customer:
     email: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "address": list(self.address),
-                "tax_id": self.tax_id, "country": self.country, "locale": self.locale,
-                "email": self.email}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "address": list(self.address),
+            "tax_id": self.tax_id,
+            "country": self.country,
+            "locale": self.locale,
+            "email": self.email,
+        }
 
 
 def _percent(value: object) -> Decimal:
@@ -110,8 +118,12 @@ class TaxRate:
         return (self.name, self.category, self.percent)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "percent": str(self.percent), "category": self.category,
-                "note": self.note}
+        return {
+            "name": self.name,
+            "percent": str(self.percent),
+            "category": self.category,
+            "note": self.note,
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -145,11 +157,16 @@ class InvoiceLine:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "charge": self.charge, "kind": self.kind, "description": self.description,
-            "service": self.service, "metric": self.metric, "quantity": str(self.quantity),
+            "charge": self.charge,
+            "kind": self.kind,
+            "description": self.description,
+            "service": self.service,
+            "metric": self.metric,
+            "quantity": str(self.quantity),
             "unit": self.unit,
             "unit_price": None if self.unit_price is None else str(self.unit_price.amount),
-            "amount": str(self.amount.amount), "exact_amount": str(self.exact_amount.amount),
+            "amount": str(self.amount.amount),
+            "exact_amount": str(self.exact_amount.amount),
             "explanation": self.explanation,
             "tax_rate": None if self.tax_rate is None else self.tax_rate.to_dict(),
             "tax": None if self.tax is None else str(self.tax.amount),
@@ -171,8 +188,12 @@ class TaxLine:
     exact_amount: Money
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rate": self.rate.to_dict(), "base": str(self.base.amount),
-                "amount": str(self.amount.amount), "exact_amount": str(self.exact_amount.amount)}
+        return {
+            "rate": self.rate.to_dict(),
+            "base": str(self.base.amount),
+            "amount": str(self.amount.amount),
+            "exact_amount": str(self.exact_amount.amount),
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -185,8 +206,12 @@ class Payment:
     method: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"amount": str(self.amount.amount), "on": self.on.isoformat(),
-                "reference": self.reference, "method": self.method}
+        return {
+            "amount": str(self.amount.amount),
+            "on": self.on.isoformat(),
+            "reference": self.reference,
+            "method": self.method,
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -200,6 +225,9 @@ class TimelineEvent:
     reference: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "on": self.on.isoformat(),
-                "amount": None if self.amount is None else str(self.amount.amount),
-                "reference": self.reference}
+        return {
+            "kind": self.kind,
+            "on": self.on.isoformat(),
+            "amount": None if self.amount is None else str(self.amount.amount),
+            "reference": self.reference,
+        }

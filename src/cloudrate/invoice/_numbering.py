@@ -42,24 +42,35 @@ class SequenceStore(Protocol):
 
 def _check_template(inst: Numbering, _attr: object, template: str) -> None:
     try:
-        names = {name.split(".")[0].split("[")[0]
-                 for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        names = {
+            name.split(".")[0].split("[")[0]
+            for _, name, _, _ in string.Formatter().parse(template)
+            if name is not None
+        }
         if names - _FIELDS:
-            raise InvoiceError(f"numbering template {template!r}: unknown field(s) "
-                               f"{', '.join(sorted(names - _FIELDS))}; use {{year}}, "
-                               "{month}, {seq} and {tenant}")
+            raise InvoiceError(
+                f"numbering template {template!r}: unknown field(s) "
+                f"{', '.join(sorted(names - _FIELDS))}; use {{year}}, "
+                "{month}, {seq} and {tenant}"
+            )
         template.format(year=2026, month=1, seq=1, tenant="t")
     except (ValueError, KeyError, IndexError) as exc:
         if isinstance(exc, InvoiceError):
             raise
-        raise InvoiceError(f"numbering template {template!r}: {exc}; use fields "
-                           "{year}, {month}, {seq} (e.g. {seq:04}) and {tenant}") from None
+        raise InvoiceError(
+            f"numbering template {template!r}: {exc}; use fields "
+            "{year}, {month}, {seq} (e.g. {seq:04}) and {tenant}"
+        ) from None
     if "seq" not in names:
-        raise InvoiceError(f"numbering template {template!r} has no {{seq}}; numbers would "
-                           "repeat; write e.g. 'INV-{year}-{seq:04}'")
+        raise InvoiceError(
+            f"numbering template {template!r} has no {{seq}}; numbers would "
+            "repeat; write e.g. 'INV-{year}-{seq:04}'"
+        )
     if inst.per_year and "year" not in names:
-        raise InvoiceError(f"numbering template {template!r} restarts every year but has no "
-                           "{year}, so numbers would repeat; add {year} or set per_year=False")
+        raise InvoiceError(
+            f"numbering template {template!r} restarts every year but has no "
+            "{year}, so numbers would repeat; add {year} or set per_year=False"
+        )
 
 
 @attrs.frozen
@@ -89,18 +100,20 @@ class Numbering:
         return f"{tenant}/{self.series}/{on.year if self.per_year else 'all'}"
 
     def format(self, seq: int, *, on: date, tenant: str = "default") -> str:
-        return self.template.format(year=on.year, month=f"{on.month:02d}", seq=seq,
-                                    tenant=tenant)
+        return self.template.format(year=on.year, month=f"{on.month:02d}", seq=seq, tenant=tenant)
 
-    def next(self, store: SequenceStore, *, on: date, document: str,
-             tenant: str = "default") -> str:
+    def next(
+        self, store: SequenceStore, *, on: date, document: str, tenant: str = "default"
+    ) -> str:
         """Take the next number for *document* from *store* and format it."""
         return self.format(store.allocate(self.key(tenant, on), document), on=on, tenant=tenant)
 
 
 def _taken(key: str, document: str, seq: int) -> InvoiceStateError:
-    return InvoiceStateError(f"{document!r} already holds number {seq} of sequence {key!r}; "
-                             "a document is finalised once (no number was consumed)")
+    return InvoiceStateError(
+        f"{document!r} already holds number {seq} of sequence {key!r}; "
+        "a document is finalised once (no number was consumed)"
+    )
 
 
 class InMemorySequenceStore:
@@ -161,8 +174,9 @@ class SQLiteSequenceStore:
         try:
             conn.executescript(_SCHEMA)
         except sqlite3.Error as exc:
-            raise SequenceError(f"sequence store {self.path}: cannot create tables ({exc})"
-                                ) from None
+            raise SequenceError(
+                f"sequence store {self.path}: cannot create tables ({exc})"
+            ) from None
         finally:
             conn.close()
 
@@ -177,33 +191,44 @@ class SQLiteSequenceStore:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                held = conn.execute("SELECT seq FROM cloudrate_allocation WHERE key = ? AND "
-                                    "document = ?", (key, document)).fetchone()
+                held = conn.execute(
+                    "SELECT seq FROM cloudrate_allocation WHERE key = ? AND document = ?",
+                    (key, document),
+                ).fetchone()
                 if held is not None:
                     raise _taken(key, document, held[0])
-                row = conn.execute("SELECT last FROM cloudrate_sequence WHERE key = ?",
-                                   (key,)).fetchone()
+                row = conn.execute(
+                    "SELECT last FROM cloudrate_sequence WHERE key = ?", (key,)
+                ).fetchone()
                 seq = (0 if row is None else row[0]) + 1
-                conn.execute("INSERT INTO cloudrate_sequence (key, last) VALUES (?, ?) "
-                             "ON CONFLICT(key) DO UPDATE SET last = excluded.last", (key, seq))
-                conn.execute("INSERT INTO cloudrate_allocation (key, seq, document) "
-                             "VALUES (?, ?, ?)", (key, seq, document))
+                conn.execute(
+                    "INSERT INTO cloudrate_sequence (key, last) VALUES (?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET last = excluded.last",
+                    (key, seq),
+                )
+                conn.execute(
+                    "INSERT INTO cloudrate_allocation (key, seq, document) VALUES (?, ?, ?)",
+                    (key, seq, document),
+                )
                 conn.execute("COMMIT")
                 return seq
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise SequenceError(f"sequence store {self.path}: could not take the next number "
-                                f"of {key!r} ({exc}); nothing was consumed") from None
+            raise SequenceError(
+                f"sequence store {self.path}: could not take the next number "
+                f"of {key!r} ({exc}); nothing was consumed"
+            ) from None
         finally:
             conn.close()
 
     def last(self, key: str) -> int:
         conn = self._connect()
         try:
-            row = conn.execute("SELECT last FROM cloudrate_sequence WHERE key = ?",
-                               (key,)).fetchone()
+            row = conn.execute(
+                "SELECT last FROM cloudrate_sequence WHERE key = ?", (key,)
+            ).fetchone()
             return 0 if row is None else int(row[0])
         finally:
             conn.close()

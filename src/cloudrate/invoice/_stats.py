@@ -19,8 +19,9 @@ __all__ = ["FILTERS", "InvoiceStats", "filter_invoices", "invoice_stats"]
 FILTERS = ("all", "unpaid", "paid")
 
 
-def filter_invoices(invoices: Iterable[Invoice], which: str = "all", *,
-                    customer: str | None = None) -> tuple[Invoice, ...]:
+def filter_invoices(
+    invoices: Iterable[Invoice], which: str = "all", *, customer: str | None = None
+) -> tuple[Invoice, ...]:
     """The invoices a tab lists, in the order given. Drafts are never listed (the customer
     has not received them); ``all`` includes void invoices, ``unpaid`` includes overdue ones.
 
@@ -53,8 +54,9 @@ class InvoiceStats:
     credit_balance: Money
 
 
-def invoice_stats(invoices: Iterable[Invoice], now: date | datetime, *, currency: str,
-                  customer: str | None = None) -> InvoiceStats:
+def invoice_stats(
+    invoices: Iterable[Invoice], now: date | datetime, *, currency: str, customer: str | None = None
+) -> InvoiceStats:
     """Statistics over the issued invoices (of *customer*, if given) on *now*.
 
     *total_invoices* counts every issued invoice, void ones included; *outstanding* is the
@@ -67,8 +69,10 @@ def invoice_stats(invoices: Iterable[Invoice], now: date | datetime, *, currency
     listed = filter_invoices(invoices, "all", customer=customer)
     for inv in listed:
         if inv.currency != currency:
-            raise InvoiceError(f"invoice {inv.number} is in {inv.currency}, not {currency}; "
-                               "compute statistics per currency")
+            raise InvoiceError(
+                f"invoice {inv.number} is in {inv.currency}, not {currency}; "
+                "compute statistics per currency"
+            )
     statuses = [inv.status_at(now) for inv in listed]
     start = zero(RoundingPolicy(), currency)
 

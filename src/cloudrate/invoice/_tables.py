@@ -29,11 +29,44 @@ _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | Decimal | date | int | None
 
-_SUMMARY = ("number", "id", "customer_id", "customer_name", "period", "status", "issued_on",
-            "due_on", "currency", "subtotal", "tax_total", "total", "paid", "amount_due")
-_LINES = ("number", "id", "customer_id", "customer_name", "period", "issued_on", "due_on",
-          "currency", "charge", "kind", "description", "service", "metric", "quantity", "unit",
-          "unit_price", "amount", "tax_rate", "tax_category", "tax")
+_SUMMARY = (
+    "number",
+    "id",
+    "customer_id",
+    "customer_name",
+    "period",
+    "status",
+    "issued_on",
+    "due_on",
+    "currency",
+    "subtotal",
+    "tax_total",
+    "total",
+    "paid",
+    "amount_due",
+)
+_LINES = (
+    "number",
+    "id",
+    "customer_id",
+    "customer_name",
+    "period",
+    "issued_on",
+    "due_on",
+    "currency",
+    "charge",
+    "kind",
+    "description",
+    "service",
+    "metric",
+    "quantity",
+    "unit",
+    "unit_price",
+    "amount",
+    "tax_rate",
+    "tax_category",
+    "tax",
+)
 
 
 def neutralise(text: str) -> str:
@@ -49,28 +82,59 @@ def _status(invoice: Invoice, now: date | datetime | None) -> str:
     return invoice.status if now is None else invoice.status_at(now)
 
 
-def rows(invoices: Iterable[Invoice], layout: str = "lines", *,
-         now: date | datetime | None = None) -> tuple[tuple[str, ...], list[tuple[Cell, ...]]]:
+def rows(
+    invoices: Iterable[Invoice], layout: str = "lines", *, now: date | datetime | None = None
+) -> tuple[tuple[str, ...], list[tuple[Cell, ...]]]:
     """The header and rows of *layout*; numbers stay Decimal, dates stay dates, text is raw
     (writers neutralise it). *now* turns unpaid into overdue where due."""
     if layout not in LAYOUTS:
         raise InvoiceError(f"layout: one of {', '.join(LAYOUTS)} (got {layout!r})")
     out: list[tuple[Cell, ...]] = []
     for inv in invoices:
-        head: tuple[Cell, ...] = (inv.number, inv.id, inv.customer.id, inv.customer.name,
-                                  inv.period.label)
+        head: tuple[Cell, ...] = (
+            inv.number,
+            inv.id,
+            inv.customer.id,
+            inv.customer.name,
+            inv.period.label,
+        )
         if layout == "summary":
-            out.append((*head, _status(inv, now), inv.issued_on, inv.due_on, inv.currency,
-                        inv.subtotal.amount, inv.tax_total.amount, inv.total.amount,
-                        inv.paid.amount, inv.amount_due.amount))
+            out.append(
+                (
+                    *head,
+                    _status(inv, now),
+                    inv.issued_on,
+                    inv.due_on,
+                    inv.currency,
+                    inv.subtotal.amount,
+                    inv.tax_total.amount,
+                    inv.total.amount,
+                    inv.paid.amount,
+                    inv.amount_due.amount,
+                )
+            )
             continue
         for x in inv.lines:
-            out.append((*head, inv.issued_on, inv.due_on, inv.currency, x.charge, x.kind,
-                        x.description, x.service, x.metric, x.quantity, x.unit,
-                        None if x.unit_price is None else x.unit_price.amount, x.amount.amount,
-                        None if x.tax_rate is None else x.tax_rate.percent,
-                        None if x.tax_rate is None else x.tax_rate.category,
-                        None if x.tax is None else x.tax.amount))
+            out.append(
+                (
+                    *head,
+                    inv.issued_on,
+                    inv.due_on,
+                    inv.currency,
+                    x.charge,
+                    x.kind,
+                    x.description,
+                    x.service,
+                    x.metric,
+                    x.quantity,
+                    x.unit,
+                    None if x.unit_price is None else x.unit_price.amount,
+                    x.amount.amount,
+                    None if x.tax_rate is None else x.tax_rate.percent,
+                    None if x.tax_rate is None else x.tax_rate.category,
+                    None if x.tax is None else x.tax.amount,
+                )
+            )
     return (_SUMMARY if layout == "summary" else _LINES), out
 
 
@@ -84,8 +148,13 @@ def _text(cell: Cell) -> str:
     return str(cell)
 
 
-def write_csv(invoices: Iterable[Invoice], out: IO[str] | str | Path, layout: str = "lines",
-              *, now: date | datetime | None = None) -> None:
+def write_csv(
+    invoices: Iterable[Invoice],
+    out: IO[str] | str | Path,
+    layout: str = "lines",
+    *,
+    now: date | datetime | None = None,
+) -> None:
     """Write *invoices* as CSV (UTF-8, ``\\r\\n`` line ends, numbers as plain decimals).
 
     >>> import io
@@ -112,8 +181,9 @@ _FIXED = (1980, 1, 1, 0, 0, 0)
 _STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
-def write_xlsx(invoices: Iterable[Invoice], out: IO[bytes] | str | Path, *,
-               now: date | datetime | None = None) -> None:
+def write_xlsx(
+    invoices: Iterable[Invoice], out: IO[bytes] | str | Path, *, now: date | datetime | None = None
+) -> None:
     """Write an XLSX workbook with an ``Invoices`` (summary) and a ``Lines`` sheet.
 
     Numbers are numeric cells, dates date cells, text neutralised. The file is the same
@@ -161,7 +231,9 @@ def _deterministic(data: bytes) -> bytes:
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 content = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
-            dst.writestr(zipfile.ZipInfo(info.filename, date_time=_FIXED), content,
-                         compress_type=zipfile.ZIP_DEFLATED)
+            dst.writestr(
+                zipfile.ZipInfo(info.filename, date_time=_FIXED),
+                content,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return buf.getvalue()
-

@@ -35,9 +35,11 @@ EU_COUNTRIES = frozenset(
 
 #: The rate for intra-EU business customers: no VAT charged, the buyer accounts for it.
 REVERSE_CHARGE = TaxRate(
-    name="VAT", percent=Decimal(0), category="AE",
+    name="VAT",
+    percent=Decimal(0),
+    category="AE",
     note="Reverse charge: VAT to be accounted for by the recipient "
-         "(Article 196, Council Directive 2006/112/EC).",
+    "(Article 196, Council Directive 2006/112/EC).",
 )
 
 TAX_METHODS = ("total", "line")
@@ -95,9 +97,14 @@ class RegionalTax:
         if customer.id in self.customers:
             return self.customers[customer.id]
         country = customer.country
-        if (self.reverse_charge and self.seller_country and customer.tax_id
-                and country in EU_COUNTRIES and self.seller_country.upper() in EU_COUNTRIES
-                and country != self.seller_country.upper()):
+        if (
+            self.reverse_charge
+            and self.seller_country
+            and customer.tax_id
+            and country in EU_COUNTRIES
+            and self.seller_country.upper() in EU_COUNTRIES
+            and country != self.seller_country.upper()
+        ):
             return REVERSE_CHARGE
         if country is not None and country in self.countries:
             return self.countries[country]
@@ -105,11 +112,13 @@ class RegionalTax:
             return self.default
         raise InvoiceError(
             f"customer {customer.id!r}: no tax rate for country {country!r}; add it to "
-            f"countries (known: {', '.join(sorted(self.countries)) or 'none'}) or set default")
+            f"countries (known: {', '.join(sorted(self.countries)) or 'none'}) or set default"
+        )
 
 
-def apply_taxes(lines: Sequence[InvoiceLine], method: str, rounding: RoundingPolicy,
-                currency: str) -> tuple[tuple[InvoiceLine, ...], tuple[TaxLine, ...]]:
+def apply_taxes(
+    lines: Sequence[InvoiceLine], method: str, rounding: RoundingPolicy, currency: str
+) -> tuple[tuple[InvoiceLine, ...], tuple[TaxLine, ...]]:
     """Compute the tax of *lines* (each carrying its ``tax_rate``) by *method*.
 
     Returns the lines (with their own ``tax`` set when *method* is ``"line"``) and one
@@ -149,7 +158,12 @@ def apply_taxes(lines: Sequence[InvoiceLine], method: str, rounding: RoundingPol
             base = sum(amounts, Decimal(0))
             exact = base * rates[key].percent / 100
             billed = taxed[key] if method == "line" else rounding.round(exact, currency)
-            tax_lines.append(TaxLine(rate=rates[key], base=Money(base, currency),
-                                     amount=Money(billed, currency),
-                                     exact_amount=Money(exact, currency)))
+            tax_lines.append(
+                TaxLine(
+                    rate=rates[key],
+                    base=Money(base, currency),
+                    amount=Money(billed, currency),
+                    exact_amount=Money(exact, currency),
+                )
+            )
     return tuple(out), tuple(tax_lines)

@@ -65,7 +65,8 @@ class EndOfMonth:
     def label(self) -> str:
         if self.months:
             return f"End of month + {self.months} month(s)" + (
-                f" + {self.days} days" if self.days else "")
+                f" + {self.days} days" if self.days else ""
+            )
         return f"Net {self.days} EOM" if self.days else "End of month"
 
     def due(self, issued_on: date) -> date:

@@ -130,7 +130,7 @@ class Charge:
             return None
         items = tuple(self.where.items())
         if len(items) == 1:
-            (key, wanted), = items
+            ((key, wanted),) = items
             if len(wanted) == 1:
                 value = wanted[0]
                 return lambda attributes: attributes.get(key) == value

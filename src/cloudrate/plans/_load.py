@@ -36,8 +36,18 @@ from ._volume import Volume
 __all__ = ["dump_plan", "load_plan", "plan_from_document", "plan_to_yaml"]
 
 
-_PLAN_KEYS = ("name", "currency", "version", "description", "effective_from", "effective_to",
-              "timezone", "rounding", "metrics", "charges")
+_PLAN_KEYS = (
+    "name",
+    "currency",
+    "version",
+    "description",
+    "effective_from",
+    "effective_to",
+    "timezone",
+    "rounding",
+    "metrics",
+    "charges",
+)
 _CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
 _MODEL_KEYS: dict[str, tuple[str, ...]] = {
     "per_unit": ("unit_price",),
@@ -54,8 +64,11 @@ def _tiers(r: FieldReader, data: Mapping[str, Any], path: str, percent: bool = F
     raw = data.get("tiers")
     where = join_path(path, "tiers")
     if not isinstance(raw, list) or not raw:
-        r.doc.problem(where, "missing" if raw is None else "not_a_list",
-                      "give a list of tiers; the last has up_to: null")
+        r.doc.problem(
+            where,
+            "missing" if raw is None else "not_a_list",
+            "give a list of tiers; the last has up_to: null",
+        )
         return []
     keys = ("up_to", "percent") if percent else ("up_to", "unit_price", "flat_price")
     tiers: list[Any] = []
@@ -65,8 +78,9 @@ def _tiers(r: FieldReader, data: Mapping[str, Any], path: str, percent: bool = F
         tpath = join_path(where, index)
         fields = r.mapping(item, tpath, keys)
         if "up_to" not in fields:
-            r.doc.problem(join_path(tpath, "up_to"), "missing",
-                          "up_to is required (null for the last tier)")
+            r.doc.problem(
+                join_path(tpath, "up_to"), "missing", "up_to is required (null for the last tier)"
+            )
             ok = False
             continue
         up_to = r.number(fields, "up_to", tpath, above=True)
@@ -74,26 +88,36 @@ def _tiers(r: FieldReader, data: Mapping[str, Any], path: str, percent: bool = F
             ok = False  # a bad bound was reported; the tier must not pass as open
         last = index == len(raw) - 1
         if fields.get("up_to") is None and not last:
-            r.doc.problem(join_path(tpath, "up_to"), "open_tier_not_last",
-                          "only the last tier may have up_to: null; sort tiers by up_to")
+            r.doc.problem(
+                join_path(tpath, "up_to"),
+                "open_tier_not_last",
+                "only the last tier may have up_to: null; sort tiers by up_to",
+            )
             ok = False
         elif up_to is not None and last:
-            r.doc.problem(join_path(tpath, "up_to"), "last_tier_bounded",
-                          "the last tier must have up_to: null so every quantity has a price",
-                          str(up_to))
+            r.doc.problem(
+                join_path(tpath, "up_to"),
+                "last_tier_bounded",
+                "the last tier must have up_to: null so every quantity has a price",
+                str(up_to),
+            )
             ok = False
         elif up_to is not None:
             if up_to <= previous and index > 0:
-                r.doc.problem(join_path(tpath, "up_to"), "tiers_not_ascending",
-                              f"must be above {previous}, the previous up_to; sort tiers by "
-                              "up_to", str(up_to))
+                r.doc.problem(
+                    join_path(tpath, "up_to"),
+                    "tiers_not_ascending",
+                    f"must be above {previous}, the previous up_to; sort tiers by up_to",
+                    str(up_to),
+                )
                 ok = False
             previous = up_to
         if percent:
             pct = r.number(fields, "percent", tpath, required=True)
             if pct is not None and pct > 100:
-                r.doc.problem(join_path(tpath, "percent"), "out_of_range", "must be at most 100",
-                              str(pct))
+                r.doc.problem(
+                    join_path(tpath, "percent"), "out_of_range", "must be at most 100", str(pct)
+                )
                 pct = None
             if pct is None:
                 ok = False
@@ -130,15 +154,18 @@ def _model(r: FieldReader, kind: str, data: Mapping[str, Any], path: str) -> Cha
     if kind == "percentage":
         of = r.names(data, "of", path)
         if not of:
-            r.doc.problem(join_path(path, "of"), "missing", "name the charges this percentage is of")
+            r.doc.problem(
+                join_path(path, "of"), "missing", "name the charges this percentage is of"
+            )
         if ("percent" in data) == ("tiers" in data):
             r.doc.problem(path, "percent_or_tiers", "give either percent or tiers, not both")
             return None
         if "percent" in data:
             pct = r.number(data, "percent", path, required=True)
             if pct is not None and pct > 100:
-                r.doc.problem(join_path(path, "percent"), "out_of_range", "must be at most 100",
-                              str(pct))
+                r.doc.problem(
+                    join_path(path, "percent"), "out_of_range", "must be at most 100", str(pct)
+                )
                 return None
             if pct is None or not of:
                 return None
@@ -167,14 +194,21 @@ def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge |
     data = r.mapping(raw, path, _CHARGE_KEYS + model_keys)
     name = r.text(data, "name", path, required=True)
     if kind is None:
-        r.doc.problem(join_path(path, "model"), "missing",
-                      f"model is required: one of {', '.join(_MODEL_KEYS)}")
+        r.doc.problem(
+            join_path(path, "model"),
+            "missing",
+            f"model is required: one of {', '.join(_MODEL_KEYS)}",
+        )
         return None
     if not isinstance(kind, str) or kind not in _MODEL_KEYS:
         near = difflib.get_close_matches(str(kind), list(_MODEL_KEYS), n=1, cutoff=0.5)
         hint = f"; did you mean {near[0]!r}?" if near else ""
-        r.doc.problem(join_path(path, "model"), "unknown_model",
-                      f"unknown charge model; use one of {', '.join(_MODEL_KEYS)}{hint}", kind)
+        r.doc.problem(
+            join_path(path, "model"),
+            "unknown_model",
+            f"unknown charge model; use one of {', '.join(_MODEL_KEYS)}{hint}",
+            kind,
+        )
         return None
     count = len(r.doc.problems)
     try:
@@ -183,33 +217,53 @@ def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge |
         r.doc.problem(path, "bad_charge", str(exc))
         model = None
     free = r.number(data, "free_units", path)
-    metric = r.text(data, "metric", path, required=kind in ("per_unit", "graduated", "volume",
-                                                                  "package"))
+    metric = r.text(
+        data, "metric", path, required=kind in ("per_unit", "graduated", "volume", "package")
+    )
     where = data.get("where")
     if where is not None and not isinstance(where, Mapping):
-        r.doc.problem(join_path(path, "where"), "not_a_mapping",
-                      "expected attribute: value (or a list of values)", where)
+        r.doc.problem(
+            join_path(path, "where"),
+            "not_a_mapping",
+            "expected attribute: value (or a list of values)",
+            where,
+        )
         where = None
     if kind in ("percentage", "minimum"):
         for field in ("metric", "where", "free_units"):
             if field in data:
-                r.doc.problem(join_path(path, field), "not_applicable",
-                              f"a {kind} charge prices other charges; remove {field}")
+                r.doc.problem(
+                    join_path(path, field),
+                    "not_applicable",
+                    f"a {kind} charge prices other charges; remove {field}",
+                )
         raw_of = data.get("of")  # checked even when the model itself has problems
-        names = [raw_of] if isinstance(raw_of, str) else (
-            [n for n in raw_of if isinstance(n, str)] if isinstance(raw_of, list) else [])
+        names = (
+            [raw_of]
+            if isinstance(raw_of, str)
+            else ([n for n in raw_of if isinstance(n, str)] if isinstance(raw_of, list) else [])
+        )
         for other in names:
             if other not in earlier:
-                r.doc.problem(join_path(path, "of"), "unknown_charge",
-                              "names no charge declared above this one; list the charges it "
-                              "applies to above it", other)
+                r.doc.problem(
+                    join_path(path, "of"),
+                    "unknown_charge",
+                    "names no charge declared above this one; list the charges it "
+                    "applies to above it",
+                    other,
+                )
     if model is None or name is None or len(r.doc.problems) > count:
         return None
     try:
-        return Charge(name=name, model=model, metric=metric,
-                      description=r.text(data, "description", path),
-                      service=r.text(data, "service", path), where=where or {},
-                      free_units=free or Decimal(0))
+        return Charge(
+            name=name,
+            model=model,
+            metric=metric,
+            description=r.text(data, "description", path),
+            service=r.text(data, "service", path),
+            where=where or {},
+            free_units=free or Decimal(0),
+        )
     except CloudrateError as exc:
         r.doc.problem(path, "bad_charge", str(exc))
         return None
@@ -252,16 +306,22 @@ def plan_from_document(doc: Document) -> Plan:
             check_currency(currency)
             r.currency = currency
         except CloudrateError:
-            doc.problem("currency", "unknown_currency", 'not an ISO 4217 code such as "EUR"',
-                        currency)
+            doc.problem(
+                "currency", "unknown_currency", 'not an ISO 4217 code such as "EUR"', currency
+            )
             currency = None
     timezone = r.text(data, "timezone", "", default="UTC")
     rounding = RoundingPolicy()
     if data.get("rounding") is not None:
         rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits"))
         rounding = RoundingPolicy(
-            mode=r.choice(rdata, "mode", "rounding",
-                          ("half_up", "half_even", "down", "up", "ceiling", "floor"), "half_up"),
+            mode=r.choice(
+                rdata,
+                "mode",
+                "rounding",
+                ("half_up", "half_even", "down", "up", "ceiling", "floor"),
+                "half_up",
+            ),
             placement=r.choice(rdata, "placement", "rounding", ("line", "total"), "line"),
             digits=r.whole(rdata, "digits", "rounding"),
         )
@@ -280,9 +340,12 @@ def plan_from_document(doc: Document) -> Plan:
             charge = _charge(r, raw, path, names)
             if charge is not None:
                 if charge.name in names:
-                    doc.problem(join_path(path, "name"), "duplicate_charge",
-                                "this name is used by an earlier charge; names are unique",
-                                charge.name)
+                    doc.problem(
+                        join_path(path, "name"),
+                        "duplicate_charge",
+                        "this name is used by an earlier charge; names are unique",
+                        charge.name,
+                    )
                 charges.append(charge)
                 names.append(charge.name)
             elif isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
@@ -297,14 +360,26 @@ def plan_from_document(doc: Document) -> Plan:
 
             zone(timezone)
         except CloudrateError:
-            doc.problem("timezone", "unknown_timezone",
-                        "not an IANA timezone such as 'UTC' or 'Europe/Berlin'", timezone)
+            doc.problem(
+                "timezone",
+                "unknown_timezone",
+                "not an IANA timezone such as 'UTC' or 'Europe/Berlin'",
+                timezone,
+            )
     doc.raise_if_problems()
     try:
-        return Plan(name=name, currency=currency, charges=charges, metrics=metrics,
-                    timezone=timezone, version=version,
-                    effective_from=effective_from, effective_to=effective_to,
-                    rounding=rounding, description=description)
+        return Plan(
+            name=name,
+            currency=currency,
+            charges=charges,
+            metrics=metrics,
+            timezone=timezone,
+            version=version,
+            effective_from=effective_from,
+            effective_to=effective_to,
+            rounding=rounding,
+            description=description,
+        )
     except CloudrateError as exc:
         doc.problem("", "bad_plan", str(exc))
         doc.raise_if_problems()
@@ -341,4 +416,3 @@ def dump_plan(plan: Plan) -> dict[str, Any]:
 def plan_to_yaml(plan: Plan) -> str:
     """The plan as YAML text, amounts quoted so no reader takes them for floats."""
     return str(yaml.safe_dump(plan.to_dict(), sort_keys=False, allow_unicode=True))
-

@@ -18,10 +18,29 @@ AGGREGATIONS = ("sum", "max", "average", "unique", "latest")
 
 # Sizes in a base unit per dimension; "month" is the billing period and is sized at
 # rating time.
-_TIME = {"s": 1, "sec": 1, "second": 1, "minute": 60, "min": 60, "h": 3600, "hr": 3600,
-         "hour": 3600, "day": 86400}
-_DATA = {"b": 1, "byte": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-         "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_TIME = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "minute": 60,
+    "min": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "day": 86400,
+}
+_DATA = {
+    "b": 1,
+    "byte": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 
 
 def _token(word: str) -> tuple[str, str, int]:

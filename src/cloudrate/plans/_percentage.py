@@ -41,8 +41,10 @@ class PercentTier:
     percent: Decimal = attrs.field(converter=_percent)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"up_to": None if self.up_to is None else str(self.up_to),
-                "percent": str(self.percent)}
+        return {
+            "up_to": None if self.up_to is None else str(self.up_to),
+            "percent": str(self.percent),
+        }
 
 
 def _to_percent_tiers(value: Iterable[PercentTier]) -> tuple[PercentTier, ...]:
@@ -124,9 +126,15 @@ class Percentage:
             upper = base if tier.up_to is None else min(base, tier.up_to)
             part = (upper - lower) * tier.percent / 100
             total += part
-            details.append(Detail(f"{tier.percent}% of {upper - lower} {cur} ({lower} to "
-                                  f"{'...' if tier.up_to is None else tier.up_to})",
-                                  None, None, Money(part, cur)))
+            details.append(
+                Detail(
+                    f"{tier.percent}% of {upper - lower} {cur} ({lower} to "
+                    f"{'...' if tier.up_to is None else tier.up_to})",
+                    None,
+                    None,
+                    Money(part, cur),
+                )
+            )
             if tier.up_to is None:
                 break
             lower = tier.up_to

@@ -67,11 +67,14 @@ class Plan:
         for index, charge in enumerate(self.charges):
             where = f"charges[{index}] ({charge.name})"
             if charge.name in seen:
-                raise PlanError(f"{where}: the name {charge.name!r} is used twice; names are unique")
+                raise PlanError(
+                    f"{where}: the name {charge.name!r} is used twice; names are unique"
+                )
             for path, price in model_money(charge.model):
                 if price.currency.code != self.currency:
-                    raise CurrencyMismatchError(self.currency, price.currency.code,
-                                                f"{where} {path}")
+                    raise CurrencyMismatchError(
+                        self.currency, price.currency.code, f"{where} {path}"
+                    )
             if isinstance(charge.model, Percentage) and charge.model.currency != self.currency:
                 raise CurrencyMismatchError(self.currency, charge.model.currency, where)
             if isinstance(charge.model, Percentage | Minimum):
@@ -102,8 +105,10 @@ class Plan:
         for charge in self.charges:
             if charge.name == name:
                 return charge
-        raise KeyError(f"no charge {name!r} in plan {self.name!r}; "
-                       f"charges are {', '.join(c.name for c in self.charges)}")
+        raise KeyError(
+            f"no charge {name!r} in plan {self.name!r}; "
+            f"charges are {', '.join(c.name for c in self.charges)}"
+        )
 
     def metric(self, name: str) -> Metric:
         """The declared metric *name*, or its default (well-known units, sum)."""

@@ -8,7 +8,9 @@ Each lives in its own subpackage or module; import them from there, e.g.
 import importlib
 from types import ModuleType
 
-_SUBMODULES = frozenset(['budget', 'capabilities', 'charts', 'estimation', 'features', 'report', 'usage_view'])
+_SUBMODULES = frozenset(
+    ["budget", "capabilities", "charts", "estimation", "features", "report", "usage_view"]
+)
 
 __all__: list[str] = []
 

@@ -29,8 +29,16 @@ from cloudrate.period import BillingPeriod, seconds_between
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-__all__ = ["AlertStore", "Budget", "BudgetAlert", "InMemoryAlertStore", "SQLiteAlertStore",
-           "SmtpSender", "check_budget", "forecast_month_end"]
+__all__ = [
+    "AlertStore",
+    "Budget",
+    "BudgetAlert",
+    "InMemoryAlertStore",
+    "SQLiteAlertStore",
+    "SmtpSender",
+    "check_budget",
+    "forecast_month_end",
+]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -39,16 +47,19 @@ def _recipients(value: Iterable[str]) -> tuple[str, ...]:
     out = tuple(str(v).strip() for v in ([value] if isinstance(value, str) else value))
     for address in out:
         if not _EMAIL.match(address):
-            raise PlanError(f"recipients: {address!r} is not an email address such as "
-                            "'billing@example.com'")
+            raise PlanError(
+                f"recipients: {address!r} is not an email address such as 'billing@example.com'"
+            )
     return out
 
 
 def _thresholds(value: Iterable[object]) -> tuple[Decimal, ...]:
     out = tuple(to_decimal(v, "thresholds") for v in value)
     if not out or any(t <= 0 for t in out) or list(out) != sorted(set(out)):
-        raise PlanError(f"thresholds: give ascending percentages above 0 such as 50, 80, 100 "
-                        f"(got {', '.join(str(t) for t in out) or 'none'})")
+        raise PlanError(
+            f"thresholds: give ascending percentages above 0 such as 50, 80, 100 "
+            f"(got {', '.join(str(t) for t in out) or 'none'})"
+        )
     return out
 
 
@@ -60,7 +71,8 @@ class Budget:
     amount: Money
     recipients: tuple[str, ...] = attrs.field(default=(), converter=_recipients)
     thresholds: tuple[Decimal, ...] = attrs.field(
-        default=(Decimal(50), Decimal(80), Decimal(100)), converter=_thresholds)
+        default=(Decimal(50), Decimal(80), Decimal(100)), converter=_thresholds
+    )
     use_forecast: bool = True
 
     def __attrs_post_init__(self) -> None:
@@ -93,11 +105,13 @@ class BudgetAlert:
     def body(self, rounding: RoundingPolicy | None = None) -> str:
         policy = rounding or RoundingPolicy()
         cur = str(self.budget.currency.code)
-        return (f"Account: {self.account}\nPeriod: {self.period}\n"
-                f"Budget: {self.budget.amount} {cur}\n"
-                f"Month-to-date cost: {policy.round(self.month_to_date.amount, cur)} {cur}\n"
-                f"Month-end forecast: {policy.round(self.forecast.amount, cur)} {cur}\n"
-                f"Threshold: {self.threshold}% ({self.basis})\nChecked at: {self.at.isoformat()}\n")
+        return (
+            f"Account: {self.account}\nPeriod: {self.period}\n"
+            f"Budget: {self.budget.amount} {cur}\n"
+            f"Month-to-date cost: {policy.round(self.month_to_date.amount, cur)} {cur}\n"
+            f"Month-end forecast: {policy.round(self.forecast.amount, cur)} {cur}\n"
+            f"Threshold: {self.threshold}% ({self.basis})\nChecked at: {self.at.isoformat()}\n"
+        )
 
 
 def forecast_month_end(month_to_date: Money, period: BillingPeriod, now: datetime) -> Money:
@@ -151,25 +165,34 @@ class SQLiteAlertStore:
         import sqlite3
 
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-        self._db.execute("CREATE TABLE IF NOT EXISTS budget_alerts_sent (account TEXT NOT NULL,"
-                         " period TEXT NOT NULL, threshold TEXT NOT NULL,"
-                         " PRIMARY KEY (account, period, threshold))")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS budget_alerts_sent (account TEXT NOT NULL,"
+            " period TEXT NOT NULL, threshold TEXT NOT NULL,"
+            " PRIMARY KEY (account, period, threshold))"
+        )
 
     def close(self) -> None:
         self._db.close()
 
     def was_sent(self, key: tuple[str, str, str]) -> bool:
-        row = self._db.execute("SELECT 1 FROM budget_alerts_sent WHERE account = ? AND "
-                               "period = ? AND threshold = ?", key).fetchone()
+        row = self._db.execute(
+            "SELECT 1 FROM budget_alerts_sent WHERE account = ? AND period = ? AND threshold = ?",
+            key,
+        ).fetchone()
         return row is not None
 
     def mark_sent(self, key: tuple[str, str, str]) -> None:
         self._db.execute("INSERT OR IGNORE INTO budget_alerts_sent VALUES (?, ?, ?)", key)
 
 
-def check_budget(budget: Budget, period: BillingPeriod, month_to_date: Money, now: datetime,
-                 store: AlertStore, send: Callable[[BudgetAlert], Any] | None = None,
-                 ) -> tuple[BudgetAlert, ...]:
+def check_budget(
+    budget: Budget,
+    period: BillingPeriod,
+    month_to_date: Money,
+    now: datetime,
+    store: AlertStore,
+    send: Callable[[BudgetAlert], Any] | None = None,
+) -> tuple[BudgetAlert, ...]:
     """The new alerts for *budget* at *now*, each passed to *send* then marked sent.
 
     >>> p = BillingPeriod.month(2026, 10)
@@ -183,8 +206,9 @@ def check_budget(budget: Budget, period: BillingPeriod, month_to_date: Money, no
     ()
     """
     if month_to_date.currency != budget.amount.currency:
-        raise CurrencyMismatchError(str(budget.amount.currency.code),
-                                    str(month_to_date.currency.code), "month-to-date cost")
+        raise CurrencyMismatchError(
+            str(budget.amount.currency.code), str(month_to_date.currency.code), "month-to-date cost"
+        )
     forecast = forecast_month_end(month_to_date, period, now)
     alerts = []
     for threshold in budget.thresholds:
@@ -193,10 +217,17 @@ def check_budget(budget: Budget, period: BillingPeriod, month_to_date: Money, no
         predicted = budget.use_forecast and forecast.amount >= limit
         if not (actual or predicted):
             continue
-        alert = BudgetAlert(account=budget.account, period=period.label, threshold=threshold,
-                            basis="actual" if actual else "forecast",
-                            month_to_date=month_to_date, forecast=forecast,
-                            budget=budget.amount, recipients=budget.recipients, at=now)
+        alert = BudgetAlert(
+            account=budget.account,
+            period=period.label,
+            threshold=threshold,
+            basis="actual" if actual else "forecast",
+            month_to_date=month_to_date,
+            forecast=forecast,
+            budget=budget.amount,
+            recipients=budget.recipients,
+            at=now,
+        )
         if store.was_sent(alert.key):
             continue
         if send is not None:

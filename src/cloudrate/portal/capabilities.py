@@ -34,5 +34,4 @@ class Capabilities:
     cost_decimals: int = 2
 
     def to_dict(self) -> dict[str, object]:
-        return {k: (list(v) if isinstance(v, tuple) else v)
-                for k, v in attrs.asdict(self).items()}
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in attrs.asdict(self).items()}

@@ -92,8 +92,9 @@ class Chart:
 
     def png(self, scale: float = 2) -> bytes:
         """The chart as PNG, *scale* times its size in CSS pixels."""
-        return bytes(_vl().vegalite_to_png(self.spec, vl_version="5.20", scale=scale,
-                                           allowed_base_urls=[]))
+        return bytes(
+            _vl().vegalite_to_png(self.spec, vl_version="5.20", scale=scale, allowed_base_urls=[])
+        )
 
     def data_uri(self, fmt: str = "svg") -> str:
         """``data:image/...;base64,...`` for an ``<img src>`` in HTML."""
@@ -114,15 +115,22 @@ def _base(title: str, width: int, height: int) -> dict[str, Any]:
     family = latin_family()
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": title, "width": width, "height": height, "background": "white",
-        "config": {"font": family, "view": {"stroke": None},
-                   "title": {"fontSize": 14, "anchor": "start"},
-                   "axis": {"labelFontSize": 11, "titleFontSize": 11}},
+        "title": title,
+        "width": width,
+        "height": height,
+        "background": "white",
+        "config": {
+            "font": family,
+            "view": {"stroke": None},
+            "title": {"fontSize": 14, "anchor": "start"},
+            "axis": {"labelFontSize": 11, "titleFontSize": 11},
+        },
     }
 
 
-def consumption_chart(view: UsageView, *, measure: str = "quantity",
-                      title: str = "Resource Consumption") -> Chart:
+def consumption_chart(
+    view: UsageView, *, measure: str = "quantity", title: str = "Resource Consumption"
+) -> Chart:
     """Bars comparing CPU, memory, storage and bandwidth of a usage view.
 
     *measure* ``quantity`` draws each card's consumption (labelled with its unit);
@@ -139,17 +147,25 @@ def consumption_chart(view: UsageView, *, measure: str = "quantity",
     """
     if measure not in ("quantity", "cost"):
         raise ValueError(f"measure must be 'quantity' or 'cost' (got {measure!r})")
-    rows = [{"resource": f"{c.label} ({c.unit})" if measure == "quantity" else c.label,
-             "value": _number(c.quantity if measure == "quantity" else c.cost.amount)}
-            for c in view.cards]
+    rows = [
+        {
+            "resource": f"{c.label} ({c.unit})" if measure == "quantity" else c.label,
+            "value": _number(c.quantity if measure == "quantity" else c.cost.amount),
+        }
+        for c in view.cards
+    ]
     axis = "Consumption" if measure == "quantity" else f"Estimated cost ({view.currency})"
     spec = _base(title, 420, 220) | {
         "data": {"values": rows},
         "mark": {"type": "bar", "color": _BAR, "cornerRadiusEnd": 2},
         "encoding": {
             "y": {"field": "resource", "type": "nominal", "sort": None, "title": None},
-            "x": {"field": "value", "type": "quantitative", "title": axis,
-                  "axis": {"tickCount": 5, "labelOverlap": True}},
+            "x": {
+                "field": "value",
+                "type": "quantitative",
+                "title": axis,
+                "axis": {"tickCount": 5, "labelOverlap": True},
+            },
             "tooltip": [{"field": "resource"}, {"field": "value", "type": "quantitative"}],
         },
     }
@@ -165,17 +181,26 @@ def billing_status_chart(counts: Mapping[str, int], *, title: str = "Billing Sta
     unknown = set(counts) - set(STATUS_COLOURS)
     if unknown:
         raise ValueError(f"unknown invoice status {sorted(unknown)}; use paid, unpaid, overdue")
-    rows = [{"status": s.capitalize(), "count": int(counts.get(s, 0)), "order": i}
-            for i, s in enumerate(STATUS_COLOURS)]
+    rows = [
+        {"status": s.capitalize(), "count": int(counts.get(s, 0)), "order": i}
+        for i, s in enumerate(STATUS_COLOURS)
+    ]
     spec = _base(title, 220, 220) | {
         "data": {"values": rows},
         "mark": {"type": "arc", "stroke": "white"},
         "encoding": {
             "theta": {"field": "count", "type": "quantitative", "stack": True},
             "order": {"field": "order"},
-            "color": {"field": "status", "type": "nominal", "sort": None, "title": None,
-                      "scale": {"domain": [s.capitalize() for s in STATUS_COLOURS],
-                                "range": list(STATUS_COLOURS.values())}},
+            "color": {
+                "field": "status",
+                "type": "nominal",
+                "sort": None,
+                "title": None,
+                "scale": {
+                    "domain": [s.capitalize() for s in STATUS_COLOURS],
+                    "range": list(STATUS_COLOURS.values()),
+                },
+            },
             "tooltip": [{"field": "status"}, {"field": "count", "type": "quantitative"}],
         },
     }

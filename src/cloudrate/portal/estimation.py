@@ -47,9 +47,16 @@ class HourlyUsage:
     attributes: Mapping[str, str] = attrs.field(factory=dict)
 
 
-def instance_usage(*, vcpus: int, memory_gb: object, disk_gb: object = 0, public_ips: int = 0,
-                   default_ip: bool = True, attributes: Mapping[str, str] | None = None,
-                   metrics: Mapping[str, str] | None = None) -> tuple[HourlyUsage, ...]:
+def instance_usage(
+    *,
+    vcpus: int,
+    memory_gb: object,
+    disk_gb: object = 0,
+    public_ips: int = 0,
+    default_ip: bool = True,
+    attributes: Mapping[str, str] | None = None,
+    metrics: Mapping[str, str] | None = None,
+) -> tuple[HourlyUsage, ...]:
     """The hourly usage of a CloudStack instance, in the sample plan's metric names.
 
     *metrics* renames metrics (``{"vcpu_hours": "cpu"}``). The first public IP is the
@@ -59,23 +66,45 @@ def instance_usage(*, vcpus: int, memory_gb: object, disk_gb: object = 0, public
     [('vm_running', Decimal('1'), 'hour'), ('vcpu_hours', Decimal('2'), 'hour'), \
 ('memory_gb_hours', Decimal('4'), 'GB-hour')]
     """
-    name = {"vm_running": "vm_running", "vcpu_hours": "vcpu_hours",
-            "memory_gb_hours": "memory_gb_hours", "volume_gb": "volume_gb",
-            "public_ip_hours": "public_ip_hours", **(metrics or {})}
+    name = {
+        "vm_running": "vm_running",
+        "vcpu_hours": "vcpu_hours",
+        "memory_gb_hours": "memory_gb_hours",
+        "volume_gb": "volume_gb",
+        "public_ip_hours": "public_ip_hours",
+        **(metrics or {}),
+    }
     extra = dict(attributes or {})
-    out = [HourlyUsage(metric=name["vm_running"], quantity=1, resource_id="new-vm",
-                       attributes=extra),
-           HourlyUsage(metric=name["vcpu_hours"], quantity=vcpus, resource_id="new-vm",
-                 attributes=extra),
-           HourlyUsage(metric=name["memory_gb_hours"], quantity=memory_gb, unit="GB-hour",
-                 resource_id="new-vm", attributes=extra)]
+    out = [
+        HourlyUsage(metric=name["vm_running"], quantity=1, resource_id="new-vm", attributes=extra),
+        HourlyUsage(
+            metric=name["vcpu_hours"], quantity=vcpus, resource_id="new-vm", attributes=extra
+        ),
+        HourlyUsage(
+            metric=name["memory_gb_hours"],
+            quantity=memory_gb,
+            unit="GB-hour",
+            resource_id="new-vm",
+            attributes=extra,
+        ),
+    ]
     if to_decimal(disk_gb, "disk_gb"):
-        out.append(HourlyUsage(metric=name["volume_gb"], quantity=disk_gb, unit="GB-hour",
-                         resource_id="new-volume"))
+        out.append(
+            HourlyUsage(
+                metric=name["volume_gb"], quantity=disk_gb, unit="GB-hour", resource_id="new-volume"
+            )
+        )
     for index in range(public_ips):
         flag = "true" if default_ip and index == 0 else "false"
-        out.append(HourlyUsage(metric=name["public_ip_hours"], quantity=1, unit="hour",
-                         resource_id=f"new-ip-{index + 1}", attributes={"is_default": flag}))
+        out.append(
+            HourlyUsage(
+                metric=name["public_ip_hours"],
+                quantity=1,
+                unit="hour",
+                resource_id=f"new-ip-{index + 1}",
+                attributes={"is_default": flag},
+            )
+        )
     return tuple(out)
 
 
@@ -106,9 +135,14 @@ class Estimate:
             "hourly": str(self.decimals.shown(self.hourly)),
             "monthly": str(self.decimals.shown(self.monthly)),
             "rate": None if self.rate is None else self.rate.to_dict(),
-            "lines": [{"charge": line.charge, "description": line.description,
-                       "monthly": str(self.decimals.shown(line.amount))}
-                      for line in self.bill.lines],
+            "lines": [
+                {
+                    "charge": line.charge,
+                    "description": line.description,
+                    "monthly": str(self.decimals.shown(line.amount)),
+                }
+                for line in self.bill.lines
+            ],
         }
 
 
@@ -117,16 +151,24 @@ def _resource_plan(plan: Plan) -> Plan:
     names: set[str] = set()
     for charge in plan.charges:
         if charge.metric is not None or (
-                isinstance(charge.model, Percentage) and set(charge.model.of) <= names):
+            isinstance(charge.model, Percentage) and set(charge.model.of) <= names
+        ):
             kept.append(charge)
             names.add(charge.name)
     return attrs.evolve(plan, charges=kept)
 
 
-def estimate(plan: Plan, usage: Iterable[HourlyUsage], period: BillingPeriod, *,
-             policy: Policy | None = None, account: str = "estimate",
-             ip_history: Iterable[object] = (), rate_to: ExchangeRate | None = None,
-             decimals: CostDecimals | None = None) -> Estimate:
+def estimate(
+    plan: Plan,
+    usage: Iterable[HourlyUsage],
+    period: BillingPeriod,
+    *,
+    policy: Policy | None = None,
+    account: str = "estimate",
+    ip_history: Iterable[object] = (),
+    rate_to: ExchangeRate | None = None,
+    decimals: CostDecimals | None = None,
+) -> Estimate:
     """Estimate the cost of a resource using *usage* every hour of *period*.
 
     >>> import cloudrate
@@ -144,13 +186,24 @@ def estimate(plan: Plan, usage: Iterable[HourlyUsage], period: BillingPeriod, *,
     for item in usage:
         metric = plan.metric(item.metric)
         target = metric.usage_unit or metric.unit
-        num, den = conversion(item.unit, target, period.seconds) if item.unit != target else (
-            Decimal(1), Decimal(1))
+        num, den = (
+            conversion(item.unit, target, period.seconds)
+            if item.unit != target
+            else (Decimal(1), Decimal(1))
+        )
         with decimal.localcontext(EXACT):
             quantity = item.quantity * hours * num / den
-        records.append(UsageRecord(account=account, metric=item.metric, quantity=quantity,
-                                   start=period.start, end=period.end,
-                                   resource_id=item.resource_id, attributes=item.attributes))
+        records.append(
+            UsageRecord(
+                account=account,
+                metric=item.metric,
+                quantity=quantity,
+                start=period.start,
+                end=period.end,
+                resource_id=item.resource_id,
+                attributes=item.attributes,
+            )
+        )
     priced = _resource_plan(plan)
     result = rate(priced, records, period, accounts=[account])
     bill = result.bill(account)

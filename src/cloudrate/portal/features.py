@@ -78,10 +78,16 @@ def _bool(value: Any) -> tuple[Any, str | None]:
 
 def _whole(lo: int, hi: int | None = None) -> Callable[[Any], tuple[Any, str | None]]:
     def parse(value: Any) -> tuple[Any, str | None]:
-        ok = not isinstance(value, bool) and isinstance(value, int | Decimal) and (
-            value == int(value)) and value >= lo and (hi is None or value <= hi)
+        ok = (
+            not isinstance(value, bool)
+            and isinstance(value, int | Decimal)
+            and (value == int(value))
+            and value >= lo
+            and (hi is None or value <= hi)
+        )
         span = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
         return (int(value), None) if ok else (None, f"expected a whole number {span}")
+
     return parse
 
 
@@ -90,8 +96,7 @@ def _amount(value: Any) -> tuple[Any, str | None]:
     if value is None:
         return None, None
     if isinstance(value, float):
-        return None, (f"floats cannot hold money exactly; write '{value!r}' as a string "
-                      "or Decimal")
+        return None, (f"floats cannot hold money exactly; write '{value!r}' as a string or Decimal")
     currency = None
     if isinstance(value, str) and " " in value.strip():
         value, _, currency = value.strip().rpartition(" ")
@@ -122,15 +127,17 @@ def _currency(value: Any) -> tuple[Any, str | None]:
 
 def _currencies(value: Any) -> tuple[Any, str | None]:
     if not isinstance(value, list | tuple):
-        return None, 'expected a list of currency codes such as [USD, INR]'
+        return None, "expected a list of currency codes such as [USD, INR]"
     bad = [v for v in value if _currency(v)[1]]
     if bad:
         return None, f'not ISO 4217 codes such as "EUR": {", ".join(map(repr, bad))}'
     return tuple(value), None
 
 
-def _choice(options: tuple[str, ...], optional: bool = False,
-            ) -> Callable[[Any], tuple[Any, str | None]]:
+def _choice(
+    options: tuple[str, ...],
+    optional: bool = False,
+) -> Callable[[Any], tuple[Any, str | None]]:
     def parse(value: Any) -> tuple[Any, str | None]:
         if value is None and optional:
             return None, None
@@ -139,6 +146,7 @@ def _choice(options: tuple[str, ...], optional: bool = False,
         near = difflib.get_close_matches(str(value).lower(), options, n=1, cutoff=0.5)
         hint = f"; did you mean {near[0]!r}?" if near else ""
         return None, f"must be one of {', '.join(options)}{hint}"
+
     return parse
 
 
@@ -176,16 +184,25 @@ SPEC: dict[str, Any] = {
     "portal_payment": (_bool, True),
     "invoice_menu": (_bool, True),
     "whmcs_billing": (_bool, False),
-    "prepaid_hourly_billing": {"enabled": (_bool, False),
-                               "fallback": (_choice(("daily", "monthly")), "daily")},
-    "suspended_account_billing": {"enabled": (_bool, False), "grace_days": (_whole(0), 0),
-                                  "warning_days": (_whole(0), None)},
-    "prepaid_negative_balance": {"allowed": (_bool, False), "floor": (_amount, None),
-                                 "display": (_bool, False)},
+    "prepaid_hourly_billing": {
+        "enabled": (_bool, False),
+        "fallback": (_choice(("daily", "monthly")), "daily"),
+    },
+    "suspended_account_billing": {
+        "enabled": (_bool, False),
+        "grace_days": (_whole(0), 0),
+        "warning_days": (_whole(0), None),
+    },
+    "prepaid_negative_balance": {
+        "allowed": (_bool, False),
+        "floor": (_amount, None),
+        "display": (_bool, False),
+    },
     "account_verification_refund": {"enabled": (_bool, False), "percent": (_percent, Decimal(100))},
-    "billing_contract_type": {"enabled": (_bool, False),
-                              "default": (_choice(("pay_as_you_go", "fixed_payment")),
-                                          "pay_as_you_go")},
+    "billing_contract_type": {
+        "enabled": (_bool, False),
+        "default": (_choice(("pay_as_you_go", "fixed_payment")), "pay_as_you_go"),
+    },
     "signup_payment": {"enabled": (_bool, False), "amount": (_amount, None)},
     "minimum_prepaid_recharge": (_amount, None),
     "maximum_prepaid_recharge": (_amount, None),
@@ -193,9 +210,11 @@ SPEC: dict[str, Any] = {
     "individual_billing_plan": (_choice(_PLAN_TYPES, optional=True), None),
     "organisation_billing_plan": (_choice(_PLAN_TYPES, optional=True), None),
     "promo_code_prefix": (_text, "PROMO"),
-    "budget_alerts": {"enabled": (_bool, True),
-                      "thresholds": (_thresholds, (Decimal(50), Decimal(80), Decimal(100))),
-                      "use_forecast": (_bool, True)},
+    "budget_alerts": {
+        "enabled": (_bool, True),
+        "thresholds": (_thresholds, (Decimal(50), Decimal(80), Decimal(100))),
+        "use_forecast": (_bool, True),
+    },
 }
 
 #: The default of every setting (grouped settings as mappings).
@@ -207,6 +226,7 @@ DEFAULTS: dict[str, Any] = {
 
 def _read_block(doc: Document, data: Any, path: str, extra: tuple[str, ...]) -> dict[str, Any]:
     """Parse one block of settings; problems go to *doc*."""
+
     def join(key: str) -> str:
         return f"{path}.{key}" if path else key
 
@@ -222,8 +242,11 @@ def _read_block(doc: Document, data: Any, path: str, extra: tuple[str, ...]) -> 
             continue
         if key not in SPEC:
             near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            hint = f"; did you mean {near[0]!r}?" if near else (
-                "; see docs/feature-configuration.md for the settings")
+            hint = (
+                f"; did you mean {near[0]!r}?"
+                if near
+                else ("; see docs/feature-configuration.md for the settings")
+            )
             doc.problem(join(str(key)), "unknown_key", f"unknown setting{hint}", key)
             continue
         spec = SPEC[key]
@@ -232,15 +255,22 @@ def _read_block(doc: Document, data: Any, path: str, extra: tuple[str, ...]) -> 
             if isinstance(value, bool):
                 value = {first: value}
             if not isinstance(value, Mapping):
-                doc.problem(join(key), "not_a_mapping",
-                            f"expected true/false or a mapping of {', '.join(spec)}", value)
+                doc.problem(
+                    join(key),
+                    "not_a_mapping",
+                    f"expected true/false or a mapping of {', '.join(spec)}",
+                    value,
+                )
                 continue
             group: dict[str, Any] = {}
             for sub, sub_value in value.items():
                 if sub not in spec:
                     near = difflib.get_close_matches(str(sub), tuple(spec), n=1, cutoff=0.6)
-                    hint = f"; did you mean {near[0]!r}?" if near else (
-                        f"; known keys are {', '.join(spec)}")
+                    hint = (
+                        f"; did you mean {near[0]!r}?"
+                        if near
+                        else (f"; known keys are {', '.join(spec)}")
+                    )
                     doc.problem(f"{join(key)}.{sub}", "unknown_key", f"unknown key{hint}", sub)
                     continue
                 parsed, error = (None, None) if sub_value is None else spec[sub][0](sub_value)
@@ -250,8 +280,7 @@ def _read_block(doc: Document, data: Any, path: str, extra: tuple[str, ...]) -> 
                     group[sub] = parsed
             out[key] = group
         else:
-            parsed, error = (None, None) if value is None and spec[1] is None else (
-                spec[0](value))
+            parsed, error = (None, None) if value is None and spec[1] is None else (spec[0](value))
             if error:
                 doc.problem(join(key), "bad_value", error, value)
             else:
@@ -260,8 +289,9 @@ def _read_block(doc: Document, data: Any, path: str, extra: tuple[str, ...]) -> 
 
 
 def _merge(*blocks: Mapping[str, Any]) -> dict[str, Any]:
-    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v)
-                              for k, v in DEFAULTS.items()}
+    merged: dict[str, Any] = {
+        k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()
+    }
     for block in blocks:
         for key, value in block.items():
             if isinstance(SPEC[key], dict):
@@ -299,8 +329,10 @@ class FeatureSettings:
             return None
         number, currency = value
         if currency is not None and currency != self.currency:
-            raise CloudrateError(f"{where} is in {currency}, but these settings use "
-                                 f"{self.currency}; give amounts in {self.currency}")
+            raise CloudrateError(
+                f"{where} is in {currency}, but these settings use "
+                f"{self.currency}; give amounts in {self.currency}"
+            )
         return Money(number, self.currency)
 
     def __getitem__(self, key: str) -> Any:
@@ -309,9 +341,14 @@ class FeatureSettings:
     def to_dict(self) -> dict[str, Any]:
         """The resolved settings as plain data (amounts and numbers as strings);
         :func:`load_features` reads it back to the same settings."""
+
         def plain(value: Any) -> Any:
-            if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Decimal) \
-                    and (value[1] is None or isinstance(value[1], str)):
+            if (
+                isinstance(value, tuple)
+                and len(value) == 2
+                and isinstance(value[0], Decimal)
+                and (value[1] is None or isinstance(value[1], str))
+            ):
                 return f"{value[0]} {self.currency}"
             if isinstance(value, tuple | list):
                 return [plain(v) for v in value]
@@ -328,22 +365,28 @@ class FeatureSettings:
         """The IP rules, in order: default IP, secondary IPs, then the first IP free (so it
         never credits an IP the earlier rules already made free)."""
         v = self.values
-        return chain(DefaultIpCharge(enabled=v["default_ip_charge"], charge=charge),
-                     SecondaryIpBilling(enabled=v["secondary_ip_billing"], charge=charge),
-                     FreeFirstIp(enabled=v["free_first_ip"], charge=charge))
+        return chain(
+            DefaultIpCharge(enabled=v["default_ip_charge"], charge=charge),
+            SecondaryIpBilling(enabled=v["secondary_ip_billing"], charge=charge),
+            FreeFirstIp(enabled=v["free_first_ip"], charge=charge),
+        )
 
     def cost_decimals(self) -> CostDecimals:
         return CostDecimals(self.values["cost_decimals"])
 
     def multi_currency(self) -> MultiCurrency:
         mc = self.values["multi_currency"]
-        return MultiCurrency(enabled=mc["enabled"], default=self.currency,
-                             currencies=mc["currencies"])
+        return MultiCurrency(
+            enabled=mc["enabled"], default=self.currency, currencies=mc["currencies"]
+        )
 
     def billing_plans(self) -> BillingPlans:
         v = self.values
-        return BillingPlans(default=v["billing_plan"], individual=v["individual_billing_plan"],
-                            organisation=v["organisation_billing_plan"])
+        return BillingPlans(
+            default=v["billing_plan"],
+            individual=v["individual_billing_plan"],
+            organisation=v["organisation_billing_plan"],
+        )
 
     def billing_plan(self) -> PlanType:
         """The plan type of this account type."""
@@ -356,33 +399,49 @@ class FeatureSettings:
     def generate_promo_code(self, rng: random.Random, length: int = 6) -> str:
         return generate_code(self.values["promo_code_prefix"], rng, length)
 
-    def budget(self, account: str, amount: Money, recipients: Iterable[str] = (),
-               ) -> Budget | None:
+    def budget(
+        self,
+        account: str,
+        amount: Money,
+        recipients: Iterable[str] = (),
+    ) -> Budget | None:
         """*account*'s monthly budget with the configured thresholds; None when budget
         alerts are disabled."""
         b = self.values["budget_alerts"]
         if not b["enabled"]:
             return None
-        return Budget(account=account, amount=amount, recipients=tuple(recipients),
-                      thresholds=b["thresholds"], use_forecast=b["use_forecast"])
+        return Budget(
+            account=account,
+            amount=amount,
+            recipients=tuple(recipients),
+            thresholds=b["thresholds"],
+            use_forecast=b["use_forecast"],
+        )
 
     # --- wallet and account settings ---------------------------------------------------
     def recharge_limits(self) -> RechargeLimits:
         v = self.values
         return RechargeLimits(
             minimum=self._money(v["minimum_prepaid_recharge"], "minimum_prepaid_recharge"),
-            maximum=self._money(v["maximum_prepaid_recharge"], "maximum_prepaid_recharge"))
+            maximum=self._money(v["maximum_prepaid_recharge"], "maximum_prepaid_recharge"),
+        )
 
     def negative_balance(self) -> NegativeBalance:
         n = self.values["prepaid_negative_balance"]
-        return NegativeBalance(allowed=n["allowed"],
-                               floor=self._money(n["floor"], "prepaid_negative_balance.floor"),
-                               display=n["display"])
+        return NegativeBalance(
+            allowed=n["allowed"],
+            floor=self._money(n["floor"], "prepaid_negative_balance.floor"),
+            display=n["display"],
+        )
 
     def suspension(self) -> SuspensionPolicy:
         s = self.values["suspended_account_billing"]
-        return SuspensionPolicy(enabled=s["enabled"], grace_days=s["grace_days"],
-                                warning_days=s["warning_days"], timezone=self.timezone)
+        return SuspensionPolicy(
+            enabled=s["enabled"],
+            grace_days=s["grace_days"],
+            warning_days=s["warning_days"],
+            timezone=self.timezone,
+        )
 
     def verification_refund(self) -> VerificationRefund:
         r = self.values["account_verification_refund"]
@@ -390,8 +449,9 @@ class FeatureSettings:
 
     def signup_payment(self) -> SignupPayment:
         s = self.values["signup_payment"]
-        return SignupPayment(enabled=s["enabled"],
-                             amount=self._money(s["amount"], "signup_payment.amount"))
+        return SignupPayment(
+            enabled=s["enabled"], amount=self._money(s["amount"], "signup_payment.amount")
+        )
 
     def prepaid_hourly(self) -> PrepaidHourly:
         p = self.values["prepaid_hourly_billing"]
@@ -402,16 +462,22 @@ class FeatureSettings:
         v = self.values
         mc = self.multi_currency()
         return Capabilities(
-            portal_payment=v["portal_payment"], invoice_menu=v["invoice_menu"],
-            whmcs_billing=v["whmcs_billing"], multi_currency=mc.enabled,
-            currencies=mc.offered, contract_type_choice=v["billing_contract_type"]["enabled"],
+            portal_payment=v["portal_payment"],
+            invoice_menu=v["invoice_menu"],
+            whmcs_billing=v["whmcs_billing"],
+            multi_currency=mc.enabled,
+            currencies=mc.offered,
+            contract_type_choice=v["billing_contract_type"]["enabled"],
             signup_payment=v["signup_payment"]["enabled"],
             prepaid_hourly_billing=v["prepaid_hourly_billing"]["enabled"],
             negative_balance_display=v["prepaid_negative_balance"]["display"],
             verification_refund=v["account_verification_refund"]["enabled"],
             budget_alerts=v["budget_alerts"]["enabled"],
-            default_ip_charged=v["default_ip_charge"], first_ip_free=v["free_first_ip"],
-            secondary_ip_billed=v["secondary_ip_billing"], cost_decimals=v["cost_decimals"])
+            default_ip_charged=v["default_ip_charge"],
+            first_ip_free=v["free_first_ip"],
+            secondary_ip_billed=v["secondary_ip_billing"],
+            cost_decimals=v["cost_decimals"],
+        )
 
 
 @attrs.frozen
@@ -425,14 +491,20 @@ class FeatureConfig:
     def tenants(self) -> tuple[str, ...]:
         return tuple(sorted({t for t, _ in self.settings if t is not None}))
 
-    def for_account(self, account_type: str = "individual", tenant: str | None = None,
-                    ) -> FeatureSettings:
+    def for_account(
+        self,
+        account_type: str = "individual",
+        tenant: str | None = None,
+    ) -> FeatureSettings:
         """The settings of *account_type* accounts of *tenant* (None: the top level)."""
         kind = _kind(account_type)
         if tenant is not None and tenant not in self.tenants:
             near = difflib.get_close_matches(tenant, self.tenants, n=1, cutoff=0.6)
-            hint = f"; did you mean {near[0]!r}?" if near else (
-                f"; tenants are {', '.join(self.tenants) or '(none)'}")
+            hint = (
+                f"; did you mean {near[0]!r}?"
+                if near
+                else (f"; tenants are {', '.join(self.tenants) or '(none)'}")
+            )
             raise KeyError(f"no tenant {tenant!r} in {self.source}{hint}")
         return self.settings[(tenant, kind)]
 
@@ -454,8 +526,11 @@ def load_features(source: str | Path | Mapping[str, Any]) -> FeatureConfig:
     blocks[(None, None)] = ("", _read_block(doc, data, "", top_extra))
     if isinstance(data, Mapping):
         if "currency" not in data:
-            doc.problem("currency", "missing", "currency is required: the default currency "
-                        "prices and bills are in, such as EUR")
+            doc.problem(
+                "currency",
+                "missing",
+                "currency is required: the default currency prices and bills are in, such as EUR",
+            )
         for kind in ACCOUNT_TYPES:
             blocks[(None, kind)] = (kind, _read_block(doc, data.get(kind), kind, ()))
         tenants = data.get("tenants") or {}
@@ -467,8 +542,10 @@ def load_features(source: str | Path | Mapping[str, Any]) -> FeatureConfig:
             blocks[(str(name), None)] = (tpath, _read_block(doc, tdata, tpath, ACCOUNT_TYPES))
             for kind in ACCOUNT_TYPES:
                 sub = tdata.get(kind) if isinstance(tdata, Mapping) else None
-                blocks[(str(name), kind)] = (f"{tpath}.{kind}",
-                                             _read_block(doc, sub, f"{tpath}.{kind}", ()))
+                blocks[(str(name), kind)] = (
+                    f"{tpath}.{kind}",
+                    _read_block(doc, sub, f"{tpath}.{kind}", ()),
+                )
     doc.raise_if_problems()
 
     settings: dict[tuple[str | None, str], FeatureSettings] = {}
@@ -480,13 +557,18 @@ def load_features(source: str | Path | Mapping[str, Any]) -> FeatureConfig:
             if tenant is not None:
                 chain_ += [blocks[(tenant, None)], blocks[(tenant, kind)]]
             values = _merge(*(b for _, b in chain_))
-            where = chain_[-1][0] if chain_[-1][1] else next(
-                (p for p, b in reversed(chain_) if b), "")
+            where = (
+                chain_[-1][0] if chain_[-1][1] else next((p for p, b in reversed(chain_) if b), "")
+            )
             try:
                 zone(values["timezone"])
                 settings[(tenant, kind)] = FeatureSettings(
-                    tenant=tenant, account_type=kind, values=values,
-                    currency=values["currency"], timezone=values["timezone"])
+                    tenant=tenant,
+                    account_type=kind,
+                    values=values,
+                    currency=values["currency"],
+                    timezone=values["timezone"],
+                )
             except CloudrateError as exc:
                 message = str(exc)
                 if message not in seen:
@@ -495,4 +577,3 @@ def load_features(source: str | Path | Mapping[str, Any]) -> FeatureConfig:
                     doc.problem(where, "invalid_settings", f"{message} ({label})")
     doc.raise_if_problems()
     return FeatureConfig(settings, doc.source)
-

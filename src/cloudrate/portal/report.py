@@ -39,25 +39,35 @@ def format_bill(bill: AccountBill, result: RatingResult, locale: str = "en_US") 
     Account initech  ·  CloudStack Standard 2026.10  ·  period 2026-10 (Europe/Berlin)
     """
     cur = result.currency
-    head = (f"Account {bill.account}  ·  {result.plan.name}"
-            f"{' ' + result.plan.version if result.plan.version else ''}  ·  "
-            f"period {result.period.label} ({result.period.timezone})")
+    head = (
+        f"Account {bill.account}  ·  {result.plan.name}"
+        f"{' ' + result.plan.version if result.plan.version else ''}  ·  "
+        f"period {result.period.label} ({result.period.timezone})"
+    )
     rows = [("Charge", "Quantity", "Unit", "Unit price", "Amount")]
     for line in bill.lines:
-        unit_price = "" if line.unit_price is None else _amount(
-            line.unit_price.amount, cur, locale)
+        unit_price = "" if line.unit_price is None else _amount(line.unit_price.amount, cur, locale)
         quantity = _number(line.quantity, locale)
         if line.free_quantity:
             quantity += f" (+{_number(line.free_quantity, locale)} free)"
-        rows.append((line.description, quantity, line.unit, unit_price,
-                     _amount(line.rounded.amount, cur, locale)))
+        rows.append(
+            (
+                line.description,
+                quantity,
+                line.unit,
+                unit_price,
+                _amount(line.rounded.amount, cur, locale),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     out = [head, ""]
     for number, row in enumerate(rows):
-        out.append("  ".join(
-            cell.ljust(widths[i]) if i in (0, 2) else cell.rjust(widths[i])
-            for i, cell in enumerate(row)
-        ).rstrip())
+        out.append(
+            "  ".join(
+                cell.ljust(widths[i]) if i in (0, 2) else cell.rjust(widths[i])
+                for i, cell in enumerate(row)
+            ).rstrip()
+        )
         if number == 0:
             out.append("  ".join("-" * w for w in widths))
     total = _amount(bill.total.amount, cur, locale)
@@ -72,8 +82,10 @@ def format_result(result: RatingResult, locale: str = "en_US") -> str:
     parts = [format_bill(bill, result, locale) for bill in result.bills]
     if result.unpriced:
         notes = ["Usage not priced by any charge:"]
-        notes += [f"  {u.metric}: {u.records} record(s), {u.reason} "
-                  f"(accounts: {', '.join(u.accounts)})" for u in result.unpriced]
+        notes += [
+            f"  {u.metric}: {u.records} record(s), {u.reason} (accounts: {', '.join(u.accounts)})"
+            for u in result.unpriced
+        ]
         parts.append("\n".join(notes))
     total = _amount(result.total.amount, result.currency, locale)
     parts.append(f"Grand total for {len(result.bills)} account(s): {total}")

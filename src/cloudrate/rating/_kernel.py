@@ -21,11 +21,21 @@ from cloudrate.usage import UsageRecord
 
 from ._result import AccountBill, RatedLine
 
-__all__ = ["Acc", "ChargeSlot", "accumulate", "aggregated_quantity", "default_period",
-           "note_unpriced", "price_bill", "rated_line", "resource_key"]
+__all__ = [
+    "Acc",
+    "ChargeSlot",
+    "accumulate",
+    "aggregated_quantity",
+    "default_period",
+    "note_unpriced",
+    "price_bill",
+    "rated_line",
+    "resource_key",
+]
 
 
 # --- aggregation -------------------------------------------------------------------------
+
 
 class Acc:
     """The running aggregate of one (account, charge)."""
@@ -65,7 +75,9 @@ class ChargeSlot:
     matcher: Any
 
 
-def note_unpriced(unpriced: dict[tuple[str, str], list[Any]], record: UsageRecord, reason: str) -> None:
+def note_unpriced(
+    unpriced: dict[tuple[str, str], list[Any]], record: UsageRecord, reason: str
+) -> None:
     unpriced.setdefault((record.metric, reason), []).append(record.account)
 
 
@@ -105,8 +117,13 @@ def aggregated_quantity(plan: Plan, period: BillingPeriod, charge: Charge, acc: 
     return raw * num / den
 
 
-def price_bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, account: str,
-          accs: Mapping[tuple[str, int], Acc]) -> AccountBill:
+def price_bill(
+    plan: Plan,
+    period: BillingPeriod,
+    policy: RoundingPolicy,
+    account: str,
+    accs: Mapping[tuple[str, int], Acc],
+) -> AccountBill:
     currency = plan.currency
     exact_by_charge: dict[str, Decimal] = {}
     drafts: list[dict[str, Any]] = []
@@ -126,8 +143,11 @@ def price_bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, accoun
             # Compared with what the customer sees: the rounded lines when lines are
             # rounded one by one, the exact amounts when only the total is rounded.
             names = model.of or tuple(exact_by_charge)
-            basis = exact_by_charge if policy.placement == "total" else {
-                n: policy.round(a, currency) for n, a in exact_by_charge.items()}
+            basis = (
+                exact_by_charge
+                if policy.placement == "total"
+                else {n: policy.round(a, currency) for n, a in exact_by_charge.items()}
+            )
             spent = sum((basis.get(n, Decimal(0)) for n in names), Decimal(0))
             priced = model.price(spent)
             used = qty = spent
@@ -141,8 +161,9 @@ def price_bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, accoun
             else:
                 # Factors such as 11/31 are rounded at 60 digits: add them in resource
                 # order, not record order, so the sum is the same for any input order.
-                factors = [model.factor(acc.resources[key], period)
-                           for key in sorted(acc.resources)]
+                factors = [
+                    model.factor(acc.resources[key], period) for key in sorted(acc.resources)
+                ]
                 proration = sum(factors, Decimal(0))
             used = qty = proration
             priced = model.price(qty)
@@ -154,8 +175,17 @@ def price_bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, accoun
             qty = used - free
             priced = model.price(qty)
         exact_by_charge[charge.name] = priced.amount.amount
-        drafts.append(dict(charge=charge, priced=priced, used=used, free=free, qty=qty,
-                           proration=proration, records=records))
+        drafts.append(
+            dict(
+                charge=charge,
+                priced=priced,
+                used=used,
+                free=free,
+                qty=qty,
+                proration=proration,
+                records=records,
+            )
+        )
 
     exacts = [d["priced"].amount.amount for d in drafts]
     if policy.placement == "total":
@@ -163,7 +193,8 @@ def price_bill(plan: Plan, period: BillingPeriod, policy: RoundingPolicy, accoun
     else:
         rounded = [policy.round(a, currency) for a in exacts]
     lines = tuple(
-        rated_line(plan, account, d, Money(r, currency)) for d, r in zip(drafts, rounded, strict=True)
+        rated_line(plan, account, d, Money(r, currency))
+        for d, r in zip(drafts, rounded, strict=True)
     )
     return AccountBill(
         account=account,

@@ -65,8 +65,14 @@ def rate(
         return _rate(plan, usage, period, accounts, rounding or plan.rounding, on_unpriced)
 
 
-def _rate(plan: Plan, usage: Iterable[UsageRecord], period: BillingPeriod | None,
-          accounts: Iterable[str], policy: RoundingPolicy, on_unpriced: str) -> RatingResult:
+def _rate(
+    plan: Plan,
+    usage: Iterable[UsageRecord],
+    period: BillingPeriod | None,
+    accounts: Iterable[str],
+    policy: RoundingPolicy,
+    on_unpriced: str,
+) -> RatingResult:
     records = usage if isinstance(usage, Sequence) else list(usage)
     accounts = tuple(accounts)
     if period is not None:
@@ -86,16 +92,24 @@ def _rate(plan: Plan, usage: Iterable[UsageRecord], period: BillingPeriod | None
     return _rate_period(plan, records, period, accounts, policy, on_unpriced)
 
 
-def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeriod,
-                 accounts: Iterable[str], policy: RoundingPolicy,
-                 on_unpriced: str) -> RatingResult:
+def _rate_period(
+    plan: Plan,
+    records: Sequence[UsageRecord],
+    period: BillingPeriod,
+    accounts: Iterable[str],
+    policy: RoundingPolicy,
+    on_unpriced: str,
+) -> RatingResult:
     plan.check_period(period)
 
     slots: dict[str, list[ChargeSlot]] = defaultdict(list)
     for index, charge in enumerate(plan.charges):
         if charge.metric is not None:
-            aggregation = "resources" if isinstance(charge.model, Flat) else (
-                plan.metric(charge.metric).aggregation)
+            aggregation = (
+                "resources"
+                if isinstance(charge.model, Flat)
+                else (plan.metric(charge.metric).aggregation)
+            )
             slots[charge.metric].append(ChargeSlot(index, charge, aggregation, charge.matcher()))
 
     accs: dict[tuple[str, int], Acc] = {}
@@ -109,8 +123,7 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
     # route: metric -> sums per account when no charge of the metric has 'where', else
     # None (metrics no charge prices are added as None when first seen).
     route: dict[str, dict[str, Acc] | None] = {
-        metric: {} if all(s.aggregation == "sum" and s.matcher is None for s in entries)
-        else None
+        metric: {} if all(s.aggregation == "sum" and s.matcher is None for s in entries) else None
         for metric, entries in slots.items()
     }
     # selected: metric -> (matcher, sums per account) per charge, for summed metrics
@@ -126,8 +139,9 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
         # Half-open [start, end): an instant at the period's end belongs to the next one.
         # As a record never ends before it starts, only records ending at or after the
         # period's end need the last two comparisons.
-        if record.start < p_start or (record.end >= p_end and (
-                record.end > p_end or record.start >= p_end)):
+        if record.start < p_start or (
+            record.end >= p_end and (record.end > p_end or record.start >= p_end)
+        ):
             outside.append(record)
             continue
         try:
@@ -208,5 +222,3 @@ def _rate_period(plan: Plan, records: Sequence[UsageRecord], period: BillingPeri
 
     bills = tuple(price_bill(plan, period, policy, account, accs) for account in sorted(known))
     return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
-
-

@@ -72,10 +72,20 @@ class RatedLine:
         (Money('-1.23', 'EUR'), 'discount')
         """
         return cls(
-            account=account, charge=charge, description=description, service=service,
-            metric=metric, unit=str(amount.currency.code), usage_quantity=quantity,
-            free_quantity=Decimal(0), quantity=quantity, unit_price=None, amount=amount,
-            rounded=rounded, details=details, kind=kind,
+            account=account,
+            charge=charge,
+            description=description,
+            service=service,
+            metric=metric,
+            unit=str(amount.currency.code),
+            usage_quantity=quantity,
+            free_quantity=Decimal(0),
+            quantity=quantity,
+            unit_price=None,
+            amount=amount,
+            rounded=rounded,
+            details=details,
+            kind=kind,
         )
 
     @property
@@ -172,8 +182,12 @@ class UnpricedUsage:
     accounts: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "reason": self.reason, "records": self.records,
-                "accounts": list(self.accounts)}
+        return {
+            "metric": self.metric,
+            "reason": self.reason,
+            "records": self.records,
+            "accounts": list(self.accounts),
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -205,8 +219,10 @@ class RatingResult:
         for bill in self.bills:
             if bill.account == account:
                 return bill
-        raise KeyError(f"no bill for account {account!r}; accounts are "
-                       f"{', '.join(b.account for b in self.bills) or '(none)'}")
+        raise KeyError(
+            f"no bill for account {account!r}; accounts are "
+            f"{', '.join(b.account for b in self.bills) or '(none)'}"
+        )
 
     def with_bills(self, bills: Iterable[AccountBill]) -> RatingResult:
         """The same result with *bills* in place of the current ones (after rules ran)."""
@@ -237,19 +253,34 @@ class RatingResult:
         rows = []
         for line in self.lines:
             rows.append(
-                "<tr>" + "".join(
+                "<tr>"
+                + "".join(
                     f"<td>{html.escape(str(v))}</td>"
-                    for v in (line.account, line.description, line.quantity, line.unit,
-                              "" if line.unit_price is None else line.unit_price.amount,
-                              line.rounded.amount)
-                ) + "</tr>"
+                    for v in (
+                        line.account,
+                        line.description,
+                        line.quantity,
+                        line.unit,
+                        "" if line.unit_price is None else line.unit_price.amount,
+                        line.rounded.amount,
+                    )
+                )
+                + "</tr>"
             )
-        head = "".join(f"<th>{h}</th>" for h in
-                       ("Account", "Charge", "Quantity", "Unit", "Unit price",
-                        f"Amount ({self.currency})"))
-        foot = (f"<tr><th colspan='5'>Total</th><th>{self.total.amount}</th></tr>")
-        return (f"<table><caption>{html.escape(self.plan.name)} {self.period.label}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
-                f"<tfoot>{foot}</tfoot></table>")
-
-
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in (
+                "Account",
+                "Charge",
+                "Quantity",
+                "Unit",
+                "Unit price",
+                f"Amount ({self.currency})",
+            )
+        )
+        foot = f"<tr><th colspan='5'>Total</th><th>{self.total.amount}</th></tr>"
+        return (
+            f"<table><caption>{html.escape(self.plan.name)} {self.period.label}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+            f"<tfoot>{foot}</tfoot></table>"
+        )

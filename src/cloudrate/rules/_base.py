@@ -59,18 +59,30 @@ class RuleContext:
     plan: Plan
     period: BillingPeriod
     usage: Mapping[str, tuple[UsageRecord, ...]] = attrs.field(
-        factory=dict, converter=_by_account, eq=False, repr=False)
+        factory=dict, converter=_by_account, eq=False, repr=False
+    )
     ip_history: tuple[object, ...] = attrs.field(default=(), converter=_objects)
     rounding: RoundingPolicy = attrs.field(factory=RoundingPolicy)
     now: datetime | None = None
 
     @classmethod
-    def for_result(cls, result: RatingResult, usage: Iterable[UsageRecord] = (), *,
-                   ip_history: Iterable[object] = (), now: datetime | None = None,
-                   ) -> RuleContext:
+    def for_result(
+        cls,
+        result: RatingResult,
+        usage: Iterable[UsageRecord] = (),
+        *,
+        ip_history: Iterable[object] = (),
+        now: datetime | None = None,
+    ) -> RuleContext:
         """The context of a :func:`~cloudrate.rate` result and the usage it rated."""
-        return cls(plan=result.plan, period=result.period,
-                   usage=usage, ip_history=_objects(ip_history), rounding=result.rounding, now=now)
+        return cls(
+            plan=result.plan,
+            period=result.period,
+            usage=usage,
+            ip_history=_objects(ip_history),
+            rounding=result.rounding,
+            now=now,
+        )
 
     def records(self, account: str, metric: str | None = None) -> tuple[UsageRecord, ...]:
         """The usage records of *account* (of *metric* only, when given)."""
@@ -78,18 +90,33 @@ class RuleContext:
         return found if metric is None else tuple(r for r in found if r.metric == metric)
 
 
-def adjustment(bill: AccountBill, context: RuleContext, *, charge: str, description: str,
-               amount: Decimal, kind: str, rounded: Decimal | None = None,
-               details: tuple[Detail, ...] = (), **extra: object) -> RatedLine:
+def adjustment(
+    bill: AccountBill,
+    context: RuleContext,
+    *,
+    charge: str,
+    description: str,
+    amount: Decimal,
+    kind: str,
+    rounded: Decimal | None = None,
+    details: tuple[Detail, ...] = (),
+    **extra: object,
+) -> RatedLine:
     """An adjustment line for *bill* worth the exact *amount*, rounded by the context's
     policy unless *rounded* is given."""
     currency = str(bill.total.currency.code)
     if rounded is None:
         rounded = context.rounding.round(amount, currency)
     return RatedLine.adjustment(
-        account=bill.account, charge=charge, description=description,
-        amount=Money(amount, currency), rounded=Money(rounded, currency), details=details,
-        kind=kind, **extra)  # type: ignore[arg-type]
+        account=bill.account,
+        charge=charge,
+        description=description,
+        amount=Money(amount, currency),
+        rounded=Money(rounded, currency),
+        details=details,
+        kind=kind,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def _flatten(rules: Iterable[Rule]) -> tuple[Rule, ...]:
@@ -124,7 +151,7 @@ class Policy:
     def lines(self, bill: AccountBill, context: RuleContext) -> tuple[RatedLine, ...]:
         """Every line the rules add, each rule seeing the earlier rules' lines."""
         applied = self.apply(bill, context)
-        return applied.lines[len(bill.lines):]
+        return applied.lines[len(bill.lines) :]
 
     def apply(self, bill: AccountBill, context: RuleContext) -> AccountBill:
         """*bill* with every rule's adjustment lines appended, in rule order."""

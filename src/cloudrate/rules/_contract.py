@@ -65,8 +65,9 @@ class FixedPayment:
         if self.commitment is not None:
             object.__setattr__(self, "commitment", _money(self.commitment))
             if self.commitment.currency != self.amount.currency:
-                raise CurrencyMismatchError(str(self.amount.currency.code),
-                                            str(self.commitment.currency.code), "commitment")
+                raise CurrencyMismatchError(
+                    str(self.amount.currency.code), str(self.commitment.currency.code), "commitment"
+                )
 
     @property
     def covered(self) -> Money:
@@ -75,27 +76,56 @@ class FixedPayment:
     def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
         currency = str(bill.total.currency.code)
         if str(self.amount.currency.code) != currency:
-            raise CurrencyMismatchError(currency, str(self.amount.currency.code),
-                                        "fixed payment amount")
+            raise CurrencyMismatchError(
+                currency, str(self.amount.currency.code), "fixed payment amount"
+            )
         usage, usage_exact = bill.total.amount, bill.exact_total.amount
         cap = self.covered.amount
-        out = [adjustment(bill, context, charge="contract:fixed_payment", kind="fee",
-                          description=f"{self.label} for the period",
-                          amount=self.amount.amount, rounded=self.amount.amount)]
+        out = [
+            adjustment(
+                bill,
+                context,
+                charge="contract:fixed_payment",
+                kind="fee",
+                description=f"{self.label} for the period",
+                amount=self.amount.amount,
+                rounded=self.amount.amount,
+            )
+        ]
         within, within_exact = min(usage, cap), min(usage_exact, cap)
         if within > 0:
-            out.append(adjustment(
-                bill, context, charge="contract:commitment", kind="credit",
-                description=f"Usage within the commitment of {cap} {currency}",
-                amount=-within_exact, rounded=-within,
-                details=(Detail("usage covered by the fixed payment", None, None,
-                                Money(within, currency)),)))
+            out.append(
+                adjustment(
+                    bill,
+                    context,
+                    charge="contract:commitment",
+                    kind="credit",
+                    description=f"Usage within the commitment of {cap} {currency}",
+                    amount=-within_exact,
+                    rounded=-within,
+                    details=(
+                        Detail(
+                            "usage covered by the fixed payment",
+                            None,
+                            None,
+                            Money(within, currency),
+                        ),
+                    ),
+                )
+            )
         if usage > cap and not self.overage_billed:
-            out.append(adjustment(
-                bill, context, charge="contract:overage", kind="credit",
-                description="Usage above the commitment is not billed",
-                amount=-(usage_exact - within_exact), rounded=-(usage - within),
-                details=(Detail("overage", None, None, Money(usage - cap, currency)),)))
+            out.append(
+                adjustment(
+                    bill,
+                    context,
+                    charge="contract:overage",
+                    kind="credit",
+                    description="Usage above the commitment is not billed",
+                    amount=-(usage_exact - within_exact),
+                    rounded=-(usage - within),
+                    details=(Detail("overage", None, None, Money(usage - cap, currency)),),
+                )
+            )
         return tuple(out)
 
     def apply_to(self, bill: AccountBill, context: RuleContext) -> AccountBill:
@@ -119,8 +149,9 @@ class ContractTypes:
 
     def __attrs_post_init__(self) -> None:
         if self.default not in CONTRACTS:
-            raise PlanError(f"contract default: must be one of {', '.join(CONTRACTS)} "
-                            f"(got {self.default!r})")
+            raise PlanError(
+                f"contract default: must be one of {', '.join(CONTRACTS)} (got {self.default!r})"
+            )
 
     def for_customer(self, chosen: str | None = None) -> str:
         if not self.enabled:
@@ -128,18 +159,22 @@ class ContractTypes:
         if chosen is None:
             return self.default
         if chosen not in CONTRACTS:
-            raise PlanError(f"contract type: must be one of {', '.join(CONTRACTS)} "
-                            f"(got {chosen!r})")
+            raise PlanError(
+                f"contract type: must be one of {', '.join(CONTRACTS)} (got {chosen!r})"
+            )
         return chosen
 
-    def rule(self, chosen: str | None = None, *, amount: Money | None = None,
-             commitment: Money | None = None, overage_billed: bool = True
-             ) -> PayAsYouGo | FixedPayment:
+    def rule(
+        self,
+        chosen: str | None = None,
+        *,
+        amount: Money | None = None,
+        commitment: Money | None = None,
+        overage_billed: bool = True,
+    ) -> PayAsYouGo | FixedPayment:
         """The rule for a customer who chose *chosen*."""
         if self.for_customer(chosen) == "pay_as_you_go":
             return PayAsYouGo()
         if amount is None:
             raise PlanError("a fixed payment contract needs its amount per period")
         return FixedPayment(amount=amount, commitment=commitment, overage_billed=overage_billed)
-
-

@@ -24,6 +24,7 @@ from cloudrate.rating import AccountBill, RatedLine
 
 __all__ = ["ConvertedBill", "MultiCurrency", "convert_bill"]
 
+
 @attrs.frozen(kw_only=True)
 class ConvertedBill:
     """A bill in the customer's currency, with the rate fixed on it and the original."""
@@ -37,13 +38,17 @@ class ConvertedBill:
         return self.bill.total
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rate": self.rate.to_dict(), "original_total": str(self.original.total.amount),
-                "original_currency": str(self.original.total.currency.code),
-                **self.bill.to_dict()}
+        return {
+            "rate": self.rate.to_dict(),
+            "original_total": str(self.original.total.amount),
+            "original_currency": str(self.original.total.currency.code),
+            **self.bill.to_dict(),
+        }
 
 
-def convert_bill(bill: AccountBill, rate: ExchangeRate,
-                 rounding: RoundingPolicy | None = None) -> ConvertedBill:
+def convert_bill(
+    bill: AccountBill, rate: ExchangeRate, rounding: RoundingPolicy | None = None
+) -> ConvertedBill:
     """*bill* in *rate*'s quote currency: each line's exact amount times the rate, rounded
     by *rounding* in the quote currency; the total is the sum of the rounded lines.
 
@@ -65,14 +70,21 @@ def convert_bill(bill: AccountBill, rate: ExchangeRate,
     with decimal.localcontext(EXACT):
         for line in bill.lines:
             exact = rate.convert(line.amount).amount
-            lines.append(attrs.evolve(
-                line, amount=Money(exact, quote), rounded=Money(policy.round(exact, quote), quote),
-                unit_price=None if line.unit_price is None else rate.convert(line.unit_price),
-                unit=quote if line.unit == line.currency else line.unit))
+            lines.append(
+                attrs.evolve(
+                    line,
+                    amount=Money(exact, quote),
+                    rounded=Money(policy.round(exact, quote), quote),
+                    unit_price=None if line.unit_price is None else rate.convert(line.unit_price),
+                    unit=quote if line.unit == line.currency else line.unit,
+                )
+            )
         converted = AccountBill(
-            account=bill.account, lines=tuple(lines),
+            account=bill.account,
+            lines=tuple(lines),
             total=Money(sum((x.rounded.amount for x in lines), Decimal(0)), quote),
-            exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), quote))
+            exact_total=Money(sum((x.amount.amount for x in lines), Decimal(0)), quote),
+        )
     return ConvertedBill(original=bill, bill=converted, rate=rate)
 
 
@@ -110,12 +122,19 @@ class MultiCurrency:
         if not self.enabled or chosen is None or chosen == self.default:
             return self.default
         if chosen not in self.offered:
-            raise PlanError(f"currency {chosen!r} is not offered; choose one of "
-                            f"{', '.join(self.offered)}")
+            raise PlanError(
+                f"currency {chosen!r} is not offered; choose one of {', '.join(self.offered)}"
+            )
         return chosen
 
-    def bill_in(self, bill: AccountBill, chosen: str | None, source: RateSource, on: date,
-                rounding: RoundingPolicy | None = None) -> ConvertedBill:
+    def bill_in(
+        self,
+        bill: AccountBill,
+        chosen: str | None,
+        source: RateSource,
+        on: date,
+        rounding: RoundingPolicy | None = None,
+    ) -> ConvertedBill:
         """*bill* in the customer's currency, at *source*'s rate on *on* (rate 1 when the
         bill already is in it)."""
         base = str(bill.total.currency.code)

@@ -22,8 +22,13 @@ from cloudrate.usage import UsageRecord
 
 from ._base import RuleContext, adjustment
 
-__all__ = ["DefaultIpCharge", "FreeFirstIp", "IpAcquisition", "SecondaryIpBilling",
-           "ip_history_from_usage"]
+__all__ = [
+    "DefaultIpCharge",
+    "FreeFirstIp",
+    "IpAcquisition",
+    "SecondaryIpBilling",
+    "ip_history_from_usage",
+]
 
 _TRUE = frozenset({"true", "1", "yes", "y"})
 #: Record attributes that mark a network's default IP (CloudStack's source-NAT IP).
@@ -53,12 +58,15 @@ class IpAcquisition:
     is_secondary: bool = False
 
     def held_at(self, moment: datetime) -> bool:
-        return self.acquired_at <= moment and (self.released_at is None
-                                               or moment < self.released_at)
+        return self.acquired_at <= moment and (
+            self.released_at is None or moment < self.released_at
+        )
 
 
-def ip_history_from_usage(records: Iterable[UsageRecord], metric: str = "public_ip_hours",
-                          ) -> tuple[IpAcquisition, ...]:
+def ip_history_from_usage(
+    records: Iterable[UsageRecord],
+    metric: str = "public_ip_hours",
+) -> tuple[IpAcquisition, ...]:
     """A fallback history: each IP acquired at its earliest record of *metric*.
 
     Only as stable as the usage given: pass the account's full history when you can.
@@ -70,26 +78,35 @@ def ip_history_from_usage(records: Iterable[UsageRecord], metric: str = "public_
         key = (r.account, r.resource_id)
         if key not in first or r.start < first[key][0]:
             first[key] = (r.start, _flag(r, SECONDARY_ATTRIBUTES))
-    return tuple(IpAcquisition(account=a, resource_id=rid, acquired_at=t, is_secondary=s)
-                 for (a, rid), (t, s) in sorted(first.items()))
+    return tuple(
+        IpAcquisition(account=a, resource_id=rid, acquired_at=t, is_secondary=s)
+        for (a, rid), (t, s) in sorted(first.items())
+    )
 
 
-def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
-                credited: Callable[[UsageRecord], bool],
-                why: Callable[[str], str]) -> tuple[RatedLine, ...]:
+def _ip_credits(
+    bill: AccountBill,
+    context: RuleContext,
+    charge: str,
+    kind: str,
+    credited: Callable[[UsageRecord], bool],
+    why: Callable[[str], str],
+) -> tuple[RatedLine, ...]:
     """Credit lines for the records of *charge*'s line that *credited* selects."""
     try:
         line = bill.line(charge)
     except KeyError:
         return ()
     plan_charge = context.plan.charge(charge)
-    records = [r for r in context.records(bill.account, line.metric)
-               if plan_charge.matches(r.attributes)]
+    records = [
+        r for r in context.records(bill.account, line.metric) if plan_charge.matches(r.attributes)
+    ]
     if len(records) != line.records:
         raise RatingError(
             f"the rule context holds {len(records)} {line.metric!r} record(s) of "
             f"{bill.account!r} for charge {charge!r}, but {line.records} were rated; pass the "
-            "usage you rated: RuleContext.for_result(result, usage)")
+            "usage you rated: RuleContext.for_result(result, usage)"
+        )
     total = sum((r.quantity for r in records), Decimal(0))
     if not records or total == 0 or line.amount.amount == 0:
         return ()
@@ -99,7 +116,8 @@ def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
         if r.resource_id is None:
             raise RatingError(
                 f"a {line.metric!r} record of {bill.account!r} has no resource_id; IP rules "
-                "need the IP's id on every record")
+                "need the IP's id on every record"
+            )
         key = (r.resource_id, r.resource_id not in done and credited(r))
         segments[key] = segments.get(key, Decimal(0)) + r.quantity
     keys = sorted(segments)
@@ -119,23 +137,43 @@ def _ip_credits(bill: AccountBill, context: RuleContext, charge: str, kind: str,
             continue
         quantity = segments[key]
         details = (
-            Detail(f"{rid}: {quantity} of {total} {line.metric} usage", quantity, None,
-                   Money(share, currency)),
+            Detail(
+                f"{rid}: {quantity} of {total} {line.metric} usage",
+                quantity,
+                None,
+                Money(share, currency),
+            ),
             Detail(why(rid), None, None, Money(-share, currency)),
-            Detail(f"{rid} net" if (rid, False) not in segments else
-                   f"{rid} net for the usage credited", None, None, Money(Decimal(0), currency)),
+            Detail(
+                f"{rid} net"
+                if (rid, False) not in segments
+                else f"{rid} net for the usage credited",
+                None,
+                None,
+                Money(Decimal(0), currency),
+            ),
         )
-        out.append(adjustment(
-            bill, context, charge=f"{charge}:{kind}:{rid}", description=why(rid),
-            amount=-share, rounded=-share_rounded, kind=kind, details=details,
-            service=line.service, metric=line.metric, quantity=quantity))
+        out.append(
+            adjustment(
+                bill,
+                context,
+                charge=f"{charge}:{kind}:{rid}",
+                description=why(rid),
+                amount=-share,
+                rounded=-share_rounded,
+                kind=kind,
+                details=details,
+                service=line.service,
+                metric=line.metric,
+                quantity=quantity,
+            )
+        )
     return tuple(out)
 
 
 def _already_credited(bill: AccountBill, charge: str) -> set[str]:
     prefixes = tuple(f"{charge}:{k}:" for k in CREDIT_KINDS)
-    return {line.charge.split(":", 2)[2] for line in bill.lines
-            if line.charge.startswith(prefixes)}
+    return {line.charge.split(":", 2)[2] for line in bill.lines if line.charge.startswith(prefixes)}
 
 
 @attrs.frozen(kw_only=True)
@@ -154,9 +192,14 @@ class DefaultIpCharge:
     def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
         if self.enabled:
             return ()
-        return _ip_credits(bill, context, self.charge, "default_ip",
-                           lambda r: _flag(r, self.attributes),
-                           lambda rid: f"Default IP {rid} (source NAT) is not charged")
+        return _ip_credits(
+            bill,
+            context,
+            self.charge,
+            "default_ip",
+            lambda r: _flag(r, self.attributes),
+            lambda rid: f"Default IP {rid} (source NAT) is not charged",
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -176,9 +219,14 @@ class SecondaryIpBilling:
     def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
         if self.enabled:
             return ()
-        return _ip_credits(bill, context, self.charge, "secondary_ip",
-                           lambda r: self.all_secondary or _flag(r, self.attributes),
-                           lambda rid: f"Secondary IP {rid} is not charged")
+        return _ip_credits(
+            bill,
+            context,
+            self.charge,
+            "secondary_ip",
+            lambda r: self.all_secondary or _flag(r, self.attributes),
+            lambda rid: f"Secondary IP {rid} is not charged",
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -203,14 +251,18 @@ class FreeFirstIp:
             metric = bill.line(self.charge).metric
         except KeyError:
             return ()
-        history = {h.resource_id: h for h in context.ip_history
-                   if isinstance(h, IpAcquisition) and h.account == bill.account}
+        history = {
+            h.resource_id: h
+            for h in context.ip_history
+            if isinstance(h, IpAcquisition) and h.account == bill.account
+        }
         for h in ip_history_from_usage(context.records(bill.account), metric or ""):
             history.setdefault(h.resource_id, h)
         skip = _already_credited(bill, self.charge)
-        candidates = sorted((h for h in history.values()
-                             if not h.is_secondary and h.resource_id not in skip),
-                            key=lambda h: (h.acquired_at, h.resource_id))
+        candidates = sorted(
+            (h for h in history.values() if not h.is_secondary and h.resource_id not in skip),
+            key=lambda h: (h.acquired_at, h.resource_id),
+        )
 
         def free_at(moment: datetime) -> str | None:
             return next((h.resource_id for h in candidates if h.held_at(moment)), None)

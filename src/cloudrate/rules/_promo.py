@@ -24,8 +24,15 @@ from cloudrate.rating import AccountBill, RatedLine
 
 from ._base import RuleContext, adjustment
 
-__all__ = ["PromoCode", "PromoDiscount", "PromoError", "Redemption", "RedemptionStore",
-           "find_code", "generate_code"]
+__all__ = [
+    "PromoCode",
+    "PromoDiscount",
+    "PromoError",
+    "Redemption",
+    "RedemptionStore",
+    "find_code",
+    "generate_code",
+]
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
@@ -41,8 +48,10 @@ class PromoError(CloudrateError, ValueError):
 
 def _check_prefix(prefix: str) -> str:
     if not _CODE.match(prefix or ""):
-        raise PlanError(f"promo code prefix: use capital letters, digits and dashes, such "
-                        f"as 'NEWUSER' (got {prefix!r})")
+        raise PlanError(
+            f"promo code prefix: use capital letters, digits and dashes, such "
+            f"as 'NEWUSER' (got {prefix!r})"
+        )
     return prefix
 
 
@@ -106,31 +115,41 @@ class PromoCode:
 
     @property
     def label(self) -> str:
-        off = f"{self.percent}%" if self.percent is not None else (
-            f"{self.fixed.amount} {self.fixed.currency.code}" if self.fixed else "")
+        off = (
+            f"{self.percent}%"
+            if self.percent is not None
+            else (f"{self.fixed.amount} {self.fixed.currency.code}" if self.fixed else "")
+        )
         return self.description or f"Promo code {self.code} ({off} off)"
 
-    def check(self, account: str, now: datetime, store: RedemptionStore, *,
-              new_customer: bool = False) -> None:
+    def check(
+        self, account: str, now: datetime, store: RedemptionStore, *, new_customer: bool = False
+    ) -> None:
         """Raise :class:`PromoError` unless *account* may redeem this code at *now*."""
         if self.valid_from is not None and now < self.valid_from:
-            raise PromoError(self.code, "not_yet_valid",
-                             f"valid from {self.valid_from.isoformat()}, not yet at "
-                             f"{now.isoformat()}")
+            raise PromoError(
+                self.code,
+                "not_yet_valid",
+                f"valid from {self.valid_from.isoformat()}, not yet at {now.isoformat()}",
+            )
         if self.valid_until is not None and now >= self.valid_until:
-            raise PromoError(self.code, "expired",
-                             f"expired at {self.valid_until.isoformat()}")
+            raise PromoError(self.code, "expired", f"expired at {self.valid_until.isoformat()}")
         if self.first_time_only and not new_customer:
             raise PromoError(self.code, "first_time_only", "only for new customers")
         if self.max_redemptions is not None and store.count(self.code) >= self.max_redemptions:
-            raise PromoError(self.code, "used_up",
-                             f"all {self.max_redemptions} redemptions are used")
+            raise PromoError(
+                self.code, "used_up", f"all {self.max_redemptions} redemptions are used"
+            )
         if store.count(self.code, account) >= self.max_per_account:
-            raise PromoError(self.code, "already_redeemed",
-                             f"{account!r} already redeemed it {self.max_per_account} time(s)")
+            raise PromoError(
+                self.code,
+                "already_redeemed",
+                f"{account!r} already redeemed it {self.max_per_account} time(s)",
+            )
 
-    def redeem(self, account: str, now: datetime, store: RedemptionStore, *,
-               new_customer: bool = False) -> Redemption:
+    def redeem(
+        self, account: str, now: datetime, store: RedemptionStore, *, new_customer: bool = False
+    ) -> Redemption:
         """Check, then record a redemption in *store* (atomically: limits hold even when
         several redemptions race)."""
         self.check(account, now, store, new_customer=new_customer)
@@ -141,8 +160,9 @@ class PromoCode:
         return redemption
 
 
-def find_code(text: str, codes: Mapping[str, PromoCode] | Iterable[PromoCode],
-              prefix: str | None = None) -> PromoCode:
+def find_code(
+    text: str, codes: Mapping[str, PromoCode] | Iterable[PromoCode], prefix: str | None = None
+) -> PromoCode:
     """The promo code a customer typed (case and surrounding spaces ignored).
 
     >>> find_code(" newuser-7f3k9q ", [PromoCode(code="NEWUSER-7F3K9Q", percent=10)]).percent
@@ -150,8 +170,9 @@ def find_code(text: str, codes: Mapping[str, PromoCode] | Iterable[PromoCode],
     """
     wanted = str(text).strip().upper()
     if not _CODE.match(wanted):
-        raise PromoError(wanted, "malformed",
-                         "not a promo code: capital letters and digits joined by dashes")
+        raise PromoError(
+            wanted, "malformed", "not a promo code: capital letters and digits joined by dashes"
+        )
     if prefix is not None and not wanted.startswith(prefix.upper() + "-"):
         raise PromoError(wanted, "malformed", f"promo codes start with {prefix}-")
     table = codes if isinstance(codes, Mapping) else {c.code: c for c in codes}
@@ -174,8 +195,12 @@ class RedemptionStore(Protocol):
 
     def count(self, code: str, account: str | None = None) -> int: ...
 
-    def add(self, redemption: Redemption, max_total: int | None, max_per_account: int,
-            ) -> bool: ...
+    def add(
+        self,
+        redemption: Redemption,
+        max_total: int | None,
+        max_per_account: int,
+    ) -> bool: ...
 
 
 @attrs.frozen
@@ -193,26 +218,44 @@ class PromoDiscount:
     def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
         p = self.promo
         limited = bool(p.charges or p.metrics)
-        eligible = [x for x in bill.lines if x.kind == "charge" and (
-            not limited or x.charge in p.charges or (x.metric is not None
-                                                     and x.metric in p.metrics))]
+        eligible = [
+            x
+            for x in bill.lines
+            if x.kind == "charge"
+            and (
+                not limited
+                or x.charge in p.charges
+                or (x.metric is not None and x.metric in p.metrics)
+            )
+        ]
         currency = str(bill.total.currency.code)
         base_exact = sum((x.amount.amount for x in eligible), Decimal(0))
         base = sum((x.rounded.amount for x in eligible), Decimal(0))
         if base_exact <= 0:
             return ()
-        details = tuple(Detail(f"applies to {x.charge}", None, None, x.rounded)
-                        for x in eligible)
+        details = tuple(Detail(f"applies to {x.charge}", None, None, x.rounded) for x in eligible)
         if p.percent is not None:
             exact = -base_exact * p.percent / 100
             rounded = None
         else:
             assert p.fixed is not None
             if str(p.fixed.currency.code) != currency:
-                raise PromoError(p.code, "currency",
-                                 f"its amount is in {p.fixed.currency.code}, the bill in "
-                                 f"{currency}")
+                raise PromoError(
+                    p.code,
+                    "currency",
+                    f"its amount is in {p.fixed.currency.code}, the bill in {currency}",
+                )
             rounded = -min(p.fixed.amount, base)
             exact = -min(p.fixed.amount, base_exact)
-        return (adjustment(bill, context, charge=f"promo:{p.code}", description=p.label,
-                           amount=exact, rounded=rounded, kind="discount", details=details),)
+        return (
+            adjustment(
+                bill,
+                context,
+                charge=f"promo:{p.code}",
+                description=p.label,
+                amount=exact,
+                rounded=rounded,
+                kind="discount",
+                details=details,
+            ),
+        )

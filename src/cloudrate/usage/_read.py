@@ -20,7 +20,13 @@ from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageErro
 
 from ._record import UsageRecord
 
-__all__ = ["read_usage", "read_usage_csv", "read_usage_jsonl", "read_usage_text", "record_from_mapping"]
+__all__ = [
+    "read_usage",
+    "read_usage_csv",
+    "read_usage_jsonl",
+    "read_usage_text",
+    "record_from_mapping",
+]
 
 
 _FIELDS = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")

@@ -29,10 +29,17 @@ GIB = 2**30
 
 def _row(usagetype: int, rawusage: str = "24", **fields: object) -> dict[str, object]:
     row: dict[str, object] = {
-        "account": "alice", "accountid": "acc-1", "domainid": "dom-1", "domain": "ROOT",
-        "zoneid": "zone-1", "usagetype": usagetype, "rawusage": rawusage,
-        "usage": f"{rawusage} Hrs", "description": "synthetic",
-        "startdate": "2026-10-01'T'00:00:00+00:00", "enddate": "2026-10-01'T'23:59:59+00:00",
+        "account": "alice",
+        "accountid": "acc-1",
+        "domainid": "dom-1",
+        "domain": "ROOT",
+        "zoneid": "zone-1",
+        "usagetype": usagetype,
+        "rawusage": rawusage,
+        "usage": f"{rawusage} Hrs",
+        "description": "synthetic",
+        "startdate": "2026-10-01'T'00:00:00+00:00",
+        "enddate": "2026-10-01'T'23:59:59+00:00",
         "usageid": f"res-{usagetype}",
     }
     row.update(fields)
@@ -56,8 +63,9 @@ class TestSamples:
     def test_legacy_sample_without_project(self):
         """The older fixture has no project fields; account_by='project' falls back to the
         account name."""
-        result = read_cloudstack(DATA / "legacy_jclouds_listusagerecordsresponse.json",
-                                 account_by="project")
+        result = read_cloudstack(
+            DATA / "legacy_jclouds_listusagerecordsresponse.json", account_by="project"
+        )
         [record] = result.records
         assert record.account == "admin"
         assert "project" not in record.attributes
@@ -76,14 +84,33 @@ class TestSamples:
 class TestUsageTypes:
     def test_numbers_match_cloudstack(self):
         """Usage type numbers as in CloudStack's UsageTypes (1-14, 21-31)."""
-        expected = {1: "RUNNING_VM", 2: "ALLOCATED_VM", 3: "IP_ADDRESS",
-                    4: "NETWORK_BYTES_SENT", 5: "NETWORK_BYTES_RECEIVED", 6: "VOLUME",
-                    7: "TEMPLATE", 8: "ISO", 9: "SNAPSHOT", 10: "SECURITY_GROUP",
-                    11: "LOAD_BALANCER_POLICY", 12: "PORT_FORWARDING_RULE",
-                    13: "NETWORK_OFFERING", 14: "VPN_USERS", 21: "VM_DISK_IO_READ",
-                    22: "VM_DISK_IO_WRITE", 23: "VM_DISK_BYTES_READ", 24: "VM_DISK_BYTES_WRITE",
-                    25: "VM_SNAPSHOT", 26: "VOLUME_SECONDARY", 27: "VM_SNAPSHOT_ON_PRIMARY",
-                    28: "BACKUP", 29: "BUCKET", 30: "NETWORK", 31: "VPC"}
+        expected = {
+            1: "RUNNING_VM",
+            2: "ALLOCATED_VM",
+            3: "IP_ADDRESS",
+            4: "NETWORK_BYTES_SENT",
+            5: "NETWORK_BYTES_RECEIVED",
+            6: "VOLUME",
+            7: "TEMPLATE",
+            8: "ISO",
+            9: "SNAPSHOT",
+            10: "SECURITY_GROUP",
+            11: "LOAD_BALANCER_POLICY",
+            12: "PORT_FORWARDING_RULE",
+            13: "NETWORK_OFFERING",
+            14: "VPN_USERS",
+            21: "VM_DISK_IO_READ",
+            22: "VM_DISK_IO_WRITE",
+            23: "VM_DISK_BYTES_READ",
+            24: "VM_DISK_BYTES_WRITE",
+            25: "VM_SNAPSHOT",
+            26: "VOLUME_SECONDARY",
+            27: "VM_SNAPSHOT_ON_PRIMARY",
+            28: "BACKUP",
+            29: "BUCKET",
+            30: "NETWORK",
+            31: "VPC",
+        }
         assert {n: t.name for n, t in USAGE_TYPES.items()} == expected
         assert len({t.metric for t in USAGE_TYPES.values()}) == len(expected)
 
@@ -95,8 +122,12 @@ class TestUsageTypes:
         size = 5 * GIB // 2  # 2.5 GiB
         raw = str(3 * GIB) if kind.measure == "bytes" else "12.5"
         [record] = records_from_cloudstack([_row(number, raw, size=size)]).records
-        expected = {"hours": Decimal("12.5"), "count": Decimal("12.5"),
-                    "bytes": Decimal(3), "size_hours": Decimal("31.25")}[kind.measure]
+        expected = {
+            "hours": Decimal("12.5"),
+            "count": Decimal("12.5"),
+            "bytes": Decimal(3),
+            "size_hours": Decimal("31.25"),
+        }[kind.measure]
         assert record.metric == kind.metric
         assert record.quantity == expected
         assert record.attributes["usagetype_name"] == kind.name
@@ -105,8 +136,16 @@ class TestUsageTypes:
 
     def test_running_vm_attributes(self):
         """Offering, template, CPU number/speed and memory stay on the record."""
-        row = _row(1, offeringid="off-small", templateid="tpl-1", cpunumber=2, cpuspeed=2000,
-                   memory=4096, type="KVM", virtualmachineid="vm-1")
+        row = _row(
+            1,
+            offeringid="off-small",
+            templateid="tpl-1",
+            cpunumber=2,
+            cpuspeed=2000,
+            memory=4096,
+            type="KVM",
+            virtualmachineid="vm-1",
+        )
         [record] = records_from_cloudstack([row]).records
         attrs = record.attributes
         assert (attrs["offeringid"], attrs["templateid"]) == ("off-small", "tpl-1")
@@ -121,18 +160,25 @@ class TestUsageTypes:
         expanded = records_from_cloudstack(rows, compute_metrics=True).records
         assert [r.metric for r in plain] == ["running_vm_hours", "allocated_vm_hours"]
         assert [(r.metric, r.quantity) for r in expanded] == [
-            ("running_vm_hours", Decimal(10)), ("vcpu_hours", Decimal(40)),
-            ("memory_gb_hours", Decimal(30)), ("allocated_vm_hours", Decimal(10))]
+            ("running_vm_hours", Decimal(10)),
+            ("vcpu_hours", Decimal(40)),
+            ("memory_gb_hours", Decimal(30)),
+            ("allocated_vm_hours", Decimal(10)),
+        ]
         assert expanded[1].attributes == expanded[0].attributes
 
     def test_ip_flags(self):
         """Source-NAT, system and elastic flags become 'true'/'false' attributes."""
-        rows = [_row(3, issourcenat=True, issystem=False, iselastic=False),
-                _row(3, issourcenat=False, issystem=True)]
+        rows = [
+            _row(3, issourcenat=True, issystem=False, iselastic=False),
+            _row(3, issourcenat=False, issystem=True),
+        ]
         first, second = records_from_cloudstack(rows).records
         assert (first.attributes["issourcenat"], first.attributes["issystem"]) == ("true", "false")
         assert (second.attributes["issourcenat"], second.attributes["issystem"]) == (
-            "false", "true")
+            "false",
+            "true",
+        )
 
     def test_network_offering_default_flag(self):
         """NETWORK_OFFERING records keep isdefault and the offering id."""
@@ -164,9 +210,12 @@ class TestUsageTypes:
 
 
 class TestQuantitiesProperty:
-    @given(st.sampled_from(sorted(USAGE_TYPES)),
-           st.decimals(min_value=0, max_value=10**6, places=6),
-           st.integers(min_value=0, max_value=2**44), st.sampled_from([2**30, 10**9]))
+    @given(
+        st.sampled_from(sorted(USAGE_TYPES)),
+        st.decimals(min_value=0, max_value=10**6, places=6),
+        st.integers(min_value=0, max_value=2**44),
+        st.sampled_from([2**30, 10**9]),
+    )
     def test_quantity_is_exact(self, number, raw, size, gb):
         """The quantity equals the documented formula computed with fractions (no digit
         lost), and the record survives a JSON lines round trip unchanged."""
@@ -175,21 +224,28 @@ class TestQuantitiesProperty:
         from cloudrate import read_usage_jsonl
 
         kind = USAGE_TYPES[number]
-        [record] = records_from_cloudstack([_row(number, str(raw), size=size)],
-                                           gb_bytes=gb).records
-        expected = {"hours": Fraction(raw), "count": Fraction(raw),
-                    "bytes": Fraction(raw) / gb,
-                    "size_hours": Fraction(raw) * Fraction(size, gb)}[kind.measure]
+        [record] = records_from_cloudstack([_row(number, str(raw), size=size)], gb_bytes=gb).records
+        expected = {
+            "hours": Fraction(raw),
+            "count": Fraction(raw),
+            "bytes": Fraction(raw) / gb,
+            "size_hours": Fraction(raw) * Fraction(size, gb),
+        }[kind.measure]
         assert Fraction(record.quantity) == expected
         line = json.dumps(record.to_dict())
         assert read_usage_jsonl(io.StringIO(line)) == [record]
 
 
 class TestAccounts:
-    @pytest.mark.parametrize(("account_by", "expected"), [
-        ("accountid", "acc-1"), ("account", "alice"), ("domain/account", "ROOT/alice"),
-        ("project", "proj-x"),
-    ])
+    @pytest.mark.parametrize(
+        ("account_by", "expected"),
+        [
+            ("accountid", "acc-1"),
+            ("account", "alice"),
+            ("domain/account", "ROOT/alice"),
+            ("project", "proj-x"),
+        ],
+    )
     def test_account_naming(self, account_by, expected):
         """The account key is chosen by account_by."""
         row = _row(1, project="proj-x")
@@ -204,7 +260,8 @@ class TestAccounts:
     def test_callable(self):
         """A function may name the account."""
         [record] = records_from_cloudstack(
-            [_row(1)], account_by=lambda r: f"{r['zoneid']}:{r['account']}").records
+            [_row(1)], account_by=lambda r: f"{r['zoneid']}:{r['account']}"
+        ).records
         assert record.account == "zone-1:alice"
 
 
@@ -216,18 +273,29 @@ class TestProblems:
         assert len(result.records) == 1
         assert result.unknown_types == {15: 1, 77: 2}
         assert result.warnings()[0] == (
-            "1 record(s) of unknown CloudStack usage type 15 not imported")
+            "1 record(s) of unknown CloudStack usage type 15 not imported"
+        )
 
     def test_every_bad_record_reported_with_index_and_field(self):
         """All bad records are listed at once, each with its index and field."""
-        rows = [_row(1), _row(1, rawusage="abc"), _row(6, size=None),
-                _row(1, startdate="yesterday"), _row("x"), _row(1, rawusage="-1")]
+        rows = [
+            _row(1),
+            _row(1, rawusage="abc"),
+            _row(6, size=None),
+            _row(1, startdate="yesterday"),
+            _row("x"),
+            _row(1, rawusage="-1"),
+        ]
         with pytest.raises(ConfigError) as info:
             records_from_cloudstack(rows)
         paths = [p.path for p in info.value.problems]
-        assert paths == ["usagerecord[1].rawusage", "usagerecord[2].size",
-                         "usagerecord[3].startdate", "usagerecord[4].usagetype",
-                         "usagerecord[5].rawusage"]
+        assert paths == [
+            "usagerecord[1].rawusage",
+            "usagerecord[2].size",
+            "usagerecord[3].startdate",
+            "usagerecord[4].usagetype",
+            "usagerecord[5].rawusage",
+        ]
 
     def test_report_mode_keeps_good_records(self):
         """on_error='report' returns good records and the problems."""
@@ -242,8 +310,7 @@ class TestProblems:
 
     def test_missing_account(self):
         """A record without an account value is a problem, not a blank account."""
-        result = records_from_cloudstack([_row(1, accountid=None, account=None)],
-                                         on_error="report")
+        result = records_from_cloudstack([_row(1, accountid=None, account=None)], on_error="report")
         assert result.problems[0].path == "usagerecord[0].account"
 
     def test_bad_json_names_the_line(self):
@@ -266,25 +333,30 @@ class TestReading:
 
     def test_xml_with_tags(self):
         """XML records with nested tags."""
-        xml = ("<listusagerecordsresponse><count>1</count><usagerecord><account>a</account>"
-               "<accountid>x</accountid><usagetype>3</usagetype><rawusage>5</rawusage>"
-               "<issourcenat>true</issourcenat>"
-               "<startdate>2026-10-01'T'00:00:00+02:00</startdate>"
-               "<enddate>2026-10-01'T'23:59:59+02:00</enddate>"
-               "<tags><key>env</key><value>prod</value></tags></usagerecord>"
-               "</listusagerecordsresponse>")
+        xml = (
+            "<listusagerecordsresponse><count>1</count><usagerecord><account>a</account>"
+            "<accountid>x</accountid><usagetype>3</usagetype><rawusage>5</rawusage>"
+            "<issourcenat>true</issourcenat>"
+            "<startdate>2026-10-01'T'00:00:00+02:00</startdate>"
+            "<enddate>2026-10-01'T'23:59:59+02:00</enddate>"
+            "<tags><key>env</key><value>prod</value></tags></usagerecord>"
+            "</listusagerecordsresponse>"
+        )
         [record] = read_cloudstack(xml).records
         assert record.attributes["issourcenat"] == "true"
         assert record.attributes["tag.env"] == "prod"
         assert record.start == datetime(2026, 10, 1, tzinfo=timezone(timedelta(hours=2)))
 
-    @pytest.mark.parametrize("text", [
-        '{"listusagerecordsresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 4350,'
-        ' "errortext": "Unable to execute API command listusagerecords due to missing'
-        ' parameter startdate"}}',
-        "<listusagerecordsresponse><errorcode>431</errorcode><errortext>missing parameter"
-        "</errortext></listusagerecordsresponse>",
-    ])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '{"listusagerecordsresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 4350,'
+            ' "errortext": "Unable to execute API command listusagerecords due to missing'
+            ' parameter startdate"}}',
+            "<listusagerecordsresponse><errorcode>431</errorcode><errortext>missing parameter"
+            "</errortext></listusagerecordsresponse>",
+        ],
+    )
     def test_error_response_refused(self, text):
         """An API error response is an error, not an empty month of usage."""
         with pytest.raises(ValueError, match="error 431"):
@@ -301,9 +373,18 @@ class TestQuotaProfile:
         """Without a period, a monthly tariff is divided by the hours in the billing month:
         72 EUR a month for 24 h of February 2026 (672 h) is 72 x 24 / 672."""
         plan = quota_plan({"RUNNING_VM": "72"}, currency="EUR")
-        result = rate(plan, records_from_cloudstack(
-            [_row(1, startdate="2026-02-03'T'00:00:00+00:00",
-                  enddate="2026-02-03'T'23:59:59+00:00")]).records)
+        result = rate(
+            plan,
+            records_from_cloudstack(
+                [
+                    _row(
+                        1,
+                        startdate="2026-02-03'T'00:00:00+00:00",
+                        enddate="2026-02-03'T'23:59:59+00:00",
+                    )
+                ]
+            ).records,
+        )
         line = result.bill("acc-1").line("running_vm")
         assert line.amount.amount == EXACT.divide(Decimal(72) * 24, 672)
         assert line.rounded.amount == Decimal("2.57")
@@ -339,14 +420,23 @@ class TestQuotaProfile:
         monthly units cost 744 / 744 h = 1 an hour (October has 744 hours)."""
         numbers = [n for n in USAGE_TYPES if n != 29]
         plan = quota_plan(dict.fromkeys(numbers, "744"), currency="EUR")
-        rows = [_row(n, str(GIB) if USAGE_TYPES[n].measure == "bytes" else "24", size=GIB)
-                for n in numbers]
+        rows = [
+            _row(n, str(GIB) if USAGE_TYPES[n].measure == "bytes" else "24", size=GIB)
+            for n in numbers
+        ]
         bill = rate(plan, records_from_cloudstack(rows).records).bill("acc-1")
         for number in numbers:
             kind = USAGE_TYPES[number]
             amount = bill.line(kind.name.lower()).amount.amount
-            expected = {"COMPUTE_MONTH": 24, "IP_MONTH": 24, "POLICY_MONTH": 24,
-                        "GB_MONTH": 24, "GB": 744, "BYTES": 744 * GIB, "IOPS": 744 * 24}
+            expected = {
+                "COMPUTE_MONTH": 24,
+                "IP_MONTH": 24,
+                "POLICY_MONTH": 24,
+                "GB_MONTH": 24,
+                "GB": 744,
+                "BYTES": 744 * GIB,
+                "IOPS": 744 * 24,
+            }
             assert amount == expected[kind.quota_unit], kind.name
 
     def test_bucket_refused(self):
@@ -365,8 +455,15 @@ class TestCli:
 
         out = tmp_path / "usage.jsonl"
         source = tmp_path / "page.json"
-        source.write_text(json.dumps({"listusagerecordsresponse": {"usagerecord": [
-            _row(1, cpunumber=2), _row(6, size=GIB), _row(42)]}}))
+        source.write_text(
+            json.dumps(
+                {
+                    "listusagerecordsresponse": {
+                        "usagerecord": [_row(1, cpunumber=2), _row(6, size=GIB), _row(42)]
+                    }
+                }
+            )
+        )
         result = CliRunner().invoke(main, ["import-cloudstack", str(source), "--out", str(out)])
         assert result.exit_code == 0, result.output
         assert "unknown CloudStack usage type 42" in result.stderr

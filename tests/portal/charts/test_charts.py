@@ -22,8 +22,12 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def _view():
     plan = cloudrate.load_plan(cloudrate.sample_plan_path())
     usage = cloudrate.read_usage(cloudrate.sample_usage_path())
-    return usage_view(plan, usage, account="acme", date_range=DateRange.last_month(
-        today=date(2026, 11, 3), timezone="Europe/Berlin"))
+    return usage_view(
+        plan,
+        usage,
+        account="acme",
+        date_range=DateRange.last_month(today=date(2026, 11, 3), timezone="Europe/Berlin"),
+    )
 
 
 class TestConsumption:
@@ -31,10 +35,15 @@ class TestConsumption:
         """One bar per card, in card order, its value the card's quantity to 2 decimals."""
         rows = consumption_chart(view).spec["data"]["values"]
         assert [r["resource"] for r in rows] == [
-            "CPU Hours (vCPU-hour)", "Memory (GB-hour)", "Storage (GB)", "Bandwidth (GB)"]
+            "CPU Hours (vCPU-hour)",
+            "Memory (GB-hour)",
+            "Storage (GB)",
+            "Bandwidth (GB)",
+        ]
         assert rows[0]["value"] == float(view.card("cpu").quantity)
         assert Decimal(str(rows[3]["value"])) == view.card("bandwidth").quantity.quantize(
-            Decimal("0.01"))
+            Decimal("0.01")
+        )
 
     def test_cost_measure(self, view):
         rows = consumption_chart(view, measure="cost").spec["data"]["values"]
@@ -58,7 +67,10 @@ class TestBillingStatus:
         chart = billing_status_chart({"paid": 3, "overdue": 1})
         spec = chart.spec
         assert [(r["status"], r["count"]) for r in spec["data"]["values"]] == [
-            ("Paid", 3), ("Unpaid", 0), ("Overdue", 1)]
+            ("Paid", 3),
+            ("Unpaid", 0),
+            ("Overdue", 1),
+        ]
         assert spec["encoding"]["color"]["scale"]["range"] == list(STATUS_COLOURS.values())
         assert b"Overdue" in chart.svg()
 

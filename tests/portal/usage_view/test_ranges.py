@@ -60,8 +60,9 @@ class TestPresets:
 
 class TestBadInput:
     def test_unknown_preset_names_the_choices(self):
-        with pytest.raises(UsageViewError, match="unknown date range preset 'last_week'.*"
-                           + ", ".join(PRESETS)):
+        with pytest.raises(
+            UsageViewError, match="unknown date range preset 'last_week'.*" + ", ".join(PRESETS)
+        ):
             DateRange.preset_named("last_week", today=date(2026, 1, 1))
 
     def test_reversed_custom_range(self):

@@ -46,10 +46,22 @@ def at(day: int, hour: int = 0, month: int = 10) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
-def rec(metric: str, quantity: str, start: datetime, end: datetime, account: str = "acme",
-        resource: str = "r1") -> UsageRecord:
-    return UsageRecord(account=account, metric=metric, quantity=quantity, start=start, end=end,
-                       resource_id=resource)
+def rec(
+    metric: str,
+    quantity: str,
+    start: datetime,
+    end: datetime,
+    account: str = "acme",
+    resource: str = "r1",
+) -> UsageRecord:
+    return UsageRecord(
+        account=account,
+        metric=metric,
+        quantity=quantity,
+        start=start,
+        end=end,
+        resource_id=resource,
+    )
 
 
 @pytest.fixture(name="plan")
@@ -57,8 +69,10 @@ def _plan():
     return cloudrate.load_plan(PLAN)
 
 
-SAMPLE = (cloudrate.load_plan(cloudrate.sample_plan_path()),
-          cloudrate.read_usage(cloudrate.sample_usage_path()))
+SAMPLE = (
+    cloudrate.load_plan(cloudrate.sample_plan_path()),
+    cloudrate.read_usage(cloudrate.sample_usage_path()),
+)
 
 
 class TestCards:
@@ -73,8 +87,12 @@ class TestCards:
             if d <= 5:
                 usage.append(rec("volume_gb", "2400", at(d), at(d + 1)))  # 100 GB x 24 h
         usage.append(rec("vcpu_hours", "1000", at(1), at(2), account="other"))
-        view = usage_view(plan, usage, account="acme",
-                          date_range=DateRange.custom(date(2026, 10, 1), date(2026, 10, 10)))
+        view = usage_view(
+            plan,
+            usage,
+            account="acme",
+            date_range=DateRange.custom(date(2026, 10, 1), date(2026, 10, 10)),
+        )
         cpu, memory, storage, bandwidth = view.cards
         assert (cpu.quantity, cpu.cost.amount) == (Decimal(960), Decimal("9.60"))
         assert memory.quantity == Decimal("491.52")  # 491520 MB-hour / 1000
@@ -96,8 +114,10 @@ class TestCards:
 
     def test_range_over_a_month_end_is_rated_per_month(self, plan):
         """Storage priced per GB-month is priced by each month's own length."""
-        usage = [rec("volume_gb", "744", at(31), at(1, month=11)),
-                 rec("volume_gb", "720", at(1, month=11), at(2, month=11))]
+        usage = [
+            rec("volume_gb", "744", at(31), at(1, month=11)),
+            rec("volume_gb", "720", at(1, month=11), at(2, month=11)),
+        ]
         r = DateRange.custom(date(2026, 10, 31), date(2026, 11, 1))
         view = usage_view(plan, usage, account="acme", date_range=r)
         # 744 GB-h of 744 h October -> 1 GB-month; 720 GB-h of 720 h November -> 1 GB-month
@@ -115,15 +135,20 @@ class TestCards:
             for bill in result.bills:
                 compute = bill.line("compute").rounded.amount
                 off = RatedLine.adjustment(
-                    account=bill.account, charge="promo", description="10% off compute",
+                    account=bill.account,
+                    charge="promo",
+                    description="10% off compute",
                     amount=Money(-compute / 10, "EUR"),
                     rounded=Money((-compute / 10).quantize(Decimal("0.01")), "EUR"),
-                    kind="discount")
+                    kind="discount",
+                )
                 bills.append(bill.with_lines([off]))
             return result.with_bills(bills)
 
-        usage = [rec("vcpu_hours", "1000", at(30), at(31)),
-                 rec("vcpu_hours", "500", at(1, month=11), at(2, month=11))]
+        usage = [
+            rec("vcpu_hours", "1000", at(30), at(31)),
+            rec("vcpu_hours", "500", at(1, month=11), at(2, month=11)),
+        ]
         r = DateRange.custom(date(2026, 10, 30), date(2026, 11, 1))
         view = usage_view(plan, usage, account="acme", date_range=r, adjust=ten_percent_off)
         rows = {row.service: row.cost.amount for row in view.services}
@@ -135,8 +160,12 @@ class TestCards:
             CardSpec("x", "X", "GB", ("a",), kind="median")
 
     def test_card_lookup(self, plan):
-        view = usage_view(plan, [], account="acme",
-                          date_range=DateRange.custom(date(2026, 10, 1), date(2026, 10, 1)))
+        view = usage_view(
+            plan,
+            [],
+            account="acme",
+            date_range=DateRange.custom(date(2026, 10, 1), date(2026, 10, 1)),
+        )
         assert view.card("cpu").cost.amount == 0
         with pytest.raises(KeyError, match="cards are cpu, memory, storage, bandwidth"):
             view.card("gpu")
@@ -149,9 +178,13 @@ class TestAgainstTheBill:
         plan, usage = SAMPLE
         result = cloudrate.rate(plan, usage)
         for account in ("acme", "globex", "initech"):
-            view = usage_view(plan, usage, account=account, include_fixed=True,
-                              date_range=DateRange.last_month(today=date(2026, 11, 20),
-                                                              timezone=plan.timezone))
+            view = usage_view(
+                plan,
+                usage,
+                account=account,
+                include_fixed=True,
+                date_range=DateRange.last_month(today=date(2026, 11, 20), timezone=plan.timezone),
+            )
             bill = result.bill(account)
             assert view.total == bill.total
             expected: dict[str, Decimal] = defaultdict(Decimal)
@@ -164,8 +197,12 @@ class TestAgainstTheBill:
         """Total Estimated Bill = sum of the service rows = sum of their items, for any range."""
         plan, usage = SAMPLE
         start = date(2026, 10, first)
-        view = usage_view(plan, usage, account="acme", date_range=DateRange.custom(
-            start, start + timedelta(days=length), plan.timezone))
+        view = usage_view(
+            plan,
+            usage,
+            account="acme",
+            date_range=DateRange.custom(start, start + timedelta(days=length), plan.timezone),
+        )
         assert view.total.amount == sum((s.cost.amount for s in view.services), Decimal(0))
         for row in view.services:
             assert row.cost.amount == sum((i.cost.amount for i in row.items), Decimal(0))
@@ -190,7 +227,8 @@ class TestClip:
         """An average-aggregated level (GB stored) only loses time, not height."""
         plan = cloudrate.load_plan(
             "{name: P, currency: EUR, metrics: {disk: {unit: GB, aggregation: average}}, "
-            "charges: []}")
+            "charges: []}"
+        )
         r = rec("disk", "50", at(1), at(3))
         [c] = clip_records(plan, [r], at(2), at(5))
         assert (c.quantity, c.start, c.end) == (Decimal(50), at(2), at(3))
@@ -206,8 +244,12 @@ class TestClip:
 class TestNotebook:
     def test_repr_html_escapes_and_shows_the_total(self):
         plan, usage = SAMPLE
-        view = usage_view(plan, usage, account="acme", date_range=DateRange.custom(
-            date(2026, 10, 1), date(2026, 10, 7), plan.timezone))
+        view = usage_view(
+            plan,
+            usage,
+            account="acme",
+            date_range=DateRange.custom(date(2026, 10, 1), date(2026, 10, 7), plan.timezone),
+        )
         page = view._repr_html_()
         assert "Total Estimated Bill" in page and str(view.total.amount) in page
         assert "<th>Estimated cost (EUR)</th>" in page

@@ -24,8 +24,17 @@ from cloudrate.rating.columnar import (
 def test_all_is_pinned():
     """The promised names, sorted as ruff sorts them (constants, classes, functions)."""
     assert cloudrate.rating.columnar.__all__ == [
-        "CORE", "PARTIAL_DDL", "PARTIAL_SCHEMA", "SCALE", "PartialMapper", "account_totals",
-        "combine_partials", "finish", "partial_aggregate", "rate_table", "read_columnar",
+        "CORE",
+        "PARTIAL_DDL",
+        "PARTIAL_SCHEMA",
+        "SCALE",
+        "PartialMapper",
+        "account_totals",
+        "combine_partials",
+        "finish",
+        "partial_aggregate",
+        "rate_table",
+        "read_columnar",
         "to_table",
     ]
 
@@ -33,8 +42,7 @@ def test_all_is_pinned():
 def test_import_cloudrate_stays_light():
     """`import cloudrate` imports neither pyarrow nor numpy."""
     code = "import sys, cloudrate; print('pyarrow' in sys.modules, 'numpy' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
 

@@ -27,9 +27,16 @@ charges:
 
 
 def records(n: int = 50) -> list[UsageRecord]:
-    return [UsageRecord(account=f"acct{i % 7}", metric=("vcpu_hours", "storage_gb_hours")[i % 2],
-                        quantity=f"{i * 13 % 97}.{i:03d}", start=T0 + timedelta(hours=i),
-                        end=T0 + timedelta(hours=i + 1)) for i in range(n)]
+    return [
+        UsageRecord(
+            account=f"acct{i % 7}",
+            metric=("vcpu_hours", "storage_gb_hours")[i % 2],
+            quantity=f"{i * 13 % 97}.{i:03d}",
+            start=T0 + timedelta(hours=i),
+            end=T0 + timedelta(hours=i + 1),
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.fixture(name="usage")
@@ -55,8 +62,9 @@ class TestFiles:
                     row = r.to_dict()
                     text = json.dumps(row)
                     if as_number:
-                        text = text.replace(f'"quantity": "{row["quantity"]}"',
-                                            f'"quantity": {row["quantity"]}')
+                        text = text.replace(
+                            f'"quantity": "{row["quantity"]}"', f'"quantity": {row["quantity"]}'
+                        )
                     f.write(text + "\n")
             got = rate_table(PLAN, read_columnar(path), OCT)
             assert got == expected
@@ -66,8 +74,7 @@ class TestFiles:
         import pyarrow.parquet as pq
 
         table = to_table(usage)
-        table = table.set_column(2, "quantity", table.column("quantity").cast(
-            pa.decimal128(20, 3)))
+        table = table.set_column(2, "quantity", table.column("quantity").cast(pa.decimal128(20, 3)))
         pq.write_table(table, tmp_path / "u.parquet", row_group_size=16)
         got = rate_table(PLAN, read_columnar(tmp_path / "u.parquet", batch_rows=8), OCT)
         assert got == cloudrate.rate(PLAN, usage)
@@ -82,8 +89,9 @@ class TestFrames:
     def test_pandas_frame(self, usage):
         """A pandas frame with Decimal quantities rates the same."""
         pd = pytest.importorskip("pandas")
-        frame = pd.DataFrame([{**r.to_dict(), "quantity": r.quantity, "start": r.start,
-                               "end": r.end} for r in usage])
+        frame = pd.DataFrame(
+            [{**r.to_dict(), "quantity": r.quantity, "start": r.start, "end": r.end} for r in usage]
+        )
         assert rate_table(PLAN, frame) == cloudrate.rate(PLAN, usage)
 
     def test_polars_frame(self, usage):
@@ -107,7 +115,8 @@ class TestFrames:
         """
         pl = pytest.importorskip("polars")
         frame = pl.DataFrame({"q": ["0.999"], "p": ["0.0009"]}).with_columns(
-            pl.col("q").cast(pl.Decimal(10, 3)), pl.col("p").cast(pl.Decimal(10, 4)))
+            pl.col("q").cast(pl.Decimal(10, 3)), pl.col("p").cast(pl.Decimal(10, 4))
+        )
         product = frame.select(pl.col("q") * pl.col("p")).item()
         exact = Decimal("0.999") * Decimal("0.0009")
         assert product != exact  # 0.0008 or 0.0009: the scale of one input
@@ -156,8 +165,9 @@ class TestBadColumns:
 
     def test_too_many_decimals(self):
         """More than 12 decimals: refused, pointing at rate()."""
-        r = UsageRecord(account="a", metric="vcpu_hours", quantity="0.1234567890123",
-                        start=T0, end=T0)
+        r = UsageRecord(
+            account="a", metric="vcpu_hours", quantity="0.1234567890123", start=T0, end=T0
+        )
         with pytest.raises(UsageError, match="more than 12 decimals"):
             rate_table(PLAN, to_table([r]), OCT)
 
@@ -175,12 +185,12 @@ class TestTotals:
         """Batches with their own dictionaries map to the same accounts."""
         table = to_table(usage)
         parts = [table.slice(i, 9).combine_chunks() for i in range(0, table.num_rows, 9)]
-        coded = [p.set_column(0, "account", p.column("account").dictionary_encode())
-                 for p in parts]
+        coded = [p.set_column(0, "account", p.column("account").dictionary_encode()) for p in parts]
         fast = account_totals(PLAN, coded, OCT, accounts=["zz-idle"])
         expected = cloudrate.rate(PLAN, usage, OCT, accounts=["zz-idle"]).totals()
-        assert dict(zip(fast["account"].to_pylist(), fast["total"].to_pylist(), strict=True)) \
-            == {a: m.amount for a, m in expected.items()}
+        assert dict(zip(fast["account"].to_pylist(), fast["total"].to_pylist(), strict=True)) == {
+            a: m.amount for a, m in expected.items()
+        }
         assert fast.schema.metadata[b"currency"] == b"EUR"
 
 
@@ -191,10 +201,12 @@ class TestCommandLine:
 
         plan, usage = cloudrate.sample_plan_path(), cloudrate.sample_usage_path()
         runner = CliRunner()
-        one = runner.invoke(main, ["rate", "--plan", str(plan), "--usage", str(usage),
-                                   "--json", "--batch"])
-        two = runner.invoke(main, ["rate", "--plan", str(plan), "--usage", str(usage),
-                                   "--json", "--no-batch"])
+        one = runner.invoke(
+            main, ["rate", "--plan", str(plan), "--usage", str(usage), "--json", "--batch"]
+        )
+        two = runner.invoke(
+            main, ["rate", "--plan", str(plan), "--usage", str(usage), "--json", "--no-batch"]
+        )
         assert one.exit_code == 0, one.output
         assert one.stdout == two.stdout
         assert "records/s" in one.stderr
@@ -220,12 +232,16 @@ class TestDictionaries:
         """A dictionary that lists a name twice still sums into one account and metric."""
         table = to_table(usage)
         names = ["acct0", "acct0", *[f"acct{i}" for i in range(1, 7)]]
-        codes = [(1 if i % 2 else 0) if a == "acct0" else names.index(a, 2)
-                 for i, a in enumerate(table.column("account").to_pylist())]
+        codes = [
+            (1 if i % 2 else 0) if a == "acct0" else names.index(a, 2)
+            for i, a in enumerate(table.column("account").to_pylist())
+        ]
         account = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(names))
         metrics = ["vcpu_hours", "storage_gb_hours", "vcpu_hours"]
-        mcodes = [(0 if i % 4 else 2) if m == "vcpu_hours" else 1
-                  for i, m in enumerate(table.column("metric").to_pylist())]
+        mcodes = [
+            (0 if i % 4 else 2) if m == "vcpu_hours" else 1
+            for i, m in enumerate(table.column("metric").to_pylist())
+        ]
         metric = pa.DictionaryArray.from_arrays(pa.array(mcodes, pa.int8()), pa.array(metrics))
         coded = table.set_column(0, "account", account).set_column(1, "metric", metric)
         assert rate_table(PLAN, coded) == cloudrate.rate(PLAN, usage)
@@ -248,7 +264,8 @@ class TestPrefetch:
         path = tmp_path / "u.csv"
         lines = ["account,metric,quantity,start,end"] + [
             f"{r.account},{r.metric},{r.quantity},{r.start.isoformat()},{r.end.isoformat()}"
-            for r in usage * 40]
+            for r in usage * 40
+        ]
         lines[1500] = "a,vcpu_hours,1,not a time,2026-10-01T00:00:00+00:00"
         path.write_text("\n".join(lines) + "\n")
         with pytest.raises(UsageError):
@@ -283,7 +300,8 @@ charges:
             lines.append(
                 f'{{"account": "a{i % 3}", "metric": "vcpu_hours", "quantity": {q}, '
                 f'"start": "2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00", '
-                f'"attributes": {{"zone": "{("eu", "us")[i % 2]}"}}}}')
+                f'"attributes": {{"zone": "{("eu", "us")[i % 2]}"}}}}'
+            )
         path.write_text("\n".join(lines) + "\n")
         got = rate_table(plan, read_columnar(path, block_size=4096))
         assert got == cloudrate.rate(plan, cloudrate.read_usage(path))

@@ -37,13 +37,20 @@ T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OCT = BillingPeriod.month(2026, 10, "UTC")
 
 
-def rec(account: str, metric: str, quantity: str, hour: int = 0, hours: int = 1,
-        **extra: object) -> UsageRecord:
+def rec(
+    account: str, metric: str, quantity: str, hour: int = 0, hours: int = 1, **extra: object
+) -> UsageRecord:
     start = T0 + timedelta(hours=hour)
     attributes = extra.pop("attributes", {})
-    return UsageRecord(account=account, metric=metric, quantity=quantity, start=start,
-                       end=start + timedelta(hours=hours), attributes=attributes,
-                       **extra)  # type: ignore[arg-type]
+    return UsageRecord(
+        account=account,
+        metric=metric,
+        quantity=quantity,
+        start=start,
+        end=start + timedelta(hours=hours),
+        attributes=attributes,
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **kw):
@@ -53,10 +60,12 @@ def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **
     got = rate_table(plan, table, period, **kw)
     assert got == expected
     assert got.to_json() == expected.to_json()
-    fast = account_totals(plan, table, period, accounts=kw.get("accounts", ()),
-                          rounding=kw.get("rounding"))
+    fast = account_totals(
+        plan, table, period, accounts=kw.get("accounts", ()), rounding=kw.get("rounding")
+    )
     assert dict(zip(fast["account"].to_pylist(), fast["total"].to_pylist(), strict=True)) == {
-        a: m.amount for a, m in expected.totals().items()}
+        a: m.amount for a, m in expected.totals().items()
+    }
     if table.num_rows:
         # many small batches: a dictionary per batch, codes mapped to the global ones
         chunked = rate_table(plan, table.to_batches(max_chunksize=1 + seed % 7), period, **kw)
@@ -69,10 +78,12 @@ def assert_same(plan, records, period=None, *, parts: int = 3, seed: int = 0, **
         partials = [partial_aggregate(plan, p, used) for p in pieces]
         # combine in two levels, as a cluster would
         half = len(partials) // 2
-        combined = combine_partials([combine_partials(partials[:half]),
-                                     combine_partials(partials[half:])])
-        split = finish(plan, combined, used, rounding=kw.get("rounding"),
-                       accounts=kw.get("accounts", ()))
+        combined = combine_partials(
+            [combine_partials(partials[:half]), combine_partials(partials[half:])]
+        )
+        split = finish(
+            plan, combined, used, rounding=kw.get("rounding"), accounts=kw.get("accounts", ())
+        )
         assert split.to_json() == expected.to_json()
     return got
 
@@ -95,8 +106,12 @@ class TestRounding:
     def test_half_cent_ties(self, mode, placement):
         """0.005 EUR lines round the same way in both paths, under every mode and placement."""
         plan = plan_of(PER_UNIT)
-        records = [rec("a", "vcpu_hours", "1"), rec("b", "vcpu_hours", "3"),
-                   rec("c", "vcpu_hours", "0.5"), rec("c", "vcpu_hours", "2.50")]
+        records = [
+            rec("a", "vcpu_hours", "1"),
+            rec("b", "vcpu_hours", "3"),
+            rec("c", "vcpu_hours", "0.5"),
+            rec("c", "vcpu_hours", "2.50"),
+        ]
         policy = RoundingPolicy(mode=mode, placement=placement)
         assert_same(plan, records, rounding=policy)
 
@@ -104,8 +119,9 @@ class TestRounding:
         """A worked example: 1 x 0.005 is 0.01 half-up and 0.00 half-even."""
         plan = plan_of(PER_UNIT)
         up = assert_same(plan, [rec("a", "vcpu_hours", "1")])
-        even = assert_same(plan, [rec("a", "vcpu_hours", "1")],
-                           rounding=RoundingPolicy(mode="half_even"))
+        even = assert_same(
+            plan, [rec("a", "vcpu_hours", "1")], rounding=RoundingPolicy(mode="half_even")
+        )
         assert up.total.amount == Decimal("0.01")
         assert even.total.amount == Decimal("0.00")
 
@@ -114,8 +130,10 @@ class TestHugeQuantities:
     def test_one_quantity_beyond_int64(self):
         """A quantity of 10**20 (10**26 micro-units) takes the exact fallback."""
         plan = plan_of(PER_UNIT)
-        records = [rec("a", "vcpu_hours", "100000000000000000000.000001"),
-                   rec("a", "vcpu_hours", "1.5")]
+        records = [
+            rec("a", "vcpu_hours", "100000000000000000000.000001"),
+            rec("a", "vcpu_hours", "1.5"),
+        ]
         got = assert_same(plan, records)
         assert got.bill("a").line("compute").quantity == Decimal("100000000000000000001.500001")
 
@@ -175,13 +193,15 @@ charges:
 
 
 class TestModels:
-    @pytest.mark.parametrize("quantity", ["0", "10.5", "50", "100", "110.5", "110.500001",
-                                          "1010.5", "123456.789012"])
+    @pytest.mark.parametrize(
+        "quantity", ["0", "10.5", "50", "100", "110.5", "110.500001", "1010.5", "123456.789012"]
+    )
     def test_tiers_package_free_units(self, quantity):
         """Graduated (with free units), volume and package agree at and around the bounds."""
         plan = plan_of(TIERED)
-        records = [rec("a", m, quantity) for m in
-                   ("storage_gb_hours", "bandwidth_gb", "public_ip_hours")]
+        records = [
+            rec("a", m, quantity) for m in ("storage_gb_hours", "bandwidth_gb", "public_ip_hours")
+        ]
         records.append(rec("b", "bandwidth_gb", quantity, hour=3))
         assert_same(plan, records)
 
@@ -202,8 +222,10 @@ charges:
   - {{name: vm, metric: vm_hours, model: flat, price: "12.34", proration: {proration}}}
   - {{name: base, model: flat, price: "5"}}
 """)
-        records = [rec("a", "vm_hours", "1", hour=h, hours=5, resource_id=f"vm{h % 3}")
-                   for h in range(0, 200, 7)]
+        records = [
+            rec("a", "vm_hours", "1", hour=h, hours=5, resource_id=f"vm{h % 3}")
+            for h in range(0, 200, 7)
+        ]
         records += [rec("b", "vm_hours", "1", hour=400, hours=30, resource_id="x")]
         assert_same(plan, records)
 
@@ -222,8 +244,10 @@ charges:
     of: [compute]
   - {name: minimum, model: minimum, amount: "2.50"}
 """)
-        records = [rec(a, "vcpu_hours", q) for a, q in
-                   (("a", "10"), ("b", "100.37"), ("c", "1000"), ("c", "0.005"))]
+        records = [
+            rec(a, "vcpu_hours", q)
+            for a, q in (("a", "10"), ("b", "100.37"), ("c", "1000"), ("c", "0.005"))
+        ]
         assert_same(plan, records, accounts=["idle"])
         assert_same(plan, records, rounding=RoundingPolicy(placement="total"))
 
@@ -239,8 +263,11 @@ charges:
   - {name: bw, metric: bandwidth_gb, model: per_unit, unit_price: "0.09"}
   - {name: ip, metric: public_ip_hours, model: per_unit, unit_price: "0.005"}
 """)
-        records = [rec("a", "bandwidth_gb", "123456789"), rec("a", "public_ip_hours", "3599"),
-                   rec("b", "bandwidth_gb", "1000000000000")]
+        records = [
+            rec("a", "bandwidth_gb", "123456789"),
+            rec("a", "public_ip_hours", "3599"),
+            rec("b", "bandwidth_gb", "1000000000000"),
+        ]
         assert_same(plan, records)
 
 
@@ -314,7 +341,9 @@ charges:
         ]
         got = assert_same(plan, records)
         assert [u.reason for u in got.unpriced] == [
-            "no charge prices this metric", "no charge's 'where' selects these records"]
+            "no charge prices this metric",
+            "no charge's 'where' selects these records",
+        ]
 
 
 class TestErrors:
@@ -347,11 +376,16 @@ class TestErrors:
 
 
 @settings(max_examples=40, deadline=None)
-@given(plan=plans(currencies=st.sampled_from(["EUR", "JPY", "BHD"])),
-       records=st.lists(usage_records(), max_size=30),
-       policy=st.builds(RoundingPolicy, mode=st.sampled_from(["half_up", "half_even", "down"]),
-                        placement=st.sampled_from(["line", "total"])),
-       seed=st.integers(0, 100))
+@given(
+    plan=plans(currencies=st.sampled_from(["EUR", "JPY", "BHD"])),
+    records=st.lists(usage_records(), max_size=30),
+    policy=st.builds(
+        RoundingPolicy,
+        mode=st.sampled_from(["half_up", "half_even", "down"]),
+        placement=st.sampled_from(["line", "total"]),
+    ),
+    seed=st.integers(0, 100),
+)
 def test_generated_plans_and_usage(plan, records, policy, seed):
     """Hypothesis: any valid plan and usage rate the same through both paths."""
     assert_same(plan, records, OCT, rounding=policy, seed=seed)
@@ -369,8 +403,14 @@ def test_widest_quantities():
     """35 significant digits (23 before the point, 12 after) stay exact in both paths."""
     plan = plan_of(PER_UNIT)
     q = "12345678901234567890123.123456789012"
-    got = assert_same(plan, [rec("a", "vcpu_hours", q), rec("a", "vcpu_hours", q, hour=1),
-                             rec("b", "vcpu_hours", "1.000000000001")])
+    got = assert_same(
+        plan,
+        [
+            rec("a", "vcpu_hours", q),
+            rec("a", "vcpu_hours", q, hour=1),
+            rec("b", "vcpu_hours", "1.000000000001"),
+        ],
+    )
     assert got.bill("a").line("compute").quantity == Decimal(q).fma(2, 0, context=EXACT)
 
 
@@ -379,18 +419,36 @@ def test_widest_quantities():
 def test_account_fee_on_the_vectorised_path(placement, mode):
     """Usage charges plus a flat account fee: priced on integers, same totals as rate()."""
     plan = plan_of(TIERED + '  - {name: base, model: flat, price: "4.995"}\n')
-    records = [rec(a, m, q) for a, m, q in (
-        ("a", "storage_gb_hours", "10.5"), ("a", "bandwidth_gb", "50.005"),
-        ("b", "public_ip_hours", "100.000001"), ("c", "other", "1"))]
-    assert_same(plan, records, rounding=RoundingPolicy(mode=mode, placement=placement),
-                accounts=["idle"])
+    records = [
+        rec(a, m, q)
+        for a, m, q in (
+            ("a", "storage_gb_hours", "10.5"),
+            ("a", "bandwidth_gb", "50.005"),
+            ("b", "public_ip_hours", "100.000001"),
+            ("c", "other", "1"),
+        )
+    ]
+    assert_same(
+        plan, records, rounding=RoundingPolicy(mode=mode, placement=placement), accounts=["idle"]
+    )
 
 
-@pytest.mark.parametrize("quantity", ["9223372036854.775807", "9223372036854.775808",
-                                      "50000000000000.000001", "123456789012345678.9"])
+@pytest.mark.parametrize(
+    "quantity",
+    [
+        "9223372036854.775807",
+        "9223372036854.775808",
+        "50000000000000.000001",
+        "123456789012345678.9",
+    ],
+)
 def test_tiers_beyond_int64(quantity):
     """Tiered, volume and package amounts past int64 take the Python-int path, exactly."""
     plan = plan_of(TIERED)
-    records = [rec("a", m, quantity, hour=h) for h, m in enumerate(
-        ("storage_gb_hours", "bandwidth_gb", "public_ip_hours", "storage_gb_hours"))]
+    records = [
+        rec("a", m, quantity, hour=h)
+        for h, m in enumerate(
+            ("storage_gb_hours", "bandwidth_gb", "public_ip_hours", "storage_gb_hours")
+        )
+    ]
     assert_same(plan, records)

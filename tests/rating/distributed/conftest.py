@@ -50,8 +50,16 @@ charges:
 """
 
 PERIOD = BillingPeriod.month(2026, 10, "UTC")
-METRICS = ("vcpu_hours", "storage_gb_hours", "bandwidth_gb", "peak_ips", "seats", "vms",
-           "avg_gb", "vm_running")
+METRICS = (
+    "vcpu_hours",
+    "storage_gb_hours",
+    "bandwidth_gb",
+    "peak_ips",
+    "seats",
+    "vms",
+    "avg_gb",
+    "vm_running",
+)
 
 
 def make_records(n: int, accounts: int, seed: int) -> list[UsageRecord]:
@@ -72,11 +80,18 @@ def make_records(n: int, accounts: int, seed: int) -> list[UsageRecord]:
             attributes["offering"] = rng.choice(("small", "large"))
         if metric == "vm_running":
             attributes["os"] = rng.choice(("windows", "linux"))
-        records.append(UsageRecord(
-            account=f"acct-{rng.randint(0, accounts - 1):03d}", metric=metric,
-            quantity=quantity, start=t0, end=t0 + timedelta(hours=rng.choice((1, 30))),
-            record_id=f"r{i:06d}", resource_id=f"vm-{rng.randint(0, 40)}",
-            attributes=attributes))
+        records.append(
+            UsageRecord(
+                account=f"acct-{rng.randint(0, accounts - 1):03d}",
+                metric=metric,
+                quantity=quantity,
+                start=t0,
+                end=t0 + timedelta(hours=rng.choice((1, 30))),
+                record_id=f"r{i:06d}",
+                resource_id=f"vm-{rng.randint(0, 40)}",
+                attributes=attributes,
+            )
+        )
     return records
 
 
@@ -84,24 +99,29 @@ def frame_of(records: list[UsageRecord]):  # -> pandas.DataFrame
     """The records as a pandas frame in the batch layout (quantities as exact strings)."""
     import pandas as pd
 
-    return pd.DataFrame({
-        "account": [r.account for r in records],
-        "metric": [r.metric for r in records],
-        "quantity": [str(r.quantity) for r in records],
-        "start": pd.to_datetime([r.start for r in records], utc=True),
-        "end": pd.to_datetime([r.end for r in records], utc=True),
-        "record_id": [r.record_id for r in records],
-        "resource_id": [r.resource_id for r in records],
-        "offering": [r.attributes.get("offering") for r in records],
-        "os": [r.attributes.get("os") for r in records],
-    })
+    return pd.DataFrame(
+        {
+            "account": [r.account for r in records],
+            "metric": [r.metric for r in records],
+            "quantity": [str(r.quantity) for r in records],
+            "start": pd.to_datetime([r.start for r in records], utc=True),
+            "end": pd.to_datetime([r.end for r in records], utc=True),
+            "record_id": [r.record_id for r in records],
+            "resource_id": [r.resource_id for r in records],
+            "offering": [r.attributes.get("offering") for r in records],
+            "os": [r.attributes.get("os") for r in records],
+        }
+    )
 
 
 def same_result(got, expected) -> None:
     """Identical bills: the same lines, exact and rounded amounts, and totals."""
+
     def lines(result):
-        return [(x.account, x.charge, x.quantity, x.amount.amount, x.rounded.amount)
-                for x in result.lines]
+        return [
+            (x.account, x.charge, x.quantity, x.amount.amount, x.rounded.amount)
+            for x in result.lines
+        ]
 
     assert lines(got) == lines(expected)
     assert got.totals() == expected.totals()

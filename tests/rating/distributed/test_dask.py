@@ -10,7 +10,9 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 
-batch = pytest.importorskip("cloudrate.rating.columnar", reason="cloudrate.rating.columnar is not installed")
+batch = pytest.importorskip(
+    "cloudrate.rating.columnar", reason="cloudrate.rating.columnar is not installed"
+)
 if not hasattr(batch, "partial_aggregate"):
     pytest.skip("cloudrate.rating.columnar has no partial_aggregate yet", allow_module_level=True)
 
@@ -23,8 +25,9 @@ RECORDS = make_records(3000, accounts=40, seed=11)
 
 @pytest.fixture(name="client", scope="module")
 def _client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()
@@ -32,10 +35,12 @@ def _client():
 
 
 class TestRateDask:
-    @pytest.mark.parametrize(("npartitions", "fan_in", "shuffle"),
-                             [(1, 8, False), (5, 2, False), (16, 3, True)])
-    def test_partitioning_gives_one_process_totals(self, client, plan, npartitions, fan_in,
-                                                   shuffle):
+    @pytest.mark.parametrize(
+        ("npartitions", "fan_in", "shuffle"), [(1, 8, False), (5, 2, False), (16, 3, True)]
+    )
+    def test_partitioning_gives_one_process_totals(
+        self, client, plan, npartitions, fan_in, shuffle
+    ):
         """Whatever the partitioning, order and combining tree, the Dask result equals
         rate() in one process line by line."""
         frame = frame_of(RECORDS)

@@ -12,7 +12,9 @@ from cloudrate import RoundingPolicy, rate
 
 pa = pytest.importorskip("pyarrow")
 
-batch = pytest.importorskip("cloudrate.rating.columnar", reason="cloudrate.rating.columnar is not installed")
+batch = pytest.importorskip(
+    "cloudrate.rating.columnar", reason="cloudrate.rating.columnar is not installed"
+)
 if not hasattr(batch, "partial_aggregate"):
     pytest.skip("cloudrate.rating.columnar has no partial_aggregate yet", allow_module_level=True)
 pytest.importorskip("pandas")
@@ -34,17 +36,22 @@ FRAME = frame_of(RECORDS)
 
 class TestRatePartitions:
     @settings(max_examples=25, deadline=None)
-    @given(st.lists(st.integers(min_value=0, max_value=len(RECORDS)), max_size=8),
-           st.sampled_from([None, RoundingPolicy(placement="total"),
-                            RoundingPolicy(mode="half_even")]))
+    @given(
+        st.lists(st.integers(min_value=0, max_value=len(RECORDS)), max_size=8),
+        st.sampled_from(
+            [None, RoundingPolicy(placement="total"), RoundingPolicy(mode="half_even")]
+        ),
+    )
     def test_any_split_gives_one_process_totals(self, plan, cuts, rounding):
         """Cutting the usage anywhere, into any number of partitions (empty ones too),
         gives exactly the lines and totals of rate() on all of it, with either rounding
         placement and mode."""
         bounds = [0, *sorted(cuts), len(RECORDS)]
         parts = [FRAME.iloc[a:b] for a, b in itertools.pairwise(bounds)]
-        same_result(rate_partitions(plan, parts, PERIOD, rounding=rounding),
-                    rate(plan, RECORDS, PERIOD, rounding=rounding))
+        same_result(
+            rate_partitions(plan, parts, PERIOD, rounding=rounding),
+            rate(plan, RECORDS, PERIOD, rounding=rounding),
+        )
 
     def test_accounts_and_unpriced_as_rate(self, plan):
         """accounts= bills accounts without usage and on_unpriced='error' refuses usage no
@@ -63,8 +70,9 @@ class TestRatePartitions:
         """IPC partials combined in another order and grouping give the same result."""
         blobs = [partial_blob(plan, FRAME.iloc[i::4], PERIOD) for i in range(4)]
         left = finish_blobs(plan, [combine_blobs(blobs[:2]), combine_blobs(blobs[2:])], PERIOD)
-        right = finish_blobs(plan, [combine_blobs([blobs[3], blobs[0]]), blobs[2], blobs[1]],
-                             PERIOD)
+        right = finish_blobs(
+            plan, [combine_blobs([blobs[3], blobs[0]]), blobs[2], blobs[1]], PERIOD
+        )
         same_result(left, rate(plan, RECORDS, PERIOD))
         same_result(right, left)
 
@@ -72,6 +80,7 @@ class TestRatePartitions:
         """Arrow IPC keeps decimal128 values and scale exactly."""
         from decimal import Decimal
 
-        table = pa.table({"q": pa.array([Decimal("12345678901234567890.123456789012")],
-                                        pa.decimal128(38, 12))})
+        table = pa.table(
+            {"q": pa.array([Decimal("12345678901234567890.123456789012")], pa.decimal128(38, 12))}
+        )
         assert from_ipc(to_ipc(table)).equals(table)

@@ -13,7 +13,9 @@ from cloudrate import rate
 pytest.importorskip("pyspark")
 pytest.importorskip("pyarrow")
 
-batch = pytest.importorskip("cloudrate.rating.columnar", reason="cloudrate.rating.columnar is not installed")
+batch = pytest.importorskip(
+    "cloudrate.rating.columnar", reason="cloudrate.rating.columnar is not installed"
+)
 if not hasattr(batch, "partial_aggregate"):
     pytest.skip("cloudrate.rating.columnar has no partial_aggregate yet", allow_module_level=True)
 
@@ -35,11 +37,14 @@ def _spark():
 
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    session = (SparkSession.builder.master("local[2]").appName("cloudrate-test")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "4")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("cloudrate-test")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
@@ -51,7 +56,8 @@ def test_spark_partitionings_give_one_process_totals(spark, plan):
     from pyspark.sql import functions as F
 
     frame = spark.createDataFrame(frame_of(RECORDS)).withColumn(
-        "quantity", F.col("quantity").cast("decimal(38,12)"))
+        "quantity", F.col("quantity").cast("decimal(38,12)")
+    )
     expected = rate(plan, RECORDS, PERIOD)
     for partitions in (1, 5):
         same_result(rate_spark(plan, frame.repartition(partitions), PERIOD), expected)

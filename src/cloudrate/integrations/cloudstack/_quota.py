@@ -72,8 +72,9 @@ def quota_charge(
         )
     if kind.quota_unit in _MONTHLY:
         if period is None:
-            metric = Metric(name=kind.metric, unit=unit, usage_unit=kind.unit,
-                            description=kind.description)
+            metric = Metric(
+                name=kind.metric, unit=unit, usage_unit=kind.unit, description=kind.description
+            )
             unit_price = price
         else:
             metric = Metric(name=kind.metric, unit=kind.unit, description=kind.description)
@@ -87,8 +88,14 @@ def quota_charge(
         unit_price = price
     model = PerUnit(Money(unit_price, currency))
     # PerUnit.kind is a ClassVar; the core ChargeModel protocol declares an attribute.
-    charge = Charge(name=label, metric=kind.metric, model=model,  # type: ignore[arg-type]
-                    description=kind.description, service=kind.service, where=where)
+    charge = Charge(
+        name=label,
+        metric=kind.metric,
+        model=model,  # type: ignore[arg-type]
+        description=kind.description,
+        service=kind.service,
+        where=where,
+    )
     return charge, metric
 
 
@@ -118,9 +125,16 @@ def quota_plan(
     charges: list[Charge] = []
     metrics: list[Metric] = []
     for key, tariff in tariffs.items():
-        charge, metric = quota_charge(key, tariff, currency=currency, period=period,
-                                      gb_bytes=gb_bytes)
+        charge, metric = quota_charge(
+            key, tariff, currency=currency, period=period, gb_bytes=gb_bytes
+        )
         charges.append(charge)
         metrics.append(metric)
-    return Plan(name=name, currency=currency, charges=charges, metrics=metrics, timezone="UTC",
-                rounding=rounding or RoundingPolicy())
+    return Plan(
+        name=name,
+        currency=currency,
+        charges=charges,
+        metrics=metrics,
+        timezone="UTC",
+        rounding=rounding or RoundingPolicy(),
+    )

@@ -88,8 +88,10 @@ def _check_gb(gb_bytes: int) -> int:
         while rest % prime == 0:
             rest //= prime
     if gb_bytes <= 0 or rest != 1:
-        raise ValueError(f"gb_bytes must be a power-of-two/ten size such as 2**30 or 10**9 "
-                         f"so bytes convert to GB exactly (got {gb_bytes})")
+        raise ValueError(
+            f"gb_bytes must be a power-of-two/ten size such as 2**30 or 10**9 "
+            f"so bytes convert to GB exactly (got {gb_bytes})"
+        )
     return gb_bytes
 
 
@@ -112,7 +114,8 @@ def _account(row: Mapping[str, Any], account_by: str | Callable[[Mapping[str, An
 
 def _attributes(row: Mapping[str, Any], kind: UsageType, gb: int) -> dict[str, object]:
     attributes: dict[str, object] = {
-        key: value for key, value in row.items()
+        key: value
+        for key, value in row.items()
         if key not in _SKIP and value is not None and not isinstance(value, dict | list)
     }
     attributes["usagetype_name"] = kind.name
@@ -125,8 +128,12 @@ def _attributes(row: Mapping[str, Any], kind: UsageType, gb: int) -> dict[str, o
     return attributes
 
 
-def _convert(row: Mapping[str, Any], kind: UsageType, gb: int,
-             account_by: str | Callable[[Mapping[str, Any]], str]) -> UsageRecord:
+def _convert(
+    row: Mapping[str, Any],
+    kind: UsageType,
+    gb: int,
+    account_by: str | Callable[[Mapping[str, Any]], str],
+) -> UsageRecord:
     raw = _number(row, "rawusage")
     attributes = _attributes(row, kind, gb)
     if kind.measure == "bytes":
@@ -143,9 +150,14 @@ def _convert(row: Mapping[str, Any], kind: UsageType, gb: int,
         raise _Bad(str(exc).split(":", 1)[0], str(exc).split(": ", 1)[1]) from None
     usage_id = row.get("usageid")
     return UsageRecord(
-        account=_account(row, account_by), metric=kind.metric, quantity=_tidy(quantity),
-        start=start, end=end, resource_id=None if usage_id in (None, "") else str(usage_id),
-        service=kind.service, attributes=attributes,
+        account=_account(row, account_by),
+        metric=kind.metric,
+        quantity=_tidy(quantity),
+        start=start,
+        end=end,
+        resource_id=None if usage_id in (None, "") else str(usage_id),
+        service=kind.service,
+        attributes=attributes,
     )
 
 
@@ -154,11 +166,19 @@ def _compute(record: UsageRecord, row: Mapping[str, Any]) -> list[UsageRecord]:
     hours = record.quantity
     extra = []
     if row.get("cpunumber") not in (None, ""):
-        extra.append(attrs.evolve(record, metric="vcpu_hours",
-                                  quantity=_tidy(hours * _number(row, "cpunumber"))))
+        extra.append(
+            attrs.evolve(
+                record, metric="vcpu_hours", quantity=_tidy(hours * _number(row, "cpunumber"))
+            )
+        )
     if row.get("memory") not in (None, ""):
-        extra.append(attrs.evolve(record, metric="memory_gb_hours",
-                                  quantity=_tidy(hours * _number(row, "memory") / 1024)))
+        extra.append(
+            attrs.evolve(
+                record,
+                metric="memory_gb_hours",
+                quantity=_tidy(hours * _number(row, "memory") / 1024),
+            )
+        )
     return extra
 
 
@@ -173,8 +193,10 @@ class CloudStackImport:
 
     def warnings(self) -> list[str]:
         """One line per unknown usage type and per problem."""
-        lines = [f"{n} record(s) of unknown CloudStack usage type {t} not imported"
-                 for t, n in sorted(self.unknown_types.items())]
+        lines = [
+            f"{n} record(s) of unknown CloudStack usage type {t} not imported"
+            for t, n in sorted(self.unknown_types.items())
+        ]
         return lines + [str(p) for p in self.problems]
 
 
@@ -211,8 +233,10 @@ def records_from_cloudstack(
     if on_error not in ("raise", "report"):
         raise ValueError(f"on_error must be 'raise' or 'report' (got {on_error!r})")
     if isinstance(account_by, str) and account_by not in _ACCOUNT_KEYS:
-        raise ValueError(f"account_by must be one of {', '.join(_ACCOUNT_KEYS)} or a function "
-                         f"(got {account_by!r})")
+        raise ValueError(
+            f"account_by must be one of {', '.join(_ACCOUNT_KEYS)} or a function "
+            f"(got {account_by!r})"
+        )
     gb = _check_gb(gb_bytes)
     records: list[UsageRecord] = []
     unknown: Counter[int] = Counter()
@@ -238,8 +262,9 @@ def records_from_cloudstack(
                     records.extend(_compute(record, row))
             except _Bad as bad:
                 path = f"{where}.{bad.field}" if bad.field else where
-                problems.append(Problem(path, "bad_usage_record", bad.message, bad.value,
-                                        source=source))
+                problems.append(
+                    Problem(path, "bad_usage_record", bad.message, bad.value, source=source)
+                )
             except (CloudrateError, decimal.DecimalException) as exc:
                 problems.append(Problem(where, "bad_usage_record", str(exc), source=source))
     if problems and on_error == "raise":
@@ -251,7 +276,8 @@ def _json_rows(document: Any) -> Iterator[Mapping[str, Any]]:
     if isinstance(document, list):
         for item in document:
             if isinstance(item, Mapping) and (
-                    "listusagerecordsresponse" in item or "usagerecord" in item):
+                "listusagerecordsresponse" in item or "usagerecord" in item
+            ):
                 yield from _json_rows(item)
             else:
                 yield item
@@ -310,8 +336,9 @@ def read_cloudstack(
     name = "listUsageRecords"
     if isinstance(source, Mapping | list):
         return records_from_cloudstack(_json_rows(source), source=name, **options)
-    if isinstance(source, Path) or (isinstance(source, str) and source.lstrip()[:1] not in
-                                    ("{", "[", "<")):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and source.lstrip()[:1] not in ("{", "[", "<")
+    ):
         name = str(source)
         text = Path(source).read_text(encoding="utf-8")
     elif isinstance(source, str):
@@ -327,10 +354,12 @@ def read_cloudstack(
         else:
             rows = list(_json_rows(json.loads(stripped, parse_float=Decimal)))
     except json.JSONDecodeError as exc:
-        raise ConfigError([Problem(f"line {exc.lineno}", "bad_json", exc.msg, line=exc.lineno)],
-                          source=name) from None
+        raise ConfigError(
+            [Problem(f"line {exc.lineno}", "bad_json", exc.msg, line=exc.lineno)], source=name
+        ) from None
     except ParseError as exc:
         line = exc.position[0]
-        raise ConfigError([Problem(f"line {line}", "bad_xml", str(exc), line=line)],
-                          source=name) from None
+        raise ConfigError(
+            [Problem(f"line {line}", "bad_xml", str(exc), line=line)], source=name
+        ) from None
     return records_from_cloudstack(rows, source=name, **options)

@@ -92,8 +92,13 @@ class Formatter:
         in the locale's own currency pattern (grouping, symbol position, spaces)."""
         places = self.places if places is None else places
         pattern = _with_places(_locale(self.locale).currency_formats["standard"].pattern, places)
-        return format_currency(self._shown(value, places), self.currency, format=pattern,
-                               locale=self.locale, currency_digits=False)
+        return format_currency(
+            self._shown(value, places),
+            self.currency,
+            format=pattern,
+            locale=self.locale,
+            currency_digits=False,
+        )
 
     def unit_price(self, value: Decimal) -> str:
         """A unit price: all its own decimals (0.0125 stays 0.0125), at least :attr:`places`."""

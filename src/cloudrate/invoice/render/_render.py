@@ -43,7 +43,8 @@ def _template_dir() -> Path:
 def _html_context(context: dict[str, Any]) -> dict[str, Any]:
     for chart in context["charts"]:
         chart["data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
-            chart["svg"].encode("utf-8")).decode("ascii")
+            chart["svg"].encode("utf-8")
+        ).decode("ascii")
     return context
 
 
@@ -69,17 +70,25 @@ def _locale_of(invoice: Invoice, locale: str | None) -> str:
     """*locale*, else the customer's; a renderer never guesses one."""
     chosen = locale or invoice.customer.locale
     if not chosen:
-        raise LocaleError(f"no locale for invoice {invoice.number or invoice.id}: pass "
-                          "locale='de_DE' (or another) or set the customer's locale")
+        raise LocaleError(
+            f"no locale for invoice {invoice.number or invoice.id}: pass "
+            "locale='de_DE' (or another) or set the customer's locale"
+        )
     check_locale(chosen)
     return chosen
 
 
-def render_html(invoice: Invoice, locale: str | None = None,
-                template_dir: str | Path | None = None, *,
-                seller: Seller | None = None, now: date | datetime | None = None,
-                labels: Mapping[str, str] | None = None, charts: Sequence[Chart] = (),
-                template: str = "invoice.html") -> str:
+def render_html(
+    invoice: Invoice,
+    locale: str | None = None,
+    template_dir: str | Path | None = None,
+    *,
+    seller: Seller | None = None,
+    now: date | datetime | None = None,
+    labels: Mapping[str, str] | None = None,
+    charts: Sequence[Chart] = (),
+    template: str = "invoice.html",
+) -> str:
     """The invoice as an HTML page, from the Jinja2 template *template*.
 
     *locale* formats numbers, amounts and dates and picks the labels' language; without
@@ -103,8 +112,11 @@ def render_html(invoice: Invoice, locale: str | None = None,
     (True, True)
     """
     locale = _locale_of(invoice, locale)
-    context = _html_context(invoice_context(invoice, locale=locale, seller=seller, now=now,
-                                            labels=labels, charts=charts))
+    context = _html_context(
+        invoice_context(
+            invoice, locale=locale, seller=seller, now=now, labels=labels, charts=charts
+        )
+    )
     env = _environment(None if template_dir is None else str(template_dir))
     try:
         return str(env.get_template(template).render(**context))
@@ -124,10 +136,12 @@ def _compiler(template: str, font_paths: tuple[str, ...], system_fonts: bool) ->
     try:
         import typst
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("PDF invoices need Typst and fonts: pip install 'cloudrate[pdf]'") \
-            from None
-    return typst.Compiler(template, font_paths=list(font_paths),
-                          ignore_system_fonts=not system_fonts)
+        raise ImportError(
+            "PDF invoices need Typst and fonts: pip install 'cloudrate[pdf]'"
+        ) from None
+    return typst.Compiler(
+        template, font_paths=list(font_paths), ignore_system_fonts=not system_fonts
+    )
 
 
 def _timestamp(invoice: Invoice) -> int:
@@ -137,11 +151,19 @@ def _timestamp(invoice: Invoice) -> int:
     return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
 
 
-def render_pdf(invoice: Invoice, locale: str | None = None, *, seller: Seller | None = None,
-               now: date | datetime | None = None, labels: Mapping[str, str] | None = None,
-               charts: Sequence[Chart] = (), template: str | Path | None = None,
-               font_paths: Sequence[str | Path] = (), font_families_first: Sequence[str] = (),
-               system_fonts: bool = False) -> bytes:
+def render_pdf(
+    invoice: Invoice,
+    locale: str | None = None,
+    *,
+    seller: Seller | None = None,
+    now: date | datetime | None = None,
+    labels: Mapping[str, str] | None = None,
+    charts: Sequence[Chart] = (),
+    template: str | Path | None = None,
+    font_paths: Sequence[str | Path] = (),
+    font_families_first: Sequence[str] = (),
+    system_fonts: bool = False,
+) -> bytes:
     """The invoice as PDF bytes, typeset by Typst from ``templates/invoice.typ``.
 
     *locale* works as in :func:`render_html` (default: the customer's locale).
@@ -169,8 +191,9 @@ def render_pdf(invoice: Invoice, locale: str | None = None, *, seller: Seller | 
     b'%PDF-1.7'
     """
     locale = _locale_of(invoice, locale)
-    context = invoice_context(invoice, locale=locale, seller=seller, now=now, labels=labels,
-                              charts=charts)
+    context = invoice_context(
+        invoice, locale=locale, seller=seller, now=now, labels=labels, charts=charts
+    )
     context["fonts"] = [*font_families_first, *font_families()]
     context["lang"] = locale.replace("-", "_").split("_", 1)[0].lower()
     paths = tuple(str(p) for p in (*font_paths, *font_directories()))
@@ -179,8 +202,9 @@ def render_pdf(invoice: Invoice, locale: str | None = None, *, seller: Seller | 
     data = json.dumps(context, ensure_ascii=False, sort_keys=True)
     try:
         with _LOCK:  # one Typst world per template: compile one document at a time
-            pdf = compiler.compile(format="pdf", sys_inputs={"data": data},
-                                   timestamp=_timestamp(invoice))
+            pdf = compiler.compile(
+                format="pdf", sys_inputs={"data": data}, timestamp=_timestamp(invoice)
+            )
     except Exception as exc:
         raise RenderError(f"Typst could not typeset the invoice with {source}: {exc}") from exc
     return bytes(pdf)

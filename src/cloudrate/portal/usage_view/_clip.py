@@ -30,8 +30,13 @@ def _clip(record: UsageRecord, start: datetime, end: datetime, summed: bool) -> 
     return attrs.evolve(record, start=lo, end=hi, quantity=quantity)
 
 
-def clip_records(plan: Plan, records: Iterable[UsageRecord], start: datetime, end: datetime,
-                 account: str | None = None) -> list[UsageRecord]:
+def clip_records(
+    plan: Plan,
+    records: Iterable[UsageRecord],
+    start: datetime,
+    end: datetime,
+    account: str | None = None,
+) -> list[UsageRecord]:
     """The records (of *account*, if given) that overlap ``[start, end)``, cut to it.
 
     A record of a summed metric (vCPU-hours, bytes) that straddles an edge keeps the

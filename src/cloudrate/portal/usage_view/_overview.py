@@ -23,8 +23,15 @@ from ._clip import clip_records
 from ._ranges import DateRange, UsageViewError
 from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, usage_view
 
-__all__ = ["STATUSES", "BillingOverview", "DailyUsage", "InvoiceSummary", "Notification",
-           "billing_overview", "status_counts"]
+__all__ = [
+    "STATUSES",
+    "BillingOverview",
+    "DailyUsage",
+    "InvoiceSummary",
+    "Notification",
+    "billing_overview",
+    "status_counts",
+]
 
 #: Badge statuses, in the order charts and tables list them.
 STATUSES = ("paid", "unpaid", "overdue")
@@ -91,9 +98,13 @@ class Notification:
     outstanding: Money
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total_usage": str(self.total_usage.amount), "invoice": self.invoice,
-                "due_date": None if self.due_date is None else self.due_date.isoformat(),
-                "status": self.status, "outstanding": str(self.outstanding.amount)}
+        return {
+            "total_usage": str(self.total_usage.amount),
+            "invoice": self.invoice,
+            "due_date": None if self.due_date is None else self.due_date.isoformat(),
+            "status": self.status,
+            "outstanding": str(self.outstanding.amount),
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -111,11 +122,15 @@ class BillingOverview:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": "cloudrate.billing_overview/1", "month": self.month.to_dict(),
-            "daily": [{"day": d.day.isoformat(), **{k: f"{q:f}" for k, q in d.quantities}}
-                      for d in self.daily],
+            "schema": "cloudrate.billing_overview/1",
+            "month": self.month.to_dict(),
+            "daily": [
+                {"day": d.day.isoformat(), **{k: f"{q:f}" for k, q in d.quantities}}
+                for d in self.daily
+            ],
             "consumed": [c.to_dict() for c in self.consumed],
-            "resources": dict(self.resources), "notification": self.notification.to_dict(),
+            "resources": dict(self.resources),
+            "notification": self.notification.to_dict(),
             "counts": dict(self.counts),
         }
 
@@ -135,17 +150,30 @@ def _notification(invoices: Sequence[InvoiceSummary], today: date, usage: Money)
     else:
         pick = max(invoices, key=lambda i: (i.due_date, i.number), default=None)
     if pick is None:
-        return Notification(total_usage=usage, invoice=None, due_date=None, status=None,
-                            outstanding=outstanding)
-    return Notification(total_usage=usage, invoice=pick.number, due_date=pick.due_date,
-                        status=pick.status(today), outstanding=outstanding)
+        return Notification(
+            total_usage=usage, invoice=None, due_date=None, status=None, outstanding=outstanding
+        )
+    return Notification(
+        total_usage=usage,
+        invoice=pick.number,
+        due_date=pick.due_date,
+        status=pick.status(today),
+        outstanding=outstanding,
+    )
 
 
 @exact
-def billing_overview(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
-                     now: datetime | None = None, today: date | None = None,
-                     timezone: str = "UTC", invoices: Sequence[InvoiceSummary] = (),
-                     cards: Sequence[CardSpec] = DEFAULT_CARDS) -> BillingOverview:
+def billing_overview(
+    plan: Plan,
+    usage: Iterable[UsageRecord],
+    *,
+    account: str,
+    now: datetime | None = None,
+    today: date | None = None,
+    timezone: str = "UTC",
+    invoices: Sequence[InvoiceSummary] = (),
+    cards: Sequence[CardSpec] = DEFAULT_CARDS,
+) -> BillingOverview:
     """The billing overview of *account* on *today* (or at *now*) in *timezone*.
 
     ``notification.total_usage`` is the month-to-date estimate including flat fees and
@@ -161,20 +189,29 @@ def billing_overview(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
     """
     month = DateRange.month_to_date(now=now, today=today, timezone=timezone)
     records = clip_records(plan, usage, month.start, month.end, account)
-    view = usage_view(plan, records, account=account, date_range=month, cards=cards,
-                      include_fixed=True)
+    view = usage_view(
+        plan, records, account=account, date_range=month, cards=cards, include_fixed=True
+    )
     daily = []
     for day in month.dates():
         one = DateRange.custom(day, day, timezone)
         mine = clip_records(plan, records, one.start, one.end)
-        daily.append(DailyUsage(day=day, quantities=tuple(
-            (spec.key, _card_quantity(spec, plan, mine, one)[0]) for spec in cards)))
+        daily.append(
+            DailyUsage(
+                day=day,
+                quantities=tuple(
+                    (spec.key, _card_quantity(spec, plan, mine, one)[0]) for spec in cards
+                ),
+            )
+        )
     resources: dict[str, set[str]] = {}
     for r in records:
         if r.resource_id is not None:
             resources.setdefault(r.metric, set()).add(r.resource_id)
     return BillingOverview(
-        month=month, daily=tuple(daily), consumed=view.cards,
+        month=month,
+        daily=tuple(daily),
+        consumed=view.cards,
         resources=tuple(sorted((m, len(ids)) for m, ids in resources.items())),
         notification=_notification(invoices, month.last, view.total),
         counts=status_counts(invoices, month.last),

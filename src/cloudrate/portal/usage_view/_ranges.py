@@ -61,8 +61,7 @@ class DateRange:
         zone(self.timezone, "date range timezone")
         if self.last < self.first:
             raise UsageViewError(
-                f"date range: last day {self.last} is before first day {self.first}; "
-                "swap them"
+                f"date range: last day {self.last} is before first day {self.first}; swap them"
             )
 
     @classmethod
@@ -71,37 +70,47 @@ class DateRange:
         return cls(first, last, timezone, "custom")
 
     @classmethod
-    def last_7_days(cls, *, now: datetime | None = None, today: date | None = None,
-                    timezone: str = "UTC") -> DateRange:
+    def last_7_days(
+        cls, *, now: datetime | None = None, today: date | None = None, timezone: str = "UTC"
+    ) -> DateRange:
         """Today and the 6 days before it."""
         end = _today(now, today, timezone)
         return cls(end - timedelta(days=6), end, timezone, "last_7_days")
 
     @classmethod
-    def last_90_days(cls, *, now: datetime | None = None, today: date | None = None,
-                     timezone: str = "UTC") -> DateRange:
+    def last_90_days(
+        cls, *, now: datetime | None = None, today: date | None = None, timezone: str = "UTC"
+    ) -> DateRange:
         """Today and the 89 days before it."""
         end = _today(now, today, timezone)
         return cls(end - timedelta(days=89), end, timezone, "last_90_days")
 
     @classmethod
-    def last_month(cls, *, now: datetime | None = None, today: date | None = None,
-                   timezone: str = "UTC") -> DateRange:
+    def last_month(
+        cls, *, now: datetime | None = None, today: date | None = None, timezone: str = "UTC"
+    ) -> DateRange:
         """The calendar month before the one holding today."""
         this_month = _today(now, today, timezone).replace(day=1)
         first = this_month - relativedelta(months=1)
         return cls(first, this_month - timedelta(days=1), timezone, "last_month")
 
     @classmethod
-    def month_to_date(cls, *, now: datetime | None = None, today: date | None = None,
-                      timezone: str = "UTC") -> DateRange:
+    def month_to_date(
+        cls, *, now: datetime | None = None, today: date | None = None, timezone: str = "UTC"
+    ) -> DateRange:
         """The first of this month to today (the billing overview's month)."""
         end = _today(now, today, timezone)
         return cls(end.replace(day=1), end, timezone, "month_to_date")
 
     @classmethod
-    def preset_named(cls, name: str, *, now: datetime | None = None,
-                     today: date | None = None, timezone: str = "UTC") -> DateRange:
+    def preset_named(
+        cls,
+        name: str,
+        *,
+        now: datetime | None = None,
+        today: date | None = None,
+        timezone: str = "UTC",
+    ) -> DateRange:
         """The preset *name* (one of :data:`PRESETS`).
 
         >>> DateRange.preset_named("last_90_days", today=date(2026, 11, 5)).first
@@ -118,8 +127,9 @@ class DateRange:
     @property
     def start(self) -> datetime:
         """Midnight starting *first*, in the range's timezone."""
-        return datetime(self.first.year, self.first.month, self.first.day,
-                        tzinfo=zone(self.timezone))
+        return datetime(
+            self.first.year, self.first.month, self.first.day, tzinfo=zone(self.timezone)
+        )
 
     @property
     def end(self) -> datetime:
@@ -154,5 +164,9 @@ class DateRange:
         return periods
 
     def to_dict(self) -> dict[str, str]:
-        return {"preset": self.preset, "first": self.first.isoformat(),
-                "last": self.last.isoformat(), "timezone": self.timezone}
+        return {
+            "preset": self.preset,
+            "first": self.first.isoformat(),
+            "last": self.last.isoformat(),
+            "timezone": self.timezone,
+        }

@@ -12,13 +12,35 @@ from ._export import Cell, to_csv, to_xlsx
 from ._ranges import UsageViewError
 from ._view import UsageView
 
-__all__ = ["DETAIL_HEADER", "SUMMARY_HEADER", "detail_table", "report_csv", "report_xlsx",
-           "summary_table"]
+__all__ = [
+    "DETAIL_HEADER",
+    "SUMMARY_HEADER",
+    "detail_table",
+    "report_csv",
+    "report_xlsx",
+    "summary_table",
+]
 
-SUMMARY_HEADER = ("Service", "Charge", "Description", "Quantity", "Unit", "Estimated cost",
-                  "Currency")
-DETAIL_HEADER = ("Date", "Start", "End", "Account", "Metric", "Resource", "Service",
-                 "Quantity", "Unit")
+SUMMARY_HEADER = (
+    "Service",
+    "Charge",
+    "Description",
+    "Quantity",
+    "Unit",
+    "Estimated cost",
+    "Currency",
+)
+DETAIL_HEADER = (
+    "Date",
+    "Start",
+    "End",
+    "Account",
+    "Metric",
+    "Resource",
+    "Service",
+    "Quantity",
+    "Unit",
+)
 
 
 def _shown(quantity: Decimal, places: int) -> Decimal:
@@ -37,9 +59,17 @@ def summary_table(view: UsageView, quantity_places: int = 6) -> list[list[Cell]]
     """
     cur = view.currency
     rows: list[list[Cell]] = [
-        [row.service, item.charge, item.description, _shown(item.quantity, quantity_places),
-         item.unit, item.cost.amount, cur]
-        for row in view.services for item in row.items
+        [
+            row.service,
+            item.charge,
+            item.description,
+            _shown(item.quantity, quantity_places),
+            item.unit,
+            item.cost.amount,
+            cur,
+        ]
+        for row in view.services
+        for item in row.items
     ]
     rows.append(["Total Estimated Bill", None, None, None, None, view.total.amount, cur])
     return rows
@@ -53,8 +83,19 @@ def detail_table(view: UsageView) -> list[list[Cell]]:
     for r in ordered:
         metric = view.plan.metric(r.metric)
         start, end = r.start.astimezone(tz), r.end.astimezone(tz)
-        rows.append([start.date(), start.isoformat(), end.isoformat(), r.account, r.metric,
-                     r.resource_id, r.service, r.quantity, metric.usage_unit or metric.unit])
+        rows.append(
+            [
+                start.date(),
+                start.isoformat(),
+                end.isoformat(),
+                r.account,
+                r.metric,
+                r.resource_id,
+                r.service,
+                r.quantity,
+                metric.usage_unit or metric.unit,
+            ]
+        )
     return rows
 
 
@@ -92,5 +133,9 @@ def report_xlsx(view: UsageView) -> bytes:
     >>> report_xlsx(view)[:2]
     b'PK'
     """
-    return to_xlsx([("Summary", SUMMARY_HEADER, summary_table(view)),
-                    ("Detail", DETAIL_HEADER, detail_table(view))])
+    return to_xlsx(
+        [
+            ("Summary", SUMMARY_HEADER, summary_table(view)),
+            ("Detail", DETAIL_HEADER, detail_table(view)),
+        ]
+    )

@@ -40,16 +40,22 @@ class CardSpec:
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in ("sum", "average"):
-            raise UsageViewError(f"card {self.key!r}: kind must be 'sum' or 'average' "
-                                 f"(got {self.kind!r})")
+            raise UsageViewError(
+                f"card {self.key!r}: kind must be 'sum' or 'average' (got {self.kind!r})"
+            )
 
 
 #: The four cards of the usage page, for CloudStack's usual metric names.
 DEFAULT_CARDS = (
     CardSpec("cpu", "CPU Hours", "vCPU-hour", ("vcpu_hours",)),
     CardSpec("memory", "Memory", "GB-hour", ("memory_gb_hours",)),
-    CardSpec("storage", "Storage", "GB",
-             ("volume_gb", "snapshot_gb", "storage_gb_hours", "snapshot_gb_hours"), "average"),
+    CardSpec(
+        "storage",
+        "Storage",
+        "GB",
+        ("volume_gb", "snapshot_gb", "storage_gb_hours", "snapshot_gb_hours"),
+        "average",
+    ),
     CardSpec("bandwidth", "Bandwidth", "GB", ("bandwidth_gb",)),
 )
 
@@ -66,9 +72,15 @@ class MetricCard:
     metrics: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "quantity": str(self.quantity),
-                "unit": self.unit, "cost": str(self.cost.amount),
-                "currency": str(self.cost.currency.code), "metrics": list(self.metrics)}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "quantity": str(self.quantity),
+            "unit": self.unit,
+            "cost": str(self.cost.amount),
+            "currency": str(self.cost.currency.code),
+            "metrics": list(self.metrics),
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -91,10 +103,20 @@ class ServiceRow:
     cost: Money
 
     def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "cost": str(self.cost.amount),
-                "items": [{"charge": i.charge, "description": i.description,
-                           "quantity": str(i.quantity), "unit": i.unit,
-                           "cost": str(i.cost.amount)} for i in self.items]}
+        return {
+            "service": self.service,
+            "cost": str(self.cost.amount),
+            "items": [
+                {
+                    "charge": i.charge,
+                    "description": i.description,
+                    "quantity": str(i.quantity),
+                    "unit": i.unit,
+                    "cost": str(i.cost.amount),
+                }
+                for i in self.items
+            ],
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -132,34 +154,47 @@ class UsageView:
         cur = esc(self.currency)
         cards = "".join(
             f"<tr><td>{esc(c.label)}</td><td>{c.quantity.normalize():f}</td>"
-            f"<td>{esc(c.unit)}</td><td>{c.cost.amount}</td></tr>" for c in self.cards)
-        rows = "".join(f"<tr><td>{esc(r.service)}</td><td>{r.cost.amount}</td></tr>"
-                       for r in self.services)
-        return (f"<table><caption>{esc(self.account)} {esc(self.date_range.label)} "
-                f"({esc(self.date_range.timezone)})</caption><thead><tr><th>Metric</th>"
-                f"<th>Quantity</th><th>Unit</th><th>Estimated cost ({cur})</th></tr>"
-                f"</thead><tbody>{cards}</tbody></table><table><thead><tr><th>Service</th>"
-                f"<th>Estimated cost ({cur})</th></tr></thead><tbody>{rows}</tbody>"
-                f"<tfoot><tr><th>Total Estimated Bill</th><th>{self.total.amount}</th></tr>"
-                "</tfoot></table>")
+            f"<td>{esc(c.unit)}</td><td>{c.cost.amount}</td></tr>"
+            for c in self.cards
+        )
+        rows = "".join(
+            f"<tr><td>{esc(r.service)}</td><td>{r.cost.amount}</td></tr>" for r in self.services
+        )
+        return (
+            f"<table><caption>{esc(self.account)} {esc(self.date_range.label)} "
+            f"({esc(self.date_range.timezone)})</caption><thead><tr><th>Metric</th>"
+            f"<th>Quantity</th><th>Unit</th><th>Estimated cost ({cur})</th></tr>"
+            f"</thead><tbody>{cards}</tbody></table><table><thead><tr><th>Service</th>"
+            f"<th>Estimated cost ({cur})</th></tr></thead><tbody>{rows}</tbody>"
+            f"<tfoot><tr><th>Total Estimated Bill</th><th>{self.total.amount}</th></tr>"
+            "</tfoot></table>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": "cloudrate.portal.usage_view/1", "account": self.account,
-                "range": self.date_range.to_dict(), "currency": self.currency,
-                "include_fixed": self.include_fixed,
-                "cards": [c.to_dict() for c in self.cards],
-                "services": [s.to_dict() for s in self.services],
-                "total": str(self.total.amount)}
+        return {
+            "schema": "cloudrate.portal.usage_view/1",
+            "account": self.account,
+            "range": self.date_range.to_dict(),
+            "currency": self.currency,
+            "include_fixed": self.include_fixed,
+            "cards": [c.to_dict() for c in self.cards],
+            "services": [s.to_dict() for s in self.services],
+            "total": str(self.total.amount),
+        }
 
 
 def _fixed(plan: Plan) -> set[str]:
     """Charges that do not depend on usage: flat fees without a metric, minimum spend."""
-    return {c.name for c in plan.charges
-            if isinstance(c.model, Minimum) or (isinstance(c.model, Flat) and c.metric is None)}
+    return {
+        c.name
+        for c in plan.charges
+        if isinstance(c.model, Minimum) or (isinstance(c.model, Flat) and c.metric is None)
+    }
 
 
-def _card_quantity(spec: CardSpec, plan: Plan, records: Sequence[UsageRecord],
-                   date_range: DateRange) -> tuple[Decimal, tuple[str, ...]]:
+def _card_quantity(
+    spec: CardSpec, plan: Plan, records: Sequence[UsageRecord], date_range: DateRange
+) -> tuple[Decimal, tuple[str, ...]]:
     seconds = date_range.seconds
     total, found = Decimal(0), []
     for name in spec.metrics:
@@ -182,10 +217,17 @@ def _card_quantity(spec: CardSpec, plan: Plan, records: Sequence[UsageRecord],
     return total, tuple(found)
 
 
-def usage_view(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
-               date_range: DateRange, cards: Sequence[CardSpec] = DEFAULT_CARDS,
-               include_fixed: bool = False, rounding: RoundingPolicy | None = None,
-               adjust: Callable[[RatingResult], RatingResult] | None = None) -> UsageView:
+def usage_view(
+    plan: Plan,
+    usage: Iterable[UsageRecord],
+    *,
+    account: str,
+    date_range: DateRange,
+    cards: Sequence[CardSpec] = DEFAULT_CARDS,
+    include_fixed: bool = False,
+    rounding: RoundingPolicy | None = None,
+    adjust: Callable[[RatingResult], RatingResult] | None = None,
+) -> UsageView:
     """The usage page of *account* for *date_range*, priced under *plan*.
 
     Usage is cut to the range (see :func:`clip_records`) and rated one calendar month
@@ -224,13 +266,29 @@ def usage_view(plan: Plan, usage: Iterable[UsageRecord], *, account: str,
         for spec in cards:
             quantity, found = _card_quantity(spec, plan, records, date_range)
             cost = sum((x.rounded for x in lines if x.metric in found), zero(currency))
-            built.append(MetricCard(key=spec.key, label=spec.label, quantity=quantity,
-                                    unit=spec.unit, cost=cost, metrics=found))
+            built.append(
+                MetricCard(
+                    key=spec.key,
+                    label=spec.label,
+                    quantity=quantity,
+                    unit=spec.unit,
+                    cost=cost,
+                    metrics=found,
+                )
+            )
         services = _services(lines, currency)
-    return UsageView(account=account, date_range=date_range, plan=plan, cards=tuple(built),
-                     services=services, total=sum((s.cost for s in services), zero(currency)),
-                     lines=tuple(lines), records=records, unpriced=tuple(unpriced),
-                     include_fixed=include_fixed)
+    return UsageView(
+        account=account,
+        date_range=date_range,
+        plan=plan,
+        cards=tuple(built),
+        services=services,
+        total=sum((s.cost for s in services), zero(currency)),
+        lines=tuple(lines),
+        records=records,
+        unpriced=tuple(unpriced),
+        include_fixed=include_fixed,
+    )
 
 
 def _services(lines: Sequence[RatedLine], currency: str) -> tuple[ServiceRow, ...]:
@@ -241,12 +299,18 @@ def _services(lines: Sequence[RatedLine], currency: str) -> tuple[ServiceRow, ..
     rows = []
     for service, charges in by_service.items():
         items = tuple(
-            ServiceQuantity(charge=charge, description=group[0].description,
-                            quantity=sum((x.usage_quantity for x in group), Decimal(0)),
-                            unit=group[0].unit,
-                            cost=sum((x.rounded for x in group), zero(currency)))
+            ServiceQuantity(
+                charge=charge,
+                description=group[0].description,
+                quantity=sum((x.usage_quantity for x in group), Decimal(0)),
+                unit=group[0].unit,
+                cost=sum((x.rounded for x in group), zero(currency)),
+            )
             for charge, group in charges.items()
         )
-        rows.append(ServiceRow(service=service, items=items,
-                               cost=sum((i.cost for i in items), zero(currency))))
+        rows.append(
+            ServiceRow(
+                service=service, items=items, cost=sum((i.cost for i in items), zero(currency))
+            )
+        )
     return tuple(rows)

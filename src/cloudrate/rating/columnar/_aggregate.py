@@ -32,6 +32,7 @@ _CACHED = 4
 
 __all__ = ["Aggregator"]
 
+
 class Aggregator:
     """Running exact aggregates of usage for one plan and period."""
 
@@ -46,7 +47,7 @@ class Aggregator:
         self._account_code: dict[str, int] | None = {}
         self.account_names: list[str] = []
         self.seen = np.zeros(0, dtype=bool)
-        self.sums = GroupSum()           # key: account * metrics + metric
+        self.sums = GroupSum()  # key: account * metrics + metric
         self.where_sums: dict[int, GroupSum] = {}  # key: account, per charge index
         self.slow: dict[tuple[str, int], Acc] = {}
         self.unpriced: dict[tuple[str, str], dict[str, int]] = {}
@@ -108,8 +109,9 @@ class Aggregator:
         plain = self.plain[metrics] & (metrics >= 0)
         rest = np.flatnonzero(~plain & (metrics != -2))
         self.seen[accounts[rest]] = True
-        self._add_sums(self.sums, data, np.flatnonzero(plain),
-                       accounts * m_count + metrics, values, wide, size)
+        self._add_sums(
+            self.sums, data, np.flatnonzero(plain), accounts * m_count + metrics, values, wide, size
+        )
         unknown = rest[metrics[rest] == -1]
         if len(unknown):
             self._note_unpriced(data, accounts, unknown, "no charge prices this metric")
@@ -131,13 +133,15 @@ class Aggregator:
                 chosen = rows[mask]
                 if slot.aggregation == "sum":
                     group = self.where_sums.setdefault(slot.index, GroupSum())
-                    self._add_sums(group, data, chosen, accounts, values, wide,
-                                   len(self.account_names))
+                    self._add_sums(
+                        group, data, chosen, accounts, values, wide, len(self.account_names)
+                    )
                 else:
                     self._add_slow(data, chosen, slot)
             if not matched.all():
-                self._note_unpriced(data, accounts, rows[~matched],
-                                    "no charge's 'where' selects these records")
+                self._note_unpriced(
+                    data, accounts, rows[~matched], "no charge's 'where' selects these records"
+                )
 
     @property
     def account_code(self) -> dict[str, int]:
@@ -157,13 +161,17 @@ class Aggregator:
             mapping = np.arange(len(self.account_names), dtype=np.int64)
             self._identity[data.account_key] = True
         else:
-            mapping = pc.fill_null(pc.index_in(data.account_dict, value_set=self._names_array()),
-                                   -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            mapping = (
+                pc.fill_null(pc.index_in(data.account_dict, value_set=self._names_array()), -1)
+                .to_numpy(zero_copy_only=False)
+                .astype(np.int64)
+            )
             new = np.flatnonzero(mapping < 0)
             if len(new):
                 codes = self.account_code
-                for i, name in zip(new.tolist(), data.account_dict.take(pa.array(new))
-                                   .to_pylist(), strict=True):
+                for i, name in zip(
+                    new.tolist(), data.account_dict.take(pa.array(new)).to_pylist(), strict=True
+                ):
                     code = codes.get(name)
                     if code is None:
                         code = codes[name] = len(self.account_names)
@@ -181,10 +189,14 @@ class Aggregator:
         # plain: some charge sums the metric with no selector (one vectorised pass);
         # only_plain: every charge of the metric does (its records need nothing else).
         # Both end with False for the code -1 (unknown metric).
-        self.plain = np.array([any(s.aggregation == "sum" and not s.where
-                                   for s in self.slots[m]) for m in order] + [False])
-        self.only_plain = np.array([all(s.aggregation == "sum" and not s.where
-                                        for s in self.slots[m]) for m in order] + [False])
+        self.plain = np.array(
+            [any(s.aggregation == "sum" and not s.where for s in self.slots[m]) for m in order]
+            + [False]
+        )
+        self.only_plain = np.array(
+            [all(s.aggregation == "sum" and not s.where for s in self.slots[m]) for m in order]
+            + [False]
+        )
 
     def _names_array(self) -> pa.Array:
         """The account names as an Arrow array (for vectorised look-ups), kept up to date."""
@@ -200,16 +212,21 @@ class Aggregator:
         cached = self._maps.get(data.metric_key)
         if cached is not None:
             return cached[1]
-        if not self._started and all(m in self.metric_code for m in data.metrics) and len(
-                set(data.metrics)) == len(data.metrics):
+        if (
+            not self._started
+            and all(m in self.metric_code for m in data.metrics)
+            and len(set(data.metrics)) == len(data.metrics)
+        ):
             # number the plan's metrics in this dictionary's order: its codes need no map
-            order = [m for m in data.metrics] + [m for m in self.metric_names
-                                                 if m not in set(data.metrics)]
+            order = [m for m in data.metrics] + [
+                m for m in self.metric_names if m not in set(data.metrics)
+            ]
             self._number_metrics(order)
             self._identity[data.metric_key] = True
         self._started = True
-        mapping = np.array([self.metric_code.get(m, -1) for m in data.metrics] or [-1],
-                           dtype=np.int64)
+        mapping = np.array(
+            [self.metric_code.get(m, -1) for m in data.metrics] or [-1], dtype=np.int64
+        )
         self._cache(data.metric_key, mapping, data.metric_dict)
         return mapping
 
@@ -226,9 +243,16 @@ class Aggregator:
             seen[: len(self.seen)] = self.seen
             self.seen = seen
 
-    def _add_sums(self, group: GroupSum, data: Batch, rows: np.ndarray | None,
-                  keys: np.ndarray, values: np.ndarray, wide: np.ndarray | None,
-                  size: int) -> None:
+    def _add_sums(
+        self,
+        group: GroupSum,
+        data: Batch,
+        rows: np.ndarray | None,
+        keys: np.ndarray,
+        values: np.ndarray,
+        wide: np.ndarray | None,
+        size: int,
+    ) -> None:
         """Add the quantities of *rows* (None: all rows) to *group* under *keys*."""
         if rows is not None and len(rows) == 0:
             group.grow(size)
@@ -244,8 +268,11 @@ class Aggregator:
         too_big = wide_r is not None and bool(wide_r.any())
         if factor > 1 and int(values_r.max()) > LIMIT // factor:
             too_big = True
-            wide_r = (values_r > LIMIT // factor) if wide_r is None else (
-                wide_r | (values_r > LIMIT // factor))
+            wide_r = (
+                (values_r > LIMIT // factor)
+                if wide_r is None
+                else (wide_r | (values_r > LIMIT // factor))
+            )
         if too_big:
             assert wide_r is not None
             # rows too large for int64 (or its rescaling): exact Python ints, row by row
@@ -298,8 +325,9 @@ class Aggregator:
             acc.count += 1
             accumulate(acc, slot.aggregation, record)
 
-    def _note_unpriced(self, data: Batch, accounts: np.ndarray, rows: np.ndarray,
-                       reason: str) -> None:
+    def _note_unpriced(
+        self, data: Batch, accounts: np.ndarray, rows: np.ndarray, reason: str
+    ) -> None:
         metric_codes = data.metric_codes[rows]
         for m in np.unique(metric_codes).tolist():
             chosen = accounts[rows[metric_codes == m]]
@@ -314,9 +342,12 @@ class Aggregator:
         self.outside += len(rows)
         if self.first_outside is None:
             i = int(rows[0])
-            self.first_outside = (data.accounts[data.account_codes[i]],
-                                  data.metrics[data.metric_codes[i]],
-                                  int(data.start[i]), int(data.end[i]))
+            self.first_outside = (
+                data.accounts[data.account_codes[i]],
+                data.metrics[data.metric_codes[i]],
+                int(data.start[i]),
+                int(data.end[i]),
+            )
 
     def check(self) -> None:
         """Raise as :func:`cloudrate.rate` does when records lie outside the period."""

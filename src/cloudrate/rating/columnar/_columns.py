@@ -98,9 +98,16 @@ def to_table(records: Iterable[UsageRecord]) -> pa.Table:
     }
     for name in names:
         data[name if name not in CORE else f"attr.{name}"] = [r.attributes.get(name) for r in rows]
-    types = {"account": pa.string(), "metric": pa.string(), "quantity": pa.string(),
-             "start": _TS, "end": _TS, "record_id": pa.string(), "resource_id": pa.string(),
-             "service": pa.string()}
+    types = {
+        "account": pa.string(),
+        "metric": pa.string(),
+        "quantity": pa.string(),
+        "start": _TS,
+        "end": _TS,
+        "record_id": pa.string(),
+        "resource_id": pa.string(),
+        "service": pa.string(),
+    }
     return pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in data.items()})
 
 
@@ -123,8 +130,12 @@ def _coded(column: pa.Array, name: str, cache: dict[Any, Any]) -> tuple[np.ndarr
         row = int(pc.index(pc.is_null(column), True).as_py())
         raise UsageError(f"row {row}: {name} is missing; every record needs {name}")
     dictionary = column.dictionary
-    key = (name, len(dictionary), dictionary.offset,
-           tuple(b.address if b is not None else 0 for b in dictionary.buffers()))
+    key = (
+        name,
+        len(dictionary),
+        dictionary.offset,
+        tuple(b.address if b is not None else 0 for b in dictionary.buffers()),
+    )
     if key not in cache:
         if len(dictionary) and pc.any(pc.equal(_strings(dictionary), "")).as_py():
             row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
@@ -253,8 +264,13 @@ def _exponents(text: pa.Array) -> np.ndarray:
 class Batch:
     """One record batch turned into exact arrays; attribute columns are read on demand."""
 
-    def __init__(self, batch: pa.RecordBatch, offset: int = 0,
-                 cache: dict[Any, Any] | None = None, exponents: bool = True) -> None:
+    def __init__(
+        self,
+        batch: pa.RecordBatch,
+        offset: int = 0,
+        cache: dict[Any, Any] | None = None,
+        exponents: bool = True,
+    ) -> None:
         cache = {} if cache is None else cache
         names = batch.schema.names
         missing = [c for c in _REQUIRED if c not in names]
@@ -268,12 +284,15 @@ class Batch:
         self.batch = batch
         self._cache = cache
         self.account_codes, self.account_dict, self.account_key = _coded(
-            batch.column("account"), "account", cache)
+            batch.column("account"), "account", cache
+        )
         self.metric_codes, self.metric_dict, self.metric_key = _coded(
-            batch.column("metric"), "metric", cache)
+            batch.column("metric"), "metric", cache
+        )
         raw = batch.column("quantity")
-        self.text = raw if pa.types.is_string(raw.type) or pa.types.is_large_string(
-            raw.type) else None
+        self.text = (
+            raw if pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type) else None
+        )
         self.quantity, self.exponent = _quantities(raw, exponents)
         self.scale = max(int(self.quantity.type.scale), 0)
         words = self._words()
@@ -294,7 +313,8 @@ class Batch:
             )
         self._attrs = {
             (n.split(".", 1)[1] if n.startswith(("attr.", "attributes.")) else n): n
-            for n in names if n not in CORE
+            for n in names
+            if n not in CORE
         }
 
     @property
@@ -311,8 +331,10 @@ class Batch:
         """The values of an optional string column, None where missing."""
         if name not in self.batch.schema.names:
             return [None] * self.rows
-        return [None if v in (None, "") else str(v)
-                for v in _strings(self.batch.column(name)).to_pylist()]
+        return [
+            None if v in (None, "") else str(v)
+            for v in _strings(self.batch.column(name)).to_pylist()
+        ]
 
     def attribute(self, key: str) -> pa.Array | None:
         """The attribute column *key* as strings, or None when there is no such column."""
@@ -332,7 +354,7 @@ class Batch:
         """The decimal128 quantities as (low, high) int64 pairs, without copying."""
         count = 2 * (self.quantity.offset + self.rows)
         words = np.frombuffer(self.quantity.buffers()[1], dtype=np.int64, count=count)
-        return words[2 * self.quantity.offset:].reshape(-1, 2)
+        return words[2 * self.quantity.offset :].reshape(-1, 2)
 
     def low_words(self) -> tuple[np.ndarray, np.ndarray | None]:
         """(int64 quantity in units of 10**-scale, rows whose quantity does not fit int64,

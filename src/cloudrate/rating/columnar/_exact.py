@@ -104,8 +104,7 @@ class GroupSum:
         self.bound *= factor
         self.big = {k: v * factor for k, v in self.big.items()}
 
-    def add(self, keys: np.ndarray, values: np.ndarray, exps: np.ndarray | int,
-            size: int) -> None:
+    def add(self, keys: np.ndarray, values: np.ndarray, exps: np.ndarray | int, size: int) -> None:
         """Add non-negative int64 *values* under *keys* (< *size*); *exps* per value or one."""
         self.grow(size)
         if len(keys) == 0:

@@ -104,8 +104,11 @@ def _price(model: Any, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
         price = _scaled(model.block_price.amount, a)
         if block is None or price is None:
             return None
-        blocks = (qty + (block - 1)) // block if magnitude(qty) + block <= LIMIT else (
-            qty.astype(object) + (block - 1)) // block
+        blocks = (
+            (qty + (block - 1)) // block
+            if magnitude(qty) + block <= LIMIT
+            else (qty.astype(object) + (block - 1)) // block
+        )
         return exact_mul(blocks, price)
     tiers = []
     for tier in model.tiers:
@@ -164,7 +167,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
         names.append(name)
     known = np.concatenate([known, np.ones(len(names) - len(known), dtype=bool)])
     n = len(names)
-    line_total: np.ndarray = np.zeros(n, dtype=np.int64)   # sum of rounded lines
+    line_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of rounded lines
     exact_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of exact amounts (scale a)
     for slot, codes, keys, group in agg.sum_groups():
         charge = plan.charges[slot.index]
@@ -193,18 +196,23 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     else:
         totals = line_total
     chosen = np.flatnonzero(known)
-    table = pa.table({
-        "account": pa.array(names, pa.string()).take(pa.array(chosen)),
-        "total": _to_decimal(to_int64_or_object(totals[chosen]), digits),
-    })
+    table = pa.table(
+        {
+            "account": pa.array(names, pa.string()).take(pa.array(chosen)),
+            "total": _to_decimal(to_int64_or_object(totals[chosen]), digits),
+        }
+    )
     table = table.take(pc.sort_indices(table, [("account", "ascending")]))
     return table.replace_schema_metadata({"currency": currency})
 
 
 def _add_at(target: np.ndarray, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``target[codes] += values`` (codes unique), exactly; returns the (maybe widened) target."""
-    if target.dtype != object and values.dtype != object and (
-            magnitude(target) + magnitude(values) <= LIMIT):
+    if (
+        target.dtype != object
+        and values.dtype != object
+        and (magnitude(target) + magnitude(values) <= LIMIT)
+    ):
         target[codes] += values
         return target
     target = target.astype(object)
@@ -222,9 +230,14 @@ def _to_decimal(values: np.ndarray, digits: int) -> pa.Array:
     return pa.array([Decimal(int(v)).scaleb(-digits, EXACT) for v in values], kind)
 
 
-def account_totals(plan: Plan, data: Any, period: BillingPeriod | None = None, *,
-                   accounts: Iterable[str] = (), rounding: RoundingPolicy | None = None
-                   ) -> pa.Table:
+def account_totals(
+    plan: Plan,
+    data: Any,
+    period: BillingPeriod | None = None,
+    *,
+    accounts: Iterable[str] = (),
+    rounding: RoundingPolicy | None = None,
+) -> pa.Table:
     """Each account's total (the sum of its rounded lines), as a table sorted by account.
 
     The same totals as ``cloudrate.rate(...).totals()``, computed on integers without
@@ -257,7 +270,9 @@ def account_totals(plan: Plan, data: Any, period: BillingPeriod | None = None, *
     result = finish(plan, to_partials(agg), period, rounding=policy, accounts=accounts)
     totals = result.totals()
     digits = policy.digits_for(plan.currency)
-    return pa.table({
-        "account": pa.array(list(totals), pa.string()),
-        "total": pa.array([m.amount for m in totals.values()], pa.decimal128(38, digits)),
-    }).replace_schema_metadata({"currency": plan.currency})
+    return pa.table(
+        {
+            "account": pa.array(list(totals), pa.string()),
+            "total": pa.array([m.amount for m in totals.values()], pa.decimal128(38, digits)),
+        }
+    ).replace_schema_metadata({"currency": plan.currency})

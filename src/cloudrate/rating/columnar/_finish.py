@@ -50,8 +50,9 @@ def partial_aggregate(plan: Plan, batch: Any, period: BillingPeriod) -> pa.Table
     return to_partials(agg)
 
 
-def _accs(plan: Plan, partials: pa.Table) -> tuple[dict[tuple[str, int], Acc], set[str],
-                                                   list[dict[str, Any]]]:
+def _accs(
+    plan: Plan, partials: pa.Table
+) -> tuple[dict[tuple[str, int], Acc], set[str], list[dict[str, Any]]]:
     index = {c.name: i for i, c in enumerate(plan.charges)}
     kinds = partials.column("kind").to_pylist()
     accounts = partials.column("account").to_pylist()
@@ -68,7 +69,8 @@ def _accs(plan: Plan, partials: pa.Table) -> tuple[dict[tuple[str, int], Acc], s
             known.add(account)
         elif kind in ("sum", "average"):
             accs[(account, _charge_index(index, charges[row]))] = acc_of(
-                decimal_of(values[row], SCALE, exps[row]), counts[row])
+                decimal_of(values[row], SCALE, exps[row]), counts[row]
+            )
         else:
             others.append(row)
     unpriced = []
@@ -87,8 +89,12 @@ def _accs(plan: Plan, partials: pa.Table) -> tuple[dict[tuple[str, int], Acc], s
             if kind == "max":
                 acc.value = decimal_of(values[row], SCALE, exps[row])
             elif kind == "latest":
-                acc.latest = (from_micros(data["end_us"]), from_micros(data["start_us"]),
-                              data["record_id"] or "", decimal_of(values[row], SCALE, exps[row]))
+                acc.latest = (
+                    from_micros(data["end_us"]),
+                    from_micros(data["start_us"]),
+                    data["record_id"] or "",
+                    decimal_of(values[row], SCALE, exps[row]),
+                )
             else:
                 spans = acc.resources.setdefault(data["resource"], [])
                 if data["start_us"] is not None:
@@ -106,9 +112,15 @@ def _charge_index(index: dict[str, int], name: str) -> int:
         ) from None
 
 
-def finish(plan: Plan, partials: Any, period: BillingPeriod, *,
-           rounding: RoundingPolicy | None = None, accounts: Iterable[str] = (),
-           on_unpriced: str = "report") -> RatingResult:
+def finish(
+    plan: Plan,
+    partials: Any,
+    period: BillingPeriod,
+    *,
+    rounding: RoundingPolicy | None = None,
+    accounts: Iterable[str] = (),
+    on_unpriced: str = "report",
+) -> RatingResult:
     """Price combined partials and round once: the same result as :func:`cloudrate.rate`.
 
     *partials* is one partial table, or an iterable of them (combined first).
@@ -151,8 +163,9 @@ def default_period(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
 
     if isinstance(data, pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
         table = _as_table(data)
-        starts = [int(_times(b.column("start"), "start").min()) for b in table.to_batches()
-                  if b.num_rows]
+        starts = [
+            int(_times(b.column("start"), "start").min()) for b in table.to_batches() if b.num_rows
+        ]
         if not starts:
             raise RatingError("no usage and no period: pass period= to rate an empty period")
         return BillingPeriod.containing(from_micros(min(starts)), plan.timezone), table
@@ -167,9 +180,15 @@ def default_period(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
     raise RatingError("no usage and no period: pass period= to rate an empty period")
 
 
-def rate_table(plan: Plan, table: Any, period: BillingPeriod | None = None, *,
-               accounts: Iterable[str] = (), rounding: RoundingPolicy | None = None,
-               on_unpriced: str = "report") -> RatingResult:
+def rate_table(
+    plan: Plan,
+    table: Any,
+    period: BillingPeriod | None = None,
+    *,
+    accounts: Iterable[str] = (),
+    rounding: RoundingPolicy | None = None,
+    on_unpriced: str = "report",
+) -> RatingResult:
     """Rate columnar usage: the same :class:`~cloudrate.RatingResult` as :func:`cloudrate.rate`.
 
     *table* is a pyarrow Table or RecordBatch, a pandas or polars DataFrame, or an
@@ -186,7 +205,11 @@ def rate_table(plan: Plan, table: Any, period: BillingPeriod | None = None, *,
     if period is None:
         period, table = default_period(plan, table)
     plan.check_period(period)
-    return finish(plan, partial_aggregate(plan, table, period), period, rounding=rounding,
-                  accounts=accounts, on_unpriced=on_unpriced)
-
-
+    return finish(
+        plan,
+        partial_aggregate(plan, table, period),
+        period,
+        rounding=rounding,
+        accounts=accounts,
+        on_unpriced=on_unpriced,
+    )

@@ -47,19 +47,21 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     first, _, leftover = leftover.partition(b"\n")
     names = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
     coded = pa.dictionary(pa.int32(), pa.string())
-    types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded,
-             "metric": coded}
+    types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded, "metric": coded}
     types.update({n: pa.string() for n in names if n not in types})
-    convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                  quoted_strings_can_be_null=True)
+    convert = pcsv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
+    )
 
     def parse(chunk: Any) -> list[pa.RecordBatch]:
         # two halves parsed in parallel (two batches, each with its own dictionaries)
-        options = pcsv.ReadOptions(column_names=names, block_size=len(chunk) // 2 + 1,
-                                   use_threads=True)
+        options = pcsv.ReadOptions(
+            column_names=names, block_size=len(chunk) // 2 + 1, use_threads=True
+        )
         try:
-            table = pcsv.read_csv(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
-                                  convert_options=convert)
+            table = pcsv.read_csv(
+                pa.BufferReader(pa.py_buffer(chunk)), read_options=options, convert_options=convert
+            )
         except pa.ArrowInvalid as exc:
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
         return table.to_batches()
@@ -78,11 +80,13 @@ def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]
     import pyarrow.json as pj
 
     def parse(chunk: Any, quantity: pa.DataType) -> pa.Table:
-        schema = pa.schema([("quantity", quantity), ("start", pa.string()),
-                            ("end", pa.string())])
+        schema = pa.schema([("quantity", quantity), ("start", pa.string()), ("end", pa.string())])
         options = pj.ReadOptions(block_size=len(chunk) + 1, use_threads=False)
-        return pj.read_json(pa.BufferReader(pa.py_buffer(chunk)), read_options=options,
-                            parse_options=pj.ParseOptions(explicit_schema=schema))
+        return pj.read_json(
+            pa.BufferReader(pa.py_buffer(chunk)),
+            read_options=options,
+            parse_options=pj.ParseOptions(explicit_schema=schema),
+        )
 
     for chunk in _blocks(source, block_size, b""):
         try:
@@ -93,7 +97,8 @@ def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]
         except pa.ArrowInvalid as exc:
             raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
         if "attributes" in table.column_names and pa.types.is_struct(
-                table.schema.field("attributes").type):
+            table.schema.field("attributes").type
+        ):
             table = table.flatten()
         yield from table.to_batches()
 
@@ -106,7 +111,7 @@ def _blocks(source: Any, block_size: int, leftover: bytes) -> Iterator[Any]:
         if cut < 0:
             leftover = data
             continue
-        leftover = data[cut + 1:]
+        leftover = data[cut + 1 :]
         yield memoryview(data)[: cut + 1]
     if leftover.strip():
         yield leftover
@@ -118,12 +123,18 @@ def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatc
     names = pq.read_schema(path).names
     dictionary = [c for c in ("account", "metric") if c in names]
     yield from pq.ParquetFile(source, read_dictionary=dictionary).iter_batches(
-        batch_size=batch_rows)
+        batch_size=batch_rows
+    )
 
 
-def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int = 1 << 20,
-                  on_progress: Callable[[int, int], object] | None = None,
-                  prefetch: bool = True) -> Iterator[pa.RecordBatch]:
+def read_columnar(
+    path: str | Path,
+    *,
+    block_size: int = _BLOCK,
+    batch_rows: int = 1 << 20,
+    on_progress: Callable[[int, int], object] | None = None,
+    prefetch: bool = True,
+) -> Iterator[pa.RecordBatch]:
     """Stream the record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
 
     Pass the result to :func:`rate_table`, :func:`account_totals` or
@@ -141,8 +152,14 @@ def read_columnar(path: str | Path, *, block_size: int = _BLOCK, batch_rows: int
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    readers = {".csv": _csv, ".jsonl": _jsonl, ".ndjson": _jsonl, ".json": _jsonl,
-               ".parquet": _parquet, ".pq": _parquet}
+    readers = {
+        ".csv": _csv,
+        ".jsonl": _jsonl,
+        ".ndjson": _jsonl,
+        ".json": _jsonl,
+        ".parquet": _parquet,
+        ".pq": _parquet,
+    }
     reader = readers.get(suffix)
     if reader is None:
         raise UsageError(
@@ -195,8 +212,12 @@ def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
         thread.join()
 
 
-def _stream(path: Path, reader: Callable[..., Iterator[pa.RecordBatch]], size: int,
-            on_progress: Callable[[int, int], object] | None) -> Iterator[pa.RecordBatch]:
+def _stream(
+    path: Path,
+    reader: Callable[..., Iterator[pa.RecordBatch]],
+    size: int,
+    on_progress: Callable[[int, int], object] | None,
+) -> Iterator[pa.RecordBatch]:
     total = os.path.getsize(path)
     # a native Arrow file: read without the GIL and without Python buffers
     with pa.OSFile(str(path), "rb") as source:

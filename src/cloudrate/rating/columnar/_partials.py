@@ -38,20 +38,22 @@ __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
 VALUE = pa.decimal128(38, SCALE)
 
 #: The schema of every partial table (fixed, so Spark's mapInArrow can declare it).
-PARTIAL_SCHEMA = pa.schema([
-    ("kind", pa.string()),
-    ("account", pa.string()),
-    ("charge", pa.string()),
-    ("metric", pa.string()),
-    ("count", pa.int64()),
-    ("value", VALUE),
-    ("exponent", pa.int32()),
-    ("resource", pa.string()),
-    ("start_us", pa.int64()),
-    ("end_us", pa.int64()),
-    ("record_id", pa.string()),
-    ("reason", pa.string()),
-])
+PARTIAL_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("account", pa.string()),
+        ("charge", pa.string()),
+        ("metric", pa.string()),
+        ("count", pa.int64()),
+        ("value", VALUE),
+        ("exponent", pa.int32()),
+        ("resource", pa.string()),
+        ("start_us", pa.int64()),
+        ("end_us", pa.int64()),
+        ("record_id", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
 
 
 def _decimals_from_ints(values: np.ndarray) -> pa.Array:
@@ -81,18 +83,23 @@ def decimal_ints(array: pa.Array) -> list[int]:
     if n == 0:
         return []
     words = np.frombuffer(array.buffers()[1], dtype=np.int64, count=2 * (array.offset + n))
-    words = words[2 * array.offset:].reshape(-1, 2)
+    words = words[2 * array.offset :].reshape(-1, 2)
     low, high = words[:, 0], words[:, 1]
     if np.array_equal(high, low >> np.int64(63)):
         return low.tolist()
-    return [int(lo) % 2**64 + (int(hi) << 64) for lo, hi in zip(low.tolist(), high.tolist(),
-                                                                 strict=True)]
+    return [
+        int(lo) % 2**64 + (int(hi) << 64)
+        for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
+    ]
 
 
 def _value(d: Decimal) -> Decimal:
     exponent = d.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -SCALE and d != d.quantize(
-            Decimal(1).scaleb(-SCALE), context=EXACT):
+    if (
+        isinstance(exponent, int)
+        and exponent < -SCALE
+        and d != d.quantize(Decimal(1).scaleb(-SCALE), context=EXACT)
+    ):
         raise RatingError(
             f"an aggregate ({d}) needs more than {SCALE} decimals; the batch path keeps "
             f"{SCALE}, use cloudrate.rate() for such usage"
@@ -113,44 +120,71 @@ def to_partials(agg: Aggregator) -> pa.Table:
             continue
         n = len(codes)
         values = exact_mul(group.values(keys), factor)
-        pieces.append(pa.table({
-            "kind": pa.array(["sum"] * n, pa.string()),
-            "account": names.take(pa.array(codes)),
-            "charge": pa.array([slot.name] * n, pa.string()),
-            "metric": pa.array([agg.plan.charges[slot.index].metric] * n, pa.string()),
-            "count": pa.array(group.counts[keys]),
-            "value": _decimals_from_ints(values),
-            "exponent": pa.array(group.exponents(keys).astype(np.int32)),
-        }))
+        pieces.append(
+            pa.table(
+                {
+                    "kind": pa.array(["sum"] * n, pa.string()),
+                    "account": names.take(pa.array(codes)),
+                    "charge": pa.array([slot.name] * n, pa.string()),
+                    "metric": pa.array([agg.plan.charges[slot.index].metric] * n, pa.string()),
+                    "count": pa.array(group.counts[keys]),
+                    "value": _decimals_from_ints(values),
+                    "exponent": pa.array(group.exponents(keys).astype(np.int32)),
+                }
+            )
+        )
     rows: dict[str, list[Any]] = {f.name: [] for f in PARTIAL_SCHEMA}
     for (account, index), acc in agg.slow.items():
         charge = agg.plan.charges[index]
-        aggregation = ("resources" if charge.model.kind == "flat"
-                       else agg.plan.metric(charge.metric or "").aggregation)
-        base = {"kind": aggregation, "account": account, "charge": charge.name,
-                "metric": charge.metric}
+        aggregation = (
+            "resources"
+            if charge.model.kind == "flat"
+            else agg.plan.metric(charge.metric or "").aggregation
+        )
+        base = {
+            "kind": aggregation,
+            "account": account,
+            "charge": charge.name,
+            "metric": charge.metric,
+        }
         if aggregation in ("max", "average"):
-            _row(rows, **base, count=acc.count, value=_value(acc.value),
-                 exponent=acc.value.as_tuple().exponent)
+            _row(
+                rows,
+                **base,
+                count=acc.count,
+                value=_value(acc.value),
+                exponent=acc.value.as_tuple().exponent,
+            )
         elif aggregation == "latest":
             assert acc.latest is not None
             end, start, record_id, quantity = acc.latest
-            _row(rows, **base, count=acc.count, value=_value(quantity),
-                 exponent=quantity.as_tuple().exponent, start_us=micros(start),
-                 end_us=micros(end), record_id=record_id)
+            _row(
+                rows,
+                **base,
+                count=acc.count,
+                value=_value(quantity),
+                exponent=quantity.as_tuple().exponent,
+                start_us=micros(start),
+                end_us=micros(end),
+                record_id=record_id,
+            )
         else:
             count = acc.count
             for resource, spans in acc.resources.items():
                 pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
                 for start, end in pairs:
-                    _row(rows, **base, count=count, resource=resource,
-                         start_us=None if start is None else micros(start),
-                         end_us=None if end is None else micros(end))
+                    _row(
+                        rows,
+                        **base,
+                        count=count,
+                        resource=resource,
+                        start_us=None if start is None else micros(start),
+                        end_us=None if end is None else micros(end),
+                    )
                     count = 0
     for (metric, reason), accounts in sorted(agg.unpriced.items()):
         for account, count in accounts.items():
-            _row(rows, kind="unpriced", account=account, metric=metric, count=count,
-                 reason=reason)
+            _row(rows, kind="unpriced", account=account, metric=metric, count=count, reason=reason)
     pieces.append(pa.table(rows, schema=PARTIAL_SCHEMA))
     return _concat(pieces)
 
@@ -162,16 +196,21 @@ def _row(rows: dict[str, list[Any]], **values: Any) -> None:
 
 def _table(kind: str, **columns: list[Any]) -> pa.Table:
     n = len(next(iter(columns.values())))
-    data = {f.name: columns.get(f.name, [kind] * n if f.name == "kind" else [None] * n)
-            for f in PARTIAL_SCHEMA}
+    data = {
+        f.name: columns.get(f.name, [kind] * n if f.name == "kind" else [None] * n)
+        for f in PARTIAL_SCHEMA
+    }
     return pa.table(data, schema=PARTIAL_SCHEMA)
 
 
 def _concat(pieces: Iterable[pa.Table]) -> pa.Table:
     full = []
     for piece in pieces:
-        missing = {f.name: pa.nulls(piece.num_rows, f.type) for f in PARTIAL_SCHEMA
-                   if f.name not in piece.schema.names}
+        missing = {
+            f.name: pa.nulls(piece.num_rows, f.type)
+            for f in PARTIAL_SCHEMA
+            if f.name not in piece.schema.names
+        }
         for name, column in missing.items():
             piece = piece.append_column(name, column)
         full.append(piece.select(PARTIAL_SCHEMA.names).cast(PARTIAL_SCHEMA))
@@ -188,9 +227,14 @@ def combine_partials(tables: Iterable[Any]) -> pa.Table:
     >>> combine_partials([]).num_rows
     0
     """
-    parts = [t if isinstance(t, pa.Table) else pa.Table.from_batches([t])
-             if isinstance(t, pa.RecordBatch) else pa.Table.from_pandas(t, preserve_index=False)
-             for t in tables]
+    parts = [
+        t
+        if isinstance(t, pa.Table)
+        else pa.Table.from_batches([t])
+        if isinstance(t, pa.RecordBatch)
+        else pa.Table.from_pandas(t, preserve_index=False)
+        for t in tables
+    ]
     if not parts:
         return PARTIAL_SCHEMA.empty_table()
     whole = _concat(parts)
@@ -199,8 +243,11 @@ def combine_partials(tables: Iterable[Any]) -> pa.Table:
     pieces = []
     accounts = whole.filter(pc.equal(kinds, "account"))
     accounts = accounts.group_by("account", use_threads=False).aggregate([("count", "sum")])
-    pieces.append(_table("account", account=accounts.column("account").to_pylist(),
-                         count=[0] * accounts.num_rows))
+    pieces.append(
+        _table(
+            "account", account=accounts.column("account").to_pylist(), count=[0] * accounts.num_rows
+        )
+    )
     pieces.append(_add_up(whole.filter(additive)))
     others = whole.filter(pc.invert(pc.or_(additive, pc.equal(kinds, "account"))))
     if others.num_rows:
@@ -214,15 +261,27 @@ def _add_up(rows: pa.Table) -> pa.Table:
     ints = decimal_ints(rows.column("value"))
     largest = max(abs(min(ints)), abs(max(ints)))
     if largest * rows.num_rows < 10**37:
-        grouped = rows.group_by(["kind", "account", "charge", "metric"], use_threads=False) \
-            .aggregate([("count", "sum"), ("value", "sum"), ("exponent", "min")])
-        return _concat([grouped.rename_columns(
-            [n.replace("_sum", "").replace("_min", "") for n in grouped.schema.names])])
+        grouped = rows.group_by(
+            ["kind", "account", "charge", "metric"], use_threads=False
+        ).aggregate([("count", "sum"), ("value", "sum"), ("exponent", "min")])
+        return _concat(
+            [
+                grouped.rename_columns(
+                    [n.replace("_sum", "").replace("_min", "") for n in grouped.schema.names]
+                )
+            ]
+        )
     totals: dict[tuple[Any, ...], list[int]] = {}
     for key, value, count, exp in zip(
-            zip(*(rows.column(n).to_pylist() for n in ("kind", "account", "charge", "metric")),
-                strict=True), ints, rows.column("count").to_pylist(),
-            rows.column("exponent").to_pylist(), strict=True):
+        zip(
+            *(rows.column(n).to_pylist() for n in ("kind", "account", "charge", "metric")),
+            strict=True,
+        ),
+        ints,
+        rows.column("count").to_pylist(),
+        rows.column("exponent").to_pylist(),
+        strict=True,
+    ):
         entry = totals.setdefault(key, [0, 0, 0])
         entry[0] += value
         entry[1] += count
@@ -230,8 +289,9 @@ def _add_up(rows: pa.Table) -> pa.Table:
     out: dict[str, list[Any]] = {f.name: [] for f in PARTIAL_SCHEMA}
     values = []
     for (kind, account, charge, metric), (value, count, exp) in totals.items():
-        _row(out, kind=kind, account=account, charge=charge, metric=metric, count=count,
-             exponent=exp)
+        _row(
+            out, kind=kind, account=account, charge=charge, metric=metric, count=count, exponent=exp
+        )
         values.append(value)
     out.pop("value")
     table = pa.table({k: pa.array(v, PARTIAL_SCHEMA.field(k).type) for k, v in out.items()})
@@ -245,8 +305,14 @@ def _merge_others(rows: pa.Table) -> pa.Table:
         if kind == "unpriced":
             key: tuple[Any, ...] = (kind, row["account"], row["metric"], row["reason"])
         elif kind in ("unique", "resources"):
-            key = (kind, row["account"], row["charge"], row["resource"], row["start_us"],
-                   row["end_us"])
+            key = (
+                kind,
+                row["account"],
+                row["charge"],
+                row["resource"],
+                row["start_us"],
+                row["end_us"],
+            )
         else:
             key = (kind, row["account"], row["charge"])
         old = merged.get(key)

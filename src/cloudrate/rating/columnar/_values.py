@@ -48,10 +48,14 @@ def plan_slots(plan: Plan) -> dict[str, list[Slot]]:
     slots: dict[str, list[Slot]] = defaultdict(list)
     for index, charge in enumerate(plan.charges):
         if charge.metric is not None:
-            aggregation = "resources" if isinstance(charge.model, Flat) else (
-                plan.metric(charge.metric).aggregation)
+            aggregation = (
+                "resources"
+                if isinstance(charge.model, Flat)
+                else (plan.metric(charge.metric).aggregation)
+            )
             slots[charge.metric].append(
-                Slot(index, charge.name, aggregation, tuple(charge.where.items())))
+                Slot(index, charge.name, aggregation, tuple(charge.where.items()))
+            )
     return dict(slots)
 
 

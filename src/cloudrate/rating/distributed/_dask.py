@@ -21,8 +21,7 @@ def _partial_frame(frame: Any, plan: Plan, period: BillingPeriod) -> Any:
     pd = require("pandas", "dask")
     pa = require("pyarrow", "dask")
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    return pd.DataFrame({"partial": pd.Series([partial_blob(plan, table, period)],
-                                              dtype=object)})
+    return pd.DataFrame({"partial": pd.Series([partial_blob(plan, table, period)], dtype=object)})
 
 
 def _combine_frames(*frames: Any) -> Any:
@@ -69,11 +68,18 @@ def rate_dask(
     dask = require("dask", "dask")
     pd = require("pandas", "dask")
     meta = pd.DataFrame({"partial": pd.Series([], dtype=object)})
-    parts = frame.map_partitions(_partial_frame, plan, period, meta=meta,
-                                 enforce_metadata=False).to_delayed()
+    parts = frame.map_partitions(
+        _partial_frame, plan, period, meta=meta, enforce_metadata=False
+    ).to_delayed()
     combine = dask.delayed(_combine_frames, pure=True)
     while len(parts) > 1:
-        parts = [combine(*parts[i:i + fan_in]) for i in range(0, len(parts), fan_in)]
+        parts = [combine(*parts[i : i + fan_in]) for i in range(0, len(parts), fan_in)]
     (combined,) = dask.compute(parts[0])
-    return finish_blobs(plan, list(combined["partial"]), period, rounding=rounding,
-                        accounts=accounts, on_unpriced=on_unpriced)
+    return finish_blobs(
+        plan,
+        list(combined["partial"]),
+        period,
+        rounding=rounding,
+        accounts=accounts,
+        on_unpriced=on_unpriced,
+    )

@@ -22,8 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate.plans import Plan
     from cloudrate.rating import RatingResult
 
-__all__ = ["combine_blobs", "finish_blobs", "from_ipc", "partial_blob", "rate_partitions",
-           "require", "to_ipc"]
+__all__ = [
+    "combine_blobs",
+    "finish_blobs",
+    "from_ipc",
+    "partial_blob",
+    "rate_partitions",
+    "require",
+    "to_ipc",
+]
 
 
 def require(name: str, extra: str) -> ModuleType:
@@ -69,20 +76,38 @@ def combine_blobs(blobs: Iterable[bytes]) -> bytes:
     return to_ipc(_batch().combine_partials([from_ipc(b) for b in blobs]))
 
 
-def finish_blobs(plan: Plan, blobs: Iterable[bytes], period: BillingPeriod, *,
-                 rounding: RoundingPolicy | None = None, accounts: Iterable[str] = (),
-                 on_unpriced: str = "report") -> RatingResult:
+def finish_blobs(
+    plan: Plan,
+    blobs: Iterable[bytes],
+    period: BillingPeriod,
+    *,
+    rounding: RoundingPolicy | None = None,
+    accounts: Iterable[str] = (),
+    on_unpriced: str = "report",
+) -> RatingResult:
     """Rate and round the combined partials once; the options are those of
     :func:`cloudrate.rate`."""
     batch = _batch()
     combined = batch.combine_partials([from_ipc(b) for b in blobs])
-    return batch.finish(plan, combined, period, rounding=rounding,  # type: ignore[no-any-return]
-                        accounts=accounts, on_unpriced=on_unpriced)
+    return batch.finish(
+        plan,
+        combined,
+        period,
+        rounding=rounding,  # type: ignore[no-any-return]
+        accounts=accounts,
+        on_unpriced=on_unpriced,
+    )
 
 
-def rate_partitions(plan: Plan, partitions: Iterable[Any], period: BillingPeriod, *,
-                    rounding: RoundingPolicy | None = None, accounts: Iterable[str] = (),
-                    on_unpriced: str = "report") -> RatingResult:
+def rate_partitions(
+    plan: Plan,
+    partitions: Iterable[Any],
+    period: BillingPeriod,
+    *,
+    rounding: RoundingPolicy | None = None,
+    accounts: Iterable[str] = (),
+    on_unpriced: str = "report",
+) -> RatingResult:
     """Rate *partitions* (tables, batches or frames) one by one in this process, exactly
     as the Dask and Spark runners do across processes: the same totals as rating all the
     usage at once, however it is split. The options are those of :func:`cloudrate.rate`.
@@ -100,5 +125,11 @@ def rate_partitions(plan: Plan, partitions: Iterable[Any], period: BillingPeriod
     batch = _batch()
     partials = [batch.partial_aggregate(plan, part, period) for part in partitions]
     combined = batch.combine_partials(partials)
-    return batch.finish(plan, combined, period, rounding=rounding,  # type: ignore[no-any-return]
-                        accounts=accounts, on_unpriced=on_unpriced)
+    return batch.finish(
+        plan,
+        combined,
+        period,
+        rounding=rounding,  # type: ignore[no-any-return]
+        accounts=accounts,
+        on_unpriced=on_unpriced,
+    )

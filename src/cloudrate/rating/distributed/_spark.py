@@ -22,6 +22,7 @@ def _partition_partials(plan: Plan, period: BillingPeriod) -> Any:
         # One streaming aggregation over all the partition's Arrow batches.
         blob = partial_blob(plan, (batch for batch in batches if batch.num_rows), period)
         yield pa.RecordBatch.from_pydict({"partial": pa.array([blob], pa.binary())})
+
     return run
 
 
@@ -62,6 +63,13 @@ def rate_spark(
     require("pyspark", "spark")
     partials = frame.mapInArrow(_partition_partials(plan, period), "partial binary")
     blob = partials.rdd.map(lambda row: bytes(row[0])).treeAggregate(
-        None, _merge, _merge, depth=depth)
-    return finish_blobs(plan, [] if blob is None else [blob], period, rounding=rounding,
-                        accounts=accounts, on_unpriced=on_unpriced)
+        None, _merge, _merge, depth=depth
+    )
+    return finish_blobs(
+        plan,
+        [] if blob is None else [blob],
+        period,
+        rounding=rounding,
+        accounts=accounts,
+        on_unpriced=on_unpriced,
+    )
