@@ -151,16 +151,16 @@ _MOVED_MODULES = {
 
 def sample_plan_path() -> Path:
     """The sample plan shipped in the package: a small CloudStack-like cloud in EUR."""
-    from cloudrate.cli import _samples
+    from cloudrate.cli import samples
 
-    return _samples.sample_plan_path()
+    return samples.sample_plan_path()
 
 
 def sample_usage_path() -> Path:
     """A month (October 2026) of sample usage of a few accounts, as CSV."""
-    from cloudrate.cli import _samples
+    from cloudrate.cli import samples
 
-    return _samples.sample_usage_path()
+    return samples.sample_usage_path()
 
 
 def __getattr__(name: str) -> Any:

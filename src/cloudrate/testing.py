@@ -4,6 +4,7 @@ Requires hypothesis: ``pip install cloudrate[testing]``. Every value is built th
 cloudrate's public constructors, so every generated plan is valid; examples shrink
 towards EUR, quantity 0 and one tier.
 
+>>> import cloudrate
 >>> from hypothesis import given
 >>> @given(plans())
 ... def test_plans_load_back(plan):
@@ -26,7 +27,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from moneyed import Money
 
-import cloudrate  # noqa: F401 - the module docstring's example uses it
 from cloudrate._money import RoundingPolicy
 from cloudrate.plans import (
     Charge,

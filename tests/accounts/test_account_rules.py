@@ -16,13 +16,14 @@ from cloudrate import FloatNotAllowedError, PlanError
 from cloudrate.accounts import (
     Ledger,
     NegativeBalance,
+    OpenInvoice,
+    OverdueInvoice,
     RechargeLimits,
     SignupPayment,
     SuspensionPolicy,
     VerificationRefund,
 )
 from cloudrate.exceptions import RechargeLimitError, WalletError
-from cloudrate.accounts import OpenInvoice, OverdueInvoice
 
 AT = datetime(2026, 11, 20, 9, tzinfo=UTC)
 

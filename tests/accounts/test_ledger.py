@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 from cloudrate.accounts import (
+    Account,
     Ledger,
     LedgerEntry,
     MemoryLedgerStore,
@@ -26,7 +27,6 @@ from cloudrate.exceptions import (
     UnknownAccountError,
     WalletError,
 )
-from cloudrate.accounts import Account
 
 AT = datetime(2026, 11, 1, 8, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import cloudrate
-from cloudrate.cli._main import main
+from cloudrate.cli import main
 
 GOOD_PLAN = """\
 name: Tiny

@@ -7,7 +7,7 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from cloudrate.cli._main import main
+from cloudrate.cli import main
 
 pytest.importorskip("typst")
 pypdf = pytest.importorskip("pypdf")

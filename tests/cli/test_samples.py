@@ -1,4 +1,4 @@
-"""The sample plan and usage shipped in the package (``cloudrate.cli._samples``), checked against
+"""The sample plan and usage shipped in the package (``cloudrate.cli.samples``), checked against
 a bill computed independently from the raw CSV with plain Decimal arithmetic."""
 
 from __future__ import annotations

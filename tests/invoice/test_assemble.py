@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 from cloudrate import BillingPeriod, RatingError, UsageRecord, load_plan, rate
-from cloudrate.fx import ExchangeRate
 from cloudrate.exceptions import InvoiceError
+from cloudrate.fx import ExchangeRate
 from cloudrate.invoice import Customer, Invoice, TaxRate, assemble, assemble_all
 
 from .conftest import PLAN, bill_of

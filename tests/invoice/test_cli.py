@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cloudrate import sample_plan_path, sample_usage_path
-from cloudrate.cli._main import main
+from cloudrate.cli import main
 
 BASE = [
     "invoice",

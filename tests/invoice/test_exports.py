@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudrate import BillingPeriod
-from cloudrate.fx import ExchangeRate
 from cloudrate.exceptions import InvoiceError
+from cloudrate.fx import ExchangeRate
 from cloudrate.invoice import (
     SCHEMA,
     Customer,

@@ -14,16 +14,10 @@ from moneyed import Money
 
 import cloudrate
 from cloudrate import AccountBill, BillingPeriod, RatedLine
-from cloudrate.fx import ExchangeRate
 from cloudrate.cli._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
+from cloudrate.fx import ExchangeRate
 from cloudrate.invoice import Customer, Payment, TaxRate, assemble
-from cloudrate.invoice.render._render import (
-    LocaleError,
-    RenderError,
-    Seller,
-    render_html,
-    render_pdf,
-)
+from cloudrate.invoice.render import LocaleError, RenderError, Seller, render_html, render_pdf
 
 NBSP = "\xa0"
 

@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudrate import CloudrateError, RoundingPolicy
-from cloudrate.invoice.render._format import Formatter, LocaleError, check_locale
-from cloudrate.invoice.render._labels import labels_for
+from cloudrate.invoice.render import Formatter, LocaleError, check_locale, labels_for
 
 NBSP, NNBSP = "\xa0", "\u202f"
 

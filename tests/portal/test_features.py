@@ -10,9 +10,9 @@ import pytest
 from moneyed import Money
 
 import cloudrate
+from cloudrate.accounts import PlanType
 from cloudrate.portal.features import DEFAULTS, SPEC, load_features
 from cloudrate.rules import DefaultIpCharge, FreeFirstIp, SecondaryIpBilling
-from cloudrate.accounts import PlanType
 
 
 def settings(**values):

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from cloudrate.cli._main import main
+from cloudrate.cli import main
 
 
 def test_prints_resolved_settings(tmp_path):

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
-from cloudrate.rules import ContractTypes, CostDecimals, FixedPayment, PayAsYouGo
 from cloudrate.accounts import BillingPlans, PlanType, settle
+from cloudrate.rules import ContractTypes, CostDecimals, FixedPayment, PayAsYouGo
 
 amounts = st.decimals(min_value=0, max_value=10**6, places=2)
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import cloudrate
 from cloudrate._money import EXACT
-from cloudrate.rules import MultiCurrency, convert_bill
 from cloudrate.fx import EcbRates, FixedRates, RateNotFoundError, RateSource
+from cloudrate.rules import MultiCurrency, convert_bill
 
 
 @pytest.fixture(name="ecb", scope="module")

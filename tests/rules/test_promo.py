@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
-from cloudrate.rules import PromoCode, PromoDiscount, PromoError, find_code, generate_code
 from cloudrate.accounts import InMemoryRedemptionStore
+from cloudrate.rules import PromoCode, PromoDiscount, PromoError, find_code, generate_code
 
 UTC = UTC
 NOW = datetime(2026, 10, 15, tzinfo=UTC)

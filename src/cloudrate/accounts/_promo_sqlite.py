@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from cloudrate.rules._promo import Redemption
+from cloudrate.rules import Redemption
 
 __all__ = ["SQLiteRedemptionStore"]
 

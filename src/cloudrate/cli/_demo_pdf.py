@@ -27,11 +27,11 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
             err=True,
         )
         return []
-    from cloudrate.invoice.render._render import render_pdf
+    from cloudrate.invoice.render import render_pdf
     from cloudrate.usage import read_usage
 
     from ._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
-    from ._samples import sample_usage_path
+    from .samples import sample_usage_path
 
     charts_ok = True
     try:

@@ -16,12 +16,17 @@ import click
 import yaml  # type: ignore[import-untyped,unused-ignore]
 
 from cloudrate.exceptions import CloudrateError, InvoiceError
-from cloudrate.invoice._assemble import assemble_all
-from cloudrate.invoice._invoice import Invoice
-from cloudrate.invoice._model import Customer, TaxRate
-from cloudrate.invoice._numbering import Numbering, SQLiteSequenceStore
-from cloudrate.invoice._tables import write_csv, write_xlsx
-from cloudrate.invoice._terms import Net
+from cloudrate.invoice import (
+    Customer,
+    Invoice,
+    Net,
+    Numbering,
+    SQLiteSequenceStore,
+    TaxRate,
+    assemble_all,
+    write_csv,
+    write_xlsx,
+)
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import load_plan
 from cloudrate.rating import rate

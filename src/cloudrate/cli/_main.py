@@ -19,7 +19,7 @@ from cloudrate.rating import RatingResult, rate
 from cloudrate.usage import read_usage
 
 from . import _batch
-from ._samples import sample_plan_path, sample_usage_path
+from .samples import sample_plan_path, sample_usage_path
 
 __all__ = ["main"]
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from cloudrate.invoice._assemble import assemble
-from cloudrate.invoice._invoice import Invoice
-from cloudrate.invoice._model import Customer, TaxRate
-from cloudrate.invoice._numbering import InMemorySequenceStore, Numbering
-from cloudrate.invoice._taxes import RegionalTax
-from cloudrate.invoice._terms import Net
-from cloudrate.invoice.render._context import Seller
+from cloudrate.invoice import (
+    Customer,
+    InMemorySequenceStore,
+    Invoice,
+    Net,
+    Numbering,
+    RegionalTax,
+    TaxRate,
+    assemble,
+)
+from cloudrate.invoice.render import Seller
 from cloudrate.rating import RatingResult
 
 __all__ = ["DEMO_LOCALES", "DEMO_SELLER", "demo_customers", "demo_invoices"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from cloudrate.invoice.render._fonts import font_directories, latin_family
+from cloudrate.invoice.render import font_directories, latin_family
 
 if TYPE_CHECKING:  # pragma: no cover
     from .usage_view import UsageView

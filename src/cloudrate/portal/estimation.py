@@ -24,8 +24,7 @@ from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Charge, Percentage, Plan, conversion
 from cloudrate.rating import AccountBill, rate
-from cloudrate.rules import CostDecimals, Policy, RuleContext, chain
-from cloudrate.rules._currency import convert_bill
+from cloudrate.rules import CostDecimals, Policy, RuleContext, chain, convert_bill
 from cloudrate.usage import UsageRecord
 
 __all__ = ["Estimate", "HourlyUsage", "estimate", "instance_usage"]

@@ -14,9 +14,7 @@ from moneyed import Money
 from cloudrate._money import RoundingPolicy
 from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Charge, Flat, Minimum, Percentage, Plan
-from cloudrate.plans._metrics import conversion
-from cloudrate.plans._priced import Priced
+from cloudrate.plans import Charge, Flat, Minimum, Percentage, Plan, Priced, conversion
 from cloudrate.usage import UsageRecord
 
 from ._result import AccountBill, RatedLine

@@ -15,8 +15,7 @@ from moneyed import Money
 from cloudrate._money import EXACT, RoundingPolicy
 from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Plan
-from cloudrate.plans._priced import Detail
+from cloudrate.plans import Detail, Plan
 
 __all__ = ["AccountBill", "RatedLine", "RatingResult", "UnpricedUsage"]
 

@@ -451,7 +451,7 @@ class TestCli:
         from click.testing import CliRunner
 
         from cloudrate import read_usage_jsonl
-        from cloudrate.cli._main import main
+        from cloudrate.cli import main
 
         out = tmp_path / "usage.jsonl"
         source = tmp_path / "page.json"
@@ -473,7 +473,7 @@ class TestCli:
         """A malformed record makes the command fail naming the record and field."""
         from click.testing import CliRunner
 
-        from cloudrate.cli._main import main
+        from cloudrate.cli import main
 
         source = tmp_path / "page.json"
         source.write_text(json.dumps([_row(1, rawusage="x")]))

@@ -4,6 +4,7 @@ Jinja2 and Typst are imported only when a renderer runs. See docs/rendering.md.
 """
 
 from ._context import Seller, invoice_context
+from ._fonts import font_directories, font_families, latin_family
 from ._format import Formatter, LocaleError, check_locale
 from ._labels import labels_for
 from ._render import RenderError, render_html, render_pdf
@@ -14,8 +15,11 @@ __all__ = [
     "RenderError",
     "Seller",
     "check_locale",
+    "font_directories",
+    "font_families",
     "invoice_context",
     "labels_for",
+    "latin_family",
     "render_html",
     "render_pdf",
 ]

@@ -12,8 +12,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, zero
-from cloudrate.plans import Flat, Minimum, Plan
-from cloudrate.plans._metrics import conversion
+from cloudrate.plans import Flat, Minimum, Plan, conversion
 from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
 from cloudrate.usage import UsageRecord
 
