@@ -57,7 +57,7 @@ from cloudrate.usage import UsageRecord, read_usage, read_usage_csv, read_usage_
 if TYPE_CHECKING:  # pragma: no cover - the lazily loaded parts, for type checkers
     from pathlib import Path
 
-    from cloudrate import (
+    from cloudrate import (  # noqa: F401 - for type checkers; loaded lazily by __getattr__
         accounts,
         cli,
         exceptions,

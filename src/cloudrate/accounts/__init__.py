@@ -54,5 +54,6 @@ __all__ = [
     "SuspensionPolicy",
     "VerificationOutcome",
     "VerificationRefund",
+    "account_type",
     "settle",
 ]
