@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import decimal
 from decimal import Decimal
+from typing import ClassVar
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from moneyed import Money
 
@@ -19,6 +20,7 @@ from cloudrate import (
     money,
     to_decimal,
 )
+from cloudrate._money import EXACT, divide_rounded
 from cloudrate.testing import amounts, rounding_policies
 
 ALL_MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
@@ -189,3 +191,55 @@ class TestAllocate:
     def test_empty(self):
         """Nothing to allocate gives nothing."""
         assert RoundingPolicy().allocate([], "EUR") == []
+
+
+class TestDivideRounded:
+    """The one integer rounding of every mode, checked against Decimal's own rounding."""
+
+    _DECIMAL_MODES: ClassVar[dict[str, str]] = {
+        "half_up": decimal.ROUND_HALF_UP,
+        "half_even": decimal.ROUND_HALF_EVEN,
+        "down": decimal.ROUND_DOWN,
+        "up": decimal.ROUND_UP,
+        "ceiling": decimal.ROUND_CEILING,
+        "floor": decimal.ROUND_FLOOR,
+    }
+
+    @given(
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.integers(min_value=0, max_value=25),
+        st.sampled_from(ALL_MODES),
+    )
+    @example(125, 1, "half_up")
+    @example(-125, 1, "half_even")
+    @example(-5, 1, "half_even")
+    @example(0, 3, "ceiling")
+    def test_matches_decimal_quantize(self, n, shift, mode):
+        """``divide_rounded(n, 10**k)`` is ``n / 10**k`` quantized to 1 with the same mode."""
+        expected = Decimal(n).scaleb(-shift, EXACT).quantize(
+            Decimal(1), rounding=self._DECIMAL_MODES[mode], context=EXACT
+        )
+        assert divide_rounded(n, 10**shift, mode) == int(expected)
+
+    @given(
+        st.lists(st.integers(min_value=-(2**62), max_value=2**62), min_size=1, max_size=20),
+        st.integers(min_value=1, max_value=18),
+        st.sampled_from(ALL_MODES),
+    )
+    def test_arrays_round_like_ints(self, values, shift, mode):
+        """On a numpy int64 array it rounds every element as it rounds that int alone."""
+        np = pytest.importorskip("numpy")
+        rounded = divide_rounded(np.array(values, dtype=np.int64), 10**shift, mode)
+        assert rounded.tolist() == [divide_rounded(v, 10**shift, mode) for v in values]
+
+    def test_unknown_mode_is_refused(self):
+        with pytest.raises(PlanError, match="unknown mode 'nearest'"):
+            divide_rounded(5, 10, "nearest")  # type: ignore[arg-type]
+
+
+def test_divide_rounded_on_python_int_arrays():
+    """Arrays of Python ints (amounts past int64) round like the ints themselves."""
+    np = pytest.importorskip("numpy")
+    values = [2**70 + 5, -(2**70) - 5, 15]
+    rounded = divide_rounded(np.array(values, dtype=object), 10, "half_even")
+    assert rounded.tolist() == [divide_rounded(v, 10, "half_even") for v in values]

@@ -11,7 +11,7 @@ import decimal
 import functools
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Literal, ParamSpec, TypeVar
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 import attrs
 from babel.numbers import get_currency_precision, list_currencies
@@ -24,9 +24,14 @@ R = TypeVar("R")
 
 __all__ = [
     "EXACT",
+    "MODES",
+    "PLACEMENTS",
+    "Placement",
+    "RoundingMode",
     "RoundingPolicy",
     "check_currency",
     "currency_digits",
+    "divide_rounded",
     "exact",
     "money",
     "to_decimal",
@@ -43,17 +48,55 @@ EXACT = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 
+#: How an amount between two quanta is rounded: ties away from zero (``half_up``), ties to
+#: the even quantum (``half_even``), towards zero (``down``), away from zero (``up``),
+#: towards +infinity (``ceiling``) or towards -infinity (``floor``).
 RoundingMode = Literal["half_up", "half_even", "down", "up", "ceiling", "floor"]
+#: Where rounding happens: on every ``line``, or once on the ``total``.
 Placement = Literal["line", "total"]
 
-_MODES: dict[str, str] = {
-    "half_up": decimal.ROUND_HALF_UP,
-    "half_even": decimal.ROUND_HALF_EVEN,
-    "down": decimal.ROUND_DOWN,
-    "up": decimal.ROUND_UP,
-    "ceiling": decimal.ROUND_CEILING,
-    "floor": decimal.ROUND_FLOOR,
-}
+#: The rounding modes, in the order the documentation lists them.
+MODES: tuple[RoundingMode, ...] = ("half_up", "half_even", "down", "up", "ceiling", "floor")
+#: The placements, as plan files name them.
+PLACEMENTS: tuple[Placement, ...] = ("line", "total")
+
+N = TypeVar("N")
+
+
+def divide_rounded(n: N, d: int, mode: RoundingMode) -> N:
+    """``n / d`` rounded to a whole number with *mode*: the one definition of every mode.
+
+    *n* is an int or a numpy array of integers (int64 or Python ints), *d* a positive
+    int. Both engines round through here: :meth:`RoundingPolicy.round` on a Decimal's
+    digits, the columnar engine on whole arrays of amounts. Nothing is multiplied, so
+    int64 arrays cannot overflow.
+
+    >>> [divide_rounded(n, 10, "half_up") for n in (125, 124, -125)]
+    [13, 12, -13]
+    >>> [divide_rounded(n, 10, "half_even") for n in (125, 135, -125)]
+    [12, 14, -12]
+    >>> [divide_rounded(-121, 10, m) for m in ("down", "up", "ceiling", "floor")]
+    [-12, -13, -12, -13]
+    """
+    v = cast(Any, n)
+    negative = v < 0
+    magnitude = abs(v)
+    q, r = magnitude // d, magnitude % d  # not divmod: numpy has none for Python ints
+    if mode == "half_up":
+        up = r >= d - r
+    elif mode == "half_even":
+        up = (r > d - r) | ((r == d - r) & (q % 2 == 1))
+    elif mode == "up":
+        up = r > 0
+    elif mode == "ceiling":
+        up = (r > 0) & (v > 0)
+    elif mode == "floor":
+        up = (r > 0) & negative
+    elif mode == "down":
+        up = r < 0  # never: the magnitude is truncated
+    else:
+        raise PlanError(f"rounding.mode: unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    return cast(N, (q + up) * (1 - 2 * negative))
 
 
 def to_decimal(value: object, where: str = "value") -> Decimal:
@@ -143,14 +186,14 @@ def zero(currency: str) -> Money:
 
 
 def _check_mode(_inst: object, _attr: object, value: str) -> None:
-    if value not in _MODES:
+    if value not in MODES:
         raise PlanError(
-            f"rounding.mode: unknown mode {value!r}; use one of {', '.join(sorted(_MODES))}"
+            f"rounding.mode: unknown mode {value!r}; use one of {', '.join(sorted(MODES))}"
         )
 
 
 def _check_placement(_inst: object, _attr: object, value: str) -> None:
-    if value not in ("line", "total"):
+    if value not in PLACEMENTS:
         raise PlanError(f"rounding.placement: must be 'line' or 'total' (got {value!r})")
 
 
@@ -182,8 +225,8 @@ class RoundingPolicy:
     Decimal('1235')
     """
 
-    mode: str = attrs.field(default="half_up", validator=_check_mode)
-    placement: str = attrs.field(default="line", validator=_check_placement)
+    mode: RoundingMode = attrs.field(default="half_up", validator=_check_mode)
+    placement: Placement = attrs.field(default="line", validator=_check_placement)
     digits: int | None = attrs.field(default=None, validator=_check_digits)
 
     def digits_for(self, currency: str) -> int:
@@ -195,8 +238,20 @@ class RoundingPolicy:
         return Decimal(1).scaleb(-self.digits_for(currency))
 
     def round(self, amount: Decimal, currency: str) -> Decimal:
-        """Round *amount* to this policy's digits for *currency* with its mode."""
-        return amount.quantize(self.quantum(currency), rounding=_MODES[self.mode], context=EXACT)
+        """Round *amount* to this policy's digits for *currency* with its mode.
+
+        The digits of *amount* are divided by a power of ten with :func:`divide_rounded`,
+        the same integer rounding the columnar engine applies to whole arrays.
+        """
+        digits = self.digits_for(currency)
+        exponent = amount.as_tuple().exponent
+        if not isinstance(exponent, int):
+            raise PlanError(f"rounding: {amount} is not a finite amount; give a finite amount")
+        if exponent >= -digits:  # nothing to round: write it with the currency's digits
+            return amount.quantize(Decimal(1).scaleb(-digits), context=EXACT)
+        whole = int(amount.scaleb(-exponent, EXACT))
+        rounded = divide_rounded(whole, 10 ** (-digits - exponent), self.mode)
+        return Decimal(rounded).scaleb(-digits, EXACT)
 
     def round_money(self, amount: Money) -> Money:
         """Round a :class:`moneyed.Money`, keeping its currency."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -13,9 +14,28 @@ from dateutil.relativedelta import relativedelta
 from ._money import EXACT
 from .exceptions import PlanError, RatingError
 
-__all__ = ["BillingPeriod", "seconds_between", "zone"]
+__all__ = ["BillingPeriod", "seconds_between", "spans_within", "zone"]
 
 _UTC = UTC
+
+T = TypeVar("T")
+
+
+def spans_within(start: T, end: T, period_start: T, period_end: T) -> Any:
+    """Whether usage from *start* to *end* belongs to the period ``[period_start, period_end)``.
+
+    The one membership rule both rating engines apply: the usage starts inside the
+    half-open period and ends no later than its end. So a zero-length record exactly at
+    the period's end belongs to the next period, not to this one, and nothing is billed
+    twice. Works on datetimes (giving a bool) and on numpy arrays of integer instants
+    (giving a boolean array).
+
+    >>> p = BillingPeriod.month(2026, 10)
+    >>> spans_within(p.start, p.end, p.start, p.end), spans_within(p.end, p.end, p.start, p.end)
+    (True, False)
+    """
+    s: Any = start
+    return (s >= period_start) & (s < period_end) & (end <= period_end)  # type: ignore[operator]
 
 
 def zone(name: str, where: str = "timezone") -> ZoneInfo:
@@ -140,8 +160,8 @@ class BillingPeriod:
         return f"{local.date().isoformat()}..{last.isoformat()}"
 
     def contains(self, start: datetime, end: datetime) -> bool:
-        """Whether ``[start, end)`` lies inside the period."""
-        return self.start <= start and end <= self.end
+        """Whether usage from *start* to *end* belongs to the period (:func:`spans_within`)."""
+        return bool(spans_within(start, end, self.start, self.end))
 
     def clip(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
         """The part of ``[start, end)`` inside the period, or None."""

@@ -1,11 +1,18 @@
-"""Pricing plans and the charge models they are made of."""
+"""Pricing plans and the charge models they are made of, and reading and writing them.
 
-from ._charge import Charge, ChargeModel
-from ._flat import PRORATIONS, Flat
+Each charge model lives in its own module with its plan-file reader, its exact scalar
+price and (for models priced on usage) its vectorised twin; :data:`MODELS` is the one
+registry of kinds.
+"""
+
+from ._charge import Charge
+from ._flat import PRORATIONS, Flat, Proration
 from ._graduated import Graduated
+from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
-from ._metrics import AGGREGATIONS, Metric, conversion
+from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
 from ._minimum import Minimum
+from ._model import BASES, Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
 from ._package import Package
 from ._per_unit import PerUnit
 from ._percentage import Percentage, PercentTier
@@ -16,7 +23,11 @@ from ._volume import Volume
 
 __all__ = [
     "AGGREGATIONS",
+    "BASES",
+    "MODELS",
     "PRORATIONS",
+    "Aggregation",
+    "Basis",
     "Charge",
     "ChargeModel",
     "Detail",
@@ -24,16 +35,21 @@ __all__ = [
     "Graduated",
     "Metric",
     "Minimum",
+    "OtherCharges",
     "Package",
     "PerUnit",
     "PercentTier",
     "Percentage",
     "Plan",
     "Priced",
+    "Prorated",
+    "Proration",
     "Tier",
+    "VectorPricing",
     "Volume",
     "conversion",
     "dump_plan",
+    "kinds_of",
     "load_plan",
     "plan_from_document",
     "plan_to_yaml",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any
 
 import attrs
 from moneyed import Money
@@ -12,34 +12,10 @@ from moneyed import Money
 from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError
 
-from ._flat import Flat
-from ._graduated import Graduated
-from ._minimum import Minimum
-from ._package import Package
-from ._per_unit import PerUnit
-from ._percentage import Percentage
-from ._priced import Priced
-from ._volume import Volume
+from ._model import ChargeModel
 
-__all__ = ["USAGE_MODELS", "Charge", "ChargeModel", "Selector"]
+__all__ = ["Charge", "ChargeModel", "Selector"]
 
-
-@runtime_checkable
-class ChargeModel(Protocol):
-    """What every charge model offers: a pure, exact ``price`` and plain-data ``to_dict``."""
-
-    kind: ClassVar[str]
-
-    @property
-    def currency(self) -> str: ...
-
-    def price(self, quantity: Decimal) -> Priced: ...
-
-    def to_dict(self) -> dict[str, Any]: ...
-
-
-#: Models priced from a metric's aggregated quantity.
-USAGE_MODELS: tuple[type, ...] = (PerUnit, Graduated, Volume, Package)
 
 Selector = Mapping[str, tuple[str, ...]]
 
@@ -78,6 +54,7 @@ class Charge:
     model prices the rest. Flat fees may omit the metric (one fee per account and period);
     percentage and minimum charges price other charges and have no metric.
 
+    >>> from cloudrate.plans import PerUnit
     >>> c = Charge(name="compute", metric="vcpu_hours", model=PerUnit(Money("0.02", "EUR")),
     ...            where={"offering": ["small", "medium"]}, free_units=Decimal(10))
     >>> c.matches({"offering": "small"}), c.matches({"offering": "large"})
@@ -95,8 +72,9 @@ class Charge:
     def __attrs_post_init__(self) -> None:
         if not self.name:
             raise PlanError("charge name: empty; give every charge a unique name")
-        derived = isinstance(self.model, Percentage | Minimum)
-        if isinstance(self.model, USAGE_MODELS) and not self.metric:
+        basis = self.model.basis
+        derived = basis in ("charges", "spend")
+        if basis == "usage" and not self.metric:
             raise PlanError(
                 f"charge {self.name!r}: a {self.model.kind} charge needs a metric to price"
             )
@@ -105,13 +83,13 @@ class Charge:
                 f"charge {self.name!r}: a {self.model.kind} charge prices other charges; "
                 "remove metric, where and free_units"
             )
-        if isinstance(self.model, Flat) and self.free_units:
+        if basis == "period" and self.free_units:
             raise PlanError(f"charge {self.name!r}: free_units does not apply to a flat fee")
 
     @property
     def is_derived(self) -> bool:
         """Whether the charge prices other charges (percentage, minimum)."""
-        return isinstance(self.model, Percentage | Minimum)
+        return self.model.basis in ("charges", "spend")
 
     @property
     def label(self) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 from moneyed import Money
@@ -15,12 +15,17 @@ from cloudrate.exceptions import PlanError
 from cloudrate.period import BillingPeriod, seconds_between
 
 from ._fields import as_money, non_negative_money
+from ._model import Basis
 from ._priced import Detail, Priced
 
-__all__ = ["PRORATIONS", "Flat"]
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudrate._documents import FieldReader
+
+__all__ = ["PRORATIONS", "Flat", "Proration"]
 
 #: How a partial period is charged, by name.
-PRORATIONS = ("days", "seconds", "days30", "none")
+Proration = Literal["days", "seconds", "days30", "none"]
+PRORATIONS: tuple[Proration, ...] = ("days", "seconds", "days30", "none")
 
 
 def _check_proration(_inst: object, _attr: object, value: str) -> None:
@@ -60,9 +65,11 @@ class Flat:
     """
 
     kind: ClassVar[str] = "flat"
+    basis: ClassVar[Basis] = "period"
+    keys: ClassVar[tuple[str, ...]] = ("price", "proration", "proration_digits")
 
     price_per_period: Money = attrs.field(converter=as_money, validator=non_negative_money)
-    proration: str = attrs.field(default="days", validator=_check_proration)
+    proration: Proration = attrs.field(default="days", validator=_check_proration)
     proration_digits: int | None = attrs.field(default=None, validator=_check_digits)
 
     @property
@@ -102,6 +109,17 @@ class Flat:
         if self.proration_digits is not None:
             out["proration_digits"] = self.proration_digits
         return out
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return self.price_per_period
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Flat | None:
+        price = r.price(data, "price", path)
+        proration = r.choice(data, "proration", path, PRORATIONS, "days")
+        digits = r.whole(data, "proration_digits", path)
+        return None if price is None else cls(price, proration, digits)
 
 
 def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
 
 from cloudrate._money import exact
 
+from ._model import Basis
 from ._priced import Detail, Priced
-from ._tiers import Tier, check_tiers, tier_label, to_tiers
+from ._tiers import (
+    Tier,
+    check_tiers,
+    read_tiers,
+    scaled_tiers,
+    tier_label,
+    tier_prices,
+    to_tiers,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from cloudrate._documents import FieldReader
 
 __all__ = ["Graduated"]
 
@@ -33,6 +48,8 @@ class Graduated:
     """
 
     kind: ClassVar[str] = "graduated"
+    basis: ClassVar[Basis] = "usage"
+    keys: ClassVar[tuple[str, ...]] = ("tiers",)
 
     tiers: tuple[Tier, ...] = attrs.field(converter=to_tiers, validator=check_tiers)
 
@@ -66,3 +83,49 @@ class Graduated:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
+
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Graduated | None:
+        tiers = read_tiers(r, data, path)
+        return None if tiers is None else cls(tiers=tiers)
+
+    def prices(self) -> tuple[Decimal, ...]:
+        return tier_prices(self.tiers)
+
+    def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
+        """The vectorised twin of :meth:`price`: each tier's units at its price, plus the
+        flat price of every tier the quantity reaches into.
+
+        >>> import numpy as np
+        >>> g = Graduated(tiers=[Tier(Decimal(100), Money("0.10", "EUR")),
+        ...                      Tier(None, Money("0.05", "EUR"))])
+        >>> g.price_scaled(np.array([0, 1500]), 1, 3).tolist()
+        [0, 12500]
+        """
+        import numpy as np
+
+        from cloudrate._intmath import exact_add, exact_mul, to_int64_or_object
+
+        tiers = scaled_tiers(self.tiers, s, a)
+        if tiers is None:
+            return None
+        total: np.ndarray = np.zeros(len(qty), dtype=np.int64)
+        lower = 0
+        for up, price, flat in tiers:
+            units = qty - lower
+            units = np.where(units > 0, units, 0)
+            if up is not None:
+                units = np.minimum(units, up - lower)
+            total = exact_add(total, exact_mul(to_int64_or_object(units), price))
+            if flat:
+                reached = (qty > lower).astype(bool).astype(np.int64)
+                total = exact_add(total, exact_mul(reached, flat))
+            if up is None:
+                break
+            lower = up
+        return total

@@ -18,20 +18,14 @@ from typing import Any
 import yaml
 
 from cloudrate._documents import Document, FieldReader, join_path, load_document
-from cloudrate._money import RoundingPolicy, check_currency
+from cloudrate._money import MODES, PLACEMENTS, RoundingPolicy, check_currency
 from cloudrate.exceptions import CloudrateError
 
-from ._charge import Charge, ChargeModel
-from ._flat import PRORATIONS, Flat
-from ._graduated import Graduated
+from ._charge import Charge
+from ._kinds import MODELS
 from ._metrics import AGGREGATIONS, Metric
-from ._minimum import Minimum
-from ._package import Package
-from ._per_unit import PerUnit
-from ._percentage import Percentage, PercentTier
+from ._model import ChargeModel
 from ._plan import Plan
-from ._tiers import Tier
-from ._volume import Volume
 
 __all__ = ["dump_plan", "load_plan", "plan_from_document", "plan_to_yaml"]
 
@@ -49,137 +43,26 @@ _PLAN_KEYS = (
     "charges",
 )
 _CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
-_MODEL_KEYS: dict[str, tuple[str, ...]] = {
-    "per_unit": ("unit_price",),
-    "graduated": ("tiers",),
-    "volume": ("tiers",),
-    "package": ("block_size", "block_price"),
-    "flat": ("price", "proration", "proration_digits"),
-    "percentage": ("percent", "tiers", "of"),
-    "minimum": ("amount", "of"),
-}
-
-
-def _tiers(r: FieldReader, data: Mapping[str, Any], path: str, percent: bool = False) -> list[Any]:
-    raw = data.get("tiers")
-    where = join_path(path, "tiers")
-    if not isinstance(raw, list) or not raw:
+def _model_class(r: FieldReader, kind: object, path: str) -> type[ChargeModel] | None:
+    """The model class a charge's ``model`` names, or None after recording the problem."""
+    if kind is None:
         r.doc.problem(
-            where,
-            "missing" if raw is None else "not_a_list",
-            "give a list of tiers; the last has up_to: null",
+            join_path(path, "model"),
+            "missing",
+            f"model is required: one of {', '.join(MODELS)}",
         )
-        return []
-    keys = ("up_to", "percent") if percent else ("up_to", "unit_price", "flat_price")
-    tiers: list[Any] = []
-    previous = Decimal(0)
-    ok = True
-    for index, item in enumerate(raw):
-        tpath = join_path(where, index)
-        fields = r.mapping(item, tpath, keys)
-        if "up_to" not in fields:
-            r.doc.problem(
-                join_path(tpath, "up_to"), "missing", "up_to is required (null for the last tier)"
-            )
-            ok = False
-            continue
-        up_to = r.number(fields, "up_to", tpath, above=True)
-        if up_to is None and fields.get("up_to") is not None:
-            ok = False  # a bad bound was reported; the tier must not pass as open
-        last = index == len(raw) - 1
-        if fields.get("up_to") is None and not last:
-            r.doc.problem(
-                join_path(tpath, "up_to"),
-                "open_tier_not_last",
-                "only the last tier may have up_to: null; sort tiers by up_to",
-            )
-            ok = False
-        elif up_to is not None and last:
-            r.doc.problem(
-                join_path(tpath, "up_to"),
-                "last_tier_bounded",
-                "the last tier must have up_to: null so every quantity has a price",
-                str(up_to),
-            )
-            ok = False
-        elif up_to is not None:
-            if up_to <= previous and index > 0:
-                r.doc.problem(
-                    join_path(tpath, "up_to"),
-                    "tiers_not_ascending",
-                    f"must be above {previous}, the previous up_to; sort tiers by up_to",
-                    str(up_to),
-                )
-                ok = False
-            previous = up_to
-        if percent:
-            pct = r.number(fields, "percent", tpath, required=True)
-            if pct is not None and pct > 100:
-                r.doc.problem(
-                    join_path(tpath, "percent"), "out_of_range", "must be at most 100", str(pct)
-                )
-                pct = None
-            if pct is None:
-                ok = False
-                continue
-            tiers.append(PercentTier(up_to, pct))
-        else:
-            unit_price = r.price(fields, "unit_price", tpath)
-            flat_price = r.price(fields, "flat_price", tpath, required=False)
-            if unit_price is None or ("flat_price" in fields and flat_price is None):
-                ok = False
-                continue
-            tiers.append(Tier(up_to, unit_price, flat_price))
-    return tiers if ok else []
-
-
-def _model(r: FieldReader, kind: str, data: Mapping[str, Any], path: str) -> ChargeModel | None:
-    if kind == "per_unit":
-        price = r.price(data, "unit_price", path)
-        return None if price is None else PerUnit(price)
-    if kind in ("graduated", "volume"):
-        tiers = _tiers(r, data, path)
-        if not tiers:
-            return None
-        return Graduated(tiers=tiers) if kind == "graduated" else Volume(tiers=tiers)
-    if kind == "package":
-        size = r.number(data, "block_size", path, required=True, above=True)
-        price = r.price(data, "block_price", path)
-        return None if size is None or price is None else Package(size, price)
-    if kind == "flat":
-        price = r.price(data, "price", path)
-        proration = r.choice(data, "proration", path, PRORATIONS, "days")
-        digits = r.whole(data, "proration_digits", path)
-        return None if price is None else Flat(price, proration, digits)
-    if kind == "percentage":
-        of = r.names(data, "of", path)
-        if not of:
-            r.doc.problem(
-                join_path(path, "of"), "missing", "name the charges this percentage is of"
-            )
-        if ("percent" in data) == ("tiers" in data):
-            r.doc.problem(path, "percent_or_tiers", "give either percent or tiers, not both")
-            return None
-        if "percent" in data:
-            pct = r.number(data, "percent", path, required=True)
-            if pct is not None and pct > 100:
-                r.doc.problem(
-                    join_path(path, "percent"), "out_of_range", "must be at most 100", str(pct)
-                )
-                return None
-            if pct is None or not of:
-                return None
-            assert r.currency is not None
-            return Percentage(percent=pct, of=of, currency=r.currency)
-        ptiers = _tiers(r, data, path, percent=True)
-        if not ptiers or not of:
-            return None
-        assert r.currency is not None
-        return Percentage(tiers=ptiers, of=of, currency=r.currency)
-    if kind == "minimum":
-        amount = r.price(data, "amount", path)
-        return None if amount is None else Minimum(amount=amount, of=r.names(data, "of", path))
-    raise AssertionError(kind)
+        return None
+    if not isinstance(kind, str) or kind not in MODELS:
+        near = difflib.get_close_matches(str(kind), list(MODELS), n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        r.doc.problem(
+            join_path(path, "model"),
+            "unknown_model",
+            f"unknown charge model; use one of {', '.join(MODELS)}{hint}",
+            kind,
+        )
+        return None
+    return MODELS[kind]
 
 
 def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge | None:
@@ -187,39 +70,23 @@ def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge |
         r.mapping(raw, path, ())
         return None
     kind = raw.get("model")
-    if isinstance(kind, str) and kind in _MODEL_KEYS:
-        model_keys = _MODEL_KEYS[kind]
+    if isinstance(kind, str) and kind in MODELS:
+        model_keys = MODELS[kind].keys
     else:  # unknown model: only the model is reported, not the keys it would take
-        model_keys = tuple(sorted({k for keys in _MODEL_KEYS.values() for k in keys}))
+        model_keys = tuple(sorted({k for model in MODELS.values() for k in model.keys}))
     data = r.mapping(raw, path, _CHARGE_KEYS + model_keys)
     name = r.text(data, "name", path, required=True)
-    if kind is None:
-        r.doc.problem(
-            join_path(path, "model"),
-            "missing",
-            f"model is required: one of {', '.join(_MODEL_KEYS)}",
-        )
-        return None
-    if not isinstance(kind, str) or kind not in _MODEL_KEYS:
-        near = difflib.get_close_matches(str(kind), list(_MODEL_KEYS), n=1, cutoff=0.5)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        r.doc.problem(
-            join_path(path, "model"),
-            "unknown_model",
-            f"unknown charge model; use one of {', '.join(_MODEL_KEYS)}{hint}",
-            kind,
-        )
+    model_class = _model_class(r, kind, path)
+    if model_class is None:
         return None
     count = len(r.doc.problems)
     try:
-        model = _model(r, kind, data, path)
+        model = model_class.read(r, data, path)
     except CloudrateError as exc:  # a check the reader missed: report it, never crash
         r.doc.problem(path, "bad_charge", str(exc))
         model = None
     free = r.number(data, "free_units", path)
-    metric = r.text(
-        data, "metric", path, required=kind in ("per_unit", "graduated", "volume", "package")
-    )
+    metric = r.text(data, "metric", path, required=model_class.basis == "usage")
     where = data.get("where")
     if where is not None and not isinstance(where, Mapping):
         r.doc.problem(
@@ -229,7 +96,7 @@ def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge |
             where,
         )
         where = None
-    if kind in ("percentage", "minimum"):
+    if model_class.basis in ("charges", "spend"):
         for field in ("metric", "where", "free_units"):
             if field in data:
                 r.doc.problem(
@@ -315,14 +182,8 @@ def plan_from_document(doc: Document) -> Plan:
     if data.get("rounding") is not None:
         rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits"))
         rounding = RoundingPolicy(
-            mode=r.choice(
-                rdata,
-                "mode",
-                "rounding",
-                ("half_up", "half_even", "down", "up", "ceiling", "floor"),
-                "half_up",
-            ),
-            placement=r.choice(rdata, "placement", "rounding", ("line", "total"), "line"),
+            mode=r.choice(rdata, "mode", "rounding", MODES, "half_up"),
+            placement=r.choice(rdata, "placement", "rounding", PLACEMENTS, "line"),
             digits=r.whole(rdata, "digits", "rounding"),
         )
     metrics = _metrics(r, data.get("metrics"), "metrics")

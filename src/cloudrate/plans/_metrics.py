@@ -5,16 +5,18 @@ from __future__ import annotations
 import functools
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
 from cloudrate.exceptions import PlanError
 
-__all__ = ["AGGREGATIONS", "Metric", "conversion", "default_metric"]
+__all__ = ["AGGREGATIONS", "Aggregation", "Metric", "conversion", "default_metric"]
 
 #: How the records of a period combine into the quantity that is priced.
-AGGREGATIONS = ("sum", "max", "average", "unique", "latest")
+#: How a metric's records in a period become one quantity.
+Aggregation = Literal["sum", "max", "average", "unique", "latest"]
+AGGREGATIONS: tuple[Aggregation, ...] = ("sum", "max", "average", "unique", "latest")
 
 # Sizes in a base unit per dimension; "month" is the billing period and is sized at
 # rating time.
@@ -114,7 +116,7 @@ class Metric:
     name: str
     unit: str = "unit"
     usage_unit: str | None = None
-    aggregation: str = attrs.field(default="sum", validator=_check_aggregation)
+    aggregation: Aggregation = attrs.field(default="sum", validator=_check_aggregation)
     description: str | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
@@ -12,7 +12,11 @@ from moneyed import Money
 from cloudrate._money import exact
 
 from ._fields import as_money, non_negative_money
+from ._model import Basis
 from ._priced import Detail, Priced
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudrate._documents import FieldReader
 
 __all__ = ["Minimum"]
 
@@ -38,6 +42,8 @@ class Minimum:
     """
 
     kind: ClassVar[str] = "minimum"
+    basis: ClassVar[Basis] = "spend"
+    keys: ClassVar[tuple[str, ...]] = ("amount", "of")
 
     amount: Money = attrs.field(converter=as_money, validator=non_negative_money)
     of: tuple[str, ...] = attrs.field(default=(), converter=_to_names)
@@ -61,3 +67,12 @@ class Minimum:
         if self.of:
             out["of"] = list(self.of)
         return out
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Minimum | None:
+        amount = r.price(data, "amount", path)
+        return None if amount is None else cls(amount=amount, of=r.names(data, "of", path))

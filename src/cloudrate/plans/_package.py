@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
@@ -12,7 +13,13 @@ from cloudrate._money import exact
 from cloudrate.exceptions import PlanError
 
 from ._fields import as_money, as_quantity, non_negative_money
+from ._model import Basis
 from ._priced import Detail, Priced
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from cloudrate._documents import FieldReader
 
 __all__ = ["Package"]
 
@@ -32,6 +39,8 @@ class Package:
     """
 
     kind: ClassVar[str] = "package"
+    basis: ClassVar[Basis] = "usage"
+    keys: ClassVar[tuple[str, ...]] = ("block_size", "block_price")
 
     block_size: Decimal = attrs.field(converter=as_quantity, validator=_positive)
     block_price: Money = attrs.field(converter=as_money, validator=non_negative_money)
@@ -54,3 +63,36 @@ class Package:
             "block_size": str(self.block_size),
             "block_price": str(self.block_price.amount),
         }
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Package | None:
+        size = r.number(data, "block_size", path, required=True, above=True)
+        price = r.price(data, "block_price", path)
+        return None if size is None or price is None else cls(size, price)
+
+    def prices(self) -> tuple[Decimal, ...]:
+        return (self.block_price.amount,)
+
+    def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
+        """The vectorised twin of :meth:`price`: started blocks times the block price.
+
+        >>> import numpy as np
+        >>> p = Package(block_size=Decimal(100), block_price=Money("5.00", "EUR"))
+        >>> p.price_scaled(np.array([0, 100, 101]), 0, 2).tolist()
+        [0, 500, 1000]
+        """
+        from cloudrate._intmath import LIMIT, exact_mul, magnitude, scaled_int
+
+        block = scaled_int(self.block_size, s)
+        price = scaled_int(self.block_price.amount, a)
+        if block is None or price is None:
+            return None
+        if magnitude(qty) + block <= LIMIT:
+            blocks = (qty + (block - 1)) // block
+        else:
+            blocks = (qty.astype(object) + (block - 1)) // block
+        return exact_mul(blocks, price)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
@@ -11,7 +12,13 @@ from moneyed import Money
 from cloudrate._money import exact
 
 from ._fields import as_money, non_negative_money
+from ._model import Basis
 from ._priced import Detail, Priced
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from cloudrate._documents import FieldReader
 
 __all__ = ["PerUnit"]
 
@@ -25,6 +32,8 @@ class PerUnit:
     """
 
     kind: ClassVar[str] = "per_unit"
+    basis: ClassVar[Basis] = "usage"
+    keys: ClassVar[tuple[str, ...]] = ("unit_price",)
 
     unit_price: Money = attrs.field(converter=as_money, validator=non_negative_money)
 
@@ -40,3 +49,27 @@ class PerUnit:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, "unit_price": str(self.unit_price.amount)}
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return self.unit_price
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> PerUnit | None:
+        price = r.price(data, "unit_price", path)
+        return None if price is None else cls(price)
+
+    def prices(self) -> tuple[Decimal, ...]:
+        return (self.unit_price.amount,)
+
+    def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
+        """The vectorised twin of :meth:`price` (see :class:`~cloudrate.plans.VectorPricing`).
+
+        >>> import numpy as np
+        >>> PerUnit(Money("0.0125", "EUR")).price_scaled(np.array([7200]), 1, 5).tolist()
+        [900000]
+        """
+        from cloudrate._intmath import exact_mul, scaled_int
+
+        price = scaled_int(self.unit_price.amount, a - s)
+        return None if price is None else exact_mul(qty, price)

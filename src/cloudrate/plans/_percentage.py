@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
 
+from cloudrate._documents import join_path
 from cloudrate._money import check_currency, exact, to_decimal
 from cloudrate.exceptions import PlanError
 
+from ._model import Basis
 from ._priced import Detail, Priced
+from ._tiers import read_tier_rows
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudrate._documents import FieldReader
 
 __all__ = ["PercentTier", "Percentage"]
 
@@ -95,6 +101,8 @@ class Percentage:
     """
 
     kind: ClassVar[str] = "percentage"
+    basis: ClassVar[Basis] = "charges"
+    keys: ClassVar[tuple[str, ...]] = ("percent", "tiers", "of")
 
     of: tuple[str, ...] = attrs.field(converter=_to_names)
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
@@ -147,3 +155,42 @@ class Percentage:
         else:
             out["tiers"] = [t.to_dict() for t in self.tiers]
         return out
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Percentage | None:
+        of = r.names(data, "of", path)
+        if not of:
+            r.doc.problem(join_path(path, "of"), "missing", "name the charges this percentage is of")
+        if ("percent" in data) == ("tiers" in data):
+            r.doc.problem(path, "percent_or_tiers", "give either percent or tiers, not both")
+            return None
+        assert r.currency is not None, "the plan's currency is read before its charges"
+        if "percent" in data:
+            pct = _read_percent(r, data, path)
+            return None if pct is None or not of else cls(percent=pct, of=of, currency=r.currency)
+        tiers = _read_percent_tiers(r, data, path)
+        return None if not tiers or not of else cls(tiers=tiers, of=of, currency=r.currency)
+
+
+def _read_percent(r: FieldReader, data: Mapping[str, Any], path: str) -> Decimal | None:
+    pct: Decimal | None = r.number(data, "percent", path, required=True)
+    if pct is not None and pct > 100:
+        r.doc.problem(join_path(path, "percent"), "out_of_range", "must be at most 100", str(pct))
+        return None
+    return pct
+
+
+def _read_percent_tiers(r: FieldReader, data: Mapping[str, Any], path: str) -> list[PercentTier]:
+    rows, ok = read_tier_rows(r, data, path, ("percent",))
+    tiers: list[PercentTier] = []
+    for up_to, fields, tpath in rows:
+        pct = _read_percent(r, fields, tpath)
+        if pct is None:
+            ok = False
+        elif ok:
+            tiers.append(PercentTier(up_to, pct))
+    return tiers if ok else []

@@ -14,8 +14,7 @@ from cloudrate.period import BillingPeriod, zone
 
 from ._charge import Charge, model_money
 from ._metrics import Metric, default_metric
-from ._minimum import Minimum
-from ._percentage import Percentage
+from ._model import OtherCharges
 
 __all__ = ["Plan"]
 
@@ -75,9 +74,9 @@ class Plan:
                     raise CurrencyMismatchError(
                         self.currency, price.currency.code, f"{where} {path}"
                     )
-            if isinstance(charge.model, Percentage) and charge.model.currency != self.currency:
+            if charge.model.currency != self.currency:
                 raise CurrencyMismatchError(self.currency, charge.model.currency, where)
-            if isinstance(charge.model, Percentage | Minimum):
+            if isinstance(charge.model, OtherCharges):
                 for name in charge.model.of:
                     if name not in seen:
                         raise PlanError(

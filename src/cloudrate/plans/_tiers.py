@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from moneyed import Money
 
+from cloudrate._documents import join_path
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
 from ._fields import as_money, as_optional_quantity, non_negative_money
 
-__all__ = ["Tier", "check_tiers", "tier_label", "to_tiers"]
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudrate._documents import FieldReader
+
+__all__ = ["Tier", "check_tiers", "read_tier_rows", "read_tiers", "scaled_tiers", "tier_label",
+           "tier_prices", "to_tiers"]
 
 
 def _optional_money(value: Any) -> Money | None:
@@ -88,3 +93,108 @@ def tier_label(index: int, lower: Decimal, upper: Decimal | None) -> str:
     """``'tier 1 (0 to 100)'``, ``'tier 2 (above 100)'``: tiers are numbered from 1."""
     span = f"above {lower}" if upper is None else f"{lower} to {upper}"
     return f"tier {index + 1} ({span})"
+
+
+TierRow = tuple[Decimal | None, dict[str, Any], str]
+
+
+def read_tier_rows(
+    r: FieldReader, data: Mapping[str, Any], path: str, keys: tuple[str, ...]
+) -> tuple[list[TierRow], bool]:
+    """The tiers of a plan file as ``(up_to, fields, path)`` rows, and whether every bound
+    is valid. Every problem of the list is recorded, not just the first, and the rows of
+    tiers with a bad bound are still returned so their prices get checked too."""
+    raw = data.get("tiers")
+    where = join_path(path, "tiers")
+    if not isinstance(raw, list) or not raw:
+        r.doc.problem(
+            where,
+            "missing" if raw is None else "not_a_list",
+            "give a list of tiers; the last has up_to: null",
+        )
+        return [], False
+    rows: list[TierRow] = []
+    previous = Decimal(0)
+    ok = True
+    for index, item in enumerate(raw):
+        tpath = join_path(where, index)
+        fields = r.mapping(item, tpath, ("up_to", *keys))
+        up_to, good = _read_bound(r, fields, tpath, index, len(raw), previous)
+        ok = ok and good
+        if up_to is not None:
+            previous = up_to
+        if "up_to" in fields:
+            rows.append((up_to, fields, tpath))
+    return rows, ok
+
+
+def _read_bound(
+    r: FieldReader, fields: Mapping[str, Any], tpath: str, index: int, count: int,
+    previous: Decimal,
+) -> tuple[Decimal | None, bool]:
+    """One tier's ``up_to``: the bound and whether it is valid where it stands."""
+    bound = join_path(tpath, "up_to")
+    if "up_to" not in fields:
+        r.doc.problem(bound, "missing", "up_to is required (null for the last tier)")
+        return None, False
+    up_to = r.number(fields, "up_to", tpath, above=True)
+    if up_to is None and fields.get("up_to") is not None:
+        return None, False  # a bad bound was reported; the tier must not pass as open
+    last = index == count - 1
+    if up_to is None and not last:
+        r.doc.problem(bound, "open_tier_not_last",
+                      "only the last tier may have up_to: null; sort tiers by up_to")
+        return None, False
+    if up_to is not None and last:
+        r.doc.problem(bound, "last_tier_bounded",
+                      "the last tier must have up_to: null so every quantity has a price",
+                      str(up_to))
+        return up_to, False
+    if up_to is not None and index > 0 and up_to <= previous:
+        r.doc.problem(bound, "tiers_not_ascending",
+                      f"must be above {previous}, the previous up_to; sort tiers by up_to",
+                      str(up_to))
+        return up_to, False
+    return up_to, True
+
+
+def read_tiers(r: FieldReader, data: Mapping[str, Any], path: str) -> list[Tier] | None:
+    """The priced tiers of a graduated or volume charge in a plan file."""
+    rows, ok = read_tier_rows(r, data, path, ("unit_price", "flat_price"))
+    tiers: list[Tier] = []
+    for up_to, fields, tpath in rows:
+        unit_price = r.price(fields, "unit_price", tpath)
+        flat_price = r.price(fields, "flat_price", tpath, required=False)
+        if unit_price is None or ("flat_price" in fields and flat_price is None):
+            ok = False
+        elif ok:
+            tiers.append(Tier(up_to, unit_price, flat_price))
+    return tiers if ok else None
+
+
+def tier_prices(tiers: Iterable[Tier]) -> tuple[Decimal, ...]:
+    """Every price of *tiers* (unit and flat), for the vectorised scale."""
+    out: list[Decimal] = []
+    for tier in tiers:
+        out.append(tier.unit_price.amount)
+        if tier.flat_price is not None:
+            out.append(tier.flat_price.amount)
+    return tuple(out)
+
+
+def scaled_tiers(
+    tiers: Iterable[Tier], s: int, a: int
+) -> list[tuple[int | None, int, int]] | None:
+    """Tiers as integers: ``(up_to at scale s, unit price at scale a - s, flat at scale a)``;
+    None when one is not whole at its scale."""
+    from cloudrate._intmath import scaled_int
+
+    out: list[tuple[int | None, int, int]] = []
+    for tier in tiers:
+        up = None if tier.up_to is None else scaled_int(tier.up_to, s)
+        price = scaled_int(tier.unit_price.amount, a - s)
+        flat = 0 if tier.flat_price is None else scaled_int(tier.flat_price.amount, a)
+        if (tier.up_to is not None and up is None) or price is None or flat is None:
+            return None
+        out.append((up, price, flat))
+    return out

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
 
 from cloudrate._money import exact
 
+from ._model import Basis
 from ._priced import Detail, Priced
-from ._tiers import Tier, check_tiers, tier_label, to_tiers
+from ._tiers import (
+    Tier,
+    check_tiers,
+    read_tiers,
+    scaled_tiers,
+    tier_label,
+    tier_prices,
+    to_tiers,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from cloudrate._documents import FieldReader
 
 __all__ = ["Volume"]
 
@@ -30,6 +45,8 @@ class Volume:
     """
 
     kind: ClassVar[str] = "volume"
+    basis: ClassVar[Basis] = "usage"
+    keys: ClassVar[tuple[str, ...]] = ("tiers",)
 
     tiers: tuple[Tier, ...] = attrs.field(converter=to_tiers, validator=check_tiers)
 
@@ -58,3 +75,43 @@ class Volume:
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
+
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Volume | None:
+        tiers = read_tiers(r, data, path)
+        return None if tiers is None else cls(tiers=tiers)
+
+    def prices(self) -> tuple[Decimal, ...]:
+        return tier_prices(self.tiers)
+
+    def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
+        """The vectorised twin of :meth:`price`: every unit at the tier holding the whole
+        quantity, plus that tier's flat price; 0 costs nothing.
+
+        >>> import numpy as np
+        >>> v = Volume(tiers=[Tier(Decimal(100), Money("1.00", "EUR")),
+        ...                   Tier(None, Money("0.80", "EUR"))])
+        >>> v.price_scaled(np.array([0, 100, 101]), 0, 2).tolist()
+        [0, 10000, 8080]
+        """
+        import numpy as np
+
+        from cloudrate._intmath import exact_add, exact_mul
+
+        tiers = scaled_tiers(self.tiers, s, a)
+        if tiers is None:
+            return None
+        total: np.ndarray = np.zeros(len(qty), dtype=np.int64)
+        placed = (qty == 0).astype(bool)
+        for up, price, flat in tiers:
+            here = ~placed if up is None else (~placed) & (qty <= up).astype(bool)
+            total = exact_add(total, exact_mul(np.where(here, qty, 0), price))
+            if flat:
+                total = exact_add(total, exact_mul(here.astype(np.int64), flat))
+            placed = placed | here
+        return total

@@ -1,23 +1,36 @@
-"""Rate usage records against a plan: :func:`rate` and the result it returns."""
+"""Rate usage records against a plan one record at a time: :func:`rate`.
+
+The rules of rating live in the modules it calls, shared with the columnar engine:
+charge slots (:mod:`._slots`), period membership (:func:`cloudrate.period.spans_within`)
+and the default period (:mod:`._window`), unpriced usage (:mod:`._unpriced`),
+accumulation (:mod:`._accumulate`) and line pricing (:mod:`._pricing`). This module
+only walks the records.
+"""
 
 from __future__ import annotations
 
 import decimal
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC
-from typing import Any
 
 from cloudrate._money import EXACT, RoundingPolicy
-from cloudrate.exceptions import CloudrateError, RatingError, UnpricedUsageError
-from cloudrate.period import BillingPeriod
-from cloudrate.plans import Flat, Plan
+from cloudrate.exceptions import CloudrateError
+from cloudrate.period import BillingPeriod, spans_within
+from cloudrate.plans import Plan
 from cloudrate.usage import UsageRecord
 
-from ._kernel import Acc, ChargeSlot, accumulate, default_period, note_unpriced, price_bill
-from ._result import RatingResult, UnpricedUsage
+from ._accumulate import Acc, accumulate
+from ._pricing import price_bill
+from ._result import RatingResult
+from ._slots import ChargeSlot, charge_slots
+from ._unpriced import NO_CHARGE, NO_SELECTION, OnUnpriced, UnpricedTally, check_on_unpriced
+from ._window import default_period, outside_error
 
 __all__ = ["rate"]
+
+#: Sums per account, for a metric whose records are all simply added up.
+_Sums = dict[str, Acc]
+_Matcher = Callable[[Mapping[str, str]], bool] | None
 
 
 def rate(
@@ -27,7 +40,7 @@ def rate(
     *,
     accounts: Iterable[str] = (),
     rounding: RoundingPolicy | None = None,
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
 ) -> RatingResult:
     """Rate *usage* against *plan* for *period* and return a bill per account.
 
@@ -59,166 +72,163 @@ def rate(
     >>> line.amount.amount, line.rounded.amount
     (Decimal('18.0125'), Decimal('18.01'))
     """
-    if on_unpriced not in ("report", "error"):
-        raise ValueError(f"on_unpriced must be 'report' or 'error' (got {on_unpriced!r})")
+    on_unpriced = check_on_unpriced(on_unpriced)
     with decimal.localcontext(EXACT):
-        return _rate(plan, usage, period, accounts, rounding or plan.rounding, on_unpriced)
+        return _rate(plan, usage, period, tuple(accounts), rounding or plan.rounding, on_unpriced)
 
 
 def _rate(
     plan: Plan,
     usage: Iterable[UsageRecord],
     period: BillingPeriod | None,
-    accounts: Iterable[str],
+    accounts: tuple[str, ...],
     policy: RoundingPolicy,
-    on_unpriced: str,
+    on_unpriced: OnUnpriced,
 ) -> RatingResult:
     records = usage if isinstance(usage, Sequence) else list(usage)
-    accounts = tuple(accounts)
     if period is not None:
-        return _rate_period(plan, records, period, accounts, policy, on_unpriced)
+        return _Walk(plan, period, accounts).run(records, policy, on_unpriced)
     if not records:
-        default_period(plan, records)  # raises: no usage and no period
+        default_period(plan, None)  # raises: no usage and no period
     # The default period is the month of the earliest record. That is the month of the
     # first record whenever every record fits in it, so the earliest record is looked
     # for (one more pass over the usage) only when rating in that month fails.
-    guess = BillingPeriod.containing(records[0].start, plan.timezone)
+    guess = default_period(plan, records[0].start)
     try:
-        return _rate_period(plan, records, guess, accounts, policy, on_unpriced)
+        return _Walk(plan, guess, accounts).run(records, policy, on_unpriced)
     except CloudrateError:
-        period = default_period(plan, records)
+        period = default_period(plan, min(r.start for r in records))
         if period == guess:
             raise
-    return _rate_period(plan, records, period, accounts, policy, on_unpriced)
+    return _Walk(plan, period, accounts).run(records, policy, on_unpriced)
 
 
-def _rate_period(
-    plan: Plan,
-    records: Sequence[UsageRecord],
-    period: BillingPeriod,
-    accounts: Iterable[str],
-    policy: RoundingPolicy,
-    on_unpriced: str,
-) -> RatingResult:
-    plan.check_period(period)
+class _Walk:
+    """One pass over the records of one period, routing each to its charges' aggregates.
 
-    slots: dict[str, list[ChargeSlot]] = defaultdict(list)
-    for index, charge in enumerate(plan.charges):
-        if charge.metric is not None:
-            aggregation = (
-                "resources"
-                if isinstance(charge.model, Flat)
-                else (plan.metric(charge.metric).aggregation)
-            )
-            slots[charge.metric].append(ChargeSlot(index, charge, aggregation, charge.matcher()))
+    Metrics whose charges all add quantities up with no selector are summed per account
+    in the hot loop, in record order: the same additions as one record at a time. Summed
+    metrics whose charges select records are summed per charge; every other aggregation
+    goes through :func:`accumulate`, one charge at a time.
+    """
 
-    accs: dict[tuple[str, int], Acc] = {}
-    unpriced: dict[tuple[str, str], list[Any]] = {}
-    known = set(accounts)
-    # Hot loop. Metrics whose charges all add quantities up are summed right here, per
-    # account (and per charge when charges select records with 'where'), in record order:
-    # the same additions as one record at a time. Other aggregations take the general
-    # path, one charge at a time. The period bounds are compared in UTC: the same
-    # instants, and records in UTC compare fastest.
-    # route: metric -> sums per account when no charge of the metric has 'where', else
-    # None (metrics no charge prices are added as None when first seen).
-    route: dict[str, dict[str, Acc] | None] = {
-        metric: {} if all(s.aggregation == "sum" and s.matcher is None for s in entries) else None
-        for metric, entries in slots.items()
-    }
-    # selected: metric -> (matcher, sums per account) per charge, for summed metrics
-    # whose charges select records.
-    selected: dict[str, tuple[tuple[Any, dict[str, Acc]], ...]] = {
-        metric: tuple((s.matcher, {}) for s in entries)
-        for metric, entries in slots.items()
-        if route[metric] is None and all(s.aggregation == "sum" for s in entries)
-    }
-    outside: list[UsageRecord] = []
-    p_start, p_end = period.start.astimezone(UTC), period.end.astimezone(UTC)
-    for record in records:
-        # Half-open [start, end): an instant at the period's end belongs to the next one.
-        # As a record never ends before it starts, only records ending at or after the
-        # period's end need the last two comparisons.
-        if record.start < p_start or (
-            record.end >= p_end and (record.end > p_end or record.start >= p_end)
-        ):
-            outside.append(record)
-            continue
-        try:
-            sums = route[record.metric]
-        except KeyError:
-            sums = route[record.metric] = None
-        if sums is not None:
-            try:
-                acc = sums[record.account]
-            except KeyError:
+    def __init__(self, plan: Plan, period: BillingPeriod, accounts: tuple[str, ...]) -> None:
+        plan.check_period(period)
+        self.plan, self.period = plan, period
+        self.slots = charge_slots(plan)
+        # route: metric -> sums per account when every charge of the metric sums all its
+        # records, else None (metrics no charge prices are added as None when seen)
+        self.route: dict[str, _Sums | None] = {
+            metric: {} if all(s.summed for s in slots) else None
+            for metric, slots in self.slots.items()
+        }
+        # selected: metric -> (matcher, sums per account) per charge, for summed metrics
+        # whose charges select records
+        self.selected: dict[str, tuple[tuple[_Matcher, _Sums], ...]] = {
+            metric: tuple((s.matcher(), {}) for s in slots)
+            for metric, slots in self.slots.items()
+            if self.route[metric] is None and all(s.aggregation == "sum" for s in slots)
+        }
+        self.matchers = {
+            metric: tuple((s, s.matcher()) for s in slots) for metric, slots in self.slots.items()
+        }
+        self.accs: dict[tuple[str, int], Acc] = {}
+        self.unpriced = UnpricedTally()
+        self.known = set(accounts)
+        self.outside: list[UsageRecord] = []
+
+    def run(
+        self, records: Sequence[UsageRecord], policy: RoundingPolicy, on_unpriced: OnUnpriced
+    ) -> RatingResult:
+        self._scan(records)
+        if self.outside:
+            first = self.outside[0]
+            raise outside_error(self.period, len(self.outside), first.account, first.metric,
+                                first.start, first.end)
+        self._share_sums()
+        found = self.unpriced.settle(on_unpriced)
+        self.known.update(self.unpriced.accounts())
+        plan, period = self.plan, self.period
+        bills = tuple(
+            price_bill(plan, period, policy, account, self.accs) for account in sorted(self.known)
+        )
+        return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
+
+    def _scan(self, records: Sequence[UsageRecord]) -> None:
+        """The hot loop: the membership test, then the sums, else the slower routes."""
+        lo, hi = self.period.start.astimezone(UTC), self.period.end.astimezone(UTC)
+        route, outside, other = self.route, self.outside, self._other
+        for record in records:
+            if not spans_within(record.start, record.end, lo, hi):
+                outside.append(record)
+                continue
+            sums = route.get(record.metric, _UNKNOWN)
+            if sums is None or sums is _UNKNOWN:
+                other(record, sums is _UNKNOWN)
+                continue
+            acc = sums.get(record.account)
+            if acc is None:
                 acc = sums[record.account] = Acc()
             acc.count += 1
             acc.value += record.quantity
-            continue
-        account = record.account
-        targets = selected.get(record.metric)
+
+    def _other(self, record: UsageRecord, unknown: bool) -> None:
+        if unknown:
+            self.route[record.metric] = None
+        targets = self.selected.get(record.metric)
         if targets is not None:
-            matched = False
-            for matcher, sums in targets:
-                if matcher is None or matcher(record.attributes):
-                    try:
-                        acc = sums[account]
-                    except KeyError:
-                        acc = sums[account] = Acc()
-                    acc.count += 1
-                    acc.value += record.quantity
-                    matched = True
-            if not matched:
-                note_unpriced(unpriced, record, "no charge's 'where' selects these records")
-            continue
-        entries = slots.get(record.metric)
-        if entries is None:
-            note_unpriced(unpriced, record, "no charge prices this metric")
-            continue
-        known.add(account)
+            self._add_selected(record, targets)
+            return
+        slots = self.matchers.get(record.metric)
+        if slots is None:
+            self.unpriced.add(record.metric, NO_CHARGE, record.account)
+            return
+        self.known.add(record.account)
         matched = False
-        for slot in entries:
-            if slot.matcher is not None and not slot.matcher(record.attributes):
+        for slot, matcher in slots:
+            if matcher is not None and not matcher(record.attributes):
                 continue
             matched = True
-            key = (account, slot.index)
-            slot_acc = accs.get(key)
-            if slot_acc is None:
-                slot_acc = accs[key] = Acc()
-            slot_acc.count += 1
-            accumulate(slot_acc, slot.aggregation, record)
+            acc = self.accs.get((record.account, slot.index))
+            if acc is None:
+                acc = self.accs[(record.account, slot.index)] = Acc()
+            acc.count += 1
+            accumulate(acc, slot.aggregation, record)
         if not matched:
-            note_unpriced(unpriced, record, "no charge's 'where' selects these records")
-    if outside:
-        first = outside[0]
-        raise RatingError(
-            f"{len(outside)} record(s) lie outside the period {period.label} "
-            f"({period.start.isoformat()} to {period.end.isoformat()}), the first for "
-            f"{first.account!r} {first.metric!r} from {first.start.isoformat()} to "
-            f"{first.end.isoformat()}; pass a period that covers them or split the usage "
-            "by period"
-        )
-    for metric, sums in route.items():
-        if sums is None:
-            continue
-        known.update(sums)
-        for slot in slots[metric]:  # charges only read their aggregate: share it
-            for account, summed in sums.items():
-                accs[(account, slot.index)] = summed
-    for metric, targets in selected.items():
-        for slot, (_, sums) in zip(slots[metric], targets, strict=True):
-            known.update(sums)
-            for account, summed in sums.items():
-                accs[(account, slot.index)] = summed
-    for unpriced_accounts in unpriced.values():
-        known.update(unpriced_accounts)
-    found = tuple(
-        UnpricedUsage(metric, reason, len(accts), tuple(sorted(set(accts))))
-        for (metric, reason), accts in sorted(unpriced.items())
-    )
-    if found and on_unpriced == "error":
-        raise UnpricedUsageError({u.metric: u.records for u in found})
+            self.unpriced.add(record.metric, NO_SELECTION, record.account)
 
-    bills = tuple(price_bill(plan, period, policy, account, accs) for account in sorted(known))
-    return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
+    def _add_selected(
+        self, record: UsageRecord, targets: tuple[tuple[_Matcher, _Sums], ...]
+    ) -> None:
+        matched = False
+        for matcher, sums in targets:
+            if matcher is None or matcher(record.attributes):
+                acc = sums.get(record.account)
+                if acc is None:
+                    acc = sums[record.account] = Acc()
+                acc.count += 1
+                acc.value += record.quantity
+                matched = True
+        if not matched:
+            self.unpriced.add(record.metric, NO_SELECTION, record.account)
+
+    def _share_sums(self) -> None:
+        """Hand the sums to every charge that reads them (charges only read aggregates)."""
+        for metric, sums in self.route.items():
+            if sums is None:
+                continue
+            self.known.update(sums)
+            for slot in self.slots[metric]:
+                self._give(slot, sums)
+        for metric, targets in self.selected.items():
+            for slot, (_, sums) in zip(self.slots[metric], targets, strict=True):
+                self.known.update(sums)
+                self._give(slot, sums)
+
+    def _give(self, slot: ChargeSlot, sums: _Sums) -> None:
+        for account, summed in sums.items():
+            self.accs[(account, slot.index)] = summed
+
+
+#: Marks a metric seen for the first time in the hot loop.
+_UNKNOWN: _Sums = {}

@@ -33,6 +33,7 @@ def test_all_is_pinned():
         "combine_partials",
         "finish",
         "partial_aggregate",
+        "period_and_data",
         "rate_table",
         "read_columnar",
         "to_table",

@@ -17,7 +17,7 @@ require("numpy")
 
 from ._columns import CORE, SCALE, to_table  # noqa: E402
 from ._fast import account_totals  # noqa: E402
-from ._finish import finish, partial_aggregate, rate_table  # noqa: E402
+from ._finish import finish, partial_aggregate, period_and_data, rate_table  # noqa: E402
 from ._io import read_columnar  # noqa: E402
 from ._mapper import PARTIAL_DDL, PartialMapper  # noqa: E402
 from ._partials import PARTIAL_SCHEMA, combine_partials  # noqa: E402
@@ -32,6 +32,7 @@ __all__ = [
     "combine_partials",
     "finish",
     "partial_aggregate",
+    "period_and_data",
     "rate_table",
     "read_columnar",
     "to_table",

@@ -14,16 +14,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cloudrate._intmath import LIMIT
 from cloudrate._money import EXACT
-from cloudrate.exceptions import RatingError
-from cloudrate.period import BillingPeriod
+from cloudrate.period import BillingPeriod, spans_within
 from cloudrate.plans import Plan
-from cloudrate.rating._kernel import Acc, accumulate
+from cloudrate.rating._accumulate import Acc, accumulate
+from cloudrate.rating._slots import ChargeSlot, charge_slots
+from cloudrate.rating._unpriced import NO_CHARGE, NO_SELECTION, UnpricedReason, UnpricedTally
+from cloudrate.rating._window import outside_error
 from cloudrate.usage import UsageRecord
 
 from ._columns import SCALE, Batch
-from ._exact import LIMIT, GroupSum
-from ._values import Slot, from_micros, micros, plan_slots
+from ._exact import GroupSum
+from ._values import from_micros, micros
 
 #: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
 CHUNK = 1 << 20
@@ -40,7 +43,7 @@ class Aggregator:
         self.plan, self.period = plan, period
         self.exponents = exponents  # track how quantities were written (for lines, not totals)
         self.p_start, self.p_end = micros(period.start), micros(period.end)
-        self.slots = plan_slots(plan)
+        self.slots = charge_slots(plan)
         self.metric_names = list(self.slots)
         self.metric_code = {m: i for i, m in enumerate(self.metric_names)}
         self._number_metrics(self.metric_names)
@@ -50,7 +53,7 @@ class Aggregator:
         self.sums = GroupSum()  # key: account * metrics + metric
         self.where_sums: dict[int, GroupSum] = {}  # key: account, per charge index
         self.slow: dict[tuple[str, int], Acc] = {}
-        self.unpriced: dict[tuple[str, str], dict[str, int]] = {}
+        self.unpriced = UnpricedTally()
         self.scale = 6
         self.outside = 0
         self.first_outside: tuple[str, str, int, int] | None = None
@@ -75,8 +78,10 @@ class Aggregator:
         if data.rows == 0:
             return
         inside: np.ndarray | None = None
-        if not (int(data.start.min()) >= self.p_start and int(data.end.max()) <= self.p_end):
-            inside = (data.start >= self.p_start) & (data.end <= self.p_end)
+        inside = spans_within(data.start, data.end, self.p_start, self.p_end)
+        if inside.all():
+            inside = None
+        else:
             self._note_outside(data, inside)
         account_map = self._account_map(data)
         identity = bool(self._identity.get(data.account_key))
@@ -114,10 +119,10 @@ class Aggregator:
         )
         unknown = rest[metrics[rest] == -1]
         if len(unknown):
-            self._note_unpriced(data, accounts, unknown, "no charge prices this metric")
+            self._note_unpriced(data, accounts, unknown, NO_CHARGE)
         for name, slots in self.slots.items():
             code = self.metric_code[name]
-            if self.plain[code] and all(s.aggregation == "sum" and not s.where for s in slots):
+            if self.plain[code] and all(s.summed for s in slots):
                 continue
             rows = rest[metrics[rest] == code]
             if self.plain[code]:
@@ -128,7 +133,7 @@ class Aggregator:
             for slot in slots:
                 mask = self._select(data, rows, slot)
                 matched |= mask
-                if slot.aggregation == "sum" and not slot.where:
+                if slot.summed:
                     continue  # done in the vectorised pass
                 chosen = rows[mask]
                 if slot.aggregation == "sum":
@@ -140,7 +145,7 @@ class Aggregator:
                     self._add_slow(data, chosen, slot)
             if not matched.all():
                 self._note_unpriced(
-                    data, accounts, rows[~matched], "no charge's 'where' selects these records"
+                    data, accounts, rows[~matched], NO_SELECTION
                 )
 
     @property
@@ -190,11 +195,11 @@ class Aggregator:
         # only_plain: every charge of the metric does (its records need nothing else).
         # Both end with False for the code -1 (unknown metric).
         self.plain = np.array(
-            [any(s.aggregation == "sum" and not s.where for s in self.slots[m]) for m in order]
+            [any(s.summed for s in self.slots[m]) for m in order]
             + [False]
         )
         self.only_plain = np.array(
-            [all(s.aggregation == "sum" and not s.where for s in self.slots[m]) for m in order]
+            [all(s.summed for s in self.slots[m]) for m in order]
             + [False]
         )
 
@@ -288,7 +293,7 @@ class Aggregator:
             values_r = values_r * np.int64(factor)
         group.add(keys_r, values_r, exps, size)
 
-    def _select(self, data: Batch, rows: np.ndarray, slot: Slot) -> np.ndarray:
+    def _select(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> np.ndarray:
         """Which of *rows* the slot's ``where`` selects."""
         mask = np.ones(len(rows), dtype=bool)
         if not slot.where:
@@ -302,7 +307,7 @@ class Aggregator:
             mask &= hit.to_numpy(zero_copy_only=False)
         return mask
 
-    def _add_slow(self, data: Batch, rows: np.ndarray, slot: Slot) -> None:
+    def _add_slow(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> None:
         if len(rows) == 0:
             return
         ids = data.optional("record_id")
@@ -326,16 +331,15 @@ class Aggregator:
             accumulate(acc, slot.aggregation, record)
 
     def _note_unpriced(
-        self, data: Batch, accounts: np.ndarray, rows: np.ndarray, reason: str
+        self, data: Batch, accounts: np.ndarray, rows: np.ndarray, reason: UnpricedReason
     ) -> None:
         metric_codes = data.metric_codes[rows]
         for m in np.unique(metric_codes).tolist():
             chosen = accounts[rows[metric_codes == m]]
             codes, counts = np.unique(chosen, return_counts=True)
-            bucket = self.unpriced.setdefault((data.metrics[m], reason), {})
+            metric = data.metrics[m]
             for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
-                name = self.account_names[code]
-                bucket[name] = bucket.get(name, 0) + count
+                self.unpriced.add(metric, reason, self.account_names[code], count)
 
     def _note_outside(self, data: Batch, inside: np.ndarray) -> None:
         rows = np.flatnonzero(~inside)
@@ -354,14 +358,8 @@ class Aggregator:
         if not self.outside or self.first_outside is None:
             return
         account, metric, start, end = self.first_outside
-        period = self.period
-        tz = period.start.tzinfo
-        raise RatingError(
-            f"{self.outside} record(s) lie outside the period {period.label} "
-            f"({period.start.isoformat()} to {period.end.isoformat()}), the first for "
-            f"{account!r} {metric!r} from {from_micros(start).astimezone(tz).isoformat()} to "
-            f"{from_micros(end).astimezone(tz).isoformat()}; pass a period that covers them "
-            "or split the usage by period"
+        raise outside_error(
+            self.period, self.outside, account, metric, from_micros(start), from_micros(end)
         )
 
     # --- results ------------------------------------------------------------------------
@@ -380,7 +378,7 @@ class Aggregator:
     def seen_accounts(self) -> list[str]:
         return [self.account_names[i] for i in np.flatnonzero(self.seen_mask())]
 
-    def sum_groups(self) -> list[tuple[Slot, np.ndarray, np.ndarray, GroupSum]]:
+    def sum_groups(self) -> list[tuple[ChargeSlot, np.ndarray, np.ndarray, GroupSum]]:
         """For every sum charge: (slot, account codes, keys into the group, group)."""
         out = []
         m_count = len(self.metric_names)

@@ -1,59 +1,18 @@
-"""Exact integer arithmetic on numpy arrays: int64 while it provably fits, Python ints after.
+"""Exact grouped sums of fixed-point quantities, the columnar engine's accumulator.
 
-numpy's int64 multiply and add wrap silently on overflow, even under
-``np.errstate(all="raise")``. Every operation here first bounds the result from the
-largest magnitudes involved; when the bound passes 2**63 - 1 it computes on an object
-array of Python ints instead, which never overflows.
+Sums stay int64 while they provably fit and move to Python ints before they could
+overflow (:mod:`cloudrate._intmath`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from cloudrate._intmath import LIMIT, to_int64_or_object
+
 _MIXED = 1  # GroupSum.uniform when values had different exponents (real ones are <= 0)
 
-__all__ = ["LIMIT", "GroupSum", "exact_mul", "magnitude", "to_int64_or_object"]
-
-#: The largest int64.
-LIMIT = 2**63 - 1
-
-
-def magnitude(values: np.ndarray) -> int:
-    """The largest absolute value in *values* (0 when empty), as a Python int.
-
-    >>> magnitude(np.array([3, -7, 2]))
-    7
-    """
-    if len(values) == 0:
-        return 0
-    if values.dtype == object:
-        return max(abs(int(v)) for v in values)
-    return max(abs(int(values.max())), abs(int(values.min())))
-
-
-def to_int64_or_object(values: np.ndarray) -> np.ndarray:
-    """*values* as int64 when every one fits, else as Python ints."""
-    if values.dtype != object or magnitude(values) <= LIMIT:
-        return values.astype(np.int64)
-    return values
-
-
-def exact_mul(values: np.ndarray, factor: int) -> np.ndarray:
-    """*values* times the integer *factor*, exactly.
-
-    >>> exact_mul(np.array([2**62], dtype=np.int64), 4).tolist()
-    [18446744073709551616]
-    """
-    if values.dtype != object and magnitude(values) * abs(factor) <= LIMIT:
-        return values * np.int64(factor)
-    return values.astype(object) * factor
-
-
-def exact_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a + b`` elementwise, exactly."""
-    if a.dtype != object and b.dtype != object and magnitude(a) + magnitude(b) <= LIMIT:
-        return a + b
-    return a.astype(object) + b.astype(object)
+__all__ = ["GroupSum"]
 
 
 class GroupSum:

@@ -19,132 +19,63 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudrate._money import EXACT, RoundingPolicy
+from cloudrate._intmath import (
+    LIMIT,
+    decimal_places,
+    exact_add,
+    exact_mul,
+    magnitude,
+    scaled_int,
+    to_int64_or_object,
+)
+from cloudrate._money import EXACT, RoundingMode, RoundingPolicy, divide_rounded
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Flat, Graduated, Package, PerUnit, Plan, Volume
+from cloudrate.plans import Plan, VectorPricing
 
 from ._aggregate import Aggregator
 from ._columns import batches
-from ._exact import LIMIT, exact_add, exact_mul, magnitude, to_int64_or_object
-from ._finish import default_period, finish
+from ._finish import finish, period_and_data
 from ._partials import to_partials
 
 __all__ = ["account_totals", "totals_of"]
 
 
-def _digits(d: Decimal) -> int:
-    exponent = d.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def _scaled(d: Decimal, scale: int) -> int | None:
-    """``d * 10**scale`` when it is a whole number, else None."""
-    v = d.scaleb(scale, EXACT)
-    return int(v) if v == v.to_integral_value() else None
-
-
 def _vectorisable(plan: Plan) -> bool:
+    """Whether every charge is priced here: usage models with a vectorised twin on summed
+    metrics without unit conversion, and flat fees without a metric."""
     for charge in plan.charges:
         model = charge.model
-        if isinstance(model, Flat):
-            if charge.metric is not None:
-                return False
+        if model.basis == "period" and charge.metric is None:
             continue
-        if not isinstance(model, PerUnit | Graduated | Volume | Package):
+        if model.basis != "usage" or not isinstance(model, VectorPricing):
             return False
-        assert charge.metric is not None
+        assert charge.metric is not None, "usage charges have a metric"
         metric = plan.metric(charge.metric)
         if metric.aggregation != "sum" or metric.converts:
             return False
     return True
 
 
-def _prices(plan: Plan) -> list[Decimal]:
-    out: list[Decimal] = []
+def _price_places(plan: Plan) -> int:
+    """The decimal places every price of the plan fits in."""
+    places = [0]
     for charge in plan.charges:
-        model: Any = charge.model
-        for field in ("unit_price", "block_price", "price_per_period"):
-            if hasattr(model, field):
-                out.append(getattr(model, field).amount)
-        for tier in getattr(model, "tiers", ()):
-            out.append(tier.unit_price.amount)
-            if tier.flat_price is not None:
-                out.append(tier.flat_price.amount)
-    return out
+        model = charge.model
+        if isinstance(model, VectorPricing):
+            places.extend(decimal_places(p) for p in model.prices())
+        elif model.line_unit_price is not None:
+            places.append(decimal_places(model.line_unit_price.amount))
+    return max(places)
 
 
-def _round(amount: np.ndarray, shift: int, mode: str) -> np.ndarray:
-    """Round non-negative integers at scale A to scale A - *shift* with *mode*."""
+def _round(amount: np.ndarray, shift: int, mode: RoundingMode) -> np.ndarray:
+    """Integers at scale A rounded to scale A - *shift* with *mode* (the policy's one rule)."""
     if shift <= 0:
         return exact_mul(amount, 10**-shift)
     d = 10**shift
-    if amount.dtype != object and d > LIMIT // 2:
+    if amount.dtype != object and d > LIMIT:
         amount = amount.astype(object)
-    q, r = amount // d, amount % d
-    if mode == "half_up":
-        up = 2 * r >= d
-    elif mode == "half_even":
-        up = (2 * r > d) | ((2 * r == d) & (q % 2 == 1))
-    elif mode in ("up", "ceiling"):
-        up = r > 0
-    else:  # down, floor: amounts are never negative here
-        return q
-    up = up.astype(bool)
-    return q + (up.astype(np.int64) if q.dtype != object else up.astype(object))
-
-
-def _price(model: Any, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
-    """Exact amounts at scale *a* of quantities *qty* at scale *s*; None if not integral."""
-    p = a - s  # price scale
-    if isinstance(model, PerUnit):
-        price = _scaled(model.unit_price.amount, p)
-        return None if price is None else exact_mul(qty, price)
-    if isinstance(model, Package):
-        block = _scaled(model.block_size, s)
-        price = _scaled(model.block_price.amount, a)
-        if block is None or price is None:
-            return None
-        blocks = (
-            (qty + (block - 1)) // block
-            if magnitude(qty) + block <= LIMIT
-            else (qty.astype(object) + (block - 1)) // block
-        )
-        return exact_mul(blocks, price)
-    tiers = []
-    for tier in model.tiers:
-        up = None if tier.up_to is None else _scaled(tier.up_to, s)
-        price = _scaled(tier.unit_price.amount, p)
-        flat = 0 if tier.flat_price is None else _scaled(tier.flat_price.amount, a)
-        if (tier.up_to is not None and up is None) or price is None or flat is None:
-            return None
-        tiers.append((up, price, flat))
-    total: np.ndarray = np.zeros(len(qty), dtype=np.int64)
-    if isinstance(model, Graduated):
-        lower = 0
-        for up, price, flat in tiers:
-            units = qty - lower
-            units = np.where(units > 0, units, 0)
-            if up is not None:
-                units = np.minimum(units, up - lower)
-            total = exact_add(total, exact_mul(to_int64_or_object(units), price))
-            if flat:
-                reached = (qty > lower).astype(bool).astype(np.int64)
-                total = exact_add(total, exact_mul(reached, flat))
-            if up is None:
-                break
-            lower = up
-        return total
-    # Volume: all units at the tier holding the whole quantity
-    lower = 0
-    placed = (qty == 0).astype(bool)
-    for up, price, flat in tiers:
-        here = ~placed if up is None else (~placed) & (qty <= up).astype(bool)
-        part = exact_mul(np.where(here, qty, 0), price)
-        total = exact_add(total, part)
-        if flat:
-            total = exact_add(total, exact_mul(here.astype(np.int64), flat))
-        placed = placed | here
-    return total
+    return divide_rounded(amount, d, mode)
 
 
 def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) -> pa.Table | None:
@@ -154,8 +85,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
         return None
     agg.check()
     s = agg.scale
-    p = max([_digits(x) for x in _prices(plan)] + [0])
-    a = s + p
+    a = s + _price_places(plan)
     currency = plan.currency
     digits = policy.digits_for(currency)
     names = list(agg.account_names)
@@ -172,20 +102,23 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     for slot, codes, keys, group in agg.sum_groups():
         charge = plan.charges[slot.index]
         q = group.values(keys)
-        free = _scaled(charge.free_units, s)
+        free = scaled_int(charge.free_units, s)
         if free is None:
             return None
         qty = q - free if magnitude(q) + free <= LIMIT else q.astype(object) - free
         qty = np.where(qty > 0, qty, 0)
         qty = to_int64_or_object(qty) if qty.dtype == object else qty
-        amount = _price(charge.model, qty, s, a)
+        model = charge.model
+        assert isinstance(model, VectorPricing), "checked by _vectorisable"
+        amount = model.price_scaled(qty, s, a)
         if amount is None:
             return None
         line_total = _add_at(line_total, codes, _round(amount, a - digits, policy.mode))
         exact_total = _add_at(exact_total, codes, amount)
     for charge in plan.charges:
-        if isinstance(charge.model, Flat):  # per-account fee, a full period
-            fee = _scaled(charge.model.price_per_period.amount, a)
+        if charge.model.basis == "period":  # per-account fee, a full period
+            assert charge.model.line_unit_price is not None, "a flat fee has a price"
+            fee = scaled_int(charge.model.line_unit_price.amount, a)
             if fee is None:
                 return None
             fees = np.where(known, fee, 0).astype(np.int64)
@@ -257,7 +190,7 @@ def account_totals(
     policy = rounding or plan.rounding
     accounts = list(accounts)
     if period is None:
-        period, data = default_period(plan, data)
+        period, data = period_and_data(plan, data)
     plan.check_period(period)
     agg = Aggregator(plan, period, exponents=False)
     for part in batches(data):

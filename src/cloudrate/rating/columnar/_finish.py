@@ -10,18 +10,21 @@ from typing import Any
 import pyarrow as pa
 
 from cloudrate._money import EXACT, RoundingPolicy
-from cloudrate.exceptions import RatingError, UnpricedUsageError
+from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
-from cloudrate.rating import RatingResult, UnpricedUsage
-from cloudrate.rating._kernel import Acc, price_bill
+from cloudrate.rating import RatingResult
+from cloudrate.rating._accumulate import Acc
+from cloudrate.rating._pricing import price_bill
+from cloudrate.rating._unpriced import OnUnpriced, UnpricedTally, check_on_unpriced
+from cloudrate.rating._window import default_period as period_of
 
 from ._aggregate import Aggregator
-from ._columns import SCALE, batches
+from ._columns import SCALE, _as_table, _times, batches
 from ._partials import combine_partials, decimal_ints, to_partials
-from ._values import acc_of, decimal_of, from_micros
+from ._values import decimal_of, from_micros
 
-__all__ = ["finish", "partial_aggregate", "rate_table"]
+__all__ = ["finish", "partial_aggregate", "period_and_data", "rate_table"]
 
 
 def partial_aggregate(plan: Plan, batch: Any, period: BillingPeriod) -> pa.Table:
@@ -68,7 +71,7 @@ def _accs(
         if kind == "account":
             known.add(account)
         elif kind in ("sum", "average"):
-            accs[(account, _charge_index(index, charges[row]))] = acc_of(
+            accs[(account, _charge_index(index, charges[row]))] = Acc(
                 decimal_of(values[row], SCALE, exps[row]), counts[row]
             )
         else:
@@ -119,14 +122,13 @@ def finish(
     *,
     rounding: RoundingPolicy | None = None,
     accounts: Iterable[str] = (),
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
 ) -> RatingResult:
     """Price combined partials and round once: the same result as :func:`cloudrate.rate`.
 
     *partials* is one partial table, or an iterable of them (combined first).
     """
-    if on_unpriced not in ("report", "error"):
-        raise ValueError(f"on_unpriced must be 'report' or 'error' (got {on_unpriced!r})")
+    on_unpriced = check_on_unpriced(on_unpriced)
     plan.check_period(period)
     if not isinstance(partials, pa.Table):
         partials = combine_partials(partials)
@@ -136,21 +138,15 @@ def finish(
     with decimal.localcontext(EXACT):
         accs, known, unpriced_rows = _accs(plan, partials)
         known.update(accounts)
-        grouped: dict[tuple[str, str], dict[str, int]] = {}
+        tally = UnpricedTally()
         for row in unpriced_rows:
-            bucket = grouped.setdefault((row["metric"], row["reason"]), {})
-            bucket[row["account"]] = bucket.get(row["account"], 0) + row["count"]
-        found = tuple(
-            UnpricedUsage(metric, reason, sum(b.values()), tuple(sorted(b)))
-            for (metric, reason), b in sorted(grouped.items())
-        )
-        if found and on_unpriced == "error":
-            raise UnpricedUsageError({u.metric: u.records for u in found})
+            tally.add(row["metric"], row["reason"], row["account"], row["count"])
+        found = tally.settle(on_unpriced)
         bills = tuple(price_bill(plan, period, policy, account, accs) for account in sorted(known))
     return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
 
 
-def default_period(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
+def period_and_data(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
     """The calendar month of the earliest record, as :func:`cloudrate.rate` chooses it.
 
     For a table or frame the earliest record of all; for a stream of batches (a file
@@ -159,25 +155,21 @@ def default_period(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
     both paths refuse the usage (with different first records named).
     Returns the period and the data to rate (a stream is rewound to its first batch).
     """
-    from ._columns import _as_table, _times
-
     if isinstance(data, pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
         table = _as_table(data)
         starts = [
             int(_times(b.column("start"), "start").min()) for b in table.to_batches() if b.num_rows
         ]
-        if not starts:
-            raise RatingError("no usage and no period: pass period= to rate an empty period")
-        return BillingPeriod.containing(from_micros(min(starts)), plan.timezone), table
+        earliest = from_micros(min(starts)) if starts else None
+        return period_of(plan, earliest), table
     stream = batches(data)
     seen: list[pa.RecordBatch] = []
     for part in stream:
         seen.append(part)
         if part.num_rows:
             first = int(_times(part.column("start"), "start").min())
-            period = BillingPeriod.containing(from_micros(first), plan.timezone)
-            return period, itertools.chain(seen, stream)
-    raise RatingError("no usage and no period: pass period= to rate an empty period")
+            return period_of(plan, from_micros(first)), itertools.chain(seen, stream)
+    return period_of(plan, None), iter(seen)  # raises: no usage and no period
 
 
 def rate_table(
@@ -187,7 +179,7 @@ def rate_table(
     *,
     accounts: Iterable[str] = (),
     rounding: RoundingPolicy | None = None,
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
 ) -> RatingResult:
     """Rate columnar usage: the same :class:`~cloudrate.RatingResult` as :func:`cloudrate.rate`.
 
@@ -203,7 +195,7 @@ def rate_table(
     True
     """
     if period is None:
-        period, table = default_period(plan, table)
+        period, table = period_and_data(plan, table)
     plan.check_period(period)
     return finish(
         plan,

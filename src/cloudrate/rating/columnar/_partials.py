@@ -25,12 +25,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cloudrate._intmath import exact_mul
 from cloudrate._money import EXACT
 from cloudrate.exceptions import RatingError
+from cloudrate.rating._accumulate import latest_rank
 
 from ._aggregate import Aggregator
 from ._columns import SCALE
-from ._exact import exact_mul
 from ._values import micros
 
 __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
@@ -182,7 +183,7 @@ def to_partials(agg: Aggregator) -> pa.Table:
                         end_us=None if end is None else micros(end),
                     )
                     count = 0
-    for (metric, reason), accounts in sorted(agg.unpriced.items()):
+    for (metric, reason), accounts in sorted(agg.unpriced.counts.items()):
         for account, count in accounts.items():
             _row(rows, kind="unpriced", account=account, metric=metric, count=count, reason=reason)
     pieces.append(pa.table(rows, schema=PARTIAL_SCHEMA))
@@ -343,4 +344,4 @@ def _merge_others(rows: pa.Table) -> pa.Table:
 
 
 def _rank(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (row["end_us"], row["start_us"], row["record_id"] or "", row["value"])
+    return latest_rank(row["end_us"], row["start_us"], row["record_id"], row["value"])

@@ -1,20 +1,14 @@
-"""Small value helpers of the batch path: times as integers, slots, exact Decimals."""
+"""Small value helpers of the columnar engine: times as integers, exact Decimals."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
-
-import attrs
 
 from cloudrate._money import EXACT
 from cloudrate.exceptions import RatingError
-from cloudrate.plans import Flat, Plan
-from cloudrate.rating._kernel import Acc
 
-__all__ = ["Slot", "acc_of", "decimal_of", "from_micros", "micros", "plan_slots"]
+__all__ = ["decimal_of", "from_micros", "micros"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -31,32 +25,6 @@ def micros(moment: datetime) -> int:
 
 def from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
-
-
-@attrs.frozen
-class Slot:
-    """A charge that prices a metric: its index in the plan, aggregation and selector."""
-
-    index: int
-    name: str
-    aggregation: str
-    where: tuple[tuple[str, tuple[str, ...]], ...]
-
-
-def plan_slots(plan: Plan) -> dict[str, list[Slot]]:
-    """The charges of each metric, as :func:`cloudrate.rate` finds them."""
-    slots: dict[str, list[Slot]] = defaultdict(list)
-    for index, charge in enumerate(plan.charges):
-        if charge.metric is not None:
-            aggregation = (
-                "resources"
-                if isinstance(charge.model, Flat)
-                else (plan.metric(charge.metric).aggregation)
-            )
-            slots[charge.metric].append(
-                Slot(index, charge.name, aggregation, tuple(charge.where.items()))
-            )
-    return dict(slots)
 
 
 def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
@@ -78,10 +46,3 @@ def decimal_of(value: int, scale: int, exponent: int) -> Decimal:
             f"exponent {exponent}; please report this"
         )
     return Decimal(whole).scaleb(exponent, EXACT)
-
-
-def acc_of(value: Any, count: int) -> Acc:
-    acc = Acc()
-    acc.value = value
-    acc.count = count
-    return acc

@@ -1,0 +1,91 @@
+"""What a charge model is: the protocol every model implements, and the bases they price on.
+
+A model's module holds everything about it side by side: its plan-file keys and reader,
+its exact scalar :meth:`~ChargeModel.price`, and, for models priced on usage, the
+vectorised twin the columnar engine calls (:class:`VectorPricing`). The registry in
+:mod:`cloudrate.plans._kinds` lists the models once for the loader, the dumper and both
+rating engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from moneyed import Money
+
+from ._priced import Priced
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from cloudrate._documents import FieldReader
+    from cloudrate.period import BillingPeriod
+
+__all__ = ["BASES", "Basis", "ChargeModel", "OtherCharges", "Prorated", "VectorPricing"]
+
+#: What a model prices: a metric's aggregated ``usage`` (after free units), the billing
+#: ``period`` (a flat fee, prorated per resource when it has a metric), other ``charges``
+#: (a percentage of their exact amounts) or the ``spend`` of other charges (a minimum).
+Basis = Literal["usage", "period", "charges", "spend"]
+BASES: tuple[Basis, ...] = ("usage", "period", "charges", "spend")
+
+
+@runtime_checkable
+class ChargeModel(Protocol):
+    """What every charge model offers.
+
+    ``kind`` names it in plan files, ``keys`` are the plan-file keys it reads (besides
+    ``model``) and :meth:`read` builds it from a plan file, recording problems on the
+    reader. ``price`` is pure and exact; ``line_unit_price`` is the price a rated line
+    shows per unit (None when the model has no single one).
+    """
+
+    kind: ClassVar[str]
+    basis: ClassVar[Basis]
+    keys: ClassVar[tuple[str, ...]]
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def line_unit_price(self) -> Money | None: ...
+
+    def price(self, quantity: Decimal) -> Priced: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @classmethod
+    def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> ChargeModel | None: ...
+
+
+@runtime_checkable
+class VectorPricing(Protocol):
+    """The vectorised twin of ``price`` of a model priced on usage.
+
+    Quantities are integers at scale *s* (``q / 10**s`` units); the amounts returned are
+    exact integers at scale *a* (``a >= s`` plus the places of :meth:`prices`), or None
+    when a price is not a whole number at that scale. Needs numpy.
+    """
+
+    def prices(self) -> tuple[Decimal, ...]: ...
+
+    def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None: ...
+
+
+@runtime_checkable
+class OtherCharges(Protocol):
+    """A model priced from other charges (basis ``charges`` or ``spend``): *of* names them,
+    all declared before it (for a minimum, empty means every earlier charge)."""
+
+    of: tuple[str, ...]
+
+
+@runtime_checkable
+class Prorated(Protocol):
+    """A model priced on the period (basis ``period``): with a metric, the share of the
+    period each resource was active is its proration factor."""
+
+    def factor(self, spans: Iterable[tuple[datetime, datetime]], period: BillingPeriod) -> Decimal: ...

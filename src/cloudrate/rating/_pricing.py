@@ -1,0 +1,180 @@
+"""Line pricing: an account's aggregates priced charge by charge into rounded lines.
+
+Both engines end here. Each charge is priced on its model's basis: ``usage`` models on
+the aggregated quantity less free units, ``period`` models (flat fees) on the sum of
+proration factors, ``charges`` models (percentages) on the exact amounts of the charges
+they name, ``spend`` models (minimums) on what those charges cost the customer. Lines
+are then rounded as the policy places rounding, and the bill's total is the sum of its
+rounded lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+
+import attrs
+from moneyed import Money
+
+from cloudrate._money import RoundingPolicy
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import Basis, Charge, OtherCharges, Plan, Priced, Prorated
+
+from ._accumulate import Acc, aggregated_quantity
+from ._result import AccountBill, RatedLine
+
+__all__ = ["Draft", "price_bill", "rated_line"]
+
+
+@attrs.frozen(kw_only=True)
+class Draft:
+    """One charge of one account priced exactly, before rounding."""
+
+    charge: Charge
+    priced: Priced
+    used: Decimal
+    free: Decimal = Decimal(0)
+    qty: Decimal
+    proration: Decimal | None = None
+    records: int = 0
+
+
+@attrs.frozen
+class _Bill:
+    """What the pricing of one charge may read: the plan, the period, the policy, the
+    account's aggregates and the exact amounts of the charges priced so far."""
+
+    plan: Plan
+    period: BillingPeriod
+    policy: RoundingPolicy
+    account: str
+    accs: Mapping[tuple[str, int], Acc]
+    exact: dict[str, Decimal] = attrs.field(factory=dict)
+
+
+def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
+    acc = bill.accs.get((bill.account, index))
+    if acc is None:
+        return None
+    used = aggregated_quantity(bill.plan, bill.period, charge, acc)
+    free = min(used, charge.free_units)
+    qty = used - free
+    return Draft(charge=charge, priced=charge.model.price(qty), used=used, free=free, qty=qty,
+                 records=acc.count)
+
+
+def _period(bill: _Bill, index: int, charge: Charge) -> Draft | None:
+    acc = bill.accs.get((bill.account, index))
+    if charge.metric is None:
+        proration = Decimal(1)
+    elif acc is None:
+        return None
+    else:
+        model = charge.model
+        assert isinstance(model, Prorated), "models priced on the period are prorated"
+        # Factors such as 11/31 are rounded at 60 digits: add them in resource order,
+        # not record order, so the sum is the same for any input order.
+        factors = [model.factor(acc.resources[key], bill.period) for key in sorted(acc.resources)]
+        proration = sum(factors, Decimal(0))
+    return Draft(charge=charge, priced=charge.model.price(proration), used=proration,
+                 qty=proration, proration=proration, records=0 if acc is None else acc.count)
+
+
+def _charges(bill: _Bill, index: int, charge: Charge) -> Draft | None:
+    model = charge.model
+    assert isinstance(model, OtherCharges), "percentages name the charges they are of"
+    base = sum((bill.exact.get(n, Decimal(0)) for n in model.of), Decimal(0))
+    if base == 0:
+        return None
+    return Draft(charge=charge, priced=model.price(base), used=base, qty=base)
+
+
+def _spend(bill: _Bill, index: int, charge: Charge) -> Draft | None:
+    model = charge.model
+    assert isinstance(model, OtherCharges), "minimums name the charges they are of"
+    # Compared with what the customer sees: the rounded lines when lines are rounded
+    # one by one, the exact amounts when only the total is rounded.
+    names = model.of or tuple(bill.exact)
+    currency = bill.plan.currency
+    if bill.policy.placement == "total":
+        seen = bill.exact
+    else:
+        seen = {n: bill.policy.round(a, currency) for n, a in bill.exact.items()}
+    spent = sum((seen.get(n, Decimal(0)) for n in names), Decimal(0))
+    priced = model.price(spent)
+    if priced.amount.amount == 0:
+        return None
+    return Draft(charge=charge, priced=priced, used=spent, qty=spent)
+
+
+_BY_BASIS: dict[Basis, Callable[[_Bill, int, Charge], Draft | None]] = {
+    "usage": _usage,
+    "period": _period,
+    "charges": _charges,
+    "spend": _spend,
+}
+
+
+def price_bill(
+    plan: Plan,
+    period: BillingPeriod,
+    policy: RoundingPolicy,
+    account: str,
+    accs: Mapping[tuple[str, int], Acc],
+) -> AccountBill:
+    """The bill of *account*: every charge priced from *accs* in plan order, rounded."""
+    bill = _Bill(plan, period, policy, account, accs)
+    drafts: list[Draft] = []
+    for index, charge in enumerate(plan.charges):
+        draft = _BY_BASIS[charge.model.basis](bill, index, charge)
+        if draft is not None:
+            bill.exact[charge.name] = draft.priced.amount.amount
+            drafts.append(draft)
+    currency = plan.currency
+    exacts = [d.priced.amount.amount for d in drafts]
+    if policy.placement == "total":
+        rounded = policy.allocate(exacts, currency)
+    else:
+        rounded = [policy.round(a, currency) for a in exacts]
+    lines = tuple(
+        rated_line(plan, account, d, Money(r, currency)) for d, r in zip(drafts, rounded, strict=True)
+    )
+    return AccountBill(
+        account=account,
+        lines=lines,
+        total=Money(sum(rounded, Decimal(0)), currency),
+        exact_total=Money(sum(exacts, Decimal(0)), currency),
+    )
+
+
+def _unit(plan: Plan, charge: Charge) -> str:
+    """The unit a line of *charge* counts in."""
+    basis = charge.model.basis
+    if basis == "period":
+        return "period"
+    if basis in ("charges", "spend"):
+        return plan.currency
+    assert charge.metric is not None, "usage charges have a metric"
+    return plan.metric(charge.metric).unit
+
+
+def rated_line(plan: Plan, account: str, draft: Draft, rounded: Money) -> RatedLine:
+    """The rated line of a priced *draft*, billed at *rounded*."""
+    charge = draft.charge
+    return RatedLine(
+        account=account,
+        charge=charge.name,
+        description=charge.label,
+        service=charge.service,
+        metric=charge.metric,
+        unit=_unit(plan, charge),
+        usage_quantity=draft.used,
+        free_quantity=draft.free,
+        quantity=draft.qty,
+        unit_price=charge.model.line_unit_price,
+        amount=draft.priced.amount,
+        rounded=rounded,
+        details=draft.priced.details,
+        proration=draft.proration,
+        records=draft.records,
+    )

@@ -1,0 +1,69 @@
+"""Charge slots: which charges price each metric, how they aggregate and what they select.
+
+Both engines route usage through the same slots: a record of metric *m* feeds every
+charge of *m* whose ``where`` selects it, aggregated as the metric says (or by resource
+and active time for a flat fee with a metric).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Literal
+
+import attrs
+
+from cloudrate.plans import Charge, Plan
+
+__all__ = ["ChargeSlot", "SlotAggregation", "charge_slots"]
+
+#: How a slot aggregates its records: a metric aggregation, or ``resources`` (each
+#: resource and when it was active, for a flat fee prorated per resource).
+SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources"]
+
+
+@attrs.frozen
+class ChargeSlot:
+    """A charge that prices a metric: its index in the plan, aggregation and selector."""
+
+    index: int
+    charge: Charge
+    aggregation: SlotAggregation
+
+    @property
+    def name(self) -> str:
+        return self.charge.name
+
+    @property
+    def where(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The selector as ``(attribute, accepted values)`` pairs; empty selects all."""
+        return tuple(self.charge.where.items())
+
+    @property
+    def summed(self) -> bool:
+        """Whether the slot adds every record's quantity up, with no selector."""
+        return self.aggregation == "sum" and not self.charge.where
+
+    def matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
+        """The per-record test of :attr:`where` (None: every record)."""
+        return self.charge.matcher()
+
+
+def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
+    """The slots of each metric a charge prices, in plan order.
+
+    >>> import cloudrate
+    >>> slots = charge_slots(cloudrate.load_plan(cloudrate.sample_plan_path()))
+    >>> [(s.name, s.aggregation) for s in slots["vm_running"]][:1]
+    [('windows_license', 'resources')]
+    """
+    slots: dict[str, list[ChargeSlot]] = {}
+    for index, charge in enumerate(plan.charges):
+        if charge.metric is None:
+            continue
+        aggregation: SlotAggregation = (
+            "resources"
+            if charge.model.basis == "period"
+            else plan.metric(charge.metric).aggregation
+        )
+        slots.setdefault(charge.metric, []).append(ChargeSlot(index, charge, aggregation))
+    return {metric: tuple(found) for metric, found in slots.items()}
