@@ -84,7 +84,6 @@ class Graduated:
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
 
-
     @property
     def line_unit_price(self) -> Money | None:
         return None

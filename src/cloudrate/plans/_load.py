@@ -43,6 +43,8 @@ _PLAN_KEYS = (
     "charges",
 )
 _CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
+
+
 def _model_class(r: FieldReader, kind: object, path: str) -> type[ChargeModel] | None:
     """The model class a charge's ``model`` names, or None after recording the problem."""
     if kind is None:

@@ -88,4 +88,6 @@ class Prorated(Protocol):
     """A model priced on the period (basis ``period``): with a metric, the share of the
     period each resource was active is its proration factor."""
 
-    def factor(self, spans: Iterable[tuple[datetime, datetime]], period: BillingPeriod) -> Decimal: ...
+    def factor(
+        self, spans: Iterable[tuple[datetime, datetime]], period: BillingPeriod
+    ) -> Decimal: ...

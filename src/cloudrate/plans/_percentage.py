@@ -164,7 +164,9 @@ class Percentage:
     def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Percentage | None:
         of = r.names(data, "of", path)
         if not of:
-            r.doc.problem(join_path(path, "of"), "missing", "name the charges this percentage is of")
+            r.doc.problem(
+                join_path(path, "of"), "missing", "name the charges this percentage is of"
+            )
         if ("percent" in data) == ("tiers" in data):
             r.doc.problem(path, "percent_or_tiers", "give either percent or tiers, not both")
             return None

@@ -17,8 +17,16 @@ from ._fields import as_money, as_optional_quantity, non_negative_money
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
 
-__all__ = ["Tier", "check_tiers", "read_tier_rows", "read_tiers", "scaled_tiers", "tier_label",
-           "tier_prices", "to_tiers"]
+__all__ = [
+    "Tier",
+    "check_tiers",
+    "read_tier_rows",
+    "read_tiers",
+    "scaled_tiers",
+    "tier_label",
+    "tier_prices",
+    "to_tiers",
+]
 
 
 def _optional_money(value: Any) -> Money | None:
@@ -129,7 +137,11 @@ def read_tier_rows(
 
 
 def _read_bound(
-    r: FieldReader, fields: Mapping[str, Any], tpath: str, index: int, count: int,
+    r: FieldReader,
+    fields: Mapping[str, Any],
+    tpath: str,
+    index: int,
+    count: int,
     previous: Decimal,
 ) -> tuple[Decimal | None, bool]:
     """One tier's ``up_to``: the bound and whether it is valid where it stands."""
@@ -142,18 +154,27 @@ def _read_bound(
         return None, False  # a bad bound was reported; the tier must not pass as open
     last = index == count - 1
     if up_to is None and not last:
-        r.doc.problem(bound, "open_tier_not_last",
-                      "only the last tier may have up_to: null; sort tiers by up_to")
+        r.doc.problem(
+            bound,
+            "open_tier_not_last",
+            "only the last tier may have up_to: null; sort tiers by up_to",
+        )
         return None, False
     if up_to is not None and last:
-        r.doc.problem(bound, "last_tier_bounded",
-                      "the last tier must have up_to: null so every quantity has a price",
-                      str(up_to))
+        r.doc.problem(
+            bound,
+            "last_tier_bounded",
+            "the last tier must have up_to: null so every quantity has a price",
+            str(up_to),
+        )
         return up_to, False
     if up_to is not None and index > 0 and up_to <= previous:
-        r.doc.problem(bound, "tiers_not_ascending",
-                      f"must be above {previous}, the previous up_to; sort tiers by up_to",
-                      str(up_to))
+        r.doc.problem(
+            bound,
+            "tiers_not_ascending",
+            f"must be above {previous}, the previous up_to; sort tiers by up_to",
+            str(up_to),
+        )
         return up_to, False
     return up_to, True
 
@@ -182,9 +203,7 @@ def tier_prices(tiers: Iterable[Tier]) -> tuple[Decimal, ...]:
     return tuple(out)
 
 
-def scaled_tiers(
-    tiers: Iterable[Tier], s: int, a: int
-) -> list[tuple[int | None, int, int]] | None:
+def scaled_tiers(tiers: Iterable[Tier], s: int, a: int) -> list[tuple[int | None, int, int]] | None:
     """Tiers as integers: ``(up_to at scale s, unit price at scale a - s, flat at scale a)``;
     None when one is not whole at its scale."""
     from cloudrate._intmath import scaled_int

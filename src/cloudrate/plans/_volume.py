@@ -76,7 +76,6 @@ class Volume:
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
 
-
     @property
     def line_unit_price(self) -> Money | None:
         return None

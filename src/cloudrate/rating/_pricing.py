@@ -59,8 +59,14 @@ def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     used = aggregated_quantity(bill.plan, bill.period, charge, acc)
     free = min(used, charge.free_units)
     qty = used - free
-    return Draft(charge=charge, priced=charge.model.price(qty), used=used, free=free, qty=qty,
-                 records=acc.count)
+    return Draft(
+        charge=charge,
+        priced=charge.model.price(qty),
+        used=used,
+        free=free,
+        qty=qty,
+        records=acc.count,
+    )
 
 
 def _period(bill: _Bill, index: int, charge: Charge) -> Draft | None:
@@ -76,8 +82,14 @@ def _period(bill: _Bill, index: int, charge: Charge) -> Draft | None:
         # not record order, so the sum is the same for any input order.
         factors = [model.factor(acc.resources[key], bill.period) for key in sorted(acc.resources)]
         proration = sum(factors, Decimal(0))
-    return Draft(charge=charge, priced=charge.model.price(proration), used=proration,
-                 qty=proration, proration=proration, records=0 if acc is None else acc.count)
+    return Draft(
+        charge=charge,
+        priced=charge.model.price(proration),
+        used=proration,
+        qty=proration,
+        proration=proration,
+        records=0 if acc is None else acc.count,
+    )
 
 
 def _charges(bill: _Bill, index: int, charge: Charge) -> Draft | None:
@@ -137,7 +149,8 @@ def price_bill(
     else:
         rounded = [policy.round(a, currency) for a in exacts]
     lines = tuple(
-        rated_line(plan, account, d, Money(r, currency)) for d, r in zip(drafts, rounded, strict=True)
+        rated_line(plan, account, d, Money(r, currency))
+        for d, r in zip(drafts, rounded, strict=True)
     )
     return AccountBill(
         account=account,

@@ -143,8 +143,9 @@ class _Walk:
         self._scan(records)
         if self.outside:
             first = self.outside[0]
-            raise outside_error(self.period, len(self.outside), first.account, first.metric,
-                                first.start, first.end)
+            raise outside_error(
+                self.period, len(self.outside), first.account, first.metric, first.start, first.end
+            )
         self._share_sums()
         found = self.unpriced.settle(on_unpriced)
         self.known.update(self.unpriced.accounts())
@@ -157,24 +158,26 @@ class _Walk:
     def _scan(self, records: Sequence[UsageRecord]) -> None:
         """The hot loop: the membership test, then the sums, else the slower routes."""
         lo, hi = self.period.start.astimezone(UTC), self.period.end.astimezone(UTC)
-        route, outside, other = self.route, self.outside, self._other
+        route, outside, other, within = self.route, self.outside, self._other, spans_within
         for record in records:
-            if not spans_within(record.start, record.end, lo, hi):
+            if not within(record.start, record.end, lo, hi):
                 outside.append(record)
                 continue
-            sums = route.get(record.metric, _UNKNOWN)
-            if sums is None or sums is _UNKNOWN:
-                other(record, sums is _UNKNOWN)
+            try:
+                sums = route[record.metric]
+            except KeyError:
+                sums = route[record.metric] = None  # a metric no charge prices
+            if sums is None:
+                other(record)
                 continue
-            acc = sums.get(record.account)
-            if acc is None:
+            try:
+                acc = sums[record.account]
+            except KeyError:
                 acc = sums[record.account] = Acc()
             acc.count += 1
             acc.value += record.quantity
 
-    def _other(self, record: UsageRecord, unknown: bool) -> None:
-        if unknown:
-            self.route[record.metric] = None
+    def _other(self, record: UsageRecord) -> None:
         targets = self.selected.get(record.metric)
         if targets is not None:
             self._add_selected(record, targets)
@@ -229,6 +232,3 @@ class _Walk:
         for account, summed in sums.items():
             self.accs[(account, slot.index)] = summed
 
-
-#: Marks a metric seen for the first time in the hot loop.
-_UNKNOWN: _Sums = {}

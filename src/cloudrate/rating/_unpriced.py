@@ -24,7 +24,9 @@ __all__ = [
 
 #: Why records went unpriced: no charge names their metric, or charges do but none of
 #: their ``where`` selectors picks the records.
-UnpricedReason = Literal["no charge prices this metric", "no charge's 'where' selects these records"]
+UnpricedReason = Literal[
+    "no charge prices this metric", "no charge's 'where' selects these records"
+]
 NO_CHARGE: UnpricedReason = "no charge prices this metric"
 NO_SELECTION: UnpricedReason = "no charge's 'where' selects these records"
 

@@ -7,6 +7,8 @@
 """
 
 from ._read import (
+    MISSING_TEXTS,
+    is_missing,
     read_usage,
     read_usage_csv,
     read_usage_jsonl,
@@ -16,7 +18,9 @@ from ._read import (
 from ._record import UsageRecord
 
 __all__ = [
+    "MISSING_TEXTS",
     "UsageRecord",
+    "is_missing",
     "read_usage",
     "read_usage_csv",
     "read_usage_jsonl",

@@ -21,6 +21,8 @@ from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageErro
 from ._record import UsageRecord
 
 __all__ = [
+    "MISSING_TEXTS",
+    "is_missing",
     "read_usage",
     "read_usage_csv",
     "read_usage_jsonl",
@@ -28,6 +30,12 @@ __all__ = [
     "record_from_mapping",
 ]
 
+
+#: The texts that mean "no value" in a usage file: only the empty field. Every other text
+#: ("NA", "N/A", "null", "NaN", "-", ...) is kept as written, by this reader and by the
+#: columnar engine's readers alike, so an attribute ``region=NA`` is selected by
+#: ``where: {region: NA}`` on both paths.
+MISSING_TEXTS: tuple[str, ...] = ("",)
 
 _FIELDS = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")
 _REQUIRED = ("account", "metric", "quantity", "start", "end")
@@ -52,17 +60,17 @@ def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
     Columns beyond the record's own fields become attributes; in CSV, columns named
     ``attr.NAME`` (or ``attributes.NAME``) do too, without the prefix.
     """
-    missing = [f for f in _REQUIRED if row.get(f) in (None, "")]
+    missing = [f for f in _REQUIRED if is_missing(row.get(f))]
     if missing:
         raise UsageError(f"missing {', '.join(missing)}; every record needs {', '.join(_REQUIRED)}")
     attributes: dict[str, object] = {}
     nested = row.get("attributes")
     if isinstance(nested, Mapping):
         attributes.update(nested)
-    elif nested not in (None, ""):
+    elif not is_missing(nested):
         raise UsageError(f"attributes: expected an object of name: value, got {nested!r}")
     for key, value in row.items():
-        if key in _FIELDS or key == "attributes" or value in (None, ""):
+        if key in _FIELDS or key == "attributes" or is_missing(value):
             continue
         name = key.split(".", 1)[1] if key.startswith(("attr.", "attributes.")) else key
         attributes[name] = value
@@ -79,8 +87,17 @@ def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
     )
 
 
+def is_missing(value: object) -> bool:
+    """Whether a field read from a usage file holds no value (absent, null or empty).
+
+    >>> is_missing(""), is_missing(None), is_missing("NA"), is_missing("null")
+    (True, True, False, False)
+    """
+    return value is None or value in MISSING_TEXTS
+
+
 def _opt(value: object) -> str | None:
-    return None if value in (None, "") else str(value)
+    return None if is_missing(value) else str(value)
 
 
 def _collect(rows: Iterable[tuple[int, Mapping[str, Any]]], source: str) -> list[UsageRecord]:

@@ -144,9 +144,7 @@ class Aggregator:
                 else:
                     self._add_slow(data, chosen, slot)
             if not matched.all():
-                self._note_unpriced(
-                    data, accounts, rows[~matched], NO_SELECTION
-                )
+                self._note_unpriced(data, accounts, rows[~matched], NO_SELECTION)
 
     @property
     def account_code(self) -> dict[str, int]:
@@ -194,14 +192,8 @@ class Aggregator:
         # plain: some charge sums the metric with no selector (one vectorised pass);
         # only_plain: every charge of the metric does (its records need nothing else).
         # Both end with False for the code -1 (unknown metric).
-        self.plain = np.array(
-            [any(s.summed for s in self.slots[m]) for m in order]
-            + [False]
-        )
-        self.only_plain = np.array(
-            [all(s.summed for s in self.slots[m]) for m in order]
-            + [False]
-        )
+        self.plain = np.array([any(s.summed for s in self.slots[m]) for m in order] + [False])
+        self.only_plain = np.array([all(s.summed for s in self.slots[m]) for m in order] + [False])
 
     def _names_array(self) -> pa.Array:
         """The account names as an Arrow array (for vectorised look-ups), kept up to date."""

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from cloudrate.exceptions import UsageError
+from cloudrate.usage import MISSING_TEXTS
 
 from ._columns import SCALE
 
@@ -49,8 +50,12 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     coded = pa.dictionary(pa.int32(), pa.string())
     types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded, "metric": coded}
     types.update({n: pa.string() for n in names if n not in types})
+    # Only an empty field is missing (as for read_usage): "NA", "null", "NaN"... stay text.
     convert = pcsv.ConvertOptions(
-        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=True
+        column_types=types,
+        null_values=list(MISSING_TEXTS),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
     )
 
     def parse(chunk: Any) -> list[pa.RecordBatch]:
