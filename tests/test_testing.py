@@ -88,3 +88,49 @@ class TestStrategies:
     def test_registered_types(self, plan, record):
         """The Hypothesis entry point registers Plan and UsageRecord."""
         assert isinstance(plan, Plan) and isinstance(record, UsageRecord)
+
+
+class TestFreshInterpreter:
+    """``cloudrate.testing`` and the Hypothesis entry point work when nothing else was
+    imported first (pytest imports Hypothesis before any test, which hides such faults)."""
+
+    @pytest.mark.parametrize(
+        "code",
+        [
+            (
+                "from cloudrate.testing import plans\nimport cloudrate\n"
+                "assert isinstance(plans().example(), cloudrate.Plan)"
+            ),
+            (
+                "import cloudrate.testing as t\nimport cloudrate\n"
+                "assert isinstance(t.usage_records().example(), cloudrate.UsageRecord)"
+            ),
+            (
+                "import hypothesis.strategies as st\nimport cloudrate\n"
+                "assert isinstance(st.from_type(cloudrate.Plan).example(), cloudrate.Plan)"
+            ),
+            (
+                "import hypothesis.strategies as st\nfrom cloudrate import UsageRecord\n"
+                "assert isinstance(st.from_type(UsageRecord).example(), UsageRecord)"
+            ),
+        ],
+    )
+    def test_imports_cleanly(self, code):
+        import subprocess
+        import sys
+
+        program = f"{code}\nprint('ok')"
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "ignore::hypothesis.errors.NonInteractiveExampleWarning",
+                "-c",
+                program,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["ok"]

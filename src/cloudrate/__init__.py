@@ -1,10 +1,12 @@
 """Rate cloud usage against pricing plans and bill it: exact, fast, explainable.
 
 The front door holds the main path only: load a plan, read usage, :func:`rate`, the
-result types, rounding, the money helpers and the errors. Everything else lives in a
-subpackage that is imported on first use (``cloudrate.invoice``, ``cloudrate.rules``,
-``cloudrate.accounts``, ``cloudrate.fx``, ``cloudrate.portal``, ``cloudrate.integrations``,
-``cloudrate.rating.columnar``...). docs/architecture.md shows the layers.
+result types, rounding, the money helpers and the errors, each imported from its module
+the first time it is used, so ``import cloudrate`` costs almost nothing. Everything else
+lives in a subpackage that is also imported on first use (``cloudrate.invoice``,
+``cloudrate.rules``, ``cloudrate.accounts``, ``cloudrate.fx``, ``cloudrate.portal``,
+``cloudrate.integrations``, ``cloudrate.rating.columnar``...). docs/architecture.md
+shows the layers.
 
 >>> import cloudrate
 >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
@@ -19,42 +21,7 @@ import importlib
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from cloudrate._money import RoundingPolicy, currency_digits, money, to_decimal
-from cloudrate.exceptions import (
-    CloudrateError,
-    ConfigError,
-    CurrencyMismatchError,
-    FloatNotAllowedError,
-    PlanError,
-    Problem,
-    RatingError,
-    UnpricedUsageError,
-    UsageError,
-)
-from cloudrate.period import BillingPeriod
-from cloudrate.plans import (
-    Charge,
-    Detail,
-    Flat,
-    Graduated,
-    Metric,
-    Minimum,
-    Package,
-    Percentage,
-    PercentTier,
-    PerUnit,
-    Plan,
-    Priced,
-    Tier,
-    Volume,
-    dump_plan,
-    load_plan,
-    plan_to_yaml,
-)
-from cloudrate.rating import AccountBill, RatedLine, RatingResult, UnpricedUsage, rate
-from cloudrate.usage import UsageRecord, read_usage, read_usage_csv, read_usage_jsonl
-
-if TYPE_CHECKING:  # pragma: no cover - the lazily loaded parts, for type checkers
+if TYPE_CHECKING:  # pragma: no cover - what type checkers see; loaded lazily at run time
     from pathlib import Path
 
     from cloudrate import (  # noqa: F401 - for type checkers; loaded lazily by __getattr__
@@ -71,8 +38,86 @@ if TYPE_CHECKING:  # pragma: no cover - the lazily loaded parts, for type checke
         testing,
         usage,
     )
+    from cloudrate._money import RoundingPolicy, currency_digits, money, to_decimal
+    from cloudrate.exceptions import (
+        CloudrateError,
+        ConfigError,
+        CurrencyMismatchError,
+        FloatNotAllowedError,
+        PlanError,
+        Problem,
+        RatingError,
+        UnpricedUsageError,
+        UsageError,
+    )
+    from cloudrate.period import BillingPeriod
+    from cloudrate.plans import (
+        Charge,
+        Detail,
+        Flat,
+        Graduated,
+        Metric,
+        Minimum,
+        Package,
+        Percentage,
+        PercentTier,
+        PerUnit,
+        Plan,
+        Priced,
+        Tier,
+        Volume,
+        dump_plan,
+        load_plan,
+        plan_to_yaml,
+    )
+    from cloudrate.rating import AccountBill, RatedLine, RatingResult, UnpricedUsage, rate
+    from cloudrate.usage import UsageRecord, read_usage, read_usage_csv, read_usage_jsonl
 
 __version__ = "0.1.0"
+
+#: The main path, by name: each is imported from its module on first use.
+_MAIN_PATH = {
+    "RoundingPolicy": "cloudrate._money",
+    "currency_digits": "cloudrate._money",
+    "money": "cloudrate._money",
+    "to_decimal": "cloudrate._money",
+    "CloudrateError": "cloudrate.exceptions",
+    "ConfigError": "cloudrate.exceptions",
+    "CurrencyMismatchError": "cloudrate.exceptions",
+    "FloatNotAllowedError": "cloudrate.exceptions",
+    "PlanError": "cloudrate.exceptions",
+    "Problem": "cloudrate.exceptions",
+    "RatingError": "cloudrate.exceptions",
+    "UnpricedUsageError": "cloudrate.exceptions",
+    "UsageError": "cloudrate.exceptions",
+    "BillingPeriod": "cloudrate.period",
+    "Charge": "cloudrate.plans",
+    "Detail": "cloudrate.plans",
+    "Flat": "cloudrate.plans",
+    "Graduated": "cloudrate.plans",
+    "Metric": "cloudrate.plans",
+    "Minimum": "cloudrate.plans",
+    "Package": "cloudrate.plans",
+    "PerUnit": "cloudrate.plans",
+    "PercentTier": "cloudrate.plans",
+    "Percentage": "cloudrate.plans",
+    "Plan": "cloudrate.plans",
+    "Priced": "cloudrate.plans",
+    "Tier": "cloudrate.plans",
+    "Volume": "cloudrate.plans",
+    "dump_plan": "cloudrate.plans",
+    "load_plan": "cloudrate.plans",
+    "plan_to_yaml": "cloudrate.plans",
+    "AccountBill": "cloudrate.rating",
+    "RatedLine": "cloudrate.rating",
+    "RatingResult": "cloudrate.rating",
+    "UnpricedUsage": "cloudrate.rating",
+    "rate": "cloudrate.rating",
+    "UsageRecord": "cloudrate.usage",
+    "read_usage": "cloudrate.usage",
+    "read_usage_csv": "cloudrate.usage",
+    "read_usage_jsonl": "cloudrate.usage",
+}
 
 #: Subpackages reached as attributes (``cloudrate.invoice``), imported on first use.
 _SUBPACKAGES = frozenset(
@@ -164,6 +209,10 @@ def sample_usage_path() -> Path:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MAIN_PATH:
+        value = getattr(importlib.import_module(_MAIN_PATH[name]), name)
+        globals()[name] = value  # found once; later lookups skip this function
+        return value
     if name in _SUBPACKAGES:
         return importlib.import_module(f"cloudrate.{name}")
     if name in _MOVED_MODULES:
@@ -186,7 +235,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_SUBPACKAGES})
+    return sorted({*globals(), *_MAIN_PATH, *_SUBPACKAGES})
 
 
 __all__ = [

@@ -8,6 +8,9 @@ when first drawn (``st.deferred``), never at registration.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from hypothesis import strategies as st
 
 from cloudrate.plans import Plan
@@ -16,13 +19,12 @@ from cloudrate.usage import UsageRecord
 __all__ = ["setup"]
 
 
+def _strategy(name: str) -> st.SearchStrategy[Any]:
+    """The strategy *name* of :mod:`cloudrate.testing`, looked up when first drawn."""
+    return st.deferred(lambda: getattr(importlib.import_module("cloudrate.testing"), name)())
+
+
 def setup() -> None:
     """Register cloudrate's strategies for ``st.from_type``."""
-
-    def testing():  # type: ignore[no-untyped-def]
-        from cloudrate import testing as strategies
-
-        return strategies
-
-    st.register_type_strategy(Plan, st.deferred(lambda: testing().plans()))
-    st.register_type_strategy(UsageRecord, st.deferred(lambda: testing().usage_records()))
+    st.register_type_strategy(Plan, _strategy("plans"))
+    st.register_type_strategy(UsageRecord, _strategy("usage_records"))

@@ -73,8 +73,8 @@ def exact_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def decimal_places(d: Decimal) -> int:
     """The decimal places *d* needs (trailing zeros do not count).
 
-    >>> decimal_places(Decimal("0.0125")), decimal_places(Decimal("1.50")), decimal_places(Decimal(7))
-    (4, 1, 0)
+    >>> [decimal_places(Decimal(d)) for d in ("0.0125", "1.50", "7")]
+    [4, 1, 0]
     """
     exponent = d.normalize(EXACT).as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0

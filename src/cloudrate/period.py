@@ -57,7 +57,8 @@ def seconds_between(start: datetime, end: datetime) -> Decimal:
 
     >>> from zoneinfo import ZoneInfo
     >>> berlin = ZoneInfo("Europe/Berlin")
-    >>> seconds_between(datetime(2026, 10, 25, tzinfo=berlin), datetime(2026, 10, 26, tzinfo=berlin))
+    >>> day = datetime(2026, 10, 25, tzinfo=berlin), datetime(2026, 10, 26, tzinfo=berlin)
+    >>> seconds_between(*day)
     Decimal('90000')
     """
     delta = end.astimezone(_UTC) - start.astimezone(_UTC)

@@ -455,4 +455,7 @@ class TestLoaderRobustness:
         try:
             load_plan(doc)
         except ConfigError as exc:
-            assert exc.problems
+            problems = exc.problems
+        else:
+            problems = None
+        assert problems is None or len(problems) > 0

@@ -26,7 +26,7 @@ HEADER = "account,metric,quantity,start,end,resource_id,offering\n"
 
 
 def _record(**overrides) -> UsageRecord:
-    fields = dict(account="acme", metric="vcpu_hours", quantity="2", start=T0, end=T1)
+    fields = {"account": "acme", "metric": "vcpu_hours", "quantity": "2", "start": T0, "end": T1}
     return UsageRecord(**{**fields, **overrides})
 
 

@@ -97,10 +97,7 @@ class Charge:
 
     def matches(self, attributes: Mapping[str, str]) -> bool:
         """Whether a record with *attributes* is selected by :attr:`where`."""
-        for key, wanted in self.where.items():
-            if attributes.get(key) not in wanted:
-                return False
-        return True
+        return all(attributes.get(key) in wanted for key, wanted in self.where.items())
 
     def matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
         """A fast test for :attr:`where`, or None when every record matches."""

@@ -20,6 +20,7 @@ import yaml
 from cloudrate._documents import Document, FieldReader, join_path, load_document
 from cloudrate._money import MODES, PLACEMENTS, RoundingPolicy, check_currency
 from cloudrate.exceptions import CloudrateError
+from cloudrate.period import zone
 
 from ._charge import Charge
 from ._kinds import MODELS
@@ -89,38 +90,9 @@ def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge |
         model = None
     free = r.number(data, "free_units", path)
     metric = r.text(data, "metric", path, required=model_class.basis == "usage")
-    where = data.get("where")
-    if where is not None and not isinstance(where, Mapping):
-        r.doc.problem(
-            join_path(path, "where"),
-            "not_a_mapping",
-            "expected attribute: value (or a list of values)",
-            where,
-        )
-        where = None
+    where = _where(r, data, path)
     if model_class.basis in ("charges", "spend"):
-        for field in ("metric", "where", "free_units"):
-            if field in data:
-                r.doc.problem(
-                    join_path(path, field),
-                    "not_applicable",
-                    f"a {kind} charge prices other charges; remove {field}",
-                )
-        raw_of = data.get("of")  # checked even when the model itself has problems
-        names = (
-            [raw_of]
-            if isinstance(raw_of, str)
-            else ([n for n in raw_of if isinstance(n, str)] if isinstance(raw_of, list) else [])
-        )
-        for other in names:
-            if other not in earlier:
-                r.doc.problem(
-                    join_path(path, "of"),
-                    "unknown_charge",
-                    "names no charge declared above this one; list the charges it "
-                    "applies to above it",
-                    other,
-                )
+        _check_derived(r, data, path, model_class.kind, earlier)
     if model is None or name is None or len(r.doc.problems) > count:
         return None
     try:
@@ -136,6 +108,47 @@ def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge |
     except CloudrateError as exc:
         r.doc.problem(path, "bad_charge", str(exc))
         return None
+
+
+def _where(r: FieldReader, data: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
+    where = data.get("where")
+    if where is not None and not isinstance(where, Mapping):
+        r.doc.problem(
+            join_path(path, "where"),
+            "not_a_mapping",
+            "expected attribute: value (or a list of values)",
+            where,
+        )
+        return None
+    return where
+
+
+def _check_derived(
+    r: FieldReader, data: Mapping[str, Any], path: str, kind: str, earlier: list[str]
+) -> None:
+    """A charge priced from other charges has no usage fields, and names earlier charges."""
+    for field in ("metric", "where", "free_units"):
+        if field in data:
+            r.doc.problem(
+                join_path(path, field),
+                "not_applicable",
+                f"a {kind} charge prices other charges; remove {field}",
+            )
+    raw_of = data.get("of")  # checked even when the model itself has problems
+    if isinstance(raw_of, str):
+        names = [raw_of]
+    elif isinstance(raw_of, list):
+        names = [n for n in raw_of if isinstance(n, str)]
+    else:
+        names = []
+    for other in names:
+        if other not in earlier:
+            r.doc.problem(
+                join_path(path, "of"),
+                "unknown_charge",
+                "names no charge declared above this one; list the charges it applies to above it",
+                other,
+            )
 
 
 def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
@@ -162,6 +175,67 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     return out
 
 
+def _currency(r: FieldReader, data: Mapping[str, Any]) -> str | None:
+    """The plan's currency, which every price of the plan is read in."""
+    currency: str | None = r.text(data, "currency", "", required=True)
+    if currency is None:
+        return None
+    try:
+        r.currency = check_currency(currency)
+    except CloudrateError:
+        r.doc.problem(
+            "currency", "unknown_currency", 'not an ISO 4217 code such as "EUR"', currency
+        )
+        return None
+    return currency
+
+
+def _rounding(r: FieldReader, data: Mapping[str, Any]) -> RoundingPolicy:
+    if data.get("rounding") is None:
+        return RoundingPolicy()
+    rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits"))
+    return RoundingPolicy(
+        mode=r.choice(rdata, "mode", "rounding", MODES, "half_up"),
+        placement=r.choice(rdata, "placement", "rounding", PLACEMENTS, "line"),
+        digits=r.whole(rdata, "digits", "rounding"),
+    )
+
+
+def _charges(r: FieldReader, data: Mapping[str, Any], currency: str | None) -> list[Charge]:
+    """The plan's charges; names of charges that failed still count as declared, so a
+    percentage of them reports only their own problems."""
+    doc = r.doc
+    charges: list[Charge] = []
+    raw_charges = data.get("charges")
+    if raw_charges is None:
+        if data:
+            doc.problem("charges", "missing", "charges is required: a list of charges")
+        return charges
+    if not isinstance(raw_charges, list):
+        doc.problem("charges", "not_a_list", "expected a list of charges")
+        return charges
+    if currency is None:
+        return charges
+    names: list[str] = []
+    for index, raw in enumerate(raw_charges):
+        path = join_path("charges", index)
+        charge = _charge(r, raw, path, names)
+        if charge is None:
+            if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
+                names.append(raw["name"])
+            continue
+        if charge.name in names:
+            doc.problem(
+                join_path(path, "name"),
+                "duplicate_charge",
+                "this name is used by an earlier charge; names are unique",
+                charge.name,
+            )
+        charges.append(charge)
+        names.append(charge.name)
+    return charges
+
+
 def plan_from_document(doc: Document) -> Plan:
     """Build a plan from a loaded document; raises with every problem found."""
     r = FieldReader(doc)
@@ -169,58 +243,17 @@ def plan_from_document(doc: Document) -> Plan:
     if not data and not doc.problems:
         doc.problem("", "empty", "the document is empty; a plan needs name, currency and charges")
     name = r.text(data, "name", "", required=True)
-    currency = r.text(data, "currency", "", required=True)
-    if currency is not None:
-        try:
-            check_currency(currency)
-            r.currency = currency
-        except CloudrateError:
-            doc.problem(
-                "currency", "unknown_currency", 'not an ISO 4217 code such as "EUR"', currency
-            )
-            currency = None
+    currency = _currency(r, data)
     timezone = r.text(data, "timezone", "", default="UTC")
-    rounding = RoundingPolicy()
-    if data.get("rounding") is not None:
-        rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits"))
-        rounding = RoundingPolicy(
-            mode=r.choice(rdata, "mode", "rounding", MODES, "half_up"),
-            placement=r.choice(rdata, "placement", "rounding", PLACEMENTS, "line"),
-            digits=r.whole(rdata, "digits", "rounding"),
-        )
+    rounding = _rounding(r, data)
     metrics = _metrics(r, data.get("metrics"), "metrics")
-    charges: list[Charge] = []
-    raw_charges = data.get("charges")
-    if raw_charges is None:
-        if data:
-            doc.problem("charges", "missing", "charges is required: a list of charges")
-    elif not isinstance(raw_charges, list):
-        doc.problem("charges", "not_a_list", "expected a list of charges")
-    elif currency is not None:
-        names: list[str] = []
-        for index, raw in enumerate(raw_charges):
-            path = join_path("charges", index)
-            charge = _charge(r, raw, path, names)
-            if charge is not None:
-                if charge.name in names:
-                    doc.problem(
-                        join_path(path, "name"),
-                        "duplicate_charge",
-                        "this name is used by an earlier charge; names are unique",
-                        charge.name,
-                    )
-                charges.append(charge)
-                names.append(charge.name)
-            elif isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
-                names.append(raw["name"])
+    charges = _charges(r, data, currency)
     effective_from = r.day(data, "effective_from", "")
     effective_to = r.day(data, "effective_to", "")
     version = r.text(data, "version", "")
     description = r.text(data, "description", "")
     if timezone is not None:
         try:
-            from cloudrate.period import zone
-
             zone(timezone)
         except CloudrateError:
             doc.problem(
@@ -230,6 +263,7 @@ def plan_from_document(doc: Document) -> Plan:
                 timezone,
             )
     doc.raise_if_problems()
+    assert currency is not None, "a missing or unknown currency is a problem, raised above"
     try:
         return Plan(
             name=name,

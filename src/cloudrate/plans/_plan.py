@@ -64,29 +64,29 @@ class Plan:
             )
         seen: set[str] = set()
         for index, charge in enumerate(self.charges):
-            where = f"charges[{index}] ({charge.name})"
-            if charge.name in seen:
-                raise PlanError(
-                    f"{where}: the name {charge.name!r} is used twice; names are unique"
-                )
-            for path, price in model_money(charge.model):
-                if price.currency.code != self.currency:
-                    raise CurrencyMismatchError(
-                        self.currency, price.currency.code, f"{where} {path}"
-                    )
-            if charge.model.currency != self.currency:
-                raise CurrencyMismatchError(self.currency, charge.model.currency, where)
-            if isinstance(charge.model, OtherCharges):
-                for name in charge.model.of:
-                    if name not in seen:
-                        raise PlanError(
-                            f"{where}: 'of' names {name!r}, which is not a charge declared "
-                            "before this one; list the charges it applies to above it"
-                        )
+            self._check_charge(f"charges[{index}] ({charge.name})", charge, seen)
             seen.add(charge.name)
         for name, metric in self.metrics.items():
             if name != metric.name:
                 raise PlanError(f"metrics[{name}]: key and metric name differ ({metric.name!r})")
+
+    def _check_charge(self, where: str, charge: Charge, earlier: set[str]) -> None:
+        """One charge fits the plan: a unique name, the plan's currency, and the charges
+        it is priced from declared before it."""
+        if charge.name in earlier:
+            raise PlanError(f"{where}: the name {charge.name!r} is used twice; names are unique")
+        for path, price in model_money(charge.model):
+            if price.currency.code != self.currency:
+                raise CurrencyMismatchError(self.currency, price.currency.code, f"{where} {path}")
+        if charge.model.currency != self.currency:
+            raise CurrencyMismatchError(self.currency, charge.model.currency, where)
+        if isinstance(charge.model, OtherCharges):
+            for name in charge.model.of:
+                if name not in earlier:
+                    raise PlanError(
+                        f"{where}: 'of' names {name!r}, which is not a charge declared "
+                        "before this one; list the charges it applies to above it"
+                    )
 
     # The metrics mapping compares by value for equality of plans.
     def __eq__(self, other: object) -> bool:

@@ -60,8 +60,8 @@ class Volume:
         currency = self.currency
         if quantity == 0:
             return Priced(Money(Decimal(0), currency), ())
-        lower = Decimal(0)
-        for index, tier in enumerate(self.tiers):
+        lower, index = Decimal(0), 0
+        for index, tier in enumerate(self.tiers):  # noqa: B007 - the tier found is used below
             if tier.up_to is None or quantity <= tier.up_to:
                 break
             lower = tier.up_to

@@ -92,7 +92,7 @@ def _period(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     )
 
 
-def _charges(bill: _Bill, index: int, charge: Charge) -> Draft | None:
+def _charges(bill: _Bill, _index: int, charge: Charge) -> Draft | None:
     model = charge.model
     assert isinstance(model, OtherCharges), "percentages name the charges they are of"
     base = sum((bill.exact.get(n, Decimal(0)) for n in model.of), Decimal(0))
@@ -101,7 +101,7 @@ def _charges(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     return Draft(charge=charge, priced=model.price(base), used=base, qty=base)
 
 
-def _spend(bill: _Bill, index: int, charge: Charge) -> Draft | None:
+def _spend(bill: _Bill, _index: int, charge: Charge) -> Draft | None:
     model = charge.model
     assert isinstance(model, OtherCharges), "minimums name the charges they are of"
     # Compared with what the customer sees: the rounded lines when lines are rounded

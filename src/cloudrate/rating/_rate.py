@@ -65,7 +65,8 @@ def rate(
     ... charges:
     ...   - {name: compute, metric: vcpu_hours, model: per_unit, unit_price: "0.0125"}
     ... ''')
-    >>> t0, t1 = datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 10, 31, tzinfo=timezone.utc)
+    >>> t0 = datetime(2026, 10, 1, tzinfo=timezone.utc)
+    >>> t1 = datetime(2026, 10, 31, tzinfo=timezone.utc)
     >>> result = rate(plan, [UsageRecord(account="acme", metric="vcpu_hours", quantity="1441",
     ...                                  start=t0, end=t1)])
     >>> line = result.bill("acme").line("compute")
@@ -231,4 +232,3 @@ class _Walk:
     def _give(self, slot: ChargeSlot, sums: _Sums) -> None:
         for account, summed in sums.items():
             self.accs[(account, slot.index)] = summed
-

@@ -249,23 +249,7 @@ class RatingResult:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def _repr_html_(self) -> str:
-        rows = []
-        for line in self.lines:
-            rows.append(
-                "<tr>"
-                + "".join(
-                    f"<td>{html.escape(str(v))}</td>"
-                    for v in (
-                        line.account,
-                        line.description,
-                        line.quantity,
-                        line.unit,
-                        "" if line.unit_price is None else line.unit_price.amount,
-                        line.rounded.amount,
-                    )
-                )
-                + "</tr>"
-            )
+        rows = [_html_row(line) for line in self.lines]
         head = "".join(
             f"<th>{h}</th>"
             for h in (
@@ -283,3 +267,17 @@ class RatingResult:
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
             f"<tfoot>{foot}</tfoot></table>"
         )
+
+
+def _html_row(line: RatedLine) -> str:
+    """One table row of a line for notebooks; every value is escaped."""
+    unit_price = "" if line.unit_price is None else line.unit_price.amount
+    values = (
+        line.account,
+        line.description,
+        line.quantity,
+        line.unit,
+        unit_price,
+        line.rounded.amount,
+    )
+    return "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in values) + "</tr>"

@@ -47,8 +47,8 @@ class UnpricedTally:
     >>> tally = UnpricedTally()
     >>> tally.add("gpu_hours", NO_CHARGE, "acme")
     >>> tally.add("gpu_hours", NO_CHARGE, "acme", 2)
-    >>> [u.to_dict() for u in tally.settle("report")]
-    [{'metric': 'gpu_hours', 'reason': 'no charge prices this metric', 'records': 3, 'accounts': ['acme']}]
+    >>> [(u.metric, u.records, u.accounts) for u in tally.settle("report")]
+    [('gpu_hours', 3, ('acme',))]
     """
 
     __slots__ = ("counts",)

@@ -119,7 +119,7 @@ def _open_text(source: str | Path | IO[str]) -> tuple[IO[str], str, bool]:
     if isinstance(source, str | Path):
         # utf-8-sig: spreadsheet exports start with a byte-order mark, which would
         # otherwise become part of the first column's name.
-        return open(source, encoding="utf-8-sig", newline=""), str(source), True
+        return Path(source).open(encoding="utf-8-sig", newline=""), str(source), True
     return source, getattr(source, "name", "<stream>"), False
 
 
