@@ -144,6 +144,13 @@ class TestAssembleAll:
         ]
         assert invoices[1].total == Money("0.13", "EUR")  # 10 x 0.0125 = 0.125 -> 0.13
 
+    def test_empty_option_checked_for_every_account(self, rated):
+        """A misspelt option from an untyped caller is refused, not taken as the default."""
+        with pytest.raises(InvoiceError, match="'zero' or 'none'"):
+            assemble_all(rated, empty="skip")  # type: ignore[arg-type]
+        with pytest.raises(InvoiceError, match="tax_method"):
+            assemble_all(rated, taxes=TaxRate(percent="19"), tax_method="net")  # type: ignore[arg-type]
+
     def test_selected_accounts_and_unknown_account(self, rated):
         assert [i.customer.id for i in assemble_all(rated, accounts=["globex"])] == ["globex"]
         with pytest.raises(InvoiceError, match="no rated usage for account"):
@@ -156,7 +163,7 @@ class TestCustomer:
         assert c.address == ("Line 1", "Line 2") and c.country == "DE"
 
     @pytest.mark.parametrize(
-        "kwargs, message",
+        ("kwargs", "message"),
         [
             ({"id": "", "name": "N"}, "customer id"),
             ({"id": "a", "name": " "}, "customer name"),

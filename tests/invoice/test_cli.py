@@ -94,8 +94,8 @@ class TestInvoiceCommand:
     def test_pdf_and_html_call_the_renderer(self, tmp_path, monkeypatch):
         seen = []
         fake = types.ModuleType("cloudrate.invoice.render")
-        fake.render_pdf = lambda inv, locale=None: seen.append(locale) or b"%PDF-1.7"
-        fake.render_html = lambda inv: "<html></html>"
+        fake.render_pdf = lambda _invoice, locale=None: seen.append(locale) or b"%PDF-1.7"
+        fake.render_html = lambda _invoice: "<html></html>"
         monkeypatch.setitem(sys.modules, "cloudrate.invoice.render", fake)
         assert run("--out", str(tmp_path), "--format", "pdf", "--locale", "de_DE").exit_code == 0
         assert (tmp_path / "acme_2026-10.pdf").read_bytes() == b"%PDF-1.7"
@@ -106,7 +106,7 @@ class TestInvoiceCommand:
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    ("text", "message"),
     [
         ("- a\n", "expected a mapping of account"),
         ("acme: 3\n", "expected a mapping such as"),

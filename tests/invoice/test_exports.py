@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudrate import BillingPeriod
+from cloudrate import BillingPeriod, _sheets
 from cloudrate.exceptions import InvoiceError
 from cloudrate.fx import ExchangeRate
 from cloudrate.invoice import (
@@ -81,6 +81,17 @@ class TestJson:
         assert [e["kind"] for e in data["timeline"]] == ["issued", "payment", "credit_note", "due"]
         assert data["display_decimals"] == 3
 
+    def test_keys_in_schema_order(self, full):
+        """The top-level keys come in the order docs/invoices.md lists them."""
+        assert list(full.to_dict()) == [
+            *("schema", "id", "number", "state", "status", "customer", "period", "currency"),
+            *("issued_on", "due_on", "terms", "lines", "subtotal", "discount_total"),
+            *("tax_method", "taxes", "tax_total", "total", "notes", "paid", "credited"),
+            *("amount_due", "credit_balance", "payments", "credit_notes", "timeline"),
+            *("exchange_rate", "converted_total", "display_decimals", "rounding"),
+            *("voided_on", "void_reason"),
+        ]
+
     def test_round_trip(self, full, acme, october):
         """JSON text back to an Invoice gives an equal invoice, and the same text."""
         back = invoice_from_json(full.to_json())
@@ -100,7 +111,9 @@ class TestJson:
             invoice_from_dict({**data, "total": "107.10"})
 
     def test_same_input_same_bytes(self, acme, october):
-        make = lambda: assemble(bill_of("1.00"), acme, october).to_json()  # noqa: E731
+        def make():
+            return assemble(bill_of("1.00"), acme, october).to_json()
+
         assert make() == make()
 
 
@@ -112,6 +125,22 @@ class TestNeutralise:
         safe = neutralise(text)
         assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
         assert safe in (text, "'" + text)
+
+    def test_invoice_exports_use_the_shared_helper(self):
+        """One neutralise for every export: the invoice's is the spreadsheet helpers' own."""
+        assert neutralise is _sheets.neutralise
+
+    @given(st.text())
+    def test_keeping_numbers_only_spares_plain_numbers(self, text):
+        """With keep_numbers, the one difference is that a plain number keeps its sign."""
+        kept = _sheets.neutralise(text, keep_numbers=True)
+        if kept != neutralise(text):
+            assert kept == text and Decimal(text).is_finite()
+
+    @given(st.decimals(allow_nan=False, allow_infinity=False, places=4))
+    def test_plain_numbers_are_kept_when_asked(self, number):
+        text = f"{number:f}"
+        assert _sheets.neutralise(text, keep_numbers=True) == text
 
 
 class TestCsv:
@@ -149,8 +178,43 @@ class TestCsv:
         ]
 
     def test_unknown_layout(self):
-        with pytest.raises(InvoiceError, match="layout"):
-            rows([], "wide")
+        """A misspelt layout from an untyped caller is refused with the layouts named."""
+        with pytest.raises(InvoiceError, match="layout: one of lines, summary"):
+            rows([], "wide")  # type: ignore[arg-type]
+        with pytest.raises(InvoiceError, match="layout: one of lines, summary"):
+            write_csv([], io.StringIO(), "wide")  # type: ignore[arg-type]
+
+
+class TestRows:
+    def test_lines_layout_cells(self, full):
+        """One row per line: the invoice's head, then the line's own cells, typed."""
+        header, body = rows([full], "lines")
+        assert header[:8] == (
+            *("number", "id", "customer_id", "customer_name", "period"),
+            *("issued_on", "due_on", "currency"),
+        )
+        head = ("INV-2026-0001", "acme/2026-10", "acme", "ACME GmbH", "2026-10")
+        dates = (date(2026, 11, 1), date(2026, 12, 1), "EUR")
+        unit = (None, None, Decimal(1), "EUR", None)  # service, metric, quantity, unit, price
+        vat = (Decimal(19), "S", None)
+        assert body == [
+            (*head, *dates, "c0", "charge", "Line 0", *unit, Decimal("100.00"), *vat),
+            (*head, *dates, "c1", "discount", "Line 1", *unit, Decimal("-10.00"), *vat),
+        ]
+
+    def test_summary_layout_cells(self, full):
+        """One row per invoice; with *now* the status is the day's (overdue)."""
+        header, body = rows([full, full], "summary", now=date(2026, 12, 2))
+        assert header[5] == "status" and len(body) == 2
+        assert body[0] == (
+            *("INV-2026-0001", "acme/2026-10", "acme", "ACME GmbH", "2026-10", "overdue"),
+            *(date(2026, 11, 1), date(2026, 12, 1), "EUR", Decimal("90.00")),
+            *(Decimal("17.10"), Decimal("107.10"), Decimal("50.00"), Decimal("45.20")),
+        )
+        assert rows([full], "summary")[1][0][5] == "unpaid"
+
+    def test_no_invoices_no_rows(self):
+        assert rows([], "lines")[1] == [] and rows([], "summary")[1] == []
 
 
 class TestXlsx:
@@ -177,6 +241,19 @@ class TestXlsx:
         assert Decimal(str(total)) == Decimal("107.10")
         assert not any(c.data_type == "f" for sheet in book for row in sheet for c in row)
 
+    def test_headers_bold_frozen_and_dates_formatted(self, full, tmp_path):
+        """Each sheet's header row is bold and frozen; date cells show as yyyy-mm-dd."""
+        openpyxl = pytest.importorskip("openpyxl")
+        path = tmp_path / "inv.xlsx"
+        write_xlsx([full], path)
+        book = openpyxl.load_workbook(path)
+        for sheet in book:
+            assert sheet.freeze_panes == "A2"
+            assert all(c.font.bold for c in sheet[1])
+            header = [c.value for c in sheet[1]]
+            issued = sheet.cell(row=2, column=header.index("issued_on") + 1)
+            assert issued.number_format == "yyyy-mm-dd" and issued.value.date() == date(2026, 11, 1)
+
     def test_same_invoices_same_bytes(self, full, tmp_path):
         pytest.importorskip("openpyxl")
         a, b = io.BytesIO(), io.BytesIO()
@@ -196,6 +273,31 @@ class TestNotebook:
         out = inv._repr_html_()
         assert "<script>" not in out and "&lt;script&gt;" in out
 
+    def test_repr_html_table(self, full):
+        """The caption, the lines and the totals, amounts with the display decimals."""
+        cells = "".join(
+            f"<tr><td>Line {i}</td><td></td><td>1</td><td>EUR</td><td></td><td>{a}</td></tr>"
+            for i, a in ((0, "100.000"), (1, "-10.000"))
+        )
+        foot = "".join(
+            f"<tr><th colspan='5'>{label}</th><th>{a}</th></tr>"
+            for label, a in (
+                ("Subtotal", "90.000"),
+                ("VAT 19% on 90.000", "17.100"),
+                ("Total", "107.100"),
+                ("Amount due", "45.200"),
+            )
+        )
+        head = "".join(
+            f"<th>{h}</th>"
+            for h in ("Description", "Service", "Quantity", "Unit", "Unit price", "Amount (EUR)")
+        )
+        assert full._repr_html_() == (
+            "<div><table><caption>INV-2026-0001 · ACME GmbH · 2026-10 · unpaid</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{cells}</tbody><tfoot>{foot}</tfoot>"
+            "</table></div>"
+        )
+
     def test_repr_html_uses_display_decimals(self, acme, october):
         """Display decimals change what is shown, not the amounts."""
         inv = assemble(bill_of("1.2345"), acme, BillingPeriod.month(2026, 10), display_decimals=2)
@@ -208,6 +310,11 @@ class TestNotebook:
         assert full.to_dataframe().shape == frame.shape
         summary = invoices_to_pandas([full])
         assert summary.loc[0, "total"] == Decimal("107.10")
+
+    def test_pandas_layout_checked(self, full):
+        pytest.importorskip("pandas")
+        with pytest.raises(InvoiceError, match="layout"):
+            invoices_to_pandas([full], "wide")  # type: ignore[arg-type]
 
     def test_missing_pandas_names_the_extra(self, monkeypatch, full):
         monkeypatch.setitem(sys.modules, "pandas", None)

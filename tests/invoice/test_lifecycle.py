@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -24,7 +25,7 @@ from cloudrate.invoice import (
 from .conftest import bill_of
 
 ISSUED = date(2026, 11, 1)
-EUR = lambda a: Money(a, "EUR")  # noqa: E731
+EUR = functools.partial(Money, currency="EUR")
 
 
 @pytest.fixture(name="store")
@@ -108,7 +109,7 @@ class TestPayments:
         assert paid.amount_due == EUR(0)
 
     @pytest.mark.parametrize(
-        "amount, error, message",
+        ("amount", "error", "message"),
         [
             ("0", InvoiceError, "above 0"),
             ("-5.00", InvoiceError, "above 0"),
@@ -168,6 +169,43 @@ class TestStatus:
             ("due", date(2026, 12, 1)),
         ]
 
+    def test_same_day_events_keep_their_order(self, issued, store):
+        """Events of one day stay in the order issued, payment, credit note, paid; the due
+        date comes after them."""
+        paid = issued.pay("66.60", ISSUED, reference="tx")
+        _, done = paid.credit(
+            Numbering.credit_notes(), store, issued_on=ISSUED, amounts={"c0": "84.03"}
+        )
+        assert [(e.kind, e.on, e.amount, e.reference) for e in done.timeline()] == [
+            ("issued", ISSUED, EUR("166.60"), "INV-2026-0001"),
+            ("payment", ISSUED, EUR("66.60"), "tx"),
+            ("credit_note", ISSUED, EUR("100.00"), "CN-2026-0001"),
+            ("paid", ISSUED, None, None),
+            ("due", date(2026, 12, 1), None, None),
+        ]
+        assert done.status == "paid" and done.paid_on == ISSUED
+
+    def test_voided_event_has_the_reason(self, issued):
+        void = issued.void(date(2026, 11, 2), "issued twice")
+        assert [(e.kind, e.on, e.reference) for e in void.timeline()] == [
+            ("issued", ISSUED, "INV-2026-0001"),
+            ("voided", date(2026, 11, 2), "issued twice"),
+            ("due", date(2026, 12, 1), None),
+        ]
+        assert void.paid_on is None
+
+    def test_now_must_be_a_date_or_datetime(self, issued):
+        with pytest.raises(InvoiceError, match="expected a date or an aware datetime"):
+            issued.status_at("2026-12-02")  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize("state", ["paid", "Issued", "overdue"])
+    def test_unknown_state_is_refused(self, draft, state):
+        """Only draft, issued and void are stored; a misspelt state names all three."""
+        import attrs
+
+        with pytest.raises(InvoiceError, match=r"one of draft, issued, void \(got '"):
+            attrs.evolve(draft, state=state)
+
     def test_zero_invoice_is_settled_on_issue(self, acme, october, store):
         zero = assemble(bill_of(), acme, october).finalise(
             Numbering(), store, issued_on=ISSUED, terms=Net(14)
@@ -209,7 +247,7 @@ class TestCreditNotes:
         assert store.last("default/credit-note/2026") == 1
 
     @pytest.mark.parametrize(
-        "amounts, message",
+        ("amounts", "message"),
         [
             ({"nope": "1.00"}, "no such line"),
             ({"c0": "100.01"}, "at most the line's 100.00"),
@@ -230,7 +268,7 @@ class TestCreditNotes:
     st.lists(st.decimals(min_value="0.01", max_value="200", places=2), max_size=6),
     st.lists(st.sampled_from(["c0", "c1"]), max_size=3),
 )
-def test_payments_and_credits_balance(payments, credits):
+def test_payments_and_credits_balance(payments, credited_charges):
     """For any payments and credit notes: amount due - credit balance = total - paid -
     credited, neither is negative, and the credit notes never exceed the total."""
     from cloudrate import BillingPeriod
@@ -249,7 +287,7 @@ def test_payments_and_credits_balance(payments, credits):
             inv = inv.pay(amount, ISSUED)
         except InvoiceStateError:
             assert inv.amount_due.amount == 0
-    for charge in credits:
+    for charge in credited_charges:
         try:
             _, inv = inv.credit(
                 Numbering.credit_notes(), store, issued_on=ISSUED, amounts={charge: "30.00"}

@@ -66,7 +66,7 @@ class TestNumbering:
         )
 
     @pytest.mark.parametrize(
-        "template, message",
+        ("template", "message"),
         [
             ("INV-{year}", "has no {seq}"),
             ("INV-{seq:04}", "has no {year}"),

@@ -17,7 +17,15 @@ from cloudrate import AccountBill, BillingPeriod, RatedLine
 from cloudrate.cli._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
 from cloudrate.fx import ExchangeRate
 from cloudrate.invoice import Customer, Payment, TaxRate, assemble
-from cloudrate.invoice.render import LocaleError, RenderError, Seller, render_html, render_pdf
+from cloudrate.invoice.render import (
+    Figure,
+    LocaleError,
+    RenderError,
+    Seller,
+    invoice_context,
+    render_html,
+    render_pdf,
+)
 
 NBSP = "\xa0"
 
@@ -46,12 +54,12 @@ def issued(customer_name: str = "Client", *amounts: str, **changes) -> cloudrate
         BillingPeriod.month(2026, 10, "Europe/Berlin"),
         taxes=TaxRate(percent="19"),
     )
-    fields = dict(
-        state="issued",
-        number="INV-2026-0042",
-        issued_on=date(2026, 11, 1),
-        due_on=date(2026, 11, 15),
-    )
+    fields = {
+        "state": "issued",
+        "number": "INV-2026-0042",
+        "issued_on": date(2026, 11, 1),
+        "due_on": date(2026, 11, 15),
+    }
     fields.update(changes)
     return attrs.evolve(draft, **fields)
 
@@ -135,12 +143,66 @@ class TestHtml:
         page = render_html(issued(exchange_rate=fx), locale="en_US")
         assert "Total in USD at 1.0842 (ECB, Oct 30, 2026)" in page and "$129.02" in page
 
+    def test_any_figure_embeds(self):
+        """A chart is anything with a title and an SVG: the renderers need no portal."""
+
+        @attrs.frozen
+        class Dot:
+            title: str = "Dot <1>"
+
+            def svg(self) -> bytes:
+                return b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="1"/></svg>'
+
+        assert isinstance(Dot(), Figure)
+        page = render_html(issued(), locale="en_US", charts=[Dot()])
+        assert "Dot &lt;1&gt;" in page and 'src="data:image/svg+xml;base64,' in page
+
+    def test_portal_charts_are_figures(self):
+        from cloudrate.portal.charts import Chart
+
+        assert isinstance(Chart(spec_json="{}", title="Usage"), Figure)
+
     def test_charts_embed(self):
         pytest.importorskip("vl_convert")
         from cloudrate.portal.charts import billing_status_chart
 
         page = render_html(issued(), locale="en_US", charts=[billing_status_chart({"paid": 1})])
         assert 'src="data:image/svg+xml;base64,' in page
+
+
+class TestContext:
+    def test_keys(self):
+        """The context holds every key docs/rendering.md lists, and no other."""
+        assert set(invoice_context(issued(), locale="en_US")) == {
+            *("locale", "labels", "currency", "title", "number", "draft", "issued", "due"),
+            *("terms", "period", "status", "status_label", "seller", "customer", "lines"),
+            *("taxes", "subtotal", "tax_total", "total", "paid", "credited", "amount_due"),
+            *("credit_balance", "notes", "please_pay", "exchange", "converted_total", "charts"),
+        }
+
+    def test_figures_of_a_paid_in_part_invoice(self):
+        """Paid and credit balance are empty until there is something to show; the payment
+        request names what is left and the due date."""
+        inv = issued(payments=(Payment(amount=Money("19.00", "EUR"), on=date(2026, 11, 5)),))
+        ctx = invoice_context(inv, locale="en_US", now=date(2026, 11, 16))
+        assert (ctx["paid"], ctx["credited"], ctx["credit_balance"]) == ("€19.00", "", "")
+        assert ctx["amount_due"] == "€100.00" and ctx["status"] == "overdue"
+        assert ctx["please_pay"] == "Please pay €100.00 by Nov 15, 2026."
+        assert (ctx["exchange"], ctx["converted_total"]) == ("", "")
+        assert ctx["period"] == "Oct 1, 2026 \u2013 Oct 31, 2026"
+        assert (ctx["title"], ctx["number"], ctx["draft"]) == ("Invoice", "INV-2026-0042", False)
+
+    def test_void_and_overpaid_invoices_ask_for_nothing(self):
+        over = issued(payments=(Payment(amount=Money("120.00", "EUR"), on=date(2026, 11, 5)),))
+        ctx = invoice_context(over, locale="en_US")
+        assert ctx["please_pay"] == "" and ctx["credit_balance"] == "€1.00"
+        void = attrs.evolve(issued(), state="void")
+        assert invoice_context(void, locale="en_US")["please_pay"] == ""
+
+    def test_draft_heading(self):
+        draft = attrs.evolve(issued(), state="draft", number=None)
+        ctx = invoice_context(draft, locale="de_DE")
+        assert (ctx["title"], ctx["number"], ctx["draft"]) == ("Rechnung (Entwurf)", "", True)
 
 
 pypdf = pytest.importorskip("pypdf")
@@ -174,9 +236,9 @@ class TestPdf:
         (a missing glyph would drop out of the extracted text)."""
         names = [
             "Ελληνική Εταιρεία",
-            "ООО Ромашка",
+            "ООО Ромашка",  # noqa: RUF001 - Cyrillic on purpose: the test is that it prints
             "北京云计算有限公司",
-            "株式会社テスト",  # noqa: RUF001
+            "株式会社テスト",
             "삼성전자 주식회사",
         ]
         for name in names:
@@ -184,7 +246,7 @@ class TestPdf:
             assert name in text, name
 
     @pytest.mark.parametrize(
-        "name,font",
+        ("name", "font"),
         [
             ("شركة الحوسبة السحابية", "NotoSansArabic"),
             ("บริษัท คลาวด์ จำกัด", "NotoSansThai"),

@@ -17,7 +17,7 @@ NBSP, NNBSP = "\xa0", "\u202f"
 
 class TestMoney:
     @pytest.mark.parametrize(
-        "locale,currency,expected",
+        ("locale", "currency", "expected"),
         [
             ("de_DE", "EUR", f"1.234.567,89{NBSP}€"),
             ("en_US", "USD", "$1,234,567.89"),
@@ -38,7 +38,7 @@ class TestMoney:
         assert even.money(Decimal("0.125")) == f"0,12{NBSP}€"
 
     @pytest.mark.parametrize(
-        "decimals,expected",
+        ("decimals", "expected"),
         [
             (None, "€12.35"),
             (0, "€12"),
@@ -86,7 +86,7 @@ class TestNumbersAndDates:
         assert Formatter("en_US", "EUR").percent(Decimal("7.5")) == "7.5%"
 
     @pytest.mark.parametrize(
-        "locale,expected",
+        ("locale", "expected"),
         [
             ("de_DE", "14.11.2026"),
             ("en_US", "Nov 14, 2026"),

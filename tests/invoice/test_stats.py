@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import pytest
@@ -20,7 +21,7 @@ from cloudrate.invoice import (
 
 from .conftest import bill_of
 
-EUR = lambda a: Money(a, "EUR")  # noqa: E731
+EUR = functools.partial(Money, currency="EUR")
 
 
 @pytest.fixture(name="book")
@@ -49,7 +50,10 @@ def _book(october):
 class TestFilters:
     def test_tabs(self, book):
         """All lists every issued invoice (void too, never drafts); Unpaid and Paid split."""
-        numbers = lambda invs: [i.number for i in invs]  # noqa: E731
+
+        def numbers(invs):
+            return [i.number for i in invs]
+
         assert numbers(filter_invoices(book, "all", customer="acme")) == [
             "INV-2026-0001",
             "INV-2026-0002",

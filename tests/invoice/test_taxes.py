@@ -15,9 +15,12 @@ from cloudrate.invoice import (
     REVERSE_CHARGE,
     Customer,
     FlatTax,
+    InvoiceLine,
     RegionalTax,
+    TaxLine,
     TaxRate,
     TaxRule,
+    apply_taxes,
     assemble,
 )
 
@@ -47,7 +50,7 @@ class TestRates:
         assert isinstance(VAT, TaxRule) and isinstance(FlatTax(TaxRate(percent="1")), TaxRule)
 
     @pytest.mark.parametrize(
-        "customer, percent, category",
+        ("customer", "percent", "category"),
         [
             (_customer(country="DE"), "19", "S"),
             (_customer(country="FR"), "20", "S"),
@@ -59,6 +62,25 @@ class TestRates:
     def test_rate_by_customer_then_country(self, customer, percent, category):
         rate = VAT.rate_for(customer, None)
         assert rate.percent == Decimal(percent) and rate.category == category
+
+    @pytest.mark.parametrize(
+        ("seller", "customer", "category"),
+        [
+            ("de", _customer(country="FR", tax_id="FR1"), "AE"),  # seller country in any case
+            ("DE", _customer(country="DE", tax_id="DE1"), "S"),  # same country: domestic VAT
+            ("CH", _customer(country="FR", tax_id="FR1"), "S"),  # seller outside the EU
+            ("DE", _customer(country="FR"), "S"),  # no VAT ID: a consumer
+        ],
+    )
+    def test_reverse_charge_needs_two_member_states_and_a_vat_id(self, seller, customer, category):
+        """Reverse charge applies only between two different EU member states, to a
+        customer with a VAT ID."""
+        rule = RegionalTax(
+            countries={"DE": TaxRate(percent="19"), "FR": TaxRate(percent="20")},
+            seller_country=seller,
+            reverse_charge=True,
+        )
+        assert rule.rate_for(customer, None).category == category
 
     def test_reverse_charge_off(self):
         rule = RegionalTax(countries={"FR": TaxRate(percent="20")}, seller_country="DE")
@@ -131,3 +153,83 @@ class TestTaxOnInvoice:
         a = assemble(bill, cust, p, taxes=rate, tax_method="line").tax_total.amount
         b = assemble(bill, cust, p, taxes=rate, tax_method="total").tax_total.amount
         assert abs(a - b) <= Decimal("0.005") * len(amounts) + Decimal("0.005")
+
+
+def _reference_taxes(lines, method, rounding, currency):
+    """The tax computation as first written (one loop), to check the split version against."""
+    import decimal
+
+    import attrs
+
+    from cloudrate._money import EXACT
+
+    with decimal.localcontext(EXACT):
+        groups, rates, taxed, out = {}, {}, {}, []
+        for line in lines:
+            rate = line.tax_rate
+            if rate is None:
+                out.append(line)
+                continue
+            groups.setdefault(rate.key, []).append(line.amount.amount)
+            rates.setdefault(rate.key, rate)
+            if method == "line":
+                tax = rounding.round(line.amount.amount * rate.percent / 100, currency)
+                taxed[rate.key] = taxed.get(rate.key, Decimal(0)) + tax
+                line = attrs.evolve(line, tax=Money(tax, currency))
+            out.append(line)
+        tax_lines = []
+        for key, amounts in groups.items():
+            base = sum(amounts, Decimal(0))
+            exact = base * rates[key].percent / 100
+            billed = taxed[key] if method == "line" else rounding.round(exact, currency)
+            tax_lines.append(
+                TaxLine(
+                    rate=rates[key],
+                    base=Money(base, currency),
+                    amount=Money(billed, currency),
+                    exact_amount=Money(exact, currency),
+                )
+            )
+    return tuple(out), tuple(tax_lines)
+
+
+RATES = (None, TaxRate(percent="19"), TaxRate(percent="7"), TaxRate(percent="0", category="Z"))
+
+
+class TestApplyTaxes:
+    @given(
+        st.lists(
+            st.tuples(
+                st.decimals(min_value=-1000, max_value=1000, places=3),
+                st.sampled_from(RATES),
+            ),
+            max_size=15,
+        ),
+        st.sampled_from(["total", "line"]),
+        st.sampled_from(["half_up", "half_even", "down"]),
+    )
+    def test_same_result_as_the_single_loop(self, items, method, mode):
+        """Lines (with their taxes) and tax lines, with every digit and exponent, are those
+        the single-loop computation gives, for mixed rates, untaxed lines and any mode."""
+        lines = [
+            InvoiceLine(
+                charge=f"c{i}",
+                description="x",
+                quantity=Decimal(1),
+                unit="h",
+                amount=Money(amount, "EUR"),
+                exact_amount=Money(amount, "EUR"),
+                tax_rate=rate,
+            )
+            for i, (amount, rate) in enumerate(items)
+        ]
+        policy = RoundingPolicy(mode=mode, digits=3)
+        got = apply_taxes(lines, method, policy, "EUR")
+        want = _reference_taxes(lines, method, policy, "EUR")
+        assert got == want
+        assert [str(t.amount.amount) for t in got[1]] == [str(t.amount.amount) for t in want[1]]
+
+    def test_unknown_method_is_refused_at_run_time(self):
+        """An untyped caller's misspelt method gets the message naming both methods."""
+        with pytest.raises(InvoiceError, match=r"'total' \(per rate, EN 16931\) or 'line'"):
+            apply_taxes([], "lines", RoundingPolicy(), "EUR")  # type: ignore[arg-type]

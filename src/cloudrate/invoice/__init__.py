@@ -9,15 +9,21 @@
 True
 """
 
-from ._assemble import assemble, assemble_all
-from ._export import SCHEMA, invoice_from_dict, invoice_from_json
+from cloudrate._sheets import neutralise
+
+from ._assemble import EmptyBill, assemble, assemble_all
+from ._credit_note import CreditNote
+from ._export import SCHEMA
 from ._frame import invoices_to_pandas
-from ._invoice import STATES, CreditNote, Invoice
+from ._from_dict import invoice_from_dict, invoice_from_json
+from ._invoice import Invoice
 from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate, TimelineEvent
 from ._numbering import InMemorySequenceStore, Numbering, SequenceStore, SQLiteSequenceStore
-from ._stats import FILTERS, InvoiceStats, filter_invoices, invoice_stats
-from ._tables import neutralise, rows, write_csv, write_xlsx
-from ._taxes import EU_COUNTRIES, REVERSE_CHARGE, FlatTax, RegionalTax, TaxRule, apply_taxes
+from ._states import STATES, InvoiceState, InvoiceStatus
+from ._stats import FILTERS, InvoiceFilter, InvoiceStats, filter_invoices, invoice_stats
+from ._tables import TableLayout, rows, write_csv, write_xlsx
+from ._tax_rules import EU_COUNTRIES, REVERSE_CHARGE, FlatTax, RegionalTax, TaxRule
+from ._taxes import TaxMethod, apply_taxes
 from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 
 # Rendering (HTML, PDF): Jinja2 and Typst are imported only when a renderer runs.
@@ -32,12 +38,16 @@ __all__ = [
     "CreditNote",
     "Customer",
     "DueOnReceipt",
+    "EmptyBill",
     "EndOfMonth",
     "FlatTax",
     "InMemorySequenceStore",
     "Invoice",
+    "InvoiceFilter",
     "InvoiceLine",
+    "InvoiceState",
     "InvoiceStats",
+    "InvoiceStatus",
     "LocaleError",
     "Net",
     "Numbering",
@@ -48,7 +58,9 @@ __all__ = [
     "SQLiteSequenceStore",
     "Seller",
     "SequenceStore",
+    "TableLayout",
     "TaxLine",
+    "TaxMethod",
     "TaxRate",
     "TaxRule",
     "TimelineEvent",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Literal, overload
+from typing import Literal, get_args, overload
 
 from moneyed import Money
 
@@ -13,13 +13,17 @@ from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 from cloudrate.rating import AccountBill, RatedLine, RatingResult
 
-from ._invoice import Invoice, zero
+from ._invoice import Invoice
 from ._model import Customer, InvoiceLine, TaxRate
-from ._taxes import FlatTax, TaxRule, apply_taxes
+from ._sums import add_up, zero
+from ._tax_rules import FlatTax, TaxRule
+from ._taxes import TaxMethod, apply_taxes
 
-__all__ = ["assemble", "assemble_all"]
+__all__ = ["EMPTY_BILLS", "EmptyBill", "assemble", "assemble_all"]
 
-Empty = Literal["zero", "none"]
+#: What a bill without lines gives: a zero invoice (``"zero"``) or no invoice (``"none"``).
+EmptyBill = Literal["zero", "none"]
+EMPTY_BILLS: tuple[EmptyBill, ...] = get_args(EmptyBill)
 
 
 def _line(line: RatedLine, rate: TaxRate | None) -> InvoiceLine:
@@ -46,7 +50,7 @@ def assemble(
     period: BillingPeriod | None = ...,
     *,
     taxes: TaxRule | TaxRate | None = ...,
-    tax_method: str = ...,
+    tax_method: TaxMethod = ...,
     rounding: RoundingPolicy | None = ...,
     exchange_rate: ExchangeRate | None = ...,
     display_decimals: int | None = ...,
@@ -60,11 +64,11 @@ def assemble(
     period: BillingPeriod | None = ...,
     *,
     taxes: TaxRule | TaxRate | None = ...,
-    tax_method: str = ...,
+    tax_method: TaxMethod = ...,
     rounding: RoundingPolicy | None = ...,
     exchange_rate: ExchangeRate | None = ...,
     display_decimals: int | None = ...,
-    empty: Empty,
+    empty: EmptyBill,
     invoice_id: str | None = ...,
 ) -> Invoice | None: ...
 def assemble(
@@ -73,11 +77,11 @@ def assemble(
     period: BillingPeriod | None = None,
     *,
     taxes: TaxRule | TaxRate | None = None,
-    tax_method: str = "total",
+    tax_method: TaxMethod = "total",
     rounding: RoundingPolicy | None = None,
     exchange_rate: ExchangeRate | None = None,
     display_decimals: int | None = None,
-    empty: Empty = "zero",
+    empty: EmptyBill = "zero",
     invoice_id: str | None = None,
 ) -> Invoice | None:
     """Build the draft invoice of *customer* for *period* from a rated bill.
@@ -111,6 +115,32 @@ def assemble(
     >>> inv.subtotal, inv.tax_total, inv.total, inv.number
     (Money('100.00', 'EUR'), Money('19.00', 'EUR'), Money('119.00', 'EUR'), None)
     """
+    bill, period, rounding = _bill_and_period(bill, customer, period, rounding)
+    if empty not in EMPTY_BILLS:
+        raise InvoiceError(f"empty: 'zero' or 'none' (got {empty!r})")
+    if not bill.lines and empty == "none":
+        return None
+    return _draft(
+        bill,
+        customer,
+        period,
+        taxes=taxes,
+        tax_method=tax_method,
+        rounding=rounding or RoundingPolicy(),
+        exchange_rate=exchange_rate,
+        display_decimals=display_decimals,
+        invoice_id=invoice_id or f"{customer.id}/{period.label}",
+    )
+
+
+def _bill_and_period(
+    bill: AccountBill | RatingResult,
+    customer: Customer,
+    period: BillingPeriod | None,
+    rounding: RoundingPolicy | None,
+) -> tuple[AccountBill, BillingPeriod, RoundingPolicy | None]:
+    """The customer's bill, its period and the rounding to use. From a RatingResult, the
+    period must be the one rated and its rounding is the default."""
     if isinstance(bill, RatingResult):
         result = bill
         if period is None:
@@ -130,21 +160,31 @@ def assemble(
             f"customer id {customer.id!r} is not the bill's account "
             f"{bill.account!r}; pass the customer of that account"
         )
-    if empty not in ("zero", "none"):
-        raise InvoiceError(f"empty: 'zero' or 'none' (got {empty!r})")
-    if not bill.lines and empty == "none":
-        return None
-    rounding = rounding or RoundingPolicy()
+    return bill, period, rounding
+
+
+def _draft(
+    bill: AccountBill,
+    customer: Customer,
+    period: BillingPeriod,
+    *,
+    taxes: TaxRule | TaxRate | None,
+    tax_method: TaxMethod,
+    rounding: RoundingPolicy,
+    exchange_rate: ExchangeRate | None,
+    display_decimals: int | None,
+    invoice_id: str,
+) -> Invoice:
+    """The draft invoice of *bill*: its lines taxed, summed and checked."""
     currency = str(bill.total.currency.code)
     rule: TaxRule | None = FlatTax(taxes) if isinstance(taxes, TaxRate) else taxes
     lines = [_line(x, None if rule is None else rule.rate_for(customer, x)) for x in bill.lines]
     taxed, tax_lines = apply_taxes(lines, tax_method, rounding, currency)
     start = zero(rounding, currency)
-    subtotal = Money(sum((x.amount.amount for x in taxed), start), currency)
-    tax_total = Money(sum((t.amount.amount for t in tax_lines), start), currency)
-    notes = tuple(dict.fromkeys(t.rate.note for t in tax_lines if t.rate.note))
+    subtotal = add_up((x.amount for x in taxed), currency, start)
+    tax_total = add_up((t.amount for t in tax_lines), currency, start)
     return Invoice(
-        id=invoice_id or f"{customer.id}/{period.label}",
+        id=invoice_id,
         customer=customer,
         period=period,
         currency=currency,
@@ -154,7 +194,7 @@ def assemble(
         tax_total=tax_total,
         total=Money(subtotal.amount + tax_total.amount, currency),
         tax_method=tax_method,
-        notes=notes,
+        notes=tuple(dict.fromkeys(t.rate.note for t in tax_lines if t.rate.note)),
         rounding=rounding,
         exchange_rate=exchange_rate,
         display_decimals=display_decimals,
@@ -166,10 +206,10 @@ def assemble_all(
     customers: Mapping[str, Customer] | None = None,
     *,
     taxes: TaxRule | TaxRate | None = None,
-    tax_method: str = "total",
+    tax_method: TaxMethod = "total",
     exchange_rate: ExchangeRate | None = None,
     display_decimals: int | None = None,
-    empty: Empty = "zero",
+    empty: EmptyBill = "zero",
     accounts: Iterable[str] | None = None,
 ) -> tuple[Invoice, ...]:
     """A draft invoice for each account of *result* (or only *accounts*), in account order.

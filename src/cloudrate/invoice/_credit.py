@@ -13,12 +13,14 @@ from moneyed import Money
 from cloudrate._money import to_decimal
 from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
-from ._invoice import CreditNote, Invoice, zero
-from ._lifecycle import _date
-from ._model import InvoiceLine
+from ._credit_note import CreditNote
+from ._dates import checked_date
+from ._model import InvoiceLine, TaxLine
+from ._sums import add_up, zero
 from ._taxes import apply_taxes
 
 if TYPE_CHECKING:
+    from ._invoice import Invoice
     from ._numbering import Numbering, SequenceStore
 
 __all__ = ["credit"]
@@ -45,6 +47,26 @@ def _credited_line(line: InvoiceLine, value: Decimal, invoice: Invoice) -> Invoi
     )
 
 
+def _given(
+    invoice: Invoice, line: InvoiceLine, where: str, given: Money | Decimal | str
+) -> Decimal:
+    """The net amount to give back on *line*: in the invoice currency, above 0, at most the
+    line's amount and in whole settlement steps."""
+    if isinstance(given, Money):
+        if given.currency.code != invoice.currency:
+            raise InvoiceError(f"{where} is in {given.currency.code}, not {invoice.currency}")
+        value = given.amount
+    else:
+        value = to_decimal(given, where)
+    quantum = invoice.rounding.quantum(invoice.currency)
+    if not Decimal(0) < value <= line.amount.amount or value != value.quantize(quantum):
+        raise InvoiceError(
+            f"{where}: must be above 0, at most the line's {line.amount.amount} and in "
+            f"steps of {quantum} (got {value})"
+        )
+    return value
+
+
 def _lines(
     invoice: Invoice,
     amounts: Mapping[str, Money | Decimal | str] | None,
@@ -60,21 +82,43 @@ def _lines(
                 f"credit amounts[{charge!r}]: invoice {invoice.number} has no "
                 f"such line; its lines are {', '.join(by_charge)}"
             )
-        where = f"credit amounts[{charge!r}]"
-        if isinstance(given, Money):
-            if given.currency.code != invoice.currency:
-                raise InvoiceError(f"{where} is in {given.currency.code}, not {invoice.currency}")
-            value = given.amount
-        else:
-            value = to_decimal(given, where)
-        quantum = invoice.rounding.quantum(invoice.currency)
-        if not Decimal(0) < value <= line.amount.amount or value != value.quantize(quantum):
-            raise InvoiceError(
-                f"{where}: must be above 0, at most the line's {line.amount.amount} and in "
-                f"steps of {quantum} (got {value})"
-            )
+        value = _given(invoice, line, f"credit amounts[{charge!r}]", given)
         out.append(_credited_line(line, value, invoice))
     return out
+
+
+def _check_creditable(invoice: Invoice, issued_on: date) -> tuple[str, date]:
+    """The invoice's number and the checked issue date of a note against it."""
+    if invoice.state != "issued" or invoice.number is None:
+        raise InvoiceStateError(
+            f"only an issued invoice can be credited (this one is "
+            f"{invoice.state}); void a draft instead"
+        )
+    issued_on = checked_date(issued_on, "credit note issued_on")
+    if invoice.issued_on is not None and issued_on < invoice.issued_on:
+        raise InvoiceError(
+            f"credit note date {issued_on} is before the invoice's {invoice.issued_on}"
+        )
+    return invoice.number, issued_on
+
+
+def _totals(
+    invoice: Invoice, lines: tuple[InvoiceLine, ...], taxes: tuple[TaxLine, ...]
+) -> tuple[Money, Money, Money]:
+    """Subtotal, tax total and total of a note; refused when it would credit more than is
+    left of the invoice's total."""
+    cur = invoice.currency
+    start = zero(invoice.rounding, cur)
+    subtotal = add_up((x.amount for x in lines), cur, start)
+    tax_total = add_up((t.amount for t in taxes), cur, start)
+    total = subtotal.amount + tax_total.amount
+    room = invoice.total.amount - invoice.credited.amount
+    if total <= 0 or total > room:
+        raise InvoiceError(
+            f"a credit note of {total} {cur} does not fit invoice {invoice.number}: "
+            f"{room} {cur} of its total {invoice.total.amount} is left to credit"
+        )
+    return subtotal, tax_total, Money(total, cur)
 
 
 def credit(
@@ -90,44 +134,25 @@ def credit(
     """Issue a credit note against *invoice*: all its lines, or *amounts* per charge (net,
     taxed at the line's rate with the invoice's tax method). The credit notes of an invoice
     never exceed its total. The number is taken last, after every check."""
-    if invoice.state != "issued" or invoice.number is None:
-        raise InvoiceStateError(
-            f"only an issued invoice can be credited (this one is "
-            f"{invoice.state}); void a draft instead"
-        )
-    issued_on = _date(issued_on, "credit note issued_on")
-    if invoice.issued_on is not None and issued_on < invoice.issued_on:
-        raise InvoiceError(
-            f"credit note date {issued_on} is before the invoice's {invoice.issued_on}"
-        )
+    invoice_number, issued_on = _check_creditable(invoice, issued_on)
     lines, taxes = apply_taxes(
         _lines(invoice, amounts), invoice.tax_method, invoice.rounding, invoice.currency
     )
-    cur = invoice.currency
-    start = zero(invoice.rounding, cur)
-    subtotal = Money(sum((x.amount.amount for x in lines), start), cur)
-    tax_total = Money(sum((t.amount.amount for t in taxes), start), cur)
-    total = subtotal.amount + tax_total.amount
-    room = invoice.total.amount - invoice.credited.amount
-    if total <= 0 or total > room:
-        raise InvoiceError(
-            f"a credit note of {total} {cur} does not fit invoice {invoice.number}: "
-            f"{room} {cur} of its total {invoice.total.amount} is left to credit"
-        )
-    document = f"{invoice.number}/credit-{len(invoice.credit_notes) + 1}"
+    subtotal, tax_total, total = _totals(invoice, lines, taxes)
+    document = f"{invoice_number}/credit-{len(invoice.credit_notes) + 1}"
     number = numbering.next(store, on=issued_on, document=document, tenant=tenant)
     note = CreditNote(
         number=number,
-        invoice_number=invoice.number,
+        invoice_number=invoice_number,
         customer=invoice.customer,
         period=invoice.period,
-        currency=cur,
+        currency=invoice.currency,
         issued_on=issued_on,
-        lines=tuple(lines),
+        lines=lines,
         taxes=taxes,
         subtotal=subtotal,
         tax_total=tax_total,
-        total=Money(total, cur),
+        total=total,
         reason=reason,
     )
     return note, attrs.evolve(invoice, credit_notes=(*invoice.credit_notes, note))

@@ -1,13 +1,13 @@
-"""Lifecycle steps: finalise (number and dates), pay, void; derived dates and timeline.
+"""Lifecycle steps: finalise (number and dates), pay and void, each giving a new invoice.
 
 States: ``draft`` -> ``issued`` -> (settled: ``paid``), or ``void``. ``paid``, ``unpaid``
-and ``overdue`` are derived from payments, credit notes, the due date and the *now* the
-caller passes in; nothing here reads a clock.
+and ``overdue`` are derived (see :mod:`._timeline`); every check of a step runs before a
+number is taken or anything is recorded.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -17,34 +17,15 @@ from moneyed import Money
 from cloudrate._money import to_decimal
 from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
-from ._model import Payment, TimelineEvent
+from ._dates import checked_date
+from ._model import Payment
 
 if TYPE_CHECKING:
     from ._invoice import Invoice
     from ._numbering import Numbering, SequenceStore
     from ._terms import PaymentTerms
 
-__all__ = ["finalise", "paid_on", "pay", "timeline", "today", "void"]
-
-
-def today(now: date | datetime, invoice: Invoice) -> date:
-    """*now* as a date in the invoice period's timezone (aware datetimes only)."""
-    if isinstance(now, datetime):
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise InvoiceError(
-                f"now: {now.isoformat()} has no timezone; pass an aware "
-                "datetime (e.g. datetime.now(timezone.utc)) or a date"
-            )
-        return now.astimezone(invoice.period.tz).date()
-    if isinstance(now, date):
-        return now
-    raise InvoiceError(f"now: expected a date or an aware datetime (got {now!r})")
-
-
-def _date(value: object, where: str) -> date:
-    if isinstance(value, datetime) or not isinstance(value, date):
-        raise InvoiceError(f"{where}: expected a datetime.date (got {value!r})")
-    return value
+__all__ = ["finalise", "pay", "void"]
 
 
 def _name(invoice: Invoice) -> str:
@@ -66,7 +47,7 @@ def finalise(
             f"invoice {_name(invoice)} is {invoice.state}, not a draft; finalising twice "
             "would take a second number (none was taken)"
         )
-    issued_on = _date(issued_on, "issued_on")
+    issued_on = checked_date(issued_on, "issued_on")
     due_on = terms.due(issued_on)
     label = terms.label
     number = numbering.next(store, on=issued_on, document=invoice.id, tenant=tenant)
@@ -99,15 +80,7 @@ def _amount(invoice: Invoice, amount: Money | Decimal | str) -> Money:
     return Money(value, invoice.currency)
 
 
-def pay(
-    invoice: Invoice,
-    amount: Money | Decimal | str,
-    on: date,
-    *,
-    reference: str | None = None,
-    method: str | None = None,
-) -> Invoice:
-    """Record a payment; what exceeds the amount due becomes the invoice's credit balance."""
+def _check_payable(invoice: Invoice) -> None:
     if invoice.state == "void":
         raise InvoiceStateError(f"invoice {_name(invoice)} is void; nothing can be paid on it")
     if invoice.state == "draft":
@@ -119,8 +92,20 @@ def pay(
             f"invoice {_name(invoice)} is already settled; nothing is due "
             "(record extra money as account credit)"
         )
+
+
+def pay(
+    invoice: Invoice,
+    amount: Money | Decimal | str,
+    on: date,
+    *,
+    reference: str | None = None,
+    method: str | None = None,
+) -> Invoice:
+    """Record a payment; what exceeds the amount due becomes the invoice's credit balance."""
+    _check_payable(invoice)
     received = _amount(invoice, amount)
-    on = _date(on, "payment date")
+    on = checked_date(on, "payment date")
     if invoice.issued_on is not None and on < invoice.issued_on:
         raise InvoiceError(
             f"payment date {on} is before invoice {_name(invoice)} was issued ({invoice.issued_on})"
@@ -138,52 +123,6 @@ def void(invoice: Invoice, on: date, reason: str | None = None) -> Invoice:
             f"invoice {_name(invoice)} has payments or credit notes; issue a credit note "
             "instead of voiding it"
         )
-    return attrs.evolve(invoice, state="void", voided_on=_date(on, "void date"), void_reason=reason)
-
-
-def paid_on(invoice: Invoice) -> date | None:
-    """The date payments and credit notes together first covered the total."""
-    if invoice.state != "issued":
-        return None
-    events = sorted(
-        [(p.on, p.amount.amount) for p in invoice.payments]
-        + [(c.issued_on, c.total.amount) for c in invoice.credit_notes],
-        key=lambda e: e[0],
+    return attrs.evolve(
+        invoice, state="void", voided_on=checked_date(on, "void date"), void_reason=reason
     )
-    running = Decimal(0)
-    for on, amount in events:
-        running += amount
-        if running >= invoice.total.amount:
-            return on
-    return invoice.issued_on if invoice.total.amount <= 0 else None
-
-
-def timeline(invoice: Invoice) -> tuple[TimelineEvent, ...]:
-    """Issued, due, payments, credit notes, paid and voided, by date (stable)."""
-    events: list[TimelineEvent] = []
-    if invoice.issued_on is not None:
-        events.append(
-            TimelineEvent(
-                kind="issued", on=invoice.issued_on, amount=invoice.total, reference=invoice.number
-            )
-        )
-    if invoice.due_on is not None:
-        events.append(TimelineEvent(kind="due", on=invoice.due_on, amount=None))
-    events.extend(
-        TimelineEvent(kind="payment", on=p.on, amount=p.amount, reference=p.reference)
-        for p in invoice.payments
-    )
-    events.extend(
-        TimelineEvent(kind="credit_note", on=c.issued_on, amount=c.total, reference=c.number)
-        for c in invoice.credit_notes
-    )
-    settled = paid_on(invoice)
-    if settled is not None:
-        events.append(TimelineEvent(kind="paid", on=settled, amount=None))
-    if invoice.voided_on is not None:
-        events.append(
-            TimelineEvent(
-                kind="voided", on=invoice.voided_on, amount=None, reference=invoice.void_reason
-            )
-        )
-    return tuple(sorted(events, key=lambda e: e.on))

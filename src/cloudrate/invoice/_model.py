@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+from babel import Locale, UnknownLocaleError
 from moneyed import Money
 
 from cloudrate._money import to_decimal
@@ -29,8 +30,6 @@ def _country(value: str | None) -> str | None:
 def _check_locale(_inst: object, _attr: object, value: str | None) -> None:
     if value is None:
         return
-    from babel import Locale, UnknownLocaleError
-
     try:
         Locale.parse(value)
     except (UnknownLocaleError, ValueError, TypeError):

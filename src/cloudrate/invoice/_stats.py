@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal, get_args
 
 import attrs
 from moneyed import Money
@@ -11,16 +12,22 @@ from moneyed import Money
 from cloudrate._money import RoundingPolicy
 from cloudrate.exceptions import InvoiceError
 
-from ._invoice import Invoice, zero
+from ._sums import add_up, zero
 
-__all__ = ["FILTERS", "InvoiceStats", "filter_invoices", "invoice_stats"]
+if TYPE_CHECKING:
+    from ._invoice import Invoice
+
+__all__ = ["FILTERS", "InvoiceFilter", "InvoiceStats", "filter_invoices", "invoice_stats"]
+
+#: An invoice list tab: every issued invoice, the unpaid ones (overdue included), the paid.
+InvoiceFilter = Literal["all", "unpaid", "paid"]
 
 #: The invoice list tabs.
-FILTERS = ("all", "unpaid", "paid")
+FILTERS: tuple[InvoiceFilter, ...] = get_args(InvoiceFilter)
 
 
 def filter_invoices(
-    invoices: Iterable[Invoice], which: str = "all", *, customer: str | None = None
+    invoices: Iterable[Invoice], which: InvoiceFilter = "all", *, customer: str | None = None
 ) -> tuple[Invoice, ...]:
     """The invoices a tab lists, in the order given. Drafts are never listed (the customer
     has not received them); ``all`` includes void invoices, ``unpaid`` includes overdue ones.
@@ -77,7 +84,7 @@ def invoice_stats(
     start = zero(RoundingPolicy(), currency)
 
     def total(values: Iterable[Money]) -> Money:
-        return Money(sum((v.amount for v in values), start), currency)
+        return add_up(values, currency, start)
 
     return InvoiceStats(
         currency=currency,

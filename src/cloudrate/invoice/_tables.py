@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any, Literal, get_args
 
+from cloudrate._sheets import deterministic_xlsx, neutralise
 from cloudrate.exceptions import InvoiceError
 
-from ._invoice import Invoice
+if TYPE_CHECKING:
+    from ._invoice import Invoice
+    from ._model import InvoiceLine
 
-__all__ = ["LAYOUTS", "neutralise", "rows", "write_csv", "write_xlsx"]
+__all__ = ["LAYOUTS", "TableLayout", "rows", "write_csv", "write_xlsx"]
 
-LAYOUTS = ("lines", "summary")
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+#: The layouts of :func:`rows`: one row per invoice line (``"lines"``) or per invoice
+#: (``"summary"``).
+TableLayout = Literal["lines", "summary"]
+LAYOUTS: tuple[TableLayout, ...] = get_args(TableLayout)
 
 Cell = str | Decimal | date | int | None
+Row = tuple[Cell, ...]
 
 _SUMMARY = (
     "number",
@@ -69,73 +73,64 @@ _LINES = (
 )
 
 
-def neutralise(text: str) -> str:
-    """Make *text* inert in a spreadsheet: prefix ``'`` when it starts like a formula.
-
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-5% promo"), neutralise("ACME")
-    ('\\'=HYPERLINK("http://x")', "'-5% promo", 'ACME')
-    """
-    return "'" + text if text.startswith(_DANGEROUS) else text
+def _head(inv: Invoice) -> Row:
+    return (inv.number, inv.id, inv.customer.id, inv.customer.name, inv.period.label)
 
 
-def _status(invoice: Invoice, now: date | datetime | None) -> str:
-    return invoice.status if now is None else invoice.status_at(now)
+def _summary_row(inv: Invoice, now: date | datetime | None) -> Row:
+    return (
+        *_head(inv),
+        inv.status if now is None else inv.status_at(now),
+        inv.issued_on,
+        inv.due_on,
+        inv.currency,
+        inv.subtotal.amount,
+        inv.tax_total.amount,
+        inv.total.amount,
+        inv.paid.amount,
+        inv.amount_due.amount,
+    )
+
+
+def _line_row(inv: Invoice, x: InvoiceLine) -> Row:
+    rate = x.tax_rate
+    return (
+        *_head(inv),
+        inv.issued_on,
+        inv.due_on,
+        inv.currency,
+        x.charge,
+        x.kind,
+        x.description,
+        x.service,
+        x.metric,
+        x.quantity,
+        x.unit,
+        None if x.unit_price is None else x.unit_price.amount,
+        x.amount.amount,
+        None if rate is None else rate.percent,
+        None if rate is None else rate.category,
+        None if x.tax is None else x.tax.amount,
+    )
 
 
 def rows(
-    invoices: Iterable[Invoice], layout: str = "lines", *, now: date | datetime | None = None
-) -> tuple[tuple[str, ...], list[tuple[Cell, ...]]]:
+    invoices: Iterable[Invoice],
+    layout: TableLayout = "lines",
+    *,
+    now: date | datetime | None = None,
+) -> tuple[tuple[str, ...], list[Row]]:
     """The header and rows of *layout*; numbers stay Decimal, dates stay dates, text is raw
-    (writers neutralise it). *now* turns unpaid into overdue where due."""
+    (writers neutralise it). *now* turns unpaid into overdue where due.
+
+    >>> rows([], "summary")[0][:3], rows([])[0][8:10]
+    (('number', 'id', 'customer_id'), ('charge', 'kind'))
+    """
     if layout not in LAYOUTS:
         raise InvoiceError(f"layout: one of {', '.join(LAYOUTS)} (got {layout!r})")
-    out: list[tuple[Cell, ...]] = []
-    for inv in invoices:
-        head: tuple[Cell, ...] = (
-            inv.number,
-            inv.id,
-            inv.customer.id,
-            inv.customer.name,
-            inv.period.label,
-        )
-        if layout == "summary":
-            out.append(
-                (
-                    *head,
-                    _status(inv, now),
-                    inv.issued_on,
-                    inv.due_on,
-                    inv.currency,
-                    inv.subtotal.amount,
-                    inv.tax_total.amount,
-                    inv.total.amount,
-                    inv.paid.amount,
-                    inv.amount_due.amount,
-                )
-            )
-            continue
-        for x in inv.lines:
-            out.append(
-                (
-                    *head,
-                    inv.issued_on,
-                    inv.due_on,
-                    inv.currency,
-                    x.charge,
-                    x.kind,
-                    x.description,
-                    x.service,
-                    x.metric,
-                    x.quantity,
-                    x.unit,
-                    None if x.unit_price is None else x.unit_price.amount,
-                    x.amount.amount,
-                    None if x.tax_rate is None else x.tax_rate.percent,
-                    None if x.tax_rate is None else x.tax_rate.category,
-                    None if x.tax is None else x.tax.amount,
-                )
-            )
-    return (_SUMMARY if layout == "summary" else _LINES), out
+    if layout == "summary":
+        return _SUMMARY, [_summary_row(inv, now) for inv in invoices]
+    return _LINES, [_line_row(inv, x) for inv in invoices for x in inv.lines]
 
 
 def _text(cell: Cell) -> str:
@@ -151,7 +146,7 @@ def _text(cell: Cell) -> str:
 def write_csv(
     invoices: Iterable[Invoice],
     out: IO[str] | str | Path,
-    layout: str = "lines",
+    layout: TableLayout = "lines",
     *,
     now: date | datetime | None = None,
 ) -> None:
@@ -165,20 +160,39 @@ def write_csv(
     """
     header, body = rows(invoices, layout, now=now)
     if isinstance(out, (str, Path)):
-        with open(out, "w", encoding="utf-8", newline="") as handle:
+        with Path(out).open("w", encoding="utf-8", newline="") as handle:
             _write(handle, header, body)
     else:
         _write(out, header, body)
 
 
-def _write(handle: IO[str], header: tuple[str, ...], body: list[tuple[Cell, ...]]) -> None:
+def _write(handle: IO[str], header: tuple[str, ...], body: list[Row]) -> None:
     writer = csv.writer(handle, lineterminator="\r\n")
     writer.writerow(header)
     writer.writerows([_text(c) for c in row] for row in body)
 
 
-_FIXED = (1980, 1, 1, 0, 0, 0)
-_STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+def _openpyxl() -> tuple[Any, Any]:
+    try:
+        from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
+        from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        raise InvoiceError("XLSX export needs openpyxl: pip install 'cloudrate[xlsx]'") from None
+    return Workbook, Font
+
+
+def _fill(sheet: Any, font: Any, header: tuple[str, ...], body: list[Row]) -> None:
+    """Write *header* (bold, frozen) and *body* (text neutralised, dates as dates) to *sheet*."""
+    sheet.append(list(header))
+    for cell in sheet[1]:
+        cell.font = font
+    for row in body:
+        sheet.append([neutralise(c) if isinstance(c, str) else c for c in row])
+    for column in sheet.iter_cols(min_row=2):
+        for cell in column:
+            if isinstance(cell.value, (date, datetime)):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
 
 
 def write_xlsx(
@@ -188,52 +202,25 @@ def write_xlsx(
 
     Numbers are numeric cells, dates date cells, text neutralised. The file is the same
     byte for byte for the same invoices (fixed timestamps). Needs ``cloudrate[xlsx]``.
+
+    >>> import io, zipfile
+    >>> buf = io.BytesIO()
+    >>> write_xlsx([], buf)
+    >>> "xl/worksheets/sheet2.xml" in zipfile.ZipFile(buf).namelist()
+    True
     """
-    try:
-        from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
-        from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
-    except ImportError:
-        raise InvoiceError("XLSX export needs openpyxl: pip install 'cloudrate[xlsx]'") from None
+    workbook, font = _openpyxl()
     invoices = list(invoices)
-    book = Workbook()
-    first = True
-    for title, layout in (("Invoices", "summary"), ("Lines", "lines")):
-        sheet = book.active if first else book.create_sheet()
-        first = False
-        assert sheet is not None
+    book = workbook()
+    sheets = (book.active, book.create_sheet())
+    layouts: tuple[tuple[str, TableLayout], ...] = (("Invoices", "summary"), ("Lines", "lines"))
+    for sheet, (title, layout) in zip(sheets, layouts, strict=True):
         sheet.title = title
-        header, body = rows(invoices, layout, now=now)
-        sheet.append(list(header))
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in body:
-            sheet.append([neutralise(c) if isinstance(c, str) else c for c in row])
-        for column in sheet.iter_cols(min_row=2):
-            for cell in column:
-                if isinstance(cell.value, (date, datetime)):
-                    cell.number_format = "yyyy-mm-dd"
-        sheet.freeze_panes = "A2"
+        _fill(sheet, font(bold=True), *rows(invoices, layout, now=now))
     raw = io.BytesIO()
     book.save(raw)
-    data = _deterministic(raw.getvalue())
+    data = deterministic_xlsx(raw.getvalue())
     if isinstance(out, (str, Path)):
         Path(out).write_bytes(data)
     else:
         out.write(data)
-
-
-def _deterministic(data: bytes) -> bytes:
-    """Re-pack the zip with fixed entry times and fixed document timestamps."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = _STAMP.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
-            dst.writestr(
-                zipfile.ZipInfo(info.filename, date_time=_FIXED),
-                content,
-                compress_type=zipfile.ZIP_DEFLATED,
-            )
-    return buf.getvalue()

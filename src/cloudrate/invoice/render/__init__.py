@@ -3,13 +3,16 @@
 Jinja2 and Typst are imported only when a renderer runs. See docs/rendering.md.
 """
 
-from ._context import Seller, invoice_context
+from ._context import invoice_context
+from ._figure import Figure
 from ._fonts import font_directories, font_families, latin_family
 from ._format import Formatter, LocaleError, check_locale
 from ._labels import labels_for
 from ._render import RenderError, render_html, render_pdf
+from ._seller import Seller
 
 __all__ = [
+    "Figure",
     "Formatter",
     "LocaleError",
     "RenderError",

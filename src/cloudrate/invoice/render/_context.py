@@ -11,52 +11,112 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from cloudrate.invoice._invoice import Invoice
-
+from ._figure import Figure
 from ._format import Formatter
 from ._labels import labels_for
+from ._seller import Seller
 
-if TYPE_CHECKING:  # pragma: no cover
-    from cloudrate.portal.charts import Chart
+if TYPE_CHECKING:
+    from cloudrate.invoice import Customer, Invoice, InvoiceStatus
 
-__all__ = ["Seller", "invoice_context"]
-
-
-def _lines(value: Sequence[str] | str) -> tuple[str, ...]:
-    return tuple(value.splitlines()) if isinstance(value, str) else tuple(str(v) for v in value)
+__all__ = ["invoice_context"]
 
 
-@attrs.frozen(kw_only=True)
-class Seller:
-    """Who issues the invoice: printed at the top, in the footer and in the payment box.
-
-    >>> Seller(name="Example Cloud GmbH", address="Cloudweg 1\\n10115 Berlin").address
-    ('Cloudweg 1', '10115 Berlin')
-    """
-
-    name: str
-    address: tuple[str, ...] = attrs.field(default=(), converter=_lines)
-    tax_id: str | None = None
-    email: str | None = None
-    website: str | None = None
-    payment_details: tuple[str, ...] = attrs.field(default=(), converter=_lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "address": list(self.address),
-            "tax_id": self.tax_id,
-            "email": self.email,
-            "website": self.website,
-            "payment_details": list(self.payment_details),
-        }
-
-
-def _status(invoice: Invoice, now: date | datetime | None) -> str:
+def _status(invoice: Invoice, now: date | datetime | None) -> InvoiceStatus:
     """The badge: the stored status, or :meth:`Invoice.status_at` *now* (overdue)."""
     return invoice.status if now is None else invoice.status_at(now)
+
+
+def _period(invoice: Invoice, fmt: Formatter) -> str:
+    """First and last day of the period, in its timezone (the end is exclusive)."""
+    period = invoice.period
+    first = period.start.astimezone(period.tz).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
+    return f"{fmt.date(first)} \u2013 {fmt.date(last)}"
+
+
+def _lines(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
+    return [
+        {
+            "description": x.description,
+            "service": x.service or "",
+            "kind": x.kind,
+            "quantity": fmt.number(x.quantity),
+            "unit": x.unit,
+            "unit_price": "" if x.unit_price is None else fmt.unit_price(x.unit_price.amount),
+            "amount": fmt.money(x.amount.amount),
+            "tax_rate": "" if x.tax_rate is None else fmt.percent(x.tax_rate.percent),
+            "explanation": x.explanation,
+        }
+        for x in invoice.lines
+    ]
+
+
+def _taxes(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
+    return [
+        {
+            "label": f"{t.rate.name} {fmt.percent(t.rate.percent)}",
+            "base": fmt.money(t.base.amount),
+            "amount": fmt.money(t.amount.amount),
+        }
+        for t in invoice.taxes
+    ]
+
+
+def _customer(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "address": list(customer.address),
+        "tax_id": customer.tax_id or "",
+        "email": customer.email or "",
+    }
+
+
+def _amounts(invoice: Invoice, fmt: Formatter) -> dict[str, str]:
+    """The totals; paid, credited and credit balance are empty when they are zero."""
+    paid, credited = invoice.paid.amount, invoice.credited.amount
+    balance = invoice.credit_balance.amount
+    return {
+        "subtotal": fmt.money(invoice.subtotal.amount),
+        "tax_total": fmt.money(invoice.tax_total.amount),
+        "total": fmt.money(invoice.total.amount),
+        "paid": fmt.money(paid) if paid else "",
+        "credited": fmt.money(credited) if credited else "",
+        "amount_due": fmt.money(invoice.amount_due.amount),
+        "credit_balance": fmt.money(balance) if balance else "",
+    }
+
+
+def _please_pay(
+    invoice: Invoice, fmt: Formatter, words: Mapping[str, str], status: InvoiceStatus
+) -> str:
+    """The payment request sentence, when something is due by a due date."""
+    due = fmt.date(invoice.due_on)
+    if not due or invoice.amount_due.amount <= 0 or status == "void":
+        return ""
+    return words["please_pay"].format(amount=fmt.money(invoice.amount_due.amount), due=due)
+
+
+def _exchange(invoice: Invoice, fmt: Formatter, words: Mapping[str, str]) -> dict[str, str]:
+    """The rate sentence and the converted total, empty without a rate."""
+    fx, converted = invoice.exchange_rate, invoice.converted_total
+    if fx is None or converted is None:
+        return {"exchange": "", "converted_total": ""}
+    quote = Formatter(fmt.locale, fx.quote, None, invoice.rounding)
+    exchange = words["exchange"].format(
+        currency=fx.quote, rate=fmt.number(fx.rate, 6), source=fx.source, on=fmt.date(fx.on)
+    )
+    return {"exchange": exchange, "converted_total": quote.money(converted.amount)}
+
+
+def _heading(invoice: Invoice, words: Mapping[str, str]) -> dict[str, Any]:
+    draft = invoice.number is None
+    return {
+        "title": f"{words['invoice']} ({words['draft']})" if draft else words["invoice"],
+        "number": invoice.number or "",
+        "draft": draft,
+    }
 
 
 def invoice_context(
@@ -66,12 +126,12 @@ def invoice_context(
     seller: Seller | None = None,
     now: date | datetime | None = None,
     labels: Mapping[str, str] | None = None,
-    charts: Sequence[Chart] = (),
+    charts: Sequence[Figure] = (),
 ) -> dict[str, Any]:
     """The invoice as a dict of display strings for templates (JSON-ready).
 
     *now* decides whether an unpaid invoice shows as overdue; without it the stored
-    status is shown. *charts* are embedded as SVG.
+    status is shown. *charts* (any :class:`Figure`) are embedded as SVG.
 
     >>> from cloudrate import BillingPeriod, AccountBill, RatedLine
     >>> from cloudrate.invoice import Customer, TaxRate, assemble
@@ -88,83 +148,25 @@ def invoice_context(
     """
     fmt = Formatter(locale, invoice.currency, invoice.display_decimals, invoice.rounding)
     words = labels_for(locale, labels)
-    period = invoice.period
-    first = period.start.astimezone(period.tz).date()
-    last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
     status = _status(invoice, now)
-    lines = [
-        {
-            "description": x.description,
-            "service": x.service or "",
-            "kind": x.kind,
-            "quantity": fmt.number(x.quantity),
-            "unit": x.unit,
-            "unit_price": "" if x.unit_price is None else fmt.unit_price(x.unit_price.amount),
-            "amount": fmt.money(x.amount.amount),
-            "tax_rate": "" if x.tax_rate is None else fmt.percent(x.tax_rate.percent),
-            "explanation": x.explanation,
-        }
-        for x in invoice.lines
-    ]
-    taxes = [
-        {
-            "label": f"{t.rate.name} {fmt.percent(t.rate.percent)}",
-            "base": fmt.money(t.base.amount),
-            "amount": fmt.money(t.amount.amount),
-        }
-        for t in invoice.taxes
-    ]
-    customer = invoice.customer
-    paid, credited = invoice.paid.amount, invoice.credited.amount
-    due = fmt.date(invoice.due_on)
-    context: dict[str, Any] = {
+    return {
         "locale": locale,
         "labels": words,
         "currency": invoice.currency,
-        "title": words["invoice"] if invoice.number else f"{words['invoice']} ({words['draft']})",
-        "number": invoice.number or "",
-        "draft": invoice.number is None,
+        **_heading(invoice, words),
         "issued": fmt.date(invoice.issued_on),
-        "due": due,
+        "due": fmt.date(invoice.due_on),
         "terms": invoice.terms or "",
-        "period": f"{fmt.date(first)} \u2013 {fmt.date(last)}",
+        "period": _period(invoice, fmt),
         "status": status,
         "status_label": words.get(f"status_{status}", status),
         "seller": None if seller is None else seller.to_dict(),
-        "customer": {
-            "id": customer.id,
-            "name": customer.name,
-            "address": list(customer.address),
-            "tax_id": customer.tax_id or "",
-            "email": customer.email or "",
-        },
-        "lines": lines,
-        "taxes": taxes,
-        "subtotal": fmt.money(invoice.subtotal.amount),
-        "tax_total": fmt.money(invoice.tax_total.amount),
-        "total": fmt.money(invoice.total.amount),
-        "paid": fmt.money(paid) if paid else "",
-        "credited": fmt.money(credited) if credited else "",
-        "amount_due": fmt.money(invoice.amount_due.amount),
-        "credit_balance": (
-            fmt.money(invoice.credit_balance.amount) if invoice.credit_balance.amount else ""
-        ),
+        "customer": _customer(invoice.customer),
+        "lines": _lines(invoice, fmt),
+        "taxes": _taxes(invoice, fmt),
+        **_amounts(invoice, fmt),
         "notes": list(invoice.notes),
-        "please_pay": (
-            words["please_pay"].format(amount=fmt.money(invoice.amount_due.amount), due=due)
-            if due and invoice.amount_due.amount > 0 and status != "void"
-            else ""
-        ),
-        "exchange": "",
-        "converted_total": "",
+        "please_pay": _please_pay(invoice, fmt, words, status),
+        **_exchange(invoice, fmt, words),
         "charts": [{"title": c.title, "svg": c.svg().decode("utf-8")} for c in charts],
     }
-    fx = invoice.exchange_rate
-    converted = invoice.converted_total
-    if fx is not None and converted is not None:
-        quote = Formatter(locale, fx.quote, None, invoice.rounding)
-        context["exchange"] = words["exchange"].format(
-            currency=fx.quote, rate=fmt.number(fx.rate, 6), source=fx.source, on=fmt.date(fx.on)
-        )
-        context["converted_total"] = quote.money(converted.amount)
-    return context

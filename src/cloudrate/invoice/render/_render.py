@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cloudrate.exceptions import CloudrateError
-from cloudrate.invoice._invoice import Invoice
 
-from ._context import Seller, invoice_context
+from ._context import invoice_context
+from ._figure import Figure
 from ._fonts import font_directories, font_families
 from ._format import LocaleError, check_locale
+from ._seller import Seller
 
-if TYPE_CHECKING:  # pragma: no cover
-    from cloudrate.portal.charts import Chart
+if TYPE_CHECKING:
+    from cloudrate.invoice import Invoice
 
 __all__ = ["LocaleError", "RenderError", "Seller", "render_html", "render_pdf"]
 
@@ -86,7 +87,7 @@ def render_html(
     seller: Seller | None = None,
     now: date | datetime | None = None,
     labels: Mapping[str, str] | None = None,
-    charts: Sequence[Chart] = (),
+    charts: Sequence[Figure] = (),
     template: str = "invoice.html",
 ) -> str:
     """The invoice as an HTML page, from the Jinja2 template *template*.
@@ -158,7 +159,7 @@ def render_pdf(
     seller: Seller | None = None,
     now: date | datetime | None = None,
     labels: Mapping[str, str] | None = None,
-    charts: Sequence[Chart] = (),
+    charts: Sequence[Figure] = (),
     template: str | Path | None = None,
     font_paths: Sequence[str | Path] = (),
     font_families_first: Sequence[str] = (),

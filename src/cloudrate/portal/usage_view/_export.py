@@ -9,29 +9,27 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+
+from cloudrate import _sheets
+from cloudrate._sheets import deterministic_xlsx
 
 __all__ = ["Cell", "Table", "neutralise", "plain", "to_csv", "to_xlsx"]
 
 Cell = str | Decimal | int | date | None
 Table = tuple[Sequence[str], Sequence[Sequence[Cell]]]
 
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
 
 def neutralise(text: str) -> str:
-    """*text*, with a leading ``'`` if a spreadsheet would read it as a formula.
+    """*text*, with a leading ``'`` if a spreadsheet would read it as a formula; text that
+    is a plain number (``-1.25``) is left alone (:func:`cloudrate._sheets.neutralise`).
 
     >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-1.25"), neutralise("@SUM(A1)")
     ('\\'=HYPERLINK("http://x")', '-1.25', "'@SUM(A1)")
     """
-    if text.startswith(_TRIGGERS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
+    return _sheets.neutralise(text, keep_numbers=True)
 
 
 def plain(value: Decimal) -> str:
@@ -80,8 +78,6 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]
         from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError("XLSX export needs openpyxl: pip install 'cloudrate[xlsx]'") from None
-    from cloudrate.invoice._tables import _deterministic
-
     book = Workbook()
     book.remove(book.active)
     for name, header, rows in sheets:
@@ -93,7 +89,7 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]
             sheet.append([_xlsx_cell(c) for c in row])
     buffer = io.BytesIO()
     book.save(buffer)
-    return _deterministic(buffer.getvalue())
+    return deterministic_xlsx(buffer.getvalue())
 
 
 def _xlsx_cell(cell: Cell) -> object:
