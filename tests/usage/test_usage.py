@@ -154,12 +154,12 @@ class TestReadUsageJsonl:
     def test_json_numbers_are_exact(self):
         """JSON numbers are read as Decimals, never through float."""
         line = (
-            '{"account": "a", "metric": "m", "quantity": 0.1000000000000000000001, '
+            '{"account": "a", "metric": "m", "quantity": 1234567890.123456789012, '
             '"start": "2026-10-01T00:00:00+00:00", "end": "2026-10-01T01:00:00+00:00", '
             '"attributes": {"zone": "z1"}}\n'
         )
         [r] = read_usage_jsonl(io.StringIO(line))
-        assert r.quantity == Decimal("0.1000000000000000000001")
+        assert r.quantity == Decimal("1234567890.123456789012")
         assert r.attributes == {"zone": "z1"}
 
     def test_bad_json(self):
@@ -190,3 +190,49 @@ class TestReadUsage:
         """Only .csv and .jsonl/.ndjson/.json are read."""
         with pytest.raises(UsageError, match=r"use \.csv or \.jsonl"):
             read_usage(tmp_path / "usage.xlsx")
+
+
+class TestInstants:
+    """Times are kept in UTC, so records compare by instant even in the hour a clock goes
+    back (where two wall-clock times of one timezone would compare wrongly)."""
+
+    def test_times_are_stored_in_utc(self):
+        from zoneinfo import ZoneInfo
+
+        berlin = ZoneInfo("Europe/Berlin")
+        r = _record(
+            start=datetime(2026, 10, 1, 2, tzinfo=berlin),
+            end=datetime(2026, 10, 1, 3, tzinfo=berlin),
+        )
+        assert r.start.utcoffset() == timedelta(0)
+        assert r.start == datetime(2026, 10, 1, 0, tzinfo=UTC)
+
+    def test_end_before_start_in_the_repeated_hour_is_refused(self):
+        """02:30 (second time, CET) to 02:45 (first time, CEST) on 25 October ends before
+        it starts, although its wall clock reads later."""
+        from zoneinfo import ZoneInfo
+
+        berlin = ZoneInfo("Europe/Berlin")
+        with pytest.raises(UsageError, match="is before start"):
+            _record(
+                start=datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=berlin),
+                end=datetime(2026, 10, 25, 2, 45, fold=0, tzinfo=berlin),
+            )
+
+
+class TestCsvSpelling:
+    def test_header_names_are_stripped(self):
+        text = (
+            "account, metric ,quantity,start,end, region\n"
+            "acme,m,1,2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,eu\n"
+        )
+        [r] = read_usage_csv(io.StringIO(text))
+        assert (r.metric, r.attributes) == ("m", {"region": "eu"})
+
+    def test_times_finer_than_microseconds_are_refused(self):
+        text = (
+            "account,metric,quantity,start,end\n"
+            "acme,m,1,2026-10-01T00:00:00.1234567Z,2026-10-01T01:00:00Z\n"
+        )
+        with pytest.raises(ConfigError, match="more than 6 decimals of a second"):
+            read_usage_csv(io.StringIO(text))

@@ -20,7 +20,13 @@ from cloudrate.usage import UsageRecord
 
 from ._slots import SlotAggregation
 
-__all__ = ["Acc", "accumulate", "aggregated_quantity", "latest_rank", "resource_key"]
+__all__ = [
+    "Acc",
+    "accumulate",
+    "aggregated_quantity",
+    "latest_rank",
+    "resource_key",
+]
 
 T = TypeVar("T")  # an instant: a datetime, or microseconds in the columnar engine
 Q = TypeVar("Q")  # a quantity

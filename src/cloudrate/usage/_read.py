@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -41,11 +42,19 @@ _FIELDS = ("account", "metric", "quantity", "start", "end", "record_id", "resour
 _REQUIRED = ("account", "metric", "quantity", "start", "end")
 
 
+_TOO_FINE = re.compile(r"[.,]\d{7,}")  # a fraction of a second past microseconds
+
+
 def _parse_time(text: object, field: str) -> datetime:
     if isinstance(text, datetime):
         return text
     if not isinstance(text, str) or not text.strip():
         raise UsageError(f"{field}: missing; give an ISO 8601 time with offset")
+    if _TOO_FINE.search(text):
+        raise UsageError(
+            f"{field}: {text.strip()!r} has more than 6 decimals of a second; times are exact "
+            "to the microsecond, round the time to at most 6 decimals"
+        )
     try:
         return datetime.fromisoformat(text.strip())
     except ValueError:
@@ -137,6 +146,8 @@ def read_usage_csv(source: str | Path | IO[str]) -> list[UsageRecord]:
     stream, name, close = _open_text(source)
     try:
         reader = csv.DictReader(stream)
+        if reader.fieldnames is not None:  # " region" names the column region, as in batch
+            reader.fieldnames = [n.strip() for n in reader.fieldnames]
         return _collect(((i + 2, row) for i, row in enumerate(reader)), name)
     finally:
         if close:

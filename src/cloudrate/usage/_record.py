@@ -2,13 +2,15 @@
 
 A usage record says that *account* used *quantity* of *metric* between *start* and
 *end*. Quantities are Decimals in the unit the plan declares as the metric's
-``usage_unit``; times are timezone-aware.
+``usage_unit``. Times are timezone-aware and kept in UTC, so records compare by the
+instants they name (two times of one timezone would otherwise compare by wall clock,
+which is wrong in the hour a clock goes back).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +67,14 @@ def _quantity(value: object) -> Decimal:
     return q
 
 
+def _utc(value: object) -> object:
+    """An aware datetime as the same instant in UTC; anything else as given (refused by
+    the validator)."""
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        return value.astimezone(UTC)
+    return value
+
+
 def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
     if not isinstance(value, datetime):
         raise UsageError(f"{attribute.name}: expected a datetime, got {value!r}")
@@ -90,8 +100,8 @@ class UsageRecord:
     account: str
     metric: str
     quantity: Decimal = attrs.field(converter=_quantity)
-    start: datetime = attrs.field(validator=_aware)
-    end: datetime = attrs.field(validator=_aware)
+    start: datetime = attrs.field(converter=_utc, validator=_aware)
+    end: datetime = attrs.field(converter=_utc, validator=_aware)
     record_id: str | None = None
     resource_id: str | None = None
     service: str | None = None
