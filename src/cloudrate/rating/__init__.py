@@ -12,8 +12,17 @@ from types import ModuleType
 
 from ._rate import rate
 from ._result import AccountBill, RatedLine, RatingResult, UnpricedUsage
+from ._unpriced import OnUnpriced, UnpricedReason
 
-__all__ = ["AccountBill", "RatedLine", "RatingResult", "UnpricedUsage", "rate"]
+__all__ = [
+    "AccountBill",
+    "OnUnpriced",
+    "RatedLine",
+    "RatingResult",
+    "UnpricedReason",
+    "UnpricedUsage",
+    "rate",
+]
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -55,6 +55,11 @@ _EMPTY: Mapping[str, str] = _FrozenAttrs()
 
 
 def _quantity(value: object) -> Decimal:
+    if isinstance(value, str) and "_" in value:
+        raise UsageError(
+            f"quantity: {value!r} has a digit separator; write the digits alone, such as "
+            "'1000' for 1_000"
+        )
     try:
         q = to_decimal(value, "quantity")
     except PlanError as exc:  # a usage record is not a plan: report it as bad usage

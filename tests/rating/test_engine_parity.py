@@ -1,0 +1,869 @@
+"""rate() and the columnar engine at the edges of their inputs: one semantics, one outcome.
+
+Every property draws an input and runs it through both engines: records built in Python
+(rated by :func:`cloudrate.rate`, and by :func:`~cloudrate.rating.columnar.rate_table` on
+``to_table(records)``), or a CSV file read by each engine's own reader
+(:func:`cloudrate.read_usage`, :func:`~cloudrate.rating.columnar.read_columnar`). Both
+must give the same outcome:
+
+- both rate it: the ``cloudrate.rating/1`` documents are identical byte for byte, and
+  :func:`~cloudrate.rating.columnar.account_totals` equals ``rate(...).totals()``;
+- one refuses it (raises a :class:`~cloudrate.CloudrateError`): the other refuses it
+  too, with the same error class and the same stable ``code`` (when the class has one).
+
+The inputs: records on and around the bounds of calendar months that contain a change of
+the clocks (in the plan's timezone), records in the hour the clocks skip or repeat,
+null-like text ("NA", "null", "NaN", "", ...) and padded text as account, metric and
+attribute values, the spellings each CSV reader accepts, and the smallest and largest
+quantities with prices of many decimal places.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from moneyed import Money
+
+pytest.importorskip("pyarrow")
+
+import cloudrate
+from cloudrate import BillingPeriod, CloudrateError, UsageError, UsageRecord
+from cloudrate.plans import Charge, Flat, Graduated, Metric, Package, PerUnit, Plan, Tier, Volume
+from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table
+from cloudrate.testing import quantities, rounding_policies
+
+# --- one outcome per engine ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Outcome:
+    """What an engine made of an input: its JSON document or totals, or its refusal.
+
+    A refusal compares by error class and ``code``; the message is shown, not compared.
+    """
+
+    kind: str  # "rated" or "refused"
+    value: Any
+    message: str = attrs.field(default="", eq=False)
+
+
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """Run *call*; a :class:`CloudrateError` is a refusal, any other error fails the test."""
+    try:
+        value = call()
+    except CloudrateError as exc:
+        kind = type(exc)
+        refusal = (f"{kind.__module__}.{kind.__qualname__}", getattr(exc, "code", None))
+        return Outcome("refused", refusal, str(exc))
+    return Outcome("rated", value)
+
+
+def _fast_totals(table: Any) -> dict[str, Decimal]:
+    return dict(zip(table["account"].to_pylist(), table["total"].to_pylist(), strict=True))
+
+
+def assert_engines_agree(
+    plan: Plan,
+    records: Callable[[], Iterable[UsageRecord]],
+    table: Callable[[], Any],
+    period: BillingPeriod | None,
+    *,
+    accounts: Sequence[str] = (),
+    on_unpriced: str = "report",
+) -> None:
+    """rate() on ``records()`` and the columnar engine on ``table()`` give one outcome.
+
+    *records* and *table* read the usage afresh on each call (a CSV file is read by the
+    reader inside them, so what the reader refuses counts as the engine refusing it).
+    """
+    expected = outcome(
+        lambda: cloudrate.rate(
+            plan, records(), period, accounts=accounts, on_unpriced=on_unpriced
+        ).to_json()
+    )
+    got = outcome(
+        lambda: rate_table(
+            plan, table(), period, accounts=accounts, on_unpriced=on_unpriced
+        ).to_json()
+    )
+    expected_totals = outcome(
+        lambda: {
+            a: m.amount
+            for a, m in cloudrate.rate(plan, records(), period, accounts=accounts).totals().items()
+        }
+    )
+    got_totals = outcome(
+        lambda: _fast_totals(account_totals(plan, table(), period, accounts=accounts))
+    )
+    assert {"rate_table": got, "account_totals": got_totals} == {
+        "rate_table": expected,
+        "account_totals": expected_totals,
+    }
+
+
+def assert_records_agree(
+    plan: Plan,
+    records: Sequence[UsageRecord],
+    period: BillingPeriod | None,
+    **kw: Any,
+) -> None:
+    """Records built in Python: rate() on them, the columnar engine on ``to_table(records)``."""
+    assert_engines_agree(plan, lambda: records, lambda: to_table(records), period, **kw)
+
+
+def assert_csv_agrees(plan: Plan, path: Path, period: BillingPeriod | None, **kw: Any) -> None:
+    """A CSV file: rate() on what read_usage reads, the columnar engine on read_columnar."""
+    assert_engines_agree(
+        plan, lambda: cloudrate.read_usage(path), lambda: read_columnar(path), period, **kw
+    )
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+# --- months whose days include a change of the clocks ---------------------------------------
+
+BERLIN_MARCH = ("Europe/Berlin", 2026, 3)
+BERLIN_OCTOBER = ("Europe/Berlin", 2026, 10)
+#: (plan timezone, year, month): clocks go forward in one, back in the other.
+DST_MONTHS = (
+    BERLIN_MARCH,
+    BERLIN_OCTOBER,
+    ("America/New_York", 2026, 3),
+    ("America/New_York", 2026, 11),
+    ("Australia/Sydney", 2026, 4),
+    ("Australia/Sydney", 2026, 10),
+)
+HOUR = timedelta(hours=1)
+
+#: Metrics of :func:`edge_plan`, one per way records combine or prorate.
+EDGE_METRICS = ("compute", "avg", "last", "peak", "vm_days", "vm_seconds")
+
+
+def edge_plan(zone: str) -> Plan:
+    """A plan in *zone* whose charges read record times every way there is: summed,
+    time-weighted average, latest, peak, flat fees prorated by days and by seconds, and a
+    flat fee per account."""
+    return Plan(
+        name="edges",
+        currency="EUR",
+        timezone=zone,
+        metrics=[
+            Metric(name="avg", unit="GB", aggregation="average"),
+            Metric(name="last", unit="GB", aggregation="latest"),
+            Metric(name="peak", unit="GB", aggregation="max"),
+        ],
+        charges=[
+            Charge(name="compute", metric="compute", model=PerUnit(Money("0.0125", "EUR"))),
+            Charge(name="avg", metric="avg", model=PerUnit(Money("2.5", "EUR"))),
+            Charge(name="last", metric="last", model=PerUnit(Money("0.5", "EUR"))),
+            Charge(name="peak", metric="peak", model=PerUnit(Money("0.11", "EUR"))),
+            Charge(name="vm_days", metric="vm_days", model=Flat(Money("31", "EUR"))),
+            Charge(
+                name="vm_seconds",
+                metric="vm_seconds",
+                model=Flat(Money("100", "EUR"), proration="seconds"),
+            ),
+            Charge(name="base", model=Flat(Money("5", "EUR"))),
+        ],
+    )
+
+
+def month_period(month: tuple[str, int, int]) -> BillingPeriod:
+    zone, year, number = month
+    period = BillingPeriod.month(year, number, zone)
+    assert BillingPeriod.containing(period.start, zone) == period
+    return period
+
+
+# --- records on and around the period's bounds ----------------------------------------------
+
+
+class Span(NamedTuple):
+    """A record placed relative to a bound of the period: it starts *shift* after the
+    period's *anchor* (``"start"`` or ``"end"``) and lasts *length*; its times are written
+    in *written_in* (``"plan"`` for the plan's timezone, ``"UTC"`` or a fixed offset)."""
+
+    anchor: str
+    shift: timedelta = timedelta(0)
+    length: timedelta = timedelta(0)
+    metric: str = "compute"
+    written_in: str = "plan"
+    quantity: Decimal = Decimal("1.5")
+    account: str = "a"
+
+
+def writing_zone(name: str, plan_zone: str) -> Any:
+    if name == "plan":
+        return ZoneInfo(plan_zone)
+    if name == "UTC":
+        return UTC
+    sign = -1 if name.startswith("-") else 1
+    hours, minutes = name[1:].split(":")
+    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+def span_records(spans: Sequence[Span], period: BillingPeriod) -> list[UsageRecord]:
+    out = []
+    for i, span in enumerate(spans):
+        bound = period.start if span.anchor == "start" else period.end
+        start = bound.astimezone(UTC) + span.shift  # exact arithmetic on instants
+        end = start + span.length
+        tz = writing_zone(span.written_in, period.timezone)
+        out.append(
+            UsageRecord(
+                account=span.account,
+                metric=span.metric,
+                quantity=span.quantity,
+                start=start.astimezone(tz),
+                end=end.astimezone(tz),
+                record_id=f"r{i}",
+                resource_id=f"vm{i % 2}",
+            )
+        )
+    return out
+
+
+_STEPS = (
+    timedelta(0),
+    timedelta(microseconds=1),
+    timedelta(seconds=1),
+    HOUR,
+    timedelta(days=1),
+)
+
+spans = st.builds(
+    Span,
+    anchor=st.sampled_from(("start", "end")),
+    shift=st.builds(
+        lambda sign, step: sign * step, st.sampled_from((1, -1)), st.sampled_from(_STEPS)
+    ),
+    length=st.sampled_from((*_STEPS, 2 * HOUR)),
+    metric=st.sampled_from(EDGE_METRICS),
+    written_in=st.sampled_from(("plan", "UTC", "+05:30", "-03:00")),
+    quantity=quantities(max_value=Decimal(1000), places=3),
+    account=st.sampled_from(("a", "b")),
+)
+
+
+class TestPeriodBounds:
+    @settings(max_examples=100, deadline=None)
+    @given(
+        month=st.sampled_from(DST_MONTHS),
+        spans=st.lists(spans, min_size=1, max_size=6),
+        default_period=st.booleans(),
+    )
+    # a zero-length record exactly at the period's end (an instant of the next period)
+    @example(
+        month=BERLIN_MARCH, spans=[Span("start", HOUR, HOUR), Span("end")], default_period=False
+    )
+    @example(
+        month=BERLIN_OCTOBER, spans=[Span("start", HOUR, HOUR), Span("end")], default_period=True
+    )
+    # a zero-length record exactly at the period's start
+    @example(month=BERLIN_OCTOBER, spans=[Span("start")], default_period=False)
+    @example(month=BERLIN_MARCH, spans=[Span("start", written_in="UTC")], default_period=True)
+    # records spanning the start, spanning the end, ending exactly at the end
+    @example(month=BERLIN_MARCH, spans=[Span("start", -HOUR, 2 * HOUR)], default_period=False)
+    @example(month=BERLIN_OCTOBER, spans=[Span("end", -HOUR, 2 * HOUR)], default_period=False)
+    @example(month=BERLIN_MARCH, spans=[Span("end", -HOUR, HOUR)], default_period=False)
+    @example(
+        month=BERLIN_OCTOBER,
+        spans=[Span("start", metric="vm_days"), Span("end", -HOUR, HOUR, metric="vm_days")],
+        default_period=False,
+    )
+    # a lone zero-length record at the end: the default period is the next month
+    @example(month=BERLIN_MARCH, spans=[Span("end")], default_period=True)
+    def test_records_on_and_around_the_bounds(self, month, spans, default_period):
+        """Records at, just inside and just outside the bounds of a month with a change of
+        the clocks, written in any timezone, are billed alike or refused alike: the period
+        is the half-open ``[start, end)`` in both engines, zero-length records included."""
+        period = month_period(month)
+        records = span_records(spans, period)
+        assert_records_agree(
+            edge_plan(period.timezone), records, None if default_period else period
+        )
+
+
+# --- records in the hour the clocks skip or repeat ------------------------------------------
+
+
+class Wall(NamedTuple):
+    """A wall-clock time on the day the clocks change; *fold* picks the first (0) or
+    second (1) of a repeated time, or the offset before (0) or after (1) a skipped one."""
+
+    hour: int
+    minute: int
+    fold: int = 0
+
+
+class Stay(NamedTuple):
+    """A record from *start* to *end*, both wall-clock times in the plan's timezone."""
+
+    start: Wall
+    end: Wall
+    metric: str = "compute"
+    quantity: Decimal = Decimal(1)
+    account: str = "a"
+
+
+def clock_change(period: BillingPeriod) -> date:
+    """The local day of the period on which the clocks change."""
+    tz = period.tz
+    moment = period.start.astimezone(UTC)
+    while moment < period.end:
+        if (moment + HOUR).astimezone(tz).utcoffset() != moment.astimezone(tz).utcoffset():
+            return (moment + HOUR).astimezone(tz).date()
+        moment += HOUR
+    raise AssertionError(f"the clocks do not change in {period.label} {period.timezone}")
+
+
+def stay_records(stays: Sequence[Stay], period: BillingPeriod) -> list[UsageRecord]:
+    day, tz = clock_change(period), period.tz
+    out = []
+    for i, stay in enumerate(stays):
+        # a record ends at or after its start on the wall clock; in real time it may not
+        first, last = sorted((stay.start, stay.end), key=lambda w: (w.hour, w.minute))
+        start, end = (
+            datetime(day.year, day.month, day.day, w.hour, w.minute, tzinfo=tz, fold=w.fold)
+            for w in (first, last)
+        )
+        out.append(
+            UsageRecord(
+                account=stay.account,
+                metric=stay.metric,
+                quantity=stay.quantity,
+                start=start,
+                end=end,
+                record_id=f"r{i}",
+                resource_id=f"vm{i % 2}",
+            )
+        )
+    return out
+
+
+walls = st.builds(
+    Wall,
+    hour=st.integers(0, 4),
+    minute=st.sampled_from((0, 30, 59)),
+    fold=st.integers(0, 1),
+)
+stays = st.builds(
+    Stay,
+    start=walls,
+    end=walls,
+    metric=st.sampled_from(EDGE_METRICS),
+    quantity=quantities(max_value=Decimal(100), places=2),
+    account=st.sampled_from(("a", "b")),
+)
+
+
+class TestClockChanges:
+    @settings(max_examples=100, deadline=None)
+    @given(month=st.sampled_from(DST_MONTHS), stays=st.lists(stays, min_size=1, max_size=5))
+    # 02:30 CET (the second 02:30) to 02:45 CEST (the first): it ends 45 minutes before it starts
+    @example(month=BERLIN_OCTOBER, stays=[Stay(Wall(2, 30, fold=1), Wall(2, 45, fold=0))])
+    # 02:30 (+01:00, a time the clocks skip) to 03:00 (+02:00): it ends before it starts
+    @example(month=BERLIN_MARCH, stays=[Stay(Wall(2, 30), Wall(3, 0))])
+    # the first 02:30 to the second: an hour that reads as no time on the wall clock
+    @example(
+        month=BERLIN_OCTOBER,
+        stays=[Stay(Wall(2, 30, fold=0), Wall(2, 30, fold=1), metric="vm_seconds")],
+    )
+    # 02:00 (+01:00, skipped) to 03:00 (+02:00) is one instant: no day of a fee is used
+    @example(month=BERLIN_MARCH, stays=[Stay(Wall(2, 0), Wall(3, 0), metric="vm_days")])
+    # the latest record is the one ending at the second 02:30, not at the first
+    @example(
+        month=BERLIN_OCTOBER,
+        stays=[
+            Stay(Wall(1, 30), Wall(2, 30, fold=1), metric="last", quantity=Decimal(1)),
+            Stay(Wall(1, 30), Wall(2, 30, fold=0), metric="last", quantity=Decimal(2)),
+        ],
+    )
+    def test_records_in_the_changed_hour(self, month, stays):
+        """Records whose times fall in the hour the clocks skip or repeat, written as
+        wall-clock times in the plan's timezone, are ordered, measured and billed by the
+        instants they name, the same in both engines."""
+        period = month_period(month)
+        try:
+            records = stay_records(stays, period)
+        except UsageError as exc:
+            # A record that ends before it starts in real time is refused when it is
+            # built, so neither engine ever sees it.
+            assert "is before start" in str(exc)
+            return
+        assert_records_agree(edge_plan(period.timezone), records, period)
+
+
+# --- null-like and padded text --------------------------------------------------------------
+
+#: Text that CSV tools and data frames often read as "no value".
+NULL_LIKE = ("NA", "N/A", "null", "NULL", "NaN", "nan", "None", "", "-", "#N/A")
+
+
+def padded(text: str) -> st.SearchStrategy[str]:
+    return st.sampled_from((text, f" {text}", f"{text} ", f" {text} ", f"\t{text}"))
+
+
+#: Null-like, ordinary and whitespace-padded text; shrinks to "NA".
+texts = st.sampled_from((*NULL_LIKE, "acme", "eu")).flatmap(padded)
+
+OCTOBER = BillingPeriod.month(2026, 10, "UTC")
+
+
+class Row(NamedTuple):
+    """One record of a text case; *region* None means the record has no region."""
+
+    account: str
+    metric: str = "vcpu_hours"
+    region: str | None = None
+    quantity: Decimal = Decimal(2)
+
+
+class TextCase(NamedTuple):
+    """Records, and a plan whose charges select *where* as the region and price *metric*."""
+
+    rows: list[Row]
+    where: str = "NA"
+    metric: str = "NA"
+    accounts: tuple[str, ...] = ()
+
+
+@st.composite
+def text_cases(draw: st.DrawFn, *, empty_names: bool) -> TextCase:
+    """Cases whose account, metric and region values are null-like or padded text."""
+    names = texts if empty_names else texts.filter(bool)  # a record needs its names
+    where = draw(texts)
+    metric = draw(texts.filter(bool))  # a charge needs a metric
+    rows = st.builds(
+        Row,
+        account=names,
+        metric=st.one_of(st.sampled_from(("vcpu_hours", metric)), names),
+        region=st.one_of(st.none(), st.just(where), texts),
+        quantity=quantities(max_value=Decimal(100), places=2),
+    )
+    return TextCase(
+        rows=draw(st.lists(rows, min_size=1, max_size=6)),
+        where=where,
+        metric=metric,
+        accounts=tuple(draw(st.lists(texts.filter(bool), max_size=2))),
+    )
+
+
+def selecting_plan(case: TextCase) -> Plan:
+    """Charges that select records by region (``where: {region: <case.where>}``) and one that
+    prices the metric named *case.metric*, loaded as a plan document."""
+    return cloudrate.load_plan(
+        {
+            "name": "where",
+            "currency": "EUR",
+            "charges": [
+                {
+                    "name": "selected",
+                    "metric": "vcpu_hours",
+                    "model": "per_unit",
+                    "unit_price": "0.5",
+                    "where": {"region": case.where},
+                },
+                {
+                    "name": "either",
+                    "metric": "vcpu_hours",
+                    "model": "per_unit",
+                    "unit_price": "0.25",
+                    "where": {"region": ["eu", case.where]},
+                },
+                {"name": "named", "metric": case.metric, "model": "per_unit", "unit_price": "2"},
+            ],
+        }
+    )
+
+
+def _hour(i: int) -> datetime:
+    return OCTOBER.start + i * HOUR
+
+
+def case_records(case: TextCase) -> list[UsageRecord]:
+    return [
+        UsageRecord(
+            account=row.account,
+            metric=row.metric,
+            quantity=row.quantity,
+            start=_hour(i),
+            end=_hour(i + 1),
+            attributes={} if row.region is None else {"region": row.region},
+        )
+        for i, row in enumerate(case.rows)
+    ]
+
+
+def case_csv(case: TextCase, path: Path) -> Path:
+    rows = (
+        (
+            row.account,
+            row.metric,
+            str(row.quantity),
+            _hour(i).isoformat(),
+            _hour(i + 1).isoformat(),
+            "" if row.region is None else row.region,
+        )
+        for i, row in enumerate(case.rows)
+    )
+    return write_csv(path, ("account", "metric", "quantity", "start", "end", "region"), rows)
+
+
+class TestNullLikeText:
+    @settings(max_examples=100, deadline=None)
+    @given(
+        case=text_cases(empty_names=False),
+        default_period=st.booleans(),
+        on_unpriced=st.sampled_from(("report", "error")),
+    )
+    @example(case=TextCase([Row("NA", region="NA")]), default_period=False, on_unpriced="report")
+    @example(
+        case=TextCase([Row("acme", metric="null")], metric="null"),
+        default_period=False,
+        on_unpriced="error",
+    )
+    @example(
+        case=TextCase([Row("None", region="")], where=""), default_period=True, on_unpriced="report"
+    )
+    @example(
+        case=TextCase([Row(" NA ", metric=" N/A", region="NaN ")], where="NaN ", metric=" N/A"),
+        default_period=False,
+        on_unpriced="report",
+    )
+    def test_records_built_in_python(self, case, default_period, on_unpriced):
+        """Null-like and padded text as account, metric and attribute values of records
+        built in Python is text like any other in both engines: the same records are
+        selected by ``where``, the same accounts billed, the same metrics priced."""
+        period = None if default_period else OCTOBER
+        assert_records_agree(
+            selecting_plan(case),
+            case_records(case),
+            period,
+            accounts=case.accounts,
+            on_unpriced=on_unpriced,
+        )
+
+    # The file is rewritten for every example; nothing else of tmp_path is shared.
+    @settings(
+        max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(
+        case=text_cases(empty_names=True),
+        default_period=st.booleans(),
+        on_unpriced=st.sampled_from(("report", "error")),
+    )
+    # NA, null, NaN, N/A as an account, a selected region and a metric the plan prices
+    @example(
+        case=TextCase([Row("NA", region="eu")], where="eu"),
+        default_period=False,
+        on_unpriced="report",
+    )
+    @example(case=TextCase([Row("acme", region="NA")]), default_period=False, on_unpriced="report")
+    @example(
+        case=TextCase([Row("acme", metric="null")], metric="null"),
+        default_period=False,
+        on_unpriced="report",
+    )
+    @example(
+        case=TextCase([Row("acme", region="NaN"), Row("acme", region="N/A")], where="N/A"),
+        default_period=True,
+        on_unpriced="report",
+    )
+    # an empty account: refused by both readers
+    @example(
+        case=TextCase([Row("", region="eu")], where="eu"),
+        default_period=False,
+        on_unpriced="report",
+    )
+    # padded text is kept as written by both readers
+    @example(
+        case=TextCase([Row(" NA", region=" NA ")], where=" NA ", metric="NA "),
+        default_period=False,
+        on_unpriced="report",
+    )
+    def test_csv_read_by_each_engines_reader(self, tmp_path, case, default_period, on_unpriced):
+        """Null-like and padded text in a CSV file means the same to read_usage and to
+        read_columnar: a value such as "NA", "null" or "NaN" is text (an account, a metric,
+        a region that ``where: {region: NA}`` selects) in both or missing in both, and an
+        empty account or metric is refused by both with the same error."""
+        path = case_csv(case, tmp_path / "usage.csv")
+        assert_csv_agrees(
+            selecting_plan(case),
+            path,
+            None if default_period else OCTOBER,
+            accounts=case.accounts,
+            on_unpriced=on_unpriced,
+        )
+
+
+# --- the spellings each CSV reader accepts --------------------------------------------------
+
+#: The quantity 1.5, and other quantities, as people and tools write them.
+QUANTITY_TEXTS = (
+    "1.5",
+    " 1.5 ",
+    "+1.5",
+    "1.50",
+    "15E-1",
+    "1.5e0",
+    ".5",
+    "5.",
+    "1_000",
+    "0.000000000001",
+    "0.0000000000001",
+    "100000000000000000000000000",
+)
+#: Ways to write an instant as ISO 8601 with an offset.
+TIME_STYLES = ("offset", "Z", "space", "+02:00", "micro", "compact", "padded", "nanos")
+
+
+def spell(moment: datetime, style: str) -> str:
+    text = moment.astimezone(UTC).isoformat()
+    if style == "Z":
+        return text.replace("+00:00", "Z")
+    if style == "space":
+        return text.replace("T", " ")
+    if style == "+02:00":
+        return moment.astimezone(timezone(2 * HOUR)).isoformat()
+    if style == "micro":
+        return text.replace("+00:00", ".000000+00:00")
+    if style == "compact":
+        return text.replace("+00:00", "+0000")
+    if style == "padded":
+        return f" {text} "
+    if style == "nanos":
+        return text.replace("+00:00", ".0000000+00:00")
+    return text
+
+
+class Spelling(NamedTuple):
+    """One CSV row: its quantity as written and the styles of its start and end."""
+
+    quantity: str = "1.5"
+    start: str = "offset"
+    end: str = "offset"
+
+
+CSV_COLUMNS = ("account", "metric", "quantity", "start", "end", "region")
+
+
+def spelling_csv(header: Sequence[str], rows: Sequence[Spelling], path: Path) -> Path:
+    lines = (
+        (
+            "acme",
+            "vcpu_hours",
+            row.quantity,
+            spell(_hour(i), row.start),
+            spell(_hour(i + 1), row.end),
+            "eu",
+        )
+        for i, row in enumerate(rows)
+    )
+    return write_csv(path, header, lines)
+
+
+SPELLING_PLAN = Plan(
+    name="spellings",
+    currency="EUR",
+    charges=[
+        Charge(
+            name="eu",
+            metric="vcpu_hours",
+            model=PerUnit(Money("0.5", "EUR")),
+            where={"region": "eu"},
+        )
+    ],
+)
+
+headers = st.tuples(*(padded(name) for name in CSV_COLUMNS))
+spellings = st.builds(
+    Spelling,
+    quantity=st.sampled_from(QUANTITY_TEXTS),
+    start=st.sampled_from(TIME_STYLES),
+    end=st.sampled_from(TIME_STYLES),
+)
+
+
+class TestCsvSpellings:
+    @settings(
+        max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(header=headers, rows=st.lists(spellings, min_size=1, max_size=4))
+    @example(header=CSV_COLUMNS, rows=[Spelling(" 1.5 ", "Z", "+02:00")])
+    @example(header=CSV_COLUMNS, rows=[Spelling("0.000000000001", "space", "compact")])
+    # an attribute column whose name is padded
+    @example(header=(*CSV_COLUMNS[:5], " region"), rows=[Spelling()])
+    # a padded time
+    @example(header=CSV_COLUMNS, rows=[Spelling(start="padded")])
+    # a time with seven fractional digits
+    @example(header=CSV_COLUMNS, rows=[Spelling(end="nanos")])
+    # digits grouped with "_"
+    @example(header=CSV_COLUMNS, rows=[Spelling("1_000")])
+    def test_the_same_spellings_are_read(self, tmp_path, header, rows):
+        """A CSV file is read the same by read_usage and read_columnar: a header name,
+        quantity or time that one reader accepts (padded, with an exponent, with an offset
+        written any ISO 8601 way) the other accepts as the same value, and what one refuses
+        the other refuses with the same error."""
+        path = spelling_csv(header, rows, tmp_path / "usage.csv")
+        assert_csv_agrees(SPELLING_PLAN, path, OCTOBER)
+
+
+# --- the smallest and largest quantities, prices of many decimals --------------------------
+
+
+def _scientific(digits: int, exponent: int) -> Decimal:
+    return Decimal(f"{digits}E{exponent}")  # exact: built from text, not in a context
+
+
+#: Zero, the smallest positive quantities with many places, and the largest quantities.
+extreme_quantities = st.one_of(
+    st.sampled_from(
+        (
+            Decimal(0),
+            Decimal("0E-20"),
+            Decimal("1E-12"),
+            Decimal("1E-13"),
+            Decimal("1E-30"),
+            Decimal(10**20),
+            Decimal("99999999999999999999999999.999999999999"),
+            Decimal(10**26),
+            Decimal(10**30),
+            Decimal("1E+40"),
+        )
+    ),
+    st.builds(_scientific, st.integers(0, 10**20), st.integers(-30, 30)),
+    quantities(max_value=Decimal(10**6), places=12),
+)
+
+#: Prices with many decimal places, down to 1E-30 per unit.
+many_place_prices = st.one_of(
+    st.sampled_from(
+        (
+            Decimal("0.01"),
+            Decimal("1E-30"),
+            Decimal("0.123456789012345678901234567890"),
+            Decimal("99999.999999999999999999"),
+        )
+    ),
+    st.builds(_scientific, st.integers(0, 10**18), st.integers(-30, 0)),
+)
+
+
+def usage_plan(model: Any, *, fee: str | None = None, currency: str = "EUR") -> Plan:
+    """One usage charge with *model*, and a flat fee per account when *fee* is given."""
+    items = [Charge(name="compute", metric="compute", model=model)]
+    if fee is not None:
+        items.append(Charge(name="base", model=Flat(Money(fee, currency))))
+    return Plan(name="extremes", currency=currency, charges=items)
+
+
+def per_unit_plan(price: str, currency: str = "EUR", *, fee: str | None = None) -> Plan:
+    return usage_plan(PerUnit(Money(price, currency)), fee=fee, currency=currency)
+
+
+@st.composite
+def priced_plans(draw: st.DrawFn) -> Plan:
+    """One usage charge of any model priced with many decimals, perhaps free units and an
+    account fee; any currency digits and rounding policy."""
+    currency = draw(st.sampled_from(("EUR", "JPY", "BHD")))
+
+    def price() -> Money:
+        return Money(draw(many_place_prices), currency)
+
+    kind = draw(st.sampled_from(("per_unit", "graduated", "volume", "package")))
+    model: Any
+    if kind == "per_unit":
+        model = PerUnit(price())
+    elif kind in ("graduated", "volume"):
+        bound = draw(extreme_quantities.filter(lambda q: q > 0))
+        tiers = [
+            Tier(bound, price(), draw(st.one_of(st.none(), st.just(price())))),
+            Tier(None, price()),
+        ]
+        model = Graduated(tiers=tiers) if kind == "graduated" else Volume(tiers=tiers)
+    else:
+        model = Package(draw(extreme_quantities.filter(lambda q: q > 0)), price())
+    free = draw(st.sampled_from((Decimal(0), Decimal("1E-12"), Decimal("0.5"), Decimal(10**20))))
+    items = [Charge(name="compute", metric="compute", model=model, free_units=free)]
+    if draw(st.booleans()):
+        items.append(Charge(name="base", model=Flat(price())))
+    return Plan(
+        name="extremes", currency=currency, charges=items, rounding=draw(rounding_policies())
+    )
+
+
+def quantity_records(usage: Sequence[tuple[str, Decimal]]) -> list[UsageRecord]:
+    return [
+        UsageRecord(account=account, metric="compute", quantity=q, start=_hour(i), end=_hour(i + 1))
+        for i, (account, q) in enumerate(usage)
+    ]
+
+
+class TestQuantityExtremes:
+    @settings(max_examples=100, deadline=None)
+    @given(
+        plan=priced_plans(),
+        usage=st.lists(
+            st.tuples(st.sampled_from(("a", "b")), extreme_quantities), min_size=1, max_size=4
+        ),
+    )
+    # zero, and the smallest positive quantity the columnar engine keeps (12 places)
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal(0)), ("b", Decimal("0E-20"))])
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E-12"))])
+    # smaller positive quantities: 13 and 30 places
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E-13"))])
+    @example(plan=per_unit_plan("1000000"), usage=[("a", Decimal("1E-30"))])
+    # large quantities: 10**20 (past int64), 10**26 and beyond, 10**40
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal(10**20)), ("a", Decimal("1E-12"))])
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal(10**26))])
+    @example(
+        plan=per_unit_plan("0.01"), usage=[("a", Decimal(6 * 10**25)), ("a", Decimal(6 * 10**25))]
+    )
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E+33"))])
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E+40"))])
+    # prices of many decimals
+    @example(plan=per_unit_plan("0.000000000000000000000000000001"), usage=[("a", Decimal(10**25))])
+    @example(
+        plan=per_unit_plan("0.123456789012345678901234567890", "BHD"),
+        usage=[("a", Decimal("12345678901234.123456789012"))],
+    )
+    # account fees and tiers whose integers at the common scale pass int64
+    @example(plan=per_unit_plan("1E-15", fee="0.01"), usage=[("a", Decimal(0))])
+    @example(plan=per_unit_plan("0.01", fee="1E-30"), usage=[("a", Decimal(0))])
+    @example(
+        plan=usage_plan(
+            Graduated(
+                tiers=[
+                    Tier(Decimal(10**20), Money("0.01", "EUR")),
+                    Tier(None, Money("0.01", "EUR")),
+                ]
+            )
+        ),
+        usage=[("a", Decimal(0))],
+    )
+    @example(
+        plan=usage_plan(Package(Decimal("1E-18"), Money("0.01", "EUR"))),
+        usage=[("a", Decimal(10**20))],
+    )
+    def test_smallest_and_largest_quantities(self, plan, usage):
+        """From zero and the smallest positive quantities with many places to the largest
+        ones, priced with many decimals: what one engine rates the other rates to the same
+        document and totals, and what one refuses the other refuses with the same error."""
+        assert_records_agree(plan, quantity_records(usage), OCTOBER)
