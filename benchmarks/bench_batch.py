@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -186,14 +187,14 @@ def stage_memory(stage: str, records: int, accounts: int, path: str | None) -> d
         capture_output=True,
         text=True,
         check=True,
-        cwd=os.path.dirname(os.path.dirname(__file__)),
+        cwd=Path(__file__).resolve().parents[1],
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _status(field: str) -> int:
     """A size from /proc/self/status in bytes (Linux): VmRSS now, VmHWM the peak."""
-    with open("/proc/self/status") as status:
+    with Path("/proc/self/status").open() as status:
         for line in status:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
@@ -202,8 +203,7 @@ def _status(field: str) -> int:
 
 def _reset_peak() -> None:
     """Reset VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs)."""
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _memory_stage(stage: str, records: int, accounts: int, path: str | None) -> dict:
@@ -275,7 +275,8 @@ def main() -> None:
     batch_s, totals = timed(account_totals, plan, table, PERIOD)
     rate = n / batch_s
     print(
-        f"cloudrate.rating.columnar.account_totals (exact):   {batch_s:7.3f} s  {rate / 1e6:6.1f} M rec/s"
+        f"cloudrate.rating.columnar.account_totals (exact):   {batch_s:7.3f} s  "
+        f"{rate / 1e6:6.1f} M rec/s"
     )
 
     pandas_s, approx = timed(pandas_float, table, plan, repeat=2)
@@ -326,9 +327,9 @@ def main() -> None:
 
     if args.csv:
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "usage.csv")
+            path = str(Path(tmp) / "usage.csv")
             write_csv(table, path)
-            size = os.path.getsize(path)
+            size = Path(path).stat().st_size
             del table
             csv_s, csv_totals = timed(
                 lambda: account_totals(plan, read_columnar(path), PERIOD), repeat=1

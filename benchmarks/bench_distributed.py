@@ -22,6 +22,12 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from cloudrate import BillingPeriod, load_plan
+from cloudrate.rating.distributed import rate_dask, rate_partitions, rate_spark
+
+#: One line of the results: engine, exactness check, start-up seconds, timed runs.
+Row = tuple[str, str, float, list[float]]
+
 PLAN = """
 name: Benchmark
 currency: EUR
@@ -87,6 +93,89 @@ def same(a, b) -> bool:
     return a.totals() == b.totals() and a.total == b.total
 
 
+def timed(repeat: int, run, *args):
+    """The result of ``run(*args)`` and the seconds of each of *repeat* runs."""
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = run(*args)
+        times.append(time.perf_counter() - t)
+    return result, times
+
+
+def dask_rows(plan, period, paths: list[str], reference, repeat: int) -> list[Row]:
+    """Dask on a LocalCluster of 1 and 2 worker processes, each checked against *reference*."""
+    import dask.dataframe as dd
+    from distributed import Client, LocalCluster
+
+    rows: list[Row] = []
+    for workers in (1, 2):
+        t = time.perf_counter()
+        with (
+            LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster),
+        ):
+            # warm-up: workers import cloudrate, pyarrow and numpy once
+            warm = dd.read_parquet(paths[:workers], dtype_backend="pyarrow").head(
+                1000, npartitions=-1
+            )
+            rate_dask(plan, dd.from_pandas(warm, npartitions=workers), period)
+            startup = time.perf_counter() - t
+            frame = dd.read_parquet(paths, dtype_backend="pyarrow")
+            result, seconds = timed(repeat, rate_dask, plan, frame, period)
+        assert same(result, reference), "Dask totals differ from one process"
+        rows.append((f"Dask LocalCluster, {workers} worker process(es)", "exact", startup, seconds))
+    return rows
+
+
+def spark_rows(plan, period, paths: list[str], reference, repeat: int) -> list[Row]:
+    """Spark in local[1] and local[2], each checked against *reference*."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    rows: list[Row] = []
+    for cores in (1, 2):
+        t = time.perf_counter()
+        spark = (
+            SparkSession.builder.master(f"local[{cores}]")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
+            # one partition per file, as Dask reads them
+            .config("spark.sql.files.openCostInBytes", str(2**30))
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        rate_spark(plan, spark.read.parquet(paths[0]).limit(1000), period)  # warm-up
+        startup = time.perf_counter() - t
+        frame = spark.read.parquet(*paths)
+        result, seconds = timed(repeat, rate_spark, plan, frame, period)
+        spark.stop()
+        assert same(result, reference), "Spark totals differ from one process"
+        rows.append((f"Spark local[{cores}]", "exact", startup, seconds))
+    return rows
+
+
+def print_table(rows: list[Row], records: int, reference) -> None:
+    print(
+        f"{'engine':44} {'start+warm s':>12} {'best s':>7} {'median s':>8} "
+        f"{'best records/s':>14}  totals"
+    )
+    for name, check, startup, times in rows:
+        best, median = min(times), statistics.median(times)
+        print(
+            f"{name:44} {startup:12.1f} {best:7.2f} {median:8.2f} "
+            f"{records / best:14,.0f}  {check if check != '-' else 'reference'}"
+        )
+    print(
+        f"grand total {reference.total.amount} {reference.currency} "
+        f"over {len(reference.bills):,} accounts"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=2_000_000)
@@ -103,12 +192,8 @@ def main() -> None:
 
     import pyarrow.parquet as pq
 
-    from cloudrate import BillingPeriod, load_plan
-    from cloudrate.rating.distributed import rate_dask, rate_partitions, rate_spark
-
     plan = load_plan(PLAN)
     period = BillingPeriod.month(2026, 10, "UTC")
-    rows: list[tuple[str, str, float, list[float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         write_usage(directory, args.records, args.files, args.accounts, seed=1)
@@ -117,83 +202,14 @@ def main() -> None:
             f"{args.records:,} records, {args.accounts:,} accounts, {len(paths)} files, "
             f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
         )
-
-        def timed(run):
-            times, result = [], None
-            for _ in range(args.repeat):
-                t = time.perf_counter()
-                result = run()
-                times.append(time.perf_counter() - t)
-            return result, times
-
         reference, seconds = timed(
-            lambda: rate_partitions(plan, (pq.read_table(p) for p in paths), period)
+            args.repeat, lambda: rate_partitions(plan, (pq.read_table(p) for p in paths), period)
         )
-        rows.append(("one process (rate_partitions)", "-", 0.0, seconds))
-
-        import dask.dataframe as dd
-        from distributed import Client, LocalCluster
-
-        for workers in (1, 2):
-            t = time.perf_counter()
-            with (
-                LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-                ) as cluster,
-                Client(cluster),
-            ):
-                # warm-up: workers import cloudrate, pyarrow and numpy once
-                warm = dd.read_parquet(paths[:workers], dtype_backend="pyarrow").head(
-                    1000, npartitions=-1
-                )
-                rate_dask(plan, dd.from_pandas(warm, npartitions=workers), period)
-                startup = time.perf_counter() - t
-                frame = dd.read_parquet(paths, dtype_backend="pyarrow")
-                result, seconds = timed(lambda: rate_dask(plan, frame, period))  # noqa: B023
-            assert same(result, reference), "Dask totals differ from one process"
-            rows.append(
-                (f"Dask LocalCluster, {workers} worker process(es)", "exact", startup, seconds)
-            )
-
+        rows: list[Row] = [("one process (rate_partitions)", "-", 0.0, seconds)]
+        rows += dask_rows(plan, period, paths, reference, args.repeat)
         if not args.skip_spark:
-            os.environ["PYSPARK_PYTHON"] = sys.executable
-            from pyspark.sql import SparkSession
-
-            for cores in (1, 2):
-                t = time.perf_counter()
-                spark = (
-                    SparkSession.builder.master(f"local[{cores}]")
-                    .config("spark.sql.session.timeZone", "UTC")
-                    .config("spark.ui.enabled", "false")
-                    .config("spark.ui.showConsoleProgress", "false")
-                    .config("spark.sql.execution.arrow.maxRecordsPerBatch", "200000")
-                    # one partition per file, as Dask reads them
-                    .config("spark.sql.files.openCostInBytes", str(2**30))
-                    .getOrCreate()
-                )
-                spark.sparkContext.setLogLevel("ERROR")
-                rate_spark(plan, spark.read.parquet(paths[0]).limit(1000), period)  # warm-up
-                startup = time.perf_counter() - t
-                frame = spark.read.parquet(*paths)
-                result, seconds = timed(lambda: rate_spark(plan, frame, period))  # noqa: B023
-                spark.stop()
-                assert same(result, reference), "Spark totals differ from one process"
-                rows.append((f"Spark local[{cores}]", "exact", startup, seconds))
-
-    print(
-        f"{'engine':44} {'start+warm s':>12} {'best s':>7} {'median s':>8} "
-        f"{'best records/s':>14}  totals"
-    )
-    for name, check, startup, times in rows:
-        best, median = min(times), statistics.median(times)
-        print(
-            f"{name:44} {startup:12.1f} {best:7.2f} {median:8.2f} "
-            f"{args.records / best:14,.0f}  {check if check != '-' else 'reference'}"
-        )
-    print(
-        f"grand total {reference.total.amount} {reference.currency} "
-        f"over {len(reference.bills):,} accounts"
-    )
+            rows += spark_rows(plan, period, paths, reference, args.repeat)
+    print_table(rows, args.records, reference)
 
 
 if __name__ == "__main__":

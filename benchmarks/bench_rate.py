@@ -24,9 +24,10 @@ import random
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 import cloudrate
 from cloudrate._money import EXACT
@@ -108,7 +109,10 @@ def naive_totals(
     return dict(totals), rounded
 
 
-def timed(function, *args):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def timed(function: Callable[..., T], *args: object) -> tuple[T, float]:
     """(result, seconds): CPU seconds of this process, which other load on a shared
     machine disturbs less than wall-clock time (the two agree on an idle machine)."""
     gc.collect()

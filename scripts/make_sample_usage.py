@@ -1,4 +1,4 @@
-"""Write src/cloudrate/data/sample_usage.csv: October 2026 of a small CloudStack cloud.
+"""Write src/cloudrate/cli/data/sample_usage.csv: October 2026 of a small CloudStack cloud.
 
 Deterministic: run it again and the file is the same byte for byte.
 """
@@ -57,13 +57,67 @@ def hours(start: datetime, end: datetime) -> int:
     )
 
 
-def rows():
-    n = 0
+#: The columns of the sample, in order; the last three are attributes.
+FIELDS = [
+    "record_id",
+    "account",
+    "metric",
+    "quantity",
+    "start",
+    "end",
+    "resource_id",
+    "service",
+    "offering",
+    "os",
+    "is_default",
+]
 
-    def row(account, metric, quantity, start, end, resource, service, **attrs):
-        nonlocal n
-        n += 1
-        return {
+
+def vm_usage():
+    """Per running day of each VM: hours running, vCPU-hours and memory MB-hours."""
+    for account, vm, cpus, mem, os_name, offering, first, last in VMS:
+        for _, s, e in days(first, last):
+            h = hours(s, e)
+            yield (
+                account,
+                "vm_running",
+                h,
+                s,
+                e,
+                vm,
+                "Compute",
+                {"offering": offering, "os": os_name},
+            )
+            yield account, "vcpu_hours", cpus * h, s, e, vm, "Compute", {"offering": offering}
+            yield account, "memory_gb_hours", mem * h, s, e, vm, "Compute", {"offering": offering}
+
+
+def storage_usage():
+    """Per day of each volume and snapshot: GB-hours stored."""
+    for metric, items in (("volume_gb", VOLUMES), ("snapshot_gb", SNAPSHOTS)):
+        for account, resource, gb, first, last in items:
+            for _, s, e in days(first, last):
+                yield account, metric, gb * hours(s, e), s, e, resource, "Storage", {}
+
+
+def network_usage():
+    """Per day of each public IP (seconds held) and each account's traffic (bytes)."""
+    for account, ip, default, first, last in IPS:
+        for _, s, e in days(first, last):
+            flag = {"is_default": "true" if default else "false"}
+            yield account, "public_ip_hours", hours(s, e) * 3600, s, e, ip, "Network", flag
+    for account, per_day in TRAFFIC:
+        for day, s, e in days(1, 31):
+            yield account, "bandwidth_gb", per_day + day * 1_000_003, s, e, None, "Network", {}
+
+
+def rows():
+    """Every row of the sample, numbered in order."""
+    usage = [*vm_usage(), *storage_usage(), *network_usage()]
+    for n, (account, metric, quantity, start, end, resource, service, attrs) in enumerate(
+        usage, start=1
+    ):
+        yield {
             "record_id": f"r{n:05d}",
             "account": account,
             "metric": metric,
@@ -77,52 +131,11 @@ def rows():
             "is_default": attrs.get("is_default", ""),
         }
 
-    for account, vm, cpus, mem, os_name, offering, first, last in VMS:
-        for _, s, e in days(first, last):
-            h = hours(s, e)
-            yield row(account, "vm_running", h, s, e, vm, "Compute", offering=offering, os=os_name)
-            yield row(account, "vcpu_hours", cpus * h, s, e, vm, "Compute", offering=offering)
-            yield row(account, "memory_gb_hours", mem * h, s, e, vm, "Compute", offering=offering)
-    for account, vol, gb, first, last in VOLUMES:
-        for _, s, e in days(first, last):
-            yield row(account, "volume_gb", gb * hours(s, e), s, e, vol, "Storage")
-    for account, snap, gb, first, last in SNAPSHOTS:
-        for _, s, e in days(first, last):
-            yield row(account, "snapshot_gb", gb * hours(s, e), s, e, snap, "Storage")
-    for account, ip, default, first, last in IPS:
-        for _, s, e in days(first, last):
-            yield row(
-                account,
-                "public_ip_hours",
-                hours(s, e) * 3600,
-                s,
-                e,
-                ip,
-                "Network",
-                is_default="true" if default else "false",
-            )
-    for account, per_day in TRAFFIC:
-        for day, s, e in days(1, 31):
-            yield row(account, "bandwidth_gb", per_day + day * 1_000_003, s, e, None, "Network")
-
 
 def main() -> None:
-    path = Path(__file__).resolve().parents[1] / "src/cloudrate/data/sample_usage.csv"
-    fields = [
-        "record_id",
-        "account",
-        "metric",
-        "quantity",
-        "start",
-        "end",
-        "resource_id",
-        "service",
-        "offering",
-        "os",
-        "is_default",
-    ]
+    path = Path(__file__).resolve().parents[1] / "src/cloudrate/cli/data/sample_usage.csv"
     with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\n")
         writer.writeheader()
         for r in rows():
             writer.writerow(r)

@@ -216,8 +216,10 @@ class TestDivideRounded:
     @example(0, 3, "ceiling")
     def test_matches_decimal_quantize(self, n, shift, mode):
         """``divide_rounded(n, 10**k)`` is ``n / 10**k`` quantized to 1 with the same mode."""
-        expected = Decimal(n).scaleb(-shift, EXACT).quantize(
-            Decimal(1), rounding=self._DECIMAL_MODES[mode], context=EXACT
+        expected = (
+            Decimal(n)
+            .scaleb(-shift, EXACT)
+            .quantize(Decimal(1), rounding=self._DECIMAL_MODES[mode], context=EXACT)
         )
         assert divide_rounded(n, 10**shift, mode) == int(expected)
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from moneyed import Money
@@ -31,6 +31,13 @@ __all__ = ["UNSET", "Document", "FieldReader", "join_path", "load_document"]
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 _TRUE, _FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+#: The tag YAML's safe loader would give a plain scalar. One resolver serves every call: it
+#: keeps no state between them (no path resolvers are registered).
+_resolve: Callable[[type[yaml.Node], str, tuple[bool, bool]], str] = (
+    yaml.resolver.Resolver().resolve
+)
+
+Option = TypeVar("Option", bound=str)
 
 
 class _Unset:
@@ -75,7 +82,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     text = node.value
     if node.style is not None:  # quoted or block scalars are strings as written
         return text
-    tag = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+    tag = _resolve(yaml.ScalarNode, text, (True, False))
     if tag in _NUMBER_TAGS:
         try:
             return Decimal(text.replace("_", ""))
@@ -307,22 +314,29 @@ class FieldReader:
         return Money(number, currency)
 
     def choice(
-        self, data: Mapping[str, Any], key: str, path: str, options: tuple[str, ...], default: str
-    ) -> str:
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        options: tuple[Option, ...],
+        default: Option,
+    ) -> Option:
+        """The option *data[key]* names, typed as *options* are (a ``Literal``'s values)."""
         value = data.get(key, default)
         if value is None:
             return default
-        if value not in options:
-            near = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            self.doc.problem(
-                join_path(path, key),
-                "bad_choice",
-                f"must be one of {', '.join(options)}{hint}",
-                value,
-            )
-            return default
-        return str(value)
+        for option in options:
+            if value == option:
+                return option
+        near = difflib.get_close_matches(str(value), options, n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        self.doc.problem(
+            join_path(path, key),
+            "bad_choice",
+            f"must be one of {', '.join(options)}{hint}",
+            value,
+        )
+        return default
 
     def whole(self, data: Mapping[str, Any], key: str, path: str) -> int | None:
         value = data.get(key)

@@ -90,13 +90,12 @@ class TestRechargeLimits:
     def test_accepts_exactly_the_amounts_within_bounds(self, a, b, amount):
         low, high = sorted((a, b))
         limits = RechargeLimits(eur(str(low)), eur(str(high)))
-        inside = low <= amount <= high
-        try:
-            limits.check(eur(str(amount)))
-            assert inside
-        except RechargeLimitError as error:
-            assert not inside
-            assert str(low if amount < low else high) in str(error)
+        if low <= amount <= high:
+            assert limits.check(eur(str(amount))) == eur(str(amount))
+        else:
+            bound = low if amount < low else high
+            with pytest.raises(RechargeLimitError, match=re.escape(str(bound))):
+                limits.check(eur(str(amount)))
 
 
 class TestNegativeBalance:

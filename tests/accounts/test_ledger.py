@@ -225,6 +225,39 @@ class TestFloor:
         ledger.adjust("acme", eur("-4.00"), key="a", at=AT, memo="chargeback")
         assert ledger.balance("acme") == eur("-4.00")
 
+    def test_partial_batch_cuts_each_deduction_to_the_running_balance(self, store):
+        """In one partial batch, a later deduction sees what the earlier ones took."""
+        ledger = Ledger(store)
+        ledger.open("acme", "EUR", at=AT)
+        ledger.recharge("acme", eur("3.00"), key="pay", at=AT)
+        batch = [
+            LedgerEntry.deduction("acme", eur("2.00"), key="h1", at=AT),
+            LedgerEntry.deduction("acme", eur("2.00"), key="h2", at=AT),
+            LedgerEntry.deduction("acme", eur("2.00"), key="h3", at=AT),
+        ]
+        result = ledger.post(batch, partial=True)
+        assert [e.amount for e in result.written] == [eur("-2.00"), eur("-1.00")]
+        assert [(s.key, s.taken, s.missing) for s in result.shortfalls] == [
+            ("h2", eur("1.00"), eur("1.00")),
+            ("h3", eur("0"), eur("2.00")),
+        ]
+        assert ledger.balance("acme") == eur("0.00")
+
+    def test_no_floor_takes_every_deduction_whole(self, store):
+        """Negative balances allowed without a floor: nothing is cut, nothing is short."""
+        ledger = Ledger(store, negative_balance=NegativeBalance(allowed=True, floor=None))
+        ledger.open("acme", "EUR", at=AT)
+        result = ledger.post(
+            [LedgerEntry.deduction("acme", eur("7.00"), key="h1", at=AT)], partial=True
+        )
+        assert result.shortfalls == () and ledger.balance("acme") == eur("-7.00")
+
+    def test_only_ledger_entries_are_posted(self, store):
+        ledger = Ledger(store)
+        ledger.open("acme", "EUR", at=AT)
+        with pytest.raises(WalletError, match="expected LedgerEntry objects"):
+            store.append([{"account": "acme"}])
+
 
 class TestRechargeLimits:
     def test_ledger_refuses_out_of_bounds_recharge(self, store):

@@ -39,43 +39,62 @@ def _volume(q, bands):
     raise AssertionError
 
 
-def _expected_bills() -> dict[str, dict[str, Decimal]]:
-    """Rounded amount per account and charge, from the CSV and the plan's published prices."""
+def _read_sample() -> tuple[dict, dict, dict]:
+    """Sums per account and metric, the days each Windows VM ran, and the Linux VMs."""
     sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(D))
     windows_days: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     linux: dict[str, set] = defaultdict(set)
-    with open(cloudrate.sample_usage_path(), encoding="utf-8", newline="") as f:
+    with cloudrate.sample_usage_path().open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             account, metric = row["account"], row["metric"]
             sums[account][metric] += D(row["quantity"])
-            if metric == "vm_running":
-                start = datetime.fromisoformat(row["start"]).astimezone(BERLIN)
-                end = datetime.fromisoformat(row["end"]).astimezone(BERLIN)
-                if row["os"] == "windows":
-                    day = start.date()
-                    while datetime(day.year, day.month, day.day, tzinfo=BERLIN) < end:
-                        windows_days[account][row["resource_id"]].add(day)
-                        day += timedelta(days=1)
-                elif row["os"] == "linux":
-                    linux[account].add(row["resource_id"])
+            if metric != "vm_running":
+                continue
+            if row["os"] == "windows":
+                windows_days[account][row["resource_id"]] |= _days_running(row)
+            elif row["os"] == "linux":
+                linux[account].add(row["resource_id"])
+    return sums, windows_days, linux
+
+
+def _days_running(row: dict[str, str]) -> set:
+    """The Berlin days a vm_running record touches."""
+    start = datetime.fromisoformat(row["start"]).astimezone(BERLIN)
+    end = datetime.fromisoformat(row["end"]).astimezone(BERLIN)
+    days, day = set(), start.date()
+    while datetime(day.year, day.month, day.day, tzinfo=BERLIN) < end:
+        days.add(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _usage_charges(s: dict[str, Decimal]) -> dict[str, Decimal]:
+    """The exact usage charges of one account's metric sums, at the plan's prices."""
+    exact = {}
+    exact["compute"] = s["vcpu_hours"] * D("0.0125")
+    exact["memory"] = s["memory_gb_hours"] / 1000 * D("0.0045")  # MB-hour -> GB-hour
+    exact["storage"] = _graduated(
+        s["volume_gb"] / HOURS,  # GB-hour -> GB-month
+        [(D(100), D("0.10")), (D(1000), D("0.08")), (None, D("0.05"))],
+    )
+    if "snapshot_gb" in s:
+        exact["snapshots"] = max(s["snapshot_gb"] / HOURS - 10, D(0)) * D("0.05")
+    if "public_ip_hours" in s:
+        exact["public_ip"] = s["public_ip_hours"] / 3600 * D("0.005")  # seconds -> hours
+    if "bandwidth_gb" in s:
+        exact["bandwidth"] = _volume(
+            max(s["bandwidth_gb"] / 10**9 - 50, D(0)),
+            [(D(1000), D("0.02")), (D(10000), D("0.015")), (None, D("0.01"))],
+        )
+    return exact
+
+
+def _expected_bills() -> dict[str, dict[str, Decimal]]:
+    """Rounded amount per account and charge, from the CSV and the plan's published prices."""
+    sums, windows_days, linux = _read_sample()
     bills = {}
     for account, s in sums.items():
-        exact = {}
-        exact["compute"] = s["vcpu_hours"] * D("0.0125")
-        exact["memory"] = s["memory_gb_hours"] / 1000 * D("0.0045")  # MB-hour -> GB-hour
-        exact["storage"] = _graduated(
-            s["volume_gb"] / HOURS,  # GB-hour -> GB-month
-            [(D(100), D("0.10")), (D(1000), D("0.08")), (None, D("0.05"))],
-        )
-        if "snapshot_gb" in s:
-            exact["snapshots"] = max(s["snapshot_gb"] / HOURS - 10, D(0)) * D("0.05")
-        if "public_ip_hours" in s:
-            exact["public_ip"] = s["public_ip_hours"] / 3600 * D("0.005")  # seconds -> hours
-        if "bandwidth_gb" in s:
-            exact["bandwidth"] = _volume(
-                max(s["bandwidth_gb"] / 10**9 - 50, D(0)),
-                [(D(1000), D("0.02")), (D(10000), D("0.015")), (None, D("0.01"))],
-            )
+        exact = _usage_charges(s)
         if windows_days[account]:
             exact["windows_license"] = (
                 sum((D(len(days)) / 31 for days in windows_days[account].values()), D(0)) * 12

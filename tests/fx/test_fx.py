@@ -13,7 +13,7 @@ from cloudrate.fx import ExchangeRate
 
 
 def _fx(**kw) -> ExchangeRate:
-    fields = dict(base="EUR", quote="JPY", rate="162.35", on=date(2026, 10, 30))
+    fields = {"base": "EUR", "quote": "JPY", "rate": "162.35", "on": date(2026, 10, 30)}
     return ExchangeRate(**{**fields, **kw})
 
 

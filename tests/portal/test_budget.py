@@ -16,6 +16,7 @@ from cloudrate.portal.budget import (
     Budget,
     InMemoryAlertStore,
     SmtpSender,
+    SQLiteAlertStore,
     check_budget,
     forecast_month_end,
 )
@@ -175,8 +176,6 @@ def test_smtp_sender_against_a_local_server():
 
 
 def test_sqlite_alert_store_remembers_across_connections(tmp_path):
-    from cloudrate.portal.budget import SQLiteAlertStore
-
     path = tmp_path / "alerts.sqlite"
     first = SQLiteAlertStore(path)
     assert len(check_budget(BUDGET, OCT, Money("60", "EUR"), at(31), first)) == 1

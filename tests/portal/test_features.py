@@ -244,3 +244,62 @@ def test_budget_alerts_on_and_off(enabled):
         assert budget.thresholds == (Decimal(90), Decimal(100))
     else:
         assert budget is None
+
+
+class TestReading:
+    """Each block is read setting by setting; every problem is reported with its path."""
+
+    @pytest.mark.parametrize(
+        ("values", "path", "message"),
+        [
+            ({"multi_currency": "yes"}, "multi_currency", "expected true/false or a mapping of"),
+            ({"signup_payment": {"amout": 5}}, "signup_payment.amout", "did you mean 'amount'"),
+            (
+                {"budget_alerts": {"zzz": 1}},
+                "budget_alerts.zzz",
+                "known keys are enabled, thresholds, use_forecast",
+            ),
+            ({"zzz": 1}, "zzz", "see docs/feature-configuration.md"),
+            ({"timezone": None}, "timezone", "expected text"),
+            ({"organisation": [1]}, "organisation", "expected a mapping of setting: value"),
+            ({"tenants": [1]}, "tenants", "expected tenant-name: settings"),
+            ({"tenants": {"t1": {"individual": 3}}}, "tenants.t1.individual", "expected a mapping"),
+            ({"tenants": {"t1": {"tenants": {}}}}, "tenants.t1.tenants", "unknown setting"),
+        ],
+    )
+    def test_problem_and_its_path(self, values, path, message):
+        with pytest.raises(cloudrate.ConfigError) as info:
+            load_features({"currency": "EUR", **values})
+        [problem] = info.value.problems
+        assert problem.path == path and message in problem.message
+
+    def test_null_means_none(self):
+        """A null sub-setting, or a null setting whose default is none, is none."""
+        s = settings(
+            suspended_account_billing={"enabled": True, "warning_days": None},
+            prepaid_negative_balance={"allowed": True, "floor": None},
+            minimum_prepaid_recharge=None,
+        )
+        assert s.suspension().enabled and s.suspension().warning_days is None
+        assert s.negative_balance().floor is None
+        assert s.recharge_limits().minimum is None
+
+    def test_bare_switch_sets_the_first_sub_setting(self):
+        """``multi_currency: true`` is ``multi_currency: {enabled: true}``."""
+        assert settings(multi_currency=True).multi_currency().enabled
+        assert settings(prepaid_hourly_billing=True).prepaid_hourly().interval == "hourly"
+
+    def test_invalid_combination_is_reported_where_it_was_set(self):
+        """A combination that cannot be built names the last block that set anything."""
+        with pytest.raises(cloudrate.ConfigError) as info:
+            load_features(
+                {
+                    "currency": "EUR",
+                    "tenants": {"t1": {"organisation": {"signup_payment": {"enabled": True}}}},
+                }
+            )
+        [problem] = info.value.problems
+        assert problem.path == "tenants.t1.organisation"
+        assert (
+            problem.code == "invalid_settings" and "(t1, organisation accounts)" in problem.message
+        )

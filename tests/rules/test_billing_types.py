@@ -11,7 +11,8 @@ from moneyed import Money
 
 import cloudrate
 from cloudrate.accounts import BillingPlans, PlanType, settle
-from cloudrate.rules import ContractTypes, CostDecimals, FixedPayment, PayAsYouGo
+from cloudrate.rating import AccountBill
+from cloudrate.rules import CONTRACT_TYPES, ContractTypes, CostDecimals, FixedPayment, PayAsYouGo
 
 amounts = st.decimals(min_value=0, max_value=10**6, places=2)
 
@@ -94,3 +95,53 @@ class TestContract:
     def test_currency_mismatch(self, result, context):
         with pytest.raises(cloudrate.CurrencyMismatchError):
             FixedPayment(amount=Money("1", "USD")).lines(result.bill("acme"), context)
+
+    def test_lines_name_the_fee_and_each_credit(self, result, context):
+        """Overage not billed: the fee, the usage within the commitment credited (exact and
+        rounded), and the usage above it credited, so the bill is the fee."""
+        bill = result.bill("acme")
+        rule = FixedPayment(
+            amount=Money("150", "EUR"), commitment=Money("100", "EUR"), overage_billed=False
+        )
+        fee, within, over = rule.lines(bill, context)
+        assert (fee.charge, fee.kind, fee.rounded) == (
+            "contract:fixed_payment",
+            "fee",
+            Money("150", "EUR"),
+        )
+        assert (within.charge, within.rounded, within.amount) == (
+            "contract:commitment",
+            Money("-100", "EUR"),
+            Money("-100", "EUR"),
+        )
+        assert over.charge == "contract:overage"
+        assert over.rounded.amount == -(bill.total.amount - 100)
+        assert over.amount.amount == -(bill.exact_total.amount - 100)
+        assert over.details[0].amount == Money(bill.total.amount - 100, "EUR")
+        assert bill.with_lines((fee, within, over)).total == Money("150", "EUR")
+
+    def test_no_usage_gives_the_fee_alone(self, context):
+        """Nothing used: no credit line, the fee is the bill."""
+        empty = AccountBill(
+            account="acme", lines=(), total=Money(0, "EUR"), exact_total=Money(0, "EUR")
+        )
+        lines = FixedPayment(amount=Money("150", "EUR"), overage_billed=False).lines(empty, context)
+        assert [line.charge for line in lines] == ["contract:fixed_payment"]
+
+    @pytest.mark.parametrize(
+        ("build", "message"),
+        [
+            (lambda: ContractTypes(default="monthly"), "contract default: must be one of"),
+            (
+                lambda: ContractTypes(enabled=True).for_customer("fixed"),
+                "contract type: must be one of pay_as_you_go, fixed_payment",
+            ),
+        ],
+    )
+    def test_unknown_contract_type_is_refused(self, build, message):
+        """Callers without type checking get the choices in the error."""
+        with pytest.raises(cloudrate.PlanError, match=message):
+            build()
+
+    def test_contract_types_are_listed(self):
+        assert CONTRACT_TYPES == ("pay_as_you_go", "fixed_payment")

@@ -19,7 +19,6 @@ from cloudrate.rules import (
     chain,
 )
 
-UTC = UTC
 PLAN = cloudrate.load_plan("""
 name: IPs
 currency: EUR
@@ -98,7 +97,7 @@ class TestFreeFirstIp:
         before, after = run([FreeFirstIp()], [ip("ip-a", 300), ip("ip-b", 200)], history)
         assert added(before, after) == {"public_ip:free_ip:ip-b": Decimal("-2.00")}
         line = after.lines[-1]
-        assert "First public IP ip-b (acquired 2025-03-01) is free" == line.description
+        assert line.description == "First public IP ip-b (acquired 2025-03-01) is free"
         assert line.details[-1].amount.amount == 0  # the IP's net amount
 
     def test_ties_broken_by_resource_id(self):
@@ -281,8 +280,10 @@ def test_total_placement_crediting_every_ip_nets_to_zero(hours):
     records = [ip(f"ip-{i}", h, is_default=True) for i, h in enumerate(hours)]
     result = cloudrate.rate(plan, records, PERIOD)
     bill = result.bill("acme")
-    credits = DefaultIpCharge(enabled=False).lines(bill, RuleContext.for_result(result, records))
-    assert sum(c.rounded.amount for c in credits) == -bill.line("public_ip").rounded.amount
+    credit_lines = DefaultIpCharge(enabled=False).lines(
+        bill, RuleContext.for_result(result, records)
+    )
+    assert sum(c.rounded.amount for c in credit_lines) == -bill.line("public_ip").rounded.amount
 
 
 def test_partly_free_ip_says_which_usage_is_net_zero():

@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 import cloudrate
-from cloudrate.accounts import InMemoryRedemptionStore
+from cloudrate.accounts import InMemoryRedemptionStore, SQLiteRedemptionStore
 from cloudrate.rules import PromoCode, PromoDiscount, PromoError, find_code, generate_code
 
-UTC = UTC
 NOW = datetime(2026, 10, 15, tzinfo=UTC)
 
 
@@ -152,8 +151,6 @@ class TestDiscount:
 
 
 def _redeem_in_process(path: str, account: str) -> bool:
-    from cloudrate.accounts import SQLiteRedemptionStore
-
     store = SQLiteRedemptionStore(path)
     code = PromoCode(code="PROC-2345", percent=5, max_redemptions=3)
     try:
@@ -168,8 +165,6 @@ def _redeem_in_process(path: str, account: str) -> bool:
 def test_sqlite_store_holds_the_limit_across_processes(tmp_path):
     """Eight redemptions from two processes, one SQLite file, a 3-use code: 3 succeed."""
     import multiprocessing
-
-    from cloudrate.accounts import SQLiteRedemptionStore
 
     path = str(tmp_path / "promo.sqlite")
     SQLiteRedemptionStore(path).close()

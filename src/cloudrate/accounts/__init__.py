@@ -15,8 +15,17 @@ Money('10.00', 'EUR')
 from ._balance import BalanceView, NegativeBalance
 from ._entry import KINDS, Account, EntryKind, LedgerEntry
 from ._ledger import Ledger
-from ._plan_type import AccountType, BillingPlans, PlanType, Settlement, account_type, settle
-from ._prepaid import PrepaidHourly
+from ._plan_type import (
+    AccountType,
+    AccountTypeName,
+    BillingPlans,
+    PlanType,
+    PlanTypeName,
+    Settlement,
+    account_type,
+    settle,
+)
+from ._prepaid import FALLBACKS, Fallback, Interval, PrepaidHourly
 from ._promo_memory import InMemoryRedemptionStore
 from ._promo_sqlite import SQLiteRedemptionStore
 from ._recharge import RechargeLimits
@@ -26,15 +35,19 @@ from ._store import AppendResult, LedgerStore, MemoryLedgerStore, Shortfall
 from ._suspension import AccountState, OpenInvoice, OverdueInvoice, Stage, SuspensionPolicy
 
 __all__ = [
+    "FALLBACKS",
     "KINDS",
     "Account",
     "AccountState",
     "AccountType",
+    "AccountTypeName",
     "AppendResult",
     "BalanceView",
     "BillingPlans",
     "EntryKind",
+    "Fallback",
     "InMemoryRedemptionStore",
+    "Interval",
     "Ledger",
     "LedgerEntry",
     "LedgerStore",
@@ -43,6 +56,7 @@ __all__ = [
     "OpenInvoice",
     "OverdueInvoice",
     "PlanType",
+    "PlanTypeName",
     "PrepaidHourly",
     "RechargeLimits",
     "SQLiteLedgerStore",

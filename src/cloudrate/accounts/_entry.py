@@ -17,7 +17,7 @@ EntryKind = Literal["recharge", "deduction", "refund", "promo_credit", "adjustme
 
 #: Entry kinds and the sign their amount must have: +1 credits the balance, -1 debits
 #: it, 0 either way.
-KINDS: dict[str, int] = {
+KINDS: dict[EntryKind, int] = {
     "recharge": 1,
     "deduction": -1,
     "refund": 1,
@@ -70,7 +70,7 @@ class LedgerEntry:
     """
 
     account: str = attrs.field(validator=_text("account"))
-    kind: str = attrs.field()
+    kind: EntryKind = attrs.field()
     amount: Money = attrs.field(converter=_money)
     key: str = attrs.field(validator=_text("key"))
     at: datetime = attrs.field(converter=_utc)

@@ -10,13 +10,27 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 import attrs
 from moneyed import Money
 
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
-__all__ = ["AccountType", "BillingPlans", "PlanType", "Settlement", "settle"]
+__all__ = [
+    "AccountType",
+    "AccountTypeName",
+    "BillingPlans",
+    "PlanType",
+    "PlanTypeName",
+    "Settlement",
+    "settle",
+]
+
+#: A :class:`PlanType` by its value, as configuration files and callers write it.
+PlanTypeName = Literal["postpaid", "prepaid", "flexible"]
+#: An :class:`AccountType` by its value.
+AccountTypeName = Literal["individual", "organisation"]
 
 
 class PlanType(StrEnum):
@@ -30,7 +44,8 @@ class AccountType(StrEnum):
     ORGANISATION = "organisation"
 
 
-def plan_type(value: object) -> PlanType:
+def plan_type(value: PlanType | PlanTypeName) -> PlanType:
+    """*value* as a :class:`PlanType`; refused with the choices for untyped callers."""
     if isinstance(value, PlanType):
         return value
     try:
@@ -41,7 +56,8 @@ def plan_type(value: object) -> PlanType:
         ) from None
 
 
-def account_type(value: object) -> AccountType:
+def account_type(value: AccountType | AccountTypeName) -> AccountType:
+    """*value* as an :class:`AccountType`; refused with the choices for untyped callers."""
     text = str(value.value if isinstance(value, AccountType) else value).lower()
     try:
         return AccountType(text)
@@ -60,7 +76,7 @@ class Settlement:
     invoiced: Money
 
 
-def settle(kind: PlanType | str, amount: Money, balance: Money) -> Settlement:
+def settle(kind: PlanType | PlanTypeName, amount: Money, balance: Money) -> Settlement:
     """Split *amount* between the prepaid *balance* and an invoice, by plan type.
 
     >>> settle("flexible", Money("30.00", "EUR"), Money("12.50", "EUR"))
@@ -84,7 +100,7 @@ invoiced=Money('17.50', 'EUR'))
     return Settlement(kind, Money(covered, currency), Money(amount.amount - covered, currency))
 
 
-def _optional_plan_type(value: object) -> PlanType | None:
+def _optional_plan_type(value: PlanType | PlanTypeName | None) -> PlanType | None:
     return None if value is None else plan_type(value)
 
 
@@ -101,7 +117,8 @@ class BillingPlans:
     individual: PlanType | None = attrs.field(default=None, converter=_optional_plan_type)
     organisation: PlanType | None = attrs.field(default=None, converter=_optional_plan_type)
 
-    def for_account(self, kind: AccountType | str) -> PlanType:
+    def for_account(self, kind: AccountType | AccountTypeName) -> PlanType:
+        """The plan type of *kind* accounts: their own, else the default."""
         chosen = (
             self.individual if account_type(kind) is AccountType.INDIVIDUAL else self.organisation
         )

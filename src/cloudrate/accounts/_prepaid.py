@@ -16,7 +16,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -32,9 +32,22 @@ from cloudrate.usage import UsageRecord
 from ._entry import LedgerEntry
 from ._store import AppendResult, LedgerStore, Shortfall
 
-__all__ = ["ApplyReport", "Deduction", "DeductionRun", "PrepaidHourly"]
+__all__ = [
+    "FALLBACKS",
+    "ApplyReport",
+    "Deduction",
+    "DeductionRun",
+    "Fallback",
+    "Interval",
+    "PrepaidHourly",
+]
 
-_INTERVALS = ("hourly", "daily", "monthly")
+#: How often prepaid usage is deducted when hourly billing is off.
+Fallback = Literal["daily", "monthly"]
+#: Every fallback interval.
+FALLBACKS: tuple[Fallback, ...] = get_args(Fallback)
+#: How often a run deducts: every hour, or the fallback.
+Interval = Literal["hourly", "daily", "monthly"]
 
 
 @attrs.frozen(kw_only=True)
@@ -96,7 +109,7 @@ class DeductionRun:
     """The deductions of a run, in time order, and how they add up."""
 
     plan: Plan
-    interval: str
+    interval: Interval
     start: datetime
     end: datetime
     accounts: tuple[str, ...]
@@ -211,11 +224,11 @@ class PrepaidHourly:
     """
 
     enabled: bool = False
-    fallback: str = attrs.field(default="daily")
+    fallback: Fallback = attrs.field(default="daily")
 
     @fallback.validator
     def _check(self, _attr: object, value: object) -> None:
-        if value not in ("daily", "monthly"):
+        if value not in FALLBACKS:
             raise PlanError(
                 f"prepaid_hourly.fallback: must be 'daily' or 'monthly' (got {value!r})"
             )
@@ -225,7 +238,7 @@ class PrepaidHourly:
         return {"enabled": self.enabled, "fallback": self.fallback}
 
     @property
-    def interval(self) -> str:
+    def interval(self) -> Interval:
         """``"hourly"`` when enabled, else the fallback."""
         return "hourly" if self.enabled else self.fallback
 
@@ -328,20 +341,7 @@ class PrepaidHourly:
             fresh = False
             now = self._totals(plan, records[first:upto], month, names, rounding)
             seen = upto
-            for name in names:
-                diff = now[name] - totals[name]
-                if diff:
-                    found.append(
-                        Deduction(
-                            account=name,
-                            start=a,
-                            end=b,
-                            amount=Money(diff, code),
-                            before=Money(totals[name], code),
-                            after=Money(now[name], code),
-                            key=self.key(plan, name, a),
-                        )
-                    )
+            found.extend(self._changes(plan, names, (a, b), totals, now))
             totals = now
         closing = {n: Money(v, code) for n, v in totals.items()}
         for n in names:
@@ -356,6 +356,31 @@ class PrepaidHourly:
             opening=opening,
             closing=closing,
         )
+
+    def _changes(
+        self,
+        plan: Plan,
+        names: Sequence[str],
+        window: tuple[datetime, datetime],
+        before: dict[str, Decimal],
+        after: dict[str, Decimal],
+    ) -> list[Deduction]:
+        """The deduction of each of *names* whose month-to-date bill moved in *window*."""
+        code = plan.currency
+        start, end = window
+        return [
+            Deduction(
+                account=name,
+                start=start,
+                end=end,
+                amount=Money(after[name] - before[name], code),
+                before=Money(before[name], code),
+                after=Money(after[name], code),
+                key=self.key(plan, name, start),
+            )
+            for name in names
+            if after[name] - before[name]
+        ]
 
     @staticmethod
     def _totals(

@@ -116,51 +116,79 @@ def plan_batch(
     found: list[LedgerEntry] = []
     short: list[Shortfall] = []
     for entry in entries:
-        if not isinstance(entry, LedgerEntry):
-            raise WalletError(f"expected LedgerEntry objects, got {entry!r}")
-        acct = account(entry.account)
-        if acct is None:
-            raise UnknownAccountError(
-                f"entry {entry.key!r}: account {entry.account!r} is not open; open it with "
-                f"Ledger.open({entry.account!r}, currency, at=...) before posting to it"
-            )
-        if acct.currency != entry.currency:
-            raise WalletError(
-                f"entry {entry.key!r} is in {entry.currency} but account "
-                f"{acct.name!r} is in {acct.currency}; convert it first"
-            )
+        acct = _open_account_of(entry, account)
         before = seen.get(entry.key) or existing(entry.key)
         if before is not None:
-            if _same(before, entry, partial):
-                found.append(before)
-                continue
-            raise IdempotencyConflictError(
-                f"idempotency key {entry.key!r} is already used by a {before.kind} of "
-                f"{before.amount.amount} {before.currency} for {before.account!r} at "
-                f"{before.at.isoformat()}; this {entry.kind} of {entry.amount.amount} "
-                f"{entry.currency} for {entry.account!r} differs: use a new key for a new event"
-            )
+            if not _same(before, entry, partial):
+                raise _conflict(before, entry)
+            found.append(before)
+            continue
         now = running[entry.account] if entry.account in running else balance(entry.account)
         if entry.kind == "deduction" and negative is not None:
-            lowest = negative.lowest(acct.currency)
-            after = now + entry.amount.amount
-            if lowest is not None and after < lowest:
-                room = max(Decimal(0), now - lowest)
-                if not partial:
-                    raise InsufficientFundsError(
-                        f"deduction {entry.key!r} of {-entry.amount.amount} {acct.currency} "
-                        f"would take {acct.name!r} from {now} to {after}, below the floor of "
-                        f"{lowest}; recharge the account first (nothing was written)"
-                    )
-                requested = Money(-entry.amount.amount, acct.currency)
-                short.append(Shortfall(entry.key, acct.name, requested, Money(room, acct.currency)))
-                if room == 0:
-                    continue
-                entry = attrs.evolve(entry, amount=Money(-room, acct.currency))
+            fitted, shortfall = _fit_to_floor(
+                entry, acct, now, negative.lowest(acct.currency), partial
+            )
+            if shortfall is not None:
+                short.append(shortfall)
+            if fitted is None:
+                continue
+            entry = fitted
         running[entry.account] = now + entry.amount.amount
         seen[entry.key] = entry
         written.append(entry)
     return AppendResult(tuple(written), tuple(found), tuple(short))
+
+
+def _open_account_of(entry: object, account: Callable[[str], Account | None]) -> Account:
+    """The open account *entry* posts to, in the entry's currency, or a clear error."""
+    if not isinstance(entry, LedgerEntry):
+        raise WalletError(f"expected LedgerEntry objects, got {entry!r}")
+    acct = account(entry.account)
+    if acct is None:
+        raise UnknownAccountError(
+            f"entry {entry.key!r}: account {entry.account!r} is not open; open it with "
+            f"Ledger.open({entry.account!r}, currency, at=...) before posting to it"
+        )
+    if acct.currency != entry.currency:
+        raise WalletError(
+            f"entry {entry.key!r} is in {entry.currency} but account "
+            f"{acct.name!r} is in {acct.currency}; convert it first"
+        )
+    return acct
+
+
+def _conflict(before: LedgerEntry, entry: LedgerEntry) -> IdempotencyConflictError:
+    return IdempotencyConflictError(
+        f"idempotency key {entry.key!r} is already used by a {before.kind} of "
+        f"{before.amount.amount} {before.currency} for {before.account!r} at "
+        f"{before.at.isoformat()}; this {entry.kind} of {entry.amount.amount} "
+        f"{entry.currency} for {entry.account!r} differs: use a new key for a new event"
+    )
+
+
+def _fit_to_floor(
+    entry: LedgerEntry, acct: Account, now: Decimal, lowest: Decimal | None, partial: bool
+) -> tuple[LedgerEntry | None, Shortfall | None]:
+    """The deduction *entry* as the floor *lowest* lets it take from the balance *now*.
+
+    Within the floor it is unchanged. Past it, it is refused, or with *partial* cut to
+    what the floor leaves (``None`` when nothing is left) with the :class:`Shortfall`.
+    """
+    after = now + entry.amount.amount
+    if lowest is None or after >= lowest:
+        return entry, None
+    if not partial:
+        raise InsufficientFundsError(
+            f"deduction {entry.key!r} of {-entry.amount.amount} {acct.currency} "
+            f"would take {acct.name!r} from {now} to {after}, below the floor of "
+            f"{lowest}; recharge the account first (nothing was written)"
+        )
+    room = max(Decimal(0), now - lowest)
+    requested = Money(-entry.amount.amount, acct.currency)
+    shortfall = Shortfall(entry.key, acct.name, requested, Money(room, acct.currency))
+    if room == 0:
+        return None, shortfall
+    return attrs.evolve(entry, amount=Money(-room, acct.currency)), shortfall
 
 
 def _same(before: LedgerEntry, entry: LedgerEntry, partial: bool) -> bool:

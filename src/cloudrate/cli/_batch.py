@@ -38,7 +38,7 @@ def wants_batch(path: Path, choice: bool | None) -> bool:
     if path.suffix.lower() in (".parquet", ".pq"):
         return True
     lines = 0
-    with open(path, "rb") as stream:
+    with path.open("rb") as stream:
         while block := stream.read(1 << 20):
             lines += block.count(b"\n")
             if lines > BATCH_ROWS + 1:
@@ -51,8 +51,12 @@ def rate_batch(
 ) -> RatingResult:
     """Rate the usage file at *path* with :mod:`cloudrate.rating.columnar`, reporting on stderr."""
     try:
-        from cloudrate.rating.columnar import finish, partial_aggregate, read_columnar
-        from cloudrate.rating.columnar._finish import default_period
+        from cloudrate.rating.columnar import (
+            finish,
+            partial_aggregate,
+            period_and_data,
+            read_columnar,
+        )
     except ImportError as exc:
         raise click.ClickException(f"{exc} (or rate without --batch)") from None
     started = time.perf_counter()
@@ -84,7 +88,7 @@ def rate_batch(
     try:
         stream: Any = counting(read_columnar(path, on_progress=advance))
         if period is None:
-            period, stream = default_period(plan, stream)
+            period, stream = period_and_data(plan, stream)
         plan.check_period(period)
         partials = partial_aggregate(plan, stream, period)
     finally:

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import click
 
+from cloudrate.invoice.render import render_pdf
+from cloudrate.portal.charts import Chart, consumption_chart
+from cloudrate.portal.usage_view import DateRange, usage_view
 from cloudrate.rating import RatingResult
+from cloudrate.usage import UsageRecord, read_usage
+
+from ._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
+from .samples import sample_usage_path
 
 __all__ = ["write_demo_pdfs"]
+
+
+def _installed(module: str) -> bool:
+    """Whether the optional *module* imports (it is imported here, when the demo needs it)."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
 
 
 def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -> list[Path]:
@@ -18,42 +36,19 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
     Without the ``pdf`` extra, says how to install it and writes nothing. A consumption
     chart is added when the ``charts`` extra is installed.
     """
-    try:
-        import typst  # noqa: F401
-    except ImportError:
+    if not _installed("typst"):
         click.echo(
             "note: install cloudrate[pdf] to also write the sample invoices as PDF "
             "(pip install 'cloudrate[pdf]')",
             err=True,
         )
         return []
-    from cloudrate.invoice.render import render_pdf
-    from cloudrate.usage import read_usage
-
-    from ._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
-    from .samples import sample_usage_path
-
-    charts_ok = True
-    try:
-        import vl_convert  # noqa: F401
-    except ImportError:
-        charts_ok = False
+    charts_ok = _installed("vl_convert")
     usage = read_usage(sample_usage_path()) if charts_ok else []
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for account, invoice in demo_invoices(result).items():
-        charts = []
-        if charts_ok:
-            from cloudrate.portal.charts import consumption_chart
-            from cloudrate.portal.usage_view import DateRange, usage_view
-
-            period = result.period
-            last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
-            span = DateRange.custom(
-                period.start.astimezone(period.tz).date(), last, period.timezone
-            )
-            view = usage_view(result.plan, usage, account=account, date_range=span)
-            charts.append(consumption_chart(view))
+        charts = [_consumption(result, usage, account)] if charts_ok else []
         path = out_dir / f"{invoice.number}.pdf"
         path.write_bytes(
             render_pdf(
@@ -63,3 +58,12 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
         written.append(path)
         click.echo(f"wrote {path} ({invoice.customer.name}, {invoice.number})", err=err)
     return written
+
+
+def _consumption(result: RatingResult, usage: Sequence[UsageRecord], account: str) -> Chart:
+    """*account*'s consumption chart over the days of *result*'s period."""
+    period = result.period
+    last = (period.end - timedelta(microseconds=1)).astimezone(period.tz).date()
+    span = DateRange.custom(period.start.astimezone(period.tz).date(), last, period.timezone)
+    view = usage_view(result.plan, usage, account=account, date_range=span)
+    return consumption_chart(view)

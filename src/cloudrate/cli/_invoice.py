@@ -8,20 +8,22 @@ import io
 import re
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import click
-import yaml  # type: ignore[import-untyped,unused-ignore]
+import yaml
 
 from cloudrate.exceptions import CloudrateError, InvoiceError
 from cloudrate.invoice import (
     Customer,
+    EmptyBill,
     Invoice,
     Net,
     Numbering,
     SQLiteSequenceStore,
+    TaxMethod,
     TaxRate,
     assemble_all,
     write_csv,
@@ -34,7 +36,9 @@ from cloudrate.usage import read_usage
 
 __all__ = ["invoice_command", "load_customers", "renderer"]
 
-FORMATS = ("json", "csv", "xlsx", "pdf", "html")
+#: What ``--format`` writes: one file per invoice (json, pdf, html) or tables (csv, xlsx).
+Format = Literal["json", "csv", "xlsx", "pdf", "html"]
+FORMATS: tuple[Format, ...] = get_args(Format)
 PROGRESS_FROM = 20
 
 
@@ -76,12 +80,12 @@ def renderer(fmt: str) -> Callable[..., Any]:
             "(cloudrate.invoice.render), which this version of cloudrate does "
             "not have; use --format json, csv or xlsx"
         ) from None
-    function = getattr(module, f"render_{fmt}", None)
+    function: Callable[..., Any] | None = getattr(module, f"render_{fmt}", None)
     if function is None:
         raise InvoiceError(
             f"cloudrate.invoice.render has no render_{fmt}; use --format json, csv or xlsx"
         )
-    return function  # type: ignore[no-any-return]
+    return function
 
 
 def _filename(invoice: Invoice) -> str:
@@ -94,7 +98,7 @@ def _render(function: Callable[..., Any], invoice: Invoice, locale: str | None) 
     return function(invoice, **kwargs)
 
 
-def _write(invoices: tuple[Invoice, ...], fmt: str, out: Path, locale: str | None) -> list[Path]:
+def _write(invoices: tuple[Invoice, ...], fmt: Format, out: Path, locale: str | None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         write_csv(invoices, out / "invoices.csv", "lines")
@@ -165,14 +169,14 @@ def _write(invoices: tuple[Invoice, ...], fmt: str, out: Path, locale: str | Non
 @click.option("--tax-rate", help="One VAT rate in percent for every line, e.g. 19.")
 @click.option(
     "--tax-method",
-    type=click.Choice(["total", "line"]),
+    type=click.Choice(get_args(TaxMethod)),
     default="total",
     show_default=True,
     help="Tax per rate on the total (EN 16931) or per line.",
 )
 @click.option(
     "--empty",
-    type=click.Choice(["zero", "none"]),
+    type=click.Choice(get_args(EmptyBill)),
     default="zero",
     show_default=True,
     help="Accounts without charges: a zero invoice, or none.",
@@ -200,20 +204,21 @@ def invoice_command(
     period: str,
     accounts: tuple[str, ...],
     customers_path: Path | None,
-    fmt: str,
+    fmt: Format,
     out_dir: Path,
     tax_rate: str | None,
-    tax_method: str,
-    empty: str,
+    tax_method: TaxMethod,
+    empty: EmptyBill,
     display_decimals: int | None,
     sequence_db: Path | None,
-    issued_on: Any,
+    issued_on: datetime | None,
     net_days: int,
     template: str,
     tenant: str,
     locale: str | None,
 ) -> None:
     """Rate a usage file for one period and write an invoice per account."""
+    # The click.Choice options give *fmt*, *tax_method* and *empty* their Literal types.
     try:
         if sequence_db is not None and issued_on is None:
             raise InvoiceError("--sequence-db finalises the invoices: give --issued-on too")
@@ -227,10 +232,10 @@ def invoice_command(
             taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
             tax_method=tax_method,
             display_decimals=display_decimals,
-            empty="none" if empty == "none" else "zero",
+            empty=empty,
             accounts=accounts or None,
         )
-        if sequence_db is not None:
+        if sequence_db is not None and issued_on is not None:
             sequence_db.parent.mkdir(parents=True, exist_ok=True)
             store, numbering = SQLiteSequenceStore(sequence_db), Numbering(template)
             day: date = issued_on.date()

@@ -6,19 +6,25 @@ docs/json.md: every amount is a decimal string.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
+from cloudrate.accounts import AccountType, AccountTypeName
 from cloudrate.exceptions import CloudrateError, ConfigError
+from cloudrate.integrations.cloudstack import ACCOUNT_KEYS, AccountBy, read_cloudstack
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import load_plan
+from cloudrate.portal.features import load_features
 from cloudrate.portal.report import format_result
 from cloudrate.rating import RatingResult, rate
 from cloudrate.usage import read_usage
 
 from . import _batch
+from ._demo_pdf import write_demo_pdfs
+from ._invoice import invoice_command
 from .samples import sample_plan_path, sample_usage_path
 
 __all__ = ["main"]
@@ -87,8 +93,6 @@ def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
         click.echo(f"Plan:  {sample_plan_path()}\nUsage: {sample_usage_path()}\n")
     result = _run(sample_plan_path(), sample_usage_path(), None, as_json, locale, False)
     if not no_pdf:
-        from ._demo_pdf import write_demo_pdfs
-
         write_demo_pdfs(result, out_dir, err=as_json)
 
 
@@ -157,7 +161,7 @@ def check(plan_path: Path) -> None:
     "--account-by",
     default="accountid",
     show_default=True,
-    type=click.Choice(["accountid", "account", "domain/account", "project"]),
+    type=click.Choice(ACCOUNT_KEYS),
     help="What names the account of each record.",
 )
 @click.option(
@@ -166,13 +170,9 @@ def check(plan_path: Path) -> None:
     help="Also emit vcpu_hours and memory_gb_hours for running VMs.",
 )
 def import_cloudstack(
-    files: tuple[Path, ...], out: Path | None, account_by: str, compute_metrics: bool
+    files: tuple[Path, ...], out: Path | None, account_by: AccountBy, compute_metrics: bool
 ) -> None:
     """Convert CloudStack listUsageRecords responses (JSON or XML) to usage JSON lines."""
-    import json
-
-    from cloudrate.integrations.cloudstack import read_cloudstack
-
     try:
         results = [
             read_cloudstack(path, account_by=account_by, compute_metrics=compute_metrics)
@@ -196,8 +196,6 @@ def import_cloudstack(
             click.echo(f"warning: {path}: {warning}", err=True)
 
 
-from ._invoice import invoice_command  # noqa: E402
-
 main.add_command(invoice_command)
 
 
@@ -208,14 +206,10 @@ main.add_command(invoice_command)
     "--account-type",
     default="individual",
     show_default=True,
-    type=click.Choice(["individual", "organisation"]),
+    type=click.Choice([kind.value for kind in AccountType]),
 )
-def features(config_path: Path, tenant: str | None, account_type: str) -> None:
+def features(config_path: Path, tenant: str | None, account_type: AccountTypeName) -> None:
     """Validate a billing feature configuration and print the resolved settings as JSON."""
-    import json
-
-    from cloudrate.portal.features import load_features
-
     try:
         config = load_features(config_path)
         settings = config.for_account(account_type, tenant=tenant)

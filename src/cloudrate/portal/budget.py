@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import attrs
 from moneyed import Money
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 __all__ = [
+    "AlertBasis",
     "AlertStore",
     "Budget",
     "BudgetAlert",
@@ -39,6 +40,9 @@ __all__ = [
     "check_budget",
     "forecast_month_end",
 ]
+
+#: What reached a threshold first: the month-to-date cost, or the month-end forecast.
+AlertBasis = Literal["actual", "forecast"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -87,7 +91,7 @@ class BudgetAlert:
     account: str
     period: str
     threshold: Decimal
-    basis: str  # "actual" or "forecast"
+    basis: AlertBasis
     month_to_date: Money
     forecast: Money
     budget: Money

@@ -18,19 +18,37 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import attrs
 
 from cloudrate.invoice.render import font_directories, latin_family
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .usage_view import UsageView
+    from .usage_view import InvoiceStatus, UsageView
 
-__all__ = ["STATUS_COLOURS", "Chart", "billing_status_chart", "consumption_chart"]
+__all__ = [
+    "MEASURES",
+    "STATUS_COLOURS",
+    "Chart",
+    "ChartMeasure",
+    "ImageFormat",
+    "billing_status_chart",
+    "consumption_chart",
+]
+
+#: What a consumption chart draws: each card's quantity, or its estimated cost.
+ChartMeasure = Literal["quantity", "cost"]
+MEASURES: tuple[ChartMeasure, ...] = get_args(ChartMeasure)
+#: The image a chart gives for HTML: SVG, or PNG.
+ImageFormat = Literal["svg", "png"]
 
 #: Badge colours of the portal: green for paid, yellow for unpaid, red for overdue.
-STATUS_COLOURS = {"paid": "#2e9e5b", "unpaid": "#e0b100", "overdue": "#d64545"}
+STATUS_COLOURS: dict[InvoiceStatus, str] = {
+    "paid": "#2e9e5b",
+    "unpaid": "#e0b100",
+    "overdue": "#d64545",
+}
 _BAR = "#3b6fb6"
 
 
@@ -83,7 +101,9 @@ class Chart:
 
     @property
     def spec(self) -> dict[str, Any]:
-        return json.loads(self.spec_json)  # type: ignore[no-any-return]
+        """The Vega-Lite specification, parsed."""
+        spec: dict[str, Any] = json.loads(self.spec_json)
+        return spec
 
     def svg(self) -> bytes:
         """The chart as SVG (UTF-8)."""
@@ -96,7 +116,7 @@ class Chart:
             _vl().vegalite_to_png(self.spec, vl_version="5.20", scale=scale, allowed_base_urls=[])
         )
 
-    def data_uri(self, fmt: str = "svg") -> str:
+    def data_uri(self, fmt: ImageFormat = "svg") -> str:
         """``data:image/...;base64,...`` for an ``<img src>`` in HTML."""
         data, mime = (self.svg(), "image/svg+xml") if fmt == "svg" else (self.png(), "image/png")
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
@@ -107,7 +127,13 @@ class Chart:
 
         return alt.Chart.from_dict(self.spec)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    # Jupyter's display protocol passes include and exclude by keyword; the bundle holds two
+    # entries, so it is sent whole.
+    def _repr_mimebundle_(
+        self,
+        include: Any = None,  # noqa: ARG002
+        exclude: Any = None,  # noqa: ARG002
+    ) -> dict[str, Any]:
         return {"image/svg+xml": self.svg().decode("utf-8"), "text/plain": self.title}
 
 
@@ -129,7 +155,7 @@ def _base(title: str, width: int, height: int) -> dict[str, Any]:
 
 
 def consumption_chart(
-    view: UsageView, *, measure: str = "quantity", title: str = "Resource Consumption"
+    view: UsageView, *, measure: ChartMeasure = "quantity", title: str = "Resource Consumption"
 ) -> Chart:
     """Bars comparing CPU, memory, storage and bandwidth of a usage view.
 
@@ -145,18 +171,11 @@ def consumption_chart(
     >>> [row["resource"] for row in consumption_chart(view).spec["data"]["values"]][:2]
     ['CPU Hours (vCPU-hour)', 'Memory (GB-hour)']
     """
-    if measure not in ("quantity", "cost"):
+    if measure not in MEASURES:
         raise ValueError(f"measure must be 'quantity' or 'cost' (got {measure!r})")
-    rows = [
-        {
-            "resource": f"{c.label} ({c.unit})" if measure == "quantity" else c.label,
-            "value": _number(c.quantity if measure == "quantity" else c.cost.amount),
-        }
-        for c in view.cards
-    ]
     axis = "Consumption" if measure == "quantity" else f"Estimated cost ({view.currency})"
     spec = _base(title, 420, 220) | {
-        "data": {"values": rows},
+        "data": {"values": _consumption_rows(view, measure)},
         "mark": {"type": "bar", "color": _BAR, "cornerRadiusEnd": 2},
         "encoding": {
             "y": {"field": "resource", "type": "nominal", "sort": None, "title": None},
@@ -172,8 +191,20 @@ def consumption_chart(
     return Chart(json.dumps(spec, sort_keys=True), title)
 
 
-def billing_status_chart(counts: Mapping[str, int], *, title: str = "Billing Status") -> Chart:
-    """A pie of paid, unpaid and overdue invoices (:func:`cloudrate.portal.usage_view.status_counts`).
+def _consumption_rows(view: UsageView, measure: ChartMeasure) -> list[dict[str, Any]]:
+    """One bar per card: its label (with the unit, for quantities) and the value drawn."""
+    if measure == "quantity":
+        return [
+            {"resource": f"{c.label} ({c.unit})", "value": _number(c.quantity)} for c in view.cards
+        ]
+    return [{"resource": c.label, "value": _number(c.cost.amount)} for c in view.cards]
+
+
+def billing_status_chart(
+    counts: Mapping[InvoiceStatus, int], *, title: str = "Billing Status"
+) -> Chart:
+    """A pie of paid, unpaid and overdue invoices, as
+    :func:`cloudrate.portal.usage_view.status_counts` counts them.
 
     >>> billing_status_chart({"paid": 4, "overdue": 1}).spec["data"]["values"][2]
     {'count': 1, 'order': 2, 'status': 'Overdue'}

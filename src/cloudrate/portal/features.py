@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import difflib
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,9 @@ import attrs
 from moneyed import Money
 
 from cloudrate._documents import Document, load_document
-from cloudrate._money import check_currency
 from cloudrate.accounts import (
+    AccountType,
+    AccountTypeName,
     BillingPlans,
     NegativeBalance,
     PlanType,
@@ -63,242 +64,12 @@ from cloudrate.rules import (
     generate_code,
 )
 
+from ._feature_read import Blocks, merge, read_blocks
+from ._feature_spec import ACCOUNT_TYPES, DEFAULTS, SPEC
 from .budget import Budget
 from .capabilities import Capabilities
 
 __all__ = ["ACCOUNT_TYPES", "DEFAULTS", "FeatureConfig", "FeatureSettings", "load_features"]
-
-ACCOUNT_TYPES = ("individual", "organisation")
-_PLAN_TYPES = tuple(p.value for p in PlanType)
-
-
-def _bool(value: Any) -> tuple[Any, str | None]:
-    return (value, None) if isinstance(value, bool) else (None, "expected true or false")
-
-
-def _whole(lo: int, hi: int | None = None) -> Callable[[Any], tuple[Any, str | None]]:
-    def parse(value: Any) -> tuple[Any, str | None]:
-        ok = (
-            not isinstance(value, bool)
-            and isinstance(value, int | Decimal)
-            and (value == int(value))
-            and value >= lo
-            and (hi is None or value <= hi)
-        )
-        span = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
-        return (int(value), None) if ok else (None, f"expected a whole number {span}")
-
-    return parse
-
-
-def _amount(value: Any) -> tuple[Any, str | None]:
-    """A number, or text such as '10.00' or '10.00 EUR'; the currency is checked later."""
-    if value is None:
-        return None, None
-    if isinstance(value, float):
-        return None, (f"floats cannot hold money exactly; write '{value!r}' as a string or Decimal")
-    currency = None
-    if isinstance(value, str) and " " in value.strip():
-        value, _, currency = value.strip().rpartition(" ")
-    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-        return None, "expected an amount such as 10.00"
-    try:
-        number = Decimal(value)
-    except ArithmeticError:
-        return None, "expected an amount such as 10.00"
-    if not number.is_finite():
-        return None, "expected a finite amount"
-    return (number, currency), None
-
-
-def _percent(value: Any) -> tuple[Any, str | None]:
-    parsed, error = _amount(value)
-    if error or parsed[1] is not None or not 0 <= parsed[0] <= 100:
-        return None, "expected a percentage from 0 to 100"
-    return parsed[0], None
-
-
-def _currency(value: Any) -> tuple[Any, str | None]:
-    try:
-        return check_currency(value), None
-    except CloudrateError:
-        return None, 'not an ISO 4217 code such as "EUR"'
-
-
-def _currencies(value: Any) -> tuple[Any, str | None]:
-    if not isinstance(value, list | tuple):
-        return None, "expected a list of currency codes such as [USD, INR]"
-    bad = [v for v in value if _currency(v)[1]]
-    if bad:
-        return None, f'not ISO 4217 codes such as "EUR": {", ".join(map(repr, bad))}'
-    return tuple(value), None
-
-
-def _choice(
-    options: tuple[str, ...],
-    optional: bool = False,
-) -> Callable[[Any], tuple[Any, str | None]]:
-    def parse(value: Any) -> tuple[Any, str | None]:
-        if value is None and optional:
-            return None, None
-        if isinstance(value, str) and value.lower() in options:
-            return value.lower(), None
-        near = difflib.get_close_matches(str(value).lower(), options, n=1, cutoff=0.5)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        return None, f"must be one of {', '.join(options)}{hint}"
-
-    return parse
-
-
-def _text(value: Any) -> tuple[Any, str | None]:
-    return (value, None) if isinstance(value, str) and value else (None, "expected text")
-
-
-def _thresholds(value: Any) -> tuple[Any, str | None]:
-    wrong = None, "expected ascending percentages above 0, such as [50, 80, 100]"
-    if not isinstance(value, list | tuple) or not value:
-        return wrong
-    numbers = []
-    for item in value:
-        parsed, error = _amount(item)
-        if error or parsed is None or parsed[1] is not None or parsed[0] <= 0:
-            return wrong
-        numbers.append(parsed[0])
-    if numbers != sorted(set(numbers)):
-        return wrong
-    return tuple(numbers), None
-
-
-Parser = Callable[[Any], tuple[Any, str | None]]
-
-#: Every setting: key -> (parser, default) or, for grouped settings, key -> {sub-key: ...}.
-#: A grouped setting also accepts a bare true/false for its first sub-key.
-SPEC: dict[str, Any] = {
-    "currency": (_currency, None),
-    "timezone": (_text, "UTC"),
-    "default_ip_charge": (_bool, True),
-    "free_first_ip": (_bool, False),
-    "secondary_ip_billing": (_bool, True),
-    "cost_decimals": (_whole(0, 10), 2),
-    "multi_currency": {"enabled": (_bool, False), "currencies": (_currencies, ())},
-    "portal_payment": (_bool, True),
-    "invoice_menu": (_bool, True),
-    "whmcs_billing": (_bool, False),
-    "prepaid_hourly_billing": {
-        "enabled": (_bool, False),
-        "fallback": (_choice(("daily", "monthly")), "daily"),
-    },
-    "suspended_account_billing": {
-        "enabled": (_bool, False),
-        "grace_days": (_whole(0), 0),
-        "warning_days": (_whole(0), None),
-    },
-    "prepaid_negative_balance": {
-        "allowed": (_bool, False),
-        "floor": (_amount, None),
-        "display": (_bool, False),
-    },
-    "account_verification_refund": {"enabled": (_bool, False), "percent": (_percent, Decimal(100))},
-    "billing_contract_type": {
-        "enabled": (_bool, False),
-        "default": (_choice(("pay_as_you_go", "fixed_payment")), "pay_as_you_go"),
-    },
-    "signup_payment": {"enabled": (_bool, False), "amount": (_amount, None)},
-    "minimum_prepaid_recharge": (_amount, None),
-    "maximum_prepaid_recharge": (_amount, None),
-    "billing_plan": (_choice(_PLAN_TYPES), "postpaid"),
-    "individual_billing_plan": (_choice(_PLAN_TYPES, optional=True), None),
-    "organisation_billing_plan": (_choice(_PLAN_TYPES, optional=True), None),
-    "promo_code_prefix": (_text, "PROMO"),
-    "budget_alerts": {
-        "enabled": (_bool, True),
-        "thresholds": (_thresholds, (Decimal(50), Decimal(80), Decimal(100))),
-        "use_forecast": (_bool, True),
-    },
-}
-
-#: The default of every setting (grouped settings as mappings).
-DEFAULTS: dict[str, Any] = {
-    key: ({k: d for k, (_, d) in spec.items()} if isinstance(spec, dict) else spec[1])
-    for key, spec in SPEC.items()
-}
-
-
-def _read_block(doc: Document, data: Any, path: str, extra: tuple[str, ...]) -> dict[str, Any]:
-    """Parse one block of settings; problems go to *doc*."""
-
-    def join(key: str) -> str:
-        return f"{path}.{key}" if path else key
-
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        doc.problem(path, "not_a_mapping", "expected a mapping of setting: value")
-        return {}
-    known = tuple(SPEC) + extra
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in extra:
-            continue
-        if key not in SPEC:
-            near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            hint = (
-                f"; did you mean {near[0]!r}?"
-                if near
-                else ("; see docs/feature-configuration.md for the settings")
-            )
-            doc.problem(join(str(key)), "unknown_key", f"unknown setting{hint}", key)
-            continue
-        spec = SPEC[key]
-        if isinstance(spec, dict):
-            first = next(iter(spec))
-            if isinstance(value, bool):
-                value = {first: value}
-            if not isinstance(value, Mapping):
-                doc.problem(
-                    join(key),
-                    "not_a_mapping",
-                    f"expected true/false or a mapping of {', '.join(spec)}",
-                    value,
-                )
-                continue
-            group: dict[str, Any] = {}
-            for sub, sub_value in value.items():
-                if sub not in spec:
-                    near = difflib.get_close_matches(str(sub), tuple(spec), n=1, cutoff=0.6)
-                    hint = (
-                        f"; did you mean {near[0]!r}?"
-                        if near
-                        else (f"; known keys are {', '.join(spec)}")
-                    )
-                    doc.problem(f"{join(key)}.{sub}", "unknown_key", f"unknown key{hint}", sub)
-                    continue
-                parsed, error = (None, None) if sub_value is None else spec[sub][0](sub_value)
-                if error:
-                    doc.problem(f"{join(key)}.{sub}", "bad_value", error, sub_value)
-                else:
-                    group[sub] = parsed
-            out[key] = group
-        else:
-            parsed, error = (None, None) if value is None and spec[1] is None else (spec[0](value))
-            if error:
-                doc.problem(join(key), "bad_value", error, value)
-            else:
-                out[key] = parsed
-    return out
-
-
-def _merge(*blocks: Mapping[str, Any]) -> dict[str, Any]:
-    merged: dict[str, Any] = {
-        k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()
-    }
-    for block in blocks:
-        for key, value in block.items():
-            if isinstance(SPEC[key], dict):
-                merged[key] = {**merged[key], **value}
-            else:
-                merged[key] = value
-    return merged
 
 
 @attrs.frozen(kw_only=True)
@@ -306,7 +77,7 @@ class FeatureSettings:
     """The resolved settings of one tenant and account type, and what they turn into."""
 
     tenant: str | None
-    account_type: str
+    account_type: AccountTypeName
     values: Mapping[str, Any] = attrs.field(repr=False, hash=False)
     currency: str
     timezone: str
@@ -484,7 +255,7 @@ class FeatureSettings:
 class FeatureConfig:
     """A loaded feature configuration: resolved settings per tenant and account type."""
 
-    settings: Mapping[tuple[str | None, str], FeatureSettings] = attrs.field(hash=False)
+    settings: Mapping[tuple[str | None, AccountTypeName], FeatureSettings] = attrs.field(hash=False)
     source: str = "<dict>"
 
     @property
@@ -493,7 +264,7 @@ class FeatureConfig:
 
     def for_account(
         self,
-        account_type: str = "individual",
+        account_type: AccountType | AccountTypeName = "individual",
         tenant: str | None = None,
     ) -> FeatureSettings:
         """The settings of *account_type* accounts of *tenant* (None: the top level)."""
@@ -509,8 +280,8 @@ class FeatureConfig:
         return self.settings[(tenant, kind)]
 
 
-def _kind(value: str) -> str:
-    return account_type(value).value
+def _kind(value: AccountType | AccountTypeName) -> AccountTypeName:
+    return "individual" if account_type(value) is AccountType.INDIVIDUAL else "organisation"
 
 
 def load_features(source: str | Path | Mapping[str, Any]) -> FeatureConfig:
@@ -520,60 +291,46 @@ def load_features(source: str | Path | Mapping[str, Any]) -> FeatureConfig:
     (and line, for YAML).
     """
     doc = load_document(source)
-    data = {} if doc.data is None else doc.data
-    top_extra = ("individual", "organisation", "tenants")
-    blocks: dict[tuple[str | None, str | None], tuple[str, dict[str, Any]]] = {}
-    blocks[(None, None)] = ("", _read_block(doc, data, "", top_extra))
-    if isinstance(data, Mapping):
-        if "currency" not in data:
-            doc.problem(
-                "currency",
-                "missing",
-                "currency is required: the default currency prices and bills are in, such as EUR",
-            )
-        for kind in ACCOUNT_TYPES:
-            blocks[(None, kind)] = (kind, _read_block(doc, data.get(kind), kind, ()))
-        tenants = data.get("tenants") or {}
-        if not isinstance(tenants, Mapping):
-            doc.problem("tenants", "not_a_mapping", "expected tenant-name: settings")
-            tenants = {}
-        for name, tdata in tenants.items():
-            tpath = f"tenants.{name}"
-            blocks[(str(name), None)] = (tpath, _read_block(doc, tdata, tpath, ACCOUNT_TYPES))
-            for kind in ACCOUNT_TYPES:
-                sub = tdata.get(kind) if isinstance(tdata, Mapping) else None
-                blocks[(str(name), kind)] = (
-                    f"{tpath}.{kind}",
-                    _read_block(doc, sub, f"{tpath}.{kind}", ()),
-                )
+    blocks = read_blocks(doc, {} if doc.data is None else doc.data)
     doc.raise_if_problems()
+    settings = _resolve(doc, blocks)
+    doc.raise_if_problems()
+    return FeatureConfig(settings, doc.source)
 
-    settings: dict[tuple[str | None, str], FeatureSettings] = {}
+
+def _resolve(
+    doc: Document, blocks: Blocks
+) -> dict[tuple[str | None, AccountTypeName], FeatureSettings]:
+    """The settings of every tenant and account type, each block overriding the ones
+    before it; a combination that cannot be built is a problem of the last block that
+    says anything (each message reported once)."""
+    settings: dict[tuple[str | None, AccountTypeName], FeatureSettings] = {}
     seen: set[str] = set()
     names: list[str | None] = [None, *sorted({t for t, _ in blocks if t is not None})]
     for tenant in names:
         for kind in ACCOUNT_TYPES:
-            chain_ = [blocks[(None, None)], blocks[(None, kind)]]
+            layers = [blocks[(None, None)], blocks[(None, kind)]]
             if tenant is not None:
-                chain_ += [blocks[(tenant, None)], blocks[(tenant, kind)]]
-            values = _merge(*(b for _, b in chain_))
-            where = (
-                chain_[-1][0] if chain_[-1][1] else next((p for p, b in reversed(chain_) if b), "")
-            )
+                layers += [blocks[(tenant, None)], blocks[(tenant, kind)]]
             try:
-                zone(values["timezone"])
-                settings[(tenant, kind)] = FeatureSettings(
-                    tenant=tenant,
-                    account_type=kind,
-                    values=values,
-                    currency=values["currency"],
-                    timezone=values["timezone"],
-                )
+                settings[(tenant, kind)] = _settings(tenant, kind, merge(*(b for _, b in layers)))
             except CloudrateError as exc:
                 message = str(exc)
                 if message not in seen:
                     seen.add(message)
+                    where = next((path for path, block in reversed(layers) if block), "")
                     label = f"{tenant or 'top level'}, {kind} accounts"
                     doc.problem(where, "invalid_settings", f"{message} ({label})")
-    doc.raise_if_problems()
-    return FeatureConfig(settings, doc.source)
+    return settings
+
+
+def _settings(tenant: str | None, kind: AccountTypeName, values: dict[str, Any]) -> FeatureSettings:
+    """The settings of one tenant and account type; a bad combination raises."""
+    zone(values["timezone"])
+    return FeatureSettings(
+        tenant=tenant,
+        account_type=kind,
+        values=values,
+        currency=values["currency"],
+        timezone=values["timezone"],
+    )

@@ -17,7 +17,8 @@ def _number(value: Decimal, locale: str, max_places: int = 4) -> str:
     Only the display is shortened (half-up); amounts are computed from the exact value.
     """
     value = value.quantize(Decimal(1).scaleb(-max_places), rounding=ROUND_HALF_UP)
-    places = max(0, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
+    exponent = value.normalize().as_tuple().exponent  # an int: *value* was quantized
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
     pattern = "#,##0" + ("." + "0" * places if places else "")
     return format_decimal(value.normalize() if places else value, format=pattern, locale=locale)
 

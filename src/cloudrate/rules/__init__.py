@@ -11,7 +11,7 @@ Every object here adds lines (``lines(bill, context)``) or converts a bill; acco
 """
 
 from ._base import Policy, Rule, RuleContext, adjustment, chain
-from ._contract import ContractTypes, FixedPayment, PayAsYouGo
+from ._contract import CONTRACT_TYPES, ContractType, ContractTypes, FixedPayment, PayAsYouGo
 from ._currency import ConvertedBill, MultiCurrency, convert_bill
 from ._decimals import CostDecimals
 from ._ip import (
@@ -32,6 +32,8 @@ from ._promo import (
 )
 
 __all__ = [
+    "CONTRACT_TYPES",
+    "ContractType",
     "ContractTypes",
     "ConvertedBill",
     "CostDecimals",

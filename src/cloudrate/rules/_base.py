@@ -100,10 +100,13 @@ def adjustment(
     kind: str,
     rounded: Decimal | None = None,
     details: tuple[Detail, ...] = (),
-    **extra: object,
+    service: str | None = None,
+    metric: str | None = None,
+    quantity: Decimal = Decimal(1),
 ) -> RatedLine:
     """An adjustment line for *bill* worth the exact *amount*, rounded by the context's
-    policy unless *rounded* is given."""
+    policy unless *rounded* is given. *service*, *metric* and *quantity* place the line
+    with the usage it adjusts (see :meth:`~cloudrate.rating.RatedLine.adjustment`)."""
     currency = str(bill.total.currency.code)
     if rounded is None:
         rounded = context.rounding.round(amount, currency)
@@ -115,8 +118,10 @@ def adjustment(
         rounded=Money(rounded, currency),
         details=details,
         kind=kind,
-        **extra,
-    )  # type: ignore[arg-type]
+        service=service,
+        metric=metric,
+        quantity=quantity,
+    )
 
 
 def _flatten(rules: Iterable[Rule]) -> tuple[Rule, ...]:

@@ -8,6 +8,8 @@ billed when *overage_billed*, credited otherwise. Both credits are adjustment li
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import Literal, get_args
 
 import attrs
 from moneyed import Money
@@ -19,14 +21,28 @@ from cloudrate.rating import AccountBill, RatedLine
 
 from ._base import RuleContext, adjustment
 
-__all__ = ["ContractTypes", "FixedPayment", "PayAsYouGo"]
+__all__ = ["CONTRACT_TYPES", "ContractType", "ContractTypes", "FixedPayment", "PayAsYouGo"]
+
+#: A customer's billing contract: billed on usage, or a fixed payment per period.
+ContractType = Literal["pay_as_you_go", "fixed_payment"]
+#: Every contract type, in the order the portal offers them.
+CONTRACT_TYPES: tuple[ContractType, ...] = get_args(ContractType)
+
+
+def _contract_type(value: object, where: str) -> ContractType:
+    """*value* as a contract type; untyped callers get the choices in the error."""
+    for option in CONTRACT_TYPES:
+        if value == option:
+            return option
+    raise PlanError(f"{where}: must be one of {', '.join(CONTRACT_TYPES)} (got {value!r})")
 
 
 @attrs.frozen
 class PayAsYouGo:
     """Billed on usage: adds nothing."""
 
-    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+    # The Rule protocol's signature: pay-as-you-go adds nothing, whatever the bill says.
+    def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:  # noqa: ARG002
         return ()
 
 
@@ -74,65 +90,68 @@ class FixedPayment:
         return self.commitment if self.commitment is not None else self.amount
 
     def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
+        """The fee, the credit for usage within the commitment and, when overage is not
+        billed, the credit for usage above it."""
         currency = str(bill.total.currency.code)
         if str(self.amount.currency.code) != currency:
             raise CurrencyMismatchError(
                 currency, str(self.amount.currency.code), "fixed payment amount"
             )
-        usage, usage_exact = bill.total.amount, bill.exact_total.amount
         cap = self.covered.amount
-        out = [
-            adjustment(
-                bill,
-                context,
-                charge="contract:fixed_payment",
-                kind="fee",
-                description=f"{self.label} for the period",
-                amount=self.amount.amount,
-                rounded=self.amount.amount,
-            )
-        ]
-        within, within_exact = min(usage, cap), min(usage_exact, cap)
-        if within > 0:
-            out.append(
-                adjustment(
-                    bill,
-                    context,
-                    charge="contract:commitment",
-                    kind="credit",
-                    description=f"Usage within the commitment of {cap} {currency}",
-                    amount=-within_exact,
-                    rounded=-within,
-                    details=(
-                        Detail(
-                            "usage covered by the fixed payment",
-                            None,
-                            None,
-                            Money(within, currency),
-                        ),
-                    ),
-                )
-            )
-        if usage > cap and not self.overage_billed:
-            out.append(
-                adjustment(
-                    bill,
-                    context,
-                    charge="contract:overage",
-                    kind="credit",
-                    description="Usage above the commitment is not billed",
-                    amount=-(usage_exact - within_exact),
-                    rounded=-(usage - within),
-                    details=(Detail("overage", None, None, Money(usage - cap, currency)),),
-                )
-            )
+        out = [self._fee(bill, context)]
+        if min(bill.total.amount, cap) > 0:
+            out.append(_commitment_credit(bill, context, cap))
+        if bill.total.amount > cap and not self.overage_billed:
+            out.append(_overage_credit(bill, context, cap))
         return tuple(out)
+
+    def _fee(self, bill: AccountBill, context: RuleContext) -> RatedLine:
+        return adjustment(
+            bill,
+            context,
+            charge="contract:fixed_payment",
+            kind="fee",
+            description=f"{self.label} for the period",
+            amount=self.amount.amount,
+            rounded=self.amount.amount,
+        )
 
     def apply_to(self, bill: AccountBill, context: RuleContext) -> AccountBill:
         return bill.with_lines(self.lines(bill, context))
 
 
-CONTRACTS = ("pay_as_you_go", "fixed_payment")
+def _commitment_credit(bill: AccountBill, context: RuleContext, cap: Decimal) -> RatedLine:
+    """Credit the usage up to *cap*: the fixed payment covers it."""
+    currency = str(bill.total.currency.code)
+    within, within_exact = min(bill.total.amount, cap), min(bill.exact_total.amount, cap)
+    return adjustment(
+        bill,
+        context,
+        charge="contract:commitment",
+        kind="credit",
+        description=f"Usage within the commitment of {cap} {currency}",
+        amount=-within_exact,
+        rounded=-within,
+        details=(
+            Detail("usage covered by the fixed payment", None, None, Money(within, currency)),
+        ),
+    )
+
+
+def _overage_credit(bill: AccountBill, context: RuleContext, cap: Decimal) -> RatedLine:
+    """Credit the usage above *cap*, for contracts that do not bill overage."""
+    currency = str(bill.total.currency.code)
+    usage, usage_exact = bill.total.amount, bill.exact_total.amount
+    return adjustment(
+        bill,
+        context,
+        charge="contract:overage",
+        kind="credit",
+        description="Usage above the commitment is not billed",
+        amount=-(usage_exact - min(usage_exact, cap)),
+        rounded=-(usage - min(usage, cap)),
+        details=(Detail("overage", None, None, Money(usage - cap, currency)),),
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -145,28 +164,22 @@ class ContractTypes:
     """
 
     enabled: bool = False
-    default: str = "pay_as_you_go"
+    default: ContractType = "pay_as_you_go"
 
     def __attrs_post_init__(self) -> None:
-        if self.default not in CONTRACTS:
-            raise PlanError(
-                f"contract default: must be one of {', '.join(CONTRACTS)} (got {self.default!r})"
-            )
+        _contract_type(self.default, "contract default")
 
-    def for_customer(self, chosen: str | None = None) -> str:
+    def for_customer(self, chosen: ContractType | None = None) -> ContractType:
+        """The contract of a new customer who chose *chosen* (``None``: the default)."""
         if not self.enabled:
             return "pay_as_you_go"
         if chosen is None:
             return self.default
-        if chosen not in CONTRACTS:
-            raise PlanError(
-                f"contract type: must be one of {', '.join(CONTRACTS)} (got {chosen!r})"
-            )
-        return chosen
+        return _contract_type(chosen, "contract type")
 
     def rule(
         self,
-        chosen: str | None = None,
+        chosen: ContractType | None = None,
         *,
         amount: Money | None = None,
         commitment: Money | None = None,

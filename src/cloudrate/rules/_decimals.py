@@ -23,7 +23,7 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
+from cloudrate._money import RoundingMode, RoundingPolicy
 from cloudrate.exceptions import PlanError
 
 __all__ = ["CostDecimals"]
@@ -48,7 +48,7 @@ class CostDecimals:
     """
 
     digits: int = attrs.field(default=2, validator=_check)
-    mode: str = "half_up"
+    mode: RoundingMode = "half_up"
 
     def shown(self, amount: Money) -> Decimal:
         """An unsettled (exact) amount rounded to the display decimals."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal, get_args
 
 import attrs
 from moneyed import Money
@@ -35,7 +36,9 @@ _TRUE = frozenset({"true", "1", "yes", "y"})
 DEFAULT_ATTRIBUTES = ("is_default", "issourcenat", "source_nat")
 #: Record attributes that mark a secondary IP on an instance's NIC.
 SECONDARY_ATTRIBUTES = ("is_secondary", "secondary")
-CREDIT_KINDS = ("default_ip", "free_ip", "secondary_ip")
+#: Why an IP is credited: the kind of its credit line, and the middle of its charge name.
+CreditKind = Literal["default_ip", "free_ip", "secondary_ip"]
+CREDIT_KINDS: tuple[CreditKind, ...] = get_args(CreditKind)
 
 
 def _flag(record: UsageRecord, names: Iterable[str]) -> bool:
@@ -84,19 +87,10 @@ def ip_history_from_usage(
     )
 
 
-def _ip_credits(
-    bill: AccountBill,
-    context: RuleContext,
-    charge: str,
-    kind: str,
-    credited: Callable[[UsageRecord], bool],
-    why: Callable[[str], str],
-) -> tuple[RatedLine, ...]:
-    """Credit lines for the records of *charge*'s line that *credited* selects."""
-    try:
-        line = bill.line(charge)
-    except KeyError:
-        return ()
+def _rated_records(
+    bill: AccountBill, context: RuleContext, charge: str, line: RatedLine
+) -> list[UsageRecord]:
+    """The records *line* of *charge* rated, refused unless they are all in *context*."""
     plan_charge = context.plan.charge(charge)
     records = [
         r for r in context.records(bill.account, line.metric) if plan_charge.matches(r.attributes)
@@ -107,10 +101,17 @@ def _ip_credits(
             f"{bill.account!r} for charge {charge!r}, but {line.records} were rated; pass the "
             "usage you rated: RuleContext.for_result(result, usage)"
         )
-    total = sum((r.quantity for r in records), Decimal(0))
-    if not records or total == 0 or line.amount.amount == 0:
-        return ()
-    done = _already_credited(bill, charge)  # an IP is credited once, whatever the rules
+    return records
+
+
+def _segments(
+    bill: AccountBill,
+    line: RatedLine,
+    records: Sequence[UsageRecord],
+    credited: Callable[[UsageRecord], bool],
+    done: set[str],
+) -> dict[tuple[str, bool], Decimal]:
+    """Usage per (IP, credited or not); an IP in *done* was credited by an earlier rule."""
     segments: dict[tuple[str, bool], Decimal] = {}
     for r in records:
         if r.resource_id is None:
@@ -120,39 +121,81 @@ def _ip_credits(
             )
         key = (r.resource_id, r.resource_id not in done and credited(r))
         segments[key] = segments.get(key, Decimal(0)) + r.quantity
-    keys = sorted(segments)
-    currency = line.currency
-    exact = [line.amount.amount * segments[k] / total for k in keys]
-    rounded = context.rounding.allocate(exact, currency)
+    return segments
+
+
+def _shares(
+    line: RatedLine, context: RuleContext, parts: Sequence[Decimal], total: Decimal
+) -> tuple[list[Decimal], list[Decimal]]:
+    """*line*'s amount split by *parts* of its *total* usage: exact and rounded shares."""
+    exact = [line.amount.amount * part / total for part in parts]
+    rounded = context.rounding.allocate(exact, line.currency)
     # Under placement="total" the line's rounded amount comes from the whole bill's
     # allocation; move the difference to the largest share so the shares add up to it.
     gap = line.rounded.amount - sum(rounded, Decimal(0))
     if gap:
         biggest = max(range(len(exact)), key=lambda i: (abs(exact[i]), -i))
         rounded[biggest] += gap
+    return exact, rounded
+
+
+def _credit_details(
+    line: RatedLine,
+    rid: str,
+    quantity: Decimal,
+    total: Decimal,
+    share: Decimal,
+    why: str,
+    *,
+    partly: bool,
+) -> tuple[Detail, ...]:
+    """Why the credit of IP *rid* is what it is; *partly* when some of its usage is billed."""
+    currency = line.currency
+    return (
+        Detail(
+            f"{rid}: {quantity} of {total} {line.metric} usage",
+            quantity,
+            None,
+            Money(share, currency),
+        ),
+        Detail(why, None, None, Money(-share, currency)),
+        Detail(
+            f"{rid} net for the usage credited" if partly else f"{rid} net",
+            None,
+            None,
+            Money(Decimal(0), currency),
+        ),
+    )
+
+
+def _ip_credits(
+    bill: AccountBill,
+    context: RuleContext,
+    charge: str,
+    kind: CreditKind,
+    credited: Callable[[UsageRecord], bool],
+    why: Callable[[str], str],
+) -> tuple[RatedLine, ...]:
+    """Credit lines for the records of *charge*'s line that *credited* selects."""
+    try:
+        line = bill.line(charge)
+    except KeyError:
+        return ()
+    records = _rated_records(bill, context, charge, line)
+    total = sum((r.quantity for r in records), Decimal(0))
+    if not records or total == 0 or line.amount.amount == 0:
+        return ()
+    done = _already_credited(bill, charge)  # an IP is credited once, whatever the rules
+    segments = _segments(bill, line, records, credited, done)
+    keys = sorted(segments)
+    exact, rounded = _shares(line, context, [segments[k] for k in keys], total)
     out = []
     for key, share, share_rounded in zip(keys, exact, rounded, strict=True):
         rid, is_credited = key
         if not is_credited or share == 0:
             continue
         quantity = segments[key]
-        details = (
-            Detail(
-                f"{rid}: {quantity} of {total} {line.metric} usage",
-                quantity,
-                None,
-                Money(share, currency),
-            ),
-            Detail(why(rid), None, None, Money(-share, currency)),
-            Detail(
-                f"{rid} net"
-                if (rid, False) not in segments
-                else f"{rid} net for the usage credited",
-                None,
-                None,
-                Money(Decimal(0), currency),
-            ),
-        )
+        partly = (rid, False) in segments
         out.append(
             adjustment(
                 bill,
@@ -162,7 +205,7 @@ def _ip_credits(
                 amount=-share,
                 rounded=-share_rounded,
                 kind=kind,
-                details=details,
+                details=_credit_details(line, rid, quantity, total, share, why(rid), partly=partly),
                 service=line.service,
                 metric=line.metric,
                 quantity=quantity,

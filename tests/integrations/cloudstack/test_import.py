@@ -9,11 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudrate import ConfigError, rate
+from cloudrate import BillingPeriod, ConfigError, rate, read_usage_jsonl
 from cloudrate._money import EXACT
+from cloudrate.cli import main
 from cloudrate.integrations.cloudstack import (
     USAGE_TYPES,
     parse_cloudstack_date,
@@ -74,7 +76,7 @@ class TestSamples:
         """The XML example of the CloudStack docs: a running VM, offset -0700, offering ids."""
         [record] = read_cloudstack(DATA / "cloudstack_docs_listusagerecords_example.xml").records
         assert (record.metric, record.quantity) == ("running_vm_hours", Decimal("2.95288"))
-        assert record.start.utcoffset() == timedelta(hours=-7)
+        assert record.start == datetime(2009, 9, 15, tzinfo=timezone(timedelta(hours=-7)))
         assert record.attributes["offeringid"] == "1"
         assert record.attributes["templateid"] == "3"
         assert record.attributes["type"] == "XenServer"
@@ -221,8 +223,6 @@ class TestQuantitiesProperty:
         lost), and the record survives a JSON lines round trip unchanged."""
         from fractions import Fraction
 
-        from cloudrate import read_usage_jsonl
-
         kind = USAGE_TYPES[number]
         [record] = records_from_cloudstack([_row(number, str(raw), size=size)], gb_bytes=gb).records
         expected = {
@@ -318,6 +318,41 @@ class TestProblems:
         with pytest.raises(ConfigError, match="line 2"):
             read_cloudstack(io.StringIO('{"listusagerecordsresponse":\n {,}}'))
 
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            ({"on_error": "ignore"}, "on_error must be 'raise' or 'report' \\(got 'ignore'\\)"),
+            (
+                {"account_by": "user"},
+                (
+                    "account_by must be one of accountid, account, domain/account, project "
+                    "or a function"
+                ),
+            ),
+        ],
+    )
+    def test_unknown_option_is_refused(self, options, message):
+        """Callers without type checking get the choices in the error, before any row."""
+        with pytest.raises(ValueError, match=message):
+            records_from_cloudstack([_row(1)], **options)
+
+    def test_read_passes_the_options_on(self):
+        """read_cloudstack takes records_from_cloudstack's options by name."""
+        text = json.dumps(
+            {"listusagerecordsresponse": {"usagerecord": [_row(1), _row(1, rawusage="x")]}}
+        )
+        result = read_cloudstack(text, account_by="account", on_error="report")
+        assert [r.account for r in result.records] == ["alice"]
+        assert [p.path for p in result.problems] == ["usagerecord[1].rawusage"]
+        with pytest.raises(TypeError):
+            read_cloudstack(text, accounts="alice")
+
+    def test_record_that_is_not_an_object(self):
+        """A row that is not an object is a problem of the row itself."""
+        result = records_from_cloudstack(["not a record", _row(1)], on_error="report")
+        assert [p.path for p in result.problems] == ["usagerecord[0]"]
+        assert len(result.records) == 1
+
 
 class TestReading:
     def test_pages(self):
@@ -350,11 +385,15 @@ class TestReading:
     @pytest.mark.parametrize(
         "text",
         [
-            '{"listusagerecordsresponse": {"uuidList": [], "errorcode": 431, "cserrorcode": 4350,'
-            ' "errortext": "Unable to execute API command listusagerecords due to missing'
-            ' parameter startdate"}}',
-            "<listusagerecordsresponse><errorcode>431</errorcode><errortext>missing parameter"
-            "</errortext></listusagerecordsresponse>",
+            (
+                '{"listusagerecordsresponse": {"uuidList": [], "errorcode": 431,'
+                ' "cserrorcode": 4350, "errortext": "Unable to execute API command'
+                ' listusagerecords due to missing parameter startdate"}}'
+            ),
+            (
+                "<listusagerecordsresponse><errorcode>431</errorcode><errortext>missing parameter"
+                "</errortext></listusagerecordsresponse>"
+            ),
         ],
     )
     def test_error_response_refused(self, text):
@@ -392,8 +431,6 @@ class TestQuotaProfile:
     def test_quota_rounding_of_hourly_cost(self):
         """With a period, the hourly cost is rounded to 8 places half-even as the quota
         plugin's getCostPerHour: 72/744 = 0.096774193548... -> 0.09677419 (October)."""
-        from cloudrate import BillingPeriod
-
         period = BillingPeriod.month(2026, 10)
         plan = quota_plan({1: "72"}, currency="EUR", period=period)
         assert plan.charge("running_vm").model.unit_price.amount == Decimal("0.09677419")
@@ -448,11 +485,6 @@ class TestQuotaProfile:
 class TestCli:
     def test_import_round_trips_through_jsonl(self, tmp_path):
         """`cloudrate import-cloudstack` writes JSON lines that read back to equal records."""
-        from click.testing import CliRunner
-
-        from cloudrate import read_usage_jsonl
-        from cloudrate.cli import main
-
         out = tmp_path / "usage.jsonl"
         source = tmp_path / "page.json"
         source.write_text(
@@ -471,10 +503,6 @@ class TestCli:
 
     def test_bad_record_fails(self, tmp_path):
         """A malformed record makes the command fail naming the record and field."""
-        from click.testing import CliRunner
-
-        from cloudrate.cli import main
-
         source = tmp_path / "page.json"
         source.write_text(json.dumps([_row(1, rawusage="x")]))
         result = CliRunner().invoke(main, ["import-cloudstack", str(source)])

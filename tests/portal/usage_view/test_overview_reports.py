@@ -180,7 +180,7 @@ class TestReports:
         assert cell.value == "'" + evil and cell.data_type == "s"
 
     @pytest.mark.parametrize(
-        "text,expected",
+        ("text", "expected"),
         [
             ("=1+2", "'=1+2"),
             ("+1+2", "'+1+2"),

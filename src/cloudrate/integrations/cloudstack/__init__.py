@@ -8,7 +8,11 @@
 
 from ._quota import quota_charge, quota_plan
 from ._read import (
+    ACCOUNT_KEYS,
+    AccountBy,
+    AccountNamer,
     CloudStackImport,
+    OnError,
     parse_cloudstack_date,
     read_cloudstack,
     records_from_cloudstack,
@@ -16,8 +20,12 @@ from ._read import (
 from ._types import USAGE_TYPES, UsageType, usage_type
 
 __all__ = [
+    "ACCOUNT_KEYS",
     "USAGE_TYPES",
+    "AccountBy",
+    "AccountNamer",
     "CloudStackImport",
+    "OnError",
     "UsageType",
     "parse_cloudstack_date",
     "quota_charge",

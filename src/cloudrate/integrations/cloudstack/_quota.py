@@ -87,11 +87,10 @@ def quota_charge(
         metric = Metric(name=kind.metric, unit=kind.unit, description=kind.description)
         unit_price = price
     model = PerUnit(Money(unit_price, currency))
-    # PerUnit.kind is a ClassVar; the core ChargeModel protocol declares an attribute.
     charge = Charge(
         name=label,
         metric=kind.metric,
-        model=model,  # type: ignore[arg-type]
+        model=model,
         description=kind.description,
         service=kind.service,
         where=where,

@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal, get_args
+from xml.etree import ElementTree
 
 import attrs
 
@@ -20,21 +21,38 @@ from cloudrate.usage import UsageRecord
 from ._types import USAGE_TYPES, UsageType
 
 __all__ = [
+    "ACCOUNT_KEYS",
+    "AccountBy",
+    "AccountNamer",
     "CloudStackImport",
+    "OnError",
     "parse_cloudstack_date",
     "read_cloudstack",
     "records_from_cloudstack",
 ]
 
+#: What names a record's account: its ``accountid`` (default), ``account`` name,
+#: ``domain/account`` path, or ``project`` (the project's name, else the account).
+AccountBy = Literal["accountid", "account", "domain/account", "project"]
+#: Every :data:`AccountBy` option.
+ACCOUNT_KEYS: tuple[AccountBy, ...] = get_args(AccountBy)
+#: What a bad record does: ``raise`` a :class:`ConfigError` listing every one, or
+#: ``report`` them in :attr:`CloudStackImport.problems`.
+OnError = Literal["raise", "report"]
+_ON_ERROR: tuple[OnError, ...] = get_args(OnError)
+#: A function naming the account of a raw record, for naming :data:`AccountBy` does not offer.
+AccountNamer = Callable[[Mapping[str, Any]], str]
+
 #: Fields that are not copied into attributes: the quantity, times and display texts.
 _SKIP = frozenset({"rawusage", "usage", "startdate", "enddate", "description", "tags"})
-_ACCOUNT_KEYS = ("accountid", "account", "domain/account", "project")
 # Exact arithmetic: any digit lost raises instead of rounding silently.
 _STRICT = EXACT.copy()
 _STRICT.traps[decimal.Inexact] = True
 
 
-class _Bad(Exception):
+class _RecordError(Exception):
+    """One field of one record is wrong; collected as a :class:`Problem`."""
+
     def __init__(self, field: str, message: str, value: object = None) -> None:
         super().__init__(message)
         self.field, self.message, self.value = field, message, value
@@ -70,15 +88,15 @@ def _tidy(value: Decimal) -> Decimal:
 def _number(row: Mapping[str, Any], field: str) -> Decimal:
     value = row.get(field)
     if value is None or value == "":
-        raise _Bad(field, "missing")
-    if isinstance(value, bool) or isinstance(value, float):
-        raise _Bad(field, "expected an exact number (string or integer)", value)
+        raise _RecordError(field, "missing")
+    if isinstance(value, bool | float):
+        raise _RecordError(field, "expected an exact number (string or integer)", value)
     try:
         number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except decimal.InvalidOperation:
-        raise _Bad(field, "not a number", value) from None
+        raise _RecordError(field, "not a number", value) from None
     if not number.is_finite() or number < 0:
-        raise _Bad(field, "must be a finite number >= 0", value)
+        raise _RecordError(field, "must be a finite number >= 0", value)
     return number
 
 
@@ -95,7 +113,7 @@ def _check_gb(gb_bytes: int) -> int:
     return gb_bytes
 
 
-def _account(row: Mapping[str, Any], account_by: str | Callable[[Mapping[str, Any]], str]) -> str:
+def _account(row: Mapping[str, Any], account_by: AccountBy | AccountNamer) -> str:
     if callable(account_by):
         return str(account_by(row))
     if account_by == "accountid":
@@ -108,7 +126,7 @@ def _account(row: Mapping[str, Any], account_by: str | Callable[[Mapping[str, An
         domain = row.get("domainpath") or row.get("domain") or row.get("domainid")
         name = f"{domain}/{row.get('account')}" if domain and row.get("account") else None
     if name in (None, ""):
-        raise _Bad("account", f"no value to name the account by ({account_by})")
+        raise _RecordError("account", f"no value to name the account by ({account_by})")
     return str(name)
 
 
@@ -128,11 +146,19 @@ def _attributes(row: Mapping[str, Any], kind: UsageType, gb: int) -> dict[str, o
     return attributes
 
 
+def _date(row: Mapping[str, Any], field: str) -> datetime:
+    value = row.get(field)
+    try:
+        return parse_cloudstack_date(value if isinstance(value, str) else "", field)
+    except UsageError as exc:
+        raise _RecordError(field, str(exc).split(": ", 1)[1]) from None
+
+
 def _convert(
     row: Mapping[str, Any],
     kind: UsageType,
     gb: int,
-    account_by: str | Callable[[Mapping[str, Any]], str],
+    account_by: AccountBy | AccountNamer,
 ) -> UsageRecord:
     raw = _number(row, "rawusage")
     attributes = _attributes(row, kind, gb)
@@ -143,11 +169,7 @@ def _convert(
         attributes["hours"] = raw
     else:
         quantity = raw
-    try:
-        start = parse_cloudstack_date(row.get("startdate"), "startdate")  # type: ignore[arg-type]
-        end = parse_cloudstack_date(row.get("enddate"), "enddate")  # type: ignore[arg-type]
-    except UsageError as exc:
-        raise _Bad(str(exc).split(":", 1)[0], str(exc).split(": ", 1)[1]) from None
+    start, end = _date(row, "startdate"), _date(row, "enddate")
     usage_id = row.get("usageid")
     return UsageRecord(
         account=_account(row, account_by),
@@ -200,12 +222,34 @@ class CloudStackImport:
         return lines + [str(p) for p in self.problems]
 
 
+def _check_options(on_error: object, account_by: object) -> None:
+    """Refuse options mypy would have caught, for callers without type checking."""
+    if on_error not in _ON_ERROR:
+        raise ValueError(f"on_error must be 'raise' or 'report' (got {on_error!r})")
+    if not callable(account_by) and account_by not in ACCOUNT_KEYS:
+        raise ValueError(
+            f"account_by must be one of {', '.join(ACCOUNT_KEYS)} or a function "
+            f"(got {account_by!r})"
+        )
+
+
+def _usage_type_number(row: object) -> int:
+    """The ``usagetype`` of *row*, which must be a record (a mapping)."""
+    if not isinstance(row, Mapping):
+        raise _RecordError("", "expected an object with the usage record's fields", row)
+    raw_type = row.get("usagetype")
+    try:
+        return int(str(raw_type).strip())
+    except ValueError:
+        raise _RecordError("usagetype", "missing or not an integer", raw_type) from None
+
+
 def records_from_cloudstack(
     rows: Iterable[Mapping[str, Any]],
     *,
-    account_by: str | Callable[[Mapping[str, Any]], str] = "accountid",
+    account_by: AccountBy | AccountNamer = "accountid",
     gb_bytes: int = 2**30,
-    on_error: str = "raise",
+    on_error: OnError = "raise",
     compute_metrics: bool = False,
     source: str = "listUsageRecords",
 ) -> CloudStackImport:
@@ -230,13 +274,7 @@ def records_from_cloudstack(
     >>> [(r.metric, r.quantity) for r in result.records], dict(result.unknown_types)
     ([('network_sent_gb', Decimal('1'))], {99: 1})
     """
-    if on_error not in ("raise", "report"):
-        raise ValueError(f"on_error must be 'raise' or 'report' (got {on_error!r})")
-    if isinstance(account_by, str) and account_by not in _ACCOUNT_KEYS:
-        raise ValueError(
-            f"account_by must be one of {', '.join(_ACCOUNT_KEYS)} or a function "
-            f"(got {account_by!r})"
-        )
+    _check_options(on_error, account_by)
     gb = _check_gb(gb_bytes)
     records: list[UsageRecord] = []
     unknown: Counter[int] = Counter()
@@ -245,13 +283,7 @@ def records_from_cloudstack(
         for index, row in enumerate(rows):
             where = f"usagerecord[{index}]"
             try:
-                if not isinstance(row, Mapping):
-                    raise _Bad("", "expected an object with the usage record's fields", row)
-                raw_type = row.get("usagetype")
-                try:
-                    number = int(str(raw_type).strip())
-                except ValueError:
-                    raise _Bad("usagetype", "missing or not an integer", raw_type) from None
+                number = _usage_type_number(row)
                 kind = USAGE_TYPES.get(number)
                 if kind is None:
                     unknown[number] += 1
@@ -260,7 +292,7 @@ def records_from_cloudstack(
                 records.append(record)
                 if compute_metrics and kind.number == 1:
                     records.extend(_compute(record, row))
-            except _Bad as bad:
+            except _RecordError as bad:
                 path = f"{where}.{bad.field}" if bad.field else where
                 problems.append(
                     Problem(path, "bad_usage_record", bad.message, bad.value, source=source)
@@ -300,9 +332,7 @@ def _refuse_error(code: object, text: object) -> None:
 
 
 def _xml_rows(text: str) -> Iterator[dict[str, Any]]:
-    import xml.etree.ElementTree as ET  # only when XML is read
-
-    root = ET.fromstring(text)
+    root = ElementTree.fromstring(text)
     _refuse_error(root.findtext("errorcode"), root.findtext("errortext"))
     for element in root.iter("usagerecord"):
         row: dict[str, Any] = {}
@@ -319,11 +349,15 @@ def _xml_rows(text: str) -> Iterator[dict[str, Any]]:
 
 def read_cloudstack(
     source: str | Path | IO[str] | Mapping[str, Any] | list[Any],
-    **options: Any,
+    *,
+    account_by: AccountBy | AccountNamer = "accountid",
+    gb_bytes: int = 2**30,
+    on_error: OnError = "raise",
+    compute_metrics: bool = False,
 ) -> CloudStackImport:
     """Read a ``listUsageRecords`` response: a file path, an open file, JSON or XML text,
-    or the parsed JSON. Pages may be given as a list of responses. *options* are those of
-    :func:`records_from_cloudstack`.
+    or the parsed JSON. Pages may be given as a list of responses. The options are those
+    of :func:`records_from_cloudstack`.
 
     >>> text = ('{"listusagerecordsresponse": {"count": 1, "usagerecord": [{"account": "admin",'
     ...         '"accountid": "a1", "usagetype": 1, "rawusage": "24", "offeringid": "small",'
@@ -333,33 +367,45 @@ def read_cloudstack(
     >>> r.metric, r.quantity, r.attributes["offeringid"]
     ('running_vm_hours', Decimal('24'), 'small')
     """
-    name = "listUsageRecords"
+    rows: Iterable[Mapping[str, Any]]
     if isinstance(source, Mapping | list):
-        return records_from_cloudstack(_json_rows(source), source=name, **options)
+        rows, name = _json_rows(source), "listUsageRecords"
+    else:
+        text, name = _text_of(source)
+        rows = _parse_rows(text.lstrip(), name)
+    return records_from_cloudstack(
+        rows,
+        account_by=account_by,
+        gb_bytes=gb_bytes,
+        on_error=on_error,
+        compute_metrics=compute_metrics,
+        source=name,
+    )
+
+
+def _text_of(source: str | Path | IO[str]) -> tuple[str, str]:
+    """The text of a response and the name problems are reported under."""
     if isinstance(source, Path) or (
         isinstance(source, str) and source.lstrip()[:1] not in ("{", "[", "<")
     ):
-        name = str(source)
-        text = Path(source).read_text(encoding="utf-8")
-    elif isinstance(source, str):
-        text = source
-    else:
-        text, name = source.read(), getattr(source, "name", "<stream>")
-    stripped = text.lstrip()
-    from xml.etree.ElementTree import ParseError
+        return Path(source).read_text(encoding="utf-8"), str(source)
+    if isinstance(source, str):
+        return source, "listUsageRecords"
+    return source.read(), getattr(source, "name", "<stream>")
 
+
+def _parse_rows(text: str, name: str) -> list[Mapping[str, Any]]:
+    """The records of a JSON or XML response, all read before any is converted."""
     try:
-        if stripped.startswith("<"):
-            rows: Iterable[Mapping[str, Any]] = list(_xml_rows(stripped))
-        else:
-            rows = list(_json_rows(json.loads(stripped, parse_float=Decimal)))
+        if text.startswith("<"):
+            return list(_xml_rows(text))
+        return list(_json_rows(json.loads(text, parse_float=Decimal)))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             [Problem(f"line {exc.lineno}", "bad_json", exc.msg, line=exc.lineno)], source=name
         ) from None
-    except ParseError as exc:
+    except ElementTree.ParseError as exc:
         line = exc.position[0]
         raise ConfigError(
             [Problem(f"line {line}", "bad_xml", str(exc), line=line)], source=name
         ) from None
-    return records_from_cloudstack(rows, source=name, **options)

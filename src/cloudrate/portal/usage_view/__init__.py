@@ -11,15 +11,18 @@ from ._overview import (
     STATUSES,
     BillingOverview,
     DailyUsage,
+    InvoiceStatus,
     InvoiceSummary,
     Notification,
     billing_overview,
     status_counts,
 )
-from ._ranges import PRESETS, DateRange, UsageViewError
-from ._reports import detail_table, report_csv, report_xlsx, summary_table
+from ._ranges import PRESETS, DateRange, Preset, UsageViewError
+from ._reports import ReportKind, detail_table, report_csv, report_xlsx, summary_table
 from ._view import (
+    CARD_KINDS,
     DEFAULT_CARDS,
+    CardKind,
     CardSpec,
     MetricCard,
     ServiceQuantity,
@@ -29,16 +32,21 @@ from ._view import (
 )
 
 __all__ = [
+    "CARD_KINDS",
     "DEFAULT_CARDS",
     "PRESETS",
     "STATUSES",
     "BillingOverview",
+    "CardKind",
     "CardSpec",
     "DailyUsage",
     "DateRange",
+    "InvoiceStatus",
     "InvoiceSummary",
     "MetricCard",
     "Notification",
+    "Preset",
+    "ReportKind",
     "ServiceQuantity",
     "ServiceRow",
     "UsageView",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 import attrs
 from moneyed import Money
@@ -27,14 +27,17 @@ __all__ = [
     "STATUSES",
     "BillingOverview",
     "DailyUsage",
+    "InvoiceStatus",
     "InvoiceSummary",
     "Notification",
     "billing_overview",
     "status_counts",
 ]
 
+#: An invoice's badge: paid, unpaid (not yet due) or overdue.
+InvoiceStatus = Literal["paid", "unpaid", "overdue"]
 #: Badge statuses, in the order charts and tables list them.
-STATUSES = ("paid", "unpaid", "overdue")
+STATUSES: tuple[InvoiceStatus, ...] = get_args(InvoiceStatus)
 
 
 @attrs.frozen(kw_only=True)
@@ -53,14 +56,14 @@ class InvoiceSummary:
     paid: bool = False
     issued: date | None = None
 
-    def status(self, today: date) -> str:
+    def status(self, today: date) -> InvoiceStatus:
         """``paid``, ``overdue`` (unpaid after the due date) or ``unpaid``."""
         if self.paid:
             return "paid"
         return "overdue" if today > self.due_date else "unpaid"
 
 
-def status_counts(invoices: Iterable[InvoiceSummary], today: date) -> dict[str, int]:
+def status_counts(invoices: Iterable[InvoiceSummary], today: date) -> dict[InvoiceStatus, int]:
     """How many invoices are paid, unpaid and overdue (the billing status pie).
 
     >>> status_counts([], date(2026, 11, 1))
@@ -94,7 +97,7 @@ class Notification:
     total_usage: Money
     invoice: str | None
     due_date: date | None
-    status: str | None
+    status: InvoiceStatus | None
     outstanding: Money
 
     def to_dict(self) -> dict[str, Any]:
@@ -118,7 +121,7 @@ class BillingOverview:
     consumed: tuple[MetricCard, ...]
     resources: tuple[tuple[str, int], ...]
     notification: Notification
-    counts: dict[str, int]
+    counts: dict[InvoiceStatus, int]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Literal, get_args
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -15,10 +16,12 @@ from dateutil.relativedelta import relativedelta
 from cloudrate.exceptions import CloudrateError
 from cloudrate.period import BillingPeriod, seconds_between, zone
 
-__all__ = ["PRESETS", "DateRange", "UsageViewError"]
+__all__ = ["PRESETS", "DateRange", "Preset", "UsageViewError"]
 
+#: A date range preset a usage page offers.
+Preset = Literal["last_7_days", "last_month", "last_90_days"]
 #: The presets a usage page offers, by name.
-PRESETS = ("last_7_days", "last_month", "last_90_days")
+PRESETS: tuple[Preset, ...] = get_args(Preset)
 
 
 class UsageViewError(CloudrateError, ValueError):
@@ -105,7 +108,7 @@ class DateRange:
     @classmethod
     def preset_named(
         cls,
-        name: str,
+        name: Preset,
         *,
         now: datetime | None = None,
         today: date | None = None,
@@ -121,8 +124,12 @@ class DateRange:
                 f"unknown date range preset {name!r}; use one of {', '.join(PRESETS)}, "
                 "or DateRange.custom(first, last, timezone)"
             )
-        factory = getattr(cls, name)
-        return factory(now=now, today=today, timezone=timezone)  # type: ignore[no-any-return]
+        factories = {
+            "last_7_days": cls.last_7_days,
+            "last_month": cls.last_month,
+            "last_90_days": cls.last_90_days,
+        }
+        return factories[name](now=now, today=today, timezone=timezone)
 
     @property
     def start(self) -> datetime:

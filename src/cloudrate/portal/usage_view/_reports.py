@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from cloudrate._money import EXACT
 from cloudrate.period import zone
@@ -15,11 +16,15 @@ from ._view import UsageView
 __all__ = [
     "DETAIL_HEADER",
     "SUMMARY_HEADER",
+    "ReportKind",
     "detail_table",
     "report_csv",
     "report_xlsx",
     "summary_table",
 ]
+
+#: A usage report: one row per service and charge (``summary``) or per record (``detail``).
+ReportKind = Literal["summary", "detail"]
 
 SUMMARY_HEADER = (
     "Service",
@@ -45,7 +50,8 @@ DETAIL_HEADER = (
 
 def _shown(quantity: Decimal, places: int) -> Decimal:
     """*quantity* cut to *places* decimals for display (half-up); costs are never cut."""
-    if -quantity.as_tuple().exponent <= places:  # type: ignore[operator]
+    exponent = quantity.as_tuple().exponent
+    if not isinstance(exponent, int) or -exponent <= places:  # not finite, or short enough
         return quantity
     return quantity.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP, context=EXACT)
 
@@ -99,7 +105,7 @@ def detail_table(view: UsageView) -> list[list[Cell]]:
     return rows
 
 
-def report_csv(view: UsageView, kind: str = "summary") -> str:
+def report_csv(view: UsageView, kind: ReportKind = "summary") -> str:
     """The ``summary`` or ``detail`` report as CSV text (formula-safe).
 
     >>> import cloudrate

@@ -6,7 +6,7 @@ import decimal
 import html
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, get_args
 
 import attrs
 from moneyed import Money
@@ -19,7 +19,21 @@ from cloudrate.usage import UsageRecord
 from ._clip import clip_records
 from ._ranges import DateRange, UsageViewError
 
-__all__ = ["DEFAULT_CARDS", "CardSpec", "MetricCard", "ServiceRow", "UsageView", "usage_view"]
+__all__ = [
+    "CARD_KINDS",
+    "DEFAULT_CARDS",
+    "CardKind",
+    "CardSpec",
+    "MetricCard",
+    "ServiceRow",
+    "UsageView",
+    "usage_view",
+]
+
+#: How a card adds its metrics up: a ``sum`` of quantities, or the time-weighted
+#: ``average`` level over the range.
+CardKind = Literal["sum", "average"]
+CARD_KINDS: tuple[CardKind, ...] = get_args(CardKind)
 
 
 @attrs.frozen
@@ -35,10 +49,10 @@ class CardSpec:
     label: str
     unit: str
     metrics: tuple[str, ...]
-    kind: str = "sum"
+    kind: CardKind = "sum"
 
     def __attrs_post_init__(self) -> None:
-        if self.kind not in ("sum", "average"):
+        if self.kind not in CARD_KINDS:
             raise UsageViewError(
                 f"card {self.key!r}: kind must be 'sum' or 'average' (got {self.kind!r})"
             )
