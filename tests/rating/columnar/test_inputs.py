@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 pa = pytest.importorskip("pyarrow")
 
 import cloudrate  # noqa: E402 - after the skip
 from cloudrate import BillingPeriod, UsageError, UsageRecord, load_plan  # noqa: E402
+from cloudrate.cli._batch import wants_batch  # noqa: E402
 from cloudrate.cli._main import main  # noqa: E402
 from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table  # noqa: E402
 
@@ -57,7 +61,7 @@ class TestFiles:
         expected = cloudrate.rate(PLAN, usage)
         for as_number in (True, False):
             path = tmp_path / f"u{as_number}.jsonl"
-            with open(path, "w") as f:
+            with path.open("w") as f:
                 for r in usage:
                     row = r.to_dict()
                     text = json.dumps(row)
@@ -165,11 +169,11 @@ class TestBadColumns:
 
     def test_too_many_decimals(self):
         """More than 12 decimals: refused, pointing at rate()."""
-        r = UsageRecord(
-            account="a", metric="vcpu_hours", quantity="0.1234567890123", start=T0, end=T0
-        )
+        r = UsageRecord(account="a", metric="vcpu_hours", quantity="0.1", start=T0, end=T0)
+        table = to_table([r])
+        table = table.set_column(2, "quantity", pa.array(["0.1234567890123"]))
         with pytest.raises(UsageError, match="more than 12 decimals"):
-            rate_table(PLAN, to_table([r]), OCT)
+            rate_table(PLAN, table, OCT)
 
     def test_missing_account(self, usage):
         """A record without an account is refused with its row."""
@@ -197,8 +201,6 @@ class TestTotals:
 class TestCommandLine:
     def test_batch_and_record_paths_print_the_same(self, tmp_path):
         """`cloudrate rate --batch` prints the JSON `--no-batch` prints, and records/s."""
-        from click.testing import CliRunner
-
         plan, usage = cloudrate.sample_plan_path(), cloudrate.sample_usage_path()
         runner = CliRunner()
         one = runner.invoke(
@@ -214,10 +216,6 @@ class TestCommandLine:
 
     def test_large_files_take_the_batch_path(self, tmp_path):
         """Without a flag, Parquet and files over 100k rows go the batch path."""
-        from pathlib import Path
-
-        from cloudrate.cli._batch import wants_batch
-
         small = tmp_path / "s.csv"
         small.write_text("a\n" * 10)
         big = tmp_path / "b.csv"
@@ -273,8 +271,6 @@ class TestPrefetch:
 
     def test_stopping_early_stops_the_reader(self, tmp_path, usage):
         """Closing the stream after one batch ends the background reader."""
-        import threading
-
         path = tmp_path / "u.csv"
         to_table(usage * 40).to_pandas().to_csv(path, index=False)
         stream = read_columnar(path, block_size=2048)

@@ -33,6 +33,7 @@ from cloudrate.rating.columnar import (
     rate_table,
     to_table,
 )
+from cloudrate.rating.columnar._fast import _vectorisable
 from cloudrate.testing import charges, prices, quantities
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -159,7 +160,5 @@ def test_rich_plans_and_usage(plan, records, split):
 @given(plan=rich_plans(vectorised=True), records=rich_usage(), split=st.integers(1, 5))
 def test_vectorised_totals_with_selectors(plan, records, split):
     """Usage charges with selectors and account fees: the integer totals equal rate()'s."""
-    from cloudrate.rating.columnar._fast import _vectorisable
-
     assert _vectorisable(plan)
     test_rich_plans_and_usage.hypothesis.inner_test(plan, records, split)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloudrate import RoundingPolicy, rate
+from cloudrate import RoundingPolicy, UnpricedUsageError, rate
 
 pa = pytest.importorskip("pyarrow")
 
@@ -56,8 +57,6 @@ class TestRatePartitions:
     def test_accounts_and_unpriced_as_rate(self, plan):
         """accounts= bills accounts without usage and on_unpriced='error' refuses usage no
         charge prices, as rate() does."""
-        from cloudrate import UnpricedUsageError
-
         split = [FRAME.iloc[:300], FRAME.iloc[300:]]
         got = rate_partitions(plan, split, PERIOD, accounts=["newcomer"])
         same_result(got, rate(plan, RECORDS, PERIOD, accounts=["newcomer"]))
@@ -78,8 +77,6 @@ class TestRatePartitions:
 
     def test_ipc_round_trip_keeps_decimals(self):
         """Arrow IPC keeps decimal128 values and scale exactly."""
-        from decimal import Decimal
-
         table = pa.table(
             {"q": pa.array([Decimal("12345678901234567890.123456789012")], pa.decimal128(38, 12))}
         )

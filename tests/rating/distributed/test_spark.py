@@ -53,10 +53,10 @@ def _spark():
 def test_spark_partitionings_give_one_process_totals(spark, plan):
     """One and five partitions (quantities as DecimalType) rate to exactly the
     lines and totals of rate() in one process."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions
 
     frame = spark.createDataFrame(frame_of(RECORDS)).withColumn(
-        "quantity", F.col("quantity").cast("decimal(38,12)")
+        "quantity", functions.col("quantity").cast("decimal(38,12)")
     )
     expected = rate(plan, RECORDS, PERIOD)
     for partitions in (1, 5):

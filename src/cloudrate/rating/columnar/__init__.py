@@ -2,11 +2,11 @@
 
 Requires pyarrow and numpy: ``pip install 'cloudrate[batch]'``. See docs/batch.md.
 
->>> import cloudrate, cloudrate.rating.columnar
+>>> import cloudrate
+>>> from cloudrate.rating.columnar import rate_table, to_table
 >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
 >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
->>> table = cloudrate.rating.columnar.to_table(usage)
->>> cloudrate.rating.columnar.rate_table(plan, table).totals() == cloudrate.rate(plan, usage).totals()
+>>> rate_table(plan, to_table(usage)).totals() == cloudrate.rate(plan, usage).totals()
 True
 """
 

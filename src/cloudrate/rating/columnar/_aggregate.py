@@ -73,44 +73,70 @@ class Aggregator:
             self._add(batch.slice(offset, CHUNK))
 
     def _add(self, batch: pa.RecordBatch) -> None:
+        """Aggregate one slice of at most :data:`CHUNK` rows."""
         data = Batch(batch, self.rows, self._dictionaries, self.exponents)
         self.rows += data.rows
         if data.rows == 0:
             return
-        inside: np.ndarray | None = None
+        inside = self._inside(data)
+        accounts, metrics, metric_map = self._codes(data)
+        if inside is not None:
+            metrics = np.where(inside, metrics, -2)  # outside rows are only counted
+        self._widen_scale(data.scale)
+        self._grow_seen()
+        if inside is None and bool(self.only_plain[metric_map].all()):
+            self._add_plain(data, accounts, metrics)
+        else:
+            self._add_mixed(data, accounts.astype(np.int64, copy=False), metrics)
+
+    def _inside(self, data: Batch) -> np.ndarray | None:
+        """Which rows lie in the period (None when all do); the others are noted."""
         inside = spans_within(data.start, data.end, self.p_start, self.p_end)
         if inside.all():
-            inside = None
-        else:
-            self._note_outside(data, inside)
+            return None
+        self._note_outside(data, inside)
+        return inside
+
+    def _codes(self, data: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(global account code, global metric code) of each row, and the metric map."""
         account_map = self._account_map(data)
-        identity = bool(self._identity.get(data.account_key))
-        accounts = data.account_codes if identity else account_map[data.account_codes]
+        if self._identity.get(data.account_key):
+            accounts = data.account_codes
+        else:
+            accounts = account_map[data.account_codes]
         metric_map = self._metric_map(data)
         if self._identity.get(data.metric_key):
             metrics = data.metric_codes
         else:
             metrics = metric_map[data.metric_codes]
-        if inside is not None:
-            metrics = np.where(inside, metrics, -2)  # outside rows are only counted
-        if data.scale > self.scale:
-            factor = 10 ** (data.scale - self.scale)
-            self.sums.rescale(factor)
-            for g in self.where_sums.values():
-                g.rescale(factor)
-            self.scale = data.scale
+        return accounts, metrics, metric_map
+
+    def _widen_scale(self, scale: int) -> None:
+        """Keep the sums in units of 10**-*scale* when a batch has more decimals."""
+        if scale <= self.scale:
+            return
+        factor = 10 ** (scale - self.scale)
+        self.sums.rescale(factor)
+        for group in self.where_sums.values():
+            group.rescale(factor)
+        self.scale = scale
+
+    def _add_plain(self, data: Batch, accounts: np.ndarray, metrics: np.ndarray) -> None:
+        """Rows all in the period, of metrics only summed without a selector: one pass."""
         values, wide = data.low_words()
         m_count = len(self.metric_names)
         size = len(self.account_names) * m_count
-        self._grow_seen()
-        all_plain = inside is None and bool(self.only_plain[metric_map].all())
-        if all_plain:
-            self.sums.grow(size)
-            keys = np.multiply(accounts, m_count, dtype=np.int64)
-            keys += metrics
-            self._add_sums(self.sums, data, None, keys, values, wide, size)
-            return
-        accounts = accounts.astype(np.int64, copy=False)
+        self.sums.grow(size)
+        keys = np.multiply(accounts, m_count, dtype=np.int64)
+        keys += metrics
+        self._add_sums(self.sums, data, None, keys, values, wide, size)
+
+    def _add_mixed(self, data: Batch, accounts: np.ndarray, metrics: np.ndarray) -> None:
+        """The general pass: plain sums vectorised, the other rows charge by charge; rows
+        outside the period (metric code -2) are skipped, :meth:`_inside` counted them."""
+        values, wide = data.low_words()
+        m_count = len(self.metric_names)
+        size = len(self.account_names) * m_count
         plain = self.plain[metrics] & (metrics >= 0)
         rest = np.flatnonzero(~plain & (metrics != -2))
         self.seen[accounts[rest]] = True
@@ -122,29 +148,40 @@ class Aggregator:
             self._note_unpriced(data, accounts, unknown, NO_CHARGE)
         for name, slots in self.slots.items():
             code = self.metric_code[name]
-            if self.plain[code] and all(s.summed for s in slots):
-                continue
-            rows = rest[metrics[rest] == code]
+            if self.only_plain[code]:
+                continue  # every charge of the metric sums it in the vectorised pass
             if self.plain[code]:
                 rows = np.flatnonzero(metrics == code)
-            if len(rows) == 0:
-                continue
-            matched = np.zeros(len(rows), dtype=bool)
-            for slot in slots:
-                mask = self._select(data, rows, slot)
-                matched |= mask
-                if slot.summed:
-                    continue  # done in the vectorised pass
-                chosen = rows[mask]
-                if slot.aggregation == "sum":
-                    group = self.where_sums.setdefault(slot.index, GroupSum())
-                    self._add_sums(
-                        group, data, chosen, accounts, values, wide, len(self.account_names)
-                    )
-                else:
-                    self._add_slow(data, chosen, slot)
-            if not matched.all():
-                self._note_unpriced(data, accounts, rows[~matched], NO_SELECTION)
+            else:
+                rows = rest[metrics[rest] == code]
+            if len(rows):
+                self._add_metric(data, slots, rows, accounts, values, wide)
+
+    def _add_metric(
+        self,
+        data: Batch,
+        slots: tuple[ChargeSlot, ...],
+        rows: np.ndarray,
+        accounts: np.ndarray,
+        values: np.ndarray,
+        wide: np.ndarray | None,
+    ) -> None:
+        """Give *rows* (of one metric) to the charges whose slots select them, except
+        the sums already added in the vectorised pass; note the rows none selects."""
+        matched = np.zeros(len(rows), dtype=bool)
+        for slot in slots:
+            mask = self._select(data, rows, slot)
+            matched |= mask
+            if slot.summed:
+                continue  # done in the vectorised pass
+            chosen = rows[mask]
+            if slot.aggregation == "sum":
+                group = self.where_sums.setdefault(slot.index, GroupSum())
+                self._add_sums(group, data, chosen, accounts, values, wide, len(self.account_names))
+            else:
+                self._add_slow(data, chosen, slot)
+        if not matched.all():
+            self._note_unpriced(data, accounts, rows[~matched], NO_SELECTION)
 
     @property
     def account_code(self) -> dict[str, int]:
@@ -215,9 +252,8 @@ class Aggregator:
             and len(set(data.metrics)) == len(data.metrics)
         ):
             # number the plan's metrics in this dictionary's order: its codes need no map
-            order = [m for m in data.metrics] + [
-                m for m in self.metric_names if m not in set(data.metrics)
-            ]
+            given = set(data.metrics)
+            order = [*data.metrics, *(m for m in self.metric_names if m not in given)]
             self._number_metrics(order)
             self._identity[data.metric_key] = True
         self._started = True

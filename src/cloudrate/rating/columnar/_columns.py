@@ -184,46 +184,62 @@ def _times(column: pa.Array, name: str) -> np.ndarray:
 def _quantities(column: pa.Array, exponents: bool = True) -> tuple[pa.Array, np.ndarray | int]:
     """(decimal128 quantities, exponent per row or one exponent for all)."""
     kind = column.type
-    if pa.types.is_floating(kind):
-        value = column.drop_null()[0].as_py() if len(column.drop_null()) else 0.0
-        raise FloatNotAllowedError(value, "quantity column")
-    if column.null_count:
-        row = int(pc.index(pc.is_null(column), True).as_py())
-        raise UsageError(f"row {row}: quantity is missing; every record needs a quantity")
+    _refuse_floats_and_nulls(column)
     if pa.types.is_decimal(kind):
         if kind.scale > SCALE:
-            column = _rescale(column, kind.scale)
-            return column, -SCALE
+            return _rescale(column, kind.scale), -SCALE
         return column, -kind.scale if kind.scale > 0 else 0
     if pa.types.is_integer(kind):
         return column.cast(pa.decimal128(38, 0)), 0
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         raise UsageError(f"quantity: expected decimal strings or decimal128, got {kind}")
-    text = column
-    parsed = None
-    for scale in (6, SCALE):
-        try:
-            parsed = text.cast(pa.decimal128(38, scale))
-            break
-        except pa.ArrowInvalid as exc:
-            message = str(exc)
-            if "data loss" not in message and "Rescaling" not in message:
-                if text is column:  # perhaps only surrounding spaces: trim, try again
-                    text = pc.utf8_trim_whitespace(column)
-                    try:
-                        parsed = text.cast(pa.decimal128(38, scale))
-                        break
-                    except pa.ArrowInvalid as again:
-                        if "data loss" in str(again) or "Rescaling" in str(again):
-                            continue
-                raise _bad_quantity(text) from None
-    if parsed is None:
-        raise UsageError(
-            f"quantity: more than {SCALE} decimals; the batch path keeps {SCALE} decimals "
-            "exactly, use cloudrate.rate() for such quantities"
-        )
+    parsed, text = _parse(column)
     # untracked: one exponent that writes every value exactly (the parsed scale)
     return parsed, _exponents(text) if exponents else -int(parsed.type.scale)
+
+
+def _refuse_floats_and_nulls(column: pa.Array) -> None:
+    """Refuse a float quantity column (floats are not exact) and missing quantities."""
+    if pa.types.is_floating(column.type):
+        value = column.drop_null()[0].as_py() if len(column.drop_null()) else 0.0
+        raise FloatNotAllowedError(value, "quantity column")
+    if column.null_count:
+        row = int(pc.index(pc.is_null(column), True).as_py())
+        raise UsageError(f"row {row}: quantity is missing; every record needs a quantity")
+
+
+def _parse(column: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(decimal128 quantities, the text read: *column*, or trimmed if it had to be) of
+    decimal strings, at 6 decimals when they fit, else at :data:`SCALE`."""
+    text = column
+    for scale in (6, SCALE):
+        try:
+            parsed = _cast(text, scale)
+        except pa.ArrowInvalid:
+            if text is not column:
+                raise _bad_quantity(text) from None
+            text = pc.utf8_trim_whitespace(column)  # perhaps only surrounding spaces
+            try:
+                parsed = _cast(text, scale)
+            except pa.ArrowInvalid:
+                raise _bad_quantity(text) from None
+        if parsed is not None:
+            return parsed, text
+    raise UsageError(
+        f"quantity: more than {SCALE} decimals; the batch path keeps {SCALE} decimals "
+        "exactly, use cloudrate.rate() for such quantities"
+    )
+
+
+def _cast(text: pa.Array, scale: int) -> pa.Array | None:
+    """Decimal strings as decimal128(38, *scale*); None when a value has more decimals."""
+    try:
+        return text.cast(pa.decimal128(38, scale))
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if "data loss" in message or "Rescaling" in message:
+            return None
+        raise
 
 
 def _rescale(column: pa.Array, scale: int) -> pa.Array:

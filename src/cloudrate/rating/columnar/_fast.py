@@ -93,8 +93,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     seen = agg.seen_mask()
     known[: len(seen)] = seen
     extra = [x for x in accounts if x not in agg.account_code]
-    for name in dict.fromkeys(extra):
-        names.append(name)
+    names.extend(dict.fromkeys(extra))
     known = np.concatenate([known, np.ones(len(names) - len(known), dtype=bool)])
     n = len(names)
     line_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of rounded lines

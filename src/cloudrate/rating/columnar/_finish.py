@@ -76,33 +76,46 @@ def _accs(
             )
         else:
             others.append(row)
-    unpriced = []
-    if others:
-        rest = partials.take(pa.array(others)).to_pylist()
-        for row, data in zip(others, rest, strict=True):
-            kind = data["kind"]
-            if kind == "unpriced":
-                unpriced.append(data)
-                continue
-            key = (data["account"], _charge_index(index, data["charge"]))
-            acc = accs.get(key)
-            if acc is None:
-                acc = accs[key] = Acc()
-            acc.count += data["count"]
-            if kind == "max":
-                acc.value = decimal_of(values[row], SCALE, exps[row])
-            elif kind == "latest":
-                acc.latest = (
-                    from_micros(data["end_us"]),
-                    from_micros(data["start_us"]),
-                    data["record_id"] or "",
-                    decimal_of(values[row], SCALE, exps[row]),
-                )
-            else:
-                spans = acc.resources.setdefault(data["resource"], [])
-                if data["start_us"] is not None:
-                    spans.append((from_micros(data["start_us"]), from_micros(data["end_us"])))
+    unpriced = _add_others(accs, index, partials, others, values, exps) if others else []
     return accs, known, unpriced
+
+
+def _add_others(
+    accs: dict[tuple[str, int], Acc],
+    index: dict[str, int],
+    partials: pa.Table,
+    rows: list[int],
+    values: list[int],
+    exps: list[Any],
+) -> list[dict[str, Any]]:
+    """Add the ``max``, ``latest``, ``unique`` and ``resources`` *rows* of *partials* to
+    *accs*; return the ``unpriced`` rows. *values* and *exps* are the columns ``value``
+    and ``exponent`` of all the partials."""
+    unpriced = []
+    for row, data in zip(rows, partials.take(pa.array(rows)).to_pylist(), strict=True):
+        kind = data["kind"]
+        if kind == "unpriced":
+            unpriced.append(data)
+            continue
+        key = (data["account"], _charge_index(index, data["charge"]))
+        acc = accs.get(key)
+        if acc is None:
+            acc = accs[key] = Acc()
+        acc.count += data["count"]
+        if kind == "max":
+            acc.value = decimal_of(values[row], SCALE, exps[row])
+        elif kind == "latest":
+            acc.latest = (
+                from_micros(data["end_us"]),
+                from_micros(data["start_us"]),
+                data["record_id"] or "",
+                decimal_of(values[row], SCALE, exps[row]),
+            )
+        else:
+            spans = acc.resources.setdefault(data["resource"], [])
+            if data["start_us"] is not None:
+                spans.append((from_micros(data["start_us"]), from_micros(data["end_us"])))
+    return unpriced
 
 
 def _charge_index(index: dict[str, int], name: str) -> int:

@@ -10,7 +10,6 @@ stored (decimal or string; a float column is refused).
 from __future__ import annotations
 
 import csv
-import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -182,26 +181,9 @@ def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
     """
     items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
-
-    def put(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                items.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
-        try:
-            for batch in source:
-                if not put(("batch", batch)):
-                    return
-            put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put(("error", exc))
-
-    thread = threading.Thread(target=work, name="cloudrate-read", daemon=True)
+    thread = threading.Thread(
+        target=_read_ahead, args=(source, items, stop), name="cloudrate-read", daemon=True
+    )
     thread.start()
     try:
         while True:
@@ -217,13 +199,38 @@ def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
         thread.join()
 
 
+def _read_ahead(
+    source: Iterator[pa.RecordBatch], items: queue.Queue[tuple[str, Any]], stop: threading.Event
+) -> None:
+    """Put ``("batch", batch)`` on *items* for each batch of *source*, then ``("end",
+    None)``, or ``("error", exc)`` for what it raised; give up when *stop* is set."""
+    try:
+        for batch in source:
+            if not _put(items, ("batch", batch), stop):
+                return
+        _put(items, ("end", None), stop)
+    except BaseException as exc:  # handed to the consumer, raised there
+        _put(items, ("error", exc), stop)
+
+
+def _put(items: queue.Queue[tuple[str, Any]], item: tuple[str, Any], stop: threading.Event) -> bool:
+    """Put *item* on *items*, waiting while it is full; False if *stop* is set first."""
+    while not stop.is_set():
+        try:
+            items.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def _stream(
     path: Path,
     reader: Callable[..., Iterator[pa.RecordBatch]],
     size: int,
     on_progress: Callable[[int, int], object] | None,
 ) -> Iterator[pa.RecordBatch]:
-    total = os.path.getsize(path)
+    total = path.stat().st_size
     # a native Arrow file: read without the GIL and without Python buffers
     with pa.OSFile(str(path), "rb") as source:
         for batch in reader(path, source, size):

@@ -299,48 +299,68 @@ def _add_up(rows: pa.Table) -> pa.Table:
     return table.append_column("value", _decimals_from_ints(np.array(values, dtype=object)))
 
 
+#: Kinds with one row per resource (and span) of an account and charge.
+_PER_RESOURCE = ("unique", "resources")
+
+
 def _merge_others(rows: pa.Table) -> pa.Table:
+    """Merge the ``max``, ``latest``, ``unique``, ``resources`` and ``unpriced`` rows."""
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows.to_pylist():
-        kind = row["kind"]
-        if kind == "unpriced":
-            key: tuple[Any, ...] = (kind, row["account"], row["metric"], row["reason"])
-        elif kind in ("unique", "resources"):
-            key = (
-                kind,
-                row["account"],
-                row["charge"],
-                row["resource"],
-                row["start_us"],
-                row["end_us"],
-            )
-        else:
-            key = (kind, row["account"], row["charge"])
+        key = _merge_key(row)
         old = merged.get(key)
         if old is None:
             merged[key] = dict(row)
-            continue
-        count = old["count"] + row["count"]
-        if kind == "max" and row["value"] > old["value"]:
-            old.update(row)
-        elif kind == "latest" and _rank(row) > _rank(old):
-            old.update(row)
-        old["count"] = count
-    if any(k[0] in ("unique", "resources") for k in merged):
-        # keep each (account, charge)'s record count on its first row only
-        totals: dict[tuple[Any, ...], int] = {}
-        for key, row in merged.items():
-            if key[0] in ("unique", "resources"):
-                group = (key[0], key[1], key[2])
-                totals[group] = totals.get(group, 0) + row["count"]
-                row["count"] = 0
-        done: set[tuple[Any, ...]] = set()
-        for key, row in merged.items():
-            group = (key[0], key[1], key[2])
-            if key[0] in ("unique", "resources") and group not in done:
-                row["count"] = totals[group]
-                done.add(group)
+        else:
+            _merge_row(old, row)
+    if any(k[0] in _PER_RESOURCE for k in merged):
+        _count_on_first_rows(merged)
     return pa.Table.from_pylist(list(merged.values()), schema=PARTIAL_SCHEMA)
+
+
+def _merge_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What rows of one piece of aggregate state have in common (kind first)."""
+    kind = row["kind"]
+    if kind == "unpriced":
+        return (kind, row["account"], row["metric"], row["reason"])
+    if kind in _PER_RESOURCE:
+        return (
+            kind,
+            row["account"],
+            row["charge"],
+            row["resource"],
+            row["start_us"],
+            row["end_us"],
+        )
+    return (kind, row["account"], row["charge"])
+
+
+def _merge_row(old: dict[str, Any], row: dict[str, Any]) -> None:
+    """Merge *row* into *old*, of the same key: counts add, the larger maximum and the
+    later latest record win."""
+    count = old["count"] + row["count"]
+    kind = row["kind"]
+    if (kind == "max" and row["value"] > old["value"]) or (
+        kind == "latest" and _rank(row) > _rank(old)
+    ):
+        old.update(row)
+    old["count"] = count
+
+
+def _count_on_first_rows(merged: dict[tuple[Any, ...], dict[str, Any]]) -> None:
+    """Keep each (account, charge)'s record count on its first per-resource row only."""
+    totals: dict[tuple[Any, ...], int] = {}
+    for key, row in merged.items():
+        if key[0] in _PER_RESOURCE:
+            group = (key[0], key[1], key[2])
+            totals[group] = totals.get(group, 0) + row["count"]
+            row["count"] = 0
+    done: set[tuple[Any, ...]] = set()
+    for key, row in merged.items():
+        group = (key[0], key[1], key[2])
+        if key[0] in _PER_RESOURCE and group not in done:
+            row["count"] = totals[group]
+            done.add(group)
 
 
 def _rank(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -2,7 +2,7 @@
 
 Partitions produce exact integer partial sums; partials combine exactly before one final
 rounding, so every partitioning gives the totals of :func:`cloudrate.rate` in one process.
-Nothing heavy is imported until a runner is called.
+Dask, Spark and pandas are imported only when a runner needs them.
 
 >>> from cloudrate.rating.distributed import rate_dask, rate_spark
 >>> rate_dask.__name__, rate_spark.__name__

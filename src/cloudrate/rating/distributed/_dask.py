@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate.period import BillingPeriod
     from cloudrate.plans import Plan
     from cloudrate.rating import RatingResult
+    from cloudrate.rating._unpriced import OnUnpriced
 
 __all__ = ["rate_dask"]
 
@@ -37,7 +38,7 @@ def rate_dask(
     *,
     rounding: RoundingPolicy | None = None,
     accounts: Iterable[str] = (),
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
     fan_in: int = 8,
 ) -> RatingResult:
     """Rate a Dask DataFrame of usage (the batch column layout) on the current Dask

@@ -1,10 +1,10 @@
 """Partials: the exact integer sums of one partition, moved between processes as Arrow IPC.
 
-Every engine runs the same three steps of :mod:`cloudrate.rating.columnar`: each partition is
-reduced to exact partial sums (:func:`cloudrate.rating.columnar.partial_aggregate`), partials are
-combined (:func:`cloudrate.rating.columnar.combine_partials`, associative and exact, so the order and
-grouping of partitions do not matter), and the combined partial is rated and rounded once
-(:func:`cloudrate.rating.columnar.finish`).
+Every engine runs the same three steps of :mod:`cloudrate.rating.columnar`: each partition
+is reduced to exact partial sums (:func:`cloudrate.rating.columnar.partial_aggregate`),
+partials are combined (:func:`cloudrate.rating.columnar.combine_partials`, associative and
+exact, so the order and grouping of partitions do not matter), and the combined partial is
+rated and rounded once (:func:`cloudrate.rating.columnar.finish`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from cloudrate.rating.columnar import combine_partials, finish, partial_aggregate
+
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate.period import BillingPeriod
     from cloudrate.plans import Plan
     from cloudrate.rating import RatingResult
+    from cloudrate.rating._unpriced import OnUnpriced
 
 __all__ = [
     "combine_blobs",
@@ -47,10 +50,6 @@ def require(name: str, extra: str) -> ModuleType:
         ) from exc
 
 
-def _batch() -> ModuleType:
-    return require("cloudrate.rating.columnar", "batch")
-
-
 def to_ipc(table: pa.Table) -> bytes:
     """*table* as Arrow IPC stream bytes (exact: decimals and big integers kept)."""
     pa = require("pyarrow", "batch")
@@ -68,12 +67,12 @@ def from_ipc(data: bytes) -> pa.Table:
 
 def partial_blob(plan: Plan, data: Any, period: BillingPeriod) -> bytes:
     """The exact partial of one partition (table, batch or frame), as IPC bytes."""
-    return to_ipc(_batch().partial_aggregate(plan, data, period))
+    return to_ipc(partial_aggregate(plan, data, period))
 
 
 def combine_blobs(blobs: Iterable[bytes]) -> bytes:
     """Combine partials given as IPC bytes into one (exact, order-independent)."""
-    return to_ipc(_batch().combine_partials([from_ipc(b) for b in blobs]))
+    return to_ipc(combine_partials([from_ipc(b) for b in blobs]))
 
 
 def finish_blobs(
@@ -83,19 +82,13 @@ def finish_blobs(
     *,
     rounding: RoundingPolicy | None = None,
     accounts: Iterable[str] = (),
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
 ) -> RatingResult:
     """Rate and round the combined partials once; the options are those of
     :func:`cloudrate.rate`."""
-    batch = _batch()
-    combined = batch.combine_partials([from_ipc(b) for b in blobs])
-    return batch.finish(
-        plan,
-        combined,
-        period,
-        rounding=rounding,  # type: ignore[no-any-return]
-        accounts=accounts,
-        on_unpriced=on_unpriced,
+    combined = combine_partials([from_ipc(b) for b in blobs])
+    return finish(
+        plan, combined, period, rounding=rounding, accounts=accounts, on_unpriced=on_unpriced
     )
 
 
@@ -106,7 +99,7 @@ def rate_partitions(
     *,
     rounding: RoundingPolicy | None = None,
     accounts: Iterable[str] = (),
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
 ) -> RatingResult:
     """Rate *partitions* (tables, batches or frames) one by one in this process, exactly
     as the Dask and Spark runners do across processes: the same totals as rating all the
@@ -122,14 +115,8 @@ def rate_partitions(
     >>> rate_partitions(plan, parts, period).total == cloudrate.rate(plan, usage, period).total
     True
     """
-    batch = _batch()
-    partials = [batch.partial_aggregate(plan, part, period) for part in partitions]
-    combined = batch.combine_partials(partials)
-    return batch.finish(
-        plan,
-        combined,
-        period,
-        rounding=rounding,  # type: ignore[no-any-return]
-        accounts=accounts,
-        on_unpriced=on_unpriced,
+    partials = [partial_aggregate(plan, part, period) for part in partitions]
+    combined = combine_partials(partials)
+    return finish(
+        plan, combined, period, rounding=rounding, accounts=accounts, on_unpriced=on_unpriced
     )

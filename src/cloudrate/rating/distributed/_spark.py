@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate.period import BillingPeriod
     from cloudrate.plans import Plan
     from cloudrate.rating import RatingResult
+    from cloudrate.rating._unpriced import OnUnpriced
 
 __all__ = ["rate_spark"]
 
@@ -41,7 +42,7 @@ def rate_spark(
     *,
     rounding: RoundingPolicy | None = None,
     accounts: Iterable[str] = (),
-    on_unpriced: str = "report",
+    on_unpriced: OnUnpriced = "report",
     depth: int = 2,
 ) -> RatingResult:
     """Rate a Spark DataFrame of usage (the batch column layout; quantities as
