@@ -21,7 +21,14 @@ __all__ = ["setup"]
 
 def _strategy(name: str) -> st.SearchStrategy[Any]:
     """The strategy *name* of :mod:`cloudrate.testing`, looked up when first drawn."""
-    return st.deferred(lambda: getattr(importlib.import_module("cloudrate.testing"), name)())
+
+    def build() -> st.SearchStrategy[Any]:
+        strategy: st.SearchStrategy[Any] = getattr(
+            importlib.import_module("cloudrate.testing"), name
+        )()
+        return strategy
+
+    return st.deferred(build)
 
 
 def setup() -> None:

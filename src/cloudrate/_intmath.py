@@ -57,8 +57,11 @@ def exact_mul(values: np.ndarray, factor: int) -> np.ndarray:
 
     >>> exact_mul(np.array([2**62], dtype=np.int64), 4).tolist()
     [18446744073709551616]
+    >>> exact_mul(np.array([0, 1], dtype=np.int64), 10**19).tolist()
+    [0, 10000000000000000000]
     """
-    if values.dtype != object and magnitude(values) * abs(factor) <= LIMIT:
+    fits = abs(factor) <= LIMIT and magnitude(values) * abs(factor) <= LIMIT
+    if values.dtype != object and fits:
         return values * np.int64(factor)
     return values.astype(object) * factor
 

@@ -403,11 +403,13 @@ class TestClockChanges:
         try:
             records = stay_records(stays, period)
         except UsageError as exc:
-            # A record that ends before it starts in real time is refused when it is
-            # built, so neither engine ever sees it.
-            assert "is before start" in str(exc)
+            refused = str(exc)
+        else:
+            assert_records_agree(edge_plan(period.timezone), records, period)
             return
-        assert_records_agree(edge_plan(period.timezone), records, period)
+        # A record that ends before it starts in real time is refused when it is built,
+        # so neither engine ever sees it.
+        assert "is before start" in refused
 
 
 # --- null-like and padded text --------------------------------------------------------------

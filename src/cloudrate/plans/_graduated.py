@@ -108,17 +108,20 @@ class Graduated:
         """
         import numpy as np
 
-        from cloudrate._intmath import exact_add, exact_mul, to_int64_or_object
+        from cloudrate._intmath import LIMIT, exact_add, exact_mul, to_int64_or_object
 
         tiers = scaled_tiers(self.tiers, s, a)
         if tiers is None:
             return None
         total: np.ndarray = np.zeros(len(qty), dtype=np.int64)
         lower = 0
+        wide = qty.dtype == object
         for up, price, flat in tiers:
+            if not wide and lower > LIMIT:
+                break  # no int64 quantity reaches this tier
             units = qty - lower
             units = np.where(units > 0, units, 0)
-            if up is not None:
+            if up is not None and (wide or up - lower <= LIMIT):
                 units = np.minimum(units, up - lower)
             total = exact_add(total, exact_mul(to_int64_or_object(units), price))
             if flat:

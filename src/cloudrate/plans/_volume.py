@@ -100,15 +100,19 @@ class Volume:
         """
         import numpy as np
 
-        from cloudrate._intmath import exact_add, exact_mul
+        from cloudrate._intmath import LIMIT, exact_add, exact_mul
 
         tiers = scaled_tiers(self.tiers, s, a)
         if tiers is None:
             return None
         total: np.ndarray = np.zeros(len(qty), dtype=np.int64)
         placed = (qty == 0).astype(bool)
+        wide = qty.dtype == object
         for up, price, flat in tiers:
-            here = ~placed if up is None else (~placed) & (qty <= up).astype(bool)
+            if up is None or (not wide and up > LIMIT):  # every int64 quantity fits
+                here = ~placed
+            else:
+                here = (~placed) & (qty <= up).astype(bool)
             total = exact_add(total, exact_mul(np.where(here, qty, 0), price))
             if flat:
                 total = exact_add(total, exact_mul(here.astype(np.int64), flat))

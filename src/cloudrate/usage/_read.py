@@ -24,6 +24,7 @@ from ._record import UsageRecord
 __all__ = [
     "MISSING_TEXTS",
     "is_missing",
+    "parse_time",
     "read_usage",
     "read_usage_csv",
     "read_usage_jsonl",
@@ -45,7 +46,14 @@ _REQUIRED = ("account", "metric", "quantity", "start", "end")
 _TOO_FINE = re.compile(r"[.,]\d{7,}")  # a fraction of a second past microseconds
 
 
-def _parse_time(text: object, field: str) -> datetime:
+def parse_time(text: object, field: str) -> datetime:
+    """An aware datetime from ISO 8601 text as usage files write it: the one rule both
+    engines' readers apply (surrounding spaces ignored, an offset or ``Z`` required, at
+    most 6 decimals of a second).
+
+    >>> parse_time(" 2026-10-01T02:00:00+02:00 ", "start").isoformat()
+    '2026-10-01T02:00:00+02:00'
+    """
     if isinstance(text, datetime):
         return text
     if not isinstance(text, str) or not text.strip():
@@ -56,11 +64,17 @@ def _parse_time(text: object, field: str) -> datetime:
             "to the microsecond, round the time to at most 6 decimals"
         )
     try:
-        return datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"{field}: {text!r} is not an ISO 8601 time; write e.g. 2026-10-01T00:00:00+00:00"
         ) from None
+    if moment.utcoffset() is None:
+        raise UsageError(
+            f"{field}: {moment.isoformat()} has no timezone; give an aware datetime "
+            "such as 2026-10-01T00:00:00+00:00"
+        )
+    return moment
 
 
 def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
@@ -87,8 +101,8 @@ def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
         account=str(row["account"]),
         metric=str(row["metric"]),
         quantity=row["quantity"],
-        start=_parse_time(row["start"], "start"),
-        end=_parse_time(row["end"], "end"),
+        start=parse_time(row["start"], "start"),
+        end=parse_time(row["end"], "end"),
         record_id=_opt(row.get("record_id")),
         resource_id=_opt(row.get("resource_id")),
         service=_opt(row.get("service")),

@@ -20,7 +20,7 @@ from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError, UsageError
 from cloudrate.period import seconds_between
 
-__all__ = ["UsageRecord"]
+__all__ = ["UsageRecord", "parse_quantity"]
 
 
 def _attributes(value: Mapping[str, object] | None) -> Mapping[str, str]:
@@ -54,7 +54,13 @@ class _FrozenAttrs(dict[str, str]):
 _EMPTY: Mapping[str, str] = _FrozenAttrs()
 
 
-def _quantity(value: object) -> Decimal:
+def parse_quantity(value: object) -> Decimal:
+    """A usage quantity from a Decimal, an int or decimal text: the one rule both
+    engines' readers apply (never a float, never negative, no digit separators).
+
+    >>> parse_quantity(" 2.50 ")
+    Decimal('2.50')
+    """
     if isinstance(value, str) and "_" in value:
         raise UsageError(
             f"quantity: {value!r} has a digit separator; write the digits alone, such as "
@@ -104,7 +110,7 @@ class UsageRecord:
 
     account: str
     metric: str
-    quantity: Decimal = attrs.field(converter=_quantity)
+    quantity: Decimal = attrs.field(converter=parse_quantity)
     start: datetime = attrs.field(converter=_utc, validator=_aware)
     end: datetime = attrs.field(converter=_utc, validator=_aware)
     record_id: str | None = None

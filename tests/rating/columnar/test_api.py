@@ -28,6 +28,8 @@ def test_all_is_pinned():
         "PARTIAL_DDL",
         "PARTIAL_SCHEMA",
         "SCALE",
+        "ColumnarFile",
+        "FixedPointRangeError",
         "PartialMapper",
         "account_totals",
         "combine_partials",

@@ -14,10 +14,17 @@ from click.testing import CliRunner
 pa = pytest.importorskip("pyarrow")
 
 import cloudrate  # noqa: E402 - after the skip
-from cloudrate import BillingPeriod, UsageError, UsageRecord, load_plan  # noqa: E402
+from cloudrate import BillingPeriod, ConfigError, UsageError, UsageRecord, load_plan  # noqa: E402
 from cloudrate.cli._batch import wants_batch  # noqa: E402
 from cloudrate.cli._main import main  # noqa: E402
-from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table  # noqa: E402
+from cloudrate.rating.columnar import (  # noqa: E402
+    FixedPointRangeError,
+    account_totals,
+    partial_aggregate,
+    rate_table,
+    read_columnar,
+    to_table,
+)
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OCT = BillingPeriod.month(2026, 10, "UTC")
@@ -164,16 +171,27 @@ class TestBadColumns:
         table = to_table(usage)
         q = table.column("quantity").to_pylist()
         q[5] = "12,5"
-        with pytest.raises(UsageError, match="row 5: quantity '12,5' is not a number"):
+        with pytest.raises(UsageError, match="row 5: quantity: '12,5' is not a number"):
             rate_table(PLAN, table.set_column(2, "quantity", pa.array(q)), OCT)
 
     def test_too_many_decimals(self):
-        """More than 12 decimals: refused, pointing at rate()."""
+        """More than 12 decimals: partial aggregates (for a cluster) refuse them, pointing
+        at rate(); rate_table rates them with rate(), exactly."""
         r = UsageRecord(account="a", metric="vcpu_hours", quantity="0.1", start=T0, end=T0)
         table = to_table([r])
         table = table.set_column(2, "quantity", pa.array(["0.1234567890123"]))
-        with pytest.raises(UsageError, match="more than 12 decimals"):
-            rate_table(PLAN, table, OCT)
+        with pytest.raises(FixedPointRangeError, match="more than 12 decimals"):
+            partial_aggregate(PLAN, table, OCT)
+        exact = UsageRecord(
+            account="a", metric="vcpu_hours", quantity="0.1234567890123", start=T0, end=T0
+        )
+        assert rate_table(PLAN, table, OCT) == cloudrate.rate(PLAN, [exact], OCT)
+
+    def test_one_shot_streams_cannot_be_read_again(self):
+        """A generator of batches is read once: beyond the fixed point it is refused."""
+        r = UsageRecord(account="a", metric="vcpu_hours", quantity="1E-13", start=T0, end=T0)
+        with pytest.raises(FixedPointRangeError):
+            rate_table(PLAN, (b for b in to_table([r]).to_batches()), OCT)
 
     def test_missing_account(self, usage):
         """A record without an account is refused with its row."""
@@ -266,8 +284,11 @@ class TestPrefetch:
         ]
         lines[1500] = "a,vcpu_hours,1,not a time,2026-10-01T00:00:00+00:00"
         path.write_text("\n".join(lines) + "\n")
-        with pytest.raises(UsageError):
+        with pytest.raises(ConfigError, match="line 1501") as caught:
             rate_table(PLAN, read_columnar(path, block_size=4096), OCT)
+        with pytest.raises(ConfigError) as expected:
+            cloudrate.read_usage(path)
+        assert [p.line for p in caught.value.problems] == [p.line for p in expected.value.problems]
 
     def test_stopping_early_stops_the_reader(self, tmp_path, usage):
         """Closing the stream after one batch ends the background reader."""

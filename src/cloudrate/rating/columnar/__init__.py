@@ -15,10 +15,10 @@ from ._arrow import require
 require("pyarrow")
 require("numpy")
 
-from ._columns import CORE, SCALE, to_table  # noqa: E402
+from ._columns import CORE, SCALE, FixedPointRangeError, to_table  # noqa: E402
 from ._fast import account_totals  # noqa: E402
 from ._finish import finish, partial_aggregate, period_and_data, rate_table  # noqa: E402
-from ._io import read_columnar  # noqa: E402
+from ._io import ColumnarFile, read_columnar  # noqa: E402
 from ._mapper import PARTIAL_DDL, PartialMapper  # noqa: E402
 from ._partials import PARTIAL_SCHEMA, combine_partials  # noqa: E402
 
@@ -27,6 +27,8 @@ __all__ = [
     "PARTIAL_DDL",
     "PARTIAL_SCHEMA",
     "SCALE",
+    "ColumnarFile",
+    "FixedPointRangeError",
     "PartialMapper",
     "account_totals",
     "combine_partials",

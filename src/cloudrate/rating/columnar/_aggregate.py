@@ -24,7 +24,7 @@ from cloudrate.rating._unpriced import NO_CHARGE, NO_SELECTION, UnpricedReason, 
 from cloudrate.rating._window import outside_error
 from cloudrate.usage import UsageRecord
 
-from ._columns import SCALE, Batch
+from ._columns import FIRST_LINE, SCALE, Batch
 from ._exact import GroupSum
 from ._values import from_micros, micros
 
@@ -70,7 +70,8 @@ class Aggregator:
     def add(self, batch: pa.RecordBatch) -> None:
         """Aggregate one record batch (in slices of :data:`CHUNK` rows, for the caches)."""
         for offset in range(0, batch.num_rows, CHUNK):
-            self._add(batch.slice(offset, CHUNK))
+            part = batch.slice(offset, CHUNK)
+            self._add(part if offset == 0 else _from_line(part, offset))
 
     def _add(self, batch: pa.RecordBatch) -> None:
         """Aggregate one slice of at most :data:`CHUNK` rows."""
@@ -431,3 +432,12 @@ class Aggregator:
     def scale_factor(self) -> int:
         """Multiply the int sums by this to get units of 10**-SCALE."""
         return 10 ** (SCALE - self.scale)
+
+
+def _from_line(part: pa.RecordBatch, offset: int) -> pa.RecordBatch:
+    """A slice of a file's batch, *offset* rows in: its first row is that many lines on."""
+    meta = part.schema.metadata
+    if not meta or FIRST_LINE not in meta:
+        return part
+    line = int(meta[FIRST_LINE]) + offset
+    return part.replace_schema_metadata({**meta, FIRST_LINE: str(line).encode()})

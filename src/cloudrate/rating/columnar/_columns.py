@@ -20,6 +20,7 @@ others     attributes (``attr.NAME`` is read as NAME)    no
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,10 +28,60 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cloudrate.exceptions import FloatNotAllowedError, UsageError
-from cloudrate.usage import UsageRecord
+from cloudrate.exceptions import (
+    CloudrateError,
+    ConfigError,
+    FloatNotAllowedError,
+    Problem,
+    RatingError,
+    UsageError,
+)
+from cloudrate.usage import UsageRecord, parse_quantity, parse_time
 
-__all__ = ["CORE", "SCALE", "Batch", "batches", "to_table"]
+__all__ = [
+    "CORE",
+    "FIRST_LINE",
+    "SCALE",
+    "SOURCE",
+    "Batch",
+    "FixedPointRangeError",
+    "RowError",
+    "batches",
+    "located",
+    "to_table",
+]
+
+#: Schema metadata of batches read from a file: the file, and the line of the first row.
+SOURCE, FIRST_LINE = b"cloudrate.source", b"cloudrate.first_line"
+
+
+class RowError(UsageError):
+    """Row *row* of a batch cannot be rated; *detail* says why (see :func:`located`)."""
+
+    def __init__(self, row: int, detail: str) -> None:
+        self.row, self.detail = row, detail
+        super().__init__(f"row {row}: {detail}")
+
+
+class FixedPointRangeError(UsageError, RatingError):
+    """Usage the columnar engine's 128-bit fixed point cannot hold exactly (a quantity with
+    more than 12 decimals, an aggregate of 10**26 units or more). ``rate_table`` and
+    ``account_totals`` then rate the same usage with :func:`cloudrate.rate`; partial
+    aggregates for a cluster refuse it."""
+
+
+def located(batch: pa.RecordBatch, offset: int, error: RowError) -> CloudrateError:
+    """*error* placed where the row is: the file and line of a batch read from a file
+    (a :class:`~cloudrate.exceptions.ConfigError`, as :func:`cloudrate.read_usage` reports a
+    bad row), else the row counted over every batch seen."""
+    meta = batch.schema.metadata or {}
+    if SOURCE in meta:
+        source = meta[SOURCE].decode()
+        line = int(meta[FIRST_LINE]) + error.row
+        problem = Problem(f"line {line}", "bad_record", error.detail, line=line, source=source)
+        return ConfigError([problem], source=source)
+    return UsageError(f"row {offset + error.row}: {error.detail}")
+
 
 #: Columns with a meaning of their own; every other column is an attribute.
 CORE = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")
@@ -128,7 +179,7 @@ def _coded(column: pa.Array, name: str, cache: dict[Any, Any]) -> tuple[np.ndarr
         column = pc.dictionary_encode(_strings(column))
     if column.null_count:
         row = int(pc.index(pc.is_null(column), True).as_py())
-        raise UsageError(f"row {row}: {name} is missing; every record needs {name}")
+        raise RowError(row, f"{name} is missing; every record needs {name}")
     dictionary = column.dictionary
     key = (
         name,
@@ -139,7 +190,7 @@ def _coded(column: pa.Array, name: str, cache: dict[Any, Any]) -> tuple[np.ndarr
     if key not in cache:
         if len(dictionary) and pc.any(pc.equal(_strings(dictionary), "")).as_py():
             row = int(pc.index(pc.equal(_strings(column), ""), True).as_py())
-            raise UsageError(f"row {row}: {name} is empty; every record needs {name}")
+            raise RowError(row, f"{name} is empty; every record needs {name}")
         if len(cache) >= 8:
             del cache[next(iter(cache))]
         cache[key] = [dictionary, None]
@@ -166,19 +217,31 @@ def _times(column: pa.Array, name: str) -> np.ndarray:
     elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         try:
             column = column.cast(_TS)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise UsageError(
-                f"{name}: {exc}; write ISO 8601 times with an offset, "
-                "e.g. 2026-10-01T00:00:00+00:00"
-            ) from None
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            column = _times_by_rule(column, name)
     else:
         raise UsageError(f"{name}: expected timestamps with a timezone, got {column.type}")
     if column.null_count:
         row = int(pc.index(pc.is_null(column), True).as_py())
-        raise UsageError(f"row {row}: {name} is missing; give an ISO 8601 time with offset")
+        raise RowError(row, f"{name} is missing; give an ISO 8601 time with offset")
     if column.type != _TS:
         column = column.cast(_TS)  # another unit or zone: same instants, in UTC microseconds
     return column.view(pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _times_by_rule(column: pa.Array, name: str) -> pa.Array:
+    """Times Arrow's fast parser refused, read one by one with the rule
+    :func:`cloudrate.read_usage` applies (:func:`cloudrate.usage.parse_time`)."""
+    moments: list[datetime | None] = []
+    for row, text in enumerate(column.to_pylist()):
+        if text is None:
+            moments.append(None)
+            continue
+        try:
+            moments.append(parse_time(text, name))
+        except UsageError as exc:
+            raise RowError(row, str(exc)) from None
+    return pa.array(moments, _TS)
 
 
 def _quantities(column: pa.Array, exponents: bool = True) -> tuple[pa.Array, np.ndarray | int]:
@@ -205,7 +268,7 @@ def _refuse_floats_and_nulls(column: pa.Array) -> None:
         raise FloatNotAllowedError(value, "quantity column")
     if column.null_count:
         row = int(pc.index(pc.is_null(column), True).as_py())
-        raise UsageError(f"row {row}: quantity is missing; every record needs a quantity")
+        raise RowError(row, "quantity is missing; every record needs a quantity")
 
 
 def _parse(column: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -225,8 +288,8 @@ def _parse(column: pa.Array) -> tuple[pa.Array, pa.Array]:
                 raise _bad_quantity(text) from None
         if parsed is not None:
             return parsed, text
-    raise UsageError(
-        f"quantity: more than {SCALE} decimals; the batch path keeps {SCALE} decimals "
+    raise FixedPointRangeError(
+        f"quantity: more than {SCALE} decimals; the columnar engine keeps {SCALE} decimals "
         "exactly, use cloudrate.rate() for such quantities"
     )
 
@@ -246,22 +309,23 @@ def _rescale(column: pa.Array, scale: int) -> pa.Array:
     try:
         return column.cast(pa.decimal128(38, SCALE))
     except pa.ArrowInvalid:
-        raise UsageError(
+        raise FixedPointRangeError(
             f"quantity: decimal{column.type.precision}({column.type.precision}, {scale}) "
             f"values need more than {SCALE} decimals; use cloudrate.rate() for them"
         ) from None
 
 
 def _bad_quantity(text: pa.Array) -> UsageError:
+    """The first quantity that is not a number, or (all being numbers) the range error."""
     for row, value in enumerate(text.to_pylist()):
         try:
-            Decimal(value)
-        except Exception:
-            return UsageError(
-                f"row {row}: quantity {value!r} is not a number; write digits with a '.' "
-                "for decimals, such as '0.0125'"
-            )
-    return UsageError("quantity: a value could not be read as a decimal")
+            parse_quantity(value)
+        except UsageError as exc:
+            return RowError(row, str(exc))
+    return FixedPointRangeError(
+        "quantity: a value has more digits than the columnar engine's 128-bit fixed point "
+        "holds; use cloudrate.rate() for such quantities"
+    )
 
 
 def _exponents(text: pa.Array) -> np.ndarray:
@@ -287,7 +351,14 @@ class Batch:
         cache: dict[Any, Any] | None = None,
         exponents: bool = True,
     ) -> None:
-        cache = {} if cache is None else cache
+        try:
+            self._read(batch, offset, {} if cache is None else cache, exponents)
+        except RowError as exc:
+            raise located(batch, offset, exc) from None
+
+    def _read(
+        self, batch: pa.RecordBatch, offset: int, cache: dict[Any, Any], exponents: bool
+    ) -> None:
         names = batch.schema.names
         missing = [c for c in _REQUIRED if c not in names]
         if missing:
@@ -316,17 +387,16 @@ class Batch:
         self._high_max = int(words[:, 1].max()) if self.rows else 0
         if self._high_min < 0:
             row = int(np.flatnonzero(self._words()[:, 1] < 0)[0])
-            raise UsageError(
-                f"row {row + offset}: quantity {self.quantity[row].as_py()} is negative; usage "
-                "is never negative, give credits as adjustments"
+            raise RowError(
+                row,
+                f"quantity {self.quantity[row].as_py()} is negative; usage is never negative, "
+                "give credits as adjustments",
             )
         self.start = _times(batch.column("start"), "start")
         self.end = _times(batch.column("end"), "end")
         if self.rows and not (self.end >= self.start).all():
             row = int(np.flatnonzero(self.end < self.start)[0])
-            raise UsageError(
-                f"row {row + offset}: end is before start; swap them or fix the record's times"
-            )
+            raise RowError(row, "end is before start; swap them or fix the record's times")
         self._attrs = {
             (n.split(".", 1)[1] if n.startswith(("attr.", "attributes.")) else n): n
             for n in names

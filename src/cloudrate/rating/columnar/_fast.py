@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from moneyed import Money
 
 from cloudrate._intmath import (
     LIMIT,
@@ -31,11 +32,13 @@ from cloudrate._intmath import (
 from cloudrate._money import EXACT, RoundingMode, RoundingPolicy, divide_rounded
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan, VectorPricing
+from cloudrate.rating import rate
 
 from ._aggregate import Aggregator
-from ._columns import batches
+from ._columns import FixedPointRangeError, batches
 from ._finish import finish, period_and_data
 from ._partials import to_partials
+from ._per_record import can_read_again, records_of
 
 __all__ = ["account_totals", "totals_of"]
 
@@ -120,7 +123,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
             fee = scaled_int(charge.model.line_unit_price.amount, a)
             if fee is None:
                 return None
-            fees = np.where(known, fee, 0).astype(np.int64)
+            fees = exact_mul(known.astype(np.int64), fee)
             line_total = exact_add(line_total, _round(fees, a - digits, policy.mode))
             exact_total = exact_add(exact_total, fees)
     if policy.placement == "total":
@@ -159,7 +162,8 @@ def _to_decimal(values: np.ndarray, digits: int) -> pa.Array:
         words[:, 0] = values
         words[:, 1] = values >> np.int64(63)
         return pa.Array.from_buffers(kind, len(values), [None, pa.py_buffer(words.tobytes())])
-    return pa.array([Decimal(int(v)).scaleb(-digits, EXACT) for v in values], kind)
+    amounts = [Decimal(int(v)).scaleb(-digits, EXACT) for v in values]
+    return pa.array(amounts, _total_type(amounts, digits))
 
 
 def account_totals(
@@ -188,6 +192,22 @@ def account_totals(
     """
     policy = rounding or plan.rounding
     accounts = list(accounts)
+    try:
+        return _totals(plan, data, period, accounts, policy)
+    except FixedPointRangeError:
+        if not can_read_again(data):
+            raise
+    result = rate(plan, records_of(data), period, accounts=accounts, rounding=policy)
+    return _totals_table(result.totals(), policy.digits_for(plan.currency), plan.currency)
+
+
+def _totals(
+    plan: Plan,
+    data: Any,
+    period: BillingPeriod | None,
+    accounts: list[str],
+    policy: RoundingPolicy,
+) -> pa.Table:
     if period is None:
         period, data = period_and_data(plan, data)
     plan.check_period(period)
@@ -200,11 +220,20 @@ def account_totals(
     # Not priced here: finish() on the same aggregates. Their Decimal exponents were not
     # tracked (only how lines print depends on them), so the totals are the same.
     result = finish(plan, to_partials(agg), period, rounding=policy, accounts=accounts)
-    totals = result.totals()
-    digits = policy.digits_for(plan.currency)
+    return _totals_table(result.totals(), policy.digits_for(plan.currency), plan.currency)
+
+
+def _totals_table(totals: dict[str, Money], digits: int, currency: str) -> pa.Table:
+    amounts = [m.amount for m in totals.values()]
     return pa.table(
         {
             "account": pa.array(list(totals), pa.string()),
-            "total": pa.array([m.amount for m in totals.values()], pa.decimal128(38, digits)),
+            "total": pa.array(amounts, _total_type(amounts, digits)),
         }
-    ).replace_schema_metadata({"currency": plan.currency})
+    ).replace_schema_metadata({"currency": currency})
+
+
+def _total_type(amounts: Iterable[Decimal], digits: int) -> pa.DataType:
+    """``decimal128(38, digits)``, or ``decimal256(76, digits)`` for totals that need it."""
+    wide = any(abs(a) >= Decimal(10) ** (38 - digits) for a in amounts)
+    return pa.decimal256(76, digits) if wide else pa.decimal128(38, digits)

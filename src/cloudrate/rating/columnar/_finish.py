@@ -10,18 +10,19 @@ from typing import Any
 import pyarrow as pa
 
 from cloudrate._money import EXACT, RoundingPolicy
-from cloudrate.exceptions import RatingError
+from cloudrate.exceptions import RatingError, UsageError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
-from cloudrate.rating import RatingResult
+from cloudrate.rating import RatingResult, rate
 from cloudrate.rating._accumulate import Acc
 from cloudrate.rating._pricing import price_bill
 from cloudrate.rating._unpriced import OnUnpriced, UnpricedTally, check_on_unpriced
 from cloudrate.rating._window import default_period as period_of
 
 from ._aggregate import Aggregator
-from ._columns import SCALE, _as_table, _times, batches
+from ._columns import SCALE, FixedPointRangeError, RowError, _as_table, _times, batches, located
 from ._partials import combine_partials, decimal_ints, to_partials
+from ._per_record import can_read_again, records_of
 from ._values import decimal_of, from_micros
 
 __all__ = ["finish", "partial_aggregate", "period_and_data", "rate_table"]
@@ -170,9 +171,11 @@ def period_and_data(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
     """
     if isinstance(data, pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
         table = _as_table(data)
-        starts = [
-            int(_times(b.column("start"), "start").min()) for b in table.to_batches() if b.num_rows
-        ]
+        starts, offset = [], 0
+        for part in table.to_batches():
+            if part.num_rows:
+                starts.append(_first_start(part, offset))
+            offset += part.num_rows
         earliest = from_micros(min(starts)) if starts else None
         return period_of(plan, earliest), table
     stream = batches(data)
@@ -180,9 +183,22 @@ def period_and_data(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
     for part in stream:
         seen.append(part)
         if part.num_rows:
-            first = int(_times(part.column("start"), "start").min())
+            first = _first_start(part, 0)
             return period_of(plan, from_micros(first)), itertools.chain(seen, stream)
     return period_of(plan, None), iter(seen)  # raises: no usage and no period
+
+
+def _first_start(part: pa.RecordBatch, offset: int) -> int:
+    """The earliest start of a batch, in microseconds (a bad time is reported in place)."""
+    if "start" not in part.schema.names:
+        raise UsageError(
+            "missing column(s) start; batch usage needs the columns account, metric, "
+            "quantity, start, end (see docs/batch.md)"
+        )
+    try:
+        return int(_times(part.column("start"), "start").min())
+    except RowError as exc:
+        raise located(part, offset, exc) from None
 
 
 def rate_table(
@@ -207,14 +223,26 @@ def rate_table(
     >>> rate_table(plan, to_table(usage)) == cloudrate.rate(plan, usage)
     True
     """
-    if period is None:
-        period, table = period_and_data(plan, table)
-    plan.check_period(period)
-    return finish(
+    accounts = tuple(accounts)
+    try:
+        chosen, data = (period, table) if period is not None else period_and_data(plan, table)
+        plan.check_period(chosen)
+        return finish(
+            plan,
+            partial_aggregate(plan, data, chosen),
+            chosen,
+            rounding=rounding,
+            accounts=accounts,
+            on_unpriced=on_unpriced,
+        )
+    except FixedPointRangeError:
+        if not can_read_again(table):
+            raise
+    return rate(
         plan,
-        partial_aggregate(plan, table, period),
+        records_of(table),
         period,
-        rounding=rounding,
         accounts=accounts,
+        rounding=rounding,
         on_unpriced=on_unpriced,
     )

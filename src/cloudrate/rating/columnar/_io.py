@@ -18,12 +18,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from cloudrate.exceptions import UsageError
+from cloudrate.exceptions import ConfigError, Problem, UsageError
 from cloudrate.usage import MISSING_TEXTS
 
-from ._columns import SCALE
+from ._columns import FIRST_LINE, SCALE, SOURCE
 
-__all__ = ["read_columnar"]
+__all__ = ["ColumnarFile", "read_columnar"]
 
 _TS = pa.timestamp("us", "UTC")
 # Bytes of CSV/JSON text per batch. Files are cut into blocks here, at line ends, so
@@ -57,17 +57,32 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
         quoted_strings_can_be_null=True,
     )
 
+    # Times Arrow's parser refuses (padded, compact...) are read as text, then by the rule
+    # read_usage applies, row by row: only for the blocks that need it.
+    as_text = pcsv.ConvertOptions(
+        column_types={**types, "start": pa.string(), "end": pa.string()},
+        null_values=list(MISSING_TEXTS),
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+
     def parse(chunk: Any) -> list[pa.RecordBatch]:
         # two halves parsed in parallel (two batches, each with its own dictionaries)
         options = pcsv.ReadOptions(
             column_names=names, block_size=len(chunk) // 2 + 1, use_threads=True
         )
+        buffer = pa.py_buffer(chunk)
         try:
             table = pcsv.read_csv(
-                pa.BufferReader(pa.py_buffer(chunk)), read_options=options, convert_options=convert
+                pa.BufferReader(buffer), read_options=options, convert_options=convert
             )
-        except pa.ArrowInvalid as exc:
-            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+        except pa.ArrowInvalid:
+            try:
+                table = pcsv.read_csv(
+                    pa.BufferReader(buffer), read_options=options, convert_options=as_text
+                )
+            except pa.ArrowInvalid as exc:
+                raise _unreadable(path, exc) from None
         return table.to_batches()
 
     for chunk in _blocks(source, block_size, leftover):
@@ -99,12 +114,20 @@ def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]
             except pa.ArrowInvalid:
                 table = parse(chunk, pa.string())
         except pa.ArrowInvalid as exc:
-            raise UsageError(f"{path}: {exc}; see docs/batch.md for the column layout") from None
+            raise _unreadable(path, exc) from None
         if "attributes" in table.column_names and pa.types.is_struct(
             table.schema.field("attributes").type
         ):
             table = table.flatten()
         yield from table.to_batches()
+
+
+def _unreadable(path: Path, exc: pa.ArrowInvalid) -> ConfigError:
+    """A block the reader could not parse at all, reported as read_usage reports a bad file."""
+    problem = Problem(
+        "file", "bad_record", f"{exc}; see docs/batch.md for the column layout", source=str(path)
+    )
+    return ConfigError([problem], source=str(path))
 
 
 def _blocks(source: Any, block_size: int, leftover: bytes) -> Iterator[Any]:
@@ -131,6 +154,51 @@ def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatc
     )
 
 
+class ColumnarFile:
+    """A usage file read as record batches, block by block, each time it is iterated.
+
+    Batches carry the file and the line of their first row (schema metadata), so a bad
+    row is reported with its line as :func:`cloudrate.read_usage` reports it; and usage
+    the columnar engine cannot hold exactly is rated from the same file by
+    :func:`cloudrate.rate` instead (:attr:`path`).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        reader: Callable[..., Iterator[pa.RecordBatch]],
+        size: int,
+        on_progress: Callable[[int, int], object] | None,
+        prefetch: bool,
+    ) -> None:
+        self.path = path
+        self._reader, self._size = reader, size
+        self._on_progress, self._prefetch = on_progress, prefetch
+        self._current: Iterator[pa.RecordBatch] | None = None
+
+    @property
+    def kind(self) -> str:
+        """``csv``, ``jsonl`` or ``parquet``."""
+        return _KINDS[self._reader]
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        """A new pass over the file, from its first block."""
+        stream = _stream(self.path, self._reader, self._size, self._on_progress)
+        return _prefetch(stream) if self._prefetch else stream
+
+    def __next__(self) -> pa.RecordBatch:
+        """The next batch of one pass kept open by the file (``next(read_columnar(p))``)."""
+        if self._current is None:
+            self._current = iter(self)
+        return next(self._current)
+
+    def close(self) -> None:
+        """End the pass :meth:`__next__` keeps open (and its background reader)."""
+        current, self._current = self._current, None
+        if current is not None and hasattr(current, "close"):
+            current.close()
+
+
 def read_columnar(
     path: str | Path,
     *,
@@ -138,12 +206,12 @@ def read_columnar(
     batch_rows: int = 1 << 20,
     on_progress: Callable[[int, int], object] | None = None,
     prefetch: bool = True,
-) -> Iterator[pa.RecordBatch]:
-    """Stream the record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
+) -> ColumnarFile:
+    """The record batches of a usage file: ``.csv``, ``.jsonl``/``.ndjson``, ``.parquet``.
 
     Pass the result to :func:`rate_table`, :func:`account_totals` or
-    :func:`partial_aggregate`; the file is read once, block by block. *on_progress*, if
-    given, is called after each batch with the bytes read so far and the file's size.
+    :func:`partial_aggregate`; the file is read block by block as it is rated. *on_progress*,
+    if given, is called after each batch with the bytes read so far and the file's size.
     With *prefetch* the next batch is read in a background thread while one is rated.
 
     >>> import cloudrate
@@ -156,21 +224,24 @@ def read_columnar(
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    readers = {
-        ".csv": _csv,
-        ".jsonl": _jsonl,
-        ".ndjson": _jsonl,
-        ".json": _jsonl,
-        ".parquet": _parquet,
-        ".pq": _parquet,
-    }
-    reader = readers.get(suffix)
+    reader = _READERS.get(suffix)
     if reader is None:
         raise UsageError(
             f"{path}: unknown usage file type {suffix!r}; use .csv, .jsonl or .parquet"
         )
-    stream = _stream(path, reader, batch_rows if reader is _parquet else block_size, on_progress)
-    return _prefetch(stream) if prefetch else stream
+    size = batch_rows if reader is _parquet else block_size
+    return ColumnarFile(path, reader, size, on_progress, prefetch)
+
+
+_READERS: dict[str, Callable[..., Iterator[pa.RecordBatch]]] = {
+    ".csv": _csv,
+    ".jsonl": _jsonl,
+    ".ndjson": _jsonl,
+    ".json": _jsonl,
+    ".parquet": _parquet,
+    ".pq": _parquet,
+}
+_KINDS = {_csv: "csv", _jsonl: "jsonl", _parquet: "parquet"}
 
 
 def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -231,9 +302,17 @@ def _stream(
     on_progress: Callable[[int, int], object] | None,
 ) -> Iterator[pa.RecordBatch]:
     total = path.stat().st_size
+    # rows count lines in text files (the header is line 1 of a CSV file); in Parquet
+    # files they are rows, reported as rows
+    line = 2 if reader is _csv else 1
+    text = reader is not _parquet
     # a native Arrow file: read without the GIL and without Python buffers
     with pa.OSFile(str(path), "rb") as source:
         for batch in reader(path, source, size):
+            if text:
+                meta = {SOURCE: str(path).encode(), FIRST_LINE: str(line).encode()}
+                batch = batch.replace_schema_metadata(meta)
+                line += batch.num_rows
             yield batch
             if on_progress is not None:
                 on_progress(min(source.tell(), total), total)

@@ -27,11 +27,10 @@ import pyarrow.compute as pc
 
 from cloudrate._intmath import exact_mul
 from cloudrate._money import EXACT
-from cloudrate.exceptions import RatingError
 from cloudrate.rating._accumulate import latest_rank
 
 from ._aggregate import Aggregator
-from ._columns import SCALE
+from ._columns import SCALE, FixedPointRangeError
 from ._values import micros
 
 __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
@@ -66,9 +65,10 @@ def _decimals_from_ints(values: np.ndarray) -> pa.Array:
         return pa.Array.from_buffers(VALUE, len(values), [None, pa.py_buffer(words.tobytes())])
     for v in values:
         if abs(int(v)) >= 10**38:
-            raise RatingError(
+            raise FixedPointRangeError(
                 f"an aggregated quantity ({Decimal(int(v)).scaleb(-SCALE, EXACT)}) has more than "
-                f"{38 - SCALE} digits before the point; split the usage into smaller units"
+                f"{38 - SCALE} digits before the point; rate such usage with cloudrate.rate() "
+                "or in a larger unit"
             )
     return pa.array([Decimal(int(v)).scaleb(-SCALE, EXACT) for v in values], VALUE)
 
@@ -101,8 +101,8 @@ def _value(d: Decimal) -> Decimal:
         and exponent < -SCALE
         and d != d.quantize(Decimal(1).scaleb(-SCALE), context=EXACT)
     ):
-        raise RatingError(
-            f"an aggregate ({d}) needs more than {SCALE} decimals; the batch path keeps "
+        raise FixedPointRangeError(
+            f"an aggregate ({d}) needs more than {SCALE} decimals; the columnar engine keeps "
             f"{SCALE}, use cloudrate.rate() for such usage"
         )
     return d
