@@ -840,6 +840,8 @@ class TestQuantityExtremes:
     )
     @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E+33"))])
     @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E+40"))])
+    # past decimal128's range Arrow's cast wraps around instead of refusing
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("3.1280514636E+38"))])
     # prices of many decimals
     @example(plan=per_unit_plan("0.000000000000000000000000000001"), usage=[("a", Decimal(10**25))])
     @example(

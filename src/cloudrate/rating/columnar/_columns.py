@@ -287,11 +287,35 @@ def _parse(column: pa.Array) -> tuple[pa.Array, pa.Array]:
             except pa.ArrowInvalid:
                 raise _bad_quantity(text) from None
         if parsed is not None:
+            _check_digits(text, 38 - scale)
             return parsed, text
     raise FixedPointRangeError(
         f"quantity: more than {SCALE} decimals; the columnar engine keeps {SCALE} decimals "
         "exactly, use cloudrate.rate() for such quantities"
     )
+
+
+def _check_digits(text: pa.Array, digits: int) -> None:
+    """Refuse quantities with more than *digits* digits before the point, which Arrow's
+    cast to decimal128 would wrap around instead of refusing. The count is of characters
+    before the point, so a sign or leading zeros can only make it refuse more (and then
+    :func:`cloudrate.rate` rates the usage, exactly)."""
+    dot = pc.find_substring(text, ".")
+    whole = pc.if_else(pc.less(dot, 0), pc.utf8_length(text), dot)
+    if len(text) and pc.max(whole).as_py() > digits:
+        raise FixedPointRangeError(_TOO_BIG)
+    scientific = pc.match_substring_regex(text, "[eE]")
+    if pc.any(scientific).as_py():
+        for value in text.filter(scientific).to_pylist():
+            number = Decimal(value)
+            if number and number.adjusted() >= digits:
+                raise FixedPointRangeError(_TOO_BIG)
+
+
+_TOO_BIG = (
+    "quantity: a value has more digits before the point than the columnar engine's 128-bit "
+    "fixed point holds; use cloudrate.rate() for such quantities"
+)
 
 
 def _cast(text: pa.Array, scale: int) -> pa.Array | None:
