@@ -22,7 +22,7 @@ from moneyed import Money
 from cloudrate._money import EXACT, to_decimal
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Charge, Percentage, Plan, conversion
+from cloudrate.plans import Charge, OtherCharges, Plan, conversion
 from cloudrate.rating import AccountBill, rate
 from cloudrate.rules import CostDecimals, Policy, RuleContext, chain, convert_bill
 from cloudrate.usage import UsageRecord
@@ -150,7 +150,9 @@ def _resource_plan(plan: Plan) -> Plan:
     names: set[str] = set()
     for charge in plan.charges:
         if charge.metric is not None or (
-            isinstance(charge.model, Percentage) and set(charge.model.of) <= names
+            charge.model.basis == "charges"
+            and isinstance(charge.model, OtherCharges)
+            and set(charge.model.of) <= names
         ):
             kept.append(charge)
             names.add(charge.name)

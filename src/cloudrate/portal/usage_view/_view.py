@@ -12,7 +12,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, zero
-from cloudrate.plans import Flat, Minimum, Plan, conversion
+from cloudrate.plans import Plan, conversion
 from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
 from cloudrate.usage import UsageRecord
 
@@ -201,7 +201,7 @@ def _fixed(plan: Plan) -> set[str]:
     return {
         c.name
         for c in plan.charges
-        if isinstance(c.model, Minimum) or (isinstance(c.model, Flat) and c.metric is None)
+        if c.model.basis == "spend" or (c.model.basis == "period" and c.metric is None)
     }
 
 
