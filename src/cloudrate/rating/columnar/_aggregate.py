@@ -91,10 +91,18 @@ class Aggregator:
             self._add_mixed(data, accounts.astype(np.int64, copy=False), metrics)
 
     def _inside(self, data: Batch) -> np.ndarray | None:
-        """Which rows lie in the period (None when all do); the others are noted."""
-        inside = spans_within(data.start, data.end, self.p_start, self.p_end)
-        if inside.all():
+        """Which rows lie in the period (None when all do); the others are noted.
+
+        The rule applied to the extremes first (the earliest and the latest start, each
+        with the latest end) says at the cost of three reductions whether every row is in.
+        """
+        if not data.rows:
             return None
+        latest_end = int(data.end.max())
+        extremes = np.array([int(data.start.min()), int(data.start.max())])
+        if spans_within(extremes, latest_end, self.p_start, self.p_end).all():
+            return None
+        inside = spans_within(data.start, data.end, self.p_start, self.p_end)
         self._note_outside(data, inside)
         return inside
 

@@ -297,19 +297,37 @@ def _parse(column: pa.Array) -> tuple[pa.Array, pa.Array]:
 
 def _check_digits(text: pa.Array, digits: int) -> None:
     """Refuse quantities with more than *digits* digits before the point, which Arrow's
-    cast to decimal128 would wrap around instead of refusing. The count is of characters
+    cast to decimal128 would wrap around instead of refusing. The count is of bytes
     before the point, so a sign or leading zeros can only make it refuse more (and then
     :func:`cloudrate.rate` rates the usage, exactly)."""
-    dot = pc.find_substring(text, ".")
-    whole = pc.if_else(pc.less(dot, 0), pc.utf8_length(text), dot)
-    if len(text) and pc.max(whole).as_py() > digits:
-        raise FixedPointRangeError(_TOO_BIG)
-    scientific = pc.match_substring_regex(text, "[eE]")
-    if pc.any(scientific).as_py():
+    if not len(text):
+        return
+    if pc.max(pc.binary_length(text)).as_py() > digits:  # only then can a value be too long
+        dot = pc.find_substring(text, ".")
+        whole = pc.if_else(pc.less(dot, 0), pc.binary_length(text), dot)
+        if pc.max(whole).as_py() > digits:
+            raise FixedPointRangeError(_TOO_BIG)
+    if _may_have_exponent(text):
+        scientific = pc.match_substring(text, "e", ignore_case=True)
         for value in text.filter(scientific).to_pylist():
             number = Decimal(value)
             if number and number.adjusted() >= digits:
                 raise FixedPointRangeError(_TOO_BIG)
+
+
+def _may_have_exponent(text: pa.Array) -> bool:
+    """Whether any value of a string array holds an ``e`` or ``E`` (a scan of its bytes)."""
+    if text.type not in (pa.string(), pa.large_string()):
+        return True
+    width = np.int64 if text.type == pa.large_string() else np.int32
+    offsets = np.frombuffer(text.buffers()[1], dtype=width)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = text.buffers()[2]
+    if data is None:
+        return False
+    chars = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    return bool(((chars | 0x20) == ord("e")).any())
 
 
 _TOO_BIG = (
