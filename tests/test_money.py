@@ -245,3 +245,31 @@ def test_divide_rounded_on_python_int_arrays():
     values = [2**70 + 5, -(2**70) - 5, 15]
     rounded = divide_rounded(np.array(values, dtype=object), 10, "half_even")
     assert rounded.tolist() == [divide_rounded(v, 10, "half_even") for v in values]
+
+
+class TestRoundWithoutContext:
+    """``RoundingPolicy.round`` rounds once, from the amount's own digits: however many
+    digits the amount has, the result is what Decimal's own rounding gives with room
+    for every digit."""
+
+    _WIDE = decimal.Context(prec=200, Emin=-999999, Emax=999999)
+
+    @given(
+        st.integers(min_value=-(10**80), max_value=10**80),
+        st.integers(min_value=0, max_value=40),
+        st.sampled_from(ALL_MODES),
+        st.sampled_from(("EUR", "JPY", "BHD")),
+    )
+    @example(int("9" * 61), 62, "down", "EUR")
+    @example(int("1" * 62 + "125"), 3, "half_up", "EUR")
+    @example(-1, 3, "half_up", "EUR")
+    def test_matches_decimal_with_room(self, digits, places, mode, currency):
+        amount = Decimal(digits).scaleb(-places, self._WIDE)
+        quantum = Decimal(1).scaleb(-currency_digits(currency))
+        expected = amount.quantize(
+            quantum, rounding=TestDivideRounded._DECIMAL_MODES[mode], context=self._WIDE
+        )
+        rounded = RoundingPolicy(mode=mode).round(amount, currency)
+        assert rounded == expected
+        assert rounded.as_tuple().exponent == quantum.as_tuple().exponent
+        assert str(rounded) == str(expected)

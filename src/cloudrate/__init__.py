@@ -188,9 +188,16 @@ _MOVED = {
 }
 _MOVED_MODULES = {
     "batch": "cloudrate.rating.columnar",
+    "budget": "cloudrate.portal.budget",
+    "charts": "cloudrate.portal.charts",
     "cloudstack": "cloudrate.integrations.cloudstack",
     "distributed": "cloudrate.rating.distributed",
+    "estimation": "cloudrate.portal.estimation",
+    "features": "cloudrate.portal.features",
+    "report": "cloudrate.portal.report",
+    "usage_view": "cloudrate.portal.usage_view",
     "wallet": "cloudrate.accounts",
+    "whmcs": "cloudrate.integrations.whmcs",
 }
 
 

@@ -244,14 +244,16 @@ class RoundingPolicy:
         the same integer rounding the columnar engine applies to whole arrays.
         """
         digits = self.digits_for(currency)
-        exponent = amount.as_tuple().exponent
+        sign, coefficient, exponent = amount.as_tuple()
         if not isinstance(exponent, int):
             raise PlanError(f"rounding: {amount} is not a finite amount; give a finite amount")
         if exponent >= -digits:  # nothing to round: write it with the currency's digits
             return amount.quantize(Decimal(1).scaleb(-digits), context=EXACT)
-        whole = int(amount.scaleb(-exponent, EXACT))
+        # The digits themselves, as an int: no context, so nothing is rounded on the way.
+        whole = int("".join(map(str, coefficient))) * (-1 if sign else 1)
         rounded = divide_rounded(whole, 10 ** (-digits - exponent), self.mode)
-        return Decimal(rounded).scaleb(-digits, EXACT)
+        keeps_sign = rounded < 0 or (rounded == 0 and sign)  # -0.001 rounds to -0.00
+        return Decimal((int(keeps_sign), tuple(map(int, str(abs(rounded)))), -digits))
 
     def round_money(self, amount: Money) -> Money:
         """Round a :class:`moneyed.Money`, keeping its currency."""

@@ -139,12 +139,21 @@ class ConfigError(CloudrateError, ValueError):
 class UnpricedUsageError(RatingError):
     """Usage for metrics no charge of the plan prices, refused under ``on_unpriced='error'``."""
 
-    def __init__(self, metrics: dict[str, int]) -> None:
+    def __init__(self, metrics: dict[str, int], reasons: dict[str, str] | None = None) -> None:
         self.metrics = dict(metrics)
-        listed = ", ".join(f"{m} ({n} record{'s' if n != 1 else ''})" for m, n in metrics.items())
+        self.reasons = dict(reasons or {})
+
+        def why(metric: str) -> str:
+            reason = self.reasons.get(metric)
+            return f": {reason}" if reason else ""
+
+        listed = ", ".join(
+            f"{m} ({n} record{'s' if n != 1 else ''}{why(m)})" for m, n in metrics.items()
+        )
         super().__init__(
-            f"no charge of the plan prices {listed}; add a charge for each metric, "
-            "or rate with on_unpriced='report' to list them in the result instead"
+            f"no charge of the plan prices {listed}; add a charge for each metric (or a "
+            "'where' that selects the records), or rate with on_unpriced='report' to list "
+            "them in the result instead"
         )
 
 

@@ -212,6 +212,18 @@ class TestUnpriced:
             rate(_plan(charges=self.PLAN), [_rec("gpu_hours", 2)], on_unpriced="error")
         assert info.value.metrics == {"gpu_hours": 1}
 
+    def test_error_says_when_no_where_selects(self):
+        """When charges price the metric but none of their selectors picks the records,
+        the error says so, and counts the records once per metric."""
+        plan = _plan(
+            charges="  - {name: c, metric: vcpu_hours, where: {zone: z1}, "
+            "model: per_unit, unit_price: 1}\n"
+        )
+        usage = [_rec("vcpu_hours", 1, attributes={"zone": "z2"}), _rec("vcpu_hours", 1)]
+        with pytest.raises(UnpricedUsageError, match="selects these records") as info:
+            rate(plan, usage, on_unpriced="error")
+        assert info.value.metrics == {"vcpu_hours": 2}
+
     def test_bad_option(self):
         """on_unpriced takes 'report' or 'error'."""
         with pytest.raises(ValueError, match="'report' or 'error'"):

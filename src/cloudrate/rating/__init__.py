@@ -1,10 +1,11 @@
 """Rating: usage and a plan in, a bill per account out.
 
-The rating semantics (charge slots, period membership, unpriced reasons, the default
-period, accumulation and line pricing) live once in :mod:`cloudrate.rating._kernel`;
-:func:`rate` (one record at a time) and :mod:`cloudrate.rating.columnar` (Arrow
-columns) both call it. :mod:`cloudrate.rating.distributed` runs the columnar engine on
-Dask or Spark.
+The rating semantics live once, each rule in its module: charge slots (``_slots``), the
+default period and usage outside it (``_window``, with the membership rule
+:func:`cloudrate.period.spans_within`), unpriced usage (``_unpriced``), accumulation
+(``_accumulate``) and line pricing (``_pricing``). :func:`rate` (one record at a time)
+and :mod:`cloudrate.rating.columnar` (Arrow columns) both call them;
+:mod:`cloudrate.rating.distributed` runs the columnar engine on Dask or Spark.
 """
 
 import importlib

@@ -1,8 +1,8 @@
 """Accumulation: how the records of one (account, charge) become one aggregated quantity.
 
 :func:`accumulate` adds one record as its slot's aggregation says; the columnar engine
-sums ``sum`` and ``average`` slots vectorised (the same additions) and feeds every other
-record through here, and merges partial maxima and latest records by the same
+sums ``sum`` slots vectorised (the same additions) and feeds every other record through
+here, and merges partial maxima and latest records by the same
 :func:`latest_rank`. :func:`aggregated_quantity` turns the aggregate into the quantity
 the charge prices, unit conversion included.
 """

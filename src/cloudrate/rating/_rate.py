@@ -12,6 +12,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC
+from functools import partial
 
 from cloudrate._money import EXACT, RoundingPolicy
 from cloudrate.exceptions import CloudrateError
@@ -31,6 +32,10 @@ __all__ = ["rate"]
 #: Sums per account, for a metric whose records are all simply added up.
 _Sums = dict[str, Acc]
 _Matcher = Callable[[Mapping[str, str]], bool] | None
+#: Where the hot loop sends a metric's records: its sums per account (every charge adds
+#: every record up), the sums of the charges that select (summed with a selector), or a
+#: function (any other aggregation, or no charge at all).
+_Route = _Sums | tuple[tuple[_Matcher, _Sums], ...] | Callable[[UsageRecord], None]
 
 
 def rate(
@@ -117,26 +122,30 @@ class _Walk:
         plan.check_period(period)
         self.plan, self.period = plan, period
         self.slots = charge_slots(plan)
-        # route: metric -> sums per account when every charge of the metric sums all its
-        # records, else None (metrics no charge prices are added as None when seen)
-        self.route: dict[str, _Sums | None] = {
-            metric: {} if all(s.summed for s in slots) else None
-            for metric, slots in self.slots.items()
-        }
         # selected: metric -> (matcher, sums per account) per charge, for summed metrics
         # whose charges select records
         self.selected: dict[str, tuple[tuple[_Matcher, _Sums], ...]] = {
             metric: tuple((s.matcher(), {}) for s in slots)
             for metric, slots in self.slots.items()
-            if self.route[metric] is None and all(s.aggregation == "sum" for s in slots)
+            if not all(s.summed for s in slots) and all(s.aggregation == "sum" for s in slots)
         }
-        self.matchers = {
-            metric: tuple((s, s.matcher()) for s in slots) for metric, slots in self.slots.items()
+        # route: metric -> the sums per account when every charge of the metric sums all
+        # its records, else the function that takes its records (a metric no charge
+        # prices is routed to the unpriced tally when first seen)
+        self.route: dict[str, _Route] = {
+            metric: self._route(metric, slots) for metric, slots in self.slots.items()
         }
         self.accs: dict[tuple[str, int], Acc] = {}
         self.unpriced = UnpricedTally()
         self.known = set(accounts)
         self.outside: list[UsageRecord] = []
+
+    def _route(self, metric: str, slots: tuple[ChargeSlot, ...]) -> _Route:
+        if all(s.summed for s in slots):
+            return {}
+        if metric in self.selected:
+            return self.selected[metric]
+        return partial(self._add_each, tuple((s, s.matcher()) for s in slots))
 
     def run(
         self, records: Sequence[UsageRecord], policy: RoundingPolicy, on_unpriced: OnUnpriced
@@ -157,9 +166,14 @@ class _Walk:
         return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
 
     def _scan(self, records: Sequence[UsageRecord]) -> None:
-        """The hot loop: the membership test, then the sums, else the slower routes."""
+        """The hot loop: the membership test, then the sums, else the metric's route."""
         lo, hi = self.period.start.astimezone(UTC), self.period.end.astimezone(UTC)
-        route, outside, other, within = self.route, self.outside, self._other, spans_within
+        route, outside, unpriced, within = (
+            self.route,
+            self.outside,
+            self._add_unpriced,
+            spans_within,
+        )
         for record in records:
             if not within(record.start, record.end, lo, hi):
                 outside.append(record)
@@ -167,26 +181,27 @@ class _Walk:
             try:
                 sums = route[record.metric]
             except KeyError:
-                sums = route[record.metric] = None  # a metric no charge prices
-            if sums is None:
-                other(record)
-                continue
-            try:
-                acc = sums[record.account]
-            except KeyError:
-                acc = sums[record.account] = Acc()
-            acc.count += 1
-            acc.value += record.quantity
+                sums = route[record.metric] = unpriced
+            kind = type(sums)
+            if kind is dict:
+                acc = sums.get(record.account)  # type: ignore[union-attr]
+                if acc is None:
+                    acc = sums[record.account] = Acc()  # type: ignore[index]
+                acc.count += 1
+                acc.value += record.quantity
+            elif kind is tuple:
+                self._add_selected(sums, record)  # type: ignore[arg-type]
+            else:
+                sums(record)  # type: ignore[operator]
 
-    def _other(self, record: UsageRecord) -> None:
-        targets = self.selected.get(record.metric)
-        if targets is not None:
-            self._add_selected(record, targets)
-            return
-        slots = self.matchers.get(record.metric)
-        if slots is None:
-            self.unpriced.add(record.metric, NO_CHARGE, record.account)
-            return
+    def _add_unpriced(self, record: UsageRecord) -> None:
+        """A record of a metric no charge prices."""
+        self.unpriced.add(record.metric, NO_CHARGE, record.account)
+
+    def _add_each(
+        self, slots: tuple[tuple[ChargeSlot, _Matcher], ...], record: UsageRecord
+    ) -> None:
+        """A record of a metric with other aggregations: each charge that selects it."""
         self.known.add(record.account)
         matched = False
         for slot, matcher in slots:
@@ -202,8 +217,9 @@ class _Walk:
             self.unpriced.add(record.metric, NO_SELECTION, record.account)
 
     def _add_selected(
-        self, record: UsageRecord, targets: tuple[tuple[_Matcher, _Sums], ...]
+        self, targets: tuple[tuple[_Matcher, _Sums], ...], record: UsageRecord
     ) -> None:
+        """A record of a summed metric whose charges select: the sums of those it matches."""
         matched = False
         for matcher, sums in targets:
             if matcher is None or matcher(record.attributes):
@@ -219,7 +235,7 @@ class _Walk:
     def _share_sums(self) -> None:
         """Hand the sums to every charge that reads them (charges only read aggregates)."""
         for metric, sums in self.route.items():
-            if sums is None:
+            if not isinstance(sums, dict):
                 continue
             self.known.update(sums)
             for slot in self.slots[metric]:

@@ -71,5 +71,12 @@ class UnpricedTally:
             for (metric, reason), bucket in sorted(self.counts.items())
         )
         if found and on_unpriced == "error":
-            raise UnpricedUsageError({u.metric: u.records for u in found})
+            records: dict[str, int] = {}
+            reasons: dict[str, list[str]] = {}
+            for u in found:  # a metric may go unpriced for both reasons
+                records[u.metric] = records.get(u.metric, 0) + u.records
+                reasons.setdefault(u.metric, []).append(u.reason)
+            # the plain case (no charge names the metric) goes without saying
+            said = {m: "; ".join(r) for m, r in reasons.items() if r != [NO_CHARGE]}
+            raise UnpricedUsageError(records, said)
         return found

@@ -203,6 +203,59 @@ class TestBadColumns:
 
 
 class TestTotals:
+    def test_accounts_named_only_in_the_dictionary_are_billed(self):
+        """An account passed in accounts= that the input's dictionary names but no row
+        uses gets its flat fee, as rate() gives it."""
+        plan = load_plan(
+            {
+                "name": "P",
+                "currency": "EUR",
+                "charges": [
+                    {"name": "c", "metric": "m", "model": "per_unit", "unit_price": "1"},
+                    {"name": "fee", "model": "flat", "price": "5"},
+                ],
+            }
+        )
+        times = pa.array([T0, T0], pa.timestamp("us", "UTC"))
+        table = pa.table(
+            {
+                "account": pa.array(["a", "z"]).dictionary_encode(),
+                "metric": ["m", "m"],
+                "quantity": ["1", "1"],
+                "start": times,
+                "end": times,
+            }
+        ).slice(0, 1)
+        fast = account_totals(plan, table, OCT, accounts=["z"])
+        expected = rate_table(plan, table, OCT, accounts=["z"]).totals()
+        assert dict(zip(fast["account"].to_pylist(), fast["total"].to_pylist(), strict=True)) == {
+            a: m.amount for a, m in expected.items()
+        }
+        assert set(expected) == {"a", "z"}
+
+    def test_products_past_sixty_digits_agree_with_rate(self):
+        """A quantity x price product with more digits than price() keeps is priced by
+        the scalar path, so the totals are rate()'s."""
+        price = "4." + "9" * 36 + "5E-28"
+        plan = load_plan(
+            {
+                "name": "P",
+                "currency": "EUR",
+                "charges": [{"name": "c", "metric": "m", "model": "per_unit", "unit_price": price}],
+            }
+        )
+        usage = [
+            UsageRecord(
+                account="a",
+                metric="m",
+                start=T0,
+                end=T0,
+                quantity="10000000000000000000000000.000000000001",
+            )
+        ]
+        fast = account_totals(plan, to_table(usage), OCT)
+        assert fast["total"].to_pylist() == [cloudrate.rate(plan, usage, OCT).total.amount]
+
     def test_many_batches_many_dictionaries(self, usage):
         """Batches with their own dictionaries map to the same accounts."""
         table = to_table(usage)

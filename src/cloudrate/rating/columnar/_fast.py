@@ -71,6 +71,36 @@ def _price_places(plan: Plan) -> int:
     return max(places)
 
 
+def _billed_accounts(agg: Aggregator, accounts: Iterable[str]) -> tuple[list[str], np.ndarray]:
+    """The account names by code, and which of them get a bill: those with usage in the
+    period and those named in *accounts* (billed even without usage)."""
+    names = list(agg.account_names)
+    known = np.zeros(len(names), dtype=bool)
+    seen = agg.seen_mask()
+    known[: len(seen)] = seen
+    codes = agg.account_code
+    for name in dict.fromkeys(accounts):
+        code = codes.get(name)
+        if code is None:
+            names.append(name)
+        else:  # named in the input's dictionary, perhaps with no rows
+            known[code] = True
+    known = np.concatenate([known, np.ones(len(names) - len(known), dtype=bool)])
+    return names, known
+
+
+def _within_precision(model: VectorPricing, qty: np.ndarray, s: int, a: int) -> bool:
+    """Whether every product of a quantity and a price fits the digits ``price()`` keeps
+    (the EXACT context's): past them the scalar path rounds the product, so the integers
+    here would not give the same amount, and the totals go through the scalar path."""
+    largest = len(str(magnitude(qty)))
+    for price in model.prices():
+        scaled = scaled_int(price, a - s)
+        if scaled is not None and largest + len(str(abs(scaled))) > EXACT.prec:
+            return False
+    return True
+
+
 def _round(amount: np.ndarray, shift: int, mode: RoundingMode) -> np.ndarray:
     """Integers at scale A rounded to scale A - *shift* with *mode* (the policy's one rule)."""
     if shift <= 0:
@@ -91,13 +121,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     a = s + _price_places(plan)
     currency = plan.currency
     digits = policy.digits_for(currency)
-    names = list(agg.account_names)
-    known = np.zeros(len(names), dtype=bool)
-    seen = agg.seen_mask()
-    known[: len(seen)] = seen
-    extra = [x for x in accounts if x not in agg.account_code]
-    names.extend(dict.fromkeys(extra))
-    known = np.concatenate([known, np.ones(len(names) - len(known), dtype=bool)])
+    names, known = _billed_accounts(agg, accounts)
     n = len(names)
     line_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of rounded lines
     exact_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of exact amounts (scale a)
@@ -112,6 +136,8 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
         qty = to_int64_or_object(qty) if qty.dtype == object else qty
         model = charge.model
         assert isinstance(model, VectorPricing), "checked by _vectorisable"
+        if not _within_precision(model, qty, s, a):
+            return None
         amount = model.price_scaled(qty, s, a)
         if amount is None:
             return None

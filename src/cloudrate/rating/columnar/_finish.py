@@ -144,10 +144,7 @@ def finish(
     """
     on_unpriced = check_on_unpriced(on_unpriced)
     plan.check_period(period)
-    if not isinstance(partials, pa.Table):
-        partials = combine_partials(partials)
-    else:
-        partials = combine_partials([partials])
+    partials = combine_partials([partials] if isinstance(partials, pa.Table) else partials)
     policy = rounding or plan.rounding
     with decimal.localcontext(EXACT):
         accs, known, unpriced_rows = _accs(plan, partials)

@@ -135,13 +135,10 @@ def to_partials(agg: Aggregator) -> pa.Table:
             )
         )
     rows: dict[str, list[Any]] = {f.name: [] for f in PARTIAL_SCHEMA}
+    aggregation_of = {s.index: s.aggregation for slots in agg.slots.values() for s in slots}
     for (account, index), acc in agg.slow.items():
         charge = agg.plan.charges[index]
-        aggregation = (
-            "resources"
-            if charge.model.kind == "flat"
-            else agg.plan.metric(charge.metric or "").aggregation
-        )
+        aggregation = aggregation_of[index]
         base = {
             "kind": aggregation,
             "account": account,

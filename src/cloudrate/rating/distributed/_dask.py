@@ -11,8 +11,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._money import RoundingPolicy
     from cloudrate.period import BillingPeriod
     from cloudrate.plans import Plan
-    from cloudrate.rating import RatingResult
-    from cloudrate.rating._unpriced import OnUnpriced
+    from cloudrate.rating import OnUnpriced, RatingResult
 
 __all__ = ["rate_dask"]
 
