@@ -182,15 +182,15 @@ class _Walk:
                 sums = route[record.metric]
             except KeyError:
                 sums = route[record.metric] = unpriced
-            kind = type(sums)
-            if kind is dict:
-                acc = sums.get(record.account)  # type: ignore[union-attr]
-                if acc is None:
-                    acc = sums[record.account] = Acc()  # type: ignore[index]
+            if type(sums) is dict:
+                try:
+                    acc = sums[record.account]
+                except KeyError:
+                    acc = sums[record.account] = Acc()
                 acc.count += 1
                 acc.value += record.quantity
-            elif kind is tuple:
-                self._add_selected(sums, record)  # type: ignore[arg-type]
+            elif type(sums) is tuple:
+                self._add_selected(sums, record)
             else:
                 sums(record)  # type: ignore[operator]
 
