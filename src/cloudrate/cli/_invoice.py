@@ -34,6 +34,8 @@ from cloudrate.plans import load_plan
 from cloudrate.rating import rate
 from cloudrate.usage import read_usage
 
+from ._options import plan_option, usage_option
+
 __all__ = ["invoice_command", "load_customers", "renderer"]
 
 #: What ``--format`` writes: one file per invoice (json, pdf, html) or tables (csv, xlsx).
@@ -136,20 +138,8 @@ def _write(invoices: tuple[Invoice, ...], fmt: Format, out: Path, locale: str | 
 
 
 @click.command(name="invoice")
-@click.option(
-    "--plan",
-    "plan_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Plan file (YAML).",
-)
-@click.option(
-    "--usage",
-    "usage_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Usage file (.csv or .jsonl).",
-)
+@plan_option
+@usage_option(".csv or .jsonl")
 @click.option("--period", required=True, help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
 @click.option("--customer", "accounts", multiple=True, help="Invoice only this account (repeat).")
 @click.option(

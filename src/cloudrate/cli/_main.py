@@ -25,6 +25,7 @@ from cloudrate.usage import read_usage
 from . import _batch
 from ._demo_pdf import write_demo_pdfs
 from ._invoice import invoice_command
+from ._options import plan_option, usage_option
 from .samples import sample_plan_path, sample_usage_path
 
 __all__ = ["main"]
@@ -97,20 +98,8 @@ def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
 
 
 @main.command(name="rate")
-@click.option(
-    "--plan",
-    "plan_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Plan file (YAML).",
-)
-@click.option(
-    "--usage",
-    "usage_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Usage file (.csv, .jsonl or .parquet).",
-)
+@plan_option
+@usage_option(".csv, .jsonl or .parquet")
 @click.option("--period", help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--locale", default="en_US", show_default=True, help="Locale for numbers.")

@@ -11,15 +11,14 @@ from moneyed import Money
 
 from cloudrate._money import exact
 
-from ._model import Basis
 from ._priced import Detail, Priced
 from ._tiers import (
     Tier,
+    TieredModel,
     check_tiers,
     read_tiers,
     scaled_tiers,
     tier_label,
-    tier_prices,
     to_tiers,
 )
 
@@ -32,7 +31,7 @@ __all__ = ["Graduated"]
 
 
 @attrs.frozen
-class Graduated:
+class Graduated(TieredModel):
     """Price each unit by the tier it falls in, then add the tiers up.
 
     A tier's flat price is added when the quantity reaches into that tier (is above the
@@ -48,14 +47,8 @@ class Graduated:
     """
 
     kind: ClassVar[str] = "graduated"
-    basis: ClassVar[Basis] = "usage"
-    keys: ClassVar[tuple[str, ...]] = ("tiers",)
 
     tiers: tuple[Tier, ...] = attrs.field(converter=to_tiers, validator=check_tiers)
-
-    @property
-    def currency(self) -> str:
-        return str(self.tiers[0].unit_price.currency.code)
 
     @exact
     def price(self, quantity: Decimal) -> Priced:
@@ -81,20 +74,10 @@ class Graduated:
             lower = tier.up_to
         return Priced(Money(total, currency), tuple(details))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
-
-    @property
-    def line_unit_price(self) -> Money | None:
-        return None
-
     @classmethod
     def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Graduated | None:
         tiers = read_tiers(r, data, path)
         return None if tiers is None else cls(tiers=tiers)
-
-    def prices(self) -> tuple[Decimal, ...]:
-        return tier_prices(self.tiers)
 
     def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
         """The vectorised twin of :meth:`price`: each tier's units at its price, plus the

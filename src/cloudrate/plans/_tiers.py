@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
@@ -13,6 +13,7 @@ from cloudrate._documents import join_path
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
 from ._fields import as_money, as_optional_quantity, non_negative_money
+from ._model import Basis
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
@@ -217,3 +218,29 @@ def scaled_tiers(tiers: Iterable[Tier], s: int, a: int) -> list[tuple[int | None
             return None
         out.append((up, price, flat))
     return out
+
+
+class TieredModel:
+    """What graduated and volume pricing share: tiers in one currency (:attr:`tiers`),
+    priced on usage, with no single unit price to show on a line."""
+
+    __slots__ = ()
+
+    kind: ClassVar[str]
+    basis: ClassVar[Basis] = "usage"
+    keys: ClassVar[tuple[str, ...]] = ("tiers",)
+    tiers: tuple[Tier, ...]
+
+    @property
+    def currency(self) -> str:
+        return str(self.tiers[0].unit_price.currency.code)
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    def prices(self) -> tuple[Decimal, ...]:
+        return tier_prices(self.tiers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}

@@ -11,15 +11,14 @@ from moneyed import Money
 
 from cloudrate._money import exact
 
-from ._model import Basis
 from ._priced import Detail, Priced
 from ._tiers import (
     Tier,
+    TieredModel,
     check_tiers,
     read_tiers,
     scaled_tiers,
     tier_label,
-    tier_prices,
     to_tiers,
 )
 
@@ -32,7 +31,7 @@ __all__ = ["Volume"]
 
 
 @attrs.frozen
-class Volume:
+class Volume(TieredModel):
     """Price every unit at the tier the whole quantity lands in, plus that tier's flat price.
 
     The total can drop when a quantity crosses into a cheaper tier. A quantity of 0
@@ -45,14 +44,8 @@ class Volume:
     """
 
     kind: ClassVar[str] = "volume"
-    basis: ClassVar[Basis] = "usage"
-    keys: ClassVar[tuple[str, ...]] = ("tiers",)
 
     tiers: tuple[Tier, ...] = attrs.field(converter=to_tiers, validator=check_tiers)
-
-    @property
-    def currency(self) -> str:
-        return str(self.tiers[0].unit_price.currency.code)
 
     @exact
     def price(self, quantity: Decimal) -> Priced:
@@ -73,20 +66,10 @@ class Volume:
             details.append(Detail(f"{label} flat price", None, None, tier.flat_price))
         return Priced(Money(amount, currency), tuple(details))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
-
-    @property
-    def line_unit_price(self) -> Money | None:
-        return None
-
     @classmethod
     def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Volume | None:
         tiers = read_tiers(r, data, path)
         return None if tiers is None else cls(tiers=tiers)
-
-    def prices(self) -> tuple[Decimal, ...]:
-        return tier_prices(self.tiers)
 
     def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
         """The vectorised twin of :meth:`price`: every unit at the tier holding the whole
