@@ -248,7 +248,8 @@ class RoundingPolicy:
         if not isinstance(exponent, int):
             raise PlanError(f"rounding: {amount} is not a finite amount; give a finite amount")
         if exponent >= -digits:  # nothing to round: write it with the currency's digits
-            return amount.quantize(Decimal(1).scaleb(-digits), context=EXACT)
+            zeros = (0,) * (exponent + digits) if any(coefficient) else ()
+            return Decimal((sign, coefficient + zeros, -digits))
         # The digits themselves, as an int: no context, so nothing is rounded on the way.
         whole = int("".join(map(str, coefficient))) * (-1 if sign else 1)
         rounded = divide_rounded(whole, 10 ** (-digits - exponent), self.mode)
