@@ -102,6 +102,8 @@ class TestCards:
         assert storage.cost.amount == Decimal("1.61")
         assert (bandwidth.quantity, bandwidth.cost.amount) == (Decimal(5), Decimal("0.10"))
         assert storage.unit == "GB" and cpu.unit == "vCPU-hour"
+        # the document keeps its published schema name wherever the module lives
+        assert view.to_dict()["schema"] == "cloudrate.usage_view/1"
 
     def test_fixed_fees_left_out_unless_asked(self, plan):
         """The platform fee is no usage: in the estimate only with include_fixed."""

@@ -185,7 +185,7 @@ class UsageView:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "schema": "cloudrate.portal.usage_view/1",
+            "schema": "cloudrate.usage_view/1",
             "account": self.account,
             "range": self.date_range.to_dict(),
             "currency": self.currency,
