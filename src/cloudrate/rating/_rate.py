@@ -32,10 +32,6 @@ __all__ = ["rate"]
 #: Sums per account, for a metric whose records are all simply added up.
 _Sums = dict[str, Acc]
 _Matcher = Callable[[Mapping[str, str]], bool] | None
-#: Where the hot loop sends a metric's records: its sums per account (every charge adds
-#: every record up), the sums of the charges that select (summed with a selector), or a
-#: function (any other aggregation, or no charge at all).
-_Route = _Sums | tuple[tuple[_Matcher, _Sums], ...] | Callable[[UsageRecord], None]
 
 
 def rate(
@@ -130,21 +126,27 @@ class _Walk:
             if not all(s.summed for s in slots) and all(s.aggregation == "sum" for s in slots)
         }
         # route: metric -> the sums per account when every charge of the metric sums all
-        # its records, else the function that takes its records (a metric no charge
-        # prices is routed to the unpriced tally when first seen)
-        self.route: dict[str, _Route] = {
-            metric: self._route(metric, slots) for metric, slots in self.slots.items()
+        # its records, else None; then others[metric] takes its records (a metric no
+        # charge prices goes to the unpriced tally, from when it is first seen)
+        self.route: dict[str, _Sums | None] = {
+            metric: {} if all(s.summed for s in slots) else None
+            for metric, slots in self.slots.items()
+        }
+        self.others: dict[str, Callable[[UsageRecord], None]] = {
+            metric: self._other_route(metric, slots)
+            for metric, slots in self.slots.items()
+            if self.route[metric] is None
         }
         self.accs: dict[tuple[str, int], Acc] = {}
         self.unpriced = UnpricedTally()
         self.known = set(accounts)
         self.outside: list[UsageRecord] = []
 
-    def _route(self, metric: str, slots: tuple[ChargeSlot, ...]) -> _Route:
-        if all(s.summed for s in slots):
-            return {}
+    def _other_route(
+        self, metric: str, slots: tuple[ChargeSlot, ...]
+    ) -> Callable[[UsageRecord], None]:
         if metric in self.selected:
-            return self.selected[metric]
+            return self._add_selected
         return partial(self._add_each, tuple((s, s.matcher()) for s in slots))
 
     def run(
@@ -168,12 +170,7 @@ class _Walk:
     def _scan(self, records: Sequence[UsageRecord]) -> None:
         """The hot loop: the membership test, then the sums, else the metric's route."""
         lo, hi = self.period.start.astimezone(UTC), self.period.end.astimezone(UTC)
-        route, outside, unpriced, within = (
-            self.route,
-            self.outside,
-            self._add_unpriced,
-            spans_within,
-        )
+        route, others, outside, within = self.route, self.others, self.outside, spans_within
         for record in records:
             if not within(record.start, record.end, lo, hi):
                 outside.append(record)
@@ -181,18 +178,17 @@ class _Walk:
             try:
                 sums = route[record.metric]
             except KeyError:
-                sums = route[record.metric] = unpriced
-            if type(sums) is dict:
-                try:
-                    acc = sums[record.account]
-                except KeyError:
-                    acc = sums[record.account] = Acc()
-                acc.count += 1
-                acc.value += record.quantity
-            elif type(sums) is tuple:
-                self._add_selected(sums, record)
-            else:
-                sums(record)  # type: ignore[operator]
+                sums = route[record.metric] = None
+                others[record.metric] = self._add_unpriced
+            if sums is None:
+                others[record.metric](record)
+                continue
+            try:
+                acc = sums[record.account]
+            except KeyError:
+                acc = sums[record.account] = Acc()
+            acc.count += 1
+            acc.value += record.quantity
 
     def _add_unpriced(self, record: UsageRecord) -> None:
         """A record of a metric no charge prices."""
@@ -216,12 +212,10 @@ class _Walk:
         if not matched:
             self.unpriced.add(record.metric, NO_SELECTION, record.account)
 
-    def _add_selected(
-        self, targets: tuple[tuple[_Matcher, _Sums], ...], record: UsageRecord
-    ) -> None:
+    def _add_selected(self, record: UsageRecord) -> None:
         """A record of a summed metric whose charges select: the sums of those it matches."""
         matched = False
-        for matcher, sums in targets:
+        for matcher, sums in self.selected[record.metric]:
             if matcher is None or matcher(record.attributes):
                 acc = sums.get(record.account)
                 if acc is None:
@@ -235,7 +229,7 @@ class _Walk:
     def _share_sums(self) -> None:
         """Hand the sums to every charge that reads them (charges only read aggregates)."""
         for metric, sums in self.route.items():
-            if not isinstance(sums, dict):
+            if sums is None:
                 continue
             self.known.update(sums)
             for slot in self.slots[metric]:
