@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
+from tests import _postgres
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 # CI draws the same examples on every run (derandomize), so a submission's result does not
@@ -17,3 +20,19 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(request: pytest.FixtureRequest) -> str:
+    """A real PostgreSQL server's DSN: ``CLOUDRATE_TEST_POSTGRES_DSN``, or a throwaway server.
+
+    Skips when PostgreSQL cannot run here, or fails with ``CLOUDRATE_REQUIRE_POSTGRES=1``
+    (see tests/_postgres.py and docs/testing.md).
+    """
+    return _postgres.session_dsn(request)
+
+
+@pytest.fixture
+def postgres_database(postgres_dsn: str) -> Iterator[str]:
+    """The DSN of a fresh database on that server, dropped after the test."""
+    yield from _postgres.fresh_database(postgres_dsn)

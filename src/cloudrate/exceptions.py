@@ -12,9 +12,12 @@ from collections.abc import Sequence
 import attrs
 
 __all__ = [
+    "BillingError",
     "CloudrateError",
     "ConfigError",
     "CurrencyMismatchError",
+    "DeliveryError",
+    "DuplicateUsageError",
     "FloatNotAllowedError",
     "IdempotencyConflictError",
     "InsufficientFundsError",
@@ -25,6 +28,7 @@ __all__ = [
     "RatingError",
     "RechargeLimitError",
     "SequenceError",
+    "StoreError",
     "UnknownAccountError",
     "UnpricedUsageError",
     "UsageError",
@@ -71,6 +75,11 @@ class CurrencyMismatchError(CloudrateError, ValueError):
 
 class UsageError(CloudrateError, ValueError):
     """A usage record cannot be rated as given."""
+
+
+class DuplicateUsageError(UsageError):
+    """One usage record id was delivered twice with different content and the later copy
+    does not declare itself a correction (a higher ``revision``); both rows are named."""
 
 
 class RatingError(CloudrateError, ValueError):
@@ -168,3 +177,17 @@ class InvoiceStateError(InvoiceError):
 
 class SequenceError(CloudrateError, RuntimeError):
     """A number sequence could not hand out the next number; nothing was consumed."""
+
+
+class BillingError(CloudrateError, ValueError):
+    """A billing run, payment attempt or stored document operation was refused as asked;
+    nothing was written."""
+
+
+class StoreError(CloudrateError, RuntimeError):
+    """The document store could not be opened, read or written; the transaction was rolled
+    back, so nothing of the step was written."""
+
+
+class DeliveryError(CloudrateError, RuntimeError):
+    """An event could not be delivered to its webhook after every retry; it stays pending."""

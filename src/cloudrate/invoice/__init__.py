@@ -15,7 +15,7 @@ from ._assemble import EmptyBill, assemble, assemble_all
 from ._credit_note import CreditNote
 from ._export import SCHEMA
 from ._frame import invoices_to_pandas
-from ._from_dict import invoice_from_dict, invoice_from_json
+from ._from_dict import credit_note_from_dict, invoice_from_dict, invoice_from_json
 from ._invoice import Invoice
 from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate, TimelineEvent
 from ._numbering import InMemorySequenceStore, Numbering, SequenceStore, SQLiteSequenceStore
@@ -67,6 +67,7 @@ __all__ = [
     "apply_taxes",
     "assemble",
     "assemble_all",
+    "credit_note_from_dict",
     "filter_invoices",
     "invoice_from_dict",
     "invoice_from_json",

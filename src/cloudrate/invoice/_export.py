@@ -24,7 +24,7 @@ def _iso(value: date | None) -> str | None:
 
 
 def _head(invoice: Invoice) -> dict[str, Any]:
-    return {
+    head = {
         "schema": SCHEMA,
         "id": invoice.id,
         "number": invoice.number,
@@ -37,6 +37,9 @@ def _head(invoice: Invoice) -> dict[str, Any]:
         "due_on": _iso(invoice.due_on),
         "terms": invoice.terms,
     }
+    if invoice.supplements is not None:  # only supplementary invoices carry the key
+        head["supplements"] = invoice.supplements
+    return head
 
 
 def _figures(invoice: Invoice) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from ._export import SCHEMA
 from ._invoice import Invoice
 from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate
 
-__all__ = ["invoice_from_dict", "invoice_from_json"]
+__all__ = ["credit_note_from_dict", "invoice_from_dict", "invoice_from_json"]
 
 
 def _m(value: str | None, currency: str) -> Money | None:
@@ -154,6 +154,7 @@ def _invoice(data: dict[str, Any]) -> Invoice:
         credit_notes=notes,
         voided_on=_d(data["voided_on"]),
         void_reason=data["void_reason"],
+        supplements=data.get("supplements"),
     )
 
 
@@ -185,3 +186,23 @@ def invoice_from_json(text: str) -> Invoice:
     cloudrate.exceptions.InvoiceError: not a cloudrate.invoice/1 document: KeyError: 'currency'
     """
     return invoice_from_dict(json.loads(text))
+
+
+def credit_note_from_dict(
+    data: dict[str, Any], customer: Customer, period: BillingPeriod
+) -> CreditNote:
+    """Rebuild a :class:`CreditNote` from :meth:`CreditNote.to_dict`'s output, for the
+    *customer* and *period* of the invoice it refers to (the form names the customer by id).
+    """
+    data = {k: v for k, v in data.items() if k != "schema"}
+    if data.get("customer") != customer.id:
+        raise InvoiceError(
+            f"credit note {data.get('number')!r} is for customer {data.get('customer')!r}, "
+            f"not {customer.id!r}"
+        )
+    try:
+        return _credit_note(data, customer, period, data["currency"])
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        if isinstance(exc, InvoiceError):
+            raise
+        raise InvoiceError(f"not a credit note document: {type(exc).__name__}: {exc}") from None

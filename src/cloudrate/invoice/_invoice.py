@@ -53,6 +53,8 @@ class Invoice:
         exchange_rate: a rate fixed on the invoice to show the total in another currency.
         display_decimals: decimals a renderer shows (the portal's "cost decimal points");
             ``None`` for the currency's minor units. Amounts themselves are not changed.
+        supplements: on a supplementary invoice (late or corrected usage billed after the
+            period's invoice was issued), the number of that original invoice.
     """
 
     id: str
@@ -78,6 +80,7 @@ class Invoice:
     credit_notes: tuple[CreditNote, ...] = ()
     voided_on: date | None = None
     void_reason: str | None = None
+    supplements: str | None = None
 
     def __attrs_post_init__(self) -> None:
         check_sums(self, "invoice")

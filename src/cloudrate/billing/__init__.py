@@ -1,0 +1,90 @@
+"""Billing runs that can be repeated, crash and correct themselves; the document store;
+events for the host.
+
+>>> import tempfile, pathlib
+>>> from cloudrate import load_plan, rate, read_usage, sample_plan_path, sample_usage_path
+>>> from cloudrate.billing import BillingRun, SQLiteDocumentStore
+>>> store = SQLiteDocumentStore(pathlib.Path(tempfile.mkdtemp()) / "billing.db")
+>>> result = rate(load_plan(sample_plan_path()), read_usage(sample_usage_path()))
+>>> summary = BillingRun(store=store).bill(result)
+>>> [d.number for d in summary.documents][:2]
+['INV-2026-0001', 'INV-2026-0002']
+"""
+
+from ._delta import Delta, billed_lines, delta, line_key
+from ._documents import customer_invoices, customer_statistics, live_invoice, load_invoice
+from ._events import EVENT_TYPES, Event, EventType, event_id, new_event
+from ._notices import HOST_EVENTS, mark_overdue, record_event
+from ._open import open_store
+from ._payments import fail_payment, pay_now, start_payment, succeed_payment
+from ._postgres import PostgresDocumentStore
+from ._run import (
+    CREDIT_NOTE_SCHEMA,
+    OUTCOMES,
+    BillingRun,
+    CustomerOutcome,
+    Outcome,
+    RunSummary,
+    issue_date,
+)
+from ._sqlite import SQLiteDocumentStore
+from ._store import DocumentStore, StoreTransaction
+from ._stored import (
+    ATTEMPT_STATES,
+    DOCUMENT_KINDS,
+    AttemptState,
+    BilledLine,
+    DocumentKind,
+    PaymentAttempt,
+    StoredDocument,
+    credit_note_from_json,
+)
+from ._webhook import Delivery, DeliveryReport, Outbox, WebhookDeliverer, verify_signature
+
+__all__ = [
+    "ATTEMPT_STATES",
+    "CREDIT_NOTE_SCHEMA",
+    "DOCUMENT_KINDS",
+    "EVENT_TYPES",
+    "HOST_EVENTS",
+    "OUTCOMES",
+    "AttemptState",
+    "BilledLine",
+    "BillingRun",
+    "CustomerOutcome",
+    "Delivery",
+    "DeliveryReport",
+    "Delta",
+    "DocumentKind",
+    "DocumentStore",
+    "Event",
+    "EventType",
+    "Outbox",
+    "Outcome",
+    "PaymentAttempt",
+    "PostgresDocumentStore",
+    "RunSummary",
+    "SQLiteDocumentStore",
+    "StoreTransaction",
+    "StoredDocument",
+    "WebhookDeliverer",
+    "billed_lines",
+    "credit_note_from_json",
+    "customer_invoices",
+    "customer_statistics",
+    "delta",
+    "event_id",
+    "fail_payment",
+    "issue_date",
+    "line_key",
+    "live_invoice",
+    "load_invoice",
+    "mark_overdue",
+    "new_event",
+    "open_store",
+    "pay_now",
+    "record_event",
+    "start_payment",
+    "succeed_payment",
+    "verify_signature",
+]

@@ -1,0 +1,116 @@
+"""The difference between what a period should bill and what its documents billed.
+
+Amounts are compared per line key, ``kind:charge`` (``charge:vcpu``, ``discount:promo``),
+on the rounded net amounts the documents carry. A key whose amount grew goes onto a
+supplementary invoice, one that shrank (or vanished) onto a credit note; a key whose amount
+is unchanged needs nothing, whatever its quantity did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+import attrs
+from moneyed import Money
+
+from cloudrate.invoice import InvoiceLine
+
+from ._stored import BilledLine
+
+__all__ = ["Delta", "billed_lines", "delta", "line_key"]
+
+
+def line_key(line: InvoiceLine) -> str:
+    """The key a line is billed under: its kind and charge (``charge:vcpu``)."""
+    return f"{line.kind}:{line.charge}"
+
+
+def billed_lines(lines: Iterable[InvoiceLine], sign: int = 1) -> tuple[BilledLine, ...]:
+    """Net amount and quantity per key of *lines* (times *sign*), sorted by key."""
+    amounts: dict[str, Decimal] = {}
+    quantities: dict[str, Decimal] = {}
+    for line in lines:
+        key = line_key(line)
+        amounts[key] = amounts.get(key, Decimal(0)) + sign * line.amount.amount
+        quantities[key] = quantities.get(key, Decimal(0)) + sign * line.quantity
+    return tuple(BilledLine(k, amounts[k], quantities[k]) for k in sorted(amounts))
+
+
+@attrs.frozen
+class Delta:
+    """The lines still to bill (*more*, positive amounts) and to give back (*less*, amounts
+    as credited, positive)."""
+
+    more: tuple[InvoiceLine, ...]
+    less: tuple[InvoiceLine, ...]
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.more and not self.less
+
+
+def _difference(
+    template: InvoiceLine,
+    change: Decimal,
+    quantity: Decimal,
+    was: Decimal,
+    now: Decimal,
+    numbers: str,
+) -> InvoiceLine:
+    """The line of a correction: *change* is signed, the line carries its size."""
+    money = Money(abs(change), template.amount.currency.code)
+    return attrs.evolve(
+        template,
+        quantity=quantity,
+        unit_price=None,
+        amount=money,
+        exact_amount=money,
+        tax=None,
+        explanation=(
+            f"{numbers} billed {was} for this line; the period's usage now comes to {now}; "
+            f"this document {'adds' if change > 0 else 'gives back'} the difference"
+        ),
+    )
+
+
+def delta(
+    current: Sequence[InvoiceLine],
+    billed: Iterable[BilledLine],
+    templates: Sequence[InvoiceLine],
+    numbers: str,
+) -> Delta:
+    """What to issue so the period's documents add up to *current*.
+
+    *billed* is what the documents so far bill per key, *templates* their lines (to
+    describe a key that is gone from *current*), *numbers* their numbers for the
+    explanation.
+    """
+    was_amount: dict[str, Decimal] = {}
+    was_quantity: dict[str, Decimal] = {}
+    for b in billed:
+        was_amount[b.line] = was_amount.get(b.line, Decimal(0)) + b.amount
+        was_quantity[b.line] = was_quantity.get(b.line, Decimal(0)) + b.quantity
+    now = {b.line: b for b in billed_lines(current)}
+    shape: dict[str, InvoiceLine] = {line_key(x): x for x in templates}
+    shape.update({line_key(x): x for x in current})
+    more: list[InvoiceLine] = []
+    less: list[InvoiceLine] = []
+    for key in [*now, *(k for k in was_amount if k not in now)]:
+        amount_now = now[key].amount if key in now else Decimal(0)
+        quantity_now = now[key].quantity if key in now else Decimal(0)
+        was = was_amount.get(key, Decimal(0))
+        change = amount_now - was
+        if change == 0:
+            continue
+        quantity = quantity_now - was_quantity.get(key, Decimal(0))
+        line = _difference(
+            shape[key],
+            change,
+            quantity if change > 0 else -quantity,
+            was,
+            amount_now,
+            numbers,
+        )
+        (more if change > 0 else less).append(line)
+    return Delta(tuple(more), tuple(less))

@@ -1,0 +1,492 @@
+"""The billing run: rate a period again, compare with what was issued, issue the difference.
+
+A run is a recomputation, so it can be repeated at any time. For each customer it takes
+the draft invoice the period's whole usage gives today and, in one transaction holding that
+customer's period:
+
+- no document yet: the draft is issued as the period's invoice;
+- documents exist and bill the same per line: nothing is issued (``unchanged``);
+- otherwise the difference is issued: what grew on a supplementary invoice, what shrank on
+  a credit note, both referring to the period's invoice. Issued documents are never edited.
+
+Killed at any point, a run leaves each customer either fully billed or untouched; the next
+run finishes the work and issues nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, get_args
+
+import attrs
+from moneyed import Money
+
+from cloudrate.exceptions import BillingError, InvoiceStateError
+from cloudrate.invoice import (
+    CreditNote,
+    Customer,
+    EmptyBill,
+    Invoice,
+    InvoiceLine,
+    Net,
+    Numbering,
+    PaymentTerms,
+    TaxLine,
+    TaxMethod,
+    TaxRate,
+    TaxRule,
+    apply_taxes,
+    assemble_all,
+)
+from cloudrate.period import BillingPeriod
+from cloudrate.rating import RatingResult
+
+from ._delta import billed_lines, delta
+from ._events import new_event
+from ._store import DocumentStore, StoreTransaction
+from ._stored import DocumentKind, StoredDocument
+
+__all__ = [
+    "CREDIT_NOTE_SCHEMA",
+    "OUTCOMES",
+    "BillingRun",
+    "CustomerOutcome",
+    "Outcome",
+    "RunSummary",
+    "issue_date",
+]
+
+#: What a run did for a customer's period: ``issued`` (its invoice), ``corrected`` (a
+#: supplementary invoice and/or a credit note), ``unchanged`` (nothing to issue).
+Outcome = Literal["issued", "corrected", "unchanged"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+
+#: The schema name of a stored credit note's JSON (:meth:`CreditNote.to_dict` plus it).
+CREDIT_NOTE_SCHEMA = "cloudrate.credit_note/1"
+
+
+def issue_date(period: BillingPeriod) -> date:
+    """The issue date a run uses when none is given: the day the period ends, in its
+    timezone (``2026-11-01`` for October), never today's date.
+
+    >>> issue_date(BillingPeriod.month(2026, 10, "Europe/Berlin"))
+    datetime.date(2026, 11, 1)
+    """
+    return period.end.astimezone(period.tz).date()
+
+
+class _Numbers:
+    """A :class:`~cloudrate.invoice.SequenceStore` that takes numbers inside one store
+    transaction, so the number is kept only with the document that holds it."""
+
+    def __init__(self, tx: StoreTransaction) -> None:
+        self._tx = tx
+        self.taken = 0
+
+    def allocate(self, key: str, document: str) -> int:  # noqa: ARG002 - the protocol's
+        self.taken = self._tx.next_number(key)
+        return self.taken
+
+    def last(self, key: str) -> int:  # pragma: no cover - not used by finalise
+        raise NotImplementedError
+
+    def held(self, key: str, document: str) -> int | None:  # noqa: ARG002  # pragma: no cover
+        found = self._tx.by_draft(document)
+        return None if found is None else found.seq
+
+
+@attrs.frozen(kw_only=True)
+class CustomerOutcome:
+    """What a run did for one customer's period and the documents it issued."""
+
+    customer: str
+    period: str
+    outcome: Outcome
+    documents: tuple[StoredDocument, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "customer": self.customer,
+            "period": self.period,
+            "outcome": self.outcome,
+            "documents": [
+                {
+                    "number": d.number,
+                    "kind": d.kind,
+                    "total": str(d.total),
+                    "refers_to": d.refers_to,
+                }
+                for d in self.documents
+            ],
+        }
+
+
+@attrs.frozen(kw_only=True)
+class RunSummary:
+    """A billing run's result: one outcome per customer, and the usage duplicates the
+    rating dropped."""
+
+    period: str
+    outcomes: tuple[CustomerOutcome, ...]
+    duplicates_dropped: int = 0
+    corrections_applied: int = 0
+
+    @property
+    def documents(self) -> tuple[StoredDocument, ...]:
+        """Every document the run issued, in customer order."""
+        return tuple(d for o in self.outcomes for d in o.documents)
+
+    @property
+    def issued(self) -> dict[DocumentKind, int]:
+        """How many documents of each kind the run issued."""
+        counts: dict[DocumentKind, int] = {"invoice": 0, "supplementary": 0, "credit_note": 0}
+        for d in self.documents:
+            counts[d.kind] += 1
+        return counts
+
+    @property
+    def unchanged(self) -> int:
+        """Customers whose documents already bill what their usage calls for."""
+        return sum(o.outcome == "unchanged" for o in self.outcomes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (schema ``cloudrate.billing_run/1``)."""
+        return {
+            "schema": "cloudrate.billing_run/1",
+            "period": self.period,
+            "customers": len(self.outcomes),
+            "issued": dict(self.issued),
+            "unchanged": self.unchanged,
+            "duplicates_dropped": self.duplicates_dropped,
+            "corrections_applied": self.corrections_applied,
+            "outcomes": [o.to_dict() for o in self.outcomes],
+        }
+
+
+def _stored(
+    tenant: str,
+    kind: DocumentKind,
+    *,
+    number: str,
+    draft: str,
+    sequence: str,
+    seq: int,
+    customer: str,
+    period: str,
+    revision: int,
+    refers_to: str | None,
+    currency: str,
+    issued_on: date,
+    due_on: date | None,
+    lines: Iterable[InvoiceLine],
+    body: str,
+    total: Any,
+) -> StoredDocument:
+    return StoredDocument(
+        tenant=tenant,
+        number=number,
+        kind=kind,
+        draft=draft,
+        sequence=sequence,
+        seq=seq,
+        customer=customer,
+        period=period,
+        revision=revision,
+        refers_to=refers_to,
+        currency=currency,
+        issued_on=issued_on,
+        due_on=due_on,
+        total=total,
+        body=body,
+        billed=billed_lines(lines, -1 if kind == "credit_note" else 1),
+    )
+
+
+@attrs.frozen(kw_only=True)
+class BillingRun:
+    """Bills customers' periods into a :class:`DocumentStore`, exactly once.
+
+    *numbering* numbers invoices and supplementary invoices, *credit_numbering* credit
+    notes; *terms* gives due dates; *tenant* keeps one portal's documents and sequences
+    apart from another's.
+
+    >>> import tempfile, pathlib
+    >>> from cloudrate import load_plan, rate, read_usage, sample_plan_path, sample_usage_path
+    >>> from cloudrate.billing import SQLiteDocumentStore
+    >>> store = SQLiteDocumentStore(pathlib.Path(tempfile.mkdtemp()) / "billing.db")
+    >>> result = rate(load_plan(sample_plan_path()), read_usage(sample_usage_path()))
+    >>> run = BillingRun(store=store)
+    >>> run.bill(result).issued["invoice"] > 0
+    True
+    >>> run.bill(result).issued  # a rerun issues nothing
+    {'invoice': 0, 'supplementary': 0, 'credit_note': 0}
+    """
+
+    store: DocumentStore
+    numbering: Numbering = attrs.field(factory=Numbering)
+    credit_numbering: Numbering = attrs.field(factory=Numbering.credit_notes)
+    terms: PaymentTerms = attrs.field(factory=lambda: Net(30))
+    tenant: str = "default"
+
+    def bill(
+        self,
+        result: RatingResult,
+        *,
+        issued_on: date | None = None,
+        customers: Mapping[str, Customer] | None = None,
+        taxes: TaxRule | TaxRate | None = None,
+        tax_method: TaxMethod = "total",
+        empty: EmptyBill = "zero",
+        accounts: Iterable[str] | None = None,
+    ) -> RunSummary:
+        """Bill every account of *result* (or only *accounts*) for its period.
+
+        *issued_on* dates the documents issued; by default :func:`issue_date` of the period.
+        """
+        day = issue_date(result.period) if issued_on is None else issued_on
+        drafts = assemble_all(
+            result, customers, taxes=taxes, tax_method=tax_method, empty=empty, accounts=accounts
+        )
+        outcomes = tuple(self.bill_invoice(d, issued_on=day) for d in drafts)
+        return RunSummary(
+            period=result.period.label,
+            outcomes=outcomes,
+            duplicates_dropped=int(getattr(result, "duplicates_dropped", 0)),
+            corrections_applied=int(getattr(result, "corrections", 0)),
+        )
+
+    def bill_invoice(self, draft: Invoice, *, issued_on: date) -> CustomerOutcome:
+        """Bill one customer's period from *draft*, the invoice its whole usage gives now."""
+        if draft.state != "draft":
+            raise InvoiceStateError(
+                f"bill_invoice takes a draft (got {draft.state} invoice {draft.number}); "
+                "assemble the period's invoice again from its usage"
+            )
+        customer, period = draft.customer.id, draft.period.label
+        with self.store.transaction(self.tenant, f"{customer}\x1f{period}") as tx:
+            existing = tx.documents(customer, period)
+            if not existing:
+                issued = self._issue_invoice(tx, draft, issued_on)
+                return CustomerOutcome(
+                    customer=customer, period=period, outcome="issued", documents=(issued,)
+                )
+            documents = self._correct(tx, draft, existing, issued_on)
+        outcome: Outcome = "corrected" if documents else "unchanged"
+        return CustomerOutcome(
+            customer=customer, period=period, outcome=outcome, documents=documents
+        )
+
+    # --- issuing ---------------------------------------------------------------------------
+
+    def _finalise(
+        self, tx: StoreTransaction, draft: Invoice, issued_on: date
+    ) -> tuple[Invoice, str, int]:
+        numbers = _Numbers(tx)
+        sequence = self.numbering.key(self.tenant, issued_on)
+        invoice = draft.finalise(
+            self.numbering, numbers, issued_on=issued_on, terms=self.terms, tenant=self.tenant
+        )
+        return invoice, sequence, numbers.taken
+
+    def _issue_invoice(
+        self,
+        tx: StoreTransaction,
+        draft: Invoice,
+        issued_on: date,
+        *,
+        kind: DocumentKind = "invoice",
+        revision: int = 1,
+        refers_to: str | None = None,
+    ) -> StoredDocument:
+        invoice, sequence, seq = self._finalise(tx, draft, issued_on)
+        assert invoice.number is not None
+        document = _stored(
+            self.tenant,
+            kind,
+            number=invoice.number,
+            draft=draft.id,
+            sequence=sequence,
+            seq=seq,
+            customer=invoice.customer.id,
+            period=invoice.period.label,
+            revision=revision,
+            refers_to=refers_to,
+            currency=invoice.currency,
+            issued_on=issued_on,
+            due_on=invoice.due_on,
+            lines=invoice.lines,
+            body=invoice.to_json(),
+            total=invoice.total.amount,
+        )
+        tx.insert_document(document)
+        tx.add_event(
+            new_event(
+                self.tenant,
+                "invoice.finalised",
+                invoice.number,
+                issued_on.isoformat(),
+                {
+                    "kind": kind,
+                    "customer": invoice.customer.id,
+                    "period": invoice.period.label,
+                    "currency": invoice.currency,
+                    "total": str(invoice.total.amount),
+                    "due_on": None if invoice.due_on is None else invoice.due_on.isoformat(),
+                    "refers_to": refers_to,
+                },
+            )
+        )
+        return document
+
+    def _correct(
+        self,
+        tx: StoreTransaction,
+        draft: Invoice,
+        existing: tuple[StoredDocument, ...],
+        issued_on: date,
+    ) -> tuple[StoredDocument, ...]:
+        original = existing[0]
+        if draft.currency != original.currency:
+            raise BillingError(
+                f"{draft.customer.id} {draft.period.label}: the usage now bills in "
+                f"{draft.currency}, but {original.number} was issued in {original.currency}; "
+                "a period's documents share one currency: credit it in full by hand and "
+                "bill the period under its new plan"
+            )
+        billed = [b for d in existing for b in d.billed]
+        templates = [
+            line for d in existing if d.kind != "credit_note" for line in d.invoice().lines
+        ]
+        numbers = ", ".join(d.number for d in existing)
+        change = delta(draft.lines, billed, templates, numbers)
+        if change.unchanged:
+            return ()
+        out = []
+        revision = max(d.revision for d in existing)
+        if change.more:
+            revision += 1
+            out.append(self._supplement(tx, draft, change.more, original, revision, issued_on))
+        if change.less:
+            revision += 1
+            out.append(self._credit(tx, draft, change.less, original, revision, issued_on))
+        return tuple(out)
+
+    def _supplement(
+        self,
+        tx: StoreTransaction,
+        draft: Invoice,
+        lines: tuple[InvoiceLine, ...],
+        original: StoredDocument,
+        revision: int,
+        issued_on: date,
+    ) -> StoredDocument:
+        taxed, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
+        subtotal, tax_total, total = _totals(draft, taxed, taxes)
+        supplementary = attrs.evolve(
+            draft,
+            id=f"{draft.id}/{revision}",
+            lines=taxed,
+            taxes=taxes,
+            subtotal=subtotal,
+            tax_total=tax_total,
+            total=total,
+            notes=(
+                *draft.notes,
+                (
+                    f"Supplementary invoice to {original.number}: usage that arrived or was "
+                    "corrected after it was issued."
+                ),
+            ),
+            supplements=original.number,
+        )
+        return self._issue_invoice(
+            tx,
+            supplementary,
+            issued_on,
+            kind="supplementary",
+            revision=revision,
+            refers_to=original.number,
+        )
+
+    def _credit(
+        self,
+        tx: StoreTransaction,
+        draft: Invoice,
+        lines: tuple[InvoiceLine, ...],
+        original: StoredDocument,
+        revision: int,
+        issued_on: date,
+    ) -> StoredDocument:
+        taxed, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
+        subtotal, tax_total, total = _totals(draft, taxed, taxes)
+        sequence = self.credit_numbering.key(self.tenant, issued_on)
+        seq = tx.next_number(sequence)
+        number = self.credit_numbering.format(seq, on=issued_on, tenant=self.tenant)
+        note = CreditNote(
+            number=number,
+            invoice_number=original.number,
+            customer=draft.customer,
+            period=draft.period,
+            currency=draft.currency,
+            issued_on=issued_on,
+            lines=taxed,
+            taxes=taxes,
+            subtotal=subtotal,
+            tax_total=tax_total,
+            total=total,
+            reason="usage corrected after the invoice was issued",
+        )
+        document = _stored(
+            self.tenant,
+            "credit_note",
+            number=number,
+            draft=f"{draft.id}/{revision}",
+            sequence=sequence,
+            seq=seq,
+            customer=draft.customer.id,
+            period=draft.period.label,
+            revision=revision,
+            refers_to=original.number,
+            currency=draft.currency,
+            issued_on=issued_on,
+            due_on=None,
+            lines=taxed,
+            body=json.dumps({"schema": CREDIT_NOTE_SCHEMA, **note.to_dict()}, indent=2) + "\n",
+            total=total.amount,
+        )
+        tx.insert_document(document)
+        tx.add_event(
+            new_event(
+                self.tenant,
+                "credit_note.issued",
+                number,
+                issued_on.isoformat(),
+                {
+                    "customer": draft.customer.id,
+                    "period": draft.period.label,
+                    "currency": draft.currency,
+                    "total": str(total.amount),
+                    "refers_to": original.number,
+                },
+            )
+        )
+        return document
+
+
+def _totals(
+    draft: Invoice, lines: tuple[InvoiceLine, ...], taxes: tuple[TaxLine, ...]
+) -> tuple[Money, Money, Money]:
+    """Subtotal, tax total and total of a correction's lines (sums of rounded amounts)."""
+    cur = draft.currency
+    subtotal = sum((x.amount.amount for x in lines), Decimal(0))
+    tax_total = sum((t.amount.amount for t in taxes), Decimal(0))
+    places = draft.rounding.quantum(cur)
+    return (
+        Money(subtotal.quantize(places), cur),
+        Money(tax_total.quantize(places), cur),
+        Money((subtotal + tax_total).quantize(places), cur),
+    )

@@ -1,0 +1,396 @@
+"""The SQL both document stores share: tables, queries and row mapping.
+
+The stores differ only in how they connect, start a write transaction and lock (SQLite
+takes the database's writer lock with ``BEGIN IMMEDIATE``; PostgreSQL takes an advisory
+lock per customer period). Amounts are stored as decimal text and summed in Python, so
+they stay exact whatever the database's numeric types do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from cloudrate.exceptions import BillingError, StoreError
+
+from ._events import Event, EventType
+from ._stored import AttemptState, BilledLine, DocumentKind, PaymentAttempt, StoredDocument
+
+__all__ = ["TABLES", "SQLStore"]
+
+#: The tables, in the order they are created (docs/billing-runs.md describes each).
+TABLES = (
+    "cloudrate_sequence",
+    "cloudrate_document",
+    "cloudrate_billed",
+    "cloudrate_payment_attempt",
+    "cloudrate_event",
+)
+
+_DOCUMENT_COLUMNS = (
+    "tenant, number, kind, draft, sequence, seq, customer, period, revision, refers_to, "
+    "currency, issued_on, due_on, total, body"
+)
+_ATTEMPT_COLUMNS = (
+    "tenant, key, number, amount, currency, state, started_on, settled_on, reference, "
+    "method, failure"
+)
+_EVENT_COLUMNS = "seq, id, type, tenant, subject, at, data"
+
+
+class Cursor(Protocol):
+    def execute(self, sql: Any, params: Sequence[Any] = ..., /) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _document(row: Sequence[Any], billed: tuple[BilledLine, ...]) -> StoredDocument:
+    kind: DocumentKind = row[2]
+    issued = _date(row[11])
+    assert issued is not None  # a stored document is issued
+    return StoredDocument(
+        tenant=row[0],
+        number=row[1],
+        kind=kind,
+        draft=row[3],
+        sequence=row[4],
+        seq=int(row[5]),
+        customer=row[6],
+        period=row[7],
+        revision=int(row[8]),
+        refers_to=row[9],
+        currency=row[10],
+        issued_on=issued,
+        due_on=_date(row[12]),
+        total=Decimal(row[13]),
+        body=row[14],
+        billed=billed,
+    )
+
+
+def _attempt(row: Sequence[Any]) -> PaymentAttempt:
+    state: AttemptState = row[5]
+    started = _date(row[6])
+    assert started is not None
+    return PaymentAttempt(
+        tenant=row[0],
+        key=row[1],
+        number=row[2],
+        amount=Decimal(row[3]),
+        currency=row[4],
+        state=state,
+        started_on=started,
+        settled_on=_date(row[7]),
+        reference=row[8],
+        method=row[9],
+        failure=row[10],
+    )
+
+
+def _event(row: Sequence[Any]) -> Event:
+    kind: EventType = row[2]
+    return Event(
+        seq=int(row[0]),
+        id=row[1],
+        type=kind,
+        tenant=row[3],
+        subject=row[4],
+        at=row[5],
+        data=json.loads(row[6]),
+    )
+
+
+class _Reads:
+    """Queries run on a cursor, inside or outside a write transaction."""
+
+    def __init__(self, cursor: Cursor, sql: Callable[[str], str]) -> None:
+        self._cur, self._sql = cursor, sql
+
+    def _all(self, query: str, params: Sequence[Any]) -> list[Any]:
+        self._cur.execute(self._sql(query), params)
+        return self._cur.fetchall()
+
+    def _billed(self, tenant: str, numbers: Sequence[str]) -> dict[str, list[BilledLine]]:
+        out: dict[str, list[BilledLine]] = {n: [] for n in numbers}
+        if not numbers:
+            return out
+        marks = ", ".join("?" for _ in numbers)
+        rows = self._all(
+            f"SELECT number, line, amount, quantity FROM cloudrate_billed WHERE tenant = ? "
+            f"AND number IN ({marks})",
+            [tenant, *numbers],
+        )
+        for number, line, amount, quantity in rows:
+            out[number].append(BilledLine(line, Decimal(amount), Decimal(quantity)))
+        for lines in out.values():  # by key in Python: the same order whatever the collation
+            lines.sort(key=lambda b: b.line)
+        return out
+
+    def documents_where(
+        self, tenant: str, where: str, params: Sequence[Any]
+    ) -> tuple[StoredDocument, ...]:
+        rows = self._all(
+            f"SELECT {_DOCUMENT_COLUMNS} FROM cloudrate_document WHERE tenant = ?{where} "
+            "ORDER BY customer, period, revision",
+            [tenant, *params],
+        )
+        billed = self._billed(tenant, [r[1] for r in rows])
+        return tuple(_document(r, tuple(billed[r[1]])) for r in rows)
+
+    def attempts(self, tenant: str, number: str) -> tuple[PaymentAttempt, ...]:
+        rows = self._all(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM cloudrate_payment_attempt "
+            "WHERE tenant = ? AND number = ? ORDER BY ordinal",
+            [tenant, number],
+        )
+        return tuple(_attempt(r) for r in rows)
+
+
+class _Transaction:
+    """:class:`~cloudrate.billing.StoreTransaction` on one cursor of an open transaction."""
+
+    def __init__(self, tenant: str, cursor: Cursor, sql: Callable[[str], str]) -> None:
+        self.tenant = tenant
+        self._cur, self._sql = cursor, sql
+        self._reads = _Reads(cursor, sql)
+
+    def _run(self, query: str, params: Sequence[Any]) -> Any:
+        self._cur.execute(self._sql(query), params)
+        return self._cur
+
+    def next_number(self, sequence: str) -> int:
+        row = self._run(
+            "INSERT INTO cloudrate_sequence (key, last) VALUES (?, 1) ON CONFLICT (key) "
+            "DO UPDATE SET last = cloudrate_sequence.last + 1 RETURNING last",
+            [sequence],
+        ).fetchone()
+        return int(row[0])
+
+    def documents(self, customer: str, period: str) -> tuple[StoredDocument, ...]:
+        return self._reads.documents_where(
+            self.tenant, " AND customer = ? AND period = ?", [customer, period]
+        )
+
+    def document(self, number: str) -> StoredDocument | None:
+        found = self._reads.documents_where(self.tenant, " AND number = ?", [number])
+        return found[0] if found else None
+
+    def by_draft(self, draft: str) -> StoredDocument | None:
+        found = self._reads.documents_where(self.tenant, " AND draft = ?", [draft])
+        return found[0] if found else None
+
+    def insert_document(self, document: StoredDocument) -> None:
+        d = document
+        self._run(
+            f"INSERT INTO cloudrate_document ({_DOCUMENT_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self.tenant,
+                d.number,
+                d.kind,
+                d.draft,
+                d.sequence,
+                d.seq,
+                d.customer,
+                d.period,
+                d.revision,
+                d.refers_to,
+                d.currency,
+                d.issued_on.isoformat(),
+                None if d.due_on is None else d.due_on.isoformat(),
+                str(d.total),
+                d.body,
+            ],
+        )
+        for b in d.billed:
+            self._run(
+                "INSERT INTO cloudrate_billed "
+                "(tenant, number, customer, period, line, amount, quantity) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    self.tenant,
+                    d.number,
+                    d.customer,
+                    d.period,
+                    b.line,
+                    str(b.amount),
+                    str(b.quantity),
+                ],
+            )
+
+    def add_event(self, event: Event) -> bool:
+        cur = self._run(
+            "INSERT INTO cloudrate_event (id, type, tenant, subject, at, data, delivered) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (id) DO NOTHING",
+            [
+                event.id,
+                event.type,
+                event.tenant,
+                event.subject,
+                event.at,
+                json.dumps(dict(event.data), sort_keys=True, separators=(",", ":")),
+            ],
+        )
+        return bool(cur.rowcount == 1)
+
+    def attempt(self, key: str) -> PaymentAttempt | None:
+        row = self._run(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM cloudrate_payment_attempt "
+            "WHERE tenant = ? AND key = ?",
+            [self.tenant, key],
+        ).fetchone()
+        return None if row is None else _attempt(row)
+
+    def attempts(self, number: str) -> tuple[PaymentAttempt, ...]:
+        return self._reads.attempts(self.tenant, number)
+
+    def save_attempt(self, attempt: PaymentAttempt) -> None:
+        a = attempt
+        values = [
+            a.number,
+            str(a.amount),
+            a.currency,
+            a.state,
+            a.started_on.isoformat(),
+            None if a.settled_on is None else a.settled_on.isoformat(),
+            a.reference,
+            a.method,
+            a.failure,
+        ]
+        if self.attempt(a.key) is None:
+            ordinal = self._run(
+                "SELECT COUNT(*) FROM cloudrate_payment_attempt WHERE tenant = ?", [self.tenant]
+            ).fetchone()[0]
+            self._run(
+                f"INSERT INTO cloudrate_payment_attempt ({_ATTEMPT_COLUMNS}, ordinal) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self.tenant, a.key, *values, int(ordinal) + 1],
+            )
+            return
+        self._run(
+            "UPDATE cloudrate_payment_attempt SET number = ?, amount = ?, currency = ?, "
+            "state = ?, started_on = ?, settled_on = ?, reference = ?, method = ?, failure = ? "
+            "WHERE tenant = ? AND key = ?",
+            [*values, self.tenant, a.key],
+        )
+
+
+class SQLStore:
+    """The shared part of the SQL document stores; subclasses connect and lock.
+
+    Subclasses provide :meth:`_connection` (a context manager giving a cursor outside any
+    write transaction), :meth:`_writing` (a context manager giving a cursor inside a write
+    transaction holding *lock*, committing on success), :attr:`_errors` (the driver's
+    error classes) and :meth:`_sql` (the driver's form of a query written with ``?``).
+    """
+
+    name = "store"
+    _errors: tuple[type[BaseException], ...] = ()
+
+    def _sql(self, query: str) -> str:
+        return query
+
+    def _connection(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _writing(self, lock: str) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _fail(self, what: str, exc: BaseException) -> StoreError:
+        return StoreError(
+            f"{self.name}: {what} failed ({type(exc).__name__}: {exc}); the transaction "
+            "was rolled back, nothing of it was written; retry the step"
+        )
+
+    @contextmanager
+    def transaction(self, tenant: str, lock: str) -> Iterator[_Transaction]:
+        try:
+            with self._writing(f"{tenant}\x1f{lock}") as cursor:
+                yield _Transaction(tenant, cursor, self._sql)
+        except self._errors as exc:
+            raise self._fail(f"the transaction on {lock!r}", exc) from None
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[_Reads]:
+        try:
+            with self._connection() as cursor:
+                yield _Reads(cursor, self._sql)
+        except self._errors as exc:
+            raise self._fail(what, exc) from None
+
+    def document(self, number: str, *, tenant: str = "default") -> StoredDocument | None:
+        with self._reading(f"reading {number!r}") as reads:
+            found = reads.documents_where(tenant, " AND number = ?", [number])
+        return found[0] if found else None
+
+    def documents(
+        self,
+        *,
+        tenant: str = "default",
+        customer: str | None = None,
+        period: str | None = None,
+    ) -> tuple[StoredDocument, ...]:
+        where, params = "", list[str]()
+        if customer is not None:
+            where, params = where + " AND customer = ?", [*params, customer]
+        if period is not None:
+            where, params = where + " AND period = ?", [*params, period]
+        with self._reading("listing documents") as reads:
+            return reads.documents_where(tenant, where, params)
+
+    def attempts(self, number: str, *, tenant: str = "default") -> tuple[PaymentAttempt, ...]:
+        with self._reading(f"reading the payment attempts of {number!r}") as reads:
+            return reads.attempts(tenant, number)
+
+    def attempt(self, key: str, *, tenant: str = "default") -> PaymentAttempt | None:
+        with self._reading(f"reading payment attempt {key!r}") as reads:
+            rows = reads._all(
+                f"SELECT {_ATTEMPT_COLUMNS} FROM cloudrate_payment_attempt "
+                "WHERE tenant = ? AND key = ?",
+                [tenant, key],
+            )
+        return _attempt(rows[0]) if rows else None
+
+    def sequences(self) -> dict[str, int]:
+        with self._reading("reading the sequences") as reads:
+            rows = reads._all("SELECT key, last FROM cloudrate_sequence ORDER BY key", [])
+        return {str(k): int(v) for k, v in rows}
+
+    def _events(self, where: str, params: Sequence[Any], limit: int | None) -> tuple[Event, ...]:
+        query = f"SELECT {_EVENT_COLUMNS} FROM cloudrate_event WHERE 1 = 1{where} ORDER BY seq"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        with self._reading("reading the outbox") as reads:
+            return tuple(_event(r) for r in reads._all(query, params))
+
+    def events(self, *, tenant: str | None = None) -> tuple[Event, ...]:
+        if tenant is None:
+            return self._events("", [], None)
+        return self._events(" AND tenant = ?", [tenant], None)
+
+    def pending_events(self, limit: int = 100, *, tenant: str | None = None) -> Sequence[Event]:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise BillingError(f"limit: a whole number above 0 (got {limit!r})")
+        if tenant is None:
+            return self._events(" AND delivered = 0", [], limit)
+        return self._events(" AND delivered = 0 AND tenant = ?", [tenant], limit)
+
+    def acknowledge(self, ids: Iterable[str]) -> int:
+        wanted = list(dict.fromkeys(str(i) for i in ids))
+        changed = 0
+        with self.transaction("*", "outbox") as tx:
+            for event_id in wanted:
+                cur = tx._run(
+                    "UPDATE cloudrate_event SET delivered = 1 WHERE id = ? AND delivered = 0",
+                    [event_id],
+                )
+                changed += int(cur.rowcount == 1)
+        return changed

@@ -1,0 +1,121 @@
+"""What the document store keeps: issued documents, as issued, and payment attempts.
+
+A stored document is the JSON of an invoice, a supplementary invoice or a credit note
+exactly as it was issued, with the columns the portal pages query by. Documents are never
+edited: payments and later corrections are rows and documents of their own, joined in when
+a document is read (:meth:`DocumentStore.invoice`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal, get_args
+
+import attrs
+
+from cloudrate.invoice import CreditNote, Invoice, credit_note_from_dict, invoice_from_json
+
+if TYPE_CHECKING:
+    from cloudrate.invoice import Customer
+
+__all__ = [
+    "ATTEMPT_STATES",
+    "DOCUMENT_KINDS",
+    "AttemptState",
+    "BilledLine",
+    "DocumentKind",
+    "PaymentAttempt",
+    "StoredDocument",
+    "credit_note_from_json",
+]
+
+#: ``invoice`` (the first document of a customer's period), ``supplementary`` (more to
+#: pay after late or corrected usage) and ``credit_note`` (less to pay).
+DocumentKind = Literal["invoice", "supplementary", "credit_note"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = get_args(DocumentKind)
+
+#: A payment attempt is ``pending`` until the provider answers, then ``succeeded`` or
+#: ``failed``; it never changes again.
+AttemptState = Literal["pending", "succeeded", "failed"]
+ATTEMPT_STATES: tuple[AttemptState, ...] = get_args(AttemptState)
+
+
+@attrs.frozen
+class BilledLine:
+    """What one document bills on one line key: net *amount* and *quantity* (signed)."""
+
+    line: str
+    amount: Decimal
+    quantity: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class StoredDocument:
+    """An issued document and the columns it is found by.
+
+    Attributes:
+        number: the document number (``INV-2026-0001``, ``CN-2026-0001``), unique per tenant.
+        draft: the identity that holds the number: ``<customer>/<period>/<revision>``.
+        revision: 1 for the period's invoice, then 2, 3... for each later document.
+        refers_to: the number of the period's invoice, on supplementary invoices and
+            credit notes.
+        billed: what this document adds to the customer's period, per line key
+            (``kind:charge``): net amount and quantity, negative on a credit note.
+        body: the document's JSON (``cloudrate.invoice/1``, or the credit note form).
+    """
+
+    tenant: str
+    number: str
+    kind: DocumentKind
+    draft: str
+    sequence: str
+    seq: int
+    customer: str
+    period: str
+    revision: int
+    refers_to: str | None
+    currency: str
+    issued_on: date
+    due_on: date | None
+    total: Decimal
+    body: str
+    billed: tuple[BilledLine, ...] = ()
+
+    def invoice(self) -> Invoice:
+        """The invoice as issued (no payments); refused for a credit note."""
+        if self.kind == "credit_note":
+            raise TypeError(f"{self.number} is a credit note; read it with credit_note()")
+        return invoice_from_json(self.body)
+
+    def credit_note(self, customer: Customer, invoice: Invoice) -> CreditNote:
+        """The credit note as issued, for the *customer* and period of *invoice*."""
+        return credit_note_from_json(self.body, customer, invoice)
+
+
+def credit_note_from_json(text: str, customer: Customer, invoice: Invoice) -> CreditNote:
+    """A credit note from the JSON the store keeps, for the *customer* and period of the
+    *invoice* it refers to."""
+    return credit_note_from_dict(json.loads(text), customer, invoice.period)
+
+
+@attrs.frozen(kw_only=True)
+class PaymentAttempt:
+    """One try to collect money for an invoice (the portal's Pay Now).
+
+    *key* is the idempotency key the host gives each attempt: starting an attempt again
+    with the same key returns this one instead of charging twice.
+    """
+
+    tenant: str
+    key: str
+    number: str
+    amount: Decimal
+    currency: str
+    state: AttemptState
+    started_on: date
+    settled_on: date | None = None
+    reference: str | None = None
+    method: str | None = None
+    failure: str | None = None

@@ -1,0 +1,234 @@
+"""Billing runs: a rerun issues nothing, late usage one supplementary invoice, a downward
+correction one credit note, and the documents always add up to what the usage calls for."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cloudrate import load_plan, rate, read_usage, sample_plan_path, sample_usage_path
+from cloudrate.billing import (
+    BillingRun,
+    DocumentStore,
+    SQLiteDocumentStore,
+    StoredDocument,
+    issue_date,
+    line_key,
+    load_invoice,
+)
+from cloudrate.exceptions import BillingError, InvoiceStateError
+from cloudrate.invoice import Invoice, TaxRate, assemble_all
+from cloudrate.usage import UsageRecord
+
+PLAN = load_plan(sample_plan_path())
+USAGE = tuple(read_usage(sample_usage_path()))
+VCPU = next(r for r in USAGE if r.metric == "vcpu_hours" and r.account == "acme")
+
+
+def _late(n: int, quantity: str = "10") -> UsageRecord:
+    return attrs.evolve(VCPU, record_id=f"late-{n}", quantity=Decimal(quantity))
+
+
+def _net_per_key(documents: tuple[StoredDocument, ...]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for d in documents:
+        for b in d.billed:
+            out[b.line] = out.get(b.line, Decimal(0)) + b.amount
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _wanted(invoice: Invoice) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for line in invoice.lines:
+        out[line_key(line)] = out.get(line_key(line), Decimal(0)) + line.amount.amount
+    return {k: v for k, v in out.items() if v != 0}
+
+
+def _assert_documents_add_up(store: DocumentStore, usage: tuple[UsageRecord, ...]) -> None:
+    for draft in assemble_all(rate(PLAN, usage)):
+        documents = store.documents(customer=draft.customer.id, period=draft.period.label)
+        assert _net_per_key(documents) == _wanted(draft)
+
+
+def test_the_first_run_issues_one_invoice_per_customer_and_a_rerun_nothing(
+    store: DocumentStore,
+) -> None:
+    run = BillingRun(store=store)
+    first = run.bill(rate(PLAN, USAGE))
+    accounts = sorted({r.account for r in USAGE})
+    assert [o.customer for o in first.outcomes] == accounts
+    assert first.issued == {"invoice": len(accounts), "supplementary": 0, "credit_note": 0}
+    assert {o.outcome for o in first.outcomes} == {"issued"}
+    again = run.bill(rate(PLAN, USAGE), issued_on=date(2026, 11, 20))
+    assert again.documents == ()
+    assert again.unchanged == len(accounts)
+    assert len(store.documents()) == len(accounts)
+    assert [e.type for e in store.events()] == ["invoice.finalised"] * len(accounts)
+    _assert_documents_add_up(store, USAGE)
+
+
+def test_the_issue_date_comes_from_the_period_not_the_clock(store: DocumentStore) -> None:
+    summary = BillingRun(store=store).bill(rate(PLAN, USAGE))
+    period = rate(PLAN, USAGE).period
+    assert {d.issued_on for d in summary.documents} == {issue_date(period)}
+    assert issue_date(period) == period.end.astimezone(period.tz).date()
+
+
+def test_late_usage_gives_exactly_one_supplementary_invoice(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    original = run.bill(rate(PLAN, USAGE)).outcomes[0].documents[0]
+    late = (*USAGE, _late(1))
+    summary = run.bill(rate(PLAN, late), issued_on=date(2026, 11, 10))
+    assert summary.issued == {"invoice": 0, "supplementary": 1, "credit_note": 0}
+    (supplementary,) = summary.documents
+    assert supplementary.refers_to == original.number
+    assert supplementary.customer == "acme"
+    invoice = load_invoice(store, supplementary.number)
+    assert invoice.supplements == original.number
+    assert invoice.issued_on == date(2026, 11, 10)
+    before = _wanted(assemble_all(rate(PLAN, USAGE), accounts=["acme"])[0])
+    after = _wanted(assemble_all(rate(PLAN, late), accounts=["acme"])[0])
+    changed = {k: after[k] - before.get(k, Decimal(0)) for k in after if after[k] != before.get(k)}
+    assert _wanted(invoice) == changed
+    assert run.bill(rate(PLAN, late)).documents == ()
+    _assert_documents_add_up(store, late)
+    assert store.document(original.number) == original  # never edited
+
+
+def test_a_downward_correction_gives_exactly_one_credit_note(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    original = run.bill(rate(PLAN, USAGE)).outcomes[0].documents[0]
+    fewer = tuple(r for r in USAGE if r != VCPU)
+    summary = run.bill(rate(PLAN, fewer))
+    assert summary.issued == {"invoice": 0, "supplementary": 0, "credit_note": 1}
+    (note,) = summary.documents
+    assert note.kind == "credit_note"
+    assert note.refers_to == original.number
+    assert note.number.startswith("CN-")
+    assert note.total > 0
+    live = load_invoice(store, original.number)
+    assert live.credited.amount == note.total
+    assert live.amount_due.amount == original.total - note.total
+    assert run.bill(rate(PLAN, fewer)).documents == ()
+    _assert_documents_add_up(store, fewer)
+    assert [e.type for e in store.events()][-1] == "credit_note.issued"
+
+
+def test_up_and_down_at_once_gives_one_of_each(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    run.bill(rate(PLAN, USAGE))
+    mixed = (*(r for r in USAGE if not (r.account == "acme" and r.metric != "vcpu_hours")),)
+    mixed = (*mixed, _late(1, "500"))
+    summary = run.bill(rate(PLAN, mixed))
+    kinds = sorted(d.kind for d in summary.documents if d.customer == "acme")
+    assert kinds == ["credit_note", "supplementary"]
+    _assert_documents_add_up(store, mixed)
+
+
+def test_back_to_the_original_usage_credits_what_was_added(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    run.bill(rate(PLAN, USAGE))
+    run.bill(rate(PLAN, (*USAGE, _late(1))))
+    summary = run.bill(rate(PLAN, USAGE))
+    assert summary.issued["credit_note"] == 1
+    _assert_documents_add_up(store, USAGE)
+
+
+def test_taxes_are_billed_on_the_corrections_too(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    vat = TaxRate(percent="19")
+    run.bill(rate(PLAN, USAGE), taxes=vat)
+    summary = run.bill(rate(PLAN, (*USAGE, _late(1, "1000"))), taxes=vat)
+    invoice = load_invoice(store, summary.documents[0].number)
+    assert invoice.tax_total.amount == (invoice.subtotal.amount * Decimal("0.19")).quantize(
+        Decimal("0.01")
+    )
+    assert invoice.total == invoice.subtotal + invoice.tax_total
+
+
+def test_tenants_have_their_own_documents_and_sequences(store: DocumentStore) -> None:
+    BillingRun(store=store, tenant="a").bill(rate(PLAN, USAGE))
+    BillingRun(store=store, tenant="b").bill(rate(PLAN, USAGE))
+    a, b = store.documents(tenant="a"), store.documents(tenant="b")
+    assert [d.number for d in a] == [d.number for d in b]
+    assert set(store.sequences()) == {"a/invoice/2026", "b/invoice/2026"}
+
+
+def test_an_issued_invoice_is_not_a_draft_to_bill(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    number = run.bill(rate(PLAN, USAGE)).documents[0].number
+    with pytest.raises(InvoiceStateError, match="takes a draft"):
+        run.bill_invoice(load_invoice(store, number), issued_on=date(2026, 11, 1))
+
+
+def test_a_currency_change_is_refused_with_nothing_written(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    run.bill(rate(PLAN, USAGE))
+    draft = assemble_all(rate(PLAN, (*USAGE, _late(1))), accounts=["acme"])[0]
+    draft = attrs.evolve(
+        draft,
+        currency="USD",
+        lines=tuple(
+            attrs.evolve(
+                x,
+                amount=x.amount.__class__(x.amount.amount, "USD"),
+                exact_amount=x.exact_amount.__class__(x.exact_amount.amount, "USD"),
+                unit_price=None,
+            )
+            for x in draft.lines
+        ),
+        subtotal=draft.subtotal.__class__(draft.subtotal.amount, "USD"),
+        tax_total=draft.tax_total.__class__(draft.tax_total.amount, "USD"),
+        total=draft.total.__class__(draft.total.amount, "USD"),
+    )
+    before = store.documents()
+    with pytest.raises(BillingError, match="one currency"):
+        run.bill_invoice(draft, issued_on=date(2026, 11, 2))
+    assert store.documents() == before
+
+
+@settings(max_examples=25)
+@given(
+    versions=st.lists(
+        st.lists(st.integers(min_value=0, max_value=3), min_size=0, max_size=3),
+        min_size=1,
+        max_size=4,
+    ),
+    drop=st.sets(st.integers(min_value=0, max_value=len(USAGE) - 1), max_size=5),
+)
+def test_whatever_arrives_the_documents_add_up_and_a_rerun_is_a_no_op(
+    versions: list[list[int]], drop: set[int]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteDocumentStore(Path(tmp) / "b.db")
+        run = BillingRun(store=store)
+        for n, late in enumerate(versions):
+            base = tuple(r for i, r in enumerate(USAGE) if n == 0 or i not in drop)
+            usage = (*base, *(_late(i, str(q * 7)) for i, q in enumerate(late)))
+            run.bill(rate(PLAN, usage))
+            _assert_documents_add_up(store, usage)
+            assert run.bill(rate(PLAN, usage)).documents == ()
+        numbers = store.sequences()
+        for key, last in numbers.items():
+            seqs = sorted(d.seq for d in store.documents() if d.sequence == key)
+            assert seqs == list(range(1, last + 1))
+        ids = [e.id for e in store.events()]
+        assert len(ids) == len(set(ids)) == len(store.documents())
+        store.close()
+
+
+def test_the_credit_note_body_is_a_schema_document(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    run.bill(rate(PLAN, USAGE))
+    note = run.bill(rate(PLAN, tuple(r for r in USAGE if r != VCPU))).documents[0]
+    body = json.loads(note.body)
+    assert body["schema"] == "cloudrate.credit_note/1"
+    assert body["invoice_number"] == note.refers_to
