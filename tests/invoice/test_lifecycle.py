@@ -6,6 +6,7 @@ import functools
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,13 +71,23 @@ class TestFinalise:
         assert issued.issued_on == ISSUED and issued.due_on == date(2026, 12, 1)
         assert issued.terms == "Net 30" and issued.status == "unpaid"
 
-    def test_finalising_twice_is_an_error_that_takes_no_number(self, draft, issued, store):
-        """Finalising the issued invoice, or the same draft again, takes no number."""
-        with pytest.raises(InvoiceStateError, match="not a draft"):
+    def test_finalising_the_issued_invoice_is_an_error_that_takes_no_number(self, issued, store):
+        """Finalising an issued or a void invoice is refused, and takes no number."""
+        with pytest.raises(InvoiceStateError, match="is issued, not a draft"):
             issued.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
-        with pytest.raises(InvoiceStateError, match="already holds number 1"):
-            draft.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+        with pytest.raises(InvoiceStateError, match="void, not a draft, and keeps its number"):
+            issued.void(ISSUED).finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
         assert store.last("default/invoice/2026") == 1
+
+    def test_retrying_the_same_draft_gets_the_same_number(self, draft, issued, store):
+        """A draft finalised again (a retry after a crash lost the issued invoice) gets the
+        number it already holds, takes none, and the next draft gets the next number."""
+        again = draft.finalise(Numbering(), store, issued_on=ISSUED, terms=Net(30))
+        assert again == issued and store.last("default/invoice/2026") == 1
+        other = attrs.evolve(draft, id="acme/2026-10/2").finalise(
+            Numbering(), store, issued_on=ISSUED, terms=Net(30)
+        )
+        assert other.number == "INV-2026-0002"
 
     def test_bad_issue_date_takes_no_number(self, draft, store):
         with pytest.raises(InvoiceError, match="issued_on"):
@@ -201,8 +212,6 @@ class TestStatus:
     @pytest.mark.parametrize("state", ["paid", "Issued", "overdue"])
     def test_unknown_state_is_refused(self, draft, state):
         """Only draft, issued and void are stored; a misspelt state names all three."""
-        import attrs
-
         with pytest.raises(InvoiceError, match=r"one of draft, issued, void \(got '"):
             attrs.evolve(draft, state=state)
 
@@ -258,6 +267,33 @@ class TestCreditNotes:
     def test_bad_credit_amounts(self, issued, store, amounts, message):
         with pytest.raises(InvoiceError, match=message):
             issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, amounts=amounts)
+
+    def test_notes_in_turn_get_the_next_numbers(self, issued, store):
+        """Each note credited on the invoice the last one returned gets the next number,
+        even when it credits the same amounts as the one before."""
+        cn = Numbering.credit_notes()
+        first, inv = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "10.00"})
+        second, inv = inv.credit(cn, store, issued_on=ISSUED, amounts={"c0": "10.00"})
+        assert (first.number, second.number) == ("CN-2026-0001", "CN-2026-0002")
+        assert [n.number for n in inv.credit_notes] == ["CN-2026-0001", "CN-2026-0002"]
+
+    def test_retrying_a_note_gets_the_same_number(self, issued, store):
+        """Crediting the same invoice state with the same amounts again (a retry after the
+        note was lost) gives the same note and number and takes no number."""
+        cn = Numbering.credit_notes()
+        note, inv = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "10.00"})
+        again, inv_again = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "10.00"})
+        assert (again, inv_again) == (note, inv)
+        assert store.last("default/credit-note/2026") == 1
+
+    def test_a_different_note_from_a_stale_invoice_never_shares_a_number(self, issued, store):
+        """Two different notes credited on the same (stale) invoice state are different
+        documents: each gets its own number, never the other's."""
+        cn = Numbering.credit_notes()
+        a, _ = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "10.00"})
+        b, _ = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "20.00"})
+        c, _ = issued.credit(cn, store, issued_on=ISSUED, amounts={"c1": "10.00"})
+        assert [a.number, b.number, c.number] == ["CN-2026-0001", "CN-2026-0002", "CN-2026-0003"]
 
     def test_draft_cannot_be_credited(self, draft, store):
         with pytest.raises(InvoiceStateError, match="only an issued invoice"):

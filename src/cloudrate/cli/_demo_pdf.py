@@ -15,6 +15,7 @@ from cloudrate.portal.usage_view import DateRange, usage_view
 from cloudrate.rating import RatingResult
 from cloudrate.usage import UsageRecord, read_usage
 
+from ._files import write_atomic
 from ._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
 from .samples import sample_usage_path
 
@@ -50,10 +51,11 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
     for account, invoice in demo_invoices(result).items():
         charts = [_consumption(result, usage, account)] if charts_ok else []
         path = out_dir / f"{invoice.number}.pdf"
-        path.write_bytes(
+        write_atomic(
+            path,
             render_pdf(
                 invoice, DEMO_LOCALES.get(account, "en_US"), seller=DEMO_SELLER, charts=charts
-            )
+            ),
         )
         written.append(path)
         click.echo(f"wrote {path} ({invoice.customer.name}, {invoice.number})", err=err)

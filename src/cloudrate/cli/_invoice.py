@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
-import re
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from cloudrate.invoice import (
     Net,
     Numbering,
     SQLiteSequenceStore,
+    TableLayout,
     TaxMethod,
     TaxRate,
     assemble_all,
@@ -34,6 +34,7 @@ from cloudrate.plans import load_plan
 from cloudrate.rating import rate
 from cloudrate.usage import read_usage
 
+from ._files import DocumentFiles, document_filename
 from ._options import plan_option, usage_option
 
 __all__ = ["invoice_command", "load_customers", "renderer"]
@@ -90,51 +91,87 @@ def renderer(fmt: str) -> Callable[..., Any]:
     return function
 
 
-def _filename(invoice: Invoice) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", invoice.number or invoice.id)
-
-
 def _render(function: Callable[..., Any], invoice: Invoice, locale: str | None) -> Any:
     params = inspect.signature(function).parameters
     kwargs = {"locale": locale} if locale and "locale" in params else {}
     return function(invoice, **kwargs)
 
 
-def _write(invoices: tuple[Invoice, ...], fmt: Format, out: Path, locale: str | None) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+def _document(
+    invoice: Invoice, fmt: Format, function: Callable[..., Any] | None, locale: str | None
+) -> bytes:
+    """The bytes of *invoice*'s file: its JSON, or what the renderer gives."""
+    if function is None:
+        return (invoice.to_json() + "\n").encode("utf-8")
+    data = _render(function, invoice, locale)
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    raise InvoiceError(f"render_{fmt} returned {type(data).__name__}, expected bytes or text")
+
+
+def _tables(invoices: tuple[Invoice, ...], fmt: Format, files: DocumentFiles) -> None:
     if fmt == "csv":
-        write_csv(invoices, out / "invoices.csv", "lines")
-        write_csv(invoices, out / "invoices-summary.csv", "summary")
-        return [out / "invoices.csv", out / "invoices-summary.csv"]
-    if fmt == "xlsx":
-        write_xlsx(invoices, out / "invoices.xlsx")
-        return [out / "invoices.xlsx"]
+        layouts: tuple[tuple[str, TableLayout], ...] = (
+            ("invoices.csv", "lines"),
+            ("invoices-summary.csv", "summary"),
+        )
+        for name, layout in layouts:
+            text = io.StringIO(newline="")
+            write_csv(invoices, text, layout)
+            files.put(name, text.getvalue().encode("utf-8"))
+    else:
+        raw = io.BytesIO()
+        write_xlsx(invoices, raw)
+        files.put("invoices.xlsx", raw.getvalue())
+
+
+def _write(
+    drafts: tuple[Invoice, ...],
+    fmt: Format,
+    out: Path,
+    locale: str | None,
+    finalise: Callable[[Invoice], Invoice] | None,
+) -> list[Path]:
+    """Write the invoices, finalising each (*finalise*) just before its own file is written,
+    so a run killed midway leaves at most one number without its file; a rerun gets the
+    same numbers back and writes what is missing."""
     function = renderer(fmt) if fmt in ("pdf", "html") else None
-    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    files = DocumentFiles(out)
+    if fmt in ("csv", "xlsx"):
+        _tables(drafts if finalise is None else tuple(map(finalise, drafts)), fmt, files)
+        return files.written
     # A bar for runs that take more than a moment: many invoices, or any PDF/HTML run.
-    hidden = len(invoices) < (2 if function is not None else PROGRESS_FROM)
+    hidden = len(drafts) < (2 if function is not None else PROGRESS_FROM)
     with click.progressbar(
-        invoices,
-        label=f"Writing {len(invoices)} invoice(s)",
+        drafts,
+        label=f"Writing {len(drafts)} invoice(s)",
         file=io.StringIO() if hidden else sys.stderr,
         show_pos=True,
     ) as bar:
-        for invoice in bar:
-            path = out / f"{_filename(invoice)}.{fmt}"
-            if function is None:
-                path.write_text(invoice.to_json() + "\n", encoding="utf-8")
-            else:
-                data = _render(function, invoice, locale)
-                if isinstance(data, str):
-                    path.write_text(data, encoding="utf-8")
-                elif isinstance(data, (bytes, bytearray)):
-                    path.write_bytes(bytes(data))
-                else:
-                    raise InvoiceError(
-                        f"render_{fmt} returned {type(data).__name__}, expected bytes or text"
-                    )
-            written.append(path)
-    return written
+        for draft in bar:
+            invoice = draft if finalise is None else finalise(draft)
+            name = document_filename(invoice.number or invoice.id, f".{fmt}")
+            files.put(name, _document(invoice, fmt, function, locale), issued=invoice.number)
+    return files.written
+
+
+def _finaliser(
+    sequence_db: Path, template: str, day: date, net_days: int, tenant: str
+) -> Callable[[Invoice], Invoice]:
+    """Finalise one draft from the sequence file: a draft numbered before (by a run that
+    was killed) gets its number back."""
+    numbering = Numbering(template)
+    sequence_db.parent.mkdir(parents=True, exist_ok=True)
+    store = SQLiteSequenceStore(sequence_db)
+    terms = Net(net_days)
+
+    def finalise(draft: Invoice) -> Invoice:
+        return draft.finalise(numbering, store, issued_on=day, terms=terms, tenant=tenant)
+
+    return finalise
 
 
 @click.command(name="invoice")
@@ -225,19 +262,15 @@ def invoice_command(
             empty=empty,
             accounts=accounts or None,
         )
+        finalise = None
         if sequence_db is not None and issued_on is not None:
-            sequence_db.parent.mkdir(parents=True, exist_ok=True)
-            store, numbering = SQLiteSequenceStore(sequence_db), Numbering(template)
-            day: date = issued_on.date()
-            invoices = tuple(
-                i.finalise(numbering, store, issued_on=day, terms=Net(net_days), tenant=tenant)
-                for i in invoices
-            )
-        if fmt in ("pdf", "html"):
-            renderer(fmt)
-        written = _write(invoices, fmt, out_dir, locale)
+            finalise = _finaliser(sequence_db, template, issued_on.date(), net_days, tenant)
+        written = _write(invoices, fmt, out_dir, locale, finalise)
     except CloudrateError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"error: cannot write the invoices to {out_dir}: {exc}", err=True)
         sys.exit(2)
     for path in written:
         click.echo(str(path))

@@ -23,6 +23,7 @@ from cloudrate.rating import RatingResult, rate
 from cloudrate.usage import read_usage
 
 from . import _batch
+from ._bill import bill_command
 from ._demo_pdf import write_demo_pdfs
 from ._invoice import invoice_command
 from ._options import plan_option, usage_option
@@ -186,6 +187,7 @@ def import_cloudstack(
 
 
 main.add_command(invoice_command)
+main.add_command(bill_command)
 
 
 @main.command()

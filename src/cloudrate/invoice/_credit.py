@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -121,6 +123,17 @@ def _totals(
     return subtotal, tax_total, Money(total, cur)
 
 
+def _document(invoice_number: str, count: int, lines: Sequence[InvoiceLine]) -> str:
+    """The sequence document of a note: the invoice, the note's place among its notes and a
+    digest of what it credits. A retry of the same note (same invoice state, same amounts)
+    gets its number back; a different note from the same state (a stale copy of the
+    invoice) is a different document and never shares that number.
+    """
+    credited = [[x.charge, str(x.amount.amount)] for x in lines]
+    digest = hashlib.sha256(json.dumps(credited).encode("utf-8")).hexdigest()[:16]
+    return f"{invoice_number}/credit-{count}/{digest}"
+
+
 def credit(
     invoice: Invoice,
     numbering: Numbering,
@@ -133,13 +146,14 @@ def credit(
 ) -> tuple[CreditNote, Invoice]:
     """Issue a credit note against *invoice*: all its lines, or *amounts* per charge (net,
     taxed at the line's rate with the invoice's tax method). The credit notes of an invoice
-    never exceed its total. The number is taken last, after every check."""
+    never exceed its total. The number is taken last, after every check; crediting the same
+    invoice state with the same amounts again (a retry) gives the same number."""
     invoice_number, issued_on = _check_creditable(invoice, issued_on)
     lines, taxes = apply_taxes(
         _lines(invoice, amounts), invoice.tax_method, invoice.rounding, invoice.currency
     )
     subtotal, tax_total, total = _totals(invoice, lines, taxes)
-    document = f"{invoice_number}/credit-{len(invoice.credit_notes) + 1}"
+    document = _document(invoice_number, len(invoice.credit_notes) + 1, lines)
     number = numbering.next(store, on=issued_on, document=document, tenant=tenant)
     note = CreditNote(
         number=number,

@@ -41,11 +41,21 @@ def finalise(
     terms: PaymentTerms,
     tenant: str = "default",
 ) -> Invoice:
-    """Issue a draft: everything that can fail is checked before the number is taken."""
+    """Issue a draft: everything that can fail is checked before the number is taken.
+
+    The number is the one the draft's id holds in *store*, else the next: finalising the
+    same draft again (a retry after a crash before the issued invoice was stored) gives the
+    same number and takes none. An invoice that is already issued or void is refused.
+    """
+    if invoice.state == "void":
+        raise InvoiceStateError(
+            f"invoice {_name(invoice)} is void, not a draft, and keeps its number (none was "
+            "taken); issue a correction as a new draft with its own invoice_id"
+        )
     if invoice.state != "draft":
         raise InvoiceStateError(
-            f"invoice {_name(invoice)} is {invoice.state}, not a draft; finalising twice "
-            "would take a second number (none was taken)"
+            f"invoice {_name(invoice)} is {invoice.state}, not a draft; it is finalised "
+            "already (no number was taken); store it as it is"
         )
     issued_on = checked_date(issued_on, "issued_on")
     due_on = terms.due(issued_on)

@@ -1,9 +1,11 @@
 """Invoice numbers: a template, and sequence stores that hand out numbers without gaps.
 
 A number is taken only when a document is finalised, in one transaction that also records
-which document got it; a document can hold at most one number per sequence, so finalising
-the same draft twice is refused without consuming a number. Sequences are per tenant, per
-series (invoices, credit notes) and, by default, per year.
+which document got it. A document holds at most one number per sequence, and asking again
+for the same document gives back the number it already holds without consuming another:
+a process killed after taking a number but before storing its document retries with the
+same draft id and gets the same number, so no number is left held by a document nobody has.
+Sequences are per tenant, per series (invoices, credit notes) and, by default, per year.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
-from cloudrate.exceptions import InvoiceError, InvoiceStateError, SequenceError
+from cloudrate.exceptions import InvoiceError, SequenceError
 
 __all__ = ["InMemorySequenceStore", "Numbering", "SQLiteSequenceStore", "SequenceStore"]
 
@@ -27,12 +29,18 @@ _FIELDS = {"year", "month", "seq", "tenant"}
 
 @runtime_checkable
 class SequenceStore(Protocol):
-    """Hands out gapless numbers 1, 2, 3... per sequence *key*."""
+    """Hands out gapless numbers 1, 2, 3... per sequence *key*, one per *document*."""
 
     def allocate(self, key: str, document: str) -> int:
-        """Give *document* the next number of *key*, atomically. Raises
-        :class:`~cloudrate.exceptions.InvoiceStateError` (consuming nothing) when *document*
-        already holds a number of *key*."""
+        """The number *document* holds in *key*: the one it already holds (consuming
+        nothing), else the next number of *key*, recorded for *document* atomically.
+
+        Idempotent, so a retry of a step that died after allocating gets the same number.
+        """
+        ...
+
+    def held(self, key: str, document: str) -> int | None:
+        """The number *document* holds in *key*, or ``None``; never consumes one."""
         ...
 
     def last(self, key: str) -> int:
@@ -105,15 +113,15 @@ class Numbering:
     def next(
         self, store: SequenceStore, *, on: date, document: str, tenant: str = "default"
     ) -> str:
-        """Take the next number for *document* from *store* and format it."""
+        """Format the number *document* holds in *store*: the one it already holds, else the
+        next one (see :meth:`SequenceStore.allocate`).
+
+        >>> store = InMemorySequenceStore()
+        >>> n = Numbering()
+        >>> [n.next(store, on=date(2026, 11, 1), document=d) for d in ("a", "b", "a")]
+        ['INV-2026-0001', 'INV-2026-0002', 'INV-2026-0001']
+        """
         return self.format(store.allocate(self.key(tenant, on), document), on=on, tenant=tenant)
-
-
-def _taken(key: str, document: str, seq: int) -> InvoiceStateError:
-    return InvoiceStateError(
-        f"{document!r} already holds number {seq} of sequence {key!r}; "
-        "a document is finalised once (no number was consumed)"
-    )
 
 
 class InMemorySequenceStore:
@@ -122,6 +130,8 @@ class InMemorySequenceStore:
     >>> store = InMemorySequenceStore()
     >>> store.allocate("t/invoice/2026", "a"), store.allocate("t/invoice/2026", "b")
     (1, 2)
+    >>> store.allocate("t/invoice/2026", "a"), store.held("t/invoice/2026", "c")
+    (1, None)
     """
 
     def __init__(self) -> None:
@@ -132,11 +142,15 @@ class InMemorySequenceStore:
     def allocate(self, key: str, document: str) -> int:
         with self._lock:
             if (key, document) in self._held:
-                raise _taken(key, document, self._held[key, document])
+                return self._held[key, document]
             seq = self._last.get(key, 0) + 1
             self._last[key] = seq
             self._held[key, document] = seq
             return seq
+
+    def held(self, key: str, document: str) -> int | None:
+        with self._lock:
+            return self._held.get((key, document))
 
     def last(self, key: str) -> int:
         with self._lock:
@@ -156,8 +170,10 @@ class SQLiteSequenceStore:
     """A :class:`SequenceStore` in an SQLite file, safe across processes.
 
     Each allocation is one ``BEGIN IMMEDIATE`` transaction (the writer lock is taken before
-    reading the last number), so concurrent processes queue instead of reading the same
-    number; a failure rolls the whole step back. *timeout* is how long (seconds) a process
+    reading what the document holds and the last number), so concurrent processes queue
+    instead of reading the same number; a failure, or a process killed before ``COMMIT``,
+    rolls the whole step back. A committed number stays with its document, and the next
+    :meth:`allocate` for that document returns it. *timeout* is how long (seconds) a process
     waits for the lock before :class:`~cloudrate.exceptions.SequenceError`.
 
     >>> import tempfile, pathlib
@@ -165,6 +181,8 @@ class SQLiteSequenceStore:
     >>> store = SQLiteSequenceStore(path)
     >>> store.allocate("t/invoice/2026", "acme/2026-10"), store.last("t/invoice/2026")
     (1, 1)
+    >>> store.allocate("t/invoice/2026", "acme/2026-10"), store.held("t/invoice/2026", "x")
+    (1, None)
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
@@ -196,7 +214,8 @@ class SQLiteSequenceStore:
                     (key, document),
                 ).fetchone()
                 if held is not None:
-                    raise _taken(key, document, held[0])
+                    conn.execute("COMMIT")
+                    return int(held[0])
                 row = conn.execute(
                     "SELECT last FROM cloudrate_sequence WHERE key = ?", (key,)
                 ).fetchone()
@@ -223,12 +242,30 @@ class SQLiteSequenceStore:
         finally:
             conn.close()
 
+    def held(self, key: str, document: str) -> int | None:
+        row = self._read(
+            "SELECT seq FROM cloudrate_allocation WHERE key = ? AND document = ?",
+            (key, document),
+            f"the number {document!r} holds in {key!r}",
+        )
+        return None if row is None else int(row[0])
+
     def last(self, key: str) -> int:
+        row = self._read(
+            "SELECT last FROM cloudrate_sequence WHERE key = ?",
+            (key,),
+            f"the last number of {key!r}",
+        )
+        return 0 if row is None else int(row[0])
+
+    def _read(self, sql: str, params: tuple[str, ...], what: str) -> tuple[int] | None:
         conn = self._connect()
         try:
-            row = conn.execute(
-                "SELECT last FROM cloudrate_sequence WHERE key = ?", (key,)
-            ).fetchone()
-            return 0 if row is None else int(row[0])
+            row: tuple[int] | None = conn.execute(sql, params).fetchone()
+            return row
+        except sqlite3.Error as exc:
+            raise SequenceError(
+                f"sequence store {self.path}: could not read {what} ({exc})"
+            ) from None
         finally:
             conn.close()

@@ -1,0 +1,226 @@
+"""The ``cloudrate bill`` command: run a period's billing into a document store.
+
+Rates the period's whole usage, bills every customer exactly once (the period's invoice,
+then supplementary invoices and credit notes for late or corrected usage), and writes each
+document's file, named by its number, atomically. The issue date is given or derived from
+the period; nothing reads the clock, so two runs write the same bytes. Rerunning issues
+nothing new; a run killed at any moment is completed by the next.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, get_args
+
+import click
+
+from cloudrate.billing import BillingRun, DocumentStore, RunSummary, StoredDocument, open_store
+from cloudrate.exceptions import CloudrateError
+from cloudrate.invoice import (
+    EmptyBill,
+    Invoice,
+    Net,
+    Numbering,
+    TaxMethod,
+    TaxRate,
+    write_csv,
+    write_xlsx,
+)
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import load_plan
+from cloudrate.rating import RatingResult, rate
+from cloudrate.usage import read_usage
+
+from . import _batch
+from ._files import document_filename, write_atomic
+from ._invoice import FORMATS, Format, load_customers, renderer
+from ._options import plan_option, usage_option
+
+__all__ = ["bill_command", "write_documents"]
+
+
+def _rated(plan_path: Path, usage_path: Path, period: str) -> RatingResult:
+    plan = load_plan(plan_path)
+    chosen = BillingPeriod.parse(period, plan.timezone)
+    if _batch.wants_batch(usage_path, None):
+        return _batch.rate_batch(plan, usage_path, chosen, False)
+    return rate(plan, read_usage(usage_path), chosen)
+
+
+def _document_bytes(document: StoredDocument, fmt: Format, locale: str | None) -> tuple[str, Any]:
+    """The file suffix and content of one document in *fmt*; credit notes are JSON."""
+    if fmt == "json" or document.kind == "credit_note":
+        return "json", document.body if document.body.endswith("\n") else document.body + "\n"
+    invoice = document.invoice()
+    function = renderer(fmt)
+    kwargs = {"locale": locale} if locale else {}
+    return fmt, function(invoice, **kwargs)
+
+
+def _tables(invoices: list[Invoice], fmt: Format, out: Path) -> list[Path]:
+    with tempfile.TemporaryDirectory(dir=out) as tmp:
+        if fmt == "csv":
+            pairs = [("invoices.csv", "lines"), ("invoices-summary.csv", "summary")]
+            for name, layout in pairs:
+                write_csv(invoices, Path(tmp) / name, layout)  # type: ignore[arg-type]
+                write_atomic(out / name, (Path(tmp) / name).read_bytes())
+            return [out / name for name, _ in pairs]
+        write_xlsx(invoices, Path(tmp) / "invoices.xlsx")
+        write_atomic(out / "invoices.xlsx", (Path(tmp) / "invoices.xlsx").read_bytes())
+        return [out / "invoices.xlsx"]
+
+
+def write_documents(
+    store: DocumentStore,
+    summary: RunSummary,
+    out: Path,
+    fmt: Format,
+    *,
+    tenant: str = "default",
+    locale: str | None = None,
+) -> list[Path]:
+    """Write the files of every document of the run's customers and period into *out*.
+
+    One file per document, named by its number; a file that exists already is complete
+    (files are replaced atomically) and, documents being immutable, right: it is kept.
+    So a rerun after a crash writes exactly the files the crash left unwritten. ``csv``
+    and ``xlsx`` write the period's invoices as tables, plus the credit notes as JSON.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    documents = [
+        d
+        for o in summary.outcomes
+        for d in store.documents(tenant=tenant, customer=o.customer, period=o.period)
+    ]
+    written: list[Path] = []
+    per_document = fmt in ("json", "pdf", "html")
+    for d in documents:
+        if not per_document and d.kind != "credit_note":
+            continue
+        suffix = "json" if fmt == "json" or d.kind == "credit_note" else fmt
+        path = out / document_filename(d.number, f".{suffix}")
+        if not path.exists():
+            _, data = _document_bytes(d, fmt, locale)
+            write_atomic(path, data)
+        written.append(path)
+    if not per_document:
+        invoices = [d.invoice() for d in documents if d.kind != "credit_note"]
+        written = _tables(invoices, fmt, out) + written
+    return written
+
+
+def _summary_text(summary: RunSummary) -> str:
+    issued = summary.issued
+    return (
+        f"period {summary.period}: {len(summary.outcomes)} customer(s) billed; issued "
+        f"{issued['invoice']} invoice(s), {issued['supplementary']} supplementary "
+        f"invoice(s), {issued['credit_note']} credit note(s); {summary.unchanged} "
+        f"unchanged; {summary.duplicates_dropped} duplicate record(s) dropped, "
+        f"{summary.corrections_applied} correction(s) applied"
+    )
+
+
+@click.command(name="bill")
+@click.option("--period", required=True, help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
+@plan_option
+@usage_option(".csv, .jsonl or .parquet")
+@click.option(
+    "--customers",
+    "customers_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="YAML/JSON: account id -> name, address, tax_id, country, locale, email.",
+)
+@click.option(
+    "--store",
+    "store_location",
+    required=True,
+    help="Document store: an SQLite file (billing.db) or a postgresql:// URL.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Write every document of the period here, named by its number.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option(
+    "--issued-on",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Issue date of new documents [default: the day the period ends].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Emit the run summary as JSON.")
+@click.option("--tax-rate", help="One VAT rate in percent for every line, e.g. 19.")
+@click.option(
+    "--tax-method", type=click.Choice(get_args(TaxMethod)), default="total", show_default=True
+)
+@click.option("--empty", type=click.Choice(get_args(EmptyBill)), default="zero", show_default=True)
+@click.option("--net-days", type=int, default=30, show_default=True, help="Payment terms.")
+@click.option("--template", default="INV-{year}-{seq:04}", show_default=True)
+@click.option("--credit-template", default="CN-{year}-{seq:04}", show_default=True)
+@click.option("--tenant", default="default", show_default=True, help="Sequence tenant.")
+@click.option("--locale", help="Locale passed to the PDF/HTML renderer, e.g. de_DE.")
+def bill_command(
+    period: str,
+    plan_path: Path,
+    usage_path: Path,
+    customers_path: Path | None,
+    store_location: str,
+    out_dir: Path | None,
+    fmt: Format,
+    issued_on: datetime | None,
+    as_json: bool,
+    tax_rate: str | None,
+    tax_method: TaxMethod,
+    empty: EmptyBill,
+    net_days: int,
+    template: str,
+    credit_template: str,
+    tenant: str,
+    locale: str | None,
+) -> None:
+    """Bill a period exactly once: issue what the usage calls for and nothing twice."""
+    try:
+        result = _rated(plan_path, usage_path, period)
+        customers = load_customers(customers_path) if customers_path else {}
+        if fmt in ("pdf", "html"):
+            renderer(fmt)
+        store = open_store(store_location)
+        try:
+            run = BillingRun(
+                store=store,
+                numbering=Numbering(template),
+                credit_numbering=Numbering.credit_notes(credit_template),
+                terms=Net(net_days),
+                tenant=tenant,
+            )
+            day: date | None = None if issued_on is None else issued_on.date()
+            summary = run.bill(
+                result,
+                issued_on=day,
+                customers=customers,
+                taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
+                tax_method=tax_method,
+                empty=empty,
+            )
+            files = (
+                []
+                if out_dir is None
+                else write_documents(store, summary, out_dir, fmt, tenant=tenant, locale=locale)
+            )
+        finally:
+            store.close()
+    except CloudrateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if as_json:
+        data = summary.to_dict()
+        data["files"] = [str(p) for p in files]
+        click.echo(json.dumps(data, indent=2))
+    else:
+        click.echo(_summary_text(summary))
+        for path in files:
+            click.echo(str(path))

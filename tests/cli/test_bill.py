@@ -1,0 +1,187 @@
+"""The ``cloudrate bill`` command: rerun-safe, crash-safe, files named by number."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cloudrate import sample_plan_path, sample_usage_path
+from cloudrate.billing import SQLiteDocumentStore
+from cloudrate.cli import main
+
+
+def _bill(store: Path, *args: str, usage: Path | None = None) -> dict[str, object]:
+    result = CliRunner().invoke(
+        main,
+        [
+            "bill",
+            "--period",
+            "2026-10",
+            "--plan",
+            str(sample_plan_path()),
+            "--usage",
+            str(usage or sample_usage_path()),
+            "--store",
+            str(store),
+            "--json",
+            *args,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.output)
+    return data
+
+
+def _late_usage(tmp_path: Path, extra_hours: int) -> Path:
+    with sample_usage_path().open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    vcpu = next(r for r in rows if r["metric"] == "vcpu_hours")
+    late = dict(vcpu, record_id="late-1", quantity=str(extra_hours))
+    path = tmp_path / f"usage-{extra_hours}.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([*rows, late])
+    return path
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_a_rerun_issues_nothing_and_writes_the_same_bytes(tmp_path: Path) -> None:
+    first = _bill(tmp_path / "b.db", "--out", str(tmp_path / "out"))
+    issued = first["issued"]
+    assert isinstance(issued, dict)
+    assert issued["invoice"] == first["customers"] == 3
+    files = _digests(tmp_path / "out")
+    assert sorted(files) == ["INV-2026-0001.json", "INV-2026-0002.json", "INV-2026-0003.json"]
+    again = _bill(tmp_path / "b.db", "--out", str(tmp_path / "out"))
+    assert again["issued"] == {"invoice": 0, "supplementary": 0, "credit_note": 0}
+    assert again["unchanged"] == 3
+    assert _digests(tmp_path / "out") == files
+    elsewhere = _bill(tmp_path / "c.db", "--out", str(tmp_path / "out2"))
+    assert elsewhere["issued"] == first["issued"]
+    assert _digests(tmp_path / "out2") == files  # no clock: another store, the same bytes
+    issued_on = json.loads((tmp_path / "out" / "INV-2026-0001.json").read_text())["issued_on"]
+    assert issued_on == "2026-11-01"
+
+
+def test_late_usage_then_a_correction_down(tmp_path: Path) -> None:
+    store, out = tmp_path / "b.db", tmp_path / "out"
+    _bill(store, "--out", str(out))
+    late = _bill(
+        store, "--out", str(out), "--issued-on", "2026-11-12", usage=_late_usage(tmp_path, 100)
+    )
+    assert late["issued"] == {"invoice": 0, "supplementary": 1, "credit_note": 0}
+    supplementary = json.loads((out / "INV-2026-0004.json").read_text())
+    assert supplementary["supplements"] == "INV-2026-0001"
+    assert supplementary["issued_on"] == "2026-11-12"
+    down = _bill(store, "--out", str(out), usage=_late_usage(tmp_path, 10))
+    assert down["issued"] == {"invoice": 0, "supplementary": 0, "credit_note": 1}
+    note = json.loads((out / "CN-2026-0001.json").read_text())
+    assert note["schema"] == "cloudrate.credit_note/1"
+    assert note["invoice_number"] == "INV-2026-0001"
+    assert _bill(store, usage=_late_usage(tmp_path, 10))["issued"] == {
+        "invoice": 0,
+        "supplementary": 0,
+        "credit_note": 0,
+    }
+
+
+def test_the_text_summary_names_every_count(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "bill",
+            "--period",
+            "2026-10",
+            "--plan",
+            str(sample_plan_path()),
+            "--usage",
+            str(sample_usage_path()),
+            "--store",
+            str(tmp_path / "b.db"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for words in ("3 customer(s) billed", "3 invoice(s)", "0 unchanged", "duplicate record(s)"):
+        assert words in result.output
+
+
+def test_tables_and_a_bad_store(tmp_path: Path) -> None:
+    _bill(tmp_path / "b.db", "--out", str(tmp_path / "out"), "--format", "csv")
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {
+        "invoices.csv",
+        "invoices-summary.csv",
+    }
+    (tmp_path / "dir.db").mkdir()
+    result = CliRunner().invoke(
+        main,
+        [
+            "bill",
+            "--period",
+            "2026-10",
+            "--plan",
+            str(sample_plan_path()),
+            "--usage",
+            str(sample_usage_path()),
+            "--store",
+            str(tmp_path / "dir.db"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "document store" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_killed_at_random_moments_the_rerun_completes(tmp_path: Path) -> None:
+    """The CLI killed with SIGKILL mid-run, then rerun: the same documents and files as an
+    uninterrupted run, every number with its document and its file."""
+    reference = tmp_path / "reference"
+    _bill(tmp_path / "ref.db", "--out", str(reference))
+    want = _digests(reference)
+    command = [
+        sys.executable,
+        "-c",
+        "from cloudrate.cli import main; main()",
+        "bill",
+        "--period",
+        "2026-10",
+        "--plan",
+        str(sample_plan_path()),
+        "--usage",
+        str(sample_usage_path()),
+        "--store",
+        str(tmp_path / "b.db"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    began = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    took = time.perf_counter() - began
+    (tmp_path / "b.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{tmp_path / 'b.db'}{suffix}").unlink(missing_ok=True)
+    for name in list(want):
+        (tmp_path / "out" / name).unlink()
+    rng = random.Random(7)
+    for _ in range(8):
+        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL)
+        time.sleep(rng.uniform(took * 0.5, took))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    subprocess.run(command, check=True, capture_output=True, cwd=tmp_path)
+    assert _digests(tmp_path / "out") == want
+    store = SQLiteDocumentStore(tmp_path / "b.db")
+    assert sorted(d.number for d in store.documents()) == sorted(n[:-5] for n in want)
+    store.close()
