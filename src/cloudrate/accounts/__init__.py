@@ -31,7 +31,7 @@ from ._promo_sqlite import SQLiteRedemptionStore
 from ._recharge import RechargeLimits
 from ._signup import SignupPayment, VerificationOutcome, VerificationRefund
 from ._sqlite import SQLiteLedgerStore
-from ._store import AppendResult, LedgerStore, MemoryLedgerStore, Shortfall
+from ._store import AppendResult, LedgerStore, MemoryLedgerStore, Shortfall, plan_batch
 from ._suspension import AccountState, OpenInvoice, OverdueInvoice, Stage, SuspensionPolicy
 
 __all__ = [
@@ -69,5 +69,6 @@ __all__ = [
     "VerificationOutcome",
     "VerificationRefund",
     "account_type",
+    "plan_batch",
     "settle",
 ]

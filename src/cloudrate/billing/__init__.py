@@ -11,6 +11,7 @@ events for the host.
 ['INV-2026-0001', 'INV-2026-0002']
 """
 
+from ._account_events import find_event, record_account_state
 from ._delta import Delta, billed_lines, delta, line_key
 from ._documents import customer_invoices, customer_statistics, live_invoice, load_invoice
 from ._events import EVENT_TYPES, Event, EventType, event_id, new_event
@@ -39,6 +40,7 @@ from ._stored import (
     StoredDocument,
     credit_note_from_json,
 )
+from ._wallet import DocumentLedgerStore
 from ._webhook import Delivery, DeliveryReport, Outbox, WebhookDeliverer, verify_signature
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "DeliveryReport",
     "Delta",
     "DocumentKind",
+    "DocumentLedgerStore",
     "DocumentStore",
     "Event",
     "EventType",
@@ -75,6 +78,7 @@ __all__ = [
     "delta",
     "event_id",
     "fail_payment",
+    "find_event",
     "issue_date",
     "line_key",
     "live_invoice",
@@ -83,6 +87,7 @@ __all__ = [
     "new_event",
     "open_store",
     "pay_now",
+    "record_account_state",
     "record_event",
     "start_payment",
     "succeed_payment",

@@ -17,9 +17,10 @@ import attrs
 
 __all__ = ["EVENT_TYPES", "Event", "EventType", "event_id", "new_event"]
 
-#: Every event type the store writes. ``wallet.*``, ``budget.*`` and ``account.*`` are
-#: recorded by the host's calls (:meth:`DocumentStore.record_event`) in the transaction of
-#: what they report.
+#: Every event type the store writes. ``wallet.*`` come from the wallet ledger kept in the
+#: document store (:class:`~cloudrate.billing.DocumentLedgerStore`), ``budget.*`` from its
+#: alert store, ``account.*`` from :func:`~cloudrate.billing.record_account_state`; a host
+#: may also record them with :func:`~cloudrate.billing.record_event`.
 EventType = Literal[
     "invoice.finalised",
     "invoice.paid",

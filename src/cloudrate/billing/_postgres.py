@@ -17,77 +17,10 @@ from typing import Any
 
 from cloudrate.exceptions import StoreError
 
-from ._sql import SQLStore
+from ._sql import SQLStore, schema
 
 __all__ = ["PostgresDocumentStore"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cloudrate_sequence (
-    key TEXT PRIMARY KEY,
-    last BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cloudrate_document (
-    tenant TEXT NOT NULL,
-    number TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('invoice', 'supplementary', 'credit_note')),
-    draft TEXT NOT NULL,
-    sequence TEXT NOT NULL,
-    seq BIGINT NOT NULL,
-    customer TEXT NOT NULL,
-    period TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    refers_to TEXT,
-    currency TEXT NOT NULL,
-    issued_on TEXT NOT NULL,
-    due_on TEXT,
-    total TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (tenant, number),
-    UNIQUE (tenant, draft),
-    UNIQUE (sequence, seq),
-    UNIQUE (tenant, customer, period, revision)
-);
-CREATE TABLE IF NOT EXISTS cloudrate_billed (
-    tenant TEXT NOT NULL,
-    number TEXT NOT NULL,
-    customer TEXT NOT NULL,
-    period TEXT NOT NULL,
-    line TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    quantity TEXT NOT NULL,
-    PRIMARY KEY (tenant, number, line),
-    FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
-);
-CREATE INDEX IF NOT EXISTS cloudrate_billed_period
-    ON cloudrate_billed (tenant, customer, period);
-CREATE TABLE IF NOT EXISTS cloudrate_payment_attempt (
-    tenant TEXT NOT NULL,
-    key TEXT NOT NULL,
-    number TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
-    started_on TEXT NOT NULL,
-    settled_on TEXT,
-    reference TEXT,
-    method TEXT,
-    failure TEXT,
-    ordinal INTEGER NOT NULL,
-    PRIMARY KEY (tenant, key),
-    FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
-);
-CREATE TABLE IF NOT EXISTS cloudrate_event (
-    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    tenant TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    at TEXT NOT NULL,
-    data TEXT NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS cloudrate_event_pending ON cloudrate_event (delivered, seq);
-"""
 
 #: The advisory lock every store holds while it creates the tables (a constant key).
 _SCHEMA_LOCK = 0x636C6F75
@@ -121,9 +54,8 @@ class PostgresDocumentStore(SQLStore):
             self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
             with self._conn.transaction(), self._conn.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        cursor.execute(statement)
+                for statement in schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"):
+                    cursor.execute(statement)
         except psycopg.Error as exc:
             raise StoreError(
                 f"{self.name}: cannot connect or create its tables "

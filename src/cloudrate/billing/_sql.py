@@ -29,7 +29,109 @@ TABLES = (
     "cloudrate_billed",
     "cloudrate_payment_attempt",
     "cloudrate_event",
+    "cloudrate_wallet_account",
+    "cloudrate_wallet_entry",
 )
+
+#: The tables both stores create; *{serial}* is the database's auto-numbered key.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cloudrate_sequence (
+    key TEXT PRIMARY KEY,
+    last BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cloudrate_document (
+    tenant TEXT NOT NULL,
+    number TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('invoice', 'supplementary', 'credit_note')),
+    draft TEXT NOT NULL,
+    sequence TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    customer TEXT NOT NULL,
+    period TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    refers_to TEXT,
+    currency TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    due_on TEXT,
+    total TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (tenant, number),
+    UNIQUE (tenant, draft),
+    UNIQUE (sequence, seq),
+    UNIQUE (tenant, customer, period, revision)
+);
+CREATE TABLE IF NOT EXISTS cloudrate_billed (
+    tenant TEXT NOT NULL,
+    number TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    period TEXT NOT NULL,
+    line TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    PRIMARY KEY (tenant, number, line),
+    FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
+);
+CREATE INDEX IF NOT EXISTS cloudrate_billed_period
+    ON cloudrate_billed (tenant, customer, period);
+CREATE TABLE IF NOT EXISTS cloudrate_payment_attempt (
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    number TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+    started_on TEXT NOT NULL,
+    settled_on TEXT,
+    reference TEXT,
+    method TEXT,
+    failure TEXT,
+    ordinal INTEGER NOT NULL,
+    PRIMARY KEY (tenant, key),
+    FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
+);
+CREATE TABLE IF NOT EXISTS cloudrate_event (
+    seq {serial},
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    at TEXT NOT NULL,
+    data TEXT NOT NULL,
+    delivered INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS cloudrate_event_pending ON cloudrate_event (delivered, seq);
+CREATE TABLE IF NOT EXISTS cloudrate_wallet_account (
+    tenant TEXT NOT NULL,
+    name TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    balance TEXT NOT NULL DEFAULT '0',
+    PRIMARY KEY (tenant, name)
+);
+CREATE TABLE IF NOT EXISTS cloudrate_wallet_entry (
+    seq {serial},
+    tenant TEXT NOT NULL,
+    key TEXT NOT NULL,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL
+        CHECK (kind IN ('recharge', 'deduction', 'refund', 'promo_credit', 'adjustment')),
+    amount TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    at TEXT NOT NULL,
+    memo TEXT NOT NULL,
+    reference TEXT,
+    UNIQUE (tenant, key),
+    FOREIGN KEY (tenant, account) REFERENCES cloudrate_wallet_account (tenant, name)
+);
+CREATE INDEX IF NOT EXISTS cloudrate_wallet_entry_account
+    ON cloudrate_wallet_entry (tenant, account, seq);
+"""
+
+
+def schema(serial: str) -> list[str]:
+    """The CREATE statements of :data:`TABLES`, with *serial* the auto-numbered key type."""
+    return [s.strip() for s in _SCHEMA.replace("{serial}", serial).split(";") if s.strip()]
+
 
 _DOCUMENT_COLUMNS = (
     "tenant, number, kind, draft, sequence, seq, customer, period, revision, refers_to, "

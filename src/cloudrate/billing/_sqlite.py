@@ -17,77 +17,9 @@ from pathlib import Path
 
 from cloudrate.exceptions import StoreError
 
-from ._sql import SQLStore
+from ._sql import SQLStore, schema
 
 __all__ = ["SQLiteDocumentStore"]
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cloudrate_sequence (
-    key TEXT PRIMARY KEY,
-    last INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cloudrate_document (
-    tenant TEXT NOT NULL,
-    number TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('invoice', 'supplementary', 'credit_note')),
-    draft TEXT NOT NULL,
-    sequence TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    customer TEXT NOT NULL,
-    period TEXT NOT NULL,
-    revision INTEGER NOT NULL,
-    refers_to TEXT,
-    currency TEXT NOT NULL,
-    issued_on TEXT NOT NULL,
-    due_on TEXT,
-    total TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (tenant, number),
-    UNIQUE (tenant, draft),
-    UNIQUE (sequence, seq),
-    UNIQUE (tenant, customer, period, revision)
-);
-CREATE TABLE IF NOT EXISTS cloudrate_billed (
-    tenant TEXT NOT NULL,
-    number TEXT NOT NULL,
-    customer TEXT NOT NULL,
-    period TEXT NOT NULL,
-    line TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    quantity TEXT NOT NULL,
-    PRIMARY KEY (tenant, number, line),
-    FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
-);
-CREATE INDEX IF NOT EXISTS cloudrate_billed_period
-    ON cloudrate_billed (tenant, customer, period);
-CREATE TABLE IF NOT EXISTS cloudrate_payment_attempt (
-    tenant TEXT NOT NULL,
-    key TEXT NOT NULL,
-    number TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    currency TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
-    started_on TEXT NOT NULL,
-    settled_on TEXT,
-    reference TEXT,
-    method TEXT,
-    failure TEXT,
-    ordinal INTEGER NOT NULL,
-    PRIMARY KEY (tenant, key),
-    FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
-);
-CREATE TABLE IF NOT EXISTS cloudrate_event (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    tenant TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    at TEXT NOT NULL,
-    data TEXT NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS cloudrate_event_pending ON cloudrate_event (delivered, seq);
-"""
 
 
 class SQLiteDocumentStore(SQLStore):
@@ -117,9 +49,8 @@ class SQLiteDocumentStore(SQLStore):
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             with self._writing("schema") as cursor:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        cursor.execute(statement)
+                for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT"):
+                    cursor.execute(statement)
         except sqlite3.Error as exc:
             raise StoreError(
                 f"{self.name}: cannot open or create its tables ({exc}); check the path "

@@ -7,6 +7,9 @@ whether reached by the forecast or the actual cost first. Sending is the host's:
 a callback (or :class:`SmtpSender`). An alert is marked sent only after the callback
 returns, so a failed send is retried at the next check (at least once, never twice
 after a success).
+
+:class:`DocumentAlertStore` keeps that record in the billing document store: the alert's
+``budget.threshold_reached`` event is the mark, written once per threshold and period.
 """
 
 from __future__ import annotations
@@ -26,14 +29,18 @@ from cloudrate._money import EXACT, RoundingPolicy, to_decimal
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from cloudrate.period import BillingPeriod, seconds_between
 
+from ._budget_events import DocumentAlertStore
+
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
 __all__ = [
     "AlertBasis",
+    "AlertLog",
     "AlertStore",
     "Budget",
     "BudgetAlert",
+    "DocumentAlertStore",
     "InMemoryAlertStore",
     "SQLiteAlertStore",
     "SmtpSender",
@@ -141,6 +148,15 @@ class AlertStore(Protocol):
     def mark_sent(self, key: tuple[str, str, str]) -> None: ...
 
 
+@runtime_checkable
+class AlertLog(AlertStore, Protocol):
+    """An :class:`AlertStore` that keeps the whole alert: :func:`check_budget` calls
+    :meth:`record` instead of :meth:`mark_sent` (e.g. :class:`DocumentAlertStore`, which
+    writes it as a ``budget.threshold_reached`` event)."""
+
+    def record(self, alert: BudgetAlert) -> None: ...
+
+
 class InMemoryAlertStore:
     def __init__(self) -> None:
         self._sent: set[tuple[str, str, str]] = set()
@@ -197,7 +213,8 @@ def check_budget(
     store: AlertStore,
     send: Callable[[BudgetAlert], Any] | None = None,
 ) -> tuple[BudgetAlert, ...]:
-    """The new alerts for *budget* at *now*, each passed to *send* then marked sent.
+    """The new alerts for *budget* at *now*, each passed to *send* then marked sent
+    (given whole to an :class:`AlertLog`'s ``record``, by key to ``mark_sent`` otherwise).
 
     >>> p = BillingPeriod.month(2026, 10)
     >>> budget = Budget(account="acme", amount=Money("200", "EUR"),
@@ -236,7 +253,10 @@ def check_budget(
             continue
         if send is not None:
             send(alert)
-        store.mark_sent(alert.key)
+        if isinstance(store, AlertLog):
+            store.record(alert)
+        else:
+            store.mark_sent(alert.key)
         alerts.append(alert)
     return tuple(alerts)
 
