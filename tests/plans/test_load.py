@@ -154,7 +154,9 @@ class TestLoadPlan:
         p = _one(HEAD + "  - {name: s, metric: m, model: volumes, tiers: []}\n")
         assert (p.path, p.code, p.value) == ("charges[0].model", "unknown_model", "volumes")
         assert "did you mean 'volume'?" in p.message
-        assert "per_unit, graduated, volume, package, flat, percentage, minimum" in p.message
+        assert (
+            "per_unit, graduated, volume, package, one_off, flat, percentage, minimum" in p.message
+        )
 
     def test_price_in_another_currency(self):
         """A price written with another currency is refused, naming both currencies."""

@@ -132,10 +132,11 @@ class TestFreeFirstIp:
         before, after = run([FreeFirstIp()], [ip("ip-0", 10, is_secondary=True), ip("ip-1", 10, 2)])
         assert list(added(before, after)) == ["public_ip:free_ip:ip-1"]
 
-    def test_after_default_ip_credit_the_next_ip_is_free(self):
-        """With the default IP not charged, the free IP is the next one: no double credit."""
+    def test_one_more_after_default_ip_credit_frees_the_next_ip(self):
+        """free_ips="one_more" (the earlier reading): with the default IP not charged, the
+        next IP is free too; no IP is credited twice."""
         before, after = run(
-            [DefaultIpCharge(enabled=False), FreeFirstIp()],
+            [DefaultIpCharge(enabled=False), FreeFirstIp(free_ips="one_more")],
             [ip("ip-1", 100, is_default=True), ip("ip-2", 100, 2), ip("ip-3", 100, 3)],
         )
         assert added(before, after) == {
@@ -143,6 +144,119 @@ class TestFreeFirstIp:
             "public_ip:free_ip:ip-2": Decimal("-1.00"),
         }
         assert after.total.amount == Decimal("6.00")
+
+    def test_one_in_total_the_default_ip_is_the_free_ip(self):
+        """The default: with the default IP not charged, it is the account's one free IP and
+        no other IP is credited."""
+        before, after = run(
+            [DefaultIpCharge(enabled=False), FreeFirstIp()],
+            [ip("ip-1", 100, is_default=True), ip("ip-2", 100, 2), ip("ip-3", 100, 3)],
+        )
+        assert added(before, after) == {"public_ip:default_ip:ip-1": Decimal("-1.00")}
+        assert after.total.amount == Decimal("7.00")  # 5.00 platform + 2 x 100 h x 0.01
+
+
+#: Three IPs of 100 h at 0.01 (the IP line 3.00) and the 5.00 platform fee: 8.00.
+THREE_IPS = [ip("ip-1", 100, is_default=True), ip("ip-2", 100, 2), ip("ip-3", 100, 3)]
+
+
+class TestFreeIpsWithDefaultIpCharge:
+    """Every combination of "default IP charge" and "free for one IP", under each reading
+    of how many IPs are free; the bill's total worked out by hand from THREE_IPS."""
+
+    @pytest.mark.parametrize(
+        ("default_charged", "first_free", "free_ips", "credited", "total"),
+        [
+            # default IP billed, first IP billed: nothing credited
+            (True, False, "one_in_total", {}, "8.00"),
+            (True, False, "one_more", {}, "8.00"),
+            # first IP free only: ip-1 was acquired first (day 1); 1.00 credited
+            (True, True, "one_in_total", {"public_ip:free_ip:ip-1": "-1.00"}, "7.00"),
+            (True, True, "one_more", {"public_ip:free_ip:ip-1": "-1.00"}, "7.00"),
+            # default IP free only
+            (False, False, "one_in_total", {"public_ip:default_ip:ip-1": "-1.00"}, "7.00"),
+            (False, False, "one_more", {"public_ip:default_ip:ip-1": "-1.00"}, "7.00"),
+            # both: one free IP in total (the default), or one more (two in all)
+            (False, True, "one_in_total", {"public_ip:default_ip:ip-1": "-1.00"}, "7.00"),
+            (
+                False,
+                True,
+                "one_more",
+                {"public_ip:default_ip:ip-1": "-1.00", "public_ip:free_ip:ip-2": "-1.00"},
+                "6.00",
+            ),
+        ],
+    )
+    def test_combination(self, default_charged, first_free, free_ips, credited, total):
+        rules = [
+            DefaultIpCharge(enabled=default_charged),
+            FreeFirstIp(enabled=first_free, free_ips=free_ips),
+        ]
+        before, after = run(rules, THREE_IPS)
+        assert before.total.amount == Decimal("8.00")
+        assert added(before, after) == {k: Decimal(v) for k, v in credited.items()}
+        assert after.total.amount == Decimal(total)
+
+    def test_the_default_ip_counts_only_while_it_is_held(self):
+        """An IP held before the default IP was acquired is free until then: day 1 of ip-a
+        (24 h, 0.24) is free, days 2 and 3 are not; the default IP's 48 h (0.48) are
+        credited as the default IP. One IP is free at any time."""
+        records = [
+            ip("ip-a", 24, 1),
+            ip("ip-a", 24, 2),
+            ip("ip-a", 24, 3),
+            ip("ip-nat", 24, 2, is_default=True),
+            ip("ip-nat", 24, 3, is_default=True),
+        ]
+        before, after = run([DefaultIpCharge(enabled=False), FreeFirstIp()], records)
+        assert added(before, after) == {
+            "public_ip:default_ip:ip-nat": Decimal("-0.48"),
+            "public_ip:free_ip:ip-a": Decimal("-0.24"),
+        }
+
+    @pytest.mark.parametrize(
+        ("free_ips", "ip_b_credit"), [("one_in_total", "-2.40"), ("one_more", "-4.80")]
+    )
+    def test_after_the_default_ip_is_released_the_oldest_ip_is_free(self, free_ips, ip_b_credit):
+        """The default IP (240 h, released on the 11th) is free; ip-b is free from the
+        release on (240 of its 480 h) under one_in_total, all month under one_more."""
+        history = [
+            IpAcquisition(
+                account="acme",
+                resource_id="ip-nat",
+                acquired_at=datetime(2025, 1, 1, tzinfo=UTC),
+                released_at=datetime(2026, 10, 11, tzinfo=UTC),
+            ),
+            IpAcquisition(
+                account="acme", resource_id="ip-b", acquired_at=datetime(2025, 6, 1, tzinfo=UTC)
+            ),
+        ]
+        records = [ip("ip-nat", 240, 1, is_default=True), ip("ip-b", 240, 1), ip("ip-b", 240, 11)]
+        before, after = run(
+            [DefaultIpCharge(enabled=False), FreeFirstIp(free_ips=free_ips)], records, history
+        )
+        assert added(before, after) == {
+            "public_ip:default_ip:ip-nat": Decimal("-2.40"),
+            "public_ip:free_ip:ip-b": Decimal(ip_b_credit),
+        }
+
+    def test_free_secondary_ips_do_not_take_the_free_ip(self):
+        """Secondary IPs made free by SecondaryIpBilling do not count towards the one free
+        public IP: the first public IP is still free."""
+        before, after = run(
+            [SecondaryIpBilling(enabled=False), FreeFirstIp()],
+            [ip("ip-0", 10, is_secondary=True), ip("ip-1", 10, 2)],
+        )
+        assert added(before, after) == {
+            "public_ip:secondary_ip:ip-0": Decimal("-0.10"),
+            "public_ip:free_ip:ip-1": Decimal("-0.10"),
+        }
+
+    def test_unknown_free_ips_is_refused_with_the_choices(self):
+        with pytest.raises(
+            cloudrate.PlanError, match="free_ips: must be one of one_in_total, one_more"
+        ):
+            FreeFirstIp(free_ips="two")
 
 
 class TestSecondaryIpBilling:
@@ -218,6 +332,7 @@ RULES = st.sampled_from(
         DefaultIpCharge(enabled=False),
         DefaultIpCharge(),
         FreeFirstIp(),
+        FreeFirstIp(free_ips="one_more"),
         FreeFirstIp(enabled=False),
         SecondaryIpBilling(enabled=False),
     ]

@@ -1,8 +1,10 @@
-"""Prepaid negative balance (billing setting 8).
+"""Prepaid negative balance (billing setting 8, "Enable Prepaid Negative Balance Display").
 
 Whether a prepaid balance may go below zero, down to what floor, and whether a negative
-balance is displayed. Reaching the floor suspends the account: with negative balances
-not allowed the floor is zero, so an exhausted balance suspends.
+balance is displayed. The portal's one toggle means both: balances may go negative and
+are shown negative; *display* left out follows *allowed*, and can be set apart (allowed
+but hidden). Reaching the floor suspends the account: with negative balances not
+allowed the floor is zero, so an exhausted balance suspends.
 """
 
 from __future__ import annotations
@@ -52,20 +54,25 @@ class NegativeBalance:
     *allowed* False keeps balances at zero or above (the floor is zero). *allowed* True
     lets deductions go down to *floor* (a Money at or below zero), or without limit when
     *floor* is ``None``. *display* says whether a negative balance is shown to the
-    customer and the administrator. A balance at or below the floor suspends the account.
+    customer and the administrator; left out, it is *allowed* (the portal's toggle
+    allows negative balances and shows them). With *allowed* False only an
+    administrator's adjustment can take a balance below zero, and *display* says whether
+    that is shown. A balance at or below the floor suspends the account.
 
-    >>> rule = NegativeBalance(allowed=True, floor=Money("-50.00", "EUR"), display=True)
-    >>> rule.lowest("EUR")
-    Decimal('-50.00')
+    >>> rule = NegativeBalance(allowed=True, floor=Money("-50.00", "EUR"))
+    >>> rule.lowest("EUR"), rule.display
+    (Decimal('-50.00'), True)
     >>> rule.state(Money("-50.00", "EUR"))
     'suspended'
-    >>> NegativeBalance(allowed=False, floor=None, display=False).lowest("EUR")
-    Decimal('0')
+    >>> NegativeBalance(allowed=True, display=False).display
+    False
+    >>> NegativeBalance().lowest("EUR"), NegativeBalance().display
+    (Decimal('0'), False)
     """
 
     allowed: bool = False
     floor: Money | None = attrs.field(default=None, validator=_check_floor)
-    display: bool = False
+    display: bool = attrs.field(default=attrs.Factory(lambda self: self.allowed, takes_self=True))
 
     def __attrs_post_init__(self) -> None:
         if not self.allowed and self.floor is not None and self.floor.amount != 0:

@@ -12,6 +12,7 @@ from cloudrate.exceptions import InvoiceError
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 from cloudrate.rating import AccountBill, RatedLine, RatingResult
+from cloudrate.rules import ConvertedBill
 
 from ._invoice import Invoice
 from ._model import Customer, InvoiceLine, TaxRate
@@ -45,7 +46,7 @@ def _line(line: RatedLine, rate: TaxRate | None) -> InvoiceLine:
 
 @overload
 def assemble(
-    bill: AccountBill | RatingResult,
+    bill: AccountBill | RatingResult | ConvertedBill,
     customer: Customer,
     period: BillingPeriod | None = ...,
     *,
@@ -59,7 +60,7 @@ def assemble(
 ) -> Invoice: ...
 @overload
 def assemble(
-    bill: AccountBill | RatingResult,
+    bill: AccountBill | RatingResult | ConvertedBill,
     customer: Customer,
     period: BillingPeriod | None = ...,
     *,
@@ -72,7 +73,7 @@ def assemble(
     invoice_id: str | None = ...,
 ) -> Invoice | None: ...
 def assemble(
-    bill: AccountBill | RatingResult,
+    bill: AccountBill | RatingResult | ConvertedBill,
     customer: Customer,
     period: BillingPeriod | None = None,
     *,
@@ -88,7 +89,10 @@ def assemble(
 
     Args:
         bill: the customer's :class:`~cloudrate.AccountBill` (its lines may include
-            adjustments rules added), or a :class:`~cloudrate.RatingResult` to take it from.
+            adjustments rules added), a :class:`~cloudrate.RatingResult` to take it from,
+            or a :class:`~cloudrate.rules.ConvertedBill` (the bill in the customer's
+            currency): its rate is noted on the invoice, in :attr:`Invoice.notes`, and
+            each line's explanation ends with its conversion.
         customer: who is billed; ``customer.id`` must be the bill's account.
         period: the billing period; with a RatingResult, by default its period, and it must
             be the period the usage was rated for (usage outside it is refused).
@@ -96,7 +100,8 @@ def assemble(
         tax_method: ``"total"`` (per rate, EN 16931) or ``"line"``.
         rounding: rounds the tax; by default the RatingResult's policy, else half-up to the
             currency's minor units. Lines keep the amounts rating rounded.
-        exchange_rate: fixed on the invoice and shown; its base must be the bill currency.
+        exchange_rate: fixed on the invoice to show the total in another currency; its
+            base must be the bill currency (for a ConvertedBill, the converted currency).
         display_decimals: decimals renderers show; amounts are not changed.
         empty: a bill without lines gives a zero invoice (``"zero"``) or None (``"none"``).
         invoice_id: the draft's identity; by default ``"<customer id>/<period label>"``.
@@ -114,7 +119,27 @@ def assemble(
     ...                taxes=TaxRate(percent="19"))
     >>> inv.subtotal, inv.tax_total, inv.total, inv.number
     (Money('100.00', 'EUR'), Money('19.00', 'EUR'), Money('119.00', 'EUR'), None)
+
+    A bill converted to the customer's currency carries its rate onto the invoice:
+
+    >>> from datetime import date
+    >>> from cloudrate.fx import ExchangeRate
+    >>> from cloudrate.rules import convert_bill
+    >>> fx = ExchangeRate(base="EUR", quote="USD", rate="1.0832", on=date(2026, 10, 30),
+    ...                   source="ECB reference rate")
+    >>> usd = assemble(convert_bill(bill, fx), Customer(id="acme", name="ACME"),
+    ...                BillingPeriod.month(2026, 10))
+    >>> usd.total
+    Money('108.32', 'USD')
+    >>> print(*usd.notes)
+    Amounts converted from EUR at 1.0832 USD/EUR (ECB reference rate, rate of 2026-10-30)
+    >>> usd.lines[0].explanation.splitlines()
+    ['converted 100 EUR at 1.0832 USD/EUR: 108.3200 USD']
     """
+    conversion: str | None = None
+    if isinstance(bill, ConvertedBill):
+        conversion = bill.note()
+        bill = bill.bill
     bill, period, rounding = _bill_and_period(bill, customer, period, rounding)
     if empty not in EMPTY_BILLS:
         raise InvoiceError(f"empty: 'zero' or 'none' (got {empty!r})")
@@ -130,6 +155,7 @@ def assemble(
         exchange_rate=exchange_rate,
         display_decimals=display_decimals,
         invoice_id=invoice_id or f"{customer.id}/{period.label}",
+        conversion=conversion,
     )
 
 
@@ -174,8 +200,10 @@ def _draft(
     exchange_rate: ExchangeRate | None,
     display_decimals: int | None,
     invoice_id: str,
+    conversion: str | None = None,
 ) -> Invoice:
-    """The draft invoice of *bill*: its lines taxed, summed and checked."""
+    """The draft invoice of *bill*: its lines taxed, summed and checked; *conversion* is
+    the note of the rate a converted bill was converted at."""
     currency = str(bill.total.currency.code)
     rule: TaxRule | None = FlatTax(taxes) if isinstance(taxes, TaxRate) else taxes
     lines = [_line(x, None if rule is None else rule.rate_for(customer, x)) for x in bill.lines]
@@ -194,7 +222,14 @@ def _draft(
         tax_total=tax_total,
         total=Money(subtotal.amount + tax_total.amount, currency),
         tax_method=tax_method,
-        notes=tuple(dict.fromkeys(t.rate.note for t in tax_lines if t.rate.note)),
+        notes=tuple(
+            dict.fromkeys(
+                [
+                    *(t.rate.note for t in tax_lines if t.rate.note),
+                    *([conversion] if conversion else []),
+                ]
+            )
+        ),
         rounding=rounding,
         exchange_rate=exchange_rate,
         display_decimals=display_decimals,

@@ -13,34 +13,45 @@ from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
 from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
 from ._minimum import Minimum
 from ._model import BASES, Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
+from ._one_off import OneOff
+from ._overridden import Overridden
+from ._override import OVERRIDE_KEYS, ChargeOverride, dump_overrides
 from ._package import Package
 from ._per_unit import PerUnit
 from ._percentage import Percentage, PercentTier
 from ._plan import Plan
-from ._priced import Detail, Priced
+from ._priced import Detail, Note, Priced
+from ._read_overrides import read_overrides
 from ._tiers import Tier
+from ._versions import PriceVersion
 from ._volume import Volume
 
 __all__ = [
     "AGGREGATIONS",
     "BASES",
     "MODELS",
+    "OVERRIDE_KEYS",
     "PRORATIONS",
     "Aggregation",
     "Basis",
     "Charge",
     "ChargeModel",
+    "ChargeOverride",
     "Detail",
     "Flat",
     "Graduated",
     "Metric",
     "Minimum",
+    "Note",
+    "OneOff",
     "OtherCharges",
+    "Overridden",
     "Package",
     "PerUnit",
     "PercentTier",
     "Percentage",
     "Plan",
+    "PriceVersion",
     "Priced",
     "Prorated",
     "Proration",
@@ -48,9 +59,11 @@ __all__ = [
     "VectorPricing",
     "Volume",
     "conversion",
+    "dump_overrides",
     "dump_plan",
     "kinds_of",
     "load_plan",
     "plan_from_document",
     "plan_to_yaml",
+    "read_overrides",
 ]

@@ -4,7 +4,7 @@ A new charge model is one module (its keys, reader, scalar price and, when price
 usage, its vectorised twin) plus one entry here.
 
 >>> sorted(MODELS)
-['flat', 'graduated', 'minimum', 'package', 'per_unit', 'percentage', 'volume']
+['flat', 'graduated', 'minimum', 'one_off', 'package', 'per_unit', 'percentage', 'volume']
 >>> MODELS["graduated"].basis
 'usage'
 """
@@ -15,6 +15,7 @@ from ._flat import Flat
 from ._graduated import Graduated
 from ._minimum import Minimum
 from ._model import Basis, ChargeModel
+from ._one_off import OneOff
 from ._package import Package
 from ._per_unit import PerUnit
 from ._percentage import Percentage
@@ -24,7 +25,8 @@ __all__ = ["MODELS", "kinds_of"]
 
 #: Every charge model by its plan-file ``model`` name, in the order the docs list them.
 MODELS: dict[str, type[ChargeModel]] = {
-    model.kind: model for model in (PerUnit, Graduated, Volume, Package, Flat, Percentage, Minimum)
+    model.kind: model
+    for model in (PerUnit, Graduated, Volume, Package, OneOff, Flat, Percentage, Minimum)
 }
 
 

@@ -9,9 +9,7 @@ strings). Every problem of a document is collected and raised together as one
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,10 @@ from cloudrate.exceptions import CloudrateError
 from cloudrate.period import zone
 
 from ._charge import Charge
-from ._kinds import MODELS
 from ._metrics import AGGREGATIONS, Metric
-from ._model import ChargeModel
 from ._plan import Plan
+from ._read_charge import read_charge
+from ._read_versions import read_versions
 
 __all__ = ["dump_plan", "load_plan", "plan_from_document", "plan_to_yaml"]
 
@@ -42,113 +40,8 @@ _PLAN_KEYS = (
     "rounding",
     "metrics",
     "charges",
+    "versions",
 )
-_CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
-
-
-def _model_class(r: FieldReader, kind: object, path: str) -> type[ChargeModel] | None:
-    """The model class a charge's ``model`` names, or None after recording the problem."""
-    if kind is None:
-        r.doc.problem(
-            join_path(path, "model"),
-            "missing",
-            f"model is required: one of {', '.join(MODELS)}",
-        )
-        return None
-    if not isinstance(kind, str) or kind not in MODELS:
-        near = difflib.get_close_matches(str(kind), list(MODELS), n=1, cutoff=0.5)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        r.doc.problem(
-            join_path(path, "model"),
-            "unknown_model",
-            f"unknown charge model; use one of {', '.join(MODELS)}{hint}",
-            kind,
-        )
-        return None
-    return MODELS[kind]
-
-
-def _charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge | None:
-    if not isinstance(raw, Mapping):
-        r.mapping(raw, path, ())
-        return None
-    kind = raw.get("model")
-    if isinstance(kind, str) and kind in MODELS:
-        model_keys = MODELS[kind].keys
-    else:  # unknown model: only the model is reported, not the keys it would take
-        model_keys = tuple(sorted({k for model in MODELS.values() for k in model.keys}))
-    data = r.mapping(raw, path, _CHARGE_KEYS + model_keys)
-    name = r.text(data, "name", path, required=True)
-    model_class = _model_class(r, kind, path)
-    if model_class is None:
-        return None
-    count = len(r.doc.problems)
-    try:
-        model = model_class.read(r, data, path)
-    except CloudrateError as exc:  # a check the reader missed: report it, never crash
-        r.doc.problem(path, "bad_charge", str(exc))
-        model = None
-    free = r.number(data, "free_units", path)
-    metric = r.text(data, "metric", path, required=model_class.basis == "usage")
-    where = _where(r, data, path)
-    if model_class.basis in ("charges", "spend"):
-        _check_derived(r, data, path, model_class.kind, earlier)
-    if model is None or name is None or len(r.doc.problems) > count:
-        return None
-    try:
-        return Charge(
-            name=name,
-            model=model,
-            metric=metric,
-            description=r.text(data, "description", path),
-            service=r.text(data, "service", path),
-            where=where or {},
-            free_units=free or Decimal(0),
-        )
-    except CloudrateError as exc:
-        r.doc.problem(path, "bad_charge", str(exc))
-        return None
-
-
-def _where(r: FieldReader, data: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
-    where = data.get("where")
-    if where is not None and not isinstance(where, Mapping):
-        r.doc.problem(
-            join_path(path, "where"),
-            "not_a_mapping",
-            "expected attribute: value (or a list of values)",
-            where,
-        )
-        return None
-    return where
-
-
-def _check_derived(
-    r: FieldReader, data: Mapping[str, Any], path: str, kind: str, earlier: list[str]
-) -> None:
-    """A charge priced from other charges has no usage fields, and names earlier charges."""
-    for field in ("metric", "where", "free_units"):
-        if field in data:
-            r.doc.problem(
-                join_path(path, field),
-                "not_applicable",
-                f"a {kind} charge prices other charges; remove {field}",
-            )
-    raw_of = data.get("of")  # checked even when the model itself has problems
-    if isinstance(raw_of, str):
-        names = [raw_of]
-    elif isinstance(raw_of, list):
-        names = [n for n in raw_of if isinstance(n, str)]
-    else:
-        names = []
-    for other in names:
-        if other not in earlier:
-            r.doc.problem(
-                join_path(path, "of"),
-                "unknown_charge",
-                "names no charge declared above this one; list the charges it applies to above it",
-                other,
-            )
 
 
 def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
@@ -219,7 +112,7 @@ def _charges(r: FieldReader, data: Mapping[str, Any], currency: str | None) -> l
     names: list[str] = []
     for index, raw in enumerate(raw_charges):
         path = join_path("charges", index)
-        charge = _charge(r, raw, path, names)
+        charge = read_charge(r, raw, path, names)
         if charge is None:
             if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
                 names.append(raw["name"])
@@ -236,6 +129,21 @@ def _charges(r: FieldReader, data: Mapping[str, Any], currency: str | None) -> l
     return charges
 
 
+def _declared(data: Mapping[str, Any]) -> set[str]:
+    """The names the plan's charges give, read or not (versions may name any of them)."""
+    raw = data.get("charges")
+    items = raw if isinstance(raw, list) else []
+    return {c["name"] for c in items if isinstance(c, Mapping) and isinstance(c.get("name"), str)}
+
+
+def _is_zone(name: Any) -> bool:
+    try:
+        zone(name)
+    except CloudrateError:
+        return False
+    return True
+
+
 def plan_from_document(doc: Document) -> Plan:
     """Build a plan from a loaded document; raises with every problem found."""
     r = FieldReader(doc)
@@ -250,6 +158,14 @@ def plan_from_document(doc: Document) -> Plan:
     charges = _charges(r, data, currency)
     effective_from = r.day(data, "effective_from", "")
     effective_to = r.day(data, "effective_to", "")
+    versions = read_versions(
+        r,
+        data,
+        charges,
+        _declared(data),
+        timezone if _is_zone(timezone) else None,
+        (effective_from, effective_to),
+    )
     version = r.text(data, "version", "")
     description = r.text(data, "description", "")
     if timezone is not None:
@@ -276,6 +192,7 @@ def plan_from_document(doc: Document) -> Plan:
             effective_to=effective_to,
             rounding=rounding,
             description=description,
+            versions=versions,
         )
     except CloudrateError as exc:
         doc.problem("", "bad_plan", str(exc))
@@ -288,6 +205,7 @@ def load_plan(source: str | Path | Mapping[str, Any]) -> Plan:
 
     Every problem in the document is reported at once, each with its path and line.
 
+    >>> from decimal import Decimal
     >>> plan = load_plan('''
     ... name: Basic
     ... currency: EUR

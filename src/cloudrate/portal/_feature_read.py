@@ -13,7 +13,7 @@ from typing import Any
 
 from cloudrate._documents import Document, join_path
 
-from ._feature_spec import ACCOUNT_TYPES, DEFAULTS, SPEC, Group
+from ._feature_spec import ACCOUNT_TYPES, DEFAULTS, FOLLOWS, SPEC, Group
 
 __all__ = ["Block", "Blocks", "merge", "read_blocks"]
 
@@ -37,9 +37,20 @@ def _unknown(
 
 
 def _read_group(doc: Document, group: Group, value: Any, where: str) -> Any:
-    """A grouped setting as a mapping of its sub-keys (a bare true/false sets the first)."""
+    """A grouped setting as a mapping of its sub-keys. A bare value sets the first: a
+    true/false, or any value the first sub-key reads when it is not a switch
+    (``cost_decimals: 4``), whose error is then the setting's own."""
+    first = next(iter(group))
+    parser, default = group[first]
+    switch = isinstance(default, bool)  # the first sub-key turns the feature on or off
+    if not isinstance(value, Mapping) and not isinstance(value, bool) and not switch:
+        parsed, error = parser(value)
+        if error:
+            doc.problem(where, "bad_value", error, value)
+            return _NOTHING
+        return {first: parsed}
     if isinstance(value, bool):
-        value = {next(iter(group)): value}
+        value = {first: value}
     if not isinstance(value, Mapping):
         doc.problem(
             where,
@@ -154,4 +165,7 @@ def merge(*blocks: Mapping[str, Any]) -> dict[str, Any]:
                 merged[key] = {**merged[key], **value}
             else:
                 merged[key] = value
+    for (key, sub), leader in FOLLOWS.items():
+        if merged[key][sub] is None:
+            merged[key][sub] = merged[key][leader]
     return merged

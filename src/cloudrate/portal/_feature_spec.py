@@ -15,9 +15,18 @@ from typing import Any, get_args
 from cloudrate._money import check_currency
 from cloudrate.accounts import FALLBACKS, AccountTypeName, PlanType
 from cloudrate.exceptions import CloudrateError
-from cloudrate.rules import CONTRACT_TYPES
+from cloudrate.rules import CONTRACT_TYPES, COST_DECIMALS_USES, FREE_IPS
 
-__all__ = ["ACCOUNT_TYPES", "DEFAULTS", "SPEC", "Group", "Parsed", "Parser", "Setting"]
+__all__ = [
+    "ACCOUNT_TYPES",
+    "DEFAULTS",
+    "FOLLOWS",
+    "SPEC",
+    "Group",
+    "Parsed",
+    "Parser",
+    "Setting",
+]
 
 #: The account types a configuration may override settings for.
 ACCOUNT_TYPES: tuple[AccountTypeName, ...] = get_args(AccountTypeName)
@@ -132,14 +141,21 @@ def _thresholds(value: Any) -> Parsed:
 
 
 #: Every setting: key -> (parser, default) or, for grouped settings, key -> {sub-key: ...}.
-#: A grouped setting also accepts a bare true/false for its first sub-key.
+#: A grouped setting also accepts a bare value for its first sub-key (true/false, or the
+#: number of ``cost_decimals``).
 SPEC: dict[str, Setting | Group] = {
     "currency": (_currency, None),
     "timezone": (_text, "UTC"),
     "default_ip_charge": (_bool, True),
-    "free_first_ip": (_bool, False),
+    # free_ips: one free public IP in total (the default IP included when it is not
+    # charged), or one more besides the IPs other settings make free.
+    "free_first_ip": {"enabled": (_bool, False), "free_ips": (_choice(FREE_IPS), "one_in_total")},
     "secondary_ip_billing": (_bool, True),
-    "cost_decimals": (_whole(0, 10), 2),
+    # applies_to: the digits are shown only (display) or are what is billed (billed).
+    "cost_decimals": {
+        "digits": (_whole(0, 10), 2),
+        "applies_to": (_choice(COST_DECIMALS_USES), "display"),
+    },
     "multi_currency": {"enabled": (_bool, False), "currencies": (_currencies, ())},
     "portal_payment": (_bool, True),
     "invoice_menu": (_bool, True),
@@ -153,10 +169,12 @@ SPEC: dict[str, Setting | Group] = {
         "grace_days": (_whole(0), 0),
         "warning_days": (_whole(0), None),
     },
+    # The portal's one toggle (a bare true/false) allows negative balances and shows
+    # them; display left unset follows allowed (FOLLOWS).
     "prepaid_negative_balance": {
         "allowed": (_bool, False),
         "floor": (_amount, None),
-        "display": (_bool, False),
+        "display": (_bool, None),
     },
     "account_verification_refund": {"enabled": (_bool, False), "percent": (_percent, Decimal(100))},
     "billing_contract_type": {
@@ -176,6 +194,10 @@ SPEC: dict[str, Setting | Group] = {
         "use_forecast": (_bool, True),
     },
 }
+
+#: Sub-settings that, left unset (None) after every block is merged, take the value of
+#: another sub-setting of their group: (group, sub-key) -> the sub-key they follow.
+FOLLOWS: dict[tuple[str, str], str] = {("prepaid_negative_balance", "display"): "allowed"}
 
 #: The default of every setting (grouped settings as mappings).
 DEFAULTS: dict[str, Any] = {

@@ -4,7 +4,10 @@ The resource is described by what it uses each hour (2 vCPU, 4 GB RAM, 50 GB dis
 public IP...). :func:`estimate` turns that into usage records covering a whole billing
 period, rates them with the plan, applies the policy (so the IP rules decide whether the
 IP line costs anything), converts to the customer's currency and shows the amounts with
-the configured cost decimals. Account-level charges (flat fees without a metric,
+the configured cost decimals: for cost decimals that are only displayed, the exact
+amounts rounded to them; for cost decimals that are billed, the usage is rated with them
+(:meth:`~cloudrate.rules.CostDecimals.rounding`) and the billed amounts are shown, the
+figures an invoice of the same usage would hold. Account-level charges (flat fees without a metric,
 minimum spends) are left out: they do not depend on the resource. The monthly estimate
 is for the period given; the hourly one is the monthly one over the period's hours.
 """
@@ -19,7 +22,7 @@ from typing import Any
 import attrs
 from moneyed import Money
 
-from cloudrate._money import EXACT, to_decimal
+from cloudrate._money import EXACT, RoundingPolicy, to_decimal
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Charge, OtherCharges, Plan, conversion
@@ -109,17 +112,27 @@ def instance_usage(
 
 @attrs.frozen(kw_only=True)
 class Estimate:
-    """The estimated bill of the resource for one period, and its hourly cost."""
+    """The estimated bill of the resource for one period, and its hourly cost.
+
+    *rounding* is the policy the bill was rated with (with billed cost decimals, their
+    digits).
+    """
 
     bill: AccountBill
     hours: Decimal
     decimals: CostDecimals
     rate: ExchangeRate | None = None
+    rounding: RoundingPolicy = attrs.field(factory=RoundingPolicy)
 
     @property
     def monthly(self) -> Money:
         """The exact estimated cost of the period."""
         return self.bill.exact_total
+
+    @property
+    def billed(self) -> Money:
+        """What the period would be billed: the sum of the rounded lines."""
+        return self.bill.total
 
     @property
     def hourly(self) -> Money:
@@ -128,17 +141,21 @@ class Estimate:
         return Money(EXACT.divide(total.amount, self.hours), total.currency.code)
 
     def to_dict(self) -> dict[str, Any]:
-        """The estimate as shown: amounts with the cost decimals, as strings."""
+        """The estimate as shown: amounts with the cost decimals, as strings (for billed
+        cost decimals, the billed amounts; an hour, never billed alone, is rounded by
+        the rating policy)."""
+        show = self.decimals.cost
+        hourly = self.rounding.round_money(self.hourly)
         return {
             "currency": str(self.monthly.currency.code),
-            "hourly": str(self.decimals.shown(self.hourly)),
-            "monthly": str(self.decimals.shown(self.monthly)),
+            "hourly": str(show(self.hourly, hourly)),
+            "monthly": str(show(self.monthly, self.billed)),
             "rate": None if self.rate is None else self.rate.to_dict(),
             "lines": [
                 {
                     "charge": line.charge,
                     "description": line.description,
-                    "monthly": str(self.decimals.shown(line.amount)),
+                    "monthly": str(show(line.amount, line.rounded)),
                 }
                 for line in self.bill.lines
             ],
@@ -181,6 +198,11 @@ def estimate(
     >>> free_ip = estimate(plan, spec, month, policy=chain(DefaultIpCharge(enabled=False)))
     >>> charged.to_dict()["monthly"], free_ip.to_dict()["monthly"], charged.to_dict()["hourly"]
     ('43.16', '39.56', '0.06')
+    >>> from cloudrate.rules import CostDecimals
+    >>> shown = estimate(plan, spec, month, decimals=CostDecimals(4)).to_dict()
+    >>> billed = estimate(plan, spec, month, decimals=CostDecimals(4, applies_to="billed"))
+    >>> shown["monthly"], billed.to_dict()["monthly"], billed.to_dict()["hourly"]
+    ('43.1560', '43.1560', '0.0599')
     """
     hours = period.seconds / 3600
     records = []
@@ -205,12 +227,14 @@ def estimate(
                 attributes=item.attributes,
             )
         )
+    decimals = decimals or CostDecimals()
     priced = _resource_plan(plan)
-    result = rate(priced, records, period, accounts=[account])
+    rounding = decimals.rounding(plan.rounding)
+    result = rate(priced, records, period, accounts=[account], rounding=rounding)
     bill = result.bill(account)
     if policy is not None:
         context = RuleContext.for_result(result, records, ip_history=tuple(ip_history))
         bill = chain(policy).apply(bill, context)
     if rate_to is not None:
         bill = convert_bill(bill, rate_to, result.rounding).bill
-    return Estimate(bill=bill, hours=hours, decimals=decimals or CostDecimals(), rate=rate_to)
+    return Estimate(bill=bill, hours=hours, decimals=decimals, rate=rate_to, rounding=rounding)

@@ -134,16 +134,20 @@ class FeatureSettings:
     # --- rules -----------------------------------------------------------------------
     def policy(self, charge: str = "public_ip") -> Policy:
         """The IP rules, in order: default IP, secondary IPs, then the first IP free (so it
-        never credits an IP the earlier rules already made free)."""
+        never credits an IP the earlier rules already made free; with ``free_ips``
+        ``one_in_total``, the default one, the account has one free IP in total)."""
         v = self.values
+        free = v["free_first_ip"]
         return chain(
             DefaultIpCharge(enabled=v["default_ip_charge"], charge=charge),
             SecondaryIpBilling(enabled=v["secondary_ip_billing"], charge=charge),
-            FreeFirstIp(enabled=v["free_first_ip"], charge=charge),
+            FreeFirstIp(enabled=free["enabled"], charge=charge, free_ips=free["free_ips"]),
         )
 
     def cost_decimals(self) -> CostDecimals:
-        return CostDecimals(self.values["cost_decimals"])
+        """The cost decimals, shown only or billed (``cost_decimals.applies_to``)."""
+        c = self.values["cost_decimals"]
+        return CostDecimals(c["digits"], applies_to=c["applies_to"])
 
     def multi_currency(self) -> MultiCurrency:
         mc = self.values["multi_currency"]
@@ -198,6 +202,8 @@ class FeatureSettings:
         )
 
     def negative_balance(self) -> NegativeBalance:
+        """The portal's toggle allows negative balances (down to ``floor``) and shows
+        them; ``allowed`` and ``display`` can also be set apart."""
         n = self.values["prepaid_negative_balance"]
         return NegativeBalance(
             allowed=n["allowed"],
@@ -241,13 +247,13 @@ class FeatureSettings:
             contract_type_choice=v["billing_contract_type"]["enabled"],
             signup_payment=v["signup_payment"]["enabled"],
             prepaid_hourly_billing=v["prepaid_hourly_billing"]["enabled"],
-            negative_balance_display=v["prepaid_negative_balance"]["display"],
+            negative_balance_display=self.negative_balance().display,
             verification_refund=v["account_verification_refund"]["enabled"],
             budget_alerts=v["budget_alerts"]["enabled"],
             default_ip_charged=v["default_ip_charge"],
-            first_ip_free=v["free_first_ip"],
+            first_ip_free=v["free_first_ip"]["enabled"],
             secondary_ip_billed=v["secondary_ip_billing"],
-            cost_decimals=v["cost_decimals"],
+            cost_decimals=self.cost_decimals().digits,
         )
 
 

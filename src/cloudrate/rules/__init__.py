@@ -11,12 +11,21 @@ Every object here adds lines (``lines(bill, context)``) or converts a bill; acco
 """
 
 from ._base import Policy, Rule, RuleContext, adjustment, chain
-from ._contract import CONTRACT_TYPES, ContractType, ContractTypes, FixedPayment, PayAsYouGo
+from ._contract import (
+    CONTRACT_TYPES,
+    ActiveDays,
+    ContractType,
+    ContractTypes,
+    FixedPayment,
+    PayAsYouGo,
+)
 from ._currency import ConvertedBill, MultiCurrency, convert_bill
-from ._decimals import CostDecimals
+from ._decimals import COST_DECIMALS_USES, CostDecimals, CostDecimalsUse
 from ._ip import (
+    FREE_IPS,
     DefaultIpCharge,
     FreeFirstIp,
+    FreeIps,
     IpAcquisition,
     SecondaryIpBilling,
     ip_history_from_usage,
@@ -33,13 +42,18 @@ from ._promo import (
 
 __all__ = [
     "CONTRACT_TYPES",
+    "COST_DECIMALS_USES",
+    "FREE_IPS",
+    "ActiveDays",
     "ContractType",
     "ContractTypes",
     "ConvertedBill",
     "CostDecimals",
+    "CostDecimalsUse",
     "DefaultIpCharge",
     "FixedPayment",
     "FreeFirstIp",
+    "FreeIps",
     "IpAcquisition",
     "MultiCurrency",
     "PayAsYouGo",

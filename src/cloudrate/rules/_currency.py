@@ -3,7 +3,10 @@
 Prices stay in the plan's base currency. A bill is converted line by line at one
 :class:`~cloudrate.fx.ExchangeRate`, fixed on the invoice with its date and source: each
 line's exact amount times the rate, rounded in the target currency; the total is the
-sum of the rounded converted lines.
+sum of the rounded converted lines. Each converted line keeps the steps that explain its
+amount in the base currency and adds the conversion step; the
+:class:`ConvertedBill` carries the rate, and
+:func:`cloudrate.invoice.assemble` notes it on the invoice.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from moneyed import Money
 from cloudrate._money import EXACT, RoundingPolicy, check_currency
 from cloudrate.exceptions import PlanError
 from cloudrate.fx import ExchangeRate, RateSource
+from cloudrate.plans import Detail
 from cloudrate.rating import AccountBill, RatedLine
 
 __all__ = ["ConvertedBill", "MultiCurrency", "convert_bill"]
@@ -37,6 +41,30 @@ class ConvertedBill:
     def total(self) -> Money:
         return self.bill.total
 
+    @property
+    def converted(self) -> bool:
+        """Whether the bill changed currency (False at the rate 1 of the same currency)."""
+        return self.rate.base != self.rate.quote
+
+    def note(self) -> str | None:
+        """The sentence an invoice of the converted bill carries, None if not converted.
+
+        >>> import cloudrate
+        >>> bill = cloudrate.AccountBill(account="acme", lines=(),
+        ...     total=Money(0, "EUR"), exact_total=Money(0, "EUR"))
+        >>> fx = ExchangeRate(base="EUR", quote="USD", rate="1.0832", on=date(2026, 10, 30),
+        ...                   source="ECB reference rate")
+        >>> convert_bill(bill, fx).note()
+        'Amounts converted from EUR at 1.0832 USD/EUR (ECB reference rate, rate of 2026-10-30)'
+        """
+        if not self.converted:
+            return None
+        fx = self.rate
+        return (
+            f"Amounts converted from {fx.base} at {_per(fx)} "
+            f"({fx.source}, rate of {fx.on.isoformat()})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "rate": self.rate.to_dict(),
@@ -46,11 +74,24 @@ class ConvertedBill:
         }
 
 
+def _per(rate: ExchangeRate) -> str:
+    return f"{rate.rate} {rate.quote}/{rate.base}"
+
+
+def _conversion(line: RatedLine, rate: ExchangeRate, exact: Decimal) -> tuple[Detail, ...]:
+    """The step that explains a converted line: its exact amount times the rate."""
+    if rate.base == rate.quote:
+        return ()
+    label = f"converted {line.amount.amount} {rate.base} at {_per(rate)}"
+    return (Detail(label, None, None, Money(exact, rate.quote)),)
+
+
 def convert_bill(
     bill: AccountBill, rate: ExchangeRate, rounding: RoundingPolicy | None = None
 ) -> ConvertedBill:
     """*bill* in *rate*'s quote currency: each line's exact amount times the rate, rounded
-    by *rounding* in the quote currency; the total is the sum of the rounded lines.
+    by *rounding* in the quote currency; the total is the sum of the rounded lines. Each
+    line's details end with the conversion step.
 
     >>> from cloudrate.rules import RuleContext
     >>> import cloudrate
@@ -63,6 +104,10 @@ def convert_bill(
     True
     >>> converted.bill.lines[0].rounded.amount.as_tuple().exponent  # JPY has no minor unit
     0
+    >>> print(converted.bill.lines[0].explain())
+    per unit: 4735 x 0.0125 EUR = 59.1875 EUR
+    converted 59.1875 EUR at 162.37 JPY/EUR: 9610.274375 JPY
+    rounded 9610.274375 to 9610
     """
     policy = rounding or RoundingPolicy()
     quote = rate.quote
@@ -77,6 +122,7 @@ def convert_bill(
                     rounded=Money(policy.round(exact, quote), quote),
                     unit_price=None if line.unit_price is None else rate.convert(line.unit_price),
                     unit=quote if line.unit == line.currency else line.unit,
+                    details=(*line.details, *_conversion(line, rate, exact)),
                 )
             )
         converted = AccountBill(

@@ -4,6 +4,9 @@ Each rule credits the share of an IP charge's line that belongs to the IPs it ex
 as adjustment lines naming the IP and why. The share of an IP is the line's amount times
 that IP's part of the line's usage; the credits are rounded by largest remainder over
 all IPs of the line, so crediting every IP brings the line to exactly zero.
+
+"Free for one IP" gives an account one free public IP in total by default: when the
+default IP is not charged, that IP is the free one (:data:`FREE_IPS`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Literal, get_args
 import attrs
 from moneyed import Money
 
-from cloudrate.exceptions import RatingError
+from cloudrate.exceptions import PlanError, RatingError
 from cloudrate.plans import Detail
 from cloudrate.rating import AccountBill, RatedLine
 from cloudrate.usage import UsageRecord
@@ -24,8 +27,10 @@ from cloudrate.usage import UsageRecord
 from ._base import RuleContext, adjustment
 
 __all__ = [
+    "FREE_IPS",
     "DefaultIpCharge",
     "FreeFirstIp",
+    "FreeIps",
     "IpAcquisition",
     "SecondaryIpBilling",
     "ip_history_from_usage",
@@ -39,6 +44,13 @@ SECONDARY_ATTRIBUTES = ("is_secondary", "secondary")
 #: Why an IP is credited: the kind of its credit line, and the middle of its charge name.
 CreditKind = Literal["default_ip", "free_ip", "secondary_ip"]
 CREDIT_KINDS: tuple[CreditKind, ...] = get_args(CreditKind)
+#: Credits that make a public (not secondary) IP free: they count towards "one free IP".
+_PUBLIC_CREDITS: tuple[CreditKind, ...] = ("default_ip", "free_ip")
+#: How many IPs "free for one IP" frees: ``one_in_total`` (an IP an earlier rule already
+#: made free, such as the default IP, is the free one) or ``one_more`` (one IP besides
+#: those: with the default IP not charged, two IPs are free).
+FreeIps = Literal["one_in_total", "one_more"]
+FREE_IPS: tuple[FreeIps, ...] = get_args(FreeIps)
 
 
 def _flag(record: UsageRecord, names: Iterable[str]) -> bool:
@@ -214,9 +226,20 @@ def _ip_credits(
     return tuple(out)
 
 
-def _already_credited(bill: AccountBill, charge: str) -> set[str]:
-    prefixes = tuple(f"{charge}:{k}:" for k in CREDIT_KINDS)
+def _already_credited(
+    bill: AccountBill, charge: str, kinds: tuple[CreditKind, ...] = CREDIT_KINDS
+) -> set[str]:
+    """The IPs of *charge* that earlier rules credited with one of *kinds*."""
+    prefixes = tuple(f"{charge}:{k}:" for k in kinds)
     return {line.charge.split(":", 2)[2] for line in bill.lines if line.charge.startswith(prefixes)}
+
+
+def _check_free_ips(_inst: object, _attr: object, value: object) -> None:
+    if value not in FREE_IPS:
+        raise PlanError(
+            f"free_ips: must be one of {', '.join(FREE_IPS)} (got {value!r}); "
+            "'one_in_total' gives an account one free public IP, the default IP included"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -281,11 +304,22 @@ class FreeFirstIp:
     resource id). A record is free when its IP is the free one at the record's start. The
     acquisition times come from the context's ``ip_history``; an IP missing from it counts
     as acquired at its earliest record in this period.
+
+    *free_ips* says how this combines with IPs an earlier rule already made free (the
+    default IP when :class:`DefaultIpCharge` is disabled): ``"one_in_total"`` (the
+    default) gives the account one free public IP in total, so while it holds such an IP
+    this rule frees nothing more; ``"one_more"`` frees one IP besides them (the earlier
+    behaviour: default IP off and first IP free gave two free IPs). Secondary IPs made
+    free by :class:`SecondaryIpBilling` do not count: they never take the free slot.
+
+    >>> FreeFirstIp().free_ips, FreeFirstIp(free_ips="one_more").free_ips
+    ('one_in_total', 'one_more')
     """
 
     enabled: bool = True
     charge: str = "public_ip"
     secondary_attributes: tuple[str, ...] = SECONDARY_ATTRIBUTES
+    free_ips: FreeIps = attrs.field(default="one_in_total", validator=_check_free_ips)
 
     def lines(self, bill: AccountBill, context: RuleContext) -> Sequence[RatedLine]:
         if not self.enabled:
@@ -306,8 +340,20 @@ class FreeFirstIp:
             (h for h in history.values() if not h.is_secondary and h.resource_id not in skip),
             key=lambda h: (h.acquired_at, h.resource_id),
         )
+        # IPs that are already free: under "one_in_total" they are the account's free IP.
+        taken = (
+            [
+                history[rid]
+                for rid in sorted(_already_credited(bill, self.charge, _PUBLIC_CREDITS))
+                if rid in history
+            ]
+            if self.free_ips == "one_in_total"
+            else []
+        )
 
         def free_at(moment: datetime) -> str | None:
+            if any(h.held_at(moment) for h in taken):
+                return None
             return next((h.resource_id for h in candidates if h.held_at(moment)), None)
 
         def credited(record: UsageRecord) -> bool:

@@ -17,6 +17,7 @@ from moneyed import Money
 
 from cloudrate._money import exact, zero
 from cloudrate.plans import Plan
+from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord
 
 from ._clip import clip_records
@@ -176,11 +177,14 @@ def billing_overview(
     timezone: str = "UTC",
     invoices: Sequence[InvoiceSummary] = (),
     cards: Sequence[CardSpec] = DEFAULT_CARDS,
+    decimals: CostDecimals | None = None,
 ) -> BillingOverview:
     """The billing overview of *account* on *today* (or at *now*) in *timezone*.
 
     ``notification.total_usage`` is the month-to-date estimate including flat fees and
-    minimum spend, i.e. what the month's bill would be if it closed today.
+    minimum spend, i.e. what the month's bill would be if it closed today. *decimals*
+    are the tenant's cost decimals, as for :func:`usage_view` (billed decimals rate the
+    month with their digits).
 
     >>> import cloudrate
     >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
@@ -193,7 +197,13 @@ def billing_overview(
     month = DateRange.month_to_date(now=now, today=today, timezone=timezone)
     records = clip_records(plan, usage, month.start, month.end, account)
     view = usage_view(
-        plan, records, account=account, date_range=month, cards=cards, include_fixed=True
+        plan,
+        records,
+        account=account,
+        date_range=month,
+        cards=cards,
+        include_fixed=True,
+        decimals=decimals,
     )
     daily = []
     for day in month.dates():

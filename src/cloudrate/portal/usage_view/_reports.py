@@ -60,8 +60,9 @@ def summary_table(view: UsageView, quantity_places: int = 6) -> list[list[Cell]]
     """One row per service and charge, then the Total Estimated Bill row.
 
     The total row's cost is the view's total: the sum of the rows above it. Quantities
-    are shown with at most *quantity_places* decimals (half-up); costs are the rated
-    lines' rounded amounts, unchanged.
+    are shown with at most *quantity_places* decimals (half-up); costs are the costs the
+    view shows: the rated lines' rounded amounts, or, with the view's cost decimals, the
+    amounts they show (see :func:`~cloudrate.portal.usage_view.usage_view`).
     """
     cur = view.currency
     rows: list[list[Cell]] = [
@@ -71,13 +72,13 @@ def summary_table(view: UsageView, quantity_places: int = 6) -> list[list[Cell]]
             item.description,
             _shown(item.quantity, quantity_places),
             item.unit,
-            item.cost.amount,
+            item.shown,
             cur,
         ]
         for row in view.services
         for item in row.items
     ]
-    rows.append(["Total Estimated Bill", None, None, None, None, view.total.amount, cur])
+    rows.append(["Total Estimated Bill", None, None, None, None, view.shown, cur])
     return rows
 
 

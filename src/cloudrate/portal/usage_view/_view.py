@@ -1,4 +1,11 @@
-"""The usage page: metric cards, a per-service summary and the Total Estimated Bill."""
+"""The usage page: metric cards, a per-service summary and the Total Estimated Bill.
+
+With cost decimals (:class:`~cloudrate.rules.CostDecimals`) every cost also has the
+figure the page shows, ``shown_cost``: for decimals that are only displayed, the exact
+cost rounded to them (rows add up their items, the total its rows); for billed
+decimals, the billed cost, rated with them. The billed ``cost`` fields never change
+with display decimals.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from moneyed import Money
 from cloudrate._money import EXACT, RoundingPolicy, zero
 from cloudrate.plans import Plan, conversion
 from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
+from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord
 
 from ._clip import clip_records
@@ -73,9 +81,17 @@ DEFAULT_CARDS = (
 )
 
 
+def _shown(cost: Money, shown: Decimal | None) -> Decimal:
+    return cost.amount if shown is None else shown
+
+
 @attrs.frozen(kw_only=True)
 class MetricCard:
-    """One card: the consumption in *unit* and the estimated cost of the metrics' charges."""
+    """One card: the consumption in *unit* and the estimated cost of the metrics' charges.
+
+    *cost* is the sum of the rounded lines; *shown_cost* the cost as shown with the view's
+    cost decimals (None without them: the page shows *cost*).
+    """
 
     key: str
     label: str
@@ -83,6 +99,12 @@ class MetricCard:
     unit: str
     cost: Money
     metrics: tuple[str, ...]
+    shown_cost: Decimal | None = None
+
+    @property
+    def shown(self) -> Decimal:
+        """The cost the page shows."""
+        return _shown(self.cost, self.shown_cost)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,7 +112,7 @@ class MetricCard:
             "label": self.label,
             "quantity": str(self.quantity),
             "unit": self.unit,
-            "cost": str(self.cost.amount),
+            "cost": str(self.shown),
             "currency": str(self.cost.currency.code),
             "metrics": list(self.metrics),
         }
@@ -98,34 +120,48 @@ class MetricCard:
 
 @attrs.frozen(kw_only=True)
 class ServiceQuantity:
-    """How much of one charge a service used in the range."""
+    """How much of one charge a service used in the range (*shown_cost*: as
+    :class:`MetricCard`)."""
 
     charge: str
     description: str
     quantity: Decimal
     unit: str
     cost: Money
+    shown_cost: Decimal | None = None
+
+    @property
+    def shown(self) -> Decimal:
+        """The cost the page shows."""
+        return _shown(self.cost, self.shown_cost)
 
 
 @attrs.frozen(kw_only=True)
 class ServiceRow:
-    """One row of the usage summary: a service, what it consumed, and its estimated cost."""
+    """One row of the usage summary: a service, what it consumed, and its estimated cost
+    (*shown_cost*: the sum of its items' shown costs, with cost decimals)."""
 
     service: str
     items: tuple[ServiceQuantity, ...]
     cost: Money
+    shown_cost: Decimal | None = None
+
+    @property
+    def shown(self) -> Decimal:
+        """The cost the page shows."""
+        return _shown(self.cost, self.shown_cost)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "service": self.service,
-            "cost": str(self.cost.amount),
+            "cost": str(self.shown),
             "items": [
                 {
                     "charge": i.charge,
                     "description": i.description,
                     "quantity": str(i.quantity),
                     "unit": i.unit,
-                    "cost": str(i.cost.amount),
+                    "cost": str(i.shown),
                 }
                 for i in self.items
             ],
@@ -138,6 +174,8 @@ class UsageView:
 
     *total* (the Total Estimated Bill) is the sum of the service rows, each the sum of
     rounded rated lines; *lines* are those lines, *records* the usage inside the range.
+    With *decimals*, *shown_total* is the total as shown: the sum of the rows' shown
+    costs.
     """
 
     account: str
@@ -150,10 +188,17 @@ class UsageView:
     records: tuple[UsageRecord, ...]
     unpriced: tuple[UnpricedUsage, ...]
     include_fixed: bool
+    decimals: CostDecimals | None = None
+    shown_total: Decimal | None = None
 
     @property
     def currency(self) -> str:
         return self.plan.currency
+
+    @property
+    def shown(self) -> Decimal:
+        """The Total Estimated Bill the page shows."""
+        return _shown(self.total, self.shown_total)
 
     def card(self, key: str) -> MetricCard:
         for card in self.cards:
@@ -167,11 +212,11 @@ class UsageView:
         cur = esc(self.currency)
         cards = "".join(
             f"<tr><td>{esc(c.label)}</td><td>{c.quantity.normalize():f}</td>"
-            f"<td>{esc(c.unit)}</td><td>{c.cost.amount}</td></tr>"
+            f"<td>{esc(c.unit)}</td><td>{c.shown}</td></tr>"
             for c in self.cards
         )
         rows = "".join(
-            f"<tr><td>{esc(r.service)}</td><td>{r.cost.amount}</td></tr>" for r in self.services
+            f"<tr><td>{esc(r.service)}</td><td>{r.shown}</td></tr>" for r in self.services
         )
         return (
             f"<table><caption>{esc(self.account)} {esc(self.date_range.label)} "
@@ -179,12 +224,14 @@ class UsageView:
             f"<th>Quantity</th><th>Unit</th><th>Estimated cost ({cur})</th></tr>"
             f"</thead><tbody>{cards}</tbody></table><table><thead><tr><th>Service</th>"
             f"<th>Estimated cost ({cur})</th></tr></thead><tbody>{rows}</tbody>"
-            f"<tfoot><tr><th>Total Estimated Bill</th><th>{self.total.amount}</th></tr>"
+            f"<tfoot><tr><th>Total Estimated Bill</th><th>{self.shown}</th></tr>"
             "</tfoot></table>"
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The page as plain data; costs are the costs shown. With cost decimals,
+        ``cost_decimals`` comes last; a view without them is unchanged by it."""
+        out: dict[str, Any] = {
             "schema": "cloudrate.usage_view/1",
             "account": self.account,
             "range": self.date_range.to_dict(),
@@ -192,8 +239,11 @@ class UsageView:
             "include_fixed": self.include_fixed,
             "cards": [c.to_dict() for c in self.cards],
             "services": [s.to_dict() for s in self.services],
-            "total": str(self.total.amount),
+            "total": str(self.shown),
         }
+        if self.decimals is not None:
+            out["cost_decimals"] = self.decimals.to_dict()
+        return out
 
 
 def _fixed(plan: Plan) -> set[str]:
@@ -240,6 +290,7 @@ def usage_view(
     include_fixed: bool = False,
     rounding: RoundingPolicy | None = None,
     adjust: Callable[[RatingResult], RatingResult] | None = None,
+    decimals: CostDecimals | None = None,
 ) -> UsageView:
     """The usage page of *account* for *date_range*, priced under *plan*.
 
@@ -250,7 +301,10 @@ def usage_view(
     left out; set it to get exactly the bill of a whole month. *adjust* applies the
     account's billing policies to each month's result (discounts, credits: a function
     returning ``result.with_bills(...)``); the lines it adds count in the service rows
-    (under "Adjustments" when they name no service) and in the total.
+    (under "Adjustments" when they name no service) and in the total. *decimals* are the
+    tenant's cost decimals: displayed, each cost is also shown as its exact amount
+    rounded to them (``shown_cost``); billed, the usage is rated with them (*rounding*,
+    or the plan's policy, with their digits), as the invoice is.
 
     >>> import cloudrate
     >>> from datetime import date
@@ -263,6 +317,8 @@ def usage_view(
     """
     records = tuple(clip_records(plan, usage, date_range.start, date_range.end, account))
     fixed = set() if include_fixed else _fixed(plan)
+    if decimals is not None:
+        rounding = decimals.rounding(rounding or plan.rounding)
     currency = plan.currency
     lines: list[RatedLine] = []
     unpriced: list[UnpricedUsage] = []
@@ -278,7 +334,8 @@ def usage_view(
         built = []
         for spec in cards:
             quantity, found = _card_quantity(spec, plan, records, date_range)
-            cost = sum((x.rounded for x in lines if x.metric in found), zero(currency))
+            mine = [x for x in lines if x.metric in found]
+            cost = sum((x.rounded for x in mine), zero(currency))
             built.append(
                 MetricCard(
                     key=spec.key,
@@ -287,9 +344,11 @@ def usage_view(
                     unit=spec.unit,
                     cost=cost,
                     metrics=found,
+                    shown_cost=_cost_shown(decimals, mine, cost),
                 )
             )
-        services = _services(lines, currency)
+        services = _services(lines, currency, decimals)
+        shown_total = _sum_shown(decimals, (s.shown for s in services), currency)
     return UsageView(
         account=account,
         date_range=date_range,
@@ -301,29 +360,59 @@ def usage_view(
         records=records,
         unpriced=tuple(unpriced),
         include_fixed=include_fixed,
+        decimals=decimals,
+        shown_total=shown_total,
     )
 
 
-def _services(lines: Sequence[RatedLine], currency: str) -> tuple[ServiceRow, ...]:
+def _cost_shown(
+    decimals: CostDecimals | None, lines: Sequence[RatedLine], cost: Money
+) -> Decimal | None:
+    """The shown cost of *lines* (billed together as *cost*), or None without decimals."""
+    if decimals is None:
+        return None
+    exact = sum((x.amount for x in lines), zero(str(cost.currency.code)))
+    return decimals.cost(exact, cost)
+
+
+def _sum_shown(
+    decimals: CostDecimals | None, shown: Iterable[Decimal], currency: str
+) -> Decimal | None:
+    """The sum of shown costs, from a zero with the cost decimals; None without them."""
+    if decimals is None:
+        return None
+    start = decimals.cost(zero(currency), zero(currency))
+    return sum(shown, start)
+
+
+def _services(
+    lines: Sequence[RatedLine], currency: str, decimals: CostDecimals | None = None
+) -> tuple[ServiceRow, ...]:
     by_service: dict[str, dict[str, list[RatedLine]]] = {}
     for line in lines:
         default = "Other" if line.kind == "charge" else "Adjustments"
         by_service.setdefault(line.service or default, {}).setdefault(line.charge, []).append(line)
     rows = []
     for service, charges in by_service.items():
-        items = tuple(
-            ServiceQuantity(
-                charge=charge,
-                description=group[0].description,
-                quantity=sum((x.usage_quantity for x in group), Decimal(0)),
-                unit=group[0].unit,
-                cost=sum((x.rounded for x in group), zero(currency)),
+        items = []
+        for charge, group in charges.items():
+            cost = sum((x.rounded for x in group), zero(currency))
+            items.append(
+                ServiceQuantity(
+                    charge=charge,
+                    description=group[0].description,
+                    quantity=sum((x.usage_quantity for x in group), Decimal(0)),
+                    unit=group[0].unit,
+                    cost=cost,
+                    shown_cost=_cost_shown(decimals, group, cost),
+                )
             )
-            for charge, group in charges.items()
-        )
         rows.append(
             ServiceRow(
-                service=service, items=items, cost=sum((i.cost for i in items), zero(currency))
+                service=service,
+                items=tuple(items),
+                cost=sum((i.cost for i in items), zero(currency)),
+                shown_cost=_sum_shown(decimals, (i.shown for i in items), currency),
             )
         )
     return tuple(rows)

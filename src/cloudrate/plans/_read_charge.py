@@ -1,0 +1,127 @@
+"""One charge of a plan document: its common fields and its model, every problem recorded."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from cloudrate._documents import FieldReader, join_path
+from cloudrate.exceptions import CloudrateError
+
+from ._charge import Charge
+from ._kinds import MODELS
+from ._model import ChargeModel
+
+__all__ = ["CHARGE_KEYS", "read_charge"]
+
+
+CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
+
+
+def _model_class(r: FieldReader, kind: object, path: str) -> type[ChargeModel] | None:
+    """The model class a charge's ``model`` names, or None after recording the problem."""
+    if kind is None:
+        r.doc.problem(
+            join_path(path, "model"),
+            "missing",
+            f"model is required: one of {', '.join(MODELS)}",
+        )
+        return None
+    if not isinstance(kind, str) or kind not in MODELS:
+        near = difflib.get_close_matches(str(kind), list(MODELS), n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        r.doc.problem(
+            join_path(path, "model"),
+            "unknown_model",
+            f"unknown charge model; use one of {', '.join(MODELS)}{hint}",
+            kind,
+        )
+        return None
+    return MODELS[kind]
+
+
+def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Charge | None:
+    """One charge of a plan file, or None after recording its problems; *earlier* are the
+    names declared before it (what a percentage or minimum may name)."""
+    if not isinstance(raw, Mapping):
+        r.mapping(raw, path, ())
+        return None
+    kind = raw.get("model")
+    if isinstance(kind, str) and kind in MODELS:
+        model_keys = MODELS[kind].keys
+    else:  # unknown model: only the model is reported, not the keys it would take
+        model_keys = tuple(sorted({k for model in MODELS.values() for k in model.keys}))
+    data = r.mapping(raw, path, CHARGE_KEYS + model_keys)
+    name = r.text(data, "name", path, required=True)
+    model_class = _model_class(r, kind, path)
+    if model_class is None:
+        return None
+    count = len(r.doc.problems)
+    try:
+        model = model_class.read(r, data, path)
+    except CloudrateError as exc:  # a check the reader missed: report it, never crash
+        r.doc.problem(path, "bad_charge", str(exc))
+        model = None
+    free = r.number(data, "free_units", path)
+    metric = r.text(data, "metric", path, required=model_class.basis == "usage")
+    where = _where(r, data, path)
+    if model_class.basis in ("charges", "spend"):
+        _check_derived(r, data, path, model_class.kind, earlier)
+    if model is None or name is None or len(r.doc.problems) > count:
+        return None
+    try:
+        return Charge(
+            name=name,
+            model=model,
+            metric=metric,
+            description=r.text(data, "description", path),
+            service=r.text(data, "service", path),
+            where=where or {},
+            free_units=free or Decimal(0),
+        )
+    except CloudrateError as exc:
+        r.doc.problem(path, "bad_charge", str(exc))
+        return None
+
+
+def _where(r: FieldReader, data: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
+    where = data.get("where")
+    if where is not None and not isinstance(where, Mapping):
+        r.doc.problem(
+            join_path(path, "where"),
+            "not_a_mapping",
+            "expected attribute: value (or a list of values)",
+            where,
+        )
+        return None
+    return where
+
+
+def _check_derived(
+    r: FieldReader, data: Mapping[str, Any], path: str, kind: str, earlier: list[str]
+) -> None:
+    """A charge priced from other charges has no usage fields, and names earlier charges."""
+    for field in ("metric", "where", "free_units"):
+        if field in data:
+            r.doc.problem(
+                join_path(path, field),
+                "not_applicable",
+                f"a {kind} charge prices other charges; remove {field}",
+            )
+    raw_of = data.get("of")  # checked even when the model itself has problems
+    if isinstance(raw_of, str):
+        names = [raw_of]
+    elif isinstance(raw_of, list):
+        names = [n for n in raw_of if isinstance(n, str)]
+    else:
+        names = []
+    for other in names:
+        if other not in earlier:
+            r.doc.problem(
+                join_path(path, "of"),
+                "unknown_charge",
+                "names no charge declared above this one; list the charges it applies to above it",
+                other,
+            )
