@@ -1,6 +1,6 @@
 """Benchmark of exact columnar batch rating (cloudrate.rating.columnar) against its baselines.
 
-    python benchmarks/bench_batch.py [--records 10000000] [--accounts 100000] [--csv]
+    python benchmarks/bench_batch.py [--records 10000000] [--accounts 100000] [--csv] [--copies]
 
 Generates synthetic usage (10 metrics, prices with 4 to 6 decimals, quantities with up to
 6), then times, in this one process:
@@ -11,6 +11,8 @@ Generates synthetic usage (10 metrics, prices with 4 to 6 decimals, quantities w
 - the naive Decimal loop (a Python loop summing Decimals per account and metric, then
   pricing and rounding), on a subset, extrapolated per record;
 - end to end from a CSV file to per-account totals (``--csv``), streamed in chunks;
+- with ``--copies``, the in-memory totals of the same usage with 1% of its rows given
+  twice (the copies are found, compared and left out) and with a record_id per row;
 
 and checks exactness: the totals of a sample of accounts (all their records) against
 ``cloudrate.rate()``, the Decimal reference. Peak memory is measured with tracemalloc
@@ -243,6 +245,34 @@ def _memory_stage(stage: str, records: int, accounts: int, path: str | None) -> 
     return out
 
 
+def copies(plan, table: pa.Table, totals: pa.Table) -> None:
+    """De-duplication: the same usage with 1% of its rows delivered twice (read again,
+    compared, rated a third time without them), and with a unique record_id per row."""
+    n = table.num_rows
+    extra = table.slice(0, n // 100)
+    doubled = pa.concat_tables([table, extra]).combine_chunks()
+    seconds, got = timed(account_totals, plan, doubled, PERIOD)
+    same = totals_equal(got, totals)
+    meta = got.schema.metadata
+    print(
+        f"with {extra.num_rows:,} copies (1%) of rows: {seconds:7.3f} s  "
+        f"{doubled.num_rows / seconds / 1e6:6.1f} M rec/s; duplicates dropped "
+        f"{meta[b'duplicates_dropped'].decode()}, totals equal to the usage once: {same}"
+    )
+    ids = pa.array([f"rec-{i:010d}" for i in range(n)], pa.string())
+    with_ids = table.append_column("record_id", ids)
+    seconds, got = timed(account_totals, plan, with_ids, PERIOD)
+    print(
+        f"with a record_id per row (15-byte strings): {seconds:7.3f} s  "
+        f"{n / seconds / 1e6:6.1f} M rec/s, totals equal: {totals_equal(got, totals)}"
+    )
+
+
+def totals_equal(a: pa.Table, b: pa.Table) -> bool:
+    """Equal totals (schema metadata, which counts the copies, aside)."""
+    return a.replace_schema_metadata(None).equals(b.replace_schema_metadata(None))
+
+
 def write_csv(table: pa.Table, path: str) -> None:
     import pyarrow.csv as pcsv
 
@@ -258,6 +288,11 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=200_000, help="records for the naive loop")
     parser.add_argument("--sample", type=int, default=300, help="accounts checked vs rate()")
     parser.add_argument("--csv", action="store_true", help="also time CSV -> totals")
+    parser.add_argument(
+        "--copies",
+        action="store_true",
+        help="also time usage with copies of records and with record ids (de-duplication)",
+    )
     args = parser.parse_args()
     n = args.records
     plan = cloudrate.load_plan(PLAN)
@@ -325,6 +360,9 @@ def main() -> None:
         "{arrow_pool_peak_per_record:.1f} B/record".format(**mem)
     )
 
+    if args.copies:
+        copies(plan, table, totals)
+
     if args.csv:
         with tempfile.TemporaryDirectory() as tmp:
             path = str(Path(tmp) / "usage.csv")
@@ -334,7 +372,7 @@ def main() -> None:
             csv_s, csv_totals = timed(
                 lambda: account_totals(plan, read_columnar(path), PERIOD), repeat=1
             )
-            same = csv_totals.equals(totals)
+            same = totals_equal(csv_totals, totals)
             print(
                 f"CSV ({size / 1e9:.2f} GB) -> per-account totals, streamed: {csv_s:7.2f} s  "
                 f"{n / csv_s / 1e6:6.2f} M rec/s, totals equal to in-memory: {same}"

@@ -276,13 +276,23 @@ class RoundingPolicy:
         ...                           "EUR")
         [Decimal('0.33'), Decimal('0.33'), Decimal('0.34')]
         """
-        with decimal.localcontext(EXACT):
-            return self._allocate(amounts, currency)
+        # Room for every digit from the largest amount down to the quantum, so amounts
+        # of any size are allocated exactly (EXACT's 60 digits would refuse 1E+58 EUR).
+        quantum = self.quantum(currency)
+        largest = max((a.adjusted() for a in amounts if a.is_finite() and a), default=0)
+        wide = EXACT.copy()
+        wide.prec = max(EXACT.prec, largest - quantum.as_tuple().exponent + len(amounts) + 10)  # type: ignore[operator]
+        with decimal.localcontext(wide):
+            return self._allocate(amounts, currency, wide)
 
-    def _allocate(self, amounts: list[Decimal], currency: str) -> list[Decimal]:
+    def _allocate(
+        self, amounts: list[Decimal], currency: str, context: decimal.Context
+    ) -> list[Decimal]:
         quantum = self.quantum(currency)
         total = self.round(sum(amounts, Decimal(0)), currency)
-        floors = [a.quantize(quantum, rounding=decimal.ROUND_DOWN, context=EXACT) for a in amounts]
+        floors = [
+            a.quantize(quantum, rounding=decimal.ROUND_DOWN, context=context) for a in amounts
+        ]
         missing = int(((total - sum(floors, Decimal(0))) / quantum).to_integral_value())
         if missing:
             step = quantum if missing > 0 else -quantum
@@ -292,7 +302,7 @@ class RoundingPolicy:
             order = sorted(range(len(amounts)), key=lambda i: (-remainders[i], i))
             for i in order[: abs(missing)]:
                 floors[i] += step
-        return [f.quantize(quantum, context=EXACT) for f in floors]
+        return [f.quantize(quantum, context=context) for f in floors]
 
 
 def exact(function: Callable[P, R]) -> Callable[P, R]:

@@ -185,3 +185,15 @@ def test_killed_at_random_moments_the_rerun_completes(tmp_path: Path) -> None:
     store = SQLiteDocumentStore(tmp_path / "b.db")
     assert sorted(d.number for d in store.documents()) == sorted(n[:-5] for n in want)
     store.close()
+
+
+def test_usage_delivered_twice_is_billed_once_and_counted(tmp_path: Path) -> None:
+    text = sample_usage_path().read_text(encoding="utf-8")
+    header, *rows = text.splitlines()
+    twice = tmp_path / "twice.csv"
+    twice.write_text("\n".join([header, *rows, *rows[:7]]) + "\n", encoding="utf-8")
+    once = _bill(tmp_path / "once.db", "--out", str(tmp_path / "once"))
+    doubled = _bill(tmp_path / "twice.db", "--out", str(tmp_path / "twice"), usage=twice)
+    assert doubled["duplicates_dropped"] == 7
+    assert once["duplicates_dropped"] == 0
+    assert _digests(tmp_path / "twice") == _digests(tmp_path / "once")

@@ -871,3 +871,205 @@ class TestQuantityExtremes:
         ones, priced with many decimals: what one engine rates the other rates to the same
         document and totals, and what one refuses the other refuses with the same error."""
         assert_records_agree(plan, quantity_records(usage), OCTOBER)
+
+
+# --- copies of records: duplicates, corrections, conflicts ---------------------------------
+
+
+class Copy(NamedTuple):
+    """One delivered copy of a record; *record_id* None means the record has no id."""
+
+    account: str = "a"
+    metric: str = "compute"
+    quantity: str = "1"
+    hour: int = 0
+    record_id: str | None = None
+    revision: int | None = None
+    resource_id: str = "vm-1"
+    region: str | None = None
+
+
+#: Charges that read records every way a copy could change a bill: summed, selected by
+#: an attribute, the maximum, the latest, the distinct resources.
+COPIES_PLAN = Plan(
+    name="copies",
+    currency="EUR",
+    metrics=[
+        Metric(name="peak", unit="GB", aggregation="max"),
+        Metric(name="last", unit="GB", aggregation="latest"),
+        Metric(name="vms", unit="VM", aggregation="unique"),
+    ],
+    charges=[
+        Charge(name="compute", metric="compute", model=PerUnit(Money("0.5", "EUR"))),
+        Charge(
+            name="eu",
+            metric="compute",
+            model=PerUnit(Money("0.25", "EUR")),
+            where={"region": "eu"},
+        ),
+        Charge(name="peak", metric="peak", model=PerUnit(Money("0.1", "EUR"))),
+        Charge(name="last", metric="last", model=PerUnit(Money("0.2", "EUR"))),
+        Charge(name="vms", metric="vms", model=PerUnit(Money("3", "EUR"))),
+    ],
+)
+COPY_COLUMNS = (
+    "account",
+    "metric",
+    "quantity",
+    "start",
+    "end",
+    "record_id",
+    "revision",
+    "resource_id",
+    "region",
+)
+
+
+def copy_records(copies: Sequence[Copy]) -> list[UsageRecord]:
+    return [
+        UsageRecord(
+            account=c.account,
+            metric=c.metric,
+            quantity=c.quantity,
+            start=_hour(c.hour),
+            end=_hour(c.hour + 1),
+            record_id=c.record_id,
+            revision=c.revision,
+            resource_id=c.resource_id,
+            attributes={} if c.region is None else {"region": c.region},
+        )
+        for c in copies
+    ]
+
+
+def copy_csv(copies: Sequence[Copy], path: Path) -> Path:
+    rows = (
+        (
+            c.account,
+            c.metric,
+            c.quantity,
+            _hour(c.hour).isoformat(),
+            _hour(c.hour + 1).isoformat(),
+            c.record_id or "",
+            "" if c.revision is None else str(c.revision),
+            c.resource_id,
+            c.region or "",
+        )
+        for c in copies
+    )
+    return write_csv(path, COPY_COLUMNS, rows)
+
+
+def assert_copies_agree(copies: Sequence[Copy], tmp_path: Path) -> None:
+    """Both engines on the copies built in Python, in one table and in batches of 3 rows;
+    and on a CSV file, read whole and in blocks of 120 bytes (a few rows each)."""
+    records = copy_records(copies)
+    assert_records_agree(COPIES_PLAN, records, OCTOBER)
+    assert_engines_agree(
+        COPIES_PLAN,
+        lambda: records,
+        lambda: to_table(records).to_batches(max_chunksize=3),
+        OCTOBER,
+    )
+    path = copy_csv(copies, tmp_path / "copies.csv")
+    assert_csv_agrees(COPIES_PLAN, path, OCTOBER)
+    assert_engines_agree(
+        COPIES_PLAN,
+        lambda: cloudrate.read_usage(path),
+        lambda: read_columnar(path, block_size=120),
+        OCTOBER,
+    )
+
+
+DUPLICATED = [Copy(quantity="2"), Copy(quantity="3", hour=1), Copy(quantity="2")]
+ID_DUPLICATED = [Copy(record_id="r1"), Copy(record_id="r2", quantity="5"), Copy(record_id="r1")]
+CONFLICT = [Copy(record_id="r1"), Copy(record_id="r2"), Copy(record_id="r1", quantity="2")]
+CORRECTED = [
+    Copy(record_id="r1", quantity="1"),
+    Copy(record_id="r2", quantity="4", metric="last", hour=3),
+    Copy(record_id="r1", quantity="7", revision=1, region="eu"),
+]
+LOWER_LATER = [
+    Copy(record_id="r1", quantity="7", revision=2, metric="peak"),
+    Copy(record_id="r1", quantity="9", revision=1, metric="peak"),
+]
+MIXED = [
+    Copy(quantity="1.5", resource_id="vm-2", metric="vms"),
+    Copy(record_id="r1", quantity="2", account="b"),
+    Copy(record_id="r1", quantity="3"),  # another account's r1: another record
+    Copy(quantity="1.50", resource_id="vm-2", metric="vms"),  # equal by value: a copy
+    Copy(record_id="r1", quantity="2", account="b"),
+    Copy(quantity="1.5", resource_id="vm-3", metric="vms"),
+    Copy(record_id="r1", quantity="4", revision=0),
+]
+
+copy_pool = st.builds(
+    Copy,
+    account=st.sampled_from(("a", "b")),
+    metric=st.sampled_from(("compute", "peak", "last", "vms")),
+    quantity=st.sampled_from(("1", "1.0", "2", "0.25")),
+    hour=st.integers(0, 2),
+    record_id=st.one_of(st.none(), st.sampled_from(("r1", "r2"))),
+    resource_id=st.sampled_from(("vm-1", "vm-2")),
+    region=st.one_of(st.none(), st.sampled_from(("eu", "us", ""))),
+).flatmap(
+    lambda c: st.builds(
+        c._replace,
+        revision=st.none() if c.record_id is None else st.one_of(st.none(), st.integers(0, 2)),
+    )
+)
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> list[Copy]:
+    """A few distinct records, delivered in any order with any of them repeated."""
+    pool = draw(st.lists(copy_pool, min_size=1, max_size=5))
+    picks = draw(st.lists(st.integers(0, len(pool) - 1), min_size=1, max_size=10))
+    return [pool[i] for i in picks]
+
+
+class TestCopies:
+    """Copies of a record (cloudrate.usage.dedupe) mean the same to both engines: dropped
+    alike, corrected alike, refused alike, and counted alike in the JSON."""
+
+    @pytest.mark.parametrize(
+        "copies",
+        [DUPLICATED, ID_DUPLICATED, CONFLICT, CORRECTED, LOWER_LATER, MIXED],
+        ids=["duplicated", "id-duplicated", "conflict", "corrected", "lower-later", "mixed"],
+    )
+    def test_cases(self, tmp_path, copies):
+        """Exact duplicates with and without ids, a conflict, a correction, a lower
+        revision arriving after a higher one, and all of them mixed."""
+        assert_copies_agree(copies, tmp_path)
+
+    def test_cases_are_what_they_say(self):
+        """The cases do what they are named for (so the comparison above is not of two
+        empty results): counts and refusals as dedupe states them."""
+        counts = {
+            name: (result.duplicates_dropped, result.corrections)
+            for name, result in (
+                ("duplicated", cloudrate.rate(COPIES_PLAN, copy_records(DUPLICATED), OCTOBER)),
+                ("corrected", cloudrate.rate(COPIES_PLAN, copy_records(CORRECTED), OCTOBER)),
+                ("lower", cloudrate.rate(COPIES_PLAN, copy_records(LOWER_LATER), OCTOBER)),
+                ("mixed", cloudrate.rate(COPIES_PLAN, copy_records(MIXED), OCTOBER)),
+            )
+        }
+        assert counts == {
+            "duplicated": (1, 0),
+            "corrected": (0, 1),
+            "lower": (0, 1),
+            "mixed": (2, 1),
+        }
+        with pytest.raises(cloudrate.exceptions.DuplicateUsageError):
+            cloudrate.rate(COPIES_PLAN, copy_records(CONFLICT), OCTOBER)
+
+    @settings(
+        max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(copies=deliveries())
+    @example(copies=[Copy(record_id="r1", revision=1), Copy(record_id="r1", quantity="2")])
+    @example(copies=[Copy(quantity="1", region=""), Copy(quantity="1")])
+    def test_any_delivery(self, tmp_path, copies):
+        """Any records delivered with repeats, ids, revisions and attributes: both engines
+        bill them alike or refuse them alike, from Python and from CSV files."""
+        assert_copies_agree(copies, tmp_path)

@@ -53,13 +53,15 @@ OCTOBER = cloudrate.BillingPeriod.month(2026, 10)
 class TestSummedMetrics:
     @given(st.lists(usage_records(metrics=st.sampled_from([*PRICES, "unknown"])), max_size=40))
     def test_per_unit_totals_equal_the_per_record_sum(self, records):
-        """Per-unit lines equal the sum of quantity x price over the records (exact
-        arithmetic is distributive), with the record count, and unknown metrics are
-        counted as unpriced."""
+        """Per-unit lines equal the sum of quantity x price over the distinct records
+        (exact arithmetic is distributive; a record given twice is billed once), with the
+        record count, and unknown metrics are counted as unpriced."""
         result = cloudrate.rate(_plan(), records, OCTOBER)
+        distinct = list(dict.fromkeys(records))  # equal records (no ids here) are copies
+        assert result.duplicates_dropped == len(records) - len(distinct)
         expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         counts: Counter[tuple[str, str]] = Counter()
-        for r in records:
+        for r in distinct:
             if r.metric in PRICES:
                 expected[(r.account, r.metric)] += r.quantity * PRICES[r.metric]
                 counts[(r.account, r.metric)] += 1
@@ -68,7 +70,7 @@ class TestSummedMetrics:
                 assert line.amount.amount == expected[(bill.account, line.charge)]
                 assert line.records == counts[(bill.account, line.charge)]
         assert {b.account for b in result.bills} == {r.account for r in records}
-        unknown = sum(1 for r in records if r.metric == "unknown")
+        unknown = sum(1 for r in distinct if r.metric == "unknown")
         assert sum(u.records for u in result.unpriced) == unknown
 
     def test_two_charges_on_one_metric_both_get_the_sum(self):

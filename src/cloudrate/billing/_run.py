@@ -255,8 +255,8 @@ class BillingRun:
         return RunSummary(
             period=result.period.label,
             outcomes=outcomes,
-            duplicates_dropped=int(getattr(result, "duplicates_dropped", 0)),
-            corrections_applied=int(getattr(result, "corrections", 0)),
+            duplicates_dropped=result.duplicates_dropped,
+            corrections_applied=result.corrections,
         )
 
     def bill_invoice(self, draft: Invoice, *, issued_on: date) -> CustomerOutcome:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
 from cloudrate.rating import RatingResult
 
-__all__ = ["BATCH_ROWS", "rate_batch", "wants_batch"]
+__all__ = ["BATCH_ROWS", "copies_summary", "rate_batch", "wants_batch"]
 
 #: Usage files with more rows than this are rated by the batch path.
 BATCH_ROWS = 100_000
@@ -49,7 +48,8 @@ def wants_batch(path: Path, choice: bool | None) -> bool:
 def rate_batch(
     plan: Plan, path: Path, period: BillingPeriod | None, strict: bool, progress: bool = True
 ) -> RatingResult:
-    """Rate the usage file at *path* with :mod:`cloudrate.rating.columnar`, reporting on stderr."""
+    """Rate the usage file at *path* with :mod:`cloudrate.rating.columnar`, reporting on
+    stderr: a progress bar, the records per second, and the copies of records dropped."""
     try:
         from cloudrate.rating.columnar import (
             finish,
@@ -74,34 +74,45 @@ def rate_batch(
     done = [0]
 
     def advance(read: int, _total: int) -> None:
-        if bar is not None:
+        if bar is not None and read > done[0]:  # a second reading (copies found) stays
             bar.update(read - done[0])
-        done[0] = read
-
-    counted = [0]
-
-    def counting(stream: Iterator[Any]) -> Iterator[Any]:
-        for batch in stream:
-            counted[0] += batch.num_rows
-            yield batch
+        done[0] = max(done[0], read)
 
     try:
-        stream: Any = counting(read_columnar(path, on_progress=advance))
+        # the file itself, not a one-shot stream of it: usage with copies of records is
+        # read again to compare them (docs/batch.md)
+        usage = read_columnar(path, on_progress=advance)
+        data: Any = usage
         if period is None:
-            period, stream = period_and_data(plan, stream)
+            period, data = period_and_data(plan, usage)
         plan.check_period(period)
-        partials = partial_aggregate(plan, stream, period)
+        partials = partial_aggregate(plan, data, period)
     finally:
         if bar is not None:
             bar.render_finish()
+    counted = usage.rows
     if progress:
         click.echo(
-            f"aggregated {counted[0]:,} records in {time.perf_counter() - started:.2f} s;"
+            f"aggregated {counted:,} records in {time.perf_counter() - started:.2f} s;"
             " pricing the bills",
             err=True,
         )
     result = finish(plan, partials, period, on_unpriced="error" if strict else "report")
     seconds = time.perf_counter() - started
-    rate = counted[0] / seconds if seconds > 0 else float("inf")
-    click.echo(f"rated {counted[0]:,} records in {seconds:.2f} s ({rate:,.0f} records/s)", err=True)
+    rate = counted / seconds if seconds > 0 else float("inf")
+    click.echo(f"rated {counted:,} records in {seconds:.2f} s ({rate:,.0f} records/s)", err=True)
+    click.echo(copies_summary(result), err=True)
     return result
+
+
+def copies_summary(result: RatingResult) -> str:
+    """The line that counts the copies of records not billed (docs/batch.md).
+
+    >>> from cloudrate.rating import rate
+    >>> import cloudrate
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> usage = cloudrate.read_usage(cloudrate.sample_usage_path())
+    >>> copies_summary(rate(plan, usage + usage[:3]))
+    'duplicates dropped: 3, corrections: 0'
+    """
+    return f"duplicates dropped: {result.duplicates_dropped}, corrections: {result.corrections}"

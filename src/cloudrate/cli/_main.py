@@ -46,10 +46,12 @@ def _run(
     strict: bool,
     batch: bool | None = False,
 ) -> RatingResult:
+    batched = False
     try:
         plan = load_plan(plan_path)
         chosen = BillingPeriod.parse(period, plan.timezone) if period else None
-        if _batch.wants_batch(usage_path, batch):
+        batched = _batch.wants_batch(usage_path, batch)
+        if batched:
             result = _batch.rate_batch(plan, usage_path, chosen, strict)
         else:
             usage = read_usage(usage_path)
@@ -67,6 +69,8 @@ def _run(
             f"warning: {item.records} record(s) of {item.metric!r} not priced: {item.reason}",
             err=True,
         )
+    if (result.duplicates_dropped or result.corrections) and not batched:
+        click.echo(_batch.copies_summary(result), err=True)  # the batch path always says it
     return result
 
 

@@ -18,7 +18,7 @@ from cloudrate._money import EXACT, RoundingPolicy
 from cloudrate.exceptions import CloudrateError
 from cloudrate.period import BillingPeriod, spans_within
 from cloudrate.plans import Plan
-from cloudrate.usage import UsageRecord
+from cloudrate.usage import Deduplicated, UsageRecord, dedupe
 
 from ._accumulate import Acc, accumulate
 from ._pricing import price_bill
@@ -44,6 +44,12 @@ def rate(
     on_unpriced: OnUnpriced = "report",
 ) -> RatingResult:
     """Rate *usage* against *plan* for *period* and return a bill per account.
+
+    Copies of one record are billed once (:func:`cloudrate.usage.dedupe`): exact
+    duplicates are dropped, a higher ``revision`` of a ``record_id`` replaces the lower
+    ones, and two different copies of one revision raise
+    :class:`~cloudrate.exceptions.DuplicateUsageError` before anything is rated; the
+    result counts the copies dropped.
 
     Args:
         plan: the pricing plan.
@@ -88,21 +94,23 @@ def _rate(
     on_unpriced: OnUnpriced,
 ) -> RatingResult:
     records = usage if isinstance(usage, Sequence) else list(usage)
+    found = dedupe(records)  # a conflict is raised here, before any rating
     if period is not None:
-        return _Walk(plan, period, accounts).run(records, policy, on_unpriced)
+        return _Walk(plan, period, accounts).run(found, policy, on_unpriced)
     if not records:
         default_period(plan, None)  # raises: no usage and no period
-    # The default period is the month of the earliest record. That is the month of the
-    # first record whenever every record fits in it, so the earliest record is looked
-    # for (one more pass over the usage) only when rating in that month fails.
+    # The default period is the month of the earliest record given (copies included, as
+    # the columnar engine sees them). That is the month of the first record whenever
+    # every record fits in it, so the earliest record is looked for (one more pass over
+    # the usage) only when rating in that month fails.
     guess = default_period(plan, records[0].start)
     try:
-        return _Walk(plan, guess, accounts).run(records, policy, on_unpriced)
+        return _Walk(plan, guess, accounts).run(found, policy, on_unpriced)
     except CloudrateError:
         period = default_period(plan, min(r.start for r in records))
         if period == guess:
             raise
-    return _Walk(plan, period, accounts).run(records, policy, on_unpriced)
+    return _Walk(plan, period, accounts).run(found, policy, on_unpriced)
 
 
 class _Walk:
@@ -150,22 +158,30 @@ class _Walk:
         return partial(self._add_each, tuple((s, s.matcher()) for s in slots))
 
     def run(
-        self, records: Sequence[UsageRecord], policy: RoundingPolicy, on_unpriced: OnUnpriced
+        self, found: Deduplicated, policy: RoundingPolicy, on_unpriced: OnUnpriced
     ) -> RatingResult:
-        self._scan(records)
+        self._scan(found.records)
         if self.outside:
             first = self.outside[0]
             raise outside_error(
                 self.period, len(self.outside), first.account, first.metric, first.start, first.end
             )
         self._share_sums()
-        found = self.unpriced.settle(on_unpriced)
+        unpriced = self.unpriced.settle(on_unpriced)
         self.known.update(self.unpriced.accounts())
         plan, period = self.plan, self.period
         bills = tuple(
             price_bill(plan, period, policy, account, self.accs) for account in sorted(self.known)
         )
-        return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
+        return RatingResult(
+            plan=plan,
+            period=period,
+            rounding=policy,
+            bills=bills,
+            unpriced=unpriced,
+            duplicates_dropped=found.duplicates_dropped,
+            corrections=found.corrections,
+        )
 
     def _scan(self, records: Sequence[UsageRecord]) -> None:
         """The hot loop: the membership test, then the sums, else the metric's route."""

@@ -191,13 +191,19 @@ class UnpricedUsage:
 
 @attrs.frozen(kw_only=True)
 class RatingResult:
-    """Everything :func:`rate` found: a bill per account, and the usage nothing priced."""
+    """Everything :func:`rate` found: a bill per account, the usage nothing priced, and
+    the copies of records not billed (see :func:`cloudrate.usage.dedupe`):
+    *duplicates_dropped* copies identical to a billed record, *corrections* copies
+    superseded by a higher revision of their ``record_id``.
+    """
 
     plan: Plan
     period: BillingPeriod
     rounding: RoundingPolicy
     bills: tuple[AccountBill, ...]
     unpriced: tuple[UnpricedUsage, ...] = ()
+    duplicates_dropped: int = 0
+    corrections: int = 0
 
     @property
     def currency(self) -> str:
@@ -232,8 +238,12 @@ class RatingResult:
         return {b.account: b.total for b in self.bills}
 
     def to_dict(self) -> dict[str, Any]:
-        """The stable machine-readable form (schema ``cloudrate.rating/1``)."""
-        return {
+        """The stable machine-readable form (schema ``cloudrate.rating/1``).
+
+        ``duplicates_dropped`` and ``corrections`` (counts) come last, both, when either
+        is not zero; a document of usage without copies is unchanged by them.
+        """
+        out: dict[str, Any] = {
             "schema": "cloudrate.rating/1",
             "plan": {"name": self.plan.name, "version": self.plan.version},
             "currency": self.currency,
@@ -243,6 +253,10 @@ class RatingResult:
             "accounts": [b.to_dict() for b in self.bills],
             "unpriced": [u.to_dict() for u in self.unpriced],
         }
+        if self.duplicates_dropped or self.corrections:
+            out["duplicates_dropped"] = self.duplicates_dropped
+            out["corrections"] = self.corrections
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON text (keys in a fixed order, amounts as strings)."""

@@ -1,4 +1,5 @@
-"""Usage records and the readers that load them from CSV and JSON lines.
+"""Usage records, the readers that load them from CSV and JSON lines, and their identity
+(which copies of a record are billed: :func:`dedupe`).
 
 >>> import cloudrate
 >>> records = cloudrate.read_usage(cloudrate.sample_usage_path())
@@ -6,6 +7,15 @@
 'acme'
 """
 
+from ._identity import (
+    MAX_REVISION,
+    Deduplicated,
+    conflict_error,
+    dedupe,
+    identity_key,
+    parse_revision,
+    revision_rank,
+)
 from ._read import (
     MISSING_TEXTS,
     is_missing,
@@ -19,14 +29,21 @@ from ._read import (
 from ._record import UsageRecord, parse_quantity
 
 __all__ = [
+    "MAX_REVISION",
     "MISSING_TEXTS",
+    "Deduplicated",
     "UsageRecord",
+    "conflict_error",
+    "dedupe",
+    "identity_key",
     "is_missing",
     "parse_quantity",
+    "parse_revision",
     "parse_time",
     "read_usage",
     "read_usage_csv",
     "read_usage_jsonl",
     "read_usage_text",
     "record_from_mapping",
+    "revision_rank",
 ]

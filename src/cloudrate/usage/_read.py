@@ -39,7 +39,17 @@ __all__ = [
 #: ``where: {region: NA}`` on both paths.
 MISSING_TEXTS: tuple[str, ...] = ("",)
 
-_FIELDS = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")
+_FIELDS = (
+    "account",
+    "metric",
+    "quantity",
+    "start",
+    "end",
+    "record_id",
+    "revision",
+    "resource_id",
+    "service",
+)
 _REQUIRED = ("account", "metric", "quantity", "start", "end")
 
 
@@ -77,11 +87,13 @@ def parse_time(text: object, field: str) -> datetime:
     return moment
 
 
-def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
+def record_from_mapping(row: Mapping[str, Any], origin: str | None = None) -> UsageRecord:
     """Build a record from a dict as CSV or JSON give it (strings for numbers and times).
 
     Columns beyond the record's own fields become attributes; in CSV, columns named
-    ``attr.NAME`` (or ``attributes.NAME``) do too, without the prefix.
+    ``attr.NAME`` (or ``attributes.NAME``) do too, without the prefix. ``record_id`` and
+    ``revision`` are optional (see :func:`cloudrate.usage.dedupe`); *origin* says where
+    the row was read, for messages.
     """
     missing = [f for f in _REQUIRED if is_missing(row.get(f))]
     if missing:
@@ -104,9 +116,11 @@ def record_from_mapping(row: Mapping[str, Any]) -> UsageRecord:
         start=parse_time(row["start"], "start"),
         end=parse_time(row["end"], "end"),
         record_id=_opt(row.get("record_id")),
+        revision=None if is_missing(row.get("revision")) else row["revision"],
         resource_id=_opt(row.get("resource_id")),
         service=_opt(row.get("service")),
         attributes=attributes,
+        origin=origin,
     )
 
 
@@ -128,7 +142,7 @@ def _collect(rows: Iterable[tuple[int, Mapping[str, Any]]], source: str) -> list
     problems: list[Problem] = []
     for line, row in rows:
         try:
-            records.append(record_from_mapping(row))
+            records.append(record_from_mapping(row, f"{source} line {line}"))
         except CloudrateError as exc:
             problems.append(
                 Problem(f"line {line}", "bad_record", str(exc), line=line, source=source)

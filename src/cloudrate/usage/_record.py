@@ -5,6 +5,10 @@ A usage record says that *account* used *quantity* of *metric* between *start* a
 ``usage_unit``. Times are timezone-aware and kept in UTC, so records compare by the
 instants they name (two times of one timezone would otherwise compare by wall clock,
 which is wrong in the hour a clock goes back).
+
+A record is identified by ``(account, record_id)`` when it has a ``record_id``, else by
+its content; ``revision`` numbers corrections of one ``record_id``. The rule of which
+copies are billed is in :mod:`cloudrate.usage._identity` (:func:`cloudrate.usage.dedupe`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import attrs
 from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError, UsageError
 from cloudrate.period import seconds_between
+
+from ._identity import identity_key, parse_revision
 
 __all__ = ["UsageRecord", "parse_quantity"]
 
@@ -114,9 +120,18 @@ class UsageRecord:
     start: datetime = attrs.field(converter=_utc, validator=_aware)
     end: datetime = attrs.field(converter=_utc, validator=_aware)
     record_id: str | None = None
+    #: The correction counter of a record_id: the highest revision is billed (0 or more;
+    #: absent ranks below 0). See :func:`cloudrate.usage.dedupe`.
+    revision: int | None = attrs.field(default=None, converter=parse_revision)
     resource_id: str | None = None
     service: str | None = None
     attributes: Mapping[str, str] = attrs.field(factory=dict, converter=_attributes)
+    #: Where the record was read (``usage.csv line 5``), for messages; not part of the
+    #: record: records that differ only in origin are equal.
+    origin: str | None = attrs.field(default=None, eq=False, repr=False)
+    #: The hash of :func:`~cloudrate.usage.identity_key`, computed once when the record
+    #: is built, so :func:`~cloudrate.usage.dedupe` finds copies without rehashing.
+    _identity: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.end < self.start:
@@ -128,6 +143,21 @@ class UsageRecord:
             raise UsageError("account: empty; every record belongs to an account")
         if not self.metric:
             raise UsageError("metric: empty; name the metric the record measures")
+        if self.revision is not None and not self.record_id:
+            raise UsageError(
+                f"revision: {self.revision} on a record without record_id; a revision "
+                "numbers the corrections of one record_id, so give the record its record_id"
+            )
+        object.__setattr__(self, "_identity", hash(identity_key(self)))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields, without the identity hash (string hashes differ between processes)."""
+        return {a.name: getattr(self, a.name) for a in attrs.fields(type(self)) if a.init}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_identity", hash(identity_key(self)))
 
     @property
     def seconds(self) -> Decimal:
@@ -143,7 +173,7 @@ class UsageRecord:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
         }
-        for name in ("record_id", "resource_id", "service"):
+        for name in ("record_id", "revision", "resource_id", "service"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         if self.attributes:

@@ -18,6 +18,7 @@ from cloudrate._money import EXACT
 from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageError
 from cloudrate.usage import UsageRecord
 
+from ._record_id import record_id_of
 from ._types import USAGE_TYPES, UsageType
 
 __all__ = [
@@ -159,6 +160,7 @@ def _convert(
     kind: UsageType,
     gb: int,
     account_by: AccountBy | AccountNamer,
+    origin: str,
 ) -> UsageRecord:
     raw = _number(row, "rawusage")
     attributes = _attributes(row, kind, gb)
@@ -177,20 +179,26 @@ def _convert(
         quantity=_tidy(quantity),
         start=start,
         end=end,
+        record_id=record_id_of(row, start, end),
         resource_id=None if usage_id in (None, "") else str(usage_id),
         service=kind.service,
         attributes=attributes,
+        origin=origin,
     )
 
 
 def _compute(record: UsageRecord, row: Mapping[str, Any]) -> list[UsageRecord]:
-    """vCPU-hours and memory GB-hours of a RUNNING_VM record (memory in MB, GB = 1024 MB)."""
+    """vCPU-hours and memory GB-hours of a RUNNING_VM record (memory in MB, GB = 1024 MB),
+    each with the record's id and ``/`` and its metric."""
     hours = record.quantity
     extra = []
     if row.get("cpunumber") not in (None, ""):
         extra.append(
             attrs.evolve(
-                record, metric="vcpu_hours", quantity=_tidy(hours * _number(row, "cpunumber"))
+                record,
+                metric="vcpu_hours",
+                quantity=_tidy(hours * _number(row, "cpunumber")),
+                record_id=f"{record.record_id}/vcpu_hours",
             )
         )
     if row.get("memory") not in (None, ""):
@@ -199,6 +207,7 @@ def _compute(record: UsageRecord, row: Mapping[str, Any]) -> list[UsageRecord]:
                 record,
                 metric="memory_gb_hours",
                 quantity=_tidy(hours * _number(row, "memory") / 1024),
+                record_id=f"{record.record_id}/memory_gb_hours",
             )
         )
     return extra
@@ -255,6 +264,10 @@ def records_from_cloudstack(
 ) -> CloudStackImport:
     """Turn CloudStack usage records (dicts as the API returns them) into usage records.
 
+    Each record gets a ``record_id`` derived from the fields that identify a CloudStack
+    usage record (:func:`~cloudrate.integrations.cloudstack._record_id.record_id_of`,
+    docs/cloudstack.md), so a page imported twice is billed once.
+
     Args:
         rows: the ``usagerecord`` objects of one or more responses.
         account_by: what names the account: ``"accountid"`` (default), ``"account"``,
@@ -288,7 +301,7 @@ def records_from_cloudstack(
                 if kind is None:
                     unknown[number] += 1
                     continue
-                record = _convert(row, kind, gb, account_by)
+                record = _convert(row, kind, gb, account_by, f"{source} {where}")
                 records.append(record)
                 if compute_metrics and kind.number == 1:
                     records.extend(_compute(record, row))

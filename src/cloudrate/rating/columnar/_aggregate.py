@@ -26,6 +26,7 @@ from cloudrate.usage import UsageRecord
 
 from ._columns import FIRST_LINE, SCALE, Batch
 from ._exact import GroupSum
+from ._fingerprint import Fingerprints
 from ._values import from_micros, micros
 
 #: Rows aggregated at a time: bounds the temporary arrays (about 40 bytes a row).
@@ -37,10 +38,27 @@ __all__ = ["Aggregator"]
 
 
 class Aggregator:
-    """Running exact aggregates of usage for one plan and period."""
+    """Running exact aggregates of usage for one plan and period.
 
-    def __init__(self, plan: Plan, period: BillingPeriod, *, exponents: bool = True) -> None:
+    With *fingerprints*, the fingerprint of every row is kept (for :mod:`._dedup` to find
+    copies); with *drop*, the rows at those positions (sorted, counted over every row
+    given) are left out: the copies :mod:`._dedup` found.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        period: BillingPeriod,
+        *,
+        exponents: bool = True,
+        fingerprints: bool = False,
+        drop: np.ndarray | None = None,
+    ) -> None:
         self.plan, self.period = plan, period
+        self.fingerprints = Fingerprints() if fingerprints else None
+        self.drop = drop
+        self.position = 0  # rows given so far, dropped ones included
+        self.duplicates_dropped = self.corrections = 0
         self.exponents = exponents  # track how quantities were written (for lines, not totals)
         self.p_start, self.p_end = micros(period.start), micros(period.end)
         self.slots = charge_slots(plan)
@@ -69,9 +87,25 @@ class Aggregator:
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Aggregate one record batch (in slices of :data:`CHUNK` rows, for the caches)."""
+        if self.drop is not None:
+            batch = self._without_dropped(batch)
+        if self.fingerprints is not None:
+            self.fingerprints.begin(batch.num_rows)
         for offset in range(0, batch.num_rows, CHUNK):
             part = batch.slice(offset, CHUNK)
             self._add(part if offset == 0 else _from_line(part, offset))
+
+    def _without_dropped(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """*batch* without the rows :attr:`drop` names (positions over every row given)."""
+        assert self.drop is not None
+        first, n = self.position, batch.num_rows
+        self.position += n
+        lo, hi = np.searchsorted(self.drop, [first, first + n])
+        if lo == hi:
+            return batch
+        keep = np.ones(n, dtype=bool)
+        keep[self.drop[lo:hi] - first] = False
+        return batch.filter(pa.array(keep))
 
     def _add(self, batch: pa.RecordBatch) -> None:
         """Aggregate one slice of at most :data:`CHUNK` rows."""
@@ -81,6 +115,8 @@ class Aggregator:
             return
         inside = self._inside(data)
         accounts, metrics, metric_map = self._codes(data)
+        if self.fingerprints is not None:
+            self.fingerprints.add(data, accounts, metrics)
         if inside is not None:
             metrics = np.where(inside, metrics, -2)  # outside rows are only counted
         self._widen_scale(data.scale)
@@ -105,6 +141,12 @@ class Aggregator:
         inside = spans_within(data.start, data.end, self.p_start, self.p_end)
         self._note_outside(data, inside)
         return inside
+
+    def codes(self, data: Batch) -> tuple[np.ndarray, np.ndarray]:
+        """(global account code, global metric code, -1 for a metric the plan does not
+        price) of each row of *data*."""
+        accounts, metrics, _ = self._codes(data)
+        return accounts, metrics
 
     def _codes(self, data: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(global account code, global metric code) of each row, and the metric map."""

@@ -11,6 +11,7 @@ quantity   decimal128 or decimal string (never float)    yes
 start      timestamp with a timezone, or ISO 8601 string yes
 end        timestamp with a timezone, or ISO 8601 string yes
 record_id  string                                        no
+revision   integer or digit text (0 or more, needs an id) no
 resource_id string                                       no
 service    string                                        no
 others     attributes (``attr.NAME`` is read as NAME)    no
@@ -36,7 +37,7 @@ from cloudrate.exceptions import (
     RatingError,
     UsageError,
 )
-from cloudrate.usage import UsageRecord, parse_quantity, parse_time
+from cloudrate.usage import MAX_REVISION, UsageRecord, parse_quantity, parse_revision, parse_time
 
 __all__ = [
     "CORE",
@@ -84,7 +85,17 @@ def located(batch: pa.RecordBatch, offset: int, error: RowError) -> CloudrateErr
 
 
 #: Columns with a meaning of their own; every other column is an attribute.
-CORE = ("account", "metric", "quantity", "start", "end", "record_id", "resource_id", "service")
+CORE = (
+    "account",
+    "metric",
+    "quantity",
+    "start",
+    "end",
+    "record_id",
+    "revision",
+    "resource_id",
+    "service",
+)
 _REQUIRED = ("account", "metric", "quantity", "start", "end")
 
 #: The largest number of decimals a quantity may have in the batch path.
@@ -144,6 +155,7 @@ def to_table(records: Iterable[UsageRecord]) -> pa.Table:
         "start": [r.start for r in rows],
         "end": [r.end for r in rows],
         "record_id": [r.record_id for r in rows],
+        "revision": [r.revision for r in rows],
         "resource_id": [r.resource_id for r in rows],
         "service": [r.service for r in rows],
     }
@@ -156,10 +168,65 @@ def to_table(records: Iterable[UsageRecord]) -> pa.Table:
         "start": _TS,
         "end": _TS,
         "record_id": pa.string(),
+        "revision": pa.int64(),
         "resource_id": pa.string(),
         "service": pa.string(),
     }
     return pa.table({k: pa.array(v, type=types.get(k, pa.string())) for k, v in data.items()})
+
+
+def _present(batch: pa.RecordBatch, name: str) -> np.ndarray | None:
+    """Which rows hold a value (not null, not empty) in the optional string column
+    *name*; None when the batch has no such column or no row has a value."""
+    if name not in batch.schema.names:
+        return None
+    column = batch.column(name)
+    if column.null_count == len(column):
+        return None
+    text = _strings(column)
+    mask = pc.fill_null(pc.greater(pc.binary_length(text), 0), False)
+    found = mask.to_numpy(zero_copy_only=False)
+    return found if found.any() else None
+
+
+def _revisions(column: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(revision, which rows have one) of a ``revision`` column, by the rule of
+    :func:`cloudrate.usage.parse_revision` (integers or digit text, 0 to 2**63 - 1);
+    None when no row has one."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if column.null_count == len(column):
+        return None
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = pc.utf8_trim_whitespace(column)
+        digits = pc.fill_null(pc.match_substring_regex(text, "^[0-9]+$"), True)
+        if not pc.all(digits).as_py() or pc.max(pc.binary_length(text)).as_py() > 18:
+            # text that is not digits, or perhaps past 64 bits: the rule says which row
+            column = pa.array(
+                [_revision_at(row, v) for row, v in enumerate(column.to_pylist())], pa.int64()
+            )
+        else:
+            column = text.cast(pa.int64())
+    elif pa.types.is_integer(kind):
+        if pc.min(column).as_py() < 0 or pc.max(column).as_py() > MAX_REVISION:
+            for row, value in enumerate(column.to_pylist()):
+                _revision_at(row, value)
+        column = column.cast(pa.int64())
+    else:  # booleans, floats, decimals: refused by the rule, at the first such row
+        row = int(pc.index(pc.is_valid(column), True).as_py())
+        _revision_at(row, column[row].as_py())
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    values = pc.fill_null(column, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return values, valid
+
+
+def _revision_at(row: int, value: object) -> int | None:
+    """:func:`cloudrate.usage.parse_revision` of the value in *row*, refused as a row error."""
+    try:
+        return parse_revision(value)
+    except UsageError as exc:
+        raise RowError(row, str(exc)) from None
 
 
 def _strings(column: pa.Array) -> pa.Array:
@@ -444,6 +511,18 @@ class Batch:
             for n in names
             if n not in CORE
         }
+        self.has_id = _present(batch, "record_id")
+        self.revision = _revisions(batch.column("revision")) if "revision" in names else None
+        if self.revision is not None:
+            orphan = self.revision[1] if self.has_id is None else self.revision[1] & ~self.has_id
+            if orphan.any():
+                row = int(np.flatnonzero(orphan)[0])
+                raise RowError(
+                    row,
+                    f"revision: {int(self.revision[0][row])} on a record without record_id; a "
+                    "revision numbers the corrections of one record_id, so give the record "
+                    "its record_id",
+                )
 
     @property
     def accounts(self) -> list[str]:
@@ -471,6 +550,13 @@ class Batch:
 
     def attribute_names(self) -> list[str]:
         return list(self._attrs)
+
+    def strings(self, name: str) -> pa.Array | None:
+        """The optional column *name* (``record_id``, ``resource_id``, ``service``) as
+        strings, or None when the batch has no such column."""
+        if name not in self.batch.schema.names:
+            return None
+        return _strings(self.batch.column(name))
 
     def decimals(self, rows: Iterable[int]) -> list[Decimal]:
         """The quantities of *rows* as the Decimals :func:`cloudrate.rate` would see."""

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from moneyed import Money
 
 from cloudrate._intmath import (
     LIMIT,
@@ -32,10 +31,11 @@ from cloudrate._intmath import (
 from cloudrate._money import EXACT, RoundingMode, RoundingPolicy, divide_rounded
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan, VectorPricing
-from cloudrate.rating import rate
+from cloudrate.rating import RatingResult, rate
 
 from ._aggregate import Aggregator
-from ._columns import FixedPointRangeError, batches
+from ._columns import FixedPointRangeError
+from ._dedup import aggregate
 from ._finish import finish, period_and_data
 from ._partials import to_partials
 from ._per_record import can_read_again, records_of
@@ -164,7 +164,18 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
         }
     )
     table = table.take(pc.sort_indices(table, [("account", "ascending")]))
-    return table.replace_schema_metadata({"currency": currency})
+    return table.replace_schema_metadata(
+        _metadata(currency, agg.duplicates_dropped, agg.corrections)
+    )
+
+
+def _metadata(currency: str, duplicates: int, corrections: int) -> dict[str, str]:
+    """The schema metadata of a totals table: the currency and the copies left out."""
+    return {
+        "currency": currency,
+        "duplicates_dropped": str(duplicates),
+        "corrections": str(corrections),
+    }
 
 
 def _add_at(target: np.ndarray, codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -205,7 +216,9 @@ def account_totals(
     The same totals as ``cloudrate.rate(...).totals()``, computed on integers without
     building a line object per account and charge. Columns: ``account`` (string) and
     ``total`` (``decimal128(38, d)``, *d* the currency's minor digits); the schema
-    metadata names the currency.
+    metadata names the ``currency`` and counts the copies of records left out
+    (``duplicates_dropped``, ``corrections``, as decimal text; see
+    :func:`cloudrate.usage.dedupe`).
 
     >>> import cloudrate
     >>> from cloudrate.rating.columnar import to_table
@@ -224,7 +237,7 @@ def account_totals(
         if not can_read_again(data):
             raise
     result = rate(plan, records_of(data), period, accounts=accounts, rounding=policy)
-    return _totals_table(result.totals(), policy.digits_for(plan.currency), plan.currency)
+    return _totals_table(result, policy.digits_for(plan.currency))
 
 
 def _totals(
@@ -234,29 +247,31 @@ def _totals(
     accounts: list[str],
     policy: RoundingPolicy,
 ) -> pa.Table:
+    again = data if can_read_again(data) else None
     if period is None:
         period, data = period_and_data(plan, data)
     plan.check_period(period)
-    agg = Aggregator(plan, period, exponents=False)
-    for part in batches(data):
-        agg.add(part)
+    agg = aggregate(plan, data, period, exponents=False, again=again)
     table = totals_of(agg, accounts, policy)
     if table is not None:
         return table
     # Not priced here: finish() on the same aggregates. Their Decimal exponents were not
     # tracked (only how lines print depends on them), so the totals are the same.
     result = finish(plan, to_partials(agg), period, rounding=policy, accounts=accounts)
-    return _totals_table(result.totals(), policy.digits_for(plan.currency), plan.currency)
+    return _totals_table(result, policy.digits_for(plan.currency))
 
 
-def _totals_table(totals: dict[str, Money], digits: int, currency: str) -> pa.Table:
+def _totals_table(result: RatingResult, digits: int) -> pa.Table:
+    totals = result.totals()
     amounts = [m.amount for m in totals.values()]
     return pa.table(
         {
             "account": pa.array(list(totals), pa.string()),
             "total": pa.array(amounts, _total_type(amounts, digits)),
         }
-    ).replace_schema_metadata({"currency": currency})
+    ).replace_schema_metadata(
+        _metadata(result.currency, result.duplicates_dropped, result.corrections)
+    )
 
 
 def _total_type(amounts: Iterable[Decimal], digits: int) -> pa.DataType:

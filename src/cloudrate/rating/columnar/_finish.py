@@ -19,10 +19,11 @@ from cloudrate.rating._pricing import price_bill
 from cloudrate.rating._unpriced import OnUnpriced, UnpricedTally, check_on_unpriced
 from cloudrate.rating._window import default_period as period_of
 
-from ._aggregate import Aggregator
 from ._columns import SCALE, FixedPointRangeError, RowError, _as_table, _times, batches, located
+from ._dedup import aggregate
+from ._io import ColumnarFile
 from ._partials import combine_partials, decimal_ints, to_partials
-from ._per_record import can_read_again, records_of
+from ._per_record import Replay, can_read_again, records_of
 from ._values import decimal_of, from_micros
 
 __all__ = ["finish", "partial_aggregate", "period_and_data", "rate_table"]
@@ -36,6 +37,10 @@ def partial_aggregate(plan: Plan, batch: Any, period: BillingPeriod) -> pa.Table
     ``mapInArrow`` and Dask's ``map_partitions``; combine the results with
     :func:`combine_partials` and price them with :func:`finish`.
 
+    Copies of a record within *batch* are billed once (:func:`cloudrate.usage.dedupe`)
+    and counted in the partials; copies in different partitions are not compared, so
+    partition by account (every copy of a record has its account) to drop them all.
+
     >>> import cloudrate
     >>> from cloudrate.rating.columnar import to_table
     >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
@@ -48,15 +53,20 @@ def partial_aggregate(plan: Plan, batch: Any, period: BillingPeriod) -> pa.Table
     >>> split.totals() == cloudrate.rate(plan, usage, period).totals()
     True
     """
-    agg = Aggregator(plan, period)
-    for part in batches(batch):
-        agg.add(part)
-    return to_partials(agg)
+    return _partials(plan, batch, period)
+
+
+def _partials(plan: Plan, data: Any, period: BillingPeriod, again: Any = None) -> pa.Table:
+    return to_partials(aggregate(plan, data, period, again=again))
+
+
+#: The partial rows that count copies of records left out, and the result field of each.
+_COPIES = {"duplicates": "duplicates_dropped", "corrections": "corrections"}
 
 
 def _accs(
     plan: Plan, partials: pa.Table
-) -> tuple[dict[tuple[str, int], Acc], set[str], list[dict[str, Any]]]:
+) -> tuple[dict[tuple[str, int], Acc], set[str], list[dict[str, Any]], dict[str, int]]:
     index = {c.name: i for i, c in enumerate(plan.charges)}
     kinds = partials.column("kind").to_pylist()
     accounts = partials.column("account").to_pylist()
@@ -67,10 +77,13 @@ def _accs(
     accs: dict[tuple[str, int], Acc] = {}
     known: set[str] = set()
     others: list[int] = []
+    copies = dict.fromkeys(_COPIES.values(), 0)
     for row, kind in enumerate(kinds):
         account = accounts[row]
         if kind == "account":
             known.add(account)
+        elif kind in _COPIES:
+            copies[_COPIES[kind]] += counts[row]
         elif kind in ("sum", "average"):
             accs[(account, _charge_index(index, charges[row]))] = Acc(
                 decimal_of(values[row], SCALE, exps[row]), counts[row]
@@ -78,7 +91,7 @@ def _accs(
         else:
             others.append(row)
     unpriced = _add_others(accs, index, partials, others, values, exps) if others else []
-    return accs, known, unpriced
+    return accs, known, unpriced, copies
 
 
 def _add_others(
@@ -147,14 +160,16 @@ def finish(
     partials = combine_partials([partials] if isinstance(partials, pa.Table) else partials)
     policy = rounding or plan.rounding
     with decimal.localcontext(EXACT):
-        accs, known, unpriced_rows = _accs(plan, partials)
+        accs, known, unpriced_rows, copies = _accs(plan, partials)
         known.update(accounts)
         tally = UnpricedTally()
         for row in unpriced_rows:
             tally.add(row["metric"], row["reason"], row["account"], row["count"])
         found = tally.settle(on_unpriced)
         bills = tuple(price_bill(plan, period, policy, account, accs) for account in sorted(known))
-    return RatingResult(plan=plan, period=period, rounding=policy, bills=bills, unpriced=found)
+    return RatingResult(
+        plan=plan, period=period, rounding=policy, bills=bills, unpriced=found, **copies
+    )
 
 
 def period_and_data(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
@@ -164,7 +179,8 @@ def period_and_data(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
     read by :func:`read_columnar`) the earliest of the first batch, so the stream is
     read once. When all records lie in one period both are the same; when they do not,
     both paths refuse the usage (with different first records named).
-    Returns the period and the data to rate (a stream is rewound to its first batch).
+    Returns the period and the data to rate (a stream is rewound to its first batch;
+    a :class:`ColumnarFile` stays readable again, from its first block).
     """
     if isinstance(data, pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
         table = _as_table(data)
@@ -181,7 +197,10 @@ def period_and_data(plan: Plan, data: Any) -> tuple[BillingPeriod, Any]:
         seen.append(part)
         if part.num_rows:
             first = _first_start(part, 0)
-            return period_of(plan, from_micros(first)), itertools.chain(seen, stream)
+            rest = itertools.chain(seen, stream)
+            # a file is read once; when it must be read again, from its first block
+            rewound = Replay(rest, data) if isinstance(data, ColumnarFile) else rest
+            return period_of(plan, from_micros(first)), rewound
     return period_of(plan, None), iter(seen)  # raises: no usage and no period
 
 
@@ -226,7 +245,7 @@ def rate_table(
         plan.check_period(chosen)
         return finish(
             plan,
-            partial_aggregate(plan, data, chosen),
+            _partials(plan, data, chosen, table if can_read_again(table) else None),
             chosen,
             rounding=rounding,
             accounts=accounts,

@@ -175,6 +175,8 @@ class ColumnarFile:
         self._reader, self._size = reader, size
         self._on_progress, self._prefetch = on_progress, prefetch
         self._current: Iterator[pa.RecordBatch] | None = None
+        #: The rows read by the latest pass over the file (so far, while it runs).
+        self.rows = 0
 
     @property
     def kind(self) -> str:
@@ -184,7 +186,18 @@ class ColumnarFile:
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         """A new pass over the file, from its first block."""
         stream = _stream(self.path, self._reader, self._size, self._on_progress)
-        return _prefetch(stream) if self._prefetch else stream
+        return self._counted(_prefetch(stream) if self._prefetch else stream)
+
+    def _counted(self, stream: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        self.rows = 0
+        try:
+            for batch in stream:
+                self.rows += batch.num_rows
+                yield batch
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
 
     def __next__(self) -> pa.RecordBatch:
         """The next batch of one pass kept open by the file (``next(read_columnar(p))``)."""

@@ -8,7 +8,9 @@ A partial table has one row per piece of aggregate state (schema :data:`PARTIAL_
   smallest Decimal exponent seen (so the result prints as :func:`cloudrate.rate` prints);
 - ``max`` / ``latest``: the winning record's quantity (and, for latest, its times and id);
 - ``unique`` / ``resources``: one row per resource (and active span) of an account;
-- ``unpriced``: records of an account that no charge prices, with the reason.
+- ``unpriced``: records of an account that no charge prices, with the reason;
+- ``duplicates`` / ``corrections``: copies of records left out (see
+  :func:`cloudrate.usage.dedupe`), counted; present only when not zero.
 
 Partials of any partitioning combine (:func:`combine_partials`) into the partials of the
 whole: integer sums add, maxima compare, sets unite. Nothing is rounded before
@@ -183,8 +185,16 @@ def to_partials(agg: Aggregator) -> pa.Table:
     for (metric, reason), accounts in sorted(agg.unpriced.counts.items()):
         for account, count in accounts.items():
             _row(rows, kind="unpriced", account=account, metric=metric, count=count, reason=reason)
+    _copies(rows, agg)
     pieces.append(pa.table(rows, schema=PARTIAL_SCHEMA))
     return _concat(pieces)
+
+
+def _copies(rows: dict[str, list[Any]], agg: Aggregator) -> None:
+    """The ``duplicates`` and ``corrections`` rows, when not zero."""
+    for kind, count in (("duplicates", agg.duplicates_dropped), ("corrections", agg.corrections)):
+        if count:
+            _row(rows, kind=kind, count=count)
 
 
 def _row(rows: dict[str, list[Any]], **values: Any) -> None:

@@ -21,11 +21,27 @@ from cloudrate.usage import UsageRecord, read_usage_csv, read_usage_jsonl, recor
 from ._columns import batches
 from ._io import ColumnarFile
 
-__all__ = ["can_read_again", "records_of"]
+__all__ = ["Replay", "can_read_again", "records_of"]
+
+
+class Replay:
+    """Usage whose reading has begun (*started*, a one-shot stream) and that can be read
+    again from *source*: the first pass goes on with *started*, every later pass reads
+    *source* from the start."""
+
+    def __init__(self, started: Iterator[Any], source: Any) -> None:
+        self._started: Iterator[Any] | None = started
+        self.source = source
+
+    def __iter__(self) -> Iterator[Any]:
+        started, self._started = self._started, None
+        return started if started is not None else batches(self.source)
 
 
 def can_read_again(data: Any) -> bool:
     """Whether *data* can be iterated a second time (not a one-shot iterator)."""
+    if isinstance(data, Replay):
+        return can_read_again(data.source)
     if isinstance(data, ColumnarFile | pa.Table | pa.RecordBatch) or hasattr(data, "columns"):
         return True
     if isinstance(data, Iterator | pa.RecordBatchReader):
@@ -37,6 +53,8 @@ def records_of(data: Any) -> list[UsageRecord]:
     """The usage records of columnar *data*, read as :func:`cloudrate.read_usage` reads
     rows: a CSV or JSON lines file by its own reader, every other row through
     :func:`cloudrate.usage.record_from_mapping`."""
+    if isinstance(data, Replay):
+        return records_of(data.source)
     if isinstance(data, ColumnarFile) and data.kind == "csv":
         return read_usage_csv(data.path)
     if isinstance(data, ColumnarFile) and data.kind == "jsonl":

@@ -19,8 +19,9 @@ __all__ = ["rate_spark"]
 def _partition_partials(plan: Plan, period: BillingPeriod) -> Any:
     def run(batches: Iterator[Any]) -> Iterator[Any]:
         pa = require("pyarrow", "spark")
-        # One streaming aggregation over all the partition's Arrow batches.
-        blob = partial_blob(plan, (batch for batch in batches if batch.num_rows), period)
+        # One aggregation over all the partition's Arrow batches, kept as a list: copies
+        # of a record are compared by reading the partition again (docs/distributed.md).
+        blob = partial_blob(plan, [batch for batch in batches if batch.num_rows], period)
         yield pa.RecordBatch.from_pydict({"partial": pa.array([blob], pa.binary())})
 
     return run
