@@ -19,23 +19,23 @@ from cloudrate.billing import SQLiteDocumentStore
 from cloudrate.cli import main
 
 
+def _command(store: Path, usage: Path | None = None) -> list[str]:
+    """``cloudrate bill`` of the sample plan for October, into *store*."""
+    return [
+        "bill",
+        "--period",
+        "2026-10",
+        "--plan",
+        str(sample_plan_path()),
+        "--usage",
+        str(usage or sample_usage_path()),
+        "--store",
+        str(store),
+    ]
+
+
 def _bill(store: Path, *args: str, usage: Path | None = None) -> dict[str, object]:
-    result = CliRunner().invoke(
-        main,
-        [
-            "bill",
-            "--period",
-            "2026-10",
-            "--plan",
-            str(sample_plan_path()),
-            "--usage",
-            str(usage or sample_usage_path()),
-            "--store",
-            str(store),
-            "--json",
-            *args,
-        ],
-    )
+    result = CliRunner().invoke(main, [*_command(store, usage), "--json", *args])
     assert result.exit_code == 0, result.output
     data: dict[str, object] = json.loads(result.output)
     return data
@@ -99,20 +99,7 @@ def test_late_usage_then_a_correction_down(tmp_path: Path) -> None:
 
 
 def test_the_text_summary_names_every_count(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main,
-        [
-            "bill",
-            "--period",
-            "2026-10",
-            "--plan",
-            str(sample_plan_path()),
-            "--usage",
-            str(sample_usage_path()),
-            "--store",
-            str(tmp_path / "b.db"),
-        ],
-    )
+    result = CliRunner().invoke(main, [*_command(tmp_path / "b.db")])
     assert result.exit_code == 0, result.output
     for words in ("3 customer(s) billed", "3 invoice(s)", "0 unchanged", "duplicate record(s)"):
         assert words in result.output
@@ -125,20 +112,7 @@ def test_tables_and_a_bad_store(tmp_path: Path) -> None:
         "invoices-summary.csv",
     }
     (tmp_path / "dir.db").mkdir()
-    result = CliRunner().invoke(
-        main,
-        [
-            "bill",
-            "--period",
-            "2026-10",
-            "--plan",
-            str(sample_plan_path()),
-            "--usage",
-            str(sample_usage_path()),
-            "--store",
-            str(tmp_path / "dir.db"),
-        ],
-    )
+    result = CliRunner().invoke(main, [*_command(tmp_path / "dir.db")])
     assert result.exit_code == 2
     assert "document store" in result.output
     assert "Traceback" not in result.output
@@ -154,15 +128,7 @@ def test_killed_at_random_moments_the_rerun_completes(tmp_path: Path) -> None:
         sys.executable,
         "-c",
         "from cloudrate.cli import main; main()",
-        "bill",
-        "--period",
-        "2026-10",
-        "--plan",
-        str(sample_plan_path()),
-        "--usage",
-        str(sample_usage_path()),
-        "--store",
-        str(tmp_path / "b.db"),
+        *_command(tmp_path / "b.db"),
         "--out",
         str(tmp_path / "out"),
     ]

@@ -19,15 +19,7 @@ from ._notices import HOST_EVENTS, mark_overdue, record_event
 from ._open import open_store
 from ._payments import fail_payment, pay_now, start_payment, succeed_payment
 from ._postgres import PostgresDocumentStore
-from ._run import (
-    CREDIT_NOTE_SCHEMA,
-    OUTCOMES,
-    BillingRun,
-    CustomerOutcome,
-    Outcome,
-    RunSummary,
-    issue_date,
-)
+from ._run import CREDIT_NOTE_SCHEMA, BillingRun, issue_date
 from ._sqlite import SQLiteDocumentStore
 from ._store import DocumentStore, StoreTransaction
 from ._stored import (
@@ -40,6 +32,7 @@ from ._stored import (
     StoredDocument,
     credit_note_from_json,
 )
+from ._summary import OUTCOMES, CustomerOutcome, Outcome, RunSummary
 from ._wallet import DocumentLedgerStore
 from ._webhook import Delivery, DeliveryReport, Outbox, WebhookDeliverer, verify_signature
 

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any
 
 import attrs
 from moneyed import Money
@@ -48,22 +48,9 @@ from ._delta import billed_lines, delta
 from ._events import new_event
 from ._store import DocumentStore, StoreTransaction
 from ._stored import DocumentKind, StoredDocument
+from ._summary import CustomerOutcome, Outcome, RunSummary
 
-__all__ = [
-    "CREDIT_NOTE_SCHEMA",
-    "OUTCOMES",
-    "BillingRun",
-    "CustomerOutcome",
-    "Outcome",
-    "RunSummary",
-    "issue_date",
-]
-
-#: What a run did for a customer's period: ``issued`` (its invoice), ``corrected`` (a
-#: supplementary invoice and/or a credit note), ``unchanged`` (nothing to issue).
-Outcome = Literal["issued", "corrected", "unchanged"]
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-
+__all__ = ["CREDIT_NOTE_SCHEMA", "BillingRun", "issue_date"]
 
 #: The schema name of a stored credit note's JSON (:meth:`CreditNote.to_dict` plus it).
 CREDIT_NOTE_SCHEMA = "cloudrate.credit_note/1"
@@ -97,74 +84,6 @@ class _Numbers:
     def held(self, key: str, document: str) -> int | None:  # noqa: ARG002  # pragma: no cover
         found = self._tx.by_draft(document)
         return None if found is None else found.seq
-
-
-@attrs.frozen(kw_only=True)
-class CustomerOutcome:
-    """What a run did for one customer's period and the documents it issued."""
-
-    customer: str
-    period: str
-    outcome: Outcome
-    documents: tuple[StoredDocument, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "customer": self.customer,
-            "period": self.period,
-            "outcome": self.outcome,
-            "documents": [
-                {
-                    "number": d.number,
-                    "kind": d.kind,
-                    "total": str(d.total),
-                    "refers_to": d.refers_to,
-                }
-                for d in self.documents
-            ],
-        }
-
-
-@attrs.frozen(kw_only=True)
-class RunSummary:
-    """A billing run's result: one outcome per customer, and the usage duplicates the
-    rating dropped."""
-
-    period: str
-    outcomes: tuple[CustomerOutcome, ...]
-    duplicates_dropped: int = 0
-    corrections_applied: int = 0
-
-    @property
-    def documents(self) -> tuple[StoredDocument, ...]:
-        """Every document the run issued, in customer order."""
-        return tuple(d for o in self.outcomes for d in o.documents)
-
-    @property
-    def issued(self) -> dict[DocumentKind, int]:
-        """How many documents of each kind the run issued."""
-        counts: dict[DocumentKind, int] = {"invoice": 0, "supplementary": 0, "credit_note": 0}
-        for d in self.documents:
-            counts[d.kind] += 1
-        return counts
-
-    @property
-    def unchanged(self) -> int:
-        """Customers whose documents already bill what their usage calls for."""
-        return sum(o.outcome == "unchanged" for o in self.outcomes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary as JSON-ready data (schema ``cloudrate.billing_run/1``)."""
-        return {
-            "schema": "cloudrate.billing_run/1",
-            "period": self.period,
-            "customers": len(self.outcomes),
-            "issued": dict(self.issued),
-            "unchanged": self.unchanged,
-            "duplicates_dropped": self.duplicates_dropped,
-            "corrections_applied": self.corrections_applied,
-            "outcomes": [o.to_dict() for o in self.outcomes],
-        }
 
 
 def _stored(
@@ -384,8 +303,7 @@ class BillingRun:
         revision: int,
         issued_on: date,
     ) -> StoredDocument:
-        taxed, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
-        subtotal, tax_total, total = _totals(draft, taxed, taxes)
+        taxed, taxes, subtotal, tax_total, total = _priced(draft, lines)
         supplementary = attrs.evolve(
             draft,
             id=f"{draft.id}/{revision}",
@@ -421,8 +339,7 @@ class BillingRun:
         revision: int,
         issued_on: date,
     ) -> StoredDocument:
-        taxed, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
-        subtotal, tax_total, total = _totals(draft, taxed, taxes)
+        taxed, taxes, subtotal, tax_total, total = _priced(draft, lines)
         sequence = self.credit_numbering.key(self.tenant, issued_on)
         seq = tx.next_number(sequence)
         number = self.credit_numbering.format(seq, on=issued_on, tenant=self.tenant)
@@ -477,15 +394,19 @@ class BillingRun:
         return document
 
 
-def _totals(
-    draft: Invoice, lines: tuple[InvoiceLine, ...], taxes: tuple[TaxLine, ...]
-) -> tuple[Money, Money, Money]:
-    """Subtotal, tax total and total of a correction's lines (sums of rounded amounts)."""
+def _priced(
+    draft: Invoice, lines: tuple[InvoiceLine, ...]
+) -> tuple[tuple[InvoiceLine, ...], tuple[TaxLine, ...], Money, Money, Money]:
+    """A correction's lines taxed as *draft* is, its taxes, subtotal, tax total and total
+    (sums of rounded amounts)."""
+    lines, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
     cur = draft.currency
     subtotal = sum((x.amount.amount for x in lines), Decimal(0))
     tax_total = sum((t.amount.amount for t in taxes), Decimal(0))
     places = draft.rounding.quantum(cur)
     return (
+        lines,
+        taxes,
         Money(subtotal.quantize(places), cur),
         Money(tax_total.quantize(places), cur),
         Money((subtotal + tax_total).quantize(places), cur),

@@ -18,6 +18,8 @@ from ._identity import (
 )
 from ._read import (
     MISSING_TEXTS,
+    RECORD_FIELDS,
+    REQUIRED_FIELDS,
     is_missing,
     parse_time,
     read_usage,
@@ -31,6 +33,8 @@ from ._record import UsageRecord, parse_quantity
 __all__ = [
     "MAX_REVISION",
     "MISSING_TEXTS",
+    "RECORD_FIELDS",
+    "REQUIRED_FIELDS",
     "Deduplicated",
     "UsageRecord",
     "conflict_error",

@@ -23,6 +23,8 @@ from ._record import UsageRecord
 
 __all__ = [
     "MISSING_TEXTS",
+    "RECORD_FIELDS",
+    "REQUIRED_FIELDS",
     "is_missing",
     "parse_time",
     "read_usage",
@@ -39,7 +41,9 @@ __all__ = [
 #: ``where: {region: NA}`` on both paths.
 MISSING_TEXTS: tuple[str, ...] = ("",)
 
-_FIELDS = (
+#: The fields of a usage record with a meaning of their own, in file order; every other
+#: column or key is an attribute. Both engines' readers read these.
+RECORD_FIELDS = (
     "account",
     "metric",
     "quantity",
@@ -50,7 +54,8 @@ _FIELDS = (
     "resource_id",
     "service",
 )
-_REQUIRED = ("account", "metric", "quantity", "start", "end")
+#: The fields every usage record must have.
+REQUIRED_FIELDS = ("account", "metric", "quantity", "start", "end")
 
 
 _TOO_FINE = re.compile(r"[.,]\d{7,}")  # a fraction of a second past microseconds
@@ -95,9 +100,11 @@ def record_from_mapping(row: Mapping[str, Any], origin: str | None = None) -> Us
     ``revision`` are optional (see :func:`cloudrate.usage.dedupe`); *origin* says where
     the row was read, for messages.
     """
-    missing = [f for f in _REQUIRED if is_missing(row.get(f))]
+    missing = [f for f in REQUIRED_FIELDS if is_missing(row.get(f))]
     if missing:
-        raise UsageError(f"missing {', '.join(missing)}; every record needs {', '.join(_REQUIRED)}")
+        raise UsageError(
+            f"missing {', '.join(missing)}; every record needs {', '.join(REQUIRED_FIELDS)}"
+        )
     attributes: dict[str, object] = {}
     nested = row.get("attributes")
     if isinstance(nested, Mapping):
@@ -105,7 +112,7 @@ def record_from_mapping(row: Mapping[str, Any], origin: str | None = None) -> Us
     elif not is_missing(nested):
         raise UsageError(f"attributes: expected an object of name: value, got {nested!r}")
     for key, value in row.items():
-        if key in _FIELDS or key == "attributes" or is_missing(value):
+        if key in RECORD_FIELDS or key == "attributes" or is_missing(value):
             continue
         name = key.split(".", 1)[1] if key.startswith(("attr.", "attributes.")) else key
         attributes[name] = value

@@ -37,7 +37,15 @@ from cloudrate.exceptions import (
     RatingError,
     UsageError,
 )
-from cloudrate.usage import MAX_REVISION, UsageRecord, parse_quantity, parse_revision, parse_time
+from cloudrate.usage import (
+    MAX_REVISION,
+    RECORD_FIELDS,
+    REQUIRED_FIELDS,
+    UsageRecord,
+    parse_quantity,
+    parse_revision,
+    parse_time,
+)
 
 __all__ = [
     "CORE",
@@ -85,18 +93,8 @@ def located(batch: pa.RecordBatch, offset: int, error: RowError) -> CloudrateErr
 
 
 #: Columns with a meaning of their own; every other column is an attribute.
-CORE = (
-    "account",
-    "metric",
-    "quantity",
-    "start",
-    "end",
-    "record_id",
-    "revision",
-    "resource_id",
-    "service",
-)
-_REQUIRED = ("account", "metric", "quantity", "start", "end")
+CORE = RECORD_FIELDS
+_REQUIRED = REQUIRED_FIELDS
 
 #: The largest number of decimals a quantity may have in the batch path.
 SCALE = 12
