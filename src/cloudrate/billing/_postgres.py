@@ -10,6 +10,7 @@ that holds it (no gaps, unlike ``CREATE SEQUENCE``).
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,18 @@ __all__ = ["PostgresDocumentStore"]
 
 #: The advisory lock every store holds while it creates the tables (a constant key).
 _SCHEMA_LOCK = 0x636C6F75
+
+
+_NAME = re.compile(r"^CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)")
+
+
+def _all_exist(cursor: Any, statements: list[str]) -> bool:
+    """Whether every table and index *statements* create is there already."""
+    names = [m.group(1) for s in statements if (m := _NAME.match(s))]
+    cursor.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS n WHERE to_regclass(n) IS NULL", [names]
+    )
+    return bool(cursor.fetchone()[0] == 0)
 
 
 def _psycopg() -> Any:
@@ -52,10 +65,14 @@ class PostgresDocumentStore(SQLStore):
         self._lock = threading.RLock()
         try:
             self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=connect_timeout)
+            statements = schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
             with self._conn.transaction(), self._conn.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SCHEMA_LOCK])
-                for statement in schema("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"):
-                    cursor.execute(statement)
+                # CREATE ... IF NOT EXISTS still locks an existing table, which can deadlock
+                # with another process writing to it: create only what is missing.
+                if not _all_exist(cursor, statements):
+                    for statement in statements:
+                        cursor.execute(statement)
         except psycopg.Error as exc:
             raise StoreError(
                 f"{self.name}: cannot connect or create its tables "
