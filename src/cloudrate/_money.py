@@ -24,6 +24,7 @@ R = TypeVar("R")
 
 __all__ = [
     "EXACT",
+    "MAX_AMOUNT",
     "MODES",
     "PLACEMENTS",
     "Placement",
@@ -303,6 +304,11 @@ class RoundingPolicy:
             for i in order[: abs(missing)]:
                 floors[i] += step
         return [f.quantize(quantum, context=context) for f in floors]
+
+
+#: The largest amount a line may come to, in any currency: 10**36. Beyond it no price
+#: list is meant, and Arrow's widest decimal could no longer hold the total exactly.
+MAX_AMOUNT = Decimal(10) ** 36
 
 
 def exact(function: Callable[P, R]) -> Callable[P, R]:

@@ -6,7 +6,7 @@ registry of kinds.
 """
 
 from ._charge import Charge
-from ._flat import PRORATIONS, Flat, Proration
+from ._flat import PRORATIONS, Flat, Proration, proration_factor
 from ._graduated import Graduated
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
@@ -65,5 +65,6 @@ __all__ = [
     "load_plan",
     "plan_from_document",
     "plan_to_yaml",
+    "proration_factor",
     "read_overrides",
 ]

@@ -21,7 +21,7 @@ from ._priced import Detail, Priced
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
 
-__all__ = ["PRORATIONS", "Flat", "Proration"]
+__all__ = ["PRORATIONS", "Flat", "Proration", "proration_factor"]
 
 #: How a partial period is charged, by name.
 Proration = Literal["days", "seconds", "days30", "none"]
@@ -76,24 +76,9 @@ class Flat:
     def currency(self) -> str:
         return str(self.price_per_period.currency.code)
 
-    @exact
     def factor(self, spans: Iterable[tuple[datetime, datetime]], period: BillingPeriod) -> Decimal:
         """The share of *period* that *spans* (the active times) cover, by this proration."""
-        clipped = [c for s, e in spans if (c := period.clip(s, e)) is not None]
-        if not clipped:
-            return Decimal(0)
-        if self.proration == "none":
-            return Decimal(1)
-        if self.proration == "seconds":
-            covered = sum((seconds_between(s, e) for s, e in _merge(clipped)), Decimal(0))
-            share = covered / period.seconds
-        else:
-            days = len(period.local_days(clipped))
-            share = Decimal(days) / (Decimal(30) if self.proration == "days30" else period.days)
-            share = min(share, Decimal(1))
-        if self.proration_digits is not None:
-            share = share.quantize(Decimal(1).scaleb(-self.proration_digits), ROUND_HALF_UP)
-        return share
+        return proration_factor(spans, period, self.proration, self.proration_digits)
 
     @exact
     def price(self, quantity: Decimal) -> Priced:
@@ -120,6 +105,38 @@ class Flat:
         proration = r.choice(data, "proration", path, PRORATIONS, "days")
         digits = r.whole(data, "proration_digits", path)
         return None if price is None else cls(price, proration, digits)
+
+
+@exact
+def proration_factor(
+    spans: Iterable[tuple[datetime, datetime]],
+    period: BillingPeriod,
+    proration: Proration = "days",
+    digits: int | None = None,
+) -> Decimal:
+    """The share of *period* that *spans* cover, measured as *proration* says (see
+    :class:`Flat`); *digits* rounds it half-up. The one rule for flat fees and for the part
+    of a period a subscription covers.
+
+    >>> period = BillingPeriod.month(2026, 10, "UTC")
+    >>> proration_factor([(datetime(2026, 10, 16, tzinfo=period.tz), period.end)], period)
+    Decimal('0.516129032258064516129032258064516129032258064516129032258065')
+    """
+    clipped = [c for s, e in spans if (c := period.clip(s, e)) is not None]
+    if not clipped:
+        return Decimal(0)
+    if proration == "none":
+        return Decimal(1)
+    if proration == "seconds":
+        covered = sum((seconds_between(s, e) for s, e in _merge(clipped)), Decimal(0))
+        share = covered / period.seconds
+    else:
+        days = len(period.local_days(clipped))
+        share = Decimal(days) / (Decimal(30) if proration == "days30" else period.days)
+        share = min(share, Decimal(1))
+    if digits is not None:
+        share = share.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    return share
 
 
 def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -62,6 +62,15 @@ class Minimum:
         true_up = Money(short, self.currency)
         return Priced(true_up, (Detail(label, None, None, true_up),))
 
+    @exact
+    def prorated(self, share: Decimal) -> Minimum:
+        """The minimum for *share* of a period (a subscription covering part of it).
+
+        >>> Minimum(amount=Money("31.00", "EUR")).prorated(Decimal("0.5")).amount
+        Money('15.500', 'EUR')
+        """
+        return attrs.evolve(self, amount=Money(self.amount.amount * share, self.currency))
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.kind, "amount": str(self.amount.amount)}
         if self.of:

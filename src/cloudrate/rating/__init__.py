@@ -11,12 +11,14 @@ and :mod:`cloudrate.rating.columnar` (Arrow columns) both call them;
 import importlib
 from types import ModuleType
 
+from ._coverage import Coverage
 from ._rate import rate
 from ._result import AccountBill, RatedLine, RatingResult, UnpricedUsage
 from ._unpriced import OnUnpriced, UnpricedReason
 
 __all__ = [
     "AccountBill",
+    "Coverage",
     "OnUnpriced",
     "RatedLine",
     "RatingResult",

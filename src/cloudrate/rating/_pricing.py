@@ -16,11 +16,13 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
+from cloudrate._money import MAX_AMOUNT, RoundingPolicy
+from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Basis, Charge, OtherCharges, Plan, Priced, Prorated
+from cloudrate.plans import Basis, Charge, Minimum, Note, OtherCharges, Plan, Priced, Prorated
 
 from ._accumulate import Acc, aggregated_quantity
+from ._coverage import Coverage
 from ._result import AccountBill, RatedLine
 
 __all__ = ["Draft", "price_bill", "rated_line"]
@@ -49,6 +51,8 @@ class _Bill:
     policy: RoundingPolicy
     account: str
     accs: Mapping[tuple[str, int], Acc]
+    coverage: Coverage | None = None
+    share: Decimal = Decimal(1)
     exact: dict[str, Decimal] = attrs.field(factory=dict)
 
 
@@ -57,7 +61,7 @@ def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     if acc is None:
         return None
     used = aggregated_quantity(bill.plan, bill.period, charge, acc)
-    free = min(used, charge.free_units)
+    free = min(used, charge.free_units * bill.share)
     qty = used - free
     return Draft(
         charge=charge,
@@ -72,7 +76,13 @@ def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
 def _period(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     acc = bill.accs.get((bill.account, index))
     if charge.metric is None:
-        proration = Decimal(1)
+        cover = bill.coverage
+        if cover is None:
+            proration = Decimal(1)
+        else:
+            model = charge.model
+            assert isinstance(model, Prorated), "models priced on the period are prorated"
+            proration = model.factor([(cover.start, cover.end)], bill.period)
     elif acc is None:
         return None
     else:
@@ -113,6 +123,8 @@ def _spend(bill: _Bill, _index: int, charge: Charge) -> Draft | None:
     else:
         seen = {n: bill.policy.round(a, currency) for n, a in bill.exact.items()}
     spent = sum((seen.get(n, Decimal(0)) for n in names), Decimal(0))
+    if bill.share != 1 and isinstance(model, Minimum):
+        model = model.prorated(bill.share)
     priced = model.price(spent)
     if priced.amount.amount == 0:
         return None
@@ -133,12 +145,25 @@ def price_bill(
     policy: RoundingPolicy,
     account: str,
     accs: Mapping[tuple[str, int], Acc],
+    coverage: Coverage | None = None,
 ) -> AccountBill:
-    """The bill of *account*: every charge priced from *accs* in plan order, rounded."""
-    bill = _Bill(plan, period, policy, account, accs)
+    """The bill of *account*: every charge priced from *accs* in plan order, rounded.
+
+    Under a *coverage* (one side of a plan change) free units, minimums and flat fees
+    without a metric are prorated by its share of *period*, and every line says so.
+    """
+    share = Decimal(1) if coverage is None else coverage.share(period)
+    bill = _Bill(plan, period, policy, account, accs, coverage, share)
     drafts: list[Draft] = []
     for index, charge in enumerate(plan.charges):
         draft = _BY_BASIS[charge.model.basis](bill, index, charge)
+        if draft is not None and abs(draft.priced.amount.amount) >= MAX_AMOUNT:
+            raise RatingError(
+                f"charge {charge.name!r} of account {account!r} comes to "
+                f"{draft.priced.amount.amount:E} {plan.currency}, beyond the largest amount "
+                "cloudrate bills (10**36); check the charge's prices and the "
+                "usage quantities"
+            )
         if draft is not None:
             bill.exact[charge.name] = draft.priced.amount.amount
             drafts.append(draft)
@@ -152,6 +177,9 @@ def price_bill(
         rated_line(plan, account, d, Money(r, currency))
         for d, r in zip(drafts, rounded, strict=True)
     )
+    if coverage is not None:
+        note = Note.saying(coverage.describe(period, share), currency)
+        lines = tuple(attrs.evolve(x, details=(*x.details, note)) for x in lines)
     return AccountBill(
         account=account,
         lines=lines,

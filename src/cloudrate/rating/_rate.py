@@ -15,12 +15,13 @@ from datetime import UTC
 from functools import partial
 
 from cloudrate._money import EXACT, RoundingPolicy
-from cloudrate.exceptions import CloudrateError
+from cloudrate.exceptions import CloudrateError, RatingError
 from cloudrate.period import BillingPeriod, spans_within
 from cloudrate.plans import Plan
 from cloudrate.usage import Deduplicated, UsageRecord, dedupe
 
 from ._accumulate import Acc, accumulate
+from ._coverage import Coverage
 from ._pricing import price_bill
 from ._result import RatingResult
 from ._slots import ChargeSlot, charge_slots
@@ -42,6 +43,7 @@ def rate(
     accounts: Iterable[str] = (),
     rounding: RoundingPolicy | None = None,
     on_unpriced: OnUnpriced = "report",
+    coverage: Coverage | None = None,
 ) -> RatingResult:
     """Rate *usage* against *plan* for *period* and return a bill per account.
 
@@ -60,6 +62,9 @@ def rate(
         rounding: overrides the plan's rounding policy.
         on_unpriced: ``"report"`` lists records no charge prices in
             ``result.unpriced``; ``"error"`` raises :class:`UnpricedUsageError`.
+        coverage: the part of *period* the plan covers (one side of a plan change,
+            :class:`Coverage`): usage must lie inside it, and flat fees without a metric,
+            free units and minimums are prorated by its share of the period.
 
     Returns:
         A :class:`RatingResult`: ``bills`` sorted by account, lines in plan order.
@@ -81,8 +86,12 @@ def rate(
     (Decimal('18.0125'), Decimal('18.01'))
     """
     on_unpriced = check_on_unpriced(on_unpriced)
+    if coverage is not None and period is None:
+        raise RatingError("coverage: pass the period it is a part of")
     with decimal.localcontext(EXACT):
-        return _rate(plan, usage, period, tuple(accounts), rounding or plan.rounding, on_unpriced)
+        return _rate(
+            plan, usage, period, tuple(accounts), rounding or plan.rounding, on_unpriced, coverage
+        )
 
 
 def _rate(
@@ -92,11 +101,12 @@ def _rate(
     accounts: tuple[str, ...],
     policy: RoundingPolicy,
     on_unpriced: OnUnpriced,
+    coverage: Coverage | None = None,
 ) -> RatingResult:
     records = usage if isinstance(usage, Sequence) else list(usage)
     found = dedupe(records)  # a conflict is raised here, before any rating
     if period is not None:
-        return _Walk(plan, period, accounts).run(found, policy, on_unpriced)
+        return _Walk(plan, period, accounts, coverage).run(found, policy, on_unpriced)
     if not records:
         default_period(plan, None)  # raises: no usage and no period
     # The default period is the month of the earliest record given (copies included, as
@@ -122,9 +132,19 @@ class _Walk:
     goes through :func:`accumulate`, one charge at a time.
     """
 
-    def __init__(self, plan: Plan, period: BillingPeriod, accounts: tuple[str, ...]) -> None:
-        plan.check_period(period)
-        self.plan, self.period = plan, period
+    def __init__(
+        self,
+        plan: Plan,
+        period: BillingPeriod,
+        accounts: tuple[str, ...],
+        coverage: Coverage | None = None,
+    ) -> None:
+        if coverage is None:
+            plan.check_period(period)
+        else:
+            coverage.check(period)
+            plan.check_period(BillingPeriod(coverage.start, coverage.end, period.timezone))
+        self.plan, self.period, self.coverage = plan, period, coverage
         self.slots = charge_slots(plan)
         # selected: metric -> (matcher, sums per account) per charge, for summed metrics
         # whose charges select records
@@ -163,15 +183,18 @@ class _Walk:
         self._scan(found.records)
         if self.outside:
             first = self.outside[0]
+            cover = self.coverage
+            window = self.period if cover is None else BillingPeriod(cover.start, cover.end)
             raise outside_error(
-                self.period, len(self.outside), first.account, first.metric, first.start, first.end
+                window, len(self.outside), first.account, first.metric, first.start, first.end
             )
         self._share_sums()
         unpriced = self.unpriced.settle(on_unpriced)
         self.known.update(self.unpriced.accounts())
         plan, period = self.plan, self.period
         bills = tuple(
-            price_bill(plan, period, policy, account, self.accs) for account in sorted(self.known)
+            price_bill(plan, period, policy, account, self.accs, self.coverage)
+            for account in sorted(self.known)
         )
         return RatingResult(
             plan=plan,
@@ -185,7 +208,8 @@ class _Walk:
 
     def _scan(self, records: Sequence[UsageRecord]) -> None:
         """The hot loop: the membership test, then the sums, else the metric's route."""
-        lo, hi = self.period.start.astimezone(UTC), self.period.end.astimezone(UTC)
+        window = self.period if self.coverage is None else self.coverage
+        lo, hi = window.start.astimezone(UTC), window.end.astimezone(UTC)
         route, others, outside, within = self.route, self.others, self.outside, spans_within
         for record in records:
             if not within(record.start, record.end, lo, hi):

@@ -28,7 +28,7 @@ from cloudrate._intmath import (
     scaled_int,
     to_int64_or_object,
 )
-from cloudrate._money import EXACT, RoundingMode, RoundingPolicy, divide_rounded
+from cloudrate._money import EXACT, MAX_AMOUNT, RoundingMode, RoundingPolicy, divide_rounded
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan, VectorPricing
 from cloudrate.rating import RatingResult, rate
@@ -139,8 +139,8 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
         if not _within_precision(model, qty, s, a):
             return None
         amount = model.price_scaled(qty, s, a)
-        if amount is None:
-            return None
+        if amount is None or (amount.dtype == object and magnitude(amount) >= _bound(a)):
+            return None  # priced line by line, which refuses amounts beyond MAX_AMOUNT
         line_total = _add_at(line_total, codes, _round(amount, a - digits, policy.mode))
         exact_total = _add_at(exact_total, codes, amount)
     for charge in plan.charges:
@@ -167,6 +167,11 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     return table.replace_schema_metadata(
         _metadata(currency, agg.duplicates_dropped, agg.corrections)
     )
+
+
+def _bound(places: int) -> int:
+    """:data:`MAX_AMOUNT` as an integer at *places* decimal places."""
+    return int(MAX_AMOUNT) * 10**places
 
 
 def _metadata(currency: str, duplicates: int, corrections: int) -> dict[str, str]:
