@@ -39,15 +39,20 @@ from cloudrate.invoice import (
     TaxRate,
     TaxRule,
     apply_taxes,
+    assemble,
     assemble_all,
 )
 from cloudrate.period import BillingPeriod
+from cloudrate.plans import Plan
 from cloudrate.rating import RatingResult
+from cloudrate.usage import UsageRecord, dedupe
 
 from ._delta import billed_lines, delta
 from ._events import new_event
 from ._store import DocumentStore, StoreTransaction
 from ._stored import DocumentKind, StoredDocument
+from ._subscribed import rate_customer
+from ._subscriptions import BillingCustomer
 from ._summary import CustomerOutcome, Outcome, RunSummary
 
 __all__ = ["CREDIT_NOTE_SCHEMA", "BillingRun", "issue_date"]
@@ -176,6 +181,46 @@ class BillingRun:
             outcomes=outcomes,
             duplicates_dropped=result.duplicates_dropped,
             corrections_applied=result.corrections,
+        )
+
+    def bill_customers(
+        self,
+        customers: Iterable[BillingCustomer],
+        plans: Mapping[str, Plan],
+        usage: Iterable[UsageRecord],
+        period: BillingPeriod,
+        *,
+        issued_on: date | None = None,
+        taxes: TaxRule | TaxRate | None = None,
+        tax_method: TaxMethod = "total",
+    ) -> RunSummary:
+        """Bill *customers* for *period* through their subscriptions: each customer's
+        period rated segment by segment (plan changes, price versions, trials, overrides)
+        and billed exactly once like :meth:`bill`. Customers without a subscription in
+        force during the period are not billed."""
+        day = issue_date(period) if issued_on is None else issued_on
+        found = dedupe(list(usage))
+        outcomes = []
+        for customer in customers:
+            rated = rate_customer(customer, plans, found.records, period)
+            if not rated.segments:
+                continue
+            draft = assemble(
+                rated.bill,
+                customer.customer,
+                period,
+                taxes=taxes,
+                tax_method=tax_method,
+                rounding=rated.rounding,
+            )
+            assert draft is not None  # empty="zero"
+            draft = attrs.evolve(draft, notes=(*draft.notes, *rated.notes))
+            outcomes.append(self.bill_invoice(draft, issued_on=day))
+        return RunSummary(
+            period=period.label,
+            outcomes=tuple(outcomes),
+            duplicates_dropped=found.duplicates_dropped,
+            corrections_applied=found.corrections,
         )
 
     def bill_invoice(self, draft: Invoice, *, issued_on: date) -> CustomerOutcome:

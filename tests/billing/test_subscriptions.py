@@ -1,0 +1,191 @@
+"""Customers over time: plan changes, price versions, overrides, trials, anniversaries,
+worked by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+import cloudrate
+from cloudrate.billing import (
+    BillingCustomer,
+    BillingRun,
+    DocumentStore,
+    Subscription,
+    periods_of,
+    rate_customer,
+)
+from cloudrate.exceptions import BillingError
+from cloudrate.invoice import Customer
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import ChargeOverride
+from cloudrate.usage import UsageRecord
+
+OCTOBER = BillingPeriod.month(2026, 10)  # UTC, 31 days
+
+
+def _plan(name: str, fee: str, storage: str = "0.10", extra: str = "") -> cloudrate.Plan:
+    return cloudrate.load_plan(
+        f"""
+name: {name}
+currency: EUR
+charges:
+  - {{name: fee, model: flat, price: "{fee}"}}
+  - {{name: storage, metric: gb_hours, model: per_unit, unit_price: "{storage}"}}
+{extra}"""
+    )
+
+
+BASIC, PRO = _plan("Basic", "30.00"), _plan("Pro", "60.00", "0.05")
+PLANS = {"Basic": BASIC, "Pro": PRO}
+
+
+def _at(day: int, month: int = 10, year: int = 2026) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
+
+
+def _customer(*subscriptions: Subscription) -> BillingCustomer:
+    return BillingCustomer(
+        customer=Customer(id="acme", name="ACME GmbH"), subscriptions=subscriptions
+    )
+
+
+def _usage(start: datetime, end: datetime, quantity: str) -> UsageRecord:
+    return UsageRecord(
+        account="acme",
+        metric="gb_hours",
+        quantity=quantity,
+        start=start,
+        end=end,
+        record_id=f"r{start.day}",
+    )
+
+
+def _amounts(bill: cloudrate.rating.AccountBill) -> dict[str, Decimal]:
+    return {x.charge: x.rounded.amount for x in bill.lines}
+
+
+CHANGE = _customer(
+    Subscription(plan="Basic", start=_at(1)), Subscription(plan="Pro", start=_at(16))
+)
+
+
+def test_a_change_on_the_sixteenth_bills_15_31_of_the_old_fee_and_16_31_of_the_new() -> None:
+    usage = [_usage(_at(14), _at(18), "96")]  # 4 days, 24 on each side... split by seconds
+    bill = rate_customer(CHANGE, PLANS, usage, OCTOBER).bill
+    got = _amounts(bill)
+    assert got["fee@Basic/2026-10-01"] == Decimal("14.52")  # 30.00 x 15/31 = 14.516...
+    assert got["fee@Pro/2026-10-16"] == Decimal("30.97")  # 60.00 x 16/31 = 30.967...
+    # 96 GB-hours over 4 days: 48 before the 16th at 0.10, 48 after at 0.05
+    assert got["storage@Basic/2026-10-01"] == Decimal("4.80")
+    assert got["storage@Pro/2026-10-16"] == Decimal("2.40")
+    assert bill.total.amount == sum(got.values())
+    assert "plan Pro" in bill.line("fee@Pro/2026-10-16").explain()
+
+
+def test_a_downgrade_and_a_change_back_within_the_period() -> None:
+    back = _customer(
+        Subscription(plan="Pro", start=_at(1)),
+        Subscription(plan="Basic", start=_at(11)),
+        Subscription(plan="Pro", start=_at(21)),
+    )
+    got = _amounts(rate_customer(back, PLANS, [], OCTOBER).bill)
+    # Pro 1st-10th (10 days) and 21st-31st (11 days), Basic 11th-20th (10 days)
+    assert got["fee@Pro/2026-10-01"] == Decimal("19.35")  # 60 x 10/31 = 19.354...
+    assert got["fee@Basic/2026-10-11"] == Decimal("9.68")  # 30 x 10/31 = 9.677...
+    assert got["fee@Pro/2026-10-21"] == Decimal("21.29")  # 60 x 11/31 = 21.290...
+
+
+def test_a_price_version_on_the_tenth_splits_the_period_the_same_way() -> None:
+    plan = cloudrate.load_plan(
+        """
+name: Basic
+currency: EUR
+charges:
+  - {name: fee, model: flat, price: "31.00"}
+  - {name: storage, metric: gb_hours, model: per_unit, unit_price: "0.10"}
+versions:
+  - effective_from: "2026-10-10T00:00:00+00:00"
+    charges:
+      - {name: fee, price: "62.00"}
+      - {name: storage, unit_price: "0.20"}
+"""
+    )
+    customer = _customer(Subscription(plan="Basic", start=_at(1)))
+    usage = [_usage(_at(8), _at(12), "96")]  # 48 before the 10th, 48 from it
+    got = _amounts(rate_customer(customer, {"Basic": plan}, usage, OCTOBER).bill)
+    assert got["fee@Basic/2026-10-01"] == Decimal("9.00")  # 31 x 9/31
+    assert got["fee@Basic/2026-10-10"] == Decimal("44.00")  # 62 x 22/31
+    assert got["storage@Basic/2026-10-01"] == Decimal("4.80")  # 48 x 0.10
+    assert got["storage@Basic/2026-10-10"] == Decimal("9.60")  # 48 x 0.20
+
+
+def test_an_override_changes_one_customers_price_and_says_so() -> None:
+    override = ChargeOverride(charge="storage", unit_price=cloudrate.money("0.08", "EUR"))
+    customer = _customer(
+        Subscription(plan="Basic", start=_at(1), overrides=(override,), override_label="ACME deal")
+    )
+    bill = rate_customer(customer, PLANS, [_usage(_at(2), _at(3), "100")], OCTOBER).bill
+    assert bill.line("storage").rounded.amount == Decimal("8.00")  # 100 x 0.08, not 0.10
+    assert "ACME deal" in bill.line("storage").explain()
+    assert bill.line("fee").rounded.amount == Decimal("30.00")  # not overridden
+
+
+def test_a_trial_is_free_and_the_first_paid_part_is_prorated() -> None:
+    customer = _customer(Subscription(plan="Basic", start=_at(1), trial_end=_at(11)))
+    usage = [_usage(_at(5), _at(6), "100"), _usage(_at(20), _at(21), "10")]
+    rated = rate_customer(customer, PLANS, usage, OCTOBER)
+    got = _amounts(rated.bill)
+    assert got == {
+        "fee@Basic/2026-10-11": Decimal("20.32"),
+        "storage@Basic/2026-10-11": Decimal("1.00"),
+    }
+    # 30.00 x 21/31 = 20.322...; the trial's 100 GB-hours are not billed
+    assert any("Free trial" in n for n in rated.notes)
+
+
+def test_a_cancellation_bills_up_to_the_end() -> None:
+    customer = _customer(Subscription(plan="Basic", start=_at(1), end=_at(11)))
+    assert _amounts(rate_customer(customer, PLANS, [], OCTOBER).bill) == {"fee": Decimal("9.68")}
+
+
+def test_anniversary_periods_from_the_31st_keep_the_day_where_the_month_has_it() -> None:
+    sub = Subscription(plan="Basic", start=_at(31, 1, 2027), anchor="anniversary")
+    starts = [p.start.date().isoformat() for p in periods_of(sub, "UTC", _at(1, 6, 2027))]
+    assert starts == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30", "2027-05-31"]
+
+
+def test_calendar_quarters_and_weeks() -> None:
+    quarter = Subscription(plan="Basic", start=_at(15, 8), every=3)
+    assert [p.label for p in periods_of(quarter, "UTC", _at(1, 12))] == [
+        "2026-07-01..2026-09-30",
+        "2026-10-01..2026-12-31",
+    ]
+    week = Subscription(plan="Basic", start=_at(15), interval="week")  # a Thursday
+    first = next(iter(periods_of(week, "UTC", _at(20))))
+    assert (first.start.date().isoformat(), first.days) == ("2026-10-12", 7)
+
+
+def test_subscriptions_out_of_order_or_unknown_plans_are_refused() -> None:
+    with pytest.raises(BillingError, match="follow one another"):
+        _customer(Subscription(plan="Pro", start=_at(16)), Subscription(plan="Basic", start=_at(1)))
+    with pytest.raises(BillingError, match="not among the plans"):
+        rate_customer(_customer(Subscription(plan="Gold", start=_at(1))), PLANS, [], OCTOBER)
+
+
+def test_billing_runs_over_subscriptions_are_exactly_once(store: DocumentStore) -> None:
+    run = BillingRun(store=store)
+    usage = [_usage(_at(14), _at(18), "96")]
+    first = run.bill_customers([CHANGE], PLANS, usage, OCTOBER)
+    assert first.issued["invoice"] == 1
+    assert run.bill_customers([CHANGE], PLANS, usage, OCTOBER).documents == ()
+    # the change is moved back to the 11th after the invoice went out: a correction
+    earlier = _customer(
+        Subscription(plan="Basic", start=_at(1)), Subscription(plan="Pro", start=_at(11))
+    )
+    corrected = run.bill_customers([earlier], PLANS, usage, OCTOBER)
+    assert {d.kind for d in corrected.documents} <= {"supplementary", "credit_note"}
+    assert corrected.documents
+    assert run.bill_customers([earlier], PLANS, usage, OCTOBER).documents == ()
