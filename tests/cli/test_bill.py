@@ -163,3 +163,48 @@ def test_usage_delivered_twice_is_billed_once_and_counted(tmp_path: Path) -> Non
     assert doubled["duplicates_dropped"] == 7
     assert once["duplicates_dropped"] == 0
     assert _digests(tmp_path / "twice") == _digests(tmp_path / "once")
+
+
+def test_customers_with_a_plan_change_across_two_plans(tmp_path: Path) -> None:
+    basic = tmp_path / "basic.yaml"
+    basic.write_text(
+        "name: Basic\ncurrency: EUR\ncharges:\n  - {name: fee, model: flat, price: '31.00'}\n",
+        encoding="utf-8",
+    )
+    pro = tmp_path / "pro.yaml"
+    pro.write_text(
+        "name: Pro\ncurrency: EUR\ncharges:\n  - {name: fee, model: flat, price: '62.00'}\n",
+        encoding="utf-8",
+    )
+    customers = tmp_path / "customers.yaml"
+    customers.write_text(
+        """customers:
+  - id: acme
+    name: ACME GmbH
+    subscriptions:
+      - {plan: Basic, from: "2026-10-01T00:00:00Z"}
+      - {plan: Pro, from: "2026-10-16T00:00:00Z"}
+""",
+        encoding="utf-8",
+    )
+    usage = tmp_path / "usage.csv"
+    usage.write_text("account,metric,quantity,start,end\n", encoding="utf-8")
+    args = [
+        "bill", "--period", "2026-10", "--plan", str(basic), "--plan", str(pro),
+        "--customers", str(customers), "--usage", str(usage), "--store", str(tmp_path / "b.db"),
+        "--out", str(tmp_path / "out"), "--json",
+    ]  # fmt: skip
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.output)["issued"]["invoice"] == 1
+    invoice = json.loads((tmp_path / "out" / "INV-2026-0001.json").read_text())
+    amounts = {x["charge"]: x["amount"] for x in invoice["lines"]}
+    # the Basic plan's plan 31.00 for 15 of 31 days, then Pro's 62.00 for 16 of 31
+    assert amounts == {"fee@Basic/2026-10-01": "15.00", "fee@Pro/2026-10-16": "32.00"}
+    again = CliRunner().invoke(main, args)
+    assert json.loads(again.output)["unchanged"] == 1
+    bad = customers.read_text().replace("plan: Pro", "plan: Gold")
+    customers.write_text(bad, encoding="utf-8")
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2
+    assert "customers[0].subscriptions[1].plan" in refused.output

@@ -15,6 +15,7 @@ from ._account_events import find_event, record_account_state
 from ._delta import Delta, billed_lines, delta, line_key
 from ._documents import customer_invoices, customer_statistics, live_invoice, load_invoice
 from ._events import EVENT_TYPES, Event, EventType, event_id, new_event
+from ._load_customers import load_billing_customers
 from ._notices import HOST_EVENTS, mark_overdue, record_event
 from ._open import open_store
 from ._payments import fail_payment, pay_now, start_payment, succeed_payment
@@ -95,6 +96,7 @@ __all__ = [
     "issue_date",
     "line_key",
     "live_invoice",
+    "load_billing_customers",
     "load_invoice",
     "mark_overdue",
     "new_event",

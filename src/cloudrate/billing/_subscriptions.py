@@ -120,12 +120,16 @@ def _local(moment: datetime, tz: str) -> datetime:
     return naive.replace(tzinfo=zone(tz))
 
 
+def _in_order(value: Iterable[Subscription]) -> tuple[Subscription, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class BillingCustomer:
     """A customer with the details its invoices carry and its subscriptions, by start."""
 
     customer: Customer
-    subscriptions: tuple[Subscription, ...] = attrs.field(converter=tuple)
+    subscriptions: tuple[Subscription, ...] = attrs.field(converter=_in_order)
 
     def __attrs_post_init__(self) -> None:
         if not self.subscriptions:

@@ -17,9 +17,17 @@ from pathlib import Path
 from typing import Any, get_args
 
 import click
+import yaml
 
-from cloudrate.billing import BillingRun, DocumentStore, RunSummary, StoredDocument, open_store
-from cloudrate.exceptions import CloudrateError
+from cloudrate.billing import (
+    BillingRun,
+    DocumentStore,
+    RunSummary,
+    StoredDocument,
+    load_billing_customers,
+    open_store,
+)
+from cloudrate.exceptions import BillingError, CloudrateError
 from cloudrate.invoice import (
     EmptyBill,
     Invoice,
@@ -31,24 +39,47 @@ from cloudrate.invoice import (
     write_xlsx,
 )
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import load_plan
+from cloudrate.plans import Plan, load_plan
 from cloudrate.rating import RatingResult, rate
 from cloudrate.usage import read_usage
 
 from . import _batch
 from ._files import document_filename, write_atomic
 from ._invoice import FORMATS, Format, load_customers, renderer
-from ._options import plan_option, usage_option
+from ._options import usage_option
 
 __all__ = ["bill_command", "write_documents"]
 
 
-def _rated(plan_path: Path, usage_path: Path, period: str) -> RatingResult:
-    plan = load_plan(plan_path)
+def _rated(plan: Plan, usage_path: Path, period: str) -> RatingResult:
     chosen = BillingPeriod.parse(period, plan.timezone)
     if _batch.wants_batch(usage_path, None):
         return _batch.rate_batch(plan, usage_path, chosen, False)
     return rate(plan, read_usage(usage_path), chosen)
+
+
+def _plans(paths: tuple[Path, ...]) -> dict[str, Plan]:
+    plans: dict[str, Plan] = {}
+    for path in paths:
+        plan = load_plan(path)
+        if plan.name in plans:
+            raise BillingError(
+                f"--plan {path}: another plan is also named {plan.name!r}; subscriptions "
+                "name plans, so give each plan its own name"
+            )
+        plans[plan.name] = plan
+    return plans
+
+
+def _has_subscriptions(path: Path | None) -> bool:
+    """Whether the customers file is the subscriptions form (a ``customers:`` list)."""
+    if path is None:
+        return False
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False  # the details reader reports what is wrong
+    return isinstance(data, dict) and isinstance(data.get("customers"), list)
 
 
 def _document_bytes(document: StoredDocument, fmt: Format, locale: str | None) -> tuple[str, Any]:
@@ -126,13 +157,21 @@ def _summary_text(summary: RunSummary) -> str:
 
 @click.command(name="bill")
 @click.option("--period", required=True, help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
-@plan_option
+@click.option(
+    "--plan",
+    "plan_paths",
+    required=True,
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Plan file (YAML); repeat for several, each known by its name.",
+)
 @usage_option(".csv, .jsonl or .parquet")
 @click.option(
     "--customers",
     "customers_path",
     type=click.Path(exists=True, path_type=Path),
-    help="YAML/JSON: account id -> name, address, tax_id, country, locale, email.",
+    help="YAML: a customers list with subscriptions (docs/subscriptions.md), or a mapping "
+    "of account id -> name, address, tax_id, country, locale, email.",
 )
 @click.option(
     "--store",
@@ -165,7 +204,7 @@ def _summary_text(summary: RunSummary) -> str:
 @click.option("--locale", help="Locale passed to the PDF/HTML renderer, e.g. de_DE.")
 def bill_command(
     period: str,
-    plan_path: Path,
+    plan_paths: tuple[Path, ...],
     usage_path: Path,
     customers_path: Path | None,
     store_location: str,
@@ -184,8 +223,13 @@ def bill_command(
 ) -> None:
     """Bill a period exactly once: issue what the usage calls for and nothing twice."""
     try:
-        result = _rated(plan_path, usage_path, period)
-        customers = load_customers(customers_path) if customers_path else {}
+        plans = _plans(plan_paths)
+        subscribed = _has_subscriptions(customers_path)
+        if not subscribed and len(plans) > 1:
+            raise BillingError(
+                "several --plan files need a --customers file whose subscriptions say who "
+                "is on which plan (docs/subscriptions.md)"
+            )
         if fmt in ("pdf", "html"):
             renderer(fmt)
         store = open_store(store_location)
@@ -198,14 +242,27 @@ def bill_command(
                 tenant=tenant,
             )
             day: date | None = None if issued_on is None else issued_on.date()
-            summary = run.bill(
-                result,
-                issued_on=day,
-                customers=customers,
-                taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
-                tax_method=tax_method,
-                empty=empty,
-            )
+            taxes = None if tax_rate is None else TaxRate(percent=tax_rate)
+            if subscribed and customers_path is not None:
+                first = next(iter(plans.values()))
+                summary = run.bill_customers(
+                    load_billing_customers(customers_path, plans),
+                    plans,
+                    read_usage(usage_path),
+                    BillingPeriod.parse(period, first.timezone),
+                    issued_on=day,
+                    taxes=taxes,
+                    tax_method=tax_method,
+                )
+            else:
+                summary = run.bill(
+                    _rated(next(iter(plans.values())), usage_path, period),
+                    issued_on=day,
+                    customers=load_customers(customers_path) if customers_path else {},
+                    taxes=taxes,
+                    tax_method=tax_method,
+                    empty=empty,
+                )
             files = (
                 []
                 if out_dir is None
