@@ -189,3 +189,28 @@ def test_billing_runs_over_subscriptions_are_exactly_once(store: DocumentStore) 
     assert {d.kind for d in corrected.documents} <= {"supplementary", "credit_note"}
     assert corrected.documents
     assert run.bill_customers([earlier], PLANS, usage, OCTOBER).documents == ()
+
+
+def test_a_trial_with_allowances_bills_beyond_them_and_waives_the_fee() -> None:
+    allowance = ChargeOverride(charge="storage", free_units=Decimal(50))
+    customer = _customer(
+        Subscription(plan="Basic", start=_at(1), trial_end=_at(11), trial_allowances=(allowance,))
+    )
+    usage = [_usage(_at(5), _at(6), "80"), _usage(_at(20), _at(21), "10")]
+    got = _amounts(rate_customer(customer, PLANS, usage, OCTOBER).bill)
+    assert got["fee@Basic/2026-10-01"] == Decimal("0.00")  # waived in the trial
+    assert got["storage@Basic/2026-10-01"] == Decimal("3.00")  # (80 - 50) x 0.10
+    assert got["fee@Basic/2026-10-11"] == Decimal("20.32")  # 30.00 x 21/31
+    assert got["storage@Basic/2026-10-11"] == Decimal("1.00")
+
+
+def test_anniversary_customers_are_billed_for_the_period_that_ends_in_the_month() -> None:
+    from cloudrate.billing import customer_periods
+
+    sub = Subscription(plan="Basic", start=_at(16, 9), anchor="anniversary")
+    (own,) = customer_periods(_customer(sub), OCTOBER)
+    assert own.label == "2026-09-16..2026-10-15"
+    calendar = _customer(Subscription(plan="Basic", start=_at(16, 9)))
+    assert customer_periods(calendar, OCTOBER) == (OCTOBER,)
+    later = _customer(Subscription(plan="Basic", start=_at(5, 11)))
+    assert customer_periods(later, OCTOBER) == ()

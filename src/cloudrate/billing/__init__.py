@@ -42,6 +42,7 @@ from ._subscriptions import (
     Interval,
     Segment,
     Subscription,
+    customer_periods,
     periods_of,
     segments,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "billed_lines",
     "credit_note_from_json",
     "customer_invoices",
+    "customer_periods",
     "customer_statistics",
     "delta",
     "event_id",

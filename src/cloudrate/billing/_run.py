@@ -16,7 +16,7 @@ run finishes the work and issues nothing twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -52,7 +52,7 @@ from ._events import new_event
 from ._store import DocumentStore, StoreTransaction
 from ._stored import DocumentKind, StoredDocument
 from ._subscribed import rate_customer
-from ._subscriptions import BillingCustomer
+from ._subscriptions import BillingCustomer, customer_periods
 from ._summary import CustomerOutcome, Outcome, RunSummary
 
 __all__ = ["CREDIT_NOTE_SCHEMA", "BillingRun", "issue_date"]
@@ -198,30 +198,48 @@ class BillingRun:
         period rated segment by segment (plan changes, price versions, trials, overrides)
         and billed exactly once like :meth:`bill`. Customers without a subscription in
         force during the period are not billed."""
-        day = issue_date(period) if issued_on is None else issued_on
         found = dedupe(list(usage))
         outcomes = []
         for customer in customers:
-            rated = rate_customer(customer, plans, found.records, period)
-            if not rated.segments:
-                continue
-            draft = assemble(
-                rated.bill,
-                customer.customer,
-                period,
-                taxes=taxes,
-                tax_method=tax_method,
-                rounding=rated.rounding,
-            )
-            assert draft is not None  # empty="zero"
-            draft = attrs.evolve(draft, notes=(*draft.notes, *rated.notes))
-            outcomes.append(self.bill_invoice(draft, issued_on=day))
+            for own in customer_periods(customer, period):
+                day = issue_date(own) if issued_on is None else issued_on
+                outcome = self._bill_subscribed(
+                    customer, plans, found.records, own, day, taxes, tax_method
+                )
+                if outcome is not None:
+                    outcomes.append(outcome)
         return RunSummary(
             period=period.label,
             outcomes=tuple(outcomes),
             duplicates_dropped=found.duplicates_dropped,
             corrections_applied=found.corrections,
         )
+
+    def _bill_subscribed(
+        self,
+        customer: BillingCustomer,
+        plans: Mapping[str, Plan],
+        usage: Sequence[UsageRecord],
+        period: BillingPeriod,
+        day: date,
+        taxes: TaxRule | TaxRate | None,
+        tax_method: TaxMethod,
+    ) -> CustomerOutcome | None:
+        """One customer's own period rated through its subscriptions and billed."""
+        rated = rate_customer(customer, plans, usage, period)
+        if not rated.segments:
+            return None
+        draft = assemble(
+            rated.bill,
+            customer.customer,
+            period,
+            taxes=taxes,
+            tax_method=tax_method,
+            rounding=rated.rounding,
+        )
+        assert draft is not None  # empty="zero"
+        draft = attrs.evolve(draft, notes=(*draft.notes, *rated.notes))
+        return self.bill_invoice(draft, issued_on=day)
 
     def bill_invoice(self, draft: Invoice, *, issued_on: date) -> CustomerOutcome:
         """Bill one customer's period from *draft*, the invoice its whole usage gives now."""

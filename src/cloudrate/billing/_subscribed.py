@@ -23,7 +23,7 @@ from cloudrate.plans import Plan
 from cloudrate.rating import AccountBill, Coverage, RatedLine, rate
 from cloudrate.usage import UsageRecord
 
-from ._subscriptions import BillingCustomer, Segment, segments
+from ._subscriptions import BillingCustomer, Segment, segments, trial_plan
 
 __all__ = ["CustomerBill", "rate_customer", "split_usage"]
 
@@ -116,9 +116,19 @@ def rate_customer(
         policy = policy or plan.rounding
         if segment.trial:
             end = segment.end.astimezone(period.tz).isoformat()
-            notes.append(f"Free trial of plan {plan.name} until {end}: its usage is not billed.")
-            continue
+            if not segment.subscription.trial_allowances:
+                notes.append(
+                    f"Free trial of plan {plan.name} until {end}: its usage is not billed."
+                )
+                continue
+            notes.append(
+                f"Trial of plan {plan.name} until {end}: usage beyond its allowances is billed."
+            )
         cover = Coverage(start=segment.start, end=segment.end, label=segment.label)
+        if segment.trial:
+            with decimal.localcontext(EXACT):
+                allowances = segment.subscription.trial_allowances
+                plan = trial_plan(plan, allowances, cover.share(period))
         result = rate(
             plan, records, period, accounts=[customer.id], rounding=policy, coverage=cover
         )

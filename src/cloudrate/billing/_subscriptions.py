@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Literal, get_args
 
 import attrs
@@ -32,8 +33,10 @@ __all__ = [
     "Interval",
     "Segment",
     "Subscription",
+    "customer_periods",
     "periods_of",
     "segments",
+    "trial_plan",
 ]
 
 Interval = Literal["month", "year", "week"]
@@ -62,9 +65,12 @@ def _every(_inst: object, _attr: object, value: int) -> None:
 class Subscription:
     """One plan from *start* (to *end*, when cancelled), billed every *every* *interval*.
 
-    *trial_end*: usage before it is free (the trial); the first paid period is prorated
-    from it. *overrides* change named charges of the plan for this customer only (see
-    :meth:`cloudrate.plans.Plan.with_overrides`), shown as *override_label*.
+    *trial_end*: usage before it is free (the trial), or, with *trial_allowances*
+    (overrides such as ``ChargeOverride(charge="compute", free_units=...)``), free up to
+    those allowances and billed beyond them, flat fees waived; the first paid part of the
+    period is prorated from it. *overrides* change named charges of the plan for this
+    customer only (see :meth:`cloudrate.plans.Plan.with_overrides`), shown as
+    *override_label*.
     """
 
     plan: str
@@ -76,6 +82,7 @@ class Subscription:
     anchor: Anchor = "calendar"
     overrides: tuple[ChargeOverride, ...] = ()
     override_label: str = "contract"
+    trial_allowances: tuple[ChargeOverride, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if self.interval not in INTERVALS:
@@ -205,6 +212,40 @@ def segments(
             trial = sub.trial_end is not None and a < sub.trial_end
             out.append(Segment(subscription=sub, plan=version, start=a, end=b, trial=trial))
     return tuple(out)
+
+
+def trial_plan(plan: Plan, allowances: tuple[ChargeOverride, ...], share: Decimal) -> Plan:
+    """*plan* during a trial with allowances: the allowances as free units for the whole
+    trial (divided by *share*, the trial's part of the period, which rating prorates by),
+    flat fees waived (a 100% discount), every other price as it is."""
+    allowances = tuple(
+        attrs.evolve(o, free_units=o.free_units / share) if o.free_units is not None else o
+        for o in allowances
+    )
+    named = {o.charge for o in allowances}
+    waived = tuple(
+        ChargeOverride(charge=c.name, discount_percent=Decimal(100))
+        for c in plan.charges
+        if c.model.basis == "period" and c.name not in named
+    )
+    return plan.with_overrides((*allowances, *waived), label="trial")
+
+
+def customer_periods(customer: BillingCustomer, window: BillingPeriod) -> tuple[BillingPeriod, ...]:
+    """The billing periods of *customer* that *window* bills: *window* itself for calendar
+    subscriptions; for anniversary ones, their periods that end within it (a period is
+    billed once it is over)."""
+    out: list[BillingPeriod] = []
+    for sub, start, end in customer.active():
+        if sub.anchor == "calendar":
+            if start < window.end and (end is None or end > window.start):
+                out.append(window)
+            continue
+        for period in periods_of(sub, window.timezone, window.end):
+            ends_inside = window.start < period.end <= window.end
+            if ends_inside and (end is None or period.start < end) and period.end > start:
+                out.append(period)
+    return tuple(dict.fromkeys(out))
 
 
 def _trial_cut(sub: Subscription, lo: datetime, hi: datetime) -> Sequence[datetime]:
