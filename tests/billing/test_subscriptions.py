@@ -214,3 +214,45 @@ def test_anniversary_customers_are_billed_for_the_period_that_ends_in_the_month(
     assert customer_periods(calendar, OCTOBER) == (OCTOBER,)
     later = _customer(Subscription(plan="Basic", start=_at(5, 11)))
     assert customer_periods(later, OCTOBER) == ()
+
+
+def test_customers_yaml_reads_every_key_and_reports_every_problem() -> None:
+    from cloudrate.billing import load_billing_customers
+    from cloudrate.exceptions import ConfigError
+
+    text = """customers:
+  - id: globex
+    name: Globex
+    subscriptions:
+      - plan: Pro
+        from: "2026-10-01T00:00:00Z"
+        to: "2026-12-01T00:00:00Z"
+        trial_until: "2026-10-15T00:00:00Z"
+        trial_allowances: {storage: 500}
+        overrides: {storage: {unit_price: "0.04"}}
+        override_label: Globex contract
+        interval: month
+        every: 2
+        anchor: anniversary
+"""
+    (globex,) = load_billing_customers(text, PLANS)
+    (sub,) = globex.subscriptions
+    assert (sub.plan, sub.every, sub.anchor, sub.override_label) == (
+        "Pro",
+        2,
+        "anniversary",
+        "Globex contract",
+    )
+    assert sub.trial_allowances[0].free_units == Decimal(500)
+    assert sub.end == _at(1, 12)
+    bad = """customers:
+  - id: x
+    subscriptions:
+      - {plan: Gold, from: "2026-10-01"}
+      - {plan: Pro, from: "2026-10-16T00:00:00Z", interval: fortnight, trial_allowances: {gpu: 1}}
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_billing_customers(bad, PLANS)
+    codes = sorted(p.code for p in caught.value.problems)
+    assert codes == ["bad_choice", "no_timezone", "unknown_charge", "unknown_plan"]
+    assert all(p.line is not None for p in caught.value.problems)

@@ -11,7 +11,8 @@ are::
           - {plan: Basic, from: "2026-10-01T00:00:00Z"}
           - {plan: Pro, from: "2026-10-16T00:00:00Z"}   # a change: Basic ends where Pro starts
             # optional: to (cancellation), trial_until, interval (month, year, week),
-            # every (N intervals), anchor (calendar, anniversary), overrides, override_label
+            # every (N intervals), anchor (calendar, anniversary), overrides, override_label,
+            # trial_allowances (charge: free units during the trial)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ _SUBSCRIPTION_KEYS = (
     "anchor",
     "overrides",
     "override_label",
+    "trial_allowances",
 )
 
 
@@ -65,6 +67,35 @@ def _instant(r: FieldReader, data: Mapping[str, Any], key: str, path: str) -> da
         )
         return None
     return moment
+
+
+def _allowances(
+    r: FieldReader, data: Mapping[str, Any], path: str, plan: Plan | None
+) -> tuple[ChargeOverride, ...]:
+    """``trial_allowances``: free units per charge during the trial."""
+    raw = data.get("trial_allowances")
+    if raw is None or plan is None:
+        return ()
+    where = join_path(path, "trial_allowances")
+    if not isinstance(raw, Mapping):
+        r.doc.problem(where, "not_a_mapping", "expected charge: free units, e.g. {compute: 100}")
+        return ()
+    names = {c.name for c in plan.charges}
+    out = []
+    for charge in raw:
+        if charge not in names:
+            r.doc.problem(
+                join_path(where, charge),
+                "unknown_charge",
+                f"plan {plan.name!r} has no charge of this name; its charges are "
+                f"{', '.join(sorted(names))}",
+                charge,
+            )
+            continue
+        units = r.number(raw, charge, where, required=True)
+        if units is not None:
+            out.append(ChargeOverride(charge=str(charge), free_units=units))
+    return tuple(out)
 
 
 def _subscription(
@@ -95,6 +126,7 @@ def _subscription(
             data["overrides"], plan, path=join_path(path, "overrides"), reader=r
         )
     label = r.text(data, "override_label", path, default="contract")
+    allowances = _allowances(r, data, path, plan)
     if name is None or start is None or plan is None:
         return None
     try:
@@ -108,6 +140,7 @@ def _subscription(
             anchor=anchor,
             overrides=overrides,
             override_label=label,
+            trial_allowances=allowances,
         )
     except CloudrateError as exc:
         r.doc.problem(path, "bad_subscription", str(exc))
