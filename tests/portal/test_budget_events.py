@@ -95,13 +95,45 @@ def test_a_threshold_reached_writes_one_event_with_its_figures(documents):
 
 
 def test_forecast_alerts_say_so(documents):
+    """Forecast alerts have subjects of their own; the thresholds reached later get the
+    plain subjects, so both are in the outbox."""
     alerts = DocumentAlertStore(documents)
     check_budget(BUDGET, OCT, Money("10", "EUR"), at(4), alerts)
     assert [(e.subject, e.data["basis"]) for e in documents.events()] == [
-        ("acme/2026-10/50", "forecast"),
-        ("acme/2026-10/80", "forecast"),
-        ("acme/2026-10/100", "forecast"),
+        ("acme/2026-10/50/forecast", "forecast"),
+        ("acme/2026-10/80/forecast", "forecast"),
+        ("acme/2026-10/100/forecast", "forecast"),
     ]
+    reached = check_budget(BUDGET, OCT, Money("80", "EUR"), at(25), alerts)
+    assert [(a.threshold, a.basis) for a in reached] == [(50, "actual"), (80, "actual")]
+    assert [(e.subject, e.data["basis"]) for e in documents.events()][3:] == [
+        ("acme/2026-10/50", "actual"),
+        ("acme/2026-10/80", "actual"),
+    ]
+    assert check_budget(BUDGET, OCT, Money("80", "EUR"), at(26), alerts) == ()
+
+
+def test_a_forecast_event_from_before_the_split_still_counts(documents):
+    """An outbox from before: a forecast alert under the plain subject. It counts as the
+    threshold's forecast alert, and the actual alert goes under ``.../actual``."""
+    from cloudrate.billing import record_event
+
+    record_event(
+        documents,
+        "budget.threshold_reached",
+        "acme/2026-10/100",
+        at=at(4).isoformat(),
+        data={"account": "acme", "period": "2026-10", "threshold": "100", "basis": "forecast"},
+    )
+    alerts = DocumentAlertStore(documents)
+    budget = Budget(account="acme", amount=Money("100", "EUR"), thresholds=[100])
+    assert alerts.was_sent(("acme", "2026-10", "100", "forecast"))
+    assert not alerts.was_sent(("acme", "2026-10", "100", "actual"))
+    assert check_budget(budget, OCT, Money("60", "EUR"), at(11), alerts) == ()  # forecast: sent
+    [reached] = check_budget(budget, OCT, Money("100", "EUR"), at(28), alerts)
+    assert reached.basis == "actual"
+    assert _subjects(documents) == ["acme/2026-10/100", "acme/2026-10/100/actual"]
+    assert check_budget(budget, OCT, Money("110", "EUR"), at(29), alerts) == ()
 
 
 def test_another_process_sees_what_was_marked(open_new):
@@ -131,12 +163,15 @@ def test_a_failed_send_writes_no_event_and_is_retried(documents):
 def test_mark_sent_by_key_alone_is_dated_by_the_period(documents):
     """The AlertStore protocol's mark_sent works too, with what the key says."""
     alerts = DocumentAlertStore(documents)
-    assert not alerts.was_sent(("acme", "2026-10", "80"))
-    alerts.mark_sent(("acme", "2026-10", "80"))
-    alerts.mark_sent(("acme", "2026-10", "80"))
-    assert alerts.was_sent(("acme", "2026-10", "80"))
+    key = ("acme", "2026-10", "80", "actual")
+    assert not alerts.was_sent(key)
+    alerts.mark_sent(key)
+    alerts.mark_sent(key)
+    assert alerts.was_sent(key)
+    assert not alerts.was_sent(("acme", "2026-10", "80", "forecast"))
+    data = {"account": "acme", "period": "2026-10", "threshold": "80", "basis": "actual"}
     assert [(e.subject, e.at, e.data) for e in documents.events()] == [
-        ("acme/2026-10/80", "2026-10", {"account": "acme", "period": "2026-10", "threshold": "80"})
+        ("acme/2026-10/80", "2026-10", data)
     ]
     assert [a.threshold for a in check_budget(ACTUAL, OCT, Money("90", "EUR"), at(20), alerts)] == [
         50
@@ -146,7 +181,7 @@ def test_mark_sent_by_key_alone_is_dated_by_the_period(documents):
 def test_tenants_are_apart(documents):
     a, b = DocumentAlertStore(documents, tenant="a"), DocumentAlertStore(documents, tenant="b")
     check_budget(ACTUAL, OCT, Money("50", "EUR"), at(20), a)
-    assert not b.was_sent(("acme", "2026-10", "50"))
+    assert not b.was_sent(("acme", "2026-10", "50", "actual"))
     assert len(check_budget(ACTUAL, OCT, Money("50", "EUR"), at(20), b)) == 1
     assert [e.tenant for e in documents.events()] == ["a", "b"]
 

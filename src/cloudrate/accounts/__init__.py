@@ -1,5 +1,6 @@
 """Accounts: the prepaid wallet (an append-only ledger with idempotent entries, in memory
-or SQLite), the account and prepaid policies that act on it, account and plan types, and
+or SQLite), granted credits that expire, automatic top-up rules, the account and prepaid
+policies that act on it (dunning and suspension among them), account and plan types, and
 the promo code redemption stores.
 
 >>> from datetime import datetime, timezone
@@ -13,7 +14,21 @@ Money('10.00', 'EUR')
 """
 
 from ._balance import BalanceView, NegativeBalance
+from ._dunning import DunningInvoice, DunningSchedule, DunningStep, dunning_steps
 from ._entry import KINDS, Account, EntryKind, LedgerEntry
+from ._grants import (
+    EXPIRES_PREFIX,
+    EXPIRY_PREFIX,
+    CreditLot,
+    Credits,
+    credit_expiry,
+    expire_credits,
+    expired_credit,
+    expiry_key,
+    grant_credit,
+    grant_entry,
+    wallet_credits,
+)
 from ._ledger import Ledger
 from ._plan_type import (
     AccountType,
@@ -32,11 +47,35 @@ from ._recharge import RechargeLimits
 from ._signup import SignupPayment, VerificationOutcome, VerificationRefund
 from ._sqlite import SQLiteLedgerStore
 from ._store import AppendResult, LedgerStore, MemoryLedgerStore, Shortfall, plan_batch
-from ._suspension import AccountState, OpenInvoice, OverdueInvoice, Stage, SuspensionPolicy
+from ._suspension import (
+    SUSPENDED,
+    AccountState,
+    OpenInvoice,
+    OverdueInvoice,
+    Stage,
+    StoppedUsage,
+    SuspendedBilling,
+    SuspendedSpan,
+    SuspendedUsage,
+    SuspensionPolicy,
+    suspended_spans,
+)
+from ._topup import (
+    TopUpBelow,
+    TopUpDue,
+    TopUpMonthly,
+    TopUpRequest,
+    TopUpRule,
+    TopUpWeekly,
+    topup_requests,
+)
 
 __all__ = [
+    "EXPIRES_PREFIX",
+    "EXPIRY_PREFIX",
     "FALLBACKS",
     "KINDS",
+    "SUSPENDED",
     "Account",
     "AccountState",
     "AccountType",
@@ -44,6 +83,11 @@ __all__ = [
     "AppendResult",
     "BalanceView",
     "BillingPlans",
+    "CreditLot",
+    "Credits",
+    "DunningInvoice",
+    "DunningSchedule",
+    "DunningStep",
     "EntryKind",
     "Fallback",
     "InMemoryRedemptionStore",
@@ -65,10 +109,30 @@ __all__ = [
     "Shortfall",
     "SignupPayment",
     "Stage",
+    "StoppedUsage",
+    "SuspendedBilling",
+    "SuspendedSpan",
+    "SuspendedUsage",
     "SuspensionPolicy",
+    "TopUpBelow",
+    "TopUpDue",
+    "TopUpMonthly",
+    "TopUpRequest",
+    "TopUpRule",
+    "TopUpWeekly",
     "VerificationOutcome",
     "VerificationRefund",
     "account_type",
+    "credit_expiry",
+    "dunning_steps",
+    "expire_credits",
+    "expired_credit",
+    "expiry_key",
+    "grant_credit",
+    "grant_entry",
     "plan_batch",
     "settle",
+    "suspended_spans",
+    "topup_requests",
+    "wallet_credits",
 ]

@@ -14,6 +14,7 @@ events for the host.
 from ._account_events import find_event, record_account_state
 from ._delta import Delta, billed_lines, delta, line_key
 from ._documents import customer_invoices, customer_statistics, live_invoice, load_invoice
+from ._dunning import run_dunning
 from ._events import EVENT_TYPES, Event, EventType, event_id, new_event
 from ._load_customers import load_billing_customers
 from ._notices import HOST_EVENTS, mark_overdue, record_event
@@ -47,7 +48,7 @@ from ._subscriptions import (
     segments,
 )
 from ._summary import OUTCOMES, CustomerOutcome, Outcome, RunSummary
-from ._wallet import DocumentLedgerStore
+from ._wallet import DocumentLedgerStore, record_topup_request
 from ._webhook import Delivery, DeliveryReport, Outbox, WebhookDeliverer, verify_signature
 
 __all__ = [
@@ -108,6 +109,8 @@ __all__ = [
     "rate_customer",
     "record_account_state",
     "record_event",
+    "record_topup_request",
+    "run_dunning",
     "segments",
     "split_usage",
     "start_payment",

@@ -3,8 +3,10 @@
 :class:`DocumentLedgerStore` is a :class:`~cloudrate.accounts.LedgerStore` on two tables of
 an SQL document store (``cloudrate_wallet_account``, ``cloudrate_wallet_entry``), so a
 :class:`~cloudrate.accounts.Ledger` on it writes each batch of entries and the
-``wallet.low`` / ``wallet.depleted`` events the batch causes in one transaction: the outbox
-never reports a balance that was not committed, and never misses one that was.
+``wallet.low`` / ``wallet.depleted`` / ``wallet.credit_expired`` events the batch causes in
+one transaction: the outbox never reports a balance that was not committed, and never misses
+one that was. :func:`record_topup_request` writes a top-up request as
+``wallet.topup_requested``.
 
 Each batch is one ``store.transaction(tenant, "wallet\\x1f<accounts>")``, the accounts'
 names sorted and joined by ``\\x1f``. On PostgreSQL that advisory lock queues batches on the
@@ -27,14 +29,23 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import exact
-from cloudrate.accounts import Account, AppendResult, LedgerEntry, NegativeBalance, plan_batch
+from cloudrate.accounts import (
+    Account,
+    AppendResult,
+    LedgerEntry,
+    NegativeBalance,
+    TopUpRequest,
+    expired_credit,
+    plan_batch,
+)
 from cloudrate.exceptions import UnknownAccountError, WalletError
 
 from ._events import Event, EventType, new_event
+from ._notices import record_event
 from ._sql import SQLStore, _Transaction
-from ._store import DocumentStore
+from ._store import DocumentStore, StoreTransaction
 
-__all__ = ["DocumentLedgerStore"]
+__all__ = ["DocumentLedgerStore", "record_topup_request"]
 
 T = TypeVar("T")
 #: Runs a query written with ``?`` placeholders and returns its rows.
@@ -106,7 +117,10 @@ class DocumentLedgerStore:
     - ``wallet.depleted`` when an entry takes a balance from above zero to zero or below,
 
     with the subject ``"<account>/<entry key>"`` of the entry that crossed and the balance
-    before and after, the threshold and the currency as data. Appending the same batch again
+    before and after, the threshold and the currency as data; and
+    ``wallet.credit_expired`` (subject ``"<account>/<credit key>"``) for the expiry entry of
+    a credit (:func:`~cloudrate.accounts.expire_credits`), with the credit, the amount that
+    expired and the balance before and after. Appending the same batch again
     writes no entry, so no event either.
 
     >>> import tempfile, pathlib
@@ -334,7 +348,11 @@ class DocumentLedgerStore:
             entry = attrs.evolve(e, seq=int(seq))
             before = balances[e.account]
             balances[e.account] = before + e.amount.amount
-            for event in self._crossings(entry, before, balances[e.account], lows[e.account]):
+            expired = self._expired(rows, entry, before, balances[e.account])
+            for event in (
+                *expired,
+                *self._crossings(entry, before, balances[e.account], lows[e.account]),
+            ):
                 tx.add_event(event)
             stored.append(entry)
         for name, balance in balances.items():
@@ -343,6 +361,35 @@ class DocumentLedgerStore:
                 [str(balance), self.tenant, name],
             )
         return tuple(stored)
+
+    def _expired(
+        self, rows: _Rows, entry: LedgerEntry, before: Decimal, after: Decimal
+    ) -> tuple[Event, ...]:
+        """``wallet.credit_expired`` when *entry* is the expiry entry of a credit."""
+        credit = expired_credit(entry)
+        if credit is None:
+            return ()
+        granted = self._entry(rows, credit)
+        return (
+            new_event(
+                self.tenant,
+                "wallet.credit_expired",
+                f"{entry.account}/{credit}",
+                entry.at.isoformat(),
+                {
+                    "account": entry.account,
+                    "credit": credit,
+                    "entry": entry.key,
+                    "kind": None if granted is None else granted.kind,
+                    "granted": None if granted is None else str(granted.amount.amount),
+                    "expired": str(-entry.amount.amount),
+                    "expires_at": entry.at.isoformat(),
+                    "balance_before": str(before),
+                    "balance_after": str(after),
+                    "currency": entry.currency,
+                },
+            ),
+        )
 
     def _crossings(
         self, entry: LedgerEntry, before: Decimal, after: Decimal, low: Decimal | None
@@ -370,3 +417,48 @@ class DocumentLedgerStore:
             )
             for kind, threshold in crossed
         )
+
+
+def record_topup_request(
+    store: DocumentStore,
+    request: TopUpRequest,
+    *,
+    tenant: str = "default",
+    tx: StoreTransaction | None = None,
+) -> Event | None:
+    """Write *request* (from :func:`~cloudrate.accounts.topup_requests`) to the outbox as
+    ``wallet.topup_requested``: the event written, or ``None`` when it is there already.
+
+    The subject is the request's ``"<account>/<rule>/<trigger>"`` and the data its
+    :meth:`~cloudrate.accounts.TopUpRequest.to_dict` (with the recharge key to post once
+    the card is charged), so asking again and recording again writes one event per
+    request. Pass *tx* to write it in a transaction of this store the caller holds.
+
+    >>> import tempfile, pathlib
+    >>> from datetime import datetime, timezone
+    >>> from cloudrate.billing import SQLiteDocumentStore
+    >>> store = SQLiteDocumentStore(pathlib.Path(tempfile.mkdtemp()) / "billing.db")
+    >>> request = TopUpRequest(account="acme", amount=Money("20.00", "EUR"),
+    ...                        requested=Money("20.00", "EUR"), rule="low", trigger="use-9",
+    ...                        at=datetime(2026, 11, 1, 9, tzinfo=timezone.utc), reason="low")
+    >>> record_topup_request(store, request).subject
+    'acme/low/use-9'
+    >>> record_topup_request(store, request) is None
+    True
+
+    .. versionadded:: 0.2
+    """
+    if not isinstance(request, TopUpRequest):
+        raise WalletError(
+            "request: expected a TopUpRequest from cloudrate.accounts.topup_requests "
+            f"(got {request!r})"
+        )
+    return record_event(
+        store,
+        "wallet.topup_requested",
+        request.subject,
+        at=request.at.isoformat(),
+        data=request.to_dict(),
+        tenant=tenant,
+        tx=tx,
+    )

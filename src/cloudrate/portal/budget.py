@@ -2,14 +2,18 @@
 
 Month-to-date cost and a month-end forecast (the month-to-date cost spread over the
 whole period at the pace so far) are compared with each threshold (50/80/100 % by
-default). Each threshold gives at most one :class:`BudgetAlert` per account and period,
-whether reached by the forecast or the actual cost first. Sending is the host's: pass
-a callback (or :class:`SmtpSender`). An alert is marked sent only after the callback
-returns, so a failed send is retried at the next check (at least once, never twice
-after a success).
+default). Each threshold gives at most two :class:`BudgetAlert` per account and period:
+one when the forecast first reaches it (a warning), one when the month-to-date cost
+actually reaches it. Their keys differ by :attr:`BudgetAlert.basis`, so a forecast
+never hides the later "reached" alert. The forecast speaks only once
+:attr:`Budget.forecast_after` of the period has gone (3 days by default): one hour's
+cost says little about a month. Sending is the host's: pass a callback (or
+:class:`SmtpSender`). An alert is marked sent only after the callback returns, so a
+failed send is retried at the next check (at least once, never twice after a success).
 
 :class:`DocumentAlertStore` keeps that record in the billing document store: the alert's
-``budget.threshold_reached`` event is the mark, written once per threshold and period.
+``budget.threshold_reached`` event is the mark, written once per threshold, basis and
+period.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
@@ -35,7 +39,9 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 __all__ = [
+    "DEFAULT_FORECAST_AFTER",
     "AlertBasis",
+    "AlertKey",
     "AlertLog",
     "AlertStore",
     "Budget",
@@ -48,8 +54,12 @@ __all__ = [
     "forecast_month_end",
 ]
 
-#: What reached a threshold first: the month-to-date cost, or the month-end forecast.
+#: What reached a threshold: the month-to-date cost, or the month-end forecast.
 AlertBasis = Literal["actual", "forecast"]
+#: What an :class:`AlertStore` remembers: account, period label, threshold, basis.
+AlertKey = tuple[str, str, str, AlertBasis]
+#: How much of a period must have gone before the forecast may alert.
+DEFAULT_FORECAST_AFTER = timedelta(days=3)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -74,9 +84,26 @@ def _thresholds(value: Iterable[object]) -> tuple[Decimal, ...]:
     return out
 
 
+def _forecast_after(value: object) -> timedelta:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        raise PlanError(
+            f"forecast_after: give the time that must pass in a period before the forecast "
+            f"alerts, as a timedelta >= 0 such as timedelta(days=3) (got {value!r})"
+        )
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class Budget:
-    """*account*'s monthly budget *amount*, alerting *recipients* at *thresholds* percent."""
+    """*account*'s monthly budget *amount*, alerting *recipients* at *thresholds* percent.
+
+    With *use_forecast*, a threshold the month-end forecast reaches alerts early, once
+    *forecast_after* of the period has gone (3 days by default; ``timedelta(0)``
+    forecasts from the first check on).
+
+    >>> Budget(account="acme", amount=Money("200", "EUR")).forecast_after
+    datetime.timedelta(days=3)
+    """
 
     account: str
     amount: Money
@@ -85,6 +112,25 @@ class Budget:
         default=(Decimal(50), Decimal(80), Decimal(100)), converter=_thresholds
     )
     use_forecast: bool = True
+    forecast_after: timedelta = attrs.field(
+        default=DEFAULT_FORECAST_AFTER, converter=_forecast_after
+    )
+
+    def forecasts_at(self, period: BillingPeriod, now: datetime) -> bool:
+        """Whether the forecast may alert at *now*: forecasting is on and at least
+        *forecast_after* of *period* has gone.
+
+        >>> p = BillingPeriod.month(2026, 10)
+        >>> b = Budget(account="acme", amount=Money("200", "EUR"))
+        >>> b.forecasts_at(p, datetime(2026, 10, 3, 23, tzinfo=p.tz)), b.forecasts_at(
+        ...     p, datetime(2026, 10, 4, tzinfo=p.tz))
+        (False, True)
+        """
+        if not self.use_forecast:
+            return False
+        elapsed = seconds_between(period.start, min(max(now, period.start), period.end))
+        needed = Decimal(self.forecast_after // timedelta(microseconds=1)) / 10**6
+        return elapsed > 0 and elapsed >= needed
 
     def __attrs_post_init__(self) -> None:
         if self.amount.amount <= 0:
@@ -93,7 +139,11 @@ class Budget:
 
 @attrs.frozen(kw_only=True)
 class BudgetAlert:
-    """One threshold reached in one period, by the actual cost or the forecast."""
+    """One threshold reached in one period, by the actual cost or the forecast.
+
+    Its :attr:`key` includes the *basis*: the forecast's warning and the actual "has
+    reached" are two alerts, each sent once.
+    """
 
     account: str
     period: str
@@ -106,8 +156,9 @@ class BudgetAlert:
     at: datetime
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.account, self.period, str(self.threshold))
+    def key(self) -> AlertKey:
+        """``(account, period, threshold, basis)``, what an :class:`AlertStore` keeps."""
+        return (self.account, self.period, str(self.threshold), self.basis)
 
     def subject(self) -> str:
         verb = "has reached" if self.basis == "actual" else "is forecast to reach"
@@ -141,11 +192,12 @@ def forecast_month_end(month_to_date: Money, period: BillingPeriod, now: datetim
 
 @runtime_checkable
 class AlertStore(Protocol):
-    """Remembers which alerts were sent, by :attr:`BudgetAlert.key`."""
+    """Remembers which alerts were sent, by :attr:`BudgetAlert.key` (an
+    :data:`AlertKey`: a forecast and an actual alert of one threshold are two keys)."""
 
-    def was_sent(self, key: tuple[str, str, str]) -> bool: ...
+    def was_sent(self, key: AlertKey) -> bool: ...
 
-    def mark_sent(self, key: tuple[str, str, str]) -> None: ...
+    def mark_sent(self, key: AlertKey) -> None: ...
 
 
 @runtime_checkable
@@ -158,14 +210,16 @@ class AlertLog(AlertStore, Protocol):
 
 
 class InMemoryAlertStore:
+    """Sent alerts in this process's memory (tests, one worker)."""
+
     def __init__(self) -> None:
-        self._sent: set[tuple[str, str, str]] = set()
+        self._sent: set[AlertKey] = set()
         self._lock = threading.Lock()
 
-    def was_sent(self, key: tuple[str, str, str]) -> bool:
+    def was_sent(self, key: AlertKey) -> bool:
         return key in self._sent
 
-    def mark_sent(self, key: tuple[str, str, str]) -> None:
+    def mark_sent(self, key: AlertKey) -> None:
         with self._lock:
             self._sent.add(key)
 
@@ -173,36 +227,58 @@ class InMemoryAlertStore:
 class SQLiteAlertStore:
     """Sent alerts in a SQLite file (standard library), shared by every process that checks.
 
+    The table ``budget_alerts`` keeps account, period, threshold and basis. A file
+    written before alerts had a basis (table ``budget_alerts_sent``) is carried over
+    when opened: each of its rows counts as sent for both bases, as it did then.
+
     >>> store = SQLiteAlertStore(":memory:")
-    >>> store.was_sent(("acme", "2026-10", "50"))
+    >>> store.was_sent(("acme", "2026-10", "50", "forecast"))
     False
-    >>> store.mark_sent(("acme", "2026-10", "50"))
-    >>> store.was_sent(("acme", "2026-10", "50"))
+    >>> store.mark_sent(("acme", "2026-10", "50", "forecast"))
+    >>> store.was_sent(("acme", "2026-10", "50", "forecast"))
     True
+    >>> store.was_sent(("acme", "2026-10", "50", "actual"))
+    False
     """
 
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         import sqlite3
 
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS budget_alerts_sent (account TEXT NOT NULL,"
-            " period TEXT NOT NULL, threshold TEXT NOT NULL,"
-            " PRIMARY KEY (account, period, threshold))"
-        )
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS budget_alerts (account TEXT NOT NULL,"
+                " period TEXT NOT NULL, threshold TEXT NOT NULL, basis TEXT NOT NULL,"
+                " PRIMARY KEY (account, period, threshold, basis))"
+            )
+            legacy = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'budget_alerts_sent'"
+            ).fetchone()
+            if legacy is not None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO budget_alerts SELECT account, period, threshold, b"
+                    " FROM budget_alerts_sent, (SELECT 'actual' AS b UNION SELECT 'forecast')"
+                )
+                self._db.execute("DROP TABLE budget_alerts_sent")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self._db.close()
 
-    def was_sent(self, key: tuple[str, str, str]) -> bool:
+    def was_sent(self, key: AlertKey) -> bool:
         row = self._db.execute(
-            "SELECT 1 FROM budget_alerts_sent WHERE account = ? AND period = ? AND threshold = ?",
+            "SELECT 1 FROM budget_alerts WHERE account = ? AND period = ? AND threshold = ?"
+            " AND basis = ?",
             key,
         ).fetchone()
         return row is not None
 
-    def mark_sent(self, key: tuple[str, str, str]) -> None:
-        self._db.execute("INSERT OR IGNORE INTO budget_alerts_sent VALUES (?, ?, ?)", key)
+    def mark_sent(self, key: AlertKey) -> None:
+        self._db.execute("INSERT OR IGNORE INTO budget_alerts VALUES (?, ?, ?, ?)", key)
 
 
 def check_budget(
@@ -216,6 +292,11 @@ def check_budget(
     """The new alerts for *budget* at *now*, each passed to *send* then marked sent
     (given whole to an :class:`AlertLog`'s ``record``, by key to ``mark_sent`` otherwise).
 
+    For each threshold: once the month-to-date cost reaches it, its ``actual`` alert
+    (once per period, even after a forecast alert of the same threshold); before that,
+    once the forecast reaches it and :meth:`Budget.forecasts_at` allows, its
+    ``forecast`` alert (once per period).
+
     >>> p = BillingPeriod.month(2026, 10)
     >>> budget = Budget(account="acme", amount=Money("200", "EUR"),
     ...                 recipients=["ops@acme.example"])
@@ -223,7 +304,9 @@ def check_budget(
     >>> now = datetime(2026, 10, 16, tzinfo=p.tz)
     >>> [(a.threshold, a.basis) for a in check_budget(budget, p, Money("110", "EUR"), now, store)]
     [(Decimal('50'), 'actual'), (Decimal('80'), 'forecast'), (Decimal('100'), 'forecast')]
-    >>> check_budget(budget, p, Money("190", "EUR"), now, store)
+    >>> [(a.threshold, a.basis) for a in check_budget(budget, p, Money("190", "EUR"), now, store)]
+    [(Decimal('80'), 'actual')]
+    >>> check_budget(budget, p, Money("195", "EUR"), now, store)
     ()
     """
     if month_to_date.currency != budget.amount.currency:
@@ -231,18 +314,22 @@ def check_budget(
             str(budget.amount.currency.code), str(month_to_date.currency.code), "month-to-date cost"
         )
     forecast = forecast_month_end(month_to_date, period, now)
+    forecasting = budget.forecasts_at(period, now)
     alerts = []
     for threshold in budget.thresholds:
         limit = EXACT.multiply(budget.amount.amount, threshold) / 100
-        actual = month_to_date.amount >= limit
-        predicted = budget.use_forecast and forecast.amount >= limit
-        if not (actual or predicted):
+        basis: AlertBasis
+        if month_to_date.amount >= limit:
+            basis = "actual"
+        elif forecasting and forecast.amount >= limit:
+            basis = "forecast"
+        else:
             continue
         alert = BudgetAlert(
             account=budget.account,
             period=period.label,
             threshold=threshold,
-            basis="actual" if actual else "forecast",
+            basis=basis,
             month_to_date=month_to_date,
             forecast=forecast,
             budget=budget.amount,

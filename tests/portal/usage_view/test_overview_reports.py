@@ -151,7 +151,7 @@ class TestReports:
         )
 
     def test_unknown_kind(self, view):
-        with pytest.raises(UsageViewError, match="'summary' or 'detail'"):
+        with pytest.raises(UsageViewError, match="'summary', 'resources' or 'detail'"):
             report_csv(view, "weekly")
 
     def test_formula_injection_is_neutralised(self):
@@ -204,7 +204,7 @@ class TestReports:
         data = report_xlsx(view)
         assert data == report_xlsx(view)
         book = openpyxl.load_workbook(io.BytesIO(data))
-        assert book.sheetnames == ["Summary", "Detail"]
+        assert book.sheetnames == ["Summary", "Resources", "Detail"]
         summary = list(book["Summary"].iter_rows(values_only=True))
         assert summary[-1][0] == "Total Estimated Bill"
         assert Decimal(str(summary[-1][5])) == view.total.amount

@@ -1,8 +1,9 @@
 """The usage page and billing overview of a customer portal, computed from usage.
 
 Date range presets, metric cards with estimated costs, a per-service summary with the
-Total Estimated Bill, the billing overview (month-to-date usage per day, consumed
-resources, the billing notification) and usage reports exportable as CSV and XLSX.
+Total Estimated Bill and the same cost per resource, the billing overview (month-to-date
+usage and cost per day, consumed resources, the billing notification) and usage reports
+exportable as CSV and XLSX.
 """
 
 from ._clip import clip_records
@@ -18,9 +19,19 @@ from ._overview import (
     status_counts,
 )
 from ._ranges import PRESETS, DateRange, Preset, UsageViewError
-from ._reports import ReportKind, detail_table, report_csv, report_xlsx, summary_table
+from ._reports import (
+    ReportKind,
+    detail_table,
+    report_csv,
+    report_xlsx,
+    resource_table,
+    summary_table,
+)
+from ._resources import NO_RESOURCE, ResourceItem, ResourceRow, split_amount
 from ._view import (
     CARD_KINDS,
+    CLOUDSTACK_STORAGE,
+    CLOUDSTACK_TRAFFIC,
     DEFAULT_CARDS,
     CardKind,
     CardSpec,
@@ -33,7 +44,10 @@ from ._view import (
 
 __all__ = [
     "CARD_KINDS",
+    "CLOUDSTACK_STORAGE",
+    "CLOUDSTACK_TRAFFIC",
     "DEFAULT_CARDS",
+    "NO_RESOURCE",
     "PRESETS",
     "STATUSES",
     "BillingOverview",
@@ -47,6 +61,8 @@ __all__ = [
     "Notification",
     "Preset",
     "ReportKind",
+    "ResourceItem",
+    "ResourceRow",
     "ServiceQuantity",
     "ServiceRow",
     "UsageView",
@@ -57,6 +73,8 @@ __all__ = [
     "neutralise",
     "report_csv",
     "report_xlsx",
+    "resource_table",
+    "split_amount",
     "status_counts",
     "summary_table",
     "usage_view",

@@ -10,19 +10,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal, get_args
 
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact, zero
+from cloudrate._money import currency_digits, exact, zero
 from cloudrate.plans import Plan
+from cloudrate.rating import RatedLine
 from cloudrate.rules import CostDecimals
-from cloudrate.usage import UsageRecord
+from cloudrate.usage import UsageRecord, dedupe
 
 from ._clip import clip_records
+from ._daily import daily_costs, exact_decimal
 from ._ranges import DateRange, UsageViewError
-from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, usage_view
+from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, _fixed, usage_view
 
 __all__ = [
     "STATUSES",
@@ -78,13 +81,35 @@ def status_counts(invoices: Iterable[InvoiceSummary], today: date) -> dict[Invoi
 
 @attrs.frozen(kw_only=True)
 class DailyUsage:
-    """One day of the month's usage graph: each card's quantity that day."""
+    """One day of the month's usage graph: each card's quantity that day, and the day's
+    cost.
+
+    *cost* is the day's exact share of every usage line of the month's estimate (all
+    but the fixed charges, see :attr:`BillingOverview.fixed_cost`), *costs* each card's
+    share: the cost rated up to the end of the day minus the cost up to the end of the
+    day before (see :mod:`cloudrate.portal.usage_view._daily`). The days add up to the
+    month's usage cost exactly.
+    """
 
     day: date
     quantities: tuple[tuple[str, Decimal], ...]
+    cost: Money | None = None
+    costs: tuple[tuple[str, Money], ...] = ()
 
     def quantity(self, key: str) -> Decimal:
         return dict(self.quantities)[key]
+
+    def card_cost(self, key: str) -> Money:
+        """The day's cost of the card *key*'s charges."""
+        return dict(self.costs)[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"day": self.day.isoformat()}
+        out.update({k: f"{q:f}" for k, q in self.quantities})
+        if self.cost is not None:
+            out["cost"] = f"{self.cost.amount:f}"
+            out["card_costs"] = {k: f"{c.amount:f}" for k, c in self.costs}
+        return out
 
 
 @attrs.frozen(kw_only=True)
@@ -115,6 +140,11 @@ class Notification:
 class BillingOverview:
     """The overview page: *daily* usage of the month so far, *consumed* (the cards),
     *resources* (distinct resources per metric), the *notification* and invoice *counts*.
+
+    *fixed_cost* is the exact cost of the charges that do not depend on usage (flat fees
+    without a metric, the minimum-spend true-up), which the days do not share; the days'
+    costs plus *fixed_cost* are *exact_total*, the exact month-to-date estimate (the
+    notification's ``total_usage`` is its rounded lines added up).
     """
 
     month: DateRange
@@ -123,19 +153,20 @@ class BillingOverview:
     resources: tuple[tuple[str, int], ...]
     notification: Notification
     counts: dict[InvoiceStatus, int]
+    fixed_cost: Money | None = None
+    exact_total: Money | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": "cloudrate.billing_overview/1",
             "month": self.month.to_dict(),
-            "daily": [
-                {"day": d.day.isoformat(), **{k: f"{q:f}" for k, q in d.quantities}}
-                for d in self.daily
-            ],
+            "daily": [d.to_dict() for d in self.daily],
             "consumed": [c.to_dict() for c in self.consumed],
             "resources": dict(self.resources),
             "notification": self.notification.to_dict(),
             "counts": dict(self.counts),
+            "fixed_cost": None if self.fixed_cost is None else f"{self.fixed_cost.amount:f}",
+            "exact_total": None if self.exact_total is None else f"{self.exact_total.amount:f}",
         }
 
 
@@ -164,6 +195,12 @@ def _notification(invoices: Sequence[InvoiceSummary], today: date, usage: Money)
         status=pick.status(today),
         outstanding=outstanding,
     )
+
+
+def _exact_sum(lines: Sequence[RatedLine], currency: str) -> Money:
+    """The exact amounts of *lines* added up without rounding."""
+    total = sum((Fraction(x.amount.amount) for x in lines), Fraction(0))
+    return Money(exact_decimal(total, currency_digits(currency)), currency)
 
 
 @exact
@@ -195,7 +232,7 @@ def billing_overview(
     (10, datetime.date(2026, 10, 1))
     """
     month = DateRange.month_to_date(now=now, today=today, timezone=timezone)
-    records = clip_records(plan, usage, month.start, month.end, account)
+    records = dedupe(clip_records(plan, usage, month.start, month.end, account)).records
     view = usage_view(
         plan,
         records,
@@ -205,8 +242,18 @@ def billing_overview(
         include_fixed=True,
         decimals=decimals,
     )
+    fixed = _fixed(plan)
+    costs = daily_costs(
+        plan,
+        records,
+        month,
+        account=account,
+        fixed=fixed,
+        cards={c.key: c.metrics for c in view.cards},
+        rounding=None if decimals is None else decimals.rounding(plan.rounding),
+    )
     daily = []
-    for day in month.dates():
+    for day, (cost, per_card) in zip(month.dates(), costs, strict=True):
         one = DateRange.custom(day, day, timezone)
         mine = clip_records(plan, records, one.start, one.end)
         daily.append(
@@ -215,8 +262,12 @@ def billing_overview(
                 quantities=tuple(
                     (spec.key, _card_quantity(spec, plan, mine, one)[0]) for spec in cards
                 ),
+                cost=cost,
+                costs=per_card,
             )
         )
+    exact_total = _exact_sum(view.lines, plan.currency)
+    fixed_cost = _exact_sum([x for x in view.lines if x.charge in fixed], plan.currency)
     resources: dict[str, set[str]] = {}
     for r in records:
         if r.resource_id is not None:
@@ -228,4 +279,6 @@ def billing_overview(
         resources=tuple(sorted((m, len(ids)) for m, ids in resources.items())),
         notification=_notification(invoices, month.last, view.total),
         counts=status_counts(invoices, month.last),
+        fixed_cost=fixed_cost,
+        exact_total=exact_total,
     )

@@ -1,4 +1,5 @@
-"""Usage reports for a date range: a summary (per charge) and a detail (per record)."""
+"""Usage reports for a date range: a summary (per charge), the same per resource, and a
+detail (per record)."""
 
 from __future__ import annotations
 
@@ -15,19 +16,32 @@ from ._view import UsageView
 
 __all__ = [
     "DETAIL_HEADER",
+    "RESOURCE_HEADER",
     "SUMMARY_HEADER",
     "ReportKind",
     "detail_table",
     "report_csv",
     "report_xlsx",
+    "resource_table",
     "summary_table",
 ]
 
-#: A usage report: one row per service and charge (``summary``) or per record (``detail``).
-ReportKind = Literal["summary", "detail"]
+#: A usage report: one row per service and charge (``summary``), per service, resource
+#: and charge (``resources``) or per record (``detail``).
+ReportKind = Literal["summary", "resources", "detail"]
 
 SUMMARY_HEADER = (
     "Service",
+    "Charge",
+    "Description",
+    "Quantity",
+    "Unit",
+    "Estimated cost",
+    "Currency",
+)
+RESOURCE_HEADER = (
+    "Service",
+    "Resource",
     "Charge",
     "Description",
     "Quantity",
@@ -82,6 +96,30 @@ def summary_table(view: UsageView, quantity_places: int = 6) -> list[list[Cell]]
     return rows
 
 
+def resource_table(view: UsageView, quantity_places: int = 6) -> list[list[Cell]]:
+    """One row per service, resource and charge (see ``UsageView.resources``).
+
+    A charge's rows add up to its row in the summary; charges that price no metered
+    usage (flat fees, percentages, adjustments) have no resource rows. Quantities and
+    costs are shown as in :func:`summary_table`.
+    """
+    cur = view.currency
+    return [
+        [
+            row.service,
+            row.label,
+            item.charge,
+            item.description,
+            _shown(item.quantity, quantity_places),
+            item.unit,
+            item.shown,
+            cur,
+        ]
+        for row in view.resources
+        for item in row.items
+    ]
+
+
 def detail_table(view: UsageView) -> list[list[Cell]]:
     """One row per usage record inside the range, in time order, times in its timezone."""
     tz = zone(view.date_range.timezone)
@@ -107,7 +145,7 @@ def detail_table(view: UsageView) -> list[list[Cell]]:
 
 
 def report_csv(view: UsageView, kind: ReportKind = "summary") -> str:
-    """The ``summary`` or ``detail`` report as CSV text (formula-safe).
+    """The ``summary``, ``resources`` or ``detail`` report as CSV text (formula-safe).
 
     >>> import cloudrate
     >>> from datetime import date
@@ -122,15 +160,19 @@ def report_csv(view: UsageView, kind: ReportKind = "summary") -> str:
     header: Sequence[str]
     if kind == "summary":
         header, rows = SUMMARY_HEADER, summary_table(view)
+    elif kind == "resources":
+        header, rows = RESOURCE_HEADER, resource_table(view)
     elif kind == "detail":
         header, rows = DETAIL_HEADER, detail_table(view)
     else:
-        raise UsageViewError(f"report kind must be 'summary' or 'detail' (got {kind!r})")
+        raise UsageViewError(
+            f"report kind must be 'summary', 'resources' or 'detail' (got {kind!r})"
+        )
     return to_csv(header, rows)
 
 
 def report_xlsx(view: UsageView) -> bytes:
-    """Both reports as one XLSX workbook (sheets ``Summary`` and ``Detail``).
+    """The reports as one XLSX workbook (sheets ``Summary``, ``Resources`` and ``Detail``).
 
     >>> import cloudrate
     >>> from datetime import date
@@ -143,6 +185,7 @@ def report_xlsx(view: UsageView) -> bytes:
     return to_xlsx(
         [
             ("Summary", SUMMARY_HEADER, summary_table(view)),
+            ("Resources", RESOURCE_HEADER, resource_table(view)),
             ("Detail", DETAIL_HEADER, detail_table(view)),
         ]
     )

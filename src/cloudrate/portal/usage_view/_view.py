@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import html
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
@@ -19,16 +19,20 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, zero
-from cloudrate.plans import Plan, conversion
+from cloudrate.exceptions import PlanError
+from cloudrate.plans import Metric, Plan, conversion
 from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
 from cloudrate.rules import CostDecimals
-from cloudrate.usage import UsageRecord
+from cloudrate.usage import UsageRecord, dedupe
 
 from ._clip import clip_records
 from ._ranges import DateRange, UsageViewError
+from ._resources import ResourceRow, Tally, month_resources, resource_rows
 
 __all__ = [
     "CARD_KINDS",
+    "CLOUDSTACK_STORAGE",
+    "CLOUDSTACK_TRAFFIC",
     "DEFAULT_CARDS",
     "CardKind",
     "CardSpec",
@@ -44,6 +48,21 @@ CardKind = Literal["sum", "average"]
 CARD_KINDS: tuple[CardKind, ...] = get_args(CardKind)
 
 
+#: Card keys the billing overview's daily entries already use for other fields.
+_RESERVED_KEYS = frozenset({"day", "cost", "card_costs"})
+
+
+def _record_units(
+    value: Mapping[str, str] | Iterable[tuple[str, str]],
+) -> tuple[tuple[str, str], ...]:
+    pairs = value.items() if isinstance(value, Mapping) else value
+    return tuple(sorted((str(m), str(u)) for m, u in pairs))
+
+
+def _metric_names(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 @attrs.frozen
 class CardSpec:
     """What one metric card shows: the plan metrics it adds up and the unit it shows.
@@ -51,22 +70,78 @@ class CardSpec:
     *kind* ``sum`` adds the metrics' quantities up in *unit* (vCPU-hours, GB);
     ``average`` shows the time-weighted average level over the range in *unit* (GB
     stored), from metrics measured as level x time (GB-hours) or as levels.
+
+    *record_units* name the unit that records of a metric carry when the plan does not
+    declare that metric (``{"volume_gb_hours": "GB-hour"}``): a card can then read
+    usage that no charge prices, such as a CloudStack import rated with some tariffs
+    only. A metric the plan declares is read in the plan's units.
+
+    >>> CardSpec("disk", "Disk", "GB", ("volume_gb_hours",), "average",
+    ...          record_units={"volume_gb_hours": "GB-hour"}).record_units
+    (('volume_gb_hours', 'GB-hour'),)
     """
 
     key: str
     label: str
     unit: str
-    metrics: tuple[str, ...]
+    metrics: tuple[str, ...] = attrs.field(converter=_metric_names)
     kind: CardKind = "sum"
+    record_units: tuple[tuple[str, str], ...] = attrs.field(
+        default=(), converter=_record_units, kw_only=True
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in CARD_KINDS:
             raise UsageViewError(
                 f"card {self.key!r}: kind must be 'sum' or 'average' (got {self.kind!r})"
             )
+        if self.key in _RESERVED_KEYS:
+            raise UsageViewError(
+                f"card {self.key!r}: the key names a field of the overview's daily entries "
+                f"({', '.join(sorted(_RESERVED_KEYS))}); choose another key"
+            )
+        target = self.unit if self.kind == "sum" else f"{self.unit}-second"
+        for metric, unit in self.record_units:
+            try:
+                conversion(unit, target, Decimal(2592000))
+            except PlanError:
+                raise UsageViewError(
+                    f"card {self.key!r}: record_units[{metric!r}] is {unit!r}, which does "
+                    f"not convert to the card's {self.unit!r}"
+                    + (" x time" if self.kind == "average" else "")
+                    + f"; give a unit such as {_example_unit(self)!r}"
+                ) from None
+
+    def record_unit(self, metric: str) -> str | None:
+        """The unit records of *metric* carry when the plan does not declare it."""
+        return dict(self.record_units).get(metric)
 
 
-#: The four cards of the usage page, for CloudStack's usual metric names.
+def _example_unit(spec: CardSpec) -> str:
+    return f"{spec.unit}-hour" if spec.kind == "average" else spec.unit
+
+
+#: CloudStack's stored-size usage types, as the CloudStack import names them (GB-hours
+#: of volumes, snapshots, templates, ISOs, VM snapshots, volumes on secondary storage,
+#: backups); tests/integrations/cloudstack/test_cards.py holds them to the importer.
+CLOUDSTACK_STORAGE = (
+    "volume_gb_hours",
+    "snapshot_gb_hours",
+    "template_gb_hours",
+    "iso_gb_hours",
+    "vm_snapshot_gb_hours",
+    "vm_snapshot_primary_gb_hours",
+    "volume_secondary_gb_hours",
+    "backup_gb_hours",
+)
+#: CloudStack's traffic usage types (bytes sent and received), as the import names them.
+CLOUDSTACK_TRAFFIC = ("network_sent_gb", "network_received_gb")
+
+#: The four cards of the usage page. Each reads the portal's usual metric names and
+#: those of the CloudStack import (``cloudrate.integrations.cloudstack``): CPU and
+#: memory from ``vcpu_hours`` and ``memory_gb_hours`` (the import's
+#: ``compute_metrics=True``), storage from the stored-size types, bandwidth from
+#: traffic sent and received.
 DEFAULT_CARDS = (
     CardSpec("cpu", "CPU Hours", "vCPU-hour", ("vcpu_hours",)),
     CardSpec("memory", "Memory", "GB-hour", ("memory_gb_hours",)),
@@ -74,10 +149,17 @@ DEFAULT_CARDS = (
         "storage",
         "Storage",
         "GB",
-        ("volume_gb", "snapshot_gb", "storage_gb_hours", "snapshot_gb_hours"),
+        ("volume_gb", "snapshot_gb", "storage_gb_hours", *CLOUDSTACK_STORAGE),
         "average",
+        record_units=dict.fromkeys(CLOUDSTACK_STORAGE, "GB-hour"),
     ),
-    CardSpec("bandwidth", "Bandwidth", "GB", ("bandwidth_gb",)),
+    CardSpec(
+        "bandwidth",
+        "Bandwidth",
+        "GB",
+        ("bandwidth_gb", *CLOUDSTACK_TRAFFIC),
+        record_units=dict.fromkeys(CLOUDSTACK_TRAFFIC, "GB"),
+    ),
 )
 
 
@@ -175,7 +257,8 @@ class UsageView:
     *total* (the Total Estimated Bill) is the sum of the service rows, each the sum of
     rounded rated lines; *lines* are those lines, *records* the usage inside the range.
     With *decimals*, *shown_total* is the total as shown: the sum of the rows' shown
-    costs.
+    costs. *resources* are the same metered lines per resource (``resource_id``) within
+    each service: the resources of a charge add up to its cost in *services*.
     """
 
     account: str
@@ -190,6 +273,7 @@ class UsageView:
     include_fixed: bool
     decimals: CostDecimals | None = None
     shown_total: Decimal | None = None
+    resources: tuple[ResourceRow, ...] = ()
 
     @property
     def currency(self) -> str:
@@ -199,6 +283,27 @@ class UsageView:
     def shown(self) -> Decimal:
         """The Total Estimated Bill the page shows."""
         return _shown(self.total, self.shown_total)
+
+    def resource(self, resource_id: str | None, service: str | None = None) -> ResourceRow:
+        """The row of *resource_id* (in *service*, when it has rows in several).
+
+        Raises:
+            KeyError: no row, or rows in several services and no *service* given.
+        """
+        rows = [
+            r
+            for r in self.resources
+            if r.resource_id == resource_id and (service is None or r.service == service)
+        ]
+        if len(rows) != 1:
+            where = "" if service is None else f" in {service!r}"
+            found = ", ".join(sorted({r.service for r in rows}))
+            raise KeyError(
+                f"no resource {resource_id!r}{where}"
+                if not rows
+                else f"resource {resource_id!r} has rows in {found}; pass service="
+            )
+        return rows[0]
 
     def card(self, key: str) -> MetricCard:
         for card in self.cards:
@@ -239,6 +344,7 @@ class UsageView:
             "include_fixed": self.include_fixed,
             "cards": [c.to_dict() for c in self.cards],
             "services": [s.to_dict() for s in self.services],
+            "resources": [r.to_dict() for r in self.resources],
             "total": str(self.shown),
         }
         if self.decimals is not None:
@@ -255,6 +361,15 @@ def _fixed(plan: Plan) -> set[str]:
     }
 
 
+def _card_metric(spec: CardSpec, plan: Plan, name: str) -> Metric:
+    """The plan's metric *name*, or, undeclared, one in the card's record unit for it."""
+    declared = plan.metrics.get(name)
+    unit = spec.record_unit(name)
+    if declared is not None or unit is None:
+        return plan.metric(name)
+    return Metric(name=name, unit=unit)
+
+
 def _card_quantity(
     spec: CardSpec, plan: Plan, records: Sequence[UsageRecord], date_range: DateRange
 ) -> tuple[Decimal, tuple[str, ...]]:
@@ -265,7 +380,7 @@ def _card_quantity(
         if not mine and name not in plan.metrics:
             continue
         found.append(name)
-        metric = plan.metric(name)
+        metric = _card_metric(spec, plan, name)
         source = metric.usage_unit or metric.unit
         if spec.kind == "sum":
             num, den = conversion(source, spec.unit, seconds)
@@ -306,6 +421,12 @@ def usage_view(
     rounded to them (``shown_cost``); billed, the usage is rated with them (*rounding*,
     or the plan's policy, with their digits), as the invoice is.
 
+    Each metered line is also split among the resources whose records it priced
+    (``resources``; see :mod:`cloudrate.portal.usage_view._resources`): a resource's
+    quantity is what its records alone aggregate to, its cost the line's rounded cost
+    shared in proportion to those quantities, so a charge's resources add up to its
+    cost. Copies of a record (the same ``record_id``) count once, as on the bill.
+
     >>> import cloudrate
     >>> from datetime import date
     >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
@@ -315,8 +436,11 @@ def usage_view(
     >>> view.card("cpu").unit, view.total == sum((s.cost for s in view.services), view.total * 0)
     ('vCPU-hour', True)
     """
-    records = tuple(clip_records(plan, usage, date_range.start, date_range.end, account))
+    records = tuple(
+        dedupe(clip_records(plan, usage, date_range.start, date_range.end, account)).records
+    )
     fixed = set() if include_fixed else _fixed(plan)
+    cells: dict[tuple[str, str | None, str], Tally] = {}
     if decimals is not None:
         rounding = decimals.rounding(rounding or plan.rounding)
     currency = plan.currency
@@ -329,8 +453,19 @@ def usage_view(
             result = rate(plan, part, period, accounts=[account], rounding=rounding)
             if adjust is not None:
                 result = adjust(result)
-            lines.extend(x for x in result.bill(account).lines if x.charge not in fixed)
+            month = [x for x in result.bill(account).lines if x.charge not in fixed]
+            lines.extend(month)
             unpriced.extend(result.unpriced)
+            month_resources(
+                plan,
+                part,
+                period,
+                month,
+                fixed=fixed,
+                rounding=rounding,
+                decimals=decimals,
+                into=cells,
+            )
         built = []
         for spec in cards:
             quantity, found = _card_quantity(spec, plan, records, date_range)
@@ -362,6 +497,7 @@ def usage_view(
         include_fixed=include_fixed,
         decimals=decimals,
         shown_total=shown_total,
+        resources=resource_rows(cells, currency, [s.service for s in services]),
     )
 
 
