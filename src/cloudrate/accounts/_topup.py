@@ -225,9 +225,7 @@ def _check_zone(_inst: object, _attr: object, value: str) -> None:
     zone(value, "timezone")
 
 
-def _scheduled(
-    rule: TopUpMonthly | TopUpWeekly, account: Account, slot: date, every: str
-) -> tuple[TopUpDue, ...]:
+def _scheduled(rule: _Schedule, account: Account, slot: date, every: str) -> tuple[TopUpDue, ...]:
     """The top-up of the slot starting on *slot* (local midnight), unless the slot began
     before the account was opened or before the rule's *start*."""
     _same_currency(rule.name, account, rule.amount)
@@ -239,7 +237,37 @@ def _scheduled(
 
 
 @attrs.frozen(kw_only=True)
-class TopUpMonthly:
+class _Schedule:
+    """What scheduled rules share: the amount, the timezone their days are counted in, an
+    optional first day and label; :meth:`due` asks for the latest slot at *now*."""
+
+    amount: Money = attrs.field(validator=_positive("amount"))
+    timezone: str = attrs.field(default="UTC", validator=_check_zone)
+    start: date | None = None
+    label: str | None = attrs.field(default=None, validator=lambda _i, _a, v: _name(v))
+
+    @property
+    def name(self) -> str:  # pragma: no cover - each rule has its own
+        raise NotImplementedError
+
+    def _slot(self, today: date) -> date:  # pragma: no cover - each rule has its own
+        raise NotImplementedError
+
+    def _every(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    def due(
+        self,
+        account: Account,
+        entries: Sequence[LedgerEntry],  # noqa: ARG002 - the protocol's signature
+        now: datetime,
+    ) -> tuple[TopUpDue, ...]:
+        today = _utc(now).astimezone(zone(self.timezone)).date()
+        return _scheduled(self, account, self._slot(today), self._every())
+
+
+@attrs.frozen(kw_only=True)
+class TopUpMonthly(_Schedule):
     """Ask for *amount* every month on *day* (from local midnight in *timezone*).
 
     Only the latest slot at *now* is due, so a job that did not run for three months asks
@@ -256,27 +284,20 @@ class TopUpMonthly:
     """
 
     day: int = attrs.field(validator=_check_day)
-    amount: Money = attrs.field(validator=_positive("amount"))
-    timezone: str = attrs.field(default="UTC", validator=_check_zone)
-    start: date | None = None
-    label: str | None = attrs.field(default=None, validator=lambda _i, _a, v: _name(v))
 
     @property
     def name(self) -> str:
         return self.label or f"monthly-{self.day}"
 
-    def due(
-        self,
-        account: Account,
-        entries: Sequence[LedgerEntry],  # noqa: ARG002 - the protocol's signature
-        now: datetime,
-    ) -> tuple[TopUpDue, ...]:
-        today = _utc(now).astimezone(zone(self.timezone)).date()
+    def _slot(self, today: date) -> date:
         slot = _month_day(today.year, today.month, self.day)
         if slot > today:
             year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
             slot = _month_day(year, month, self.day)
-        return _scheduled(self, account, slot, f"on day {self.day} of each month")
+        return slot
+
+    def _every(self) -> str:
+        return f"on day {self.day} of each month"
 
 
 def _month_day(year: int, month: int, day: int) -> date:
@@ -284,7 +305,7 @@ def _month_day(year: int, month: int, day: int) -> date:
 
 
 @attrs.frozen(kw_only=True)
-class TopUpWeekly:
+class TopUpWeekly(_Schedule):
     """Ask for *amount* every week on *weekday* (0 or ``"monday"`` to 6 or ``"sunday"``),
     from local midnight in *timezone*; only the latest slot at *now* is due.
 
@@ -298,24 +319,16 @@ class TopUpWeekly:
     """
 
     weekday: int = attrs.field(converter=_weekday)
-    amount: Money = attrs.field(validator=_positive("amount"))
-    timezone: str = attrs.field(default="UTC", validator=_check_zone)
-    start: date | None = None
-    label: str | None = attrs.field(default=None, validator=lambda _i, _a, v: _name(v))
 
     @property
     def name(self) -> str:
         return self.label or f"weekly-{WEEKDAYS[self.weekday]}"
 
-    def due(
-        self,
-        account: Account,
-        entries: Sequence[LedgerEntry],  # noqa: ARG002 - the protocol's signature
-        now: datetime,
-    ) -> tuple[TopUpDue, ...]:
-        today = _utc(now).astimezone(zone(self.timezone)).date()
-        slot = today - timedelta(days=(today.weekday() - self.weekday) % 7)
-        return _scheduled(self, account, slot, f"every {WEEKDAYS[self.weekday]}")
+    def _slot(self, today: date) -> date:
+        return today - timedelta(days=(today.weekday() - self.weekday) % 7)
+
+    def _every(self) -> str:
+        return f"every {WEEKDAYS[self.weekday]}"
 
 
 @attrs.frozen(kw_only=True)
