@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -141,7 +142,7 @@ class BillingPeriod:
         """Number of calendar days in the period, in its timezone."""
         return len(self.local_days(((self.start, self.end),)))
 
-    @property
+    @functools.cached_property
     def is_month(self) -> bool:
         """Whether the period is exactly one calendar month in its timezone."""
         local = self.start.astimezone(self.tz)
@@ -151,7 +152,7 @@ class BillingPeriod:
             and self.end == local + relativedelta(months=1)
         )
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         """``'2026-10'`` for a calendar month, ``'2026-10-01..2026-10-15'`` otherwise."""
         local = self.start.astimezone(self.tz)

@@ -90,7 +90,7 @@ def _child(location: str, result: RatingResult) -> None:
     code = 1
     try:
         store = open_store(location)
-        BillingRun(store=store).bill(result)
+        BillingRun(store=store).bill(result, batch=5)  # several transactions a run
         store.close()
         code = 0
     finally:
@@ -112,7 +112,7 @@ def _wait(pid: int) -> int:
 def _run(location: str, result: RatingResult) -> None:
     store = open_store(location)
     try:
-        BillingRun(store=store).bill(result)
+        BillingRun(store=store).bill(result, batch=5)  # several transactions a run
     finally:
         store.close()
 

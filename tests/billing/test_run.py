@@ -232,3 +232,13 @@ def test_the_credit_note_body_is_a_schema_document(store: DocumentStore) -> None
     body = json.loads(note.body)
     assert body["schema"] == "cloudrate.credit_note/1"
     assert body["invoice_number"] == note.refers_to
+
+
+def test_batches_bill_what_one_by_one_bills(store: DocumentStore) -> None:
+    one = BillingRun(store=store, tenant="one").bill(rate(PLAN, USAGE), batch=1)
+    many = BillingRun(store=store, tenant="many").bill(rate(PLAN, USAGE), batch=500)
+    assert [(d.number, d.body) for d in one.documents] == [
+        (d.number, d.body) for d in many.documents
+    ]
+    with pytest.raises(BillingError, match="batch"):
+        BillingRun(store=store).bill(rate(PLAN, USAGE), batch=0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -88,9 +88,10 @@ class PostgresDocumentStore(SQLStore):
             yield cursor
 
     @contextmanager
-    def _writing(self, lock: str) -> Iterator[Any]:
+    def _writing(self, locks: Sequence[str]) -> Iterator[Any]:
         with self._lock, self._conn.transaction(), self._conn.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
+            for lock in locks:  # sorted by the caller, so two transactions never deadlock
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [lock])
             yield cursor
 
     def close(self) -> None:

@@ -71,6 +71,11 @@ def issue_date(period: BillingPeriod) -> date:
     return period.end.astimezone(period.tz).date()
 
 
+def _lock_of(draft: Invoice) -> str:
+    """The lock of *draft*'s customer period: the name billing runs and payments share."""
+    return f"{draft.customer.id}\x1f{draft.period.label}"
+
+
 class _Numbers:
     """A :class:`~cloudrate.invoice.SequenceStore` that takes numbers inside one store
     transaction, so the number is kept only with the document that holds it."""
@@ -166,16 +171,18 @@ class BillingRun:
         tax_method: TaxMethod = "total",
         empty: EmptyBill = "zero",
         accounts: Iterable[str] | None = None,
+        batch: int = 500,
     ) -> RunSummary:
         """Bill every account of *result* (or only *accounts*) for its period.
 
         *issued_on* dates the documents issued; by default :func:`issue_date` of the period.
+        *batch* customers are billed per transaction (:meth:`bill_invoices`).
         """
         day = issue_date(result.period) if issued_on is None else issued_on
         drafts = assemble_all(
             result, customers, taxes=taxes, tax_method=tax_method, empty=empty, accounts=accounts
         )
-        outcomes = tuple(self.bill_invoice(d, issued_on=day) for d in drafts)
+        outcomes = self.bill_invoices(drafts, issued_on=day, batch=batch)
         return RunSummary(
             period=result.period.label,
             outcomes=outcomes,
@@ -248,15 +255,40 @@ class BillingRun:
                 f"bill_invoice takes a draft (got {draft.state} invoice {draft.number}); "
                 "assemble the period's invoice again from its usage"
             )
-        customer, period = draft.customer.id, draft.period.label
-        with self.store.transaction(self.tenant, f"{customer}\x1f{period}") as tx:
-            existing = tx.documents(customer, period)
-            if not existing:
-                issued = self._issue_invoice(tx, draft, issued_on)
-                return CustomerOutcome(
-                    customer=customer, period=period, outcome="issued", documents=(issued,)
+        with self.store.transaction(self.tenant, _lock_of(draft)) as tx:
+            return self._bill_in(tx, draft, issued_on)
+
+    def bill_invoices(
+        self, drafts: Iterable[Invoice], *, issued_on: date, batch: int = 500
+    ) -> tuple[CustomerOutcome, ...]:
+        """:meth:`bill_invoice` for many drafts, *batch* customers per transaction (one
+        commit, one flush to disk, for each batch): a crash leaves each batch billed in
+        full or not at all, and the next run bills the rest."""
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise BillingError(f"batch: a whole number of customers >= 1 (got {batch!r})")
+        pending = list(drafts)
+        for draft in pending:
+            if draft.state != "draft":
+                raise InvoiceStateError(
+                    f"bill_invoices takes drafts (got {draft.state} invoice {draft.number})"
                 )
-            documents = self._correct(tx, draft, existing, issued_on)
+        out: list[CustomerOutcome] = []
+        for start in range(0, len(pending), batch):
+            chunk = pending[start : start + batch]
+            with self.store.transaction(self.tenant, [_lock_of(d) for d in chunk]) as tx:
+                out.extend(self._bill_in(tx, d, issued_on) for d in chunk)
+        return tuple(out)
+
+    def _bill_in(self, tx: StoreTransaction, draft: Invoice, issued_on: date) -> CustomerOutcome:
+        """Bill *draft*'s customer period inside *tx*, which holds its lock."""
+        customer, period = draft.customer.id, draft.period.label
+        existing = tx.documents(customer, period)
+        if not existing:
+            issued = self._issue_invoice(tx, draft, issued_on)
+            return CustomerOutcome(
+                customer=customer, period=period, outcome="issued", documents=(issued,)
+            )
+        documents = self._correct(tx, draft, existing, issued_on)
         outcome: Outcome = "corrected" if documents else "unchanged"
         return CustomerOutcome(
             customer=customer, period=period, outcome=outcome, documents=documents
@@ -301,7 +333,7 @@ class BillingRun:
             issued_on=issued_on,
             due_on=invoice.due_on,
             lines=invoice.lines,
-            body=invoice.to_json(),
+            body=invoice.to_json(indent=None),
             total=invoice.total.amount,
         )
         tx.insert_document(document)
@@ -435,7 +467,7 @@ class BillingRun:
             issued_on=issued_on,
             due_on=None,
             lines=taxed,
-            body=json.dumps({"schema": CREDIT_NOTE_SCHEMA, **note.to_dict()}, indent=2) + "\n",
+            body=json.dumps({"schema": CREDIT_NOTE_SCHEMA, **note.to_dict()}),
             total=total.amount,
         )
         tx.insert_document(document)

@@ -390,8 +390,9 @@ class SQLStore:
 
     Subclasses provide :meth:`_connection` (a context manager giving a cursor outside any
     write transaction), :meth:`_writing` (a context manager giving a cursor inside a write
-    transaction holding *lock*, committing on success), :attr:`_errors` (the driver's
-    error classes) and :meth:`_sql` (the driver's form of a query written with ``?``).
+    transaction holding *locks*, in the order given, committing on success),
+    :attr:`_errors` (the driver's error classes) and :meth:`_sql` (the driver's form of a
+    query written with ``?``).
     """
 
     name = "store"
@@ -403,7 +404,7 @@ class SQLStore:
     def _connection(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _writing(self, lock: str) -> Any:  # pragma: no cover - abstract
+    def _writing(self, locks: Sequence[str]) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _fail(self, what: str, exc: BaseException) -> StoreError:
@@ -413,12 +414,14 @@ class SQLStore:
         )
 
     @contextmanager
-    def transaction(self, tenant: str, lock: str) -> Iterator[_Transaction]:
+    def transaction(self, tenant: str, lock: str | Sequence[str]) -> Iterator[_Transaction]:
+        names = [lock] if isinstance(lock, str) else sorted(set(lock))
         try:
-            with self._writing(f"{tenant}\x1f{lock}") as cursor:
+            with self._writing([f"{tenant}\x1f{name}" for name in names]) as cursor:
                 yield _Transaction(tenant, cursor, self._sql)
         except self._errors as exc:
-            raise self._fail(f"the transaction on {lock!r}", exc) from None
+            what = names[0] if len(names) == 1 else f"{len(names)} locks"
+            raise self._fail(f"the transaction on {what!r}", exc) from None
 
     @contextmanager
     def _reading(self, what: str) -> Iterator[_Reads]:

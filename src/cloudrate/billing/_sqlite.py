@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,7 +48,7 @@ class SQLiteDocumentStore(SQLStore):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
-            with self._writing("schema") as cursor:
+            with self._writing(["schema"]) as cursor:
                 for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT"):
                     cursor.execute(statement)
         except sqlite3.Error as exc:
@@ -67,7 +67,7 @@ class SQLiteDocumentStore(SQLStore):
                 cursor.close()
 
     @contextmanager
-    def _writing(self, lock: str) -> Iterator[sqlite3.Cursor]:  # noqa: ARG002
+    def _writing(self, locks: Sequence[str]) -> Iterator[sqlite3.Cursor]:  # noqa: ARG002
         # One writer at a time for the whole file: the named lock is implied.
         with self._lock:
             cursor = self._conn.cursor()

@@ -70,10 +70,13 @@ class StoreTransaction(Protocol):
 class DocumentStore(Protocol):
     """Documents, number sequences, billed amounts, payment attempts and the event outbox."""
 
-    def transaction(self, tenant: str, lock: str) -> AbstractContextManager[StoreTransaction]:
+    def transaction(
+        self, tenant: str, lock: str | Sequence[str]
+    ) -> AbstractContextManager[StoreTransaction]:
         """One all-or-nothing unit of work for *tenant*. *lock* names what it changes (a
-        customer's period): two transactions with the same lock never run at once, so
-        each sees what the other committed. Raises
+        customer's period), or several such names (a batch of customers, taken in sorted
+        order): two transactions holding one name never run at once, so each sees what
+        the other committed. Raises
         :class:`~cloudrate.exceptions.StoreError` when the database fails (nothing of the
         transaction is kept); any other exception rolls back and propagates."""
         ...

@@ -85,7 +85,8 @@ def _has_subscriptions(path: Path | None) -> bool:
 def _document_bytes(document: StoredDocument, fmt: Format, locale: str | None) -> tuple[str, Any]:
     """The file suffix and content of one document in *fmt*; credit notes are JSON."""
     if fmt == "json" or document.kind == "credit_note":
-        return "json", document.body if document.body.endswith("\n") else document.body + "\n"
+        # The store keeps compact JSON; files are indented for people, as `invoice` writes.
+        return "json", json.dumps(json.loads(document.body), indent=2) + "\n"
     invoice = document.invoice()
     function = renderer(fmt)
     kwargs = {"locale": locale} if locale else {}
