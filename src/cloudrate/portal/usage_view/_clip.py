@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import attrs
 
@@ -54,11 +54,18 @@ def clip_records(
     [Decimal('2')]
     """
     out = []
+    summed: dict[str, bool] = {}
+    lo, hi = start.astimezone(UTC), end.astimezone(UTC)  # UTC records compare faster
     for record in records:
         if account is not None and record.account != account:
             continue
-        summed = plan.metric(record.metric).aggregation == "sum"
-        clipped = _clip(record, start, end, summed)
+        if record.start >= lo and record.end <= hi:  # inside: kept as it is
+            out.append(record)
+            continue
+        metric = record.metric
+        if metric not in summed:
+            summed[metric] = plan.metric(metric).aggregation == "sum"
+        clipped = _clip(record, start, end, summed[metric])
         if clipped is not None:
             out.append(clipped)
     return out

@@ -26,19 +26,22 @@ context to get the month's exact cost back.
 from __future__ import annotations
 
 import decimal
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from fractions import Fraction
 
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy, currency_digits
+from cloudrate._money import EXACT, RoundingPolicy, currency_digits
+from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
 from cloudrate.rating import RatedLine, rate
 from cloudrate.usage import UsageRecord
 
-from ._clip import clip_records
+from ._aggregate import Acc, OnePassError, Slot, add, combine, price_exact, slots
+from ._clip import _clip, clip_records
 from ._ranges import DateRange
 
 __all__ = ["DayCost", "daily_costs", "exact_decimal"]
@@ -111,22 +114,38 @@ def daily_costs(
     rounding: RoundingPolicy | None,
 ) -> list[tuple[Money, tuple[tuple[str, Money], ...]]]:
     """Each day's cost of *month* (a range within one calendar month), and per card
-    (*cards*: key -> the metrics whose lines are the card's), by cumulative cost."""
+    (*cards*: key -> the metrics whose lines are the card's), by cumulative cost.
+
+    The records are read once: each goes to the day by whose end it is complete (a
+    record across midnight also gives each day it spans its part up to that midnight),
+    the aggregates are carried from day to day, and each day's cumulative aggregates
+    are priced as rating prices them. Where that cannot give rating's exact figures
+    (sums that would need rounding in another order, errors rating reports), the month
+    is rated up to each day instead.
+    """
+    try:
+        cumulative = _cumulative(
+            plan, records, month, account=account, fixed=fixed, cards=cards, rounding=rounding
+        )
+    except OnePassError:
+        cumulative = [
+            _to_date(
+                plan,
+                records,
+                month,
+                day,
+                account=account,
+                fixed=fixed,
+                cards=cards,
+                rounding=rounding,
+            )
+            for day in month.dates()
+        ]
     currency = plan.currency
     places = currency_digits(currency)
     before: DayCost = (Fraction(0), dict.fromkeys(cards, Fraction(0)))
     out = []
-    for day in month.dates():
-        now = _to_date(
-            plan,
-            records,
-            month,
-            day,
-            account=account,
-            fixed=fixed,
-            cards=cards,
-            rounding=rounding,
-        )
+    for now in cumulative:
         out.append(
             (
                 Money(exact_decimal(now[0] - before[0], places), currency),
@@ -138,3 +157,92 @@ def daily_costs(
         )
         before = now
     return out
+
+
+#: Rating's context, refusing to round: sums added in another order than rating's are
+#: the same only when no addition rounds (usage is never negative, so then none does in
+#: any order).
+_NO_ROUNDING = EXACT.copy()
+_NO_ROUNDING.traps[decimal.Inexact] = True
+
+
+def _cumulative(  # noqa: C901, PLR0912 - the one pass and the carry, kept together
+    plan: Plan,
+    records: Sequence[UsageRecord],
+    month: DateRange,
+    *,
+    account: str,
+    fixed: set[str],
+    cards: dict[str, tuple[str, ...]],
+    rounding: RoundingPolicy | None,
+) -> list[DayCost]:
+    """The cost rated up to the end of each day of *month*, from one pass over *records*."""
+    [period] = month.months()
+    ends = [DateRange.custom(d, d, month.timezone).end for d in month.dates()]
+    highs = [t.astimezone(UTC) for t in ends]  # UTC records compare to them faster
+    routes = slots(plan)
+    by_index = {s.index: s for group in routes.values() for s in group}
+    n_days, n_charges = len(ends), len(plan.charges)
+    whole: list[dict[int, Acc]] = [{} for _ in ends]  # records complete by each day's end
+    parts: list[dict[int, Acc]] = [{} for _ in ends]  # pieces of records still running
+    summed = {m: plan.metric(m).aggregation == "sum" for m in routes}
+    try:
+        with decimal.localcontext(_NO_ROUNDING):
+            for record in records:
+                if record.account != account:
+                    continue
+                mine = routes.get(record.metric)
+                if not mine:
+                    continue
+                picked = [s for s in mine if s.matcher is None or s.matcher(record.attributes)]
+                if not picked:
+                    continue
+                done = bisect_left(highs, record.end)
+                if done >= n_days:
+                    raise OnePassError("a record after the range")
+                if record.start != record.end:
+                    for d in range(bisect_right(highs, record.start), done):
+                        piece = _clip(record, month.start, ends[d], summed[record.metric])
+                        assert piece is not None
+                        for s in picked:
+                            add(parts[d].setdefault(s.index, Acc()), s.aggregation, piece)
+                for s in picked:
+                    add(whole[done].setdefault(s.index, Acc()), s.aggregation, record)
+            carried: list[Acc | None] = [None] * n_charges
+            cumulative: list[DayCost] = []
+            for d in range(n_days):
+                today: list[Acc | None] = list(carried)
+                for index, acc in whole[d].items():
+                    carried[index] = combine(carried[index], acc, by_index[index].aggregation)
+                for index in range(n_charges):
+                    today[index] = (
+                        combine(carried[index], parts[d].get(index), by_index[index].aggregation)
+                        if index in by_index
+                        else None
+                    )
+                cumulative.append(_priced(plan, period, rounding, today, by_index, fixed, cards))
+    except decimal.Inexact:
+        raise OnePassError("sums that round") from None
+    return cumulative
+
+
+def _priced(
+    plan: Plan,
+    period: BillingPeriod,
+    rounding: RoundingPolicy | None,
+    accs: list[Acc | None],
+    by_index: dict[int, Slot],
+    fixed: set[str],
+    cards: dict[str, tuple[str, ...]],
+) -> DayCost:
+    lines = [
+        (charge, Fraction(amount))
+        for charge, amount in price_exact(plan, period, rounding or plan.rounding, accs, by_index)
+        if charge.name not in fixed
+    ]
+    total = sum((a for _, a in lines), Fraction(0))
+    per_card = {
+        key: sum((a for c, a in lines if c.metric in metrics), Fraction(0))
+        for key, metrics in cards.items()
+    }
+    return total, per_card

@@ -7,8 +7,9 @@ you pass: an invoice is overdue from the day after its due date.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, get_args
@@ -22,7 +23,7 @@ from cloudrate.rating import RatedLine
 from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord, dedupe
 
-from ._clip import clip_records
+from ._clip import _clip, clip_records
 from ._daily import daily_costs, exact_decimal
 from ._ranges import DateRange, UsageViewError
 from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, _fixed, usage_view
@@ -203,6 +204,37 @@ def _exact_sum(lines: Sequence[RatedLine], currency: str) -> Money:
     return Money(exact_decimal(total, currency_digits(currency)), currency)
 
 
+def _by_day(
+    plan: Plan, records: Sequence[UsageRecord], month: DateRange
+) -> list[dict[str, list[UsageRecord]]]:
+    """The records of each day of *month*, cut to it, per metric: what
+    :func:`clip_records` gives for each day, from one pass over *records*."""
+    days = [DateRange.custom(d, d, month.timezone) for d in month.dates()]
+    starts, ends = [d.start for d in days], [d.end for d in days]
+    # bounds in UTC for the search: UTC records then compare without timezone lookups
+    lows, highs = [t.astimezone(UTC) for t in starts], [t.astimezone(UTC) for t in ends]
+    out: list[dict[str, list[UsageRecord]]] = [{} for _ in days]
+    summed: dict[str, bool] = {}
+    for record in records:
+        if record.start == record.end:  # an instant: in each day whose bounds hold it
+            first = bisect_left(highs, record.start)
+            last = bisect_right(lows, record.start) - 1
+        else:
+            first = bisect_right(highs, record.start)
+            last = bisect_left(lows, record.end) - 1
+        for d in range(first, last + 1):
+            if record.start >= lows[d] and record.end <= highs[d]:
+                piece: UsageRecord | None = record
+            else:
+                metric = record.metric
+                if metric not in summed:
+                    summed[metric] = plan.metric(metric).aggregation == "sum"
+                piece = _clip(record, starts[d], ends[d], summed[metric])
+            if piece is not None:
+                out[d].setdefault(record.metric, []).append(piece)
+    return out
+
+
 @exact
 def billing_overview(
     plan: Plan,
@@ -253,9 +285,9 @@ def billing_overview(
         rounding=None if decimals is None else decimals.rounding(plan.rounding),
     )
     daily = []
-    for day, (cost, per_card) in zip(month.dates(), costs, strict=True):
+    buckets = _by_day(plan, records, month)
+    for day, (cost, per_card), mine in zip(month.dates(), costs, buckets, strict=True):
         one = DateRange.custom(day, day, timezone)
-        mine = clip_records(plan, records, one.start, one.end)
         daily.append(
             DailyUsage(
                 day=day,

@@ -6,7 +6,8 @@ whose records it priced, so the page can also list "each service with its indivi
 resource consumption":
 
 * a resource's **quantity** is what its records alone aggregate to under the charge
-  (rated by :func:`cloudrate.rate` with each resource as its own account, so sums,
+  (aggregated as :func:`cloudrate.rate` aggregates each resource as its own account, in
+  one pass over the month's records, so sums,
   time-weighted averages, peaks and unique counts mean what they mean on the bill);
 * a line's rounded **cost** is shared in proportion to those quantities, in the line's
   smallest unit (largest remainder, ties to the resource listed first), so the
@@ -29,12 +30,15 @@ from typing import Any
 import attrs
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy, zero
+from cloudrate._money import EXACT, RoundingPolicy, zero
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
-from cloudrate.rating import RatedLine, rate
+from cloudrate.rating import RatedLine
 from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord, dedupe
+
+from ._aggregate import Acc, add, slots
+from ._aggregate import quantity as charged_quantity
 
 __all__ = [
     "NO_RESOURCE",
@@ -172,13 +176,42 @@ class Tally:
     shown: Decimal | None
 
 
-def _rekeyed(records: Iterable[UsageRecord]) -> tuple[list[UsageRecord], dict[str, str | None]]:
-    """The records, each under an account named after its resource, and the names."""
+def _order(ids: Iterable[str | None]) -> list[str | None]:
+    """The resources in the order rating's bills would list them with each resource as
+    its own account (``resource-<n>``, *n* by resource id, ``None`` last; bills sort by
+    account name), so ties in :func:`split_amount` go the same way."""
+    ranked = sorted(set(ids), key=lambda i: (i is None, i or ""))
+    names = {rid: f"resource-{n}" for n, rid in enumerate(ranked)}
+    return sorted(ranked, key=names.__getitem__)
+
+
+def _quantities(
+    plan: Plan, records: Sequence[UsageRecord], period: BillingPeriod
+) -> dict[str, list[tuple[str | None, Decimal]]]:
+    """Each charge's quantity per resource: what the resource's records alone aggregate
+    to under it, in one pass over the month's records (as rating them with each resource
+    as its own account gives)."""
     kept = dedupe(list(records)).records
-    ids = sorted({r.resource_id for r in kept}, key=lambda i: (i is None, i or ""))
-    keys = {rid: f"resource-{n}" for n, rid in enumerate(ids)}
-    out = [attrs.evolve(r, account=keys[r.resource_id]) for r in kept]
-    return out, {key: rid for rid, key in keys.items()}
+    routes = slots(plan)
+    by_index = {s.index: s for group in routes.values() for s in group}
+    accs: dict[tuple[str | None, int], Acc] = {}
+    with decimal.localcontext(EXACT):
+        for record in kept:
+            for s in routes.get(record.metric, ()):
+                if s.matcher is None or s.matcher(record.attributes):
+                    key = (record.resource_id, s.index)
+                    acc = accs.get(key)
+                    if acc is None:
+                        acc = accs[key] = Acc()
+                    add(acc, s.aggregation, record)
+    out: dict[str, list[tuple[str | None, Decimal]]] = {}
+    rank = {rid: n for n, rid in enumerate(_order(r.resource_id for r in kept))}
+    for (rid, index), acc in sorted(accs.items(), key=lambda kv: (rank[kv[0][0]], kv[0][1])):
+        slot = by_index[index]
+        with decimal.localcontext(EXACT):
+            amount = charged_quantity(plan, period, slot, acc)
+        out.setdefault(slot.charge.name, []).append((rid, amount))
+    return out
 
 
 def month_resources(
@@ -194,18 +227,11 @@ def month_resources(
 ) -> None:
     """Split the metered *lines* of one month (rated from *records*) among resources,
     adding each share to *into*."""
+    del rounding  # quantities do not depend on rounding
     metered = [x for x in lines if _metered(x, fixed)]
     if not metered:
         return
-    rekeyed, names = _rekeyed(records)
-    alone = rate(plan, rekeyed, period, rounding=rounding)
-    quantities: dict[str, list[tuple[str | None, Decimal]]] = {}
-    for bill in alone.bills:
-        for part in bill.lines:
-            if part.kind == "charge" and part.metric is not None:
-                quantities.setdefault(part.charge, []).append(
-                    (names[bill.account], part.usage_quantity)
-                )
+    quantities = _quantities(plan, records, period)
     for line in metered:
         mine = _sharers(quantities.get(line.charge, []))
         weights = [q for _, q in mine]

@@ -370,13 +370,25 @@ def _card_metric(spec: CardSpec, plan: Plan, name: str) -> Metric:
     return Metric(name=name, unit=unit)
 
 
+def _by_metric(records: Iterable[UsageRecord]) -> dict[str, list[UsageRecord]]:
+    """*records* per metric, each list in record order."""
+    out: dict[str, list[UsageRecord]] = {}
+    for r in records:
+        out.setdefault(r.metric, []).append(r)
+    return out
+
+
 def _card_quantity(
-    spec: CardSpec, plan: Plan, records: Sequence[UsageRecord], date_range: DateRange
+    spec: CardSpec,
+    plan: Plan,
+    by_metric: Mapping[str, Sequence[UsageRecord]],
+    date_range: DateRange,
 ) -> tuple[Decimal, tuple[str, ...]]:
+    """The card's quantity over *date_range* from the records per metric (*by_metric*)."""
     seconds = date_range.seconds
     total, found = Decimal(0), []
     for name in spec.metrics:
-        mine = [r for r in records if r.metric == name]
+        mine = by_metric.get(name, ())
         if not mine and name not in plan.metrics:
             continue
         found.append(name)
@@ -467,8 +479,9 @@ def usage_view(
                 into=cells,
             )
         built = []
+        by_metric = _by_metric(records)
         for spec in cards:
-            quantity, found = _card_quantity(spec, plan, records, date_range)
+            quantity, found = _card_quantity(spec, plan, by_metric, date_range)
             mine = [x for x in lines if x.metric in found]
             cost = sum((x.rounded for x in mine), zero(currency))
             built.append(

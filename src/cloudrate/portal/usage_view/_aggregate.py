@@ -1,0 +1,219 @@
+"""The aggregates :func:`cloudrate.rate` builds, per group of records, in one pass.
+
+The usage page needs the month's charges priced for many groups of the same records:
+each resource alone (the cost per resource) and the month up to the end of each day (the
+cost per day). Rating the month once per group scans every record once per group; this
+module routes each record once to the aggregates of the charges that select it, as
+rating does (sums, time-weighted averages, peaks, latest levels, unique resources,
+active spans for flat fees per resource), and prices an aggregate charge by charge as
+rating does, with the charge models' own ``price()``. Pricing an aggregate is cheap; the
+records are read once.
+
+The rules are rating's (:mod:`cloudrate.rating`): they are repeated here only for the
+portal's groups, and the tests hold the two to each other on every charge model.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
+from cloudrate.period import BillingPeriod
+from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, conversion
+from cloudrate.usage import UsageRecord
+
+__all__ = ["Acc", "OnePassError", "Slot", "add", "combine", "price_exact", "quantity", "slots"]
+
+Span = tuple[datetime, datetime]
+
+
+class OnePassError(Exception):
+    """The one-pass path cannot give rating's figures here; rate the groups instead."""
+
+
+@attrs.frozen
+class Slot:
+    """A charge that prices a metric: its index in the plan, aggregation and selector."""
+
+    index: int
+    charge: Charge
+    aggregation: str
+    matcher: Callable[[Mapping[str, str]], bool] | None
+
+
+def slots(plan: Plan) -> dict[str, tuple[Slot, ...]]:
+    """The charges of each metric, in plan order, as rating routes records to them."""
+    found: dict[str, list[Slot]] = {}
+    for index, charge in enumerate(plan.charges):
+        if charge.metric is None:
+            continue
+        aggregation = (
+            "resources"
+            if charge.model.basis == "period"
+            else plan.metric(charge.metric).aggregation
+        )
+        found.setdefault(charge.metric, []).append(
+            Slot(index, charge, aggregation, charge.matcher())
+        )
+    return {metric: tuple(s) for metric, s in found.items()}
+
+
+class Acc:
+    """The running aggregate of one charge over one group of records."""
+
+    __slots__ = ("latest", "resources", "value")
+
+    def __init__(self) -> None:
+        self.value = Decimal(0)
+        self.latest: tuple[Any, ...] | None = None
+        self.resources: dict[str, list[Span]] = {}
+
+
+def _resource(record: UsageRecord) -> str:
+    key = record.resource_id or record.record_id
+    if key is None:  # rating raises its own error: let it
+        raise OnePassError("a record without resource_id for a count or fee per resource")
+    return key
+
+
+def add(acc: Acc, aggregation: str, record: UsageRecord) -> None:
+    """Add *record* to *acc* as rating's accumulation does."""
+    if aggregation == "sum":
+        acc.value += record.quantity
+    elif aggregation == "max":
+        if record.quantity > acc.value:
+            acc.value = record.quantity
+    elif aggregation == "average":
+        with decimal.localcontext(EXACT):  # the product as rating rounds it
+            weighted = record.quantity * record.seconds
+        acc.value += weighted
+    elif aggregation == "unique":
+        acc.resources.setdefault(_resource(record), [])
+    elif aggregation == "latest":
+        rank = (record.end, record.start, record.record_id or "", record.quantity)
+        if acc.latest is None or rank > acc.latest:
+            acc.latest = rank
+    else:  # a flat fee per resource: when each resource was active
+        acc.resources.setdefault(_resource(record), []).append((record.start, record.end))
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """The union of *spans* (those of zero length dropped, as proration drops them): the
+    same seconds and the same local days, so the same proration factor."""
+    out: list[Span] = []
+    for start, end in sorted(s for s in spans if s[0] < s[1]):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def combine(a: Acc | None, b: Acc | None, aggregation: str) -> Acc | None:
+    """The aggregate of both groups of records (None: no record)."""
+    if a is None or b is None:
+        return a if b is None else b
+    out = Acc()
+    if aggregation in ("sum", "average"):
+        out.value = a.value + b.value
+    elif aggregation == "max":
+        out.value = max(a.value, b.value)
+    elif aggregation == "latest":
+        ranks = [r for r in (a.latest, b.latest) if r is not None]
+        out.latest = max(ranks) if ranks else None
+    elif aggregation == "unique":
+        out.resources = {key: [] for key in [*a.resources, *b.resources]}
+    else:
+        keys = dict.fromkeys([*a.resources, *b.resources])
+        out.resources = {
+            k: merge_spans([*a.resources.get(k, []), *b.resources.get(k, [])]) for k in keys
+        }
+    return out
+
+
+def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal:
+    """What the charge prices from *acc*: the aggregated quantity in the charge's unit,
+    or for a flat fee per resource the sum of the resources' proration factors."""
+    charge = slot.charge
+    if slot.aggregation == "resources":
+        model = charge.model
+        assert isinstance(model, Prorated), "models priced on the period are prorated"
+        factors = [
+            model.factor(merge_spans(acc.resources[key]), period) for key in sorted(acc.resources)
+        ]
+        return sum(factors, Decimal(0))
+    assert charge.metric is not None
+    metric = plan.metric(charge.metric)
+    if metric.aggregation == "unique":
+        return Decimal(len(acc.resources))
+    if metric.aggregation == "latest":
+        raw = Decimal(0) if acc.latest is None else acc.latest[3]
+    elif metric.aggregation == "average":
+        raw = acc.value / period.seconds
+    else:
+        raw = acc.value
+    if metric.usage_unit is None:
+        return raw
+    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    return raw * num / den
+
+
+def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating prices
+    plan: Plan,
+    period: BillingPeriod,
+    policy: RoundingPolicy,
+    accs: Sequence[Acc | None],
+    by_index: Mapping[int, Slot],
+) -> list[tuple[Charge, Decimal]]:
+    """The exact amount of every line rating would bill from *accs* (one per charge of
+    the plan, None for no record), in plan order: rating's pricing without a coverage."""
+    exact: dict[str, Decimal] = {}
+    out: list[tuple[Charge, Decimal]] = []
+    currency = plan.currency
+    with decimal.localcontext(EXACT):
+        for index, charge in enumerate(plan.charges):
+            model = charge.model
+            basis = model.basis
+            acc = accs[index]
+            if basis == "usage":
+                if acc is None:
+                    continue
+                used = quantity(plan, period, by_index[index], acc)
+                qty = used - min(used, charge.free_units * Decimal(1))
+                amount = model.price(qty).amount.amount
+            elif basis == "period":
+                if charge.metric is None:
+                    proration = Decimal(1)
+                elif acc is None:
+                    continue
+                else:
+                    proration = quantity(plan, period, by_index[index], acc)
+                amount = model.price(proration).amount.amount
+            elif basis == "charges":
+                assert isinstance(model, OtherCharges)
+                base = sum((exact.get(n, Decimal(0)) for n in model.of), Decimal(0))
+                if base == 0:
+                    continue
+                amount = model.price(base).amount.amount
+            else:
+                assert isinstance(model, OtherCharges)
+                names = model.of or tuple(exact)
+                if policy.placement == "total":
+                    seen = exact
+                else:
+                    seen = {n: policy.round(a, currency) for n, a in exact.items()}
+                spent = sum((seen.get(n, Decimal(0)) for n in names), Decimal(0))
+                amount = model.price(spent).amount.amount
+                if amount == 0:
+                    continue
+            if abs(amount) >= MAX_AMOUNT:
+                raise OnePassError("an amount beyond what rating bills: let rating raise")
+            exact[charge.name] = amount
+            out.append((charge, amount))
+    return out
