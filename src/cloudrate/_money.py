@@ -34,6 +34,7 @@ __all__ = [
     "currency_digits",
     "divide_rounded",
     "exact",
+    "exact_class",
     "money",
     "to_decimal",
     "zero",
@@ -320,3 +321,42 @@ def exact(function: Callable[P, R]) -> Callable[P, R]:
             return function(*args, **kwargs)
 
     return wrapper
+
+
+T = TypeVar("T", bound=type)
+
+#: Methods an exact class runs in :data:`EXACT` besides its public ones (attrs' generated
+#: ``__init__`` runs the converters, ``__attrs_post_init__`` the checks).
+_EXACT_DUNDERS = ("__init__", "__attrs_post_init__")
+
+
+def exact_class(cls: T) -> T:
+    """Run every public method and property of *cls*, and its construction, in the
+    :data:`EXACT` decimal context, whatever the caller's context is.
+
+    >>> import attrs
+    >>> @exact_class
+    ... @attrs.frozen
+    ... class Third:
+    ...     value: Decimal
+    ...     @property
+    ...     def third(self) -> Decimal:
+    ...         return self.value / 3
+    >>> with decimal.localcontext(decimal.Context(prec=4)):
+    ...     len(str(Third(Decimal(1)).third))
+    62
+    """
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_") and name not in _EXACT_DUNDERS:
+            continue
+        if isinstance(member, property) and member.fget is not None:
+            setattr(
+                cls, name, property(exact(member.fget), member.fset, member.fdel, member.__doc__)
+            )
+        elif isinstance(member, functools.cached_property):
+            continue
+        elif callable(member) and not isinstance(member, type | staticmethod | classmethod):
+            setattr(cls, name, exact(member))
+        elif isinstance(member, staticmethod | classmethod):
+            setattr(cls, name, type(member)(exact(member.__func__)))
+    return cls

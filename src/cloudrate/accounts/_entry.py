@@ -8,7 +8,7 @@ from typing import Any, Literal
 import attrs
 from moneyed import Money
 
-from cloudrate._money import check_currency, to_decimal
+from cloudrate._money import check_currency, exact_class, to_decimal
 from cloudrate.exceptions import WalletError
 
 __all__ = ["KINDS", "Account", "EntryKind", "LedgerEntry"]
@@ -52,6 +52,7 @@ def _text(name: str) -> Any:
     return check
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class LedgerEntry:
     """One append-only line of a wallet: *amount* is its signed effect on the balance.

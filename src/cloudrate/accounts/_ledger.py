@@ -8,6 +8,8 @@ from datetime import datetime
 import attrs
 from moneyed import Money
 
+from cloudrate._money import exact_class
+
 from ._balance import BalanceView, NegativeBalance
 from ._entry import Account, LedgerEntry
 from ._recharge import RechargeLimits
@@ -16,6 +18,7 @@ from ._store import AppendResult, LedgerStore, MemoryLedgerStore
 __all__ = ["Ledger"]
 
 
+@exact_class
 @attrs.frozen
 class Ledger:
     """An append-only prepaid ledger: recharges, deductions, refunds, promo credits and

@@ -14,6 +14,7 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
+from cloudrate._money import exact
 from cloudrate.invoice import InvoiceLine
 
 from ._stored import BilledLine
@@ -26,6 +27,7 @@ def line_key(line: InvoiceLine) -> str:
     return f"{line.kind}:{line.charge}"
 
 
+@exact
 def billed_lines(lines: Iterable[InvoiceLine], sign: int = 1) -> tuple[BilledLine, ...]:
     """Net amount and quantity per key of *lines* (times *sign*), sorted by key."""
     amounts: dict[str, Decimal] = {}
@@ -74,6 +76,7 @@ def _difference(
     )
 
 
+@exact
 def delta(
     current: Sequence[InvoiceLine],
     billed: Iterable[BilledLine],

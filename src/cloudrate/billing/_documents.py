@@ -13,6 +13,7 @@ from datetime import date, datetime
 import attrs
 from moneyed import Money
 
+from cloudrate._money import exact
 from cloudrate.exceptions import BillingError
 from cloudrate.invoice import (
     FILTERS,
@@ -45,6 +46,7 @@ def _payments(attempts: Iterable[PaymentAttempt], currency: str) -> tuple[Paymen
     )
 
 
+@exact
 def live_invoice(
     document: StoredDocument,
     attempts: Iterable[PaymentAttempt],
@@ -63,6 +65,7 @@ def live_invoice(
     )
 
 
+@exact
 def load_invoice(store: DocumentStore, number: str, *, tenant: str = "default") -> Invoice:
     """The invoice or supplementary invoice numbered *number*, as it stands today."""
     document = store.document(number, tenant=tenant)
@@ -80,6 +83,7 @@ def load_invoice(store: DocumentStore, number: str, *, tenant: str = "default") 
     return live_invoice(document, store.attempts(number, tenant=tenant), notes)
 
 
+@exact
 def customer_invoices(
     store: DocumentStore,
     customer: str,
@@ -108,6 +112,7 @@ def customer_invoices(
     return tuple(out)
 
 
+@exact
 def customer_statistics(
     store: DocumentStore,
     customer: str,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from cloudrate._money import exact
 from cloudrate.exceptions import BillingError
 
 from ._documents import live_invoice
@@ -55,6 +56,7 @@ def record_event(
         return event if own.add_event(event) else None
 
 
+@exact
 def mark_overdue(store: DocumentStore, on: date, *, tenant: str = "default") -> tuple[Event, ...]:
     """Write ``invoice.overdue`` for every invoice still unpaid after its due date on *on*
     (once per invoice, however often the sweep runs). Returns the events written now."""

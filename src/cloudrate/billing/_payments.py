@@ -15,7 +15,7 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from cloudrate._money import to_decimal
+from cloudrate._money import exact, to_decimal
 from cloudrate.exceptions import BillingError
 from cloudrate.invoice import Invoice
 
@@ -77,6 +77,7 @@ def _amount(value: Money | Decimal | str | None, invoice: Invoice) -> Decimal:
     return amount
 
 
+@exact
 def start_payment(
     store: DocumentStore,
     number: str,
@@ -159,6 +160,7 @@ def _still_pending(tx: StoreTransaction, key: str, outcome: AttemptState) -> Pay
     )
 
 
+@exact
 def succeed_payment(
     store: DocumentStore,
     key: str,
@@ -196,6 +198,7 @@ def succeed_payment(
         return done
 
 
+@exact
 def fail_payment(
     store: DocumentStore,
     key: str,

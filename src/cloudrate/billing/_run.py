@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 from moneyed import Money
 
+from cloudrate._money import exact_class
 from cloudrate.exceptions import BillingError, InvoiceStateError
 from cloudrate.invoice import (
     CreditNote,
@@ -135,6 +136,7 @@ def _stored(
     )
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class BillingRun:
     """Bills customers' periods into a :class:`DocumentStore`, exactly once.
@@ -153,6 +155,7 @@ class BillingRun:
     True
     >>> run.bill(result).issued  # a rerun issues nothing
     {'invoice': 0, 'supplementary': 0, 'credit_note': 0}
+    >>> store.close()
     """
 
     store: DocumentStore

@@ -17,7 +17,7 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from cloudrate._money import EXACT, RoundingPolicy
+from cloudrate._money import EXACT, RoundingPolicy, exact
 from cloudrate.period import BillingPeriod, seconds_between
 from cloudrate.plans import Plan
 from cloudrate.rating import AccountBill, Coverage, RatedLine, rate
@@ -93,6 +93,7 @@ def _named(line: RatedLine, segment: Segment, period: BillingPeriod) -> RatedLin
     )
 
 
+@exact
 def rate_customer(
     customer: BillingCustomer,
     plans: Mapping[str, Plan],

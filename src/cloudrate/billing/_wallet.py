@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact
+from cloudrate._money import exact, exact_class
 from cloudrate.accounts import (
     Account,
     AppendResult,
@@ -103,6 +103,7 @@ def _not_open(name: str) -> UnknownAccountError:
     )
 
 
+@exact_class
 class DocumentLedgerStore:
     """A :class:`~cloudrate.accounts.LedgerStore` in the document store's database.
 
@@ -136,6 +137,7 @@ class DocumentLedgerStore:
     >>> _ = ledger.deduct("acme", Money("4.00", "EUR"), key="usage:09", at=at)
     >>> [(e.type, e.subject, e.data["balance_after"]) for e in store.events()]
     [('wallet.low', 'acme/usage:08', '4.00'), ('wallet.depleted', 'acme/usage:09', '0.00')]
+    >>> store.close()
     """
 
     def __init__(
@@ -445,6 +447,7 @@ def record_topup_request(
     'acme/low/use-9'
     >>> record_topup_request(store, request) is None
     True
+    >>> store.close()
 
     .. versionadded:: 0.2
     """

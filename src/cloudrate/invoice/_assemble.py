@@ -7,7 +7,7 @@ from typing import Literal, get_args, overload
 
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
+from cloudrate._money import RoundingPolicy, exact
 from cloudrate.exceptions import InvoiceError
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
@@ -189,6 +189,7 @@ def _bill_and_period(
     return bill, period, rounding
 
 
+@exact
 def _draft(
     bill: AccountBill,
     customer: Customer,
@@ -236,6 +237,7 @@ def _draft(
     )
 
 
+@exact
 def assemble_all(
     result: RatingResult,
     customers: Mapping[str, Customer] | None = None,

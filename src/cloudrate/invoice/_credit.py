@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
-from cloudrate._money import to_decimal
+from cloudrate._money import exact, to_decimal
 from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
 from ._credit_note import CreditNote
@@ -134,6 +134,7 @@ def _document(invoice_number: str, count: int, lines: Sequence[InvoiceLine]) -> 
     return f"{invoice_number}/credit-{count}/{digest}"
 
 
+@exact
 def credit(
     invoice: Invoice,
     numbering: Numbering,

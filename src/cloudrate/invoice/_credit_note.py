@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 from moneyed import Money
 
+from cloudrate._money import exact_class
 from cloudrate.period import BillingPeriod
 
 from ._model import Customer, InvoiceLine, TaxLine
@@ -16,6 +17,7 @@ from ._sums import check_sums
 __all__ = ["CreditNote"]
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class CreditNote:
     """A document that gives back all or part of an invoice, numbered in its own sequence.

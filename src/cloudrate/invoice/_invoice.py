@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
+from cloudrate._money import RoundingPolicy, exact_class
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["Invoice"]
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class Invoice:
     """An invoice: customer, period, lines, taxes and totals, plus its lifecycle.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
-from cloudrate._money import to_decimal
+from cloudrate._money import exact, to_decimal
 from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
 from ._dates import checked_date
@@ -32,6 +32,7 @@ def _name(invoice: Invoice) -> str:
     return invoice.number or f"draft {invoice.id!r}"
 
 
+@exact
 def finalise(
     invoice: Invoice,
     numbering: Numbering,
@@ -104,6 +105,7 @@ def _check_payable(invoice: Invoice) -> None:
         )
 
 
+@exact
 def pay(
     invoice: Invoice,
     amount: Money | Decimal | str,
@@ -124,6 +126,7 @@ def pay(
     return attrs.evolve(invoice, payments=(*invoice.payments, payment))
 
 
+@exact
 def void(invoice: Invoice, on: date, reason: str | None = None) -> Invoice:
     """Cancel an invoice that received nothing; it keeps its number (no gap)."""
     if invoice.state == "void":

@@ -8,7 +8,7 @@ invoice currency, rounded to the settlement precision of the invoice's rounding 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ import attrs
 from babel import Locale, UnknownLocaleError
 from moneyed import Money
 
-from cloudrate._money import to_decimal
+from cloudrate._money import exact_class, to_decimal
 from cloudrate.exceptions import InvoiceError
 
 __all__ = ["Customer", "InvoiceLine", "Payment", "TaxLine", "TaxRate", "TimelineEvent"]
@@ -39,10 +39,28 @@ def _check_locale(_inst: object, _attr: object, value: str | None) -> None:
         ) from None
 
 
-def _text_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
+def _address(value: Sequence[str] | str) -> tuple[str, ...]:
+    """The postal lines of *value*: a list of lines, or one text split at its line breaks.
+
+    A mapping (``{street: ..., city: ...}``) or a line that is not text is refused: the
+    order of postal lines differs by country, so cloudrate does not guess it.
+    """
     if isinstance(value, str):
         return tuple(value.splitlines())
-    return tuple(str(v) for v in value)
+    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+        raise InvoiceError(
+            f"customer address: must be a list of postal lines in print order, such as "
+            f'["Hauptstr. 1", "10115 Berlin"], not a {type(value).__name__} '
+            f"(got {value!r}); list the lines, e.g. street, then postcode and city"
+        )
+    lines = tuple(value)
+    for i, line in enumerate(lines, 1):
+        if not isinstance(line, (str, int)) or isinstance(line, bool):
+            raise InvoiceError(
+                f"customer address line {i}: must be text (got {line!r}); give each postal "
+                'line as one string, such as "10115 Berlin"'
+            )
+    return tuple(str(line) for line in lines)
 
 
 def _nonempty(_inst: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -65,7 +83,7 @@ class Customer:
 
     id: str = attrs.field(validator=_nonempty)
     name: str = attrs.field(validator=_nonempty)
-    address: tuple[str, ...] = attrs.field(default=(), converter=_text_tuple)
+    address: tuple[str, ...] = attrs.field(default=(), converter=_address)
     tax_id: str | None = None
     country: str | None = attrs.field(default=None, converter=_country)
     locale: str | None = attrs.field(default=None, validator=_check_locale)
@@ -90,6 +108,7 @@ def _percent(value: object) -> Decimal:
     return percent
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class TaxRate:
     """A tax rate: *name* and *percent*, with its EN 16931 VAT *category* code.
@@ -125,6 +144,7 @@ class TaxRate:
         }
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class InvoiceLine:
     """One line of an invoice, taken from a rated line.
@@ -172,6 +192,7 @@ class InvoiceLine:
         }
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class TaxLine:
     """The tax of one rate: *base* is the sum of the rounded lines at that rate, *amount*
@@ -195,6 +216,7 @@ class TaxLine:
         }
 
 
+@exact_class
 @attrs.frozen(kw_only=True)
 class Payment:
     """Money received for an invoice on *on*; *reference* is the payment provider's id."""

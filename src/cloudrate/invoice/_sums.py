@@ -13,7 +13,7 @@ from typing import Protocol
 
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
+from cloudrate._money import RoundingPolicy, exact
 from cloudrate.exceptions import InvoiceError
 
 from ._model import InvoiceLine, TaxLine
@@ -21,6 +21,7 @@ from ._model import InvoiceLine, TaxLine
 __all__ = ["Document", "add_up", "check_sums", "zero"]
 
 
+@exact
 def zero(rounding: RoundingPolicy, currency: str) -> Decimal:
     """0 with the settled number of decimals (``0.00`` for EUR), so sums print alike.
 
@@ -30,6 +31,7 @@ def zero(rounding: RoundingPolicy, currency: str) -> Decimal:
     return Decimal(0).scaleb(-rounding.digits_for(currency))
 
 
+@exact
 def add_up(amounts: Iterable[Money], currency: str, start: Decimal = Decimal(0)) -> Money:
     """The sum of *amounts* in *currency*, starting from *start* (``sum([])`` is *start*).
 
@@ -58,6 +60,7 @@ class Document(Protocol):
     def total(self) -> Money: ...
 
 
+@exact
 def check_sums(doc: Document, kind: str) -> None:
     """Raise :class:`InvoiceError` unless every amount of *doc* is in its currency and
     subtotal, tax total and total add up; *kind* names the document in the message."""
