@@ -45,7 +45,7 @@ from cloudrate.usage import read_usage
 
 from . import _batch
 from ._files import document_filename, write_atomic
-from ._invoice import FORMATS, Format, load_customers, renderer
+from ._invoice import FORMATS, Format, batch_renderer, load_customers, renderer
 from ._options import usage_option
 
 __all__ = ["bill_command", "write_documents"]
@@ -130,15 +130,26 @@ def write_documents(
     ]
     written: list[Path] = []
     per_document = fmt in ("json", "pdf", "html")
+    batch = batch_renderer() if fmt == "pdf" else None
+    pdfs: list[tuple[Path, StoredDocument]] = []
     for d in documents:
         if not per_document and d.kind != "credit_note":
             continue
         suffix = "json" if fmt == "json" or d.kind == "credit_note" else fmt
         path = out / document_filename(d.number, f".{suffix}")
         if not path.exists():
-            _, data = _document_bytes(d, fmt, locale)
-            write_atomic(path, data)
+            if batch is not None and suffix == "pdf":
+                pdfs.append((path, d))
+            else:
+                _, data = _document_bytes(d, fmt, locale)
+                write_atomic(path, data)
         written.append(path)
+    if batch is not None and pdfs:
+        # Only the missing PDFs, rendered in a pool of warm compilers, in order.
+        kwargs = {"locale": locale} if locale else {}
+        rendered = batch((d.invoice() for _, d in pdfs), **kwargs)
+        for (path, _), data in zip(pdfs, rendered, strict=True):
+            write_atomic(path, data)
     if not per_document:
         invoices = [d.invoice() for d in documents if d.kind != "credit_note"]
         written = _tables(invoices, fmt, out) + written

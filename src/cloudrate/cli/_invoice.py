@@ -6,7 +6,8 @@ import importlib
 import inspect
 import io
 import sys
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -37,7 +38,7 @@ from cloudrate.usage import read_usage
 from ._files import DocumentFiles, document_filename
 from ._options import plan_option, usage_option
 
-__all__ = ["invoice_command", "load_customers", "renderer"]
+__all__ = ["batch_renderer", "invoice_command", "load_customers", "renderer"]
 
 #: What ``--format`` writes: one file per invoice (json, pdf, html) or tables (csv, xlsx).
 Format = Literal["json", "csv", "xlsx", "pdf", "html"]
@@ -46,8 +47,9 @@ PROGRESS_FROM = 20
 
 
 def load_customers(path: Path) -> dict[str, Customer]:
-    """Customers from a YAML or JSON mapping of account id to name, address (list of lines),
-    tax_id, country, locale and email."""
+    """Customers from a YAML or JSON mapping of account id to name, address (a list of postal
+    lines in print order; a mapping such as ``{street: ..., city: ...}`` is refused), tax_id,
+    country, locale and email."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -64,7 +66,10 @@ def load_customers(path: Path) -> dict[str, Customer]:
         unknown = set(clean) - {"name", "address", "tax_id", "country", "locale", "email"}
         if unknown:
             raise InvoiceError(f"{path}: {account}: unknown field(s) {', '.join(sorted(unknown))}")
-        out[str(account)] = Customer(id=str(account), **{"name": str(account), **clean})
+        try:
+            out[str(account)] = Customer(id=str(account), **{"name": str(account), **clean})
+        except InvoiceError as exc:  # e.g. an address given as a mapping, not a list of lines
+            raise InvoiceError(f"{path}: {account}: {exc}") from None
     return out
 
 
@@ -145,17 +150,54 @@ def _write(
         return files.written
     # A bar for runs that take more than a moment: many invoices, or any PDF/HTML run.
     hidden = len(drafts) < (2 if function is not None else PROGRESS_FROM)
+    batch = batch_renderer() if fmt == "pdf" else None
     with click.progressbar(
         drafts,
         label=f"Writing {len(drafts)} invoice(s)",
         file=io.StringIO() if hidden else sys.stderr,
         show_pos=True,
     ) as bar:
+        if batch is not None:
+            _write_batch(bar, batch, files, locale, finalise)
+            return files.written
         for draft in bar:
             invoice = draft if finalise is None else finalise(draft)
             name = document_filename(invoice.number or invoice.id, f".{fmt}")
             files.put(name, _document(invoice, fmt, function, locale), issued=invoice.number)
     return files.written
+
+
+def batch_renderer() -> Callable[..., Iterator[bytes]] | None:
+    """``render_pdfs`` (PDFs in a pool of warm compilers), or None when the renderer has
+    none, which then renders one by one."""
+    module = importlib.import_module("cloudrate.invoice.render")
+    function: Callable[..., Iterator[bytes]] | None = getattr(module, "render_pdfs", None)
+    return function
+
+
+def _write_batch(
+    drafts: Iterable[Invoice],
+    render: Callable[..., Iterator[bytes]],
+    files: DocumentFiles,
+    locale: str | None,
+    finalise: Callable[[Invoice], Invoice] | None,
+) -> None:
+    """Write the PDFs of *drafts* through *render*. Drafts are finalised as the renderer
+    reads them, a few ahead of the files written, so a run killed midway leaves only
+    those few numbers without their files (a rerun gets them back)."""
+    taken: deque[Invoice] = deque()
+
+    def finalised() -> Iterator[Invoice]:
+        for draft in drafts:
+            invoice = draft if finalise is None else finalise(draft)
+            taken.append(invoice)
+            yield invoice
+
+    kwargs = {"locale": locale} if locale else {}
+    for data in render(finalised(), **kwargs):
+        invoice = taken.popleft()
+        name = document_filename(invoice.number or invoice.id, ".pdf")
+        files.put(name, data, issued=invoice.number)
 
 
 def _finaliser(

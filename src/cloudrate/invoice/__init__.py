@@ -27,7 +27,7 @@ from ._taxes import TaxMethod, apply_taxes
 from ._terms import DueOnReceipt, EndOfMonth, Net, PaymentTerms
 
 # Rendering (HTML, PDF): Jinja2 and Typst are imported only when a renderer runs.
-from .render import LocaleError, RenderError, Seller, render_html, render_pdf
+from .render import LocaleError, RenderError, Seller, render_html, render_pdf, render_pdfs
 
 __all__ = [
     "EU_COUNTRIES",
@@ -76,6 +76,7 @@ __all__ = [
     "neutralise",
     "render_html",
     "render_pdf",
+    "render_pdfs",
     "rows",
     "write_csv",
     "write_xlsx",

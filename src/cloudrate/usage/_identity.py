@@ -30,6 +30,8 @@ from __future__ import annotations
 import importlib.util
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -103,19 +105,38 @@ def identity_key(record: UsageRecord) -> tuple[Any, ...]:
     ...                          record_id="r-1"))
     ('record_id', 'acme', 'r-1')
     """
-    if record.record_id:
-        return ("record_id", record.account, record.record_id)
-    attributes = tuple(sorted(record.attributes.items())) if record.attributes else ()
+    r = record
+    return _key(
+        r.account, r.metric, r.quantity, r.start, r.end, r.record_id, r.resource_id, r.service,
+        r.attributes,
+    )  # fmt: skip
+
+
+def _key(
+    account: str,
+    metric: str,
+    quantity: Decimal,
+    start: datetime,
+    end: datetime,
+    record_id: str | None,
+    resource_id: str | None,
+    service: str | None,
+    attributes: Mapping[str, str],
+) -> tuple[Any, ...]:
+    """:func:`identity_key` from the fields themselves (records built by the readers
+    take their identity hash from it before the record exists)."""
+    if record_id:
+        return ("record_id", account, record_id)
     return (
         "content",
-        record.account,
-        record.metric,
-        record.quantity,
-        record.start,
-        record.end,
-        record.resource_id,
-        record.service,
-        attributes,
+        account,
+        metric,
+        quantity,
+        start,
+        end,
+        resource_id,
+        service,
+        tuple(sorted(attributes.items())) if attributes else (),
     )
 
 

@@ -12,14 +12,15 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageError
 
-from ._record import UsageRecord
+from ._identity import parse_revision
+from ._record import _EMPTY, UsageRecord, _FrozenAttrs, parse_quantity
 
 __all__ = [
     "MISSING_TEXTS",
@@ -180,13 +181,141 @@ def read_usage_csv(source: str | Path | IO[str]) -> list[UsageRecord]:
     """
     stream, name, close = _open_text(source)
     try:
-        reader = csv.DictReader(stream)
-        if reader.fieldnames is not None:  # " region" names the column region, as in batch
-            reader.fieldnames = [n.strip() for n in reader.fieldnames]
-        return _collect(((i + 2, row) for i, row in enumerate(reader)), name)
+        reader = csv.reader(stream)
+        header = next(reader, None)
+        if header is None:
+            return []
+        # " region" names the column region, as in batch
+        return _CsvRows([n.strip() for n in header], name).collect(reader)
     finally:
         if close:
             stream.close()
+
+
+#: The most entries each cache of one CSV file keeps (it starts again when full).
+_CACHE_SIZE = 1 << 16
+
+
+class _CsvRows:
+    """The records of one CSV file, row by row.
+
+    Rows the fast path takes are built with :meth:`UsageRecord._checked` from the
+    columns by position, with the same rules as :func:`record_from_mapping`: the same
+    parsers, their results cached per text (timestamps and quantities repeat on many
+    rows of an hourly export), account, metric and attribute texts shared. Any row it
+    does not take (a missing or empty required field, a row of another width, an
+    ``attributes`` column with a value, any value a rule refuses) goes through
+    :func:`record_from_mapping` as the dict :class:`csv.DictReader` gives, so a record
+    and every error message are the same whichever way the row went.
+    """
+
+    def __init__(self, names: list[str], source: str) -> None:
+        self.names, self.source, self.width = names, source, len(names)
+        where = {n: i for i, n in enumerate(names)}
+        # A name used twice (the last column wins in a dict) or a missing required
+        # column: every row goes the dict way.
+        self.fast = len(where) == len(names) and all(f in where for f in REQUIRED_FIELDS)
+        self.at = tuple(where.get(f, -1) for f in RECORD_FIELDS)
+        self.nested = where.get("attributes", -1)
+        self.attrs = tuple(
+            (n.split(".", 1)[1] if n.startswith(("attr.", "attributes.")) else n, i)
+            for i, n in enumerate(names)
+            if n not in RECORD_FIELDS and n != "attributes"
+        )
+        self.times: dict[str, datetime] = {}
+        self.quantities: dict[str, Decimal] = {}
+        self.texts: dict[str, str] = {}
+
+    def collect(self, rows: Iterable[list[str]]) -> list[UsageRecord]:
+        records: list[UsageRecord] = []
+        problems: list[Problem] = []
+        add, fast, width, source = records.append, self.fast, self.width, self.source
+        line = 1
+        for row in rows:
+            if not row:  # csv.DictReader skips empty rows
+                continue
+            line += 1
+            origin = f"{source} line {line}"
+            if fast and len(row) == width:
+                try:
+                    add(self.record(row, origin))
+                    continue
+                except Exception:  # the dict way below says what is wrong, if anything
+                    pass
+            try:
+                add(record_from_mapping(self.mapping(row), origin))
+            except CloudrateError as exc:
+                problems.append(
+                    Problem(f"line {line}", "bad_record", str(exc), line=line, source=source)
+                )
+        if problems:
+            raise ConfigError(problems, source=source)
+        return records
+
+    def record(self, row: list[str], origin: str) -> UsageRecord:
+        """The record of a row as wide as the header (raises on anything unusual)."""
+        i_account, i_metric, i_quantity, i_start, i_end, i_id, i_rev, i_res, i_svc = self.at
+        account, metric, amount = row[i_account], row[i_metric], row[i_quantity]
+        if not (account and metric and amount) or (self.nested >= 0 and row[self.nested]):
+            raise UsageError("not for the fast path")
+        texts, times = self.texts, self.times
+        account = texts.get(account) or self.text(account)
+        metric = texts.get(metric) or self.text(metric)
+        quantity = self.quantities.get(amount)
+        if quantity is None:
+            quantity = self.quantity(amount)
+        start = times.get(row[i_start]) or self.time(row[i_start])
+        end = times.get(row[i_end]) or self.time(row[i_end])
+        attributes: Mapping[str, str] = _EMPTY
+        if self.attrs:
+            found = {n: texts.get(v) or self.text(v) for n, i in self.attrs if (v := row[i])}
+            if found:
+                attributes = _FrozenAttrs(found)
+        return UsageRecord._checked(
+            account,
+            metric,
+            quantity,
+            start,
+            end,
+            (row[i_id] or None) if i_id >= 0 else None,
+            parse_revision(row[i_rev] or None) if i_rev >= 0 else None,
+            (row[i_res] or None) if i_res >= 0 else None,
+            (row[i_svc] or None) if i_svc >= 0 else None,
+            attributes,
+            origin,
+        )
+
+    def text(self, text: str) -> str:
+        """*text*, shared by every row that has it (a cache miss of :meth:`record`)."""
+        if len(self.texts) > _CACHE_SIZE:
+            self.texts.clear()
+        self.texts[text] = text
+        return text
+
+    def time(self, text: str) -> datetime:
+        """:func:`parse_time` in UTC, as a record keeps it (a cache miss of :meth:`record`)."""
+        if len(self.times) > _CACHE_SIZE:
+            self.times.clear()
+        moment = self.times[text] = parse_time(text, "time").astimezone(UTC)
+        return moment
+
+    def quantity(self, text: str) -> Decimal:
+        """:func:`parse_quantity` (a cache miss of :meth:`record`)."""
+        if len(self.quantities) > _CACHE_SIZE:
+            self.quantities.clear()
+        value = self.quantities[text] = parse_quantity(text)
+        return value
+
+    def mapping(self, row: list[str]) -> dict[Any, Any]:
+        """The row as :class:`csv.DictReader` gives it (``None`` holds extra values)."""
+        names = self.names
+        found: dict[Any, Any] = dict(zip(names, row, strict=False))
+        if len(row) > len(names):
+            found[None] = row[len(names) :]
+        else:
+            for name in names[len(row) :]:
+                found[name] = None
+        return found
 
 
 def _jsonl_rows(stream: IO[str], name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:

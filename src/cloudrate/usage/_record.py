@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -24,7 +24,7 @@ from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError, UsageError
 from cloudrate.period import seconds_between
 
-from ._identity import identity_key, parse_revision
+from ._identity import _key, identity_key, parse_revision
 
 __all__ = ["UsageRecord", "parse_quantity"]
 
@@ -67,6 +67,14 @@ def parse_quantity(value: object) -> Decimal:
     >>> parse_quantity(" 2.50 ")
     Decimal('2.50')
     """
+    if type(value) is str and "_" not in value:  # the usual case, checked first
+        try:
+            q = Decimal(value.strip())
+        except InvalidOperation:
+            pass  # the full checks below say why
+        else:
+            if q.is_finite() and not q < 0:
+                return q
     if isinstance(value, str) and "_" in value:
         raise UsageError(
             f"quantity: {value!r} has a digit separator; write the digits alone, such as "
@@ -102,6 +110,31 @@ def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime)
         )
 
 
+def _check(
+    account: str,
+    metric: str,
+    start: datetime,
+    end: datetime,
+    record_id: str | None,
+    revision: int | None,
+) -> None:
+    """The rules across a record's fields, for every way a record is built."""
+    if end < start:
+        raise UsageError(
+            f"end {end.isoformat()} is before start {start.isoformat()}; "
+            "swap them or fix the record's times"
+        )
+    if not account:
+        raise UsageError("account: empty; every record belongs to an account")
+    if not metric:
+        raise UsageError("metric: empty; name the metric the record measures")
+    if revision is not None and not record_id:
+        raise UsageError(
+            f"revision: {revision} on a record without record_id; a revision "
+            "numbers the corrections of one record_id, so give the record its record_id"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class UsageRecord:
     """One measurement of usage.
@@ -134,21 +167,48 @@ class UsageRecord:
     _identity: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        if self.end < self.start:
-            raise UsageError(
-                f"end {self.end.isoformat()} is before start {self.start.isoformat()}; "
-                "swap them or fix the record's times"
-            )
-        if not self.account:
-            raise UsageError("account: empty; every record belongs to an account")
-        if not self.metric:
-            raise UsageError("metric: empty; name the metric the record measures")
-        if self.revision is not None and not self.record_id:
-            raise UsageError(
-                f"revision: {self.revision} on a record without record_id; a revision "
-                "numbers the corrections of one record_id, so give the record its record_id"
-            )
+        _check(self.account, self.metric, self.start, self.end, self.record_id, self.revision)
         object.__setattr__(self, "_identity", hash(identity_key(self)))
+
+    @classmethod
+    def _checked(
+        cls,
+        account: str,
+        metric: str,
+        quantity: Decimal,
+        start: datetime,
+        end: datetime,
+        record_id: str | None,
+        revision: int | None,
+        resource_id: str | None,
+        service: str | None,
+        attributes: Mapping[str, str],
+        origin: str | None,
+    ) -> UsageRecord:
+        """A record from fields already converted by the rules the public constructor
+        applies (:func:`parse_quantity`, UTC times from :func:`~cloudrate.usage.parse_time`,
+        :func:`~cloudrate.usage.parse_revision`, attributes from :func:`_attributes`):
+        the readers' fast path. The rules across fields are checked here too; the result
+        equals the record the public constructor builds from the same values.
+        """
+        _check(account, metric, start, end, record_id, revision)
+        self = _new(cls)
+        _set_account(self, account)
+        _set_metric(self, metric)
+        _set_quantity(self, quantity)
+        _set_start(self, start)
+        _set_end(self, end)
+        _set_record_id(self, record_id)
+        _set_revision(self, revision)
+        _set_resource_id(self, resource_id)
+        _set_service(self, service)
+        _set_attributes(self, attributes)
+        _set_origin(self, origin)
+        key = _key(
+            account, metric, quantity, start, end, record_id, resource_id, service, attributes
+        )
+        _set_identity(self, hash(key))
+        return self
 
     def __getstate__(self) -> dict[str, Any]:
         """The fields, without the identity hash (string hashes differ between processes)."""
@@ -179,3 +239,38 @@ class UsageRecord:
         if self.attributes:
             out["attributes"] = dict(self.attributes)
         return out
+
+
+# The slots of a record, set directly by UsageRecord._checked (a frozen record refuses
+# ordinary assignment; its own __init__ sets them the same way).
+_new = object.__new__
+(
+    _set_account,
+    _set_metric,
+    _set_quantity,
+    _set_start,
+    _set_end,
+    _set_record_id,
+    _set_revision,
+    _set_resource_id,
+    _set_service,
+    _set_attributes,
+    _set_origin,
+    _set_identity,
+) = (
+    vars(UsageRecord)[name].__set__
+    for name in (
+        "account",
+        "metric",
+        "quantity",
+        "start",
+        "end",
+        "record_id",
+        "revision",
+        "resource_id",
+        "service",
+        "attributes",
+        "origin",
+        "_identity",
+    )
+)

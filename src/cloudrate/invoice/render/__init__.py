@@ -3,6 +3,7 @@
 Jinja2 and Typst are imported only when a renderer runs. See docs/rendering.md.
 """
 
+from ._batch import render_pdfs
 from ._context import invoice_context
 from ._figure import Figure
 from ._fonts import font_directories, font_families, latin_family
@@ -25,4 +26,5 @@ __all__ = [
     "latin_family",
     "render_html",
     "render_pdf",
+    "render_pdfs",
 ]
