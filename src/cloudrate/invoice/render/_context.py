@@ -105,7 +105,10 @@ def _exchange(invoice: Invoice, fmt: Formatter, words: Mapping[str, str]) -> dic
         return {"exchange": "", "converted_total": ""}
     quote = Formatter(fmt.locale, fx.quote, None, invoice.rounding)
     exchange = words["exchange"].format(
-        currency=fx.quote, rate=fmt.number(fx.rate, 6), source=fx.source, on=fmt.date(fx.on)
+        currency=fx.quote,
+        rate=fmt.number(fx.rate, 6),
+        source=fx.source,
+        on=fmt.date(fx.published_on),
     )
     return {"exchange": exchange, "converted_total": quote.money(converted.amount)}
 

@@ -82,7 +82,7 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]
     book.remove(book.active)
     for name, header, rows in sheets:
         sheet = book.create_sheet(name)
-        sheet.append([neutralise(h) for h in header])
+        sheet.append([_sheets.xlsx_text(neutralise(h)) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
@@ -97,4 +97,4 @@ def _xlsx_cell(cell: Cell) -> object:
         return float(cell) if len(cell.as_tuple().digits) <= 15 else plain(cell)
     if isinstance(cell, int) and not isinstance(cell, bool):
         return cell
-    return None if cell is None else _text(cell)
+    return None if cell is None else _sheets.xlsx_text(_text(cell))
