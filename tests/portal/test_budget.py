@@ -331,7 +331,9 @@ def test_sqlite_alert_store_carries_an_older_file_over(tmp_path):
     assert store.was_sent(("acme", "2026-10", "50", "forecast"))
     assert not store.was_sent(("acme", "2026-10", "80", "actual"))
     store.close()
-    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
+    db = sqlite3.connect(path)
+    tables = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    db.close()
     assert [name for (name,) in tables] == ["budget_alerts"]
     again = SQLiteAlertStore(path)  # opening again changes nothing
     assert again.was_sent(("acme", "2026-10", "50", "actual"))

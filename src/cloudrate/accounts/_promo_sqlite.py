@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import warnings
+import weakref
 from datetime import datetime
 from pathlib import Path
 
@@ -23,6 +25,8 @@ CREATE INDEX IF NOT EXISTS promo_redemptions_code ON promo_redemptions (code, ac
 class SQLiteRedemptionStore:
     """Redemptions in a SQLite file. ``add`` checks the limits and inserts in one
     ``BEGIN IMMEDIATE`` transaction, so processes redeeming at once never exceed them.
+    The store holds one connection until :meth:`close` (or the end of a ``with`` block);
+    a store dropped unclosed has it closed when collected, with a :class:`ResourceWarning`.
 
     >>> store = SQLiteRedemptionStore(":memory:")
     >>> from datetime import datetime, timezone
@@ -31,14 +35,44 @@ class SQLiteRedemptionStore:
     (True, False)
     >>> store.count("NEWUSER-7F3K9Q")
     1
+    >>> store.close()
     """
 
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        self.path = path
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-        self._db.executescript(_SCHEMA)
+        self._forgotten = weakref.finalize(self, _close_forgotten, self._db, repr(self))
+        try:
+            self._db.executescript(_SCHEMA)
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteRedemptionStore({str(self.path)!r})"
 
     def close(self) -> None:
+        """Close the connection; closing again does nothing.
+
+        A store never closed has its connection closed when it is collected, with a
+        :class:`ResourceWarning` naming it:
+
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     forgotten = SQLiteRedemptionStore(":memory:")
+        ...     del forgotten
+        >>> print(caught[0].message)
+        SQLiteRedemptionStore(':memory:') was never closed; call close() or open it with `with`
+        """
+        self._forgotten.detach()
         self._db.close()
+
+    def __enter__(self) -> SQLiteRedemptionStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def count(self, code: str, account: str | None = None) -> int:
         if account is None:
@@ -76,3 +110,12 @@ class SQLiteRedemptionStore:
             "SELECT code, account, at FROM promo_redemptions WHERE code = ? ORDER BY rowid", (code,)
         ).fetchall()
         return tuple(Redemption(c, a, datetime.fromisoformat(t)) for c, a, t in rows)
+
+
+def _close_forgotten(db: sqlite3.Connection, name: str) -> None:
+    db.close()
+    warnings.warn(
+        f"{name} was never closed; call close() or open it with `with`",
+        ResourceWarning,
+        stacklevel=2,
+    )

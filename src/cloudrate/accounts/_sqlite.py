@@ -14,6 +14,8 @@ refuse UPDATE and DELETE on entries.
 from __future__ import annotations
 
 import sqlite3
+import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -66,29 +68,52 @@ class SQLiteLedgerStore:
     """Accounts and entries in the SQLite database at *path* (WAL journal, full sync).
 
     Each process opens its own store on the same file; *timeout* is how many seconds
-    a writer waits for another's transaction to finish.
+    a writer waits for another's transaction to finish. The store holds one connection
+    until :meth:`close` (or the end of a ``with`` block); a store dropped unclosed has its
+    connection closed when it is collected, with a :class:`ResourceWarning` naming it.
 
     >>> from datetime import datetime, timezone
-    >>> store = SQLiteLedgerStore(":memory:")
     >>> at = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    >>> _ = store.open_account(Account("acme", "EUR", at))
-    >>> _ = store.append([LedgerEntry(account="acme", kind="recharge",
-    ...                               amount=Money("20.00", "EUR"), key="r1", at=at)])
-    >>> store.balance("acme"), store.entry("r1").seq
+    >>> with SQLiteLedgerStore(":memory:") as store:
+    ...     _ = store.open_account(Account("acme", "EUR", at))
+    ...     _ = store.append([LedgerEntry(account="acme", kind="recharge",
+    ...                                   amount=Money("20.00", "EUR"), key="r1", at=at)])
+    ...     store.balance("acme"), store.entry("r1").seq
     (Money('20.00', 'EUR'), 1)
-    >>> store.close()
     """
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = path
         self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        self._db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        self._forgotten = weakref.finalize(self, _close_forgotten, self._db, repr(self))
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            self._db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        except BaseException:
+            self.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLiteLedgerStore({str(self.path)!r})"
 
     def close(self) -> None:
+        """Close the connection; closing again does nothing.
+
+        A store never closed has its connection closed when it is collected, with a
+        :class:`ResourceWarning` naming it:
+
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     forgotten = SQLiteLedgerStore(":memory:")
+        ...     del forgotten
+        >>> print(caught[0].message)
+        SQLiteLedgerStore(':memory:') was never closed; call close() or open it with `with`
+        """
+        self._forgotten.detach()
         self._db.close()
 
     def __enter__(self) -> SQLiteLedgerStore:
@@ -226,6 +251,15 @@ class SQLiteLedgerStore:
             return Money(self._balance(account), acct.currency)
 
         return self._read(work)
+
+
+def _close_forgotten(db: sqlite3.Connection, name: str) -> None:
+    db.close()
+    warnings.warn(
+        f"{name} was never closed; call close() or open it with `with`",
+        ResourceWarning,
+        stacklevel=2,
+    )
 
 
 def _with_seq(entry: LedgerEntry, seq: Any) -> LedgerEntry:

@@ -9,6 +9,7 @@ events for the host.
 >>> summary = BillingRun(store=store).bill(result)
 >>> [d.number for d in summary.documents][:2]
 ['INV-2026-0001', 'INV-2026-0002']
+>>> store.close()
 """
 
 from ._account_events import find_event, record_account_state

@@ -54,6 +54,7 @@ def find_event(
     >>> _ = record_event(store, "wallet.low", "acme/usage:08", at="2026-11-01")
     >>> find_event(store, "wallet.low", "acme/usage:08").at
     '2026-11-01'
+    >>> store.close()
     """
     wanted = event_id(tenant, type, subject)
     if isinstance(store, SQLStore):  # by its unique id; any other store is read through
@@ -139,6 +140,7 @@ def record_account_state(
     True
     >>> record_account_state(store, "acme", "active", at="2026-11-22").subject
     'acme/2026-11-22'
+    >>> store.close()
     """
     if not isinstance(account, str) or not account.strip():
         raise BillingError(f"account: expected a non-empty account name (got {account!r})")

@@ -115,6 +115,7 @@ def run_dunning(
     ['INV-2026-0001/2', 'INV-2026-0002/2', 'INV-2026-0003/2']
     >>> run_dunning(store, schedule, date(2026, 12, 8))
     ()
+    >>> store.close()
 
     .. versionadded:: 0.2
     """

@@ -17,8 +17,10 @@ def open_store(location: str | os.PathLike[str]) -> DocumentStore:
     """A PostgreSQL store for a ``postgresql://`` URL, otherwise an SQLite store at the path.
 
     >>> import tempfile, os
-    >>> open_store(os.path.join(tempfile.mkdtemp(), "billing.db"))  # doctest: +ELLIPSIS
+    >>> store = open_store(os.path.join(tempfile.mkdtemp(), "billing.db"))
+    >>> store  # doctest: +ELLIPSIS
     SQLiteDocumentStore('.../billing.db')
+    >>> store.close()
     """
     text = os.fspath(location)
     if text.startswith(_POSTGRES):

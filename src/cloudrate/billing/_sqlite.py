@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,10 +29,12 @@ class SQLiteDocumentStore(SQLStore):
 
     Safe to share between threads and processes; *timeout* is how long (seconds) a writer
     waits for another's transaction before :class:`~cloudrate.exceptions.StoreError`.
+    The store holds one connection until :meth:`close` (or the end of a ``with`` block);
+    a store dropped unclosed has it closed when collected, with a :class:`ResourceWarning`.
 
     >>> import tempfile, pathlib
-    >>> store = SQLiteDocumentStore(pathlib.Path(tempfile.mkdtemp()) / "billing.db")
-    >>> store.documents(), store.sequences()
+    >>> with SQLiteDocumentStore(pathlib.Path(tempfile.mkdtemp()) / "billing.db") as store:
+    ...     store.documents(), store.sequences()
     ((), {})
     """
 
@@ -45,6 +49,13 @@ class SQLiteDocumentStore(SQLStore):
             self._conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.name}: cannot open or create its tables ({exc}); check the path "
+                "is a writable SQLite file"
+            ) from None
+        self._forgotten = weakref.finalize(self, _close_forgotten, self._conn, repr(self))
+        try:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
@@ -52,10 +63,14 @@ class SQLiteDocumentStore(SQLStore):
                 for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT"):
                     cursor.execute(statement)
         except sqlite3.Error as exc:
+            self.close()
             raise StoreError(
                 f"{self.name}: cannot open or create its tables ({exc}); check the path "
                 "is a writable SQLite file"
             ) from None
+        except BaseException:
+            self.close()
+            raise
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Cursor]:
@@ -84,8 +99,38 @@ class SQLiteDocumentStore(SQLStore):
                 cursor.close()
 
     def close(self) -> None:
+        """Close the connection; closing again does nothing.
+
+        A store never closed has its connection closed when it is collected, with a
+        :class:`ResourceWarning` naming it:
+
+        >>> import tempfile, pathlib, warnings
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "billing.db"
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     forgotten = SQLiteDocumentStore(path)
+        ...     del forgotten
+        >>> print(caught[0].message)  # doctest: +ELLIPSIS
+        SQLiteDocumentStore('.../billing.db') was never closed; call close() or open it with `with`
+        """
         with self._lock:
+            self._forgotten.detach()
             self._conn.close()
+
+    def __enter__(self) -> SQLiteDocumentStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"SQLiteDocumentStore({str(self.path)!r})"
+
+
+def _close_forgotten(conn: sqlite3.Connection, name: str) -> None:
+    conn.close()
+    warnings.warn(
+        f"{name} was never closed; call close() or open it with `with`",
+        ResourceWarning,
+        stacklevel=2,
+    )

@@ -174,7 +174,9 @@ class SQLiteSequenceStore:
     instead of reading the same number; a failure, or a process killed before ``COMMIT``,
     rolls the whole step back. A committed number stays with its document, and the next
     :meth:`allocate` for that document returns it. *timeout* is how long (seconds) a process
-    waits for the lock before :class:`~cloudrate.exceptions.SequenceError`.
+    waits for the lock before :class:`~cloudrate.exceptions.SequenceError`. Each call opens
+    and closes its own connection, so nothing stays open between calls; :meth:`close` and
+    ``with`` are there so it can be used like the other SQLite stores.
 
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "seq.sqlite"
@@ -197,6 +199,15 @@ class SQLiteSequenceStore:
             ) from None
         finally:
             conn.close()
+
+    def close(self) -> None:
+        """Nothing to release: every call closes the connection it opened."""
+
+    def __enter__(self) -> SQLiteSequenceStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def _connect(self) -> sqlite3.Connection:
         try:

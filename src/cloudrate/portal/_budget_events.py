@@ -66,6 +66,7 @@ class DocumentAlertStore:
     ['forecast']
     >>> store.events()[-1].subject
     'acme/2026-10/100/forecast'
+    >>> store.close()
     """
 
     def __init__(self, store: DocumentStore, *, tenant: str = "default") -> None:

@@ -231,6 +231,9 @@ class SQLiteAlertStore:
     written before alerts had a basis (table ``budget_alerts_sent``) is carried over
     when opened: each of its rows counts as sent for both bases, as it did then.
 
+    The store holds one connection until :meth:`close` (or the end of a ``with`` block);
+    a store dropped unclosed has it closed when collected, with a :class:`ResourceWarning`.
+
     >>> store = SQLiteAlertStore(":memory:")
     >>> store.was_sent(("acme", "2026-10", "50", "forecast"))
     False
@@ -239,12 +242,23 @@ class SQLiteAlertStore:
     True
     >>> store.was_sent(("acme", "2026-10", "50", "actual"))
     False
+    >>> store.close()
     """
 
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         import sqlite3
+        import weakref
 
+        self.path = path
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+        self._forgotten = weakref.finalize(self, _close_forgotten, self._db, repr(self))
+        try:
+            self._create()
+        except BaseException:
+            self.close()
+            raise
+
+    def _create(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute(
@@ -266,8 +280,31 @@ class SQLiteAlertStore:
             self._db.execute("ROLLBACK")
             raise
 
+    def __repr__(self) -> str:
+        return f"SQLiteAlertStore({str(self.path)!r})"
+
     def close(self) -> None:
+        """Close the connection; closing again does nothing.
+
+        A store never closed has its connection closed when it is collected, with a
+        :class:`ResourceWarning` naming it:
+
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     forgotten = SQLiteAlertStore(":memory:")
+        ...     del forgotten
+        >>> print(caught[0].message)
+        SQLiteAlertStore(':memory:') was never closed; call close() or open it with `with`
+        """
+        self._forgotten.detach()
         self._db.close()
+
+    def __enter__(self) -> SQLiteAlertStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def was_sent(self, key: AlertKey) -> bool:
         row = self._db.execute(
@@ -279,6 +316,17 @@ class SQLiteAlertStore:
 
     def mark_sent(self, key: AlertKey) -> None:
         self._db.execute("INSERT OR IGNORE INTO budget_alerts VALUES (?, ?, ?, ?)", key)
+
+
+def _close_forgotten(db: Any, name: str) -> None:
+    import warnings
+
+    db.close()
+    warnings.warn(
+        f"{name} was never closed; call close() or open it with `with`",
+        ResourceWarning,
+        stacklevel=2,
+    )
 
 
 def check_budget(
