@@ -55,7 +55,13 @@ def _late_usage(tmp_path: Path, extra_hours: int) -> Path:
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """The documents in *folder* by name; a kill during a write may leave the writer's
+    hidden temporary file (``.NAME.xxxx.tmp``, never a document, safe to delete)."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if not (p.name.startswith(".") and p.name.endswith(".tmp"))
+    }
 
 
 def test_a_rerun_issues_nothing_and_writes_the_same_bytes(tmp_path: Path) -> None:
