@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import warnings
-import weakref
 from datetime import datetime
 from pathlib import Path
 
+from cloudrate._connections import closes_forgotten
 from cloudrate.rules import Redemption
 
 __all__ = ["SQLiteRedemptionStore"]
@@ -41,7 +40,7 @@ class SQLiteRedemptionStore:
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         self.path = path
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-        self._forgotten = weakref.finalize(self, _close_forgotten, self._db, repr(self))
+        self._forgotten = closes_forgotten(self, self._db)
         try:
             self._db.executescript(_SCHEMA)
         except BaseException:
@@ -110,12 +109,3 @@ class SQLiteRedemptionStore:
             "SELECT code, account, at FROM promo_redemptions WHERE code = ? ORDER BY rowid", (code,)
         ).fetchall()
         return tuple(Redemption(c, a, datetime.fromisoformat(t)) for c, a, t in rows)
-
-
-def _close_forgotten(db: sqlite3.Connection, name: str) -> None:
-    db.close()
-    warnings.warn(
-        f"{name} was never closed; call close() or open it with `with`",
-        ResourceWarning,
-        stacklevel=2,
-    )

@@ -14,8 +14,6 @@ refuse UPDATE and DELETE on entries.
 from __future__ import annotations
 
 import sqlite3
-import warnings
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -26,6 +24,7 @@ from typing import Any, TypeVar
 import attrs
 from moneyed import Money
 
+from cloudrate._connections import closes_forgotten
 from cloudrate._money import exact
 
 from ._balance import NegativeBalance
@@ -85,7 +84,7 @@ class SQLiteLedgerStore:
     def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = path
         self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-        self._forgotten = weakref.finalize(self, _close_forgotten, self._db, repr(self))
+        self._forgotten = closes_forgotten(self, self._db)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
@@ -251,15 +250,6 @@ class SQLiteLedgerStore:
             return Money(self._balance(account), acct.currency)
 
         return self._read(work)
-
-
-def _close_forgotten(db: sqlite3.Connection, name: str) -> None:
-    db.close()
-    warnings.warn(
-        f"{name} was never closed; call close() or open it with `with`",
-        ResourceWarning,
-        stacklevel=2,
-    )
 
 
 def _with_seq(entry: LedgerEntry, seq: Any) -> LedgerEntry:

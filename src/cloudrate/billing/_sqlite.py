@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import warnings
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from cloudrate._connections import closes_forgotten
 from cloudrate.exceptions import StoreError
 
 from ._sql import SQLStore, schema
@@ -54,7 +53,7 @@ class SQLiteDocumentStore(SQLStore):
                 f"{self.name}: cannot open or create its tables ({exc}); check the path "
                 "is a writable SQLite file"
             ) from None
-        self._forgotten = weakref.finalize(self, _close_forgotten, self._conn, repr(self))
+        self._forgotten = closes_forgotten(self, self._conn)
         try:
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
@@ -125,12 +124,3 @@ class SQLiteDocumentStore(SQLStore):
 
     def __repr__(self) -> str:
         return f"SQLiteDocumentStore({str(self.path)!r})"
-
-
-def _close_forgotten(conn: sqlite3.Connection, name: str) -> None:
-    conn.close()
-    warnings.warn(
-        f"{name} was never closed; call close() or open it with `with`",
-        ResourceWarning,
-        stacklevel=2,
-    )

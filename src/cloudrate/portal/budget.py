@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
+from cloudrate._connections import closes_forgotten
 from cloudrate._money import EXACT, RoundingPolicy, to_decimal
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from cloudrate.period import BillingPeriod, seconds_between
@@ -247,11 +248,10 @@ class SQLiteAlertStore:
 
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         import sqlite3
-        import weakref
 
         self.path = path
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-        self._forgotten = weakref.finalize(self, _close_forgotten, self._db, repr(self))
+        self._forgotten = closes_forgotten(self, self._db)
         try:
             self._create()
         except BaseException:
@@ -316,17 +316,6 @@ class SQLiteAlertStore:
 
     def mark_sent(self, key: AlertKey) -> None:
         self._db.execute("INSERT OR IGNORE INTO budget_alerts VALUES (?, ?, ?, ?)", key)
-
-
-def _close_forgotten(db: Any, name: str) -> None:
-    import warnings
-
-    db.close()
-    warnings.warn(
-        f"{name} was never closed; call close() or open it with `with`",
-        ResourceWarning,
-        stacklevel=2,
-    )
 
 
 def check_budget(
