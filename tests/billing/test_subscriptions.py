@@ -256,3 +256,19 @@ def test_customers_yaml_reads_every_key_and_reports_every_problem() -> None:
     codes = sorted(p.code for p in caught.value.problems)
     assert codes == ["bad_choice", "no_timezone", "unknown_charge", "unknown_plan"]
     assert all(p.line is not None for p in caught.value.problems)
+
+
+def test_plans_in_two_currencies_within_one_period_are_refused() -> None:
+    usd = cloudrate.load_plan(
+        "name: Dollar\ncurrency: USD\ncharges:\n  - {name: fee, model: flat, price: '10.00'}\n"
+    )
+    mixed = _customer(
+        Subscription(plan="Basic", start=_at(1)), Subscription(plan="Dollar", start=_at(16))
+    )
+    with pytest.raises(BillingError, match="different currencies"):
+        rate_customer(mixed, {**PLANS, "Dollar": usd}, [], OCTOBER)
+    november = BillingPeriod.month(2026, 11)
+    assert (
+        rate_customer(mixed, {**PLANS, "Dollar": usd}, [], november).bill.total.currency.code
+        == "USD"
+    )

@@ -18,6 +18,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, exact
+from cloudrate.exceptions import BillingError
 from cloudrate.period import BillingPeriod, seconds_between
 from cloudrate.plans import Plan
 from cloudrate.rating import AccountBill, Coverage, RatedLine, rate
@@ -105,6 +106,14 @@ def rate_customer(
     """The bill of *customer* for *period*: each segment rated under its plan, prorated by
     the part of the period it covers, the lines in segment order."""
     parts = segments(customer, period, dict(plans))
+    currencies = {s.plan.currency for s in parts}
+    if len(currencies) > 1:
+        names = ", ".join(f"{s.plan.name} ({s.plan.currency})" for s in parts)
+        raise BillingError(
+            f"customer {customer.id!r}: the plans of period {period.label} bill in different "
+            f"currencies ({names}); one invoice has one currency: give the plans one "
+            "currency, or start the new plan at the start of a period"
+        )
     mine = [r for r in usage if r.account == customer.id]
     split = split_usage(mine, [(s.start, s.end) for s in parts])
     lines: list[RatedLine] = []
