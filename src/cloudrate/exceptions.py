@@ -1,13 +1,24 @@
 """Every error cloudrate raises on purpose.
 
-Each error says what is wrong, the value seen and how to fix it. Each also
-subclasses a builtin (mostly :class:`ValueError`) so ``except ValueError`` keeps
-working in code that does not know cloudrate.
+Each error says what is wrong, the value seen and how to fix it, and carries a stable
+``code`` (docs/errors.md lists them all) with its fields (``path``, ``value``,
+``expected``, ``fix``) for programs that map errors to HTTP statuses, form fields or
+translations. Each also subclasses a builtin (mostly :class:`ValueError`) so
+``except ValueError`` keeps working in code that does not know cloudrate.
+
+>>> err = PlanError("tiers[2].up_to: not above the tier before it", path="tiers[2].up_to",
+...                 value="100", expected="a number above 100", fix="raise up_to")
+>>> err.code, err.path
+('plan_invalid', 'tiers[2].up_to')
+>>> err.to_dict()["fix"]
+'raise up_to'
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -36,8 +47,75 @@ __all__ = [
 ]
 
 
+def _snake(name: str) -> str:
+    """``RateNotFoundError`` -> ``rate_not_found``: the code of a class that sets none."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    return words.removesuffix("_error") or words
+
+
 class CloudrateError(Exception):
-    """Base of every error cloudrate raises on purpose."""
+    """Base of every error cloudrate raises on purpose.
+
+    ``code`` is stable: it names the class of problem (each class sets its own; a raise
+    site may give a finer one). The fields say where (``path``: a field path, file or
+    file:line), what was seen (``value``), what was expected and how to fix it; each is
+    None when it does not apply.
+
+    >>> CloudrateError("no plan", code="no_plan", fix="pass --plan").to_dict()
+    {'code': 'no_plan', 'message': 'no plan', 'fix': 'pass --plan'}
+    """
+
+    #: The stable code of this class of error (docs/errors.md).
+    code: str = "cloudrate_error"
+    path: str | None
+    value: object
+    expected: str | None
+    fix: str | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:  # a class of its own gets a code of its own
+            cls.code = _snake(cls.__name__)
+
+    def __init__(
+        self,
+        *args: object,
+        code: str | None = None,
+        path: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        if code is not None:
+            self.code = code
+        self._fields(path=path, value=value, expected=expected, fix=fix)
+
+    def _fields(
+        self,
+        *,
+        path: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+        fix: str | None = None,
+    ) -> None:
+        """Set the fields a subclass knows (those it does not stay None)."""
+        self.path, self.value, self.expected, self.fix = path, value, expected, fix
+
+    @property
+    def message(self) -> str:
+        """The error's text, as ``str(error)`` gives it."""
+        return str(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON data: ``code`` and ``message``, then each field that is set
+        (values as text unless they are JSON numbers, strings or booleans)."""
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        for name in ("path", "value", "expected", "fix"):
+            field = getattr(self, name, None)
+            if field is not None:
+                out[name] = field if isinstance(field, str | int | bool) else str(field)
+        return out
 
 
 class FloatNotAllowedError(CloudrateError, TypeError):
@@ -50,60 +128,88 @@ class FloatNotAllowedError(CloudrateError, TypeError):
 money exactly, pass Decimal('0.1') or the string '0.1' instead
     """
 
+    code = "float_not_allowed"
+
     def __init__(self, value: float, where: str) -> None:
-        self.value, self.where = value, where
+        fix = f"pass Decimal('{value!r}') or the string '{value!r}' instead"
         super().__init__(
-            f"{where}: got the float {value!r}; floats cannot hold money exactly, "
-            f"pass Decimal('{value!r}') or the string '{value!r}' instead"
+            f"{where}: got the float {value!r}; floats cannot hold money exactly, {fix}"
         )
+        self.where = where
+        self._fields(path=where, value=value, expected="a Decimal, int or str", fix=fix)
 
 
 class PlanError(CloudrateError, ValueError):
     """A plan, charge or rule was built with values that cannot be priced."""
 
+    code = "plan_invalid"
+
 
 class CurrencyMismatchError(CloudrateError, ValueError):
     """An amount is in another currency than the one it is combined with."""
 
-    def __init__(self, expected: str, got: str, where: str) -> None:
-        self.expected, self.got, self.where = expected, got, where
-        super().__init__(
-            f"{where} is in {got}, but this plan bills in {expected}; "
-            "give every price in a plan the plan's currency"
-        )
+    code = "currency_mismatch"
+
+    def __init__(self, expected: str, got: str, where: str, *, fix: str | None = None) -> None:
+        """*fix* says what to do where the amount is not a plan's price (the default text
+        is for plans: "give every price in a plan the plan's currency")."""
+        if fix is None:
+            fix = "give every price in a plan the plan's currency"
+            text = f"{where} is in {got}, but this plan bills in {expected}; {fix}"
+        else:
+            text = f"{where} is in {got}, where {expected} is expected; {fix}"
+        super().__init__(text)
+        self.got, self.where = got, where
+        self._fields(path=where, value=got, expected=expected, fix=fix)
 
 
 class UsageError(CloudrateError, ValueError):
     """A usage record cannot be rated as given."""
+
+    code = "usage_invalid"
 
 
 class DuplicateUsageError(UsageError):
     """One usage record id was delivered twice with different content and the later copy
     does not declare itself a correction (a higher ``revision``); both rows are named."""
 
+    code = "usage_duplicate_conflict"
+
 
 class RatingError(CloudrateError, ValueError):
     """Usage and plan do not fit together (e.g. usage outside the billing period)."""
+
+    code = "rating_refused"
 
 
 class WalletError(CloudrateError, ValueError):
     """A prepaid wallet operation was refused; the ledger is left unchanged."""
 
+    code = "wallet_refused"
+
 
 class UnknownAccountError(WalletError, LookupError):
     """An entry names an account the ledger has not opened."""
+
+    code = "wallet_unknown_account"
 
 
 class IdempotencyConflictError(WalletError):
     """An idempotency key was reused for an entry with different content."""
 
+    code = "idempotency_conflict"
+
 
 class InsufficientFundsError(WalletError):
     """A deduction would take a prepaid balance below its floor."""
 
+    code = "insufficient_funds"
+
 
 class RechargeLimitError(WalletError):
     """A recharge is below the minimum or above the maximum prepaid recharge."""
+
+    code = "recharge_limit"
 
 
 @attrs.frozen
@@ -137,16 +243,40 @@ class ConfigError(CloudrateError, ValueError):
       currency (line 2): not an ISO 4217 code (got 'EURO') [unknown_currency]
     """
 
+    code = "invalid_document"
+
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
-        self.problems = tuple(problems)
-        self.source = source
-        count = len(self.problems)
+        problems = tuple(problems)
+        count = len(problems)
         head = f"{count} problem{'s' if count != 1 else ''} in {source or 'the document'}:"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+        super().__init__("\n".join([head, *(f"  {p}" for p in problems)]))
+        self.problems = problems
+        self.source = source
+        self._fields(path=source, fix="correct each problem listed and load the document again")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON data, with every problem (path, code, message, value, line)."""
+        out = super().to_dict()
+        out["problems"] = [_problem_dict(p) for p in self.problems]
+        return out
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": problem.path, "code": problem.code, "message": problem.message}
+    if problem.value is not None:
+        value = problem.value
+        out["value"] = value if isinstance(value, str | int | bool) else repr(value)
+    if problem.line is not None:
+        out["line"] = problem.line
+    if problem.source is not None:
+        out["source"] = problem.source
+    return out
 
 
 class UnpricedUsageError(RatingError):
     """Usage for metrics no charge of the plan prices, refused under ``on_unpriced='error'``."""
+
+    code = "unpriced_usage"
 
     def __init__(self, metrics: dict[str, int], reasons: dict[str, str] | None = None) -> None:
         self.metrics = dict(metrics)
@@ -159,35 +289,48 @@ class UnpricedUsageError(RatingError):
         listed = ", ".join(
             f"{m} ({n} record{'s' if n != 1 else ''}{why(m)})" for m, n in metrics.items()
         )
-        super().__init__(
-            f"no charge of the plan prices {listed}; add a charge for each metric (or a "
-            "'where' that selects the records), or rate with on_unpriced='report' to list "
-            "them in the result instead"
+        fix = (
+            "add a charge for each metric (or a 'where' that selects the records), or rate "
+            "with on_unpriced='report' to list them in the result instead"
         )
+        super().__init__(f"no charge of the plan prices {listed}; {fix}")
+        self._fields(value=", ".join(metrics), fix=fix)
 
 
 class InvoiceError(CloudrateError, ValueError):
     """An invoice cannot be built, taxed, paid or exported as asked."""
+
+    code = "invoice_refused"
 
 
 class InvoiceStateError(InvoiceError):
     """The invoice is not in a state that allows the step (finalising twice, paying a void
     invoice...)."""
 
+    code = "invoice_state"
+
 
 class SequenceError(CloudrateError, RuntimeError):
     """A number sequence could not hand out the next number; nothing was consumed."""
+
+    code = "sequence_unavailable"
 
 
 class BillingError(CloudrateError, ValueError):
     """A billing run, payment attempt or stored document operation was refused as asked;
     nothing was written."""
 
+    code = "billing_refused"
+
 
 class StoreError(CloudrateError, RuntimeError):
     """The document store could not be opened, read or written; the transaction was rolled
     back, so nothing of the step was written."""
 
+    code = "store_unavailable"
+
 
 class DeliveryError(CloudrateError, RuntimeError):
     """An event could not be delivered to its webhook after every retry; it stays pending."""
+
+    code = "delivery_failed"
