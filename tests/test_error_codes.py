@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import pkgutil
@@ -27,8 +28,22 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
 SOURCES = ROOT / "src" / "cloudrate"
 
-#: The problem codes a document loader reports, written literally at their raise sites.
-_PROBLEM = re.compile(r'(?:\.problem|Problem)\(\s*(?:[^,()]|\([^()]*\))+,\s*"([a-z_]+)"', re.S)
+
+def _problem_codes(source: str) -> set[str]:
+    """The problem codes written literally at raise sites: the second argument of
+    ``Problem(...)``, of a document's ``.problem(...)`` and of ``_refuse(...)``."""
+    codes = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or len(node.args) < 2:
+            continue
+        func = node.func
+        named = (isinstance(func, ast.Name) and func.id in ("Problem", "_refuse")) or (
+            isinstance(func, ast.Attribute) and func.attr == "problem"
+        )
+        code = node.args[1]
+        if named and isinstance(code, ast.Constant) and isinstance(code.value, str):
+            codes.add(code.value)
+    return codes
 
 
 def _error_classes() -> list[type[CloudrateError]]:
@@ -79,7 +94,7 @@ def test_every_problem_code_raised_is_listed() -> None:
     raised = {
         code
         for path in SOURCES.rglob("*.py")
-        for code in _PROBLEM.findall(path.read_text(encoding="utf-8"))
+        for code in _problem_codes(path.read_text(encoding="utf-8"))
     }
     assert raised, "the pattern finds the raise sites"
     listed = set(_table("Problem codes (in `ConfigError.problems`)"))

@@ -56,7 +56,8 @@ class Document:
         self.source = source
         self.lines = lines or {}
         self.problems: list[Problem] = []
-        self.nodes = 0
+        self.nodes = 0  # values reached again through aliases
+        self.walked: dict[int, yaml.Node] = {}  # the nodes walked, by identity (kept alive)
 
     def problem(self, path: str, code: str, message: str, value: Any = None) -> None:
         probe, line = path, self.lines.get(path)
@@ -97,26 +98,40 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return text
 
 
-#: More values than any plan has: a document that expands beyond it (YAML aliases nested
-#: in aliases, "billion laughs") is refused instead of being expanded for minutes.
-MAX_NODES = 100_000
+#: More values reached through aliases than any plan writes: a document whose aliases
+#: expand beyond it (aliases nested in aliases, "billion laughs") is refused instead of
+#: being expanded for minutes. Values written out count nothing, so a large plan (40,000
+#: tiers, megabytes of YAML) loads.
+MAX_ALIASED = 100_000
+
+#: The deepest nesting of lists and mappings a document may have (no plan needs more than
+#: a dozen levels); deeper documents are refused before Python's recursion limit.
+MAX_DEPTH = 100
 
 
-def _walk(node: yaml.Node, path: str, doc: Document) -> Any:
-    doc.nodes += 1
-    if doc.nodes > MAX_NODES:
-        raise ConfigError(
-            [
-                Problem(
-                    "",
-                    "too_large",
-                    f"the document expands to more than "
-                    f"{MAX_NODES} values (aliases of aliases?); write the plan "
-                    "without nested aliases",
-                    source=doc.source,
-                )
-            ],
-            source=doc.source,
+def _refuse(doc: Document, code: str, message: str, line: int | None = None) -> ConfigError:
+    return ConfigError([Problem("", code, message, line=line, source=doc.source)], doc.source)
+
+
+def _walk(node: yaml.Node, path: str, doc: Document, depth: int = 0) -> Any:
+    if id(node) in doc.walked:  # reached again through an alias: its values count
+        doc.nodes += 1
+        if doc.nodes > MAX_ALIASED:
+            raise _refuse(
+                doc,
+                "too_large",
+                f"the document's aliases expand to more than {MAX_ALIASED} values "
+                "(aliases of aliases?); write the plan without nested aliases",
+            )
+    else:
+        doc.walked[id(node)] = node
+    if depth > MAX_DEPTH:
+        raise _refuse(
+            doc,
+            "too_deep",
+            f"lists and mappings nested more than {MAX_DEPTH} deep; a plan needs a dozen "
+            "levels at most: check the brackets",
+            node.start_mark.line + 1,
         )
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -131,10 +146,12 @@ def _walk(node: yaml.Node, path: str, doc: Document) -> Any:
             doc.lines[child] = key_node.start_mark.line + 1
             if key in out:
                 doc.problem(child, "duplicate_key", "this key is given twice; keep one")
-            out[key] = _walk(value_node, child, doc)
+            out[key] = _walk(value_node, child, doc, depth + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_walk(item, join_path(path, i), doc) for i, item in enumerate(node.value)]
+        return [
+            _walk(item, join_path(path, i), doc, depth + 1) for i, item in enumerate(node.value)
+        ]
     assert isinstance(node, yaml.ScalarNode)
     return _scalar(node)
 
@@ -152,27 +169,69 @@ def load_document(source: str | Path | Mapping[str, Any]) -> Document:
     ):
         name = str(source)
         try:
-            text = Path(source).read_text(encoding="utf-8")
+            raw = Path(source).read_bytes()
         except OSError as exc:
             raise ConfigError(
                 [Problem("", "unreadable", f"cannot read the file: {exc.strerror}")], source=name
             ) from None
+        text = _utf8(raw, name)
     else:
         text = str(source)
     doc = Document(None, name)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc.data = None if node is None else _walk(node, "", doc)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         message = f"YAML syntax error: {exc.problem}"
         if exc.context:
             message += f" ({exc.context})"
-        raise ConfigError(
-            [Problem("", "yaml_syntax", message, line=line, source=name)], source=name
+        raise _refuse(doc, "yaml_syntax", message, line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        raise _refuse(
+            doc,
+            "yaml_syntax",
+            f"YAML syntax error: the character {chr(exc.character)!r} "
+            f"(U+{exc.character:04X}) is not allowed in YAML; remove it or quote it "
+            'escaped ("\\u....")',
+            line,
         ) from None
-    doc.data = None if node is None else _walk(node, "", doc)
+    except RecursionError:  # nesting deeper than the YAML composer can follow
+        raise _refuse(
+            doc,
+            "too_deep",
+            f"lists and mappings nested more than {MAX_DEPTH} deep; a plan needs a dozen "
+            "levels at most: check the brackets",
+        ) from None
+    finally:
+        doc.walked.clear()
     return doc
+
+
+def _utf8(raw: bytes, name: str) -> str:
+    """*raw* decoded as UTF-8 (a byte order mark dropped), or a ConfigError naming the
+    line and byte of the first bytes that are not UTF-8."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        bad = raw[exc.start : exc.end].hex(" ")
+        raise ConfigError(
+            [
+                Problem(
+                    "",
+                    "bad_encoding",
+                    f"not UTF-8: byte {column} of the line (offset {exc.start}) is {bad} "
+                    f"({exc.reason}); save the file as UTF-8",
+                    line=line,
+                    source=name,
+                )
+            ],
+            source=name,
+        ) from None
 
 
 class FieldReader:
