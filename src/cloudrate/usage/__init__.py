@@ -7,6 +7,7 @@
 'acme'
 """
 
+from ._file_checks import FIELD_LIMIT, empty_file, field_too_long, header_problems, not_utf8
 from ._identity import (
     MAX_REVISION,
     Deduplicated,
@@ -31,6 +32,7 @@ from ._read import (
 from ._record import UsageRecord, parse_quantity
 
 __all__ = [
+    "FIELD_LIMIT",
     "MAX_REVISION",
     "MISSING_TEXTS",
     "RECORD_FIELDS",
@@ -39,8 +41,12 @@ __all__ = [
     "UsageRecord",
     "conflict_error",
     "dedupe",
+    "empty_file",
+    "field_too_long",
+    "header_problems",
     "identity_key",
     "is_missing",
+    "not_utf8",
     "parse_quantity",
     "parse_revision",
     "parse_time",

@@ -10,6 +10,8 @@ stored (decimal or string; a float column is refused).
 from __future__ import annotations
 
 import csv
+import io
+import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -17,9 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cloudrate.exceptions import ConfigError, Problem, UsageError
-from cloudrate.usage import MISSING_TEXTS
+from cloudrate.usage import (
+    FIELD_LIMIT,
+    MISSING_TEXTS,
+    empty_file,
+    field_too_long,
+    header_problems,
+    not_utf8,
+)
 
 from ._columns import FIRST_LINE, SCALE, SOURCE
 
@@ -45,7 +55,7 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     while b"\n" not in leftover and (more := source.read(1 << 16)):
         leftover += more
     first, _, leftover = leftover.partition(b"\n")
-    names = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
+    names = _header(path, first)
     coded = pa.dictionary(pa.int32(), pa.string())
     types = {"quantity": pa.string(), "start": _TS, "end": _TS, "account": coded, "metric": coded}
     types.update({n: pa.string() for n in names if n not in types})
@@ -66,7 +76,7 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
         quoted_strings_can_be_null=True,
     )
 
-    def parse(chunk: Any) -> list[pa.RecordBatch]:
+    def parse(chunk: Any, offset: int) -> list[pa.RecordBatch]:
         # two halves parsed in parallel (two batches, each with its own dictionaries)
         options = pcsv.ReadOptions(
             column_names=names, block_size=len(chunk) // 2 + 1, use_threads=True
@@ -82,11 +92,99 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
                     pa.BufferReader(buffer), read_options=options, convert_options=as_text
                 )
             except pa.ArrowInvalid as exc:
-                raise _unreadable(path, exc) from None
+                raise _diagnosed(path, bytes(chunk), offset, names, exc) from None
+        _check_lengths(path, table, offset)
         return table.to_batches()
 
+    offset = len(first) + 1
     for chunk in _blocks(source, block_size, leftover):
-        yield from parse(chunk)
+        yield from parse(chunk, offset)
+        offset += len(chunk)
+
+
+def _header(path: Path, first: bytes) -> list[str]:
+    """The column names of a CSV file's first line (*first*, without its line end)."""
+    bad = not_utf8(first, str(path))
+    if bad is not None:
+        raise bad
+    names = [n.strip() for n in next(csv.reader([first.decode("utf-8-sig")]), [])]
+    problems = header_problems(names, str(path))
+    if problems:
+        raise ConfigError(problems, source=str(path))
+    return names
+
+
+def _line_at(path: Path, offset: int) -> int:
+    """The line of the file at byte *offset* (1 for the first line); read only to report
+    an error, so the files read without errors are never scanned for line ends."""
+    lines, left = 1, offset
+    with path.open("rb") as file:
+        while left > 0 and (data := file.read(min(left, 1 << 20))):
+            lines += data.count(b"\n")
+            left -= len(data)
+    return lines
+
+
+def _diagnosed(
+    path: Path, chunk: bytes, offset: int, names: list[str], exc: pa.ArrowInvalid
+) -> ConfigError:
+    """Why Arrow could not parse *chunk* (at byte *offset* of *path*), named by line as
+    the per-record reader names it: bytes that are not UTF-8, a row with another number
+    of fields than the header; else Arrow's own message."""
+    first_line = _line_at(path, offset)
+    bad = not_utf8(chunk, str(path), first_line)
+    if bad is not None:
+        return bad
+    text = chunk.decode("utf-8")
+    rows = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for row in rows:
+            if row and len(row) != len(names):
+                line = first_line + rows.line_num - 1
+                problem = Problem(
+                    f"line {line}",
+                    "bad_record",
+                    f"{len(row)} fields where the header has {len(names)}; quote fields "
+                    "that hold a comma, and give every row the header's columns",
+                    line=line,
+                    source=str(path),
+                )
+                return ConfigError([problem], source=str(path))
+    except csv.Error:
+        pass
+    return _unreadable(path, exc)
+
+
+def _check_lengths(path: Path, table: pa.Table, offset: int) -> None:
+    """Refuse a text field longer than FIELD_LIMIT characters, as read_usage does (a
+    dictionary column is checked on its dictionary)."""
+    row = 0
+    for part in table.to_batches():
+        for name, column in zip(part.schema.names, part.columns, strict=True):
+            long = _first_too_long(column)
+            if long is not None:
+                at, length = long
+                raise field_too_long(_line_at(path, offset) + row + at, name, length, str(path))
+        row += part.num_rows
+
+
+def _first_too_long(column: pa.Array) -> tuple[int, int] | None:
+    """The first row of *column* holding more than FIELD_LIMIT characters, and its length."""
+    kind = column.type
+    texts = column.dictionary if pa.types.is_dictionary(kind) else column
+    if not pa.types.is_string(texts.type) and not pa.types.is_large_string(texts.type):
+        return None
+    if texts.nbytes <= FIELD_LIMIT:  # no field can be longer than all of them together
+        return None
+    lengths = pc.utf8_length(texts)
+    longest = pc.max(lengths).as_py()
+    if longest is None or longest <= FIELD_LIMIT:
+        return None
+    first = pc.indices_nonzero(pc.greater(lengths, FIELD_LIMIT))[0].as_py()
+    if pa.types.is_dictionary(kind):  # the first row using that dictionary entry
+        first = pc.indices_nonzero(pc.equal(column.indices, first))[0].as_py()
+    value = column[first].as_py()
+    return first, len(value)
 
 
 def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
@@ -107,19 +205,63 @@ def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]
             parse_options=pj.ParseOptions(explicit_schema=schema),
         )
 
+    offset = 0
     for chunk in _blocks(source, block_size, b""):
+        bad = not_utf8(bytes(chunk), str(path), _line_at(path, offset))
+        if bad is not None:  # Arrow's JSON reader does not check the text's encoding
+            raise bad
         try:
             try:
                 table = parse(chunk, pa.decimal128(38, SCALE))
             except pa.ArrowInvalid:
                 table = parse(chunk, pa.string())
         except pa.ArrowInvalid as exc:
-            raise _unreadable(path, exc) from None
+            raise _json_error(path, bytes(chunk), exc, offset) from None
+        offset += len(chunk)
         if "attributes" in table.column_names and pa.types.is_struct(
             table.schema.field("attributes").type
         ):
             table = table.flatten()
         yield from table.to_batches()
+
+
+def _json_error(path: Path, chunk: bytes, exc: pa.ArrowInvalid, offset: int) -> ConfigError:
+    """Why Arrow could not read *chunk* (at byte *offset*), found line by line as the
+    per-record reader finds it: a line that is not JSON, a key given twice."""
+    line = _line_at(path, offset)
+    for text in chunk.decode("utf-8").split("\n"):
+        if text.strip():
+            try:
+                json.loads(text, object_pairs_hook=_unique_keys)
+            except json.JSONDecodeError as bad:
+                problem = Problem(f"line {line}", "bad_json", bad.msg, line=line, source=str(path))
+                return ConfigError([problem], source=str(path))
+            except _RepeatedKeyError as repeated:
+                problem = Problem(
+                    f"line {line}",
+                    "duplicate_key",
+                    f"the key {repeated.key!r} is given twice; keep one (which one was meant "
+                    "cannot be guessed)",
+                    line=line,
+                    source=str(path),
+                )
+                return ConfigError([problem], source=str(path))
+        line += 1
+    return _unreadable(path, exc)
+
+
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKeyError(key)
+        out[key] = value
+    return out
 
 
 def _unreadable(path: Path, exc: pa.ArrowInvalid) -> ConfigError:
@@ -315,6 +457,8 @@ def _stream(
     on_progress: Callable[[int, int], object] | None,
 ) -> Iterator[pa.RecordBatch]:
     total = path.stat().st_size
+    if total == 0:
+        raise empty_file(str(path))
     # rows count lines in text files (the header is line 1 of a CSV file); in Parquet
     # files they are rows, reported as rows
     line = 2 if reader is _csv else 1

@@ -1,0 +1,111 @@
+"""What a usage file must be before its records are read: the rules both engines' readers
+apply, so a file one refuses the other refuses with the same problem.
+
+- a file of 0 bytes is refused (a failed export, not an empty month: a month without
+  usage is a CSV with only its header, or ``rate(plan, [], period)``);
+- the text is UTF-8; the first bytes that are not are named by line and byte;
+- a CSV header names each column once;
+- no field is longer than :data:`FIELD_LIMIT` characters.
+
+>>> empty_file("usage.csv").problems[0].code
+'empty_file'
+>>> [p.code for p in header_problems(["account", "quantity", "quantity"], "u.csv")]
+['duplicate_column']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cloudrate.exceptions import ConfigError, Problem
+
+__all__ = [
+    "FIELD_LIMIT",
+    "empty_file",
+    "field_too_long",
+    "header_problems",
+    "not_utf8",
+]
+
+#: The longest field a usage file may have, in characters (the csv module's default
+#: limit): no account, metric, id or attribute needs more, and a longer one is a broken
+#: file (an unclosed quote swallowing the lines after it).
+FIELD_LIMIT = 131_072
+
+
+def empty_file(source: str) -> ConfigError:
+    """The error for a usage file of 0 bytes."""
+    return ConfigError(
+        [
+            Problem(
+                "file",
+                "empty_file",
+                "the file is empty (0 bytes), which is what a failed export leaves; a "
+                "month without usage is a CSV with only its header line, or rate() with "
+                "no records and period= given",
+                source=source,
+            )
+        ],
+        source=source,
+    )
+
+
+def not_utf8(raw: bytes, source: str, first_line: int = 1) -> ConfigError | None:
+    """The error naming the first bytes of *raw* that are not UTF-8, or None if it all is.
+
+    *raw* starts at line *first_line* of the file.
+
+    >>> print(not_utf8(b"a,b\\nx,\\xff\\n", "u.csv"))
+    1 problem in u.csv:
+      line 2 (line 2): not UTF-8: byte 3 of the line is ff (invalid start byte); save the \
+file as UTF-8 [bad_encoding]
+    """
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + raw.count(b"\n", 0, exc.start)
+        byte = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        problem = Problem(
+            f"line {line}",
+            "bad_encoding",
+            f"not UTF-8: byte {byte} of the line is {raw[exc.start : exc.end].hex(' ')} "
+            f"({exc.reason}); save the file as UTF-8",
+            line=line,
+            source=source,
+        )
+        return ConfigError([problem], source=source)
+    return None
+
+
+def header_problems(names: Sequence[str], source: str) -> list[Problem]:
+    """A problem for each column name a CSV header gives more than once."""
+    first: dict[str, int] = {}
+    problems = []
+    for column, name in enumerate(names, 1):
+        if name in first:
+            problems.append(
+                Problem(
+                    "line 1",
+                    "duplicate_column",
+                    f"the header names the column {name!r} twice (columns {first[name]} "
+                    f"and {column}); name each column once",
+                    line=1,
+                    source=source,
+                )
+            )
+        else:
+            first[name] = column
+    return problems
+
+
+def field_too_long(line: int, column: str, length: int, source: str) -> ConfigError:
+    """The error for a field longer than :data:`FIELD_LIMIT` characters."""
+    problem = Problem(
+        f"line {line}",
+        "field_too_long",
+        f"the field {column} has {length} characters, more than the {FIELD_LIMIT} a "
+        "usage field may have; is a quote left open on an earlier line?",
+        line=line,
+        source=source,
+    )
+    return ConfigError([problem], source=source)
