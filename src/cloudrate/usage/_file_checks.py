@@ -33,16 +33,19 @@ __all__ = [
 FIELD_LIMIT = 131_072
 
 
-def empty_file(source: str) -> ConfigError:
-    """The error for a usage file of 0 bytes."""
+_NO_USAGE = "a CSV with only its header line, or rate() with no records and period= given"
+
+
+def empty_file(source: str, *, no_usage: str = _NO_USAGE) -> ConfigError:
+    """The error for a usage file of 0 bytes; *no_usage* says how to write a period
+    without usage in that kind of file."""
     return ConfigError(
         [
             Problem(
                 "file",
                 "empty_file",
                 "the file is empty (0 bytes), which is what a failed export leaves; a "
-                "month without usage is a CSV with only its header line, or rate() with "
-                "no records and period= given",
+                f"period without usage is {no_usage}",
                 source=source,
             )
         ],

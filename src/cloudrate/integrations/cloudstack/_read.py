@@ -16,7 +16,7 @@ import attrs
 
 from cloudrate._money import EXACT
 from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageError
-from cloudrate.usage import UsageRecord
+from cloudrate.usage import UsageRecord, empty_file, not_utf8
 
 from ._record_id import record_id_of
 from ._types import USAGE_TYPES, UsageType
@@ -401,10 +401,40 @@ def _text_of(source: str | Path | IO[str]) -> tuple[str, str]:
     if isinstance(source, Path) or (
         isinstance(source, str) and source.lstrip()[:1] not in ("{", "[", "<")
     ):
-        return Path(source).read_text(encoding="utf-8"), str(source)
+        name = str(source)
+        try:
+            raw = Path(source).read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                [Problem("file", "unreadable", f"cannot read the file: {exc.strerror}")],
+                source=name,
+            ) from None
+        if not raw:
+            raise empty_file(
+                name, no_usage='a response without records: {"listusagerecordsresponse": {}}'
+            )
+        bad = not_utf8(raw, name)
+        if bad is not None:
+            raise bad
+        return raw.decode("utf-8").removeprefix("\ufeff"), name
     if isinstance(source, str):
         return source, "listUsageRecords"
     return source.read(), getattr(source, "name", "<stream>")
+
+
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice (never the last wins)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _RepeatedKeyError(key)
+        out[key] = value
+    return out
 
 
 def _parse_rows(text: str, name: str) -> list[Mapping[str, Any]]:
@@ -412,11 +442,21 @@ def _parse_rows(text: str, name: str) -> list[Mapping[str, Any]]:
     try:
         if text.startswith("<"):
             return list(_xml_rows(text))
-        return list(_json_rows(json.loads(text, parse_float=Decimal)))
+        document = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+        return list(_json_rows(document))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             [Problem(f"line {exc.lineno}", "bad_json", exc.msg, line=exc.lineno)], source=name
         ) from None
+    except _RepeatedKeyError as exc:
+        message = (
+            f"the key {exc.key!r} is given twice in one object; keep one (which one was "
+            "meant cannot be guessed)"
+        )
+        raise ConfigError([Problem("", "duplicate_key", message, exc.key)], source=name) from None
+    except RecursionError:
+        message = "objects and lists nested deeper than Python can read; not a CloudStack response"
+        raise ConfigError([Problem("", "too_deep", message)], source=name) from None
     except ElementTree.ParseError as exc:
         line = exc.position[0]
         raise ConfigError(
