@@ -34,6 +34,8 @@ __all__ = [
     "InsufficientFundsError",
     "InvoiceError",
     "InvoiceStateError",
+    "NotFoundError",
+    "OptionError",
     "PlanError",
     "Problem",
     "RatingError",
@@ -44,6 +46,7 @@ __all__ = [
     "UnpricedUsageError",
     "UsageError",
     "WalletError",
+    "WrongTypeError",
 ]
 
 
@@ -137,6 +140,39 @@ money exactly, pass Decimal('0.1') or the string '0.1' instead
         )
         self.where = where
         self._fields(path=where, value=value, expected="a Decimal, int or str", fix=fix)
+
+
+class OptionError(CloudrateError, ValueError):
+    """An argument outside the values a function takes (``on_error="ignore"``,
+    ``workers=0``): the message lists the values it takes.
+
+    >>> OptionError("workers: 1 or more (got 0)", path="workers", value=0).code
+    'invalid_option'
+    """
+
+    code = "invalid_option"
+
+
+class WrongTypeError(CloudrateError, TypeError):
+    """An argument of a type the function does not take (a list where a table is
+    expected); the message names the types it takes."""
+
+    code = "wrong_type"
+
+
+class NotFoundError(CloudrateError, KeyError):
+    """A lookup by name or key found nothing (a tenant, a charge of a bill, a card, a
+    CloudStack usage type); the message names what exists. Also a :class:`KeyError`, so
+    mapping-style code keeps working.
+
+    >>> str(NotFoundError("no tenant 'x'; tenants are a, b"))
+    "no tenant 'x'; tenants are a, b"
+    """
+
+    code = "not_found"
+
+    def __str__(self) -> str:  # the message as given, not KeyError's repr of it
+        return str(self.args[0]) if self.args else ""
 
 
 class PlanError(CloudrateError, ValueError):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import attrs
 
+from cloudrate.exceptions import OptionError
 from cloudrate.invoice.render import font_directories, latin_family
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -172,7 +173,7 @@ def consumption_chart(
     ['CPU Hours (vCPU-hour)', 'Memory (GB-hour)']
     """
     if measure not in MEASURES:
-        raise ValueError(f"measure must be 'quantity' or 'cost' (got {measure!r})")
+        raise OptionError(f"measure must be 'quantity' or 'cost' (got {measure!r})", path="measure")
     axis = "Consumption" if measure == "quantity" else f"Estimated cost ({view.currency})"
     spec = _base(title, 420, 220) | {
         "data": {"values": _consumption_rows(view, measure)},
@@ -211,7 +212,9 @@ def billing_status_chart(
     """
     unknown = set(counts) - set(STATUS_COLOURS)
     if unknown:
-        raise ValueError(f"unknown invoice status {sorted(unknown)}; use paid, unpaid, overdue")
+        raise OptionError(
+            f"unknown invoice status {sorted(unknown)}; use paid, unpaid, overdue", path="status"
+        )
     rows = [
         {"status": s.capitalize(), "count": int(counts.get(s, 0)), "order": i}
         for i, s in enumerate(STATUS_COLOURS)

@@ -50,7 +50,7 @@ from cloudrate.accounts import (
     VerificationRefund,
     account_type,
 )
-from cloudrate.exceptions import CloudrateError
+from cloudrate.exceptions import CloudrateError, NotFoundError
 from cloudrate.period import zone
 from cloudrate.rules import (
     ContractTypes,
@@ -282,7 +282,9 @@ class FeatureConfig:
                 if near
                 else (f"; tenants are {', '.join(self.tenants) or '(none)'}")
             )
-            raise KeyError(f"no tenant {tenant!r} in {self.source}{hint}")
+            raise NotFoundError(
+                f"no tenant {tenant!r} in {self.source}{hint}", path="tenant", value=tenant
+            )
         return self.settings[(tenant, kind)]
 
 

@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import attrs
 
 from cloudrate._money import EXACT
-from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageError
+from cloudrate.exceptions import CloudrateError, ConfigError, OptionError, Problem, UsageError
 from cloudrate.usage import UsageRecord, empty_file, not_utf8
 
 from ._record_id import record_id_of
@@ -107,9 +107,11 @@ def _check_gb(gb_bytes: int) -> int:
         while rest % prime == 0:
             rest //= prime
     if gb_bytes <= 0 or rest != 1:
-        raise ValueError(
+        raise OptionError(
             f"gb_bytes must be a power-of-two/ten size such as 2**30 or 10**9 "
-            f"so bytes convert to GB exactly (got {gb_bytes})"
+            f"so bytes convert to GB exactly (got {gb_bytes})",
+            path="gb_bytes",
+            value=gb_bytes,
         )
     return gb_bytes
 
@@ -234,11 +236,14 @@ class CloudStackImport:
 def _check_options(on_error: object, account_by: object) -> None:
     """Refuse options mypy would have caught, for callers without type checking."""
     if on_error not in _ON_ERROR:
-        raise ValueError(f"on_error must be 'raise' or 'report' (got {on_error!r})")
+        raise OptionError(
+            f"on_error must be 'raise' or 'report' (got {on_error!r})", path="on_error"
+        )
     if not callable(account_by) and account_by not in ACCOUNT_KEYS:
-        raise ValueError(
+        raise OptionError(
             f"account_by must be one of {', '.join(ACCOUNT_KEYS)} or a function "
-            f"(got {account_by!r})"
+            f"(got {account_by!r})",
+            path="account_by",
         )
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 import attrs
 
+from cloudrate.exceptions import NotFoundError
+
 __all__ = ["USAGE_TYPES", "UsageType", "usage_type"]
 
 #: How a type's quantity is computed from a record:
@@ -307,5 +309,7 @@ def usage_type(key: int | str) -> UsageType:
         found = USAGE_TYPES.get(int(key))
     if found is None:
         known = ", ".join(f"{t.number} {t.name}" for t in USAGE_TYPES.values())
-        raise KeyError(f"unknown CloudStack usage type {key!r}; known types are {known}")
+        raise NotFoundError(
+            f"unknown CloudStack usage type {key!r}; known types are {known}", value=key
+        )
     return found
