@@ -23,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cloudrate._money import EXACT
 from cloudrate.exceptions import (
     CloudrateError,
     ConfigError,
@@ -45,6 +47,7 @@ from cloudrate.usage import (
     parse_quantity,
     parse_revision,
     parse_time,
+    read_usage_text,
 )
 
 __all__ = [
@@ -87,9 +90,30 @@ def located(batch: pa.RecordBatch, offset: int, error: RowError) -> CloudrateErr
     if SOURCE in meta:
         source = meta[SOURCE].decode()
         line = int(meta[FIRST_LINE]) + error.row
-        problem = Problem(f"line {line}", "bad_record", error.detail, line=line, source=source)
+        detail = _per_record_words(Path(source), line) or error.detail
+        problem = Problem(f"line {line}", "bad_record", detail, line=line, source=source)
         return ConfigError([problem], source=source)
     return UsageError(f"row {offset + error.row}: {error.detail}")
+
+
+def _per_record_words(path: Path, line: int) -> str | None:
+    """What :func:`cloudrate.read_usage` says of line *line* of *path* (read again, only
+    to report it), so both engines refuse a row in the same words; None if it reads the
+    line without complaint or the file cannot be read again."""
+    csv = path.suffix.lower() == ".csv"
+    wanted = {1, line} if csv else {line}
+    try:
+        with path.open("rb") as file:
+            lines = [text for number, text in enumerate(file, 1) if number in wanted]
+    except OSError:
+        return None
+    try:
+        read_usage_text(b"".join(lines).decode("utf-8-sig"), "csv" if csv else "jsonl")
+    except ConfigError as exc:
+        return exc.problems[0].message if exc.problems else None
+    except CloudrateError as exc:
+        return str(exc)
+    return None
 
 
 #: Columns with a meaning of their own; every other column is an attribute.
@@ -351,7 +375,7 @@ def _parse(column: pa.Array) -> tuple[pa.Array, pa.Array]:
                 parsed = _cast(text, scale)
             except pa.ArrowInvalid:
                 raise _bad_quantity(text) from None
-        if parsed is not None:
+        if parsed is not None and _exact_at(text, scale):
             _check_digits(text, 38 - scale)
             return parsed, text
     raise FixedPointRangeError(
@@ -378,6 +402,23 @@ def _check_digits(text: pa.Array, digits: int) -> None:
             number = Decimal(value)
             if number and number.adjusted() >= digits:
                 raise FixedPointRangeError(_TOO_BIG)
+
+
+def _exact_at(text: pa.Array, scale: int) -> bool:
+    """Whether every quantity written with an exponent fits *scale* decimals: Arrow casts
+    ``1E-80`` to 0 at any scale instead of refusing it as it refuses ``0.0000001``."""
+    if not _may_have_exponent(text):
+        return True
+    scientific = pc.match_substring(text, "e", ignore_case=True)
+    for value in text.filter(scientific).to_pylist():
+        try:
+            number = Decimal(value.strip())
+        except ArithmeticError:  # not a number: refused row by row later
+            continue
+        exponent = number.normalize(EXACT).as_tuple().exponent
+        if number and isinstance(exponent, int) and exponent < -scale:
+            return False
+    return True
 
 
 def _may_have_exponent(text: pa.Array) -> bool:
@@ -494,11 +535,12 @@ class Batch:
         self._high_max = int(words[:, 1].max()) if self.rows else 0
         if self._high_min < 0:
             row = int(np.flatnonzero(self._words()[:, 1] < 0)[0])
-            raise RowError(
-                row,
-                f"quantity {self.quantity[row].as_py()} is negative; usage is never negative, "
-                "give credits as adjustments",
-            )
+            seen = (self.text if self.text is not None else self.quantity)[row].as_py()
+            try:  # the per-record rule, so both engines refuse it in the same words
+                parse_quantity(seen)
+            except UsageError as exc:
+                raise RowError(row, str(exc)) from None
+            raise RowError(row, f"quantity {seen} is negative; usage is never negative")
         self.start = _times(batch.column("start"), "start")
         self.end = _times(batch.column("end"), "end")
         if self.rows and not (self.end >= self.start).all():
