@@ -34,6 +34,7 @@ __all__ = [
     "InsufficientFundsError",
     "InvoiceError",
     "InvoiceStateError",
+    "MissingExtraError",
     "NotFoundError",
     "OptionError",
     "PlanError",
@@ -151,6 +152,27 @@ class OptionError(CloudrateError, ValueError):
     """
 
     code = "invalid_option"
+
+
+class MissingExtraError(CloudrateError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message (and
+    ``fix``) is the ``pip install`` to run. Also an :class:`ImportError`.
+
+    >>> err = MissingExtraError("PDF invoices", "typst", "pdf")
+    >>> print(err)
+    PDF invoices need typst: pip install 'cloudrate[pdf]'
+    >>> err.extra, err.fix
+    ('pdf', "pip install 'cloudrate[pdf]'")
+    """
+
+    code = "missing_extra"
+
+    def __init__(self, feature: str, packages: str, extra: str) -> None:
+        fix = f"pip install 'cloudrate[{extra}]'"
+        verb = "need" if feature.endswith("s") and not feature.endswith("ss") else "needs"
+        super().__init__(f"{feature} {verb} {packages}: {fix}")
+        self.extra = extra
+        self._fields(value=packages, expected=f"the {extra!r} extra installed", fix=fix)
 
 
 class WrongTypeError(CloudrateError, TypeError):

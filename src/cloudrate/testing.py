@@ -21,9 +21,9 @@ try:
     from hypothesis import strategies as st
     from hypothesis.errors import InvalidArgument
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "cloudrate.testing needs hypothesis: pip install 'cloudrate[testing]'"
-    ) from exc
+    from cloudrate.exceptions import MissingExtraError
+
+    raise MissingExtraError("cloudrate.testing", "hypothesis", "testing") from exc
 
 from moneyed import Money
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import attrs
 
-from cloudrate.exceptions import OptionError
+from cloudrate.exceptions import MissingExtraError, OptionError
 from cloudrate.invoice.render import font_directories, latin_family
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,9 +57,7 @@ def _vl() -> Any:
     try:
         import vl_convert
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "charts need altair and vl-convert-python: pip install 'cloudrate[charts]'"
-        ) from None
+        raise MissingExtraError("charts", "altair and vl-convert-python", "charts") from None
     _register_fonts(vl_convert)
     return vl_convert
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from cloudrate.exceptions import MissingExtraError
+
 __all__ = ["require"]
 
 
@@ -17,6 +19,4 @@ def require(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(
-            f"cloudrate.rating.columnar needs {name.split('.')[0]}: pip install 'cloudrate[batch]'"
-        ) from exc
+        raise MissingExtraError("cloudrate.rating.columnar", name.split(".")[0], "batch") from exc
