@@ -92,7 +92,9 @@ class TestRate:
         assert json.loads(ok.stdout)["period"]["label"] == "2026-10"
         bad = runner.invoke(main, [*args, "--period", "2026-11"])
         assert bad.exit_code == 2
-        assert "error:" in bad.stderr and "outside the period 2026-11" in bad.stderr
+        error = json.loads(bad.stderr)  # under --json the error is JSON too
+        assert error["code"] == "rating_refused" and error["exit_code"] == 2
+        assert "outside the period 2026-11" in error["message"]
 
     def test_strict(self, runner, files):
         """--strict refuses usage no charge prices."""
@@ -114,11 +116,11 @@ class TestRate:
         assert "line 2" in out.stderr and out.stdout == ""
 
     def test_missing_file(self, runner, tmp_path):
-        """A missing plan file is a usage error of the command."""
+        """A missing plan file has the missing-file exit code, 3."""
         out = runner.invoke(
             main, ["rate", "--plan", str(tmp_path / "x.yaml"), "--usage", str(tmp_path / "y.csv")]
         )
-        assert out.exit_code == 2 and "does not exist" in out.stderr
+        assert out.exit_code == 3 and "does not exist" in out.stderr
 
 
 class TestCheck:
@@ -130,7 +132,7 @@ class TestCheck:
         assert "plan 'Tiny' (EUR) is valid: 1 charges" in out.stdout
 
     def test_invalid_lists_every_problem(self, runner, tmp_path):
-        """check lists every problem with path and line, exit code 1."""
+        """check lists every problem with path and line, exit code 2 (bad input)."""
         plan = tmp_path / "bad.yaml"
         plan.write_text(
             "name: Bad\ncurrency: EUR\ncharges:\n"
@@ -139,7 +141,7 @@ class TestCheck:
             encoding="utf-8",
         )
         out = runner.invoke(main, ["check", str(plan)])
-        assert out.exit_code == 1
+        assert out.exit_code == 2
         assert "3 problems in" in out.stderr
         assert "charges[0].unit_prise (line 4)" in out.stderr
         assert "did you mean 'graduated'?" in out.stderr

@@ -25,7 +25,7 @@ def test_reports_every_problem(tmp_path):
     path = tmp_path / "features.yaml"
     path.write_text("currency: EUR\nfree_firts_ip: true\ncost_decimals: -1\n")
     out = CliRunner().invoke(main, ["features", str(path)])
-    assert out.exit_code == 1
+    assert out.exit_code == 2  # bad input (docs/cli.md, exit codes)
     assert "2 problems" in out.output and "did you mean 'free_first_ip'" in out.output
 
 

@@ -10,7 +10,6 @@ nothing new; a run killed at any moment is completed by the next.
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -27,7 +26,7 @@ from cloudrate.billing import (
     load_billing_customers,
     open_store,
 )
-from cloudrate.exceptions import BillingError, CloudrateError
+from cloudrate.exceptions import BillingError
 from cloudrate.invoice import (
     EmptyBill,
     Invoice,
@@ -41,21 +40,26 @@ from cloudrate.invoice import (
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan, load_plan
 from cloudrate.rating import RatingResult, rate
-from cloudrate.usage import read_usage
 
 from . import _batch
 from ._files import document_filename, write_atomic
 from ._invoice import FORMATS, Format, batch_renderer, load_customers, renderer
-from ._options import usage_option
+from ._options import InputPath, json_option, usage_option
+from ._streams import STREAM, UsageFormat, UsageInput, open_usage, read_records
 
-__all__ = ["bill_command", "write_documents"]
+__all__ = ["USAGE_FORMATS", "bill_command", "write_documents"]
+
+#: The usage ``bill`` reads.
+USAGE_FORMATS: tuple[UsageFormat, ...] = ("csv", "jsonl", "parquet", "cloudstack")
 
 
-def _rated(plan: Plan, usage_path: Path, period: str) -> RatingResult:
+def _rated(plan: Plan, source: UsageInput, period: str) -> RatingResult:
     chosen = BillingPeriod.parse(period, plan.timezone)
-    if _batch.wants_batch(usage_path, None):
-        return _batch.rate_batch(plan, usage_path, chosen, False)
-    return rate(plan, read_usage(usage_path), chosen)
+    if source.fmt == "parquet" or (
+        source.fmt != "cloudstack" and _batch.wants_batch(source.path, None)
+    ):
+        return _batch.rate_batch(plan, source.path, chosen, False)
+    return rate(plan, read_records(source), chosen)
 
 
 def _plans(paths: tuple[Path, ...]) -> dict[str, Plan]:
@@ -174,14 +178,14 @@ def _summary_text(summary: RunSummary) -> str:
     "plan_paths",
     required=True,
     multiple=True,
-    type=click.Path(exists=True, path_type=Path),
+    type=InputPath(),
     help="Plan file (YAML); repeat for several, each known by its name.",
 )
-@usage_option(".csv, .jsonl or .parquet")
+@usage_option(USAGE_FORMATS)
 @click.option(
     "--customers",
     "customers_path",
-    type=click.Path(exists=True, path_type=Path),
+    type=InputPath(),
     help="YAML: a customers list with subscriptions (docs/subscriptions.md), or a mapping "
     "of account id -> name, address, tax_id, country, locale, email.",
 )
@@ -195,7 +199,8 @@ def _summary_text(summary: RunSummary) -> str:
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
-    help="Write every document of the period here, named by its number.",
+    help="Write every document of the period here, named by its number; - writes them "
+    "to standard output as JSON lines (--format json only; the summary then goes to stderr).",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
 @click.option(
@@ -203,7 +208,7 @@ def _summary_text(summary: RunSummary) -> str:
     type=click.DateTime(["%Y-%m-%d"]),
     help="Issue date of new documents [default: the day the period ends].",
 )
-@click.option("--json", "as_json", is_flag=True, help="Emit the run summary as JSON.")
+@json_option
 @click.option("--tax-rate", help="One VAT rate in percent for every line, e.g. 19.")
 @click.option(
     "--tax-method", type=click.Choice(get_args(TaxMethod)), default="total", show_default=True
@@ -217,7 +222,8 @@ def _summary_text(summary: RunSummary) -> str:
 def bill_command(
     period: str,
     plan_paths: tuple[Path, ...],
-    usage_path: Path,
+    usage_name: str,
+    usage_fmt: UsageFormat | None,
     customers_path: Path | None,
     store_location: str,
     out_dir: Path | None,
@@ -234,33 +240,40 @@ def bill_command(
     locale: str | None,
 ) -> None:
     """Bill a period exactly once: issue what the usage calls for and nothing twice."""
+    to_stream = out_dir is not None and str(out_dir) == STREAM
+    if to_stream and fmt != "json":
+        raise click.BadParameter(
+            f"--out - writes the documents as JSON lines; --format {fmt} writes files: give "
+            "a directory, or --format json",
+            param_hint="'--out'",
+        )
+    plans = _plans(plan_paths)
+    subscribed = _has_subscriptions(customers_path)
+    if not subscribed and len(plans) > 1:
+        raise BillingError(
+            "several --plan files need a --customers file whose subscriptions say who "
+            "is on which plan (docs/subscriptions.md)"
+        )
+    if fmt in ("pdf", "html"):
+        renderer(fmt)
+    store = open_store(store_location)
     try:
-        plans = _plans(plan_paths)
-        subscribed = _has_subscriptions(customers_path)
-        if not subscribed and len(plans) > 1:
-            raise BillingError(
-                "several --plan files need a --customers file whose subscriptions say who "
-                "is on which plan (docs/subscriptions.md)"
-            )
-        if fmt in ("pdf", "html"):
-            renderer(fmt)
-        store = open_store(store_location)
-        try:
-            run = BillingRun(
-                store=store,
-                numbering=Numbering(template),
-                credit_numbering=Numbering.credit_notes(credit_template),
-                terms=Net(net_days),
-                tenant=tenant,
-            )
-            day: date | None = None if issued_on is None else issued_on.date()
-            taxes = None if tax_rate is None else TaxRate(percent=tax_rate)
+        run = BillingRun(
+            store=store,
+            numbering=Numbering(template),
+            credit_numbering=Numbering.credit_notes(credit_template),
+            terms=Net(net_days),
+            tenant=tenant,
+        )
+        day: date | None = None if issued_on is None else issued_on.date()
+        taxes = None if tax_rate is None else TaxRate(percent=tax_rate)
+        with open_usage(usage_name, usage_fmt, USAGE_FORMATS) as source:
             if subscribed and customers_path is not None:
                 first = next(iter(plans.values()))
                 summary = run.bill_customers(
                     load_billing_customers(customers_path, plans),
                     plans,
-                    read_usage(usage_path),
+                    read_records(source),
                     BillingPeriod.parse(period, first.timezone),
                     issued_on=day,
                     taxes=taxes,
@@ -268,28 +281,37 @@ def bill_command(
                 )
             else:
                 summary = run.bill(
-                    _rated(next(iter(plans.values())), usage_path, period),
+                    _rated(next(iter(plans.values())), source, period),
                     issued_on=day,
                     customers=load_customers(customers_path) if customers_path else {},
                     taxes=taxes,
                     tax_method=tax_method,
                     empty=empty,
                 )
-            files = (
-                []
-                if out_dir is None
-                else write_documents(store, summary, out_dir, fmt, tenant=tenant, locale=locale)
-            )
-        finally:
-            store.close()
-    except CloudrateError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        files: list[Path] = []
+        if to_stream:
+            _stream_documents(store, summary, tenant)
+        elif out_dir is not None:
+            files = write_documents(store, summary, out_dir, fmt, tenant=tenant, locale=locale)
+    finally:
+        store.close()
     if as_json:
         data = summary.to_dict()
         data["files"] = [str(p) for p in files]
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data, indent=2), err=to_stream)
     else:
-        click.echo(_summary_text(summary))
+        click.echo(_summary_text(summary), err=to_stream)
         for path in files:
             click.echo(str(path))
+
+
+def _stream_documents(store: DocumentStore, summary: RunSummary, tenant: str) -> None:
+    """Every document of the run's customers and period on standard output, one JSON
+    document (as the store keeps it) per line."""
+    out: Any = click.open_file("-", "wb")
+    for outcome in summary.outcomes:
+        for document in store.documents(
+            tenant=tenant, customer=outcome.customer, period=outcome.period
+        ):
+            out.write((document.body.rstrip("\n") + "\n").encode("utf-8"))
+    out.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
+import json
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -15,7 +16,7 @@ from typing import Any, Literal, get_args
 import click
 import yaml
 
-from cloudrate.exceptions import CloudrateError, InvoiceError
+from cloudrate.exceptions import InvoiceError
 from cloudrate.invoice import (
     Customer,
     EmptyBill,
@@ -33,10 +34,12 @@ from cloudrate.invoice import (
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import load_plan
 from cloudrate.rating import rate
-from cloudrate.usage import read_usage
 
+from ._accounts import check_accounts
 from ._files import DocumentFiles, document_filename
-from ._options import plan_option, usage_option
+from ._options import InputPath, json_option, plan_option, usage_option
+from ._stdout import check_stream, write_stream
+from ._streams import STREAM, UsageFormat, open_usage, read_records
 
 __all__ = ["batch_renderer", "invoice_command", "load_customers", "renderer"]
 
@@ -44,6 +47,8 @@ __all__ = ["batch_renderer", "invoice_command", "load_customers", "renderer"]
 Format = Literal["json", "csv", "xlsx", "pdf", "html"]
 FORMATS: tuple[Format, ...] = get_args(Format)
 PROGRESS_FROM = 20
+#: The usage ``invoice`` reads (record by record).
+USAGE_FORMATS: tuple[UsageFormat, ...] = ("csv", "jsonl", "cloudstack")
 
 
 def load_customers(path: Path) -> dict[str, Customer]:
@@ -218,13 +223,18 @@ def _finaliser(
 
 @click.command(name="invoice")
 @plan_option
-@usage_option(".csv or .jsonl")
+@usage_option(USAGE_FORMATS)
 @click.option("--period", required=True, help="Billing period: 2026-10, or 2026-10-01..2026-10-15.")
-@click.option("--customer", "accounts", multiple=True, help="Invoice only this account (repeat).")
+@click.option(
+    "--customer",
+    "accounts",
+    multiple=True,
+    help="Invoice only this account (repeat); one the usage or --customers names.",
+)
 @click.option(
     "--customers",
     "customers_path",
-    type=click.Path(exists=True, path_type=Path),
+    type=InputPath(),
     help="YAML/JSON: account id -> name, address, tax_id, country, locale, email.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
@@ -233,7 +243,8 @@ def _finaliser(
     "out_dir",
     required=True,
     type=click.Path(path_type=Path),
-    help="Directory to write into.",
+    help="Directory to write into; - writes standard output: JSON lines (--format json), "
+    "an XLSX workbook, or the PDF or HTML of one invoice.",
 )
 @click.option("--tax-rate", help="One VAT rate in percent for every line, e.g. 19.")
 @click.option(
@@ -267,9 +278,11 @@ def _finaliser(
 )
 @click.option("--tenant", default="default", show_default=True, help="Sequence tenant.")
 @click.option("--locale", help="Locale passed to the PDF/HTML renderer, e.g. de_DE.")
+@json_option
 def invoice_command(
     plan_path: Path,
-    usage_path: Path,
+    usage_name: str,
+    usage_fmt: UsageFormat | None,
     period: str,
     accounts: tuple[str, ...],
     customers_path: Path | None,
@@ -285,34 +298,44 @@ def invoice_command(
     template: str,
     tenant: str,
     locale: str | None,
+    as_json: bool,
 ) -> None:
-    """Rate a usage file for one period and write an invoice per account."""
+    """Rate a usage file for one period and write an invoice per account.
+
+    Prints the files written (with --json, as ``{"files": [...]}``).
+    """
     # The click.Choice options give *fmt*, *tax_method* and *empty* their Literal types.
-    try:
-        if sequence_db is not None and issued_on is None:
-            raise InvoiceError("--sequence-db finalises the invoices: give --issued-on too")
-        plan = load_plan(plan_path)
-        chosen = BillingPeriod.parse(period, plan.timezone)
-        result = rate(plan, read_usage(usage_path), chosen, accounts=accounts)
-        customers = load_customers(customers_path) if customers_path else {}
-        invoices = assemble_all(
-            result,
-            customers,
-            taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
-            tax_method=tax_method,
-            display_decimals=display_decimals,
-            empty=empty,
-            accounts=accounts or None,
+    if sequence_db is not None and issued_on is None:
+        raise InvoiceError("--sequence-db finalises the invoices: give --issued-on too")
+    plan = load_plan(plan_path)
+    chosen = BillingPeriod.parse(period, plan.timezone)
+    customers = load_customers(customers_path) if customers_path else {}
+    with open_usage(usage_name, usage_fmt, USAGE_FORMATS) as source:
+        usage = read_records(source)
+    check_accounts(accounts, {r.account for r in usage} | set(customers))
+    result = rate(plan, usage, chosen, accounts=accounts)
+    invoices = assemble_all(
+        result,
+        customers,
+        taxes=None if tax_rate is None else TaxRate(percent=tax_rate),
+        tax_method=tax_method,
+        display_decimals=display_decimals,
+        empty=empty,
+        accounts=accounts or None,
+    )
+    finalise = None
+    if sequence_db is not None and issued_on is not None:
+        finalise = _finaliser(sequence_db, template, issued_on.date(), net_days, tenant)
+    if str(out_dir) == STREAM:
+        check_stream(fmt, len(invoices))
+        function = renderer(fmt) if fmt in ("pdf", "html") else None
+        write_stream(
+            invoices, fmt, lambda invoice: _document(invoice, fmt, function, locale), finalise
         )
-        finalise = None
-        if sequence_db is not None and issued_on is not None:
-            finalise = _finaliser(sequence_db, template, issued_on.date(), net_days, tenant)
-        written = _write(invoices, fmt, out_dir, locale, finalise)
-    except CloudrateError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except OSError as exc:
-        click.echo(f"error: cannot write the invoices to {out_dir}: {exc}", err=True)
-        sys.exit(2)
+        return
+    written = _write(invoices, fmt, out_dir, locale, finalise)
+    if as_json:
+        click.echo(json.dumps({"files": [str(path) for path in written]}, ensure_ascii=False))
+        return
     for path in written:
         click.echo(str(path))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ._figure import Figure
@@ -35,6 +36,15 @@ def _period(invoice: Invoice, fmt: Formatter) -> str:
     return f"{fmt.date(first)} \u2013 {fmt.date(last)}"
 
 
+def _exact(value: Decimal) -> str:
+    """*value* exactly, in plain digits (no exponent).
+
+    >>> _exact(Decimal("1E+3")), _exact(Decimal("0.50"))
+    ('1000', '0.50')
+    """
+    return f"{value:f}"
+
+
 def _lines(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
     return [
         {
@@ -42,6 +52,8 @@ def _lines(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
             "service": x.service or "",
             "kind": x.kind,
             "quantity": fmt.number(x.quantity),
+            # the exact quantity (the HTML cell's tooltip): the display above is rounded
+            "quantity_exact": _exact(x.quantity),
             "unit": x.unit,
             "unit_price": "" if x.unit_price is None else fmt.unit_price(x.unit_price.amount),
             "amount": fmt.money(x.amount.amount),

@@ -7,6 +7,7 @@ half-even) never rounds anything.
 
 from __future__ import annotations
 
+import decimal
 import re
 from datetime import date
 from decimal import Decimal
@@ -14,12 +15,18 @@ from decimal import Decimal
 import attrs
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
 
 from cloudrate._money import RoundingPolicy, currency_digits
 from cloudrate.exceptions import CloudrateError
 
-__all__ = ["Formatter", "LocaleError", "check_locale"]
+__all__ = ["QUANTITY_PLACES", "SCIENTIFIC_FROM", "Formatter", "LocaleError", "check_locale"]
+
+#: The most decimals a quantity shows (the exact value stays in the invoice's data).
+QUANTITY_PLACES = 4
+#: Quantities this large or larger show in scientific notation (``1.2346E26``): at most
+#: 18 integer digits are written out, so a 60-digit quantity cannot run over its column.
+SCIENTIFIC_FROM = Decimal(10) ** 18
 
 
 class LocaleError(CloudrateError, ValueError):
@@ -104,12 +111,46 @@ class Formatter:
         """A unit price: all its own decimals (0.0125 stays 0.0125), at least :attr:`places`."""
         return self.money(value, places=max(self.places, _places(value.normalize())))
 
-    def number(self, value: Decimal, max_places: int = 4) -> str:
-        """A quantity with at most *max_places* decimals (half-up), trailing zeros dropped."""
-        shown = self._shown(value, max_places).normalize()
-        places = _places(shown)
+    def number(self, value: Decimal, max_places: int = QUANTITY_PLACES) -> str:
+        """A quantity for display (docs/rendering.md, "Quantities"): rounded to at most
+        *max_places* decimals with :attr:`rounding`'s mode, trailing zeros dropped,
+        grouped in the locale. A value that is not zero never shows as 0: below the last
+        place it shows as ``<0.0001``. From :data:`SCIENTIFIC_FROM` on it is written
+        ``1.2346E26`` (the mantissa rounded the same way). Only the display is rounded.
+
+        >>> f = Formatter("de_DE", "EUR")
+        >>> f.number(Decimal("4.19578853046594982078853046594982078853046594982078853046595"))
+        '4,1958'
+        >>> f.number(Decimal("0.00000001")), f.number(Decimal("-0.00000001")), f.number(Decimal(0))
+        ('<0,0001', '>-0,0001', '0')
+        >>> f.number(Decimal("123456789012345678901234567.123456789")), f.number(Decimal("2.5E+59"))
+        ('1,2346E26', '2,5E59')
+        """
+        wide = decimal.Context(
+            prec=max(60, value.adjusted() + max_places + 4), Emin=-999999, Emax=999999
+        )
+        with decimal.localcontext(wide):  # Babel formats in the caller's context
+            if value.is_finite() and abs(value) >= SCIENTIFIC_FROM:
+                return self._scientific(value, max_places)
+            shown = self._shown(value, max_places).normalize()
+            if not shown and value:
+                least = Decimal(1).scaleb(-max_places)
+                text = self._decimal(least, max_places)
+                return f"<{text}" if value > 0 else f">-{text}"
+            return self._decimal(shown, _places(shown))
+
+    def _decimal(self, value: Decimal, places: int) -> str:
         pattern = _with_places(_locale(self.locale).decimal_formats[None].pattern, places)
-        return format_decimal(shown, format=pattern, locale=self.locale)
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def _scientific(self, value: Decimal, places: int) -> str:
+        exponent = value.adjusted()
+        mantissa = self._shown(value.scaleb(-exponent), places)
+        if abs(mantissa) >= 10:  # 9.99996E20 rounds to 10.0000E20: 1E21
+            exponent += 1
+            mantissa = self._shown(value.scaleb(-exponent), places)
+        pattern = "0." + "#" * places + "E0" if places else "0E0"
+        return format_scientific(mantissa.normalize().scaleb(exponent), pattern, self.locale)
 
     def percent(self, value: Decimal) -> str:
         """A tax rate given in percent: ``Decimal('19')`` -> ``'19\xa0%'`` in de_DE."""
