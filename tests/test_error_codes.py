@@ -31,14 +31,17 @@ SOURCES = ROOT / "src" / "cloudrate"
 
 def _problem_codes(source: str) -> set[str]:
     """The problem codes written literally at raise sites: the second argument of
-    ``Problem(...)``, of a document's ``.problem(...)`` and of ``_refuse(...)``."""
+    ``Problem(...)``, of a document's ``.problem(...)``, of ``_refuse(...)`` and of a
+    problem list's ``.add(path, code, message)``."""
     codes = set()
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call) or len(node.args) < 2:
             continue
         func = node.func
-        named = (isinstance(func, ast.Name) and func.id in ("Problem", "_refuse")) or (
-            isinstance(func, ast.Attribute) and func.attr == "problem"
+        named = (
+            (isinstance(func, ast.Name) and func.id in ("Problem", "_refuse"))
+            or (isinstance(func, ast.Attribute) and func.attr == "problem")
+            or (isinstance(func, ast.Attribute) and func.attr == "add" and len(node.args) >= 3)
         )
         code = node.args[1]
         if named and isinstance(code, ast.Constant) and isinstance(code.value, str):

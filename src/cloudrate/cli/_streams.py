@@ -29,6 +29,7 @@ import attrs
 import click
 
 from cloudrate.exceptions import UsageError
+from cloudrate.integrations.cloudstack import read_cloudstack
 from cloudrate.usage import UsageRecord, read_usage_csv, read_usage_jsonl
 
 from ._errors import alias
@@ -161,8 +162,6 @@ def read_records(source: UsageInput) -> list[UsageRecord]:
     if source.fmt == "jsonl":
         return read_usage_jsonl(source.path)
     if source.fmt == "cloudstack":
-        from cloudrate.integrations.cloudstack import read_cloudstack
-
         result = read_cloudstack(source.path)
         for warning in result.warnings():
             click.echo(f"warning: {source.shown}: {warning}", err=True)

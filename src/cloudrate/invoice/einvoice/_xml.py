@@ -1,0 +1,16 @@
+"""lxml, imported only when an e-invoice is written, with a message naming the extra."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["etree"]
+
+
+def etree() -> Any:
+    """The ``lxml.etree`` module, or an ImportError saying how to install it."""
+    try:
+        from lxml import etree as module  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError("e-invoices need lxml: pip install 'cloudrate[einvoice]'") from None
+    return module
