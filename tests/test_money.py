@@ -136,8 +136,9 @@ class TestRoundingPolicy:
         [
             ("mode", "bankers", "unknown mode 'bankers'"),
             ("placement", "invoice", "must be 'line' or 'total'"),
-            ("digits", -1, "whole number >= 0"),
-            ("digits", True, "whole number >= 0"),
+            ("digits", -1, "whole number from 0 to 24"),
+            ("digits", True, "whole number from 0 to 24"),
+            ("digits", 25, "whole number from 0 to 24"),
         ],
     )
     def test_bad_settings_are_refused(self, field, value, message):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import decimal
 import functools
+import math
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Literal, ParamSpec, TypeVar, cast
@@ -25,16 +27,28 @@ R = TypeVar("R")
 __all__ = [
     "EXACT",
     "MAX_AMOUNT",
+    "MAX_DIGITS",
+    "MAX_PLACES",
+    "MAX_QUANTITY",
+    "MAX_RATE",
+    "MIN_RATE",
     "MODES",
     "PLACEMENTS",
     "Placement",
     "RoundingMode",
     "RoundingPolicy",
+    "bound_problem",
+    "check_amount",
     "check_currency",
+    "check_money",
+    "check_payable",
+    "check_quantity",
+    "check_rate",
     "currency_digits",
     "divide_rounded",
     "exact",
     "exact_class",
+    "float_noise",
     "money",
     "to_decimal",
     "zero",
@@ -61,6 +75,29 @@ Placement = Literal["line", "total"]
 MODES: tuple[RoundingMode, ...] = ("half_up", "half_even", "down", "up", "ceiling", "floor")
 #: The placements, as plan files name them.
 PLACEMENTS: tuple[Placement, ...] = ("line", "total")
+
+#: The largest amount a line may come to, in any currency: 10**36. Beyond it no price
+#: list is meant, and Arrow's widest decimal could no longer hold the total exactly.
+#: Every price and amount cloudrate takes is below it.
+MAX_AMOUNT = Decimal(10) ** 36
+#: The largest quantity (usage, tier bounds, free units, block sizes): 10**36 too.
+MAX_QUANTITY = MAX_AMOUNT
+#: The most decimals a :class:`RoundingPolicy` (or a proration factor) keeps: 24. An
+#: amount below :data:`MAX_AMOUNT` (36 integer digits) rounded to 24 decimals has at most
+#: 60 significant digits, all of which :data:`EXACT` holds, so rounding is always exact.
+MAX_DIGITS = 24
+#: The most decimal places a price, an amount or a quantity given to cloudrate may have:
+#: 100. Exact products need no bound here (the rounding of a product below
+#: :data:`MAX_AMOUNT` to :data:`MAX_DIGITS` is exact whatever its factors' decimals), but
+#: the columnar engine computes at a fixed-point scale of that many decimals, so
+#: ``1E-999999`` would make integers of a million digits. A price of 1E-30 is fine.
+MAX_PLACES = 100
+#: Exchange rates lie in ``[MIN_RATE, MAX_RATE]``: 10**-18 to 10**18, with at most
+#: :data:`EXACT`'s 60 significant digits (an inverted rate has exactly 60).
+MIN_RATE = Decimal("1E-18")
+MAX_RATE = Decimal("1E+18")
+
+Refusal = Callable[[str], Exception]
 
 N = TypeVar("N")
 
@@ -187,6 +224,232 @@ def zero(currency: str) -> Money:
     return Money(Decimal(0), currency)
 
 
+def _places(value: Decimal) -> int:
+    """The decimal places *value* needs (trailing zeros do not count); no context used."""
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    if exponent >= 0:
+        return 0
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing) if any(digits) else 0
+
+
+def bound_problem(value: Decimal, what: str = "amount") -> str | None:
+    """Why *value* is beyond the bounds of a price or amount (*what* ``"amount"``) or a
+    quantity (``"quantity"``), or None when it is within them; the plan readers report it
+    as a problem at the field's path.
+
+    >>> bound_problem(Decimal("0.0125")) is None
+    True
+    >>> bound_problem(Decimal("1E-400"), "quantity")
+    'has 400 decimal places, more than the 100 cloudrate computes exactly; round it to at \
+most 100 places, or price a larger unit'
+    """
+    if not value.is_finite():
+        return f"is not a finite number; give a finite {what}"
+    limit = MAX_AMOUNT if what == "amount" else MAX_QUANTITY
+    if value.copy_abs() >= limit:
+        return (
+            f"is beyond the largest {what} cloudrate computes exactly (below "
+            f"10**{limit.adjusted()}); check the value, or bill it in a larger unit"
+        )
+    places = _places(value)
+    if places > MAX_PLACES:
+        return (
+            f"has {places} decimal places, more than the {MAX_PLACES} cloudrate computes "
+            f"exactly; round it to at most {MAX_PLACES} places, or price a larger unit"
+        )
+    return None
+
+
+def _bounded(value: Decimal, where: str, what: str, error: Refusal) -> Decimal:
+    problem = bound_problem(value, what)
+    if problem is not None:
+        raise error(f"{where}: {value} {problem}")
+    return value
+
+
+def check_amount(value: Decimal, where: str = "amount", error: Refusal = PlanError) -> Decimal:
+    """*value* if it is a price or amount cloudrate can compute exactly: finite, below
+    :data:`MAX_AMOUNT` in size and with at most :data:`MAX_PLACES` decimals. Otherwise
+    *error* (a :class:`~cloudrate.exceptions.CloudrateError` class) is raised, naming
+    *where*, the value and the bound.
+
+    >>> check_amount(Decimal("0.0125"))
+    Decimal('0.0125')
+    >>> check_amount(Decimal("1E+400"), "unit_price")
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: unit_price: 1E+400 is beyond the largest amount cloudrate \
+computes exactly (below 10**36); check the value, or bill it in a larger unit
+    """
+    return _bounded(value, where, "amount", error)
+
+
+def check_quantity(value: Decimal, where: str = "quantity", error: Refusal = PlanError) -> Decimal:
+    """*value* if it is a quantity cloudrate can compute exactly: finite, below
+    :data:`MAX_QUANTITY` and with at most :data:`MAX_PLACES` decimals; else *error*.
+
+    Meant for every quantity cloudrate takes, usage quantities included (with
+    ``error=UsageError``), so both engines refuse the same quantities alike.
+
+    >>> from cloudrate.exceptions import UsageError
+    >>> check_quantity(Decimal("1" * 40), error=UsageError)
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.UsageError: quantity: 1111111111111111111111111111111111111111 is \
+beyond the largest quantity cloudrate computes exactly (below 10**36); check the value, or \
+bill it in a larger unit
+    """
+    return _bounded(value, where, "quantity", error)
+
+
+def check_rate(value: Decimal, where: str = "rate", error: Refusal = PlanError) -> Decimal:
+    """*value* if it is an exchange rate cloudrate can apply exactly: from
+    :data:`MIN_RATE` to :data:`MAX_RATE`, with at most 60 significant digits.
+
+    >>> check_rate(Decimal("1.0842"))
+    Decimal('1.0842')
+    >>> check_rate(Decimal("1E+400"))
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: rate: 1E+400 is outside the exchange rates cloudrate \
+applies (1E-18 to 1E+18); check the rate, and that base and quote are not swapped
+    """
+    if not value.is_finite() or not MIN_RATE <= value <= MAX_RATE:
+        raise error(
+            f"{where}: {value} is outside the exchange rates cloudrate applies "
+            f"({MIN_RATE} to {MAX_RATE}); check the rate, and that base and quote are "
+            "not swapped"
+        )
+    digits = len(value.as_tuple().digits)
+    if digits > EXACT.prec:
+        raise error(
+            f"{where}: {value} has {digits} significant digits, more than the {EXACT.prec} "
+            f"cloudrate computes with; round it to {EXACT.prec} significant digits"
+        )
+    return value
+
+
+#: The tail float noise leaves in the decimals: a run of zeros or nines, then at most two
+#: digits (0.30000000000000004, 0.7999999999999999, 1.1500000000000001).
+_NOISE = re.compile(r"(?:0{5,}|9{5,})\d{0,2}$")
+
+
+def float_noise(amount: Decimal) -> bool:
+    """Whether *amount* is what py-moneyed makes of a float that missed its decimal value:
+    written exactly as the float's shortest text, with 16 or more significant digits
+    whose decimals end in a run of zeros or nines and at most two more digits.
+
+    ``Money(0.1 + 0.2, "EUR")`` holds ``0.30000000000000004``; ``Money(0.1, "EUR")`` holds
+    ``0.1``, which is what was meant and is not noise. An exact amount that happens to read
+    like float noise is still accepted written with a trailing zero
+    (``Decimal("0.300000000000000040")``).
+
+    >>> float_noise(Decimal(str(0.1 + 0.2))), float_noise(Decimal(str(0.8 - 0.1)))
+    (True, True)
+    >>> float_noise(Decimal("0.3")), float_noise(Decimal("12345678901234.56"))
+    (False, False)
+    >>> float_noise(Decimal("0.300000000000000040"))
+    False
+    """
+    if not amount.is_finite():
+        return False
+    _sign, digits, exponent = amount.as_tuple()
+    if len(digits) < 16 or not isinstance(exponent, int) or exponent >= 0:
+        return False
+    decimals = "".join(map(str, digits[exponent:]))
+    if not _NOISE.search(decimals):
+        return False
+    as_float = float(amount)
+    return math.isfinite(as_float) and repr(as_float) == str(amount)
+
+
+def check_money(
+    value: object,
+    where: str = "amount",
+    *,
+    payable: bool = False,
+    currency: str | None = None,
+    error: Refusal = PlanError,
+) -> Money:
+    """*value* as a fresh :class:`moneyed.Money` wherever cloudrate takes one, refusing with
+    *error* what cannot be billed exactly:
+
+    - not a Money, or a currency Babel does not know;
+    - an amount that is float noise (:func:`float_noise`): build Money from a string;
+    - an amount beyond the bounds of :func:`check_amount`;
+    - with *payable*, an amount finer than the currency's minor units (a recharge, a
+      payment, a fixed discount);
+    - with *currency*, an amount in another currency.
+
+    >>> check_money(Money("33.33", "EUR"), "recharge", payable=True)
+    Money('33.33', 'EUR')
+    >>> check_money(Money("33.325", "EUR"), "recharge", payable=True)
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: recharge: 33.325 EUR has more decimals than the 2 minor \
+units of EUR; give it in steps of 0.01, such as 33.32 or 33.33
+    >>> check_money(Money(0.1 + 0.2, "EUR"), "unit_price")
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: unit_price: 0.30000000000000004 EUR looks like a float's \
+rounding noise (Money built from a float); build it from a string or Decimal, such as \
+Money('0.30', 'EUR')
+    """
+    if not isinstance(value, Money):
+        raise error(f"{where}: expected Money such as Money('10.00', 'EUR'), got {value!r}")
+    code = value.currency.code
+    if currency is not None and code != currency:
+        raise error(f"{where}: {value.amount} {code} is not in {currency}; give it in {currency}")
+    try:
+        check_currency(code, where + ".currency")
+    except PlanError as exc:
+        raise error(str(exc)) from None
+    amount = value.amount
+    if not isinstance(amount, Decimal):  # py-moneyed keeps Decimals; a subclass may not
+        amount = to_decimal(amount, where)
+    if float_noise(amount):
+        meant = format(Decimal(repr(round(float(amount), currency_digits(code)))), "f")
+        if _places(Decimal(meant)) < currency_digits(code):
+            meant = str(Decimal(meant).quantize(Decimal(1).scaleb(-currency_digits(code))))
+        raise error(
+            f"{where}: {amount} {code} looks like a float's rounding noise (Money built "
+            f"from a float); build it from a string or Decimal, such as "
+            f"Money('{meant}', '{code}')"
+        )
+    check_amount(amount, where, error)
+    if payable:
+        check_payable(amount, code, where, error)
+    return Money(amount, code)
+
+
+def check_payable(
+    amount: Decimal, currency: str, where: str = "amount", error: Refusal = PlanError
+) -> Decimal:
+    """*amount* if it is a whole number of *currency*'s minor units (Babel's digits), else
+    *error* naming the two nearest amounts that are.
+
+    >>> check_payable(Decimal("24.95"), "EUR")
+    Decimal('24.95')
+    >>> check_payable(Decimal("100.5"), "JPY", "payment")
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: payment: 100.5 JPY has more decimals than the 0 minor \
+units of JPY; give it in steps of 1, such as 100 or 101
+    """
+    digits = currency_digits(currency)
+    if _places(amount) <= digits:
+        return amount
+    quantum = Decimal(1).scaleb(-digits)
+    below = RoundingPolicy(mode="floor", digits=digits).round(amount, currency)
+    above = RoundingPolicy(mode="ceiling", digits=digits).round(amount, currency)
+    raise error(
+        f"{where}: {amount} {currency} has more decimals than the {digits} minor units of "
+        f"{currency}; give it in steps of {quantum}, such as {below} or {above}"
+    )
+
+
 def _check_mode(_inst: object, _attr: object, value: str) -> None:
     if value not in MODES:
         raise PlanError(
@@ -200,10 +463,12 @@ def _check_placement(_inst: object, _attr: object, value: str) -> None:
 
 
 def _check_digits(_inst: object, _attr: object, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DIGITS
+    ):
         raise PlanError(
-            f"rounding.digits: must be a whole number >= 0 or None for the currency's "
-            f"minor units (got {value!r})"
+            f"rounding.digits: must be a whole number from 0 to {MAX_DIGITS}, or None for "
+            f"the currency's minor units (got {value!r})"
         )
 
 
@@ -305,11 +570,6 @@ class RoundingPolicy:
             for i in order[: abs(missing)]:
                 floors[i] += step
         return [f.quantize(quantum, context=context) for f in floors]
-
-
-#: The largest amount a line may come to, in any currency: 10**36. Beyond it no price
-#: list is meant, and Arrow's widest decimal could no longer hold the total exactly.
-MAX_AMOUNT = Decimal(10) ** 36
 
 
 def exact(function: Callable[P, R]) -> Callable[P, R]:

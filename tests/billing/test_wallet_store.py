@@ -285,7 +285,10 @@ class TestStorage:
         accounts, entries and balances, exactly."""
         first = DocumentLedgerStore(open_new())
         Ledger(first).open("acme", "EUR", at=AT)
-        Ledger(first).recharge("acme", eur("0.000125"), key="tiny", at=AT, reference="pi_1")
+        # an adjustment keeps every digit (a recharge must be in cents: docs/wallet.md)
+        Ledger(first).adjust(
+            "acme", eur("0.000125"), key="tiny", at=AT, memo="exact", reference="pi_1"
+        )
         other = DocumentLedgerStore(open_new())
         assert other.accounts() == (Account("acme", "EUR", AT),)
         assert other.entry("tiny") == first.entry("tiny")

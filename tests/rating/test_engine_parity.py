@@ -38,6 +38,7 @@ pytest.importorskip("pyarrow")
 
 import cloudrate
 from cloudrate import BillingPeriod, CloudrateError, UsageError, UsageRecord
+from cloudrate._money import MAX_AMOUNT
 from cloudrate.plans import Charge, Flat, Graduated, Metric, Package, PerUnit, Plan, Tier, Volume
 from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table
 from cloudrate.testing import quantities, rounding_policies
@@ -794,14 +795,14 @@ def priced_plans(draw: st.DrawFn) -> Plan:
     if kind == "per_unit":
         model = PerUnit(price())
     elif kind in ("graduated", "volume"):
-        bound = draw(extreme_quantities.filter(lambda q: q > 0))
+        bound = draw(extreme_quantities.filter(lambda q: 0 < q < MAX_AMOUNT))  # plan bounds
         tiers = [
             Tier(bound, price(), draw(st.one_of(st.none(), st.just(price())))),
             Tier(None, price()),
         ]
         model = Graduated(tiers=tiers) if kind == "graduated" else Volume(tiers=tiers)
     else:
-        model = Package(draw(extreme_quantities.filter(lambda q: q > 0)), price())
+        model = Package(draw(extreme_quantities.filter(lambda q: 0 < q < MAX_AMOUNT)), price())
     free = draw(st.sampled_from((Decimal(0), Decimal("1E-12"), Decimal("0.5"), Decimal(10**20))))
     items = [Charge(name="compute", metric="compute", model=model, free_units=free)]
     if draw(st.booleans()):

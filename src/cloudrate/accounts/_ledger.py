@@ -8,14 +8,32 @@ from datetime import datetime
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact_class
+from cloudrate._money import check_money, exact_class
+from cloudrate.exceptions import WalletError
 
 from ._balance import BalanceView, NegativeBalance
 from ._entry import Account, LedgerEntry
 from ._recharge import RechargeLimits
 from ._store import AppendResult, LedgerStore, MemoryLedgerStore
 
-__all__ = ["Ledger"]
+__all__ = ["PAYABLE_KINDS", "Ledger"]
+
+#: Entry kinds that move money the customer paid or was given as money (a recharge, a
+#: promo credit): their amounts are whole minor units of the currency (33.33 EUR, never
+#: 33.325). Deductions, refunds and adjustments record usage cost, which a plan may round
+#: to more digits (``RoundingPolicy(digits=4)``); they keep their digits.
+PAYABLE_KINDS = frozenset({"recharge", "promo_credit"})
+
+
+def _checked(entry: LedgerEntry) -> None:
+    """Refuse an entry whose amount cloudrate would not hold: float noise, beyond the
+    bounds, or (for :data:`PAYABLE_KINDS`) finer than the currency's minor units."""
+    check_money(
+        entry.amount,
+        f"entry {entry.key!r}: the {entry.kind} amount",
+        payable=entry.kind in PAYABLE_KINDS,
+        error=WalletError,
+    )
 
 
 @exact_class
@@ -48,8 +66,10 @@ class Ledger:
         return self.store.open_account(Account(account, currency, at))
 
     def post(self, entries: Sequence[LedgerEntry], *, partial: bool = False) -> AppendResult:
-        """Append *entries* all-or-nothing; recharges are checked against the limits."""
+        """Append *entries* all-or-nothing; recharges are checked against the limits, and
+        every amount as :data:`PAYABLE_KINDS` says."""
         for entry in entries:
+            _checked(entry)
             if entry.kind == "recharge":
                 self.recharge_limits.check(entry.amount)
         return self.store.append(entries, negative=self.negative_balance, partial=partial)

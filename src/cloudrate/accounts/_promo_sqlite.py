@@ -9,8 +9,11 @@ from pathlib import Path
 from cloudrate._connections import closes_forgotten
 from cloudrate.rules import Redemption
 
+from ._faults import storage_faults
+
 __all__ = ["SQLiteRedemptionStore"]
 
+_PROMO = "promo redemption store"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS promo_redemptions (
     code TEXT NOT NULL,
@@ -26,6 +29,8 @@ class SQLiteRedemptionStore:
     ``BEGIN IMMEDIATE`` transaction, so processes redeeming at once never exceed them.
     The store holds one connection until :meth:`close` (or the end of a ``with`` block);
     a store dropped unclosed has it closed when collected, with a :class:`ResourceWarning`.
+    A read-only, full, locked or corrupted file raises
+    :class:`~cloudrate.exceptions.StoreError` naming the file, the cause and the fix.
 
     >>> store = SQLiteRedemptionStore(":memory:")
     >>> from datetime import datetime, timezone
@@ -37,6 +42,7 @@ class SQLiteRedemptionStore:
     >>> store.close()
     """
 
+    @storage_faults(_PROMO, "open the database or create its table")
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         self.path = path
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
@@ -73,6 +79,7 @@ class SQLiteRedemptionStore:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    @storage_faults(_PROMO, "count the redemptions")
     def count(self, code: str, account: str | None = None) -> int:
         if account is None:
             row = self._db.execute(
@@ -85,6 +92,7 @@ class SQLiteRedemptionStore:
             ).fetchone()
         return int(row[0])
 
+    @storage_faults(_PROMO, "record the redemption")
     def add(self, redemption: Redemption, max_total: int | None, max_per_account: int) -> bool:
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -101,9 +109,11 @@ class SQLiteRedemptionStore:
             self._db.execute("COMMIT")
             return True
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self._db.execute("ROLLBACK")
             raise
 
+    @storage_faults(_PROMO, "read the redemptions")
     def redemptions(self, code: str) -> tuple[Redemption, ...]:
         rows = self._db.execute(
             "SELECT code, account, at FROM promo_redemptions WHERE code = ? ORDER BY rowid", (code,)

@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 from moneyed import Money
 
+from cloudrate._money import check_money
 from cloudrate.exceptions import PlanError, RechargeLimitError
 
 __all__ = ["RechargeLimits"]
@@ -29,6 +30,7 @@ def _optional_money(where: str) -> Any:
                 f"{where}: must be above zero (got {value.amount} "
                 f"{value.currency.code}); use None for no bound"
             )
+        check_money(value, where, payable=True)  # a bound on recharges, which are payable
 
     return check
 

@@ -8,7 +8,8 @@ re-add a year of hourly deductions); :meth:`SQLiteLedgerStore.audit` re-adds the
 Every batch runs in one ``BEGIN IMMEDIATE`` transaction: the write lock is taken before
 the balance is read, so two processes cannot both spend the same money, and a process
 killed mid-batch leaves nothing of it behind. The idempotency key is UNIQUE; triggers
-refuse UPDATE and DELETE on entries.
+refuse UPDATE and DELETE on entries. A read-only, full, locked or corrupted file raises
+:class:`~cloudrate.exceptions.StoreError` naming the file, the cause and the fix.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from cloudrate._money import exact
 
 from ._balance import NegativeBalance
 from ._entry import KINDS, Account, LedgerEntry
+from ._faults import storage_faults
 from ._store import AppendResult, _known, _open, plan_batch
 
 __all__ = ["SQLiteLedgerStore"]
@@ -61,6 +63,7 @@ CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
 """
 _COLUMNS = "seq, key, account, kind, amount, currency, at, memo, reference"
+_WALLET = "wallet store"
 
 
 class SQLiteLedgerStore:
@@ -81,6 +84,7 @@ class SQLiteLedgerStore:
     (Money('20.00', 'EUR'), 1)
     """
 
+    @storage_faults(_WALLET, "open the database or create its tables")
     def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
         self.path = path
         self._db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
@@ -127,7 +131,8 @@ class SQLiteLedgerStore:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back already (disk full)
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
@@ -136,7 +141,8 @@ class SQLiteLedgerStore:
         try:
             return work()
         finally:
-            self._db.execute("COMMIT")
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")
 
     def _account(self, name: str) -> Account | None:
         row = self._db.execute(
@@ -157,6 +163,7 @@ class SQLiteLedgerStore:
         row = self._db.execute("SELECT balance FROM accounts WHERE name = ?", (name,)).fetchone()
         return Decimal(0) if row is None else Decimal(row[0])
 
+    @storage_faults(_WALLET, "read the balances")
     def audit(self) -> dict[str, tuple[Money, Money]]:
         """Accounts whose kept balance differs from the sum of their entries, with both
         (kept, summed); empty when the ledger is consistent."""
@@ -171,6 +178,7 @@ class SQLiteLedgerStore:
 
         return self._read(work)
 
+    @storage_faults(_WALLET, "open the account")
     def open_account(self, account: Account) -> Account:
         with self._write() as db:
             return _open(
@@ -182,13 +190,16 @@ class SQLiteLedgerStore:
                 ),
             )
 
+    @storage_faults(_WALLET, "read the account")
     def account(self, name: str) -> Account | None:
         return self._read(lambda: self._account(name))
 
+    @storage_faults(_WALLET, "read the accounts")
     def accounts(self) -> tuple[Account, ...]:
         rows = self._db.execute("SELECT name, currency, opened_at FROM accounts ORDER BY name")
         return tuple(Account(r[0], r[1], datetime.fromisoformat(r[2])) for r in rows)
 
+    @storage_faults(_WALLET, "record the entries")
     @exact
     def append(
         self,
@@ -232,9 +243,11 @@ class SQLiteLedgerStore:
                 )
         return AppendResult(tuple(stored), result.existing, result.shortfalls)
 
+    @storage_faults(_WALLET, "read the entry")
     def entry(self, key: str) -> LedgerEntry | None:
         return self._read(lambda: self._entry(key))
 
+    @storage_faults(_WALLET, "read the entries")
     def entries(self, account: str | None = None) -> tuple[LedgerEntry, ...]:
         if account is None:
             rows = self._db.execute(f"SELECT {_COLUMNS} FROM entries ORDER BY seq")
@@ -244,6 +257,7 @@ class SQLiteLedgerStore:
             )
         return tuple(_row(r) for r in rows)
 
+    @storage_faults(_WALLET, "read the balance")
     def balance(self, account: str) -> Money:
         def work() -> Money:
             acct = _known(self._account(account), account)

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact
+from cloudrate._money import check_money, exact
 from cloudrate.exceptions import RechargeLimitError, UnknownAccountError, WalletError
 from cloudrate.period import zone
 
@@ -68,6 +68,7 @@ def _positive(where: str) -> Any:
             raise WalletError(
                 f"{where}: must be above zero (got {_text(value)}); a top-up adds money"
             )
+        check_money(value, where, payable=True, error=WalletError)  # recharged as is
 
     return check
 
@@ -78,6 +79,7 @@ def _money(where: str) -> Any:
             raise WalletError(
                 f"{where}: expected Money such as Money('5.00', 'EUR') (got {value!r})"
             )
+        check_money(value, where, error=WalletError)
 
     return check
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact, to_decimal
+from cloudrate._money import check_money, check_payable, currency_digits, exact, to_decimal
 from cloudrate.exceptions import BillingError
 from cloudrate.invoice import Invoice
 
@@ -59,22 +59,30 @@ def _live(tx: StoreTransaction, number: str) -> Invoice:
 
 
 def _amount(value: Money | Decimal | str | None, invoice: Invoice) -> Decimal:
+    """The amount of an attempt: what is due by default, else *value*; either way in
+    whole minor units of the currency (a provider can charge nothing finer)."""
     due, currency = invoice.amount_due.amount, invoice.currency
     if value is None:
+        if due != due.quantize(Decimal(1).scaleb(-currency_digits(currency))):
+            raise BillingError(
+                f"invoice {invoice.number}: the {due} {currency} due has more decimals than "
+                f"the {currency_digits(currency)} minor units of {currency}, so no provider "
+                "can charge it; credit it and issue it again rated with the currency's "
+                "minor units (RoundingPolicy(digits=None))"
+            )
         return due
     if isinstance(value, Money):
         if value.currency.code != currency:
             raise BillingError(f"payment amount is in {value.currency.code}, not {currency}")
-        amount = value.amount
+        amount = check_money(value, "payment amount", error=BillingError).amount
     else:
         amount = to_decimal(value, "payment amount")
-    quantum = invoice.rounding.quantum(currency)
-    if not Decimal(0) < amount <= due or amount != amount.quantize(quantum):
+    if not Decimal(0) < amount <= due:
         raise BillingError(
-            f"payment amount {amount} {currency}: must be above 0, at most the {due} "
-            f"{currency} due and in steps of {quantum}"
+            f"payment amount {amount} {currency}: must be above 0 and at most the {due} "
+            f"{currency} due"
         )
-    return amount
+    return check_payable(amount, currency, "payment amount", BillingError)
 
 
 @exact

@@ -9,8 +9,15 @@ from typing import Any
 import attrs
 from moneyed import Money
 
-from cloudrate._money import EXACT, RoundingPolicy, check_currency, to_decimal
-from cloudrate.exceptions import CurrencyMismatchError, PlanError
+from cloudrate._money import (
+    EXACT,
+    MAX_AMOUNT,
+    RoundingPolicy,
+    check_currency,
+    check_rate,
+    to_decimal,
+)
+from cloudrate.exceptions import CurrencyMismatchError, PlanError, RatingError
 
 __all__ = ["ExchangeRate"]
 
@@ -19,7 +26,7 @@ def _rate(value: Any) -> Decimal:
     rate = to_decimal(value, "rate")
     if rate <= 0:
         raise PlanError(f"rate: must be above 0 (got {rate})")
-    return rate
+    return check_rate(rate)
 
 
 @attrs.frozen(kw_only=True)
@@ -59,6 +66,12 @@ class ExchangeRate:
         if amount.currency.code != self.base:
             raise CurrencyMismatchError(self.base, amount.currency.code, "converted amount")
         value = EXACT.multiply(amount.amount, self.rate)
+        if value.copy_abs() >= MAX_AMOUNT:
+            raise RatingError(
+                f"{amount.amount} {self.base} at {self.rate} {self.quote} per {self.base} "
+                f"comes to {value} {self.quote}, beyond the largest amount cloudrate bills "
+                "(10**36); check the rate, and that base and quote are not swapped"
+            )
         if rounding is not None:
             value = rounding.round(value, self.quote)
         return Money(value, self.quote)

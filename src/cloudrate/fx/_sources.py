@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from cloudrate._money import check_currency, to_decimal
+from cloudrate._money import check_currency, check_rate, to_decimal
 from cloudrate.exceptions import CloudrateError
 
 from ._rate import ExchangeRate
@@ -43,7 +43,10 @@ def _cross(base_in_eur: Decimal, quote_in_eur: Decimal) -> Decimal:
 
 
 def _rates(value: Mapping[str, object]) -> dict[str, Decimal]:
-    return {check_currency(k, "rates"): to_decimal(v, f"rates.{k}") for k, v in value.items()}
+    return {
+        check_currency(k, "rates"): check_rate(to_decimal(v, f"rates.{k}"), f"rates.{k}")
+        for k, v in value.items()
+    }
 
 
 def _check_base(_inst: object, _attr: object, value: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact, to_decimal
+from cloudrate._money import check_money, exact, to_decimal
 from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
 from ._credit_note import CreditNote
@@ -53,11 +53,13 @@ def _given(
     invoice: Invoice, line: InvoiceLine, where: str, given: Money | Decimal | str
 ) -> Decimal:
     """The net amount to give back on *line*: in the invoice currency, above 0, at most the
-    line's amount and in whole settlement steps."""
+    line's amount and in whole settlement steps (the invoice's rounding policy: the
+    currency's minor units unless it was rated with other digits); a Money built from a
+    float is refused."""
     if isinstance(given, Money):
         if given.currency.code != invoice.currency:
             raise InvoiceError(f"{where} is in {given.currency.code}, not {invoice.currency}")
-        value = given.amount
+        value = check_money(given, where, error=InvoiceError).amount
     else:
         value = to_decimal(given, where)
     quantum = invoice.rounding.quantum(invoice.currency)

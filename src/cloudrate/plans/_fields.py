@@ -7,19 +7,29 @@ from typing import Any
 
 from moneyed import Money
 
-from cloudrate._money import check_currency, to_decimal
+from cloudrate._money import check_amount, check_currency, check_money, check_quantity, to_decimal
 from cloudrate.exceptions import PlanError
 
 __all__ = ["as_money", "as_quantity", "non_negative_money"]
 
 
 def as_money(value: Any) -> Money:
-    """Accept a Money as is; a ``(amount, currency)`` pair is built into one."""
+    """A price as a Money of its own; a ``(amount, currency)`` pair is built into one.
+
+    Prices are held to the bounds of :func:`cloudrate._money.check_money`: below 10**36,
+    at most 100 decimals, and never a float's noise (``Money(0.1 + 0.2, "EUR")``).
+
+    >>> as_money(Money(0.1 + 0.2, "EUR"))
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: price: 0.30000000000000004 EUR looks like a float's \
+rounding noise (Money built from a float); build it from a string or Decimal, such as \
+Money('0.30', 'EUR')
+    """
     if isinstance(value, Money):
-        to_decimal(value.amount, "price")
-        return value
+        return check_money(value, "price")
     if isinstance(value, tuple) and len(value) == 2:
-        return Money(to_decimal(value[0], "price"), check_currency(value[1]))
+        return Money(check_amount(to_decimal(value[0], "price"), "price"), check_currency(value[1]))
     to_decimal(value, "price")  # refuses floats with the standard message
     raise PlanError(
         f"price: {value!r} has no currency; pass Money('{value}', 'EUR') "
@@ -29,7 +39,7 @@ def as_money(value: Any) -> Money:
 
 def as_quantity(value: Any) -> Decimal:
     """A non-negative Decimal quantity; floats are refused."""
-    q = to_decimal(value, "quantity")
+    q = check_quantity(to_decimal(value, "quantity"))
     if q < 0:
         raise PlanError(f"quantity: must be >= 0 (got {q})")
     return q

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from moneyed import Money
 
 from cloudrate._documents import Document, FieldReader, join_path, load_document
-from cloudrate._money import MODES, PLACEMENTS, RoundingPolicy, check_currency
+from cloudrate._money import MAX_DIGITS, MODES, PLACEMENTS, RoundingPolicy, check_currency
 from cloudrate.exceptions import CloudrateError
 from cloudrate.period import zone
 
@@ -68,6 +69,31 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     return out
 
 
+#: ISO 4217's code for "no currency": the charges of a plan whose currency is missing or
+#: unknown are read in it, so their own problems are reported with the currency's.
+_NO_CURRENCY = "XXX"
+
+
+class _AnyCurrency(FieldReader):
+    """Reads the charges of a plan whose currency is missing or unknown: a price written
+    with its currency (``'0.10 USD'``) cannot be compared with the plan's, so only its
+    amount (and that its currency is a real one) is checked."""
+
+    def price(
+        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = True
+    ) -> Money | None:
+        value = data.get(key)
+        if isinstance(value, str) and " " in value.strip():
+            amount, _, code = value.strip().rpartition(" ")
+            try:
+                check_currency(code)
+            except CloudrateError:
+                pass  # the reader reports the unknown currency
+            else:
+                data = {**data, key: amount}
+        return super().price(data, key, path, required=required)
+
+
 def _currency(r: FieldReader, data: Mapping[str, Any]) -> str | None:
     """The plan's currency, which every price of the plan is read in."""
     currency: str | None = r.text(data, "currency", "", required=True)
@@ -87,14 +113,24 @@ def _rounding(r: FieldReader, data: Mapping[str, Any]) -> RoundingPolicy:
     if data.get("rounding") is None:
         return RoundingPolicy()
     rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits"))
+    digits = r.whole(rdata, "digits", "rounding")
+    if digits is not None and digits > MAX_DIGITS:
+        r.doc.problem(
+            "rounding.digits",
+            "out_of_bounds",
+            f"must be at most {MAX_DIGITS}, the most decimals cloudrate computes exactly; "
+            "null rounds to the currency's minor units",
+            digits,
+        )
+        digits = None
     return RoundingPolicy(
         mode=r.choice(rdata, "mode", "rounding", MODES, "half_up"),
         placement=r.choice(rdata, "placement", "rounding", PLACEMENTS, "line"),
-        digits=r.whole(rdata, "digits", "rounding"),
+        digits=digits,
     )
 
 
-def _charges(r: FieldReader, data: Mapping[str, Any], currency: str | None) -> list[Charge]:
+def _charges(r: FieldReader, data: Mapping[str, Any]) -> list[Charge]:
     """The plan's charges; names of charges that failed still count as declared, so a
     percentage of them reports only their own problems."""
     doc = r.doc
@@ -106,8 +142,6 @@ def _charges(r: FieldReader, data: Mapping[str, Any], currency: str | None) -> l
         return charges
     if not isinstance(raw_charges, list):
         doc.problem("charges", "not_a_list", "expected a list of charges")
-        return charges
-    if currency is None:
         return charges
     names: list[str] = []
     for index, raw in enumerate(raw_charges):
@@ -152,10 +186,12 @@ def plan_from_document(doc: Document) -> Plan:
         doc.problem("", "empty", "the document is empty; a plan needs name, currency and charges")
     name = r.text(data, "name", "", required=True)
     currency = _currency(r, data)
+    if currency is None:  # still read every charge, so all the plan's problems are told
+        r = _AnyCurrency(doc, _NO_CURRENCY)
     timezone = r.text(data, "timezone", "", default="UTC")
     rounding = _rounding(r, data)
     metrics = _metrics(r, data.get("metrics"), "metrics")
-    charges = _charges(r, data, currency)
+    charges = _charges(r, data)
     effective_from = r.day(data, "effective_from", "")
     effective_to = r.day(data, "effective_to", "")
     versions = read_versions(

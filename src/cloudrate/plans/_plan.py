@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
 
-from cloudrate._money import RoundingPolicy, check_currency
+from cloudrate._money import RoundingPolicy, check_currency, check_quantity
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from cloudrate.period import BillingPeriod, zone
 
@@ -28,6 +29,19 @@ from ._versions import (
 )
 
 __all__ = ["Plan"]
+
+
+_TIER_PATH = re.compile(r"^tiers\[(\d+)\]\.")
+
+
+def _counted(path: str) -> str:
+    """A model's field path as messages name it: tiers count from 1, as explanations do.
+
+    >>> _counted("tiers[0].unit_price"), _counted("unit_price")
+    ('tier 1 unit_price', 'unit_price')
+    """
+    found = _TIER_PATH.match(path)
+    return path if found is None else f"tier {int(found[1]) + 1} {path[found.end() :]}"
 
 
 def _to_charges(value: Iterable[Charge]) -> tuple[Charge, ...]:
@@ -102,9 +116,12 @@ class Plan:
         it is priced from declared before it."""
         if charge.name in earlier:
             raise PlanError(f"{where}: the name {charge.name!r} is used twice; names are unique")
+        check_quantity(charge.free_units, f"{where} free_units")
         for path, price in model_money(charge.model):
             if price.currency.code != self.currency:
-                raise CurrencyMismatchError(self.currency, price.currency.code, f"{where} {path}")
+                raise CurrencyMismatchError(
+                    self.currency, price.currency.code, f"{where} {_counted(path)}"
+                )
         if charge.model.currency != self.currency:
             raise CurrencyMismatchError(self.currency, charge.model.currency, where)
         if isinstance(charge.model, OtherCharges):

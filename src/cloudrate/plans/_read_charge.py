@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from cloudrate._documents import FieldReader, join_path
+from cloudrate._money import MAX_DIGITS, bound_problem
 from cloudrate.exceptions import CloudrateError
 
 from ._charge import Charge
@@ -18,6 +19,62 @@ __all__ = ["CHARGE_KEYS", "read_charge"]
 
 
 CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
+
+#: The keys of a charge (and of its tiers) that hold amounts or quantities, held to the
+#: bounds of :func:`cloudrate._money.bound_problem`, and those that hold digits.
+_AMOUNTS = ("unit_price", "block_price", "price", "amount", "flat_price")
+_QUANTITIES = ("free_units", "block_size", "up_to")
+_DIGITS = ("proration_digits",)
+
+
+def _number(value: object) -> Decimal | None:
+    """The number a plan value holds (``'0.10 USD'`` text too), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip().rpartition(" ")[2 if " " not in value.strip() else 0])
+        except ArithmeticError:
+            return None
+    return None
+
+
+def check_bounds(r: FieldReader, data: Mapping[str, Any], path: str, keys: tuple[str, ...]) -> bool:
+    """Record a problem for every amount, quantity or digits of a charge (and its tiers)
+    beyond what cloudrate computes exactly, among the *keys* it may have; True when there
+    was one."""
+    found = False
+    for key, value in data.items():
+        if key not in keys:
+            continue  # an unknown key is reported as such
+        where = join_path(path, key)
+        if key == "tiers" and isinstance(value, list):
+            for index, tier in enumerate(value):
+                if isinstance(tier, Mapping):
+                    tier_path = join_path(where, index)
+                    found = check_bounds(r, tier, tier_path, tuple(tier)) or found
+            continue
+        number = _number(value)
+        if number is None or not number.is_finite():
+            continue  # not a number: the model's reader says so
+        if key in _DIGITS:
+            if number > MAX_DIGITS:
+                r.doc.problem(
+                    where,
+                    "out_of_bounds",
+                    f"must be at most {MAX_DIGITS}, the most decimals cloudrate rounds to",
+                    str(number),
+                )
+                found = True
+            continue
+        what = "amount" if key in _AMOUNTS else "quantity" if key in _QUANTITIES else None
+        problem = None if what is None else bound_problem(number, what)
+        if problem is not None:
+            r.doc.problem(where, "out_of_bounds", problem, str(number))
+            found = True
+    return found
 
 
 def _model_class(r: FieldReader, kind: object, path: str) -> type[ChargeModel] | None:
@@ -59,10 +116,12 @@ def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Char
     if model_class is None:
         return None
     count = len(r.doc.problems)
+    beyond = check_bounds(r, data, path, CHARGE_KEYS + model_keys)
     try:
         model = model_class.read(r, data, path)
     except CloudrateError as exc:  # a check the reader missed: report it, never crash
-        r.doc.problem(path, "bad_charge", str(exc))
+        if not beyond:  # a value beyond the bounds is reported at its own path above
+            r.doc.problem(path, "bad_charge", str(exc))
         model = None
     free = r.number(data, "free_units", path)
     metric = r.text(data, "metric", path, required=model_class.basis == "usage")

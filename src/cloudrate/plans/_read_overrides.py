@@ -24,6 +24,7 @@ from cloudrate.exceptions import CloudrateError
 
 from ._charge import Charge
 from ._override import OVERRIDE_KEYS, ChargeOverride, applicable, inapplicable_message, price_lists
+from ._read_charge import check_bounds
 from ._tiers import read_tiers
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,6 +135,8 @@ def _override(
                 )
                 fields.pop(key)  # its value is not read: the key itself is the problem
                 break
+    if check_bounds(r, fields, epath, OVERRIDE_KEYS):
+        return None  # values beyond the bounds are reported at their own paths
     values = _values(r, fields, epath)
     if len(r.doc.problems) > count:
         return None

@@ -103,14 +103,26 @@ def adjustment(
     service: str | None = None,
     metric: str | None = None,
     quantity: Decimal = Decimal(1),
+    unit: str | None = None,
 ) -> RatedLine:
     """An adjustment line for *bill* worth the exact *amount*, rounded by the context's
-    policy unless *rounded* is given. *service*, *metric* and *quantity* place the line
-    with the usage it adjusts (see :meth:`~cloudrate.rating.RatedLine.adjustment`)."""
+    policy; a *rounded* amount the rule computed itself (a share of an allocation, a
+    fixed discount) goes through the policy too, so it always has the policy's digits.
+    *service*, *metric*, *quantity* and its *unit* place the line with the usage it
+    adjusts (see :meth:`~cloudrate.rating.RatedLine.adjustment`); without them the line
+    is quantity 1 with no unit (an invoice shows "1"), never an amount of the currency.
+
+    >>> import cloudrate
+    >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
+    >>> result = cloudrate.rate(plan, cloudrate.read_usage(cloudrate.sample_usage_path()))
+    >>> line = adjustment(result.bill("acme"), RuleContext.for_result(result),
+    ...     charge="goodwill", description="Goodwill", amount=Decimal("-1.005"), kind="credit")
+    >>> line.quantity, line.unit, line.rounded
+    (Decimal('1'), '', Money('-1.01', 'EUR'))
+    """
     currency = str(bill.total.currency.code)
-    if rounded is None:
-        rounded = context.rounding.round(amount, currency)
-    return RatedLine.adjustment(
+    rounded = context.rounding.round(amount if rounded is None else rounded, currency)
+    line = RatedLine.adjustment(
         account=bill.account,
         charge=charge,
         description=description,
@@ -122,6 +134,7 @@ def adjustment(
         metric=metric,
         quantity=quantity,
     )
+    return attrs.evolve(line, unit=unit or "")
 
 
 def _flatten(rules: Iterable[Rule]) -> tuple[Rule, ...]:

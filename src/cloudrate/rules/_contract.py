@@ -17,7 +17,7 @@ from typing import Literal, get_args
 import attrs
 from moneyed import Money
 
-from cloudrate._money import EXACT, to_decimal
+from cloudrate._money import EXACT, check_money
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Detail
@@ -57,12 +57,13 @@ class PayAsYouGo:
         return ()
 
 
-def _money(value: Money) -> Money:
+def _money(value: Money, where: str = "fixed payment amount") -> Money:
+    """A fee or commitment the customer is billed: in whole minor units of its currency."""
     if not isinstance(value, Money):
-        raise PlanError(f"expected an amount with its currency, got {value!r}")
+        raise PlanError(f"{where}: expected an amount with its currency, got {value!r}")
     if value.amount < 0:
-        raise PlanError(f"amount must be >= 0 (got {value.amount})")
-    return Money(to_decimal(value.amount), value.currency.code)
+        raise PlanError(f"{where}: must be >= 0 (got {value.amount})")
+    return check_money(value, where, payable=True)
 
 
 def _instant(_inst: object, attribute: attrs.Attribute[datetime | None], value: object) -> None:
@@ -136,7 +137,7 @@ class FixedPayment:
 
     def __attrs_post_init__(self) -> None:
         if self.commitment is not None:
-            object.__setattr__(self, "commitment", _money(self.commitment))
+            object.__setattr__(self, "commitment", _money(self.commitment, "commitment"))
             if self.commitment.currency != self.amount.currency:
                 raise CurrencyMismatchError(
                     str(self.amount.currency.code), str(self.commitment.currency.code), "commitment"

@@ -30,7 +30,7 @@ from typing import Literal, get_args
 import attrs
 from moneyed import Money
 
-from cloudrate._money import RoundingMode, RoundingPolicy
+from cloudrate._money import EXACT, RoundingMode, RoundingPolicy
 from cloudrate.exceptions import PlanError
 
 __all__ = ["COST_DECIMALS_USES", "CostDecimals", "CostDecimalsUse"]
@@ -107,7 +107,7 @@ class CostDecimals:
         """A settled amount with the cost decimals, never dropping a settled digit."""
         exponent = amount.amount.as_tuple().exponent
         places = max(self.digits, -exponent if isinstance(exponent, int) else 0)
-        return amount.amount.quantize(Decimal(1).scaleb(-places))
+        return amount.amount.quantize(Decimal(1).scaleb(-places), context=EXACT)
 
     def cost(self, exact: Money, billed: Money) -> Decimal:
         """A cost as estimates and usage summaries show it: for ``display`` the *exact*

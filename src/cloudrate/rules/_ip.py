@@ -221,6 +221,7 @@ def _ip_credits(
                 service=line.service,
                 metric=line.metric,
                 quantity=quantity,
+                unit=line.unit,
             )
         )
     return tuple(out)

@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from cloudrate._money import to_decimal
+from cloudrate._money import check_money, to_decimal
 from cloudrate.exceptions import CloudrateError, PlanError
 from cloudrate.plans import Detail
 from cloudrate.rating import AccountBill, RatedLine
@@ -72,6 +72,12 @@ def _normalise(code: object) -> str:
     return str(code).strip().upper()
 
 
+def _fixed(value: object) -> Money | None:
+    """A fixed discount: an amount the customer can see taken off, so in whole minor units
+    of its currency (0.05 EUR, never 0.050001)."""
+    return None if value is None else check_money(value, "fixed", payable=True)
+
+
 def _percent(value: object) -> Decimal | None:
     if value is None:
         return None
@@ -89,11 +95,20 @@ class PromoCode:
     *max_redemptions* caps redemptions over all accounts (None: no cap),
     *max_per_account* per account. *valid_from* is inclusive, *valid_until* exclusive.
     *first_time_only* accepts only accounts the host marks as new customers (no bill yet).
+
+    A *fixed* amount is in whole minor units of its currency, so every bill it lowers
+    stays payable; a *percent* discount is rounded by the bill's rounding policy.
+
+    >>> PromoCode(code="WELCOME", fixed=Money("0.050001", "EUR"))
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: fixed: 0.050001 EUR has more decimals than the 2 minor \
+units of EUR; give it in steps of 0.01, such as 0.05 or 0.06
     """
 
     code: str = attrs.field(converter=_normalise)
     percent: Decimal | None = attrs.field(default=None, converter=_percent)
-    fixed: Money | None = None
+    fixed: Money | None = attrs.field(default=None, converter=_fixed)
     charges: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     metrics: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     max_redemptions: int | None = None
