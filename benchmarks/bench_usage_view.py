@@ -8,9 +8,10 @@ Hourly records of October 2026 (744 hours) for one account under the sample plan
 memory, block storage, traffic and the running VM for its licence). Times
 ``usage_view`` for the month and ``billing_overview`` on 31 October (the month to date,
 31 days), best of ``--repeat`` runs of process CPU time. With ``--baseline-src`` the same
-measurement runs again in a subprocess importing cloudrate from that source tree (an
-older commit exported with ``git archive``), and the ratio is printed; the figures of
-both must agree exactly.
+measurement (the same number of runs) runs again in a subprocess importing cloudrate from
+that source tree (an older commit exported with ``git archive``), and the ratio is
+printed; the figures of both must agree exactly (``to_dict()`` as JSON). The load average
+is printed before and after.
 """
 
 from __future__ import annotations
@@ -96,24 +97,29 @@ def main() -> None:
     parser.add_argument("--baseline-src", help="a source tree of cloudrate to compare with")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    mine = measure(args.repeat)
     if args.json:
-        print(json.dumps(mine))
+        print(json.dumps(measure(args.repeat)))
         return
+    print(f"load average before: {Path('/proc/loadavg').read_text().strip()}")
+    mine = measure(args.repeat)
     before: dict[str, Any] = {}
     if args.baseline_src:
         env = {**os.environ, "PYTHONPATH": args.baseline_src}
-        cmd = [sys.executable, __file__, "--json", "--repeat", "1"]
+        cmd = [sys.executable, __file__, "--json", "--repeat", str(args.repeat)]
         before = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True).stdout)
-    print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
+    print(f"load average after:  {Path('/proc/loadavg').read_text().strip()}")
+    differ = False
     for key, got in mine.items():
         line = f"{key:>24} records: {got['seconds'] * 1000:9.1f} ms"
         if key in before:
             old = before[key]
             same = "same figures" if old["figures"] == got["figures"] else "FIGURES DIFFER"
+            differ = differ or old["figures"] != got["figures"]
             ratio = old["seconds"] / got["seconds"]
             line += f"   before {old['seconds'] * 1000:9.1f} ms   {ratio:7.1f}x faster, {same}"
         print(line)
+    if differ:
+        raise SystemExit("the figures differ from the baseline's")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """The usage page and billing overview of a customer portal, computed from usage.
 
-Date range presets, metric cards with estimated costs, a per-service summary with the
-Total Estimated Bill and the same cost per resource, the billing overview (month-to-date
-usage and cost per day, consumed resources, the billing notification) and usage reports
-exportable as CSV and XLSX.
+Date range presets (month to date included), metric cards with estimated costs, a
+per-service summary with the Total Estimated Bill and the same cost per resource, the
+billing overview (month-to-date usage and cost per day, consumed resources, the billing
+notification) and usage reports exportable as CSV and XLSX.
 """
 
 from ._clip import clip_records
@@ -33,6 +33,7 @@ from ._view import (
     CLOUDSTACK_STORAGE,
     CLOUDSTACK_TRAFFIC,
     DEFAULT_CARDS,
+    Adjust,
     CardKind,
     CardSpec,
     MetricCard,
@@ -50,6 +51,7 @@ __all__ = [
     "NO_RESOURCE",
     "PRESETS",
     "STATUSES",
+    "Adjust",
     "BillingOverview",
     "CardKind",
     "CardSpec",

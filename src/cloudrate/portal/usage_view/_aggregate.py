@@ -16,10 +16,11 @@ portal's groups, and the tests hold the two to each other on every charge model.
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -28,9 +29,24 @@ from cloudrate.period import BillingPeriod
 from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, conversion
 from cloudrate.usage import UsageRecord
 
-__all__ = ["Acc", "OnePassError", "Slot", "add", "combine", "price_exact", "quantity", "slots"]
+__all__ = [
+    "Acc",
+    "OnePassError",
+    "Slot",
+    "add",
+    "combine",
+    "price_exact",
+    "quantity",
+    "slots",
+    "unit_conversion",
+    "unread",
+]
 
 Span = tuple[datetime, datetime]
+
+#: :func:`cloudrate.plans.conversion`, remembered: the same units and period lengths
+#: come back for every day and every card.
+unit_conversion = functools.lru_cache(maxsize=1024)(conversion)
 
 
 class OnePassError(Exception):
@@ -142,8 +158,7 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
     or for a flat fee per resource the sum of the resources' proration factors."""
     charge = slot.charge
     if slot.aggregation == "resources":
-        model = charge.model
-        assert isinstance(model, Prorated), "models priced on the period are prorated"
+        model = cast("Prorated", charge.model)  # models priced on the period are prorated
         factors = [
             model.factor(merge_spans(acc.resources[key]), period) for key in sorted(acc.resources)
         ]
@@ -160,7 +175,7 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
         raw = acc.value
     if metric.usage_unit is None:
         return raw
-    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    num, den = unit_conversion(metric.usage_unit, metric.unit, period.seconds)
     return raw * num / den
 
 
@@ -170,14 +185,18 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
     policy: RoundingPolicy,
     accs: Sequence[Acc | None],
     by_index: Mapping[int, Slot],
+    skip: frozenset[str] = frozenset(),
 ) -> list[tuple[Charge, Decimal]]:
     """The exact amount of every line rating would bill from *accs* (one per charge of
-    the plan, None for no record), in plan order: rating's pricing without a coverage."""
+    the plan, None for no record), in plan order: rating's pricing without a coverage.
+    The charges in *skip* are not priced (see :func:`unread`)."""
     exact: dict[str, Decimal] = {}
     out: list[tuple[Charge, Decimal]] = []
     currency = plan.currency
     with decimal.localcontext(EXACT):
         for index, charge in enumerate(plan.charges):
+            if charge.name in skip:
+                continue
             model = charge.model
             basis = model.basis
             acc = accs[index]
@@ -196,14 +215,13 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
                     proration = quantity(plan, period, by_index[index], acc)
                 amount = model.price(proration).amount.amount
             elif basis == "charges":
-                assert isinstance(model, OtherCharges)
-                base = sum((exact.get(n, Decimal(0)) for n in model.of), Decimal(0))
+                of = cast("OtherCharges", model).of
+                base = sum((exact.get(n, Decimal(0)) for n in of), Decimal(0))
                 if base == 0:
                     continue
                 amount = model.price(base).amount.amount
             else:
-                assert isinstance(model, OtherCharges)
-                names = model.of or tuple(exact)
+                names = cast("OtherCharges", model).of or tuple(exact)
                 if policy.placement == "total":
                     seen = exact
                 else:
@@ -217,3 +235,29 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
             exact[charge.name] = amount
             out.append((charge, amount))
     return out
+
+
+def unread(plan: Plan, left_out: set[str]) -> frozenset[str]:
+    """The charges of *left_out* that no other charge reads, directly or through another
+    (percentages and minimums read the charges they name; a minimum naming none reads
+    every charge before it): :func:`price_exact` need not price them.
+
+    >>> import cloudrate
+    >>> plan = cloudrate.load_plan('''{name: P, currency: EUR, charges: [
+    ...   {name: fee, model: flat, price: "5"},
+    ...   {name: vat, model: percentage, percent: "10", of: [fee]},
+    ...   {name: minimum, model: minimum, amount: "40"}]}''')
+    >>> sorted(unread(plan, {"fee", "minimum"})), sorted(unread(plan, {"fee", "vat", "minimum"}))
+    (['minimum'], ['fee', 'minimum', 'vat'])
+    """
+    read: set[str] = set()
+    skip: set[str] = set()
+    for position in range(len(plan.charges) - 1, -1, -1):
+        charge = plan.charges[position]
+        if charge.name in left_out and charge.name not in read:
+            skip.add(charge.name)
+            continue
+        if charge.model.basis in ("charges", "spend"):
+            names = cast("OtherCharges", charge.model).of
+            read.update(names or (c.name for c in plan.charges[:position]))
+    return frozenset(skip)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import decimal
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date
 from decimal import Decimal
 from fractions import Fraction
@@ -40,11 +40,11 @@ from cloudrate.plans import Plan
 from cloudrate.rating import RatedLine, rate
 from cloudrate.usage import UsageRecord
 
-from ._aggregate import Acc, OnePassError, Slot, add, combine, price_exact, slots
+from ._aggregate import Acc, OnePassError, Slot, add, combine, price_exact, slots, unread
 from ._clip import _clip, clip_records
 from ._ranges import DateRange
 
-__all__ = ["DayCost", "daily_costs", "exact_decimal"]
+__all__ = ["DayCost", "daily_costs", "day_costs", "exact_decimal", "price_days"]
 
 #: One day's cost: the total of every usage line, and each card's share, exact.
 DayCost = tuple[Fraction, dict[str, Fraction]]
@@ -141,7 +141,13 @@ def daily_costs(
             )
             for day in month.dates()
         ]
-    currency = plan.currency
+    return day_costs(plan.currency, cumulative, cards)
+
+
+def day_costs(
+    currency: str, cumulative: Sequence[DayCost], cards: Mapping[str, object]
+) -> list[tuple[Money, tuple[tuple[str, Money], ...]]]:
+    """Each day's cost, and per card, from the costs up to the end of each day."""
     places = currency_digits(currency)
     before: DayCost = (Fraction(0), dict.fromkeys(cards, Fraction(0)))
     out = []
@@ -166,7 +172,7 @@ _NO_ROUNDING = EXACT.copy()
 _NO_ROUNDING.traps[decimal.Inexact] = True
 
 
-def _cumulative(  # noqa: C901, PLR0912 - the one pass and the carry, kept together
+def _cumulative(  # noqa: C901 - the one pass, kept together
     plan: Plan,
     records: Sequence[UsageRecord],
     month: DateRange,
@@ -181,8 +187,7 @@ def _cumulative(  # noqa: C901, PLR0912 - the one pass and the carry, kept toget
     ends = [DateRange.custom(d, d, month.timezone).end for d in month.dates()]
     highs = [t.astimezone(UTC) for t in ends]  # UTC records compare to them faster
     routes = slots(plan)
-    by_index = {s.index: s for group in routes.values() for s in group}
-    n_days, n_charges = len(ends), len(plan.charges)
+    n_days = len(ends)
     whole: list[dict[int, Acc]] = [{} for _ in ends]  # records complete by each day's end
     parts: list[dict[int, Acc]] = [{} for _ in ends]  # pieces of records still running
     summed = {m: plan.metric(m).aggregation == "sum" for m in routes}
@@ -208,18 +213,36 @@ def _cumulative(  # noqa: C901, PLR0912 - the one pass and the carry, kept toget
                             add(parts[d].setdefault(s.index, Acc()), s.aggregation, piece)
                 for s in picked:
                     add(whole[done].setdefault(s.index, Acc()), s.aggregation, record)
-            carried: list[Acc | None] = [None] * n_charges
-            cumulative: list[DayCost] = []
-            for d in range(n_days):
-                today: list[Acc | None] = list(carried)
-                for index, acc in whole[d].items():
+            cumulative = price_days(plan, period, rounding, whole, parts, fixed, cards)
+    except decimal.Inexact:
+        raise OnePassError("sums that round") from None
+    return cumulative
+
+
+def price_days(
+    plan: Plan,
+    period: BillingPeriod,
+    rounding: RoundingPolicy | None,
+    whole: Sequence[Mapping[int, Acc]],
+    parts: Sequence[Mapping[int, Acc]],
+    fixed: set[str],
+    cards: dict[str, tuple[str, ...]],
+) -> list[DayCost]:
+    """The cost up to the end of each day, from the aggregates of the records complete
+    by each day's end (*whole*, per charge index) and of the pieces of records still
+    running then (*parts*): the days' aggregates carried, each day's priced."""
+    routes = slots(plan)
+    by_index = {s.index: s for group in routes.values() for s in group}
+    carried: list[Acc | None] = [None] * len(plan.charges)
+    cumulative: list[DayCost] = []
+    try:
+        with decimal.localcontext(_NO_ROUNDING):
+            for done, running in zip(whole, parts, strict=True):
+                today: list[Acc | None] = [None] * len(plan.charges)
+                for index, acc in done.items():
                     carried[index] = combine(carried[index], acc, by_index[index].aggregation)
-                for index in range(n_charges):
-                    today[index] = (
-                        combine(carried[index], parts[d].get(index), by_index[index].aggregation)
-                        if index in by_index
-                        else None
-                    )
+                for index, slot in by_index.items():
+                    today[index] = combine(carried[index], running.get(index), slot.aggregation)
                 cumulative.append(_priced(plan, period, rounding, today, by_index, fixed, cards))
     except decimal.Inexact:
         raise OnePassError("sums that round") from None
@@ -235,9 +258,10 @@ def _priced(
     fixed: set[str],
     cards: dict[str, tuple[str, ...]],
 ) -> DayCost:
+    policy = rounding or plan.rounding
     lines = [
         (charge, Fraction(amount))
-        for charge, amount in price_exact(plan, period, rounding or plan.rounding, accs, by_index)
+        for charge, amount in price_exact(plan, period, policy, accs, by_index, unread(plan, fixed))
         if charge.name not in fixed
     ]
     total = sum((a for _, a in lines), Fraction(0))

@@ -7,9 +7,8 @@ you pass: an invoice is overdue from the day after its due date.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal, get_args
@@ -17,16 +16,18 @@ from typing import Any, Literal, get_args
 import attrs
 from moneyed import Money
 
-from cloudrate._money import currency_digits, exact, zero
+from cloudrate._money import RoundingPolicy, currency_digits, exact, zero
 from cloudrate.plans import Plan
 from cloudrate.rating import RatedLine
 from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord, dedupe
 
-from ._clip import _clip, clip_records
-from ._daily import daily_costs, exact_decimal
+from ._aggregate import OnePassError
+from ._clip import clip_records
+from ._daily import daily_costs, day_costs, exact_decimal, price_days
 from ._ranges import DateRange, UsageViewError
-from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, _fixed, usage_view
+from ._scan import MonthScan, cut_to_days, day_bounds, scan_month
+from ._view import DEFAULT_CARDS, CardSpec, MetricCard, _card_quantity, _fixed, build_view
 
 __all__ = [
     "STATUSES",
@@ -209,30 +210,42 @@ def _by_day(
 ) -> list[dict[str, list[UsageRecord]]]:
     """The records of each day of *month*, cut to it, per metric: what
     :func:`clip_records` gives for each day, from one pass over *records*."""
-    days = [DateRange.custom(d, d, month.timezone) for d in month.dates()]
-    starts, ends = [d.start for d in days], [d.end for d in days]
-    # bounds in UTC for the search: UTC records then compare without timezone lookups
-    lows, highs = [t.astimezone(UTC) for t in starts], [t.astimezone(UTC) for t in ends]
-    out: list[dict[str, list[UsageRecord]]] = [{} for _ in days]
+    bounds = day_bounds(month)
+    out: list[dict[str, list[UsageRecord]]] = [{} for _ in bounds[0]]
     summed: dict[str, bool] = {}
     for record in records:
-        if record.start == record.end:  # an instant: in each day whose bounds hold it
-            first = bisect_left(highs, record.start)
-            last = bisect_right(lows, record.start) - 1
-        else:
-            first = bisect_right(highs, record.start)
-            last = bisect_left(lows, record.end) - 1
-        for d in range(first, last + 1):
-            if record.start >= lows[d] and record.end <= highs[d]:
-                piece: UsageRecord | None = record
-            else:
-                metric = record.metric
-                if metric not in summed:
-                    summed[metric] = plan.metric(metric).aggregation == "sum"
-                piece = _clip(record, starts[d], ends[d], summed[metric])
-            if piece is not None:
-                out[d].setdefault(record.metric, []).append(piece)
+        metric = record.metric
+        if metric not in summed:
+            summed[metric] = plan.metric(metric).aggregation == "sum"
+        cut_to_days(record, out, bounds, summed[metric])
     return out
+
+
+def _costs(
+    plan: Plan,
+    records: Sequence[UsageRecord],
+    month: DateRange,
+    scan: MonthScan | None,
+    *,
+    account: str,
+    fixed: set[str],
+    cards: dict[str, tuple[str, ...]],
+    rounding: RoundingPolicy | None,
+) -> list[tuple[Money, tuple[tuple[str, Money], ...]]]:
+    """Each day's cost, and per card: priced from the one pass's aggregates (*scan*),
+    or, without them or where pricing them cannot give rating's figures, by
+    :func:`daily_costs` (its own pass, else rating up to each day)."""
+    if scan is not None:
+        [period] = month.months()
+        try:
+            cumulative = price_days(plan, period, rounding, scan.whole, scan.parts, fixed, cards)
+        except OnePassError:
+            pass
+        else:
+            return day_costs(plan.currency, cumulative, cards)
+    return daily_costs(
+        plan, records, month, account=account, fixed=fixed, cards=cards, rounding=rounding
+    )
 
 
 @exact
@@ -264,8 +277,12 @@ def billing_overview(
     (10, datetime.date(2026, 10, 1))
     """
     month = DateRange.month_to_date(now=now, today=today, timezone=timezone)
-    records = dedupe(clip_records(plan, usage, month.start, month.end, account)).records
-    view = usage_view(
+    records = tuple(dedupe(clip_records(plan, usage, month.start, month.end, account)).records)
+    try:
+        scan: MonthScan | None = scan_month(plan, records, month)
+    except OnePassError:  # sums that would round: each figure from its own pass
+        scan = None
+    view = build_view(
         plan,
         records,
         account=account,
@@ -273,19 +290,22 @@ def billing_overview(
         cards=cards,
         include_fixed=True,
         decimals=decimals,
+        by_metric=None if scan is None else scan.by_metric,
+        per_resource=False,
     )
     fixed = _fixed(plan)
-    costs = daily_costs(
+    costs = _costs(
         plan,
         records,
         month,
+        scan,
         account=account,
         fixed=fixed,
         cards={c.key: c.metrics for c in view.cards},
         rounding=None if decimals is None else decimals.rounding(plan.rounding),
     )
     daily = []
-    buckets = _by_day(plan, records, month)
+    buckets = _by_day(plan, records, month) if scan is None else scan.days
     for day, (cost, per_card), mine in zip(month.dates(), costs, buckets, strict=True):
         one = DateRange.custom(day, day, timezone)
         daily.append(
@@ -300,15 +320,18 @@ def billing_overview(
         )
     exact_total = _exact_sum(view.lines, plan.currency)
     fixed_cost = _exact_sum([x for x in view.lines if x.charge in fixed], plan.currency)
-    resources: dict[str, set[str]] = {}
-    for r in records:
-        if r.resource_id is not None:
-            resources.setdefault(r.metric, set()).add(r.resource_id)
+    if scan is None:
+        seen: dict[str, set[str]] = {}
+        for r in records:
+            if r.resource_id is not None:
+                seen.setdefault(r.metric, set()).add(r.resource_id)
+    else:
+        seen = scan.seen
     return BillingOverview(
         month=month,
         daily=tuple(daily),
         consumed=view.cards,
-        resources=tuple(sorted((m, len(ids)) for m, ids in resources.items())),
+        resources=tuple(sorted((m, len(ids)) for m, ids in seen.items())),
         notification=_notification(invoices, month.last, view.total),
         counts=status_counts(invoices, month.last),
         fixed_cost=fixed_cost,

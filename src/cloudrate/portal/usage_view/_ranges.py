@@ -1,4 +1,5 @@
-"""Date ranges of the usage page: last 7 days, last month, last 90 days, or custom.
+"""Date ranges of the usage page: last 7 days, last month, last 90 days, month to date,
+or custom.
 
 Ranges are whole calendar days in the account's timezone, computed from the ``now`` (an
 aware datetime) or ``today`` (a date) you pass in: there is no hidden clock.
@@ -18,8 +19,8 @@ from cloudrate.period import BillingPeriod, seconds_between, zone
 
 __all__ = ["PRESETS", "DateRange", "Preset", "UsageViewError"]
 
-#: A date range preset a usage page offers.
-Preset = Literal["last_7_days", "last_month", "last_90_days"]
+#: A date range preset a usage page offers (``month_to_date``: the billing overview's).
+Preset = Literal["last_7_days", "last_month", "last_90_days", "month_to_date"]
 #: The presets a usage page offers, by name.
 PRESETS: tuple[Preset, ...] = get_args(Preset)
 
@@ -118,6 +119,8 @@ class DateRange:
 
         >>> DateRange.preset_named("last_90_days", today=date(2026, 11, 5)).first
         datetime.date(2026, 8, 8)
+        >>> DateRange.preset_named("month_to_date", today=date(2026, 11, 5)).label
+        '2026-11-01..2026-11-05'
         """
         if name not in PRESETS:
             raise UsageViewError(
@@ -128,6 +131,7 @@ class DateRange:
             "last_7_days": cls.last_7_days,
             "last_month": cls.last_month,
             "last_90_days": cls.last_90_days,
+            "month_to_date": cls.month_to_date,
         }
         return factories[name](now=now, today=today, timezone=timezone)
 

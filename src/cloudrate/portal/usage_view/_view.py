@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import decimal
 import html
+import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import attrs
 from moneyed import Money
@@ -25,6 +26,7 @@ from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
 from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord, dedupe
 
+from ._aggregate import unit_conversion
 from ._clip import clip_records
 from ._ranges import DateRange, UsageViewError
 from ._resources import ResourceRow, Tally, month_resources, resource_rows
@@ -34,6 +36,7 @@ __all__ = [
     "CLOUDSTACK_STORAGE",
     "CLOUDSTACK_TRAFFIC",
     "DEFAULT_CARDS",
+    "Adjust",
     "CardKind",
     "CardSpec",
     "MetricCard",
@@ -395,16 +398,56 @@ def _card_quantity(
         metric = _card_metric(spec, plan, name)
         source = metric.usage_unit or metric.unit
         if spec.kind == "sum":
-            num, den = conversion(source, spec.unit, seconds)
+            num, den = unit_conversion(source, spec.unit, seconds)
             total += sum((r.quantity for r in mine), Decimal(0)) * num / den
         elif metric.aggregation == "average":  # levels: weight each by its time
-            num, den = conversion(source, spec.unit, seconds)
+            num, den = unit_conversion(source, spec.unit, seconds)
             weighted = sum((r.quantity * r.seconds for r in mine), Decimal(0))
             total += weighted * num / den / seconds
         else:  # level x time (GB-hours): divide by the range's length
-            num, den = conversion(source, f"{spec.unit}-second", seconds)
+            num, den = unit_conversion(source, f"{spec.unit}-second", seconds)
             total += sum((r.quantity for r in mine), Decimal(0)) * num / den / seconds
     return total, tuple(found)
+
+
+#: A billing policy for :func:`usage_view`: ``adjust(result)`` gets each month's
+#: :class:`~cloudrate.rating.RatingResult`; ``adjust(result, usage)`` also gets the usage
+#: records that month's result rated (cut to the range), which a
+#: :class:`~cloudrate.rules.RuleContext` needs: ``RuleContext.for_result(result, usage)``.
+Adjust = (
+    Callable[[RatingResult], RatingResult]
+    | Callable[[RatingResult, Sequence[UsageRecord]], RatingResult]
+)
+
+
+def _takes_usage(adjust: Adjust) -> bool:
+    """Whether *adjust* takes a second positional argument (the usage rated)."""
+    if not callable(adjust):
+        raise UsageViewError(
+            f"adjust: {adjust!r} is not callable; pass a function of the month's result "
+            "(and, optionally, of the usage it rated) that returns the adjusted result"
+        )
+    try:
+        signature = inspect.signature(adjust)
+    except (TypeError, ValueError):  # a builtin without a signature: the one-argument form
+        return False
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        return False
+    return True
+
+
+def _adjuster(
+    adjust: Adjust | None,
+) -> Callable[[RatingResult, Sequence[UsageRecord]], RatingResult] | None:
+    """*adjust* as a function of the month's result and the usage it rated."""
+    if adjust is None:
+        return None
+    if _takes_usage(adjust):
+        return cast("Callable[[RatingResult, Sequence[UsageRecord]], RatingResult]", adjust)
+    one = cast("Callable[[RatingResult], RatingResult]", adjust)
+    return lambda result, _usage: one(result)
 
 
 def usage_view(
@@ -416,7 +459,7 @@ def usage_view(
     cards: Sequence[CardSpec] = DEFAULT_CARDS,
     include_fixed: bool = False,
     rounding: RoundingPolicy | None = None,
-    adjust: Callable[[RatingResult], RatingResult] | None = None,
+    adjust: Adjust | None = None,
     decimals: CostDecimals | None = None,
 ) -> UsageView:
     """The usage page of *account* for *date_range*, priced under *plan*.
@@ -428,7 +471,11 @@ def usage_view(
     left out; set it to get exactly the bill of a whole month. *adjust* applies the
     account's billing policies to each month's result (discounts, credits: a function
     returning ``result.with_bills(...)``); the lines it adds count in the service rows
-    (under "Adjustments" when they name no service) and in the total. *decimals* are the
+    (under "Adjustments" when they name no service) and in the total. A function of two
+    arguments also gets the usage records the month's result rated (cut to the range,
+    :data:`Adjust`), so rules that read the usage work on partial months too:
+    ``adjust=lambda result, usage: policy.apply_result(result,
+    RuleContext.for_result(result, usage))``. *decimals* are the
     tenant's cost decimals: displayed, each cost is also shown as its exact amount
     rounded to them (``shown_cost``); billed, the usage is rated with them (*rounding*,
     or the plan's policy, with their digits), as the invoice is.
@@ -451,6 +498,38 @@ def usage_view(
     records = tuple(
         dedupe(clip_records(plan, usage, date_range.start, date_range.end, account)).records
     )
+    return build_view(
+        plan,
+        records,
+        account=account,
+        date_range=date_range,
+        cards=cards,
+        include_fixed=include_fixed,
+        rounding=rounding,
+        adjust=adjust,
+        decimals=decimals,
+    )
+
+
+def build_view(
+    plan: Plan,
+    records: tuple[UsageRecord, ...],
+    *,
+    account: str,
+    date_range: DateRange,
+    cards: Sequence[CardSpec] = DEFAULT_CARDS,
+    include_fixed: bool = False,
+    rounding: RoundingPolicy | None = None,
+    adjust: Adjust | None = None,
+    decimals: CostDecimals | None = None,
+    by_metric: Mapping[str, Sequence[UsageRecord]] | None = None,
+    per_resource: bool = True,
+) -> UsageView:
+    """:func:`usage_view` of *records*: those of *account* already cut to *date_range*
+    and deduplicated. *by_metric* are the records per metric in record order, already
+    sorted out (as ``_by_metric`` gives them); without *per_resource*, the view has no
+    ``resources`` (the billing overview shows none)."""
+    adjusted = _adjuster(adjust)
     fixed = set() if include_fixed else _fixed(plan)
     cells: dict[tuple[str, str | None, str], Tally] = {}
     if decimals is not None:
@@ -459,27 +538,33 @@ def usage_view(
     lines: list[RatedLine] = []
     unpriced: list[UnpricedUsage] = []
     with decimal.localcontext(EXACT):
-        for period in date_range.months():
-            lo, hi = max(period.start, date_range.start), min(period.end, date_range.end)
-            part = clip_records(plan, records, lo, hi)
+        months = date_range.months()
+        for period in months:
+            if len(months) == 1:  # the records are cut to the range, inside the month
+                part = list(records)
+            else:
+                lo, hi = max(period.start, date_range.start), min(period.end, date_range.end)
+                part = clip_records(plan, records, lo, hi)
             result = rate(plan, part, period, accounts=[account], rounding=rounding)
-            if adjust is not None:
-                result = adjust(result)
+            if adjusted is not None:
+                result = adjusted(result, tuple(part))
             month = [x for x in result.bill(account).lines if x.charge not in fixed]
             lines.extend(month)
             unpriced.extend(result.unpriced)
-            month_resources(
-                plan,
-                part,
-                period,
-                month,
-                fixed=fixed,
-                rounding=rounding,
-                decimals=decimals,
-                into=cells,
-            )
+            if per_resource:
+                month_resources(
+                    plan,
+                    part,
+                    period,
+                    month,
+                    fixed=fixed,
+                    rounding=rounding,
+                    decimals=decimals,
+                    into=cells,
+                )
         built = []
-        by_metric = _by_metric(records)
+        if by_metric is None:
+            by_metric = _by_metric(records)
         for spec in cards:
             quantity, found = _card_quantity(spec, plan, by_metric, date_range)
             mine = [x for x in lines if x.metric in found]
