@@ -21,6 +21,7 @@ LAZY = {
     "cloudrate": {"cloudrate.cli"},  # the front door loads the sample paths on first use
     "cloudrate.cli": {"cloudrate.cli._main"},  # click loads when the command runs
     "cloudrate.cli._batch": {"cloudrate.rating.columnar"},  # the optional pyarrow extra
+    "cloudrate.cli._serve": {"cloudrate.server"},  # Starlette loads only for `serve`
     # numpy is an optional extra: the vectorised twins import it when first called
     "cloudrate.plans._graduated": {"cloudrate._intmath"},
     "cloudrate.plans._package": {"cloudrate._intmath"},

@@ -32,6 +32,7 @@ from ._demo_pdf import write_demo_pdfs
 from ._errors import EPILOG, report
 from ._invoice import invoice_command
 from ._options import InputPath, json_option, plan_option, usage_option
+from ._serve import serve_command
 from ._streams import STREAM, UsageFormat, UsageInput, open_usage, read_records
 from .samples import sample_plan_path, sample_usage_path
 
@@ -257,6 +258,7 @@ def import_cloudstack(
 
 main.add_command(invoice_command)
 main.add_command(bill_command)
+main.add_command(serve_command)
 
 
 @main.command()
