@@ -28,6 +28,7 @@ __all__ = [
     "ConfigError",
     "CurrencyMismatchError",
     "DeliveryError",
+    "DocumentNotFoundError",
     "DuplicateUsageError",
     "FloatNotAllowedError",
     "IdempotencyConflictError",
@@ -379,6 +380,13 @@ class BillingError(CloudrateError, ValueError):
     nothing was written."""
 
     code = "billing_refused"
+
+
+class DocumentNotFoundError(BillingError, NotFoundError):
+    """No stored document has the number asked for (in the tenant asked for). Also a
+    :class:`BillingError` and a :class:`KeyError`."""
+
+    code = "document_not_found"
 
 
 class StoreError(CloudrateError, RuntimeError):

@@ -159,7 +159,7 @@ class TestPercentage:
                         PercentTier(None, D(1)),
                     ]
                 },
-                r"tiers\[1\].up_to must be above 10",
+                r"tier 2: up_to must be above 10",
             ),
         ],
     )

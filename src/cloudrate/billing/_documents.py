@@ -14,7 +14,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import exact
-from cloudrate.exceptions import BillingError
+from cloudrate.exceptions import BillingError, DocumentNotFoundError
 from cloudrate.invoice import (
     FILTERS,
     CreditNote,
@@ -70,7 +70,9 @@ def load_invoice(store: DocumentStore, number: str, *, tenant: str = "default") 
     """The invoice or supplementary invoice numbered *number*, as it stands today."""
     document = store.document(number, tenant=tenant)
     if document is None:
-        raise BillingError(f"no document numbered {number!r} in tenant {tenant!r}")
+        raise DocumentNotFoundError(
+            f"no document numbered {number!r} in tenant {tenant!r}", path="number", value=number
+        )
     if document.kind == "credit_note":
         raise BillingError(
             f"{number} is a credit note, not an invoice; read it with store.document()"

@@ -16,7 +16,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import check_money, check_payable, currency_digits, exact, to_decimal
-from cloudrate.exceptions import BillingError
+from cloudrate.exceptions import BillingError, DocumentNotFoundError
 from cloudrate.invoice import Invoice
 
 from ._documents import live_invoice
@@ -41,7 +41,9 @@ def _lock(store: DocumentStore, number: str, tenant: str) -> str:
     payment and a correction of the same period never decide on each other's stale state."""
     document = store.document(number, tenant=tenant)
     if document is None:
-        raise BillingError(f"no invoice numbered {number!r} in tenant {tenant!r}")
+        raise DocumentNotFoundError(
+            f"no invoice numbered {number!r} in tenant {tenant!r}", path="number", value=number
+        )
     if document.kind == "credit_note":
         raise BillingError(f"{number} is a credit note; only invoices are paid")
     return f"{document.customer}\x1f{document.period}"

@@ -10,7 +10,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._documents import join_path
-from cloudrate._money import check_currency, exact, to_decimal
+from cloudrate._money import check_amount, check_currency, exact, to_decimal
 from cloudrate.exceptions import PlanError
 
 from ._model import Basis
@@ -33,7 +33,7 @@ def _percent(value: Any) -> Decimal:
 def _optional_amount(value: Any) -> Decimal | None:
     if value is None:
         return None
-    amount = to_decimal(value, "up_to")
+    amount = check_amount(to_decimal(value, "up_to"), "up_to")
     if amount <= 0:
         raise PlanError(f"up_to: must be above 0 (got {amount})")
     return amount
@@ -62,7 +62,7 @@ def _check_percent_tiers(_inst: object, _attr: object, tiers: tuple[PercentTier,
     for index, tier in enumerate(tiers):
         last = index == len(tiers) - 1
         if tier.up_to is None and not last:
-            raise PlanError(f"tiers[{index}]: only the last tier may have up_to=None")
+            raise PlanError(f"tier {index + 1}: only the last tier may have up_to=None")
         if tier.up_to is not None:
             if last:
                 raise PlanError(
@@ -71,7 +71,7 @@ def _check_percent_tiers(_inst: object, _attr: object, tiers: tuple[PercentTier,
                 )
             if tier.up_to <= previous:
                 raise PlanError(
-                    f"tiers[{index}].up_to must be above {previous}; sort tiers by up_to "
+                    f"tier {index + 1}: up_to must be above {previous}; sort tiers by up_to "
                     f"(got {tier.up_to})"
                 )
             previous = tier.up_to
