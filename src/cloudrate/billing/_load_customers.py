@@ -31,7 +31,18 @@ from ._subscriptions import ANCHORS, INTERVALS, BillingCustomer, Subscription
 
 __all__ = ["load_billing_customers"]
 
-_CUSTOMER_KEYS = ("id", "name", "address", "tax_id", "country", "locale", "email", "subscriptions")
+# "einvoice" holds the buyer's e-invoice details, read by the CLI (docs/einvoices.md)
+_CUSTOMER_KEYS = (
+    "id",
+    "name",
+    "address",
+    "tax_id",
+    "country",
+    "locale",
+    "email",
+    "subscriptions",
+    "einvoice",
+)
 _SUBSCRIPTION_KEYS = (
     "plan",
     "from",

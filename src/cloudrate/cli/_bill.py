@@ -28,6 +28,7 @@ from cloudrate.billing import (
 )
 from cloudrate.exceptions import BillingError
 from cloudrate.invoice import (
+    CreditNote,
     EmptyBill,
     Invoice,
     Net,
@@ -37,13 +38,30 @@ from cloudrate.invoice import (
     write_csv,
     write_xlsx,
 )
+from cloudrate.invoice.render import Seller
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan, load_plan
 from cloudrate.rating import RatingResult, rate
 
 from . import _batch
+from ._einvoice import (
+    EINVOICE_FORMATS,
+    EInvoiceSettings,
+    check_documents,
+    einvoice_file,
+    load_seller,
+    load_settings,
+)
 from ._files import document_filename, write_atomic
-from ._invoice import FORMATS, Format, batch_renderer, load_customers, renderer
+from ._invoice import (
+    FORMATS,
+    Format,
+    batch_renderer,
+    load_customers,
+    renderer,
+    seller_option,
+    with_seller,
+)
 from ._options import InputPath, json_option, usage_option
 from ._streams import STREAM, UsageFormat, UsageInput, open_usage, read_records
 
@@ -86,13 +104,15 @@ def _has_subscriptions(path: Path | None) -> bool:
     return isinstance(data, dict) and isinstance(data.get("customers"), list)
 
 
-def _document_bytes(document: StoredDocument, fmt: Format, locale: str | None) -> tuple[str, Any]:
+def _document_bytes(
+    document: StoredDocument, fmt: Format, locale: str | None, seller: Seller | None = None
+) -> tuple[str, Any]:
     """The file suffix and content of one document in *fmt*; credit notes are JSON."""
     if fmt == "json" or document.kind == "credit_note":
         # The store keeps compact JSON; files are indented for people, as `invoice` writes.
         return "json", json.dumps(json.loads(document.body), indent=2) + "\n"
     invoice = document.invoice()
-    function = renderer(fmt)
+    function = with_seller(renderer(fmt), seller)
     kwargs = {"locale": locale} if locale else {}
     return fmt, function(invoice, **kwargs)
 
@@ -118,6 +138,8 @@ def write_documents(
     *,
     tenant: str = "default",
     locale: str | None = None,
+    seller: Seller | None = None,
+    einvoices: EInvoiceSettings | None = None,
 ) -> list[Path]:
     """Write the files of every document of the run's customers and period into *out*.
 
@@ -125,6 +147,8 @@ def write_documents(
     (files are replaced atomically) and, documents being immutable, right: it is kept.
     So a rerun after a crash writes exactly the files the crash left unwritten. ``csv``
     and ``xlsx`` write the period's invoices as tables, plus the credit notes as JSON.
+    An e-invoice format (with *einvoices*, its settings) writes every document, credit
+    notes included, in that format. *seller* is printed on PDF and HTML invoices.
     """
     out.mkdir(parents=True, exist_ok=True)
     documents = [
@@ -132,9 +156,13 @@ def write_documents(
         for o in summary.outcomes
         for d in store.documents(tenant=tenant, customer=o.customer, period=o.period)
     ]
+    if einvoices is not None:
+        return _write_einvoices(store, documents, out, einvoices, locale, tenant)
     written: list[Path] = []
     per_document = fmt in ("json", "pdf", "html")
     batch = batch_renderer() if fmt == "pdf" else None
+    if batch is not None:
+        batch = with_seller(batch, seller)
     pdfs: list[tuple[Path, StoredDocument]] = []
     for d in documents:
         if not per_document and d.kind != "credit_note":
@@ -145,7 +173,7 @@ def write_documents(
             if batch is not None and suffix == "pdf":
                 pdfs.append((path, d))
             else:
-                _, data = _document_bytes(d, fmt, locale)
+                _, data = _document_bytes(d, fmt, locale, seller)
                 write_atomic(path, data)
         written.append(path)
     if batch is not None and pdfs:
@@ -157,6 +185,52 @@ def write_documents(
     if not per_document:
         invoices = [d.invoice() for d in documents if d.kind != "credit_note"]
         written = _tables(invoices, fmt, out) + written
+    return written
+
+
+def _as_einvoice_document(
+    store: DocumentStore, document: StoredDocument, by_number: dict[str, Invoice], tenant: str
+) -> Invoice | CreditNote:
+    """The invoice, or the credit note with the customer and period of the invoice it
+    credits (the period's invoice, *refers_to*)."""
+    if document.kind != "credit_note":
+        invoice = document.invoice()
+        by_number[document.number] = invoice
+        return invoice
+    original = by_number.get(document.refers_to or "")
+    if original is None:
+        stored = store.document(document.refers_to or "", tenant=tenant)
+        if stored is None:
+            raise BillingError(
+                f"credit note {document.number}: the invoice it credits, "
+                f"{document.refers_to!r}, is not in the store; the store is damaged"
+            )
+        original = stored.invoice()
+    return document.credit_note(original.customer, original)
+
+
+def _write_einvoices(
+    store: DocumentStore,
+    documents: list[StoredDocument],
+    out: Path,
+    settings: EInvoiceSettings,
+    locale: str | None,
+    tenant: str,
+) -> list[Path]:
+    """Every document as an e-invoice, all checked before the first file is written; a
+    file that exists already is kept (documents are immutable)."""
+    by_number: dict[str, Invoice] = {}
+    docs = [_as_einvoice_document(store, d, by_number, tenant) for d in documents]
+    check_documents(docs, settings, locale=locale)
+    written = []
+    for stored, doc in zip(documents, docs, strict=True):
+        file_suffix, data, note = einvoice_file(doc, settings, locale)
+        path = out / document_filename(stored.number, file_suffix)
+        if note is not None:
+            click.echo(note, err=True)
+        if not path.exists():
+            write_atomic(path, data)
+        written.append(path)
     return written
 
 
@@ -187,8 +261,9 @@ def _summary_text(summary: RunSummary) -> str:
     "customers_path",
     type=InputPath(),
     help="YAML: a customers list with subscriptions (docs/subscriptions.md), or a mapping "
-    "of account id -> name, address, tax_id, country, locale, email.",
+    "of account id -> name, address, tax_id, country, locale, email, einvoice.",
 )
+@seller_option
 @click.option(
     "--store",
     "store_location",
@@ -202,7 +277,15 @@ def _summary_text(summary: RunSummary) -> str:
     help="Write every document of the period here, named by its number; - writes them "
     "to standard output as JSON lines (--format json only; the summary then goes to stderr).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="json",
+    show_default=True,
+    help="json, csv, xlsx, pdf, html, or an e-invoice format (ubl, cii, xrechnung, "
+    "xrechnung-cii, peppol, facturx; needs --seller): the format of the --out files.",
+)
 @click.option(
     "--issued-on",
     type=click.DateTime(["%Y-%m-%d"]),
@@ -225,6 +308,7 @@ def bill_command(
     usage_name: str,
     usage_fmt: UsageFormat | None,
     customers_path: Path | None,
+    seller_path: Path | None,
     store_location: str,
     out_dir: Path | None,
     fmt: Format,
@@ -256,6 +340,11 @@ def bill_command(
         )
     if fmt in ("pdf", "html"):
         renderer(fmt)
+    einvoices = None
+    if out_dir is not None and not to_stream and fmt in EINVOICE_FORMATS:
+        # Read (and refused) before anything is issued.
+        einvoices = load_settings(fmt, seller_path, customers_path)
+    seller = load_seller(seller_path)[0] if seller_path and einvoices is None else None
     store = open_store(store_location)
     try:
         run = BillingRun(
@@ -292,7 +381,16 @@ def bill_command(
         if to_stream:
             _stream_documents(store, summary, tenant)
         elif out_dir is not None:
-            files = write_documents(store, summary, out_dir, fmt, tenant=tenant, locale=locale)
+            files = write_documents(
+                store,
+                summary,
+                out_dir,
+                fmt,
+                tenant=tenant,
+                locale=locale,
+                seller=seller if einvoices is None else einvoices.seller,
+                einvoices=einvoices,
+            )
     finally:
         store.close()
     if as_json:

@@ -15,6 +15,7 @@ from cloudrate.portal.usage_view import DateRange, usage_view
 from cloudrate.rating import RatingResult
 from cloudrate.usage import UsageRecord, read_usage
 
+from ._einvoice_demo import demo_format, write_demo_einvoices
 from ._files import write_atomic
 from ._render_demo import DEMO_LOCALES, DEMO_SELLER, demo_invoices
 from .samples import sample_usage_path
@@ -35,8 +36,12 @@ def write_demo_pdfs(result: RatingResult, out_dir: Path, *, err: bool = False) -
     """Write one PDF invoice per account of *result* into *out_dir*; return the paths.
 
     Without the ``pdf`` extra, says how to install it and writes nothing. A consumption
-    chart is added when the ``charts`` extra is installed.
+    chart is added when the ``charts`` extra is installed. Under ``demo --format`` an
+    e-invoice format, writes the e-invoices instead (:func:`write_demo_einvoices`).
     """
+    fmt = demo_format()
+    if fmt != "pdf":
+        return write_demo_einvoices(result, out_dir, fmt, err=err)  # type: ignore[arg-type]
     if not _installed("typst"):
         click.echo(
             "note: install cloudrate[pdf] to also write the sample invoices as PDF "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import io
@@ -31,21 +32,53 @@ from cloudrate.invoice import (
     write_csv,
     write_xlsx,
 )
+from cloudrate.invoice.einvoice import Format as EInvoiceFormat
+from cloudrate.invoice.render import Seller
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import load_plan
 from cloudrate.rating import rate
 
 from ._accounts import check_accounts
+from ._einvoice import (
+    EINVOICE_FORMATS,
+    EInvoiceSettings,
+    check_documents,
+    check_one,
+    einvoice_file,
+    load_seller,
+    load_settings,
+    write_einvoices,
+)
 from ._files import DocumentFiles, document_filename
 from ._options import InputPath, json_option, plan_option, usage_option
 from ._stdout import check_stream, write_stream
 from ._streams import STREAM, UsageFormat, open_usage, read_records
 
-__all__ = ["batch_renderer", "invoice_command", "load_customers", "renderer"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "batch_renderer",
+    "invoice_command",
+    "load_customers",
+    "renderer",
+    "seller_option",
+]
 
-#: What ``--format`` writes: one file per invoice (json, pdf, html) or tables (csv, xlsx).
-Format = Literal["json", "csv", "xlsx", "pdf", "html"]
-FORMATS: tuple[Format, ...] = get_args(Format)
+#: What ``--format`` writes: one file per invoice (json, pdf, html), tables (csv, xlsx),
+#: or one e-invoice per invoice (ubl, cii, xrechnung, xrechnung-cii, peppol, facturx).
+DocumentFormat = Literal["json", "csv", "xlsx", "pdf", "html"]
+Format = DocumentFormat | EInvoiceFormat
+FORMATS: tuple[Format, ...] = (*get_args(DocumentFormat), *EINVOICE_FORMATS)
+
+#: ``--seller PATH``: who issues the documents (printed on PDF and HTML; required by the
+#: e-invoice formats), passed as ``seller_path``.
+seller_option = click.option(
+    "--seller",
+    "seller_path",
+    type=InputPath(),
+    help="YAML/JSON: the seller (name, address, tax_id, email, website, payment_details, "
+    "and an einvoice: section); printed on PDF/HTML, required by the e-invoice formats.",
+)
 PROGRESS_FROM = 20
 #: The usage ``invoice`` reads (record by record).
 USAGE_FORMATS: tuple[UsageFormat, ...] = ("csv", "jsonl", "cloudstack")
@@ -54,7 +87,7 @@ USAGE_FORMATS: tuple[UsageFormat, ...] = ("csv", "jsonl", "cloudstack")
 def load_customers(path: Path) -> dict[str, Customer]:
     """Customers from a YAML or JSON mapping of account id to name, address (a list of postal
     lines in print order; a mapping such as ``{street: ..., city: ...}`` is refused), tax_id,
-    country, locale and email."""
+    country, locale and email; an ``einvoice`` section is for the e-invoice formats."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -67,7 +100,12 @@ def load_customers(path: Path) -> dict[str, Customer]:
             raise InvoiceError(
                 f"{path}: {account}: expected a mapping such as {{name: ACME GmbH, country: DE}}"
             )
-        clean = {k: (str(v) if v is not None and k != "address" else v) for k, v in fields.items()}
+        # The einvoice: section is read by the e-invoice formats (cli/_einvoice.py).
+        clean = {
+            k: (str(v) if v is not None and k != "address" else v)
+            for k, v in fields.items()
+            if k != "einvoice"
+        }
         unknown = set(clean) - {"name", "address", "tax_id", "country", "locale", "email"}
         if unknown:
             raise InvoiceError(f"{path}: {account}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -137,17 +175,23 @@ def _tables(invoices: tuple[Invoice, ...], fmt: Format, files: DocumentFiles) ->
         files.put("invoices.xlsx", raw.getvalue())
 
 
+def with_seller(function: Callable[..., Any], seller: Seller | None) -> Callable[..., Any]:
+    """*function* (a renderer) printing *seller*, or *function* itself without one."""
+    return function if seller is None else functools.partial(function, seller=seller)
+
+
 def _write(
     drafts: tuple[Invoice, ...],
     fmt: Format,
     out: Path,
     locale: str | None,
     finalise: Callable[[Invoice], Invoice] | None,
+    seller: Seller | None = None,
 ) -> list[Path]:
     """Write the invoices, finalising each (*finalise*) just before its own file is written,
     so a run killed midway leaves at most one number without its file; a rerun gets the
     same numbers back and writes what is missing."""
-    function = renderer(fmt) if fmt in ("pdf", "html") else None
+    function = with_seller(renderer(fmt), seller) if fmt in ("pdf", "html") else None
     out.mkdir(parents=True, exist_ok=True)
     files = DocumentFiles(out)
     if fmt in ("csv", "xlsx"):
@@ -156,6 +200,8 @@ def _write(
     # A bar for runs that take more than a moment: many invoices, or any PDF/HTML run.
     hidden = len(drafts) < (2 if function is not None else PROGRESS_FROM)
     batch = batch_renderer() if fmt == "pdf" else None
+    if batch is not None:
+        batch = with_seller(batch, seller)
     with click.progressbar(
         drafts,
         label=f"Writing {len(drafts)} invoice(s)",
@@ -235,16 +281,26 @@ def _finaliser(
     "--customers",
     "customers_path",
     type=InputPath(),
-    help="YAML/JSON: account id -> name, address, tax_id, country, locale, email.",
+    help="YAML/JSON: account id -> name, address, tax_id, country, locale, email, and "
+    "einvoice (buyer_reference, address, electronic_address, contact) for e-invoices.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@seller_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="json",
+    show_default=True,
+    help="json, csv, xlsx, pdf, html, or an e-invoice: ubl, cii, xrechnung, xrechnung-cii, "
+    "peppol, facturx (these need --seller and --sequence-db; docs/einvoices.md).",
+)
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(path_type=Path),
     help="Directory to write into; - writes standard output: JSON lines (--format json), "
-    "an XLSX workbook, or the PDF or HTML of one invoice.",
+    "an XLSX workbook, or the PDF, HTML or e-invoice of one invoice.",
 )
 @click.option("--tax-rate", help="One VAT rate in percent for every line, e.g. 19.")
 @click.option(
@@ -286,6 +342,7 @@ def invoice_command(
     period: str,
     accounts: tuple[str, ...],
     customers_path: Path | None,
+    seller_path: Path | None,
     fmt: Format,
     out_dir: Path,
     tax_rate: str | None,
@@ -307,6 +364,15 @@ def invoice_command(
     # The click.Choice options give *fmt*, *tax_method* and *empty* their Literal types.
     if sequence_db is not None and issued_on is None:
         raise InvoiceError("--sequence-db finalises the invoices: give --issued-on too")
+    settings = None
+    if fmt in EINVOICE_FORMATS:
+        if sequence_db is None:
+            raise InvoiceError(
+                f"--format {fmt} writes issued invoices (an e-invoice needs its number BT-1 "
+                "and issue date BT-2): give --sequence-db and --issued-on to number them"
+            )
+        settings = load_settings(fmt, seller_path, customers_path)
+    seller = settings.seller if settings else (load_seller(seller_path)[0] if seller_path else None)
     plan = load_plan(plan_path)
     chosen = BillingPeriod.parse(period, plan.timezone)
     customers = load_customers(customers_path) if customers_path else {}
@@ -326,16 +392,46 @@ def invoice_command(
     finalise = None
     if sequence_db is not None and issued_on is not None:
         finalise = _finaliser(sequence_db, template, issued_on.date(), net_days, tenant)
+    if settings is not None and finalise is not None:
+        _einvoices(invoices, out_dir, settings, locale, finalise, as_json)
+        return
     if str(out_dir) == STREAM:
         check_stream(fmt, len(invoices))
-        function = renderer(fmt) if fmt in ("pdf", "html") else None
+        function = with_seller(renderer(fmt), seller) if fmt in ("pdf", "html") else None
         write_stream(
             invoices, fmt, lambda invoice: _document(invoice, fmt, function, locale), finalise
         )
         return
-    written = _write(invoices, fmt, out_dir, locale, finalise)
+    written = _write(invoices, fmt, out_dir, locale, finalise, seller)
+    _report(written, as_json)
+
+
+def _report(written: list[Path], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"files": [str(path) for path in written]}, ensure_ascii=False))
         return
     for path in written:
         click.echo(str(path))
+
+
+def _einvoices(
+    drafts: tuple[Invoice, ...],
+    out_dir: Path,
+    settings: EInvoiceSettings,
+    locale: str | None,
+    finalise: Callable[[Invoice], Invoice],
+    as_json: bool,
+) -> None:
+    """Check every draft for the e-invoice format (nothing is numbered when one fails),
+    then write them into *out_dir*, or the one invoice to standard output."""
+    check_documents(drafts, settings, drafts=True, locale=locale)
+    if str(out_dir) == STREAM:
+        check_one(settings.fmt, len(drafts))
+        write_stream(
+            drafts,
+            "einvoice",
+            lambda invoice: einvoice_file(invoice, settings, locale)[1],
+            finalise,
+        )
+        return
+    _report(write_einvoices(drafts, out_dir, settings, locale, finalise), as_json)

@@ -29,6 +29,7 @@ from cloudrate.rating import RatingResult, rate
 from . import _batch
 from ._bill import bill_command
 from ._demo_pdf import write_demo_pdfs
+from ._einvoice_demo import demo_format_option
 from ._errors import EPILOG, report
 from ._invoice import invoice_command
 from ._options import InputPath, json_option, plan_option, usage_option
@@ -136,6 +137,7 @@ def main() -> None:
     help="Folder the sample invoices are written to as PDF (not -: they are three files).",
 )
 @click.option("--no-pdf", is_flag=True, help="Only print the bills; write no PDF.")
+@demo_format_option
 def demo(as_json: bool, locale: str, out_dir: Path, no_pdf: bool) -> None:
     """Rate the sample month of a small CloudStack cloud, print the bills and write the
     sample invoices as PDF."""

@@ -10,7 +10,6 @@ package ships. Saxon-HE (``saxonche``) runs the XSLT 2/3; lxml checks the schema
 from __future__ import annotations
 
 import functools
-from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,17 @@ import attrs
 import pytest
 
 import cloudrate
-from cloudrate.cli._render_demo import DEMO_SELLER, demo_invoices
-from cloudrate.invoice import CreditNote, InMemorySequenceStore, Invoice, Numbering
-from cloudrate.invoice.einvoice import (
-    FORMATS,
-    Contact,
-    EInvoiceOptions,
-    ElectronicAddress,
-    PartyDetails,
-    PostalAddress,
+from cloudrate.cli._einvoice_demo import (  # the demo's details, shared with the CLI
+    BUYER_DETAILS,
+    BUYER_REFERENCES,
+    SELLER_DETAILS,
+    demo_credit_note,
+    gln,
+    options_for,
 )
+from cloudrate.cli._render_demo import DEMO_SELLER, demo_invoices
+from cloudrate.invoice import CreditNote, Invoice
+from cloudrate.invoice.einvoice import FORMATS
 
 saxonche = pytest.importorskip("saxonche", reason="validation needs cloudrate[einvoice]")
 etree = pytest.importorskip("lxml.etree", reason="e-invoices need cloudrate[einvoice]")
@@ -36,51 +36,15 @@ etree = pytest.importorskip("lxml.etree", reason="e-invoices need cloudrate[einv
 DATA = Path(__file__).parents[2] / "data" / "einvoice"
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 
-
-def gln(stem: str) -> str:
-    """A GLN (EAS 0088) with its GS1 check digit appended to the 12 digits of *stem*."""
-    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(stem))
-    return stem + str((10 - total % 10) % 10)
-
-
-SELLER_DETAILS = PartyDetails(
-    address=PostalAddress(street="Wolkenweg 12", postcode="10115", city="Berlin", country="DE"),
-    electronic_address=ElectronicAddress(scheme="9930", value="DE123456789"),
-    contact=Contact(name="Billing team", phone="+49 30 1234567", email="billing@cloud.example"),
-)
-
-BUYER_DETAILS = {
-    "acme": PartyDetails(
-        address=PostalAddress(
-            street="Hauptstraße 5", postcode="80331", city="München", country="DE"
-        ),
-        electronic_address=ElectronicAddress(scheme="9930", value="DE811128135"),
-    ),
-    "globex": PartyDetails(
-        address=PostalAddress(
-            street="12 rue de la Paix", postcode="75002", city="Paris", country="FR"
-        ),
-        electronic_address=ElectronicAddress(scheme="9957", value="FR40303265045"),
-    ),
-    "initech": PartyDetails(
-        address=PostalAddress(
-            street="東京都千代田区丸の内1-1-1", postcode="100-0005", city="千代田区", country="JP"
-        ),
-        electronic_address=ElectronicAddress(scheme="0088", value=gln("491234500000")),
-    ),
-}
-
-BUYER_REFERENCES = {"acme": "04011000-12345-34", "globex": "PO-2026-117", "initech": "IT-7781"}
-
-
-def options_for(customer_id: str) -> EInvoiceOptions:
-    """The full e-invoice options of a demo customer (every profile's needs met)."""
-    return EInvoiceOptions(
-        seller=DEMO_SELLER,
-        seller_details=SELLER_DETAILS,
-        buyer_details=BUYER_DETAILS[customer_id],
-        buyer_reference=BUYER_REFERENCES[customer_id],
-    )
+__all__ = [
+    "BUYER_DETAILS",
+    "BUYER_REFERENCES",
+    "DEMO_SELLER",
+    "SELLER_DETAILS",
+    "Validator",
+    "gln",
+    "options_for",
+]
 
 
 @pytest.fixture(name="demo", scope="session")
@@ -97,14 +61,7 @@ def _demo() -> dict[str, Invoice]:
 @pytest.fixture(name="credit_note", scope="session")
 def _credit_note(demo: dict[str, Invoice]) -> CreditNote:
     """A partial credit note on acme's invoice (compute and the platform fee)."""
-    note, _ = demo["acme"].credit(
-        Numbering("CN-{year}-{seq:04}"),
-        InMemorySequenceStore(),
-        issued_on=date(2026, 11, 20),
-        amounts={"compute": "10.00", "platform": "5.00"},
-        reason="Service outage on 2026-10-14",
-    )
-    return note
+    return demo_credit_note(demo["acme"])
 
 
 @pytest.fixture(name="supplementary", scope="session")

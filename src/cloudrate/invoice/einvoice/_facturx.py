@@ -1,5 +1,9 @@
 """Factur-X / ZUGFeRD: a PDF with the CII XML attached, by the ``factur-x`` package.
 
+The PDF given should be PDF/A-3 already (``render_pdf(..., pdf_standard="a-3b")``, what
+``to_facturx`` renders): factur-x keeps its output intent and fonts and replaces its XMP
+with its own (``pdfaid:part`` 3, conformance B, and the Factur-X extension schema).
+
 ``factur-x`` writes the attachment (``factur-x.xml``, relationship ``Data``), the ``/AF``
 entry and the PDF/A-3 XMP metadata with the Factur-X extension schema. It stamps the
 clock's time into the metadata; cloudrate stamps the issue date instead, so the same

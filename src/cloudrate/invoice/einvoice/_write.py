@@ -58,9 +58,9 @@ def to_facturx(
     pdf: bytes | None = None,
     locale: str | None = None,
 ) -> bytes:
-    """A Factur-X / ZUGFeRD PDF: *pdf* (for an invoice, by default the PDF
-    :func:`cloudrate.invoice.render_pdf` renders in *locale*) with the EN 16931 CII XML
-    attached as ``factur-x.xml``. Needs ``pip install 'cloudrate[einvoice,pdf]'``."""
+    """A Factur-X / ZUGFeRD PDF: *pdf* (for an invoice, by default the PDF/A-3b
+    :func:`cloudrate.invoice.render.render_pdf` renders in *locale*) with the EN 16931 CII
+    XML attached as ``factur-x.xml``. Needs ``pip install 'cloudrate[einvoice,pdf]'``."""
     doc = build(document, options, "facturx")
     xml = cii_xml(doc)
     if pdf is None:
@@ -69,7 +69,7 @@ def to_facturx(
                 f"credit note {document.number}: cloudrate renders no PDF of credit notes; "
                 "pass pdf=... (the credit note's own PDF) to make it a Factur-X file"
             )
-        pdf = render_pdf(document, locale, seller=options.seller)
+        pdf = render_pdf(document, locale, seller=options.seller, pdf_standard="a-3b")
     return facturx_pdf(pdf, xml, doc, seller=options.seller.name, lang=locale)
 
 

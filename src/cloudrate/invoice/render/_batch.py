@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cloudrate.exceptions import CloudrateError
 
 from ._format import LocaleError
-from ._render import RenderError, render_pdf
+from ._render import PdfStandard, RenderError, _standards, render_pdf
 from ._seller import Seller
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ def render_pdfs(
     font_paths: Sequence[str | Path] = (),
     font_families_first: Sequence[str] = (),
     system_fonts: bool = False,
+    pdf_standard: PdfStandard | None = None,
     workers: int | None = None,
     chunksize: int = 4,
     start_method: str | None = None,
@@ -122,6 +123,7 @@ def render_pdfs(
     ``"spawn"``) overrides the choice described in the module. With ``forkserver`` and
     ``spawn``, a script calling this needs the ``if __name__ == "__main__":`` guard.
     Charts are not taken: render invoices with charts through :func:`render_pdf`.
+    *pdf_standard* (``"a-3b"``) works as in :func:`render_pdf`.
 
     Raises:
         LocaleError: for an invoice without a locale or with one Babel does not know.
@@ -147,6 +149,7 @@ def render_pdfs(
         raise ValueError(f"workers must be 1 or more (got {workers})")
     if chunksize < 1:
         raise ValueError(f"chunksize must be 1 or more (got {chunksize})")
+    _standards(pdf_standard)  # refused here, before any invoice is read
     options: dict[str, Any] = {
         "locale": locale,
         "seller": seller,
@@ -156,6 +159,7 @@ def render_pdfs(
         "font_paths": tuple(str(p) for p in font_paths),
         "font_families_first": tuple(font_families_first),
         "system_fonts": system_fonts,
+        "pdf_standard": pdf_standard,
     }
     return _generate(iter(invoices), options, workers, chunksize, start_method)
 

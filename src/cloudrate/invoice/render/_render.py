@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from cloudrate.exceptions import CloudrateError
+from cloudrate.exceptions import CloudrateError, OptionError
 
 from ._context import invoice_context
 from ._figure import Figure
@@ -30,7 +30,20 @@ from ._seller import Seller
 if TYPE_CHECKING:
     from cloudrate.invoice import Invoice
 
-__all__ = ["LocaleError", "RenderError", "Seller", "render_html", "render_pdf"]
+__all__ = [
+    "PDF_STANDARDS",
+    "LocaleError",
+    "PdfStandard",
+    "RenderError",
+    "Seller",
+    "render_html",
+    "render_pdf",
+]
+
+#: The archival standards :func:`render_pdf` can write besides plain PDF 1.7: PDF/A-3b
+#: (ISO 19005-3, level B), the container Factur-X / ZUGFeRD e-invoices require.
+PdfStandard = Literal["a-3b"]
+PDF_STANDARDS: tuple[PdfStandard, ...] = get_args(PdfStandard)
 
 
 class RenderError(CloudrateError, RuntimeError):
@@ -152,6 +165,21 @@ def _timestamp(invoice: Invoice) -> int:
     return int(datetime.combine(day, time(0), tzinfo=UTC).timestamp())
 
 
+def _standards(pdf_standard: str | None) -> dict[str, list[str]]:
+    """Typst's ``pdf_standards`` argument for *pdf_standard*; nothing for plain PDF, so
+    the compile call (and its bytes) stay what they were without the option."""
+    if pdf_standard is None:
+        return {}
+    if pdf_standard not in PDF_STANDARDS:
+        raise OptionError(
+            f"render_pdf pdf_standard: one of {', '.join(map(repr, PDF_STANDARDS))} or None "
+            f"for plain PDF (got {pdf_standard!r})",
+            path="pdf_standard",
+            value=pdf_standard,
+        )
+    return {"pdf_standards": [pdf_standard]}
+
+
 def render_pdf(
     invoice: Invoice,
     locale: str | None = None,
@@ -164,6 +192,7 @@ def render_pdf(
     font_paths: Sequence[str | Path] = (),
     font_families_first: Sequence[str] = (),
     system_fonts: bool = False,
+    pdf_standard: PdfStandard | None = None,
 ) -> bytes:
     """The invoice as PDF bytes, typeset by Typst from ``templates/invoice.typ``.
 
@@ -175,8 +204,13 @@ def render_pdf(
     fallback list. *system_fonts* lets Typst read the machine's fonts too (output then
     depends on the machine). Same invoice and options, same bytes.
 
+    *pdf_standard* ``"a-3b"`` writes a PDF/A-3b file (XMP metadata with ``pdfaid:part``
+    3 and conformance B, an sRGB output intent, every font embedded), which Factur-X
+    needs; the default (None) writes plain PDF 1.7, the same bytes as before the option.
+
     Raises:
         LocaleError: for a locale Babel does not know.
+        OptionError: for a *pdf_standard* not in :data:`PDF_STANDARDS`.
         RenderError: when Typst fails (the message has Typst's diagnostics).
 
     >>> from cloudrate import AccountBill, BillingPeriod, RatedLine
@@ -191,6 +225,7 @@ def render_pdf(
     >>> render_pdf(inv)[:8]
     b'%PDF-1.7'
     """
+    standards = _standards(pdf_standard)
     locale = _locale_of(invoice, locale)
     context = invoice_context(
         invoice, locale=locale, seller=seller, now=now, labels=labels, charts=charts
@@ -204,7 +239,10 @@ def render_pdf(
     try:
         with _LOCK:  # one Typst world per template: compile one document at a time
             pdf = compiler.compile(
-                format="pdf", sys_inputs={"data": data}, timestamp=_timestamp(invoice)
+                format="pdf",
+                sys_inputs={"data": data},
+                timestamp=_timestamp(invoice),
+                **standards,
             )
     except Exception as exc:
         raise RenderError(f"Typst could not typeset the invoice with {source}: {exc}") from exc
