@@ -50,6 +50,7 @@ STATUS: dict[str, int] = {
     "invoice_state": 409,
     "sequence_unavailable": 503,
     "billing_refused": 422,
+    "document_not_found": 404,
     "store_unavailable": 503,
     "delivery_failed": 502,
     "rate_not_found": 422,
