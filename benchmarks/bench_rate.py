@@ -131,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", action="store_true", help="profile rate() with cProfile instead of timing it"
     )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time dedupe() and rate() of a few records (the bill lines) alone",
+    )
     args = parser.parse_args(argv)
 
     plan = make_plan(args.where)
@@ -168,7 +173,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cloudrate.rate(): {best_rate:7.3f} s  {n / best_rate:>12,.0f} records/s")
     print(f"naive loop:       {best_naive:7.3f} s  {n / best_naive:>12,.0f} records/s")
     print(f"ratio rate()/naive: {best_naive / best_rate:.2f}x")
+    if args.breakdown:
+        breakdown(plan, records, best_rate, best_naive, args.repeat)
     return 0
+
+
+def breakdown(
+    plan: cloudrate.Plan,
+    records: list[cloudrate.UsageRecord],
+    best_rate: float,
+    best_naive: float,
+    repeat: int,
+) -> None:
+    """Where rate()'s time goes, per record: dedupe(), building the bill lines (rate()
+    of one record per account and metric, which builds every line), the rest (the scan)."""
+    few = records[: ACCOUNTS * len(PRICES)]
+    best_dedupe = best_lines = float("inf")
+    for _ in range(repeat):
+        best_dedupe = min(best_dedupe, timed(cloudrate.usage.dedupe, records)[1])
+        best_lines = min(best_lines, timed(cloudrate.rate, plan, few)[1])
+    n = len(records)
+    scan = best_rate - best_dedupe - best_lines
+    print(
+        f"per record: dedupe {best_dedupe / n * 1e9:.0f} ns, scan {scan / n * 1e9:.0f} ns, "
+        f"bill lines {best_lines / n * 1e9:.0f} ns ({best_lines * 1e3:.1f} ms for "
+        f"{len(few)} lines); naive loop {best_naive / n * 1e9:.0f} ns"
+    )
 
 
 if __name__ == "__main__":

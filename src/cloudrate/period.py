@@ -29,7 +29,8 @@ def spans_within(start: T, end: T, period_start: T, period_end: T) -> Any:
     half-open period and ends no later than its end. So a zero-length record exactly at
     the period's end belongs to the next period, not to this one, and nothing is billed
     twice. Works on datetimes (giving a bool) and on numpy arrays of integer instants
-    (giving a boolean array).
+    (giving a boolean array). ``rate()``'s record loop writes the same test out for
+    speed; tests/rating/test_membership.py pins the two together.
 
     >>> p = BillingPeriod.month(2026, 10)
     >>> spans_within(p.start, p.end, p.start, p.end), spans_within(p.end, p.end, p.start, p.end)

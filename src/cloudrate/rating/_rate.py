@@ -1,10 +1,10 @@
 """Rate usage records against a plan one record at a time: :func:`rate`.
 
 The rules of rating live in the modules it calls, shared with the columnar engine:
-charge slots (:mod:`._slots`), period membership (:func:`cloudrate.period.spans_within`)
-and the default period (:mod:`._window`), unpriced usage (:mod:`._unpriced`),
-accumulation (:mod:`._accumulate`) and line pricing (:mod:`._pricing`). This module
-only walks the records.
+charge slots (:mod:`._slots`), period membership (:func:`cloudrate.period.spans_within`,
+written out in the hot loop), the default period (:mod:`._window`), unpriced usage
+(:mod:`._unpriced`), accumulation (:mod:`._accumulate`) and line pricing
+(:mod:`._pricing`). This module only walks the records.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import partial
 
 from cloudrate._money import EXACT, RoundingPolicy
 from cloudrate.exceptions import CloudrateError, RatingError
-from cloudrate.period import BillingPeriod, spans_within
+from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
 from cloudrate.usage import Deduplicated, UsageRecord, dedupe
 
@@ -207,12 +207,17 @@ class _Walk:
         )
 
     def _scan(self, records: Sequence[UsageRecord]) -> None:
-        """The hot loop: the membership test, then the sums, else the metric's route."""
+        """The hot loop: the membership test, then the sums, else the metric's route.
+
+        The membership test is :func:`~cloudrate.period.spans_within` written out
+        (calling it per record costs about 18 ns more, an eighth of the loop);
+        tests/rating/test_membership.py pins the two together at the period's edges.
+        """
         window = self.period if self.coverage is None else self.coverage
         lo, hi = window.start.astimezone(UTC), window.end.astimezone(UTC)
-        route, others, outside, within = self.route, self.others, self.outside, spans_within
+        route, others, outside = self.route, self.others, self.outside
         for record in records:
-            if not within(record.start, record.end, lo, hi):
+            if not (lo <= record.start < hi and record.end <= hi):  # spans_within
                 outside.append(record)
                 continue
             try:

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -136,8 +137,46 @@ def _key(
         end,
         resource_id,
         service,
-        tuple(sorted(attributes.items())) if attributes else (),
+        _attribute_items(attributes),
     )
+
+
+def _attribute_items(attributes: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The attributes as the identity key holds them: (name, value) pairs by name."""
+    return tuple(sorted(attributes.items())) if attributes else ()
+
+
+def _key_hashes(
+    accounts: Sequence[str],
+    metrics: Sequence[str],
+    quantities: Sequence[Decimal],
+    starts: Sequence[datetime],
+    ends: Sequence[datetime],
+    record_ids: Sequence[str | None],
+    resource_ids: Sequence[str | None],
+    services: Sequence[str | None],
+    attributes: Sequence[Mapping[str, str]],
+    items: Sequence[tuple[tuple[str, str], ...]],
+) -> Iterable[int]:
+    """``hash(_key(...))`` of every row of these columns, where ``items[i]`` is
+    ``_attribute_items(attributes[i])``: the identity hashes of records built a batch at
+    a time. The keys are built as :func:`_key` builds them, in C when every row is
+    identified the same way."""
+    if not any(record_ids):
+        return map(
+            hash,
+            zip(
+                repeat("content"), accounts, metrics, quantities, starts, ends, resource_ids,
+                services, items,
+            ),
+        )  # fmt: skip
+    if all(record_ids):
+        return map(hash, zip(repeat("record_id"), accounts, record_ids))
+    rows = zip(
+        accounts, metrics, quantities, starts, ends, record_ids, resource_ids, services,
+        attributes, strict=True,
+    )  # fmt: skip
+    return [hash(_key(*row)) for row in rows]
 
 
 @attrs.frozen(kw_only=True)

@@ -13,9 +13,12 @@ copies are billed is in :mod:`cloudrate.usage._identity` (:func:`cloudrate.usage
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections import deque
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from typing import Any
 
 import attrs
@@ -24,7 +27,7 @@ from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError, UsageError
 from cloudrate.period import seconds_between
 
-from ._identity import _key, identity_key, parse_revision
+from ._identity import _key, _key_hashes, identity_key, parse_revision
 
 __all__ = ["UsageRecord", "parse_quantity"]
 
@@ -92,6 +95,25 @@ def parse_quantity(value: object) -> Decimal:
     return q
 
 
+def _quantities(texts: Sequence[str]) -> list[Decimal] | None:
+    """``[parse_quantity(t) for t in texts]`` when every text takes its usual case (no
+    digit separator, a finite decimal, not negative), computed a column at a time; None
+    when any does not (:func:`parse_quantity` row by row then says which and why).
+
+    ``Decimal(text)`` ignores the spaces around the digits exactly as
+    ``Decimal(text.strip())`` does.
+    """
+    if "_" in "".join(texts):
+        return None
+    try:
+        values = list(map(Decimal, texts))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    if not all(map(Decimal.is_finite, values)) or (values and min(values) < 0):
+        return None
+    return values
+
+
 def _utc(value: object) -> object:
     """An aware datetime as the same instant in UTC; anything else as given (refused by
     the validator)."""
@@ -133,6 +155,23 @@ def _check(
             f"revision: {revision} on a record without record_id; a revision "
             "numbers the corrections of one record_id, so give the record its record_id"
         )
+
+
+def _checks_pass(
+    accounts: Sequence[str],
+    metrics: Sequence[str],
+    starts: Sequence[datetime],
+    ends: Sequence[datetime],
+    record_ids: Sequence[str | None],
+    revisions: Sequence[int | None],
+) -> bool:
+    """Whether every row of these columns passes :func:`_check` (a column at a time)."""
+    return (
+        all(accounts)
+        and all(metrics)
+        and not any(map(operator.lt, ends, starts))
+        and all(i for i, r in zip(record_ids, revisions, strict=True) if r is not None)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -209,6 +248,56 @@ class UsageRecord:
         )
         _set_identity(self, hash(key))
         return self
+
+    @classmethod
+    def _checked_columns(
+        cls,
+        accounts: Sequence[str],
+        metrics: Sequence[str],
+        quantities: Sequence[Decimal],
+        starts: Sequence[datetime],
+        ends: Sequence[datetime],
+        record_ids: Sequence[str | None],
+        revisions: Sequence[int | None],
+        resource_ids: Sequence[str | None],
+        services: Sequence[str | None],
+        attributes: Sequence[Mapping[str, str]],
+        attribute_items: Sequence[tuple[tuple[str, str], ...]],
+        origins: Sequence[str | None],
+    ) -> list[UsageRecord] | None:
+        """The records :meth:`_checked` builds from each row of these columns (all of one
+        length, converted by the same rules; ``attribute_items[i]`` is the identity
+        key's form of ``attributes[i]``), built a column at a time; None when a row
+        breaks a rule across fields (build the rows one by one to say which and why).
+        """
+        columns = (accounts, metrics, quantities, starts, ends, record_ids, revisions)
+        n = len(accounts)
+        others = (resource_ids, services, attributes, attribute_items, origins)
+        if any(len(c) != n for c in (*columns, *others)):
+            raise ValueError("UsageRecord._checked_columns: columns of different lengths")
+        if not _checks_pass(accounts, metrics, starts, ends, record_ids, revisions):
+            return None
+        records = list(map(_new, repeat(cls, n)))
+        hashes = _key_hashes(
+            accounts, metrics, quantities, starts, ends, record_ids, resource_ids, services,
+            attributes, attribute_items,
+        )  # fmt: skip
+        for set_slot, column in (
+            (_set_account, accounts),
+            (_set_metric, metrics),
+            (_set_quantity, quantities),
+            (_set_start, starts),
+            (_set_end, ends),
+            (_set_record_id, record_ids),
+            (_set_revision, revisions),
+            (_set_resource_id, resource_ids),
+            (_set_service, services),
+            (_set_attributes, attributes),
+            (_set_origin, origins),
+            (_set_identity, hashes),
+        ):
+            deque(map(set_slot, records, column), maxlen=0)  # in C, one slot at a time
+        return records
 
     def __getstate__(self) -> dict[str, Any]:
         """The fields, without the identity hash (string hashes differ between processes)."""
