@@ -78,7 +78,9 @@ def test_a_key_given_twice_is_refused_not_the_last_taken(
 def test_deep_nesting_is_refused(tmp_path_factory: pytest.TempPathFactory, depth: int) -> None:
     path = tmp_path_factory.mktemp("cs") / "usage.json"
     path.write_text("[" * depth + "]" * depth)
-    assert _codes(path) == ["too_deep"]
+    # too deep for the json module (3.11), or read and refused as a list that is no
+    # record (3.13's parser follows deeper): a ConfigError either way, never a crash
+    assert _codes(path) in (["too_deep"], ["bad_usage_record"])
 
 
 @settings(max_examples=200)
