@@ -14,8 +14,10 @@ towards EUR, quantity 0 and one tier.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from fractions import Fraction
 
 try:
     from hypothesis import strategies as st
@@ -27,7 +29,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
+from cloudrate._money import EXACT, RoundingPolicy, currency_digits
+from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
+from cloudrate.period import BillingPeriod
 from cloudrate.plans import (
     Charge,
     Flat,
@@ -41,22 +45,45 @@ from cloudrate.plans import (
     Plan,
     Tier,
     Volume,
+    conversion,
+)
+from cloudrate.rating import rate
+from cloudrate.rules import (
+    FREE_IPS,
+    DefaultIpCharge,
+    FreeFirstIp,
+    Policy,
+    PromoCode,
+    PromoDiscount,
+    Rule,
+    RuleContext,
+    SecondaryIpBilling,
+    chain,
 )
 from cloudrate.usage import UsageRecord
 
 __all__ = [
     "amounts",
+    "charge_points",
+    "charge_quantities",
     "charges",
     "currencies",
+    "invoices",
     "money",
     "plans",
+    "policies",
     "prices",
+    "promo_codes",
     "quantities",
+    "readable_decimals",
     "rounding_policies",
     "tiers",
+    "usage_for",
     "usage_records",
 ]
 
+#: The characters of generated promo codes (as :func:`cloudrate.rules.generate_code`).
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 _CURRENCIES = ("EUR", "USD", "GBP", "JPY", "CHF", "INR", "BHD")
 
 
@@ -65,26 +92,87 @@ def currencies() -> st.SearchStrategy[str]:
     return st.sampled_from(_CURRENCIES)
 
 
+@st.composite
+def readable_decimals(
+    draw: st.DrawFn,
+    *,
+    min_value: Decimal | int | str = Decimal(0),
+    max_value: Decimal | int | str = Decimal(10**6),
+    places: int = 6,
+) -> Decimal:
+    """Decimals in ``[min_value, max_value]`` with at most *places* decimals, built from
+    integers so that they shrink to readable values: the whole part towards 0 (or the
+    bound nearest 0), then the number of decimals towards none, then the decimals
+    towards 0 (``12.5`` rather than ``12.348213``). A value past a bound is the bound,
+    so both bounds are drawn too.
+
+    >>> from hypothesis import find
+    >>> find(readable_decimals(), lambda d: d > 100 and d != d.to_integral_value())
+    Decimal('100.1')
+    """
+    low, high = Decimal(min_value), Decimal(max_value)
+    if low > high:
+        raise InvalidArgument(f"min_value={low} is above max_value={high}")
+    for name, bound in (("min_value", low), ("max_value", high)):
+        exponent = bound.as_tuple().exponent
+        if not isinstance(exponent, int) or -exponent > places:
+            raise InvalidArgument(f"{name}={bound} has more than places={places} decimals")
+    if high <= 0:
+        return Decimal(0) - _magnitude(draw, -high, -low, places)
+    if low < 0 and draw(st.booleans()):
+        return Decimal(0) - _magnitude(draw, Decimal(0), -low, places)
+    return _magnitude(draw, max(low, Decimal(0)), high, places)
+
+
+def _magnitude(draw: st.DrawFn, low: Decimal, high: Decimal, places: int) -> Decimal:
+    """A readable decimal in ``[low, high]`` (``0 <= low``): whole part, then decimals."""
+    whole = draw(st.integers(min_value=int(low), max_value=int(high)))
+    digits = draw(st.integers(min_value=0, max_value=places))
+    fraction = draw(st.integers(min_value=0, max_value=10**digits - 1)) if digits else 0
+    with localcontext(EXACT):
+        value = Decimal(whole) + Decimal(fraction).scaleb(-digits)
+    return min(high, max(low, value))
+
+
 def quantities(
     *, min_value: Decimal = Decimal(0), max_value: Decimal = Decimal(10**6), places: int = 6
 ) -> st.SearchStrategy[Decimal]:
-    """Usage quantities with at most *places* decimals; shrinks to 0."""
+    """Usage quantities with at most *places* decimals; shrinks to 0, through readable
+    values (:func:`readable_decimals`)."""
     if min_value < 0:
         raise InvalidArgument(f"min_value={min_value} must be >= 0; usage is never negative")
-    return st.decimals(min_value=min_value, max_value=max_value, places=places)
+    return readable_decimals(min_value=min_value, max_value=max_value, places=places)
 
 
 def prices(*, max_value: Decimal = Decimal(1000), places: int = 6) -> st.SearchStrategy[Decimal]:
     """Unit prices >= 0 with up to *places* decimals (cloud prices often have 4 to 6)."""
-    return st.decimals(min_value=Decimal(0), max_value=max_value, places=places)
+    return readable_decimals(min_value=Decimal(0), max_value=max_value, places=places)
 
 
+@st.composite
 def money(
-    currencies: st.SearchStrategy[str] | None = None, *, max_value: Decimal = Decimal(1000)
-) -> st.SearchStrategy[Money]:
-    """Amounts of money >= 0 in one of *currencies*."""
-    codes = currencies if currencies is not None else st.just("EUR")
-    return st.builds(Money, prices(max_value=max_value), codes)
+    draw: st.DrawFn,
+    currencies: st.SearchStrategy[str] | None = None,
+    *,
+    min_value: Decimal = Decimal(0),
+    max_value: Decimal = Decimal(1000),
+    places: int | None = None,
+) -> Money:
+    """Amounts of money in ``[min_value, max_value]`` in one of *currencies* (EUR by
+    default), in whole minor units of the currency (0.01 EUR, 1 JPY, 0.001 BHD): what a
+    customer can be billed or pay. *places* draws finer amounts (``places=6`` for the
+    exact amounts charge models compute before rounding).
+
+    >>> from hypothesis import find
+    >>> find(money(st.just("JPY")), lambda m: m.amount > 0)
+    Money('1', 'JPY')
+    """
+    code = draw(currencies if currencies is not None else st.just("EUR"))
+    digits = currency_digits(code) if places is None else places
+    low = min_value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_CEILING)
+    high = max_value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_FLOOR)
+    amount = draw(readable_decimals(min_value=low, max_value=high, places=digits))
+    return Money(amount, code)
 
 
 def amounts(
@@ -97,7 +185,7 @@ def amounts(
     True
     """
     low = -max_magnitude if signed else Decimal(0)
-    return st.decimals(min_value=low, max_value=max_magnitude, places=places)
+    return readable_decimals(min_value=low, max_value=max_magnitude, places=places)
 
 
 def rounding_policies(
@@ -275,4 +363,259 @@ def usage_records(
         quantity=draw(quantities(max_value=max_quantity)),
         start=start,
         end=start + timedelta(hours=length),
+    )
+
+
+# --- strategies that know a plan --------------------------------------------------------
+
+
+def charge_points(charge: Charge) -> tuple[Decimal, ...]:
+    """The quantities (in the charge's unit, before free units) where *charge*'s price
+    changes: 0, its free units, and each tier bound or package size past them.
+
+    >>> from moneyed import Money
+    >>> charge = Charge(name="traffic", metric="bandwidth_gb", free_units=Decimal(50),
+    ...     model=Graduated(tiers=[Tier(Decimal(1000), Money("0.02", "EUR")),
+    ...                            Tier(None, Money("0.01", "EUR"))]))
+    >>> charge_points(charge)
+    (Decimal('0'), Decimal('50'), Decimal('1050'))
+    """
+    free = charge.free_units
+    points = {Decimal(0), free}
+    for tier in getattr(charge.model, "tiers", ()):
+        if isinstance(tier, Tier) and tier.up_to is not None:
+            points.add(free + tier.up_to)
+    block = getattr(charge.model, "block_size", None)
+    if isinstance(block, Decimal):
+        points.update((free + block, free + 2 * block))
+    return tuple(sorted(points))
+
+
+def charge_quantities(charge: Charge, *, places: int = 3) -> st.SearchStrategy[Decimal]:
+    """Quantities in *charge*'s own unit (GB for a charge priced per GB, whatever unit
+    the usage is metered in) that span its free units and tiers: each point of
+    :func:`charge_points` exactly, one step of ``10**-places`` either side, and values
+    anywhere from 0 to twice the last point."""
+    points = charge_points(charge)
+    step = Decimal(1).scaleb(-places)
+    near = [p + d for p in points for d in (-step, Decimal(0), step) if p + d >= 0]
+    top = max(Decimal(10), points[-1] * 2)
+    return st.one_of(
+        st.sampled_from(sorted(set(near))),
+        readable_decimals(min_value=0, max_value=top.quantize(step), places=places),
+    )
+
+
+def _in_usage_unit(plan: Plan, charge: Charge, quantity: Decimal, period: BillingPeriod) -> Decimal:
+    """*quantity* in the charge's unit as a quantity in the unit its records carry
+    (exact when the conversion allows, else rounded down to 12 decimals)."""
+    assert charge.metric is not None, "only usage charges are drawn"
+    metric = plan.metric(charge.metric)
+    if metric.usage_unit is None:
+        return quantity
+    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    raw = Fraction(quantity) * Fraction(den) / Fraction(num)
+    with localcontext(EXACT):
+        whole = Decimal(raw.numerator) / Decimal(raw.denominator)
+        if Fraction(whole) != raw:
+            whole = whole.quantize(Decimal("1e-12"), rounding=ROUND_FLOOR)
+    return whole
+
+
+def _split(draw: st.DrawFn, total: Decimal) -> list[Decimal]:
+    """*total* as one to three parts that add up to it exactly."""
+    count = draw(st.integers(min_value=1, max_value=3))
+    exponent = total.as_tuple().exponent
+    quantum = Decimal(1).scaleb(min(int(exponent), 0) if isinstance(exponent, int) else 0)
+    with localcontext(EXACT):
+        part = (total / count).quantize(quantum, rounding=ROUND_FLOOR)
+        return [part] * (count - 1) + [total - part * (count - 1)]
+
+
+@st.composite
+def _charge_records(
+    draw: st.DrawFn,
+    plan: Plan,
+    charge: Charge,
+    account: str,
+    period: BillingPeriod,
+    places: int,
+) -> list[UsageRecord]:
+    """Records of *account* that give *charge* a quantity drawn across its tiers."""
+    assert charge.metric is not None, "only charges with a metric are drawn"
+    attributes = {k: draw(st.sampled_from(v)) for k, v in charge.where.items()}
+    metric = plan.metric(charge.metric)
+    start, hour = period.start, timedelta(hours=1)
+
+    def record(i: int, quantity: Decimal, begin: datetime, end: datetime) -> UsageRecord:
+        return UsageRecord(
+            account=account,
+            metric=charge.metric or "",
+            quantity=quantity,
+            start=begin,
+            end=end,
+            resource_id=f"{charge.name}-{i}",
+            attributes=attributes,
+        )
+
+    if charge.model.basis != "usage":  # a flat fee priced by the time its records cover
+        hours = draw(st.integers(min_value=1, max_value=72))
+        return [record(0, Decimal(hours), start, start + hours * hour)]
+    target = draw(charge_quantities(charge, places=places))
+    if metric.aggregation == "unique":
+        count = min(int(target), 20)
+        return [record(i, Decimal(1), start, start + hour) for i in range(count)]
+    raw = _in_usage_unit(plan, charge, target, period)
+    if metric.aggregation == "average":  # one level held all period averages to itself
+        return [record(0, raw, period.start, period.end)]
+    if metric.aggregation in ("max", "latest"):
+        return [record(0, raw, start, start + hour)]
+    minute = timedelta(minutes=1)
+    return [
+        record(i, part, start + i * minute, start + i * minute + hour)
+        for i, part in enumerate(_split(draw, raw))
+    ]
+
+
+@st.composite
+def usage_for(
+    draw: st.DrawFn,
+    plan: Plan,
+    *,
+    accounts: st.SearchStrategy[str] | None = None,
+    period: BillingPeriod | None = None,
+    places: int = 3,
+) -> list[UsageRecord]:
+    """Usage records for *plan*: for each account and each charge with a metric,
+    records whose quantity, converted into the charge's unit and aggregated as the plan
+    says, lands on its free units and tier bounds (exactly and one ``10**-places`` step
+    either side) or anywhere up to twice the last bound (:func:`charge_quantities`).
+
+    Records are in *period* (by default October 2026 in the plan's timezone), carry the
+    attributes the charge's ``where`` selects and a ``resource_id``; a ``sum`` metric's
+    quantity is split over one to three records. A byte-metered charge priced per GB
+    therefore gets usage in the billions of bytes, across its tiers.
+
+    >>> from hypothesis import find
+    >>> from moneyed import Money
+    >>> plan = Plan(name="P", currency="EUR", metrics=[Metric(name="bandwidth_gb",
+    ...     unit="GB", usage_unit="byte")], charges=[Charge(name="traffic",
+    ...     metric="bandwidth_gb", model=PerUnit(Money("0.01", "EUR")))])
+    >>> usage = find(usage_for(plan), lambda u: any(r.quantity >= 10**9 for r in u))
+    >>> max(r.quantity for r in usage)
+    Decimal('1000000000')
+    """
+    period = period if period is not None else BillingPeriod.month(2026, 10, plan.timezone)
+    names = draw(
+        st.lists(
+            accounts if accounts is not None else st.sampled_from(("a", "b")),
+            min_size=1,
+            max_size=2,
+            unique=True,
+        )
+    )
+    metered = [c for c in plan.charges if c.metric is not None]
+    records: list[UsageRecord] = []
+    for account in names:
+        for charge in metered:
+            if draw(st.booleans()) or len(metered) == 1:
+                records.extend(draw(_charge_records(plan, charge, account, period, places)))
+    return records
+
+
+# --- promo codes, policies, invoices ------------------------------------------------------
+
+
+@st.composite
+def promo_codes(
+    draw: st.DrawFn,
+    currency: str = "EUR",
+    *,
+    charges: Iterable[str] = (),
+    metrics: Iterable[str] = (),
+) -> PromoCode:
+    """Valid promo codes: a percent (above 0, at most 100, up to 2 decimals) or a fixed
+    amount in whole minor units of *currency*, limited to some of *charges* or *metrics*
+    or to none, with redemption limits and an optional validity window around October
+    2026. Shrinks to an unlimited 1% code."""
+    prefix = draw(st.sampled_from(("PROMO", "NEWUSER", "SPRING-26")))
+    suffix = draw(st.text(alphabet=_CODE_ALPHABET, min_size=4, max_size=8))
+    if draw(st.booleans()):
+        off: dict[str, object] = {
+            "percent": draw(readable_decimals(min_value="0.01", max_value=100, places=2))
+        }
+        off["percent"] = max(Decimal(1), Decimal(str(off["percent"])))
+    else:
+        off = {"fixed": draw(money(st.just(currency), min_value=Decimal(1)))}
+    valid_from = draw(st.one_of(st.none(), st.just(_T0 - timedelta(days=30))))
+    valid_until = draw(st.one_of(st.none(), st.just(_T0 + timedelta(days=60))))
+    return PromoCode(
+        code=f"{prefix}-{suffix}",
+        charges=draw(st.sets(st.sampled_from(tuple(charges)))) if charges else frozenset(),
+        metrics=draw(st.sets(st.sampled_from(tuple(metrics)))) if metrics else frozenset(),
+        max_redemptions=draw(st.one_of(st.none(), st.integers(min_value=1, max_value=100))),
+        max_per_account=draw(st.integers(min_value=1, max_value=3)),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        first_time_only=draw(st.booleans()),
+        **off,  # type: ignore[arg-type]
+    )
+
+
+@st.composite
+def policies(draw: st.DrawFn, plan: Plan | None = None, *, ip_charge: str = "public_ip") -> Policy:
+    """Policies as a portal composes them: the IP rules (default IP charged or not,
+    first IP free in either reading, secondary IPs billed or not) on *ip_charge*, then
+    up to two promo codes in the plan's currency limited to its charges. Shrinks to the
+    empty policy."""
+    rules: list[Rule] = []
+    if draw(st.booleans()):
+        rules.append(DefaultIpCharge(enabled=draw(st.booleans()), charge=ip_charge))
+    if draw(st.booleans()):
+        rules.append(
+            FreeFirstIp(
+                enabled=draw(st.booleans()),
+                charge=ip_charge,
+                free_ips=draw(st.sampled_from(FREE_IPS)),
+            )
+        )
+    if draw(st.booleans()):
+        rules.append(SecondaryIpBilling(enabled=draw(st.booleans()), charge=ip_charge))
+    currency = "EUR" if plan is None else plan.currency
+    names = () if plan is None else tuple(c.name for c in plan.charges)
+    codes = draw(st.lists(promo_codes(currency, charges=names), max_size=2))
+    rules.extend(PromoDiscount(code) for code in codes)
+    return chain(*rules)
+
+
+_plans = plans  # invoices() takes a strategy of that name
+
+
+@st.composite
+def invoices(
+    draw: st.DrawFn,
+    plans: st.SearchStrategy[Plan] | None = None,
+    *,
+    policy: bool = True,
+    taxed: bool = True,
+) -> Invoice:
+    """Draft invoices assembled the way a portal does: a plan (by default
+    :func:`plans`), usage for it (:func:`usage_for`), optionally a policy
+    (:func:`policies`), then the first account's bill with a VAT rate of 0 to 27%
+    (whole or half percents) on the total or per line."""
+    plan = draw(plans if plans is not None else _plans())
+    period = BillingPeriod.month(2026, 10, plan.timezone)
+    usage = draw(usage_for(plan, accounts=st.just("acme"), period=period))
+    result = rate(plan, usage, period, accounts=["acme"])
+    if policy:
+        rules = draw(policies(plan))
+        result = rules.apply_result(result, RuleContext.for_result(result, usage))
+    tax = None
+    if taxed:
+        tax = TaxRate(percent=draw(readable_decimals(min_value=0, max_value=27, places=1)))
+    return assemble(
+        result,
+        Customer(id="acme", name="ACME GmbH", country="DE"),
+        taxes=tax,
+        tax_method=draw(st.sampled_from(("total", "line"))),
     )

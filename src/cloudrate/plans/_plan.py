@@ -14,6 +14,7 @@ from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from cloudrate.period import BillingPeriod, zone
 
 from ._charge import Charge, model_money
+from ._html import plan_html
 from ._metrics import Metric, default_metric
 from ._model import OtherCharges
 from ._override import ChargeOverride, apply_overrides
@@ -303,6 +304,10 @@ class Plan:
             f"{version_label(current, self.timezone)} of plan {self.name!r}; rate "
             "plan.at(period.start), the plan in force then"
         )
+
+    def _repr_html_(self) -> str:
+        """The plan as an HTML table for notebooks (see :mod:`cloudrate.plans._html`)."""
+        return plan_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The plan as plain data; :func:`cloudrate.load_plan` reads it back to an equal plan."""

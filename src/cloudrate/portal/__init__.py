@@ -9,7 +9,7 @@ import importlib
 from types import ModuleType
 
 _SUBMODULES = frozenset(
-    ["budget", "capabilities", "charts", "estimation", "features", "report", "usage_view"]
+    ["budget", "capabilities", "charts", "estimation", "features", "report", "usage_view", "whatif"]
 )
 
 __all__: list[str] = []

@@ -8,6 +8,7 @@ notification) and usage reports exportable as CSV and XLSX.
 
 from ._clip import clip_records
 from ._export import neutralise
+from ._frames import VIEW_TABLES, ViewTable
 from ._overview import (
     STATUSES,
     BillingOverview,
@@ -51,6 +52,7 @@ __all__ = [
     "NO_RESOURCE",
     "PRESETS",
     "STATUSES",
+    "VIEW_TABLES",
     "Adjust",
     "BillingOverview",
     "CardKind",
@@ -69,6 +71,7 @@ __all__ = [
     "ServiceRow",
     "UsageView",
     "UsageViewError",
+    "ViewTable",
     "billing_overview",
     "clip_records",
     "detail_table",

@@ -28,6 +28,7 @@ from cloudrate.usage import UsageRecord, dedupe
 
 from ._aggregate import unit_conversion
 from ._clip import clip_records
+from ._frames import ViewTable, view_frame
 from ._ranges import DateRange, UsageViewError
 from ._resources import ResourceRow, Tally, month_resources, resource_rows
 
@@ -313,6 +314,13 @@ class UsageView:
             if card.key == key:
                 return card
         raise KeyError(f"no card {key!r}; cards are {', '.join(c.key for c in self.cards)}")
+
+    def to_pandas(self, table: ViewTable = "services") -> Any:
+        """One table of the view as a pandas DataFrame: ``"services"`` (a row per charge
+        of each service), ``"cards"`` or ``"resources"``; numbers as floats to plot, with
+        the exact Decimals in ``<name>_exact`` columns (``pip install 'cloudrate[pandas]'``).
+        """
+        return view_frame(self, table)
 
     def _repr_html_(self) -> str:
         """Cards and the service summary as two tables, for notebooks (text escaped)."""
