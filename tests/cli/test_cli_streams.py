@@ -205,9 +205,19 @@ class TestUsageFromStandardInput:
         res = invoke(
             "invoice", "--plan", SAMPLE_PLAN, "--usage", "-", "--usage-format", "csv",
             "--period", "2026-10", "--out", "-",
+            input="account,metric,quantity,start,end\n",  # a month without usage
         )  # fmt: skip
         assert res.exit_code == 0, res.stderr
         assert list(tmp_path.iterdir()) == []
+
+    def test_empty_standard_input_is_refused_as_an_empty_file(self):
+        """Nothing at all on stdin is a producer that failed, not a month without usage."""
+        res = invoke(
+            "rate", "--plan", SAMPLE_PLAN, "--usage", "-", "--usage-format", "csv",
+            "--period", "2026-10", "--json",
+        )  # fmt: skip
+        assert res.exit_code == 2
+        assert json.loads(res.stderr)["problems"][0]["code"] == "empty_file"
 
 
 class TestOutToStandardOutput:

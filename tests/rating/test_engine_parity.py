@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import attrs
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -748,7 +749,7 @@ extreme_quantities = st.one_of(
             Decimal("99999999999999999999999999.999999999999"),
             Decimal(10**26),
             Decimal(10**30),
-            Decimal("1E+40"),
+            Decimal("9" * 36 + ".999999"),  # the largest quantity below the bound, 10**36
         )
     ),
     st.builds(_scientific, st.integers(0, 10**20), st.integers(-30, 30)),
@@ -840,9 +841,9 @@ class TestQuantityExtremes:
         plan=per_unit_plan("0.01"), usage=[("a", Decimal(6 * 10**25)), ("a", Decimal(6 * 10**25))]
     )
     @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E+33"))])
-    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("1E+40"))])
-    # past decimal128's range Arrow's cast wraps around instead of refusing
-    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("3.1280514636E+38"))])
+    @example(plan=per_unit_plan("0.01"), usage=[("a", Decimal("9" * 36))])
+    # past decimal128's range (Arrow's cast wraps around instead of refusing) and past
+    # the largest quantity: test_quantities_past_the_bound_are_refused_by_both
     # prices of many decimals
     @example(plan=per_unit_plan("0.000000000000000000000000000001"), usage=[("a", Decimal(10**25))])
     @example(
@@ -872,6 +873,32 @@ class TestQuantityExtremes:
         ones, priced with many decimals: what one engine rates the other rates to the same
         document and totals, and what one refuses the other refuses with the same error."""
         assert_records_agree(plan, quantity_records(usage), OCTOBER)
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        quantity=st.sampled_from([MAX_AMOUNT, Decimal("3.1280514636E+38"), Decimal("1E+40")])
+        | st.decimals(min_value=MAX_AMOUNT, max_value=Decimal("1E+60"), places=0)
+    )
+    def test_quantities_past_the_bound_are_refused_by_both(self, quantity):
+        """A quantity of 10**36 or more is refused when it is read, in the same words by
+        both engines (the columnar one hands it to the per-record rules)."""
+        with pytest.raises(UsageError) as per_record:
+            UsageRecord(
+                account="a", metric="compute", quantity=quantity, start=_hour(0), end=_hour(1)
+            )
+        table = pa.table(
+            {
+                "account": ["a"],
+                "metric": ["compute"],
+                "quantity": [str(quantity)],
+                "start": pa.array([_hour(0)], pa.timestamp("us", "UTC")),
+                "end": pa.array([_hour(1)], pa.timestamp("us", "UTC")),
+            }
+        )
+        with pytest.raises(UsageError) as columnar:
+            rate_table(per_unit_plan("0.01"), table, OCTOBER)
+        assert "beyond the largest quantity" in str(per_record.value)
+        assert str(per_record.value) in str(columnar.value)
 
 
 # --- copies of records: duplicates, corrections, conflicts ---------------------------------

@@ -19,6 +19,8 @@ from cloudrate import ConfigError, UsageError, read_usage_csv
 from cloudrate.usage import _read, parse_quantity
 from cloudrate.usage._record import _quantities
 
+from .dict_reference import dict_path
+
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 OPTIONAL = ("record_id", "revision", "resource_id", "service", "zone", "attr.zone", "attributes")
 
@@ -122,14 +124,10 @@ class TestBatchPath:
 
     @given(csv_texts())
     def test_same_outcome_as_the_dict_path(self, text):
-        """And those are the records and problems of csv.DictReader rows through
-        record_from_mapping (the public constructor)."""
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is not None:
-            reader.fieldnames = [n.strip() for n in reader.fieldnames]
-        rows = ((i + 2, row) for i, row in enumerate(reader))
+        """And those are the records and problems of the file rules, then csv.DictReader
+        rows through record_from_mapping (the public constructor)."""
         try:
-            found = _read._collect(rows, "<stream>")
+            found = dict_path(text)
         except ConfigError as exc:
             expected: object = "error", (str(exc), [(p.line, p.message) for p in exc.problems])
         else:

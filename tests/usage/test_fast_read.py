@@ -17,6 +17,8 @@ from cloudrate import ConfigError, UsageRecord, read_usage_csv
 from cloudrate.testing import usage_records
 from cloudrate.usage import _read
 
+from .dict_reference import dict_path
+
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
 
 #: Texts per column, good and bad, so rows go both ways.
@@ -60,11 +62,9 @@ CELLS: dict[str, tuple[str, ...]] = {
 
 
 def _reference(text: str) -> list[UsageRecord]:
-    """The dict path alone: csv.DictReader rows through record_from_mapping."""
-    reader = csv.DictReader(io.StringIO(text))
-    if reader.fieldnames is not None:
-        reader.fieldnames = [n.strip() for n in reader.fieldnames]
-    return _read._collect(((i + 2, row) for i, row in enumerate(reader)), "<stream>")
+    """The dict path alone: the file rules, then csv.DictReader rows through
+    record_from_mapping."""
+    return dict_path(text)
 
 
 def _outcome(read: object) -> tuple[str, object]:

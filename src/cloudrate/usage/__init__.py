@@ -7,7 +7,15 @@
 'acme'
 """
 
-from ._file_checks import FIELD_LIMIT, empty_file, field_too_long, header_problems, not_utf8
+from ._file_checks import (
+    FIELD_LIMIT,
+    duplicate_key,
+    empty_file,
+    field_too_long,
+    header_problems,
+    not_utf8,
+    wrong_width,
+)
 from ._identity import (
     MAX_REVISION,
     Deduplicated,
@@ -41,6 +49,7 @@ __all__ = [
     "UsageRecord",
     "conflict_error",
     "dedupe",
+    "duplicate_key",
     "empty_file",
     "field_too_long",
     "header_problems",
@@ -56,4 +65,5 @@ __all__ = [
     "read_usage_text",
     "record_from_mapping",
     "revision_rank",
+    "wrong_width",
 ]

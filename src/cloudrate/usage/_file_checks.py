@@ -2,10 +2,12 @@
 apply, so a file one refuses the other refuses with the same problem.
 
 - a file of 0 bytes is refused (a failed export, not an empty month: a month without
-  usage is a CSV with only its header, or ``rate(plan, [], period)``);
+  usage is ``rate(plan, [], period)``, or a CSV file with only its header);
 - the text is UTF-8; the first bytes that are not are named by line and byte;
 - a CSV header names each column once;
-- no field is longer than :data:`FIELD_LIMIT` characters.
+- every CSV row has the header's number of fields;
+- no field is longer than :data:`FIELD_LIMIT` characters;
+- a JSON object gives each key once.
 
 >>> empty_file("usage.csv").problems[0].code
 'empty_file'
@@ -21,10 +23,12 @@ from cloudrate.exceptions import ConfigError, Problem
 
 __all__ = [
     "FIELD_LIMIT",
+    "duplicate_key",
     "empty_file",
     "field_too_long",
     "header_problems",
     "not_utf8",
+    "wrong_width",
 ]
 
 #: The longest field a usage file may have, in characters (the csv module's default
@@ -33,7 +37,9 @@ __all__ = [
 FIELD_LIMIT = 131_072
 
 
-_NO_USAGE = "a CSV with only its header line, or rate() with no records and period= given"
+_NO_USAGE = (
+    "rated with no records and period= given (or written as a CSV file with only its header line)"
+)
 
 
 def empty_file(source: str, *, no_usage: str = _NO_USAGE) -> ConfigError:
@@ -101,14 +107,38 @@ def header_problems(names: Sequence[str], source: str) -> list[Problem]:
     return problems
 
 
-def field_too_long(line: int, column: str, length: int, source: str) -> ConfigError:
-    """The error for a field longer than :data:`FIELD_LIMIT` characters."""
+def field_too_long(line: int, source: str) -> ConfigError:
+    """The error for a field longer than :data:`FIELD_LIMIT` characters at *line*."""
     problem = Problem(
         f"line {line}",
         "field_too_long",
-        f"the field {column} has {length} characters, more than the {FIELD_LIMIT} a "
-        "usage field may have; is a quote left open on an earlier line?",
+        f"a field has more than the {FIELD_LIMIT} characters a usage field may have; is "
+        "a quote left open on an earlier line?",
         line=line,
         source=source,
     )
     return ConfigError([problem], source=source)
+
+
+def wrong_width(fields: int, width: int) -> str:
+    """What is wrong with a CSV row of *fields* fields under a header of *width*.
+
+    >>> print(wrong_width(6, 5))
+    6 fields where the header has 5; quote fields that hold a comma, and give every row the \
+header's columns
+    """
+    return (
+        f"{fields} fields where the header has {width}; quote fields that hold a comma, "
+        "and give every row the header's columns"
+    )
+
+
+def duplicate_key(key: str, line: int, source: str) -> Problem:
+    """The problem of a JSON line that gives *key* twice (never "the last one wins")."""
+    return Problem(
+        f"line {line}",
+        "duplicate_key",
+        f"the key {key!r} is given twice; keep one (which one was meant cannot be guessed)",
+        line=line,
+        source=source,
+    )

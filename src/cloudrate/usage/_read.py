@@ -24,6 +24,14 @@ from typing import IO, Any
 from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageError
 
 from ._arrow_csv import RefusedError, csv_columns
+from ._file_checks import (
+    duplicate_key,
+    empty_file,
+    field_too_long,
+    header_problems,
+    not_utf8,
+    wrong_width,
+)
 from ._identity import _attribute_items, parse_revision
 from ._record import _EMPTY, UsageRecord, _FrozenAttrs, _quantities, parse_quantity
 
@@ -106,6 +114,11 @@ def record_from_mapping(row: Mapping[str, Any], origin: str | None = None) -> Us
     ``revision`` are optional (see :func:`cloudrate.usage.dedupe`); *origin* says where
     the row was read, for messages.
     """
+    if None in row:  # csv.DictReader's key for values beyond the header's columns
+        raise UsageError(
+            "the row has more fields than the header; quote fields that hold a comma, and "
+            "give every row the header's columns"
+        )
     missing = [f for f in REQUIRED_FIELDS if is_missing(row.get(f))]
     if missing:
         raise UsageError(
@@ -201,17 +214,44 @@ def read_usage_csv(source: str | Path | IO[str]) -> list[UsageRecord]:
             except RefusedError:
                 pass  # pyarrow refused a row further on: the csv module reads the file
     stream, name, close = _open_text(source)
+    reader = csv.reader(stream)
     try:
-        reader = csv.reader(stream)
         header = next(reader, None)
         if header is None:
-            return []
-        # " region" names the column region, as in batch
+            raise empty_file(name)
+        names = [n.strip() for n in header]  # " region" names the column region, as in batch
+        problems = header_problems(names, name)
+        if problems:
+            raise ConfigError(problems, source=name)
         with _collector_paused():
-            return _CsvRows([n.strip() for n in header], name).collect(reader)
+            return _CsvRows(names, name).collect(reader)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(source, name, exc) from None
+    except csv.Error as exc:
+        line = reader.line_num
+        if "field limit" in str(exc):
+            raise field_too_long(line, name) from None
+        problem = Problem(f"line {line}", "bad_record", f"CSV: {exc}", line=line, source=name)
+        raise ConfigError([problem], source=name) from None
     finally:
         if close:
             stream.close()
+
+
+def _undecodable(source: str | Path | IO[str], name: str, exc: UnicodeDecodeError) -> ConfigError:
+    """The error for text that is not UTF-8: the line and byte, read again from the file
+    (a stream names the byte of its decoding step only)."""
+    if isinstance(source, str | Path):
+        try:
+            found = not_utf8(Path(source).read_bytes(), name)
+        except OSError:
+            found = None
+        if found is not None:
+            return found
+    problem = Problem(
+        "file", "bad_encoding", f"not UTF-8 ({exc.reason}); save the file as UTF-8", source=name
+    )
+    return ConfigError([problem], source=name)
 
 
 class _CollectorPause:
@@ -339,6 +379,8 @@ class _CsvRows:
 
     def one(self, row: list[str], line: int) -> UsageRecord:
         """The record of the row at *line* (raises what :func:`record_from_mapping` does)."""
+        if len(row) != self.width:  # never guessed: which field is extra or missing?
+            raise UsageError(wrong_width(len(row), self.width))
         origin = f"{self.source} line {line}"
         if self.fast and len(row) == self.width:
             try:
@@ -519,17 +561,36 @@ def _optional(
     return column if all(column) else [v or None for v in column]
 
 
+class _RepeatedKeyError(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict; a key given twice is refused, never the last taken."""
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKeyError(key)
+            seen.add(key)
+    return found
+
+
 def _jsonl_rows(stream: IO[str], name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
         try:
-            row = json.loads(text, parse_float=Decimal)
+            row = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 [Problem(f"line {number}", "bad_json", exc.msg, line=number, source=name)],
                 source=name,
             ) from None
+        except _RepeatedKeyError as exc:
+            raise ConfigError([duplicate_key(exc.key, number, name)], source=name) from None
         if not isinstance(row, dict):
             raise ConfigError(
                 [Problem(f"line {number}", "bad_json", "expected a JSON object", row, number)],
@@ -549,9 +610,13 @@ def read_usage_jsonl(source: str | Path | IO[str]) -> list[UsageRecord]:
     >>> read_usage_jsonl(io.StringIO(line))[0].quantity
     Decimal('0.1')
     """
+    if isinstance(source, str | Path) and Path(source).stat().st_size == 0:
+        raise empty_file(str(source))
     stream, name, close = _open_text(source)
     try:
         return _collect(_jsonl_rows(stream, name), name)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(source, name, exc) from None
     finally:
         if close:
             stream.close()

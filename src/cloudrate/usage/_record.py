@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from cloudrate._money import to_decimal
+from cloudrate._money import MAX_PLACES, MAX_QUANTITY, check_quantity, to_decimal
 from cloudrate.exceptions import PlanError, UsageError
 from cloudrate.period import seconds_between
 
@@ -76,7 +76,9 @@ def parse_quantity(value: object) -> Decimal:
         except InvalidOperation:
             pass  # the full checks below say why
         else:
-            if q.is_finite() and not q < 0:
+            # plain digits below the bound: never more decimals than MAX_PLACES
+            plain = len(value) <= MAX_PLACES and "e" not in value and "E" not in value
+            if q.is_finite() and not q < 0 and q < MAX_QUANTITY and plain:
                 return q
     if isinstance(value, str) and "_" in value:
         raise UsageError(
@@ -92,7 +94,7 @@ def parse_quantity(value: object) -> Decimal:
             f"quantity: {q} is negative; usage is never negative, give credits as an "
             "adjustment instead"
         )
-    return q
+    return check_quantity(q, error=UsageError)
 
 
 def _quantities(texts: Sequence[str]) -> list[Decimal] | None:
@@ -103,15 +105,27 @@ def _quantities(texts: Sequence[str]) -> list[Decimal] | None:
     ``Decimal(text)`` ignores the spaces around the digits exactly as
     ``Decimal(text.strip())`` does.
     """
-    if "_" in "".join(texts):
+    joined = "".join(texts)
+    if "_" in joined:
         return None
+    if texts and max(map(len, texts)) > MAX_PLACES:
+        return None  # perhaps more decimals than MAX_PLACES: row by row
     try:
         values = list(map(Decimal, texts))
     except (ArithmeticError, ValueError, TypeError):
         return None
-    if not all(map(Decimal.is_finite, values)) or (values and min(values) < 0):
+    if not all(map(Decimal.is_finite, values)):
         return None
+    if values and (min(values) < 0 or max(values) >= MAX_QUANTITY):
+        return None
+    if ("e" in joined or "E" in joined) and any(_too_fine(v) for v in values):
+        return None  # an exponent past MAX_PLACES decimals: row by row says so
     return values
+
+
+def _too_fine(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -MAX_PLACES
 
 
 def _utc(value: object) -> object:

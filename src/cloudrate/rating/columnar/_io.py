@@ -25,10 +25,12 @@ from cloudrate.exceptions import ConfigError, Problem, UsageError
 from cloudrate.usage import (
     FIELD_LIMIT,
     MISSING_TEXTS,
+    duplicate_key,
     empty_file,
     field_too_long,
     header_problems,
     not_utf8,
+    wrong_width,
 )
 
 from ._columns import FIRST_LINE, SCALE, SOURCE
@@ -144,8 +146,7 @@ def _diagnosed(
                 problem = Problem(
                     f"line {line}",
                     "bad_record",
-                    f"{len(row)} fields where the header has {len(names)}; quote fields "
-                    "that hold a comma, and give every row the header's columns",
+                    wrong_width(len(row), len(names)),
                     line=line,
                     source=str(path),
                 )
@@ -160,16 +161,15 @@ def _check_lengths(path: Path, table: pa.Table, offset: int) -> None:
     dictionary column is checked on its dictionary)."""
     row = 0
     for part in table.to_batches():
-        for name, column in zip(part.schema.names, part.columns, strict=True):
-            long = _first_too_long(column)
-            if long is not None:
-                at, length = long
-                raise field_too_long(_line_at(path, offset) + row + at, name, length, str(path))
+        for column in part.columns:
+            at = _first_too_long(column)
+            if at is not None:
+                raise field_too_long(_line_at(path, offset) + row + at, str(path))
         row += part.num_rows
 
 
-def _first_too_long(column: pa.Array) -> tuple[int, int] | None:
-    """The first row of *column* holding more than FIELD_LIMIT characters, and its length."""
+def _first_too_long(column: pa.Array) -> int | None:
+    """The first row of *column* holding more than FIELD_LIMIT characters, or None."""
     kind = column.type
     texts = column.dictionary if pa.types.is_dictionary(kind) else column
     if not pa.types.is_string(texts.type) and not pa.types.is_large_string(texts.type):
@@ -180,11 +180,10 @@ def _first_too_long(column: pa.Array) -> tuple[int, int] | None:
     longest = pc.max(lengths).as_py()
     if longest is None or longest <= FIELD_LIMIT:
         return None
-    first = pc.indices_nonzero(pc.greater(lengths, FIELD_LIMIT))[0].as_py()
+    first: int = pc.indices_nonzero(pc.greater(lengths, FIELD_LIMIT))[0].as_py()
     if pa.types.is_dictionary(kind):  # the first row using that dictionary entry
         first = pc.indices_nonzero(pc.equal(column.indices, first))[0].as_py()
-    value = column[first].as_py()
-    return first, len(value)
+    return first
 
 
 def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
@@ -237,15 +236,7 @@ def _json_error(path: Path, chunk: bytes, exc: pa.ArrowInvalid, offset: int) -> 
                 problem = Problem(f"line {line}", "bad_json", bad.msg, line=line, source=str(path))
                 return ConfigError([problem], source=str(path))
             except _RepeatedKeyError as repeated:
-                problem = Problem(
-                    f"line {line}",
-                    "duplicate_key",
-                    f"the key {repeated.key!r} is given twice; keep one (which one was meant "
-                    "cannot be guessed)",
-                    line=line,
-                    source=str(path),
-                )
-                return ConfigError([problem], source=str(path))
+                return ConfigError([duplicate_key(repeated.key, line, str(path))], str(path))
         line += 1
     return _unreadable(path, exc)
 
