@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import attrs
-import pytest
 from hypothesis import event, find, given, settings
 from hypothesis import strategies as st
 from moneyed import Money
@@ -161,11 +160,6 @@ class TestRules:
             assert after.lines[: len(before.lines)] == before.lines
             assert all(x.rounded.amount <= 0 for x in after.lines[len(before.lines) :])
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="found by policies(): a 100% promo code takes the rounded percent of the "
-        "exact amounts, 0.01 more than the rounded lines (rules/_promo.py, not capped)",
-    )
     def test_full_percent_promo_never_makes_a_bill_negative(self):
         usage = list(cloudrate.read_usage(cloudrate.sample_usage_path()))
         result = cloudrate.rate(cloudrate.load_plan(cloudrate.sample_plan_path()), usage)

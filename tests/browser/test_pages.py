@@ -52,8 +52,8 @@ charges:
   - {name: requests, description: API requests, service: API, metric: requests,
      model: per_unit, unit_price: "1"}
 """
-#: Quantities of 60 significant digits (the exact context's precision). Amounts stay
-#: below 10**25: the invoice formatter fails on larger ones (see the report of issue 15).
+#: Quantities of 60 significant digits (the exact context's precision). Amounts come to
+#: about 10**22 (amounts up to 10**36 are formatted exactly: tests/invoice/test_format_large.py).
 SIXTY_DIGITS = (
     "1" * 20 + "." + "2" * 40,
     "9" * 22 + "." + "9" * 38,
@@ -193,24 +193,19 @@ UNROUNDED = re.compile(r"\d[\d.,]{15,}")
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("account", sorted(DEMO_LOCALES))
 def test_usage_page(chromium, artefacts, account, width):
-    """The Total Estimated Bill and each service's cost show, and the page fits.
+    """The Total Estimated Bill and each service's cost show, no quantity is written
+    unrounded, and the page fits.
 
-    The usage view's only HTML is its notebook table (``UsageView._repr_html_``), which
-    writes card quantities unrounded (``2004.391946308724832214765101``); where that is
-    what runs over a phone's screen, the test is an expected failure naming the number,
-    and passes once the quantities are rounded for display (issue 15, part 3)."""
+    The usage view's only HTML is its notebook table (``UsageView._repr_html_``), whose
+    card quantities are rounded for display as the invoice rounds them (they were written
+    unrounded, ``2004.391946308724832214765101``, and ran over a phone's screen)."""
     view, source = _usage_page(account)
     page = _open(chromium, artefacts, f"usage-{account}", source, width)
     assert f"Total Estimated Bill\t{view.shown}" in page.text
     for row in view.services:
         assert f"{row.service}\t{row.shown}" in page.text
-    try:
-        assert_fits(page, f"usage page of {account}")
-    except AssertionError as exc:
-        unrounded = UNROUNDED.findall(page.text)
-        if not unrounded:
-            raise
-        pytest.xfail(f"unrounded quantities {unrounded} in UsageView._repr_html_: {exc}")
+    assert not UNROUNDED.findall(page.text)
+    assert_fits(page, f"usage page of {account}")
 
 
 def test_a_page_wider_than_the_screen_is_caught(chromium, artefacts):

@@ -224,8 +224,9 @@ class PromoDiscount:
 
     The discount applies to the bill's usage lines (kind ``charge``) whose charge is in
     the code's *charges* or whose metric is in its *metrics* (all usage lines when both are
-    empty). A percent code takes that share of their exact amounts; a fixed code takes its
-    amount, at most the rounded amount of those lines, so a bill never goes below zero.
+    empty). A percent code takes that share of their exact amounts, rounded by the bill's
+    policy; a fixed code takes its amount. Either takes at most the rounded amount of those
+    lines, so a bill never goes below zero.
     """
 
     promo: PromoCode
@@ -251,7 +252,9 @@ class PromoDiscount:
         details = tuple(Detail(f"applies to {x.charge}", None, None, x.rounded) for x in eligible)
         if p.percent is not None:
             exact = -base_exact * p.percent / 100
-            rounded = None
+            # The exact lines can add up to more than the rounded ones (three lines of
+            # 0.004 are 0.012, rounded 0.00 each): never take off more than they show.
+            rounded = max(context.rounding.round(exact, currency), -base)
         else:
             assert p.fixed is not None
             if str(p.fixed.currency.code) != currency:

@@ -2,7 +2,10 @@
 
 Amounts reach Babel already rounded by a :class:`~cloudrate.RoundingPolicy`, with a
 pattern that has exactly as many decimals as the value, so Babel (which would round
-half-even) never rounds anything.
+half-even) never rounds anything. Babel computes in the thread's decimal context, so
+every call into it runs in :func:`_room`, a copy of :data:`~cloudrate._money.EXACT` with
+digits enough for the value: amounts up to :data:`~cloudrate._money.MAX_AMOUNT` format
+exactly whatever the caller's context is.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
 
-from cloudrate._money import RoundingPolicy, currency_digits
+from cloudrate._money import EXACT, RoundingPolicy, currency_digits
 from cloudrate.exceptions import CloudrateError
 
 __all__ = ["QUANTITY_PLACES", "SCIENTIFIC_FROM", "Formatter", "LocaleError", "check_locale"]
@@ -56,6 +59,22 @@ such as 'en_US', 'de_DE', 'fr_FR', 'ja_JP' or 'en_IN'
 def _places(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _room(value: Decimal, places: int) -> decimal.Context:
+    """:data:`~cloudrate._money.EXACT` with digits enough for *value* written with
+    *places* decimals, for Babel's arithmetic (``quantize``, ``* 100``, ``normalize``),
+    which runs in the current context: with the default 28 digits an amount of 10**26 EUR
+    cannot be quantized to cents, and a caller's ``prec=4`` would round every figure.
+
+    >>> with decimal.localcontext(_room(Decimal(10) ** 35, 2)) as room:
+    ...     room.prec >= 38, room.traps[decimal.InvalidOperation]
+    (True, True)
+    """
+    digits = len(value.as_tuple().digits)
+    room = EXACT.copy()
+    room.prec = max(EXACT.prec, digits, value.adjusted() + 1) + places + 4
+    return room
 
 
 @attrs.frozen
@@ -99,17 +118,20 @@ class Formatter:
         in the locale's own currency pattern (grouping, symbol position, spaces)."""
         places = self.places if places is None else places
         pattern = _with_places(_locale(self.locale).currency_formats["standard"].pattern, places)
-        return format_currency(
-            self._shown(value, places),
-            self.currency,
-            format=pattern,
-            locale=self.locale,
-            currency_digits=False,
-        )
+        with decimal.localcontext(_room(value, places)):
+            return format_currency(
+                self._shown(value, places),
+                self.currency,
+                format=pattern,
+                locale=self.locale,
+                currency_digits=False,
+            )
 
     def unit_price(self, value: Decimal) -> str:
         """A unit price: all its own decimals (0.0125 stays 0.0125), at least :attr:`places`."""
-        return self.money(value, places=max(self.places, _places(value.normalize())))
+        with decimal.localcontext(_room(value, 0)):
+            own = _places(value.normalize())
+        return self.money(value, places=max(self.places, own))
 
     def number(self, value: Decimal, max_places: int = QUANTITY_PLACES) -> str:
         """A quantity for display (docs/rendering.md, "Quantities"): rounded to at most
@@ -126,10 +148,7 @@ class Formatter:
         >>> f.number(Decimal("123456789012345678901234567.123456789")), f.number(Decimal("2.5E+59"))
         ('1,2346E26', '2,5E59')
         """
-        wide = decimal.Context(
-            prec=max(60, value.adjusted() + max_places + 4), Emin=-999999, Emax=999999
-        )
-        with decimal.localcontext(wide):  # Babel formats in the caller's context
+        with decimal.localcontext(_room(value, max_places)):  # Babel uses the context
             if value.is_finite() and abs(value) >= SCIENTIFIC_FROM:
                 return self._scientific(value, max_places)
             shown = self._shown(value, max_places).normalize()
@@ -154,9 +173,11 @@ class Formatter:
 
     def percent(self, value: Decimal) -> str:
         """A tax rate given in percent: ``Decimal('19')`` -> ``'19\xa0%'`` in de_DE."""
-        places = _places(value.normalize())
-        pattern = _with_places(_locale(self.locale).percent_formats[None].pattern, places)
-        return format_percent(value.normalize().scaleb(-2), format=pattern, locale=self.locale)
+        with decimal.localcontext(_room(value, 2)):
+            shown = value.normalize()
+            places = _places(shown)
+            pattern = _with_places(_locale(self.locale).percent_formats[None].pattern, places)
+            return format_percent(shown.scaleb(-2), format=pattern, locale=self.locale)
 
     def date(self, value: date | None) -> str:
         """A date in the locale's medium form: ``14.11.2026``, ``Nov 14, 2026``,

@@ -21,6 +21,7 @@ from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, zero
 from cloudrate.exceptions import PlanError
+from cloudrate.invoice.render import Formatter
 from cloudrate.plans import Metric, Plan, conversion
 from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
 from cloudrate.rules import CostDecimals
@@ -323,12 +324,18 @@ class UsageView:
         return view_frame(self, table)
 
     def _repr_html_(self) -> str:
-        """Cards and the service summary as two tables, for notebooks (text escaped)."""
+        """Cards and the service summary as two tables, for notebooks (text escaped).
+
+        Quantities are rounded for display as the invoice rounds them
+        (:meth:`~cloudrate.invoice.render.Formatter.number`, with the plan's rounding
+        mode, without grouping, as the costs are written); the exact value is the cell's
+        ``title``."""
         esc = html.escape
         cur = esc(self.currency)
+        number = Formatter(_PLAIN_LOCALE, self.currency, rounding=self.plan.rounding).number
         cards = "".join(
-            f"<tr><td>{esc(c.label)}</td><td>{c.quantity.normalize():f}</td>"
-            f"<td>{esc(c.unit)}</td><td>{c.shown}</td></tr>"
+            f'<tr><td>{esc(c.label)}</td><td title="{c.quantity:f}">'
+            f"{esc(number(c.quantity))}</td><td>{esc(c.unit)}</td><td>{c.shown}</td></tr>"
             for c in self.cards
         )
         rows = "".join(
@@ -361,6 +368,11 @@ class UsageView:
         if self.decimals is not None:
             out["cost_decimals"] = self.decimals.to_dict()
         return out
+
+
+#: The notebook table's numbers are written without grouping, ``.`` for decimals, as its
+#: costs are: CLDR's POSIX locale, named here (the view has no locale of its own).
+_PLAIN_LOCALE = "en_US_POSIX"
 
 
 def _fixed(plan: Plan) -> set[str]:
