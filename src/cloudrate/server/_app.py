@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from cloudrate._money import EXACT
 from cloudrate.billing import DocumentStore
-from cloudrate.exceptions import CloudrateError, OptionError
+from cloudrate.exceptions import CloudrateError, OptionError, WrongTypeError
 from cloudrate.plans import Plan
 
 from ._errors import MEDIA_TYPE, problem, service_problem
@@ -73,7 +73,7 @@ def _run(endpoint: Endpoint, call: Call) -> Reply:
 def _tenant_of(hook: TenantHook, request: Request) -> str:
     tenant = hook(request)
     if not isinstance(tenant, str) or not tenant:
-        raise TypeError(f"the tenant hook returned {tenant!r}; it must return a non-empty str")
+        raise WrongTypeError(f"the tenant hook returned {tenant!r}; it must return a non-empty str")
     return tenant
 
 

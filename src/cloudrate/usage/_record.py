@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from cloudrate._money import MAX_PLACES, MAX_QUANTITY, check_quantity, to_decimal
-from cloudrate.exceptions import PlanError, UsageError
+from cloudrate.exceptions import OptionError, PlanError, UsageError, WrongTypeError
 from cloudrate.period import seconds_between
 
 from ._identity import _key, _key_hashes, identity_key, parse_revision
@@ -55,7 +55,9 @@ class _FrozenAttrs(dict[str, str]):
         return hash(tuple(sorted(self.items())))
 
     def _refuse(self, *_a: object, **_k: object) -> None:
-        raise TypeError("usage record attributes are read-only; build a new record with evolve()")
+        raise WrongTypeError(
+            "usage record attributes are read-only; build a new record with evolve()"
+        )
 
     __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _refuse  # type: ignore[assignment]
 
@@ -288,7 +290,7 @@ class UsageRecord:
         n = len(accounts)
         others = (resource_ids, services, attributes, attribute_items, origins)
         if any(len(c) != n for c in (*columns, *others)):
-            raise ValueError("UsageRecord._checked_columns: columns of different lengths")
+            raise OptionError("UsageRecord._checked_columns: columns of different lengths")
         if not _checks_pass(accounts, metrics, starts, ends, record_ids, revisions):
             return None
         records = list(map(_new, repeat(cls, n)))

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from typing import Any
 
+from cloudrate.exceptions import MissingExtraError
+
 from ._edoc import EDocument
 
 __all__ = ["facturx_pdf"]
@@ -30,9 +32,7 @@ def _module() -> Any:
     try:
         import facturx.facturx as module  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Factur-X files need the factur-x package: pip install 'cloudrate[einvoice]'"
-        ) from None
+        raise MissingExtraError("Factur-X files", "the factur-x package", "einvoice") from None
     return module
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudrate.exceptions import MissingExtraError
+
 __all__ = ["etree"]
 
 
@@ -12,5 +14,5 @@ def etree() -> Any:
     try:
         from lxml import etree as module  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("e-invoices need lxml: pip install 'cloudrate[einvoice]'") from None
+        raise MissingExtraError("e-invoices", "lxml", "einvoice") from None
     return module

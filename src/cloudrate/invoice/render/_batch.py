@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cloudrate.exceptions import CloudrateError
+from cloudrate.exceptions import CloudrateError, OptionError
 
 from ._format import LocaleError
 from ._render import PdfStandard, RenderError, _standards, render_pdf
@@ -146,9 +146,9 @@ def render_pdfs(
     .. versionadded:: 0.3
     """
     if workers is not None and workers < 1:
-        raise ValueError(f"workers must be 1 or more (got {workers})")
+        raise OptionError(f"workers must be 1 or more (got {workers})", path="workers")
     if chunksize < 1:
-        raise ValueError(f"chunksize must be 1 or more (got {chunksize})")
+        raise OptionError(f"chunksize must be 1 or more (got {chunksize})", path="chunksize")
     _standards(pdf_standard)  # refused here, before any invoice is read
     options: dict[str, Any] = {
         "locale": locale,

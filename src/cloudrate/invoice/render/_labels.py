@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cloudrate.exceptions import NotFoundError
+
 __all__ = ["LABELS", "labels_for"]
 
 _EN = {
@@ -184,7 +186,7 @@ def labels_for(locale: str, overrides: Mapping[str, str] | None = None) -> dict[
     if overrides:
         unknown = set(overrides) - set(_EN)
         if unknown:
-            raise KeyError(
+            raise NotFoundError(
                 f"unknown invoice label(s) {sorted(unknown)}; labels are {', '.join(sorted(_EN))}"
             )
         out.update(overrides)

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from cloudrate.exceptions import CloudrateError, OptionError
+from cloudrate.exceptions import CloudrateError, MissingExtraError, OptionError
 
 from ._context import invoice_context
 from ._figure import Figure
@@ -67,7 +67,7 @@ def _environment(template_dir: str | None) -> Any:
     try:
         import jinja2
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("HTML invoices need Jinja2: pip install 'cloudrate[html]'") from None
+        raise MissingExtraError("HTML invoices", "Jinja2", "html") from None
     loaders: list[Any] = []
     if template_dir is not None:
         loaders.append(jinja2.FileSystemLoader(template_dir))
@@ -150,9 +150,7 @@ def _compiler(template: str, font_paths: tuple[str, ...], system_fonts: bool) ->
     try:
         import typst
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "PDF invoices need Typst and fonts: pip install 'cloudrate[pdf]'"
-        ) from None
+        raise MissingExtraError("PDF invoices", "Typst and fonts", "pdf") from None
     return typst.Compiler(
         template, font_paths=list(font_paths), ignore_system_fonts=not system_fonts
     )

@@ -35,6 +35,7 @@ from fractions import Fraction
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, currency_digits
+from cloudrate.exceptions import OptionError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
 from cloudrate.rating import RatedLine, rate
@@ -64,7 +65,7 @@ def exact_decimal(value: Fraction, places: int = 0) -> Decimal:
     while den % 5 == 0:
         den, fives = den // 5, fives + 1
     if den != 1:
-        raise ValueError(f"{value} has no finite decimal expansion")
+        raise OptionError(f"{value} has no finite decimal expansion")
     places = max(twos, fives, places)
     scaled = num * 2 ** (places - twos) * 5 ** (places - fives)
     return Decimal(scaled).scaleb(-places, context=_room(scaled))

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from cloudrate import _sheets
 from cloudrate._sheets import deterministic_xlsx
+from cloudrate.exceptions import MissingExtraError
 
 __all__ = ["Cell", "Table", "neutralise", "plain", "to_csv", "to_xlsx"]
 
@@ -77,7 +78,7 @@ def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Sequence[Sequence[Cell]]]
         from openpyxl import Workbook  # type: ignore[import-untyped,unused-ignore]
         from openpyxl.styles import Font  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("XLSX export needs openpyxl: pip install 'cloudrate[xlsx]'") from None
+        raise MissingExtraError("XLSX export", "openpyxl", "xlsx") from None
     book = Workbook()
     book.remove(book.active)
     for name, header, rows in sheets:

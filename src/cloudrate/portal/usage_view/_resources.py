@@ -31,6 +31,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, zero
+from cloudrate.exceptions import OptionError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
 from cloudrate.rating import RatedLine
@@ -131,10 +132,10 @@ def split_amount(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     if not weights:
         return []
     if any(w < 0 for w in weights):
-        raise ValueError(f"weights must be >= 0 (got {', '.join(str(w) for w in weights)})")
+        raise OptionError(f"weights must be >= 0 (got {', '.join(str(w) for w in weights)})")
     found = amount.as_tuple().exponent
     if not isinstance(found, int):
-        raise ValueError(f"amount must be a finite number (got {amount})")
+        raise OptionError(f"amount must be a finite number (got {amount})")
     exponent = min(found, 0)
     units = int(amount.scaleb(-exponent, context=_wide(amount)))
     shares = [Fraction(w) for w in weights]

@@ -20,7 +20,7 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, zero
-from cloudrate.exceptions import PlanError
+from cloudrate.exceptions import NotFoundError, PlanError
 from cloudrate.invoice.render import Formatter
 from cloudrate.plans import Metric, Plan, conversion
 from cloudrate.rating import RatedLine, RatingResult, UnpricedUsage, rate
@@ -303,7 +303,7 @@ class UsageView:
         if len(rows) != 1:
             where = "" if service is None else f" in {service!r}"
             found = ", ".join(sorted({r.service for r in rows}))
-            raise KeyError(
+            raise NotFoundError(
                 f"no resource {resource_id!r}{where}"
                 if not rows
                 else f"resource {resource_id!r} has rows in {found}; pass service="
@@ -314,7 +314,7 @@ class UsageView:
         for card in self.cards:
             if card.key == key:
                 return card
-        raise KeyError(f"no card {key!r}; cards are {', '.join(c.key for c in self.cards)}")
+        raise NotFoundError(f"no card {key!r}; cards are {', '.join(c.key for c in self.cards)}")
 
     def to_pandas(self, table: ViewTable = "services") -> Any:
         """One table of the view as a pandas DataFrame: ``"services"`` (a row per charge

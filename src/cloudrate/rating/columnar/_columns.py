@@ -38,6 +38,7 @@ from cloudrate.exceptions import (
     Problem,
     RatingError,
     UsageError,
+    WrongTypeError,
 )
 from cloudrate.usage import (
     MAX_REVISION,
@@ -136,7 +137,7 @@ def _as_table(data: Any) -> pa.Table:
         return data.to_arrow()
     if module == "pandas":
         return pa.Table.from_pandas(data, preserve_index=False)
-    raise TypeError(
+    raise WrongTypeError(
         f"expected a pyarrow Table or RecordBatch, a pandas or polars DataFrame, "
         f"got {type(data).__name__}"
     )
