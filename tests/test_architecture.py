@@ -22,6 +22,8 @@ LAZY = {
     "cloudrate.cli": {"cloudrate.cli._main"},  # click loads when the command runs
     "cloudrate.cli._batch": {"cloudrate.rating.columnar"},  # the optional pyarrow extra
     "cloudrate.cli._serve": {"cloudrate.server"},  # Starlette loads only for `serve`
+    # the dask and spark extras load only when a distributed run is asked for
+    "cloudrate.billing._distributed": {"cloudrate.rating.distributed"},
     # numpy is an optional extra: the vectorised twins import it when first called
     "cloudrate.plans._graduated": {"cloudrate._intmath"},
     "cloudrate.plans._package": {"cloudrate._intmath"},

@@ -14,6 +14,7 @@ events for the host.
 
 from ._account_events import find_event, record_account_state
 from ._delta import Delta, billed_lines, delta, line_key
+from ._distributed import bill_dask, bill_spark
 from ._documents import customer_invoices, customer_statistics, live_invoice, load_invoice
 from ._dunning import run_dunning
 from ._events import EVENT_TYPES, Event, EventType, event_id, new_event
@@ -88,6 +89,8 @@ __all__ = [
     "StoredDocument",
     "Subscription",
     "WebhookDeliverer",
+    "bill_dask",
+    "bill_spark",
     "billed_lines",
     "credit_note_from_json",
     "customer_invoices",

@@ -6,6 +6,7 @@ import pytest
 
 from cloudrate import rate
 
+dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
@@ -49,6 +50,29 @@ class TestRateDask:
         ddf = dd.from_pandas(frame, npartitions=npartitions, sort=False)
         result = rate_dask(plan, ddf, PERIOD, fan_in=fan_in)
         same_result(result, rate(plan, RECORDS, PERIOD))
+        assert result == rate(plan, RECORDS, PERIOD)
+
+    @pytest.mark.parametrize(("groups", "by_account"), [(1, False), (5, False), (None, True)])
+    def test_lines_on_workers_equal_one_process(self, client, plan, groups, by_account):
+        """Lines built on the workers, in any number of account groups or partition by
+        partition (usage partitioned by account), give a result equal to rate()'s, with
+        accounts without usage billed too."""
+        frame = frame_of(RECORDS)
+        codes = frame["account"].map(lambda a: int(a.split("-")[1]) % 4)
+        pieces = [frame[codes == p] for p in range(4)]
+        ddf = dd.from_delayed([dask.delayed(p) for p in pieces], meta=frame.iloc[:0])
+        got = rate_dask(
+            plan,
+            ddf,
+            PERIOD,
+            groups=groups,
+            by_account=by_account,
+            accounts=["zz-new"],
+            client=client,
+        )
+        expected = rate(plan, RECORDS, PERIOD, accounts=["zz-new"])
+        assert got == expected
+        assert got.to_dict() == expected.to_dict()
 
     def test_fan_in_checked(self, plan):
         """A fan-in below 2 could never finish combining and is refused."""

@@ -61,3 +61,18 @@ def test_spark_partitionings_give_one_process_totals(spark, plan):
     expected = rate(plan, RECORDS, PERIOD)
     for partitions in (1, 5):
         same_result(rate_spark(plan, frame.repartition(partitions), PERIOD), expected)
+
+
+def test_spark_lines_on_executors(spark, plan):
+    """Lines built on the executors, in account groups or partition by partition
+    (usage partitioned by account), give a result equal to rate()'s."""
+    frame = spark.createDataFrame(frame_of(RECORDS))  # decimal strings keep exponents
+    expected = rate(plan, RECORDS, PERIOD, accounts=["zz-new"])
+    for options in ({"groups": 3}, {"groups": 1}):
+        got = rate_spark(plan, frame.repartition(4), PERIOD, accounts=["zz-new"], **options)
+        assert got == expected
+        assert got.to_dict() == expected.to_dict()
+    got = rate_spark(
+        plan, frame.repartition(3, "account"), PERIOD, accounts=["zz-new"], by_account=True
+    )
+    assert got == expected

@@ -1,11 +1,24 @@
-"""Rate a :mod:`dask.dataframe` on a Dask cluster with the exact batch rater."""
+"""Rate a :mod:`dask.dataframe` on a Dask cluster: partials, groups and lines on the workers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._partials import combine_blobs, finish_blobs, partial_blob, require
+from cloudrate.exceptions import OptionError
+from cloudrate.rating._unpriced import check_on_unpriced
+from cloudrate.rating.columnar import partial_aggregate
+
+from ._groups import (
+    check_groups,
+    dumps,
+    grouped_accounts,
+    loads,
+    merge_results,
+    rate_group,
+    split_partial,
+)
+from ._partials import combine_blobs, from_ipc, partial_blob, require, to_ipc
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._money import RoundingPolicy
@@ -13,21 +26,93 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate.plans import Plan
     from cloudrate.rating import OnUnpriced, RatingResult
 
-__all__ = ["rate_dask"]
+__all__ = ["dask_compute", "dask_groups", "group_count", "rate_dask"]
+
+#: The most account groups chosen by default (one per partition up to this).
+MAX_GROUPS = 32
 
 
-def _partial_frame(frame: Any, plan: Plan, period: BillingPeriod) -> Any:
-    """One partition (a pandas frame) to a one-row frame holding its partial as IPC."""
-    pd = require("pandas", "dask")
+def _split(frame: Any, plan: Plan, period: BillingPeriod, groups: int) -> tuple[bytes, ...]:
+    """One partition (a pandas frame) to its partial, cut into *groups* IPC blobs."""
     pa = require("pyarrow", "dask")
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    return pd.DataFrame({"partial": pd.Series([partial_blob(plan, table, period)], dtype=object)})
+    return tuple(to_ipc(p) for p in split_partial(partial_aggregate(plan, table, period), groups))
 
 
-def _combine_frames(*frames: Any) -> Any:
-    pd = require("pandas", "dask")
-    blobs = [blob for frame in frames for blob in frame["partial"]]
-    return pd.DataFrame({"partial": pd.Series([combine_blobs(blobs)], dtype=object)})
+def _combine(*blobs: bytes) -> bytes:
+    return combine_blobs(blobs)
+
+
+def _rate_group(
+    plan: Plan,
+    period: BillingPeriod,
+    rounding: RoundingPolicy | None,
+    accounts: Sequence[str],
+    *blobs: bytes,
+) -> RatingResult:
+    return rate_group(
+        plan, [from_ipc(b) for b in blobs], period, rounding=rounding, accounts=accounts
+    )
+
+
+def _partial(frame: Any, plan: Plan, period: BillingPeriod) -> bytes:
+    pa = require("pyarrow", "dask")
+    return partial_blob(plan, pa.Table.from_pandas(frame, preserve_index=False), period)
+
+
+def dask_groups(
+    plan: Plan,
+    frame: Any,
+    period: BillingPeriod,
+    finish_group: Callable[..., Any],
+    extra: Sequence[Sequence[Any]],
+    *,
+    groups: int | None = None,
+    fan_in: int = 8,
+    by_account: bool = False,
+) -> list[Any]:
+    """Dask tasks (delayed), one per account group: each partition's partial is cut into
+    *groups* (by default one per partition, at most 32), each group's pieces combined in
+    a tree of *fan_in*, and ``finish_group(*extra[g], *pieces)`` run on a worker, the
+    pieces as Arrow IPC bytes.
+
+    With *by_account* (every account's usage in one partition) there is no shuffle: one
+    task per partition, ``finish_group(*extra[0], partial)``. The building block of
+    :func:`rate_dask` and of distributed billing runs; compute the tasks with
+    :func:`dask_compute`.
+    """
+    if fan_in < 2:
+        raise OptionError(f"fan_in must be at least 2 (got {fan_in})", path="fan_in")
+    dask = require("dask", "dask")
+    # not pure: the keys need no token of the plan or the customers
+    finish = dask.delayed(finish_group, pure=False)
+    if by_account:
+        partial = dask.delayed(_partial, pure=False)
+        return [finish(*extra[0], partial(part, plan, period)) for part in frame.to_delayed()]
+    k = group_count(frame, groups)
+    split = dask.delayed(_split, nout=k, pure=False)
+    cuts = [split(part, plan, period, k) for part in frame.to_delayed()]
+    combine = dask.delayed(_combine, pure=True)
+    tasks = []
+    for g in range(k):
+        pieces = [cut[g] for cut in cuts]
+        while len(pieces) > fan_in:
+            pieces = [combine(*pieces[i : i + fan_in]) for i in range(0, len(pieces), fan_in)]
+        tasks.append(finish(*extra[g], *pieces))
+    return tasks
+
+
+def group_count(frame: Any, groups: int | None) -> int:
+    """*groups*, checked, or by default the partitions of *frame*, at most 32."""
+    return check_groups(min(frame.npartitions, MAX_GROUPS) if groups is None else groups)
+
+
+def dask_compute(tasks: Sequence[Any], client: Any = None) -> list[Any]:
+    """The values of Dask *tasks*: on *client* when given, else on the current scheduler."""
+    if client is not None:
+        return list(client.gather(client.compute(list(tasks))))
+    dask = require("dask", "dask")
+    return list(dask.compute(*tasks))
 
 
 def rate_dask(
@@ -39,14 +124,21 @@ def rate_dask(
     accounts: Iterable[str] = (),
     on_unpriced: OnUnpriced = "report",
     fan_in: int = 8,
+    groups: int | None = None,
+    by_account: bool = False,
+    client: Any = None,
 ) -> RatingResult:
     """Rate a Dask DataFrame of usage (the batch column layout) on the current Dask
-    scheduler and return the same result as rating it in one process.
+    scheduler (or *client*) and return the same result as rating it in one process.
 
-    Each partition is reduced to exact integer partial sums on a worker
-    (``map_partitions``), partials are combined on the workers in a tree of *fan_in*,
-    and the one combined partial is rated and rounded here. Quantities must be decimal
-    strings or ``pyarrow`` decimals, never floats.
+    Each partition is reduced to exact integer partial sums on a worker, and the partial
+    is cut into *groups* by a hash of the account (by default one group per partition,
+    at most 32). Each group's pieces are combined on the workers in a tree of *fan_in*,
+    and one worker builds the group's lines (``finish``). The client only puts the
+    groups' bills back in account order. With *by_account* (every account's usage in
+    one partition, e.g. read from files partitioned by account) each partition is rated
+    where it is, with no shuffle. Quantities must be decimal strings or ``pyarrow``
+    decimals, never floats.
 
     *rounding*, *accounts* and *on_unpriced* are those of :func:`cloudrate.rate`.
     Requires ``pip install 'cloudrate[dask]'``. With a process-based cluster, create it
@@ -60,26 +152,44 @@ def rate_dask(
     >>> frame = dd.from_pandas(to_table(usage).to_pandas(), npartitions=3)
     >>> with dask.config.set(scheduler="sync"):  # or a distributed.Client
     ...     result = rate_dask(plan, frame, period)
-    >>> result.totals() == cloudrate.rate(plan, usage, period).totals()
+    >>> result == cloudrate.rate(plan, usage, period)
     True
     """
     if fan_in < 2:
-        raise ValueError(f"fan_in must be at least 2 (got {fan_in})")
-    dask = require("dask", "dask")
-    pd = require("pandas", "dask")
-    meta = pd.DataFrame({"partial": pd.Series([], dtype=object)})
-    parts = frame.map_partitions(
-        _partial_frame, plan, period, meta=meta, enforce_metadata=False
-    ).to_delayed()
-    combine = dask.delayed(_combine_frames, pure=True)
-    while len(parts) > 1:
-        parts = [combine(*parts[i : i + fan_in]) for i in range(0, len(parts), fan_in)]
-    (combined,) = dask.compute(parts[0])
-    return finish_blobs(
+        raise OptionError(f"fan_in must be at least 2 (got {fan_in})", path="fan_in")
+    on_unpriced = check_on_unpriced(on_unpriced)
+    plan.check_period(period)
+    accounts = tuple(accounts)
+    k = 1 if by_account else group_count(frame, groups)
+    # with by_account the accounts without usage are billed here, after the run
+    extras = [
+        (plan, period, rounding, a) for a in grouped_accounts(() if by_account else accounts, k)
+    ]
+    tasks = dask_groups(
         plan,
-        list(combined["partial"]),
+        frame,
         period,
-        rounding=rounding,
-        accounts=accounts,
-        on_unpriced=on_unpriced,
+        _rate_group_blob,
+        extras,
+        groups=k,
+        fan_in=fan_in,
+        by_account=by_account,
     )
+    results = [loads(b) for b in dask_compute(tasks, client)]
+    if by_account:
+        seen = {b.account for r in results for b in r.bills}
+        extra = sorted(set(accounts) - seen)
+        if extra:  # accounts without usage: flat fees only, priced here
+            results.append(_rate_group(plan, period, rounding, extra))
+    return merge_results(plan, period, results, rounding=rounding, on_unpriced=on_unpriced)
+
+
+def _rate_group_blob(
+    plan: Plan,
+    period: BillingPeriod,
+    rounding: RoundingPolicy | None,
+    accounts: Sequence[str],
+    *blobs: bytes,
+) -> bytes:
+    """:func:`_rate_group`, pickled for the way back (unpickled with the collector paused)."""
+    return dumps(_rate_group(plan, period, rounding, accounts, *blobs))

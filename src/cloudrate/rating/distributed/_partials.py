@@ -14,7 +14,10 @@ from collections.abc import Iterable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from cloudrate.rating.columnar import combine_partials, finish, partial_aggregate
+from cloudrate.exceptions import MissingExtraError
+from cloudrate.rating.columnar import PARTIAL_SCHEMA, combine_partials, finish, partial_aggregate
+
+from ._groups import check_groups, grouped_accounts, merge_results, rate_group, split_partial
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -31,6 +34,7 @@ __all__ = [
     "partial_blob",
     "rate_partitions",
     "require",
+    "split_blob",
     "to_ipc",
 ]
 
@@ -44,9 +48,7 @@ def require(name: str, extra: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(
-            f"this needs {name.split('.')[0]}: pip install 'cloudrate[{extra}]'"
-        ) from exc
+        raise MissingExtraError("cloudrate.rating.distributed", name.split(".")[0], extra) from exc
 
 
 def to_ipc(table: pa.Table) -> bytes:
@@ -74,6 +76,12 @@ def combine_blobs(blobs: Iterable[bytes]) -> bytes:
     return to_ipc(combine_partials([from_ipc(b) for b in blobs]))
 
 
+def split_blob(blob: bytes, groups: int) -> list[bytes]:
+    """The partial *blob* cut into *groups* partials by account (see
+    :func:`~cloudrate.rating.distributed.group_of`), as IPC bytes."""
+    return [to_ipc(part) for part in split_partial(from_ipc(blob), groups)]
+
+
 def finish_blobs(
     plan: Plan,
     blobs: Iterable[bytes],
@@ -99,10 +107,17 @@ def rate_partitions(
     rounding: RoundingPolicy | None = None,
     accounts: Iterable[str] = (),
     on_unpriced: OnUnpriced = "report",
+    groups: int | None = None,
+    by_account: bool = False,
 ) -> RatingResult:
     """Rate *partitions* (tables, batches or frames) one by one in this process, exactly
-    as the Dask and Spark runners do across processes: the same totals as rating all the
+    as the Dask and Spark runners do across processes: the same result as rating all the
     usage at once, however it is split. The options are those of :func:`cloudrate.rate`.
+
+    With *groups*, every partition's partial is split into that many account groups and
+    each group is finished apart, as the runners build lines on their workers; with
+    *by_account* (every account's usage in one partition), each partition is finished
+    on its own. Either way the result is the same.
 
     >>> import cloudrate
     >>> from cloudrate.rating.columnar import to_table
@@ -113,8 +128,37 @@ def rate_partitions(
     >>> parts = [table.slice(0, 250), table.slice(250)]
     >>> rate_partitions(plan, parts, period).total == cloudrate.rate(plan, usage, period).total
     True
+    >>> rate_partitions(plan, parts, period, groups=3) == cloudrate.rate(plan, usage, period)
+    True
     """
+    plan.check_period(period)
+    accounts = tuple(accounts)
     partials = [partial_aggregate(plan, part, period) for part in partitions]
+    if by_account:
+        results = [rate_group(plan, [p], period, rounding=rounding) for p in partials]
+        seen = {b.account for r in results for b in r.bills}
+        extra = sorted(set(accounts) - seen)
+        results.append(
+            rate_group(
+                plan, [PARTIAL_SCHEMA.empty_table()], period, rounding=rounding, accounts=extra
+            )
+        )
+        return merge_results(plan, period, results, rounding=rounding, on_unpriced=on_unpriced)
+    if groups is not None:
+        k = check_groups(groups)
+        cut = [split_partial(p, k) for p in partials]
+        extras = grouped_accounts(accounts, k)
+        results = [
+            rate_group(
+                plan,
+                [parts[g] for parts in cut],
+                period,
+                rounding=rounding,
+                accounts=extras[g],
+            )
+            for g in range(k)
+        ]
+        return merge_results(plan, period, results, rounding=rounding, on_unpriced=on_unpriced)
     combined = combine_partials(partials)
     return finish(
         plan, combined, period, rounding=rounding, accounts=accounts, on_unpriced=on_unpriced
