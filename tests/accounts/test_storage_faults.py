@@ -155,3 +155,25 @@ class TestPromoStore:
                 assert store.count("NEWUSER-7F3K9Q") == 1
             finally:
                 store.close()
+
+
+def test_the_budget_alert_store_names_its_file_and_the_fix(tmp_path: Path) -> None:
+    """The alert store (portal) is held to the same rule: a corrupted file is a StoreError."""
+    from cloudrate.portal.budget import SQLiteAlertStore
+
+    path = tmp_path / "alerts.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as caught:
+        SQLiteAlertStore(path)
+    check(caught.value, path, "open the database or create its table", "not an intact SQLite")
+    assert caught.value.to_dict()["path"] == str(path)
+
+
+def test_the_budget_alert_store_on_a_read_only_file(tmp_path: Path) -> None:
+    from cloudrate.portal.budget import SQLiteAlertStore
+
+    path = tmp_path / "alerts.db"
+    SQLiteAlertStore(path).close()
+    with read_only(path), SQLiteAlertStore(path) as store, pytest.raises(StoreError) as caught:
+        store.mark_sent(("acme", "2026-10", "50", "actual"))
+    check(caught.value, path, "record the alert as sent", "read-only")

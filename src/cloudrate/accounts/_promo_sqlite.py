@@ -6,10 +6,8 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from cloudrate._connections import closes_forgotten
+from cloudrate._connections import closes_forgotten, storage_faults
 from cloudrate.rules import Redemption
-
-from ._faults import storage_faults
 
 __all__ = ["SQLiteRedemptionStore"]
 

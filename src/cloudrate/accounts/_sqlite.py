@@ -25,12 +25,11 @@ from typing import Any, TypeVar
 import attrs
 from moneyed import Money
 
-from cloudrate._connections import closes_forgotten
+from cloudrate._connections import closes_forgotten, storage_faults
 from cloudrate._money import exact
 
 from ._balance import NegativeBalance
 from ._entry import KINDS, Account, LedgerEntry
-from ._faults import storage_faults
 from ._store import AppendResult, _known, _open, plan_batch
 
 __all__ = ["SQLiteLedgerStore"]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import attrs
 from moneyed import Money
 
-from cloudrate._connections import closes_forgotten
+from cloudrate._connections import closes_forgotten, storage_faults
 from cloudrate._money import EXACT, RoundingPolicy, to_decimal
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from cloudrate.period import BillingPeriod, seconds_between
@@ -225,6 +225,9 @@ class InMemoryAlertStore:
             self._sent.add(key)
 
 
+_ALERTS = "budget alert store"
+
+
 class SQLiteAlertStore:
     """Sent alerts in a SQLite file (standard library), shared by every process that checks.
 
@@ -246,6 +249,7 @@ class SQLiteAlertStore:
     >>> store.close()
     """
 
+    @storage_faults(_ALERTS, "open the database or create its table")
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         import sqlite3
 
@@ -306,6 +310,7 @@ class SQLiteAlertStore:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
+    @storage_faults(_ALERTS, "read the alerts sent")
     def was_sent(self, key: AlertKey) -> bool:
         row = self._db.execute(
             "SELECT 1 FROM budget_alerts WHERE account = ? AND period = ? AND threshold = ?"
@@ -314,6 +319,7 @@ class SQLiteAlertStore:
         ).fetchone()
         return row is not None
 
+    @storage_faults(_ALERTS, "record the alert as sent")
     def mark_sent(self, key: AlertKey) -> None:
         self._db.execute("INSERT OR IGNORE INTO budget_alerts VALUES (?, ?, ?, ?)", key)
 
