@@ -24,6 +24,9 @@ LAZY = {
     "cloudrate.cli._serve": {"cloudrate.server"},  # Starlette loads only for `serve`
     # the dask and spark extras load only when a distributed run is asked for
     "cloudrate.billing._distributed": {"cloudrate.rating.distributed"},
+    # the columnar billing run loads pyarrow and numpy only when a table is billed
+    "cloudrate.billing._fast": {"cloudrate.rating.columnar.lines"},
+    "cloudrate.billing._run": {"cloudrate.rating.columnar.lines"},
     # numpy is an optional extra: the vectorised twins import it when first called
     "cloudrate.plans._graduated": {"cloudrate._intmath"},
     "cloudrate.plans._package": {"cloudrate._intmath"},

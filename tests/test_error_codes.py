@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import builtins
 import importlib
 import json
 import pkgutil
@@ -169,3 +170,39 @@ def test_a_plan_document_reports_every_problem_with_its_code() -> None:
     assert {p["code"] for p in caught.value.to_dict()["problems"]} <= set(
         _table("Problem codes (in `ConfigError.problems`)")
     )
+
+
+#: Builtin exceptions a module may raise itself: the protocol of ``__getattr__``
+#: (AttributeError) and the markers of code that must not run (NotImplementedError,
+#: AssertionError). Everything else the library raises is a CloudrateError (a subclass of
+#: the builtin it replaces: NotFoundError of KeyError, OptionError of ValueError...).
+_PROTOCOL = {"AttributeError", "NotImplementedError", "AssertionError", "StopIteration"}
+
+
+def _raw_raises(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped = {
+        id(sub)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+        for sub in ast.walk(node)
+    }
+    builtin = {
+        name
+        for name in dir(builtins)
+        if isinstance(getattr(builtins, name), type)
+        and issubclass(getattr(builtins, name), BaseException)
+    } - _PROTOCOL
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None and id(node) not in skipped:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id in builtin:
+                found.append(f"{path.relative_to(SOURCES.parent)}:{node.lineno}: {exc.id}")
+    return found
+
+
+def test_the_library_raises_only_its_own_errors() -> None:
+    """A portal maps every error by its code: none is a bare builtin exception."""
+    raw = [site for path in sorted(SOURCES.rglob("*.py")) for site in _raw_raises(path)]
+    assert raw == [], "raise a CloudrateError subclass (docs/errors.md) instead"

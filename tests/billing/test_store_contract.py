@@ -163,3 +163,78 @@ def test_pending_events_refuses_a_bad_limit(store: DocumentStore) -> None:
 
     with pytest.raises(BillingError, match="limit"):
         store.pending_events(0)
+
+
+# --- batch writes (the columnar billing run) ---------------------------------------------
+
+
+def _rows(doc: StoredDocument) -> tuple[tuple, list[tuple], tuple]:  # type: ignore[type-arg]
+    row = (
+        doc.tenant,
+        doc.number,
+        doc.kind,
+        doc.draft,
+        doc.sequence,
+        doc.seq,
+        doc.customer,
+        doc.period,
+        doc.revision,
+        doc.refers_to,
+        doc.currency,
+        doc.issued_on.isoformat(),
+        None if doc.due_on is None else doc.due_on.isoformat(),
+        str(doc.total),
+        doc.body,
+    )
+    billed = [
+        (doc.tenant, doc.number, doc.customer, doc.period, b.line, str(b.amount), str(b.quantity))
+        for b in doc.billed
+    ]
+    event = new_event(doc.tenant, "invoice.finalised", doc.number, "2026-11-01", {"total": "1"})
+    return (
+        row,
+        billed,
+        (event.id, event.type, event.tenant, event.subject, event.at, '{"total":"1"}'),
+    )
+
+
+def test_a_batch_stores_what_one_by_one_inserts_store(store: DocumentStore) -> None:
+    with store.transaction("default", ["acme", "beta", "gamma"]) as tx:
+        first = tx.next_numbers("default/invoice/2026", 3)
+        docs = [
+            _doc(f"INV-{first + k}", first + k, customer=c)
+            for k, c in enumerate(("acme", "beta", "gamma"))
+        ]
+        rows = [_rows(d) for d in docs]
+        tx.insert_batch([r[0] for r in rows], [b for r in rows for b in r[1]], [r[2] for r in rows])
+        tx.insert_batch([], [], [rows[0][2]])  # an event again: kept once
+    assert first == 1
+    assert store.documents() == tuple(docs)
+    assert store.sequences() == {"default/invoice/2026": 3}
+    assert [e.subject for e in store.events()] == ["INV-1", "INV-2", "INV-3"]
+    assert store.events()[0].data == {"total": "1"}
+    billed = store.period_billed("2026-10")
+    assert billed.customers == {"acme", "beta", "gamma"}
+    assert sorted(billed.rows) == [(c, "charge:vcpu", "10.00") for c in ("acme", "beta", "gamma")]
+    assert store.period_billed("2026-11").rows == []
+    with store.transaction("default", "x") as tx:
+        assert tx.customers_with_documents("2026-10", ["beta", "zeta"]) == {"beta"}
+        assert tx.next_numbers("default/invoice/2026", 2) == 4
+        assert tx.next_number("default/invoice/2026") == 6
+
+
+def test_a_failed_batch_keeps_no_number_row_or_event(store: DocumentStore) -> None:
+    def fail() -> None:
+        with store.transaction("default", ["acme"]) as tx:
+            first = tx.next_numbers("default/invoice/2026", 2)
+            rows = [_rows(_doc(f"INV-{first + k}", first + k, customer=f"c{k}")) for k in range(2)]
+            tx.insert_batch(
+                [r[0] for r in rows], [b for r in rows for b in r[1]], [r[2] for r in rows]
+            )
+            raise BoomError
+
+    with pytest.raises(BoomError):
+        fail()
+    assert store.documents() == () and store.events() == () and store.sequences() == {}
+    with store.transaction("default", "acme") as tx, pytest.raises(Exception, match="count"):
+        tx.next_numbers("default/invoice/2026", 0)

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import attrs
 from moneyed import Money
@@ -50,6 +50,7 @@ from cloudrate.usage import UsageRecord, dedupe
 
 from ._delta import billed_lines, delta
 from ._events import new_event
+from ._fast import bill_lines, fast_taxes
 from ._store import DocumentStore, StoreTransaction
 from ._stored import DocumentKind, StoredDocument
 from ._subscribed import rate_customer
@@ -191,6 +192,59 @@ class BillingRun:
             outcomes=outcomes,
             duplicates_dropped=result.duplicates_dropped,
             corrections_applied=result.corrections,
+        )
+
+    def bill_table(
+        self,
+        plan: Plan,
+        data: Any,
+        period: BillingPeriod | None = None,
+        *,
+        customers: Mapping[str, Customer] | None = None,
+        taxes: TaxRule | TaxRate | None = None,
+        tax_method: TaxMethod = "total",
+        issued_on: date | None = None,
+        accounts: Iterable[str] = (),
+        batch: int = 2000,
+    ) -> RunSummary:
+        """Bill columnar usage (an Arrow table, a DataFrame, a file read with
+        :func:`~cloudrate.rating.columnar.read_columnar`) under *plan* for *period*:
+        the same documents, rows and events as ``bill(rate_table(plan, data, period,
+        accounts=accounts), customers=..., taxes=..., tax_method=..., issued_on=...)``,
+        written from arrays (docs/billing-runs.md, "The columnar billing run").
+
+        *accounts* are billed even without usage (as in ``rate_table``); *batch*
+        customers are issued per transaction. Needs ``pip install 'cloudrate[batch]'``.
+        """
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise BillingError(f"batch: a whole number of customers >= 1 (got {batch!r})")
+        from cloudrate.rating.columnar.lines import rate_lines
+
+        if tax_method not in get_args(TaxMethod):
+            raise BillingError(
+                f"tax_method: 'total' (per rate, EN 16931) or 'line' (got {tax_method!r})"
+            )
+        rated = rate_lines(plan, data, period, accounts=accounts)
+        covered, rule = fast_taxes(taxes)
+        if isinstance(rated, RatingResult) or not covered:
+            result = rated if isinstance(rated, RatingResult) else rated.result()
+            return self.bill(
+                result,
+                issued_on=issued_on,
+                customers=customers,
+                taxes=taxes,
+                tax_method=tax_method,
+                batch=batch,
+            )
+        day = issue_date(rated.period) if issued_on is None else issued_on
+        return bill_lines(
+            self,
+            rated,
+            customers=customers or {},
+            taxes=rule,
+            tax_method=tax_method,
+            issued_on=day,
+            batch=batch,
         )
 
     def bill_customers(

@@ -18,7 +18,14 @@ from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from ._events import Event
-from ._stored import PaymentAttempt, StoredDocument
+from ._stored import (
+    BilledRow,
+    DocumentRow,
+    EventRow,
+    PaymentAttempt,
+    PeriodBilled,
+    StoredDocument,
+)
 
 __all__ = ["DocumentStore", "StoreTransaction"]
 
@@ -33,8 +40,17 @@ class StoreTransaction(Protocol):
         the transaction commits."""
         ...
 
+    def next_numbers(self, sequence: str, count: int) -> int:
+        """Take *count* (>= 1) consecutive numbers of *sequence* at once and return the
+        first; like :meth:`next_number`, taken for good only if the transaction commits."""
+        ...
+
     def documents(self, customer: str, period: str) -> tuple[StoredDocument, ...]:
         """The customer's documents for *period*, by revision."""
+        ...
+
+    def customers_with_documents(self, period: str, customers: Sequence[str]) -> set[str]:
+        """Those of *customers* that have a document for *period*."""
         ...
 
     def document(self, number: str) -> StoredDocument | None:
@@ -47,6 +63,18 @@ class StoreTransaction(Protocol):
 
     def insert_document(self, document: StoredDocument) -> None:
         """Store *document* and its billed amounts."""
+        ...
+
+    def insert_batch(
+        self,
+        documents: Sequence[DocumentRow],
+        billed: Sequence[BilledRow],
+        events: Sequence[EventRow],
+    ) -> None:
+        """Store many documents, their billed amounts and their events as rows (one
+        statement each, run for every row): what :meth:`insert_document` and
+        :meth:`add_event` store, for a whole batch. Events already in the outbox are
+        kept as they are."""
         ...
 
     def add_event(self, event: Event) -> bool:
@@ -97,6 +125,10 @@ class DocumentStore(Protocol):
 
     def attempts(self, number: str, *, tenant: str = "default") -> tuple[PaymentAttempt, ...]:
         """The payment attempts on document *number*, in the order they were started."""
+        ...
+
+    def period_billed(self, period: str, *, tenant: str = "default") -> PeriodBilled:
+        """What the documents of *period* bill, every customer's, in one read."""
         ...
 
     def attempt(self, key: str, *, tenant: str = "default") -> PaymentAttempt | None:

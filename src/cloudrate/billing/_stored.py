@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal, get_args
 
 import attrs
 
+from cloudrate.exceptions import WrongTypeError
 from cloudrate.invoice import CreditNote, Invoice, credit_note_from_dict, invoice_from_json
 
 if TYPE_CHECKING:
@@ -25,11 +26,28 @@ __all__ = [
     "DOCUMENT_KINDS",
     "AttemptState",
     "BilledLine",
+    "BilledRow",
     "DocumentKind",
+    "DocumentRow",
+    "EventRow",
     "PaymentAttempt",
+    "PeriodBilled",
     "StoredDocument",
     "credit_note_from_json",
 ]
+
+#: A document as a row of ``cloudrate_document``, in its column order: tenant, number,
+#: kind, draft, sequence, seq, customer, period, revision, refers_to, currency,
+#: issued_on, due_on (ISO dates), total (decimal text), body (the JSON).
+DocumentRow = tuple[
+    str, str, str, str, str, int, str, str, int, "str | None", str, str, "str | None", str, str
+]
+#: A billed amount as a row of ``cloudrate_billed``: tenant, number, customer, period,
+#: line key, amount and quantity (decimal text).
+BilledRow = tuple[str, str, str, str, str, str, str]
+#: An event as a row of the outbox: id, type, tenant, subject, at, data (the compact JSON
+#: :meth:`~cloudrate.billing.Event.to_json` writes of its data: sorted keys, ASCII).
+EventRow = tuple[str, str, str, str, str, str]
 
 #: ``invoice`` (the first document of a customer's period), ``supplementary`` (more to
 #: pay after late or corrected usage) and ``credit_note`` (less to pay).
@@ -86,7 +104,7 @@ class StoredDocument:
     def invoice(self) -> Invoice:
         """The invoice as issued (no payments); refused for a credit note."""
         if self.kind == "credit_note":
-            raise TypeError(f"{self.number} is a credit note; read it with credit_note()")
+            raise WrongTypeError(f"{self.number} is a credit note; read it with credit_note()")
         return invoice_from_json(self.body)
 
     def credit_note(self, customer: Customer, invoice: Invoice) -> CreditNote:
@@ -119,3 +137,20 @@ class PaymentAttempt:
     reference: str | None = None
     method: str | None = None
     failure: str | None = None
+
+
+@attrs.frozen
+class PeriodBilled:
+    """What a tenant's documents bill for one period: the *customers* with a document,
+    and every billed row as three columns, *customer*, *line* key and *amount* (signed,
+    decimal text); repeated names are one string object each."""
+
+    customers: frozenset[str]
+    customer: tuple[str, ...] = ()
+    line: tuple[str, ...] = ()
+    amount: tuple[str, ...] = ()
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The billed rows as ``(customer, line, amount)``."""
+        return list(zip(self.customer, self.line, self.amount, strict=True))

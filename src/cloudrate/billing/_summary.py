@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
 import attrs
 
 from ._stored import DocumentKind, StoredDocument
 
-__all__ = ["OUTCOMES", "CustomerOutcome", "Outcome", "RunSummary"]
+if TYPE_CHECKING:
+    from ._store import DocumentStore
+
+__all__ = ["OUTCOMES", "CustomerOutcome", "Outcome", "RunSummary", "TableOutcomes"]
 
 #: What a run did for a customer's period: ``issued`` (its invoice), ``corrected`` (a
 #: supplementary invoice and/or a credit note), ``unchanged`` (nothing to issue).
@@ -42,13 +46,82 @@ class CustomerOutcome:
         }
 
 
+class TableOutcomes(Sequence[CustomerOutcome]):
+    """The outcomes of a run over many customers, kept compact: per customer its outcome
+    and the numbers of the documents issued; each :class:`CustomerOutcome` is built on
+    access, its documents read from the store (which must still be open)."""
+
+    def __init__(
+        self, store: DocumentStore, tenant: str, period: str, customers: Sequence[str]
+    ) -> None:
+        self._store, self._tenant, self.period = store, tenant, period
+        self._customers = customers
+        self._outcome: list[Outcome | None] = [None] * len(customers)
+        self._numbers: dict[int, tuple[str, ...]] = {}
+        self._kept: dict[int, CustomerOutcome] = {}
+        self._issued: dict[DocumentKind, int] = {"invoice": 0, "supplementary": 0, "credit_note": 0}
+
+    def set(self, i: int, outcome: Outcome, numbers: tuple[str, ...]) -> None:
+        """Customer *i* had *outcome*: an invoice for each of *numbers* (issued ones)."""
+        self._outcome[i] = outcome
+        if numbers:
+            self._numbers[i] = numbers
+            self._issued["invoice"] += len(numbers)
+
+    def keep(self, i: int, outcome: CustomerOutcome) -> None:
+        """Customer *i* was billed through the object path, with *outcome*."""
+        self._outcome[i] = outcome.outcome
+        self._kept[i] = outcome
+        for d in outcome.documents:
+            self._issued[d.kind] += 1
+
+    @property
+    def issued(self) -> dict[DocumentKind, int]:
+        return dict(self._issued)
+
+    @property
+    def unchanged(self) -> int:
+        return sum(o == "unchanged" for o in self._outcome)
+
+    def __len__(self) -> int:
+        return len(self._customers)
+
+    @overload
+    def __getitem__(self, i: int) -> CustomerOutcome: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[CustomerOutcome]: ...
+    def __getitem__(self, i: int | slice) -> CustomerOutcome | Sequence[CustomerOutcome]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if i in self._kept:
+            return self._kept[i]
+        outcome = self._outcome[i]
+        assert outcome is not None, "every customer of the run has an outcome"
+        documents = []
+        for number in self._numbers.get(i, ()):
+            found = self._store.document(number, tenant=self._tenant)
+            assert found is not None, "issued by this run"
+            documents.append(found)
+        return CustomerOutcome(
+            customer=self._customers[i],
+            period=self.period,
+            outcome=outcome,
+            documents=tuple(documents),
+        )
+
+    def __iter__(self) -> Iterator[CustomerOutcome]:
+        return (self[i] for i in range(len(self)))
+
+
 @attrs.frozen(kw_only=True)
 class RunSummary:
     """A billing run's result: one outcome per customer, and the usage duplicates the
     rating dropped."""
 
     period: str
-    outcomes: tuple[CustomerOutcome, ...]
+    outcomes: Sequence[CustomerOutcome]
     duplicates_dropped: int = 0
     corrections_applied: int = 0
 
@@ -60,6 +133,8 @@ class RunSummary:
     @property
     def issued(self) -> dict[DocumentKind, int]:
         """How many documents of each kind the run issued."""
+        if isinstance(self.outcomes, TableOutcomes):
+            return self.outcomes.issued
         counts: dict[DocumentKind, int] = {"invoice": 0, "supplementary": 0, "credit_note": 0}
         for d in self.documents:
             counts[d.kind] += 1
@@ -68,6 +143,8 @@ class RunSummary:
     @property
     def unchanged(self) -> int:
         """Customers whose documents already bill what their usage calls for."""
+        if isinstance(self.outcomes, TableOutcomes):
+            return self.outcomes.unchanged
         return sum(o.outcome == "unchanged" for o in self.outcomes)
 
     def to_dict(self) -> dict[str, Any]:

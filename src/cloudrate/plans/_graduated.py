@@ -11,7 +11,7 @@ from moneyed import Money
 
 from cloudrate._money import exact
 
-from ._priced import Detail, Priced
+from ._priced import Detail, Priced, PricedLines, Texts, detail_parts, exponent_of, join_steps
 from ._tiers import (
     Tier,
     TieredModel,
@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from cloudrate._documents import FieldReader
+
+_Steps = list[list[str]]
 
 __all__ = ["Graduated"]
 
@@ -114,3 +116,78 @@ class Graduated(TieredModel):
                 break
             lower = up
         return total
+
+    def price_lines(
+        self, qty: np.ndarray, exps: np.ndarray, s: int, a: int, texts: Texts
+    ) -> PricedLines | None:
+        """:meth:`price` of many quantities at once (see ``PerUnit.price_lines``): each
+        tier's units, ``min(quantity, up_to) - lower`` with the exponents Decimal
+        arithmetic gives them, and the total's exponent, the smallest of its parts and 0.
+
+        >>> import numpy as np
+        >>> from cloudrate.rating.columnar._texts import decimal_texts
+        >>> g = Graduated(tiers=[Tier(Decimal(100), Money("0.10", "EUR")),
+        ...                      Tier(None, Money("0.05", "EUR"))])
+        >>> p = g.price_lines(np.array([1005]), np.array([-1]), 1, 3, decimal_texts)
+        >>> p.explanation == [g.price(Decimal("100.5")).explain()], p.exponent.tolist()
+        (True, [-3])
+        """
+        import numpy as np
+
+        amount = self.price_scaled(qty, s, a)
+        tiers = scaled_tiers(self.tiers, s, a)
+        if amount is None or tiers is None or qty.dtype == object:
+            return None
+        exponent = np.zeros(len(qty), dtype=np.int64)
+        steps: _Steps = [[] for _ in range(len(qty))]
+        lower, lower_exp, lower_dec = 0, 0, Decimal(0)
+        for index, (tier, (up, price, _)) in enumerate(zip(self.tiers, tiers, strict=True)):
+            rows = np.flatnonzero(qty > lower)
+            if len(rows) == 0:
+                break
+            q, e = qty[rows], exps[rows]
+            if up is None:
+                upper, upper_exp = q, e
+            else:  # min(quantity, up_to) is the quantity unless up_to is below it
+                above = q > up
+                upper = np.where(above, up, q)
+                upper_exp = np.where(above, exponent_of(tier.up_to or Decimal(0)), e)
+            units, units_exp = upper - lower, np.minimum(upper_exp, lower_exp)
+            part_exp = units_exp + exponent_of(tier.unit_price.amount)
+            exponent[rows] = np.minimum(exponent[rows], part_exp)
+            label = tier_label(index, lower_dec, tier.up_to)
+            self._tier_steps(
+                steps, rows, label, tier, (units, units_exp, price, part_exp), (s, a, texts)
+            )
+            if tier.flat_price is not None:
+                flat = f"{label} flat price: {tier.flat_price.amount} {self.currency}"
+                exponent[rows] = np.minimum(exponent[rows], exponent_of(tier.flat_price.amount))
+                for i in rows.tolist():
+                    steps[i].append(flat)
+            if up is None or tier.up_to is None:
+                break
+            lower, lower_exp, lower_dec = up, exponent_of(tier.up_to), tier.up_to
+        return PricedLines(amount, exponent, join_steps(steps))
+
+    def _tier_steps(
+        self,
+        steps: _Steps,
+        rows: np.ndarray,
+        label: str,
+        tier: Tier,
+        part: tuple[np.ndarray, np.ndarray, int, np.ndarray],
+        scales: tuple[int, int, Texts],
+    ) -> None:
+        """Add the detail of *tier* to the steps of *rows*: *part* is the units (scale s)
+        with their exponents, the unit price (scale a - s) and the amount's exponents;
+        *scales* is s, a and the text writer."""
+        from cloudrate._intmath import exact_mul, to_int64_or_object
+
+        units, units_exp, price, part_exp = part
+        s, a, texts = scales
+        amounts = exact_mul(to_int64_or_object(units), price)
+        before, between, after = detail_parts(label, tier.unit_price, self.currency)
+        for i, q, x in zip(
+            rows.tolist(), texts(units, s, units_exp), texts(amounts, a, part_exp), strict=True
+        ):
+            steps[i].append(f"{before}{q}{between}{x}{after}")

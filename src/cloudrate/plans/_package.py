@@ -14,7 +14,7 @@ from cloudrate.exceptions import PlanError
 
 from ._fields import as_money, as_quantity, non_negative_money
 from ._model import Basis
-from ._priced import Detail, Priced
+from ._priced import Detail, Priced, PricedLines, Texts, detail_parts, exponent_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -96,3 +96,54 @@ class Package:
         else:
             blocks = (qty.astype(object) + (block - 1)) // block
         return exact_mul(blocks, price)
+
+    def price_lines(
+        self, qty: np.ndarray, exps: np.ndarray, s: int, a: int, texts: Texts
+    ) -> PricedLines | None:
+        """:meth:`price` of many quantities at once (see ``PerUnit.price_lines``). The
+        blocks are ``quantity / block_size`` rounded up: a whole number with exponent 0,
+        unless the quotient is a whole number and its ideal exponent (the quantity's
+        less the block size's) is above 0, where Decimal division keeps up to that
+        many trailing zeros in the exponent (``100 / 0.5`` is ``2.0E+2``).
+
+        >>> import numpy as np
+        >>> from cloudrate.rating.columnar._texts import decimal_texts
+        >>> p = Package(block_size=Decimal("0.5"), block_price=Money("5.00", "EUR"))
+        >>> got = p.price_lines(np.array([1000, 2505]), np.array([0, -1]), 1, 3, decimal_texts)
+        >>> want = [p.price(Decimal(100)), p.price(Decimal("250.5"))]
+        >>> got.explanation == [w.explain() for w in want]
+        True
+        """
+        import numpy as np
+
+        from cloudrate._intmath import scaled_int
+
+        amount = self.price_scaled(qty, s, a)
+        block = scaled_int(self.block_size, s)
+        if amount is None or block is None or qty.dtype == object:
+            return None
+        blocks = (qty + (block - 1)) // block
+        ideal = exps - exponent_of(self.block_size)
+        kept = np.zeros(len(qty), dtype=np.int64)  # the exponent the blocks keep
+        whole = (qty % block == 0) & (ideal > 0)
+        if whole.any():
+            rest = np.where(whole, blocks, 0)
+            zeros = np.zeros(len(qty), dtype=np.int64)
+            for _ in range(int(ideal.max())):
+                more = whole & (zeros < ideal) & ((rest % 10 == 0) | (rest == 0))
+                if not more.any():
+                    break
+                zeros += more
+                rest = np.where(more & (rest != 0), rest // 10, rest)
+            kept = zeros
+        price_exp = exponent_of(self.block_price.amount)
+        exponent = kept + price_exp
+        before, between, after = detail_parts("", self.block_price, self.currency)
+        size = self.block_size
+        explanation = []
+        for b, n, x in zip(
+            texts(blocks, 0, kept), blocks.tolist(), texts(amount, a, exponent), strict=True
+        ):
+            label = f"{b} block{'s' if n != 1 else ''} of {size}"
+            explanation.append(f"{label}{before}{b}{between}{x}{after}")
+        return PricedLines(amount, exponent, explanation)

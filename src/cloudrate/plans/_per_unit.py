@@ -13,7 +13,7 @@ from cloudrate._money import exact
 
 from ._fields import as_money, non_negative_money
 from ._model import Basis
-from ._priced import Detail, Priced
+from ._priced import Detail, Priced, PricedLines, Texts, detail_parts, exponent_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -73,3 +73,29 @@ class PerUnit:
 
         price = scaled_int(self.unit_price.amount, a - s)
         return None if price is None else exact_mul(qty, price)
+
+    def price_lines(
+        self, qty: np.ndarray, exps: np.ndarray, s: int, a: int, texts: Texts
+    ) -> PricedLines | None:
+        """:meth:`price` of many quantities at once: amounts (scale *a*) as
+        :meth:`price_scaled` gives them, with the exponents and explanations ``price()``
+        gives (*qty* at scale *s*, written with exponents *exps*; *texts* writes
+        Decimal text, see :data:`~cloudrate.plans._priced.Texts`).
+
+        >>> import numpy as np
+        >>> from cloudrate.rating.columnar._texts import decimal_texts
+        >>> p = PerUnit(Money("0.0125", "EUR")).price_lines(
+        ...     np.array([7200]), np.array([-1]), 1, 5, decimal_texts)
+        >>> p.explanation == [PerUnit(Money("0.0125", "EUR")).price(Decimal("720.0")).explain()]
+        True
+        """
+        amount = self.price_scaled(qty, s, a)
+        if amount is None:
+            return None
+        exponent = exps + exponent_of(self.unit_price.amount)
+        before, between, after = detail_parts("per unit", self.unit_price, self.currency)
+        explanation = [
+            f"{before}{q}{between}{x}{after}"
+            for q, x in zip(texts(qty, s, exps), texts(amount, a, exponent), strict=True)
+        ]
+        return PricedLines(amount, exponent, explanation)

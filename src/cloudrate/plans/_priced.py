@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from moneyed import Money
 
-__all__ = ["Detail", "Note", "Priced", "money_text"]
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+__all__ = [
+    "Detail",
+    "Note",
+    "Priced",
+    "PricedLines",
+    "Texts",
+    "detail_parts",
+    "exponent_of",
+    "join_steps",
+    "money_text",
+]
+
+#: Writes whole arrays as Decimal text: ``texts(values, scale, exponents)`` gives
+#: ``str()`` of each Decimal ``values[i] * 10**-scale`` written with exponent
+#: ``exponents[i]`` (the columnar engine passes its own; see ``price_lines``).
+Texts = Callable[["np.ndarray", int, "np.ndarray | int"], list[str]]
 
 
 def money_text(amount: Money) -> str:
@@ -40,11 +59,10 @@ class Detail:
 
     def __str__(self) -> str:
         if self.quantity is not None and self.unit_price is not None:
-            counted = f"{self.quantity} {self.unit}" if self.unit else str(self.quantity)
-            return (
-                f"{self.label}: {counted} x {money_text(self.unit_price)}"
-                f" = {money_text(self.amount)}"
+            before, between, after = detail_parts(
+                self.label, self.unit_price, str(self.amount.currency.code), self.unit
             )
+            return f"{before}{self.quantity}{between}{self.amount.amount}{after}"
         return f"{self.label}: {money_text(self.amount)}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,3 +109,45 @@ class Priced:
     def explain(self) -> str:
         """The details as one line of text each."""
         return "\n".join(str(d) for d in self.details)
+
+
+def detail_parts(
+    label: str, unit_price: Money, currency: str, unit: str | None = None
+) -> tuple[str, str, str]:
+    """The text of a :class:`Detail` with a quantity, around its two numbers: the detail
+    reads ``before + quantity + between + amount + after`` (the one place of its wording,
+    for ``str()`` and for the vectorised explanations).
+
+    >>> detail_parts("per unit", Money("0.0125", "EUR"), "EUR")
+    ('per unit: ', ' x 0.0125 EUR = ', ' EUR')
+    """
+    counted = f" {unit}" if unit else ""
+    return f"{label}: ", f"{counted} x {money_text(unit_price)} = ", f" {currency}"
+
+
+def exponent_of(value: Decimal) -> int:
+    """The exponent of a finite Decimal (``Decimal('0.50')`` -> -2).
+
+    >>> exponent_of(Decimal("0.50")), exponent_of(Decimal("1E+2"))
+    (-2, 2)
+    """
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int), "prices and quantities are finite"
+    return exponent
+
+
+def join_steps(steps: list[list[str]]) -> list[str]:
+    """Each line's steps joined one a line (the explanation of :meth:`Priced.explain`)."""
+    return ["\n".join(s) for s in steps]
+
+
+@attrs.frozen
+class PricedLines:
+    """The vectorised :meth:`~cloudrate.plans.ChargeModel.price` of many quantities, for
+    the models that offer ``price_lines``: each *amount* (integers at the scale asked
+    for), the Decimal *exponent* ``price()`` gives it, and each *explanation*
+    (:meth:`Priced.explain` of that price)."""
+
+    amount: np.ndarray
+    exponent: np.ndarray
+    explanation: list[str]

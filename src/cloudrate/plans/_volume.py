@@ -11,7 +11,7 @@ from moneyed import Money
 
 from cloudrate._money import exact
 
-from ._priced import Detail, Priced
+from ._priced import Detail, Priced, PricedLines, Texts, detail_parts, exponent_of
 from ._tiers import (
     Tier,
     TieredModel,
@@ -101,3 +101,53 @@ class Volume(TieredModel):
                 total = exact_add(total, exact_mul(here.astype(np.int64), flat))
             placed = placed | here
         return total
+
+    def price_lines(
+        self, qty: np.ndarray, exps: np.ndarray, s: int, a: int, texts: Texts
+    ) -> PricedLines | None:
+        """:meth:`price` of many quantities at once (see ``PerUnit.price_lines``): the
+        whole quantity at its tier's price; 0 is ``Decimal(0)`` with no details.
+
+        >>> import numpy as np
+        >>> from cloudrate.rating.columnar._texts import decimal_texts
+        >>> v = Volume(tiers=[Tier(Decimal(100), Money("1.00", "EUR")),
+        ...                   Tier(None, Money("0.80", "EUR"))])
+        >>> p = v.price_lines(np.array([0, 1010]), np.array([0, -1]), 1, 3, decimal_texts)
+        >>> p.explanation == [v.price(Decimal(0)).explain(), v.price(Decimal("101.0")).explain()]
+        True
+        """
+        import numpy as np
+
+        from cloudrate._intmath import exact_mul
+
+        amount = self.price_scaled(qty, s, a)
+        tiers = scaled_tiers(self.tiers, s, a)
+        if amount is None or tiers is None or qty.dtype == object:
+            return None
+        exponent = np.zeros(len(qty), dtype=np.int64)
+        explanation = [""] * len(qty)
+        placed = qty == 0
+        lower = Decimal(0)
+        for index, (tier, (up, price, _)) in enumerate(zip(self.tiers, tiers, strict=True)):
+            here = ~placed if up is None else (~placed) & (qty <= up)
+            rows = np.flatnonzero(here)
+            placed = placed | here
+            label = tier_label(index, lower, tier.up_to)
+            lower = tier.up_to or lower
+            if len(rows) == 0:
+                continue
+            part_exp = exps[rows] + exponent_of(tier.unit_price.amount)
+            flat = tier.flat_price
+            exponent[rows] = (
+                part_exp if flat is None else np.minimum(part_exp, exponent_of(flat.amount))
+            )
+            before, between, after = detail_parts(label, tier.unit_price, self.currency)
+            tail = "" if flat is None else f"\n{label} flat price: {flat.amount} {self.currency}"
+            for i, q, x in zip(
+                rows.tolist(),
+                texts(qty[rows], s, exps[rows]),
+                texts(exact_mul(qty[rows], price), a, part_exp),
+                strict=True,
+            ):
+                explanation[i] = f"{before}{q}{between}{x}{after}{tail}"
+        return PricedLines(amount, exponent, explanation)

@@ -13,9 +13,11 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy
-from cloudrate.exceptions import RatingError
+from cloudrate.exceptions import NotFoundError, RatingError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Detail, Plan
+
+from ._frames import rating_frame
 
 __all__ = ["AccountBill", "RatedLine", "RatingResult", "UnpricedUsage"]
 
@@ -159,7 +161,7 @@ class AccountBill:
         for line in self.lines:
             if line.charge == charge:
                 return line
-        raise KeyError(f"account {self.account!r} has no line for charge {charge!r}")
+        raise NotFoundError(f"account {self.account!r} has no line for charge {charge!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -224,7 +226,7 @@ class RatingResult:
         for bill in self.bills:
             if bill.account == account:
                 return bill
-        raise KeyError(
+        raise NotFoundError(
             f"no bill for account {account!r}; accounts are "
             f"{', '.join(b.account for b in self.bills) or '(none)'}"
         )
@@ -236,6 +238,11 @@ class RatingResult:
     def totals(self) -> dict[str, Money]:
         """Total per account."""
         return {b.account: b.total for b in self.bills}
+
+    def to_pandas(self) -> Any:
+        """One row per line as a pandas DataFrame: float columns to plot and aggregate,
+        the exact Decimals in ``*_exact`` columns (docs/notebooks.md). Needs pandas."""
+        return rating_frame(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The stable machine-readable form (schema ``cloudrate.rating/1``).

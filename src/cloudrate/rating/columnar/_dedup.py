@@ -102,7 +102,7 @@ class _Candidates:
             if position < offset + part.num_rows:
                 return dict(part.slice(position - offset, 1).to_pylist()[0])
             offset += part.num_rows
-        raise KeyError(position)  # pragma: no cover - every candidate was read before
+        raise AssertionError(position)  # pragma: no cover - every candidate was read before
 
 
 @attrs.frozen
