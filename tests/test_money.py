@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from babel.core import get_cldr_version
+from babel.numbers import get_currency_precision, list_currencies
 from hypothesis import example, given
 from hypothesis import strategies as st
 from moneyed import Money
@@ -22,6 +26,11 @@ from cloudrate import (
 )
 from cloudrate._money import EXACT, divide_rounded
 from cloudrate.testing import amounts, rounding_policies
+
+try:
+    import iso4217
+except ImportError:  # pragma: no cover - iso4217 comes with the test extra (factur-x)
+    iso4217 = None
 
 ALL_MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
 
@@ -274,3 +283,107 @@ class TestRoundWithoutContext:
         assert rounded == expected
         assert rounded.as_tuple().exponent == quantum.as_tuple().exponent
         assert str(rounded) == str(expected)
+
+
+# --- Minor units: CLDR (Babel) or ISO 4217 (the iso4217 package) --------------------------
+
+_needs_iso = pytest.mark.skipif(iso4217 is None, reason="needs the iso4217 package")
+DOCS = Path(__file__).parent.parent / "docs" / "rounding.md"
+
+
+def _iso_units() -> dict[str, str]:
+    if iso4217 is None:
+        return {}
+    return {code: row["CcyMnrUnts"] for code, row in iso4217.raw_table.items() if code}
+
+
+def _differing() -> list[tuple[str, int, int]]:
+    known = set(list_currencies())
+    return [
+        (code, int(get_currency_precision(code)), int(units))
+        for code, units in sorted(_iso_units().items())
+        if code in known and units.isdigit() and int(units) != int(get_currency_precision(code))
+    ]
+
+
+@_needs_iso
+class TestCurrencyDigitsSource:
+    def test_iqd_differs(self):
+        """ISO 4217's List One (published by the maintenance agency, SIX Group:
+        https://www.six-group.com/en/products-services/financial-information/data-standards.html)
+        gives the Iraqi dinar 3 minor units; CLDR's supplementalData currencyData gives it 0
+        (https://github.com/unicode-org/cldr/blob/main/common/supplemental/supplementalData.xml)."""
+        assert _iso_units()["IQD"] == "3" and get_currency_precision("IQD") == 0
+        assert currency_digits("IQD") == 0
+        assert currency_digits("IQD", "iso4217") == 3
+
+    def test_recent_amendments(self):
+        """Currencies added by recent ISO 4217 amendments have their table digits: ZWG
+        (Zimbabwe Gold, 2024), XCG (Caribbean guilder), SLE (new leone, 2022), VES (2018),
+        each 2 in List One."""
+        for code in ("ZWG", "XCG", "SLE", "VES"):
+            if code in set(list_currencies()):
+                assert currency_digits(code, "iso4217") == int(_iso_units()[code]) == 2
+
+    @given(st.sampled_from(sorted(set(_iso_units()) & set(list_currencies())) or ["EUR"]))
+    def test_each_source_is_its_table(self, code):
+        """For every code both know, each source returns its own table's digits."""
+        assert currency_digits(code) == get_currency_precision(code)
+        units = _iso_units()[code]
+        if units.isdigit():
+            assert currency_digits(code, "iso4217") == int(units)
+        else:
+            with pytest.raises(PlanError, match=f"ISO 4217 gives {code} no minor units"):
+                currency_digits(code, "iso4217")
+
+    def test_unknown_source(self):
+        """A misspelt source is refused, naming the choices."""
+        with pytest.raises(PlanError, match="cldr, iso4217"):
+            currency_digits("EUR", "iso")  # type: ignore[arg-type]
+        with pytest.raises(PlanError, match="minor_units"):
+            RoundingPolicy(minor_units="iso")  # type: ignore[arg-type]
+
+
+@_needs_iso
+class TestRoundingPolicyMinorUnits:
+    @given(
+        st.sampled_from([c for c, _, _ in _differing()] or ["IQD"]),
+        st.decimals(min_value=-(10**9), max_value=10**9, places=6),
+    )
+    def test_rounds_to_the_chosen_table(self, code, amount):
+        """With minor_units='iso4217' an amount is rounded as a policy with the ISO digits
+        fixed would round it; the default keeps CLDR's."""
+        iso = int(_iso_units()[code])
+        assert RoundingPolicy(minor_units="iso4217").round(amount, code) == RoundingPolicy(
+            digits=iso
+        ).round(amount, code)
+        assert RoundingPolicy().round(amount, code) == RoundingPolicy(
+            digits=int(get_currency_precision(code))
+        ).round(amount, code)
+
+    def test_digits_override_the_source(self):
+        """An explicit digits wins over either table."""
+        policy = RoundingPolicy(digits=1, minor_units="iso4217")
+        assert policy.round(Decimal("1.26"), "IQD") == Decimal("1.3")
+
+    def test_default_unchanged(self):
+        """The default is CLDR, its repr and to_dict are as before the option existed."""
+        assert RoundingPolicy().minor_units == "cldr"
+        assert repr(RoundingPolicy()) == (
+            "RoundingPolicy(mode='half_up', placement='line', digits=None)"
+        )
+        assert "minor_units" not in RoundingPolicy().to_dict()
+        assert RoundingPolicy(minor_units="iso4217").to_dict()["minor_units"] == "iso4217"
+
+
+@_needs_iso
+def test_docs_table_matches_the_sources():
+    """docs/rounding.md lists exactly the currencies where the two tables differ, as the
+    installed Babel and iso4217 give them."""
+    text = DOCS.read_text(encoding="utf-8")
+    block = re.search(r"<!-- minor-units:start -->(.*?)<!-- minor-units:end -->", text, re.S)
+    assert block is not None
+    rows = re.findall(r"^\| ([A-Z]{3}) \| [^|]+ \| (\d+) \| (\d+) \|$", block.group(1), re.M)
+    assert [(c, int(a), int(b)) for c, a, b in rows] == _differing()
+    assert f"published {iso4217.__published__}" in block.group(1)
+    assert f"Unicode CLDR {get_cldr_version()}" in block.group(1)

@@ -19,7 +19,7 @@ import attrs
 from babel.numbers import get_currency_precision, list_currencies
 from moneyed import Money
 
-from .exceptions import FloatNotAllowedError, PlanError
+from .exceptions import FloatNotAllowedError, MissingExtraError, PlanError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,9 +31,11 @@ __all__ = [
     "MAX_PLACES",
     "MAX_QUANTITY",
     "MAX_RATE",
+    "MINOR_UNITS",
     "MIN_RATE",
     "MODES",
     "PLACEMENTS",
+    "MinorUnits",
     "Placement",
     "RoundingMode",
     "RoundingPolicy",
@@ -70,6 +72,13 @@ EXACT = decimal.Context(
 RoundingMode = Literal["half_up", "half_even", "down", "up", "ceiling", "floor"]
 #: Where rounding happens: on every ``line``, or once on the ``total``.
 Placement = Literal["line", "total"]
+
+#: Where a currency's minor-unit digits come from: ``cldr`` (Babel's CLDR data, the
+#: default) or ``iso4217`` (the ISO 4217 table, from the ``iso4217`` package). They differ
+#: for a few currencies (IQD: 0 in CLDR, 3 in ISO 4217); docs/rounding.md lists them.
+MinorUnits = Literal["cldr", "iso4217"]
+#: The minor-unit sources, default first.
+MINOR_UNITS: tuple[MinorUnits, ...] = ("cldr", "iso4217")
 
 #: The rounding modes, in the order the documentation lists them.
 MODES: tuple[RoundingMode, ...] = ("half_up", "half_even", "down", "up", "ceiling", "floor")
@@ -201,13 +210,46 @@ def check_currency(code: object, where: str = "currency") -> str:
 
 
 @functools.cache
-def currency_digits(code: str) -> int:
-    """The number of minor-unit digits of *code*, from Babel's CLDR data.
+def _iso4217_table() -> dict[str, str]:
+    try:
+        import iso4217
+    except ImportError:
+        raise MissingExtraError("ISO 4217 minor units", "the iso4217 package", "einvoice") from None
+    return {code: str(row["CcyMnrUnts"]) for code, row in iso4217.raw_table.items()}
+
+
+def _iso4217_digits(code: str) -> int:
+    units = _iso4217_table().get(code)
+    if units is None or not units.isdigit():
+        raise PlanError(
+            f"currency: ISO 4217 gives {code} no minor units "
+            f"({'not in its current table' if units is None else units}); "
+            "use minor_units='cldr' or give rounding.digits"
+        )
+    return int(units)
+
+
+@functools.cache
+def currency_digits(code: str, source: MinorUnits = "cldr") -> int:
+    """The number of minor-unit digits of *code*, from Babel's CLDR data (``cldr``, the
+    default) or from the ISO 4217 table (``iso4217``, needs the ``iso4217`` package).
 
     >>> currency_digits("EUR"), currency_digits("JPY"), currency_digits("BHD")
     (2, 0, 3)
+    >>> currency_digits("IQD"), currency_digits("IQD", "iso4217")
+    (0, 3)
+
+    .. versionchanged:: 0.2
+       *source* chooses between CLDR and ISO 4217.
     """
-    return int(get_currency_precision(check_currency(code)))
+    check_currency(code)
+    if source == "cldr":
+        return int(get_currency_precision(code))
+    if source == "iso4217":
+        return _iso4217_digits(code)
+    raise PlanError(
+        f"rounding.minor_units: unknown source {source!r}; use one of {', '.join(MINOR_UNITS)}"
+    )
 
 
 def money(amount: object, currency: str, where: str = "amount") -> Money:
@@ -472,7 +514,14 @@ def _check_digits(_inst: object, _attr: object, value: int | None) -> None:
         )
 
 
-@attrs.frozen
+def _check_minor_units(_inst: object, _attr: object, value: str) -> None:
+    if value not in MINOR_UNITS:
+        raise PlanError(
+            f"rounding.minor_units: must be one of {', '.join(MINOR_UNITS)} (got {value!r})"
+        )
+
+
+@attrs.frozen(repr=False)
 class RoundingPolicy:
     """How exact amounts become amounts that can be billed.
 
@@ -481,7 +530,9 @@ class RoundingPolicy:
     adds the rounded lines up; ``total`` adds the exact lines, rounds the total once and
     spreads that total over the lines by largest remainder, so the lines still add up to
     it. *digits* is the number of decimals kept, ``None`` for the currency's minor units
-    (from Babel: 2 for EUR, 0 for JPY, 3 for BHD).
+    (from Babel: 2 for EUR, 0 for JPY, 3 for BHD). *minor_units* says where those
+    digits come from: ``cldr`` (Babel's CLDR data, the default) or ``iso4217`` (the ISO
+    4217 table); they differ for a few currencies, such as IQD (0 in CLDR, 3 in ISO 4217).
 
     >>> policy = RoundingPolicy()
     >>> policy.round(Decimal("0.125"), "EUR")
@@ -490,15 +541,35 @@ class RoundingPolicy:
     Decimal('0.12')
     >>> policy.round(Decimal("1234.5"), "JPY")
     Decimal('1235')
+    >>> policy.round(Decimal("1000.1235"), "IQD")
+    Decimal('1000')
+    >>> RoundingPolicy(minor_units="iso4217").round(Decimal("1000.1235"), "IQD")
+    Decimal('1000.124')
+
+    .. versionchanged:: 0.2
+       *minor_units* (``cldr`` or ``iso4217``).
     """
 
     mode: RoundingMode = attrs.field(default="half_up", validator=_check_mode)
     placement: Placement = attrs.field(default="line", validator=_check_placement)
     digits: int | None = attrs.field(default=None, validator=_check_digits)
+    minor_units: MinorUnits = attrs.field(
+        default="cldr", validator=_check_minor_units, kw_only=True
+    )
+
+    def __repr__(self) -> str:
+        # minor_units only when it is not the default, so reprs written before it stay true
+        extra = "" if self.minor_units == "cldr" else f", minor_units={self.minor_units!r}"
+        return (
+            f"RoundingPolicy(mode={self.mode!r}, placement={self.placement!r}, "
+            f"digits={self.digits!r}{extra})"
+        )
 
     def digits_for(self, currency: str) -> int:
         """The number of decimals an amount in *currency* is rounded to."""
-        return currency_digits(currency) if self.digits is None else self.digits
+        if self.digits is not None:
+            return self.digits
+        return currency_digits(currency, self.minor_units)
 
     def quantum(self, currency: str) -> Decimal:
         """The smallest step of a rounded amount, e.g. ``Decimal('0.01')`` for EUR."""
@@ -530,7 +601,14 @@ class RoundingPolicy:
 
     def to_dict(self) -> dict[str, object]:
         """The policy as plain data, as a plan file writes it."""
-        return {"mode": self.mode, "placement": self.placement, "digits": self.digits}
+        data: dict[str, object] = {
+            "mode": self.mode,
+            "placement": self.placement,
+            "digits": self.digits,
+        }
+        if self.minor_units != "cldr":  # the default is not written, so plan files stay
+            data["minor_units"] = self.minor_units
+        return data
 
     def allocate(self, amounts: list[Decimal], currency: str) -> list[Decimal]:
         """Round *amounts* so they add up to the rounded sum of the exact amounts.

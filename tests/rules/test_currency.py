@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -32,11 +33,13 @@ class TestEcbRates:
         assert "ECB" in fx.source
 
     def test_inverse_and_cross_rates(self, ecb):
-        """USD->EUR is 1/1.1172 to 10 significant digits; USD->JPY goes through EUR."""
+        """USD->EUR is 1/1.1172 to 60 significant digits (the exact context's precision,
+        docs/currencies.md); USD->JPY goes through EUR, exactly as far."""
         day = date(2026, 10, 30)
-        assert ecb.rate("USD", "EUR", day).rate == Decimal("0.8950948801")
+        sixty = decimal.Context(prec=60)
+        assert ecb.rate("USD", "EUR", day).rate == sixty.divide(Decimal(1), Decimal("1.1172"))
         usd, jpy = ecb.rate("EUR", "USD", day).rate, ecb.rate("EUR", "JPY", day).rate
-        assert ecb.rate("USD", "JPY", day).rate == (jpy / usd).quantize(Decimal("1E-7"))
+        assert ecb.rate("USD", "JPY", day).rate == sixty.divide(jpy, usd)
 
     def test_weekend_takes_last_published_rate(self, ecb):
         """Saturday and Sunday 24-25 October 2026 use Friday the 23rd's rate."""

