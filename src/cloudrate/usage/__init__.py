@@ -9,11 +9,13 @@
 
 from ._file_checks import (
     FIELD_LIMIT,
+    RepeatedKeyError,
     duplicate_key,
     empty_file,
     field_too_long,
     header_problems,
     not_utf8,
+    unique_keys,
     wrong_width,
 )
 from ._identity import (
@@ -46,6 +48,7 @@ __all__ = [
     "RECORD_FIELDS",
     "REQUIRED_FIELDS",
     "Deduplicated",
+    "RepeatedKeyError",
     "UsageRecord",
     "conflict_error",
     "dedupe",
@@ -65,5 +68,6 @@ __all__ = [
     "read_usage_text",
     "record_from_mapping",
     "revision_rank",
+    "unique_keys",
     "wrong_width",
 ]

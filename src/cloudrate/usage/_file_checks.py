@@ -18,16 +18,19 @@ apply, so a file one refuses the other refuses with the same problem.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from cloudrate.exceptions import ConfigError, Problem
 
 __all__ = [
     "FIELD_LIMIT",
+    "RepeatedKeyError",
     "duplicate_key",
     "empty_file",
     "field_too_long",
     "header_problems",
     "not_utf8",
+    "unique_keys",
     "wrong_width",
 ]
 
@@ -142,3 +145,32 @@ def duplicate_key(key: str, line: int, source: str) -> Problem:
         line=line,
         source=source,
     )
+
+
+class RepeatedKeyError(Exception):
+    """A JSON object gave *key* twice (raised by :func:`unique_keys`, caught by the readers,
+    which report it with its line as :func:`duplicate_key`)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict: ``json.loads(text, object_pairs_hook=unique_keys)``
+    refuses a key given twice instead of keeping the last.
+
+    >>> import json
+    >>> json.loads('{"a": 1, "a": 2}', object_pairs_hook=unique_keys)
+    Traceback (most recent call last):
+    ...
+    cloudrate.usage._file_checks.RepeatedKeyError: a
+    """
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise RepeatedKeyError(key)
+            seen.add(key)
+    return found

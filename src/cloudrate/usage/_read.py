@@ -25,11 +25,13 @@ from cloudrate.exceptions import CloudrateError, ConfigError, Problem, UsageErro
 
 from ._arrow_csv import RefusedError, csv_columns
 from ._file_checks import (
+    RepeatedKeyError,
     duplicate_key,
     empty_file,
     field_too_long,
     header_problems,
     not_utf8,
+    unique_keys,
     wrong_width,
 )
 from ._identity import _attribute_items, parse_revision
@@ -561,35 +563,18 @@ def _optional(
     return column if all(column) else [v or None for v in column]
 
 
-class _RepeatedKeyError(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict; a key given twice is refused, never the last taken."""
-    found = dict(pairs)
-    if len(found) < len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _RepeatedKeyError(key)
-            seen.add(key)
-    return found
-
-
 def _jsonl_rows(stream: IO[str], name: str) -> Iterator[tuple[int, Mapping[str, Any]]]:
     for number, text in enumerate(stream, start=1):
         if not text.strip():
             continue
         try:
-            row = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+            row = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
         except json.JSONDecodeError as exc:
             raise ConfigError(
                 [Problem(f"line {number}", "bad_json", exc.msg, line=number, source=name)],
                 source=name,
             ) from None
-        except _RepeatedKeyError as exc:
+        except RepeatedKeyError as exc:
             raise ConfigError([duplicate_key(exc.key, number, name)], source=name) from None
         if not isinstance(row, dict):
             raise ConfigError(

@@ -16,7 +16,7 @@ import attrs
 
 from cloudrate._money import EXACT
 from cloudrate.exceptions import CloudrateError, ConfigError, OptionError, Problem, UsageError
-from cloudrate.usage import UsageRecord, empty_file, not_utf8
+from cloudrate.usage import RepeatedKeyError, UsageRecord, empty_file, not_utf8, unique_keys
 
 from ._record_id import record_id_of
 from ._types import USAGE_TYPES, UsageType
@@ -427,33 +427,18 @@ def _text_of(source: str | Path | IO[str]) -> tuple[str, str]:
     return source.read(), getattr(source, "name", "<stream>")
 
 
-class _RepeatedKeyError(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object's pairs as a dict, refusing a key given twice (never the last wins)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _RepeatedKeyError(key)
-        out[key] = value
-    return out
-
-
 def _parse_rows(text: str, name: str) -> list[Mapping[str, Any]]:
     """The records of a JSON or XML response, all read before any is converted."""
     try:
         if text.startswith("<"):
             return list(_xml_rows(text))
-        document = json.loads(text, parse_float=Decimal, object_pairs_hook=_unique_keys)
+        document = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
         return list(_json_rows(document))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             [Problem(f"line {exc.lineno}", "bad_json", exc.msg, line=exc.lineno)], source=name
         ) from None
-    except _RepeatedKeyError as exc:
+    except RepeatedKeyError as exc:
         message = (
             f"the key {exc.key!r} is given twice in one object; keep one (which one was "
             "meant cannot be guessed)"

@@ -25,11 +25,13 @@ from cloudrate.exceptions import ConfigError, Problem, UsageError
 from cloudrate.usage import (
     FIELD_LIMIT,
     MISSING_TEXTS,
+    RepeatedKeyError,
     duplicate_key,
     empty_file,
     field_too_long,
     header_problems,
     not_utf8,
+    unique_keys,
     wrong_width,
 )
 
@@ -231,28 +233,14 @@ def _json_error(path: Path, chunk: bytes, exc: pa.ArrowInvalid, offset: int) -> 
     for text in chunk.decode("utf-8").split("\n"):
         if text.strip():
             try:
-                json.loads(text, object_pairs_hook=_unique_keys)
+                json.loads(text, object_pairs_hook=unique_keys)
             except json.JSONDecodeError as bad:
                 problem = Problem(f"line {line}", "bad_json", bad.msg, line=line, source=str(path))
                 return ConfigError([problem], source=str(path))
-            except _RepeatedKeyError as repeated:
+            except RepeatedKeyError as repeated:
                 return ConfigError([duplicate_key(repeated.key, line, str(path))], str(path))
         line += 1
     return _unreadable(path, exc)
-
-
-class _RepeatedKeyError(Exception):
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _RepeatedKeyError(key)
-        out[key] = value
-    return out
 
 
 def _unreadable(path: Path, exc: pa.ArrowInvalid) -> ConfigError:
