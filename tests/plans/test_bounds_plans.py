@@ -218,3 +218,24 @@ class TestTiersCountFromOne:
         assert "tiers[0]" not in str(info.value)
         explained = graduated.price(Decimal(5)).explain()
         assert "tier 1" in explained
+
+
+def test_a_plan_file_names_where_minor_units_come_from() -> None:
+    """``rounding.minor_units`` (cldr, the default, or iso4217) is read from a plan file
+    and written back by to_dict, so the plan round-trips; another value is a problem."""
+    import cloudrate
+    from cloudrate.exceptions import ConfigError
+
+    data = {
+        "name": "iqd",
+        "currency": "IQD",
+        "rounding": {"minor_units": "iso4217"},
+        "charges": [{"name": "c", "metric": "m", "model": "per_unit", "unit_price": "1.2345"}],
+    }
+    plan = cloudrate.load_plan(data)
+    assert plan.rounding.minor_units == "iso4217"
+    assert plan.rounding.digits_for("IQD") == 3  # ISO 4217; CLDR says 0
+    assert cloudrate.load_plan(plan.to_dict()) == plan
+    with pytest.raises(ConfigError) as caught:
+        cloudrate.load_plan({**data, "rounding": {"minor_units": "iso"}})
+    assert [p.path for p in caught.value.problems] == ["rounding.minor_units"]

@@ -17,7 +17,14 @@ import yaml
 from moneyed import Money
 
 from cloudrate._documents import Document, FieldReader, join_path, load_document
-from cloudrate._money import MAX_DIGITS, MODES, PLACEMENTS, RoundingPolicy, check_currency
+from cloudrate._money import (
+    MAX_DIGITS,
+    MINOR_UNITS,
+    MODES,
+    PLACEMENTS,
+    RoundingPolicy,
+    check_currency,
+)
 from cloudrate.exceptions import CloudrateError
 from cloudrate.period import zone
 
@@ -112,7 +119,7 @@ def _currency(r: FieldReader, data: Mapping[str, Any]) -> str | None:
 def _rounding(r: FieldReader, data: Mapping[str, Any]) -> RoundingPolicy:
     if data.get("rounding") is None:
         return RoundingPolicy()
-    rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits"))
+    rdata = r.mapping(data["rounding"], "rounding", ("mode", "placement", "digits", "minor_units"))
     digits = r.whole(rdata, "digits", "rounding")
     if digits is not None and digits > MAX_DIGITS:
         r.doc.problem(
@@ -127,6 +134,7 @@ def _rounding(r: FieldReader, data: Mapping[str, Any]) -> RoundingPolicy:
         mode=r.choice(rdata, "mode", "rounding", MODES, "half_up"),
         placement=r.choice(rdata, "placement", "rounding", PLACEMENTS, "line"),
         digits=digits,
+        minor_units=r.choice(rdata, "minor_units", "rounding", MINOR_UNITS, "cldr"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import functools
 import html
 import json
 from collections.abc import Iterable
@@ -221,11 +222,16 @@ class RatingResult:
     def lines(self) -> tuple[RatedLine, ...]:
         return tuple(line for bill in self.bills for line in bill.lines)
 
+    @functools.cached_property
+    def _by_account(self) -> dict[str, AccountBill]:
+        """The bills by account, built on the first lookup (a result is never changed)."""
+        return {bill.account: bill for bill in self.bills}
+
     def bill(self, account: str) -> AccountBill:
         """The bill of *account*."""
-        for bill in self.bills:
-            if bill.account == account:
-                return bill
+        found = self._by_account.get(account)
+        if found is not None:
+            return found
         raise NotFoundError(
             f"no bill for account {account!r}; accounts are "
             f"{', '.join(b.account for b in self.bills) or '(none)'}"

@@ -21,6 +21,7 @@ from ._finish import finish, partial_aggregate, period_and_data, rate_table  # n
 from ._io import ColumnarFile, read_columnar  # noqa: E402
 from ._mapper import PARTIAL_DDL, PartialMapper  # noqa: E402
 from ._partials import PARTIAL_SCHEMA, combine_partials  # noqa: E402
+from .lines import LineColumns, rate_lines  # noqa: E402
 
 __all__ = [
     "CORE",
@@ -29,12 +30,14 @@ __all__ = [
     "SCALE",
     "ColumnarFile",
     "FixedPointRangeError",
+    "LineColumns",
     "PartialMapper",
     "account_totals",
     "combine_partials",
     "finish",
     "partial_aggregate",
     "period_and_data",
+    "rate_lines",
     "rate_table",
     "read_columnar",
     "to_table",
