@@ -206,3 +206,24 @@ def test_the_library_raises_only_its_own_errors() -> None:
     """A portal maps every error by its code: none is a bare builtin exception."""
     raw = [site for path in sorted(SOURCES.rglob("*.py")) for site in _raw_raises(path)]
     assert raw == [], "raise a CloudrateError subclass (docs/errors.md) instead"
+
+
+def _calls_without_fix(path: Path) -> list[str]:
+    return [
+        f"{path.relative_to(SOURCES.parent)}:{node.lineno}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "CurrencyMismatchError"
+        and not any(k.arg == "fix" for k in node.keywords)
+    ]
+
+
+def test_currency_mismatches_outside_plans_say_their_own_fix() -> None:
+    """The default fix ("give every price in a plan the plan's currency") is for plans
+    only: every other raise site passes a fix= that fits it."""
+    outside = [
+        p for p in sorted(SOURCES.rglob("*.py"))
+        if p.parent.name != "plans" and p.name != "exceptions.py"
+    ]  # fmt: skip
+    assert [site for path in outside for site in _calls_without_fix(path)] == []

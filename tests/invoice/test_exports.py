@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudrate import BillingPeriod, _sheets
-from cloudrate.exceptions import InvoiceError
+from cloudrate.exceptions import CloudrateError, InvoiceError
 from cloudrate.fx import ExchangeRate
 from cloudrate.invoice import (
     SCHEMA,
@@ -306,7 +306,8 @@ class TestNotebook:
     def test_to_pandas(self, full):
         pytest.importorskip("pandas")
         frame = full.to_pandas()
-        assert list(frame["amount"]) == [Decimal("100.00"), Decimal("-10.00")]
+        assert list(frame["amount_exact"]) == [Decimal("100.00"), Decimal("-10.00")]
+        assert list(frame["amount"]) == [100.0, -10.0]  # numeric, to plot and aggregate
         assert full.to_dataframe().shape == frame.shape
         summary = invoices_to_pandas([full])
         assert summary.loc[0, "total"] == Decimal("107.10")
@@ -318,5 +319,5 @@ class TestNotebook:
 
     def test_missing_pandas_names_the_extra(self, monkeypatch, full):
         monkeypatch.setitem(sys.modules, "pandas", None)
-        with pytest.raises(InvoiceError, match=r"cloudrate\[pandas\]"):
+        with pytest.raises(CloudrateError, match=r"cloudrate\[pandas\]"):
             full.to_pandas()

@@ -145,7 +145,7 @@ class TestGraduated:
 
     def test_unsorted_tiers(self):
         """Tiers out of order are rejected, naming the tier and the previous bound."""
-        with pytest.raises(PlanError, match=r"tier 1 up_to must be above 100.*sort tiers"):
+        with pytest.raises(PlanError, match=r"tier 2 up_to must be above 100.*sort tiers"):
             Graduated(
                 tiers=[
                     Tier(D(100), Money(1, "EUR")),
@@ -156,7 +156,7 @@ class TestGraduated:
 
     def test_open_tier_in_the_middle(self):
         """Only the last tier may be open."""
-        with pytest.raises(PlanError, match="tier 0 has up_to=None but is not the last"):
+        with pytest.raises(PlanError, match="tier 1 has up_to=None but is not the last"):
             Graduated(tiers=[Tier(None, Money(1, "EUR")), Tier(None, Money(1, "EUR"))])
 
     def test_no_tiers(self):
@@ -167,7 +167,7 @@ class TestGraduated:
     @given(st.sampled_from(("USD", "JPY", "GBP")))
     def test_mixed_currencies(self, other):
         """Tiers in two currencies always raise CurrencyMismatchError."""
-        with pytest.raises(CurrencyMismatchError, match=f"tier 1 unit_price is in {other}"):
+        with pytest.raises(CurrencyMismatchError, match=f"tier 2 unit_price is in {other}"):
             Graduated(tiers=[Tier(D(10), Money(1, "EUR")), Tier(None, Money(1, other))])
         with pytest.raises(CurrencyMismatchError):
             Graduated(tiers=[Tier(None, Money(1, "EUR"), Money(1, other))])
@@ -183,3 +183,15 @@ class TestGraduated:
             Tier(None, 0.1)
         with pytest.raises(FloatNotAllowedError):
             Tier(100.0, Money(1, "EUR"))
+
+
+@given(st.integers(2, 6), st.data())
+def test_tier_errors_count_from_one_as_explanations_do(count: int, data: st.DataObject) -> None:
+    """An open tier before the last is named by its place counted from 1, the way a line's
+    explanation names tiers ("tier 1 (0 to 100)")."""
+    open_at = data.draw(st.integers(0, count - 2))
+    tiers = [
+        Tier(None if i == open_at else D(10 * (i + 1)), Money(1, "EUR")) for i in range(count - 1)
+    ] + [Tier(None, Money(1, "EUR"))]
+    with pytest.raises(PlanError, match=f"^tier {open_at + 1} has up_to=None"):
+        Graduated(tiers=tiers)

@@ -90,7 +90,12 @@ invoiced=Money('17.50', 'EUR'))
     kind = plan_type(kind)
     currency = amount.currency.code
     if balance.currency.code != currency:
-        raise CurrencyMismatchError(currency, balance.currency.code, "balance")
+        raise CurrencyMismatchError(
+            currency,
+            balance.currency.code,
+            "balance",
+            fix="compare the wallet of the currency the amount is in, or convert it first",
+        )
     zero = Money(0, currency)
     if kind is PlanType.POSTPAID:
         return Settlement(kind, zero, amount)

@@ -66,7 +66,13 @@ class ExchangeRate:
     def convert(self, amount: Money, rounding: RoundingPolicy | None = None) -> Money:
         """*amount* (in *base*) in *quote*: exact, or rounded by *rounding*."""
         if amount.currency.code != self.base:
-            raise CurrencyMismatchError(self.base, amount.currency.code, "converted amount")
+            raise CurrencyMismatchError(
+                self.base,
+                amount.currency.code,
+                "converted amount",
+                fix=f"convert {self.base} amounts with this rate, or look up the rate of "
+                f"{amount.currency.code}",
+            )
         value = EXACT.multiply(amount.amount, self.rate)
         if value.copy_abs() >= MAX_AMOUNT:
             raise RatingError(

@@ -62,7 +62,12 @@ def whmcs_invoice(
     """
     currency = str(bill.total.currency.code)
     if currency != client_currency:
-        raise CurrencyMismatchError(client_currency, currency, f"bill of {bill.account!r}")
+        raise CurrencyMismatchError(
+            client_currency,
+            currency,
+            f"bill of {bill.account!r}",
+            fix="convert the bill to the WHMCS client's currency first (cloudrate.fx)",
+        )
     if draft and sendinvoice:
         raise PlanError("WHMCS cannot send a draft invoice: pass draft or sendinvoice, not both")
     if isinstance(userid, bool) or not isinstance(userid, int) or userid <= 0:

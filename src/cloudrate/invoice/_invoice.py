@@ -20,7 +20,7 @@ from cloudrate._money import RoundingPolicy, exact_class
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 
-from . import _credit, _export, _frame, _lifecycle, _notebook, _timeline
+from . import _credit, _export, _frames, _lifecycle, _notebook, _timeline
 from ._checks import check_display_decimals, check_exchange_rate, check_state
 from ._credit_note import CreditNote
 from ._dates import local_date
@@ -240,8 +240,9 @@ class Invoice:
         return _export.to_json(self, indent)
 
     def to_pandas(self) -> Any:
-        """The lines as a pandas DataFrame (needs ``pip install cloudrate[pandas]``)."""
-        return _frame.to_pandas(self)
+        """The lines as a pandas DataFrame: float columns to plot and aggregate, the exact
+        Decimals in ``*_exact`` columns (docs/notebooks.md; ``pip install cloudrate[pandas]``)."""
+        return _frames.invoice_frame(self)
 
     to_dataframe = to_pandas
 

@@ -76,11 +76,13 @@ def check_tiers(_inst: object, _attr: object, tiers: Sequence[Tier]) -> None:
         for name in ("unit_price", "flat_price"):
             price = getattr(tier, name)
             if price is not None and price.currency.code != currency:
-                raise CurrencyMismatchError(currency, price.currency.code, f"tier {index} {name}")
+                raise CurrencyMismatchError(
+                    currency, price.currency.code, f"tier {index + 1} {name}"
+                )
         last = index == len(tiers) - 1
         if tier.up_to is None and not last:
             raise PlanError(
-                f"tier {index} has up_to=None but is not the last tier; only the last "
+                f"tier {index + 1} has up_to=None but is not the last tier; only the last "
                 "tier is open, sort tiers by up_to"
             )
         if tier.up_to is not None:
@@ -92,7 +94,7 @@ def check_tiers(_inst: object, _attr: object, tiers: Sequence[Tier]) -> None:
             assert previous is not None
             if tier.up_to <= previous:
                 raise PlanError(
-                    f"tier {index} up_to must be above {previous}, the previous up_to; "
+                    f"tier {index + 1} up_to must be above {previous}, the previous up_to; "
                     f"sort tiers by up_to (got {tier.up_to})"
                 )
             previous = tier.up_to

@@ -354,7 +354,10 @@ def check_budget(
     """
     if month_to_date.currency != budget.amount.currency:
         raise CurrencyMismatchError(
-            str(budget.amount.currency.code), str(month_to_date.currency.code), "month-to-date cost"
+            str(budget.amount.currency.code),
+            str(month_to_date.currency.code),
+            "month-to-date cost",
+            fix="set the budget in the currency the account is billed in",
         )
     forecast = forecast_month_end(month_to_date, period, now)
     forecasting = budget.forecasts_at(period, now)

@@ -318,7 +318,12 @@ def compare(
     currency = chosen[first][0].currency
     for name, (plan, _rule) in chosen.items():
         if plan.currency != currency:
-            raise CurrencyMismatchError(currency, plan.currency, f"scenarios[{name!r}] plan")
+            raise CurrencyMismatchError(
+                currency,
+                plan.currency,
+                f"scenarios[{name!r}] plan",
+                fix="compare plans that bill in one currency",
+            )
     records = list(usage)
     history = tuple(ip_history)
     results: dict[str, RatingResult] = {}

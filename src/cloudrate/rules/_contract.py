@@ -140,7 +140,10 @@ class FixedPayment:
             object.__setattr__(self, "commitment", _money(self.commitment, "commitment"))
             if self.commitment.currency != self.amount.currency:
                 raise CurrencyMismatchError(
-                    str(self.amount.currency.code), str(self.commitment.currency.code), "commitment"
+                    str(self.amount.currency.code),
+                    str(self.commitment.currency.code),
+                    "commitment",
+                    fix="give the commitment in the currency of the fixed payment's amount",
                 )
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise PlanError(
@@ -172,7 +175,10 @@ class FixedPayment:
         currency = str(bill.total.currency.code)
         if str(self.amount.currency.code) != currency:
             raise CurrencyMismatchError(
-                currency, str(self.amount.currency.code), "fixed payment amount"
+                currency,
+                str(self.amount.currency.code),
+                "fixed payment amount",
+                fix="give the fixed payment in the currency the account's plan bills in",
             )
         share = self.active_days(context.period)
         cap = self._part(self.covered.amount, share, context, currency)
