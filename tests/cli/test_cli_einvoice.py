@@ -291,17 +291,21 @@ class TestBill:
         names = sorted(Path(p).name for p in json.loads(result.stdout)["files"])
         suffix = ".pdf" if fmt == "facturx" else ".xml"
         invoices = [f"INV-2026-000{i}{suffix}" for i in (1, 2, 3, 4)]
-        assert names == sorted(["CN-2026-0001.xml", *invoices])  # a credit note is XML
+        assert names == sorted([f"CN-2026-0001{suffix}", *invoices])  # Factur-X: a PDF
         assert sorted(p.name for p in out.iterdir()) == names
         for name in names:
             _assert_valid(validator, fmt, out / name)
         supplementary, _ = _xml_of(out / f"INV-2026-0004{suffix}")
-        note, kind = _xml_of(out / "CN-2026-0001.xml")
+        note, kind = _xml_of(out / f"CN-2026-0001{suffix}")
         assert kind == "credit_note"
         assert b"INV-2026-0001" in supplementary  # both reference the period's invoice
         assert b"INV-2026-0001" in note
-        if fmt == "facturx":
-            assert "CN-2026-0001 is a credit note" in result.stderr
+        if fmt == "facturx":  # the credit note's own PDF, PDF/A-3b like the invoices'
+            _assert_pdf_a_3b((out / "CN-2026-0001.pdf").read_bytes())
+            text = pypdf.PdfReader(out / "CN-2026-0001.pdf").pages[0].extract_text()
+            assert "CN-2026-0001" in text
+            assert "INV-2026-0001" in text
+            assert "credit note" not in result.stderr
 
     def test_missing_seller_is_refused_before_anything_is_issued(self, files, tmp_path):
         command = _bill_command(files, tmp_path / "b.db", sample_usage_path())
@@ -321,7 +325,7 @@ class TestDemo:
         suffix = ".pdf" if fmt == "facturx" else ".xml"
         names = sorted(p.name for p in tmp_path.iterdir())
         invoices = [f"INV-2026-00{n}{suffix}" for n in (42, 43, 44)]
-        assert names == sorted([*invoices, "CN-2026-0001.xml"])
+        assert names == sorted([*invoices, f"CN-2026-0001{suffix}"])
         for name in names:
             _assert_valid(validator, fmt, tmp_path / name)
         json.loads(result.stdout)  # the bills, as without --format
@@ -337,6 +341,10 @@ class TestDemo:
         assert "株式会社イニテック" in texts[44]
         for n in (42, 43, 44):
             _assert_pdf_a_3b((tmp_path / f"INV-2026-00{n}.pdf").read_bytes())
+        note = pypdf.PdfReader(tmp_path / "CN-2026-0001.pdf").pages[0].extract_text()
+        assert "Gutschrift" in note  # ACME's credit note, in ACME's locale (de_DE)
+        assert "INV-2026-0042" in note
+        _assert_pdf_a_3b((tmp_path / "CN-2026-0001.pdf").read_bytes())
 
 
 def _xmp(pdf: bytes) -> tuple[Any, bytes]:

@@ -29,7 +29,6 @@ from cloudrate.invoice.einvoice import (
     check_einvoice,
     einvoice_bytes,
     suffix,
-    to_cii,
 )
 from cloudrate.invoice.render import Seller
 
@@ -139,12 +138,12 @@ def check_documents(
                 if not (drafts and p.code == "einvoice_not_issued")
             )
         pdf_locale = locale or document.customer.locale
-        if settings.fmt == "facturx" and isinstance(document, Invoice) and not pdf_locale:
+        if settings.fmt == "facturx" and not pdf_locale:
             problems.append(
                 Problem(
                     f"{account}.locale",
                     "einvoice_missing",
-                    "a Factur-X file holds the invoice's PDF, rendered in a locale: "
+                    "a Factur-X file holds the document's PDF, rendered in a locale: "
                     "give --locale or the customer's locale",
                     source=settings.customers_source,
                 )
@@ -158,20 +157,10 @@ def check_documents(
 def einvoice_file(
     document: Invoice | CreditNote, settings: EInvoiceSettings, locale: str | None
 ) -> tuple[str, bytes, str | None]:
-    """The suffix and bytes of *document*'s e-invoice file, and a note to show, if any.
-
-    A credit note in ``facturx`` is written as its Factur-X CII XML (``.xml``): a
-    Factur-X file is a PDF, and cloudrate renders no PDF of credit notes.
-    """
+    """The suffix and bytes of *document*'s e-invoice file, and a note to show, if any
+    (none today: a credit note in ``facturx`` is its own PDF with the CII inside, as an
+    invoice is)."""
     options = settings.options(document.customer.id)
-    if settings.fmt == "facturx" and isinstance(document, CreditNote):
-        note = (
-            f"note: {document.number} is a credit note and cloudrate renders no PDF of credit "
-            "notes, so it is written as its Factur-X CII XML (the XML a Factur-X PDF "
-            "carries); attach it to the credit note's PDF with cloudrate.invoice.einvoice."
-            "to_facturx(note, options, pdf=...)"
-        )
-        return ".xml", to_cii(document, options, "facturx"), note
     data = einvoice_bytes(document, settings.fmt, options, locale=locale)
     return suffix(settings.fmt), data, None
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cloudrate.exceptions import InvoiceError
 from cloudrate.invoice import CreditNote, Invoice
-from cloudrate.invoice.render import render_pdf
+from cloudrate.invoice.render import render_credit_note_pdf, render_pdf
 
 from ._cii import cii_xml
 from ._codes import FORMATS, PROFILES, Format, Profile
@@ -58,18 +58,20 @@ def to_facturx(
     pdf: bytes | None = None,
     locale: str | None = None,
 ) -> bytes:
-    """A Factur-X / ZUGFeRD PDF: *pdf* (for an invoice, by default the PDF/A-3b
-    :func:`cloudrate.invoice.render.render_pdf` renders in *locale*) with the EN 16931 CII
-    XML attached as ``factur-x.xml``. Needs ``pip install 'cloudrate[einvoice,pdf]'``."""
+    """A Factur-X / ZUGFeRD PDF: *pdf* (by default the PDF/A-3b
+    :func:`cloudrate.invoice.render.render_pdf` renders of an invoice, or
+    :func:`cloudrate.invoice.render.render_credit_note_pdf` of a credit note, in *locale*)
+    with the EN 16931 CII XML attached as ``factur-x.xml`` (type code 380 for an invoice,
+    381 for a credit note). Needs ``pip install 'cloudrate[einvoice,pdf]'``."""
     doc = build(document, options, "facturx")
     xml = cii_xml(doc)
     if pdf is None:
-        if not isinstance(document, Invoice):
-            raise InvoiceError(
-                f"credit note {document.number}: cloudrate renders no PDF of credit notes; "
-                "pass pdf=... (the credit note's own PDF) to make it a Factur-X file"
+        if isinstance(document, Invoice):
+            pdf = render_pdf(document, locale, seller=options.seller, pdf_standard="a-3b")
+        else:
+            pdf = render_credit_note_pdf(
+                document, locale, seller=options.seller, pdf_standard="a-3b"
             )
-        pdf = render_pdf(document, locale, seller=options.seller, pdf_standard="a-3b")
     return facturx_pdf(pdf, xml, doc, seller=options.seller.name, lang=locale)
 
 

@@ -5,6 +5,8 @@ Jinja2 and Typst are imported only when a renderer runs. See docs/rendering.md.
 
 from ._batch import render_pdfs
 from ._context import invoice_context
+from ._credit_context import credit_note_context, credit_note_labels
+from ._credit_render import render_credit_note_html, render_credit_note_pdf
 from ._figure import Figure
 from ._fonts import font_directories, font_families, latin_family
 from ._format import Formatter, LocaleError, check_locale
@@ -19,11 +21,15 @@ __all__ = [
     "RenderError",
     "Seller",
     "check_locale",
+    "credit_note_context",
+    "credit_note_labels",
     "font_directories",
     "font_families",
     "invoice_context",
     "labels_for",
     "latin_family",
+    "render_credit_note_html",
+    "render_credit_note_pdf",
     "render_html",
     "render_pdf",
     "render_pdfs",
