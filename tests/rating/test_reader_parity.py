@@ -113,7 +113,7 @@ def test_json_lines_are_read_alike(
                 "metric": "vcpu_hours",
                 "quantity": quantity,
                 "start": start,
-                "end": "2026-11-01T00:00:00Z",
+                "end": "2026-10-31T22:00:00Z",  # inside the Berlin October of PLAN
             }
         )
         + "\n"

@@ -207,15 +207,19 @@ def _jsonl(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]
         )
 
     offset = 0
+    # quantities written as strings are read as text first, so each keeps the digits it
+    # was written with (as read_usage keeps them); JSON numbers as decimal128
+    kinds = [pa.string(), pa.decimal128(38, SCALE)]
     for chunk in _blocks(source, block_size, b""):
         bad = not_utf8(bytes(chunk), str(path), _line_at(path, offset))
         if bad is not None:  # Arrow's JSON reader does not check the text's encoding
             raise bad
         try:
             try:
-                table = parse(chunk, pa.decimal128(38, SCALE))
+                table = parse(chunk, kinds[0])
             except pa.ArrowInvalid:
-                table = parse(chunk, pa.string())
+                table = parse(chunk, kinds[1])
+                kinds.reverse()  # the next blocks are most likely the same
         except pa.ArrowInvalid as exc:
             raise _json_error(path, bytes(chunk), exc, offset) from None
         offset += len(chunk)
