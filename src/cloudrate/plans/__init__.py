@@ -25,6 +25,7 @@ from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._versions import PriceVersion
 from ._volume import Volume
+from ._where import All, AnyOf, Condition, Match, Not
 
 __all__ = [
     "AGGREGATIONS",
@@ -33,15 +34,20 @@ __all__ = [
     "OVERRIDE_KEYS",
     "PRORATIONS",
     "Aggregation",
+    "All",
+    "AnyOf",
     "Basis",
     "Charge",
     "ChargeModel",
     "ChargeOverride",
+    "Condition",
     "Detail",
     "Flat",
     "Graduated",
+    "Match",
     "Metric",
     "Minimum",
+    "Not",
     "Note",
     "OneOff",
     "OtherCharges",

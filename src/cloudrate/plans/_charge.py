@@ -13,29 +13,20 @@ from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError
 
 from ._model import ChargeModel
+from ._where import Condition, Match, read_condition
 
 __all__ = ["Charge", "ChargeModel", "Selector"]
 
 
-Selector = Mapping[str, tuple[str, ...]]
+#: What a charge's ``where`` holds: a :class:`Condition` (a plain one is a mapping of
+#: attribute to accepted values).
+Selector = Condition
 
 
-def _attr_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _to_selector(value: Mapping[str, object] | None) -> Selector:
-    if not value:
-        return {}
-    out: dict[str, tuple[str, ...]] = {}
-    for key, wanted in value.items():
-        if isinstance(wanted, list | tuple | set | frozenset):
-            out[str(key)] = tuple(sorted(_attr_text(v) for v in wanted))
-        else:
-            out[str(key)] = (_attr_text(wanted),)
-    return out
+def _to_selector(value: object) -> Condition:
+    found = read_condition(value)
+    assert found is not None  # read_condition raises on a problem without a reporter
+    return found
 
 
 def _free(value: Any) -> Decimal:
@@ -50,7 +41,8 @@ class Charge:
     """One priced line of a plan.
 
     *metric* names the usage it prices; *where* selects records by attribute (all keys
-    must match; a list means any of); *free_units* are given free each period before the
+    must match; a list means any of; ``all``, ``any`` and ``not`` combine conditions, see
+    :mod:`cloudrate.plans._where`); *free_units* are given free each period before the
     model prices the rest. Flat fees may omit the metric (one fee per account and period);
     percentage and minimum charges price other charges and have no metric.
 
@@ -66,7 +58,7 @@ class Charge:
     metric: str | None = None
     description: str | None = None
     service: str | None = None
-    where: Selector = attrs.field(factory=dict, converter=_to_selector, hash=False)
+    where: Condition = attrs.field(factory=Match, converter=_to_selector, hash=False)
     free_units: Decimal = attrs.field(default=Decimal(0), converter=_free)
 
     def __attrs_post_init__(self) -> None:
@@ -97,12 +89,14 @@ class Charge:
 
     def matches(self, attributes: Mapping[str, str]) -> bool:
         """Whether a record with *attributes* is selected by :attr:`where`."""
-        return all(attributes.get(key) in wanted for key, wanted in self.where.items())
+        return self.where.matches(attributes)
 
     def matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
         """A fast test for :attr:`where`, or None when every record matches."""
         if not self.where:
             return None
+        if not self.where.plain:
+            return self.where.matches
         items = tuple(self.where.items())
         if len(items) == 1:
             ((key, wanted),) = items
@@ -119,7 +113,7 @@ class Charge:
             if getattr(self, field) is not None:
                 out[field] = getattr(self, field)
         if self.where:
-            out["where"] = {k: (v[0] if len(v) == 1 else list(v)) for k, v in self.where.items()}
+            out["where"] = self.where.to_data()
         if self.free_units:
             out["free_units"] = str(self.free_units)
         out.update(self.model.to_dict())

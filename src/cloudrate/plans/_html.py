@@ -95,7 +95,7 @@ def _row(plan: Plan, charge: Charge) -> str:
     e = html.escape
     data = charge.to_dict()
     unit = plan.metric(charge.metric).unit if charge.metric else ""
-    where = "; ".join(f"{k} = {' or '.join(v)}" for k, v in charge.where.items())
+    where = str(charge.where) if charge.where else ""
     cells = (
         f"<b>{e(charge.name)}</b><br>{e(charge.description or '')}",
         e(charge.service or ""),

@@ -14,6 +14,7 @@ from cloudrate.exceptions import CloudrateError
 from ._charge import Charge
 from ._kinds import MODELS
 from ._model import ChargeModel
+from ._where import Condition, Match, read_condition
 
 __all__ = ["CHARGE_KEYS", "read_charge"]
 
@@ -137,7 +138,7 @@ def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Char
             metric=metric,
             description=r.text(data, "description", path),
             service=r.text(data, "service", path),
-            where=where or {},
+            where=where or Match(),
             free_units=free or Decimal(0),
         )
     except CloudrateError as exc:
@@ -145,17 +146,12 @@ def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Char
         return None
 
 
-def _where(r: FieldReader, data: Mapping[str, Any], path: str) -> Mapping[str, Any] | None:
+def _where(r: FieldReader, data: Mapping[str, Any], path: str) -> Condition | None:
+    """The charge's ``where`` condition (None when absent or after recording problems)."""
     where = data.get("where")
-    if where is not None and not isinstance(where, Mapping):
-        r.doc.problem(
-            join_path(path, "where"),
-            "not_a_mapping",
-            "expected attribute: value (or a list of values)",
-            where,
-        )
+    if where is None:
         return None
-    return where
+    return read_condition(where, join_path(path, "where"), r.doc.problem)
 
 
 def _check_derived(

@@ -23,7 +23,9 @@ SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resource
 
 @attrs.frozen
 class ChargeSlot:
-    """A charge that prices a metric: its index in the plan, aggregation and selector."""
+    """A charge that prices a metric: its index in the plan, aggregation and selector
+    (``charge.where``, one condition both engines evaluate: ``matches`` per record,
+    ``mask`` per batch; false when it selects every record)."""
 
     index: int
     charge: Charge
@@ -34,17 +36,12 @@ class ChargeSlot:
         return self.charge.name
 
     @property
-    def where(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
-        """The selector as ``(attribute, accepted values)`` pairs; empty selects all."""
-        return tuple(self.charge.where.items())
-
-    @property
     def summed(self) -> bool:
         """Whether the slot adds every record's quantity up, with no selector."""
         return self.aggregation == "sum" and not self.charge.where
 
     def matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
-        """The per-record test of :attr:`where` (None: every record)."""
+        """The per-record test of the charge's ``where`` (None: every record)."""
         return self.charge.matcher()
 
 

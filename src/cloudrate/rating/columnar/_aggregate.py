@@ -373,18 +373,17 @@ class Aggregator:
         group.add(keys_r, values_r, exps, size)
 
     def _select(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> np.ndarray:
-        """Which of *rows* the slot's ``where`` selects."""
-        mask = np.ones(len(rows), dtype=bool)
-        if not slot.where:
-            return mask
+        """Which of *rows* the slot's ``where`` selects (the condition's own mask)."""
+        where = slot.charge.where
+        if not where:
+            return np.ones(len(rows), dtype=bool)
         taken = pa.array(rows)
-        for key, wanted in slot.where:
+        columns: dict[str, pa.Array] = {}
+        for key in where.attributes():
             column = data.attribute(key)
-            if column is None:
-                return np.zeros(len(rows), dtype=bool)
-            hit = pc.fill_null(pc.is_in(column.take(taken), pa.array(wanted, pa.string())), False)
-            mask &= hit.to_numpy(zero_copy_only=False)
-        return mask
+            if column is not None:
+                columns[key] = column.take(taken)
+        return where.mask(columns, len(rows))
 
     def _add_slow(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> None:
         if len(rows) == 0:
@@ -468,7 +467,7 @@ class Aggregator:
             for slot in slots:
                 if slot.aggregation != "sum":
                     continue
-                if not slot.where:
+                if not slot.charge.where:
                     keys = np.arange(n, dtype=np.int64) * m_count + code
                     group = self.sums
                 else:

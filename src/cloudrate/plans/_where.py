@@ -1,0 +1,408 @@
+"""Conditions of a charge's ``where``: which records it selects, for both engines.
+
+A plain mapping ``{attribute: value or [values], ...}`` holds when every attribute has one
+of its values (:class:`Match`). ``{all: [cond, ...]}``, ``{any: [cond, ...]}`` and
+``{not: cond}`` combine conditions, nesting freely; a mapping that mixes them with
+attributes holds when all its entries do. ``all``, ``any``, ``not`` and ``attribute`` are
+reserved: an attribute with one of those names is written ``{attribute: all, in: [...]}``.
+
+Each condition answers for one record (:meth:`Condition.matches`) and for many at once
+(:meth:`Condition.mask`, numpy imported only then), from the same definition.
+
+>>> c = read_condition({"any": [{"state": "running"}, {"not": {"zone": ["a", "b"]}}]})
+>>> c.matches({"state": "stopped", "zone": "a"}), c.matches({"zone": "c"})
+(False, True)
+>>> c.to_data()
+{'any': [{'state': 'running'}, {'not': {'zone': ['a', 'b']}}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from cloudrate.exceptions import PlanError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+__all__ = ["RESERVED", "All", "AnyOf", "Condition", "Match", "Not", "read_condition"]
+
+#: Keys of a ``where`` mapping that are not attribute names.
+RESERVED = ("all", "any", "not", "attribute")
+
+#: ``report(path, code, message, value)``: where a reader records a problem.
+Report = Callable[[str, str, str, Any], None]
+
+
+def _attr_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _member(column: Any, wanted: tuple[str, ...]) -> np.ndarray:
+    """Which values of *column* are among *wanted* (a missing value, None or null, never
+    is): a numpy object array, or a pyarrow string array (the columnar engine's)."""
+    import numpy as np
+
+    if not isinstance(column, np.ndarray):  # pyarrow: one vectorised membership test
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.fill_null(pc.is_in(column, value_set=pa.array(wanted, pa.string())), False)
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    hit = np.zeros(len(column), dtype=bool)
+    for value in wanted:  # elementwise ==: None equals no text
+        hit |= column == value
+    return hit
+
+
+class Condition:
+    """What a charge's ``where`` selects; see the module's text for the forms."""
+
+    __slots__ = ()
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        """Whether a record with *attributes* is selected."""
+        raise NotImplementedError
+
+    def mask(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        """Which of *size* records are selected, as a numpy bool array: *columns* holds
+        each attribute of :meth:`attributes` the records have, as a numpy object array or a
+        pyarrow string array (values as text, None or null where a record lacks it); an
+        attribute absent from *columns* is absent from every record."""
+        raise NotImplementedError
+
+    def attributes(self) -> frozenset[str]:
+        """The attribute names the condition reads."""
+        raise NotImplementedError
+
+    def to_data(self) -> dict[str, Any]:
+        """The plan-document form, read back by :func:`read_condition` to an equal one."""
+        raise NotImplementedError
+
+    @property
+    def plain(self) -> bool:
+        """Whether the condition is a plain ``attribute: values`` mapping."""
+        return False
+
+    def items(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        """The ``(attribute, accepted values)`` pairs of a plain condition."""
+        raise PlanError(
+            f"the condition {self} combines conditions and has no attribute: values pairs; "
+            "use matches() or mask()"
+        )
+
+    def __bool__(self) -> bool:  # only the empty plain mapping selects every record
+        return True
+
+
+class Match(Condition, Mapping[str, tuple[str, ...]]):
+    """Every attribute has one of its accepted values (a missing attribute has none).
+
+    Compares equal to a mapping of the same attributes and value tuples; empty, it selects
+    every record.
+
+    >>> m = Match({"offering": ["small", "medium"], "zone": "z1"})
+    >>> m == {"offering": ("medium", "small"), "zone": ("z1",)}
+    True
+    >>> m.matches({"offering": "small", "zone": "z1"}), m.matches({"offering": "small"})
+    (True, False)
+    """
+
+    __slots__ = ("_wanted",)
+    _wanted: dict[str, tuple[str, ...]]
+
+    def __init__(self, wanted: Mapping[Any, Any] | None = None) -> None:
+        out: dict[str, tuple[str, ...]] = {}
+        for key, values in sorted((wanted or {}).items(), key=lambda kv: str(kv[0])):
+            if isinstance(values, list | tuple | set | frozenset):
+                out[str(key)] = tuple(sorted({_attr_text(v) for v in values}))
+            else:
+                out[str(key)] = (_attr_text(values),)
+        object.__setattr__(self, "_wanted", out)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Match is frozen")
+
+    def __reduce__(self) -> tuple[type[Match], tuple[dict[str, tuple[str, ...]]]]:
+        return (Match, (self._wanted,))
+
+    def __getitem__(self, key: str) -> tuple[str, ...]:
+        return self._wanted[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._wanted)
+
+    def __len__(self) -> int:
+        return len(self._wanted)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._wanted.items()))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Condition) and not isinstance(other, Match):
+            return False
+        return Mapping.__eq__(self, other)
+
+    def __repr__(self) -> str:
+        return f"Match({self._wanted!r})"
+
+    def __str__(self) -> str:
+        if not self._wanted:
+            return "every record"
+        return "; ".join(f"{k} = {' or '.join(v) or '(nothing)'}" for k, v in self.items())
+
+    def __bool__(self) -> bool:
+        return bool(self._wanted)
+
+    def items(self) -> Any:  # the Mapping's view: (attribute, values) pairs
+        return self._wanted.items()
+
+    @property
+    def plain(self) -> bool:
+        return True
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        return all(attributes.get(key) in wanted for key, wanted in self._wanted.items())
+
+    def mask(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        import numpy as np
+
+        out = np.ones(size, dtype=bool)
+        for key, wanted in self._wanted.items():
+            column = columns.get(key)
+            if column is None:
+                return np.zeros(size, dtype=bool)
+            out &= _member(column, wanted)
+        return out
+
+    def attributes(self) -> frozenset[str]:
+        return frozenset(self._wanted)
+
+    def to_data(self) -> dict[str, Any]:
+        def value(v: tuple[str, ...]) -> Any:
+            return v[0] if len(v) == 1 else list(v)
+
+        reserved = [k for k in self._wanted if k in RESERVED]
+        if not reserved:
+            return {k: value(v) for k, v in self._wanted.items()}
+        if len(self._wanted) == 1:
+            ((key, wanted),) = self._wanted.items()
+            return {"attribute": key, "in": value(wanted)}
+        raise PlanError(
+            f"where: the attributes {', '.join(map(repr, reserved))} share their names with "
+            "all/any/not/attribute; give each its own Match inside All to write the condition"
+        )
+
+
+def _conditions(value: Sequence[Condition]) -> tuple[Condition, ...]:
+    found = tuple(value)
+    if not found:
+        raise PlanError("where: all and any need at least one condition; list one or more")
+    for item in found:
+        if not isinstance(item, Condition):
+            raise PlanError(f"where: {item!r} is not a condition; pass Match, All, AnyOf or Not")
+    return found
+
+
+@attrs.frozen
+class All(Condition):
+    """Every one of *conditions* holds."""
+
+    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+
+    def __str__(self) -> str:
+        return " and ".join(f"({c})" for c in self.conditions)
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        return all(c.matches(attributes) for c in self.conditions)
+
+    def mask(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        out = self.conditions[0].mask(columns, size)
+        for c in self.conditions[1:]:
+            out = out & c.mask(columns, size)
+        return out
+
+    def attributes(self) -> frozenset[str]:
+        return frozenset().union(*(c.attributes() for c in self.conditions))
+
+    def to_data(self) -> dict[str, Any]:
+        return {"all": [c.to_data() for c in self.conditions]}
+
+
+@attrs.frozen
+class AnyOf(Condition):
+    """At least one of *conditions* holds (``any`` in a plan)."""
+
+    conditions: tuple[Condition, ...] = attrs.field(converter=_conditions)
+
+    def __str__(self) -> str:
+        return " or ".join(f"({c})" for c in self.conditions)
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        return any(c.matches(attributes) for c in self.conditions)
+
+    def mask(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        out = self.conditions[0].mask(columns, size)
+        for c in self.conditions[1:]:
+            out = out | c.mask(columns, size)
+        return out
+
+    def attributes(self) -> frozenset[str]:
+        return frozenset().union(*(c.attributes() for c in self.conditions))
+
+    def to_data(self) -> dict[str, Any]:
+        return {"any": [c.to_data() for c in self.conditions]}
+
+
+def _condition(value: Condition) -> Condition:
+    if not isinstance(value, Condition):
+        raise PlanError(f"where: {value!r} is not a condition; pass Match, All, AnyOf or Not")
+    return value
+
+
+@attrs.frozen
+class Not(Condition):
+    """*condition* does not hold."""
+
+    condition: Condition = attrs.field(converter=_condition)
+
+    def __str__(self) -> str:
+        return f"not ({self.condition})"
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        return not self.condition.matches(attributes)
+
+    def mask(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        return ~self.condition.mask(columns, size)
+
+    def attributes(self) -> frozenset[str]:
+        return self.condition.attributes()
+
+    def to_data(self) -> dict[str, Any]:
+        return {"not": self.condition.to_data()}
+
+
+def _raise(path: str, _code: str, message: str, value: Any) -> None:
+    shown = "" if value is None else f" (got {value!r})"
+    raise PlanError(f"{path}: {message}{shown}")
+
+
+_MANY = (list, tuple, set, frozenset)
+
+
+def _is_value(value: object) -> bool:
+    """A value or a list of values (anything but a mapping, read as its text)."""
+    if isinstance(value, _MANY):
+        return not any(isinstance(v, (Mapping, *_MANY)) for v in value)
+    return not isinstance(value, Mapping)
+
+
+def read_condition(
+    value: object, path: str = "where", report: Report | None = None
+) -> Condition | None:
+    """The condition a plan's ``where`` (at *path*) holds; each problem goes to *report*
+    (``report(path, code, message, value)``), or raises :class:`PlanError` without one.
+    None when there was a problem; ``None`` or ``{}`` selects every record.
+
+    >>> read_condition({"zone": "z1", "not": {"state": "stopped"}})
+    All(conditions=(Match({'zone': ('z1',)}), Not(condition=Match({'state': ('stopped',)}))))
+    >>> read_condition({"any": []})
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: where.any: expected at least one condition ...
+    """
+    if isinstance(value, Condition):
+        return value
+    if value is None:
+        return Match()
+    return _Reader(report or _raise).read(value, path)
+
+
+class _Reader:
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.ok = True
+
+    def problem(self, path: str, code: str, message: str, value: Any = None) -> None:
+        self.ok = False
+        self.report(path, code, message, value)
+
+    def read(self, value: object, path: str) -> Condition | None:
+        found = self.one(value, path)
+        return found if self.ok else None
+
+    def one(self, value: object, path: str) -> Condition | None:
+        if not isinstance(value, Mapping):
+            self.problem(
+                path,
+                "not_a_mapping",
+                "expected attribute: value (or a list of values), or all/any/not",
+                value if value is None or isinstance(value, str | int) else None,
+            )
+            return None
+        if "attribute" in value:
+            return self.explicit(value, path)
+        plain: dict[str, Any] = {}
+        parts: list[Condition | None] = []
+        for key in sorted(value, key=str):
+            here = f"{path}.{key}"
+            item = value[key]
+            if key in ("all", "any"):
+                parts.append(self.many(str(key), item, here))
+            elif key == "not":
+                parts.append(None if (c := self.one(item, here)) is None else Not(c))
+            elif _is_value(item):
+                plain[str(key)] = item
+            else:
+                self.problem(
+                    here,
+                    "bad_value",
+                    "expected a value or a list of values; combine conditions with all, any or not",
+                )
+        if not self.ok:
+            return None
+        found = [c for c in parts if c is not None]
+        if not found:
+            return Match(plain)
+        if plain:
+            found.insert(0, Match(plain))
+        return found[0] if len(found) == 1 else All(found)
+
+    def many(self, key: str, item: object, path: str) -> Condition | None:
+        if not isinstance(item, list | tuple):
+            self.problem(path, "not_a_list", f"{key} takes a list of conditions", None)
+            return None
+        if not item:
+            self.problem(path, "missing", "expected at least one condition in the list")
+            return None
+        found = [self.one(c, f"{path}[{i}]") for i, c in enumerate(item)]
+        kept = [c for c in found if c is not None]
+        if len(kept) < len(found):
+            return None
+        return All(kept) if key == "all" else AnyOf(kept)
+
+    def explicit(self, value: Mapping[Any, Any], path: str) -> Condition | None:
+        """``{attribute: name, in: value or [values]}``, for any name (reserved ones too)."""
+        for key in value:
+            if key not in ("attribute", "in"):
+                self.problem(
+                    f"{path}.{key}",
+                    "unknown_key",
+                    "a condition naming its attribute takes only attribute and in",
+                    key,
+                )
+        name = value["attribute"]
+        if not isinstance(name, str) or not name:
+            self.problem(f"{path}.attribute", "bad_value", "expected an attribute name", name)
+        if "in" not in value:
+            self.problem(f"{path}.in", "missing", "in is required: the value or list of values")
+        elif not _is_value(value["in"]):
+            self.problem(f"{path}.in", "bad_value", "expected a value or a list of values")
+        if not self.ok:
+            return None
+        return Match({name: value["in"]})
