@@ -196,3 +196,19 @@ def test_openapi_refers_to_the_shipped_schemas() -> None:
 
 def test_openapi_is_served(http: httpx.Client) -> None:
     assert http.get("/v1/openapi.json").json() == openapi()
+
+
+@pytest.mark.parametrize(
+    "body", [{"plan_name": None}, {}, {"plan": None}, {"plan": None, "plan_name": None}]
+)
+def test_a_request_without_a_plan_is_refused_as_such(body: dict[str, object]) -> None:
+    """Found by the fuzzer: a null plan_name reached an assertion (a 500)."""
+    from starlette.testclient import TestClient
+
+    from cloudrate.server import create_app
+
+    with TestClient(create_app(tenant=lambda _request: "t")) as client:
+        answer = client.post("/v1/plans/check", json=body)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert [p["path"] for p in answer.json()["problems"]] == ["plan"]

@@ -83,7 +83,8 @@ def read_plan(fields: Fields, plans: Mapping[str, Plan]) -> Plan | None:
         fields.problem("plan_name", "invalid_settings", "give plan or plan_name, not both")
         return None
     if given is None and name is None:
-        if "plan_name" not in fields.data:
+        # plan_name null, or absent; a plan_name of another type is a problem already
+        if not any(p.path == "plan_name" for p in fields.problems):
             fields.problem("plan", "missing", "give plan (YAML text or its JSON form) or plan_name")
         return None
     if name is not None:
