@@ -100,10 +100,17 @@ class BillingPeriod:
 
     @classmethod
     def month(cls, year: int, month: int, timezone: str = "UTC") -> BillingPeriod:
-        """The calendar month *year*-*month* in *timezone*."""
+        """The calendar month *year*-*month* in *timezone* (months of the years 1 to 9999
+        but the last, whose end Python's dates cannot hold)."""
         tz = zone(timezone)
-        start = datetime(year, month, 1, tzinfo=tz)
-        return cls(start, start + relativedelta(months=1), timezone)
+        try:
+            start = datetime(year, month, 1, tzinfo=tz)
+            return cls(start, start + relativedelta(months=1), timezone)
+        except (OverflowError, ValueError):
+            raise RatingError(
+                f"period {year}-{month}: a month from 0001-01 to 9999-11 (month 1 to 12; "
+                "the end of December 9999 is past the dates Python holds)"
+            ) from None
 
     @classmethod
     def parse(cls, text: str, timezone: str = "UTC") -> BillingPeriod:

@@ -25,6 +25,11 @@ Preset = Literal["last_7_days", "last_month", "last_90_days", "month_to_date"]
 PRESETS: tuple[Preset, ...] = get_args(Preset)
 
 
+#: The days a range may hold: a day inside Python's calendar on each side, so midnight of
+#: the first and of the day after the last exist in every timezone.
+_FIRST_DAY, _LAST_DAY = date(1, 1, 2), date(9999, 12, 30)
+
+
 class UsageViewError(CloudrateError, ValueError):
     """A usage view was asked for something that cannot be shown (bad range, preset...)."""
 
@@ -63,6 +68,12 @@ class DateRange:
 
     def __attrs_post_init__(self) -> None:
         zone(self.timezone, "date range timezone")
+        if self.first < _FIRST_DAY or self.last > _LAST_DAY:
+            raise UsageViewError(
+                f"date range {self.first}..{self.last}: days from {_FIRST_DAY} to "
+                f"{_LAST_DAY} only (the calendar Python's dates hold, with a day to spare "
+                "for every timezone)"
+            )
         if self.last < self.first:
             raise UsageViewError(
                 f"date range: last day {self.last} is before first day {self.first}; swap them"
@@ -133,7 +144,15 @@ class DateRange:
             "last_90_days": cls.last_90_days,
             "month_to_date": cls.month_to_date,
         }
-        return factories[name](now=now, today=today, timezone=timezone)
+        try:
+            return factories[name](now=now, today=today, timezone=timezone)
+        except CloudrateError:
+            raise
+        except (OverflowError, ValueError):  # a day before year 1 or after 9999
+            raise UsageViewError(
+                f"date range preset {name!r} of {today or now}: its days fall outside "
+                f"{_FIRST_DAY} to {_LAST_DAY}, the calendar Python's dates hold"
+            ) from None
 
     @property
     def start(self) -> datetime:
