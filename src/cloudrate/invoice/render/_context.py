@@ -18,7 +18,7 @@ from ._labels import labels_for
 from ._seller import Seller
 
 if TYPE_CHECKING:
-    from cloudrate.invoice import Customer, Invoice, InvoiceStatus
+    from cloudrate.invoice import Customer, Invoice, InvoiceLine, InvoiceStatus
 
 __all__ = ["invoice_context"]
 
@@ -45,7 +45,8 @@ def _exact(value: Decimal) -> str:
     return f"{value:f}"
 
 
-def _lines(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
+def _lines(lines: Sequence[InvoiceLine], fmt: Formatter) -> list[dict[str, str]]:
+    """The display strings of *lines* (an invoice's or a credit note's)."""
     return [
         {
             "description": x.description,
@@ -60,7 +61,7 @@ def _lines(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
             "tax_rate": "" if x.tax_rate is None else fmt.percent(x.tax_rate.percent),
             "explanation": x.explanation,
         }
-        for x in invoice.lines
+        for x in lines
     ]
 
 
@@ -177,7 +178,7 @@ def invoice_context(
         "status_label": words.get(f"status_{status}", status),
         "seller": None if seller is None else seller.to_dict(),
         "customer": _customer(invoice.customer),
-        "lines": _lines(invoice, fmt),
+        "lines": _lines(invoice.lines, fmt),
         "taxes": _taxes(invoice, fmt),
         **_amounts(invoice, fmt),
         "notes": list(invoice.notes),

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from cloudrate.exceptions import NotFoundError
 
-from ._context import _customer, _exact
+from ._context import _customer, _lines
 from ._format import Formatter
 from ._labels import labels_for
 from ._seller import Seller
 
 if TYPE_CHECKING:
-    from cloudrate.invoice import CreditNote, InvoiceLine, TaxLine
+    from cloudrate.invoice import CreditNote, TaxLine
     from cloudrate.period import BillingPeriod
 
 __all__ = ["CREDIT_NOTE_LABELS", "credit_note_context", "credit_note_labels"]
@@ -90,24 +90,6 @@ def credit_note_labels(locale: str, overrides: Mapping[str, str] | None = None) 
     words.update(CREDIT_NOTE_LABELS.get(language, {}))
     words.update(own)
     return words
-
-
-def _lines(lines: Sequence[InvoiceLine], fmt: Formatter) -> list[dict[str, str]]:
-    return [
-        {
-            "description": x.description,
-            "service": x.service or "",
-            "kind": x.kind,
-            "quantity": fmt.number(x.quantity),
-            "quantity_exact": _exact(x.quantity),
-            "unit": x.unit,
-            "unit_price": "" if x.unit_price is None else fmt.unit_price(x.unit_price.amount),
-            "amount": fmt.money(x.amount.amount),
-            "tax_rate": "" if x.tax_rate is None else fmt.percent(x.tax_rate.percent),
-            "explanation": x.explanation,
-        }
-        for x in lines
-    ]
 
 
 def _taxes(taxes: Sequence[TaxLine], fmt: Formatter) -> list[dict[str, str]]:
