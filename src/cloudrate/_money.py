@@ -53,6 +53,7 @@ __all__ = [
     "float_noise",
     "money",
     "to_decimal",
+    "unlike_float",
     "zero",
 ]
 
@@ -405,6 +406,21 @@ def float_noise(amount: Decimal) -> bool:
         return False
     as_float = float(amount)
     return math.isfinite(as_float) and repr(as_float) == str(amount)
+
+
+def unlike_float(amount: Decimal) -> Decimal:
+    """*amount* itself, written with one trailing zero more when it reads like float noise
+    (:func:`float_noise`), so that an exact amount drawn or computed by a program is never
+    refused as a float's; the value is unchanged.
+
+    >>> unlike_float(Decimal("124999999.9999901")), unlike_float(Decimal("0.3"))
+    (Decimal('124999999.99999010'), Decimal('0.3'))
+    """
+    if not float_noise(amount):
+        return amount
+    sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # float_noise holds only for finite amounts
+    return Decimal((sign, (*digits, 0), exponent - 1))
 
 
 def check_money(

@@ -29,7 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from moneyed import Money
 
-from cloudrate._money import EXACT, RoundingPolicy, currency_digits
+from cloudrate._money import EXACT, RoundingPolicy, currency_digits, unlike_float
 from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import (
@@ -145,8 +145,11 @@ def quantities(
 
 
 def prices(*, max_value: Decimal = Decimal(1000), places: int = 6) -> st.SearchStrategy[Decimal]:
-    """Unit prices >= 0 with up to *places* decimals (cloud prices often have 4 to 6)."""
-    return readable_decimals(min_value=Decimal(0), max_value=max_value, places=places)
+    """Unit prices >= 0 with up to *places* decimals (cloud prices often have 4 to 6),
+    never written like float noise (so ``Money(price, ...)`` always accepts them)."""
+    return readable_decimals(min_value=Decimal(0), max_value=max_value, places=places).map(
+        unlike_float
+    )
 
 
 @st.composite
@@ -172,7 +175,7 @@ def money(
     low = min_value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_CEILING)
     high = max_value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_FLOOR)
     amount = draw(readable_decimals(min_value=low, max_value=high, places=digits))
-    return Money(amount, code)
+    return Money(unlike_float(amount), code)
 
 
 def amounts(
