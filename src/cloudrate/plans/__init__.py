@@ -21,6 +21,7 @@ from ._per_unit import PerUnit
 from ._percentage import Percentage, PercentTier
 from ._plan import Plan
 from ._priced import Detail, Note, Priced
+from ._profiles import PROFILES, Profile, Setting, apply_profile, profile_table
 from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._versions import PriceVersion
@@ -32,6 +33,7 @@ __all__ = [
     "BASES",
     "MODELS",
     "OVERRIDE_KEYS",
+    "PROFILES",
     "PRORATIONS",
     "Aggregation",
     "All",
@@ -59,11 +61,14 @@ __all__ = [
     "Plan",
     "PriceVersion",
     "Priced",
+    "Profile",
     "Prorated",
     "Proration",
+    "Setting",
     "Tier",
     "VectorPricing",
     "Volume",
+    "apply_profile",
     "conversion",
     "dump_overrides",
     "dump_plan",
@@ -71,6 +76,7 @@ __all__ = [
     "load_plan",
     "plan_from_document",
     "plan_to_yaml",
+    "profile_table",
     "proration_factor",
     "read_overrides",
 ]
