@@ -6,7 +6,7 @@ registry of kinds.
 """
 
 from ._charge import Charge
-from ._flat import PRORATIONS, Flat, Proration, proration_factor
+from ._flat import Flat
 from ._graduated import Graduated
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
@@ -21,6 +21,13 @@ from ._per_unit import PerUnit
 from ._percentage import Percentage, PercentTier
 from ._plan import Plan
 from ._priced import Detail, Note, Priced
+from ._proration import (
+    PRORATIONS,
+    RENAMED_PRORATIONS,
+    Proration,
+    current_proration,
+    proration_factor,
+)
 from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._versions import PriceVersion
@@ -33,6 +40,7 @@ __all__ = [
     "MODELS",
     "OVERRIDE_KEYS",
     "PRORATIONS",
+    "RENAMED_PRORATIONS",
     "Aggregation",
     "All",
     "AnyOf",
@@ -65,6 +73,7 @@ __all__ = [
     "VectorPricing",
     "Volume",
     "conversion",
+    "current_proration",
     "dump_overrides",
     "dump_plan",
     "kinds_of",
