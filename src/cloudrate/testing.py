@@ -33,6 +33,7 @@ from cloudrate._money import EXACT, RoundingPolicy, currency_digits, unlike_floa
 from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import (
+    PRORATIONS,
     Charge,
     Flat,
     Graduated,
@@ -290,8 +291,8 @@ def plans(
         )
     fee = Flat(
         Money(draw(prices(places=2)), currency),
-        proration=draw(st.sampled_from(("days", "seconds", "days30", "none"))),
-        proration_digits=draw(st.one_of(st.none(), st.integers(0, 6))),
+        proration=draw(st.sampled_from(PRORATIONS)),
+        proration_digits=draw(st.one_of(st.none(), st.integers(0, 9))),
     )
     items.append(Charge(name="vm_fee", metric="vm_running", model=fee))
     items.append(Charge(name="platform", model=Flat(Money(draw(prices(places=2)), currency))))

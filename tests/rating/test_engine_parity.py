@@ -20,6 +20,7 @@ quantities with prices of many decimal places.
 
 from __future__ import annotations
 
+import calendar
 import csv
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -154,13 +155,22 @@ DST_MONTHS = (
 HOUR = timedelta(hours=1)
 
 #: Metrics of :func:`edge_plan`, one per way records combine or prorate.
-EDGE_METRICS = ("compute", "avg", "last", "peak", "vm_days", "vm_seconds")
+EDGE_METRICS = (
+    "compute",
+    "avg",
+    "last",
+    "peak",
+    "vm_days",
+    "vm_seconds",
+    "vm_of_30",
+    "vm_months30",
+)
 
 
 def edge_plan(zone: str) -> Plan:
     """A plan in *zone* whose charges read record times every way there is: summed,
-    time-weighted average, latest, peak, flat fees prorated by days and by seconds, and a
-    flat fee per account."""
+    time-weighted average, latest, peak, flat fees prorated by days, by seconds, by days of
+    30 and by Kill Bill's 30-day months (to 9 places), and a flat fee per account."""
     return Plan(
         name="edges",
         currency="EUR",
@@ -180,6 +190,18 @@ def edge_plan(zone: str) -> Plan:
                 name="vm_seconds",
                 metric="vm_seconds",
                 model=Flat(Money("100", "EUR"), proration="seconds"),
+            ),
+            Charge(
+                name="vm_of_30",
+                metric="vm_of_30",
+                model=Flat(Money("30", "EUR"), proration="days_of_30"),
+            ),
+            Charge(
+                name="vm_months30",
+                metric="vm_months30",
+                model=Flat(
+                    Money("19.95", "EUR"), proration="thirty_day_months", proration_digits=9
+                ),
             ),
             Charge(name="base", model=Flat(Money("5", "EUR"))),
         ],
@@ -1105,3 +1127,86 @@ class TestCopies:
         """Any records delivered with repeats, ids, revisions and attributes: both engines
         bill them alike or refuse them alike, from Python and from CSV files."""
         assert_copies_agree(copies, tmp_path)
+
+
+# --- Kill Bill's 30-day months over month ends, February and anniversary periods -------------
+
+
+def anniversary_month(year: int, month: int, anchor: int, zone: str) -> BillingPeriod:
+    """The monthly period from *year*-*month* on day *anchor* (moved to the last day of a
+    month too short for it), in *zone*."""
+    nyear, nmonth = (year + 1, 1) if month == 12 else (year, month + 1)
+    tz = ZoneInfo(zone)
+
+    def day(y: int, m: int) -> datetime:
+        return datetime(y, m, min(anchor, calendar.monthrange(y, m)[1]), tzinfo=tz)
+
+    return BillingPeriod(day(year, month), day(nyear, nmonth), zone)
+
+
+class Stint(NamedTuple):
+    """A resource active from *day* days (and *hour* hours) into the period for *days*
+    days; a negative start or a length past the end is clipped by the period."""
+
+    resource: str
+    day: int
+    hour: int
+    days: int
+
+
+def stint_records(stints: Sequence[Stint], period: BillingPeriod) -> list[UsageRecord]:
+    out = []
+    for i, stint in enumerate(stints):
+        start = period.start + timedelta(days=stint.day, hours=stint.hour)
+        out.append(
+            UsageRecord(
+                account="a" if i % 3 else "b",
+                metric="vm_months30",
+                quantity=1,
+                start=start,
+                end=start + timedelta(days=stint.days),
+                record_id=f"s{i}",
+                resource_id=stint.resource,
+            )
+        )
+    return out
+
+
+stints = st.builds(
+    Stint,
+    resource=st.sampled_from(("vm0", "vm1", "vm2")),
+    day=st.integers(-2, 31),
+    hour=st.integers(0, 23),
+    days=st.integers(0, 32),
+)
+
+
+class TestThirtyDayMonths:
+    @settings(max_examples=60, deadline=None)
+    @given(
+        year=st.sampled_from((2023, 2024, 2100)),
+        month=st.integers(1, 12),
+        anchor=st.sampled_from((1, 15, 28, 29, 30, 31)),
+        zone=st.sampled_from(("UTC", "Europe/Berlin", "Australia/Sydney")),
+        stints=st.lists(stints, min_size=1, max_size=8),
+    )
+    @example(year=2023, month=2, anchor=1, zone="UTC", stints=[Stint("vm0", 27, 0, 1)])
+    @example(year=2024, month=1, anchor=31, zone="UTC", stints=[Stint("vm0", 0, 0, 30)])
+    @example(year=2023, month=2, anchor=30, zone="UTC", stints=[Stint("vm0", 0, 0, 29)])
+    def test_kill_bills_30_day_months_rate_alike(self, year, month, anchor, zone, stints):
+        """Resources active across month ends, the last days of February (common and leap
+        years) and the 31st, in calendar and anniversary periods (bill cycle days 29-31
+        moved in short months): both engines prorate them alike, to 9 places."""
+        period = anniversary_month(year, month, anchor, zone)
+        records = [r for r in stint_records(stints, period) if period.contains(r.start, r.end)]
+        assert_records_agree(edge_plan(zone), records, period)
+
+    def test_a_period_of_no_whole_months_is_refused_alike(self):
+        """A half-month period with a resource to prorate: both engines refuse it with
+        the same error."""
+        period = BillingPeriod.parse("2026-10-01..2026-10-15")
+        records = stint_records([Stint("vm0", 2, 0, 3)], period)
+        assert outcome(lambda: cloudrate.rate(edge_plan("UTC"), records, period)).kind == (
+            "refused"
+        )
+        assert_records_agree(edge_plan("UTC"), records, period)

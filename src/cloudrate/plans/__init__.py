@@ -6,7 +6,7 @@ registry of kinds.
 """
 
 from ._charge import Charge
-from ._flat import PRORATIONS, Flat, Proration, proration_factor
+from ._flat import Flat
 from ._graduated import Graduated
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
@@ -22,6 +22,13 @@ from ._percentage import Percentage, PercentTier
 from ._plan import Plan
 from ._priced import Detail, Note, Priced
 from ._profiles import PROFILES, Profile, Setting, apply_profile, profile_table
+from ._proration import (
+    PRORATIONS,
+    RENAMED_PRORATIONS,
+    Proration,
+    current_proration,
+    proration_factor,
+)
 from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._versions import PriceVersion
@@ -35,6 +42,7 @@ __all__ = [
     "OVERRIDE_KEYS",
     "PROFILES",
     "PRORATIONS",
+    "RENAMED_PRORATIONS",
     "Aggregation",
     "All",
     "AnyOf",
@@ -70,6 +78,7 @@ __all__ = [
     "Volume",
     "apply_profile",
     "conversion",
+    "current_proration",
     "dump_overrides",
     "dump_plan",
     "kinds_of",
