@@ -61,6 +61,13 @@ def _objects(data: dict[str, Any], setting: Setting) -> list[dict[str, Any]]:
     return [c for c in data["charges"] if setting.applies_to(c)]
 
 
+def _has(data: Any, key: str) -> bool:
+    head, _, rest = key.partition(".")
+    if not isinstance(data, dict) or head not in data:
+        return False
+    return _has(data[head], rest) if rest else True
+
+
 def _put(data: dict[str, Any], key: str, value: Any) -> None:
     head, _, rest = key.partition(".")
     if rest:
@@ -113,7 +120,7 @@ def _written_out(doc: dict[str, Any], name: str) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     for setting in PROFILES[name].settings:
         for obj in _objects(out, setting):
-            if _get(obj, setting.key) is None:
+            if not _has(obj, setting.key):
                 _put(obj, setting.key, setting.value)
     return out
 

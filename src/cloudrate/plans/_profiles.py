@@ -81,11 +81,12 @@ class Profile:
 
 
 def _fill(target: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
-    """Set the dotted *key* of *target* to *value* unless it is given; a part of the path
-    that is not a mapping is left for the plan reader to report."""
+    """Set the dotted *key* of *target* to *value* unless it is given (``null`` included);
+    a part of the path that is null is not given, and one that is not a mapping is left
+    for the plan reader to report."""
     head, _, rest = key.partition(".")
     if not rest:
-        if target.get(head) is None:
+        if head not in target:  # an explicit null is a setting too: cloudrate's default
             target[head] = copy.deepcopy(value)
         return target
     inner = target.get(head)
@@ -162,6 +163,8 @@ def profile_table() -> list[tuple[str, str, str, str, str]]:
 
 
 def _text(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Mapping):
@@ -174,6 +177,10 @@ _KILLBILL = "https://github.com/killbill/killbill"
 _KILLBILL_MONEY = (
     f"{_KILLBILL}/blob/master/util/src/main/java/org/killbill/billing/util/currency/"
     "KillBillMoney.java"
+)
+_KILLBILL_DATES = (
+    f"{_KILLBILL}/blob/master/invoice/src/main/java/org/killbill/billing/invoice/generator/"
+    "InvoiceDateUtils.java"
 )
 _STRIPE = "https://docs.stripe.com"
 _CLOUDSTACK = "https://github.com/apache/cloudstack"
@@ -207,6 +214,26 @@ PROFILES: dict[str, Profile] = {
                     default="half_up",
                     says="amounts rounded half up to the currency's digits (`KillBillMoney`)",
                     source=_KILLBILL_MONEY,
+                ),
+                Setting(
+                    level="charge",
+                    key="proration",
+                    value="thirty_day_months",
+                    default="days",
+                    kinds=("flat",),
+                    says="whole months count 1, other days over 30-day months "
+                    "(`org.killbill.invoice.proration.fixed.days=30`)",
+                    source=_KILLBILL_DATES,
+                ),
+                Setting(
+                    level="charge",
+                    key="proration_digits",
+                    value=9,
+                    default=None,
+                    kinds=("flat",),
+                    says="the proration factor rounded half up to 9 places "
+                    "(`KillBillMoney.MAX_SCALE`)",
+                    source=_KILLBILL_DATES,
                 ),
                 Setting(
                     level="plan",
