@@ -12,7 +12,17 @@ from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
 from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
 from ._minimum import Minimum
-from ._model import BASES, Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
+from ._model import (
+    BASES,
+    ZERO_USAGE,
+    Basis,
+    ChargeModel,
+    OtherCharges,
+    Prorated,
+    VectorPricing,
+    ZeroUsage,
+    bills_without_usage,
+)
 from ._one_off import OneOff
 from ._overridden import Overridden
 from ._override import OVERRIDE_KEYS, ChargeOverride, dump_overrides
@@ -21,6 +31,13 @@ from ._per_unit import PerUnit
 from ._percentage import Percentage, PercentTier
 from ._plan import Plan
 from ._priced import Detail, Note, Priced
+from ._quantity_rounding import (
+    QUANTITY_ROUNDING_MODES,
+    ROUNDING_PER,
+    QuantityRounding,
+    QuantityRoundingMode,
+    RoundingPer,
+)
 from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._versions import PriceVersion
@@ -33,6 +50,9 @@ __all__ = [
     "MODELS",
     "OVERRIDE_KEYS",
     "PRORATIONS",
+    "QUANTITY_ROUNDING_MODES",
+    "ROUNDING_PER",
+    "ZERO_USAGE",
     "Aggregation",
     "All",
     "AnyOf",
@@ -61,9 +81,14 @@ __all__ = [
     "Priced",
     "Prorated",
     "Proration",
+    "QuantityRounding",
+    "QuantityRoundingMode",
+    "RoundingPer",
     "Tier",
     "VectorPricing",
     "Volume",
+    "ZeroUsage",
+    "bills_without_usage",
     "conversion",
     "dump_overrides",
     "dump_plan",
