@@ -34,6 +34,7 @@ from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import (
     PRORATIONS,
+    ZERO_USAGE,
     Charge,
     Flat,
     Graduated,
@@ -44,8 +45,10 @@ from cloudrate.plans import (
     PercentTier,
     PerUnit,
     Plan,
+    QuantityRounding,
     Tier,
     Volume,
+    ZeroUsage,
     conversion,
 )
 from cloudrate.rating import rate
@@ -76,6 +79,7 @@ __all__ = [
     "prices",
     "promo_codes",
     "quantities",
+    "quantity_roundings",
     "readable_decimals",
     "rounding_policies",
     "tiers",
@@ -238,18 +242,39 @@ def tiers(
     return out
 
 
+def quantity_roundings(
+    *,
+    precisions: st.SearchStrategy[int] | None = None,
+    per: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy[QuantityRounding]:
+    """Valid :class:`~cloudrate.plans.QuantityRounding` objects: every mode, precisions
+    from -3 (thousands) to 12 decimals (the most the columnar engine keeps), of the
+    aggregate or of each record; shrinks to rounding the aggregate to whole units."""
+    return st.builds(
+        QuantityRounding,
+        st.sampled_from(("round", "half_even", "ceil", "floor")),
+        precisions if precisions is not None else st.integers(-3, 12),
+        per=per if per is not None else st.sampled_from(("aggregate", "record")),
+    )
+
+
+#: What a tiered model charges for no usage; shrinks to nothing.
+_ZERO_USAGE: st.SearchStrategy[ZeroUsage] = st.sampled_from(ZERO_USAGE)
+
+
 @st.composite
 def charges(
     draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours", name: str = "charge"
 ) -> Charge:
-    """Usage charges of every tiered model, with or without free units."""
+    """Usage charges of every tiered model (charging for no usage or not), with or
+    without free units."""
     kind = draw(st.sampled_from(("per_unit", "graduated", "volume", "package")))
     if kind == "per_unit":
         model: object = PerUnit(Money(draw(prices()), currency))
     elif kind == "graduated":
-        model = Graduated(tiers=draw(tiers(currency)))
+        model = Graduated(tiers=draw(tiers(currency)), zero_usage=draw(_ZERO_USAGE))
     elif kind == "volume":
-        model = Volume(tiers=draw(tiers(currency)))
+        model = Volume(tiers=draw(tiers(currency)), zero_usage=draw(_ZERO_USAGE))
     else:
         model = Package(
             draw(quantities(min_value=Decimal(1), max_value=Decimal(1000), places=0)),
@@ -266,18 +291,27 @@ _METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb",
 def plans(
     draw: st.DrawFn, currencies: st.SearchStrategy[str] | None = None, *, full: bool = False
 ) -> Plan:
-    """Valid plans with one to five usage charges, each on its own well-known metric.
+    """Valid plans with one to five usage charges, each on its own well-known metric,
+    which may round its quantities.
 
     With ``full=True`` plans also use the rest of the plan format: declared metrics with
-    unit conversion and aggregation, selectors, flat fees with each proration, percentage
-    (flat or graduated) and minimum charges, a rounding policy, a version with effective
-    dates and descriptions.
+    unit conversion, aggregation and quantity rounding, selectors, flat fees with each
+    proration, percentage (flat or graduated, with flat prices and a fee for no usage)
+    and minimum charges, a rounding policy, a version with effective dates and
+    descriptions.
     """
     currency = draw(currencies if currencies is not None else st.just("EUR"))
     count = draw(st.integers(min_value=1, max_value=len(_METRICS)))
     items = [draw(charges(currency, metric=_METRICS[i], name=f"c{i}")) for i in range(count)]
     if not full:
-        return Plan(name="generated", currency=currency, charges=items)
+        plan = Plan(name="generated", currency=currency, charges=items)
+        declared = []
+        for name in _METRICS[:count]:  # some metrics round their quantities
+            rounding = draw(st.one_of(st.none(), quantity_roundings()))
+            if rounding is not None:
+                known = plan.metric(name)
+                declared.append(Metric(name=name, unit=known.unit, rounding=rounding))
+        return Plan(name="generated", currency=currency, charges=items, metrics=declared)
     names = [c.name for c in items]
     if draw(st.booleans()):
         items[0] = Charge(
@@ -301,13 +335,23 @@ def plans(
         support = Percentage(percent=draw(st.decimals(0, 100, places=2)), of=of, currency=currency)
     else:
         bound = draw(quantities(min_value=Decimal(1), max_value=Decimal(10**5), places=2))
+        flats = [draw(st.one_of(st.none(), prices(max_value=Decimal(100), places=2))) for _ in "ab"]
         support = Percentage(
             tiers=[
-                PercentTier(bound, draw(st.decimals(0, 100, places=2))),
-                PercentTier(None, draw(st.decimals(0, 100, places=2))),
+                PercentTier(
+                    bound,
+                    draw(st.decimals(0, 100, places=2)),
+                    None if flats[0] is None else Money(flats[0], currency),
+                ),
+                PercentTier(
+                    None,
+                    draw(st.decimals(0, 100, places=2)),
+                    None if flats[1] is None else Money(flats[1], currency),
+                ),
             ],
             of=of,
             currency=currency,
+            zero_usage=draw(_ZERO_USAGE),
         )
     items.append(Charge(name="support", model=support))
     items.append(
@@ -319,15 +363,24 @@ def plans(
             ),
         )
     )
+    roundings = st.one_of(st.none(), quantity_roundings())
     metrics = [
-        Metric(name="public_ip_hours", unit="IP-hour", usage_unit="second"),
-        Metric(name="bandwidth_gb", unit="GB", usage_unit=draw(st.sampled_from(("byte", "MB")))),
+        Metric(
+            name="public_ip_hours", unit="IP-hour", usage_unit="second", rounding=draw(roundings)
+        ),
+        Metric(
+            name="bandwidth_gb",
+            unit="GB",
+            usage_unit=draw(st.sampled_from(("byte", "MB"))),
+            rounding=draw(roundings),
+        ),
         Metric(
             name="storage_gb_hours",
             unit="GB-month",
             usage_unit="GB-hour",
             aggregation=draw(st.sampled_from(("sum", "average", "max"))),
             description="Block storage",
+            rounding=draw(roundings),
         ),
     ]
     first = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))

@@ -24,10 +24,10 @@ from moneyed import Money
 from cloudrate import BillingPeriod, UsageRecord, rate
 from cloudrate.billing import BillingRun, DocumentStore, SQLiteDocumentStore, open_store
 from cloudrate.invoice import Customer, FlatTax, RegionalTax, TaxRate
-from cloudrate.plans import Charge, Flat, Plan
+from cloudrate.plans import Charge, Flat, Metric, Plan
 from cloudrate.rating.columnar import rate_table, to_table
 from cloudrate.rating.columnar.lines import LineColumns, rate_lines
-from cloudrate.testing import charges, usage_records
+from cloudrate.testing import charges, quantity_roundings, usage_records
 
 PERIOD = BillingPeriod.month(2026, 10, "UTC")
 METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", "public_ip_hours")
@@ -36,7 +36,8 @@ METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", 
 @st.composite
 def fast_plans(draw: st.DrawFn) -> Plan:
     """Plans the columnar kernel covers: usage charges of every vectorised model (tier
-    edges, free units), perhaps a flat fee, in a currency with 2, 0 or 3 digits."""
+    edges, free units, the first tier's flat fee for no usage), perhaps rounding their
+    aggregated quantities, perhaps a flat fee, in a currency with 2, 0 or 3 digits."""
     currency = draw(st.sampled_from(("EUR", "JPY", "BHD")))
     count = draw(st.integers(1, len(METRICS)))
     items = [draw(charges(currency, metric=METRICS[i], name=f"c{i}")) for i in range(count)]
@@ -50,7 +51,21 @@ def fast_plans(draw: st.DrawFn) -> Plan:
     mode = draw(st.sampled_from(("half_up", "half_even", "up", "down")))
     from cloudrate import RoundingPolicy
 
-    return Plan(name="g", currency=currency, charges=items, rounding=RoundingPolicy(mode=mode))
+    rounded = st.one_of(st.none(), quantity_roundings(per=st.just("aggregate")))
+    metrics = [
+        Metric(
+            name=m, unit=Plan(name="g", currency=currency, charges=items).metric(m).unit, rounding=r
+        )
+        for m in METRICS[:count]
+        if (r := draw(rounded)) is not None
+    ]
+    return Plan(
+        name="g",
+        currency=currency,
+        charges=items,
+        metrics=metrics,
+        rounding=RoundingPolicy(mode=mode),
+    )
 
 
 def _edges(plan: Plan) -> list[Decimal]:

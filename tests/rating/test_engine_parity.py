@@ -41,9 +41,31 @@ pytest.importorskip("pyarrow")
 import cloudrate
 from cloudrate import BillingPeriod, CloudrateError, UsageError, UsageRecord
 from cloudrate._money import MAX_AMOUNT, unlike_float
-from cloudrate.plans import Charge, Flat, Graduated, Metric, Package, PerUnit, Plan, Tier, Volume
+from cloudrate.plans import (
+    ZERO_USAGE,
+    Charge,
+    Flat,
+    Graduated,
+    Metric,
+    Package,
+    Percentage,
+    PercentTier,
+    PerUnit,
+    Plan,
+    QuantityRounding,
+    Tier,
+    Volume,
+)
 from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table
-from cloudrate.testing import quantities, rounding_policies
+from cloudrate.rating.columnar._fast import _vectorisable
+from cloudrate.rating.columnar.lines import LineColumns, rate_lines
+from cloudrate.testing import (
+    charges,
+    quantities,
+    quantity_roundings,
+    rounding_policies,
+    usage_for,
+)
 
 # --- one outcome per engine ----------------------------------------------------------------
 
@@ -900,6 +922,27 @@ class TestQuantityExtremes:
         document and totals, and what one refuses the other refuses with the same error."""
         assert_records_agree(plan, quantity_records(usage), OCTOBER)
 
+    @pytest.mark.parametrize("aggregation", ["max", "latest", "average", "record sums"])
+    @pytest.mark.parametrize(
+        "quantity", ["1" + "0" * 26, "9" * 35, "123456789012345678901234567.5"]
+    )
+    def test_aggregates_past_the_partials_range_are_rated_alike(self, aggregation, quantity):
+        """A peak, latest or average level (or a sum of records rounded one by one) with
+        more digits before the point than partials hold (26) is rated by the per-record
+        path, not refused by Arrow."""
+        rounding = (
+            QuantityRounding("round", 0, per="record") if aggregation == "record sums" else None
+        )
+        kind = "sum" if aggregation == "record sums" else aggregation
+        plan = Plan(
+            name="wide",
+            currency="EUR",
+            metrics=[Metric(name="compute", aggregation=kind, rounding=rounding)],
+            charges=[Charge(name="compute", metric="compute", model=PerUnit(Money("0.01", "EUR")))],
+        )
+        usage = [("a", Decimal(quantity)), ("a", Decimal(quantity)), ("b", Decimal(1))]
+        assert_records_agree(plan, quantity_records(usage), OCTOBER)
+
     @settings(max_examples=30, deadline=None)
     @given(
         quantity=st.sampled_from([MAX_AMOUNT, Decimal("3.1280514636E+38"), Decimal("1E+40")])
@@ -1210,3 +1253,142 @@ class TestThirtyDayMonths:
             "refused"
         )
         assert_records_agree(edge_plan("UTC"), records, period)
+
+
+# --- Lago's conventions: the first tier's flat fee for no usage, rounded quantities ------
+
+#: Metrics of :func:`lago_plans`: one per way records combine, one converted from bytes.
+LAGO_METRICS = ("calls", "bytes", "avg", "peak", "last", "ips")
+
+
+@st.composite
+def lago_plans(draw: st.DrawFn, *, vectorised: bool = False) -> Plan:
+    """Charges of every tiered model, charging for no usage or not, on metrics that may
+    round their quantity (every mode, precisions -3 to 12, of the aggregate or of each
+    record), a graduated percentage with flat prices and perhaps a flat fee per account.
+    With *vectorised*, only what the columnar kernel prices on integers: summed metrics
+    without conversion, rounding the aggregate, and no percentage."""
+    per = st.just("aggregate") if vectorised else None
+    rounded = st.one_of(st.none(), quantity_roundings(per=per))
+    if vectorised:
+        metrics = [Metric(name=m, rounding=draw(rounded)) for m in ("calls", "units")]
+    else:
+        metrics = [
+            Metric(name="calls", rounding=draw(rounded)),
+            Metric(name="bytes", unit="GiB", usage_unit="byte", rounding=draw(rounded)),
+            Metric(name="avg", unit="GB", aggregation="average", rounding=draw(rounded)),
+            Metric(name="peak", aggregation="max", rounding=draw(rounded)),
+            Metric(name="last", aggregation="latest", rounding=draw(rounded)),
+            Metric(name="ips", aggregation="unique", rounding=draw(rounded)),
+        ]
+    names = draw(
+        st.lists(st.sampled_from([m.name for m in metrics]), min_size=1, max_size=3, unique=True)
+    )
+    items = [draw(charges("EUR", metric=name, name=name)) for name in names]
+    if not vectorised and draw(st.booleans()):
+        bound = draw(quantities(min_value=Decimal(1), max_value=Decimal(1000), places=2))
+        flat = st.one_of(st.none(), st.just(Money("5.00", "EUR")), st.just(Money("0.5", "EUR")))
+        items.append(
+            Charge(
+                name="processing",
+                model=Percentage(
+                    tiers=[
+                        PercentTier(bound, Decimal(1), draw(flat)),
+                        PercentTier(None, Decimal("0.5"), draw(flat)),
+                    ],
+                    of=tuple(names),
+                    currency="EUR",
+                    zero_usage=draw(st.sampled_from(ZERO_USAGE)),
+                ),
+            )
+        )
+    if draw(st.booleans()):
+        items.append(Charge(name="base", model=Flat(Money("3.00", "EUR"))))
+    return Plan(
+        name="lago",
+        currency="EUR",
+        charges=items,
+        metrics=metrics,
+        rounding=draw(rounding_policies()),
+    )
+
+
+@st.composite
+def lago_usage(draw: st.DrawFn, plan: Plan) -> list[UsageRecord]:
+    """Usage across the plan's tiers (:func:`cloudrate.testing.usage_for`), perhaps with
+    records of quantity 0 for accounts that have nothing else."""
+    records = draw(usage_for(plan, accounts=st.sampled_from(("a", "b", "c"))))
+    metered = [c.metric for c in plan.charges if c.metric is not None]
+    for i in range(draw(st.integers(0, 2))):
+        records.append(
+            UsageRecord(
+                account=draw(st.sampled_from(("zero", "a"))),
+                metric=draw(st.sampled_from(metered)),
+                quantity=Decimal(0),
+                start=_hour(i),
+                end=_hour(i + 1),
+                resource_id=f"zero-{i}",
+            )
+        )
+    return records
+
+
+class TestLagoConventions:
+    @settings(max_examples=150, deadline=None)
+    @given(data=st.data())
+    def test_zero_usage_and_rounding_agree(self, data):
+        """Plans with zero_usage and rounded metrics, usage across their tiers, accounts
+        with records of quantity 0 and an account named without usage: both engines give
+        one document and the same totals."""
+        plan = data.draw(lago_plans())
+        assert_records_agree(plan, data.draw(lago_usage(plan)), OCTOBER, accounts=["idle"])
+
+    @settings(max_examples=100, deadline=None)
+    @given(data=st.data())
+    def test_the_integer_kernel_prices_them(self, data):
+        """Plans the columnar kernel prices on integers (the first flat fee for accounts
+        without records, the aggregate rounded on integers): totals and every line, their
+        text included, are what rate() gives."""
+        plan = data.draw(lago_plans(vectorised=True))
+        records = data.draw(lago_usage(plan))
+        assert _vectorisable(plan)
+        assert_records_agree(plan, records, OCTOBER, accounts=["idle"])
+        lines = rate_lines(plan, to_table(records), OCTOBER, accounts=["idle"])
+        want = cloudrate.rate(plan, records, OCTOBER, accounts=["idle"])
+        if plan.rounding.placement == "line":
+            assert isinstance(lines, LineColumns)
+            texts = lines.texts(0, len(lines.accounts))
+            assert texts.quantity == [str(x.quantity) for x in want.lines]
+            assert texts.exact == [str(x.amount.amount) for x in want.lines]
+            assert texts.explanation == [x.explain() for x in want.lines]
+            lines = lines.result()
+        assert lines.to_json() == want.to_json()
+
+    @pytest.mark.parametrize("quantity", ["0", "1E-12", "99.995", "123456789012345678.9", "9" * 30])
+    @pytest.mark.parametrize("precision", [-3, -1, 0, 2, 12])
+    def test_rounding_at_the_edges(self, quantity, precision):
+        """Ceil and half-even of zero, the smallest quantity the columnar engine keeps,
+        a tie, and quantities past int64, of the aggregate and of each record."""
+        for mode, per in (("ceil", "aggregate"), ("half_even", "record"), ("round", "record")):
+            plan = Plan(
+                name="edges",
+                currency="EUR",
+                metrics=[
+                    Metric(name="compute", rounding=QuantityRounding(mode, precision, per=per))
+                ],
+                charges=[
+                    Charge(
+                        name="compute",
+                        metric="compute",
+                        model=Volume(
+                            tiers=[
+                                Tier(Decimal(100), Money("0.01", "EUR"), Money("1", "EUR")),
+                                Tier(None, Money("0.001", "EUR")),
+                            ],
+                            zero_usage="first_flat_fee",
+                        ),
+                    )
+                ],
+            )
+            usage = [("a", Decimal(quantity)), ("a", Decimal(quantity)), ("b", Decimal(0))]
+            assert_records_agree(plan, quantity_records(usage), OCTOBER, accounts=["idle"])

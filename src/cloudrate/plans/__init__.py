@@ -12,7 +12,17 @@ from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
 from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
 from ._minimum import Minimum
-from ._model import BASES, Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
+from ._model import (
+    BASES,
+    ZERO_USAGE,
+    Basis,
+    ChargeModel,
+    OtherCharges,
+    Prorated,
+    VectorPricing,
+    ZeroUsage,
+    bills_without_usage,
+)
 from ._one_off import OneOff
 from ._overridden import Overridden
 from ._override import OVERRIDE_KEYS, ChargeOverride, dump_overrides
@@ -29,6 +39,13 @@ from ._proration import (
     current_proration,
     proration_factor,
 )
+from ._quantity_rounding import (
+    QUANTITY_ROUNDING_MODES,
+    ROUNDING_PER,
+    QuantityRounding,
+    QuantityRoundingMode,
+    RoundingPer,
+)
 from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._versions import PriceVersion
@@ -42,7 +59,10 @@ __all__ = [
     "OVERRIDE_KEYS",
     "PROFILES",
     "PRORATIONS",
+    "QUANTITY_ROUNDING_MODES",
     "RENAMED_PRORATIONS",
+    "ROUNDING_PER",
+    "ZERO_USAGE",
     "Aggregation",
     "All",
     "AnyOf",
@@ -72,11 +92,16 @@ __all__ = [
     "Profile",
     "Prorated",
     "Proration",
+    "QuantityRounding",
+    "QuantityRoundingMode",
+    "RoundingPer",
     "Setting",
     "Tier",
     "VectorPricing",
     "Volume",
+    "ZeroUsage",
     "apply_profile",
+    "bills_without_usage",
     "conversion",
     "current_proration",
     "dump_overrides",

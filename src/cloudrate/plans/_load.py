@@ -32,6 +32,7 @@ from ._charge import Charge
 from ._metrics import AGGREGATIONS, Metric
 from ._plan import Plan
 from ._profiles import apply_profile
+from ._quantity_rounding import read_quantity_rounding
 from ._read_charge import read_charge
 from ._read_versions import read_versions
 
@@ -54,6 +55,10 @@ _PLAN_KEYS = (
 )
 
 
+#: The keys of a metric in a plan file.
+_METRIC_KEYS = ("unit", "usage_unit", "aggregation", "description", "rounding")
+
+
 def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     out: dict[str, Metric] = {}
     if raw is None:
@@ -64,7 +69,8 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     for name, spec in raw.items():
         mpath = join_path(path, name)
         spec = {} if spec is None else spec
-        data = r.mapping(spec, mpath, ("unit", "usage_unit", "aggregation", "description"))
+        data = r.mapping(spec, mpath, _METRIC_KEYS)
+        rounding = read_quantity_rounding(r, data, mpath)
         try:
             out[name] = Metric(
                 name=name,
@@ -72,6 +78,7 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
                 usage_unit=r.text(data, "usage_unit", mpath),
                 aggregation=r.choice(data, "aggregation", mpath, AGGREGATIONS, "sum"),
                 description=r.text(data, "description", mpath),
+                rounding=rounding,
             )
         except CloudrateError as exc:
             r.doc.problem(join_path(mpath, "usage_unit"), "bad_unit", str(exc))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
 import attrs
 
+from cloudrate._money import EXACT
 from cloudrate.exceptions import PlanError
+
+from ._quantity_rounding import QuantityRounding
 
 __all__ = ["AGGREGATIONS", "Aggregation", "Metric", "conversion", "default_metric"]
 
@@ -99,6 +103,14 @@ def _check_aggregation(_inst: object, _attr: object, value: str) -> None:
         raise PlanError(f"aggregation: must be one of {', '.join(AGGREGATIONS)} (got {value!r})")
 
 
+def _check_rounding(_inst: object, _attr: object, value: Any) -> None:
+    if value is not None and not isinstance(value, QuantityRounding):
+        raise PlanError(
+            f"rounding: expected a QuantityRounding such as QuantityRounding('ceil', 2), "
+            f"got {value!r}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Metric:
     """A measured quantity: its *unit* as priced, the *usage_unit* records carry, and how
@@ -109,8 +121,17 @@ class Metric:
     stored); ``unique`` counts distinct resources; ``latest`` takes the quantity of the
     last record.
 
+    *rounding* (a :class:`QuantityRounding`) rounds the quantity its charges price: the
+    aggregated quantity in *unit* (before free units), or each record's quantity in
+    *unit* before aggregation.
+
     >>> Metric(name="bandwidth_gb", unit="GB", usage_unit="byte").usage_unit
     'byte'
+    >>> Metric(name="api_calls", rounding=QuantityRounding("ceil", -2)).to_dict()
+    {'unit': 'unit', 'rounding': {'mode': 'ceil', 'precision': -2}}
+
+    .. versionchanged:: 0.2
+       *rounding*.
     """
 
     name: str
@@ -118,6 +139,7 @@ class Metric:
     usage_unit: str | None = None
     aggregation: Aggregation = attrs.field(default="sum", validator=_check_aggregation)
     description: str | None = None
+    rounding: QuantityRounding | None = attrs.field(default=None, validator=_check_rounding)
 
     def __attrs_post_init__(self) -> None:
         if self.usage_unit is not None:
@@ -127,6 +149,35 @@ class Metric:
     def converts(self) -> bool:
         return self.usage_unit is not None and _parse(self.usage_unit) != _parse(self.unit)
 
+    @property
+    def rounds_records(self) -> bool:
+        """Whether each record's quantity is converted and rounded before aggregation."""
+        return self.rounding is not None and self.rounding.per == "record"
+
+    def record_scale(self, period_seconds: Decimal) -> Callable[[Decimal], Decimal] | None:
+        """How a record's quantity enters the aggregate when the metric rounds each
+        record: converted into :attr:`unit` (a ``month`` being *period_seconds* long),
+        then rounded; None when records enter as they are (the aggregate is converted
+        and rounded instead). Rating, the columnar engine and the usage page all take
+        records through it.
+
+        >>> gib = Metric(name="disk", unit="GiB", usage_unit="byte",
+        ...              rounding=QuantityRounding("half_even", 8, per="record"))
+        >>> gib.record_scale(Decimal(2678400))(Decimal(1500000000))
+        Decimal('1.39698386')
+        """
+        rounding = self.rounding
+        if rounding is None or rounding.per != "record":
+            return None
+        if self.usage_unit is None:
+            return rounding.apply
+        num, den = conversion(self.usage_unit, self.unit, period_seconds)
+
+        def converted(quantity: Decimal) -> Decimal:
+            return rounding.apply(EXACT.divide(EXACT.multiply(quantity, num), den))
+
+        return converted
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"unit": self.unit}
         if self.usage_unit is not None:
@@ -135,6 +186,8 @@ class Metric:
             out["aggregation"] = self.aggregation
         if self.description is not None:
             out["description"] = self.description
+        if self.rounding is not None:
+            out["rounding"] = self.rounding.to_dict()
         return out
 
 

@@ -90,6 +90,11 @@ class Overridden:
         return self.model.currency
 
     @property
+    def zero_usage(self) -> str:
+        """What no usage costs under the wrapped model (see ``bills_without_usage``)."""
+        return str(getattr(self.model, "zero_usage", "free"))
+
+    @property
     def line_unit_price(self) -> Money | None:
         """The unit price the customer pays: the model's, less the discount."""
         price = self.model.line_unit_price

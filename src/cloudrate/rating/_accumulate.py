@@ -4,11 +4,14 @@
 sums ``sum`` slots vectorised (the same additions) and feeds every other record through
 here, and merges partial maxima and latest records by the same
 :func:`latest_rank`. :func:`aggregated_quantity` turns the aggregate into the quantity
-the charge prices, unit conversion included.
+the charge prices, unit conversion and the metric's rounding included; for a metric
+that rounds each record (:attr:`~cloudrate.plans.Metric.rounds_records`), the records
+enter the aggregate converted and rounded (:func:`record_quantity`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -25,6 +28,7 @@ __all__ = [
     "accumulate",
     "aggregated_quantity",
     "latest_rank",
+    "record_quantity",
     "resource_key",
 ]
 
@@ -66,19 +70,33 @@ def latest_rank(end: T, start: T, record_id: str | None, quantity: Q) -> tuple[T
     return (end, start, record_id or "", quantity)
 
 
-def accumulate(acc: Acc, aggregation: SlotAggregation, record: UsageRecord) -> None:
-    """Add *record* to *acc* as *aggregation* says (the count is the caller's)."""
+def record_quantity(
+    plan: Plan, period: BillingPeriod, metric: str
+) -> Callable[[Decimal], Decimal] | None:
+    """How a record's quantity enters the aggregates of *metric* in *period*
+    (:meth:`~cloudrate.plans.Metric.record_scale`): converted and rounded when the metric
+    rounds each record, None when records enter as they are."""
+    return plan.metric(metric).record_scale(period.seconds)
+
+
+def accumulate(
+    acc: Acc, aggregation: SlotAggregation, record: UsageRecord, quantity: Decimal | None = None
+) -> None:
+    """Add *record* to *acc* as *aggregation* says (the count is the caller's); with
+    *quantity*, that quantity instead of the record's (the record's converted and rounded,
+    see :func:`record_quantity`)."""
+    q = record.quantity if quantity is None else quantity
     if aggregation == "sum":
-        acc.value += record.quantity
+        acc.value += q
     elif aggregation == "max":
-        if record.quantity > acc.value:
-            acc.value = record.quantity
+        if q > acc.value:
+            acc.value = q
     elif aggregation == "average":
-        acc.value += record.quantity * record.seconds
+        acc.value += q * record.seconds
     elif aggregation == "unique":
         acc.resources.setdefault(resource_key(record), [])
     elif aggregation == "latest":
-        rank = latest_rank(record.end, record.start, record.record_id, record.quantity)
+        rank = latest_rank(record.end, record.start, record.record_id, q)
         if acc.latest is None or rank > acc.latest:
             acc.latest = rank
     else:  # per-resource flat fee: remember when each resource was active
@@ -86,18 +104,24 @@ def accumulate(acc: Acc, aggregation: SlotAggregation, record: UsageRecord) -> N
 
 
 def aggregated_quantity(plan: Plan, period: BillingPeriod, charge: Charge, acc: Acc) -> Decimal:
-    """The aggregated quantity of *acc*, converted into the unit the charge prices."""
+    """The aggregated quantity of *acc*, converted into the unit the charge prices and
+    rounded as the metric says (the aggregate; records the metric rounds one by one
+    entered *acc* converted and rounded already)."""
     assert charge.metric is not None, "only charges with a metric aggregate usage"
     metric = plan.metric(charge.metric)
     if metric.aggregation == "unique":
-        return Decimal(len(acc.resources))
-    if metric.aggregation == "latest":
-        raw = Decimal(0) if acc.latest is None else acc.latest[3]
-    elif metric.aggregation == "average":
-        raw = acc.value / period.seconds
+        quantity = Decimal(len(acc.resources))
     else:
-        raw = acc.value
-    if metric.usage_unit is None:
-        return raw
-    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
-    return raw * num / den
+        if metric.aggregation == "latest":
+            quantity = Decimal(0) if acc.latest is None else acc.latest[3]
+        elif metric.aggregation == "average":
+            quantity = acc.value / period.seconds
+        else:
+            quantity = acc.value
+        if metric.usage_unit is not None and not metric.rounds_records:
+            num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+            quantity = quantity * num / den
+    rounding = metric.rounding
+    if rounding is not None and rounding.per == "aggregate":
+        quantity = rounding.apply(quantity)
+    return quantity

@@ -25,20 +25,31 @@ SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resource
 class ChargeSlot:
     """A charge that prices a metric: its index in the plan, aggregation and selector
     (``charge.where``, one condition both engines evaluate: ``matches`` per record,
-    ``mask`` per batch; false when it selects every record)."""
+    ``mask`` per batch; false when it selects every record).
+
+    *per_record* says the metric rounds each record's quantity (converted into its unit)
+    before aggregation: such a slot's records go one by one through
+    :func:`~cloudrate.rating._accumulate.accumulate`, in both engines."""
 
     index: int
     charge: Charge
     aggregation: SlotAggregation
+    per_record: bool = False
 
     @property
     def name(self) -> str:
         return self.charge.name
 
     @property
+    def adds_raw(self) -> bool:
+        """Whether the slot adds the records' quantities up as they are (a ``sum`` whose
+        records are not rounded one by one)."""
+        return self.aggregation == "sum" and not self.per_record
+
+    @property
     def summed(self) -> bool:
-        """Whether the slot adds every record's quantity up, with no selector."""
-        return self.aggregation == "sum" and not self.charge.where
+        """Whether the slot adds every record's quantity up as it is, with no selector."""
+        return self.adds_raw and not self.charge.where
 
     def matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
         """The per-record test of the charge's ``where`` (None: every record)."""
@@ -57,10 +68,11 @@ def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
-        aggregation: SlotAggregation = (
-            "resources"
-            if charge.model.basis == "period"
-            else plan.metric(charge.metric).aggregation
+        metric = plan.metric(charge.metric)
+        priced_per_resource = charge.model.basis == "period"
+        aggregation: SlotAggregation = "resources" if priced_per_resource else metric.aggregation
+        per_record = metric.rounds_records and not priced_per_resource
+        slots.setdefault(charge.metric, []).append(
+            ChargeSlot(index, charge, aggregation, per_record)
         )
-        slots.setdefault(charge.metric, []).append(ChargeSlot(index, charge, aggregation))
     return {metric: tuple(found) for metric, found in slots.items()}

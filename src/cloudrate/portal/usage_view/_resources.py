@@ -193,7 +193,7 @@ def _quantities(
     to under it, in one pass over the month's records (as rating them with each resource
     as its own account gives)."""
     kept = dedupe(list(records)).records
-    routes = slots(plan)
+    routes = slots(plan, period)
     by_index = {s.index: s for group in routes.values() for s in group}
     accs: dict[tuple[str | None, int], Acc] = {}
     with decimal.localcontext(EXACT):
@@ -204,7 +204,7 @@ def _quantities(
                     acc = accs.get(key)
                     if acc is None:
                         acc = accs[key] = Acc()
-                    add(acc, s.aggregation, record)
+                    add(acc, s.aggregation, record, s.scale)
     out: dict[str, list[tuple[str | None, Decimal]]] = {}
     rank = {rid: n for n, rid in enumerate(_order(r.resource_id for r in kept))}
     for (rid, index), acc in sorted(accs.items(), key=lambda kv: (rank[kv[0][0]], kv[0][1])):

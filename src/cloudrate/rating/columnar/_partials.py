@@ -38,6 +38,8 @@ from ._values import micros
 __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
 
 VALUE = pa.decimal128(38, SCALE)
+#: The smallest magnitude a partial's value cannot hold.
+_LARGEST = Decimal(10) ** (38 - SCALE)
 
 #: The schema of every partial table (fixed, so Spark's mapInArrow can declare it).
 PARTIAL_SCHEMA = pa.schema(
@@ -97,6 +99,14 @@ def decimal_ints(array: pa.Array) -> list[int]:
 
 
 def _value(d: Decimal) -> Decimal:
+    """*d* as a partial's ``value`` holds it: refused (so the per-record path rates the
+    usage) with more than :data:`SCALE` decimals or more digits before the point than
+    ``decimal128(38, 12)`` keeps."""
+    if abs(d) >= _LARGEST:
+        raise FixedPointRangeError(
+            f"an aggregated quantity ({d}) has more than {38 - SCALE} digits before the "
+            "point; rate such usage with cloudrate.rate() or in a larger unit"
+        )
     exponent = d.as_tuple().exponent
     if (
         isinstance(exponent, int)
@@ -147,7 +157,7 @@ def to_partials(agg: Aggregator) -> pa.Table:
             "charge": charge.name,
             "metric": charge.metric,
         }
-        if aggregation in ("max", "average"):
+        if aggregation in ("sum", "max", "average"):  # a sum: of records rounded one by one
             _row(
                 rows,
                 **base,
