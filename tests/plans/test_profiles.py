@@ -38,6 +38,16 @@ BASE: dict[str, Any] = {
             "model": "volume",
             "tiers": [{"up_to": 100, "unit_price": "0.02"}, {"up_to": None, "unit_price": "0.01"}],
         },
+        {
+            "name": "support",
+            "model": "percentage",
+            "of": ["vm"],
+            "tiers": [
+                {"up_to": 100, "percent": "10", "flat_price": "2.00"},
+                {"up_to": None, "percent": "5"},
+            ],
+        },
+        {"name": "tax_like", "model": "percentage", "of": ["vm"], "percent": "3"},
     ],
 }
 

@@ -33,10 +33,10 @@ Level = Literal["plan", "metric", "charge"]
 @attrs.frozen(kw_only=True)
 class Setting:
     """One convention a profile sets: *key* (a dotted path, ``rounding.mode``) of each
-    object at *level* (of charges whose model is one of *kinds*, every charge when empty)
-    is *value* unless the document gives it. *default* is what cloudrate does without the
-    key; *says* is the docs table's words and *source* the other system's page or file
-    that defines the rule."""
+    object at *level* (of charges whose model is one of *kinds*, every charge when empty,
+    and that give the key *needs* when set) is *value* unless the document gives it.
+    *default* is what cloudrate does without the key; *says* is the docs table's words and
+    *source* the other system's page or file that defines the rule."""
 
     level: Level
     key: str
@@ -45,10 +45,15 @@ class Setting:
     says: str
     source: str
     kinds: tuple[str, ...] = ()
+    needs: str | None = None
 
     def applies_to(self, charge: Mapping[str, Any]) -> bool:
-        """Whether the setting applies to a charge written as *charge*."""
-        return not self.kinds or charge.get("model") in self.kinds
+        """Whether the setting applies to a charge written as *charge*: one of *kinds*
+        (any model when empty) that gives the key *needs* (``tiers`` for a percentage in
+        tiers), when that is set."""
+        if self.kinds and charge.get("model") not in self.kinds:
+            return False
+        return self.needs is None or charge.get(self.needs) is not None
 
 
 @attrs.frozen(kw_only=True)
@@ -158,6 +163,8 @@ def profile_table() -> list[tuple[str, str, str, str, str]]:
     for profile in PROFILES.values():
         for s in profile.settings:
             where = s.level if not s.kinds else f"charge ({', '.join(s.kinds)})"
+            if s.needs:
+                where = f"{where} with `{s.needs}`"
             rows.append((profile.name, where, s.key, _text(s.value), s.says))
     return rows
 
@@ -200,6 +207,25 @@ PROFILES: dict[str, Profile] = {
                     default="half_up",
                     says="each fee rounded half up to the currency's digits (`BigDecimal#round`)",
                     source=f"{_LAGO}/blob/main/app/services/fees/charge_service.rb",
+                ),
+                Setting(
+                    level="charge",
+                    key="zero_usage",
+                    value="first_flat_fee",
+                    default="free",
+                    kinds=("graduated", "volume"),
+                    says="the first tier's flat fee is charged for no usage",
+                    source=f"{_LAGO}/pull/5760",
+                ),
+                Setting(
+                    level="charge",
+                    key="zero_usage",
+                    value="first_flat_fee",
+                    default="free",
+                    kinds=("percentage",),
+                    needs="tiers",
+                    says="a graduated percentage's first flat fee is charged for no usage",
+                    source=f"{_LAGO}/pull/5760",
                 ),
             ),
         ),
