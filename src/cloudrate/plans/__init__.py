@@ -8,11 +8,21 @@ registry of kinds.
 from ._charge import Charge
 from ._flat import PRORATIONS, Flat, Proration, proration_factor
 from ._graduated import Graduated
+from ._graduated_transaction_percentage import GraduatedTransactionPercentage, TransactionTier
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
 from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
 from ._minimum import Minimum
-from ._model import BASES, Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
+from ._model import (
+    BASES,
+    Basis,
+    ChargeModel,
+    OtherCharges,
+    PerTransaction,
+    Prorated,
+    VectorPricing,
+    prices_transactions,
+)
 from ._one_off import OneOff
 from ._overridden import Overridden
 from ._override import OVERRIDE_KEYS, ChargeOverride, dump_overrides
@@ -23,6 +33,7 @@ from ._plan import Plan
 from ._priced import Detail, Note, Priced
 from ._read_overrides import read_overrides
 from ._tiers import Tier
+from ._transaction_percentage import TransactionPercentage
 from ._versions import PriceVersion
 from ._volume import Volume
 from ._where import All, AnyOf, Condition, Match, Not
@@ -44,6 +55,7 @@ __all__ = [
     "Detail",
     "Flat",
     "Graduated",
+    "GraduatedTransactionPercentage",
     "Match",
     "Metric",
     "Minimum",
@@ -53,6 +65,7 @@ __all__ = [
     "OtherCharges",
     "Overridden",
     "Package",
+    "PerTransaction",
     "PerUnit",
     "PercentTier",
     "Percentage",
@@ -62,6 +75,8 @@ __all__ = [
     "Prorated",
     "Proration",
     "Tier",
+    "TransactionPercentage",
+    "TransactionTier",
     "VectorPricing",
     "Volume",
     "conversion",
@@ -71,6 +86,7 @@ __all__ = [
     "load_plan",
     "plan_from_document",
     "plan_to_yaml",
+    "prices_transactions",
     "proration_factor",
     "read_overrides",
 ]

@@ -4,7 +4,8 @@
 sums ``sum`` slots vectorised (the same additions) and feeds every other record through
 here, and merges partial maxima and latest records by the same
 :func:`latest_rank`. :func:`aggregated_quantity` turns the aggregate into the quantity
-the charge prices, unit conversion included.
+the charge prices, unit conversion included; :func:`transaction_amounts` gives a charge
+priced per transaction each record's quantity, in the one order both engines use.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "aggregated_quantity",
     "latest_rank",
     "resource_key",
+    "transaction_amounts",
 ]
 
 T = TypeVar("T")  # an instant: a datetime, or microseconds in the columnar engine
@@ -37,16 +39,18 @@ class Acc:
 
     *value* is the sum (``sum``), the largest quantity (``max``) or the sum of quantity
     times seconds (``average``); *latest* the rank of the latest record; *resources* the
-    resources seen, each with its active spans (``unique``, per-resource flat fees).
+    resources seen, each with its active spans (``unique``, per-resource flat fees);
+    *transactions* each record's start, record id and quantity (``transactions``).
     """
 
-    __slots__ = ("count", "latest", "resources", "value")
+    __slots__ = ("count", "latest", "resources", "transactions", "value")
 
     def __init__(self, value: Decimal = Decimal(0), count: int = 0) -> None:
         self.value = value
         self.count = count
         self.latest: tuple[Any, ...] | None = None
         self.resources: dict[str, list[tuple[datetime, datetime]]] = {}
+        self.transactions: list[tuple[datetime, str, Decimal]] = []
 
 
 def resource_key(record: UsageRecord) -> str:
@@ -81,6 +85,8 @@ def accumulate(acc: Acc, aggregation: SlotAggregation, record: UsageRecord) -> N
         rank = latest_rank(record.end, record.start, record.record_id, record.quantity)
         if acc.latest is None or rank > acc.latest:
             acc.latest = rank
+    elif aggregation == "transactions":
+        acc.transactions.append((record.start, record.record_id or "", record.quantity))
     else:  # per-resource flat fee: remember when each resource was active
         acc.resources.setdefault(resource_key(record), []).append((record.start, record.end))
 
@@ -101,3 +107,38 @@ def aggregated_quantity(plan: Plan, period: BillingPeriod, charge: Charge, acc: 
         return raw
     num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
     return raw * num / den
+
+
+def _transaction_order(item: tuple[datetime, str, Decimal]) -> tuple[datetime, str, Decimal, int]:
+    """The order transactions are priced in: by start, then record id, then quantity
+    (then how the quantity is written), so any input order gives one price."""
+    start, record_id, quantity = item
+    exponent = quantity.as_tuple().exponent
+    return (start, record_id, quantity, exponent if isinstance(exponent, int) else 0)
+
+
+def transaction_amounts(
+    plan: Plan, period: BillingPeriod, charge: Charge, acc: Acc
+) -> list[Decimal]:
+    """The amount of each transaction of *acc*, in the order they are priced (by start,
+    then record id, then quantity), each converted into the unit the charge prices.
+
+    >>> import cloudrate
+    >>> from datetime import datetime, timezone
+    >>> plan = cloudrate.load_plan('''{name: P, currency: EUR, charges: [
+    ...   {name: fees, metric: payments, model: transaction_percentage, percent: 1}]}''')
+    >>> t = lambda day: datetime(2026, 10, day, tzinfo=timezone.utc)
+    >>> acc = Acc()
+    >>> acc.transactions = [(t(2), "b", Decimal(5)), (t(1), "z", Decimal(7)),
+    ...                     (t(2), "a", Decimal(9))]
+    >>> period = cloudrate.BillingPeriod.month(2026, 10)
+    >>> transaction_amounts(plan, period, plan.charges[0], acc)
+    [Decimal('7'), Decimal('9'), Decimal('5')]
+    """
+    assert charge.metric is not None, "only charges with a metric have transactions"
+    amounts = [q for _, _, q in sorted(acc.transactions, key=_transaction_order)]
+    metric = plan.metric(charge.metric)
+    if metric.usage_unit is None:
+        return amounts
+    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    return [q * num / den for q in amounts]

@@ -19,9 +19,19 @@ from moneyed import Money
 from cloudrate._money import MAX_AMOUNT, RoundingPolicy
 from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Basis, Charge, Minimum, Note, OtherCharges, Plan, Priced, Prorated
+from cloudrate.plans import (
+    Basis,
+    Charge,
+    Minimum,
+    Note,
+    OtherCharges,
+    PerTransaction,
+    Plan,
+    Priced,
+    Prorated,
+)
 
-from ._accumulate import Acc, aggregated_quantity
+from ._accumulate import Acc, aggregated_quantity, transaction_amounts
 from ._coverage import Coverage
 from ._result import AccountBill, RatedLine
 
@@ -60,6 +70,12 @@ def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     acc = bill.accs.get((bill.account, index))
     if acc is None:
         return None
+    model = charge.model
+    if isinstance(model, PerTransaction):  # priced on each record, no free units
+        amounts = transaction_amounts(bill.plan, bill.period, charge, acc)
+        total = sum(amounts, Decimal(0))
+        priced = model.price_transactions(amounts)
+        return Draft(charge=charge, priced=priced, used=total, qty=total, records=acc.count)
     used = aggregated_quantity(bill.plan, bill.period, charge, acc)
     free = min(used, charge.free_units * bill.share)
     qty = used - free

@@ -12,13 +12,14 @@ from typing import Literal
 
 import attrs
 
-from cloudrate.plans import Charge, Plan
+from cloudrate.plans import Charge, Plan, prices_transactions
 
 __all__ = ["ChargeSlot", "SlotAggregation", "charge_slots"]
 
-#: How a slot aggregates its records: a metric aggregation, or ``resources`` (each
-#: resource and when it was active, for a flat fee prorated per resource).
-SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources"]
+#: How a slot aggregates its records: a metric aggregation, ``resources`` (each
+#: resource and when it was active, for a flat fee prorated per resource) or
+#: ``transactions`` (each record's quantity, for a model priced per transaction).
+SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources", "transactions"]
 
 
 @attrs.frozen
@@ -57,10 +58,12 @@ def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
-        aggregation: SlotAggregation = (
-            "resources"
-            if charge.model.basis == "period"
-            else plan.metric(charge.metric).aggregation
-        )
+        aggregation: SlotAggregation
+        if charge.model.basis == "period":
+            aggregation = "resources"
+        elif prices_transactions(charge.model):
+            aggregation = "transactions"
+        else:
+            aggregation = plan.metric(charge.metric).aggregation
         slots.setdefault(charge.metric, []).append(ChargeSlot(index, charge, aggregation))
     return {metric: tuple(found) for metric, found in slots.items()}

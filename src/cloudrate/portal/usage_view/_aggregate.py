@@ -26,7 +26,7 @@ import attrs
 
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, conversion
+from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, conversion, prices_transactions
 from cloudrate.usage import UsageRecord
 
 __all__ = [
@@ -203,6 +203,8 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
             if basis == "usage":
                 if acc is None:
                     continue
+                if prices_transactions(model):  # priced on each record: rate the groups
+                    raise OnePassError("a charge priced per transaction")
                 used = quantity(plan, period, by_index[index], acc)
                 qty = used - min(used, charge.free_units * Decimal(1))
                 amount = model.price(qty).amount.amount
