@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
+from typing import Any
 
 try:
     from hypothesis import strategies as st
@@ -38,6 +39,7 @@ from cloudrate.plans import (
     Charge,
     Flat,
     Graduated,
+    GraduatedTransactionPercentage,
     Metric,
     Minimum,
     Package,
@@ -47,9 +49,12 @@ from cloudrate.plans import (
     Plan,
     QuantityRounding,
     Tier,
+    TransactionPercentage,
+    TransactionTier,
     Volume,
     ZeroUsage,
     conversion,
+    prices_transactions,
 )
 from cloudrate.rating import rate
 from cloudrate.rules import (
@@ -72,6 +77,7 @@ __all__ = [
     "charge_quantities",
     "charges",
     "currencies",
+    "graduated_transaction_percentages",
     "invoices",
     "money",
     "plans",
@@ -83,6 +89,8 @@ __all__ = [
     "readable_decimals",
     "rounding_policies",
     "tiers",
+    "transaction_percentages",
+    "transaction_points",
     "usage_for",
     "usage_records",
 ]
@@ -287,6 +295,67 @@ def charges(
 _METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", "public_ip_hours")
 
 
+def _optional(draw: st.DrawFn, strategy: st.SearchStrategy[Decimal]) -> Decimal | None:
+    return draw(st.one_of(st.none(), strategy))
+
+
+@st.composite
+def transaction_percentages(
+    draw: st.DrawFn, currency: str = "EUR", *, max_value: Decimal = Decimal(1000)
+) -> TransactionPercentage:
+    """Transaction percentages with every option on or off: a percent (up to 100), a
+    fixed fee, free transactions (0 to 5), a free amount, a minimum and a maximum per
+    transaction (the minimum at most the maximum), fees up to *max_value*; shrinks to a
+    percent of 0 and no option.
+
+    >>> from hypothesis import find
+    >>> find(transaction_percentages(), lambda m: m.min_per_transaction is not None)
+    TransactionPercentage(percent=Decimal('0'), currency='EUR', fixed_fee=None, \
+free_transactions=0, free_amount=Decimal('0'), min_per_transaction=Money('0', 'EUR'), \
+max_per_transaction=None)
+    """
+    fee = prices(max_value=max_value, places=4)
+    low, high = _optional(draw, fee), _optional(draw, fee)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    fixed = _optional(draw, fee)
+    return TransactionPercentage(
+        percent=draw(quantities(max_value=Decimal(100), places=3)),
+        currency=currency,
+        fixed_fee=None if fixed is None else Money(fixed, currency),
+        free_transactions=draw(st.integers(min_value=0, max_value=5)),
+        free_amount=draw(st.one_of(st.just(Decimal(0)), quantities(max_value=max_value * 10))),
+        min_per_transaction=None if low is None else Money(low, currency),
+        max_per_transaction=None if high is None else Money(high, currency),
+    )
+
+
+@st.composite
+def graduated_transaction_percentages(
+    draw: st.DrawFn, currency: str = "EUR", *, max_size: int = 4
+) -> GraduatedTransactionPercentage:
+    """Graduated transaction percentages of one to *max_size* ascending tiers, each with
+    a percent up to 100 and perhaps a flat price; shrinks to one tier of 0%."""
+    bounds = draw(
+        st.lists(
+            quantities(min_value=Decimal("0.01"), max_value=Decimal(10**5), places=2),
+            max_size=max_size - 1,
+            unique=True,
+        )
+    )
+    out = []
+    for up_to in [*sorted(bounds), None]:
+        flat = _optional(draw, prices(max_value=Decimal(500), places=2))
+        out.append(
+            TransactionTier(
+                up_to,
+                draw(quantities(max_value=Decimal(100), places=3)),
+                None if flat is None else Money(flat, currency),
+            )
+        )
+    return GraduatedTransactionPercentage(tiers=out, currency=currency)
+
+
 @st.composite
 def plans(
     draw: st.DrawFn, currencies: st.SearchStrategy[str] | None = None, *, full: bool = False
@@ -295,10 +364,11 @@ def plans(
     which may round its quantities.
 
     With ``full=True`` plans also use the rest of the plan format: declared metrics with
-    unit conversion, aggregation and quantity rounding, selectors, flat fees with each
-    proration, percentage (flat or graduated, with flat prices and a fee for no usage)
-    and minimum charges, a rounding policy, a version with effective dates and
-    descriptions.
+    unit conversion, aggregation and quantity rounding, selectors, charges priced per
+    transaction (:func:`transaction_percentages`) and graduated on the transactions'
+    total, flat fees with each proration, percentage (flat or graduated, with flat prices
+    and a fee for no usage) and minimum charges, a rounding policy, a version with
+    effective dates and descriptions.
     """
     currency = draw(currencies if currencies is not None else st.just("EUR"))
     count = draw(st.integers(min_value=1, max_value=len(_METRICS)))
@@ -323,6 +393,17 @@ def plans(
             service="Compute",
             where={"offering": draw(st.sampled_from(("small", ["small", "large"])))},
         )
+    items.append(
+        Charge(name="payments", metric="payments", model=draw(transaction_percentages(currency)))
+    )
+    items.append(
+        Charge(
+            name="payment_tiers",
+            metric="payments",
+            model=draw(graduated_transaction_percentages(currency)),
+            free_units=draw(st.sampled_from((Decimal(0), Decimal(50)))),
+        )
+    )
     fee = Flat(
         Money(draw(prices(places=2)), currency),
         proration=draw(st.sampled_from(PRORATIONS)),
@@ -440,8 +521,11 @@ def charge_points(charge: Charge) -> tuple[Decimal, ...]:
     free = charge.free_units
     points = {Decimal(0), free}
     for tier in getattr(charge.model, "tiers", ()):
-        if isinstance(tier, Tier) and tier.up_to is not None:
+        if isinstance(tier, Tier | TransactionTier) and tier.up_to is not None:
             points.add(free + tier.up_to)
+    free_amount = getattr(charge.model, "free_amount", None)
+    if isinstance(free_amount, Decimal) and free_amount:
+        points.add(free + free_amount)
     block = getattr(charge.model, "block_size", None)
     if isinstance(block, Decimal):
         points.update((free + block, free + 2 * block))
@@ -518,6 +602,8 @@ def _charge_records(
     if charge.model.basis != "usage":  # a flat fee priced by the time its records cover
         hours = draw(st.integers(min_value=1, max_value=72))
         return [record(0, Decimal(hours), start, start + hours * hour)]
+    if prices_transactions(charge.model):
+        return draw(_transactions(charge, record, start))
     target = draw(charge_quantities(charge, places=places))
     if metric.aggregation == "unique":
         count = min(int(target), 20)
@@ -531,6 +617,47 @@ def _charge_records(
     return [
         record(i, part, start + i * minute, start + i * minute + hour)
         for i, part in enumerate(_split(draw, raw))
+    ]
+
+
+def transaction_points(model: TransactionPercentage) -> tuple[Decimal, ...]:
+    """The amounts of one transaction where *model*'s price changes: 0, the free amount
+    and the amounts whose cost is the minimum or the maximum.
+
+    >>> model = TransactionPercentage(percent=Decimal(1), currency="USD",
+    ...     fixed_fee=Money("0.50", "USD"), min_per_transaction=Money(1, "USD"))
+    >>> transaction_points(model)
+    (Decimal('0'), Decimal('50.00'))
+    """
+    points = {Decimal(0), model.free_amount}
+    fixed = Decimal(0) if model.fixed_fee is None else model.fixed_fee.amount
+    for bound in (model.min_per_transaction, model.max_per_transaction):
+        if bound is not None and model.percent and bound.amount > fixed:
+            with localcontext(EXACT):
+                points.add((bound.amount - fixed) * 100 / model.percent)
+    return tuple(sorted(p for p in points if p < 10**12))
+
+
+@st.composite
+def _transactions(
+    draw: st.DrawFn, charge: Charge, record: Any, start: datetime
+) -> list[UsageRecord]:
+    """One to six transactions of *charge*: amounts on and around where a transaction's
+    price changes, or anywhere up to twice the largest; some start together."""
+    model = getattr(charge.model, "model", charge.model)  # a customer's override wraps it
+    points = (
+        transaction_points(model) if isinstance(model, TransactionPercentage) else (Decimal(0),)
+    )
+    step = Decimal("0.001")
+    near = sorted({p + d for p in points for d in (-step, Decimal(0), step) if p + d >= 0})
+    top = max(Decimal(10), points[-1] * 2).quantize(step, rounding=ROUND_FLOOR)
+    amount = st.one_of(st.sampled_from(near), readable_decimals(max_value=top, places=3))
+    amounts = draw(st.lists(amount, min_size=1, max_size=6))
+    minute = timedelta(minutes=1)
+    starts = draw(st.lists(st.integers(0, 3), min_size=len(amounts), max_size=len(amounts)))
+    return [
+        record(i, q, start + at * minute, start + at * minute + minute)
+        for i, (q, at) in enumerate(zip(amounts, starts, strict=True))
     ]
 
 

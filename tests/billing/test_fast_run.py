@@ -200,6 +200,45 @@ def test_plans_the_kernel_does_not_cover_bill_through_the_object_path(tmp_path: 
         obj.close()
 
 
+def test_transactions_bill_through_the_object_path_in_any_order(tmp_path: Path) -> None:
+    """A plan with charges priced per transaction (Lago's percentage and graduated
+    percentage): bill_table stores what bill(rate(...)) stores, whatever the order of
+    the rows."""
+    from cloudrate import load_plan
+
+    plan = load_plan("""
+name: Payments
+currency: USD
+charges:
+  - {name: cards, metric: payments, model: transaction_percentage, percent: "2.9",
+     fixed_fee: "0.30", free_transactions: 1, min_per_transaction: "0.50"}
+  - name: tiers
+    metric: payments
+    model: graduated_transaction_percentage
+    tiers: [{up_to: 100, percent: 1, flat_price: 5}, {up_to: null, percent: 2}]
+""")
+    records = [
+        UsageRecord(
+            account=account,
+            metric="payments",
+            quantity=Decimal(q),
+            start=PERIOD.start.replace(hour=hour),
+            end=PERIOD.start.replace(hour=hour + 1),
+            record_id=f"{account}{hour}",
+        )
+        for account, hour, q in (("a", 1, "40"), ("a", 2, "7.5"), ("b", 1, "900"), ("a", 0, "12"))
+    ]
+    assert not isinstance(rate_lines(plan, to_table(records), PERIOD), LineColumns)
+    fast, obj = _both(tmp_path, "transactions")
+    try:
+        BillingRun(store=fast).bill_table(plan, to_table(records[::-1]), PERIOD)
+        BillingRun(store=obj).bill(rate(plan, records, PERIOD))
+        assert _state(fast) == _state(obj)
+    finally:
+        fast.close()
+        obj.close()
+
+
 def test_one_late_record_re_bills_only_its_customer(store: DocumentStore, tmp_path: Path) -> None:
     plan = Plan(
         name="p",

@@ -8,6 +8,7 @@ registry of kinds.
 from ._charge import Charge
 from ._flat import Flat
 from ._graduated import Graduated
+from ._graduated_transaction_percentage import GraduatedTransactionPercentage, TransactionTier
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
 from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
@@ -18,10 +19,12 @@ from ._model import (
     Basis,
     ChargeModel,
     OtherCharges,
+    PerTransaction,
     Prorated,
     VectorPricing,
     ZeroUsage,
     bills_without_usage,
+    prices_transactions,
 )
 from ._one_off import OneOff
 from ._overridden import Overridden
@@ -48,6 +51,7 @@ from ._quantity_rounding import (
 )
 from ._read_overrides import read_overrides
 from ._tiers import Tier
+from ._transaction_percentage import TransactionPercentage
 from ._versions import PriceVersion
 from ._volume import Volume
 from ._where import All, AnyOf, Condition, Match, Not
@@ -74,6 +78,7 @@ __all__ = [
     "Detail",
     "Flat",
     "Graduated",
+    "GraduatedTransactionPercentage",
     "Match",
     "Metric",
     "Minimum",
@@ -83,6 +88,7 @@ __all__ = [
     "OtherCharges",
     "Overridden",
     "Package",
+    "PerTransaction",
     "PerUnit",
     "PercentTier",
     "Percentage",
@@ -97,6 +103,8 @@ __all__ = [
     "RoundingPer",
     "Setting",
     "Tier",
+    "TransactionPercentage",
+    "TransactionTier",
     "VectorPricing",
     "Volume",
     "ZeroUsage",
@@ -110,6 +118,7 @@ __all__ = [
     "load_plan",
     "plan_from_document",
     "plan_to_yaml",
+    "prices_transactions",
     "profile_table",
     "proration_factor",
     "read_overrides",

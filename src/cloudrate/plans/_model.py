@@ -9,7 +9,7 @@ rating engines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -30,10 +30,12 @@ __all__ = [
     "Basis",
     "ChargeModel",
     "OtherCharges",
+    "PerTransaction",
     "Prorated",
     "VectorPricing",
     "ZeroUsage",
     "bills_without_usage",
+    "prices_transactions",
 ]
 
 #: What a model prices: a metric's aggregated ``usage`` (after free units), the billing
@@ -122,3 +124,28 @@ class Prorated(Protocol):
     def factor(
         self, spans: Iterable[tuple[datetime, datetime]], period: BillingPeriod
     ) -> Decimal: ...
+
+
+@runtime_checkable
+class PerTransaction(Protocol):
+    """A model priced on usage one transaction at a time (basis ``usage``): every record
+    of its metric is a transaction whose quantity is its amount.
+
+    Rating keeps each record's quantity for such a charge (the slot aggregation
+    ``transactions``) and calls :meth:`price_transactions` with them in one order, the
+    same whatever order the records came in: by start, then record id, then quantity
+    (:func:`cloudrate.rating._accumulate.transaction_amounts`). ``price(quantity)`` of
+    such a model prices one transaction of that amount.
+    """
+
+    def price_transactions(self, amounts: Sequence[Decimal]) -> Priced: ...
+
+
+def prices_transactions(model: object) -> bool:
+    """Whether *model* (a charge model or its class) is priced per transaction.
+
+    >>> from cloudrate.plans import PerUnit, TransactionPercentage
+    >>> prices_transactions(TransactionPercentage), prices_transactions(PerUnit)
+    (True, False)
+    """
+    return callable(getattr(model, "price_transactions", None))

@@ -7,6 +7,8 @@ here, and merges partial maxima and latest records by the same
 the charge prices, unit conversion and the metric's rounding included; for a metric
 that rounds each record (:attr:`~cloudrate.plans.Metric.rounds_records`), the records
 enter the aggregate converted and rounded (:func:`record_quantity`).
+:func:`transaction_amounts` gives a charge
+priced per transaction each record's quantity, in the one order both engines use.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "latest_rank",
     "record_quantity",
     "resource_key",
+    "transaction_amounts",
 ]
 
 T = TypeVar("T")  # an instant: a datetime, or microseconds in the columnar engine
@@ -41,16 +44,18 @@ class Acc:
 
     *value* is the sum (``sum``), the largest quantity (``max``) or the sum of quantity
     times seconds (``average``); *latest* the rank of the latest record; *resources* the
-    resources seen, each with its active spans (``unique``, per-resource flat fees).
+    resources seen, each with its active spans (``unique``, per-resource flat fees);
+    *transactions* each record's start, record id and quantity (``transactions``).
     """
 
-    __slots__ = ("count", "latest", "resources", "value")
+    __slots__ = ("count", "latest", "resources", "transactions", "value")
 
     def __init__(self, value: Decimal = Decimal(0), count: int = 0) -> None:
         self.value = value
         self.count = count
         self.latest: tuple[Any, ...] | None = None
         self.resources: dict[str, list[tuple[datetime, datetime]]] = {}
+        self.transactions: list[tuple[datetime, str, Decimal]] = []
 
 
 def resource_key(record: UsageRecord) -> str:
@@ -99,6 +104,8 @@ def accumulate(
         rank = latest_rank(record.end, record.start, record.record_id, q)
         if acc.latest is None or rank > acc.latest:
             acc.latest = rank
+    elif aggregation == "transactions":
+        acc.transactions.append((record.start, record.record_id or "", q))
     else:  # per-resource flat fee: remember when each resource was active
         acc.resources.setdefault(resource_key(record), []).append((record.start, record.end))
 
@@ -125,3 +132,38 @@ def aggregated_quantity(plan: Plan, period: BillingPeriod, charge: Charge, acc: 
     if rounding is not None and rounding.per == "aggregate":
         quantity = rounding.apply(quantity)
     return quantity
+
+
+def _transaction_order(item: tuple[datetime, str, Decimal]) -> tuple[datetime, str, Decimal, int]:
+    """The order transactions are priced in: by start, then record id, then quantity
+    (then how the quantity is written), so any input order gives one price."""
+    start, record_id, quantity = item
+    exponent = quantity.as_tuple().exponent
+    return (start, record_id, quantity, exponent if isinstance(exponent, int) else 0)
+
+
+def transaction_amounts(
+    plan: Plan, period: BillingPeriod, charge: Charge, acc: Acc
+) -> list[Decimal]:
+    """The amount of each transaction of *acc*, in the order they are priced (by start,
+    then record id, then quantity), each converted into the unit the charge prices.
+
+    >>> import cloudrate
+    >>> from datetime import datetime, timezone
+    >>> plan = cloudrate.load_plan('''{name: P, currency: EUR, charges: [
+    ...   {name: fees, metric: payments, model: transaction_percentage, percent: 1}]}''')
+    >>> t = lambda day: datetime(2026, 10, day, tzinfo=timezone.utc)
+    >>> acc = Acc()
+    >>> acc.transactions = [(t(2), "b", Decimal(5)), (t(1), "z", Decimal(7)),
+    ...                     (t(2), "a", Decimal(9))]
+    >>> period = cloudrate.BillingPeriod.month(2026, 10)
+    >>> transaction_amounts(plan, period, plan.charges[0], acc)
+    [Decimal('7'), Decimal('9'), Decimal('5')]
+    """
+    assert charge.metric is not None, "only charges with a metric have transactions"
+    amounts = [q for _, _, q in sorted(acc.transactions, key=_transaction_order)]
+    metric = plan.metric(charge.metric)
+    if metric.usage_unit is None or metric.rounds_records:  # converted as they came in
+        return amounts
+    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    return [q * num / den for q in amounts]

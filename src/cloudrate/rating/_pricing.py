@@ -27,13 +27,14 @@ from cloudrate.plans import (
     Minimum,
     Note,
     OtherCharges,
+    PerTransaction,
     Plan,
     Priced,
     Prorated,
     bills_without_usage,
 )
 
-from ._accumulate import Acc, aggregated_quantity
+from ._accumulate import Acc, aggregated_quantity, transaction_amounts
 from ._coverage import Coverage
 from ._result import AccountBill, RatedLine
 
@@ -75,6 +76,12 @@ def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
             return None
         zero = Decimal(0)
         return Draft(charge=charge, priced=charge.model.price(zero), used=zero, qty=zero)
+    model = charge.model
+    if isinstance(model, PerTransaction):  # priced on each record, no free units
+        amounts = transaction_amounts(bill.plan, bill.period, charge, acc)
+        total = sum(amounts, Decimal(0))
+        priced = model.price_transactions(amounts)
+        return Draft(charge=charge, priced=priced, used=total, qty=total, records=acc.count)
     used = aggregated_quantity(bill.plan, bill.period, charge, acc)
     free = min(used, charge.free_units * bill.share)
     qty = used - free

@@ -12,13 +12,14 @@ from typing import Literal
 
 import attrs
 
-from cloudrate.plans import Charge, Plan
+from cloudrate.plans import Charge, Plan, prices_transactions
 
 __all__ = ["ChargeSlot", "SlotAggregation", "charge_slots"]
 
-#: How a slot aggregates its records: a metric aggregation, or ``resources`` (each
-#: resource and when it was active, for a flat fee prorated per resource).
-SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources"]
+#: How a slot aggregates its records: a metric aggregation, ``resources`` (each
+#: resource and when it was active, for a flat fee prorated per resource) or
+#: ``transactions`` (each record's quantity, for a model priced per transaction).
+SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources", "transactions"]
 
 
 @attrs.frozen
@@ -70,7 +71,13 @@ def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
             continue
         metric = plan.metric(charge.metric)
         priced_per_resource = charge.model.basis == "period"
-        aggregation: SlotAggregation = "resources" if priced_per_resource else metric.aggregation
+        aggregation: SlotAggregation
+        if priced_per_resource:
+            aggregation = "resources"
+        elif prices_transactions(charge.model):
+            aggregation = "transactions"
+        else:
+            aggregation = metric.aggregation
         per_record = metric.rounds_records and not priced_per_resource
         slots.setdefault(charge.metric, []).append(
             ChargeSlot(index, charge, aggregation, per_record)

@@ -26,7 +26,15 @@ import attrs
 
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, bills_without_usage, conversion
+from cloudrate.plans import (
+    Charge,
+    OtherCharges,
+    Plan,
+    Prorated,
+    bills_without_usage,
+    conversion,
+    prices_transactions,
+)
 from cloudrate.usage import UsageRecord
 
 __all__ = [
@@ -218,6 +226,8 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
             if basis == "usage":
                 if acc is None and not bills_without_usage(model):
                     continue
+                if prices_transactions(model):  # priced on each record: rate the groups
+                    raise OnePassError("a charge priced per transaction")
                 used = Decimal(0) if acc is None else quantity(plan, period, by_index[index], acc)
                 qty = used - min(used, charge.free_units * Decimal(1))
                 amount = model.price(qty).amount.amount

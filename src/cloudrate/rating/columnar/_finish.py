@@ -102,9 +102,9 @@ def _add_others(
     values: list[int],
     exps: list[Any],
 ) -> list[dict[str, Any]]:
-    """Add the ``max``, ``latest``, ``unique`` and ``resources`` *rows* of *partials* to
-    *accs*; return the ``unpriced`` rows. *values* and *exps* are the columns ``value``
-    and ``exponent`` of all the partials."""
+    """Add the ``max``, ``latest``, ``unique``, ``resources`` and ``transactions`` *rows*
+    of *partials* to *accs*; return the ``unpriced`` rows. *values* and *exps* are the
+    columns ``value`` and ``exponent`` of all the partials."""
     unpriced = []
     for row, data in zip(rows, partials.take(pa.array(rows)).to_pylist(), strict=True):
         kind = data["kind"]
@@ -118,6 +118,14 @@ def _add_others(
         acc.count += data["count"]
         if kind == "max":
             acc.value = decimal_of(values[row], SCALE, exps[row])
+        elif kind == "transactions":
+            acc.transactions.append(
+                (
+                    from_micros(data["start_us"]),
+                    data["record_id"] or "",
+                    decimal_of(values[row], SCALE, exps[row]),
+                )
+            )
         elif kind == "latest":
             acc.latest = (
                 from_micros(data["end_us"]),

@@ -8,6 +8,8 @@ A partial table has one row per piece of aggregate state (schema :data:`PARTIAL_
   smallest Decimal exponent seen (so the result prints as :func:`cloudrate.rate` prints);
 - ``max`` / ``latest``: the winning record's quantity (and, for latest, its times and id);
 - ``unique`` / ``resources``: one row per resource (and active span) of an account;
+- ``transactions``: one row per record of a charge priced per transaction (its
+  quantity, start and record id), kept as they are when partials combine;
 - ``unpriced``: records of an account that no charge prices, with the reason;
 - ``duplicates`` / ``corrections``: copies of records left out (see
   :func:`cloudrate.usage.dedupe`), counted; present only when not zero.
@@ -29,7 +31,7 @@ import pyarrow.compute as pc
 
 from cloudrate._intmath import exact_mul
 from cloudrate._money import EXACT
-from cloudrate.rating._accumulate import latest_rank
+from cloudrate.rating._accumulate import Acc, latest_rank
 
 from ._aggregate import Aggregator
 from ._columns import SCALE, FixedPointRangeError
@@ -38,8 +40,9 @@ from ._values import micros
 __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
 
 VALUE = pa.decimal128(38, SCALE)
-#: The smallest magnitude a partial's value cannot hold.
+#: The smallest value :data:`VALUE` cannot hold, and its quantum.
 _LARGEST = Decimal(10) ** (38 - SCALE)
+_QUANTUM = Decimal(1).scaleb(-SCALE)
 
 #: The schema of every partial table (fixed, so Spark's mapInArrow can declare it).
 PARTIAL_SCHEMA = pa.schema(
@@ -99,25 +102,23 @@ def decimal_ints(array: pa.Array) -> list[int]:
 
 
 def _value(d: Decimal) -> Decimal:
-    """*d* as a partial's ``value`` holds it: refused (so the per-record path rates the
-    usage) with more than :data:`SCALE` decimals or more digits before the point than
-    ``decimal128(38, 12)`` keeps."""
-    if abs(d) >= _LARGEST:
+    """*d* as the partials hold it (12 decimals, 26 digits before the point), or
+    :class:`FixedPointRangeError` (the callers that can read the usage again rate it
+    with :func:`cloudrate.rate` instead)."""
+    if d.copy_abs() >= _LARGEST:
         raise FixedPointRangeError(
-            f"an aggregated quantity ({d}) has more than {38 - SCALE} digits before the "
-            "point; rate such usage with cloudrate.rate() or in a larger unit"
+            f"an aggregate ({d}) has more than {38 - SCALE} digits before the point; the "
+            "columnar engine keeps fewer, use cloudrate.rate() for such usage"
         )
-    exponent = d.as_tuple().exponent
-    if (
-        isinstance(exponent, int)
-        and exponent < -SCALE
-        and d != d.quantize(Decimal(1).scaleb(-SCALE), context=EXACT)
-    ):
+    # written with the scale of the column (the exponent column keeps how it was
+    # written): Arrow refuses a value such as 0E+27 in decimal128(38, 12) as it stands
+    held = d.quantize(_QUANTUM, context=EXACT)
+    if held != d:
         raise FixedPointRangeError(
             f"an aggregate ({d}) needs more than {SCALE} decimals; the columnar engine keeps "
             f"{SCALE}, use cloudrate.rate() for such usage"
         )
-    return d
+    return held
 
 
 def to_partials(agg: Aggregator) -> pa.Table:
@@ -157,47 +158,65 @@ def to_partials(agg: Aggregator) -> pa.Table:
             "charge": charge.name,
             "metric": charge.metric,
         }
-        if aggregation in ("sum", "max", "average"):  # a sum: of records rounded one by one
-            _row(
-                rows,
-                **base,
-                count=acc.count,
-                value=_value(acc.value),
-                exponent=acc.value.as_tuple().exponent,
-            )
-        elif aggregation == "latest":
-            assert acc.latest is not None
-            end, start, record_id, quantity = acc.latest
-            _row(
-                rows,
-                **base,
-                count=acc.count,
-                value=_value(quantity),
-                exponent=quantity.as_tuple().exponent,
-                start_us=micros(start),
-                end_us=micros(end),
-                record_id=record_id,
-            )
-        else:
-            count = acc.count
-            for resource, spans in acc.resources.items():
-                pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
-                for start, end in pairs:
-                    _row(
-                        rows,
-                        **base,
-                        count=count,
-                        resource=resource,
-                        start_us=None if start is None else micros(start),
-                        end_us=None if end is None else micros(end),
-                    )
-                    count = 0
+        _acc_rows(rows, base, aggregation, acc)
     for (metric, reason), accounts in sorted(agg.unpriced.counts.items()):
         for account, count in accounts.items():
             _row(rows, kind="unpriced", account=account, metric=metric, count=count, reason=reason)
     _copies(rows, agg)
     pieces.append(pa.table(rows, schema=PARTIAL_SCHEMA))
     return _concat(pieces)
+
+
+def _acc_rows(rows: dict[str, list[Any]], base: dict[str, Any], aggregation: str, acc: Acc) -> None:
+    """The rows of one (account, charge) aggregate kept record by record (*base* names
+    it): a sum of records rounded one by one, a maximum, an average, transactions, the
+    latest record or resources."""
+    if aggregation in ("sum", "max", "average"):
+        _row(
+            rows,
+            **base,
+            count=acc.count,
+            value=_value(acc.value),
+            exponent=acc.value.as_tuple().exponent,
+        )
+    elif aggregation == "transactions":
+        for start, record_id, quantity in acc.transactions:
+            _row(
+                rows,
+                **base,
+                count=1,
+                value=_value(quantity),
+                exponent=quantity.as_tuple().exponent,
+                start_us=micros(start),
+                record_id=record_id,
+            )
+    elif aggregation == "latest":
+        assert acc.latest is not None
+        end, start, record_id, quantity = acc.latest
+        _row(
+            rows,
+            **base,
+            count=acc.count,
+            value=_value(quantity),
+            exponent=quantity.as_tuple().exponent,
+            start_us=micros(start),
+            end_us=micros(end),
+            record_id=record_id,
+        )
+    else:
+        count = acc.count
+        for resource, spans in acc.resources.items():
+            pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
+            for begin, finish in pairs:
+                _row(
+                    rows,
+                    **base,
+                    count=count,
+                    resource=resource,
+                    start_us=None if begin is None else micros(begin),
+                    end_us=None if finish is None else micros(finish),
+                )
+                count = 0
 
 
 def _copies(rows: dict[str, list[Any]], agg: Aggregator) -> None:
@@ -239,7 +258,8 @@ def combine_partials(tables: Iterable[Any]) -> pa.Table:
     """Merge partial tables (in partition order) into the partials of all their usage.
 
     Sums add exactly, counts add, the smallest exponent wins; maxima and latest records
-    compare; resources and spans unite, keeping the first seen first; accounts unite.
+    compare; resources and spans unite, keeping the first seen first; accounts unite;
+    transactions are kept, every one.
     Combining is associative, so partials may be combined in any grouping.
 
     >>> combine_partials([]).num_rows
@@ -267,7 +287,10 @@ def combine_partials(tables: Iterable[Any]) -> pa.Table:
         )
     )
     pieces.append(_add_up(whole.filter(additive)))
-    others = whole.filter(pc.invert(pc.or_(additive, pc.equal(kinds, "account"))))
+    kept = pc.equal(kinds, "transactions")  # every record counts: nothing to merge
+    pieces.append(whole.filter(kept))
+    merged = pc.or_(pc.or_(additive, kept), pc.equal(kinds, "account"))
+    others = whole.filter(pc.invert(merged))
     if others.num_rows:
         pieces.append(_merge_others(others))
     return _concat(pieces)
