@@ -67,7 +67,7 @@ def _objects(data: dict[str, Any], setting: Setting) -> list[dict[str, Any]]:
     if setting.level == "plan":
         return [data]
     if setting.level == "metric":
-        return list(data["metrics"].values())
+        return [m for m in data["metrics"].values() if setting.applies_to(m)]
     return [c for c in data["charges"] if setting.applies_to(c)]
 
 

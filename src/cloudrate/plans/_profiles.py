@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -34,7 +34,7 @@ Level = Literal["plan", "metric", "charge"]
 class Setting:
     """One convention a profile sets: *key* (a dotted path, ``rounding.mode``) of each
     object at *level* (of charges whose model is one of *kinds*, every charge when empty,
-    and that give the key *needs* when set) is *value* unless the document gives it.
+    and for which *when* holds, when given) is *value* unless the document gives it.
     *default* is what cloudrate does without the key; *says* is the docs table's words and
     *source* the other system's page or file that defines the rule."""
 
@@ -45,15 +45,16 @@ class Setting:
     says: str
     source: str
     kinds: tuple[str, ...] = ()
-    needs: str | None = None
+    when: Callable[[Mapping[str, Any]], bool] | None = attrs.field(default=None, eq=False)
+    when_says: str = ""
 
-    def applies_to(self, charge: Mapping[str, Any]) -> bool:
-        """Whether the setting applies to a charge written as *charge*: one of *kinds*
-        (any model when empty) that gives the key *needs* (``tiers`` for a percentage in
-        tiers), when that is set."""
-        if self.kinds and charge.get("model") not in self.kinds:
+    def applies_to(self, obj: Mapping[str, Any]) -> bool:
+        """Whether the setting applies to a charge or metric written as *obj*: a charge
+        of one of *kinds* (any model when empty), for which *when* holds (a percentage
+        with ``tiers``, a metric read from bytes), when given."""
+        if self.kinds and obj.get("model") not in self.kinds:
             return False
-        return self.needs is None or charge.get(self.needs) is not None
+        return self.when is None or self.when(obj)
 
 
 @attrs.frozen(kw_only=True)
@@ -76,7 +77,7 @@ class Profile:
                 if isinstance(metrics, dict):
                     for name, spec in list(metrics.items()):
                         spec = {} if spec is None else spec
-                        if isinstance(spec, dict):
+                        if isinstance(spec, dict) and setting.applies_to(spec):
                             metrics[name] = _fill(spec, setting.key, setting.value)
             else:
                 for charge in _charge_entries(out):
@@ -163,8 +164,8 @@ def profile_table() -> list[tuple[str, str, str, str, str]]:
     for profile in PROFILES.values():
         for s in profile.settings:
             where = s.level if not s.kinds else f"charge ({', '.join(s.kinds)})"
-            if s.needs:
-                where = f"{where} with `{s.needs}`"
+            if s.when_says:
+                where = f"{where} {s.when_says}"
             rows.append((profile.name, where, s.key, _text(s.value), s.says))
     return rows
 
@@ -177,6 +178,10 @@ def _text(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def _has_tiers(charge: Mapping[str, Any]) -> bool:
+    return charge.get("tiers") is not None
 
 
 _LAGO = "https://github.com/getlago/lago-api"
@@ -223,7 +228,8 @@ PROFILES: dict[str, Profile] = {
                     value="first_flat_fee",
                     default="free",
                     kinds=("percentage",),
-                    needs="tiers",
+                    when=_has_tiers,
+                    when_says="with `tiers`",
                     says="a graduated percentage's first flat fee is charged for no usage",
                     source=f"{_LAGO}/pull/5760",
                 ),
