@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from ._money import EXACT
 from .exceptions import PlanError, RatingError
 
-__all__ = ["BillingPeriod", "seconds_between", "spans_within", "zone"]
+__all__ = ["BillingPeriod", "overlaps", "seconds_between", "spans_within", "zone"]
 
 _UTC = UTC
 
@@ -38,6 +38,26 @@ def spans_within(start: T, end: T, period_start: T, period_end: T) -> Any:
     """
     s: Any = start
     return (s >= period_start) & (s < period_end) & (end <= period_end)  # type: ignore[operator]
+
+
+def overlaps(start: T, end: T, window_start: T, window_end: T) -> Any:
+    """Whether usage from *start* to *end* falls in the window ``[window_start, window_end)``
+    at all: it starts before the window ends and ends after it starts (a record of no
+    length: its instant lies in the window).
+
+    The one rule both rating engines apply to a charge's validity window
+    (:class:`cloudrate.plans.Validity`): like CloudStack's quota tariffs, a record the
+    window touches is priced whole. Works on datetimes (giving a bool) and on numpy
+    arrays of integer instants (giving a boolean array).
+
+    >>> p = BillingPeriod.month(2026, 10)
+    >>> overlaps(p.start, p.end, p.end, p.end + timedelta(days=1))
+    False
+    >>> overlaps(p.end, p.end, p.end, p.end + timedelta(days=1))
+    True
+    """
+    s: Any = start
+    return (s < window_end) & ((end > window_start) | (s >= window_start))  # type: ignore[operator]
 
 
 def zone(name: str, where: str = "timezone") -> ZoneInfo:

@@ -10,7 +10,15 @@ from ._flat import PRORATIONS, Flat, Proration, proration_factor
 from ._graduated import Graduated
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
-from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
+from ._metrics import (
+    AGGREGATIONS,
+    MONTH_HOURS,
+    Aggregation,
+    Metric,
+    MonthHours,
+    conversion,
+    month_seconds,
+)
 from ._minimum import Minimum
 from ._model import BASES, Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
 from ._one_off import OneOff
@@ -23,14 +31,16 @@ from ._plan import Plan
 from ._priced import Detail, Note, Priced
 from ._read_overrides import read_overrides
 from ._tiers import Tier
+from ._validity import Validity
 from ._versions import PriceVersion
 from ._volume import Volume
-from ._where import All, AnyOf, Condition, Match, Not
+from ._where import All, AnyOf, Compare, Condition, Match, Not
 
 __all__ = [
     "AGGREGATIONS",
     "BASES",
     "MODELS",
+    "MONTH_HOURS",
     "OVERRIDE_KEYS",
     "PRORATIONS",
     "Aggregation",
@@ -40,6 +50,7 @@ __all__ = [
     "Charge",
     "ChargeModel",
     "ChargeOverride",
+    "Compare",
     "Condition",
     "Detail",
     "Flat",
@@ -47,6 +58,7 @@ __all__ = [
     "Match",
     "Metric",
     "Minimum",
+    "MonthHours",
     "Not",
     "Note",
     "OneOff",
@@ -62,6 +74,7 @@ __all__ = [
     "Prorated",
     "Proration",
     "Tier",
+    "Validity",
     "VectorPricing",
     "Volume",
     "conversion",
@@ -69,6 +82,7 @@ __all__ = [
     "dump_plan",
     "kinds_of",
     "load_plan",
+    "month_seconds",
     "plan_from_document",
     "plan_to_yaml",
     "proration_factor",

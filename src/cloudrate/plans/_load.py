@@ -29,7 +29,7 @@ from cloudrate.exceptions import CloudrateError
 from cloudrate.period import zone
 
 from ._charge import Charge
-from ._metrics import AGGREGATIONS, Metric
+from ._metrics import AGGREGATIONS, MONTH_HOURS, Metric
 from ._plan import Plan
 from ._read_charge import read_charge
 from ._read_versions import read_versions
@@ -62,7 +62,9 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     for name, spec in raw.items():
         mpath = join_path(path, name)
         spec = {} if spec is None else spec
-        data = r.mapping(spec, mpath, ("unit", "usage_unit", "aggregation", "description"))
+        data = r.mapping(
+            spec, mpath, ("unit", "usage_unit", "aggregation", "description", "month_hours")
+        )
         try:
             out[name] = Metric(
                 name=name,
@@ -70,9 +72,12 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
                 usage_unit=r.text(data, "usage_unit", mpath),
                 aggregation=r.choice(data, "aggregation", mpath, AGGREGATIONS, "sum"),
                 description=r.text(data, "description", mpath),
+                month_hours=r.choice(data, "month_hours", mpath, MONTH_HOURS, "period"),
             )
         except CloudrateError as exc:
-            r.doc.problem(join_path(mpath, "usage_unit"), "bad_unit", str(exc))
+            field = "month_hours" if "month_hours" in str(exc) else "usage_unit"
+            code = "bad_value" if field == "month_hours" else "bad_unit"
+            r.doc.problem(join_path(mpath, field), code, str(exc))
     return out
 
 

@@ -9,13 +9,15 @@ the charge prices, unit conversion included.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, TypeVar
 
+from cloudrate._money import EXACT
 from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Charge, Plan, conversion
+from cloudrate.plans import Charge, Metric, Plan
 from cloudrate.usage import UsageRecord
 
 from ._slots import SlotAggregation
@@ -24,7 +26,9 @@ __all__ = [
     "Acc",
     "accumulate",
     "aggregated_quantity",
+    "by_month",
     "latest_rank",
+    "month_of",
     "resource_key",
 ]
 
@@ -37,16 +41,26 @@ class Acc:
 
     *value* is the sum (``sum``), the largest quantity (``max``) or the sum of quantity
     times seconds (``average``); *latest* the rank of the latest record; *resources* the
-    resources seen, each with its active spans (``unique``, per-resource flat fees).
+    resources seen, each with its active spans (``unique``, per-resource flat fees);
+    *months* the sum of each calendar month's records, by (year, month) of their starts
+    (``monthly``).
     """
 
-    __slots__ = ("count", "latest", "resources", "value")
+    __slots__ = ("count", "latest", "months", "resources", "value")
 
     def __init__(self, value: Decimal = Decimal(0), count: int = 0) -> None:
         self.value = value
         self.count = count
         self.latest: tuple[Any, ...] | None = None
         self.resources: dict[str, list[tuple[datetime, datetime]]] = {}
+        self.months: dict[tuple[int, int], Decimal] = {}
+
+
+def month_of(instant: datetime, tz: tzinfo) -> tuple[int, int]:
+    """The (year, month) *instant* falls in, in *tz*: the month of a record's start,
+    whose length converts its quantity under ``month_hours='actual'``."""
+    local = instant.astimezone(tz)
+    return local.year, local.month
 
 
 def resource_key(record: UsageRecord) -> str:
@@ -66,8 +80,11 @@ def latest_rank(end: T, start: T, record_id: str | None, quantity: Q) -> tuple[T
     return (end, start, record_id or "", quantity)
 
 
-def accumulate(acc: Acc, aggregation: SlotAggregation, record: UsageRecord) -> None:
-    """Add *record* to *acc* as *aggregation* says (the count is the caller's)."""
+def accumulate(
+    acc: Acc, aggregation: SlotAggregation, record: UsageRecord, tz: tzinfo | None = None
+) -> None:
+    """Add *record* to *acc* as *aggregation* says (the count is the caller's); *tz*, the
+    plan's timezone, places a ``monthly`` record in its month."""
     if aggregation == "sum":
         acc.value += record.quantity
     elif aggregation == "max":
@@ -81,6 +98,10 @@ def accumulate(acc: Acc, aggregation: SlotAggregation, record: UsageRecord) -> N
         rank = latest_rank(record.end, record.start, record.record_id, record.quantity)
         if acc.latest is None or rank > acc.latest:
             acc.latest = rank
+    elif aggregation == "monthly":
+        assert tz is not None, "monthly sums need the plan's timezone"
+        key = month_of(record.start, tz)
+        acc.months[key] = acc.months.get(key, Decimal(0)) + record.quantity
     else:  # per-resource flat fee: remember when each resource was active
         acc.resources.setdefault(resource_key(record), []).append((record.start, record.end))
 
@@ -97,7 +118,25 @@ def aggregated_quantity(plan: Plan, period: BillingPeriod, charge: Charge, acc: 
         raw = acc.value / period.seconds
     else:
         raw = acc.value
+    if metric.by_month:
+        return by_month(metric, acc.months)
     if metric.usage_unit is None:
         return raw
-    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    num, den = metric.conversion(period.seconds)
     return raw * num / den
+
+
+def by_month(metric: Metric, months: dict[tuple[int, int], Decimal]) -> Decimal:
+    """The monthly sums of a ``month_hours='actual'`` metric, each converted with its own
+    month's length, added up exactly and divided once (one rounding, at the 60 digits of
+    the decimal context, whatever the order of the months).
+
+    >>> m = Metric(name="vm", unit="VM-month", usage_unit="VM-hour", month_hours="actual")
+    >>> by_month(m, {(2026, 2): Decimal(336), (2026, 3): Decimal(372)})  # 1/2 + 1/2
+    Decimal('1')
+    """
+    total = Fraction(0)
+    for (year, month), value in sorted(months.items()):
+        num, den = metric.month_conversion(year, month)
+        total += Fraction(value) * Fraction(num) / Fraction(den)
+    return EXACT.divide(Decimal(total.numerator), Decimal(total.denominator))

@@ -1,24 +1,32 @@
 """Charge slots: which charges price each metric, how they aggregate and what they select.
 
 Both engines route usage through the same slots: a record of metric *m* feeds every
-charge of *m* whose ``where`` selects it, aggregated as the metric says (or by resource
-and active time for a flat fee with a metric).
+charge of *m* whose ``where`` selects it and whose validity window it falls in
+(:func:`cloudrate.period.overlaps`), aggregated as the metric says (or by resource and
+active time for a flat fee with a metric, or by calendar month for a metric whose month
+is each record's own).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Literal
 
 import attrs
 
+from cloudrate.period import zone
 from cloudrate.plans import Charge, Plan
 
-__all__ = ["ChargeSlot", "SlotAggregation", "charge_slots"]
+__all__ = ["EARLIEST", "LATEST", "ChargeSlot", "SlotAggregation", "Window", "charge_slots"]
 
-#: How a slot aggregates its records: a metric aggregation, or ``resources`` (each
-#: resource and when it was active, for a flat fee prorated per resource).
-SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources"]
+#: How a slot aggregates its records: a metric aggregation, ``resources`` (each
+#: resource and when it was active, for a flat fee prorated per resource) or
+#: ``monthly`` (a sum per calendar month of the records' starts, for a metric with
+#: ``month_hours='actual'``).
+SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources", "monthly"]
+#: A charge's validity window as UTC instants ``[start, end)``; None on an open side.
+Window = tuple[datetime | None, datetime | None]
 
 
 @attrs.frozen
@@ -30,6 +38,7 @@ class ChargeSlot:
     index: int
     charge: Charge
     aggregation: SlotAggregation
+    window: Window | None = None
 
     @property
     def name(self) -> str:
@@ -38,7 +47,12 @@ class ChargeSlot:
     @property
     def summed(self) -> bool:
         """Whether the slot adds every record's quantity up, with no selector."""
-        return self.aggregation == "sum" and not self.charge.where
+        return self.aggregation == "sum" and not self.charge.where and self.window is None
+
+    @property
+    def selects(self) -> bool:
+        """Whether the slot takes only some records (a ``where`` or a validity window)."""
+        return bool(self.charge.where) or self.window is not None
 
     def matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
         """The per-record test of the charge's ``where`` (None: every record)."""
@@ -54,13 +68,29 @@ def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
     [('windows_license', 'resources')]
     """
     slots: dict[str, list[ChargeSlot]] = {}
+    tz = zone(plan.timezone)
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
-        aggregation: SlotAggregation = (
-            "resources"
-            if charge.model.basis == "period"
-            else plan.metric(charge.metric).aggregation
-        )
-        slots.setdefault(charge.metric, []).append(ChargeSlot(index, charge, aggregation))
+        metric = plan.metric(charge.metric)
+        aggregation: SlotAggregation
+        if charge.model.basis == "period":
+            aggregation = "resources"
+        elif metric.by_month:
+            aggregation = "monthly"
+        else:
+            aggregation = metric.aggregation
+        window = None
+        if charge.valid is not None:
+            low, high = charge.valid.bounds(tz)
+            window = (
+                None if low is None else low.astimezone(UTC),
+                None if high is None else high.astimezone(UTC),
+            )
+        slots.setdefault(charge.metric, []).append(ChargeSlot(index, charge, aggregation, window))
     return {metric: tuple(found) for metric, found in slots.items()}
+
+
+#: Instants before and after every record, for an open side of a window.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)

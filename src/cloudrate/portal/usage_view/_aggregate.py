@@ -64,11 +64,19 @@ class Slot:
 
 
 def slots(plan: Plan) -> dict[str, tuple[Slot, ...]]:
-    """The charges of each metric, in plan order, as rating routes records to them."""
+    """The charges of each metric, in plan order, as rating routes records to them.
+
+    Raises:
+        OnePassError: a charge with a validity window, or on a metric converted month by
+            month (``month_hours='actual'``): those select and add up records by their
+            dates, which the groups here (records cut to days) do not keep; rate instead.
+    """
     found: dict[str, list[Slot]] = {}
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
+        if charge.valid is not None or plan.metric(charge.metric).by_month:
+            raise OnePassError("records selected or added up by their dates")
         aggregation = (
             "resources"
             if charge.model.basis == "period"
@@ -175,7 +183,7 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
         raw = acc.value
     if metric.usage_unit is None:
         return raw
-    num, den = unit_conversion(metric.usage_unit, metric.unit, period.seconds)
+    num, den = metric.conversion(period.seconds)
     return raw * num / den
 
 

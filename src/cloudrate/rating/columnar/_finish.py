@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import itertools
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -118,6 +119,12 @@ def _add_others(
         acc.count += data["count"]
         if kind == "max":
             acc.value = decimal_of(values[row], SCALE, exps[row])
+        elif kind == "monthly":
+            when = from_micros(data["start_us"])
+            month = (when.year, when.month)
+            acc.months[month] = acc.months.get(month, Decimal(0)) + decimal_of(
+                values[row], SCALE, exps[row]
+            )
         elif kind == "latest":
             acc.latest = (
                 from_micros(data["end_us"]),

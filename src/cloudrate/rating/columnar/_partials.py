@@ -8,6 +8,8 @@ A partial table has one row per piece of aggregate state (schema :data:`PARTIAL_
   smallest Decimal exponent seen (so the result prints as :func:`cloudrate.rate` prints);
 - ``max`` / ``latest``: the winning record's quantity (and, for latest, its times and id);
 - ``unique`` / ``resources``: one row per resource (and active span) of an account;
+- ``monthly``: the exact sum of one account's records for one charge in one calendar
+  month (``month_hours='actual'``), the month's first instant in UTC as ``start_us``;
 - ``unpriced``: records of an account that no charge prices, with the reason;
 - ``duplicates`` / ``corrections``: copies of records left out (see
   :func:`cloudrate.usage.dedupe`), counted; present only when not zero.
@@ -20,6 +22,7 @@ whole: integer sums add, maxima compare, sets unite. Nothing is rounded before
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -29,13 +32,13 @@ import pyarrow.compute as pc
 
 from cloudrate._intmath import exact_mul
 from cloudrate._money import EXACT
-from cloudrate.rating._accumulate import latest_rank
+from cloudrate.rating._accumulate import Acc, latest_rank
 
 from ._aggregate import Aggregator
 from ._columns import SCALE, FixedPointRangeError
 from ._values import micros
 
-__all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
+__all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "month_key", "to_partials"]
 
 VALUE = pa.decimal128(38, SCALE)
 
@@ -96,6 +99,12 @@ def decimal_ints(array: pa.Array) -> list[int]:
     ]
 
 
+def month_key(year: int, month: int) -> int:
+    """The ``start_us`` of a ``monthly`` row: the month's first instant in UTC (the
+    month itself is the plan's; UTC only writes it down)."""
+    return micros(datetime(year, month, 1, tzinfo=UTC))
+
+
 def _value(d: Decimal) -> Decimal:
     exponent = d.as_tuple().exponent
     if (
@@ -147,47 +156,67 @@ def to_partials(agg: Aggregator) -> pa.Table:
             "charge": charge.name,
             "metric": charge.metric,
         }
-        if aggregation in ("max", "average"):
-            _row(
-                rows,
-                **base,
-                count=acc.count,
-                value=_value(acc.value),
-                exponent=acc.value.as_tuple().exponent,
-            )
-        elif aggregation == "latest":
-            assert acc.latest is not None
-            end, start, record_id, quantity = acc.latest
-            _row(
-                rows,
-                **base,
-                count=acc.count,
-                value=_value(quantity),
-                exponent=quantity.as_tuple().exponent,
-                start_us=micros(start),
-                end_us=micros(end),
-                record_id=record_id,
-            )
-        else:
-            count = acc.count
-            for resource, spans in acc.resources.items():
-                pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
-                for start, end in pairs:
-                    _row(
-                        rows,
-                        **base,
-                        count=count,
-                        resource=resource,
-                        start_us=None if start is None else micros(start),
-                        end_us=None if end is None else micros(end),
-                    )
-                    count = 0
+        _slow_rows(rows, base, aggregation, acc)
     for (metric, reason), accounts in sorted(agg.unpriced.counts.items()):
         for account, count in accounts.items():
             _row(rows, kind="unpriced", account=account, metric=metric, count=count, reason=reason)
     _copies(rows, agg)
     pieces.append(pa.table(rows, schema=PARTIAL_SCHEMA))
     return _concat(pieces)
+
+
+def _slow_rows(
+    rows: dict[str, list[Any]], base: dict[str, Any], aggregation: str, acc: Acc
+) -> None:
+    """The rows of one aggregate the per-record path built (*base*: kind, account, charge
+    and metric)."""
+    if aggregation in ("max", "average"):
+        _row(
+            rows,
+            **base,
+            count=acc.count,
+            value=_value(acc.value),
+            exponent=acc.value.as_tuple().exponent,
+        )
+    elif aggregation == "monthly":
+        count = acc.count
+        for (year, month), total in sorted(acc.months.items()):
+            _row(
+                rows,
+                **base,
+                count=count,
+                value=_value(total),
+                exponent=total.as_tuple().exponent,
+                start_us=month_key(year, month),
+            )
+            count = 0
+    elif aggregation == "latest":
+        assert acc.latest is not None
+        end, start, record_id, quantity = acc.latest
+        _row(
+            rows,
+            **base,
+            count=acc.count,
+            value=_value(quantity),
+            exponent=quantity.as_tuple().exponent,
+            start_us=micros(start),
+            end_us=micros(end),
+            record_id=record_id,
+        )
+    else:
+        count = acc.count
+        for resource, spans in acc.resources.items():
+            pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
+            for start, end in pairs:
+                _row(
+                    rows,
+                    **base,
+                    count=count,
+                    resource=resource,
+                    start_us=None if start is None else micros(start),
+                    end_us=None if end is None else micros(end),
+                )
+                count = 0
 
 
 def _copies(rows: dict[str, list[Any]], agg: Aggregator) -> None:
@@ -308,6 +337,8 @@ def _add_up(rows: pa.Table) -> pa.Table:
 
 #: Kinds with one row per resource (and span) of an account and charge.
 _PER_RESOURCE = ("unique", "resources")
+#: Kinds with several rows per account and charge, the count kept on the first.
+_SPLIT = (*_PER_RESOURCE, "monthly")
 
 
 def _merge_others(rows: pa.Table) -> pa.Table:
@@ -320,7 +351,7 @@ def _merge_others(rows: pa.Table) -> pa.Table:
             merged[key] = dict(row)
         else:
             _merge_row(old, row)
-    if any(k[0] in _PER_RESOURCE for k in merged):
+    if any(k[0] in _SPLIT for k in merged):
         _count_on_first_rows(merged)
     return pa.Table.from_pylist(list(merged.values()), schema=PARTIAL_SCHEMA)
 
@@ -339,6 +370,8 @@ def _merge_key(row: dict[str, Any]) -> tuple[Any, ...]:
             row["start_us"],
             row["end_us"],
         )
+    if kind == "monthly":
+        return (kind, row["account"], row["charge"], row["start_us"])
     return (kind, row["account"], row["charge"])
 
 
@@ -347,7 +380,10 @@ def _merge_row(old: dict[str, Any], row: dict[str, Any]) -> None:
     later latest record win."""
     count = old["count"] + row["count"]
     kind = row["kind"]
-    if (kind == "max" and row["value"] > old["value"]) or (
+    if kind == "monthly":
+        old["value"] = EXACT.add(old["value"], row["value"])
+        old["exponent"] = min(old["exponent"], row["exponent"])
+    elif (kind == "max" and row["value"] > old["value"]) or (
         kind == "latest" and _rank(row) > _rank(old)
     ):
         old.update(row)
@@ -358,14 +394,14 @@ def _count_on_first_rows(merged: dict[tuple[Any, ...], dict[str, Any]]) -> None:
     """Keep each (account, charge)'s record count on its first per-resource row only."""
     totals: dict[tuple[Any, ...], int] = {}
     for key, row in merged.items():
-        if key[0] in _PER_RESOURCE:
+        if key[0] in _SPLIT:
             group = (key[0], key[1], key[2])
             totals[group] = totals.get(group, 0) + row["count"]
             row["count"] = 0
     done: set[tuple[Any, ...]] = set()
     for key, row in merged.items():
         group = (key[0], key[1], key[2])
-        if key[0] in _PER_RESOURCE and group not in done:
+        if key[0] in _SPLIT and group not in done:
             row["count"] = totals[group]
             done.add(group)
 
