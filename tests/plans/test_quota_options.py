@@ -75,7 +75,10 @@ class TestValidity:
 
     def test_a_one_day_window(self):
         """From and until the same day: that day."""
-        assert str(Validity(date(2026, 2, 28), date(2026, 2, 28))) == "from 2026-02-28 until 2026-02-28"
+        assert (
+            str(Validity(date(2026, 2, 28), date(2026, 2, 28)))
+            == "from 2026-02-28 until 2026-02-28"
+        )
 
     def test_only_charges_that_price_records_take_a_window(self):
         """A flat fee without a metric or a percentage has no records to select."""
@@ -94,7 +97,10 @@ class TestValidity:
     def test_the_plan_file_key(self):
         plan = load_plan(_plan({"valid": {"from": "2026-01-01", "until": "2026-06-30"}}))
         assert plan.charge("c").valid == Validity(date(2026, 1, 1), date(2026, 6, 30))
-        assert dump_plan(plan)["charges"][0]["valid"] == {"from": "2026-01-01", "until": "2026-06-30"}
+        assert dump_plan(plan)["charges"][0]["valid"] == {
+            "from": "2026-01-01",
+            "until": "2026-06-30",
+        }
         assert load_plan(dump_plan(plan)) == plan
         assert load_plan(cloudrate.plans.plan_to_yaml(plan)) == plan
         assert load_plan(_plan({})).charge("c").valid is None
@@ -129,9 +135,14 @@ class TestValidity:
     def test_a_window_on_a_percentage_is_not_applicable(self):
         data = _plan({})
         data["charges"].append(
-            {"name": "support", "model": "percentage", "percent": "10", "of": ["c"],
-             "valid": {"from": "2026-01-01"}}
-        )  # fmt: skip
+            {
+                "name": "support",
+                "model": "percentage",
+                "percent": "10",
+                "of": ["c"],
+                "valid": {"from": "2026-01-01"},
+            }
+        )
         with pytest.raises(ConfigError) as caught:
             load_plan(data)
         assert [(p.path, p.code) for p in caught.value.problems] == [
@@ -216,7 +227,10 @@ class TestCompare:
             ({"attribute": "cpu", "gt": 1, "in": "2"}, [("charges[0].where.in", "bad_value")]),
             (
                 {"all": [{"cpu": {"gt": "x"}}, {"mem": {"lt": 1.0}}]},
-                [("charges[0].where.all[0].cpu", "bad_value"), ("charges[0].where.all[1].mem.lt", "float")],
+                [
+                    ("charges[0].where.all[0].cpu", "bad_value"),
+                    ("charges[0].where.all[1].mem.lt", "float"),
+                ],
             ),
         ],
     )
@@ -277,15 +291,22 @@ class TestMonthHours:
         [
             ({"unit": "VM-hour", "month_hours": "fixed_720"}, "converts no month"),
             ({"unit": "GB", "usage_unit": "byte", "month_hours": "actual"}, "converts no month"),
-            ({"unit": "GB-month", "usage_unit": "GB-month", "month_hours": "actual"}, "converts no"),
             (
-                {"unit": "GB-month", "usage_unit": "GB-hour", "month_hours": "actual",
-                 "aggregation": "average"},
+                {"unit": "GB-month", "usage_unit": "GB-month", "month_hours": "actual"},
+                "converts no",
+            ),
+            (
+                {
+                    "unit": "GB-month",
+                    "usage_unit": "GB-hour",
+                    "month_hours": "actual",
+                    "aggregation": "average",
+                },
                 "aggregation must be sum",
             ),
             ({"unit": "GB-month", "usage_unit": "GB-hour", "month_hours": "30"}, "one of"),
         ],
-    )  # fmt: skip
+    )
     def test_bad_settings(self, kwargs, message):
         with pytest.raises(PlanError, match=message):
             Metric(name="m", **kwargs)
@@ -303,12 +324,16 @@ class TestMonthHours:
     @pytest.mark.parametrize(
         ("spec", "problem"),
         [
-            ({"unit": "VM-month", "usage_unit": "VM-hour", "month_hours": "720"},
-             ("metrics.vm.month_hours", "bad_choice")),
-            ({"unit": "VM-hour", "month_hours": "fixed_720"},
-             ("metrics.vm.month_hours", "bad_value")),
+            (
+                {"unit": "VM-month", "usage_unit": "VM-hour", "month_hours": "720"},
+                ("metrics.vm.month_hours", "bad_choice"),
+            ),
+            (
+                {"unit": "VM-hour", "month_hours": "fixed_720"},
+                ("metrics.vm.month_hours", "bad_value"),
+            ),
         ],
-    )  # fmt: skip
+    )
     def test_bad_settings_in_a_plan_file(self, spec, problem):
         with pytest.raises(ConfigError) as caught:
             load_plan(_plan({}, {"vm": spec}))
