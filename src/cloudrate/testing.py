@@ -33,6 +33,7 @@ from cloudrate._money import EXACT, RoundingPolicy, currency_digits, unlike_floa
 from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
 from cloudrate.period import BillingPeriod, zone
 from cloudrate.plans import (
+    Aggregation,
     All,
     Charge,
     Compare,
@@ -370,7 +371,7 @@ def plans(
 
 def _storage_metric(draw: st.DrawFn) -> Metric:
     """Storage priced per GB-month from GB-hours, each way of counting a month."""
-    aggregation = draw(st.sampled_from(("sum", "average", "max")))
+    aggregation: Aggregation = draw(st.sampled_from(("sum", "average", "max")))
     lengths = ("period", "fixed_720", "actual") if aggregation == "sum" else ("period", "fixed_720")
     return Metric(
         name="storage_gb_hours",

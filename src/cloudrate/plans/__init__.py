@@ -34,7 +34,7 @@ from ._tiers import Tier
 from ._validity import Validity
 from ._versions import PriceVersion
 from ._volume import Volume
-from ._where import All, AnyOf, Compare, Condition, Match, Not
+from ._where import All, AnyOf, Compare, Condition, Match, Not, read_condition
 
 __all__ = [
     "AGGREGATIONS",
@@ -86,5 +86,6 @@ __all__ = [
     "plan_from_document",
     "plan_to_yaml",
     "proration_factor",
+    "read_condition",
     "read_overrides",
 ]
