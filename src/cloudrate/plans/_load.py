@@ -75,9 +75,10 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
                 month_hours=r.choice(data, "month_hours", mpath, MONTH_HOURS, "period"),
             )
         except CloudrateError as exc:
-            field = "month_hours" if "month_hours" in str(exc) else "usage_unit"
-            code = "bad_value" if field == "month_hours" else "bad_unit"
-            r.doc.problem(join_path(mpath, field), code, str(exc))
+            if "month_hours" in str(exc):
+                r.doc.problem(join_path(mpath, "month_hours"), "bad_value", str(exc))
+            else:
+                r.doc.problem(join_path(mpath, "usage_unit"), "bad_unit", str(exc))
     return out
 
 

@@ -41,6 +41,7 @@ from cloudrate.plans import (
     read_condition,
 )
 
+from ._lifecycle import EVENT_METRICS
 from ._types import UsageType, usage_type
 
 __all__ = ["QuotaTariff", "quota_charge", "quota_plan"]
@@ -48,7 +49,7 @@ __all__ = ["QuotaTariff", "quota_charge", "quota_plan"]
 _MONTHLY = ("COMPUTE_MONTH", "IP_MONTH", "POLICY_MONTH", "GB_MONTH")
 #: The metrics of RUNNING_VM and ALLOCATED_VM when the time comes in seconds, from VM
 #: lifecycle events (:func:`~cloudrate.integrations.cloudstack.vm_hours_from_events`).
-EVENT_METRICS = {1: "running_vm_seconds", 2: "allocated_vm_seconds"}
+_FROM_EVENTS = {1: EVENT_METRICS["running"], 2: EVENT_METRICS["allocated"]}
 
 
 def _value(value: Any) -> Decimal:
@@ -99,7 +100,7 @@ def _hours(month_hours: MonthHours, period: BillingPeriod | None, kind: UsageTyp
             "month_hours='fixed_720'"
         )
     if month_hours == "period":
-        return period.seconds / 3600
+        return EXACT.divide(period.seconds, Decimal(3600))
     first = period.start.astimezone(period.tz)
     last = (period.end - timedelta(microseconds=1)).astimezone(period.tz)
     if (first.year, first.month) != (last.year, last.month):
@@ -172,8 +173,8 @@ def quota_charge(
             "which has no monthly equivalent; price bucket_gb with a plan charge instead"
         )
     metric_name, usage = kind.metric, kind.unit
-    if from_events and kind.number in EVENT_METRICS:
-        metric_name, usage = EVENT_METRICS[kind.number], "VM-second"
+    if from_events and kind.number in _FROM_EVENTS:
+        metric_name, usage = _FROM_EVENTS[kind.number], "VM-second"
     if kind.quota_unit in _MONTHLY:
         if places is None:
             unit, unit_price = kind.unit.replace("hour", "month"), price
