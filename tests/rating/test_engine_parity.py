@@ -40,7 +40,18 @@ pytest.importorskip("pyarrow")
 import cloudrate
 from cloudrate import BillingPeriod, CloudrateError, UsageError, UsageRecord
 from cloudrate._money import MAX_AMOUNT, unlike_float
-from cloudrate.plans import Charge, Flat, Graduated, Metric, Package, PerUnit, Plan, Tier, Volume
+from cloudrate.plans import (
+    Charge,
+    Flat,
+    Graduated,
+    Metric,
+    Package,
+    PerUnit,
+    Plan,
+    Tier,
+    Validity,
+    Volume,
+)
 from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table
 from cloudrate.testing import quantities, rounding_policies
 
@@ -153,8 +164,17 @@ DST_MONTHS = (
 )
 HOUR = timedelta(hours=1)
 
-#: Metrics of :func:`edge_plan`, one per way records combine or prorate.
-EDGE_METRICS = ("compute", "avg", "last", "peak", "vm_days", "vm_seconds")
+#: Metrics of :func:`edge_plan`, one per way records combine or prorate, select by date
+#: (validity windows) or convert by the month each record starts in.
+EDGE_METRICS = ("compute", "avg", "last", "peak", "vm_days", "vm_seconds", "windowed", "vm_months")
+#: Validity windows (issue 13) on and around the first and last days of the DST months.
+EDGE_WINDOWS = (
+    Validity(None, date(2026, 3, 31)),
+    Validity(date(2026, 4, 1), date(2026, 4, 1)),
+    Validity(date(2026, 10, 31), None),
+    Validity(date(2026, 11, 1), date(2026, 11, 30)),
+    Validity(date(2026, 3, 29), date(2026, 3, 29)),
+)
 
 
 def edge_plan(zone: str) -> Plan:
@@ -169,6 +189,7 @@ def edge_plan(zone: str) -> Plan:
             Metric(name="avg", unit="GB", aggregation="average"),
             Metric(name="last", unit="GB", aggregation="latest"),
             Metric(name="peak", unit="GB", aggregation="max"),
+            Metric(name="vm_months", unit="VM-month", usage_unit="VM-hour", month_hours="actual"),
         ],
         charges=[
             Charge(name="compute", metric="compute", model=PerUnit(Money("0.0125", "EUR"))),
@@ -182,6 +203,16 @@ def edge_plan(zone: str) -> Plan:
                 model=Flat(Money("100", "EUR"), proration="seconds"),
             ),
             Charge(name="base", model=Flat(Money("5", "EUR"))),
+            *(
+                Charge(
+                    name=f"window{i}",
+                    metric="windowed",
+                    model=PerUnit(Money("0.25", "EUR")),
+                    valid=window,
+                )
+                for i, window in enumerate(EDGE_WINDOWS)
+            ),
+            Charge(name="vm_months", metric="vm_months", model=PerUnit(Money("72", "EUR"))),
         ],
     )
 
