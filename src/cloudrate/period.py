@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from ._money import EXACT
 from .exceptions import PlanError, RatingError
 
-__all__ = ["BillingPeriod", "overlaps", "seconds_between", "spans_within", "zone"]
+__all__ = ["BillingPeriod", "one_month", "overlaps", "seconds_between", "spans_within", "zone"]
 
 _UTC = UTC
 
@@ -58,6 +58,25 @@ def overlaps(start: T, end: T, window_start: T, window_end: T) -> Any:
     """
     s: Any = start
     return (s < window_end) & ((end > window_start) | (s >= window_start))  # type: ignore[operator]
+
+
+def one_month(period: BillingPeriod, timezone: str) -> tuple[int, int] | None:
+    """The (year, month) of the calendar month, in *timezone*, that holds all of
+    *period*, or None when the period spans more than one. A metric converted by each
+    record's month (``month_hours='actual'``) rated over one month is summed as any
+    metric and converted with that month's length, in both engines.
+
+    >>> one_month(BillingPeriod.month(2026, 10, "Europe/Berlin"), "Europe/Berlin")
+    (2026, 10)
+    >>> print(one_month(BillingPeriod.month(2026, 10, "Europe/Berlin"), "UTC"))
+    None
+    """
+    tz = zone(timezone)
+    first = period.start.astimezone(tz)
+    last = (period.end - timedelta(microseconds=1)).astimezone(tz)
+    if (first.year, first.month) != (last.year, last.month):
+        return None
+    return first.year, first.month
 
 
 def zone(name: str, where: str = "timezone") -> ZoneInfo:

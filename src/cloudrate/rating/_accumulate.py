@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from cloudrate._money import EXACT
 from cloudrate.exceptions import RatingError
-from cloudrate.period import BillingPeriod
+from cloudrate.period import BillingPeriod, one_month
 from cloudrate.plans import Charge, Metric, Plan
 from cloudrate.usage import UsageRecord
 
@@ -118,11 +118,15 @@ def aggregated_quantity(plan: Plan, period: BillingPeriod, charge: Charge, acc: 
         raw = acc.value / period.seconds
     else:
         raw = acc.value
-    if metric.by_month:
-        return by_month(metric, acc.months)
     if metric.usage_unit is None:
         return raw
-    num, den = metric.conversion(period.seconds)
+    if metric.by_month:
+        month = one_month(period, plan.timezone)
+        if month is None:  # summed month by month (the slot's ``monthly``)
+            return by_month(metric, acc.months)
+        num, den = metric.month_conversion(*month)
+    else:
+        num, den = metric.conversion(period.seconds)
     return raw * num / den
 
 

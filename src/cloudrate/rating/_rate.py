@@ -153,7 +153,7 @@ class _Walk:
             coverage.check(period)
             plan.check_period(BillingPeriod(coverage.start, coverage.end, period.timezone))
         self.plan, self.period, self.coverage = plan, period, coverage
-        self.slots = charge_slots(plan)
+        self.slots = charge_slots(plan, period)
         self.tz = zone(plan.timezone)
         # selected: metric -> (matcher, window, sums per account) per charge, for summed
         # metrics whose charges select records

@@ -15,15 +15,22 @@ from typing import Literal
 
 import attrs
 
-from cloudrate.period import zone
+from cloudrate.period import BillingPeriod, one_month, zone
 from cloudrate.plans import Charge, Plan
 
-__all__ = ["EARLIEST", "LATEST", "ChargeSlot", "SlotAggregation", "Window", "charge_slots"]
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "ChargeSlot",
+    "SlotAggregation",
+    "Window",
+    "charge_slots",
+]
 
 #: How a slot aggregates its records: a metric aggregation, ``resources`` (each
 #: resource and when it was active, for a flat fee prorated per resource) or
 #: ``monthly`` (a sum per calendar month of the records' starts, for a metric with
-#: ``month_hours='actual'``).
+#: ``month_hours='actual'`` rated over more than one calendar month).
 SlotAggregation = Literal["sum", "max", "average", "unique", "latest", "resources", "monthly"]
 #: A charge's validity window as UTC instants ``[start, end)``; None on an open side.
 Window = tuple[datetime | None, datetime | None]
@@ -59,8 +66,11 @@ class ChargeSlot:
         return self.charge.matcher()
 
 
-def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
-    """The slots of each metric a charge prices, in plan order.
+def charge_slots(
+    plan: Plan, period: BillingPeriod | None = None
+) -> dict[str, tuple[ChargeSlot, ...]]:
+    """The slots of each metric a charge prices, in plan order, for rating *period*
+    (which says whether a metric converted by each record's month is summed by month).
 
     >>> import cloudrate
     >>> slots = charge_slots(cloudrate.load_plan(cloudrate.sample_plan_path()))
@@ -69,6 +79,7 @@ def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
     """
     slots: dict[str, list[ChargeSlot]] = {}
     tz = zone(plan.timezone)
+    by_months = period is None or one_month(period, plan.timezone) is None
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
@@ -76,7 +87,7 @@ def charge_slots(plan: Plan) -> dict[str, tuple[ChargeSlot, ...]]:
         aggregation: SlotAggregation
         if charge.model.basis == "period":
             aggregation = "resources"
-        elif metric.by_month:
+        elif metric.by_month and by_months:
             aggregation = "monthly"
         else:
             aggregation = metric.aggregation

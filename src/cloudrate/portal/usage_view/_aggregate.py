@@ -25,7 +25,7 @@ from typing import Any, cast
 import attrs
 
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
-from cloudrate.period import BillingPeriod
+from cloudrate.period import BillingPeriod, one_month
 from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, conversion
 from cloudrate.usage import UsageRecord
 
@@ -67,16 +67,15 @@ def slots(plan: Plan) -> dict[str, tuple[Slot, ...]]:
     """The charges of each metric, in plan order, as rating routes records to them.
 
     Raises:
-        OnePassError: a charge with a validity window, or on a metric converted month by
-            month (``month_hours='actual'``): those select and add up records by their
-            dates, which the groups here (records cut to days) do not keep; rate instead.
+        OnePassError: a charge with a validity window: it selects records by their dates,
+            which the groups here (records cut to days) do not keep; rate instead.
     """
     found: dict[str, list[Slot]] = {}
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
-        if charge.valid is not None or plan.metric(charge.metric).by_month:
-            raise OnePassError("records selected or added up by their dates")
+        if charge.valid is not None:
+            raise OnePassError("records selected by their dates")
         aggregation = (
             "resources"
             if charge.model.basis == "period"
@@ -183,7 +182,13 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
         raw = acc.value
     if metric.usage_unit is None:
         return raw
-    num, den = metric.conversion(period.seconds)
+    if metric.by_month:  # as rating converts it over one calendar month
+        month = one_month(period, plan.timezone)
+        if month is None:
+            raise OnePassError("a metric converted month by month, over several months")
+        num, den = metric.month_conversion(*month)
+    else:
+        num, den = metric.conversion(period.seconds)
     return raw * num / den
 
 

@@ -65,7 +65,7 @@ class Aggregator:
         self.duplicates_dropped = self.corrections = 0
         self.exponents = exponents  # track how quantities were written (for lines, not totals)
         self.p_start, self.p_end = micros(period.start), micros(period.end)
-        self.slots = charge_slots(plan)
+        self.slots = charge_slots(plan, period)
         self.metric_names = list(self.slots)
         self.metric_code = {m: i for i, m in enumerate(self.metric_names)}
         self._number_metrics(self.metric_names)
