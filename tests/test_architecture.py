@@ -31,6 +31,7 @@ LAZY = {
     "cloudrate.plans._graduated": {"cloudrate._intmath"},
     "cloudrate.plans._package": {"cloudrate._intmath"},
     "cloudrate.plans._per_unit": {"cloudrate._intmath"},
+    "cloudrate.plans._quantity_rounding": {"cloudrate._intmath"},
     "cloudrate.plans._tiers": {"cloudrate._intmath"},
     "cloudrate.plans._volume": {"cloudrate._intmath"},
 }

@@ -33,9 +33,11 @@ class TestStrategies:
 
     @given(plans(full=True))
     def test_full_plans_use_every_model(self, plan):
-        """full=True adds flat, percentage and minimum charges, metrics and rounding."""
+        """full=True adds flat, percentage, minimum and transaction charges, metrics and
+        rounding."""
         kinds = {c.model.kind for c in plan.charges}
-        assert {"flat", "percentage", "minimum"} <= kinds
+        assert {"flat", "percentage", "minimum", "transaction_percentage"} <= kinds
+        assert "graduated_transaction_percentage" in kinds
         assert plan.metrics
 
     @given(quantities(min_value=Decimal(1), max_value=Decimal(5), places=2))

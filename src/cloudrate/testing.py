@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
+from typing import Any
 
 try:
     from hypothesis import strategies as st
@@ -33,6 +34,8 @@ from cloudrate._money import EXACT, RoundingPolicy, currency_digits, unlike_floa
 from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
 from cloudrate.period import BillingPeriod, zone
 from cloudrate.plans import (
+    PRORATIONS,
+    ZERO_USAGE,
     Aggregation,
     All,
     Charge,
@@ -40,6 +43,7 @@ from cloudrate.plans import (
     Condition,
     Flat,
     Graduated,
+    GraduatedTransactionPercentage,
     Match,
     Metric,
     Minimum,
@@ -48,9 +52,14 @@ from cloudrate.plans import (
     PercentTier,
     PerUnit,
     Plan,
+    QuantityRounding,
     Tier,
+    TransactionPercentage,
+    TransactionTier,
     Validity,
     Volume,
+    ZeroUsage,
+    prices_transactions,
 )
 from cloudrate.rating import rate
 from cloudrate.rules import (
@@ -73,6 +82,7 @@ __all__ = [
     "charge_quantities",
     "charges",
     "currencies",
+    "graduated_transaction_percentages",
     "invoices",
     "money",
     "plans",
@@ -80,9 +90,12 @@ __all__ = [
     "prices",
     "promo_codes",
     "quantities",
+    "quantity_roundings",
     "readable_decimals",
     "rounding_policies",
     "tiers",
+    "transaction_percentages",
+    "transaction_points",
     "usage_for",
     "usage_records",
     "validities",
@@ -262,19 +275,40 @@ def validities(*, around: date = _OCTOBER_1, days: int = 45) -> st.SearchStrateg
     return st.one_of(st.none(), windows)
 
 
+def quantity_roundings(
+    *,
+    precisions: st.SearchStrategy[int] | None = None,
+    per: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy[QuantityRounding]:
+    """Valid :class:`~cloudrate.plans.QuantityRounding` objects: every mode, precisions
+    from -3 (thousands) to 12 decimals (the most the columnar engine keeps), of the
+    aggregate or of each record; shrinks to rounding the aggregate to whole units."""
+    return st.builds(
+        QuantityRounding,
+        st.sampled_from(("round", "half_even", "ceil", "floor")),
+        precisions if precisions is not None else st.integers(-3, 12),
+        per=per if per is not None else st.sampled_from(("aggregate", "record")),
+    )
+
+
+#: What a tiered model charges for no usage; shrinks to nothing.
+_ZERO_USAGE: st.SearchStrategy[ZeroUsage] = st.sampled_from(ZERO_USAGE)
+
+
 @st.composite
 def charges(
     draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours", name: str = "charge"
 ) -> Charge:
-    """Usage charges of every tiered model, with or without free units and a validity
-    window holding October 1, 2026 (:func:`validities`)."""
+    """Usage charges of every tiered model (charging for no usage or not), with or
+    without free units and a validity window holding October 1, 2026
+    (:func:`validities`)."""
     kind = draw(st.sampled_from(("per_unit", "graduated", "volume", "package")))
     if kind == "per_unit":
         model: object = PerUnit(Money(draw(prices()), currency))
     elif kind == "graduated":
-        model = Graduated(tiers=draw(tiers(currency)))
+        model = Graduated(tiers=draw(tiers(currency)), zero_usage=draw(_ZERO_USAGE))
     elif kind == "volume":
-        model = Volume(tiers=draw(tiers(currency)))
+        model = Volume(tiers=draw(tiers(currency)), zero_usage=draw(_ZERO_USAGE))
     else:
         model = Package(
             draw(quantities(min_value=Decimal(1), max_value=Decimal(1000), places=0)),
@@ -288,22 +322,93 @@ def charges(
 _METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", "public_ip_hours")
 
 
+def _optional(draw: st.DrawFn, strategy: st.SearchStrategy[Decimal]) -> Decimal | None:
+    return draw(st.one_of(st.none(), strategy))
+
+
+@st.composite
+def transaction_percentages(
+    draw: st.DrawFn, currency: str = "EUR", *, max_value: Decimal = Decimal(1000)
+) -> TransactionPercentage:
+    """Transaction percentages with every option on or off: a percent (up to 100), a
+    fixed fee, free transactions (0 to 5), a free amount, a minimum and a maximum per
+    transaction (the minimum at most the maximum), fees up to *max_value*; shrinks to a
+    percent of 0 and no option.
+
+    >>> from hypothesis import find
+    >>> find(transaction_percentages(), lambda m: m.min_per_transaction is not None)
+    TransactionPercentage(percent=Decimal('0'), currency='EUR', fixed_fee=None, \
+free_transactions=0, free_amount=Decimal('0'), min_per_transaction=Money('0', 'EUR'), \
+max_per_transaction=None)
+    """
+    fee = prices(max_value=max_value, places=4)
+    low, high = _optional(draw, fee), _optional(draw, fee)
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    fixed = _optional(draw, fee)
+    return TransactionPercentage(
+        percent=draw(quantities(max_value=Decimal(100), places=3)),
+        currency=currency,
+        fixed_fee=None if fixed is None else Money(fixed, currency),
+        free_transactions=draw(st.integers(min_value=0, max_value=5)),
+        free_amount=draw(st.one_of(st.just(Decimal(0)), quantities(max_value=max_value * 10))),
+        min_per_transaction=None if low is None else Money(low, currency),
+        max_per_transaction=None if high is None else Money(high, currency),
+    )
+
+
+@st.composite
+def graduated_transaction_percentages(
+    draw: st.DrawFn, currency: str = "EUR", *, max_size: int = 4
+) -> GraduatedTransactionPercentage:
+    """Graduated transaction percentages of one to *max_size* ascending tiers, each with
+    a percent up to 100 and perhaps a flat price; shrinks to one tier of 0%."""
+    bounds = draw(
+        st.lists(
+            quantities(min_value=Decimal("0.01"), max_value=Decimal(10**5), places=2),
+            max_size=max_size - 1,
+            unique=True,
+        )
+    )
+    out = []
+    for up_to in [*sorted(bounds), None]:
+        flat = _optional(draw, prices(max_value=Decimal(500), places=2))
+        out.append(
+            TransactionTier(
+                up_to,
+                draw(quantities(max_value=Decimal(100), places=3)),
+                None if flat is None else Money(flat, currency),
+            )
+        )
+    return GraduatedTransactionPercentage(tiers=out, currency=currency)
+
+
 @st.composite
 def plans(
     draw: st.DrawFn, currencies: st.SearchStrategy[str] | None = None, *, full: bool = False
 ) -> Plan:
-    """Valid plans with one to five usage charges, each on its own well-known metric.
+    """Valid plans with one to five usage charges, each on its own well-known metric,
+    which may round its quantities.
 
     With ``full=True`` plans also use the rest of the plan format: declared metrics with
-    unit conversion and aggregation, selectors, flat fees with each proration, percentage
-    (flat or graduated) and minimum charges, a rounding policy, a version with effective
-    dates and descriptions.
+    unit conversion, aggregation and quantity rounding, selectors, charges priced per
+    transaction (:func:`transaction_percentages`) and graduated on the transactions'
+    total, flat fees with each proration, percentage (flat or graduated, with flat prices
+    and a fee for no usage) and minimum charges, a rounding policy, a version with
+    effective dates and descriptions.
     """
     currency = draw(currencies if currencies is not None else st.just("EUR"))
     count = draw(st.integers(min_value=1, max_value=len(_METRICS)))
     items = [draw(charges(currency, metric=_METRICS[i], name=f"c{i}")) for i in range(count)]
     if not full:
-        return Plan(name="generated", currency=currency, charges=items)
+        plan = Plan(name="generated", currency=currency, charges=items)
+        declared = []
+        for name in _METRICS[:count]:  # some metrics round their quantities
+            rounding = draw(st.one_of(st.none(), quantity_roundings()))
+            if rounding is not None:
+                known = plan.metric(name)
+                declared.append(Metric(name=name, unit=known.unit, rounding=rounding))
+        return Plan(name="generated", currency=currency, charges=items, metrics=declared)
     names = [c.name for c in items]
     if draw(st.booleans()):
         offering = {"offering": draw(st.sampled_from(("small", ["small", "large"])))}
@@ -318,10 +423,27 @@ def plans(
             where=draw(st.sampled_from((offering, All([Match(offering), cpus])))),
             valid=items[0].valid,
         )
+    items.append(
+        Charge(
+            name="payments",
+            metric="payments",
+            model=draw(transaction_percentages(currency)),
+            valid=draw(st.one_of(st.none(), validities())),
+        )
+    )
+    items.append(
+        Charge(
+            name="payment_tiers",
+            metric="payments",
+            model=draw(graduated_transaction_percentages(currency)),
+            free_units=draw(st.sampled_from((Decimal(0), Decimal(50)))),
+            valid=draw(st.one_of(st.none(), validities())),
+        )
+    )
     fee = Flat(
         Money(draw(prices(places=2)), currency),
-        proration=draw(st.sampled_from(("days", "seconds", "days30", "none"))),
-        proration_digits=draw(st.one_of(st.none(), st.integers(0, 6))),
+        proration=draw(st.sampled_from(PRORATIONS)),
+        proration_digits=draw(st.one_of(st.none(), st.integers(0, 9))),
     )
     items.append(Charge(name="vm_fee", metric="vm_running", model=fee))
     items.append(Charge(name="platform", model=Flat(Money(draw(prices(places=2)), currency))))
@@ -330,13 +452,23 @@ def plans(
         support = Percentage(percent=draw(st.decimals(0, 100, places=2)), of=of, currency=currency)
     else:
         bound = draw(quantities(min_value=Decimal(1), max_value=Decimal(10**5), places=2))
+        flats = [draw(st.one_of(st.none(), prices(max_value=Decimal(100), places=2))) for _ in "ab"]
         support = Percentage(
             tiers=[
-                PercentTier(bound, draw(st.decimals(0, 100, places=2))),
-                PercentTier(None, draw(st.decimals(0, 100, places=2))),
+                PercentTier(
+                    bound,
+                    draw(st.decimals(0, 100, places=2)),
+                    None if flats[0] is None else Money(flats[0], currency),
+                ),
+                PercentTier(
+                    None,
+                    draw(st.decimals(0, 100, places=2)),
+                    None if flats[1] is None else Money(flats[1], currency),
+                ),
             ],
             of=of,
             currency=currency,
+            zero_usage=draw(_ZERO_USAGE),
         )
     items.append(Charge(name="support", model=support))
     items.append(
@@ -348,10 +480,18 @@ def plans(
             ),
         )
     )
+    roundings = st.one_of(st.none(), quantity_roundings())
     metrics = [
-        Metric(name="public_ip_hours", unit="IP-hour", usage_unit="second"),
-        Metric(name="bandwidth_gb", unit="GB", usage_unit=draw(st.sampled_from(("byte", "MB")))),
-        _storage_metric(draw),
+        Metric(
+            name="public_ip_hours", unit="IP-hour", usage_unit="second", rounding=draw(roundings)
+        ),
+        Metric(
+            name="bandwidth_gb",
+            unit="GB",
+            usage_unit=draw(st.sampled_from(("byte", "MB"))),
+            rounding=draw(roundings),
+        ),
+        _storage_metric(draw, draw(roundings)),
     ]
     first = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
     last = draw(st.one_of(st.none(), st.dates(min_value=first, max_value=date(2031, 12, 31))))
@@ -369,8 +509,9 @@ def plans(
     )
 
 
-def _storage_metric(draw: st.DrawFn) -> Metric:
-    """Storage priced per GB-month from GB-hours, each way of counting a month."""
+def _storage_metric(draw: st.DrawFn, rounding: QuantityRounding | None) -> Metric:
+    """Storage priced per GB-month from GB-hours, each way of counting a month, with
+    *rounding* (after the conversion: of the aggregate or of each record)."""
     aggregation: Aggregation = draw(st.sampled_from(("sum", "average", "max")))
     lengths = ("period", "fixed_720", "actual") if aggregation == "sum" else ("period", "fixed_720")
     return Metric(
@@ -380,6 +521,7 @@ def _storage_metric(draw: st.DrawFn) -> Metric:
         aggregation=aggregation,
         description="Block storage",
         month_hours=draw(st.sampled_from(lengths)),
+        rounding=rounding,
     )
 
 
@@ -424,8 +566,11 @@ def charge_points(charge: Charge) -> tuple[Decimal, ...]:
     free = charge.free_units
     points = {Decimal(0), free}
     for tier in getattr(charge.model, "tiers", ()):
-        if isinstance(tier, Tier) and tier.up_to is not None:
+        if isinstance(tier, Tier | TransactionTier) and tier.up_to is not None:
             points.add(free + tier.up_to)
+    free_amount = getattr(charge.model, "free_amount", None)
+    if isinstance(free_amount, Decimal) and free_amount:
+        points.add(free + free_amount)
     block = getattr(charge.model, "block_size", None)
     if isinstance(block, Decimal):
         points.update((free + block, free + 2 * block))
@@ -521,6 +666,8 @@ def _charge_records(
     if charge.model.basis != "usage":  # a flat fee priced by the time its records cover
         hours = draw(st.integers(min_value=1, max_value=72))
         return [record(0, Decimal(hours), start, start + hours * hour)]
+    if prices_transactions(charge.model):
+        return draw(_transactions(charge, record, start))
     target = draw(charge_quantities(charge, places=places))
     if metric.aggregation == "unique":
         count = min(int(target), 20)
@@ -534,6 +681,47 @@ def _charge_records(
     return [
         record(i, part, start + i * minute, start + i * minute + hour)
         for i, part in enumerate(_split(draw, raw))
+    ]
+
+
+def transaction_points(model: TransactionPercentage) -> tuple[Decimal, ...]:
+    """The amounts of one transaction where *model*'s price changes: 0, the free amount
+    and the amounts whose cost is the minimum or the maximum.
+
+    >>> model = TransactionPercentage(percent=Decimal(1), currency="USD",
+    ...     fixed_fee=Money("0.50", "USD"), min_per_transaction=Money(1, "USD"))
+    >>> transaction_points(model)
+    (Decimal('0'), Decimal('50.00'))
+    """
+    points = {Decimal(0), model.free_amount}
+    fixed = Decimal(0) if model.fixed_fee is None else model.fixed_fee.amount
+    for bound in (model.min_per_transaction, model.max_per_transaction):
+        if bound is not None and model.percent and bound.amount > fixed:
+            with localcontext(EXACT):
+                points.add((bound.amount - fixed) * 100 / model.percent)
+    return tuple(sorted(p for p in points if p < 10**12))
+
+
+@st.composite
+def _transactions(
+    draw: st.DrawFn, charge: Charge, record: Any, start: datetime
+) -> list[UsageRecord]:
+    """One to six transactions of *charge*: amounts on and around where a transaction's
+    price changes, or anywhere up to twice the largest; some start together."""
+    model = getattr(charge.model, "model", charge.model)  # a customer's override wraps it
+    points = (
+        transaction_points(model) if isinstance(model, TransactionPercentage) else (Decimal(0),)
+    )
+    step = Decimal("0.001")
+    near = sorted({p + d for p in points for d in (-step, Decimal(0), step) if p + d >= 0})
+    top = max(Decimal(10), points[-1] * 2).quantize(step, rounding=ROUND_FLOOR)
+    amount = st.one_of(st.sampled_from(near), readable_decimals(max_value=top, places=3))
+    amounts = draw(st.lists(amount, min_size=1, max_size=6))
+    minute = timedelta(minutes=1)
+    starts = draw(st.lists(st.integers(0, 3), min_size=len(amounts), max_size=len(amounts)))
+    return [
+        record(i, q, start + at * minute, start + at * minute + minute)
+        for i, (q, at) in enumerate(zip(amounts, starts, strict=True))
     ]
 
 

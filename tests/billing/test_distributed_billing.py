@@ -231,7 +231,7 @@ def test_worker_processes(stores):
     BillingRun(store=one).bill(rate(PLAN, USAGE, PERIOD), issued_on=DAY)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -24,10 +24,10 @@ from moneyed import Money
 from cloudrate import BillingPeriod, UsageRecord, rate
 from cloudrate.billing import BillingRun, DocumentStore, SQLiteDocumentStore, open_store
 from cloudrate.invoice import Customer, FlatTax, RegionalTax, TaxRate
-from cloudrate.plans import Charge, Flat, Plan
+from cloudrate.plans import Charge, Flat, Metric, Plan
 from cloudrate.rating.columnar import rate_table, to_table
 from cloudrate.rating.columnar.lines import LineColumns, rate_lines
-from cloudrate.testing import charges, usage_records
+from cloudrate.testing import charges, quantity_roundings, usage_records
 
 PERIOD = BillingPeriod.month(2026, 10, "UTC")
 METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", "public_ip_hours")
@@ -36,7 +36,8 @@ METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", 
 @st.composite
 def fast_plans(draw: st.DrawFn) -> Plan:
     """Plans the columnar kernel covers: usage charges of every vectorised model (tier
-    edges, free units), perhaps a flat fee, in a currency with 2, 0 or 3 digits."""
+    edges, free units, the first tier's flat fee for no usage), perhaps rounding their
+    aggregated quantities, perhaps a flat fee, in a currency with 2, 0 or 3 digits."""
     currency = draw(st.sampled_from(("EUR", "JPY", "BHD")))
     count = draw(st.integers(1, len(METRICS)))
     items = [draw(charges(currency, metric=METRICS[i], name=f"c{i}")) for i in range(count)]
@@ -50,7 +51,21 @@ def fast_plans(draw: st.DrawFn) -> Plan:
     mode = draw(st.sampled_from(("half_up", "half_even", "up", "down")))
     from cloudrate import RoundingPolicy
 
-    return Plan(name="g", currency=currency, charges=items, rounding=RoundingPolicy(mode=mode))
+    rounded = st.one_of(st.none(), quantity_roundings(per=st.just("aggregate")))
+    metrics = [
+        Metric(
+            name=m, unit=Plan(name="g", currency=currency, charges=items).metric(m).unit, rounding=r
+        )
+        for m in METRICS[:count]
+        if (r := draw(rounded)) is not None
+    ]
+    return Plan(
+        name="g",
+        currency=currency,
+        charges=items,
+        metrics=metrics,
+        rounding=RoundingPolicy(mode=mode),
+    )
 
 
 def _edges(plan: Plan) -> list[Decimal]:
@@ -179,6 +194,45 @@ def test_plans_the_kernel_does_not_cover_bill_through_the_object_path(tmp_path: 
     try:
         BillingRun(store=fast).bill_table(plan, to_table(usage))
         BillingRun(store=obj).bill(rate(plan, usage))
+        assert _state(fast) == _state(obj)
+    finally:
+        fast.close()
+        obj.close()
+
+
+def test_transactions_bill_through_the_object_path_in_any_order(tmp_path: Path) -> None:
+    """A plan with charges priced per transaction (Lago's percentage and graduated
+    percentage): bill_table stores what bill(rate(...)) stores, whatever the order of
+    the rows."""
+    from cloudrate import load_plan
+
+    plan = load_plan("""
+name: Payments
+currency: USD
+charges:
+  - {name: cards, metric: payments, model: transaction_percentage, percent: "2.9",
+     fixed_fee: "0.30", free_transactions: 1, min_per_transaction: "0.50"}
+  - name: tiers
+    metric: payments
+    model: graduated_transaction_percentage
+    tiers: [{up_to: 100, percent: 1, flat_price: 5}, {up_to: null, percent: 2}]
+""")
+    records = [
+        UsageRecord(
+            account=account,
+            metric="payments",
+            quantity=Decimal(q),
+            start=PERIOD.start.replace(hour=hour),
+            end=PERIOD.start.replace(hour=hour + 1),
+            record_id=f"{account}{hour}",
+        )
+        for account, hour, q in (("a", 1, "40"), ("a", 2, "7.5"), ("b", 1, "900"), ("a", 0, "12"))
+    ]
+    assert not isinstance(rate_lines(plan, to_table(records), PERIOD), LineColumns)
+    fast, obj = _both(tmp_path, "transactions")
+    try:
+        BillingRun(store=fast).bill_table(plan, to_table(records[::-1]), PERIOD)
+        BillingRun(store=obj).bill(rate(plan, records, PERIOD))
         assert _state(fast) == _state(obj)
     finally:
         fast.close()

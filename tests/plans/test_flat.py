@@ -12,6 +12,7 @@ from moneyed import Money
 import cloudrate
 from cloudrate import BillingPeriod, Charge, Flat, PlanError, UsageRecord
 from cloudrate._money import EXACT
+from cloudrate.plans import PRORATIONS
 
 D = Decimal
 
@@ -55,16 +56,21 @@ class TestFlatFactor:
         assert _fee(proration="seconds").factor(day, OCTOBER) == ratio(90000, OCTOBER_SECONDS)
         assert _fee().factor(day, OCTOBER) == ratio(1, 31)
 
-    def test_days30(self):
-        """Fixed 30-day months: 11 days are 11/30; a whole 31-day month is capped at 1."""
-        assert _fee(proration="days30").factor(FROM_21ST, OCTOBER) == ratio(11, 30)
+    def test_days_of_30(self):
+        """Days over a fixed 30: 11 days are 11/30; a whole 31-day month is capped at 1."""
+        assert _fee(proration="days_of_30").factor(FROM_21ST, OCTOBER) == ratio(11, 30)
         whole = [(OCTOBER.start, OCTOBER.end)]
-        assert _fee(proration="days30").factor(whole, OCTOBER) == 1
+        assert _fee(proration="days_of_30").factor(whole, OCTOBER) == 1
 
-    def test_days30_short_month(self):
-        """As documented, days30 counts the days touched: all of February is 28/30."""
+    def test_days_of_30_short_month(self):
+        """As documented, days_of_30 counts the days touched: all of February is 28/30."""
         feb = BillingPeriod.month(2026, 2, "UTC")
-        assert _fee(proration="days30").factor([(feb.start, feb.end)], feb) == ratio(28, 30)
+        assert _fee(proration="days_of_30").factor([(feb.start, feb.end)], feb) == ratio(28, 30)
+
+    def test_thirty_day_months(self):
+        """Kill Bill's fixed 30-day months: 21-31 October is 10 days (the 31st weighs
+        nothing) of 30; the whole month is 1."""
+        assert _fee(proration="thirty_day_months").factor(FROM_21ST, OCTOBER) == ratio(10, 30)
 
     def test_none(self):
         """proration=none: any activity pays the whole period; no activity pays nothing."""
@@ -83,7 +89,7 @@ class TestFlatFactor:
     def test_whole_month_is_one(self):
         """Active the whole period is a factor of exactly 1 for every proration."""
         whole = [(OCTOBER.start, OCTOBER.end)]
-        for proration in ("days", "seconds", "days30", "none"):
+        for proration in PRORATIONS:
             assert _fee(proration=proration).factor(whole, OCTOBER) == 1
 
     def test_overlapping_spans_count_once(self):
@@ -126,7 +132,7 @@ class TestFlat:
 
     def test_bad_proration(self):
         """An unknown proration lists the known ones."""
-        with pytest.raises(PlanError, match="days, seconds, days30, none"):
+        with pytest.raises(PlanError, match="days, seconds, days_of_30, thirty_day_months, none"):
             _fee(proration="hours")
 
     @pytest.mark.parametrize("digits", [-1, True, 2.0])

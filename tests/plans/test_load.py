@@ -155,7 +155,8 @@ class TestLoadPlan:
         assert (p.path, p.code, p.value) == ("charges[0].model", "unknown_model", "volumes")
         assert "did you mean 'volume'?" in p.message
         assert (
-            "per_unit, graduated, volume, package, one_off, flat, percentage, minimum" in p.message
+            "per_unit, graduated, volume, package, one_off, transaction_percentage, "
+            "graduated_transaction_percentage, flat, percentage, minimum" in p.message
         )
 
     def test_price_in_another_currency(self):
@@ -461,3 +462,20 @@ class TestLoaderRobustness:
         else:
             problems = None
         assert problems is None or len(problems) > 0
+
+
+class TestReference:
+    def test_every_model_key_is_in_the_plan_reference(self):
+        """docs/plan-reference.md has a row per model and plan-file key, and names
+        every model in the charge's ``model`` field."""
+        from cloudrate.plans import MODELS
+
+        text = (Path(__file__).resolve().parents[2] / "docs" / "plan-reference.md").read_text(
+            encoding="utf-8"
+        )
+        table = text.split("### Model fields", 1)[1].split("\n## ", 1)[0]
+        model_row = next(row for row in text.splitlines() if row.startswith("| `model` |"))
+        for kind, model in MODELS.items():
+            assert f"`{kind}`" in model_row, kind
+            for key in model.keys:
+                assert f"| `{kind}` | `{key}` |" in table, (kind, key)

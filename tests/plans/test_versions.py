@@ -23,7 +23,9 @@ from cloudrate.plans import (
     Package,
     Percentage,
     PriceVersion,
+    TransactionPercentage,
     Volume,
+    prices_transactions,
 )
 from cloudrate.testing import plans, prices
 
@@ -482,11 +484,13 @@ def _changed(draw: st.DrawFn, charge: Charge, currency: str) -> Charge:
         new = attrs.evolve(model, percent=draw(st.decimals(0, 100, places=1)))
     elif isinstance(model, Minimum):
         new = attrs.evolve(model, amount=price)
+    elif isinstance(model, TransactionPercentage):
+        new = attrs.evolve(model, percent=draw(st.decimals(0, 100, places=1)), fixed_fee=price)
     else:
         new = model
     changes: dict[str, object] = {"model": new}
     changes["description"] = draw(st.sampled_from((None, charge.description, "Changed")))
-    if model.basis == "usage":
+    if model.basis == "usage" and not prices_transactions(model):
         changes["free_units"] = draw(st.sampled_from((charge.free_units, D(0), D("2.5"))))
     return attrs.evolve(charge, **changes)
 

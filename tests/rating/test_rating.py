@@ -393,7 +393,7 @@ class TestRateProperties:
             max_size=30,
         ),
         st.randoms(),
-        st.sampled_from(("days", "seconds", "days30")),
+        st.sampled_from(("days", "seconds", "days_of_30", "thirty_day_months")),
     )
     def test_prorated_fees_do_not_depend_on_order(self, spans, random, proration):
         """Per-resource proration factors (thirds, 31sts) add up the same in any order."""

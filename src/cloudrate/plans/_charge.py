@@ -12,7 +12,7 @@ from moneyed import Money
 from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError
 
-from ._model import ChargeModel
+from ._model import ChargeModel, prices_transactions
 from ._validity import Validity
 from ._where import Condition, Match, read_condition
 
@@ -92,6 +92,11 @@ class Charge:
                 f"charge {self.name!r}: valid selects usage records by their dates and this "
                 "charge prices none; give prices that change by date as plan versions"
             )
+        if self.free_units and prices_transactions(self.model):
+            raise PlanError(
+                f"charge {self.name!r}: free_units does not apply to a {self.model.kind} "
+                "charge; give its free_amount or free_transactions instead"
+            )
 
     @property
     def is_derived(self) -> bool:
@@ -140,7 +145,15 @@ class Charge:
 def model_money(model: ChargeModel) -> list[tuple[str, Money]]:
     """Every price a model holds, with the field path, for currency checks."""
     found: list[tuple[str, Money]] = []
-    for field in ("unit_price", "block_price", "price_per_period", "amount"):
+    for field in (
+        "unit_price",
+        "block_price",
+        "price_per_period",
+        "amount",
+        "fixed_fee",
+        "min_per_transaction",
+        "max_per_transaction",
+    ):
         value = getattr(model, field, None)
         if isinstance(value, Money):
             found.append((field, value))

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 from moneyed import Money
 
+from cloudrate._documents import join_path
 from cloudrate._money import exact
 from cloudrate.exceptions import PlanError
-from cloudrate.period import BillingPeriod, seconds_between
+from cloudrate.period import BillingPeriod
 
 from ._fields import as_money, non_negative_money
 from ._model import Basis
 from ._priced import Detail, Priced
+from ._proration import (
+    PRORATIONS,
+    RENAMED_PRORATIONS,
+    Proration,
+    current_proration,
+    proration_factor,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
 
-__all__ = ["PRORATIONS", "Flat", "Proration", "proration_factor"]
-
-#: How a partial period is charged, by name.
-Proration = Literal["days", "seconds", "days30", "none"]
-PRORATIONS: tuple[Proration, ...] = ("days", "seconds", "days30", "none")
+__all__ = ["Flat"]
 
 
 def _check_proration(_inst: object, _attr: object, value: str) -> None:
@@ -47,7 +51,13 @@ class Flat:
     - ``days`` (default): calendar days touched, in the period's timezone, over the days
       of the period (a VM started on the 21st of a 31-day month pays 11/31);
     - ``seconds``: active seconds over the seconds of the period;
-    - ``days30``: days touched over a fixed 30-day month, at most 1;
+    - ``days_of_30``: days touched over a fixed 30 (so 31 days are capped at 1, all of
+      February is 28/30); formerly ``days30``, still read with a ``DeprecationWarning``;
+    - ``thirty_day_months``: Kill Bill's fixed 30-day months
+      (``org.killbill.invoice.proration.fixed.days=30``): days touched, each month
+      counted as 30 days (its last day weighs 31 minus the month's length: the 31st
+      nothing, 28 February three days), over 30 per month of the period; a period wholly
+      covered is 1. The period must be whole months (calendar or anniversary);
     - ``none``: any activity pays the full price.
 
     *proration_digits* rounds the factor half-up to that many places before it is used
@@ -69,7 +79,9 @@ class Flat:
     keys: ClassVar[tuple[str, ...]] = ("price", "proration", "proration_digits")
 
     price_per_period: Money = attrs.field(converter=as_money, validator=non_negative_money)
-    proration: Proration = attrs.field(default="days", validator=_check_proration)
+    proration: Proration = attrs.field(
+        default="days", converter=current_proration, validator=_check_proration
+    )
     proration_digits: int | None = attrs.field(default=None, validator=_check_digits)
 
     @property
@@ -102,49 +114,10 @@ class Flat:
     @classmethod
     def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Flat | None:
         price = r.price(data, "price", path)
+        former = data.get("proration")
+        if isinstance(former, str) and former in RENAMED_PRORATIONS:
+            renamed = current_proration(former, join_path(path, "proration"))
+            data = {**data, "proration": renamed}
         proration = r.choice(data, "proration", path, PRORATIONS, "days")
         digits = r.whole(data, "proration_digits", path)
         return None if price is None else cls(price, proration, digits)
-
-
-@exact
-def proration_factor(
-    spans: Iterable[tuple[datetime, datetime]],
-    period: BillingPeriod,
-    proration: Proration = "days",
-    digits: int | None = None,
-) -> Decimal:
-    """The share of *period* that *spans* cover, measured as *proration* says (see
-    :class:`Flat`); *digits* rounds it half-up. The one rule for flat fees and for the part
-    of a period a subscription covers.
-
-    >>> period = BillingPeriod.month(2026, 10, "UTC")
-    >>> proration_factor([(datetime(2026, 10, 16, tzinfo=period.tz), period.end)], period)
-    Decimal('0.516129032258064516129032258064516129032258064516129032258065')
-    """
-    clipped = [c for s, e in spans if (c := period.clip(s, e)) is not None]
-    if not clipped:
-        return Decimal(0)
-    if proration == "none":
-        return Decimal(1)
-    if proration == "seconds":
-        covered = sum((seconds_between(s, e) for s, e in _merge(clipped)), Decimal(0))
-        share = covered / period.seconds
-    else:
-        days = len(period.local_days(clipped))
-        share = Decimal(days) / (Decimal(30) if proration == "days30" else period.days)
-        share = min(share, Decimal(1))
-    if digits is not None:
-        share = share.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
-    return share
-
-
-def _merge(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    """Union of overlapping spans, so overlapping records are not counted twice."""
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged

@@ -11,12 +11,15 @@ from moneyed import Money
 
 from cloudrate._money import exact
 
+from ._model import ZeroUsage
 from ._priced import Detail, Priced, PricedLines, Texts, detail_parts, exponent_of, join_steps
 from ._tiers import (
     Tier,
     TieredModel,
     check_tiers,
+    check_zero_usage,
     read_tiers,
+    read_zero_usage,
     scaled_tiers,
     tier_label,
     to_tiers,
@@ -37,7 +40,9 @@ class Graduated(TieredModel):
     """Price each unit by the tier it falls in, then add the tiers up.
 
     A tier's flat price is added when the quantity reaches into that tier (is above the
-    tier's lower bound). A quantity of 0 costs nothing.
+    tier's lower bound). A quantity of 0 costs nothing, unless *zero_usage* is
+    ``first_flat_fee``: then the first tier's flat price is charged for every quantity,
+    0 and an account without usage included (Lago's rule).
 
     >>> g = Graduated(tiers=[Tier(Decimal(100), Money("0.10", "EUR")),
     ...                      Tier(None, Money("0.05", "EUR"))])
@@ -46,15 +51,26 @@ class Graduated(TieredModel):
     >>> print(g.price(Decimal("100.5")).explain())
     tier 1 (0 to 100): 100 x 0.10 EUR = 10.00 EUR
     tier 2 (above 100): 0.5 x 0.05 EUR = 0.025 EUR
+    >>> setup = Graduated(tiers=[Tier(Decimal(10), Money("2", "USD"), Money("100", "USD")),
+    ...                          Tier(None, Money("1", "USD"), Money("50", "USD"))],
+    ...                   zero_usage="first_flat_fee")
+    >>> print(setup.price(Decimal(0)).explain())
+    tier 1 (0 to 10) flat price: 100 USD
+
+    .. versionchanged:: 0.2
+       *zero_usage*.
     """
 
     kind: ClassVar[str] = "graduated"
 
     tiers: tuple[Tier, ...] = attrs.field(converter=to_tiers, validator=check_tiers)
+    zero_usage: ZeroUsage = attrs.field(default="free", validator=check_zero_usage, kw_only=True)
 
     @exact
     def price(self, quantity: Decimal) -> Priced:
         """The sum over tiers of the units in each tier times its price, plus flat prices."""
+        if quantity <= 0:
+            return self.zero_priced()
         currency = self.currency
         total = Decimal(0)
         details: list[Detail] = []
@@ -79,11 +95,13 @@ class Graduated(TieredModel):
     @classmethod
     def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Graduated | None:
         tiers = read_tiers(r, data, path)
-        return None if tiers is None else cls(tiers=tiers)
+        zero_usage = read_zero_usage(r, data, path)
+        return None if tiers is None else cls(tiers=tiers, zero_usage=zero_usage)
 
     def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
         """The vectorised twin of :meth:`price`: each tier's units at its price, plus the
-        flat price of every tier the quantity reaches into.
+        flat price of every tier the quantity reaches into (the first tier's for every
+        quantity under ``first_flat_fee``).
 
         >>> import numpy as np
         >>> g = Graduated(tiers=[Tier(Decimal(100), Money("0.10", "EUR")),
@@ -101,6 +119,7 @@ class Graduated(TieredModel):
         total: np.ndarray = np.zeros(len(qty), dtype=np.int64)
         lower = 0
         wide = qty.dtype == object
+        always = self.zero_usage == "first_flat_fee"  # the first tier is always reached
         for up, price, flat in tiers:
             if not wide and lower > LIMIT:
                 break  # no int64 quantity reaches this tier
@@ -110,7 +129,10 @@ class Graduated(TieredModel):
                 units = np.minimum(units, up - lower)
             total = exact_add(total, exact_mul(to_int64_or_object(units), price))
             if flat:
-                reached = (qty > lower).astype(bool).astype(np.int64)
+                if always and lower == 0:
+                    reached = np.ones(len(qty), dtype=np.int64)
+                else:
+                    reached = (qty > lower).astype(bool).astype(np.int64)
                 total = exact_add(total, exact_mul(reached, flat))
             if up is None:
                 break
@@ -167,7 +189,25 @@ class Graduated(TieredModel):
             if up is None or tier.up_to is None:
                 break
             lower, lower_exp, lower_dec = up, exponent_of(tier.up_to), tier.up_to
+        self._zero_steps(qty, exponent, steps)
         return PricedLines(amount, exponent, join_steps(steps))
+
+    def _zero_steps(self, qty: np.ndarray, exponent: np.ndarray, steps: _Steps) -> None:
+        """The explanation and exponent of the quantities no tier is reached by: the first
+        tier's flat price under ``first_flat_fee`` (see :meth:`TieredModel.zero_priced`)."""
+        import numpy as np
+
+        flat = self.first_flat
+        if flat is None:
+            return
+        rows = np.flatnonzero(qty <= 0)
+        if len(rows) == 0:
+            return
+        label = tier_label(0, Decimal(0), self.tiers[0].up_to)
+        exponent[rows] = min(0, exponent_of(flat.amount))
+        text = f"{label} flat price: {flat.amount} {self.currency}"
+        for i in rows.tolist():
+            steps[i].append(text)
 
     def _tier_steps(
         self,

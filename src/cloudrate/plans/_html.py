@@ -53,7 +53,19 @@ def _number(value: Any) -> str:
 
 
 #: Model fields that hold an amount of the plan's currency.
-_MONEY_KEYS = frozenset({"unit_price", "price", "amount", "block_price", "price_per_period"})
+_MONEY_KEYS = frozenset(
+    {
+        "unit_price",
+        "price",
+        "amount",
+        "block_price",
+        "price_per_period",
+        "fixed_fee",
+        "free_amount",
+        "min_per_transaction",
+        "max_per_transaction",
+    }
+)
 
 
 def _price(data: dict[str, Any], currency: str) -> str:

@@ -4,7 +4,8 @@ A new charge model is one module (its keys, reader, scalar price and, when price
 usage, its vectorised twin) plus one entry here.
 
 >>> sorted(MODELS)
-['flat', 'graduated', 'minimum', 'one_off', 'package', 'per_unit', 'percentage', 'volume']
+['flat', 'graduated', 'graduated_transaction_percentage', 'minimum', 'one_off', 'package', \
+'per_unit', 'percentage', 'transaction_percentage', 'volume']
 >>> MODELS["graduated"].basis
 'usage'
 """
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 from ._flat import Flat
 from ._graduated import Graduated
+from ._graduated_transaction_percentage import GraduatedTransactionPercentage
 from ._minimum import Minimum
 from ._model import Basis, ChargeModel
 from ._one_off import OneOff
 from ._package import Package
 from ._per_unit import PerUnit
 from ._percentage import Percentage
+from ._transaction_percentage import TransactionPercentage
 from ._volume import Volume
 
 __all__ = ["MODELS", "kinds_of"]
@@ -26,7 +29,18 @@ __all__ = ["MODELS", "kinds_of"]
 #: Every charge model by its plan-file ``model`` name, in the order the docs list them.
 MODELS: dict[str, type[ChargeModel]] = {
     model.kind: model
-    for model in (PerUnit, Graduated, Volume, Package, OneOff, Flat, Percentage, Minimum)
+    for model in (
+        PerUnit,
+        Graduated,
+        Volume,
+        Package,
+        OneOff,
+        TransactionPercentage,
+        GraduatedTransactionPercentage,
+        Flat,
+        Percentage,
+        Minimum,
+    )
 }
 
 

@@ -31,6 +31,8 @@ from cloudrate.period import zone
 from ._charge import Charge
 from ._metrics import AGGREGATIONS, MONTH_HOURS, Metric
 from ._plan import Plan
+from ._profiles import apply_profile
+from ._quantity_rounding import read_quantity_rounding
 from ._read_charge import read_charge
 from ._read_versions import read_versions
 
@@ -38,6 +40,7 @@ __all__ = ["dump_plan", "load_plan", "plan_from_document", "plan_to_yaml"]
 
 
 _PLAN_KEYS = (
+    "profile",
     "name",
     "currency",
     "version",
@@ -52,6 +55,10 @@ _PLAN_KEYS = (
 )
 
 
+#: The keys of a metric in a plan file.
+_METRIC_KEYS = ("unit", "usage_unit", "aggregation", "description", "month_hours", "rounding")
+
+
 def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     out: dict[str, Metric] = {}
     if raw is None:
@@ -62,9 +69,8 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
     for name, spec in raw.items():
         mpath = join_path(path, name)
         spec = {} if spec is None else spec
-        data = r.mapping(
-            spec, mpath, ("unit", "usage_unit", "aggregation", "description", "month_hours")
-        )
+        data = r.mapping(spec, mpath, _METRIC_KEYS)
+        rounding = read_quantity_rounding(r, data, mpath)
         try:
             out[name] = Metric(
                 name=name,
@@ -73,6 +79,7 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
                 aggregation=r.choice(data, "aggregation", mpath, AGGREGATIONS, "sum"),
                 description=r.text(data, "description", mpath),
                 month_hours=r.choice(data, "month_hours", mpath, MONTH_HOURS, "period"),
+                rounding=rounding,
             )
         except CloudrateError as exc:
             if "month_hours" in str(exc):
@@ -192,10 +199,27 @@ def _is_zone(name: Any) -> bool:
     return True
 
 
+def _profiled(doc: Document, data: dict[str, Any]) -> dict[str, Any]:
+    """*data* with its profile's settings filled in (:mod:`cloudrate.plans._profiles`)."""
+    if data.get("profile") is None:
+        data.pop("profile", None)
+        return data
+    try:
+        return apply_profile(data)
+    except CloudrateError as exc:
+        doc.problem("profile", "unknown_profile", str(exc).partition(": ")[2], data["profile"])
+        data.pop("profile")
+        return data
+
+
 def plan_from_document(doc: Document) -> Plan:
-    """Build a plan from a loaded document; raises with every problem found."""
+    """Build a plan from a loaded document; raises with every problem found.
+
+    A ``profile`` (``lago``, ``killbill``, ``stripe``, ``cloudstack-quota``) fills in the
+    settings of that system the document does not give (:doc:`profiles`).
+    """
     r = FieldReader(doc)
-    data = r.mapping(doc.data, "", _PLAN_KEYS)
+    data = _profiled(doc, r.mapping(doc.data, "", _PLAN_KEYS))
     if not data and not doc.problems:
         doc.problem("", "empty", "the document is empty; a plan needs name, currency and charges")
     name = r.text(data, "name", "", required=True)

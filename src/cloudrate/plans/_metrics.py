@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import calendar
 import functools
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
 import attrs
 
+from cloudrate._money import EXACT
 from cloudrate.exceptions import PlanError
+from cloudrate.period import zone
+
+from ._quantity_rounding import QuantityRounding
 
 __all__ = [
     "AGGREGATIONS",
@@ -133,6 +139,14 @@ def _check_aggregation(_inst: object, _attr: object, value: str) -> None:
         raise PlanError(f"aggregation: must be one of {', '.join(AGGREGATIONS)} (got {value!r})")
 
 
+def _check_rounding(_inst: object, _attr: object, value: Any) -> None:
+    if value is not None and not isinstance(value, QuantityRounding):
+        raise PlanError(
+            f"rounding: expected a QuantityRounding such as QuantityRounding('ceil', 2), "
+            f"got {value!r}"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Metric:
     """A measured quantity: its *unit* as priced, the *usage_unit* records carry, and how
@@ -155,6 +169,19 @@ class Metric:
     >>> vm = Metric(name="vm", unit="VM-month", usage_unit="VM-hour", month_hours="fixed_720")
     >>> vm.conversion(Decimal(31 * 86400))  # a 31-day period: still 720 hours a month
     (Decimal('1'), Decimal('720'))
+
+    *rounding* (a :class:`QuantityRounding`) rounds the quantity its charges price: the
+    aggregated quantity in *unit* (before free units), or each record's quantity in
+    *unit* before aggregation. Rounding always follows unit conversion, whatever the
+    month is: ``per: aggregate`` rounds the converted aggregate (under ``actual``, the
+    sum of the months' converted sums), ``per: record`` each record converted with the
+    month *month_hours* gives it (under ``actual``, the month the record starts in).
+
+    >>> Metric(name="api_calls", rounding=QuantityRounding("ceil", -2)).to_dict()
+    {'unit': 'unit', 'rounding': {'mode': 'ceil', 'precision': -2}}
+
+    .. versionchanged:: 0.2
+       *rounding* and *month_hours*.
     """
 
     name: str
@@ -163,6 +190,7 @@ class Metric:
     aggregation: Aggregation = attrs.field(default="sum", validator=_check_aggregation)
     description: str | None = None
     month_hours: MonthHours = "period"
+    rounding: QuantityRounding | None = attrs.field(default=None, validator=_check_rounding)
 
     def __attrs_post_init__(self) -> None:
         if self.usage_unit is not None:
@@ -219,6 +247,67 @@ class Metric:
     def converts(self) -> bool:
         return self.usage_unit is not None and _parse(self.usage_unit) != _parse(self.unit)
 
+    @property
+    def rounds_records(self) -> bool:
+        """Whether each record's quantity is converted and rounded before aggregation."""
+        return self.rounding is not None and self.rounding.per == "record"
+
+    def record_conversion(
+        self, period_seconds: Decimal, timezone: str = "UTC"
+    ) -> Callable[[Decimal, datetime], Decimal] | None:
+        """How one record's quantity, given with the record's start, converts into
+        :attr:`unit` for a billing period of *period_seconds*: a ``month`` is the period,
+        720 hours (``fixed_720``) or, under ``actual``, the calendar month in *timezone*
+        (the plan's) the record starts in. None when the metric has no *usage_unit*.
+
+        >>> from datetime import datetime, timezone
+        >>> vm = Metric(name="vm", unit="VM-month", usage_unit="VM-hour", month_hours="actual")
+        >>> february = datetime(2026, 2, 3, tzinfo=timezone.utc)
+        >>> vm.record_conversion(Decimal(0))(Decimal(336), february)
+        Decimal('0.5')
+        """
+        if self.usage_unit is None:
+            return None
+        if self.by_month:
+            tz = zone(timezone)
+
+            def by_start(quantity: Decimal, start: datetime) -> Decimal:
+                local = start.astimezone(tz)
+                num, den = self.month_conversion(local.year, local.month)
+                return EXACT.divide(EXACT.multiply(quantity, num), den)
+
+            return by_start
+        num, den = self.conversion(period_seconds)
+
+        def converted(quantity: Decimal, _start: datetime) -> Decimal:
+            return EXACT.divide(EXACT.multiply(quantity, num), den)
+
+        return converted
+
+    def record_scale(
+        self, period_seconds: Decimal, timezone: str = "UTC"
+    ) -> Callable[[Decimal, datetime], Decimal] | None:
+        """How a record's quantity (given with the record's start) enters the aggregate
+        when the metric rounds each record: converted into :attr:`unit`
+        (:meth:`record_conversion`: the month *month_hours* gives the record), then
+        rounded; None when records enter as they are (the aggregate is converted and
+        rounded instead). Rating, the columnar engine and the usage page all take records
+        through it.
+
+        >>> from datetime import datetime, timezone
+        >>> gib = Metric(name="disk", unit="GiB", usage_unit="byte",
+        ...              rounding=QuantityRounding("half_even", 8, per="record"))
+        >>> gib.record_scale(Decimal(2678400))(Decimal(1500000000), datetime(2026, 10, 1))
+        Decimal('1.39698386')
+        """
+        rounding = self.rounding
+        if rounding is None or rounding.per != "record":
+            return None
+        convert = self.record_conversion(period_seconds, timezone)
+        if convert is None:
+            return lambda quantity, _start: rounding.apply(quantity)
+        return lambda quantity, start: rounding.apply(convert(quantity, start))
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"unit": self.unit}
         if self.usage_unit is not None:
@@ -229,6 +318,8 @@ class Metric:
             out["description"] = self.description
         if self.month_hours != "period":
             out["month_hours"] = self.month_hours
+        if self.rounding is not None:
+            out["rounding"] = self.rounding.to_dict()
         return out
 
 

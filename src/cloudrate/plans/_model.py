@@ -9,7 +9,7 @@ rating engines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
@@ -24,13 +24,46 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
     from cloudrate.period import BillingPeriod
 
-__all__ = ["BASES", "Basis", "ChargeModel", "OtherCharges", "Prorated", "VectorPricing"]
+__all__ = [
+    "BASES",
+    "ZERO_USAGE",
+    "Basis",
+    "ChargeModel",
+    "OtherCharges",
+    "PerTransaction",
+    "Prorated",
+    "VectorPricing",
+    "ZeroUsage",
+    "bills_without_usage",
+    "prices_transactions",
+]
 
 #: What a model prices: a metric's aggregated ``usage`` (after free units), the billing
 #: ``period`` (a flat fee, prorated per resource when it has a metric), other ``charges``
 #: (a percentage of their exact amounts) or the ``spend`` of other charges (a minimum).
 Basis = Literal["usage", "period", "charges", "spend"]
 BASES: tuple[Basis, ...] = ("usage", "period", "charges", "spend")
+
+#: What a tiered model charges for no usage: nothing (``free``), or its first tier's flat
+#: price (``first_flat_fee``, as Lago charges it), for a quantity of 0 and for an account
+#: with no records of the charge at all.
+ZeroUsage = Literal["free", "first_flat_fee"]
+ZERO_USAGE: tuple[ZeroUsage, ...] = ("free", "first_flat_fee")
+
+
+def bills_without_usage(model: object) -> bool:
+    """Whether *model* prices a charge that has no usage (its ``zero_usage`` is
+    ``first_flat_fee``): both engines then price it at 0 for every account billed.
+
+    >>> from decimal import Decimal
+    >>> from moneyed import Money
+    >>> from cloudrate.plans import Graduated, Tier
+    >>> tiers = [Tier(None, Money("0.10", "EUR"), Money("5", "EUR"))]
+    >>> bills_without_usage(Graduated(tiers=tiers)), bills_without_usage(
+    ...     Graduated(tiers=tiers, zero_usage="first_flat_fee"))
+    (False, True)
+    """
+    return getattr(model, "zero_usage", "free") == "first_flat_fee"
 
 
 @runtime_checkable
@@ -91,3 +124,28 @@ class Prorated(Protocol):
     def factor(
         self, spans: Iterable[tuple[datetime, datetime]], period: BillingPeriod
     ) -> Decimal: ...
+
+
+@runtime_checkable
+class PerTransaction(Protocol):
+    """A model priced on usage one transaction at a time (basis ``usage``): every record
+    of its metric is a transaction whose quantity is its amount.
+
+    Rating keeps each record's quantity for such a charge (the slot aggregation
+    ``transactions``) and calls :meth:`price_transactions` with them in one order, the
+    same whatever order the records came in: by start, then record id, then quantity
+    (:func:`cloudrate.rating._accumulate.transaction_amounts`). ``price(quantity)`` of
+    such a model prices one transaction of that amount.
+    """
+
+    def price_transactions(self, amounts: Sequence[Decimal]) -> Priced: ...
+
+
+def prices_transactions(model: object) -> bool:
+    """Whether *model* (a charge model or its class) is priced per transaction.
+
+    >>> from cloudrate.plans import PerUnit, TransactionPercentage
+    >>> prices_transactions(TransactionPercentage), prices_transactions(PerUnit)
+    (True, False)
+    """
+    return callable(getattr(model, "price_transactions", None))

@@ -6,14 +6,15 @@ overridden field (``override (ACME contract): unit price 0.010 EUR instead of 0.
 EUR``) and, with a discount, a step that takes the percentage off (``discount 10% (ACME
 contract): -0.90 EUR``). It has the kind, basis and plan-file keys of the model it wraps
 and the same protocols (:class:`~cloudrate.plans.VectorPricing`,
-:class:`~cloudrate.plans.Prorated`, :class:`~cloudrate.plans.OtherCharges`), so both
+:class:`~cloudrate.plans.Prorated`, :class:`~cloudrate.plans.OtherCharges`,
+:class:`~cloudrate.plans.PerTransaction`), so both
 rating engines price it as they price that model.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -25,7 +26,7 @@ from cloudrate._money import EXACT, exact
 from cloudrate.exceptions import PlanError
 
 from ._graduated import Graduated
-from ._model import Basis, ChargeModel, OtherCharges, Prorated, VectorPricing
+from ._model import Basis, ChargeModel, OtherCharges, PerTransaction, Prorated, VectorPricing
 from ._one_off import OneOff
 from ._package import Package
 from ._per_unit import PerUnit
@@ -90,6 +91,11 @@ class Overridden:
         return self.model.currency
 
     @property
+    def zero_usage(self) -> str:
+        """What no usage costs under the wrapped model (see ``bills_without_usage``)."""
+        return str(getattr(self.model, "zero_usage", "free"))
+
+    @property
     def line_unit_price(self) -> Money | None:
         """The unit price the customer pays: the model's, less the discount."""
         price = self.model.line_unit_price
@@ -98,7 +104,10 @@ class Overridden:
     @exact
     def price(self, quantity: Decimal) -> Priced:
         """The model's price less the discount, with a note per override first."""
-        priced = self.model.price(quantity)
+        return self._adjusted(self.model.price(quantity))
+
+    def _adjusted(self, priced: Priced) -> Priced:
+        """*priced* (the wrapped model's price) less the discount, notes first."""
         notes = tuple(
             Note.saying(f"override ({self.label}): {n}", self.currency) for n in self.notes
         )
@@ -192,6 +201,19 @@ class _Prorated:
         return model.factor(spans, period)
 
 
+class _Transactions:
+    """The per-transaction price of the wrapped model, less the discount."""
+
+    __slots__ = ()
+
+    @exact
+    def price_transactions(self, amounts: Sequence[Decimal]) -> Priced:
+        me = cast("Overridden", self)
+        model = me.model
+        assert isinstance(model, PerTransaction), "made only for per-transaction models"
+        return me._adjusted(model.price_transactions(amounts))
+
+
 class _Others:
     """The charges the wrapped percentage or minimum is priced from."""
 
@@ -213,6 +235,7 @@ def _class_for(model_class: type[ChargeModel]) -> type[Overridden]:
         (_Vector, "price_scaled"),
         (_Prorated, "factor"),
         (_Others, "of"),
+        (_Transactions, "price_transactions"),
     ):
         if hasattr(model_class, protocol_member):
             mixins.append(mixin)

@@ -23,7 +23,7 @@ from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
 from ._charge import Charge
 from ._fields import as_money, as_optional_quantity, non_negative_money
-from ._model import ChargeModel
+from ._model import ChargeModel, prices_transactions
 from ._overridden import Overridden, overridden
 from ._priced import money_text
 from ._tiers import Tier, TieredModel, check_tiers
@@ -201,8 +201,8 @@ def applicable(key: str, charge: Charge) -> bool:
     if key in _PRICES:
         attribute = _PRICES[key][0]
         return key in type(model).keys and attrs.has(type(model)) and hasattr(model, attribute)
-    if key == "free_units":
-        return model.basis == "usage"
+    if key == "free_units":  # a per-transaction model has its own free settings
+        return model.basis == "usage" and not prices_transactions(model)
     return model.basis != "spend"  # discount_percent: a minimum's true-up is not discounted
 
 

@@ -11,11 +11,12 @@ from moneyed import Money
 
 from cloudrate._documents import join_path
 from cloudrate._money import check_amount, check_currency, exact, to_decimal
-from cloudrate.exceptions import PlanError
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
-from ._model import Basis
+from ._fields import as_money, non_negative_money
+from ._model import Basis, ZeroUsage
 from ._priced import Detail, Priced
-from ._tiers import read_tier_rows
+from ._tiers import check_zero_usage, read_tier_rows, read_zero_usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
@@ -39,18 +40,35 @@ def _optional_amount(value: Any) -> Decimal | None:
     return amount
 
 
+def _optional_money(value: Any) -> Money | None:
+    return None if value is None else as_money(value)
+
+
 @attrs.frozen
 class PercentTier:
-    """*percent* of the part of the base amount up to and including *up_to* (None: no limit)."""
+    """*percent* of the part of the base amount up to and including *up_to* (None: no limit).
+
+    *flat_price*, if given, is added once when the base reaches into the tier (Lago's
+    graduated percentage flat fee).
+
+    .. versionchanged:: 0.2
+       *flat_price*.
+    """
 
     up_to: Decimal | None = attrs.field(converter=_optional_amount)
     percent: Decimal = attrs.field(converter=_percent)
+    flat_price: Money | None = attrs.field(
+        default=None, converter=_optional_money, validator=non_negative_money
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "up_to": None if self.up_to is None else str(self.up_to),
             "percent": str(self.percent),
         }
+        if self.flat_price is not None:
+            out["flat_price"] = str(self.flat_price.amount)
+        return out
 
 
 def _to_percent_tiers(value: Iterable[PercentTier]) -> tuple[PercentTier, ...]:
@@ -88,8 +106,10 @@ class Percentage:
     """A share of the exact amounts of the charges named in *of*.
 
     Either one *percent* for the whole base, or graduated *tiers* of the base amount
-    (e.g. 10% of the first 10,000 and 7% above). The base is the sum of the exact,
-    unrounded amounts of those charges for the account.
+    (e.g. 10% of the first 10,000 and 7% above), each with an optional flat price. The
+    base is the sum of the exact, unrounded amounts of those charges for the account.
+    A base of 0 costs nothing, unless the tiers' *zero_usage* is ``first_flat_fee``:
+    then the first tier's flat price is charged whatever the base (Lago's rule).
 
     >>> support = Percentage(percent=Decimal(10), of=("compute", "storage"), currency="EUR")
     >>> support.price(Decimal("123.45")).amount
@@ -98,11 +118,14 @@ class Percentage:
     ...                            PercentTier(None, Decimal(7))], of=("compute",), currency="EUR")
     >>> tiered.price(Decimal(15000)).amount
     Money('1350', 'EUR')
+
+    .. versionchanged:: 0.2
+       *zero_usage*, and tiers with a flat price.
     """
 
     kind: ClassVar[str] = "percentage"
     basis: ClassVar[Basis] = "charges"
-    keys: ClassVar[tuple[str, ...]] = ("percent", "tiers", "of")
+    keys: ClassVar[tuple[str, ...]] = ("percent", "tiers", "of", "zero_usage")
 
     of: tuple[str, ...] = attrs.field(converter=_to_names)
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
@@ -112,12 +135,24 @@ class Percentage:
     tiers: tuple[PercentTier, ...] = attrs.field(
         default=(), converter=_to_percent_tiers, validator=_check_percent_tiers
     )
+    zero_usage: ZeroUsage = attrs.field(default="free", validator=check_zero_usage)
 
     def __attrs_post_init__(self) -> None:
         if (self.percent is None) == (not self.tiers):
             raise PlanError("percentage: give either percent or tiers, not both and not neither")
         if not self.of:
             raise PlanError("percentage: 'of' must name at least one charge")
+        if self.percent is not None and self.zero_usage != "free":
+            raise PlanError(
+                "percentage: zero_usage applies to tiers (their first flat price); "
+                "remove it or give tiers instead of percent"
+            )
+        for index, tier in enumerate(self.tiers):
+            flat = tier.flat_price
+            if flat is not None and flat.currency.code != self.currency:
+                raise CurrencyMismatchError(
+                    self.currency, flat.currency.code, f"tier {index + 1} flat_price"
+                )
 
     @exact
     def price(self, base: Decimal) -> Priced:
@@ -127,8 +162,12 @@ class Percentage:
             amount = base * self.percent / 100
             detail = Detail(f"{self.percent}% of {base} {cur}", None, None, Money(amount, cur))
             return Priced(Money(amount, cur), (detail,))
+        first = self.tiers[0].flat_price
+        if base <= 0 and self.zero_usage == "first_flat_fee" and first is not None:
+            detail = Detail(self._flat_label(0), None, None, first)
+            return Priced(Money(Decimal(0) + first.amount, cur), (detail,))
         total, lower, details = Decimal(0), Decimal(0), []
-        for tier in self.tiers:
+        for index, tier in enumerate(self.tiers):
             if base <= lower:
                 break
             upper = base if tier.up_to is None else min(base, tier.up_to)
@@ -143,10 +182,19 @@ class Percentage:
                     Money(part, cur),
                 )
             )
+            if tier.flat_price is not None:
+                total += tier.flat_price.amount
+                details.append(Detail(self._flat_label(index), None, None, tier.flat_price))
             if tier.up_to is None:
                 break
             lower = tier.up_to
         return Priced(Money(total, cur), tuple(details))
+
+    def _flat_label(self, index: int) -> str:
+        """``'flat price (0 to 10000)'``: the flat price of tier *index* and its span."""
+        lower = Decimal(0) if index == 0 else self.tiers[index - 1].up_to
+        upper = self.tiers[index].up_to
+        return f"flat price ({lower} to {'...' if upper is None else upper})"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.kind, "of": list(self.of)}
@@ -154,6 +202,8 @@ class Percentage:
             out["percent"] = str(self.percent)
         else:
             out["tiers"] = [t.to_dict() for t in self.tiers]
+        if self.zero_usage != "free":
+            out["zero_usage"] = self.zero_usage
         return out
 
     @property
@@ -171,11 +221,21 @@ class Percentage:
             r.doc.problem(path, "percent_or_tiers", "give either percent or tiers, not both")
             return None
         assert r.currency is not None, "the plan's currency is read before its charges"
+        zero_usage = read_zero_usage(r, data, path)
         if "percent" in data:
+            if "zero_usage" in data:
+                r.doc.problem(
+                    join_path(path, "zero_usage"),
+                    "not_applicable",
+                    "zero_usage applies to tiers (their first flat price); remove it",
+                )
+                return None
             pct = _read_percent(r, data, path)
             return None if pct is None or not of else cls(percent=pct, of=of, currency=r.currency)
         tiers = _read_percent_tiers(r, data, path)
-        return None if not tiers or not of else cls(tiers=tiers, of=of, currency=r.currency)
+        if not tiers or not of:
+            return None
+        return cls(tiers=tiers, of=of, currency=r.currency, zero_usage=zero_usage)
 
 
 def _read_percent(r: FieldReader, data: Mapping[str, Any], path: str) -> Decimal | None:
@@ -187,12 +247,13 @@ def _read_percent(r: FieldReader, data: Mapping[str, Any], path: str) -> Decimal
 
 
 def _read_percent_tiers(r: FieldReader, data: Mapping[str, Any], path: str) -> list[PercentTier]:
-    rows, ok = read_tier_rows(r, data, path, ("percent",))
+    rows, ok = read_tier_rows(r, data, path, ("percent", "flat_price"))
     tiers: list[PercentTier] = []
     for up_to, fields, tpath in rows:
         pct = _read_percent(r, fields, tpath)
-        if pct is None:
+        flat = r.price(fields, "flat_price", tpath, required=False)
+        if pct is None or ("flat_price" in fields and flat is None):
             ok = False
         elif ok:
-            tiers.append(PercentTier(up_to, pct))
+            tiers.append(PercentTier(up_to, pct, flat))
     return tiers if ok else []

@@ -16,7 +16,7 @@ from cloudrate.period import BillingPeriod, zone
 from ._charge import Charge, model_money
 from ._html import plan_html
 from ._metrics import Metric, default_metric
-from ._model import OtherCharges
+from ._model import OtherCharges, prices_transactions
 from ._override import ChargeOverride, apply_overrides
 from ._versions import (
     PriceVersion,
@@ -125,6 +125,14 @@ class Plan:
                 )
         if charge.model.currency != self.currency:
             raise CurrencyMismatchError(self.currency, charge.model.currency, where)
+        if charge.metric is not None and prices_transactions(charge.model):
+            aggregation = self.metric(charge.metric).aggregation
+            if aggregation != "sum":
+                raise PlanError(
+                    f"{where}: a {charge.model.kind} charge prices each record of its "
+                    f"metric as a transaction, but metric {charge.metric!r} is aggregated "
+                    f"by {aggregation}; give the metric aggregation: sum"
+                )
         if isinstance(charge.model, OtherCharges):
             for name in charge.model.of:
                 if name not in earlier:

@@ -13,7 +13,7 @@ from cloudrate.exceptions import CloudrateError
 
 from ._charge import Charge
 from ._kinds import MODELS
-from ._model import ChargeModel
+from ._model import ChargeModel, prices_transactions
 from ._validity import read_validity
 from ._where import Condition, Match, read_condition
 
@@ -33,8 +33,17 @@ CHARGE_KEYS = (
 
 #: The keys of a charge (and of its tiers) that hold amounts or quantities, held to the
 #: bounds of :func:`cloudrate._money.bound_problem`, and those that hold digits.
-_AMOUNTS = ("unit_price", "block_price", "price", "amount", "flat_price")
-_QUANTITIES = ("free_units", "block_size", "up_to")
+_AMOUNTS = (
+    "unit_price",
+    "block_price",
+    "price",
+    "amount",
+    "flat_price",
+    "fixed_fee",
+    "min_per_transaction",
+    "max_per_transaction",
+)
+_QUANTITIES = ("free_units", "block_size", "up_to", "free_amount")
 _DIGITS = ("proration_digits",)
 
 
@@ -140,6 +149,14 @@ def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Char
     valid = read_validity(r, data, path)
     if model_class.basis in ("charges", "spend"):
         _check_derived(r, data, path, model_class.kind, earlier)
+    if free and prices_transactions(model_class):
+        r.doc.problem(
+            join_path(path, "free_units"),
+            "not_applicable",
+            f"a {model_class.kind} charge has its own free_amount and free_transactions; "
+            "give those instead",
+            str(free),
+        )
     if model is None or name is None or len(r.doc.problems) > count:
         return None
     try:

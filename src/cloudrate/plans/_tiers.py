@@ -10,19 +10,24 @@ import attrs
 from moneyed import Money
 
 from cloudrate._documents import join_path
+from cloudrate._money import exact
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
 from ._fields import as_money, as_optional_quantity, non_negative_money
-from ._model import Basis
+from ._model import ZERO_USAGE, Basis, ZeroUsage
+from ._priced import Detail, Priced
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
 
 __all__ = [
     "Tier",
+    "TieredModel",
     "check_tiers",
+    "check_zero_usage",
     "read_tier_rows",
     "read_tiers",
+    "read_zero_usage",
     "scaled_tiers",
     "tier_label",
     "tier_prices",
@@ -98,6 +103,17 @@ def check_tiers(_inst: object, _attr: object, tiers: Sequence[Tier]) -> None:
                     f"sort tiers by up_to (got {tier.up_to})"
                 )
             previous = tier.up_to
+
+
+def check_zero_usage(_inst: object, _attr: object, value: object) -> None:
+    """``zero_usage`` must be one of :data:`~cloudrate.plans.ZERO_USAGE`."""
+    if value not in ZERO_USAGE:
+        raise PlanError(f"zero_usage: must be one of {', '.join(ZERO_USAGE)} (got {value!r})")
+
+
+def read_zero_usage(r: FieldReader, data: Mapping[str, Any], path: str) -> ZeroUsage:
+    """A tiered charge's ``zero_usage`` in a plan file (``free`` when absent)."""
+    return r.choice(data, "zero_usage", path, ZERO_USAGE, "free")
 
 
 def tier_label(index: int, lower: Decimal, upper: Decimal | None) -> str:
@@ -224,14 +240,16 @@ def scaled_tiers(tiers: Iterable[Tier], s: int, a: int) -> list[tuple[int | None
 
 class TieredModel:
     """What graduated and volume pricing share: tiers in one currency (:attr:`tiers`),
-    priced on usage, with no single unit price to show on a line."""
+    priced on usage, with no single unit price to show on a line, and what no usage
+    costs (:attr:`zero_usage`)."""
 
     __slots__ = ()
 
     kind: ClassVar[str]
     basis: ClassVar[Basis] = "usage"
-    keys: ClassVar[tuple[str, ...]] = ("tiers",)
+    keys: ClassVar[tuple[str, ...]] = ("tiers", "zero_usage")
     tiers: tuple[Tier, ...]
+    zero_usage: ZeroUsage
 
     @property
     def currency(self) -> str:
@@ -244,5 +262,24 @@ class TieredModel:
     def prices(self) -> tuple[Decimal, ...]:
         return tier_prices(self.tiers)
 
+    @property
+    def first_flat(self) -> Money | None:
+        """The flat price no usage costs: the first tier's under ``first_flat_fee``."""
+        return self.tiers[0].flat_price if self.zero_usage == "first_flat_fee" else None
+
+    @exact
+    def zero_priced(self) -> Priced:
+        """What no usage costs: nothing, or under ``first_flat_fee`` the first tier's
+        flat price, explained as that tier's flat price."""
+        currency = self.currency
+        flat = self.first_flat
+        if flat is None:
+            return Priced(Money(Decimal(0), currency), ())
+        label = f"{tier_label(0, Decimal(0), self.tiers[0].up_to)} flat price"
+        return Priced(Money(Decimal(0) + flat.amount, currency), (Detail(label, None, None, flat),))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
+        out: dict[str, Any] = {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
+        if self.zero_usage != "free":
+            out["zero_usage"] = self.zero_usage
+        return out

@@ -11,12 +11,15 @@ from moneyed import Money
 
 from cloudrate._money import exact
 
+from ._model import ZeroUsage
 from ._priced import Detail, Priced, PricedLines, Texts, detail_parts, exponent_of
 from ._tiers import (
     Tier,
     TieredModel,
     check_tiers,
+    check_zero_usage,
     read_tiers,
+    read_zero_usage,
     scaled_tiers,
     tier_label,
     to_tiers,
@@ -35,24 +38,30 @@ class Volume(TieredModel):
     """Price every unit at the tier the whole quantity lands in, plus that tier's flat price.
 
     The total can drop when a quantity crosses into a cheaper tier. A quantity of 0
-    costs nothing (no tier is reached).
+    costs nothing (no tier is reached), unless *zero_usage* is ``first_flat_fee``: then
+    0, and an account without usage, land in the first tier and pay its flat price
+    (Lago's rule).
 
     >>> v = Volume(tiers=[Tier(Decimal(100), Money("1.00", "EUR")),
     ...                   Tier(None, Money("0.80", "EUR"))])
     >>> v.price(Decimal(100)).amount, v.price(Decimal(101)).amount
     (Money('100.00', 'EUR'), Money('80.80', 'EUR'))
+
+    .. versionchanged:: 0.2
+       *zero_usage*.
     """
 
     kind: ClassVar[str] = "volume"
 
     tiers: tuple[Tier, ...] = attrs.field(converter=to_tiers, validator=check_tiers)
+    zero_usage: ZeroUsage = attrs.field(default="free", validator=check_zero_usage, kw_only=True)
 
     @exact
     def price(self, quantity: Decimal) -> Priced:
         """All of *quantity* at the price of the tier that holds it."""
         currency = self.currency
         if quantity == 0:
-            return Priced(Money(Decimal(0), currency), ())
+            return self.zero_priced()
         lower, index = Decimal(0), 0
         for index, tier in enumerate(self.tiers):  # noqa: B007 - the tier found is used below
             if tier.up_to is None or quantity <= tier.up_to:
@@ -69,11 +78,13 @@ class Volume(TieredModel):
     @classmethod
     def read(cls, r: FieldReader, data: Mapping[str, Any], path: str) -> Volume | None:
         tiers = read_tiers(r, data, path)
-        return None if tiers is None else cls(tiers=tiers)
+        zero_usage = read_zero_usage(r, data, path)
+        return None if tiers is None else cls(tiers=tiers, zero_usage=zero_usage)
 
     def price_scaled(self, qty: np.ndarray, s: int, a: int) -> np.ndarray | None:
         """The vectorised twin of :meth:`price`: every unit at the tier holding the whole
-        quantity, plus that tier's flat price; 0 costs nothing.
+        quantity, plus that tier's flat price; 0 costs nothing (the first tier's flat
+        price under ``first_flat_fee``).
 
         >>> import numpy as np
         >>> v = Volume(tiers=[Tier(Decimal(100), Money("1.00", "EUR")),
@@ -100,13 +111,17 @@ class Volume(TieredModel):
             if flat:
                 total = exact_add(total, exact_mul(here.astype(np.int64), flat))
             placed = placed | here
+        if self.first_flat is not None:  # no usage: the first tier's flat price
+            zeros = (qty == 0).astype(bool).astype(np.int64)
+            total = exact_add(total, exact_mul(zeros, tiers[0][2]))
         return total
 
     def price_lines(
         self, qty: np.ndarray, exps: np.ndarray, s: int, a: int, texts: Texts
     ) -> PricedLines | None:
         """:meth:`price` of many quantities at once (see ``PerUnit.price_lines``): the
-        whole quantity at its tier's price; 0 is ``Decimal(0)`` with no details.
+        whole quantity at its tier's price; 0 is ``Decimal(0)`` with no details (the first
+        tier's flat price under ``first_flat_fee``).
 
         >>> import numpy as np
         >>> from cloudrate.rating.columnar._texts import decimal_texts
@@ -150,4 +165,11 @@ class Volume(TieredModel):
                 strict=True,
             ):
                 explanation[i] = f"{before}{q}{between}{x}{after}{tail}"
+        first = self.first_flat
+        zeros = np.flatnonzero(qty == 0)
+        if first is not None and len(zeros):
+            label = tier_label(0, Decimal(0), self.tiers[0].up_to)
+            exponent[zeros] = min(0, exponent_of(first.amount))
+            for i in zeros.tolist():
+                explanation[i] = f"{label} flat price: {first.amount} {self.currency}"
         return PricedLines(amount, exponent, explanation)

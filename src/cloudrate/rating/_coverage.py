@@ -16,7 +16,7 @@ import attrs
 
 from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import PRORATIONS, Proration, proration_factor
+from cloudrate.plans import PRORATIONS, Proration, current_proration, proration_factor
 
 __all__ = ["Coverage"]
 
@@ -50,7 +50,9 @@ class Coverage:
     start: datetime = attrs.field(validator=_aware)
     end: datetime = attrs.field(validator=_aware)
     label: str = ""
-    proration: Proration = attrs.field(default="days", validator=_proration)
+    proration: Proration = attrs.field(
+        default="days", converter=current_proration, validator=_proration
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.end <= self.start:

@@ -3,9 +3,12 @@
 Both engines end here. Each charge is priced on its model's basis: ``usage`` models on
 the aggregated quantity less free units, ``period`` models (flat fees) on the sum of
 proration factors, ``charges`` models (percentages) on the exact amounts of the charges
-they name, ``spend`` models (minimums) on what those charges cost the customer. Lines
-are then rounded as the policy places rounding, and the bill's total is the sum of its
-rounded lines.
+they name, ``spend`` models (minimums) on what those charges cost the customer. A model
+that bills without usage (:func:`~cloudrate.plans.bills_without_usage`: a tiered model
+whose ``zero_usage`` is ``first_flat_fee``) is priced at 0 for an account with no
+records of its charge (when its validity window, if any, overlaps the span rated:
+:func:`~cloudrate.rating._slots.bills_unused`), or a base of 0. Lines are then rounded
+as the policy places rounding, and the bill's total is the sum of its rounded lines.
 """
 
 from __future__ import annotations
@@ -19,11 +22,23 @@ from moneyed import Money
 from cloudrate._money import MAX_AMOUNT, RoundingPolicy
 from cloudrate.exceptions import RatingError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Basis, Charge, Minimum, Note, OtherCharges, Plan, Priced, Prorated
+from cloudrate.plans import (
+    Basis,
+    Charge,
+    Minimum,
+    Note,
+    OtherCharges,
+    PerTransaction,
+    Plan,
+    Priced,
+    Prorated,
+    bills_without_usage,
+)
 
-from ._accumulate import Acc, aggregated_quantity
+from ._accumulate import Acc, aggregated_quantity, transaction_amounts
 from ._coverage import Coverage
 from ._result import AccountBill, RatedLine
+from ._slots import bills_unused
 
 __all__ = ["Draft", "price_bill", "rated_line"]
 
@@ -59,7 +74,17 @@ class _Bill:
 def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     acc = bill.accs.get((bill.account, index))
     if acc is None:
-        return None
+        span = bill.period if bill.coverage is None else bill.coverage
+        if not bills_unused(charge, span.start, span.end, bill.plan.timezone):
+            return None
+        zero = Decimal(0)
+        return Draft(charge=charge, priced=charge.model.price(zero), used=zero, qty=zero)
+    model = charge.model
+    if isinstance(model, PerTransaction):  # priced on each record, no free units
+        amounts = transaction_amounts(bill.plan, bill.period, charge, acc)
+        total = sum(amounts, Decimal(0))
+        priced = model.price_transactions(amounts)
+        return Draft(charge=charge, priced=priced, used=total, qty=total, records=acc.count)
     used = aggregated_quantity(bill.plan, bill.period, charge, acc)
     free = min(used, charge.free_units * bill.share)
     qty = used - free
@@ -106,7 +131,7 @@ def _charges(bill: _Bill, _index: int, charge: Charge) -> Draft | None:
     model = charge.model
     assert isinstance(model, OtherCharges), "percentages name the charges they are of"
     base = sum((bill.exact.get(n, Decimal(0)) for n in model.of), Decimal(0))
-    if base == 0:
+    if base == 0 and not bills_without_usage(model):
         return None
     return Draft(charge=charge, priced=model.price(base), used=base, qty=base)
 

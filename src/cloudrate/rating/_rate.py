@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import partial
 
 from cloudrate._money import EXACT, RoundingPolicy
@@ -20,7 +21,7 @@ from cloudrate.period import BillingPeriod, overlaps, zone
 from cloudrate.plans import Plan
 from cloudrate.usage import Deduplicated, UsageRecord, dedupe
 
-from ._accumulate import Acc, accumulate
+from ._accumulate import Acc, accumulate, record_quantity
 from ._coverage import Coverage
 from ._pricing import price_bill
 from ._result import RatingResult
@@ -160,7 +161,7 @@ class _Walk:
         self.selected: dict[str, tuple[tuple[_Matcher, Window | None, _Sums], ...]] = {
             metric: tuple((s.matcher(), s.window, {}) for s in slots)
             for metric, slots in self.slots.items()
-            if not all(s.summed for s in slots) and all(s.aggregation == "sum" for s in slots)
+            if not all(s.summed for s in slots) and all(s.adds_raw for s in slots)
         }
         # route: metric -> the sums per account when every charge of the metric sums all
         # its records, else None; then others[metric] takes its records (a metric no
@@ -184,7 +185,8 @@ class _Walk:
     ) -> Callable[[UsageRecord], None]:
         if metric in self.selected:
             return self._add_selected
-        return partial(self._add_each, tuple((s, s.matcher()) for s in slots))
+        scale = record_quantity(self.plan, self.period, metric)
+        return partial(self._add_each, tuple((s, s.matcher()) for s in slots), scale)
 
     def run(
         self, found: Deduplicated, policy: RoundingPolicy, on_unpriced: OnUnpriced
@@ -249,10 +251,15 @@ class _Walk:
         self.unpriced.add(record.metric, NO_CHARGE, record.account)
 
     def _add_each(
-        self, slots: tuple[tuple[ChargeSlot, _Matcher], ...], record: UsageRecord
+        self,
+        slots: tuple[tuple[ChargeSlot, _Matcher], ...],
+        scale: Callable[[Decimal, datetime], Decimal] | None,
+        record: UsageRecord,
     ) -> None:
-        """A record of a metric with other aggregations: each charge that selects it."""
+        """A record of a metric with other aggregations (or whose records are rounded one
+        by one, *scale*): each charge that selects it."""
         self.known.add(record.account)
+        quantity = None if scale is None else scale(record.quantity, record.start)
         matched = False
         for slot, matcher in slots:
             if matcher is not None and not matcher(record.attributes):
@@ -264,7 +271,7 @@ class _Walk:
             if acc is None:
                 acc = self.accs[(record.account, slot.index)] = Acc()
             acc.count += 1
-            accumulate(acc, slot.aggregation, record, self.tz)
+            accumulate(acc, slot.aggregation, record, quantity, self.tz)
         if not matched:
             self.unpriced.add(record.metric, NO_SELECTION, record.account)
 

@@ -154,6 +154,104 @@ class TestOnePass:
         assert _resources._quantities(plan, records, period) == expected
 
 
+LAGO_PLAN = """
+name: Lago conventions
+currency: EUR
+timezone: Europe/Berlin
+metrics:
+  vcpu_hours: {unit: vCPU-hour, rounding: {mode: ceil, precision: -1}}
+  traffic:    {unit: GB, usage_unit: byte, rounding: {mode: half_even, precision: 8, per: record}}
+  disk:       {unit: GB-month, usage_unit: GB-hour, rounding: {mode: round, precision: 2}}
+  peak:       {unit: unit, aggregation: max, rounding: {mode: floor, per: record}}
+  level:      {unit: GB, aggregation: average, rounding: {mode: round, precision: 1, per: record}}
+  ips:        {unit: IP, aggregation: unique, rounding: {mode: ceil, precision: -1}}
+  seats:      {unit: seat, aggregation: latest, rounding: {mode: ceil}}
+  vm:         {unit: VM-hour}
+charges:
+  - name: compute
+    metric: vcpu_hours
+    model: graduated
+    zero_usage: first_flat_fee
+    tiers: [{up_to: 100, unit_price: "0.0125", flat_price: "3"}, {up_to: null, unit_price: "0.01"}]
+  - {name: traffic, metric: traffic, model: volume, free_units: 1, zero_usage: first_flat_fee,
+     tiers: [{up_to: 3, unit_price: "0.10", flat_price: "1"}, {up_to: null, unit_price: "0.05"}]}
+  - {name: disk, metric: disk, model: per_unit, unit_price: "0.30"}
+  - {name: peak, metric: peak, model: per_unit, unit_price: "0.70"}
+  - {name: level, metric: level, model: per_unit, unit_price: "0.11"}
+  - {name: ips, metric: ips, model: per_unit, unit_price: "1.5"}
+  - {name: seats, metric: seats, model: per_unit, unit_price: "2"}
+  - {name: platform, model: flat, price: "5.00"}
+  - name: support
+    model: percentage
+    of: [compute, disk]
+    zero_usage: first_flat_fee
+    tiers: [{up_to: 10, percent: "10", flat_price: "2"}, {up_to: null, percent: "5"}]
+"""
+
+
+class TestOnePassWithLagoConventions:
+    """The first tier's flat fee for no usage and rounded quantities (of the aggregate and
+    of each record, pieces of records across midnight included) in the one pass."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(usage=usages(), today=st.integers(1, 10))
+    def test_cumulative_costs_are_rating_each_day(self, usage, today):
+        plan = cloudrate.load_plan(LAGO_PLAN)
+        month = DateRange.month_to_date(today=date(2026, 10, today), timezone="Europe/Berlin")
+        records = _month_records(plan, usage, month)
+        cards = {c.key: c.metrics for c in DEFAULT_CARDS} | {"all": METRICS}
+        args = {"account": "acme", "fixed": _fixed(plan), "cards": cards, "rounding": None}
+        slow = [_daily._to_date(plan, records, month, d, **args) for d in month.dates()]
+        try:
+            fast = _daily._cumulative(plan, records, month, **args)
+        except OnePassError:
+            pass
+        else:
+            assert fast == slow
+        scan = _scan_month(plan, records, month)
+        if scan is not None:  # the overview's one pass, priced day by day
+            [period] = month.months()
+            try:
+                days = _daily.price_days(
+                    plan, period, None, scan.whole, scan.parts, _fixed(plan), cards
+                )
+            except OnePassError:  # sums that would round: the overview rates instead
+                pass
+            else:
+                assert days == slow
+
+    @settings(max_examples=60, deadline=None)
+    @given(usage=usages())
+    def test_resource_quantities_are_rating_each_resource(self, usage):
+        plan = cloudrate.load_plan(LAGO_PLAN)
+        month = DateRange.custom(date(2026, 10, 1), date(2026, 10, 31), "Europe/Berlin")
+        [period] = month.months()
+        records = _month_records(plan, usage, month)
+        names = sorted({r.resource_id for r in records}, key=lambda i: (i is None, i or ""))
+        keys = {rid: f"resource-{n}" for n, rid in enumerate(names)}
+        rekeyed = [attrs.evolve(r, account=keys[r.resource_id]) for r in records]
+        back = {key: rid for rid, key in keys.items()}
+        expected: dict[str, list[tuple[str | None, Decimal]]] = {}
+        for bill in cloudrate.rate(plan, rekeyed, period).bills:
+            for line in bill.lines:
+                # lines of charges a resource has no records of are the flat fee for no
+                # usage: no quantity of the resource's to share a line by
+                if line.kind == "charge" and line.metric is not None and line.records:
+                    expected.setdefault(line.charge, []).append(
+                        (back[bill.account], line.usage_quantity)
+                    )
+        assert _resources._quantities(plan, records, period) == expected
+
+
+def _scan_month(plan, records, month):
+    from cloudrate.portal.usage_view._scan import scan_month
+
+    try:
+        return scan_month(plan, records, month)
+    except OnePassError:
+        return None
+
+
 class TestRatingCalls:
     @pytest.mark.parametrize("today", [3, 31])
     def test_the_overview_rates_a_constant_number_of_times(self, monkeypatch, today):

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 import cloudrate
 from cloudrate import BillingPeriod, RatingError, RoundingPolicy, UsageRecord, load_plan
 from cloudrate._money import EXACT
+from cloudrate.plans import PRORATIONS
 from cloudrate.rating.columnar import (
     account_totals,
     combine_partials,
@@ -216,7 +217,7 @@ class TestModels:
         assert_same(plan, usage, parts=5)
         assert_same(plan, usage, rounding=RoundingPolicy(placement="total"), parts=4)
 
-    @pytest.mark.parametrize("proration", ["days", "seconds", "days30", "none"])
+    @pytest.mark.parametrize("proration", PRORATIONS)
     def test_flat_per_resource(self, proration):
         """Per-resource flat fees prorate the same from the resources' spans."""
         plan = plan_of(f"""

@@ -27,7 +27,7 @@ RECORDS = make_records(3000, accounts=40, seed=11)
 @pytest.fixture(name="client", scope="module")
 def _client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = distributed.Client(cluster)
     yield client

@@ -26,7 +26,15 @@ import attrs
 
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
 from cloudrate.period import BillingPeriod, one_month
-from cloudrate.plans import Charge, OtherCharges, Plan, Prorated, conversion
+from cloudrate.plans import (
+    Charge,
+    OtherCharges,
+    Plan,
+    Prorated,
+    bills_without_usage,
+    conversion,
+    prices_transactions,
+)
 from cloudrate.usage import UsageRecord
 
 __all__ = [
@@ -55,20 +63,25 @@ class OnePassError(Exception):
 
 @attrs.frozen
 class Slot:
-    """A charge that prices a metric: its index in the plan, aggregation and selector."""
+    """A charge that prices a metric: its index in the plan, aggregation and selector,
+    and for a metric that rounds each record how a record's quantity enters (*scale*,
+    :meth:`~cloudrate.plans.Metric.record_scale`)."""
 
     index: int
     charge: Charge
     aggregation: str
     matcher: Callable[[Mapping[str, str]], bool] | None
+    scale: Callable[[Decimal, datetime], Decimal] | None = None
 
 
-def slots(plan: Plan) -> dict[str, tuple[Slot, ...]]:
-    """The charges of each metric, in plan order, as rating routes records to them.
+def slots(plan: Plan, period: BillingPeriod | None = None) -> dict[str, tuple[Slot, ...]]:
+    """The charges of each metric, in plan order, as rating routes records to them (with
+    *period*, the records of metrics that round each record are rounded as they enter).
 
     Raises:
         OnePassError: a charge with a validity window: it selects records by their dates,
-            which the groups here (records cut to days) do not keep; rate instead.
+            which the groups here (records cut to days) do not keep; or, over more than
+            one calendar month, a metric converted with each record's month: rate instead.
     """
     found: dict[str, list[Slot]] = {}
     for index, charge in enumerate(plan.charges):
@@ -76,13 +89,16 @@ def slots(plan: Plan) -> dict[str, tuple[Slot, ...]]:
             continue
         if charge.valid is not None:
             raise OnePassError("records selected by their dates")
-        aggregation = (
-            "resources"
-            if charge.model.basis == "period"
-            else plan.metric(charge.metric).aggregation
-        )
+        metric = plan.metric(charge.metric)
+        if metric.by_month and period is not None and one_month(period, plan.timezone) is None:
+            raise OnePassError("a metric converted month by month, over several months")
+        per_resource = charge.model.basis == "period"
+        aggregation = "resources" if per_resource else metric.aggregation
+        scale = None
+        if period is not None and not per_resource:
+            scale = metric.record_scale(period.seconds, plan.timezone)
         found.setdefault(charge.metric, []).append(
-            Slot(index, charge, aggregation, charge.matcher())
+            Slot(index, charge, aggregation, charge.matcher(), scale)
         )
     return {metric: tuple(s) for metric, s in found.items()}
 
@@ -105,21 +121,28 @@ def _resource(record: UsageRecord) -> str:
     return key
 
 
-def add(acc: Acc, aggregation: str, record: UsageRecord) -> None:
-    """Add *record* to *acc* as rating's accumulation does."""
+def add(
+    acc: Acc,
+    aggregation: str,
+    record: UsageRecord,
+    scale: Callable[[Decimal, datetime], Decimal] | None = None,
+) -> None:
+    """Add *record* to *acc* as rating's accumulation does (its quantity through *scale*
+    first, for a metric that rounds each record)."""
+    q = record.quantity if scale is None else scale(record.quantity, record.start)
     if aggregation == "sum":
-        acc.value += record.quantity
+        acc.value += q
     elif aggregation == "max":
-        if record.quantity > acc.value:
-            acc.value = record.quantity
+        if q > acc.value:
+            acc.value = q
     elif aggregation == "average":
         with decimal.localcontext(EXACT):  # the product as rating rounds it
-            weighted = record.quantity * record.seconds
+            weighted = q * record.seconds
         acc.value += weighted
     elif aggregation == "unique":
         acc.resources.setdefault(_resource(record), [])
     elif aggregation == "latest":
-        rank = (record.end, record.start, record.record_id or "", record.quantity)
+        rank = (record.end, record.start, record.record_id or "", q)
         if acc.latest is None or rank > acc.latest:
             acc.latest = rank
     else:  # a flat fee per resource: when each resource was active
@@ -173,23 +196,28 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
     assert charge.metric is not None
     metric = plan.metric(charge.metric)
     if metric.aggregation == "unique":
-        return Decimal(len(acc.resources))
-    if metric.aggregation == "latest":
-        raw = Decimal(0) if acc.latest is None else acc.latest[3]
-    elif metric.aggregation == "average":
-        raw = acc.value / period.seconds
+        used = Decimal(len(acc.resources))
     else:
-        raw = acc.value
-    if metric.usage_unit is None:
-        return raw
-    if metric.by_month:  # as rating converts it over one calendar month
-        month = one_month(period, plan.timezone)
-        if month is None:
-            raise OnePassError("a metric converted month by month, over several months")
-        num, den = metric.month_conversion(*month)
-    else:
-        num, den = metric.conversion(period.seconds)
-    return raw * num / den
+        if metric.aggregation == "latest":
+            used = Decimal(0) if acc.latest is None else acc.latest[3]
+        elif metric.aggregation == "average":
+            used = acc.value / period.seconds
+        else:
+            used = acc.value
+        if metric.usage_unit is not None and not metric.rounds_records:
+            if metric.by_month:  # as rating converts it over one calendar month
+                month = one_month(period, plan.timezone)
+                if month is None:
+                    raise OnePassError("a metric converted month by month, over several months")
+                num, den = metric.month_conversion(*month)
+            elif metric.month_hours == "fixed_720":
+                num, den = metric.conversion(period.seconds)
+            else:
+                num, den = unit_conversion(metric.usage_unit, metric.unit, period.seconds)
+            used = used * num / den
+    if metric.rounding is not None and metric.rounding.per == "aggregate":
+        used = metric.rounding.apply(used)
+    return used
 
 
 def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating prices
@@ -214,9 +242,11 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
             basis = model.basis
             acc = accs[index]
             if basis == "usage":
-                if acc is None:
+                if acc is None and not bills_without_usage(model):
                     continue
-                used = quantity(plan, period, by_index[index], acc)
+                if prices_transactions(model):  # priced on each record: rate the groups
+                    raise OnePassError("a charge priced per transaction")
+                used = Decimal(0) if acc is None else quantity(plan, period, by_index[index], acc)
                 qty = used - min(used, charge.free_units * Decimal(1))
                 amount = model.price(qty).amount.amount
             elif basis == "period":
@@ -230,7 +260,7 @@ def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating
             elif basis == "charges":
                 of = cast("OtherCharges", model).of
                 base = sum((exact.get(n, Decimal(0)) for n in of), Decimal(0))
-                if base == 0:
+                if base == 0 and not bills_without_usage(model):
                     continue
                 amount = model.price(base).amount.amount
             else:

@@ -187,7 +187,7 @@ def _cumulative(  # noqa: C901 - the one pass, kept together
     [period] = month.months()
     ends = [DateRange.custom(d, d, month.timezone).end for d in month.dates()]
     highs = [t.astimezone(UTC) for t in ends]  # UTC records compare to them faster
-    routes = slots(plan)
+    routes = slots(plan, period)
     n_days = len(ends)
     whole: list[dict[int, Acc]] = [{} for _ in ends]  # records complete by each day's end
     parts: list[dict[int, Acc]] = [{} for _ in ends]  # pieces of records still running
@@ -211,9 +211,9 @@ def _cumulative(  # noqa: C901 - the one pass, kept together
                         piece = _clip(record, month.start, ends[d], summed[record.metric])
                         assert piece is not None
                         for s in picked:
-                            add(parts[d].setdefault(s.index, Acc()), s.aggregation, piece)
+                            add(parts[d].setdefault(s.index, Acc()), s.aggregation, piece, s.scale)
                 for s in picked:
-                    add(whole[done].setdefault(s.index, Acc()), s.aggregation, record)
+                    add(whole[done].setdefault(s.index, Acc()), s.aggregation, record, s.scale)
             cumulative = price_days(plan, period, rounding, whole, parts, fixed, cards)
     except decimal.Inexact:
         raise OnePassError("sums that round") from None

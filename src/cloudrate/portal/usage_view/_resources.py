@@ -194,7 +194,7 @@ def _quantities(
     as its own account gives)."""
     kept = dedupe(list(records)).records
     try:
-        routes = slots(plan)
+        routes = slots(plan, period)
     except OnePassError:
         return _rated_quantities(plan, kept, period)
     by_index = {s.index: s for group in routes.values() for s in group}
@@ -207,7 +207,7 @@ def _quantities(
                     acc = accs.get(key)
                     if acc is None:
                         acc = accs[key] = Acc()
-                    add(acc, s.aggregation, record)
+                    add(acc, s.aggregation, record, s.scale)
     out: dict[str, list[tuple[str | None, Decimal]]] = {}
     rank = {rid: n for n, rid in enumerate(_order(r.resource_id for r in kept))}
     for (rid, index), acc in sorted(accs.items(), key=lambda kv: (rank[kv[0][0]], kv[0][1])):

@@ -59,10 +59,11 @@ class MonthScan:
 class _Target:
     """One charge a metric's records feed: its aggregates per day."""
 
-    __slots__ = ("aggregation", "index", "matcher", "parts", "whole")
+    __slots__ = ("aggregation", "index", "matcher", "parts", "scale", "whole")
 
     def __init__(self, slot: Slot, n_days: int) -> None:
         self.index, self.aggregation, self.matcher = slot.index, slot.aggregation, slot.matcher
+        self.scale = slot.scale
         self.whole: list[Acc | None] = [None] * n_days
         self.parts: list[Acc | None] = [None] * n_days
 
@@ -76,8 +77,10 @@ def scan_month(plan: Plan, records: Sequence[UsageRecord], month: DateRange) -> 
     """
     bounds = day_bounds(month)
     n_days = len(bounds[0])
+    period = month.months()[0]
     routes = {
-        metric: tuple(_Target(s, n_days) for s in group) for metric, group in slots(plan).items()
+        metric: tuple(_Target(s, n_days) for s in group)
+        for metric, group in slots(plan, period).items()
     }
     days: list[dict[str, list[UsageRecord]]] = [{} for _ in range(n_days)]
     by_metric: dict[str, list[UsageRecord]] = {}
@@ -153,10 +156,10 @@ def _scan(  # noqa: C901, PLR0912 - the hot loop, kept in one piece
             acc = t.whole[done]
             if acc is None:
                 acc = t.whole[done] = Acc()
-            if t.aggregation == "sum":
+            if t.aggregation == "sum" and t.scale is None:
                 acc.value += record.quantity
             else:
-                add(acc, t.aggregation, record)
+                add(acc, t.aggregation, record, t.scale)
 
 
 def _across(
@@ -183,7 +186,7 @@ def _across(
             acc = t.parts[d]
             if acc is None:
                 acc = t.parts[d] = Acc()
-            add(acc, t.aggregation, piece)
+            add(acc, t.aggregation, piece, t.scale)
 
 
 def cut_to_days(

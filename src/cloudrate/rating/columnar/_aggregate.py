@@ -2,12 +2,13 @@
 
 ``sum`` metrics are aggregated vectorised on int64 fixed-point quantities with overflow
 checks (:class:`~cloudrate.rating.columnar._exact.GroupSum`); ``max``, ``average``, ``unique``,
-``latest`` and per-resource flat fees go through the same per-record code as
-:func:`cloudrate.rate`, on the rows of those metrics only.
+``latest``, per-resource flat fees and metrics that round each record go through the
+same per-record code as :func:`cloudrate.rate`, on the rows of those metrics only.
 """
 
 from __future__ import annotations
 
+import decimal
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from cloudrate._intmath import LIMIT
 from cloudrate._money import EXACT
 from cloudrate.period import BillingPeriod, overlaps, spans_within, zone
 from cloudrate.plans import Plan
-from cloudrate.rating._accumulate import Acc, accumulate
+from cloudrate.rating._accumulate import Acc, accumulate, record_quantity
 from cloudrate.rating._slots import ChargeSlot, charge_slots
 from cloudrate.rating._unpriced import NO_CHARGE, NO_SELECTION, UnpricedReason, UnpricedTally
 from cloudrate.rating._window import outside_error
@@ -230,7 +231,7 @@ class Aggregator:
             if slot.summed:
                 continue  # done in the vectorised pass
             chosen = rows[mask]
-            if slot.aggregation == "sum":
+            if slot.adds_raw:
                 group = self.where_sums.setdefault(slot.index, GroupSum())
                 self._add_sums(group, data, chosen, accounts, values, wide, len(self.account_names))
             else:
@@ -401,27 +402,41 @@ class Aggregator:
         return chosen
 
     def _add_slow(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> None:
+        """Give *rows* to *slot* one record at a time, as :func:`cloudrate.rate` does
+        (in the library's decimal context, the records of a metric that rounds each
+        record converted and rounded first)."""
         if len(rows) == 0:
             return
         ids = data.optional("record_id")
         resources = data.optional("resource_id")
         quantities = data.decimals(rows.tolist())
-        for i, quantity in zip(rows.tolist(), quantities, strict=True):
-            record = UsageRecord(
-                account=data.accounts[data.account_codes[i]],
-                metric=data.metrics[data.metric_codes[i]],
-                quantity=quantity,
-                start=from_micros(int(data.start[i])),
-                end=from_micros(int(data.end[i])),
-                record_id=ids[i],
-                resource_id=resources[i],
-            )
-            key = (record.account, slot.index)
-            acc = self.slow.get(key)
-            if acc is None:
-                acc = self.slow[key] = Acc()
-            acc.count += 1
-            accumulate(acc, slot.aggregation, record, self.tz)
+        scale = None
+        if slot.per_record:
+            assert slot.charge.metric is not None, "slots price a metric"
+            scale = record_quantity(self.plan, self.period, slot.charge.metric)
+        with decimal.localcontext(EXACT):
+            for i, quantity in zip(rows.tolist(), quantities, strict=True):
+                record = UsageRecord(
+                    account=data.accounts[data.account_codes[i]],
+                    metric=data.metrics[data.metric_codes[i]],
+                    quantity=quantity,
+                    start=from_micros(int(data.start[i])),
+                    end=from_micros(int(data.end[i])),
+                    record_id=ids[i],
+                    resource_id=resources[i],
+                )
+                key = (record.account, slot.index)
+                acc = self.slow.get(key)
+                if acc is None:
+                    acc = self.slow[key] = Acc()
+                acc.count += 1
+                accumulate(
+                    acc,
+                    slot.aggregation,
+                    record,
+                    None if scale is None else scale(quantity, record.start),
+                    self.tz,
+                )
 
     def _note_unpriced(
         self, data: Batch, accounts: np.ndarray, rows: np.ndarray, reason: UnpricedReason
@@ -480,7 +495,7 @@ class Aggregator:
         for name, slots in self.slots.items():
             code = self.metric_code[name]
             for slot in slots:
-                if slot.aggregation != "sum":
+                if not slot.adds_raw:
                     continue
                 if slot.summed:
                     keys = np.arange(n, dtype=np.int64) * m_count + code

@@ -4,9 +4,13 @@ Prices are turned into integers at a common scale, every aggregated quantity is 
 integer at the aggregator's scale, so an amount is ``quantity * price`` exactly, at
 scale ``quantity scale + price scale``. Each multiply and add is bounded first and moves
 to Python ints when int64 could overflow (:mod:`cloudrate.rating.columnar._exact`). Rounding is
-integer division with the policy's mode. Plans with charges this module does not price
-(percentage, minimum, per-resource flat fees, unit conversions) go through
-:func:`~cloudrate.rating.columnar.finish` instead, which gives the same totals, slower.
+integer division with the policy's mode. A metric's rounding of the aggregate is
+:meth:`~cloudrate.plans.QuantityRounding.apply_scaled` on the same integers; a charge
+that bills without usage (``zero_usage: first_flat_fee``) is priced at 0 for every
+account billed without records of it. Plans with charges this module does not price
+(percentage, minimum, per-resource flat fees, unit conversions, records rounded one by
+one) go through :func:`~cloudrate.rating.columnar.finish` instead, which gives the same
+totals, slower.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from cloudrate._intmath import (
 )
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingMode, RoundingPolicy, divide_rounded
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Plan, VectorPricing
+from cloudrate.plans import Charge, Plan, VectorPricing
 from cloudrate.rating import RatingResult, rate
+from cloudrate.rating._slots import bills_unused
 
 from ._aggregate import Aggregator
 from ._columns import FixedPointRangeError
@@ -45,7 +50,8 @@ __all__ = ["account_totals", "totals_of"]
 
 def _vectorisable(plan: Plan) -> bool:
     """Whether every charge is priced here: usage models with a vectorised twin on summed
-    metrics without unit conversion, and flat fees without a metric."""
+    metrics without unit conversion or records rounded one by one, and flat fees without
+    a metric."""
     for charge in plan.charges:
         model = charge.model
         if model.basis == "period" and charge.metric is None:
@@ -54,9 +60,41 @@ def _vectorisable(plan: Plan) -> bool:
             return False
         assert charge.metric is not None, "usage charges have a metric"
         metric = plan.metric(charge.metric)
-        if metric.aggregation != "sum" or metric.converts:
+        if metric.aggregation != "sum" or metric.converts or metric.rounds_records:
             return False
     return True
+
+
+def rounded_used(
+    plan: Plan, charge: Charge, used: np.ndarray, exps: np.ndarray | int, s: int
+) -> tuple[np.ndarray, np.ndarray | int]:
+    """The aggregated quantities of *charge* (integers at scale *s*, with their Decimal
+    exponents) rounded as its metric rounds the aggregate (unchanged without rounding)."""
+    assert charge.metric is not None, "usage charges have a metric"
+    rounding = plan.metric(charge.metric).rounding
+    if rounding is None:
+        return used, exps
+    return rounding.apply_scaled(used, exps, s)
+
+
+def unused_billed(agg: Aggregator, charge: Charge) -> bool:
+    """Whether *charge* is priced for the accounts with none of its records in the
+    aggregator's period (:func:`~cloudrate.rating._slots.bills_unused`: zero_usage, its
+    validity window overlapping the period)."""
+    return bills_unused(charge, agg.period.start, agg.period.end, agg.plan.timezone)
+
+
+def with_unused(
+    unused: bool, codes: np.ndarray, values: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """*codes* and their *values*, and when the charge bills without usage (*unused*,
+    :func:`unused_billed`) every other account code below *n* with the value 0 (the
+    charge's price of no usage)."""
+    if not unused:
+        return codes, values
+    every = np.zeros(n, dtype=values.dtype)
+    every[codes] = values
+    return np.arange(n, dtype=np.int64), every
 
 
 def _price_places(plan: Plan) -> int:
@@ -125,9 +163,10 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     n = len(names)
     line_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of rounded lines
     exact_total: np.ndarray = np.zeros(n, dtype=np.int64)  # sum of exact amounts (scale a)
-    for slot, codes, keys, group in agg.sum_groups():
+    for slot, found, keys, group in agg.sum_groups():
         charge = plan.charges[slot.index]
-        q = group.values(keys)
+        q, _ = rounded_used(plan, charge, group.values(keys), 0, s)
+        codes, q = with_unused(unused_billed(agg, charge), found, q, n)
         free = scaled_int(charge.free_units, s)
         if free is None:
             return None

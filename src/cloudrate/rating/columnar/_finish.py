@@ -103,9 +103,10 @@ def _add_others(
     values: list[int],
     exps: list[Any],
 ) -> list[dict[str, Any]]:
-    """Add the ``max``, ``latest``, ``unique`` and ``resources`` *rows* of *partials* to
-    *accs*; return the ``unpriced`` rows. *values* and *exps* are the columns ``value``
-    and ``exponent`` of all the partials."""
+    """Add the ``max``, ``latest``, ``unique``, ``resources``, ``monthly`` and
+    ``transactions`` *rows*
+    of *partials* to *accs*; return the ``unpriced`` rows. *values* and *exps* are the
+    columns ``value`` and ``exponent`` of all the partials."""
     unpriced = []
     for row, data in zip(rows, partials.take(pa.array(rows)).to_pylist(), strict=True):
         kind = data["kind"]
@@ -124,6 +125,14 @@ def _add_others(
             month = (when.year, when.month)
             acc.months[month] = acc.months.get(month, Decimal(0)) + decimal_of(
                 values[row], SCALE, exps[row]
+            )
+        elif kind == "transactions":
+            acc.transactions.append(
+                (
+                    from_micros(data["start_us"]),
+                    data["record_id"] or "",
+                    decimal_of(values[row], SCALE, exps[row]),
+                )
             )
         elif kind == "latest":
             acc.latest = (

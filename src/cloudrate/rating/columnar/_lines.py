@@ -28,13 +28,23 @@ import numpy as np
 
 from cloudrate._intmath import LIMIT, exact_mul, magnitude, scaled_int, to_int64_or_object
 from cloudrate._money import EXACT, RoundingPolicy
-from cloudrate.plans import Charge
+from cloudrate.plans import Charge, Plan
 from cloudrate.rating import AccountBill, RatingResult
 from cloudrate.rating._accumulate import Acc
 from cloudrate.rating._pricing import price_bill
 
 from ._aggregate import Aggregator
-from ._fast import _billed_accounts, _bound, _price_places, _round, _vectorisable, _within_precision
+from ._fast import (
+    _billed_accounts,
+    _bound,
+    _price_places,
+    _round,
+    _vectorisable,
+    _within_precision,
+    rounded_used,
+    unused_billed,
+    with_unused,
+)
 from ._texts import decimal_texts, decimal_values
 
 __all__ = ["LineColumns", "LineTexts"]
@@ -55,8 +65,12 @@ class LineTexts:
 
 @attrs.frozen
 class _Charged:
-    """What a usage charge's lines are priced from and come to (arrays by line)."""
+    """What a usage charge's lines are priced from and come to (arrays by line): the
+    aggregated quantity as rounded by the metric, free units, the priced quantity, the
+    exact and the rounded amount."""
 
+    used: np.ndarray
+    used_exp: np.ndarray
     free: np.ndarray
     free_exp: np.ndarray
     qty: np.ndarray
@@ -123,17 +137,19 @@ class LineColumns:
                 bills = rank[chosen]
                 part = _flat_part(charge, bills, a, policy, plan.currency)
             elif index in groups:
-                codes, keys, group = groups[index]
+                found_codes, keys, group = groups[index]
+                unused = unused_billed(agg, charge)
+                codes, used = with_unused(unused, found_codes, group.values(keys), len(names))
+                _, exps = with_unused(unused, found_codes, group.exponents(keys), len(names))
+                _, counts = with_unused(unused, found_codes, group.counts[keys], len(names))
                 bills = rank[codes]
                 keep = bills >= 0
-                found = _usage_part(
-                    charge, group.values(keys)[keep], group.exponents(keys)[keep], (s, a), policy
-                )
+                found = _usage_part(plan, charge, used[keep], exps[keep], (s, a), policy)
                 if found is None:
                     return None
                 part = found
                 part["bill"] = bills[keep]
-                part["records"] = group.counts[keys][keep]
+                part["records"] = counts[keep]
                 if not _fits_small(part):
                     return None
             else:
@@ -174,8 +190,9 @@ class LineColumns:
             line = _flat_line(charge, a, self.policy, self.plan.currency)
             count = len(rows)
             return [line[0]] * count, [line[1]] * count, rounded_texts, [line[2]] * count
-        used, used_exp = self.used[rows], self.used_exp[rows].astype(np.int64)
-        part = _charged(charge, used, used_exp, (s, a), self.policy)
+        raw, raw_exp = self.used[rows], self.used_exp[rows].astype(np.int64)
+        part = _charged(self.plan, charge, raw, raw_exp, (s, a), self.policy)
+        used, used_exp = part.used, part.used_exp
         texts = _Memo()
         priced = getattr(charge.model, "price_lines")(  # noqa: B009 - duck-typed
             part.qty, part.qty_exp, s, a, texts
@@ -284,16 +301,20 @@ def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _charged(
+    plan: Plan,
     charge: Charge,
-    used: np.ndarray,
-    used_exp: np.ndarray,
+    raw: np.ndarray,
+    raw_exp: np.ndarray,
     scales: tuple[int, int],
     policy: RoundingPolicy,
 ) -> _Charged:
-    """Free units and the priced quantity as ``price_bill`` takes them, with their
-    exponents (``min(used, free_units)`` is *used* unless the free units are below it),
-    and the exact and rounded amounts."""
+    """The aggregated quantity rounded as the metric says, free units and the priced
+    quantity as ``price_bill`` takes them, with their exponents (``min(used,
+    free_units)`` is *used* unless the free units are below it), and the exact and
+    rounded amounts."""
     s, a = scales
+    used, exps = rounded_used(plan, charge, raw, raw_exp, s)
+    used_exp = np.broadcast_to(np.asarray(exps, dtype=np.int64), used.shape)
     free_units = scaled_int(charge.free_units, s)
     assert free_units is not None, "checked by _usage_part"
     below = free_units < used
@@ -307,19 +328,23 @@ def _charged(
     amount = model.price_scaled(qty, s, a)
     digits = policy.digits_for(charge.model.currency)
     rounded = _round(amount, a - digits, policy.mode)
-    return _Charged(free, f_exp, qty, qty_exp, amount, rounded)
+    return _Charged(used, used_exp, free, f_exp, qty, qty_exp, amount, rounded)
 
 
 def _usage_part(
+    plan: Plan,
     charge: Charge,
-    used: np.ndarray,
-    used_exp: np.ndarray,
+    raw: np.ndarray,
+    raw_exp: np.ndarray,
     scales: tuple[int, int],
     policy: RoundingPolicy,
 ) -> dict[str, np.ndarray] | None:
     """The columns of a usage charge's lines, or None when they need the per-line path."""
     s, a = scales
-    if used.dtype == object or (len(used) and int(used.min()) < 0):
+    if raw.dtype == object or (len(raw) and int(raw.min()) < 0):
+        return None
+    used, _ = rounded_used(plan, charge, raw, raw_exp, s)
+    if used.dtype == object:
         return None
     free_units = scaled_int(charge.free_units, s)
     if free_units is None or not hasattr(charge.model, "price_lines"):
@@ -333,8 +358,8 @@ def _usage_part(
     amount = model.price_scaled(probe, s, a)
     if amount is None or magnitude(amount) >= _bound(a):
         return None
-    part = _charged(charge, used, used_exp, scales, policy)
-    return {"used": used, "used_exp": used_exp.astype(np.int64), "rounded": part.rounded}
+    part = _charged(plan, charge, raw, raw_exp, scales, policy)
+    return {"used": raw, "used_exp": raw_exp.astype(np.int64), "rounded": part.rounded}
 
 
 def _flat_line(

@@ -10,6 +10,8 @@ A partial table has one row per piece of aggregate state (schema :data:`PARTIAL_
 - ``unique`` / ``resources``: one row per resource (and active span) of an account;
 - ``monthly``: the exact sum of one account's records for one charge in one calendar
   month (``month_hours='actual'``), the month's first instant in UTC as ``start_us``;
+- ``transactions``: one row per record of a charge priced per transaction (its
+  quantity, start and record id), kept as they are when partials combine;
 - ``unpriced``: records of an account that no charge prices, with the reason;
 - ``duplicates`` / ``corrections``: copies of records left out (see
   :func:`cloudrate.usage.dedupe`), counted; present only when not zero.
@@ -41,6 +43,9 @@ from ._values import micros
 __all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "month_key", "to_partials"]
 
 VALUE = pa.decimal128(38, SCALE)
+#: The smallest value :data:`VALUE` cannot hold, and its quantum.
+_LARGEST = Decimal(10) ** (38 - SCALE)
+_QUANTUM = Decimal(1).scaleb(-SCALE)
 
 #: The schema of every partial table (fixed, so Spark's mapInArrow can declare it).
 PARTIAL_SCHEMA = pa.schema(
@@ -106,17 +111,23 @@ def month_key(year: int, month: int) -> int:
 
 
 def _value(d: Decimal) -> Decimal:
-    exponent = d.as_tuple().exponent
-    if (
-        isinstance(exponent, int)
-        and exponent < -SCALE
-        and d != d.quantize(Decimal(1).scaleb(-SCALE), context=EXACT)
-    ):
+    """*d* as the partials hold it (12 decimals, 26 digits before the point), or
+    :class:`FixedPointRangeError` (the callers that can read the usage again rate it
+    with :func:`cloudrate.rate` instead)."""
+    if d.copy_abs() >= _LARGEST:
+        raise FixedPointRangeError(
+            f"an aggregate ({d}) has more than {38 - SCALE} digits before the point; the "
+            "columnar engine keeps fewer, use cloudrate.rate() for such usage"
+        )
+    # written with the scale of the column (the exponent column keeps how it was
+    # written): Arrow refuses a value such as 0E+27 in decimal128(38, 12) as it stands
+    held = d.quantize(_QUANTUM, context=EXACT)
+    if held != d:
         raise FixedPointRangeError(
             f"an aggregate ({d}) needs more than {SCALE} decimals; the columnar engine keeps "
             f"{SCALE}, use cloudrate.rate() for such usage"
         )
-    return d
+    return held
 
 
 def to_partials(agg: Aggregator) -> pa.Table:
@@ -156,7 +167,7 @@ def to_partials(agg: Aggregator) -> pa.Table:
             "charge": charge.name,
             "metric": charge.metric,
         }
-        _slow_rows(rows, base, aggregation, acc)
+        _acc_rows(rows, base, aggregation, acc)
     for (metric, reason), accounts in sorted(agg.unpriced.counts.items()):
         for account, count in accounts.items():
             _row(rows, kind="unpriced", account=account, metric=metric, count=count, reason=reason)
@@ -165,12 +176,11 @@ def to_partials(agg: Aggregator) -> pa.Table:
     return _concat(pieces)
 
 
-def _slow_rows(
-    rows: dict[str, list[Any]], base: dict[str, Any], aggregation: str, acc: Acc
-) -> None:
-    """The rows of one aggregate the per-record path built (*base*: kind, account, charge
-    and metric)."""
-    if aggregation in ("max", "average"):
+def _acc_rows(rows: dict[str, list[Any]], base: dict[str, Any], aggregation: str, acc: Acc) -> None:
+    """The rows of one (account, charge) aggregate kept record by record (*base* names
+    it): a sum of records rounded one by one, a maximum, an average, monthly sums,
+    transactions, the latest record or resources."""
+    if aggregation in ("sum", "max", "average"):
         _row(
             rows,
             **base,
@@ -190,6 +200,17 @@ def _slow_rows(
                 start_us=month_key(year, month),
             )
             count = 0
+    elif aggregation == "transactions":
+        for start, record_id, quantity in acc.transactions:
+            _row(
+                rows,
+                **base,
+                count=1,
+                value=_value(quantity),
+                exponent=quantity.as_tuple().exponent,
+                start_us=micros(start),
+                record_id=record_id,
+            )
     elif aggregation == "latest":
         assert acc.latest is not None
         end, start, record_id, quantity = acc.latest
@@ -207,14 +228,14 @@ def _slow_rows(
         count = acc.count
         for resource, spans in acc.resources.items():
             pairs: list[tuple[Any, Any]] = list(spans) or [(None, None)]
-            for start, end in pairs:
+            for begin, finish in pairs:
                 _row(
                     rows,
                     **base,
                     count=count,
                     resource=resource,
-                    start_us=None if start is None else micros(start),
-                    end_us=None if end is None else micros(end),
+                    start_us=None if begin is None else micros(begin),
+                    end_us=None if finish is None else micros(finish),
                 )
                 count = 0
 
@@ -258,7 +279,8 @@ def combine_partials(tables: Iterable[Any]) -> pa.Table:
     """Merge partial tables (in partition order) into the partials of all their usage.
 
     Sums add exactly, counts add, the smallest exponent wins; maxima and latest records
-    compare; resources and spans unite, keeping the first seen first; accounts unite.
+    compare; resources and spans unite, keeping the first seen first; accounts unite;
+    transactions are kept, every one.
     Combining is associative, so partials may be combined in any grouping.
 
     >>> combine_partials([]).num_rows
@@ -286,7 +308,10 @@ def combine_partials(tables: Iterable[Any]) -> pa.Table:
         )
     )
     pieces.append(_add_up(whole.filter(additive)))
-    others = whole.filter(pc.invert(pc.or_(additive, pc.equal(kinds, "account"))))
+    kept = pc.equal(kinds, "transactions")  # every record counts: nothing to merge
+    pieces.append(whole.filter(kept))
+    merged = pc.or_(pc.or_(additive, kept), pc.equal(kinds, "account"))
+    others = whole.filter(pc.invert(merged))
     if others.num_rows:
         pieces.append(_merge_others(others))
     return _concat(pieces)

@@ -1,0 +1,201 @@
+"""Graduated percentages of the period's total amount, with a flat fee per tier: Lago's
+graduated percentage model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+from moneyed import Money
+
+from cloudrate._money import check_amount, check_currency, exact, to_decimal
+from cloudrate.exceptions import CurrencyMismatchError, PlanError
+
+from ._fields import as_money, as_optional_quantity, non_negative_money
+from ._model import Basis
+from ._priced import Detail, Priced
+from ._tiers import read_tier_rows, tier_label
+from ._transaction_percentage import read_percent
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cloudrate._documents import FieldReader
+
+__all__ = ["GraduatedTransactionPercentage", "TransactionTier"]
+
+
+def _percent(value: Any) -> Decimal:
+    p = check_amount(to_decimal(value, "percent"), "percent")
+    if p < 0:
+        raise PlanError(f"percent: must be >= 0 (got {p}); 2 takes 2% of the tier's amount")
+    return p
+
+
+def _optional_money(value: Any) -> Money | None:
+    return None if value is None else as_money(value)
+
+
+@attrs.frozen
+class TransactionTier:
+    """*percent* of the part of the period's total amount up to and including *up_to*
+    (None: no limit), and *flat_price* once when the total reaches into the tier.
+
+    >>> TransactionTier(Decimal(1000), Decimal(1), Money(200, "USD")).to_dict()
+    {'up_to': '1000', 'percent': '1', 'flat_price': '200'}
+    """
+
+    up_to: Decimal | None = attrs.field(converter=as_optional_quantity)
+    percent: Decimal = attrs.field(converter=_percent)
+    flat_price: Money | None = attrs.field(
+        default=None, converter=_optional_money, validator=non_negative_money
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "up_to": None if self.up_to is None else str(self.up_to),
+            "percent": str(self.percent),
+        }
+        if self.flat_price is not None:
+            out["flat_price"] = str(self.flat_price.amount)
+        return out
+
+
+def _to_tiers(value: Iterable[TransactionTier]) -> tuple[TransactionTier, ...]:
+    return tuple(value)
+
+
+def _check_tiers(_inst: object, _attr: object, tiers: tuple[TransactionTier, ...]) -> None:
+    if not tiers:
+        raise PlanError("tiers: give at least one tier; the last has up_to=None")
+    previous = Decimal(0)
+    for index, tier in enumerate(tiers):
+        last = index == len(tiers) - 1
+        if tier.up_to is None and not last:
+            raise PlanError(
+                f"tier {index + 1} has up_to=None but is not the last tier; only the last "
+                "tier is open, sort tiers by up_to"
+            )
+        if tier.up_to is not None:
+            if last:
+                raise PlanError(
+                    "the last tier must have up_to=None so every amount has a percent "
+                    f"(got up_to={tier.up_to})"
+                )
+            if tier.up_to <= previous:
+                raise PlanError(
+                    f"tier {index + 1} up_to must be above {previous}, the previous up_to; "
+                    f"sort tiers by up_to (got {tier.up_to})"
+                )
+            previous = tier.up_to
+
+
+@attrs.frozen(kw_only=True)
+class GraduatedTransactionPercentage:
+    """Each tier's *percent* of the part of the period's total amount in that tier, plus
+    the tier's flat price: Lago's ``graduated_percentage``.
+
+    The total is the metric's aggregated quantity (the sum of the transactions' amounts,
+    less the charge's free units). The rules, as Lago's
+    ``ChargeModels::GraduatedPercentageService`` and its range details
+    (getlago/lago-api, ``app/services/charge_models/graduated_percentage_service.rb``,
+    ``app/services/charge_models/amount_details/range_graduated_percentage_service.rb``):
+
+    1. a tier holds the part of the total above the previous tier's ``up_to`` (0 for the
+       first) up to and including its own; it is charged ``part x percent / 100``;
+    2. a tier's flat price is added when the total reaches into the tier (is above its
+       lower bound), and the first tier's always, a total of 0 included;
+    3. the price is the sum over the tiers.
+
+    Lago's ranges (``from_value``, ``to_value``, ``rate``, ``flat_amount``) are these
+    tiers by their ``to_value``, when each range starts one above the previous one's end
+    (0 to 1,000, then 1,001 to 10,000), as Lago's documentation and interface write
+    them. An account with no record of the metric gets no line, as with every usage
+    charge.
+
+    Lago's documentation example
+    (getlago.com/docs/guide/plans/charges/charge-models/graduated-percentage): 1% and 200
+    up to 1,000, 2% and 300 up to 10,000, 3% and 400 above. 500 costs 5 + 200, 1,050
+    costs 10 + 1 + 200 + 300:
+
+    >>> tiers = GraduatedTransactionPercentage(currency="USD", tiers=[
+    ...     TransactionTier(Decimal(1000), Decimal(1), Money(200, "USD")),
+    ...     TransactionTier(Decimal(10000), Decimal(2), Money(300, "USD")),
+    ...     TransactionTier(None, Decimal(3), Money(400, "USD"))])
+    >>> tiers.price(Decimal(500)).amount, tiers.price(Decimal(1050)).amount
+    (Money('205', 'USD'), Money('511', 'USD'))
+    >>> print(tiers.price(Decimal(1050)).explain())
+    1% of 1000 USD in tier 1 (0 to 1000): 10 USD
+    tier 1 (0 to 1000) flat price: 200 USD
+    2% of 50 USD in tier 2 (1000 to 10000): 1 USD
+    tier 2 (1000 to 10000) flat price: 300 USD
+
+    .. versionadded:: 0.3
+    """
+
+    kind: ClassVar[str] = "graduated_transaction_percentage"
+    basis: ClassVar[Basis] = "usage"
+    keys: ClassVar[tuple[str, ...]] = ("tiers",)
+
+    tiers: tuple[TransactionTier, ...] = attrs.field(converter=_to_tiers, validator=_check_tiers)
+    currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
+
+    def __attrs_post_init__(self) -> None:
+        for index, tier in enumerate(self.tiers):
+            flat = tier.flat_price
+            if flat is not None and flat.currency.code != self.currency:
+                raise CurrencyMismatchError(
+                    self.currency, flat.currency.code, f"tier {index + 1} flat_price"
+                )
+
+    @property
+    def line_unit_price(self) -> Money | None:
+        return None
+
+    @exact
+    def price(self, quantity: Decimal) -> Priced:
+        """Each tier's percent of its part of *quantity*, plus the flat prices reached."""
+        cur = self.currency
+        total, lower = Decimal(0), Decimal(0)
+        details: list[Detail] = []
+        for index, tier in enumerate(self.tiers):
+            if index and quantity <= lower:
+                break
+            upper = quantity if tier.up_to is None else min(quantity, tier.up_to)
+            part = upper - lower if upper > lower else Decimal(0)
+            label = tier_label(index, lower, tier.up_to)
+            amount = part * tier.percent / 100
+            total += amount
+            details.append(
+                Detail(
+                    f"{tier.percent}% of {part} {cur} in {label}", None, None, Money(amount, cur)
+                )
+            )
+            if tier.flat_price is not None:
+                total += tier.flat_price.amount
+                details.append(Detail(f"{label} flat price", None, None, tier.flat_price))
+            if tier.up_to is None:
+                break
+            lower = tier.up_to
+        return Priced(Money(total, cur), tuple(details))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.kind, "tiers": [t.to_dict() for t in self.tiers]}
+
+    @classmethod
+    def read(
+        cls, r: FieldReader, data: Mapping[str, Any], path: str
+    ) -> GraduatedTransactionPercentage | None:
+        rows, ok = read_tier_rows(r, data, path, ("percent", "flat_price"))
+        tiers: list[TransactionTier] = []
+        for up_to, fields, tpath in rows:
+            percent = read_percent(r, fields, tpath)
+            flat = r.price(fields, "flat_price", tpath, required=False)
+            if percent is None or (fields.get("flat_price") is not None and flat is None):
+                ok = False
+            elif ok:
+                tiers.append(TransactionTier(up_to, percent, flat))
+        if not ok or not tiers:
+            return None
+        assert r.currency is not None, "the plan's currency is read before its charges"
+        return cls(tiers=tiers, currency=r.currency)
