@@ -15,7 +15,7 @@ from dateutil.relativedelta import relativedelta
 from ._money import EXACT
 from .exceptions import PlanError, RatingError
 
-__all__ = ["BillingPeriod", "seconds_between", "spans_within", "zone"]
+__all__ = ["BillingPeriod", "one_month", "overlaps", "seconds_between", "spans_within", "zone"]
 
 _UTC = UTC
 
@@ -38,6 +38,45 @@ def spans_within(start: T, end: T, period_start: T, period_end: T) -> Any:
     """
     s: Any = start
     return (s >= period_start) & (s < period_end) & (end <= period_end)  # type: ignore[operator]
+
+
+def overlaps(start: T, end: T, window_start: T, window_end: T) -> Any:
+    """Whether usage from *start* to *end* falls in the window ``[window_start, window_end)``
+    at all: it starts before the window ends and ends after it starts (a record of no
+    length: its instant lies in the window).
+
+    The one rule both rating engines apply to a charge's validity window
+    (:class:`cloudrate.plans.Validity`): like CloudStack's quota tariffs, a record the
+    window touches is priced whole. Works on datetimes (giving a bool) and on numpy
+    arrays of integer instants (giving a boolean array).
+
+    >>> p = BillingPeriod.month(2026, 10)
+    >>> overlaps(p.start, p.end, p.end, p.end + timedelta(days=1))
+    False
+    >>> overlaps(p.end, p.end, p.end, p.end + timedelta(days=1))
+    True
+    """
+    s: Any = start
+    return (s < window_end) & ((end > window_start) | (s >= window_start))  # type: ignore[operator]
+
+
+def one_month(period: BillingPeriod, timezone: str) -> tuple[int, int] | None:
+    """The (year, month) of the calendar month, in *timezone*, that holds all of
+    *period*, or None when the period spans more than one. A metric converted by each
+    record's month (``month_hours='actual'``) rated over one month is summed as any
+    metric and converted with that month's length, in both engines.
+
+    >>> one_month(BillingPeriod.month(2026, 10, "Europe/Berlin"), "Europe/Berlin")
+    (2026, 10)
+    >>> print(one_month(BillingPeriod.month(2026, 10, "Europe/Berlin"), "UTC"))
+    None
+    """
+    tz = zone(timezone)
+    first = period.start.astimezone(tz)
+    last = (period.end - timedelta(microseconds=1)).astimezone(tz)
+    if (first.year, first.month) != (last.year, last.month):
+        return None
+    return first.year, first.month
 
 
 def zone(name: str, where: str = "timezone") -> ZoneInfo:

@@ -32,14 +32,19 @@ from moneyed import Money
 
 from cloudrate._money import EXACT, RoundingPolicy, currency_digits, unlike_float
 from cloudrate.invoice import Customer, Invoice, TaxRate, assemble
-from cloudrate.period import BillingPeriod
+from cloudrate.period import BillingPeriod, zone
 from cloudrate.plans import (
     PRORATIONS,
     ZERO_USAGE,
+    Aggregation,
+    All,
     Charge,
+    Compare,
+    Condition,
     Flat,
     Graduated,
     GraduatedTransactionPercentage,
+    Match,
     Metric,
     Minimum,
     Package,
@@ -51,9 +56,9 @@ from cloudrate.plans import (
     Tier,
     TransactionPercentage,
     TransactionTier,
+    Validity,
     Volume,
     ZeroUsage,
-    conversion,
     prices_transactions,
 )
 from cloudrate.rating import rate
@@ -93,6 +98,7 @@ __all__ = [
     "transaction_points",
     "usage_for",
     "usage_records",
+    "validities",
 ]
 
 #: The characters of generated promo codes (as :func:`cloudrate.rules.generate_code`).
@@ -250,6 +256,25 @@ def tiers(
     return out
 
 
+#: The first day of the month :func:`usage_records` and :func:`usage_for` draw in.
+_OCTOBER_1 = date(2026, 10, 1)
+
+
+def validities(*, around: date = _OCTOBER_1, days: int = 45) -> st.SearchStrategy[Validity | None]:
+    """Validity windows holding the day *around* (open on either side, or ending on it,
+    or starting on it, or up to *days* days either side), or None; shrinks to None."""
+    before = st.integers(min_value=0, max_value=days).map(
+        lambda n: date.fromordinal(around.toordinal() - n)
+    )
+    after = st.integers(min_value=0, max_value=days).map(
+        lambda n: date.fromordinal(around.toordinal() + n)
+    )
+    windows = st.builds(
+        Validity, st.one_of(st.none(), st.just(around), before), st.one_of(st.just(around), after)
+    ) | st.builds(Validity, st.one_of(st.just(around), before), st.none())
+    return st.one_of(st.none(), windows)
+
+
 def quantity_roundings(
     *,
     precisions: st.SearchStrategy[int] | None = None,
@@ -275,7 +300,8 @@ def charges(
     draw: st.DrawFn, currency: str = "EUR", metric: str = "vcpu_hours", name: str = "charge"
 ) -> Charge:
     """Usage charges of every tiered model (charging for no usage or not), with or
-    without free units."""
+    without free units and a validity window holding October 1, 2026
+    (:func:`validities`)."""
     kind = draw(st.sampled_from(("per_unit", "graduated", "volume", "package")))
     if kind == "per_unit":
         model: object = PerUnit(Money(draw(prices()), currency))
@@ -289,7 +315,8 @@ def charges(
             Money(draw(prices()), currency),
         )
     free = draw(st.one_of(st.just(Decimal(0)), quantities(max_value=Decimal(100), places=2)))
-    return Charge(name=name, metric=metric, model=model, free_units=free)  # type: ignore[arg-type]
+    valid = draw(st.one_of(st.none(), st.none(), st.none(), validities()))
+    return Charge(name=name, metric=metric, model=model, free_units=free, valid=valid)  # type: ignore[arg-type]
 
 
 _METRICS = ("vcpu_hours", "memory_gb_hours", "storage_gb_hours", "bandwidth_gb", "public_ip_hours")
@@ -384,6 +411,8 @@ def plans(
         return Plan(name="generated", currency=currency, charges=items, metrics=declared)
     names = [c.name for c in items]
     if draw(st.booleans()):
+        offering = {"offering": draw(st.sampled_from(("small", ["small", "large"])))}
+        cpus = Compare("cpus", **{draw(st.sampled_from(("gt", "gte"))): Decimal(2)})
         items[0] = Charge(
             name=items[0].name,
             metric=items[0].metric,
@@ -391,10 +420,16 @@ def plans(
             free_units=items[0].free_units,
             description="Selected by offering",
             service="Compute",
-            where={"offering": draw(st.sampled_from(("small", ["small", "large"])))},
+            where=draw(st.sampled_from((offering, All([Match(offering), cpus])))),
+            valid=items[0].valid,
         )
     items.append(
-        Charge(name="payments", metric="payments", model=draw(transaction_percentages(currency)))
+        Charge(
+            name="payments",
+            metric="payments",
+            model=draw(transaction_percentages(currency)),
+            valid=draw(st.one_of(st.none(), validities())),
+        )
     )
     items.append(
         Charge(
@@ -402,6 +437,7 @@ def plans(
             metric="payments",
             model=draw(graduated_transaction_percentages(currency)),
             free_units=draw(st.sampled_from((Decimal(0), Decimal(50)))),
+            valid=draw(st.one_of(st.none(), validities())),
         )
     )
     fee = Flat(
@@ -455,14 +491,7 @@ def plans(
             usage_unit=draw(st.sampled_from(("byte", "MB"))),
             rounding=draw(roundings),
         ),
-        Metric(
-            name="storage_gb_hours",
-            unit="GB-month",
-            usage_unit="GB-hour",
-            aggregation=draw(st.sampled_from(("sum", "average", "max"))),
-            description="Block storage",
-            rounding=draw(roundings),
-        ),
+        _storage_metric(draw, draw(roundings)),
     ]
     first = draw(st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)))
     last = draw(st.one_of(st.none(), st.dates(min_value=first, max_value=date(2031, 12, 31))))
@@ -477,6 +506,22 @@ def plans(
         effective_to=last,
         rounding=draw(rounding_policies()),
         description="Generated with every plan feature",
+    )
+
+
+def _storage_metric(draw: st.DrawFn, rounding: QuantityRounding | None) -> Metric:
+    """Storage priced per GB-month from GB-hours, each way of counting a month, with
+    *rounding* (after the conversion: of the aggregate or of each record)."""
+    aggregation: Aggregation = draw(st.sampled_from(("sum", "average", "max")))
+    lengths = ("period", "fixed_720", "actual") if aggregation == "sum" else ("period", "fixed_720")
+    return Metric(
+        name="storage_gb_hours",
+        unit="GB-month",
+        usage_unit="GB-hour",
+        aggregation=aggregation,
+        description="Block storage",
+        month_hours=draw(st.sampled_from(lengths)),
+        rounding=rounding,
     )
 
 
@@ -554,7 +599,11 @@ def _in_usage_unit(plan: Plan, charge: Charge, quantity: Decimal, period: Billin
     metric = plan.metric(charge.metric)
     if metric.usage_unit is None:
         return quantity
-    num, den = conversion(metric.usage_unit, metric.unit, period.seconds)
+    if metric.by_month:  # the records are drawn in the month the period starts in
+        local = period.start.astimezone(zone(plan.timezone))
+        num, den = metric.month_conversion(local.year, local.month)
+    else:
+        num, den = metric.conversion(period.seconds)
     raw = Fraction(quantity) * Fraction(den) / Fraction(num)
     with localcontext(EXACT):
         whole = Decimal(raw.numerator) / Decimal(raw.denominator)
@@ -573,6 +622,21 @@ def _split(draw: st.DrawFn, total: Decimal) -> list[Decimal]:
         return [part] * (count - 1) + [total - part * (count - 1)]
 
 
+def _selected(draw: st.DrawFn, where: Condition) -> dict[str, str]:
+    """Attributes that *where* selects: the conditions :func:`plans` draws (plain ones,
+    numeric comparisons and all of them)."""
+    if isinstance(where, All):
+        found: dict[str, str] = {}
+        for part in where.conditions:
+            found.update(_selected(draw, part))
+        return found
+    if isinstance(where, Compare):
+        low = where.gte if where.gte is not None else where.gt
+        base = Decimal(0) if low is None else low + (1 if where.gt is not None else 0)
+        return {where.attribute: str(base + draw(st.integers(min_value=0, max_value=2)))}
+    return {k: draw(st.sampled_from(v)) for k, v in where.items()}
+
+
 @st.composite
 def _charge_records(
     draw: st.DrawFn,
@@ -584,7 +648,7 @@ def _charge_records(
 ) -> list[UsageRecord]:
     """Records of *account* that give *charge* a quantity drawn across its tiers."""
     assert charge.metric is not None, "only charges with a metric are drawn"
-    attributes = {k: draw(st.sampled_from(v)) for k, v in charge.where.items()}
+    attributes = _selected(draw, charge.where)
     metric = plan.metric(charge.metric)
     start, hour = period.start, timedelta(hours=1)
 

@@ -174,7 +174,7 @@ class TestCombined:
         ({"all": [{"zone": "a"}, 3]}, "charges[0].where.all[1]", "not_a_mapping"),
         ({"not": ["zone"]}, "charges[0].where.not", "not_a_mapping"),
         ({"any": [{"not": {"all": []}}]}, "charges[0].where.any[0].not.all", "missing"),
-        ({"zone": {"eq": "a"}}, "charges[0].where.zone", "bad_value"),
+        ({"zone": {"eq": "a"}}, "charges[0].where.zone.eq", "unknown_key"),
         ({"attribute": "all", "in": "x", "op": "eq"}, "charges[0].where.op", "unknown_key"),
         ({"attribute": "all"}, "charges[0].where.in", "missing"),
     ],

@@ -55,6 +55,7 @@ from cloudrate.plans import (
     QuantityRounding,
     Tier,
     TransactionPercentage,
+    Validity,
     Volume,
 )
 from cloudrate.rating.columnar import account_totals, rate_table, read_columnar, to_table
@@ -179,7 +180,8 @@ DST_MONTHS = (
 )
 HOUR = timedelta(hours=1)
 
-#: Metrics of :func:`edge_plan`, one per way records combine or prorate.
+#: Metrics of :func:`edge_plan`, one per way records combine or prorate, select by date
+#: (validity windows) or convert by the month each record starts in.
 EDGE_METRICS = (
     "compute",
     "avg",
@@ -189,13 +191,24 @@ EDGE_METRICS = (
     "vm_seconds",
     "vm_of_30",
     "vm_months30",
+    "windowed",
+    "vm_months",
+)
+#: Validity windows (issue 13) on and around the first and last days of the DST months.
+EDGE_WINDOWS = (
+    Validity(None, date(2026, 3, 31)),
+    Validity(date(2026, 4, 1), date(2026, 4, 1)),
+    Validity(date(2026, 10, 31), None),
+    Validity(date(2026, 11, 1), date(2026, 11, 30)),
+    Validity(date(2026, 3, 29), date(2026, 3, 29)),
 )
 
 
 def edge_plan(zone: str) -> Plan:
     """A plan in *zone* whose charges read record times every way there is: summed,
     time-weighted average, latest, peak, flat fees prorated by days, by seconds, by days of
-    30 and by Kill Bill's 30-day months (to 9 places), and a flat fee per account."""
+    30 and by Kill Bill's 30-day months (to 9 places), a flat fee per account, charges
+    valid in windows on the months' edges and a metric converted by each record's month."""
     return Plan(
         name="edges",
         currency="EUR",
@@ -204,6 +217,7 @@ def edge_plan(zone: str) -> Plan:
             Metric(name="avg", unit="GB", aggregation="average"),
             Metric(name="last", unit="GB", aggregation="latest"),
             Metric(name="peak", unit="GB", aggregation="max"),
+            Metric(name="vm_months", unit="VM-month", usage_unit="VM-hour", month_hours="actual"),
         ],
         charges=[
             Charge(name="compute", metric="compute", model=PerUnit(Money("0.0125", "EUR"))),
@@ -229,6 +243,16 @@ def edge_plan(zone: str) -> Plan:
                 ),
             ),
             Charge(name="base", model=Flat(Money("5", "EUR"))),
+            *(
+                Charge(
+                    name=f"window{i}",
+                    metric="windowed",
+                    model=PerUnit(Money("0.25", "EUR")),
+                    valid=window,
+                )
+                for i, window in enumerate(EDGE_WINDOWS)
+            ),
+            Charge(name="vm_months", metric="vm_months", model=PerUnit(Money("72", "EUR"))),
         ],
     )
 

@@ -11,7 +11,15 @@ from ._graduated import Graduated
 from ._graduated_transaction_percentage import GraduatedTransactionPercentage, TransactionTier
 from ._kinds import MODELS, kinds_of
 from ._load import dump_plan, load_plan, plan_from_document, plan_to_yaml
-from ._metrics import AGGREGATIONS, Aggregation, Metric, conversion
+from ._metrics import (
+    AGGREGATIONS,
+    MONTH_HOURS,
+    Aggregation,
+    Metric,
+    MonthHours,
+    conversion,
+    month_seconds,
+)
 from ._minimum import Minimum
 from ._model import (
     BASES,
@@ -52,14 +60,16 @@ from ._quantity_rounding import (
 from ._read_overrides import read_overrides
 from ._tiers import Tier
 from ._transaction_percentage import TransactionPercentage
+from ._validity import Validity
 from ._versions import PriceVersion
 from ._volume import Volume
-from ._where import All, AnyOf, Condition, Match, Not
+from ._where import All, AnyOf, Compare, Condition, Match, Not, read_condition
 
 __all__ = [
     "AGGREGATIONS",
     "BASES",
     "MODELS",
+    "MONTH_HOURS",
     "OVERRIDE_KEYS",
     "PROFILES",
     "PRORATIONS",
@@ -74,6 +84,7 @@ __all__ = [
     "Charge",
     "ChargeModel",
     "ChargeOverride",
+    "Compare",
     "Condition",
     "Detail",
     "Flat",
@@ -82,6 +93,7 @@ __all__ = [
     "Match",
     "Metric",
     "Minimum",
+    "MonthHours",
     "Not",
     "Note",
     "OneOff",
@@ -105,6 +117,7 @@ __all__ = [
     "Tier",
     "TransactionPercentage",
     "TransactionTier",
+    "Validity",
     "VectorPricing",
     "Volume",
     "ZeroUsage",
@@ -116,10 +129,12 @@ __all__ = [
     "dump_plan",
     "kinds_of",
     "load_plan",
+    "month_seconds",
     "plan_from_document",
     "plan_to_yaml",
     "prices_transactions",
     "profile_table",
     "proration_factor",
+    "read_condition",
     "read_overrides",
 ]

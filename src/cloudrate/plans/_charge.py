@@ -13,6 +13,7 @@ from cloudrate._money import to_decimal
 from cloudrate.exceptions import PlanError
 
 from ._model import ChargeModel, prices_transactions
+from ._validity import Validity
 from ._where import Condition, Match, read_condition
 
 __all__ = ["Charge", "ChargeModel", "Selector"]
@@ -29,6 +30,12 @@ def _to_selector(value: object) -> Condition:
     return found
 
 
+def _to_validity(value: object) -> Validity | None:
+    if value is None or isinstance(value, Validity):
+        return value
+    raise PlanError(f"valid: expected a Validity(start, end) or None (got {value!r})")
+
+
 def _free(value: Any) -> Decimal:
     q = to_decimal(value, "free_units")
     if q < 0:
@@ -43,8 +50,10 @@ class Charge:
     *metric* names the usage it prices; *where* selects records by attribute (all keys
     must match; a list means any of; ``all``, ``any`` and ``not`` combine conditions, see
     :mod:`cloudrate.plans._where`); *free_units* are given free each period before the
-    model prices the rest. Flat fees may omit the metric (one fee per account and period);
-    percentage and minimum charges price other charges and have no metric.
+    model prices the rest. *valid* limits the charge to the usage records of some days
+    (:class:`~cloudrate.plans.Validity`, each record the window touches priced whole).
+    Flat fees may omit the metric (one fee per account and period); percentage and
+    minimum charges price other charges and have no metric.
 
     >>> from cloudrate.plans import PerUnit
     >>> c = Charge(name="compute", metric="vcpu_hours", model=PerUnit(Money("0.02", "EUR")),
@@ -60,6 +69,7 @@ class Charge:
     service: str | None = None
     where: Condition = attrs.field(factory=Match, converter=_to_selector, hash=False)
     free_units: Decimal = attrs.field(default=Decimal(0), converter=_free)
+    valid: Validity | None = attrs.field(default=None, converter=_to_validity)
 
     def __attrs_post_init__(self) -> None:
         if not self.name:
@@ -77,6 +87,11 @@ class Charge:
             )
         if basis == "period" and self.free_units:
             raise PlanError(f"charge {self.name!r}: free_units does not apply to a flat fee")
+        if self.valid is not None and not self.metric:
+            raise PlanError(
+                f"charge {self.name!r}: valid selects usage records by their dates and this "
+                "charge prices none; give prices that change by date as plan versions"
+            )
         if self.free_units and prices_transactions(self.model):
             raise PlanError(
                 f"charge {self.name!r}: free_units does not apply to a {self.model.kind} "
@@ -121,6 +136,8 @@ class Charge:
             out["where"] = self.where.to_data()
         if self.free_units:
             out["free_units"] = str(self.free_units)
+        if self.valid is not None:
+            out["valid"] = self.valid.to_data()
         out.update(self.model.to_dict())
         return out
 

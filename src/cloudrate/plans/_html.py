@@ -108,6 +108,8 @@ def _row(plan: Plan, charge: Charge) -> str:
     data = charge.to_dict()
     unit = plan.metric(charge.metric).unit if charge.metric else ""
     where = str(charge.where) if charge.where else ""
+    if charge.valid is not None:
+        where = f"{where}; {charge.valid}" if where else str(charge.valid)
     cells = (
         f"<b>{e(charge.name)}</b><br>{e(charge.description or '')}",
         e(charge.service or ""),

@@ -29,7 +29,7 @@ from cloudrate.exceptions import CloudrateError
 from cloudrate.period import zone
 
 from ._charge import Charge
-from ._metrics import AGGREGATIONS, Metric
+from ._metrics import AGGREGATIONS, MONTH_HOURS, Metric
 from ._plan import Plan
 from ._profiles import apply_profile
 from ._quantity_rounding import read_quantity_rounding
@@ -56,7 +56,7 @@ _PLAN_KEYS = (
 
 
 #: The keys of a metric in a plan file.
-_METRIC_KEYS = ("unit", "usage_unit", "aggregation", "description", "rounding")
+_METRIC_KEYS = ("unit", "usage_unit", "aggregation", "description", "month_hours", "rounding")
 
 
 def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
@@ -78,10 +78,14 @@ def _metrics(r: FieldReader, raw: Any, path: str) -> dict[str, Metric]:
                 usage_unit=r.text(data, "usage_unit", mpath),
                 aggregation=r.choice(data, "aggregation", mpath, AGGREGATIONS, "sum"),
                 description=r.text(data, "description", mpath),
+                month_hours=r.choice(data, "month_hours", mpath, MONTH_HOURS, "period"),
                 rounding=rounding,
             )
         except CloudrateError as exc:
-            r.doc.problem(join_path(mpath, "usage_unit"), "bad_unit", str(exc))
+            if "month_hours" in str(exc):
+                r.doc.problem(join_path(mpath, "month_hours"), "bad_value", str(exc))
+            else:
+                r.doc.problem(join_path(mpath, "usage_unit"), "bad_unit", str(exc))
     return out
 
 

@@ -14,12 +14,22 @@ from cloudrate.exceptions import CloudrateError
 from ._charge import Charge
 from ._kinds import MODELS
 from ._model import ChargeModel, prices_transactions
+from ._validity import read_validity
 from ._where import Condition, Match, read_condition
 
 __all__ = ["CHARGE_KEYS", "read_charge"]
 
 
-CHARGE_KEYS = ("name", "metric", "description", "service", "where", "free_units", "model")
+CHARGE_KEYS = (
+    "name",
+    "metric",
+    "description",
+    "service",
+    "where",
+    "valid",
+    "free_units",
+    "model",
+)
 
 #: The keys of a charge (and of its tiers) that hold amounts or quantities, held to the
 #: bounds of :func:`cloudrate._money.bound_problem`, and those that hold digits.
@@ -136,6 +146,7 @@ def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Char
     free = r.number(data, "free_units", path)
     metric = r.text(data, "metric", path, required=model_class.basis == "usage")
     where = _where(r, data, path)
+    valid = read_validity(r, data, path)
     if model_class.basis in ("charges", "spend"):
         _check_derived(r, data, path, model_class.kind, earlier)
     if free and prices_transactions(model_class):
@@ -157,6 +168,7 @@ def read_charge(r: FieldReader, raw: Any, path: str, earlier: list[str]) -> Char
             service=r.text(data, "service", path),
             where=where or Match(),
             free_units=free or Decimal(0),
+            valid=valid,
         )
     except CloudrateError as exc:
         r.doc.problem(path, "bad_charge", str(exc))
@@ -175,7 +187,7 @@ def _check_derived(
     r: FieldReader, data: Mapping[str, Any], path: str, kind: str, earlier: list[str]
 ) -> None:
     """A charge priced from other charges has no usage fields, and names earlier charges."""
-    for field in ("metric", "where", "free_units"):
+    for field in ("metric", "where", "valid", "free_units"):
         if field in data:
             r.doc.problem(
                 join_path(path, field),

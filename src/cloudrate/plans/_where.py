@@ -5,6 +5,9 @@ of its values (:class:`Match`). ``{all: [cond, ...]}``, ``{any: [cond, ...]}`` a
 ``{not: cond}`` combine conditions, nesting freely; a mapping that mixes them with
 attributes holds when all its entries do. ``all``, ``any``, ``not`` and ``attribute`` are
 reserved: an attribute with one of those names is written ``{attribute: all, in: [...]}``.
+``{attribute: {gt: 2, lte: 8}}`` compares an attribute's number (:class:`Compare`): ``gt``,
+``gte``, ``lt`` and ``lte``, at most one lower and one upper bound, as activation rules on
+an offering's CPU count or memory need.
 
 Each condition answers for one record (:meth:`Condition.matches`) and for many at once
 (:meth:`Condition.mask`, numpy imported only then), from the same definition.
@@ -18,20 +21,36 @@ Each condition answers for one record (:meth:`Condition.matches`) and for many a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from cloudrate.exceptions import PlanError
+from cloudrate._money import to_decimal
+from cloudrate.exceptions import CloudrateError, PlanError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["RESERVED", "All", "AnyOf", "Condition", "Match", "Not", "read_condition"]
+__all__ = [
+    "COMPARISONS",
+    "RESERVED",
+    "All",
+    "AnyOf",
+    "Compare",
+    "Condition",
+    "Match",
+    "Not",
+    "attribute_number",
+    "read_condition",
+]
 
 #: Keys of a ``where`` mapping that are not attribute names.
 RESERVED = ("all", "any", "not", "attribute")
+#: The comparisons of a :class:`Compare`: greater than, at least, less than, at most.
+COMPARISONS = ("gt", "gte", "lt", "lte")
 
 #: ``report(path, code, message, value)``: where a reader records a problem.
 Report = Callable[[str, str, str, Any], None]
@@ -199,6 +218,119 @@ class Match(Condition, Mapping[str, tuple[str, ...]]):
         )
 
 
+#: A number as an attribute holds it: digits with an optional sign, point and exponent
+#: (``2``, ``-0.5``, ``1E+3``); no spaces, underscores, NaN or infinity.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def attribute_number(value: object) -> Decimal | None:
+    """The number an attribute's text holds, or None (missing, or not a number).
+
+    The one reading both engines use for :class:`Compare`: text that is digits with an
+    optional sign, decimal point and exponent, nothing around them.
+
+    >>> attribute_number("4"), attribute_number("1.5E+3")
+    (Decimal('4'), Decimal('1.5E+3'))
+    >>> attribute_number(" 4"), attribute_number("NaN"), attribute_number(None)
+    (None, None, None)
+    """
+    if not isinstance(value, str) or _NUMBER.fullmatch(value) is None:
+        return None
+    return Decimal(value)
+
+
+def _bound(value: Any) -> Decimal | None:
+    return None if value is None else to_decimal(value, "where comparison")
+
+
+def _check_bounds(inst: Compare, _attr: object, _value: Any) -> None:
+    """At least one bound, at most one on each side, and some number between them."""
+    if inst.gt is None and inst.gte is None and inst.lt is None and inst.lte is None:
+        raise PlanError(f"where: {inst.attribute!r}: give a comparison (gt, gte, lt or lte)")
+    if inst.gt is not None and inst.gte is not None:
+        raise PlanError(f"where: {inst.attribute!r}: give gt or gte, not both")
+    if inst.lt is not None and inst.lte is not None:
+        raise PlanError(f"where: {inst.attribute!r}: give lt or lte, not both")
+    low = inst.gt if inst.gt is not None else inst.gte
+    high = inst.lt if inst.lt is not None else inst.lte
+    if low is not None and high is not None:
+        closed = inst.gte is not None and inst.lte is not None
+        if low > high or (low == high and not closed):
+            raise PlanError(f"where: {inst.attribute!r}: no number is {inst}; check the bounds")
+
+
+@attrs.frozen
+class Compare(Condition):
+    """The attribute holds a number (:func:`attribute_number`) within the bounds: above
+    *gt*, at least *gte*, below *lt*, at most *lte*. A record without the attribute, or
+    whose value is not a number, is not selected. In a plan: ``{cpunumber: {gt: 2}}``.
+
+    >>> c = Compare("cpunumber", gt=Decimal(2), lte=Decimal(8))
+    >>> c.matches({"cpunumber": "4"}), c.matches({"cpunumber": "2"}), c.matches({})
+    (True, False, False)
+    >>> c.to_data()
+    {'cpunumber': {'gt': '2', 'lte': '8'}}
+    """
+
+    attribute: str
+    gt: Decimal | None = attrs.field(default=None, converter=_bound, kw_only=True)
+    gte: Decimal | None = attrs.field(default=None, converter=_bound, kw_only=True)
+    lt: Decimal | None = attrs.field(default=None, converter=_bound, kw_only=True)
+    lte: Decimal | None = attrs.field(
+        default=None, converter=_bound, kw_only=True, validator=_check_bounds
+    )
+
+    def __str__(self) -> str:
+        signs = (("gt", ">"), ("gte", ">="), ("lt", "<"), ("lte", "<="))
+        return " and ".join(
+            f"{self.attribute} {sign} {getattr(self, op)}"
+            for op, sign in signs
+            if getattr(self, op) is not None
+        )
+
+    def holds(self, number: Decimal | None) -> bool:
+        """Whether *number* (None: no number) lies within the bounds."""
+        if number is None:
+            return False
+        return (
+            (self.gt is None or number > self.gt)
+            and (self.gte is None or number >= self.gte)
+            and (self.lt is None or number < self.lt)
+            and (self.lte is None or number <= self.lte)
+        )
+
+    def matches(self, attributes: Mapping[str, Any]) -> bool:
+        return self.holds(attribute_number(attributes.get(self.attribute)))
+
+    def mask(self, columns: Mapping[str, Any], size: int) -> np.ndarray:
+        import numpy as np
+
+        column = columns.get(self.attribute)
+        if column is None:
+            return np.zeros(size, dtype=bool)
+        if isinstance(column, np.ndarray):
+            return np.fromiter(
+                (self.holds(attribute_number(v)) for v in column), dtype=bool, count=len(column)
+            )
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # each distinct text is read once, by the same function as matches()
+        distinct = pc.unique(column).to_pylist()
+        chosen = [v for v in distinct if self.holds(attribute_number(v))]
+        found = pc.fill_null(pc.is_in(column, value_set=pa.array(chosen, pa.string())), False)
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def attributes(self) -> frozenset[str]:
+        return frozenset({self.attribute})
+
+    def to_data(self) -> dict[str, Any]:
+        bounds = {op: str(getattr(self, op)) for op in COMPARISONS if getattr(self, op) is not None}
+        if self.attribute in RESERVED:
+            return {"attribute": self.attribute, **bounds}
+        return {self.attribute: bounds}
+
+
 def _conditions(value: Sequence[Condition]) -> tuple[Condition, ...]:
     found = tuple(value)
     if not found:
@@ -350,20 +482,11 @@ class _Reader:
         plain: dict[str, Any] = {}
         parts: list[Condition | None] = []
         for key in sorted(value, key=str):
-            here = f"{path}.{key}"
             item = value[key]
-            if key in ("all", "any"):
-                parts.append(self.many(str(key), item, here))
-            elif key == "not":
-                parts.append(None if (c := self.one(item, here)) is None else Not(c))
-            elif _is_value(item):
+            if key not in RESERVED and _is_value(item):
                 plain[str(key)] = item
             else:
-                self.problem(
-                    here,
-                    "bad_value",
-                    "expected a value or a list of values; combine conditions with all, any or not",
-                )
+                parts.append(self.entry(str(key), item, f"{path}.{key}"))
         if not self.ok:
             return None
         found = [c for c in parts if c is not None]
@@ -372,6 +495,22 @@ class _Reader:
         if plain:
             found.insert(0, Match(plain))
         return found[0] if len(found) == 1 else All(found)
+
+    def entry(self, key: str, item: object, path: str) -> Condition | None:
+        """One entry of a mapping that is not ``attribute: values``: all, any, not, or a
+        comparison."""
+        if key in ("all", "any"):
+            return self.many(key, item, path)
+        if key == "not":
+            return None if (c := self.one(item, path)) is None else Not(c)
+        if isinstance(item, Mapping):
+            return self.compare(key, item, path)
+        self.problem(
+            path,
+            "bad_value",
+            "expected a value or a list of values; combine conditions with all, any or not",
+        )
+        return None
 
     def many(self, key: str, item: object, path: str) -> Condition | None:
         if not isinstance(item, list | tuple):
@@ -387,22 +526,62 @@ class _Reader:
         return All(kept) if key == "all" else AnyOf(kept)
 
     def explicit(self, value: Mapping[Any, Any], path: str) -> Condition | None:
-        """``{attribute: name, in: value or [values]}``, for any name (reserved ones too)."""
+        """``{attribute: name, in: value or [values]}`` or ``{attribute: name, gt: ...}``,
+        for any name (reserved ones too)."""
         for key in value:
-            if key not in ("attribute", "in"):
+            if key not in ("attribute", "in", *COMPARISONS):
                 self.problem(
                     f"{path}.{key}",
                     "unknown_key",
-                    "a condition naming its attribute takes only attribute and in",
+                    "a condition naming its attribute takes attribute and in, or "
+                    "attribute and comparisons (gt, gte, lt, lte)",
                     key,
                 )
         name = value["attribute"]
         if not isinstance(name, str) or not name:
             self.problem(f"{path}.attribute", "bad_value", "expected an attribute name", name)
-        if "in" not in value:
+        bounds = {k: v for k, v in value.items() if k in COMPARISONS}
+        if bounds and "in" in value:
+            self.problem(f"{path}.in", "bad_value", "give in or comparisons, not both")
+        elif bounds:
+            return self.compare(name, bounds, path) if self.ok else None
+        elif "in" not in value:
             self.problem(f"{path}.in", "missing", "in is required: the value or list of values")
         elif not _is_value(value["in"]):
             self.problem(f"{path}.in", "bad_value", "expected a value or a list of values")
         if not self.ok:
             return None
         return Match({name: value["in"]})
+
+    def compare(self, name: str, bounds: Mapping[Any, Any], path: str) -> Condition | None:
+        """``{gt: n, lte: m, ...}`` of attribute *name*: a :class:`Compare`."""
+        ok = True
+        if not bounds:
+            self.problem(path, "missing", "give a comparison: gt, gte, lt or lte")
+            return None
+        for key, number in bounds.items():
+            here = f"{path}.{key}"
+            if key not in COMPARISONS:
+                self.problem(
+                    here,
+                    "unknown_key",
+                    "a comparison takes gt, gte, lt and lte; list several values "
+                    "as [a, b] to match any of them",
+                    key,
+                )
+                ok = False
+            elif isinstance(number, float):
+                self.problem(
+                    here, "float", "write the number as text or a whole number, not a float", number
+                )
+                ok = False
+            elif isinstance(number, bool) or not isinstance(number, int | str | Decimal):
+                self.problem(here, "not_a_number", "expected a number such as 2 or '0.5'")
+                ok = False
+        if not ok:
+            return None
+        try:
+            return Compare(name, **{str(k): v for k, v in bounds.items()})
+        except CloudrateError as exc:
+            self.problem(path, "bad_value", str(exc).removeprefix("where: "))
+            return None

@@ -6,8 +6,9 @@ proration factors, ``charges`` models (percentages) on the exact amounts of the 
 they name, ``spend`` models (minimums) on what those charges cost the customer. A model
 that bills without usage (:func:`~cloudrate.plans.bills_without_usage`: a tiered model
 whose ``zero_usage`` is ``first_flat_fee``) is priced at 0 for an account with no
-records of its charge, or a base of 0. Lines are then rounded as the policy places
-rounding, and the bill's total is the sum of its rounded lines.
+records of its charge (when its validity window, if any, overlaps the span rated:
+:func:`~cloudrate.rating._slots.bills_unused`), or a base of 0. Lines are then rounded
+as the policy places rounding, and the bill's total is the sum of its rounded lines.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from cloudrate.plans import (
 from ._accumulate import Acc, aggregated_quantity, transaction_amounts
 from ._coverage import Coverage
 from ._result import AccountBill, RatedLine
+from ._slots import bills_unused
 
 __all__ = ["Draft", "price_bill", "rated_line"]
 
@@ -72,7 +74,8 @@ class _Bill:
 def _usage(bill: _Bill, index: int, charge: Charge) -> Draft | None:
     acc = bill.accs.get((bill.account, index))
     if acc is None:
-        if not bills_without_usage(charge.model):
+        span = bill.period if bill.coverage is None else bill.coverage
+        if not bills_unused(charge, span.start, span.end, bill.plan.timezone):
             return None
         zero = Decimal(0)
         return Draft(charge=charge, priced=charge.model.price(zero), used=zero, qty=zero)

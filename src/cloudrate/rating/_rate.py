@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
 from cloudrate._money import EXACT, RoundingPolicy
 from cloudrate.exceptions import CloudrateError, RatingError
-from cloudrate.period import BillingPeriod
+from cloudrate.period import BillingPeriod, overlaps, zone
 from cloudrate.plans import Plan
 from cloudrate.usage import Deduplicated, UsageRecord, dedupe
 
@@ -25,7 +25,7 @@ from ._accumulate import Acc, accumulate, record_quantity
 from ._coverage import Coverage
 from ._pricing import price_bill
 from ._result import RatingResult
-from ._slots import ChargeSlot, charge_slots
+from ._slots import EARLIEST, LATEST, ChargeSlot, Window, charge_slots
 from ._unpriced import NO_CHARGE, NO_SELECTION, OnUnpriced, UnpricedTally, check_on_unpriced
 from ._window import default_period, outside_error
 
@@ -34,6 +34,14 @@ __all__ = ["rate"]
 #: Sums per account, for a metric whose records are all simply added up.
 _Sums = dict[str, Acc]
 _Matcher = Callable[[Mapping[str, str]], bool] | None
+
+
+def _in_window(record: UsageRecord, window: Window | None) -> bool:
+    """Whether *record* falls in a charge's validity *window* (None: no window)."""
+    if window is None:
+        return True
+    low, high = window
+    return bool(overlaps(record.start, record.end, low or EARLIEST, high or LATEST))
 
 
 def rate(
@@ -146,11 +154,12 @@ class _Walk:
             coverage.check(period)
             plan.check_period(BillingPeriod(coverage.start, coverage.end, period.timezone))
         self.plan, self.period, self.coverage = plan, period, coverage
-        self.slots = charge_slots(plan)
-        # selected: metric -> (matcher, sums per account) per charge, for summed metrics
-        # whose charges select records
-        self.selected: dict[str, tuple[tuple[_Matcher, _Sums], ...]] = {
-            metric: tuple((s.matcher(), {}) for s in slots)
+        self.slots = charge_slots(plan, period)
+        self.tz = zone(plan.timezone)
+        # selected: metric -> (matcher, window, sums per account) per charge, for summed
+        # metrics whose charges select records
+        self.selected: dict[str, tuple[tuple[_Matcher, Window | None, _Sums], ...]] = {
+            metric: tuple((s.matcher(), s.window, {}) for s in slots)
             for metric, slots in self.slots.items()
             if not all(s.summed for s in slots) and all(s.adds_raw for s in slots)
         }
@@ -244,31 +253,35 @@ class _Walk:
     def _add_each(
         self,
         slots: tuple[tuple[ChargeSlot, _Matcher], ...],
-        scale: Callable[[Decimal], Decimal] | None,
+        scale: Callable[[Decimal, datetime], Decimal] | None,
         record: UsageRecord,
     ) -> None:
         """A record of a metric with other aggregations (or whose records are rounded one
         by one, *scale*): each charge that selects it."""
         self.known.add(record.account)
-        quantity = None if scale is None else scale(record.quantity)
+        quantity = None if scale is None else scale(record.quantity, record.start)
         matched = False
         for slot, matcher in slots:
             if matcher is not None and not matcher(record.attributes):
+                continue
+            if slot.window is not None and not _in_window(record, slot.window):
                 continue
             matched = True
             acc = self.accs.get((record.account, slot.index))
             if acc is None:
                 acc = self.accs[(record.account, slot.index)] = Acc()
             acc.count += 1
-            accumulate(acc, slot.aggregation, record, quantity)
+            accumulate(acc, slot.aggregation, record, quantity, self.tz)
         if not matched:
             self.unpriced.add(record.metric, NO_SELECTION, record.account)
 
     def _add_selected(self, record: UsageRecord) -> None:
         """A record of a summed metric whose charges select: the sums of those it matches."""
         matched = False
-        for matcher, sums in self.selected[record.metric]:
-            if matcher is None or matcher(record.attributes):
+        for matcher, window, sums in self.selected[record.metric]:
+            if (matcher is None or matcher(record.attributes)) and (
+                window is None or _in_window(record, window)
+            ):
                 acc = sums.get(record.account)
                 if acc is None:
                     acc = sums[record.account] = Acc()
@@ -287,7 +300,7 @@ class _Walk:
             for slot in self.slots[metric]:
                 self._give(slot, sums)
         for metric, targets in self.selected.items():
-            for slot, (_, sums) in zip(self.slots[metric], targets, strict=True):
+            for slot, (_, _, sums) in zip(self.slots[metric], targets, strict=True):
                 self.known.update(sums)
                 self._give(slot, sums)
 

@@ -1,4 +1,5 @@
-"""Import Apache CloudStack usage (``listUsageRecords``) and price it like its quota plugin.
+"""Import Apache CloudStack usage (``listUsageRecords``) or VM events (``listEvents``) and
+price them like CloudStack's quota plugin.
 
 >>> from cloudrate.integrations.cloudstack import read_cloudstack
 >>> result = read_cloudstack('{"listusagerecordsresponse": {}}')
@@ -6,7 +7,8 @@
 ((), {})
 """
 
-from ._quota import quota_charge, quota_plan
+from ._events import VmEventHours, vm_hours_from_events
+from ._quota import QuotaTariff, quota_charge, quota_plan
 from ._read import (
     ACCOUNT_KEYS,
     AccountBy,
@@ -26,11 +28,14 @@ __all__ = [
     "AccountNamer",
     "CloudStackImport",
     "OnError",
+    "QuotaTariff",
     "UsageType",
+    "VmEventHours",
     "parse_cloudstack_date",
     "quota_charge",
     "quota_plan",
     "read_cloudstack",
     "records_from_cloudstack",
     "usage_type",
+    "vm_hours_from_events",
 ]

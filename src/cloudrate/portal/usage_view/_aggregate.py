@@ -25,7 +25,7 @@ from typing import Any, cast
 import attrs
 
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
-from cloudrate.period import BillingPeriod
+from cloudrate.period import BillingPeriod, one_month
 from cloudrate.plans import (
     Charge,
     OtherCharges,
@@ -71,22 +71,32 @@ class Slot:
     charge: Charge
     aggregation: str
     matcher: Callable[[Mapping[str, str]], bool] | None
-    scale: Callable[[Decimal], Decimal] | None = None
+    scale: Callable[[Decimal, datetime], Decimal] | None = None
 
 
 def slots(plan: Plan, period: BillingPeriod | None = None) -> dict[str, tuple[Slot, ...]]:
     """The charges of each metric, in plan order, as rating routes records to them (with
-    *period*, the records of metrics that round each record are rounded as they enter)."""
+    *period*, the records of metrics that round each record are rounded as they enter).
+
+    Raises:
+        OnePassError: a charge with a validity window: it selects records by their dates,
+            which the groups here (records cut to days) do not keep; or, over more than
+            one calendar month, a metric converted with each record's month: rate instead.
+    """
     found: dict[str, list[Slot]] = {}
     for index, charge in enumerate(plan.charges):
         if charge.metric is None:
             continue
+        if charge.valid is not None:
+            raise OnePassError("records selected by their dates")
         metric = plan.metric(charge.metric)
+        if metric.by_month and period is not None and one_month(period, plan.timezone) is None:
+            raise OnePassError("a metric converted month by month, over several months")
         per_resource = charge.model.basis == "period"
         aggregation = "resources" if per_resource else metric.aggregation
         scale = None
         if period is not None and not per_resource:
-            scale = metric.record_scale(period.seconds)
+            scale = metric.record_scale(period.seconds, plan.timezone)
         found.setdefault(charge.metric, []).append(
             Slot(index, charge, aggregation, charge.matcher(), scale)
         )
@@ -115,11 +125,11 @@ def add(
     acc: Acc,
     aggregation: str,
     record: UsageRecord,
-    scale: Callable[[Decimal], Decimal] | None = None,
+    scale: Callable[[Decimal, datetime], Decimal] | None = None,
 ) -> None:
     """Add *record* to *acc* as rating's accumulation does (its quantity through *scale*
     first, for a metric that rounds each record)."""
-    q = record.quantity if scale is None else scale(record.quantity)
+    q = record.quantity if scale is None else scale(record.quantity, record.start)
     if aggregation == "sum":
         acc.value += q
     elif aggregation == "max":
@@ -195,7 +205,15 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
         else:
             used = acc.value
         if metric.usage_unit is not None and not metric.rounds_records:
-            num, den = unit_conversion(metric.usage_unit, metric.unit, period.seconds)
+            if metric.by_month:  # as rating converts it over one calendar month
+                month = one_month(period, plan.timezone)
+                if month is None:
+                    raise OnePassError("a metric converted month by month, over several months")
+                num, den = metric.month_conversion(*month)
+            elif metric.month_hours == "fixed_720":
+                num, den = metric.conversion(period.seconds)
+            else:
+                num, den = unit_conversion(metric.usage_unit, metric.unit, period.seconds)
             used = used * num / den
     if metric.rounding is not None and metric.rounding.per == "aggregate":
         used = metric.rounding.apply(used)

@@ -34,11 +34,11 @@ from cloudrate._money import EXACT, RoundingPolicy, zero
 from cloudrate.exceptions import OptionError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
-from cloudrate.rating import RatedLine
+from cloudrate.rating import RatedLine, rate
 from cloudrate.rules import CostDecimals
 from cloudrate.usage import UsageRecord, dedupe
 
-from ._aggregate import Acc, add, slots
+from ._aggregate import Acc, OnePassError, add, slots
 from ._aggregate import quantity as charged_quantity
 
 __all__ = [
@@ -193,7 +193,10 @@ def _quantities(
     to under it, in one pass over the month's records (as rating them with each resource
     as its own account gives)."""
     kept = dedupe(list(records)).records
-    routes = slots(plan, period)
+    try:
+        routes = slots(plan, period)
+    except OnePassError:
+        return _rated_quantities(plan, kept, period)
     by_index = {s.index: s for group in routes.values() for s in group}
     accs: dict[tuple[str | None, int], Acc] = {}
     with decimal.localcontext(EXACT):
@@ -212,6 +215,22 @@ def _quantities(
         with decimal.localcontext(EXACT):
             amount = charged_quantity(plan, period, slot, acc)
         out.setdefault(slot.charge.name, []).append((rid, amount))
+    return out
+
+
+def _rated_quantities(
+    plan: Plan, kept: Sequence[UsageRecord], period: BillingPeriod
+) -> dict[str, list[tuple[str | None, Decimal]]]:
+    """:func:`_quantities` by rating: each resource's records rated as its own account."""
+    ranked = _order(r.resource_id for r in kept)
+    names = {rid: f"resource-{n}" for n, rid in enumerate(ranked)}
+    ids = {name: rid for rid, name in names.items()}
+    alone = [attrs.evolve(r, account=names[r.resource_id]) for r in kept]
+    out: dict[str, list[tuple[str | None, Decimal]]] = {}
+    for bill in rate(plan, alone, period).bills:
+        for line in bill.lines:
+            if line.metric is not None and line.records:
+                out.setdefault(line.charge, []).append((ids[bill.account], line.usage_quantity))
     return out
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from cloudrate._intmath import LIMIT
 from cloudrate._money import EXACT
-from cloudrate.period import BillingPeriod, spans_within
+from cloudrate.period import BillingPeriod, overlaps, spans_within, zone
 from cloudrate.plans import Plan
 from cloudrate.rating._accumulate import Acc, accumulate, record_quantity
 from cloudrate.rating._slots import ChargeSlot, charge_slots
@@ -34,6 +34,9 @@ from ._values import from_micros, micros
 CHUNK = 1 << 20
 #: Dictionaries remembered (slices of one batch share one; files give one per block).
 _CACHED = 4
+#: Instants (microseconds) before and after every record, for an open side of a window.
+_EARLIEST_US = -(2**62)
+_LATEST_US = 2**62
 
 __all__ = ["Aggregator"]
 
@@ -56,13 +59,14 @@ class Aggregator:
         drop: np.ndarray | None = None,
     ) -> None:
         self.plan, self.period = plan, period
+        self.tz = zone(plan.timezone)
         self.fingerprints = Fingerprints() if fingerprints else None
         self.drop = drop
         self.position = 0  # rows given so far, dropped ones included
         self.duplicates_dropped = self.corrections = 0
         self.exponents = exponents  # track how quantities were written (for lines, not totals)
         self.p_start, self.p_end = micros(period.start), micros(period.end)
-        self.slots = charge_slots(plan)
+        self.slots = charge_slots(plan, period)
         self.metric_names = list(self.slots)
         self.metric_code = {m: i for i, m in enumerate(self.metric_names)}
         self._number_metrics(self.metric_names)
@@ -374,17 +378,28 @@ class Aggregator:
         group.add(keys_r, values_r, exps, size)
 
     def _select(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> np.ndarray:
-        """Which of *rows* the slot's ``where`` selects (the condition's own mask)."""
+        """Which of *rows* the slot's ``where`` (the condition's own mask) and validity
+        window (:func:`cloudrate.period.overlaps`) select."""
         where = slot.charge.where
-        if not where:
-            return np.ones(len(rows), dtype=bool)
-        taken = pa.array(rows)
-        columns: dict[str, pa.Array] = {}
-        for key in where.attributes():
-            column = data.attribute(key)
-            if column is not None:
-                columns[key] = column.take(taken)
-        return where.mask(columns, len(rows))
+        if where:
+            taken = pa.array(rows)
+            columns: dict[str, pa.Array] = {}
+            for key in where.attributes():
+                column = data.attribute(key)
+                if column is not None:
+                    columns[key] = column.take(taken)
+            chosen = where.mask(columns, len(rows))
+        else:
+            chosen = np.ones(len(rows), dtype=bool)
+        if slot.window is not None:
+            low, high = slot.window
+            chosen &= overlaps(
+                data.start[rows],
+                data.end[rows],
+                _EARLIEST_US if low is None else micros(low),
+                _LATEST_US if high is None else micros(high),
+            )
+        return chosen
 
     def _add_slow(self, data: Batch, rows: np.ndarray, slot: ChargeSlot) -> None:
         """Give *rows* to *slot* one record at a time, as :func:`cloudrate.rate` does
@@ -416,7 +431,11 @@ class Aggregator:
                     acc = self.slow[key] = Acc()
                 acc.count += 1
                 accumulate(
-                    acc, slot.aggregation, record, None if scale is None else scale(quantity)
+                    acc,
+                    slot.aggregation,
+                    record,
+                    None if scale is None else scale(quantity, record.start),
+                    self.tz,
                 )
 
     def _note_unpriced(
@@ -478,7 +497,7 @@ class Aggregator:
             for slot in slots:
                 if not slot.adds_raw:
                     continue
-                if not slot.charge.where:
+                if slot.summed:
                     keys = np.arange(n, dtype=np.int64) * m_count + code
                     group = self.sums
                 else:

@@ -34,8 +34,9 @@ from cloudrate._intmath import (
 )
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingMode, RoundingPolicy, divide_rounded
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Charge, Plan, VectorPricing, bills_without_usage
+from cloudrate.plans import Charge, Plan, VectorPricing
 from cloudrate.rating import RatingResult, rate
+from cloudrate.rating._slots import bills_unused
 
 from ._aggregate import Aggregator
 from ._columns import FixedPointRangeError
@@ -76,12 +77,20 @@ def rounded_used(
     return rounding.apply_scaled(used, exps, s)
 
 
+def unused_billed(agg: Aggregator, charge: Charge) -> bool:
+    """Whether *charge* is priced for the accounts with none of its records in the
+    aggregator's period (:func:`~cloudrate.rating._slots.bills_unused`: zero_usage, its
+    validity window overlapping the period)."""
+    return bills_unused(charge, agg.period.start, agg.period.end, agg.plan.timezone)
+
+
 def with_unused(
-    charge: Charge, codes: np.ndarray, values: np.ndarray, n: int
+    unused: bool, codes: np.ndarray, values: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """*codes* and their *values*, and for a charge that bills without usage every other
-    account code below *n* with the value 0 (the charge's price of no usage)."""
-    if not bills_without_usage(charge.model):
+    """*codes* and their *values*, and when the charge bills without usage (*unused*,
+    :func:`unused_billed`) every other account code below *n* with the value 0 (the
+    charge's price of no usage)."""
+    if not unused:
         return codes, values
     every = np.zeros(n, dtype=values.dtype)
     every[codes] = values
@@ -157,7 +166,7 @@ def totals_of(agg: Aggregator, accounts: Iterable[str], policy: RoundingPolicy) 
     for slot, found, keys, group in agg.sum_groups():
         charge = plan.charges[slot.index]
         q, _ = rounded_used(plan, charge, group.values(keys), 0, s)
-        codes, q = with_unused(charge, found, q, n)
+        codes, q = with_unused(unused_billed(agg, charge), found, q, n)
         free = scaled_int(charge.free_units, s)
         if free is None:
             return None

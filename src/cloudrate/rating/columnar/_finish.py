@@ -5,6 +5,7 @@ from __future__ import annotations
 import decimal
 import itertools
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -102,7 +103,8 @@ def _add_others(
     values: list[int],
     exps: list[Any],
 ) -> list[dict[str, Any]]:
-    """Add the ``max``, ``latest``, ``unique``, ``resources`` and ``transactions`` *rows*
+    """Add the ``max``, ``latest``, ``unique``, ``resources``, ``monthly`` and
+    ``transactions`` *rows*
     of *partials* to *accs*; return the ``unpriced`` rows. *values* and *exps* are the
     columns ``value`` and ``exponent`` of all the partials."""
     unpriced = []
@@ -118,6 +120,12 @@ def _add_others(
         acc.count += data["count"]
         if kind == "max":
             acc.value = decimal_of(values[row], SCALE, exps[row])
+        elif kind == "monthly":
+            when = from_micros(data["start_us"])
+            month = (when.year, when.month)
+            acc.months[month] = acc.months.get(month, Decimal(0)) + decimal_of(
+                values[row], SCALE, exps[row]
+            )
         elif kind == "transactions":
             acc.transactions.append(
                 (

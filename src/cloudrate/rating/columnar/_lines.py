@@ -42,6 +42,7 @@ from ._fast import (
     _vectorisable,
     _within_precision,
     rounded_used,
+    unused_billed,
     with_unused,
 )
 from ._texts import decimal_texts, decimal_values
@@ -137,9 +138,10 @@ class LineColumns:
                 part = _flat_part(charge, bills, a, policy, plan.currency)
             elif index in groups:
                 found_codes, keys, group = groups[index]
-                codes, used = with_unused(charge, found_codes, group.values(keys), len(names))
-                _, exps = with_unused(charge, found_codes, group.exponents(keys), len(names))
-                _, counts = with_unused(charge, found_codes, group.counts[keys], len(names))
+                unused = unused_billed(agg, charge)
+                codes, used = with_unused(unused, found_codes, group.values(keys), len(names))
+                _, exps = with_unused(unused, found_codes, group.exponents(keys), len(names))
+                _, counts = with_unused(unused, found_codes, group.counts[keys], len(names))
                 bills = rank[codes]
                 keep = bills >= 0
                 found = _usage_part(plan, charge, used[keep], exps[keep], (s, a), policy)

@@ -8,6 +8,8 @@ A partial table has one row per piece of aggregate state (schema :data:`PARTIAL_
   smallest Decimal exponent seen (so the result prints as :func:`cloudrate.rate` prints);
 - ``max`` / ``latest``: the winning record's quantity (and, for latest, its times and id);
 - ``unique`` / ``resources``: one row per resource (and active span) of an account;
+- ``monthly``: the exact sum of one account's records for one charge in one calendar
+  month (``month_hours='actual'``), the month's first instant in UTC as ``start_us``;
 - ``transactions``: one row per record of a charge priced per transaction (its
   quantity, start and record id), kept as they are when partials combine;
 - ``unpriced``: records of an account that no charge prices, with the reason;
@@ -22,6 +24,7 @@ whole: integer sums add, maxima compare, sets unite. Nothing is rounded before
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +40,7 @@ from ._aggregate import Aggregator
 from ._columns import SCALE, FixedPointRangeError
 from ._values import micros
 
-__all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "to_partials"]
+__all__ = ["PARTIAL_SCHEMA", "combine_partials", "decimal_ints", "month_key", "to_partials"]
 
 VALUE = pa.decimal128(38, SCALE)
 #: The smallest value :data:`VALUE` cannot hold, and its quantum.
@@ -99,6 +102,12 @@ def decimal_ints(array: pa.Array) -> list[int]:
         int(lo) % 2**64 + (int(hi) << 64)
         for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
     ]
+
+
+def month_key(year: int, month: int) -> int:
+    """The ``start_us`` of a ``monthly`` row: the month's first instant in UTC (the
+    month itself is the plan's; UTC only writes it down)."""
+    return micros(datetime(year, month, 1, tzinfo=UTC))
 
 
 def _value(d: Decimal) -> Decimal:
@@ -169,8 +178,8 @@ def to_partials(agg: Aggregator) -> pa.Table:
 
 def _acc_rows(rows: dict[str, list[Any]], base: dict[str, Any], aggregation: str, acc: Acc) -> None:
     """The rows of one (account, charge) aggregate kept record by record (*base* names
-    it): a sum of records rounded one by one, a maximum, an average, transactions, the
-    latest record or resources."""
+    it): a sum of records rounded one by one, a maximum, an average, monthly sums,
+    transactions, the latest record or resources."""
     if aggregation in ("sum", "max", "average"):
         _row(
             rows,
@@ -179,6 +188,18 @@ def _acc_rows(rows: dict[str, list[Any]], base: dict[str, Any], aggregation: str
             value=_value(acc.value),
             exponent=acc.value.as_tuple().exponent,
         )
+    elif aggregation == "monthly":
+        count = acc.count
+        for (year, month), total in sorted(acc.months.items()):
+            _row(
+                rows,
+                **base,
+                count=count,
+                value=_value(total),
+                exponent=total.as_tuple().exponent,
+                start_us=month_key(year, month),
+            )
+            count = 0
     elif aggregation == "transactions":
         for start, record_id, quantity in acc.transactions:
             _row(
@@ -341,6 +362,8 @@ def _add_up(rows: pa.Table) -> pa.Table:
 
 #: Kinds with one row per resource (and span) of an account and charge.
 _PER_RESOURCE = ("unique", "resources")
+#: Kinds with several rows per account and charge, the count kept on the first.
+_SPLIT = (*_PER_RESOURCE, "monthly")
 
 
 def _merge_others(rows: pa.Table) -> pa.Table:
@@ -353,7 +376,7 @@ def _merge_others(rows: pa.Table) -> pa.Table:
             merged[key] = dict(row)
         else:
             _merge_row(old, row)
-    if any(k[0] in _PER_RESOURCE for k in merged):
+    if any(k[0] in _SPLIT for k in merged):
         _count_on_first_rows(merged)
     return pa.Table.from_pylist(list(merged.values()), schema=PARTIAL_SCHEMA)
 
@@ -372,6 +395,8 @@ def _merge_key(row: dict[str, Any]) -> tuple[Any, ...]:
             row["start_us"],
             row["end_us"],
         )
+    if kind == "monthly":
+        return (kind, row["account"], row["charge"], row["start_us"])
     return (kind, row["account"], row["charge"])
 
 
@@ -380,7 +405,10 @@ def _merge_row(old: dict[str, Any], row: dict[str, Any]) -> None:
     later latest record win."""
     count = old["count"] + row["count"]
     kind = row["kind"]
-    if (kind == "max" and row["value"] > old["value"]) or (
+    if kind == "monthly":
+        old["value"] = EXACT.add(old["value"], row["value"])
+        old["exponent"] = min(old["exponent"], row["exponent"])
+    elif (kind == "max" and row["value"] > old["value"]) or (
         kind == "latest" and _rank(row) > _rank(old)
     ):
         old.update(row)
@@ -391,14 +419,14 @@ def _count_on_first_rows(merged: dict[tuple[Any, ...], dict[str, Any]]) -> None:
     """Keep each (account, charge)'s record count on its first per-resource row only."""
     totals: dict[tuple[Any, ...], int] = {}
     for key, row in merged.items():
-        if key[0] in _PER_RESOURCE:
+        if key[0] in _SPLIT:
             group = (key[0], key[1], key[2])
             totals[group] = totals.get(group, 0) + row["count"]
             row["count"] = 0
     done: set[tuple[Any, ...]] = set()
     for key, row in merged.items():
         group = (key[0], key[1], key[2])
-        if key[0] in _PER_RESOURCE and group not in done:
+        if key[0] in _SPLIT and group not in done:
             row["count"] = totals[group]
             done.add(group)
 
