@@ -19,7 +19,14 @@ from cloudrate.plans._profiles import Setting, find_profile
 BASE: dict[str, Any] = {
     "name": "compat",
     "currency": "EUR",
-    "metrics": {"vm_hours": {"unit": "hour"}, "api_calls": {"unit": "call"}},
+    "metrics": {
+        "vm_hours": {"unit": "hour"},
+        "api_calls": {"unit": "call"},
+        "vm_months": {"unit": "VM-month", "usage_unit": "VM-hour"},
+        "disk": {"unit": "GiB-month", "usage_unit": "byte-hour"},
+        "traffic": {"unit": "GiB", "usage_unit": "byte"},
+        "peak_vms": {"unit": "VM-month", "usage_unit": "VM-hour", "aggregation": "max"},
+    },
     "charges": [
         {"name": "platform", "model": "flat", "price": "30.00"},
         {"name": "vm", "metric": "vm_hours", "model": "per_unit", "unit_price": "0.05"},

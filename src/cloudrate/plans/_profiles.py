@@ -24,6 +24,8 @@ import attrs
 
 from cloudrate.exceptions import OptionError
 
+from ._metrics import _parse
+
 __all__ = ["PROFILES", "Profile", "Setting", "apply_profile", "find_profile", "profile_table"]
 
 #: Where a setting lives in a plan document: the plan itself, each metric, each charge.
@@ -184,6 +186,30 @@ def _has_tiers(charge: Mapping[str, Any]) -> bool:
     return charge.get("tiers") is not None
 
 
+def _units(
+    metric: Mapping[str, Any],
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
+    """The parsed (usage_unit, unit) of a metric written as *metric* (empty when absent)."""
+    usage_unit, unit = metric.get("usage_unit"), metric.get("unit", "unit")
+    if not isinstance(usage_unit, str) or not isinstance(unit, str):
+        return [], []
+    return _parse(usage_unit), _parse(unit)
+
+
+def _hours_to_months(metric: Mapping[str, Any]) -> bool:
+    """A summed metric read in hours (of something) and priced per month of it."""
+    source, target = _units(metric)
+    names = ({n for _, n, _ in source}, {n for _, n, _ in target})
+    summed = metric.get("aggregation", "sum") == "sum"
+    return summed and "hour" in names[0] and "month" in names[1] - names[0]
+
+
+def _bytes_to_gib(metric: Mapping[str, Any]) -> bool:
+    """A metric read in bytes and priced in GiB, nothing else converted."""
+    source, target = _units(metric)
+    return [n for _, n, _ in source] in (["b"], ["byte"]) and [n for _, n, _ in target] == ["gib"]
+
+
 _LAGO = "https://github.com/getlago/lago-api"
 _KILLBILL = "https://github.com/killbill/killbill"
 _KILLBILL_MONEY = (
@@ -295,7 +321,30 @@ PROFILES: dict[str, Profile] = {
         Profile(
             name="cloudstack-quota",
             system="Apache CloudStack quota",
-            settings=(),
+            settings=(
+                Setting(
+                    level="metric",
+                    key="month_hours",
+                    value="actual",
+                    default="period",
+                    when=_hours_to_months,
+                    when_says="read in hours, priced per month",
+                    says="a month is the days of the record's month x 24 hours (since "
+                    "CloudStack's pull request 7210; `fixed_720` before it)",
+                    source=f"{_CLOUDSTACK}/pull/7210",
+                ),
+                Setting(
+                    level="metric",
+                    key="rounding",
+                    value={"mode": "half_even", "precision": 8, "per": "record"},
+                    default=None,
+                    when=_bytes_to_gib,
+                    when_says="read in bytes, priced in GiB",
+                    says="each record's bytes divided into GiB at 8 places, half even",
+                    source=f"{_CLOUDSTACK}/blob/main/framework/quota/src/main/java/org/"
+                    "apache/cloudstack/quota/QuotaManagerImpl.java",
+                ),
+            ),
         ),
     )
 }
