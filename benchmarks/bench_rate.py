@@ -1,6 +1,7 @@
 """Rate N in-memory usage records with ``cloudrate.rate()`` and with a naive Decimal loop.
 
-Run: ``python benchmarks/bench_rate.py [--records N] [--profile]`` (default 1,000,000).
+Run: ``python benchmarks/bench_rate.py [--records N] [--profile] [--floor]`` (default
+1,000,000).
 
 The records (100 accounts x 5 metrics, quantities with up to 6 decimals, unit prices
 with 4 to 6 decimals, one hour each in October 2026) are built before any timing, so
@@ -12,7 +13,8 @@ times ``rate()`` and the loop a portal developer would write instead::
 then rounds each account total half-up to cents. ``rate()`` is called with
 ``placement="total"`` so its account totals mean the same thing; the script checks that
 both give identical exact and rounded totals for every account, then prints
-records/s for each and the ratio.
+records/s for each and the ratio. ``--floor`` also times, per record, the parts any exact
+rating of these records must do in CPython (see :func:`floor`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from __future__ import annotations
 import argparse
 import decimal
 import gc
+import operator
 import random
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -132,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         "--profile", action="store_true", help="profile rate() with cProfile instead of timing it"
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time the parts every exact per-record rating must do, alone",
+    )
+    parser.add_argument(
         "--breakdown",
         action="store_true",
         help="also time dedupe() and rate() of a few records (the bill lines) alone",
@@ -175,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio rate()/naive: {best_naive / best_rate:.2f}x")
     if args.breakdown:
         breakdown(plan, records, best_rate, best_naive, args.repeat)
+    if args.floor:
+        floor(records, args.repeat)
     return 0
 
 
@@ -199,6 +209,81 @@ def breakdown(
         f"bill lines {best_lines / n * 1e9:.0f} ns ({best_lines * 1e3:.1f} ms for "
         f"{len(few)} lines); naive loop {best_naive / n * 1e9:.0f} ns"
     )
+
+
+def _loop(records: Sequence[cloudrate.UsageRecord]) -> None:
+    for _record in records:
+        pass
+
+
+def _read_quantities(records: Sequence[cloudrate.UsageRecord]) -> None:
+    for record in records:
+        record.quantity  # noqa: B018 - the read is what is timed
+
+
+def _one_sum(records: Sequence[cloudrate.UsageRecord]) -> None:
+    total = Decimal(0)
+    for record in records:
+        total += record.quantity
+
+
+def _sum_per_account(records: Sequence[cloudrate.UsageRecord]) -> None:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for record in records:
+        totals[record.account] += record.quantity
+
+
+def _identity_hashes(records: Sequence[cloudrate.UsageRecord]) -> None:
+    import numpy as np
+
+    identity = operator.attrgetter("_identity")
+    np.sort(np.fromiter(map(identity, records), dtype=np.int64, count=len(records)))
+
+
+def _each(function: Callable[..., object], *more: object) -> Callable[[list[Decimal]], None]:
+    """*function* applied to every quantity (and the items of *more*), in C."""
+    return lambda quantities: deque(map(function, quantities, *more), maxlen=0) and None
+
+
+def floor(records: list[cloudrate.UsageRecord], repeat: int) -> None:
+    """Per record, best of *repeat*: the parts of rating these records that no exact
+    per-record engine in CPython avoids, each alone, and what an integer sum would cost.
+
+    - a Python loop over the records, touching each; the same reading each quantity
+      (each its own Decimal object);
+    - adding every quantity into one Decimal, in the exact context (one addition a record
+      is the least an exact sum of Decimals takes), and into a dict of Decimals by
+      account (one lookup more);
+    - reading every record's identity hash into numpy and sorting them, what ``dedupe``
+      does when no record repeats;
+    - turning each quantity into an integer (or its digits), which an integer sum would
+      need first, against one Decimal addition: each over a list of the quantities, in C.
+    """
+    quantities = [r.quantity for r in records]
+    over_records: list[tuple[str, Callable[[Sequence[cloudrate.UsageRecord]], None]]] = [
+        ("loop over the records", _loop),
+        ("loop, reading each quantity", _read_quantities),
+        ("one Decimal sum of the quantities", _one_sum),
+        ("Decimal sum per account", _sum_per_account),
+        ("identity hashes into numpy, sorted", _identity_hashes),
+    ]
+    over_quantities: list[tuple[str, Callable[[list[Decimal]], None]]] = [
+        ("Decimal + Decimal (in C)", _each(operator.add, quantities)),
+        ("int(Decimal.scaleb(6))", _each(lambda q: int(q.scaleb(6)))),
+        ("int(Decimal)", _each(int)),
+        ("Decimal.as_integer_ratio()", _each(Decimal.as_integer_ratio)),
+        ("Decimal.as_tuple()", _each(Decimal.as_tuple)),
+        ("str(Decimal)", _each(str)),
+    ]
+    n = len(records)
+    print("per record, alone:")
+    with decimal.localcontext(EXACT):
+        for name, part in over_records:
+            best = min(timed(part, records)[1] for _ in range(repeat))
+            print(f"  {name:38s} {best / n * 1e9:6.1f} ns")
+        for name, convert in over_quantities:
+            best = min(timed(convert, quantities)[1] for _ in range(repeat))
+            print(f"  {name:38s} {best / n * 1e9:6.1f} ns")
 
 
 if __name__ == "__main__":

@@ -357,8 +357,15 @@ def setups(draw: st.DrawFn) -> tuple[Plan, list[UsageRecord], BillingPeriod]:
             charge["valid"] = {
                 k: v.isoformat() for k, v in (("from", a), ("until", b)) if shape in ("both", k)
             }
-        if draw(st.booleans()):
-            charge["where"] = {"cpunumber": {draw(st.sampled_from(("gt", "gte", "lt", "lte"))): 2}}
+        if draw(st.booleans()):  # a comparison, or a plain match (rate() memoises those)
+            charge["where"] = draw(
+                st.sampled_from(
+                    (
+                        {"cpunumber": {draw(st.sampled_from(("gt", "gte", "lt", "lte"))): 2}},
+                        {"cpunumber": ["1", "4"]},
+                    )
+                )
+            )
         charges.append(charge)
     month_hours = draw(st.sampled_from(("period", "fixed_720", "actual")))
     plan = _plan(charges, month_hours=month_hours, timezone=tz_name)

@@ -2,9 +2,9 @@
 
 The rules of rating live in the modules it calls, shared with the columnar engine:
 charge slots (:mod:`._slots`), period membership (:func:`cloudrate.period.spans_within`,
-written out in the hot loop), the default period (:mod:`._window`), unpriced usage
-(:mod:`._unpriced`), accumulation (:mod:`._accumulate`) and line pricing
-(:mod:`._pricing`). This module only walks the records.
+written out in the record loop of :mod:`._scan`), the default period (:mod:`._window`),
+unpriced usage (:mod:`._unpriced`), accumulation (:mod:`._accumulate`) and line pricing
+(:mod:`._pricing`). This module only routes the records.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ._accumulate import Acc, accumulate, record_quantity
 from ._coverage import Coverage
 from ._pricing import price_bill
 from ._result import RatingResult
+from ._scan import scan, selections
 from ._slots import EARLIEST, LATEST, ChargeSlot, Window, charge_slots
 from ._unpriced import NO_CHARGE, NO_SELECTION, OnUnpriced, UnpricedTally, check_on_unpriced
 from ._window import default_period, outside_error
@@ -175,6 +176,9 @@ class _Walk:
             for metric, slots in self.slots.items()
             if self.route[metric] is None
         }
+        # the selected metrics whose records the record loop sends to their charges' sums
+        # itself (the others go through _add_selected)
+        self.selections = selections(self.slots, self.selected)
         self.accs: dict[tuple[str, int], Acc] = {}
         self.unpriced = UnpricedTally()
         self.known = set(accounts)
@@ -218,37 +222,21 @@ class _Walk:
         )
 
     def _scan(self, records: Sequence[UsageRecord]) -> None:
-        """The hot loop: the membership test, then the sums, else the metric's route.
-
-        The membership test is :func:`~cloudrate.period.spans_within` written out
-        (calling it per record costs about 18 ns more, an eighth of the loop);
-        tests/rating/test_membership.py pins the two together at the period's edges.
-        """
+        """The record loop (:func:`._scan.scan`) over the period, or the coverage."""
         window = self.period if self.coverage is None else self.coverage
         lo, hi = window.start.astimezone(UTC), window.end.astimezone(UTC)
-        route, others, outside = self.route, self.others, self.outside
-        for record in records:
-            if not (lo <= record.start < hi and record.end <= hi):  # spans_within
-                outside.append(record)
-                continue
-            try:
-                sums = route[record.metric]
-            except KeyError:
-                sums = route[record.metric] = None
-                others[record.metric] = self._add_unpriced
-            if sums is None:
-                others[record.metric](record)
-                continue
-            try:
-                acc = sums[record.account]
-            except KeyError:
-                acc = sums[record.account] = Acc()
-            acc.count += 1
-            acc.value += record.quantity
+        scan(
+            records, lo, hi, self.route, self.selections, self.others, self.outside,
+            self._add_unpriced, self._add_unselected,
+        )  # fmt: skip
 
     def _add_unpriced(self, record: UsageRecord) -> None:
         """A record of a metric no charge prices."""
         self.unpriced.add(record.metric, NO_CHARGE, record.account)
+
+    def _add_unselected(self, record: UsageRecord) -> None:
+        """A record of a metric whose charges' ``where`` all leave it out."""
+        self.unpriced.add(record.metric, NO_SELECTION, record.account)
 
     def _add_each(
         self,
