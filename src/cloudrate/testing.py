@@ -55,7 +55,6 @@ from cloudrate.plans import (
     QuantityRounding,
     Tier,
     TransactionPercentage,
-    TransactionTier,
     Validity,
     Volume,
     ZeroUsage,
@@ -374,7 +373,7 @@ def graduated_transaction_percentages(
     for up_to in [*sorted(bounds), None]:
         flat = _optional(draw, prices(max_value=Decimal(500), places=2))
         out.append(
-            TransactionTier(
+            PercentTier(
                 up_to,
                 draw(quantities(max_value=Decimal(100), places=3)),
                 None if flat is None else Money(flat, currency),
@@ -565,8 +564,9 @@ def charge_points(charge: Charge) -> tuple[Decimal, ...]:
     """
     free = charge.free_units
     points = {Decimal(0), free}
-    for tier in getattr(charge.model, "tiers", ()):
-        if isinstance(tier, Tier | TransactionTier) and tier.up_to is not None:
+    usage_tiers = isinstance(charge.model, GraduatedTransactionPercentage)
+    for tier in getattr(charge.model, "tiers", ()):  # not a Percentage's (of amounts)
+        if (isinstance(tier, Tier) or usage_tiers) and tier.up_to is not None:
             points.add(free + tier.up_to)
     free_amount = getattr(charge.model, "free_amount", None)
     if isinstance(free_amount, Decimal) and free_amount:

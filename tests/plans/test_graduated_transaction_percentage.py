@@ -20,6 +20,7 @@ from cloudrate.plans import (
     MODELS,
     Charge,
     GraduatedTransactionPercentage,
+    PercentTier,
     Plan,
     TransactionTier,
     prices_transactions,
@@ -238,6 +239,12 @@ class TestConstructor:
             tiers((None, "1", None), (None, "1", None))
         with pytest.raises(PlanError, match="at least one tier"):
             GraduatedTransactionPercentage(tiers=[], currency="USD")
+
+    def test_tiers_are_percent_tiers(self):
+        """One tier type with Percentage's; the name the tiers came under still works, and
+        a tier may take more than 100% (Lago takes any rate >= 0): 150% of 10 is 15."""
+        assert TransactionTier is PercentTier
+        assert price(tiers((None, "150", None)), 10) == 15
 
     def test_negative_percent_and_price(self):
         with pytest.raises(PlanError, match="percent: must be >= 0"):

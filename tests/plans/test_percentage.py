@@ -151,6 +151,7 @@ class TestPercentage:
             ({}, "either percent or tiers"),
             ({"percent": D(1), "of": ()}, "must name at least one charge"),
             ({"tiers": [PercentTier(D(10), D(1))]}, "last tier must have up_to=None"),
+            ({"tiers": [PercentTier(None, D(101))]}, "tier 1 percent: must be between 0 and 100"),
             (
                 {
                     "tiers": [
@@ -159,7 +160,7 @@ class TestPercentage:
                         PercentTier(None, D(1)),
                     ]
                 },
-                r"tier 2: up_to must be above 10",
+                r"tier 2 up_to must be above 10",
             ),
         ],
     )

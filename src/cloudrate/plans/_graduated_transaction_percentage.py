@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from moneyed import Money
 
-from cloudrate._money import check_amount, check_currency, exact, to_decimal
+from cloudrate._money import check_amount, check_currency, exact
 from cloudrate.exceptions import CurrencyMismatchError, PlanError
 
-from ._fields import as_money, as_optional_quantity, non_negative_money
 from ._model import Basis
+from ._percentage import PercentTier
 from ._priced import Detail, Priced
-from ._tiers import read_tier_rows, tier_label
+from ._tiers import check_ascending, read_tier_rows, tier_label
 from ._transaction_percentage import read_percent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,69 +25,21 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["GraduatedTransactionPercentage", "TransactionTier"]
 
 
-def _percent(value: Any) -> Decimal:
-    p = check_amount(to_decimal(value, "percent"), "percent")
-    if p < 0:
-        raise PlanError(f"percent: must be >= 0 (got {p}); 2 takes 2% of the tier's amount")
-    return p
+#: The tiers of a graduated transaction percentage are :class:`PercentTier`\ s; the name
+#: it was added under stays importable.
+TransactionTier = PercentTier
 
 
-def _optional_money(value: Any) -> Money | None:
-    return None if value is None else as_money(value)
-
-
-@attrs.frozen
-class TransactionTier:
-    """*percent* of the part of the period's total amount up to and including *up_to*
-    (None: no limit), and *flat_price* once when the total reaches into the tier.
-
-    >>> TransactionTier(Decimal(1000), Decimal(1), Money(200, "USD")).to_dict()
-    {'up_to': '1000', 'percent': '1', 'flat_price': '200'}
-    """
-
-    up_to: Decimal | None = attrs.field(converter=as_optional_quantity)
-    percent: Decimal = attrs.field(converter=_percent)
-    flat_price: Money | None = attrs.field(
-        default=None, converter=_optional_money, validator=non_negative_money
-    )
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "up_to": None if self.up_to is None else str(self.up_to),
-            "percent": str(self.percent),
-        }
-        if self.flat_price is not None:
-            out["flat_price"] = str(self.flat_price.amount)
-        return out
-
-
-def _to_tiers(value: Iterable[TransactionTier]) -> tuple[TransactionTier, ...]:
+def _to_tiers(value: Iterable[PercentTier]) -> tuple[PercentTier, ...]:
     return tuple(value)
 
 
-def _check_tiers(_inst: object, _attr: object, tiers: tuple[TransactionTier, ...]) -> None:
+def _check_tiers(_inst: object, _attr: object, tiers: tuple[PercentTier, ...]) -> None:
     if not tiers:
         raise PlanError("tiers: give at least one tier; the last has up_to=None")
-    previous = Decimal(0)
     for index, tier in enumerate(tiers):
-        last = index == len(tiers) - 1
-        if tier.up_to is None and not last:
-            raise PlanError(
-                f"tier {index + 1} has up_to=None but is not the last tier; only the last "
-                "tier is open, sort tiers by up_to"
-            )
-        if tier.up_to is not None:
-            if last:
-                raise PlanError(
-                    "the last tier must have up_to=None so every amount has a percent "
-                    f"(got up_to={tier.up_to})"
-                )
-            if tier.up_to <= previous:
-                raise PlanError(
-                    f"tier {index + 1} up_to must be above {previous}, the previous up_to; "
-                    f"sort tiers by up_to (got {tier.up_to})"
-                )
-            previous = tier.up_to
+        check_amount(tier.percent, f"tier {index + 1} percent")
+    check_ascending(tiers, "amount has a percent")
 
 
 @attrs.frozen(kw_only=True)
@@ -119,9 +71,9 @@ class GraduatedTransactionPercentage:
     costs 10 + 1 + 200 + 300:
 
     >>> tiers = GraduatedTransactionPercentage(currency="USD", tiers=[
-    ...     TransactionTier(Decimal(1000), Decimal(1), Money(200, "USD")),
-    ...     TransactionTier(Decimal(10000), Decimal(2), Money(300, "USD")),
-    ...     TransactionTier(None, Decimal(3), Money(400, "USD"))])
+    ...     PercentTier(Decimal(1000), Decimal(1), Money(200, "USD")),
+    ...     PercentTier(Decimal(10000), Decimal(2), Money(300, "USD")),
+    ...     PercentTier(None, Decimal(3), Money(400, "USD"))])
     >>> tiers.price(Decimal(500)).amount, tiers.price(Decimal(1050)).amount
     (Money('205', 'USD'), Money('511', 'USD'))
     >>> print(tiers.price(Decimal(1050)).explain())
@@ -137,7 +89,7 @@ class GraduatedTransactionPercentage:
     basis: ClassVar[Basis] = "usage"
     keys: ClassVar[tuple[str, ...]] = ("tiers",)
 
-    tiers: tuple[TransactionTier, ...] = attrs.field(converter=_to_tiers, validator=_check_tiers)
+    tiers: tuple[PercentTier, ...] = attrs.field(converter=_to_tiers, validator=_check_tiers)
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
 
     def __attrs_post_init__(self) -> None:
@@ -187,14 +139,14 @@ class GraduatedTransactionPercentage:
         cls, r: FieldReader, data: Mapping[str, Any], path: str
     ) -> GraduatedTransactionPercentage | None:
         rows, ok = read_tier_rows(r, data, path, ("percent", "flat_price"))
-        tiers: list[TransactionTier] = []
+        tiers: list[PercentTier] = []
         for up_to, fields, tpath in rows:
             percent = read_percent(r, fields, tpath)
             flat = r.price(fields, "flat_price", tpath, required=False)
             if percent is None or (fields.get("flat_price") is not None and flat is None):
                 ok = False
             elif ok:
-                tiers.append(TransactionTier(up_to, percent, flat))
+                tiers.append(PercentTier(up_to, percent, flat))
         if not ok or not tiers:
             return None
         assert r.currency is not None, "the plan's currency is read before its charges"

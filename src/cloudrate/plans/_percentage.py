@@ -16,7 +16,7 @@ from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from ._fields import as_money, non_negative_money
 from ._model import Basis, ZeroUsage
 from ._priced import Detail, Priced
-from ._tiers import check_zero_usage, read_tier_rows, read_zero_usage
+from ._tiers import check_ascending, check_zero_usage, read_tier_rows, read_zero_usage
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
@@ -28,6 +28,13 @@ def _percent(value: Any) -> Decimal:
     p = to_decimal(value, "percent")
     if not 0 <= p <= 100:
         raise PlanError(f"percent: must be between 0 and 100 (got {p})")
+    return p
+
+
+def _tier_percent(value: Any) -> Decimal:
+    p = to_decimal(value, "percent")
+    if p < 0:
+        raise PlanError(f"percent: must be >= 0 (got {p}); 2 takes 2% of the tier's amount")
     return p
 
 
@@ -46,17 +53,24 @@ def _optional_money(value: Any) -> Money | None:
 
 @attrs.frozen
 class PercentTier:
-    """*percent* of the part of the base amount up to and including *up_to* (None: no limit).
+    """*percent* of the part of the amount up to and including *up_to* (None: no limit).
 
-    *flat_price*, if given, is added once when the base reaches into the tier (Lago's
-    graduated percentage flat fee).
+    *flat_price*, if given, is added once when the amount reaches into the tier (Lago's
+    graduated percentage flat fee). The tiers of a :class:`Percentage` (of other charges'
+    amounts, at most 100%) and of a
+    :class:`~cloudrate.plans.GraduatedTransactionPercentage` (of the period's total).
+
+    >>> PercentTier(Decimal(1000), Decimal(1), Money(200, "USD")).to_dict()
+    {'up_to': '1000', 'percent': '1', 'flat_price': '200'}
 
     .. versionchanged:: 0.2
        *flat_price*.
+    .. versionchanged:: 0.3
+       *percent* above 100 is the model's to refuse (:class:`Percentage` does).
     """
 
     up_to: Decimal | None = attrs.field(converter=_optional_amount)
-    percent: Decimal = attrs.field(converter=_percent)
+    percent: Decimal = attrs.field(converter=_tier_percent)
     flat_price: Money | None = attrs.field(
         default=None, converter=_optional_money, validator=non_negative_money
     )
@@ -76,23 +90,12 @@ def _to_percent_tiers(value: Iterable[PercentTier]) -> tuple[PercentTier, ...]:
 
 
 def _check_percent_tiers(_inst: object, _attr: object, tiers: tuple[PercentTier, ...]) -> None:
-    previous = Decimal(0)
     for index, tier in enumerate(tiers):
-        last = index == len(tiers) - 1
-        if tier.up_to is None and not last:
-            raise PlanError(f"tier {index + 1}: only the last tier may have up_to=None")
-        if tier.up_to is not None:
-            if last:
-                raise PlanError(
-                    f"the last tier must have up_to=None so every amount has a percent "
-                    f"(got up_to={tier.up_to})"
-                )
-            if tier.up_to <= previous:
-                raise PlanError(
-                    f"tier {index + 1}: up_to must be above {previous}; sort tiers by up_to "
-                    f"(got {tier.up_to})"
-                )
-            previous = tier.up_to
+        if tier.percent > 100:
+            raise PlanError(
+                f"tier {index + 1} percent: must be between 0 and 100 (got {tier.percent})"
+            )
+    check_ascending(tiers, "amount has a percent")
 
 
 def _to_names(value: Iterable[str]) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 from moneyed import Money
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Tier",
     "TieredModel",
+    "check_ascending",
     "check_tiers",
     "check_zero_usage",
     "read_tier_rows",
@@ -71,19 +72,17 @@ def to_tiers(value: Iterable[Tier]) -> tuple[Tier, ...]:
     return tuple(value)
 
 
-def check_tiers(_inst: object, _attr: object, tiers: Sequence[Tier]) -> None:
-    """Tiers must be non-empty, ascending, in one currency, and end open."""
-    if not tiers:
-        raise PlanError("tiers: give at least one tier; the last has up_to=None")
-    currency = tiers[0].unit_price.currency.code
-    previous: Decimal | None = Decimal(0)
+class _Bounded(Protocol):
+    @property
+    def up_to(self) -> Decimal | None: ...
+
+
+def check_ascending(tiers: Sequence[_Bounded], covers: str = "quantity has a price") -> None:
+    """Tiers ascend by ``up_to`` and only the last is open (``up_to=None``), as it must be
+    so that every quantity (or amount: *covers*) falls in a tier. The one check of tier
+    order: priced tiers (:class:`Tier`) and percent tiers alike."""
+    previous = Decimal(0)
     for index, tier in enumerate(tiers):
-        for name in ("unit_price", "flat_price"):
-            price = getattr(tier, name)
-            if price is not None and price.currency.code != currency:
-                raise CurrencyMismatchError(
-                    currency, price.currency.code, f"tier {index + 1} {name}"
-                )
         last = index == len(tiers) - 1
         if tier.up_to is None and not last:
             raise PlanError(
@@ -93,16 +92,29 @@ def check_tiers(_inst: object, _attr: object, tiers: Sequence[Tier]) -> None:
         if tier.up_to is not None:
             if last:
                 raise PlanError(
-                    "the last tier must have up_to=None so every quantity has a price "
-                    f"(got up_to={tier.up_to})"
+                    f"the last tier must have up_to=None so every {covers} (got up_to={tier.up_to})"
                 )
-            assert previous is not None
             if tier.up_to <= previous:
                 raise PlanError(
                     f"tier {index + 1} up_to must be above {previous}, the previous up_to; "
                     f"sort tiers by up_to (got {tier.up_to})"
                 )
             previous = tier.up_to
+
+
+def check_tiers(_inst: object, _attr: object, tiers: Sequence[Tier]) -> None:
+    """Tiers must be non-empty, in one currency, ascending, and end open."""
+    if not tiers:
+        raise PlanError("tiers: give at least one tier; the last has up_to=None")
+    currency = tiers[0].unit_price.currency.code
+    for index, tier in enumerate(tiers):
+        for name in ("unit_price", "flat_price"):
+            price = getattr(tier, name)
+            if price is not None and price.currency.code != currency:
+                raise CurrencyMismatchError(
+                    currency, price.currency.code, f"tier {index + 1} {name}"
+                )
+    check_ascending(tiers)
 
 
 def check_zero_usage(_inst: object, _attr: object, value: object) -> None:
