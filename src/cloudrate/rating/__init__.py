@@ -11,12 +11,14 @@ and :mod:`cloudrate.rating.columnar` (Arrow columns) both call them;
 import importlib
 from types import ModuleType
 
+from ._accumulate import Acc, aggregated_quantity
 from ._coverage import Coverage
 from ._rate import rate
 from ._result import AccountBill, RatedLine, RatingResult, UnpricedUsage
 from ._unpriced import OnUnpriced, UnpricedReason
 
 __all__ = [
+    "Acc",
     "AccountBill",
     "Coverage",
     "OnUnpriced",
@@ -24,6 +26,7 @@ __all__ = [
     "RatingResult",
     "UnpricedReason",
     "UnpricedUsage",
+    "aggregated_quantity",
     "rate",
 ]
 

@@ -9,7 +9,9 @@ active spans for flat fees per resource), and prices an aggregate charge by char
 rating does, with the charge models' own ``price()``. Pricing an aggregate is cheap; the
 records are read once.
 
-The rules are rating's (:mod:`cloudrate.rating`): they are repeated here only for the
+The rules are rating's (:mod:`cloudrate.rating`): the aggregates are rating's
+:class:`~cloudrate.rating.Acc` and become quantities by rating's
+:func:`~cloudrate.rating.aggregated_quantity`; the routing is repeated here only for the
 portal's groups, and the tests hold the two to each other on every charge model.
 """
 
@@ -20,7 +22,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 import attrs
 
@@ -35,6 +37,7 @@ from cloudrate.plans import (
     conversion,
     prices_transactions,
 )
+from cloudrate.rating import Acc, aggregated_quantity
 from cloudrate.usage import UsageRecord
 
 __all__ = [
@@ -101,17 +104,6 @@ def slots(plan: Plan, period: BillingPeriod | None = None) -> dict[str, tuple[Sl
             Slot(index, charge, aggregation, charge.matcher(), scale)
         )
     return {metric: tuple(s) for metric, s in found.items()}
-
-
-class Acc:
-    """The running aggregate of one charge over one group of records."""
-
-    __slots__ = ("latest", "resources", "value")
-
-    def __init__(self) -> None:
-        self.value = Decimal(0)
-        self.latest: tuple[Any, ...] | None = None
-        self.resources: dict[str, list[Span]] = {}
 
 
 def _resource(record: UsageRecord) -> str:
@@ -195,29 +187,11 @@ def quantity(plan: Plan, period: BillingPeriod, slot: Slot, acc: Acc) -> Decimal
         return sum(factors, Decimal(0))
     assert charge.metric is not None
     metric = plan.metric(charge.metric)
-    if metric.aggregation == "unique":
-        used = Decimal(len(acc.resources))
-    else:
-        if metric.aggregation == "latest":
-            used = Decimal(0) if acc.latest is None else acc.latest[3]
-        elif metric.aggregation == "average":
-            used = acc.value / period.seconds
-        else:
-            used = acc.value
-        if metric.usage_unit is not None and not metric.rounds_records:
-            if metric.by_month:  # as rating converts it over one calendar month
-                month = one_month(period, plan.timezone)
-                if month is None:
-                    raise OnePassError("a metric converted month by month, over several months")
-                num, den = metric.month_conversion(*month)
-            elif metric.month_hours == "fixed_720":
-                num, den = metric.conversion(period.seconds)
-            else:
-                num, den = unit_conversion(metric.usage_unit, metric.unit, period.seconds)
-            used = used * num / den
-    if metric.rounding is not None and metric.rounding.per == "aggregate":
-        used = metric.rounding.apply(used)
-    return used
+    several_months = metric.by_month and one_month(period, plan.timezone) is None
+    converted = metric.usage_unit is not None and not metric.rounds_records
+    if several_months and converted and metric.aggregation != "unique":
+        raise OnePassError("a metric converted month by month, over several months")
+    return aggregated_quantity(plan, period, charge, acc)
 
 
 def price_exact(  # noqa: C901, PLR0912 - one branch per charge basis, as rating prices
