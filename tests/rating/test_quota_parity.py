@@ -23,19 +23,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.rating._engines import every_engine as _engines
 
 import cloudrate
 from cloudrate import BillingPeriod, UsageRecord
 from cloudrate._money import EXACT
 from cloudrate.plans import Plan
-from cloudrate.rating.columnar import (
-    account_totals,
-    combine_partials,
-    finish,
-    partial_aggregate,
-    rate_table,
-    to_table,
-)
+from cloudrate.rating.columnar import combine_partials, finish, partial_aggregate, to_table
 
 D = Decimal
 HOUR = timedelta(hours=1)
@@ -78,23 +72,6 @@ def _vm(start: datetime, hours: int | Decimal, **attributes: str) -> UsageRecord
 
 def _line(bill: cloudrate.AccountBill, charge: str) -> cloudrate.RatedLine | None:
     return next((line for line in bill.lines if line.charge == charge), None)
-
-
-def _engines(
-    plan: Plan, records: list[UsageRecord], period: BillingPeriod
-) -> cloudrate.RatingResult:
-    """rate()'s result, after checking the columnar engine, its totals and partials of
-    one record each, combined, give the same."""
-    by_records = cloudrate.rate(plan, records, period)
-    table = to_table(records)
-    assert rate_table(plan, table, period).to_json() == by_records.to_json()
-    totals = account_totals(plan, table, period)
-    assert dict(zip(totals["account"].to_pylist(), totals["total"].to_pylist(), strict=True)) == {
-        a: m.amount for a, m in by_records.totals().items()
-    }
-    parts = [partial_aggregate(plan, table.slice(i, 1), period) for i in range(len(records))]
-    assert finish(plan, combine_partials(parts[::-1]), period).to_json() == by_records.to_json()
-    return by_records
 
 
 class TestMonthHoursWorkedExamples:
