@@ -9,11 +9,13 @@
 - bills the others in account order (so numbers are those :meth:`BillingRun.bill`
   gives), *batch* customers per transaction holding their locks: customers without a
   document get invoices written from templates of the object path's JSON
-  (:mod:`._fast_docs`), one block of consecutive numbers for a run of them and every
-  document, billed row and event inserted with one statement each; customers whose
+  (:mod:`._fast_docs`), one block of consecutive numbers for a run of them, their
+  documents, billed rows and events inserted with one statement each a part; customers whose
   documents bill something else (or that another run billed meanwhile) go through the
   object path (``BillingRun._bill_in``: a supplementary invoice, a credit note);
-- renders a batch while the previous one is written (:class:`_Pipeline`).
+- renders a batch while the previous one is written, in parts of :data:`_PART`
+  customers handed to the writing thread as it takes them (:class:`_Pipeline`), so a
+  run holds two parts' rows at a time, whatever the batch size.
 
 Plans, policies or tax rules the kernel does not cover are billed through
 :meth:`BillingRun.bill` with the same result (docs/billing-runs.md lists which).
@@ -495,15 +497,16 @@ def _chunks(count: int, same: Sequence[int], batch: int) -> Iterator[list[int]]:
 _Rows = tuple[list[DocumentRow], list[BilledRow], list[EventRow], list[str]]
 
 #: Customers whose documents are rendered at a time for the thread that writes them: a
-#: batch's transaction writes its parts as they come, so at most three parts' rows are
-#: held at once (one written, one waiting, one rendered), whatever the batch size.
+#: batch's transaction writes its parts as they come, so two parts' rows are held at
+#: once (one written, the next rendered), whatever the batch size.
 _PART = 1000
 
 
 class _Parts:
     """The rows of one batch, rendered part by part in the main thread (numbered from
     *first* on) and written, part by part, by the batch's transaction in the writing
-    thread; at most one part waits between them.
+    thread: each part is handed over when the writer takes it, so the renderer is one
+    part ahead at most.
 
     The writer :meth:`close` s it when it takes no more parts (the guess was wrong, or
     the batch failed); the renderer :meth:`abandon` s it when it stops giving parts."""
@@ -511,20 +514,18 @@ class _Parts:
     def __init__(self, first: int) -> None:
         self.first = first
         self._ready = threading.Condition()
-        self._waiting: list[_Rows | None] = []  # a part (or None: no more) not yet taken
+        self._waiting: list[_Rows | None] = []  # the part (None: no more) not yet taken
         self._closed = self._abandoned = False
 
     def give(self, rows: _Rows | None) -> bool:
-        """Hand *rows* over (None: there are no more), once the part before was taken;
-        False when the writer takes no more parts."""
+        """Hand *rows* over (None: there are no more) and wait until the writer takes
+        them; False when it takes no more parts."""
         with self._ready:
-            while self._waiting and not self._closed:
-                self._ready.wait()
-            if self._closed:
-                return False
             self._waiting.append(rows)
             self._ready.notify_all()
-            return True
+            while self._waiting and not self._closed:
+                self._ready.wait()
+            return not self._closed
 
     def take(self) -> Iterator[_Rows]:
         """The parts as they come (the writer's side)."""

@@ -60,7 +60,7 @@ class TableOutcomes(Sequence[CustomerOutcome]):
         self._customers = customers
         self._outcome: list[Outcome | None] = [None] * len(customers)
         self._numbers: dict[int, tuple[str, ...]] = {}
-        # invoices issued by :meth:`issued`, kept compact: each customer's place in the
+        # invoices issued by :meth:`set_issued`, kept compact: each customer's place in the
         # blocks of numbers (-1: none), the blocks (Arrow strings) and where each starts
         self._place = array("q", [-1]) * len(customers)
         self._blocks: list[Any] = []

@@ -32,9 +32,10 @@ _TAIL = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.
 _ID_SALT = np.uint64(0x5851F42D4C957F2D)
 #: Sorted fingerprints compared a block at a time (no mask as long as every row).
 _STEP = 1 << 20
-#: Bits of the filter :class:`Widening` tests first (2**26 bits: 8 MiB).
-_FILTER_BITS = 26
-_BIT = np.array([1 << k for k in range(8)], np.uint8)
+#: The top bits of a short fingerprint that :class:`Widening` looks up first (a map of
+#: 2**23 booleans: 8 MiB, while it lasts).
+_FILTER_BITS = 23
+_FILTER_SHIFT = np.uint32(32 - _FILTER_BITS)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -248,27 +249,25 @@ def _add_term(h: np.ndarray, name: str, hashes: np.ndarray, present: np.ndarray)
 
 class Widening:
     """The full fingerprints of the rows whose compact fingerprint repeats, gathered on a
-    second reading (see :meth:`Fingerprints.widen`): a bit filter on the low bits first
-    (a few nanoseconds a row), then the exact test on the few rows it lets through."""
+    second reading (see :meth:`Fingerprints.widen`): a look-up in a map of the short
+    fingerprints' top bits first (one gather a row), then the exact test on the few rows
+    it lets through."""
 
     def __init__(self, prints: Fingerprints, short: np.ndarray) -> None:
         self._prints, self._short = prints, short.astype(np.uint32)
-        mask = np.uint32((1 << _FILTER_BITS) - 1)
-        low = self._short & mask
-        self._bits = np.zeros(1 << (_FILTER_BITS - 3), np.uint8)
-        np.bitwise_or.at(self._bits, low >> np.uint32(3), _BIT[low & np.uint32(7)])
-        self._mask = mask
+        self._map = np.zeros(1 << _FILTER_BITS, np.bool_)
+        self._map[self._short >> _FILTER_SHIFT] = True
         self._kept: list[np.ndarray] = []
 
     def add(self, data: Batch, accounts: np.ndarray, metrics: np.ndarray) -> None:
         """Keep the full fingerprints of the rows of *data* whose short one is wanted."""
         full = self._prints.of(data, accounts, metrics)
         low = full.astype(np.uint32)
-        probe = low & self._mask
-        maybe = np.flatnonzero(self._bits[probe >> np.uint32(3)] & _BIT[probe & np.uint32(7)])
+        maybe = np.flatnonzero(self._map.take(low >> _FILTER_SHIFT))
         if len(maybe):
-            maybe = maybe[np.isin(low[maybe], self._short)]
-            self._kept.append(full[maybe])
+            wanted = low[maybe]
+            at = np.minimum(np.searchsorted(self._short, wanted), len(self._short) - 1)
+            self._kept.append(full[maybe[self._short[at] == wanted]])
 
     def repeated(self) -> np.ndarray:
         """The full fingerprints that more than one row has (sorted)."""
