@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -476,3 +477,143 @@ def test_where_selectors_bill_as_the_object_path_does(tmp_path: Path) -> None:
     finally:
         fast.close()
         obj.close()
+
+
+# --- documents rendered in parts while the batch before is written --------------------
+
+
+def _plain_usage(count: int) -> tuple[Plan, list[UsageRecord]]:
+    plan = Plan(
+        name="p",
+        currency="EUR",
+        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
+    )
+    start = PERIOD.start
+    records = [
+        UsageRecord(
+            account=f"acct{i:03d}",
+            metric="vcpu_hours",
+            quantity=Decimal(i + 1),
+            start=start,
+            end=start.replace(hour=1),
+        )
+        for i in range(count)
+    ]
+    return plan, records
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 7), st.integers(1, 40), st.sampled_from((0, 1, 3)))
+def test_parts_and_slices_store_what_one_part_stores(
+    part: int, batch: int, count: int, taken: int
+) -> None:
+    """A batch's documents are rendered part by part (any part size, cutting batches
+    anywhere) from usage aggregated in slices of any size; when numbers were taken
+    between the run's guess and a batch's transaction (*taken*), the batch is rendered
+    in its transaction: every document, event and sequence is what the object path
+    stores."""
+    import tempfile
+
+    import cloudrate.billing._fast as fast
+    import cloudrate.rating.columnar.lines as lines_module
+
+    plan, records = _plain_usage(count)
+    earlier = [attrs.evolve(r, account=f"pre-{r.account}") for r in records[:3]]
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fast, "_PART", part)
+        patch.setattr(lines_module, "SLICE", part)
+        fast_store, obj = _both(Path(tmp), "parts")
+        with fast_store, obj:
+            for store in (fast_store, obj):  # numbers taken before the run
+                BillingRun(store=store).bill(rate(plan, earlier, PERIOD))
+            real = fast_store.sequences
+            fast_store.sequences = lambda: {k: v - taken for k, v in real().items()}  # type: ignore[method-assign]
+            summary = BillingRun(store=fast_store).bill_table(
+                plan, to_table(records), PERIOD, batch=batch
+            )
+            del fast_store.sequences
+            want = BillingRun(store=obj).bill(rate(plan, records, PERIOD))
+            assert [o.to_dict() for o in summary.outcomes] == [o.to_dict() for o in want.outcomes]
+            assert _state(fast_store) == _state(obj)
+
+
+def _bill_in_thread(run: BillingRun, plan: Plan, table: pa.Table, batch: int) -> BaseException:
+    """Bill in a thread that must end (no hang between the two threads of the run)."""
+    import threading
+
+    failed: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            run.bill_table(plan, table, PERIOD, batch=batch)
+        except BaseException as exc:  # handed to the test
+            failed.append(exc)
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the run did not end"
+    assert failed, "the run did not fail"
+    return failed[0]
+
+
+@pytest.mark.parametrize("at", [1, 2, 5])
+def test_a_failure_while_rendering_leaves_whole_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    """When rendering a part fails, the run stops with that error: the batch being
+    written is left whole, the one being rendered writes nothing; a rerun finishes."""
+    import cloudrate.billing._fast as fast
+
+    plan, records = _plain_usage(20)
+    monkeypatch.setattr(fast, "_PART", 2)
+    real = fast._Writer.rows
+    calls = [0]
+
+    def rows(self: object, bills: list[int], first: int) -> object:
+        calls[0] += 1
+        if calls[0] == at:
+            raise RuntimeError("rendering failed")
+        return real(self, bills, first)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fast._Writer, "rows", rows)
+    with SQLiteDocumentStore(tmp_path / "r.db") as store:
+        error = _bill_in_thread(BillingRun(store=store), plan, to_table(records), 5)
+        assert str(error) == "rendering failed"
+        documents = store.documents()
+        assert len(documents) % 5 == 0  # whole batches only
+        assert sorted(d.seq for d in documents) == list(range(1, len(documents) + 1))
+        monkeypatch.setattr(fast._Writer, "rows", real)
+        BillingRun(store=store).bill_table(plan, to_table(records), PERIOD, batch=5)
+        assert len(store.documents()) == 20
+
+
+@pytest.mark.parametrize("at", [1, 4, 7])
+def test_a_failure_while_writing_stops_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    """When writing a part fails, its batch is rolled back, the parts rendered for it
+    and the batches after it are dropped, and the run raises that error."""
+    from cloudrate.billing import _sql
+
+    plan, records = _plain_usage(20)
+    import cloudrate.billing._fast as fast
+
+    monkeypatch.setattr(fast, "_PART", 2)
+    real = _sql._Transaction.insert_batch
+    calls = [0]
+
+    def insert(self: object, *rows: object) -> None:
+        calls[0] += 1
+        if calls[0] == at:
+            raise RuntimeError("writing failed")
+        real(self, *rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_sql._Transaction, "insert_batch", insert)
+    with SQLiteDocumentStore(tmp_path / "w.db") as store:
+        error = _bill_in_thread(BillingRun(store=store), plan, to_table(records), 5)
+        assert str(error) == "writing failed"
+        documents = store.documents()
+        assert len(documents) == 5 * ((at - 1) // 6)  # 3 parts a batch, 2 inserts a part
+        assert all(len(d.billed) == 1 for d in documents)
+        assert len(store.events()) == len(documents)

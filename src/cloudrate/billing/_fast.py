@@ -9,11 +9,13 @@
 - bills the others in account order (so numbers are those :meth:`BillingRun.bill`
   gives), *batch* customers per transaction holding their locks: customers without a
   document get invoices written from templates of the object path's JSON
-  (:mod:`._fast_docs`), one block of consecutive numbers for a run of them and every
-  document, billed row and event inserted with one statement each; customers whose
+  (:mod:`._fast_docs`), one block of consecutive numbers for a run of them, their
+  documents, billed rows and events inserted with one statement each a part; customers whose
   documents bill something else (or that another run billed meanwhile) go through the
   object path (``BillingRun._bill_in``: a supplementary invoice, a credit note);
-- renders a batch while the previous one is written (:class:`_Pipeline`).
+- renders a batch while the previous one is written, in parts of :data:`_PART`
+  customers handed to the writing thread as it takes them (:class:`_Pipeline`), so a
+  run holds two parts' rows at a time, whatever the batch size.
 
 Plans, policies or tax rules the kernel does not cover are billed through
 :meth:`BillingRun.bill` with the same result (docs/billing-runs.md lists which).
@@ -22,7 +24,8 @@ Plans, policies or tax rules the kernel does not cover are billed through
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from moneyed import Money
 
 from cloudrate._money import EXACT
+from cloudrate.exceptions import BillingError
 from cloudrate.invoice import (
     Customer,
     FlatTax,
@@ -55,6 +59,8 @@ from ._stored import BilledRow, DocumentRow, EventRow, PeriodBilled
 from ._summary import RunSummary, TableOutcomes
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from cloudrate.rating.columnar.lines import LineColumns
 
     from ._run import BillingRun
@@ -131,7 +137,7 @@ class _Writer:
         whose id is not its account, a tax rule without a rate for a customer; and take
         each customer's tax rate."""
         names = self.lines.accounts
-        index = {name: i for i, name in enumerate(names)}
+        index = {name: i for i, name in enumerate(names)} if self.customers else {}
         for name, customer in self.customers.items():
             i = index.get(name)
             if i is not None and customer.id != name:
@@ -341,11 +347,15 @@ def _json_list(item: Any) -> str:
     return json.dumps([item], ensure_ascii=False)
 
 
-def _runs(bills: Sequence[int]) -> list[tuple[int, int]]:
-    """*bills* (ascending) as runs of consecutive indices ``(start, stop)``."""
+#: Bills whose line text is written at once (the text of a run is held while it renders).
+_TEXT_RUN = 1000
+
+
+def _runs(bills: Sequence[int], most: int = _TEXT_RUN) -> list[tuple[int, int]]:
+    """*bills* (ascending) as runs of at most *most* consecutive indices ``(start, stop)``."""
     out: list[tuple[int, int]] = []
     for i in bills:
-        if out and out[-1][1] == i:
+        if out and out[-1][1] == i and i - out[-1][0] < most:
             out[-1] = (out[-1][0], i + 1)
         else:
             out.append((i, i + 1))
@@ -367,6 +377,8 @@ def _changed(
     the plan's charges, or an amount with more digits, is compared by the object path."""
     import numpy as np
 
+    if not billed.customers:  # no documents in the period yet
+        return [], []
     index = {name: i for i, name in enumerate(lines.accounts)}
     charge_of = {key: c for c, key in enumerate(keys)}
     with_documents = np.array(
@@ -459,10 +471,7 @@ def bill_lines(
     outcomes = TableOutcomes(run.store, run.tenant, label, lines.accounts)
     for i in same:
         outcomes.set(i, "unchanged", ())
-    unchanged = set(same)
-    todo = [i for i in range(len(lines.accounts)) if i not in unchanged]
-    chunks = [todo[start : start + batch] for start in range(0, len(todo), batch)]
-    _Pipeline(run, writer, set(changed), outcomes).bill(chunks)
+    _Pipeline(run, writer, set(changed), outcomes).bill(_chunks(len(lines.accounts), same, batch))
     return RunSummary(
         period=label,
         outcomes=outcomes,
@@ -471,24 +480,97 @@ def bill_lines(
     )
 
 
+def _chunks(count: int, same: Sequence[int], batch: int) -> Iterator[list[int]]:
+    """The bills to bill, *batch* at a time (every bill but *same*), made as needed."""
+    unchanged = set(same)
+    chunk: list[int] = []
+    for i in range(count):
+        if i not in unchanged:
+            chunk.append(i)
+            if len(chunk) == batch:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
 _Rows = tuple[list[DocumentRow], list[BilledRow], list[EventRow], list[str]]
+
+#: Customers whose documents are rendered at a time for the thread that writes them: a
+#: batch's transaction writes its parts as they come, so two parts' rows are held at
+#: once (one written, the next rendered), whatever the batch size.
+_PART = 1000
+
+
+class _Parts:
+    """The rows of one batch, rendered part by part in the main thread (numbered from
+    *first* on) and written, part by part, by the batch's transaction in the writing
+    thread: each part is handed over when the writer takes it, so the renderer is one
+    part ahead at most.
+
+    The writer :meth:`close` s it when it takes no more parts (the guess was wrong, or
+    the batch failed); the renderer :meth:`abandon` s it when it stops giving parts."""
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self._ready = threading.Condition()
+        self._waiting: list[_Rows | None] = []  # the part (None: no more) not yet taken
+        self._closed = self._abandoned = False
+
+    def give(self, rows: _Rows | None) -> bool:
+        """Hand *rows* over (None: there are no more) and wait until the writer takes
+        them; False when it takes no more parts."""
+        with self._ready:
+            self._waiting.append(rows)
+            self._ready.notify_all()
+            while self._waiting and not self._closed:
+                self._ready.wait()
+            return not self._closed
+
+    def take(self) -> Iterator[_Rows]:
+        """The parts as they come (the writer's side)."""
+        while True:
+            with self._ready:
+                while not self._waiting and not self._abandoned:
+                    self._ready.wait()
+                if not self._waiting:
+                    raise BillingError("the documents of this batch were not all rendered")
+                rows = self._waiting.pop()
+                self._ready.notify_all()
+            if rows is None:
+                return
+            yield rows
+
+    def close(self) -> None:
+        """Take no more parts: let the renderer go on."""
+        with self._ready:
+            self._closed = True
+            self._waiting.clear()
+            self._ready.notify_all()
+
+    def abandon(self) -> None:
+        """Give no more parts: let the writer go on (and fail the batch)."""
+        with self._ready:
+            self._abandoned = True
+            self._ready.notify_all()
 
 
 class _Pipeline:
     """Bills batches in order, two steps at once: while one batch is written (in a
     thread: the store's statements and the commit's flush to disk release the GIL), the
-    documents of the next are rendered, with the numbers it will take if nothing else
-    takes numbers of the sequence meanwhile. Each batch's transaction checks that
-    (and that none of its customers has a document by now); where not, the batch is
-    rendered again inside its transaction, so nothing stored depends on the guess."""
+    documents of the next are rendered, part by part (:class:`_Parts`), with the
+    numbers it will take if nothing else takes numbers of the sequence meanwhile. Each
+    batch's transaction checks that (and that none of its customers has a document by
+    now); where not, the batch is rendered again inside its transaction, so nothing
+    stored depends on the guess. A batch whose predecessor failed writes nothing."""
 
     def __init__(
         self, run: BillingRun, writer: _Writer, corrected: set[int], outcomes: TableOutcomes
     ) -> None:
         self.run, self.writer, self.corrected, self.outcomes = run, writer, corrected, outcomes
 
-    def bill(self, chunks: list[list[int]]) -> None:
-        from concurrent.futures import Future, ThreadPoolExecutor
+    def bill(self, chunks: Iterable[list[int]]) -> None:
+        from concurrent.futures import ThreadPoolExecutor
 
         store, sequence = self.run.store, self.writer.sequence
         pending: Future[None] | None = None
@@ -496,16 +578,18 @@ class _Pipeline:
         with ThreadPoolExecutor(1, thread_name_prefix="cloudrate-bill") as pool:
             try:
                 for chunk in chunks:
-                    prepared = None
+                    parts = None
                     if not self.corrected.intersection(chunk):
                         if guess is None:
                             guess = store.sequences().get(sequence, 0) + 1
-                        prepared = (guess, self.writer.rows(chunk, guess))
+                        parts = _Parts(guess)
                         guess += len(chunk)
-                    if pending is not None:
-                        pending.result()
-                    pending = pool.submit(self.batch, chunk, prepared)
-                    if prepared is None:  # numbers taken by the object path: read again
+                    before, pending = pending, pool.submit(self.batch, chunk, parts, pending)
+                    if parts is not None:
+                        self._render(chunk, parts)
+                    if before is not None:
+                        before.result()
+                    if parts is None:  # numbers taken by the object path: read again
                         pending.result()
                         pending, guess = None, None
                 if pending is not None:
@@ -514,13 +598,31 @@ class _Pipeline:
                 if pending is not None:
                     pending.cancel()
 
-    def batch(self, chunk: list[int], prepared: tuple[int, _Rows] | None) -> None:
-        writer, label = self.writer, self.writer.label
-        names = [writer.lines.accounts[i] for i in chunk]
-        with self.run.store.transaction(self.run.tenant, [_lock(n, label) for n in names]) as tx:
-            _bill_batch(
-                self.run, writer, tx, (chunk, names), self.corrected, self.outcomes, prepared
-            )
+    def _render(self, chunk: list[int], parts: _Parts) -> None:
+        """Render *chunk*'s rows, part by part, for its transaction."""
+        try:
+            for lo in range(0, len(chunk), _PART):
+                if not parts.give(self.writer.rows(chunk[lo : lo + _PART], parts.first + lo)):
+                    return
+            parts.give(None)
+        except BaseException:
+            parts.abandon()
+            raise
+
+    def batch(self, chunk: list[int], parts: _Parts | None, before: Future[None] | None) -> None:
+        try:
+            if before is not None and (before.cancelled() or before.exception() is not None):
+                return  # the run stops at the batch that failed (its error is raised)
+            writer, label = self.writer, self.writer.label
+            names = [writer.lines.accounts[i] for i in chunk]
+            locks = [_lock(n, label) for n in names]
+            with self.run.store.transaction(self.run.tenant, locks) as tx:
+                _bill_batch(
+                    self.run, writer, tx, (chunk, names), self.corrected, self.outcomes, parts
+                )
+        finally:
+            if parts is not None:
+                parts.close()
 
 
 def _bill_batch(
@@ -530,13 +632,13 @@ def _bill_batch(
     batch: tuple[list[int], list[str]],
     corrected: set[int],
     outcomes: TableOutcomes,
-    prepared: tuple[int, _Rows] | None = None,
+    parts: _Parts | None = None,
 ) -> None:
     """Bill *batch* (bills and their customers) in *tx*, in order: runs of customers
     without documents are issued from the columns, one block of numbers a run; those
     with documents (*corrected*, or billed by another run since this one read the
-    period) through the object path. *prepared* are the rows of the whole batch if its
-    numbers start at the number given with them."""
+    period) through the object path. *parts* are the rows of the whole batch, as they
+    are rendered, if its numbers start at the number given with them."""
     chunk, names = batch
     found = tx.customers_with_documents(writer.label, names)
     fresh: list[int] = []
@@ -545,13 +647,19 @@ def _bill_batch(
         if not fresh:
             return
         first = tx.next_numbers(writer.sequence, len(fresh))
-        if prepared is not None and prepared[0] == first and fresh == chunk:
-            docs, billed, events, numbers = prepared[1]
+        if parts is not None and parts.first == first and fresh == chunk:
+            done = 0
+            for rows in parts.take():
+                _insert(tx, rows)
+                outcomes.set_issued(chunk[done : done + len(rows[3])], rows[3])
+                done += len(rows[3])
+            assert done == len(chunk), "every part of the batch was given"
         else:
-            docs, billed, events, numbers = writer.rows(fresh, first)
-        tx.insert_batch(docs, billed, events)
-        for i, number in zip(fresh, numbers, strict=True):
-            outcomes.set(i, "issued", (number,))
+            if parts is not None:
+                parts.close()
+            rows = writer.rows(fresh, first)
+            _insert(tx, rows)
+            outcomes.set_issued(fresh, rows[3])
         fresh.clear()
 
     for i, name in zip(chunk, names, strict=True):
@@ -561,3 +669,11 @@ def _bill_batch(
         else:
             fresh.append(i)
     issue()
+
+
+def _insert(tx: StoreTransaction, rows: _Rows) -> None:
+    """Store *rows*; the documents' JSON, most of their memory, goes once it is in."""
+    docs, billed, events, _ = rows
+    tx.insert_batch(docs, (), ())
+    docs.clear()
+    tx.insert_batch((), billed, events)

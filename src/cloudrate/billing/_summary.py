@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
@@ -58,6 +60,11 @@ class TableOutcomes(Sequence[CustomerOutcome]):
         self._customers = customers
         self._outcome: list[Outcome | None] = [None] * len(customers)
         self._numbers: dict[int, tuple[str, ...]] = {}
+        # invoices issued by :meth:`set_issued`, kept compact: each customer's place in the
+        # blocks of numbers (-1: none), the blocks (Arrow strings) and where each starts
+        self._place = array("q", [-1]) * len(customers)
+        self._blocks: list[Any] = []
+        self._starts: list[int] = []
         self._kept: dict[int, CustomerOutcome] = {}
         self._issued: dict[DocumentKind, int] = {"invoice": 0, "supplementary": 0, "credit_note": 0}
 
@@ -67,6 +74,26 @@ class TableOutcomes(Sequence[CustomerOutcome]):
         if numbers:
             self._numbers[i] = numbers
             self._issued["invoice"] += len(numbers)
+
+    def set_issued(self, customers: Sequence[int], numbers: Sequence[str]) -> None:
+        """Customers *customers* were issued one invoice each, numbered *numbers*: the
+        same as :meth:`set` with ``"issued"`` for each, held in a few bytes a number."""
+        import pyarrow as pa
+
+        first = self._starts[-1] + len(self._blocks[-1]) if self._blocks else 0
+        self._blocks.append(pa.array(numbers, pa.string()))
+        self._starts.append(first)
+        for k, i in enumerate(customers):
+            self._outcome[i] = "issued"
+            self._place[i] = first + k
+        self._issued["invoice"] += len(numbers)
+
+    def _numbers_of(self, i: int) -> tuple[str, ...]:
+        place = self._place[i]
+        if place < 0:
+            return self._numbers.get(i, ())
+        block = bisect_right(self._starts, place) - 1
+        return (self._blocks[block][place - self._starts[block]].as_py(),)
 
     def keep(self, i: int, outcome: CustomerOutcome) -> None:
         """Customer *i* was billed through the object path, with *outcome*."""
@@ -100,7 +127,7 @@ class TableOutcomes(Sequence[CustomerOutcome]):
         outcome = self._outcome[i]
         assert outcome is not None, "every customer of the run has an outcome"
         documents = []
-        for number in self._numbers.get(i, ()):
+        for number in self._numbers_of(i):
             found = self._store.document(number, tenant=self._tenant)
             assert found is not None, "issued by this run"
             documents.append(found)

@@ -44,9 +44,11 @@ __all__ = ["Aggregator"]
 class Aggregator:
     """Running exact aggregates of usage for one plan and period.
 
-    With *fingerprints*, the fingerprint of every row is kept (for :mod:`._dedup` to find
-    copies); with *drop*, the rows at those positions (sorted, counted over every row
-    given) are left out: the copies :mod:`._dedup` found.
+    With *fingerprints* (a :class:`Fingerprints`), the fingerprint of every row is kept
+    (for :mod:`._dedup` to find copies); with *drop*, the rows at those positions
+    (sorted, counted over every row given) are left out: the copies :mod:`._dedup`
+    found. Batches are aggregated in slices of at most *chunk* rows; the aggregates do
+    not depend on where the slices end.
     """
 
     def __init__(
@@ -55,12 +57,14 @@ class Aggregator:
         period: BillingPeriod,
         *,
         exponents: bool = True,
-        fingerprints: bool = False,
+        fingerprints: Fingerprints | None = None,
         drop: np.ndarray | None = None,
+        chunk: int = CHUNK,
     ) -> None:
         self.plan, self.period = plan, period
         self.tz = zone(plan.timezone)
-        self.fingerprints = Fingerprints() if fingerprints else None
+        self.fingerprints = fingerprints
+        self.chunk = chunk
         self.drop = drop
         self.position = 0  # rows given so far, dropped ones included
         self.duplicates_dropped = self.corrections = 0
@@ -91,13 +95,13 @@ class Aggregator:
     # --- one batch ---------------------------------------------------------------------
 
     def add(self, batch: pa.RecordBatch) -> None:
-        """Aggregate one record batch (in slices of :data:`CHUNK` rows, for the caches)."""
+        """Aggregate one record batch (in slices of :attr:`chunk` rows, for the caches)."""
         if self.drop is not None:
             batch = self._without_dropped(batch)
         if self.fingerprints is not None:
             self.fingerprints.begin(batch.num_rows)
-        for offset in range(0, batch.num_rows, CHUNK):
-            part = batch.slice(offset, CHUNK)
+        for offset in range(0, batch.num_rows, self.chunk):
+            part = batch.slice(offset, self.chunk)
             self._add(part if offset == 0 else _from_line(part, offset))
 
     def _without_dropped(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -113,7 +117,7 @@ class Aggregator:
         return batch.filter(pa.array(keep))
 
     def _add(self, batch: pa.RecordBatch) -> None:
-        """Aggregate one slice of at most :data:`CHUNK` rows."""
+        """Aggregate one slice of at most :attr:`chunk` rows."""
         data = Batch(batch, self.rows, self._dictionaries, self.exponents)
         self.rows += data.rows
         if data.rows == 0:
@@ -488,25 +492,29 @@ class Aggregator:
 
     def sum_groups(self) -> list[tuple[ChargeSlot, np.ndarray, np.ndarray, GroupSum]]:
         """For every sum charge: (slot, account codes, keys into the group, group)."""
-        out = []
+        return [
+            (slot, *self.sum_group(slot))
+            for slots in self.slots.values()
+            for slot in slots
+            if slot.adds_raw
+        ]
+
+    def sum_group(self, slot: ChargeSlot) -> tuple[np.ndarray, np.ndarray, GroupSum]:
+        """(account codes, keys into the group, group) of the sum charge *slot*: the
+        accounts with records for it."""
         m_count = len(self.metric_names)
         n = len(self.account_names)
         self.sums.grow(n * m_count)
-        for name, slots in self.slots.items():
-            code = self.metric_code[name]
-            for slot in slots:
-                if not slot.adds_raw:
-                    continue
-                if slot.summed:
-                    keys = np.arange(n, dtype=np.int64) * m_count + code
-                    group = self.sums
-                else:
-                    group = self.where_sums.setdefault(slot.index, GroupSum())
-                    group.grow(n)
-                    keys = np.arange(n, dtype=np.int64)
-                hit = group.counts[keys] > 0
-                out.append((slot, np.flatnonzero(hit), keys[hit], group))
-        return out
+        if slot.summed:
+            assert slot.charge.metric is not None, "a slot's charge prices a metric"
+            keys = np.arange(n, dtype=np.int64) * m_count + self.metric_code[slot.charge.metric]
+            group = self.sums
+        else:
+            group = self.where_sums.setdefault(slot.index, GroupSum())
+            group.grow(n)
+            keys = np.arange(n, dtype=np.int64)
+        hit = group.counts[keys] > 0
+        return np.flatnonzero(hit), keys[hit], group
 
     def scale_factor(self) -> int:
         """Multiply the int sums by this to get units of 10**-SCALE."""

@@ -16,6 +16,12 @@ The engine applies it to whole columns, in up to three passes:
 Passes 2 and 3 read the usage again, so input with copies must be readable again (a
 table, a frame, a list of them, a file read with ``read_columnar``); a one-shot iterator
 with copies is refused.
+
+With ``compact=True`` (the billing run's line kernel), usage held in memory keeps only
+the low 32 bits of each fingerprint in pass 1 (4 bytes a row). Among millions of rows
+some short fingerprints repeat by chance, so a reading in between widens them: the full
+fingerprints of just the rows whose short one repeats, of which those that repeat go to
+pass 2 as above. The outcome is the same; the memory of pass 1 is half.
 """
 
 from __future__ import annotations
@@ -51,18 +57,24 @@ def aggregate(
     *,
     exponents: bool = True,
     again: Any = None,
+    compact: bool = False,
+    chunk: int = CHUNK,
 ) -> Aggregator:
     """The aggregates of *data* for *plan* and *period*, each record once; a conflict
     raises here, before anything is priced.
 
     *again* is the same usage in a form that can be read again, when *data* (a stream
-    already started, say) cannot be.
+    already started, say) cannot be. With *compact*, usage held in memory (tables and
+    record batches) keeps 4 bytes of fingerprint a row instead of 8, for one more
+    reading of it when some short fingerprints repeat (see :mod:`._fingerprint`).
+    Batches are aggregated in slices of at most *chunk* rows.
     """
-    agg = Aggregator(plan, period, exponents=exponents, fingerprints=True)
+    held = _rows_held(data)
+    prints = Fingerprints(compact=compact and held is not None, rows=held)
+    agg = Aggregator(plan, period, exponents=exponents, fingerprints=prints, chunk=chunk)
     for part in batches(data):
         agg.add(part)
-    assert agg.fingerprints is not None
-    repeated = agg.fingerprints.repeated()
+    repeated = prints.repeated()
     if not len(repeated):
         return agg
     source = again if again is not None else data
@@ -73,17 +85,48 @@ def aggregate(
             "that cannot be read again; pass a table, a list of batches or a file read "
             "with read_columnar"
         )
-    candidates = _gather(agg, agg.fingerprints, source, repeated)
+    if prints.compact:
+        repeated = _widen(agg, prints, source, repeated, chunk)
+        if not len(repeated):  # short fingerprints that collide: no copies
+            return agg
+    candidates = _gather(agg, prints, source, repeated, chunk)
     if candidates.table.num_rows < 2:  # pragma: no cover - the same rows, read again
         return agg
     found = _resolve(candidates)
     if not len(found.drop):  # only fingerprints that collide: no copies after all
         return agg
-    rated = Aggregator(plan, period, exponents=exponents, drop=found.drop)
+    rated = Aggregator(plan, period, exponents=exponents, drop=found.drop, chunk=chunk)
     for part in batches(source):
         rated.add(part)
     rated.duplicates_dropped, rated.corrections = found.duplicates, found.corrections
     return rated
+
+
+def _rows_held(data: Any) -> int | None:
+    """How many rows *data* holds when it is held in memory as Arrow (a table, a record
+    batch, a list or tuple of those), else None (a stream, a file, a frame)."""
+    if isinstance(data, pa.Table | pa.RecordBatch):
+        return int(data.num_rows)
+    if isinstance(data, list | tuple):
+        counts = [_rows_held(part) for part in data]
+        if all(c is not None for c in counts):
+            return sum(c for c in counts if c is not None)
+    return None
+
+
+def _widen(
+    agg: Aggregator, prints: Fingerprints, source: Any, short: np.ndarray, chunk: int
+) -> np.ndarray:
+    """The full fingerprints that repeat among the rows whose compact one repeats
+    (*short*), from reading *source* again."""
+    wide = prints.widen(short)
+    cache: dict[Any, Any] = {}
+    position = 0
+    for part in _slices(source, chunk):
+        data = Batch(part, position, cache, False)
+        wide.add(data, *agg.codes(data))
+        position += part.num_rows
+    return wide.repeated()
 
 
 @attrs.frozen
@@ -113,13 +156,13 @@ class _Found:
 
 
 def _gather(
-    agg: Aggregator, prints: Fingerprints, source: Any, repeated: np.ndarray
+    agg: Aggregator, prints: Fingerprints, source: Any, repeated: np.ndarray, chunk: int
 ) -> _Candidates:
     """Read *source* again and keep the rows whose fingerprint is in *repeated* (with the
     account and metric codes of *agg*, the first reading's)."""
     tables: list[pa.Table] = []
     position = 0
-    for part in _slices(source):
+    for part in _slices(source, chunk):
         data = Batch(part, position, {}, False)
         hit = np.flatnonzero(np.isin(prints.of(data, *agg.codes(data)), repeated))
         if len(hit):
@@ -131,12 +174,12 @@ def _gather(
     return _Candidates(table, source)
 
 
-def _slices(source: Any) -> Iterator[pa.RecordBatch]:
-    """The batches of *source* in slices of at most :data:`CHUNK` rows, each slice of a
+def _slices(source: Any, chunk: int = CHUNK) -> Iterator[pa.RecordBatch]:
+    """The batches of *source* in slices of at most *chunk* rows, each slice of a
     file's batch with the line of its own first row."""
     for part in batches(source):
-        for offset in range(0, part.num_rows, CHUNK):
-            piece = part.slice(offset, CHUNK)
+        for offset in range(0, part.num_rows, chunk):
+            piece = part.slice(offset, chunk)
             meta = piece.schema.metadata or {}
             if offset and FIRST_LINE in meta:
                 line = str(int(meta[FIRST_LINE]) + offset).encode()

@@ -11,6 +11,7 @@ import numpy as np
 from cloudrate._intmath import LIMIT, to_int64_or_object
 
 _MIXED = 1  # GroupSum.uniform when values had different exponents (real ones are <= 0)
+_COUNT_LIMIT = 2**31 - 1  # the largest count an int32 holds
 
 __all__ = ["GroupSum"]
 
@@ -21,6 +22,8 @@ class GroupSum:
     Keys are dense codes ``0..size-1``; the table grows as keys appear. Sums stay int64
     while a running bound (largest value x most rows per key, added up over the calls)
     proves they fit; before they could overflow, the int64 sums move into Python ints.
+    Counts are int32 (4 bytes a key) until the values added could make one pass
+    2**31 - 1, then int64.
 
     >>> g = GroupSum()
     >>> g.add(np.array([0, 1, 0]), np.array([2**62, 5, 2**62], dtype=np.int64), 0, 2)
@@ -31,7 +34,8 @@ class GroupSum:
     def __init__(self) -> None:
         self.size = 0
         self.sums = np.zeros(0, dtype=np.int64)
-        self.counts = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int32)
+        self.added = 0  # values added so far: no count is larger
         self.exps = np.zeros(0, dtype=np.int32)
         self.big: dict[int, int] = {}
         self.bound = 0
@@ -41,9 +45,9 @@ class GroupSum:
         if size <= self.size:
             return
         new = max(size, 2 * self.size)
-        for name, dtype in (("sums", np.int64), ("counts", np.int64), ("exps", np.int32)):
+        for name in ("sums", "counts", "exps"):
             old = getattr(self, name)
-            arr = np.zeros(new, dtype=dtype)
+            arr = np.zeros(new, dtype=old.dtype)
             arr[: len(old)] = old
             setattr(self, name, arr)
         self.size = new
@@ -68,7 +72,10 @@ class GroupSum:
         self.grow(size)
         if len(keys) == 0:
             return
-        np.add.at(self.counts, keys, 1)
+        self._count(len(keys))
+        # a one of the counts' own type: a Python int would send ufunc.at down its slow,
+        # casting path (40 times slower)
+        np.add.at(self.counts, keys, self.counts.dtype.type(1))
         top = int(values.max())
         bound = top * len(keys)  # cheap and safe; refined below when it is not small enough
         counts = None
@@ -101,6 +108,12 @@ class GroupSum:
             self._spread()
             np.minimum.at(self.exps, keys, exps)
 
+    def _count(self, more: int) -> None:
+        """Make room in the counts for *more* values (int64 once int32 could overflow)."""
+        self.added += more
+        if self.added > _COUNT_LIMIT and self.counts.dtype != np.int64:
+            self.counts = self.counts.astype(np.int64)
+
     def _spread(self) -> None:
         """Leave the one-exponent-for-all mode: write it to every key seen so far."""
         if self.uniform is not None and self.uniform != _MIXED:
@@ -117,6 +130,7 @@ class GroupSum:
         """Add one value too large for int64."""
         self.grow(size)
         self._spread()
+        self._count(1)
         self.counts[key] += 1
         self.big[key] = self.big.get(key, 0) + value
         self.exps[key] = min(int(self.exps[key]), exp)

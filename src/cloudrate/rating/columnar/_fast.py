@@ -116,8 +116,9 @@ def _billed_accounts(agg: Aggregator, accounts: Iterable[str]) -> tuple[list[str
     known = np.zeros(len(names), dtype=bool)
     seen = agg.seen_mask()
     known[: len(seen)] = seen
-    codes = agg.account_code
-    for name in dict.fromkeys(accounts):
+    named = dict.fromkeys(accounts)
+    codes = agg.account_code if named else {}  # built only when accounts are named
+    for name in named:
         code = codes.get(name)
         if code is None:
             names.append(name)

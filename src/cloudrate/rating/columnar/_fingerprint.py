@@ -30,6 +30,12 @@ _ONE = np.uint64(1)
 _TAIL = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
 #: Rows with a record_id hash under their own salt, apart from content fingerprints.
 _ID_SALT = np.uint64(0x5851F42D4C957F2D)
+#: Sorted fingerprints compared a block at a time (no mask as long as every row).
+_STEP = 1 << 20
+#: The top bits of a short fingerprint that :class:`Widening` looks up first (a map of
+#: 2**23 booleans: 8 MiB, while it lasts).
+_FILTER_BITS = 23
+_FILTER_SHIFT = np.uint32(32 - _FILTER_BITS)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -91,41 +97,67 @@ class Fingerprints:
 
     :meth:`begin` is told each batch's size and :meth:`add` each slice's parsed
     :class:`Batch`, with its global account and metric codes, as the aggregator reads
-    it; :meth:`repeated` sorts the fingerprints (8 bytes a row) and gives those that more
-    than one row has.
+    it; :meth:`repeated` sorts the fingerprints and gives those that more than one row
+    has. Each row's fingerprint takes 8 bytes; *compact* ones keep its low 32 bits only
+    (4 bytes a row, for usage held in memory): :meth:`repeated` then gives the short
+    fingerprints that repeat, which :meth:`widen` turns into the full ones that do, on
+    a second reading. *rows*, when known, is how many rows there will be: their
+    fingerprints are kept in one array (else one per batch, joined at the end).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, compact: bool = False, rows: int | None = None) -> None:
+        self.compact = compact
+        self._kind = np.uint32 if compact else np.uint64
         self._parts: list[np.ndarray] = []
         self._cursor = 0
+        self._reserved = rows is not None
+        if rows is not None:
+            self._parts.append(np.empty(rows, self._kind))
+        self._scratch = np.zeros(0, np.uint64)  # a slice's full fingerprints (compact)
         # metric dictionary key -> (the dictionary, kept alive so its key stays valid;
         # the hashes of its names)
         self._known: dict[Any, tuple[pa.Array, np.ndarray]] = {}
 
     def begin(self, rows: int) -> None:
         """Make room for the fingerprints of a batch of *rows* rows."""
-        self._parts.append(np.empty(rows, np.uint64))
-        self._cursor = 0
+        if not self._reserved:
+            self._parts.append(np.empty(rows, self._kind))
+            self._cursor = 0
 
     def add(self, data: Batch, accounts: np.ndarray, metrics: np.ndarray) -> None:
         """Fingerprint a slice of the batch :meth:`begin` announced."""
         out = self._parts[-1][self._cursor : self._cursor + data.rows]
         self._cursor += data.rows
-        self.of(data, accounts, metrics, out)
+        if not self.compact:
+            self.of(data, accounts, metrics, out)
+            return
+        if len(self._scratch) < data.rows:
+            self._scratch = np.empty(data.rows, np.uint64)
+        full = self.of(data, accounts, metrics, self._scratch[: data.rows])
+        np.copyto(out, full, casting="unsafe")  # the low 32 bits
 
     def repeated(self) -> np.ndarray:
         """The fingerprints that more than one row has (sorted; usually none). The
         fingerprints are dropped: :meth:`of` gives them again on a second reading."""
         parts, self._parts = self._parts, []
+        self._scratch = np.zeros(0, np.uint64)
         if not parts:
-            return np.zeros(0, np.uint64)
+            return np.zeros(0, self._kind)
         every = parts[0] if len(parts) == 1 else np.concatenate(parts)
         del parts
         every.sort()
-        same = every[1:] == every[:-1]
-        if not same.any():
-            return np.zeros(0, np.uint64)
-        return np.unique(every[1:][same])
+        found = [np.zeros(0, self._kind)]
+        for lo in range(0, max(len(every) - 1, 0), _STEP):  # no mask as long as every row
+            block = every[lo : lo + _STEP + 1]
+            same = block[1:] == block[:-1]
+            if same.any():
+                found.append(block[1:][same])
+        return np.unique(np.concatenate(found))
+
+    def widen(self, short: np.ndarray) -> Widening:
+        """Collect, slice by slice of a second reading (:meth:`Widening.add`), the full
+        fingerprints of the rows whose compact one is in *short* (sorted)."""
+        return Widening(self, short)
 
     # --- one slice ----------------------------------------------------------------------
 
@@ -213,3 +245,32 @@ def _add_term(h: np.ndarray, name: str, hashes: np.ndarray, present: np.ndarray)
     _mix(term)
     term[~present] = 0
     h += term
+
+
+class Widening:
+    """The full fingerprints of the rows whose compact fingerprint repeats, gathered on a
+    second reading (see :meth:`Fingerprints.widen`): a look-up in a map of the short
+    fingerprints' top bits first (one gather a row), then the exact test on the few rows
+    it lets through."""
+
+    def __init__(self, prints: Fingerprints, short: np.ndarray) -> None:
+        self._prints, self._short = prints, short.astype(np.uint32)
+        self._map = np.zeros(1 << _FILTER_BITS, np.bool_)
+        self._map[self._short >> _FILTER_SHIFT] = True
+        self._kept: list[np.ndarray] = []
+
+    def add(self, data: Batch, accounts: np.ndarray, metrics: np.ndarray) -> None:
+        """Keep the full fingerprints of the rows of *data* whose short one is wanted."""
+        full = self._prints.of(data, accounts, metrics)
+        low = full.astype(np.uint32)
+        maybe = np.flatnonzero(self._map.take(low >> _FILTER_SHIFT))
+        if len(maybe):
+            wanted = low[maybe]
+            at = np.minimum(np.searchsorted(self._short, wanted), len(self._short) - 1)
+            self._kept.append(full[maybe[self._short[at] == wanted]])
+
+    def repeated(self) -> np.ndarray:
+        """The full fingerprints that more than one row has (sorted)."""
+        kept = np.concatenate([np.zeros(0, np.uint64), *self._kept])
+        kept.sort()
+        return np.unique(kept[1:][kept[1:] == kept[:-1]])

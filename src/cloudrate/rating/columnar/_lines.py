@@ -35,6 +35,7 @@ from cloudrate.rating._pricing import price_bill
 
 from ._aggregate import Aggregator
 from ._fast import (
+    _add_at,
     _billed_accounts,
     _bound,
     _price_places,
@@ -93,6 +94,9 @@ class LineColumns:
         policy: RoundingPolicy,
         names: list[str],
         columns: dict[str, np.ndarray],
+        *,
+        starts: np.ndarray | None = None,
+        totals: np.ndarray | None = None,
     ) -> None:
         self.plan, self.period, self.policy = agg.plan, agg.period, policy
         self.scale = agg.scale
@@ -100,16 +104,21 @@ class LineColumns:
         self.digits = policy.digits_for(agg.plan.currency)
         self.accounts = names
         self.duplicates_dropped, self.corrections = agg.duplicates_dropped, agg.corrections
-        self.bill_of: np.ndarray = columns["bill"]
         self.charge: np.ndarray = columns["charge"]
         self.used: np.ndarray = columns["used"]
         self.used_exp: np.ndarray = columns["used_exp"]
         self.records: np.ndarray = columns["records"]
         self.rounded: np.ndarray = columns["rounded"]
-        self.starts: np.ndarray = np.searchsorted(self.bill_of, np.arange(len(names) + 1))
-        totals = np.zeros(len(names), dtype=object if self.rounded.dtype == object else np.int64)
-        np.add.at(totals, self.bill_of, self.rounded)
+        if starts is None or totals is None:
+            starts, totals = _starts_and_totals(columns["bill"], self.rounded, len(names))
+        # no bill column is kept: :attr:`bill_of` makes it from the starts when asked
+        self.starts: np.ndarray = starts
         self.totals = to_int64_or_object(totals) if totals.dtype == object else totals
+
+    @property
+    def bill_of(self) -> np.ndarray:
+        """The bill of each line (bill-major order: made from :attr:`starts`)."""
+        return np.repeat(np.arange(len(self.accounts), dtype=np.int64), np.diff(self.starts))
 
     # --- building ---------------------------------------------------------------------
 
@@ -125,45 +134,48 @@ class LineColumns:
         agg.check()
         names, known = _billed_accounts(agg, accounts)
         chosen = np.flatnonzero(known)
-        order = sorted(chosen.tolist(), key=names.__getitem__)
+        # bills in account order (Python's order of the names, as sorted() gives it)
+        order = chosen[np.argsort(np.array(names, dtype=object)[chosen], kind="stable")]
         rank = np.full(len(names), -1, dtype=np.int64)
-        rank[np.array(order, dtype=np.int64)] = np.arange(len(order))
-        parts: list[dict[str, np.ndarray]] = []
+        rank[order] = np.arange(len(order))
+        charges = _ChargeLines(agg, rank, chosen)
+        columns = charges.place(len(order))
         s = agg.scale
         a = s + _price_places(plan)
-        groups = {slot.index: (codes, keys, group) for slot, codes, keys, group in agg.sum_groups()}
+        # each charge's lines written straight into their places (bill-major, then plan
+        # order), a block at a time: one set of full-length columns, in their small
+        # types, and the temporaries of one block
         for index, charge in enumerate(plan.charges):
             if charge.model.basis == "period":
-                bills = rank[chosen]
-                part = _flat_part(charge, bills, a, policy, plan.currency)
-            elif index in groups:
-                found_codes, keys, group = groups[index]
-                unused = unused_billed(agg, charge)
-                codes, used = with_unused(unused, found_codes, group.values(keys), len(names))
-                _, exps = with_unused(unused, found_codes, group.exponents(keys), len(names))
-                _, counts = with_unused(unused, found_codes, group.counts[keys], len(names))
+                bills = charges.bills(index)
+                assert bills is not None, "a flat fee has a line on every bill"
+                for lo in range(0, len(bills), _BLOCK):
+                    block = bills[lo : lo + _BLOCK]
+                    part = _flat_part(charge, block, a, policy, plan.currency)
+                    columns = charges.put(columns, part, (block, index))
+            elif index in charges.slots:
+                codes, used, exps, counts = charges.usage(index)
                 bills = rank[codes]
                 keep = bills >= 0
-                found = _usage_part(plan, charge, used[keep], exps[keep], (s, a), policy)
-                if found is None:
-                    return None
-                part = found
-                part["bill"] = bills[keep]
-                part["records"] = counts[keep]
-                if not _fits_small(part):
-                    return None
-            else:
-                continue
-            part["charge"] = np.full(len(part["bill"]), index, dtype=np.int64)
-            parts.append(part)
-        columns = _concatenate(parts)
-        del parts
-        # bill-major, charge-minor; one column at a time, so one copy exists at once
-        at = np.lexsort((columns["charge"], columns["bill"]))
-        for name in list(columns):
-            columns[name] = columns[name][at]
-        del at
-        return cls(agg, policy, [names[i] for i in order], columns)
+                bills, used, exps, counts = bills[keep], used[keep], exps[keep], counts[keep]
+                for lo in range(0, len(bills), _BLOCK):
+                    block = bills[lo : lo + _BLOCK]
+                    found = _usage_part(
+                        plan,
+                        charge,
+                        used[lo : lo + _BLOCK],
+                        exps[lo : lo + _BLOCK],
+                        (s, a),
+                        policy,
+                    )
+                    if found is None:
+                        return None
+                    found["records"] = counts[lo : lo + _BLOCK]
+                    if not _fits_small(found):
+                        return None
+                    columns = charges.put(columns, found, (block, index))
+        names = [names[i] for i in order.tolist()]
+        return cls(agg, policy, names, columns, starts=charges.starts, totals=charges.totals)
 
     # --- text ---------------------------------------------------------------------------
 
@@ -246,10 +258,12 @@ class LineColumns:
         )
 
 
+#: Lines priced at a time (bounds the temporaries of pricing a charge's lines).
+_BLOCK = 1 << 15
+
 #: The line columns and their types (small ones where the values fit, to keep a run's
-#: memory low: a line costs 26 bytes).
+#: memory low: a line costs 22 bytes; its bill is where it lies, see ``starts``).
 _TYPES: dict[str, Any] = {
-    "bill": np.int32,
     "charge": np.int16,
     "used": np.int64,
     "used_exp": np.int16,
@@ -284,20 +298,89 @@ def _fits_small(part: dict[str, np.ndarray]) -> bool:
     return True
 
 
-def _concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    out = {}
-    for name, dtype in _TYPES.items():
-        arrays = [p[name] for p in parts]
-        wide = any(x.dtype == object for x in arrays)
-        if not arrays:
-            out[name] = np.zeros(0, dtype=dtype)
-        elif wide:
-            out[name] = np.concatenate([x.astype(object) for x in arrays])
-        else:
-            out[name] = np.concatenate([x.astype(dtype, copy=False) for x in arrays])
-        for p in parts:
-            del p[name]
-    return out
+def _starts_and_totals(
+    bill: np.ndarray, rounded: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of *count* bills starts in a bill column (bill-major) and its total
+    (needles of the column's own type and sums a block at a time: no int64 copy)."""
+    starts = np.searchsorted(bill, np.arange(count + 1, dtype=bill.dtype))
+    totals = np.zeros(count, dtype=object if rounded.dtype == object else np.int64)
+    for lo in range(0, len(bill), _BLOCK):
+        np.add.at(totals, bill[lo : lo + _BLOCK], rounded[lo : lo + _BLOCK])
+    return starts, totals
+
+
+class _ChargeLines:
+    """Which bills each charge has a line on, and where each line goes in the columns:
+    bill-major, a bill's lines in plan order."""
+
+    def __init__(self, agg: Aggregator, rank: np.ndarray, chosen: np.ndarray) -> None:
+        self.agg, self.rank, self.chosen = agg, rank, chosen
+        self.slots = {
+            slot.index: slot for slots in agg.slots.values() for slot in slots if slot.adds_raw
+        }
+        self._usage: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.filled = np.zeros(0, dtype=np.int64)
+        self.starts = np.zeros(1, dtype=np.int64)
+        self.totals: np.ndarray = np.zeros(0, dtype=np.int64)  # each bill's, added up
+
+    def usage(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(account codes, aggregates, their exponents, record counts) of the sum charge
+        *index*, with the accounts it bills without usage (``zero_usage``) at zero; one
+        entry an account (small next to the lines), computed once."""
+        found = self._usage.get(index)
+        if found is None:
+            codes, keys, group = self.agg.sum_group(self.slots[index])
+            unused = unused_billed(self.agg, self.agg.plan.charges[index])
+            n = len(self.rank)
+            all_codes, used = with_unused(unused, codes, group.values(keys), n)
+            _, exps = with_unused(unused, codes, group.exponents(keys), n)
+            _, counts = with_unused(unused, codes, group.counts[keys], n)
+            found = self._usage[index] = (all_codes, used, exps, counts)
+        return found
+
+    def bills(self, index: int) -> np.ndarray | None:
+        """The bill of each line of charge *index* (-1: an account not billed), or None
+        when the charge has no lines."""
+        charge = self.agg.plan.charges[index]
+        if charge.model.basis == "period":
+            return self.rank[self.chosen]
+        if index not in self.slots:
+            return None
+        return self.rank[self.usage(index)[0]]
+
+    def place(self, count: int) -> dict[str, np.ndarray]:
+        """Empty columns for every line of *count* bills, and where each bill starts."""
+        lines = np.zeros(count, dtype=np.int64)
+        for index in range(len(self.agg.plan.charges)):
+            bills = self.bills(index)
+            if bills is not None:
+                lines[bills[bills >= 0]] += 1  # a charge has one line a bill at most
+        self.starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(lines)])
+        self.filled = np.zeros(count, dtype=np.int64)
+        self.totals = np.zeros(count, dtype=np.int64)
+        total = int(self.starts[-1])
+        return {name: np.zeros(total, dtype=dtype) for name, dtype in _TYPES.items()}
+
+    def put(
+        self,
+        columns: dict[str, np.ndarray],
+        part: dict[str, np.ndarray],
+        line: tuple[np.ndarray, int],
+    ) -> dict[str, np.ndarray]:
+        """Write *part*'s columns, lines of (bills, charge index) *line* (each bill once),
+        in the next place of each bill, and add their amounts to the bills' totals (a
+        column becomes Python ints when a value needs them)."""
+        bills, charge = line
+        at = self.starts[bills] + self.filled[bills]
+        self.filled[bills] += 1
+        self.totals = _add_at(self.totals, bills, part["rounded"])
+        columns["charge"][at] = charge
+        for name, values in part.items():
+            if values.dtype == object and columns[name].dtype != object:
+                columns[name] = columns[name].astype(object)
+            columns[name][at] = values
+        return columns
 
 
 def _charged(
@@ -391,7 +474,6 @@ def _flat_part(
     del a
     n = len(bills)
     return {
-        "bill": bills,
         "used": np.zeros(n, dtype=np.int64),  # not read: a flat fee has no aggregate
         "used_exp": np.zeros(n, dtype=np.int64),
         "records": np.zeros(n, dtype=np.int64),
