@@ -319,7 +319,6 @@ class _ChargeLines:
         self.slots = {
             slot.index: slot for slots in agg.slots.values() for slot in slots if slot.adds_raw
         }
-        self._usage: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self.filled = np.zeros(0, dtype=np.int64)
         self.starts = np.zeros(1, dtype=np.int64)
         self.totals: np.ndarray = np.zeros(0, dtype=np.int64)  # each bill's, added up
@@ -327,17 +326,14 @@ class _ChargeLines:
     def usage(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(account codes, aggregates, their exponents, record counts) of the sum charge
         *index*, with the accounts it bills without usage (``zero_usage``) at zero; one
-        entry an account (small next to the lines), computed once."""
-        found = self._usage.get(index)
-        if found is None:
-            codes, keys, group = self.agg.sum_group(self.slots[index])
-            unused = unused_billed(self.agg, self.agg.plan.charges[index])
-            n = len(self.rank)
-            all_codes, used = with_unused(unused, codes, group.values(keys), n)
-            _, exps = with_unused(unused, codes, group.exponents(keys), n)
-            _, counts = with_unused(unused, codes, group.counts[keys], n)
-            found = self._usage[index] = (all_codes, used, exps, counts)
-        return found
+        entry an account, made when asked (one charge's at a time)."""
+        codes, keys, group = self.agg.sum_group(self.slots[index])
+        unused = unused_billed(self.agg, self.agg.plan.charges[index])
+        n = len(self.rank)
+        all_codes, used = with_unused(unused, codes, group.values(keys), n)
+        _, exps = with_unused(unused, codes, group.exponents(keys), n)
+        _, counts = with_unused(unused, codes, group.counts[keys], n)
+        return all_codes, used, exps, counts
 
     def bills(self, index: int) -> np.ndarray | None:
         """The bill of each line of charge *index* (-1: an account not billed), or None
