@@ -193,10 +193,12 @@ def sample_check(plan, period, tables, documents, accounts: int) -> str:
     return f"{len(sample)} accounts ({len(records):,} records) equal to rate()"
 
 
-def cost_model(plan, period, paths, groups: int, stores: Stores) -> dict[str, float]:
+def cost_model(
+    plan, period, paths, groups: int, stores: Stores, units: dict[str, int]
+) -> dict[str, float]:
     """Each stage of a distributed billing run, in this process, as the workers and the
     driver of ``bill_dask`` run them: CPU seconds (stages of the driver end in
-    "(driver)")."""
+    "(driver)"). *units* gets the partial rows the groups combine and the lines."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -208,6 +210,7 @@ def cost_model(plan, period, paths, groups: int, stores: Stores) -> dict[str, fl
     from cloudrate.rating.distributed._dask import _split
 
     costs: dict[str, float] = {}
+    units["partial rows"] = units["lines"] = 0
 
     def stage(name: str, work: Callable[[], Any]) -> Any:
         t = time.process_time()
@@ -230,8 +233,10 @@ def cost_model(plan, period, paths, groups: int, stores: Stores) -> dict[str, fl
         sent = []
         for g in range(groups):
             partials = [from_ipc(c[g]) for c in cuts]
+            units["partial rows"] += sum(p.num_rows for p in partials)
             combined = stage("combine each group", lambda p=partials: combine_partials(p))
             lines = stage("lines", lambda c=combined: lines_of_partials(plan, c, period))
+            units["lines"] += len(lines.charge)
             written = stage(
                 "invoices written", lambda x=lines: _shipped.write_group(options.issue, x, {})
             )
@@ -279,13 +284,25 @@ def cost_model(plan, period, paths, groups: int, stores: Stores) -> dict[str, fl
     return costs
 
 
-def print_costs(costs: dict[str, float], records: int, invoices: int) -> None:
-    print(f"cost model, CPU s in one process ({invoices:,} invoices):")
+#: The unit each stage of the cost model is counted in (the rest: per invoice).
+UNITS = {
+    "read": "record",
+    "partials + cut into groups": "record",
+    "combine each group": "partial row",
+    "lines": "line",
+}
+
+
+def print_costs(costs: dict[str, float], units: dict[str, int]) -> None:
+    print(
+        f"cost model, CPU s in one process ({units['invoice']:,} invoices, "
+        f"{units['line']:,} lines, {units['partial row']:,} partial rows combined):"
+    )
     for name, seconds in costs.items():
-        per_record = seconds / records * 1e6
+        unit = UNITS.get(name, "invoice")
         print(
-            f"  {name:38} {seconds:7.2f} s  {per_record:6.3f} us per record  "
-            f"{seconds / invoices * 1e6:7.1f} us per invoice"
+            f"  {name:38} {seconds:7.2f} s  {seconds / units[unit] * 1e6:8.3f} us per {unit:11}"
+            f" {seconds / units['invoice'] * 1e6:7.1f} us per invoice"
         )
     workers = sum(v for k, v in costs.items() if "driver" not in k)
     driver = sum(v for k, v in costs.items() if "driver" in k)
@@ -336,20 +353,20 @@ def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list
                     if what == "rate_dask":
                         result = rate_dask(plan, frame, period, client=client)
                         took = time.perf_counter() - t
+                        spent = time.process_time() - cpu
                         assert result == reference, "Dask result differs from one process"
                     else:
                         with stores.new() as store:
                             bill_dask(BillingRun(store=store), plan, frame, period, client=client)
                             took = time.perf_counter() - t
+                            spent = time.process_time() - cpu
                             got = state(store)
                         assert got == documents, "Dask rows differ from one process"
-                    spent = (
-                        time.process_time() - cpu,
-                        sum(client.run(time.process_time).values()) - worker_cpu,
+                    cpus.setdefault((workers, what), []).append(
+                        (spent, sum(client.run(time.process_time).values()) - worker_cpu)
                     )
                     times.setdefault((workers, what), []).append(took)
                     loads.setdefault((workers, what), []).extend((before, load()))
-                    cpus.setdefault((workers, what), []).append(spent)
     return [
         (
             f"Dask, {workers} worker(s)",
@@ -494,9 +511,16 @@ def main() -> None:
         invoices = len(documents[0])
         del table
         before = load()
-        costs = cost_model(plan, period, paths, len(paths), stores)
+        counted: dict[str, int] = {}
+        costs = cost_model(plan, period, paths, len(paths), stores, counted)
         print(f"  (load {before} -> {load()})")
-        print_costs(costs, args.records, invoices)
+        units = {
+            "record": args.records,
+            "invoice": invoices,
+            "line": counted["lines"],
+            "partial row": counted["partial rows"],
+        }
+        print_costs(costs, units)
         if not args.skip_dask:
             rows += dask_rows(plan, period, paths, reference, documents, args.repeat, stores)
         if not args.skip_spark:

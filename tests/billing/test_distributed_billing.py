@@ -673,7 +673,7 @@ def test_written_on_workers_stores_what_one_process_stores(
     plan = Plan(name="g", currency=currency, charges=items, rounding=RoundingPolicy(mode=mode))
     records = st.lists(
         usage_records(
-            accounts=st.sampled_from(("a", "b", "c", "d", 'ü "x"')),
+            accounts=st.sampled_from(("a", "b", "c", "d", 'ü "x"', "n\x00l")),
             metrics=st.sampled_from(metrics[:count]),
             max_quantity=Decimal(10**5),
         ),
