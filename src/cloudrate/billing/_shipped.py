@@ -4,12 +4,13 @@ A distributed billing run's workers build their group's lines with the columnar 
 and write each invoice's JSON document from the templates :meth:`BillingRun.bill_table`
 uses (:class:`~._fast._Writer`), without its number: the body cut where the number goes,
 the event's data, the billed rows' texts. They send them as bytes: one UTF-8 text and a
-few integer arrays, not pickled objects (:func:`write_group`). The driver puts the groups' lines in account order, and bills them
-as ``bill_table`` does (:func:`~._fast.bill_written`: one read of what the period
-billed, customers whose documents bill the same left alone, corrections through the
-object path, *batch* customers per transaction, one block of numbers a batch), taking
-each new invoice's rows from what the workers wrote and filling in its number
-(:func:`bill_shipped`). The stored rows are those ``bill_table`` stores, byte for byte.
+few integer arrays, not pickled objects (:func:`write_group`). The driver puts the
+groups' lines in account order and bills them as ``bill_table`` does
+(:func:`~._fast.bill_written`: one read of what the period billed, customers whose
+documents bill the same left alone, corrections through the object path, *batch*
+customers per transaction, one block of numbers a batch), taking each new invoice's
+rows from what the workers wrote and filling in its number (:func:`bill_shipped`). The
+stored rows are those ``bill_table`` stores, byte for byte.
 """
 
 from __future__ import annotations
