@@ -303,3 +303,11 @@ class TestGroupLines:
         texts = joined.texts(0, len(joined.accounts))
         assert texts.quantity == [str(x.quantity) for x in expected.lines]
         assert texts.exact == [str(x.amount.amount) for x in expected.lines]
+
+    def test_nothing_to_join_is_refused(self):
+        """join_lines needs the lines of at least one group."""
+        from cloudrate.exceptions import OptionError
+        from cloudrate.rating.columnar.lines import join_lines
+
+        with pytest.raises(OptionError, match="at least one"):
+            join_lines([])

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from cloudrate._intmath import LIMIT, exact_mul, to_int64_or_object
 from cloudrate._money import RoundingPolicy
+from cloudrate.exceptions import OptionError
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
 
@@ -219,7 +220,12 @@ def join_lines(parts: Sequence[LineColumns]) -> tuple[LineColumns, np.ndarray]:
     went: bill ``j`` of part ``p`` is bill ``rank[offset + j]``, *offset* the bills of
     the parts before it."""
     if not parts:
-        raise ValueError("join_lines needs at least one part")
+        raise OptionError(
+            "parts: at least one LineColumns to join (got none); pass the lines of every "
+            "group, an empty group's too",
+            path="parts",
+            value=[],
+        )
     first = parts[0]
     scale = max(p.scale for p in parts)
     names = [name for p in parts for name in p.accounts]
