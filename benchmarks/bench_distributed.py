@@ -3,19 +3,25 @@
 Writes synthetic usage as Parquet files (10 metrics, decimal128 quantities with up to 6
 places), then, in one run:
 
-- the reference in one process: ``rate_partitions`` over the files and
-  ``BillingRun.bill`` of its result into a fresh SQLite store;
+- the references in one process: ``BillingRun.bill_table`` of all the files (the
+  columnar billing run) and, once, ``BillingRun.bill`` of ``rate_partitions`` (the
+  object path), each into a fresh SQLite store; both must store the same rows;
 - the cost model: each stage of a distributed billing run timed apart in one process
-  (CPU seconds), per record, per line and per invoice (docs/distributed.md uses them);
+  (CPU seconds), per record and per invoice, on the workers' side (read, partials,
+  groups, lines, invoices written without numbers) and on the driver's (decode, join,
+  number and store), with the driver's share and the bound on 2 workers against 1 it
+  implies, 1 / (driver + workers / 2) (docs/distributed.md uses the per-unit costs);
 - Dask on a ``LocalCluster`` of 1 and 2 worker processes (one thread each): ``rate_dask``
-  (lines on the workers) and ``bill_dask`` (drafts on the workers, numbered and stored
-  here), wall clock, best and median of *repeat*, the load average before and after;
+  and ``bill_dask`` (lines and invoices written on the workers, numbered and stored
+  here), wall clock, best and median of *repeat*, the load average before and after,
+  and the CPU seconds of this process (driver, scheduler, the store's writer thread)
+  and of the workers in each run;
 - Spark in ``local[1]`` and ``local[2]``: ``rate_spark`` and ``bill_spark``.
 
 Every result is checked: ``rate_*`` equal (==) to the one-process result, every store
-holds exactly the reference store's documents (numbers, JSON bodies, billed lines), and
-a sample of accounts is rated again with ``cloudrate.rate()`` from its records and
-compared with its stored invoice.
+holds exactly the reference store's rows (documents byte for byte, billed rows,
+sequences, events), and a sample of accounts is rated again with ``cloudrate.rate()``
+from its records and compared with its stored invoice.
 
     python benchmarks/bench_distributed.py --records 2000000 --accounts 20000 --files 8
 
@@ -40,8 +46,8 @@ from cloudrate.billing import BillingRun, SQLiteDocumentStore, bill_dask, bill_s
 from cloudrate.rating.distributed import rate_dask, rate_partitions, rate_spark
 
 #: One line of the results: engine, what ran, start-up seconds, timed runs, load before
-#: and after.
-Row = tuple[str, str, float, list[float], str, str]
+#: and after, and the CPU seconds of the driver and of the workers in each run (Dask).
+Row = tuple[str, str, float, list[float], str, str, list[tuple[float, float]]]
 
 PLAN = """
 name: Benchmark
@@ -139,13 +145,18 @@ class Stores:
         return SQLiteDocumentStore(self.directory / f"run-{self.count}.db")
 
 
+def state(store: SQLiteDocumentStore) -> tuple[Any, ...]:
+    """Every row a billing run leaves: documents (bodies, billed rows), sequences, events."""
+    return store.documents(), sorted(store.sequences().items()), store.events()
+
+
 def billed(stores: Stores, work: Callable[[BillingRun], Any]) -> Callable[[], Any]:
-    """A run of *work* into a fresh store; returns the store's documents."""
+    """A run of *work* into a fresh store; returns the store's rows (:func:`state`)."""
 
     def run() -> Any:
         with stores.new() as store:
             work(BillingRun(store=store))
-            return store.documents()
+            return state(store)
 
     return run
 
@@ -182,56 +193,124 @@ def sample_check(plan, period, tables, documents, accounts: int) -> str:
     return f"{len(sample)} accounts ({len(records):,} records) equal to rate()"
 
 
-def cost_model(plan, period, tables, groups: int, stores: Stores) -> dict[str, float]:
-    """Each stage of a distributed billing run, in this process: CPU seconds."""
-    from cloudrate.invoice import assemble_all
-    from cloudrate.rating.distributed import (
-        combine_blobs,
-        dumps,
-        from_ipc,
-        loads,
-        partial_blob,
-        paused_gc,
-        rate_group,
-        split_blob,
-    )
+def cost_model(
+    plan, period, paths, groups: int, stores: Stores, units: dict[str, int]
+) -> dict[str, float]:
+    """Each stage of a distributed billing run, in this process, as the workers and the
+    driver of ``bill_dask`` run them: CPU seconds (stages of the driver end in
+    "(driver)"). *units* gets the partial rows the groups combine and the lines."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from cloudrate.billing import _distributed, _shipped
+    from cloudrate.billing._fast import bill_written
+    from cloudrate.rating.columnar import combine_partials
+    from cloudrate.rating.columnar.lines import join_lines, lines_of_partials, lines_to_ipc
+    from cloudrate.rating.distributed import dumps, from_ipc, merge_results, to_ipc
+    from cloudrate.rating.distributed._dask import _split
 
     costs: dict[str, float] = {}
+    units["partial rows"] = units["lines"] = 0
 
     def stage(name: str, work: Callable[[], Any]) -> Any:
         t = time.process_time()
         out = work()
-        costs[name] = time.process_time() - t
+        costs[name] = costs.get(name, 0.0) + time.process_time() - t
         return out
 
-    blobs = stage("partials", lambda: [partial_blob(plan, t, period) for t in tables])
-    cuts = stage("split", lambda: [split_blob(b, groups) for b in blobs])
-    pieces = stage("combine", lambda: [combine_blobs([c[g] for c in cuts]) for g in range(groups)])
-    results = stage("lines", lambda: [rate_group(plan, [from_ipc(p)], period) for p in pieces])
-
-    def drafts_of(result: Any) -> tuple[tuple[Any, ...]]:
-        """As a bill_dask worker does: assemble_all 256 bills at a time, no collector."""
-        with paused_gc():
-            bills = result.bills
-            return (
-                tuple(
-                    d
-                    for i in range(0, len(bills), 256)
-                    for d in assemble_all(result.with_bills(bills[i : i + 256]))
-                ),
-            )
-
-    drafts = stage("assemble", lambda: [drafts_of(r) for r in results])
-    sent = stage("pickle", lambda: [dumps(d) for d in drafts])
-    got = stage("unpickle (driver)", lambda: [loads(s) for s in sent])
-    invoices = sorted((d for g in got for d in g[0]), key=lambda d: d.customer.id)
+    frames = stage(
+        "read", lambda: [pq.read_table(p).to_pandas(types_mapper=pd.ArrowDtype) for p in paths]
+    )
+    cuts = stage(
+        "partials + cut into groups",
+        lambda frames=frames: [_split(f, plan, period, groups) for f in frames],
+    )
+    del frames
     with stores.new() as store:
-        day = period.end.date()
-        stage(
-            "bill_invoices (driver)",
-            lambda: BillingRun(store=store).bill_invoices(invoices, issued_on=day),
+        run = BillingRun(store=store)
+        options = _distributed._check(plan, period, None, None, "total", "zero", None, "error")
+        options = _distributed._issuing(run, period, options, None, 2000)
+        sent = []
+        for g in range(groups):
+            partials = [from_ipc(c[g]) for c in cuts]
+            units["partial rows"] += sum(p.num_rows for p in partials)
+            combined = stage("combine each group", lambda p=partials: combine_partials(p))
+            lines = stage("lines", lambda c=combined: lines_of_partials(plan, c, period))
+            units["lines"] += len(lines.charge)
+            written = stage(
+                "invoices written", lambda x=lines: _shipped.write_group(options.issue, x, {})
+            )
+            sent.append(
+                stage(
+                    "encode",
+                    lambda x=lines, w=written, c=combined: dumps(
+                        ("written", lines_to_ipc(x), w, to_ipc(c.slice(0, 0)))
+                    ),
+                )
+            )
+        del cuts
+        parts = stage(
+            "decode (driver)", lambda: [_distributed._part(plan, period, options, b) for b in sent]
         )
+        stage(
+            "settle unpriced usage (driver)",
+            lambda: merge_results(
+                plan,
+                period,
+                [_distributed._settled(plan, period, p, options) for p in parts],
+                on_unpriced="error",
+            ),
+        )
+        joined, rank = stage(
+            "join lines in account order (driver)", lambda: join_lines([p.lines for p in parts])
+        )
+
+        def read() -> list[Any]:
+            out: list[Any] = [None] * len(joined.accounts)
+            offset = 0
+            for p in parts:
+                for i, x in zip(
+                    rank[offset : offset + len(p.lines.accounts)].tolist(),
+                    _shipped._read_group(p.invoices),
+                    strict=True,
+                ):
+                    out[i] = x
+                offset += len(p.lines.accounts)
+            return out
+
+        writer = _shipped._Shipped(run, joined, {}, None, "total", options.issue.day)
+        writer.invoices = stage("read the invoices (driver)", read)
+        stage("number + store, SQLite (driver)", lambda: bill_written(run, writer, 2000))
     return costs
+
+
+#: The unit each stage of the cost model is counted in (the rest: per invoice).
+UNITS = {
+    "read": "record",
+    "partials + cut into groups": "record",
+    "combine each group": "partial row",
+    "lines": "line",
+}
+
+
+def print_costs(costs: dict[str, float], units: dict[str, int]) -> None:
+    print(
+        f"cost model, CPU s in one process ({units['invoice']:,} invoices, "
+        f"{units['line']:,} lines, {units['partial row']:,} partial rows combined):"
+    )
+    for name, seconds in costs.items():
+        unit = UNITS.get(name, "invoice")
+        print(
+            f"  {name:38} {seconds:7.2f} s  {seconds / units[unit] * 1e6:8.3f} us per {unit:11}"
+            f" {seconds / units['invoice'] * 1e6:7.1f} us per invoice"
+        )
+    workers = sum(v for k, v in costs.items() if "driver" not in k)
+    driver = sum(v for k, v in costs.items() if "driver" in k)
+    share = driver / (workers + driver)
+    print(
+        f"  workers {workers:.2f} s, driver {driver:.2f} s: driver share {share:.0%}, "
+        f"so 2 workers can be at most {1 / (share + (1 - share) / 2):.2f}x 1 worker"
+    )
 
 
 def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list[Row]:
@@ -255,26 +334,37 @@ def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list
             warm = dd.read_parquet(paths[:workers], dtype_backend="pyarrow").head(
                 1000, npartitions=-1
             )
-            rate_dask(plan, dd.from_pandas(warm, npartitions=workers), period, client=client)
+            small = dd.from_pandas(warm, npartitions=workers)
+            rate_dask(plan, small, period, client=client)
+            with stores.new() as store:  # the workers import the billing modules too
+                bill_dask(BillingRun(store=store), plan, small, period, client=client)
             clients[workers], startups[workers] = client, time.perf_counter() - t
         frame = dd.read_parquet(paths, dtype_backend="pyarrow")
         times: dict[tuple[int, str], list[float]] = {}
         loads: dict[tuple[int, str], list[str]] = {}
+        cpus: dict[tuple[int, str], list[tuple[float, float]]] = {}
         for what in ("rate_dask", "bill_dask"):
             for _ in range(repeat):
                 for workers, client in clients.items():
                     before = load()
+                    worker_cpu = sum(client.run(time.process_time).values())
+                    cpu = time.process_time()
                     t = time.perf_counter()
                     if what == "rate_dask":
                         result = rate_dask(plan, frame, period, client=client)
                         took = time.perf_counter() - t
+                        spent = time.process_time() - cpu
                         assert result == reference, "Dask result differs from one process"
                     else:
                         with stores.new() as store:
                             bill_dask(BillingRun(store=store), plan, frame, period, client=client)
                             took = time.perf_counter() - t
-                            got = store.documents()
-                        assert got == documents, "Dask documents differ from one process"
+                            spent = time.process_time() - cpu
+                            got = state(store)
+                        assert got == documents, "Dask rows differ from one process"
+                    cpus.setdefault((workers, what), []).append(
+                        (spent, sum(client.run(time.process_time).values()) - worker_cpu)
+                    )
                     times.setdefault((workers, what), []).append(took)
                     loads.setdefault((workers, what), []).extend((before, load()))
     return [
@@ -285,6 +375,7 @@ def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list
             seconds,
             loads[(workers, what)][0],
             loads[(workers, what)][-1],
+            cpus[(workers, what)],
         )
         for (workers, what), seconds in times.items()
     ]
@@ -314,37 +405,54 @@ def spark_rows(plan, period, paths, reference, documents, repeat, stores) -> lis
         frame = spark.read.parquet(*paths)
         before = load()
         result, seconds = timed(repeat, lambda f=frame: rate_spark(plan, f, period))
-        rows.append((f"Spark local[{cores}]", "rate_spark", startup, seconds, before, load()))
+        rows.append((f"Spark local[{cores}]", "rate_spark", startup, seconds, before, load(), []))
         assert result == reference, "Spark result differs from one process"
         before = load()
         got, seconds = timed(
             repeat, billed(stores, lambda run, f=frame: bill_spark(run, plan, f, period))
         )
-        rows.append((f"Spark local[{cores}]", "bill_spark", 0.0, seconds, before, load()))
-        assert got == documents, "Spark documents differ from one process"
+        rows.append((f"Spark local[{cores}]", "bill_spark", 0.0, seconds, before, load(), []))
+        assert got == documents, "Spark rows differ from one process"
         spark.stop()
     return rows
 
 
 def print_rows(rows: list[Row], records: int, invoices: int) -> None:
     print(
-        f"{'engine':22} {'run':16} {'start s':>7} {'best s':>7} {'median s':>8} "
-        f"{'records/s':>10} {'invoices/s':>10}  load before -> after"
+        f"{'engine':22} {'run':22} {'start s':>7} {'best s':>7} {'median s':>8} "
+        f"{'records/s':>10} {'invoices/s':>10}  {'CPU driver/workers':>18}  load before -> after"
     )
-    for name, what, startup, times, before, after in rows:
+    for name, what, startup, times, before, after, cpus in rows:
         best, median = min(times), statistics.median(times)
+        cpu = ""
+        if cpus:
+            driver = statistics.median(c[0] for c in cpus)
+            workers = statistics.median(c[1] for c in cpus)
+            cpu = f"{driver:.2f} / {workers:.2f} s"
         print(
-            f"{name:22} {what:16} {startup:7.1f} {best:7.2f} {median:8.2f} "
-            f"{records / best:10,.0f} {invoices / best:10,.0f}  {before} -> {after}"
+            f"{name:22} {what:22} {startup:7.1f} {best:7.2f} {median:8.2f} "
+            f"{records / best:10,.0f} {invoices / best:10,.0f}  {cpu:>18}  {before} -> {after}"
         )
 
 
 def ratios(rows: list[Row]) -> None:
-    best = {(name, what): min(times) for name, what, _, times, _, _ in rows}
+    found = {(name, what): (times, cpus) for name, what, _, times, _, _, cpus in rows}
     for what in ("rate_dask", "bill_dask"):
-        one, two = best.get(("Dask, 1 worker(s)", what)), best.get(("Dask, 2 worker(s)", what))
-        if one and two:
-            print(f"{what}: 2 workers {one / two:.2f}x the speed of 1 (best of each)")
+        one, two = found.get(("Dask, 1 worker(s)", what)), found.get(("Dask, 2 worker(s)", what))
+        if not (one and two):
+            continue
+        best = min(one[0]) / min(two[0])
+        median = statistics.median(one[0]) / statistics.median(two[0])
+        print(
+            f"{what}: 2 workers {best:.2f}x the speed of 1 (best of each), {median:.2f}x (median)"
+        )
+        driver = statistics.median(c[0] for c in one[1])
+        workers = statistics.median(c[1] for c in one[1])
+        share = driver / (driver + workers)
+        print(
+            f"  measured CPU with 1 worker: driver {driver:.2f} s, worker {workers:.2f} s: "
+            f"driver share {share:.0%}, bound {1 / (share + (1 - share) / 2):.2f}x"
+        )
 
 
 def main() -> None:
@@ -354,6 +462,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each")
     parser.add_argument("--sample", type=int, default=25, help="accounts checked with rate()")
+    parser.add_argument(
+        "--object-repeat", type=int, default=1, help="timed runs of the object path (slow)"
+    )
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument(
@@ -377,32 +488,39 @@ def main() -> None:
             f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; load {load()}"
         )
         tables = [pq.read_table(p) for p in paths]
+        import pyarrow as pa
+
+        table = pa.concat_tables(tables)
         before = load()
         reference, seconds = timed(args.repeat, lambda: rate_partitions(plan, tables, period))
-        rows: list[Row] = [("one process", "rate_partitions", 0.0, seconds, before, load())]
+        rows: list[Row] = [("one process", "rate_partitions", 0.0, seconds, before, load(), [])]
         before = load()
         documents, seconds = timed(
-            args.repeat,
+            args.repeat, billed(stores, lambda run, t=table: run.bill_table(plan, t, period))
+        )
+        rows.append(("one process", "bill_table", 0.0, seconds, before, load(), []))
+        before = load()
+        objects, seconds = timed(
+            args.object_repeat,
             billed(stores, lambda run: run.bill(rate_partitions(plan, tables, period))),
         )
-        rows.append(("one process", "rate + bill", 0.0, seconds, before, load()))
-        print("sample:", sample_check(plan, period, tables, documents, args.sample))
-        costs = cost_model(plan, period, tables, len(paths), stores)
-        lines, invoices = len(reference.lines), len(documents)
-        print(f"cost model, CPU s in one process ({lines:,} lines, {invoices:,} invoices):")
-        per = {"partials": args.records, "split": args.records, "combine": args.records}
-        for name, seconds_ in costs.items():
-            unit, n = ("record", per[name]) if name in per else ("invoice", invoices)
-            if name == "lines":
-                unit, n = "line", lines
-            print(f"  {name:24} {seconds_:7.2f} s  {seconds_ / n * 1e6:8.2f} us per {unit}")
-        workers = sum(v for k, v in costs.items() if "driver" not in k)
-        driver = sum(v for k, v in costs.items() if "driver" in k)
-        share = driver / (workers + driver)
-        print(
-            f"  workers {workers:.2f} s, driver {driver:.2f} s: driver share {share:.0%}, "
-            f"so 2 workers can be at most {1 / (share + (1 - share) / 2):.2f}x 1 worker"
-        )
+        rows.append(("one process", "rate_partitions + bill", 0.0, seconds, before, load(), []))
+        assert objects == documents, "bill_table rows differ from BillingRun.bill's"
+        del objects
+        print("sample:", sample_check(plan, period, tables, documents[0], args.sample))
+        invoices = len(documents[0])
+        del table
+        before = load()
+        counted: dict[str, int] = {}
+        costs = cost_model(plan, period, paths, len(paths), stores, counted)
+        print(f"  (load {before} -> {load()})")
+        units = {
+            "record": args.records,
+            "invoice": invoices,
+            "line": counted["lines"],
+            "partial row": counted["partial rows"],
+        }
+        print_costs(costs, units)
         if not args.skip_dask:
             rows += dask_rows(plan, period, paths, reference, documents, args.repeat, stores)
         if not args.skip_spark:

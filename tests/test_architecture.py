@@ -23,7 +23,15 @@ LAZY = {
     "cloudrate.cli._batch": {"cloudrate.rating.columnar"},  # the optional pyarrow extra
     "cloudrate.cli._serve": {"cloudrate.server"},  # Starlette loads only for `serve`
     # the dask and spark extras load only when a distributed run is asked for
-    "cloudrate.billing._distributed": {"cloudrate.rating.distributed"},
+    "cloudrate.billing._distributed": {
+        "cloudrate.rating.distributed",
+        "cloudrate.rating.columnar",
+        "cloudrate.rating.columnar.lines",
+    },
+    "cloudrate.billing._shipped": {
+        "cloudrate.rating.distributed",
+        "cloudrate.rating.columnar.lines",
+    },
     # the columnar billing run loads pyarrow and numpy only when a table is billed
     "cloudrate.billing._fast": {"cloudrate.rating.columnar.lines"},
     "cloudrate.billing._run": {"cloudrate.rating.columnar.lines"},

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from moneyed import Money
 
@@ -38,6 +38,8 @@ from cloudrate.invoice import (
     Customer,
     FlatTax,
     Invoice,
+    Numbering,
+    PaymentTerms,
     RegionalTax,
     TaxLine,
     TaxMethod,
@@ -66,10 +68,32 @@ if TYPE_CHECKING:
     from ._run import BillingRun
     from ._store import StoreTransaction
 
-__all__ = ["bill_lines", "fast_taxes"]
+__all__ = ["Issuer", "Unnumbered", "bill_lines", "bill_written", "fast_taxes"]
 
 #: Tax rules whose rate depends on the customer only (the fast path asks once per customer).
 _Rates = TaxRate | FlatTax | RegionalTax | None
+
+#: A bill's invoice before it has a number: the account, the total (text), the JSON body
+#: cut where the number goes twice (before, between, after), the data of its
+#: ``invoice.finalised`` event, and its billed rows: rows *lo* to *hi* of the lists of
+#: charges (indices in the plan), rounded amounts and quantities (texts) that follow.
+Unnumbered = tuple[
+    str, str, str, str, str, str, Sequence[int], Sequence[str], Sequence[str], int, int
+]
+
+#: A batch's rows: documents, billed rows, events, and the numbers the documents took.
+_Rows = tuple[list[DocumentRow], list[BilledRow], list[EventRow], list[str]]
+
+
+class Issuer(Protocol):
+    """Who issues a run's invoices: a :class:`BillingRun`, or what a worker knows of it."""
+
+    @property
+    def numbering(self) -> Numbering: ...
+    @property
+    def terms(self) -> PaymentTerms: ...
+    @property
+    def tenant(self) -> str: ...
 
 
 def fast_taxes(taxes: TaxRule | TaxRate | None) -> tuple[bool, _Rates]:
@@ -92,7 +116,7 @@ class _Writer:
 
     def __init__(
         self,
-        run: BillingRun,
+        run: Issuer,
         lines: LineColumns,
         customers: Mapping[str, Customer],
         taxes: _Rates,
@@ -189,21 +213,19 @@ class _Writer:
             found = self._rates[rate.key] = (rate_json(rate), notes)
         return found
 
-    def rows(
-        self, bills: Sequence[int], first: int
-    ) -> tuple[list[DocumentRow], list[BilledRow], list[EventRow], list[str]]:
+    def rows(self, bills: Sequence[int], first: int) -> _Rows:
         """The rows of the invoices of *bills* (numbered from *first* on)."""
+        return self.numbered(self.unnumbered(bills), first)
+
+    def unnumbered(self, bills: Sequence[int]) -> list[Unnumbered]:
+        """The invoices of *bills* (ascending) without their numbers."""
         lines = self.lines
-        tenant, label, day = self.run.tenant, self.label, self.day
-        on, due = day.isoformat(), self.due
-        docs: list[DocumentRow] = []
-        billed: list[BilledRow] = []
-        events: list[EventRow] = []
-        numbers: list[str] = []
+        out: list[Unnumbered] = []
         from cloudrate.rating.columnar.lines import decimal_texts
 
         starts = lines.starts.tolist()
         zero_text = str(self.zero)
+        label = self.label
         for run_start, run_stop in _runs(bills):
             texts = lines.texts(run_start, run_stop)
             base = starts[run_start]
@@ -211,9 +233,6 @@ class _Writer:
             subtotals = decimal_texts(totals, self.digits, -self.digits)
             settled = (totals <= 0).tolist()
             for i in range(run_start, run_stop):
-                seq = first + len(numbers)
-                number = self.run.numbering.format(seq, on=day, tenant=tenant)
-                numbers.append(number)
                 name = lines.accounts[i]
                 customer = self.customers.get(name)
                 rate = None if self.rates is None else self.rates[i]
@@ -225,9 +244,8 @@ class _Writer:
                 else:
                     total = EXACT.add(Decimal(subtotal_text), tax_total)
                     total_text, tax_text, paid = str(total), str(tax_total), total <= 0
-                body = self.invoice.render(
+                head, between, tail = self.invoice.render_parts(
                     invoice_id=_json_text(f"{name}/{label}"),
-                    number=number,
                     customer=customer_json(customer, name, self.customer_template),
                     lines=f"[{', '.join(rendered)}]",
                     subtotal=subtotal_text,
@@ -237,40 +255,69 @@ class _Writer:
                     notes=notes,
                     paid=paid,
                 )
-                docs.append(
+                out.append(
                     (
-                        tenant,
-                        number,
-                        "invoice",
-                        f"{name}/{label}",
-                        self.sequence,
-                        seq,
                         name,
-                        label,
-                        1,
-                        None,
-                        self.currency,
-                        on,
-                        due,
                         total_text,
-                        body,
-                    )
-                )
-                for k in range(lo, hi):
-                    key = self.keys[texts.charge[k]]
-                    billed.append(
-                        (tenant, number, name, label, key, texts.rounded[k], texts.quantity[k])
-                    )
-                events.append(
-                    (
-                        event_id(tenant, "invoice.finalised", number),
-                        "invoice.finalised",
-                        tenant,
-                        number,
-                        on,
+                        head,
+                        between,
+                        tail,
                         self.event.render(name, total_text),
+                        texts.charge,
+                        texts.rounded,
+                        texts.quantity,
+                        lo,
+                        hi,
                     )
                 )
+        return out
+
+    def numbered(self, invoices: Sequence[Unnumbered], first: int) -> _Rows:
+        """The rows of *invoices*, numbered from *first* on."""
+        tenant, label, day = self.run.tenant, self.label, self.day
+        on, due, sequence, currency = day.isoformat(), self.due, self.sequence, self.currency
+        number_of, keys = self.run.numbering.format, self.keys
+        docs: list[DocumentRow] = []
+        billed: list[BilledRow] = []
+        events: list[EventRow] = []
+        numbers: list[str] = []
+        for seq, invoice in enumerate(invoices, first):
+            name, total, head, between, tail, event, charge, rounded, quantity, lo, hi = invoice
+            number = number_of(seq, on=day, tenant=tenant)
+            numbers.append(number)
+            docs.append(
+                (
+                    tenant,
+                    number,
+                    "invoice",
+                    f"{name}/{label}",
+                    sequence,
+                    seq,
+                    name,
+                    label,
+                    1,
+                    None,
+                    currency,
+                    on,
+                    due,
+                    total,
+                    f"{head}{number}{between}{number}{tail}",
+                )
+            )
+            billed.extend(
+                (tenant, number, name, label, keys[charge[k]], rounded[k], quantity[k])
+                for k in range(lo, hi)
+            )
+            events.append(
+                (
+                    event_id(tenant, "invoice.finalised", number),
+                    "invoice.finalised",
+                    tenant,
+                    number,
+                    on,
+                    event,
+                )
+            )
         return docs, billed, events, numbers
 
     def _lines(
@@ -465,6 +512,13 @@ def bill_lines(
     account order, so documents get the numbers :meth:`BillingRun.bill` gives them."""
     writer = _Writer(run, lines, customers, taxes, tax_method, issued_on)
     writer.prepare()
+    return bill_written(run, writer, batch)
+
+
+def bill_written(run: BillingRun, writer: _Writer, batch: int) -> RunSummary:
+    """Bill every bill of *writer*'s lines with the rows it writes (see the module's
+    description): what :func:`bill_lines` does once it has a writer."""
+    lines = writer.lines
     label = lines.period.label
     billed = run.store.period_billed(label, tenant=run.tenant)
     changed, same = _changed(lines, billed, writer.keys)
@@ -493,8 +547,6 @@ def _chunks(count: int, same: Sequence[int], batch: int) -> Iterator[list[int]]:
     if chunk:
         yield chunk
 
-
-_Rows = tuple[list[DocumentRow], list[BilledRow], list[EventRow], list[str]]
 
 #: Customers whose documents are rendered at a time for the thread that writes them: a
 #: batch's transaction writes its parts as they come, so two parts' rows are held at

@@ -178,11 +178,15 @@ class InvoiceTemplate:
         issued["amount"], issued["reference"] = _mark("timeline_total"), _mark("timeline_number")
         return _split(json.dumps(data, ensure_ascii=False), _INVOICE_FIELDS)
 
-    def render(
+    def render(self, *, number: str, **fields: Any) -> str:
+        """An invoice with its *number*; *fields* are those of :meth:`render_parts`."""
+        head, between, tail = self.render_parts(**fields)
+        return f"{head}{number}{between}{number}{tail}"
+
+    def render_parts(
         self,
         *,
         invoice_id: str,
-        number: str,
         customer: str,
         lines: str,
         subtotal: str,
@@ -191,16 +195,17 @@ class InvoiceTemplate:
         total: str,
         notes: str,
         paid: bool,
-    ) -> str:
-        """An invoice: *invoice_id*, *customer*, *lines*, *taxes* and *notes* as JSON,
-        the rest as text; *paid* when the total is zero (nothing due on issue)."""
+    ) -> tuple[str, str, str]:
+        """An invoice cut where its number goes (twice: the number and the timeline's
+        reference): *invoice_id*, *customer*, *lines*, *taxes* and *notes* as JSON, the
+        rest as text; *paid* when the total is zero (nothing due on issue)."""
         p = self._paid if paid else self._unpaid
         due = self.zero if paid else total
-        return (
-            f"{p[0]}{invoice_id}{p[1]}{number}{p[2]}{customer}{p[3]}{lines}{p[4]}{subtotal}"
-            f"{p[5]}{taxes}{p[6]}{tax_total}{p[7]}{total}{p[8]}{notes}{p[9]}{due}{p[10]}"
-            f"{total}{p[11]}{number}{p[12]}"
+        between = (
+            f"{p[2]}{customer}{p[3]}{lines}{p[4]}{subtotal}{p[5]}{taxes}{p[6]}{tax_total}"
+            f"{p[7]}{total}{p[8]}{notes}{p[9]}{due}{p[10]}{total}{p[11]}"
         )
+        return f"{p[0]}{invoice_id}{p[1]}", between, p[12]
 
 
 def customer_json(customer: Customer | None, account: str, template: list[str]) -> str:

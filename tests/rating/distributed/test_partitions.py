@@ -157,3 +157,157 @@ class TestLinesInGroups:
         """An account's group is in range and does not depend on the process (CRC-32,
         not the salted hash())."""
         assert group_of(account, groups) == zlib.crc32(account.encode()) % groups
+
+
+#: The charges of the test plan the columnar line kernel prices (sums with selectors,
+#: graduated, volume with free units, a flat fee).
+FAST = """
+name: Kernel plan
+currency: EUR
+timezone: UTC
+charges:
+  - {name: small, metric: vcpu_hours, where: {offering: small}, model: per_unit,
+     unit_price: "0.012345"}
+  - {name: large, metric: vcpu_hours, where: {offering: large}, model: per_unit,
+     unit_price: "0.0234567"}
+  - {name: any_vcpu, metric: vcpu_hours, model: per_unit, unit_price: "0.001"}
+  - name: storage
+    metric: storage_gb_hours
+    model: graduated
+    tiers:
+      - {up_to: 100, unit_price: "0.0001375"}
+      - {up_to: 1000, unit_price: "0.000125"}
+      - {up_to: null, unit_price: "0.00005"}
+  - name: bandwidth
+    metric: bandwidth_gb
+    free_units: "10"
+    model: volume
+    tiers:
+      - {up_to: 500, unit_price: "0.0125"}
+      - {up_to: null, unit_price: "0.005"}
+  - {name: platform, model: flat, price: "4.995"}
+"""
+
+
+@pytest.fixture(name="fast", scope="module")
+def _fast():
+    from cloudrate import load_plan
+
+    return load_plan(FAST)
+
+
+class TestGroupLines:
+    """The columnar line kernel on groups of accounts' partials (what a distributed
+    billing run's workers build) gives the lines of one process."""
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        st.lists(st.integers(min_value=0, max_value=len(RECORDS)), max_size=6),
+        st.integers(min_value=1, max_value=7),
+        st.sampled_from([None, RoundingPolicy(mode="half_even")]),
+    )
+    def test_groups_give_the_lines_of_one_process(self, fast, cuts, groups, rounding):
+        """Any split of the usage and any number of account groups: each group's lines
+        built from its partials, sent as bytes and joined in account order, are
+        rate_lines' lines of all the usage (every column, the text of every line, the
+        bills as objects), accounts without usage included."""
+        from cloudrate.rating.columnar import partial_aggregate
+        from cloudrate.rating.columnar.lines import (
+            LineColumns,
+            join_lines,
+            lines_from_ipc,
+            lines_of_partials,
+            lines_to_ipc,
+            rate_lines,
+        )
+        from cloudrate.rating.distributed import grouped_accounts, split_partial
+
+        bounds = [0, *sorted(cuts), len(RECORDS)]
+        parts = [FRAME.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+        cut = [split_partial(partial_aggregate(fast, p, PERIOD), groups) for p in parts]
+        extra = grouped_accounts(["newcomer", "acct-000"], groups)
+        policy = rounding or fast.rounding
+        built = []
+        for g in range(groups):
+            lines = lines_of_partials(
+                fast, [c[g] for c in cut], PERIOD, accounts=extra[g], rounding=rounding
+            )
+            assert isinstance(lines, LineColumns)
+            built.append(lines_from_ipc(fast, PERIOD, policy, lines_to_ipc(lines)))
+        joined, rank = join_lines(built)
+        one = rate_lines(fast, FRAME, PERIOD, accounts=["newcomer", "acct-000"], rounding=rounding)
+        assert isinstance(one, LineColumns)
+        assert joined.accounts == one.accounts
+        assert sorted(rank.tolist()) == list(range(len(one.accounts)))
+        for name in ("bill_of", "charge", "used", "used_exp", "records", "rounded", "totals"):
+            assert getattr(joined, name).tolist() == getattr(one, name).tolist(), name
+        n = len(one.accounts)
+        assert joined.texts(0, n) == one.texts(0, n)
+        assert joined.result() == one.result()
+        expected = rate(fast, RECORDS, PERIOD, accounts=["newcomer"], rounding=rounding)
+        assert joined.result().bills == expected.bills  # unpriced usage is settled apart
+
+    def test_copies_are_counted_once(self, fast):
+        """Copies left out in the partitions are counted in the joined lines as rate()
+        counts them."""
+        from cloudrate.rating.columnar import partial_aggregate
+        from cloudrate.rating.columnar.lines import join_lines, lines_of_partials
+        from cloudrate.rating.distributed import split_partial
+
+        frame = pd.concat([FRAME, FRAME.iloc[::7]])
+        parts = by_account(frame, 3)
+        cut = [split_partial(partial_aggregate(fast, p, PERIOD), 2) for p in parts]
+        groups = [lines_of_partials(fast, [c[g] for c in cut], PERIOD) for g in range(2)]
+        joined, _ = join_lines(groups)  # type: ignore[arg-type]
+        expected = rate(fast, [*RECORDS, *RECORDS[::7]], PERIOD)
+        assert joined.result().bills == expected.bills
+        assert joined.duplicates_dropped == expected.duplicates_dropped == len(RECORDS[::7])
+
+    def test_what_the_kernel_does_not_price_is_left_to_finish(self, plan, fast):
+        """Plans with charges the kernel does not price, a total rounding placement, or
+        partials of another aggregation than sums give None (finish prices them)."""
+        from cloudrate.rating.columnar import partial_aggregate
+        from cloudrate.rating.columnar.lines import lines_of_partials
+
+        assert lines_of_partials(plan, [partial_aggregate(plan, FRAME, PERIOD)], PERIOD) is None
+        partial = partial_aggregate(fast, FRAME, PERIOD)
+        total = RoundingPolicy(placement="total")
+        assert lines_of_partials(fast, [partial], PERIOD, rounding=total) is None
+        maxima = partial_aggregate(plan, FRAME, PERIOD)  # has max, latest, unique rows
+        assert lines_of_partials(fast, [maxima], PERIOD) is None
+
+    def test_groups_with_more_decimals_join_exactly(self, fast):
+        """A group whose quantities have more decimals than another's (9 against 2)
+        keeps them: the joined lines are those of one process."""
+        from cloudrate.rating.columnar import partial_aggregate
+        from cloudrate.rating.columnar.lines import join_lines, lines_of_partials
+
+        fine = [
+            attrs.evolve(r, quantity=r.quantity + Decimal("0.000000001"))
+            for r in RECORDS
+            if r.account == "acct-001"
+        ]
+        coarse = [
+            attrs.evolve(r, quantity=r.quantity.quantize(Decimal("0.01")))
+            for r in RECORDS
+            if r.account != "acct-001"
+        ]
+        groups = [
+            lines_of_partials(fast, [partial_aggregate(fast, frame_of(part), PERIOD)], PERIOD)
+            for part in (fine, coarse)
+        ]
+        assert [g.scale for g in groups] == [9, 6]  # type: ignore[union-attr]
+        joined, _ = join_lines(groups)  # type: ignore[arg-type]
+        expected = rate(fast, [*fine, *coarse], PERIOD)
+        assert joined.result().bills == expected.bills
+        texts = joined.texts(0, len(joined.accounts))
+        assert texts.quantity == [str(x.quantity) for x in expected.lines]
+        assert texts.exact == [str(x.amount.amount) for x in expected.lines]
+
+    def test_nothing_to_join_is_refused(self):
+        """join_lines needs the lines of at least one group."""
+        from cloudrate.exceptions import OptionError
+        from cloudrate.rating.columnar.lines import join_lines
+
+        with pytest.raises(OptionError, match="at least one"):
+            join_lines([])

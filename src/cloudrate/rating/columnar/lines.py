@@ -7,6 +7,11 @@ lines rounded one by one), it returns :class:`LineColumns`, whose bills are buil
 objects only on access; for any other plan the :class:`~cloudrate.rating.RatingResult`
 of ``rate_table``. Both describe the same lines.
 
+A distributed run builds them on its workers, one group of accounts at a time, from the
+group's partials (:func:`lines_of_partials`), sends them to the driver as bytes
+(:func:`lines_to_ipc`, :func:`lines_from_ipc`) and puts the groups together in account
+order (:func:`join_lines`).
+
 >>> import cloudrate
 >>> from cloudrate.rating.columnar import to_table
 >>> plan = cloudrate.load_plan(cloudrate.sample_plan_path())
@@ -29,12 +34,22 @@ from cloudrate.rating import RatingResult, rate
 from ._columns import FixedPointRangeError
 from ._dedup import aggregate
 from ._finish import finish, period_and_data
+from ._group_lines import join_lines, lines_from_ipc, lines_of_partials, lines_to_ipc
 from ._lines import LineColumns, LineTexts
 from ._partials import to_partials
 from ._per_record import can_read_again, records_of
 from ._texts import decimal_texts
 
-__all__ = ["LineColumns", "LineTexts", "decimal_texts", "rate_lines"]
+__all__ = [
+    "LineColumns",
+    "LineTexts",
+    "decimal_texts",
+    "join_lines",
+    "lines_from_ipc",
+    "lines_of_partials",
+    "lines_to_ipc",
+    "rate_lines",
+]
 
 #: Rows aggregated at a time when rating lines: a billing run keeps every line and
 #: writes documents after, so its aggregation keeps its temporaries small (about 20

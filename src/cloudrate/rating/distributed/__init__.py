@@ -12,6 +12,7 @@ order. Dask, Spark and pandas are imported only when a runner needs them.
 
 from ._dask import dask_compute, dask_groups, group_count, rate_dask
 from ._groups import (
+    check_disjoint,
     dumps,
     group_of,
     grouped_accounts,
@@ -33,6 +34,7 @@ from ._partials import (
 from ._spark import rate_spark, spark_groups
 
 __all__ = [
+    "check_disjoint",
     "combine_blobs",
     "dask_compute",
     "dask_groups",

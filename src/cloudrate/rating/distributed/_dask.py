@@ -108,9 +108,17 @@ def group_count(frame: Any, groups: int | None) -> int:
 
 
 def dask_compute(tasks: Sequence[Any], client: Any = None) -> list[Any]:
-    """The values of Dask *tasks*: on *client* when given, else on the current scheduler."""
+    """The values of Dask *tasks*: on *client* when given, else on the current scheduler.
+
+    With a *client*, the values come straight from the workers (``direct=True``; keys a
+    worker cannot hand over come through the scheduler) unless the client was made with
+    ``direct_to_workers=False``: relayed by the scheduler, every byte of the results
+    crosses the network twice (a run's invoices are tens of megabytes), and with a
+    ``LocalCluster`` the scheduler's share of that runs in this process."""
     if client is not None:
-        return list(client.gather(client.compute(list(tasks))))
+        futures = client.compute(list(tasks))
+        direct = getattr(client, "direct_to_workers", None)
+        return list(client.gather(futures, direct=True if direct is None else direct))
     dask = require("dask", "dask")
     return list(dask.compute(*tasks))
 

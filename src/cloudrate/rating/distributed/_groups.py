@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cloudrate.plans import Plan
 
 __all__ = [
+    "check_disjoint",
     "check_groups",
     "dumps",
     "group_of",
@@ -150,6 +151,20 @@ def rate_group(
         )
 
 
+def check_disjoint(accounts: Iterable[str]) -> None:
+    """Raise RatingError when an account is among *accounts* twice: two groups or
+    partitions billed it (usage said to be partitioned by account was not).
+
+    >>> check_disjoint(["a", "b"])
+    """
+    for left, right in itertools.pairwise(sorted(accounts)):
+        if left == right:
+            raise RatingError(
+                f"account {left!r} has usage in more than one partition; partition "
+                "usage by account, or rate it with by_account=False (the default)"
+            )
+
+
 def merge_results(
     plan: Plan,
     period: BillingPeriod,
@@ -166,12 +181,7 @@ def merge_results(
     """
     on_unpriced = check_on_unpriced(on_unpriced)
     bills = sorted((b for r in results for b in r.bills), key=lambda b: b.account)
-    for left, right in itertools.pairwise(bills):
-        if left.account == right.account:
-            raise RatingError(
-                f"account {left.account!r} has usage in more than one partition; partition "
-                "usage by account, or rate it with by_account=False (the default)"
-            )
+    check_disjoint(b.account for b in bills)
     tally = UnpricedTally()
     for result in results:
         for u in result.unpriced:
