@@ -31,7 +31,7 @@ from cloudrate.period import zone
 from ._charge import Charge
 from ._metrics import AGGREGATIONS, MONTH_HOURS, Metric
 from ._plan import Plan
-from ._profiles import apply_profile
+from ._profiles import apply_profile, unknown_profile
 from ._quantity_rounding import read_quantity_rounding
 from ._read_charge import read_charge
 from ._read_versions import read_versions
@@ -201,15 +201,14 @@ def _is_zone(name: Any) -> bool:
 
 def _profiled(doc: Document, data: dict[str, Any]) -> dict[str, Any]:
     """*data* with its profile's settings filled in (:mod:`cloudrate.plans._profiles`)."""
-    if data.get("profile") is None:
-        data.pop("profile", None)
+    name = data.pop("profile", None)
+    if name is None:
         return data
-    try:
-        return apply_profile(data)
-    except CloudrateError as exc:
-        doc.problem("profile", "unknown_profile", str(exc).partition(": ")[2], data["profile"])
-        data.pop("profile")
+    problem = unknown_profile(name)
+    if problem is not None:
+        doc.problem("profile", "unknown_profile", problem, name)
         return data
+    return apply_profile(data, name)
 
 
 def plan_from_document(doc: Document) -> Plan:

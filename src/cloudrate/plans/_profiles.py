@@ -26,7 +26,15 @@ from cloudrate.exceptions import OptionError
 
 from ._metrics import _parse
 
-__all__ = ["PROFILES", "Profile", "Setting", "apply_profile", "find_profile", "profile_table"]
+__all__ = [
+    "PROFILES",
+    "Profile",
+    "Setting",
+    "apply_profile",
+    "find_profile",
+    "profile_table",
+    "unknown_profile",
+]
 
 #: Where a setting lives in a plan document: the plan itself, each metric, each charge.
 Level = Literal["plan", "metric", "charge"]
@@ -144,14 +152,24 @@ def apply_profile(data: Mapping[str, Any], name: str | None = None) -> dict[str,
     return find_profile(chosen).apply(data)
 
 
-def find_profile(name: object) -> Profile:
-    """The profile called *name*, or a clear error naming the ones there are."""
+def unknown_profile(name: object) -> str | None:
+    """What is wrong with *name* as a profile's name (None: it names one), with the
+    nearest name and the names there are."""
     if isinstance(name, str) and name in PROFILES:
-        return PROFILES[name]
+        return None
     near = difflib.get_close_matches(str(name), list(PROFILES), n=1, cutoff=0.6)
     hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"unknown profile {name!r}{hint} (one of {', '.join(sorted(PROFILES))})"
+
+
+def find_profile(name: object) -> Profile:
+    """The profile called *name*, or a clear error naming the ones there are."""
+    problem = unknown_profile(name)
+    if problem is None:
+        assert isinstance(name, str)
+        return PROFILES[name]
     raise OptionError(
-        f"profile: unknown profile {name!r}{hint} (one of {', '.join(sorted(PROFILES))})",
+        f"profile: {problem}",
         path="profile",
         value=name,
         expected=f"one of {', '.join(sorted(PROFILES))}",

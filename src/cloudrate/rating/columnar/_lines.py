@@ -343,7 +343,9 @@ class _ChargeLines:
             return self.rank[self.chosen]
         if index not in self.slots:
             return None
-        return self.rank[self.usage(index)[0]]
+        if unused_billed(self.agg, charge):  # every account has a line, used or not
+            return self.rank
+        return self.rank[self.agg.sum_group(self.slots[index])[0]]
 
     def place(self, count: int) -> dict[str, np.ndarray]:
         """Empty columns for every line of *count* bills, and where each bill starts."""
