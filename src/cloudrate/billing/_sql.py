@@ -43,10 +43,12 @@ TABLES = (
     "cloudrate_wallet_entry",
 )
 
-#: The tables both stores create; *{serial}* is the database's auto-numbered key. (Stores
-#: created before 1 December 2026 also have the index ``cloudrate_billed_period`` on the
-#: billed rows, which no query reads; new stores do without it, as it cost every billed row
-#: a quarter of its insert.)
+#: The tables both stores create; *{serial}* is the database's auto-numbered key and
+#: *{keyed}* what a table keyed by its primary key alone is declared with (SQLite's
+#: ``WITHOUT ROWID``: the billed rows are stored in their key's tree, one tree to insert
+#: into instead of two). (Stores created before 1 December 2026 also have the index
+#: ``cloudrate_billed_period`` on the billed rows, which no query reads; new stores do
+#: without it, as it cost every billed row a quarter of its insert.)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cloudrate_sequence (
     key TEXT PRIMARY KEY,
@@ -83,7 +85,7 @@ CREATE TABLE IF NOT EXISTS cloudrate_billed (
     quantity TEXT NOT NULL,
     PRIMARY KEY (tenant, number, line),
     FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
-);
+){keyed};
 CREATE TABLE IF NOT EXISTS cloudrate_payment_attempt (
     tenant TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -139,9 +141,11 @@ CREATE INDEX IF NOT EXISTS cloudrate_wallet_entry_account
 """
 
 
-def schema(serial: str) -> list[str]:
-    """The CREATE statements of :data:`TABLES`, with *serial* the auto-numbered key type."""
-    return [s.strip() for s in _SCHEMA.replace("{serial}", serial).split(";") if s.strip()]
+def schema(serial: str, keyed: str = "") -> list[str]:
+    """The CREATE statements of :data:`TABLES`, with *serial* the auto-numbered key type
+    and *keyed* the options of a table stored by its primary key (see ``_SCHEMA``)."""
+    text = _SCHEMA.replace("{serial}", serial).replace("{keyed}", keyed)
+    return [s.strip() for s in text.split(";") if s.strip()]
 
 
 _DOCUMENT_COLUMNS = (

@@ -4,6 +4,13 @@ Write transactions take the database's writer lock (``BEGIN IMMEDIATE``) before 
 so processes sharing the file queue instead of deciding on stale reads. The journal is
 WAL with ``synchronous=FULL``: a committed transaction survives a crash of the process or
 of the machine.
+
+A new file is made with pages of :data:`PAGE_SIZE` bytes, so that an invoice's JSON
+document (a few kilobytes) fits in its table's page instead of spilling over a chain of
+small ones, and its billed rows in a ``WITHOUT ROWID`` table; together they store a
+billing run's invoices about 30% faster than SQLite's defaults (docs/billing-runs.md).
+A file made before keeps its page size and tables: both layouts are read and written
+the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +27,11 @@ from cloudrate.exceptions import StoreError
 
 from ._sql import SQLStore, schema
 
-__all__ = ["SQLiteDocumentStore"]
+__all__ = ["PAGE_SIZE", "SQLiteDocumentStore"]
+
+#: The page size of a new store's file, in bytes (SQLite's default is 4096; it is fixed
+#: when the file is made and cannot change afterwards in WAL mode).
+PAGE_SIZE = 32768
 
 
 class SQLiteDocumentStore(SQLStore):
@@ -55,11 +66,12 @@ class SQLiteDocumentStore(SQLStore):
             ) from None
         self._forgotten = closes_forgotten(self, self._conn)
         try:
+            self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new file only
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             with self._writing(["schema"]) as cursor:
-                for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT"):
+                for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID"):
                     cursor.execute(statement)
         except sqlite3.Error as exc:
             self.close()

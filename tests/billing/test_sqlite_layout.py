@@ -1,0 +1,89 @@
+"""The SQLite store's file layout: new files get large pages and a ``WITHOUT ROWID``
+billed table; files made before (4 KiB pages, billed rows with a rowid and the old index)
+are read and written the same way."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from moneyed import Money
+
+from cloudrate import BillingPeriod, UsageRecord, rate
+from cloudrate.billing import BillingRun, SQLiteDocumentStore
+from cloudrate.billing._sql import schema
+from cloudrate.billing._sqlite import PAGE_SIZE
+from cloudrate.plans import Charge, PerUnit, Plan
+from cloudrate.rating.columnar import to_table
+
+PERIOD = BillingPeriod.month(2026, 10, "UTC")
+PLAN = Plan(
+    name="p",
+    currency="EUR",
+    charges=[Charge(name="c0", metric="vcpu_hours", model=PerUnit(Money("0.0125", "EUR")))],
+)
+
+
+def _layout(path: Path) -> tuple[int, str]:
+    with sqlite3.connect(path) as conn:
+        (page,) = conn.execute("PRAGMA page_size").fetchone()
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'cloudrate_billed'"
+        ).fetchone()
+    conn.close()
+    return page, sql
+
+
+def _old_file(path: Path) -> None:
+    """A store file as made before 1 December 2026: SQLite's default page size, the
+    billed rows in a rowid table with the index no query reads."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT"):
+        conn.execute(statement)
+    conn.execute("CREATE INDEX cloudrate_billed_period ON cloudrate_billed (tenant, period)")
+    conn.close()
+
+
+def _usage(count: int, extra: int = 0) -> list[UsageRecord]:
+    start = PERIOD.start
+    return [
+        UsageRecord(
+            account=f"acct{i % count:03d}",
+            metric="vcpu_hours",
+            quantity=Decimal(100 + i),
+            start=start,
+            end=start + timedelta(hours=1),
+            record_id=f"r{i}",
+        )
+        for i in range(count + extra)
+    ]
+
+
+def test_a_new_file_has_large_pages_and_billed_rows_without_rowid(tmp_path: Path) -> None:
+    with SQLiteDocumentStore(tmp_path / "new.db"):
+        pass
+    page, sql = _layout(tmp_path / "new.db")
+    assert page == PAGE_SIZE > 4096
+    assert sql.rstrip().upper().endswith("WITHOUT ROWID")
+
+
+def test_a_file_made_before_keeps_its_layout_and_bills_the_same(tmp_path: Path) -> None:
+    _old_file(tmp_path / "old.db")
+    before = _layout(tmp_path / "old.db")
+    assert before[0] == 4096 and "WITHOUT ROWID" not in before[1].upper()
+    with (
+        SQLiteDocumentStore(tmp_path / "old.db") as old,
+        SQLiteDocumentStore(tmp_path / "new.db") as new,
+    ):
+        for usage in (_usage(30), _usage(30), _usage(30, extra=3)):  # a rerun, late usage
+            BillingRun(store=old).bill_table(PLAN, to_table(usage), PERIOD, batch=7)
+            BillingRun(store=new).bill(rate(PLAN, usage, PERIOD))
+            assert old.documents() == new.documents()
+            assert old.events() == new.events()
+            assert old.sequences() == new.sequences()
+            assert old.period_billed(PERIOD.label) == new.period_billed(PERIOD.label)
+        assert [d.kind for d in old.documents()].count("supplementary") == 3
+    assert _layout(tmp_path / "old.db") == before
