@@ -336,7 +336,7 @@ def bill_dask(
         extra: list[tuple[Any, ...]] = [(plan, period, options, shared, ())]
         k = 1
     else:
-        k = group_count(frame, groups)
+        k = group_count(frame, groups, client)
         mine: list[dict[str, Customer]] = [{} for _ in range(k)]
         for account, customer in customers.items():
             mine[group_of(account, k)][account] = customer

@@ -17,7 +17,7 @@ batch = pytest.importorskip(
 if not hasattr(batch, "partial_aggregate"):
     pytest.skip("cloudrate.rating.columnar has no partial_aggregate yet", allow_module_level=True)
 
-from cloudrate.rating.distributed import rate_dask  # noqa: E402
+from cloudrate.rating.distributed import group_count, rate_dask  # noqa: E402
 
 from .conftest import PERIOD, frame_of, make_records, same_result  # noqa: E402
 
@@ -36,6 +36,18 @@ def _client():
 
 
 class TestRateDask:
+    def test_default_groups_are_one_per_worker(self, client):
+        """Without *groups*, a group per worker of the cluster (the client given, or the
+        default one), never more than the partitions; *groups* given is kept."""
+        five = dd.from_pandas(frame_of(RECORDS), npartitions=5, sort=False)
+        one = dd.from_pandas(frame_of(RECORDS), npartitions=1, sort=False)
+        workers = len(client.scheduler_info()["workers"])
+        assert workers == 2
+        assert group_count(five, None, client) == workers
+        assert group_count(five, None) == workers  # the fixture's client is the default
+        assert group_count(one, None, client) == 1
+        assert group_count(five, 4, client) == 4
+
     @pytest.mark.parametrize(
         ("npartitions", "fan_in", "shuffle"), [(1, 8, False), (5, 2, False), (16, 3, True)]
     )
