@@ -653,8 +653,9 @@ class TestBillDaskWritesOnWorkers:
 def test_written_on_workers_stores_what_one_process_stores(
     tmp_path_factory: pytest.TempPathFactory, written: dict[str, int], data: st.DataObject
 ) -> None:
-    """Generated plans the kernel prices (every tiered model, free units, a flat fee,
-    currencies with 0, 2 and 3 digits, every rounding mode), generated usage, taxes,
+    """Generated plans the kernel prices (every tiered model, free units, validity
+    windows, first flat fees billed without usage, a flat fee, currencies with 0, 2 and
+    3 digits, every rounding mode), generated usage, taxes,
     partitions and groups: bill_dask stores what BillingRun.bill stores, on the first
     run and after late records."""
     from moneyed import Money
@@ -666,12 +667,8 @@ def test_written_on_workers_stores_what_one_process_stores(
     currency = data.draw(st.sampled_from(("EUR", "JPY", "BHD")), label="currency")
     metrics = ("vcpu_hours", "storage_gb_hours", "bandwidth_gb")
     count = data.draw(st.integers(1, 3), label="charges")
-    # without validity windows: records a window leaves out are unpriced usage, which
-    # stops both runs (tested apart); charges with windows go through drafts on workers
-    items = [
-        attrs.evolve(data.draw(charges(currency, metric=metrics[i], name=f"c{i}")), valid=None)
-        for i in range(count)
-    ]
+    # validity windows too: records a window leaves out are unpriced usage, reported
+    items = [data.draw(charges(currency, metric=metrics[i], name=f"c{i}")) for i in range(count)]
     if data.draw(st.booleans(), label="flat fee"):
         items.append(Charge(name="platform", model=Flat(Money("9.99", currency))))
     mode = data.draw(st.sampled_from(("half_up", "half_even", "up", "down")), label="mode")
@@ -712,6 +709,8 @@ def test_written_on_workers_stores_what_one_process_stores(
                     taxes=taxes,
                     tax_method=method,
                     groups=groups,
+                    on_unpriced="report",
                 )
             assert stored(dist) == stored(one)
-    assert written["written"] > 0  # the workers wrote invoices (the kernel covers the plan)
+    # the workers wrote the invoices (the kernel covers every such plan), never drafts
+    assert written["written"] > 0 and written["drafts"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import zlib
 from decimal import Decimal
 
@@ -311,3 +312,56 @@ class TestGroupLines:
 
         with pytest.raises(OptionError, match="at least one"):
             join_lines([])
+
+
+@settings(max_examples=int(os.environ.get("WINDOW_EXAMPLES", "60")), deadline=None)
+@given(data=st.data())
+def test_windows_and_fees_for_no_usage_give_the_lines_of_one_process(data):
+    """Generated plans whose charges have validity windows (edges inside the period and
+    around it) or bill their first tier's flat fee without usage, usage on the windows'
+    edges, any split into partitions and account groups: each group's lines, built from
+    its partials and joined, are the bills of rate() on all the usage, named accounts
+    without usage included."""
+    from cloudrate.plans import Plan
+    from cloudrate.rating.columnar import partial_aggregate
+    from cloudrate.rating.columnar.lines import (
+        LineColumns,
+        join_lines,
+        lines_from_ipc,
+        lines_of_partials,
+        lines_to_ipc,
+    )
+    from cloudrate.rating.distributed import grouped_accounts, split_partial
+    from cloudrate.testing import charges, usage_records
+
+    metrics = ("vcpu_hours", "storage_gb_hours")
+    items = [data.draw(charges("EUR", metric=m, name=f"c{i}")) for i, m in enumerate(metrics)]
+    plan = Plan(name="w", currency="EUR", charges=items)
+    records = data.draw(
+        st.lists(
+            usage_records(
+                accounts=st.sampled_from(("a", "b", "c", "d")),
+                metrics=st.sampled_from(metrics),
+                max_quantity=Decimal(10**5),
+            ),
+            max_size=30,
+        ),
+        label="usage",
+    )
+    records = [attrs.evolve(r, record_id=f"r{i}") for i, r in enumerate(records)]
+    named = ["zz-new", "a"]
+    frame = frame_of(records)
+    cuts = data.draw(st.lists(st.integers(0, len(records)), max_size=3), label="cuts")
+    groups = data.draw(st.integers(1, 3), label="groups")
+    bounds = [0, *sorted(cuts), len(records)]
+    parts = [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    cut = [split_partial(partial_aggregate(plan, p, PERIOD), groups) for p in parts]
+    extra = grouped_accounts(named, groups)
+    built = []
+    for g in range(groups):
+        lines = lines_of_partials(plan, [c[g] for c in cut], PERIOD, accounts=extra[g])
+        assert isinstance(lines, LineColumns)
+        built.append(lines_from_ipc(plan, PERIOD, plan.rounding, lines_to_ipc(lines)))
+    joined, _ = join_lines(built)
+    expected = rate(plan, records, PERIOD, accounts=named)
+    assert joined.result().bills == expected.bills

@@ -24,7 +24,7 @@ from cloudrate._intmath import LIMIT, exact_mul, to_int64_or_object
 from cloudrate._money import RoundingPolicy
 from cloudrate.exceptions import OptionError
 from cloudrate.period import BillingPeriod
-from cloudrate.plans import Plan, bills_without_usage
+from cloudrate.plans import Plan
 
 from ._aggregate import Aggregator
 from ._columns import SCALE
@@ -54,7 +54,7 @@ def lines_of_partials(
     partials (other aggregations than sums): price them with ``finish`` instead.
     Unpriced usage is not reported here (the partials' ``unpriced`` rows)."""
     policy = rounding or plan.rounding
-    if not _vectorisable(plan) or policy.placement != "line" or _beyond_partials(plan):
+    if not _vectorisable(plan) or policy.placement != "line":
         return None
     table = partials if isinstance(partials, pa.Table) else combine_partials(partials)
     kinds = table.column("kind")
@@ -64,13 +64,6 @@ def lines_of_partials(
     if agg is None:
         return None
     return LineColumns.build(agg, accounts, policy)
-
-
-def _beyond_partials(plan: Plan) -> bool:
-    """Whether *plan* has a charge whose lines need more than the sums a partial table
-    holds: a validity window, or a first flat fee billed without usage (the drafts'
-    path prices those)."""
-    return any(c.valid is not None or bills_without_usage(c.model) for c in plan.charges)
 
 
 def _aggregator(
@@ -109,7 +102,7 @@ def _aggregator(
             if slot.aggregation != "sum":
                 continue
             rows = np.flatnonzero(charge == slot.index)
-            if slot.charge.where:
+            if slot.selects:  # a where or a validity window: the charge's own sums
                 group = agg.where_sums.setdefault(slot.index, GroupSum())
                 group.grow(n)
                 keys = code[rows]
