@@ -36,13 +36,13 @@ def _client():
 
 
 class TestRateDask:
-    def test_default_groups_are_one_per_worker(self, client):
-        """Without *groups*, a group per worker of the cluster (the client given, or the
-        default one), never more than the partitions; *groups* given is kept."""
+    def test_default_groups_are_one_per_worker_thread(self, client):
+        """Without *groups*, a group per worker thread of the cluster (the client given,
+        or the default one), never more than the partitions; *groups* given is kept."""
         five = dd.from_pandas(frame_of(RECORDS), npartitions=5, sort=False)
         one = dd.from_pandas(frame_of(RECORDS), npartitions=1, sort=False)
         workers = len(client.scheduler_info()["workers"])
-        assert workers == 2
+        assert workers == 2 and set(client.nthreads().values()) == {1}
         assert group_count(five, None, client) == workers
         assert group_count(five, None) == workers  # the fixture's client is the default
         assert group_count(one, None, client) == 1

@@ -105,15 +105,16 @@ def dask_groups(
 
 
 def group_count(frame: Any, groups: int | None, client: Any = None) -> int:
-    """*groups*, checked, or by default one per worker of *client*'s cluster (else of the
-    current ``distributed`` client's), at most one per partition of *frame* and at most
-    32; one per partition, at most 32, when no cluster is known.
+    """*groups*, checked, or by default one per worker thread of *client*'s cluster (else
+    of the current ``distributed`` client's), at most one per partition of *frame* and at
+    most 32; one per partition, at most 32, when no cluster is known.
 
-    One group per worker: every piece of a partition's partial is a task and a transfer
-    of its own, so more groups than workers cost scheduling and gain nothing (the groups
-    are of equal size in expectation, by a hash of the account). On two workers, a
-    month of hourly usage over 4,000 accounts billed 1.37x faster than on one with a
-    group per partition (16) and 1.60x with one per worker (benchmarks/README.md).
+    One group per thread: every piece of a partition's partial is a task and a transfer
+    of its own, so more groups than threads to finish them cost scheduling and gain
+    nothing (the groups are of equal size in expectation, by a hash of the account). On
+    two one-thread workers, billing a month of hourly usage over 4,000 accounts in 16
+    partitions ran 1.37x to 1.47x faster than on one with a group per partition, and
+    1.56x to 1.61x with a group per thread (benchmarks/README.md).
 
     >>> import dask.dataframe as dd, pandas as pd
     >>> frame = dd.from_pandas(pd.DataFrame({"account": list("abcdef")}), npartitions=3)
@@ -122,12 +123,12 @@ def group_count(frame: Any, groups: int | None, client: Any = None) -> int:
     """
     if groups is not None:
         return check_groups(groups)
-    workers = _workers(client)
-    return check_groups(min(frame.npartitions, workers or MAX_GROUPS, MAX_GROUPS))
+    threads = _threads(client)
+    return check_groups(min(frame.npartitions, threads or MAX_GROUPS, MAX_GROUPS))
 
 
-def _workers(client: Any) -> int | None:
-    """The number of workers of *client*'s cluster, or of the current ``distributed``
+def _threads(client: Any) -> int | None:
+    """The worker threads of *client*'s cluster, or of the current ``distributed``
     client's; None when there is no client (a local Dask scheduler)."""
     if client is None:
         try:
@@ -138,7 +139,7 @@ def _workers(client: Any) -> int | None:
             client = distributed.default_client()
         except ValueError:  # no client: the local scheduler
             return None
-    return len(client.scheduler_info().get("workers", ())) or None
+    return sum(client.nthreads().values()) or None
 
 
 def dask_compute(tasks: Sequence[Any], client: Any = None) -> list[Any]:
@@ -174,7 +175,7 @@ def rate_dask(
     scheduler (or *client*) and return the same result as rating it in one process.
 
     Each partition is reduced to exact integer partial sums on a worker, and the partial
-    is cut into *groups* by a hash of the account (by default one group per worker:
+    is cut into *groups* by a hash of the account (by default one group per worker thread:
     :func:`group_count`). Each group's pieces are combined on the workers in a tree of *fan_in*,
     and one worker builds the group's lines (``finish``). The client only puts the
     groups' bills back in account order. With *by_account* (every account's usage in
