@@ -49,6 +49,35 @@ class TestRateDask:
         assert group_count(five, 4, client) == 4
 
     @pytest.mark.parametrize(
+        ("threads", "status", "asynchronous", "expected"),
+        [
+            ({"a": 3, "b": 2}, "running", False, 5),  # threads, not workers
+            ({f"w{i}": 1 for i in range(40)}, "running", False, 32),  # at most 32
+            ({}, "running", False, 7),  # no workers yet: one per partition
+            ({"a": 3}, "closed", False, 7),  # a closed client says so when the run starts
+            ({"a": 3}, "running", True, 7),  # so does an asynchronous one
+        ],
+    )
+    def test_default_groups_count_threads_of_a_running_client(
+        self, threads, status, asynchronous, expected
+    ):
+        """The default counts the threads of a running synchronous client, at most 32
+        and at most one per partition; a client that cannot answer leaves one group per
+        partition."""
+
+        class Stub:
+            def __init__(self) -> None:
+                self.status, self.asynchronous = status, asynchronous
+
+            def nthreads(self):
+                return threads
+
+        seven = dd.from_pandas(frame_of(RECORDS), npartitions=7, sort=False)
+        forty = dd.from_pandas(frame_of(RECORDS), npartitions=40, sort=False)
+        frame = forty if expected == 32 else seven
+        assert group_count(frame, None, Stub()) == expected
+
+    @pytest.mark.parametrize(
         ("npartitions", "fan_in", "shuffle"), [(1, 8, False), (5, 2, False), (16, 3, True)]
     )
     def test_partitioning_gives_one_process_totals(

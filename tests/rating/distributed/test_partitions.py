@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import zlib
+from datetime import date, timedelta
 from decimal import Decimal
 
 import attrs
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from cloudrate import RoundingPolicy, UnpricedUsageError, rate
 from cloudrate.exceptions import RatingError
+from cloudrate.plans import Validity
 
 pa = pytest.importorskip("pyarrow")
 
@@ -314,14 +316,29 @@ class TestGroupLines:
             join_lines([])
 
 
+_DAYS = st.integers(-40, 70).map(lambda n: date(2026, 10, 1) + timedelta(days=n))
+
+
+@st.composite
+def _windows(draw: st.DrawFn) -> Validity | None:
+    """None, or a window with either side open or a day from late August to December."""
+    low, high = draw(st.one_of(st.none(), _DAYS)), draw(st.one_of(st.none(), _DAYS))
+    if low is None and high is None:
+        return None
+    if low is not None and high is not None and high < low:
+        low, high = high, low
+    return Validity(low, high)
+
+
 @settings(max_examples=int(os.environ.get("WINDOW_EXAMPLES", "60")), deadline=None)
 @given(data=st.data())
 def test_windows_and_fees_for_no_usage_give_the_lines_of_one_process(data):
-    """Generated plans whose charges have validity windows (edges inside the period and
-    around it) or bill their first tier's flat fee without usage, usage on the windows'
-    edges, any split into partitions and account groups: each group's lines, built from
-    its partials and joined, are the bills of rate() on all the usage, named accounts
-    without usage included."""
+    """Generated plans of one to four charges on two metrics, with validity windows
+    (starting or ending inside the period, around it or wholly outside it, open on
+    either side) or billing their first tier's flat fee without usage, any split into
+    partitions and account groups: each group's lines, built from its partials and
+    joined, are the bills of rate() on all the usage, named accounts without usage
+    included."""
     from cloudrate.plans import Plan
     from cloudrate.rating.columnar import partial_aggregate
     from cloudrate.rating.columnar.lines import (
@@ -335,7 +352,13 @@ def test_windows_and_fees_for_no_usage_give_the_lines_of_one_process(data):
     from cloudrate.testing import charges, usage_records
 
     metrics = ("vcpu_hours", "storage_gb_hours")
-    items = [data.draw(charges("EUR", metric=m, name=f"c{i}")) for i, m in enumerate(metrics)]
+    items = [
+        attrs.evolve(
+            data.draw(charges("EUR", metric=data.draw(st.sampled_from(metrics)), name=f"c{i}")),
+            valid=data.draw(_windows()),
+        )
+        for i in range(data.draw(st.integers(1, 4), label="charges"))
+    ]
     plan = Plan(name="w", currency="EUR", charges=items)
     records = data.draw(
         st.lists(

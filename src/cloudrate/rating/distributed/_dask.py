@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +107,8 @@ def dask_groups(
 def group_count(frame: Any, groups: int | None, client: Any = None) -> int:
     """*groups*, checked, or by default one per worker thread of *client*'s cluster (else
     of the current ``distributed`` client's), at most one per partition of *frame* and at
-    most 32; one per partition, at most 32, when no cluster is known.
+    most 32; one per partition, at most 32, when no running cluster is known. The threads
+    are counted when the run starts: on a cluster still scaling up, pass *groups*.
 
     One group per thread: every piece of a partition's partial is a task and a transfer
     of its own, so more groups than threads to finish them cost scheduling and gain
@@ -129,16 +130,18 @@ def group_count(frame: Any, groups: int | None, client: Any = None) -> int:
 
 def _threads(client: Any) -> int | None:
     """The worker threads of *client*'s cluster, or of the current ``distributed``
-    client's; None when there is no client (a local Dask scheduler)."""
+    client's; None when there is none to ask (no client, ``distributed`` not imported,
+    an asynchronous or closed client: the run then says what is wrong, as before)."""
     if client is None:
-        try:
-            distributed: Any = importlib.import_module("distributed")
-        except ImportError:  # pragma: no cover - distributed comes with the dask extra
+        distributed = sys.modules.get("distributed")
+        if distributed is None:  # never imported: no client can exist
             return None
         try:
             client = distributed.default_client()
         except ValueError:  # no client: the local scheduler
             return None
+    if getattr(client, "asynchronous", False) or getattr(client, "status", None) != "running":
+        return None
     return sum(client.nthreads().values()) or None
 
 
