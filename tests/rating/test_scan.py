@@ -286,6 +286,27 @@ class TestRecordLoop:
         plan, period, records = case
         assert_records_agree(plan, records, period)
 
+    @pytest.mark.parametrize("inside", [0, 1])
+    def test_a_plan_pricing_no_metric_with_usage_outside_the_period(self, inside):
+        """A plan of flat fees only, usage before the period (and perhaps some inside):
+        both engines refuse it alike (the columnar engine used to index its per-metric
+        flags with the outside rows' code when the plan prices no metric)."""
+        from cloudrate.plans import Flat
+
+        plan = Plan(
+            name="f", currency="EUR", charges=[Charge(name="fee", model=Flat(Money("5", "EUR")))]
+        )
+        period = BillingPeriod.month(2026, 10, "UTC")
+        t0 = datetime(2026, 9, 30, 23, tzinfo=UTC)
+        records = [
+            UsageRecord(account="a", metric="m1", quantity="1", start=t0 + timedelta(hours=h),
+                        end=t0 + timedelta(hours=h + 1))
+            for h in range(1 + inside)
+        ]  # fmt: skip
+        assert_records_agree(plan, records, period)
+        with pytest.raises(CloudrateError, match="outside"):
+            cloudrate.rate(plan, records, period)
+
     @given(cases(), st.randoms(use_true_random=False))
     def test_order_of_the_records_does_not_matter(self, case, rng):
         """The records in another order give the same result, byte for byte, when the

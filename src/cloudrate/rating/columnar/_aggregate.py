@@ -197,7 +197,8 @@ class Aggregator:
         values, wide = data.low_words()
         m_count = len(self.metric_names)
         size = len(self.account_names) * m_count
-        plain = self.plain[metrics] & (metrics >= 0)
+        plain = metrics >= 0  # -1: a metric no charge prices, -2: outside the period
+        plain[plain] = self.plain[metrics[plain]]
         rest = np.flatnonzero(~plain & (metrics != -2))
         self.seen[accounts[rest]] = True
         self._add_sums(
