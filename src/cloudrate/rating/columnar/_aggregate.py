@@ -503,19 +503,23 @@ class Aggregator:
     def sum_group(self, slot: ChargeSlot) -> tuple[np.ndarray, np.ndarray, GroupSum]:
         """(account codes, keys into the group, group) of the sum charge *slot*: the
         accounts with records for it."""
+        group, keys = self.slot_sums(slot, np.arange(len(self.account_names), dtype=np.int64))
+        hit = group.counts[keys] > 0
+        return np.flatnonzero(hit), keys[hit], group
+
+    def slot_sums(self, slot: ChargeSlot, accounts: np.ndarray) -> tuple[GroupSum, np.ndarray]:
+        """(group, keys of *accounts* in it) holding the sums of the sum charge *slot*:
+        its metric's sums, shared by the charges that add every record up, or the slot's
+        own when it selects records (a ``where`` or a validity window)."""
         m_count = len(self.metric_names)
         n = len(self.account_names)
         self.sums.grow(n * m_count)
         if slot.summed:
             assert slot.charge.metric is not None, "a slot's charge prices a metric"
-            keys = np.arange(n, dtype=np.int64) * m_count + self.metric_code[slot.charge.metric]
-            group = self.sums
-        else:
-            group = self.where_sums.setdefault(slot.index, GroupSum())
-            group.grow(n)
-            keys = np.arange(n, dtype=np.int64)
-        hit = group.counts[keys] > 0
-        return np.flatnonzero(hit), keys[hit], group
+            return self.sums, accounts * m_count + self.metric_code[slot.charge.metric]
+        group = self.where_sums.setdefault(slot.index, GroupSum())
+        group.grow(n)
+        return group, accounts
 
     def scale_factor(self) -> int:
         """Multiply the int sums by this to get units of 10**-SCALE."""

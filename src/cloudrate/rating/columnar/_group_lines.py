@@ -95,20 +95,12 @@ def _aggregator(
     if code is None or charge is None:  # finish() says what is wrong
         return None
     counts = sums.column("count").to_numpy(zero_copy_only=False).astype(np.int64)
-    m, n = len(agg.metric_names), len(names)
-    agg.sums.grow(n * m)
     for slots in agg.slots.values():
         for slot in slots:
-            if slot.aggregation != "sum":
+            if not slot.adds_raw:
                 continue
             rows = np.flatnonzero(charge == slot.index)
-            if slot.selects:  # a where or a validity window: the charge's own sums
-                group = agg.where_sums.setdefault(slot.index, GroupSum())
-                group.grow(n)
-                keys = code[rows]
-            else:
-                group = agg.sums
-                keys = code[rows] * m + agg.metric_code[slot.charge.metric or ""]
+            group, keys = agg.slot_sums(slot, code[rows])  # where the aggregator keeps them
             _fill(group, keys, values[rows], counts[rows], exps[rows])
     return agg
 
