@@ -160,20 +160,8 @@ def test_bill_table_stores_what_the_object_path_stores(
 
 
 def test_the_kernel_covers_the_benchmark_kind_of_plan() -> None:
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    records = [
-        UsageRecord(
-            account="a",
-            metric="vcpu_hours",
-            quantity=Decimal("1.5"),
-            start=PERIOD.start,
-            end=PERIOD.start.replace(hour=1),
-        )
-    ]
+    plan = _plain_plan()
+    records = [_hour_of("a", "1.5")]
     rated = rate_lines(plan, to_table(records), PERIOD)
     assert isinstance(rated, LineColumns)
     assert rated.result() == rate(plan, records, PERIOD)
@@ -183,6 +171,28 @@ def charges_example():  # type: ignore[no-untyped-def]
     from cloudrate.plans import PerUnit
 
     return PerUnit(Money("0.0125", "EUR"))
+
+
+def _plain_plan() -> Plan:
+    """One per-unit charge on ``vcpu_hours``: the plan of the hand-written cases."""
+    return Plan(
+        name="p",
+        currency="EUR",
+        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
+    )
+
+
+def _hour_of(account: str, quantity: int | str, **more: str) -> UsageRecord:
+    """*quantity* of ``vcpu_hours`` used by *account* in the period's first hour."""
+    start = PERIOD.start
+    return UsageRecord(
+        account=account,
+        metric="vcpu_hours",
+        quantity=Decimal(quantity),
+        start=start,
+        end=start.replace(hour=1),
+        **more,
+    )
 
 
 def test_plans_the_kernel_does_not_cover_bill_through_the_object_path(tmp_path: Path) -> None:
@@ -241,31 +251,9 @@ charges:
 
 
 def test_one_late_record_re_bills_only_its_customer(store: DocumentStore, tmp_path: Path) -> None:
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    start = PERIOD.start
-    records = [
-        UsageRecord(
-            account=f"acct{i:03d}",
-            metric="vcpu_hours",
-            quantity=Decimal(100 + i),
-            start=start,
-            end=start.replace(hour=1),
-            record_id=f"r{i}",
-        )
-        for i in range(50)
-    ]
-    late = UsageRecord(
-        account="acct007",
-        metric="vcpu_hours",
-        quantity=Decimal(40),
-        start=start,
-        end=start.replace(hour=1),
-        record_id="late",
-    )
+    plan = _plain_plan()
+    records = [_hour_of(f"acct{i:03d}", 100 + i, record_id=f"r{i}") for i in range(50)]
+    late = _hour_of("acct007", 40, record_id="late")
     run = BillingRun(store=store)
     assert run.bill_table(plan, to_table(records), PERIOD, batch=7).issued["invoice"] == 50
     again = run.bill_table(plan, to_table(records), PERIOD)
@@ -282,22 +270,8 @@ def test_one_late_record_re_bills_only_its_customer(store: DocumentStore, tmp_pa
 def test_a_batch_whose_customers_got_documents_meanwhile_goes_through_the_object_path(
     tmp_path: Path,
 ) -> None:
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    start = PERIOD.start
-    records = [
-        UsageRecord(
-            account=a,
-            metric="vcpu_hours",
-            quantity=Decimal(3),
-            start=start,
-            end=start.replace(hour=1),
-        )
-        for a in ("a", "b", "c")
-    ]
+    plan = _plain_plan()
+    records = [_hour_of(a, 3) for a in ("a", "b", "c")]
     with SQLiteDocumentStore(tmp_path / "b.db") as store:
         run = BillingRun(store=store)
         run.bill(rate(plan, records[:1], PERIOD))  # "a" billed by another run
@@ -332,22 +306,7 @@ def test_a_fast_run_killed_mid_run_leaves_whole_batches_and_a_rerun_finishes(
 ) -> None:
     import random
 
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    start = PERIOD.start
-    records = [
-        UsageRecord(
-            account=f"acct{i:03d}",
-            metric="vcpu_hours",
-            quantity=Decimal(i + 1),
-            start=start,
-            end=start.replace(hour=1),
-        )
-        for i in range(60)
-    ]
+    plan, records = _plain_usage(60)
     table = to_table(records)
     location = str(tmp_path / "crash.db")
     rng = random.Random(11)
@@ -369,21 +328,8 @@ def test_a_fast_run_killed_mid_run_leaves_whole_batches_and_a_rerun_finishes(
 
 
 def test_issued_on_and_terms_fill_the_documents(tmp_path: Path) -> None:
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    start = PERIOD.start
-    records = [
-        UsageRecord(
-            account="a",
-            metric="vcpu_hours",
-            quantity=Decimal(3),
-            start=start,
-            end=start.replace(hour=1),
-        )
-    ]
+    plan = _plain_plan()
+    records = [_hour_of("a", 3)]
     fast, obj = _both(tmp_path, "dates")
     try:
         BillingRun(store=fast).bill_table(
@@ -399,22 +345,8 @@ def test_issued_on_and_terms_fill_the_documents(tmp_path: Path) -> None:
 def test_what_assembling_refuses_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     from cloudrate.exceptions import InvoiceError
 
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    start = PERIOD.start
-    records = [
-        UsageRecord(
-            account=a,
-            metric="vcpu_hours",
-            quantity=Decimal(3),
-            start=start,
-            end=start.replace(hour=1),
-        )
-        for a in ("a", "b")
-    ]
+    plan = _plain_plan()
+    records = [_hour_of(a, 3) for a in ("a", "b")]
     regional = RegionalTax(countries={"DE": TaxRate(percent="19")})  # no default
     with SQLiteDocumentStore(tmp_path / "b.db") as store:
         run = BillingRun(store=store)
@@ -483,23 +415,8 @@ def test_where_selectors_bill_as_the_object_path_does(tmp_path: Path) -> None:
 
 
 def _plain_usage(count: int) -> tuple[Plan, list[UsageRecord]]:
-    plan = Plan(
-        name="p",
-        currency="EUR",
-        charges=[Charge(name="c0", metric="vcpu_hours", model=charges_example())],
-    )
-    start = PERIOD.start
-    records = [
-        UsageRecord(
-            account=f"acct{i:03d}",
-            metric="vcpu_hours",
-            quantity=Decimal(i + 1),
-            start=start,
-            end=start.replace(hour=1),
-        )
-        for i in range(count)
-    ]
-    return plan, records
+    """The plain plan and an hour of usage for each of *count* accounts."""
+    return _plain_plan(), [_hour_of(f"acct{i:03d}", i + 1) for i in range(count)]
 
 
 @settings(max_examples=30, deadline=None)
