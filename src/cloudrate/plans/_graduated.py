@@ -22,6 +22,7 @@ from ._tiers import (
     read_zero_usage,
     scaled_tiers,
     tier_label,
+    tier_parts,
     to_tiers,
 )
 
@@ -74,12 +75,7 @@ class Graduated(TieredModel):
         currency = self.currency
         total = Decimal(0)
         details: list[Detail] = []
-        lower = Decimal(0)
-        for index, tier in enumerate(self.tiers):
-            if quantity <= lower:
-                break
-            upper = quantity if tier.up_to is None else min(quantity, tier.up_to)
-            units = upper - lower
+        for index, lower, units, tier in tier_parts(self.tiers, quantity):
             label = tier_label(index, lower, tier.up_to)
             amount = units * tier.unit_price.amount
             total += amount
@@ -87,9 +83,6 @@ class Graduated(TieredModel):
             if tier.flat_price is not None:
                 total += tier.flat_price.amount
                 details.append(Detail(f"{label} flat price", None, None, tier.flat_price))
-            if tier.up_to is None:
-                break
-            lower = tier.up_to
         return Priced(Money(total, currency), tuple(details))
 
     @classmethod

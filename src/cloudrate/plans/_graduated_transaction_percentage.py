@@ -11,12 +11,12 @@ import attrs
 from moneyed import Money
 
 from cloudrate._money import check_amount, check_currency, exact
-from cloudrate.exceptions import CurrencyMismatchError, PlanError
+from cloudrate.exceptions import PlanError
 
 from ._model import Basis
-from ._percentage import PercentTier
+from ._percentage import PercentTier, check_flat_prices
 from ._priced import Detail, Priced
-from ._tiers import check_ascending, read_tier_rows, tier_label
+from ._tiers import check_ascending, read_tier_rows, tier_label, tier_parts
 from ._transaction_percentage import read_percent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,12 +93,7 @@ class GraduatedTransactionPercentage:
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
 
     def __attrs_post_init__(self) -> None:
-        for index, tier in enumerate(self.tiers):
-            flat = tier.flat_price
-            if flat is not None and flat.currency.code != self.currency:
-                raise CurrencyMismatchError(
-                    self.currency, flat.currency.code, f"tier {index + 1} flat_price"
-                )
+        check_flat_prices(self.tiers, self.currency)
 
     @property
     def line_unit_price(self) -> Money | None:
@@ -108,13 +103,9 @@ class GraduatedTransactionPercentage:
     def price(self, quantity: Decimal) -> Priced:
         """Each tier's percent of its part of *quantity*, plus the flat prices reached."""
         cur = self.currency
-        total, lower = Decimal(0), Decimal(0)
+        total = Decimal(0)
         details: list[Detail] = []
-        for index, tier in enumerate(self.tiers):
-            if index and quantity <= lower:
-                break
-            upper = quantity if tier.up_to is None else min(quantity, tier.up_to)
-            part = upper - lower if upper > lower else Decimal(0)
+        for index, lower, part, tier in tier_parts(self.tiers, quantity, first=True):
             label = tier_label(index, lower, tier.up_to)
             amount = part * tier.percent / 100
             total += amount
@@ -126,9 +117,6 @@ class GraduatedTransactionPercentage:
             if tier.flat_price is not None:
                 total += tier.flat_price.amount
                 details.append(Detail(f"{label} flat price", None, None, tier.flat_price))
-            if tier.up_to is None:
-                break
-            lower = tier.up_to
         return Priced(Money(total, cur), tuple(details))
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from cloudrate.exceptions import CurrencyMismatchError, PlanError
 from ._fields import as_money, non_negative_money
 from ._model import Basis, ZeroUsage
 from ._priced import Detail, Priced
-from ._tiers import check_ascending, check_zero_usage, read_tier_rows, read_zero_usage
+from ._tiers import (
+    check_ascending,
+    check_zero_usage,
+    read_tier_rows,
+    read_zero_usage,
+    tier_parts,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from cloudrate._documents import FieldReader
@@ -104,6 +110,17 @@ def _to_names(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def check_flat_prices(tiers: Iterable[PercentTier], currency: str) -> None:
+    """Raise :class:`CurrencyMismatchError` at the first tier whose flat price is not in
+    the model's *currency*."""
+    for index, tier in enumerate(tiers):
+        flat = tier.flat_price
+        if flat is not None and flat.currency.code != currency:
+            raise CurrencyMismatchError(
+                currency, flat.currency.code, f"tier {index + 1} flat_price"
+            )
+
+
 @attrs.frozen(kw_only=True)
 class Percentage:
     """A share of the exact amounts of the charges named in *of*.
@@ -150,12 +167,7 @@ class Percentage:
                 "percentage: zero_usage applies to tiers (their first flat price); "
                 "remove it or give tiers instead of percent"
             )
-        for index, tier in enumerate(self.tiers):
-            flat = tier.flat_price
-            if flat is not None and flat.currency.code != self.currency:
-                raise CurrencyMismatchError(
-                    self.currency, flat.currency.code, f"tier {index + 1} flat_price"
-                )
+        check_flat_prices(self.tiers, self.currency)
 
     @exact
     def price(self, base: Decimal) -> Priced:
@@ -169,16 +181,13 @@ class Percentage:
         if base <= 0 and self.zero_usage == "first_flat_fee" and first is not None:
             detail = Detail(self._flat_label(0), None, None, first)
             return Priced(Money(Decimal(0) + first.amount, cur), (detail,))
-        total, lower, details = Decimal(0), Decimal(0), []
-        for index, tier in enumerate(self.tiers):
-            if base <= lower:
-                break
-            upper = base if tier.up_to is None else min(base, tier.up_to)
-            part = (upper - lower) * tier.percent / 100
+        total, details = Decimal(0), []
+        for index, lower, span, tier in tier_parts(self.tiers, base):
+            part = span * tier.percent / 100
             total += part
             details.append(
                 Detail(
-                    f"{tier.percent}% of {upper - lower} {cur} ({lower} to "
+                    f"{tier.percent}% of {span} {cur} ({lower} to "
                     f"{'...' if tier.up_to is None else tier.up_to})",
                     None,
                     None,
@@ -188,9 +197,6 @@ class Percentage:
             if tier.flat_price is not None:
                 total += tier.flat_price.amount
                 details.append(Detail(self._flat_label(index), None, None, tier.flat_price))
-            if tier.up_to is None:
-                break
-            lower = tier.up_to
         return Priced(Money(total, cur), tuple(details))
 
     def _flat_label(self, index: int) -> str:

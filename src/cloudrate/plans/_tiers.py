@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 import attrs
 from moneyed import Money
@@ -31,6 +31,7 @@ __all__ = [
     "read_zero_usage",
     "scaled_tiers",
     "tier_label",
+    "tier_parts",
     "tier_prices",
     "to_tiers",
 ]
@@ -132,6 +133,43 @@ def tier_label(index: int, lower: Decimal, upper: Decimal | None) -> str:
     """``'tier 1 (0 to 100)'``, ``'tier 2 (above 100)'``: tiers are numbered from 1."""
     span = f"above {lower}" if upper is None else f"{lower} to {upper}"
     return f"tier {index + 1} ({span})"
+
+
+class Bounded(Protocol):
+    """A tier as far as graduated pricing walks it: its upper bound (None: no bound)."""
+
+    @property
+    def up_to(self) -> Decimal | None: ...
+
+
+_T = TypeVar("_T", bound=Bounded)
+
+
+def tier_parts(
+    tiers: Sequence[_T], quantity: Decimal, *, first: bool = False
+) -> Iterator[tuple[int, Decimal, Decimal, _T]]:
+    """``(index, lower bound, part of quantity, tier)`` of each tier *quantity* reaches
+    into, in order: the walk of graduated pricing. With *first*, the first tier is
+    reached even by no quantity (its part is then 0), so that its flat price applies.
+
+    >>> from moneyed import Money
+    >>> tiers = [Tier(Decimal(100), Money("0.10", "EUR")), Tier(None, Money("0.05", "EUR"))]
+    >>> [(i, lower, part) for i, lower, part, _ in tier_parts(tiers, Decimal(150))]
+    [(0, Decimal('0'), Decimal('100')), (1, Decimal('100'), Decimal('50'))]
+    >>> [i for i, *_ in tier_parts(tiers, Decimal(0))]
+    []
+    >>> [i for i, *_ in tier_parts(tiers, Decimal(0), first=True)]
+    [0]
+    """
+    lower = Decimal(0)
+    for index, tier in enumerate(tiers):
+        if quantity <= lower and not (first and index == 0):
+            return
+        upper = quantity if tier.up_to is None else min(quantity, tier.up_to)
+        yield index, lower, upper - lower if upper > lower else Decimal(0), tier
+        if tier.up_to is None:
+            return
+        lower = tier.up_to
 
 
 TierRow = tuple[Decimal | None, dict[str, Any], str]
