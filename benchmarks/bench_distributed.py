@@ -15,7 +15,10 @@ places), then, in one run:
   and ``bill_dask`` (lines and invoices written on the workers, numbered and stored
   here), wall clock, best and median of *repeat*, the load average before and after,
   and the CPU seconds of this process (driver, scheduler, the store's writer thread)
-  and of the workers in each run;
+  and of the workers in each run (with the workers' system time apart: with Dask's
+  default worker environment, which hands freed memory back to the system at once,
+  every run faults its pages in again); ``--keep-memory`` runs the workers with
+  :data:`KEEP_MEMORY` instead;
 - Spark in ``local[1]`` and ``local[2]``: ``rate_spark`` and ``bill_spark``.
 
 Every result is checked: ``rate_*`` equal (==) to the one-process result, every store
@@ -46,8 +49,22 @@ from cloudrate.billing import BillingRun, SQLiteDocumentStore, bill_dask, bill_s
 from cloudrate.rating.distributed import rate_dask, rate_partitions, rate_spark
 
 #: One line of the results: engine, what ran, start-up seconds, timed runs, load before
-#: and after, and the CPU seconds of the driver and of the workers in each run (Dask).
-Row = tuple[str, str, float, list[float], str, str, list[tuple[float, float]]]
+#: and after, and the CPU seconds in each run (Dask) of the driver, of the workers, and
+#: the workers' share of that in the kernel (system time: page faults, mostly).
+Row = tuple[str, str, float, list[float], str, str, list[tuple[float, float, float]]]
+
+#: ``--keep-memory``: the environment of the Dask workers, on top of Dask's own, that has
+#: them keep the memory they free for their next allocations instead of handing it back
+#: to the system (which makes every run fault its pages in again, in system time): one
+#: glibc heap for all threads, grown with brk only (no mmap'd blocks) and trimmed only
+#: past 16 GiB free, and Arrow allocating from that heap. Memory a worker has used then
+#: stays with it until it exits.
+KEEP_MEMORY = {
+    "MALLOC_ARENA_MAX": "1",
+    "MALLOC_MMAP_MAX_": "0",
+    "MALLOC_TRIM_THRESHOLD_": str(16 << 30),
+    "ARROW_DEFAULT_MEMORY_POOL": "system",
+}
 
 PLAN = """
 name: Benchmark
@@ -313,15 +330,51 @@ def print_costs(costs: dict[str, float], units: dict[str, int]) -> None:
     )
 
 
-def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list[Row]:
+def _cpu() -> tuple[float, float]:
+    """(user + system, system) CPU seconds of this process so far."""
+    times = os.times()
+    return times.user + times.system, times.system
+
+
+def _workers_cpu(client: Any) -> tuple[float, float]:
+    """(user + system, system) CPU seconds of *client*'s workers so far."""
+    found = client.run(_cpu).values()
+    return sum(c[0] for c in found), sum(c[1] for c in found)
+
+
+def settle(clients: list[Any], quiet: float = 0.02, most: float = 10.0) -> None:
+    """Wait (at most *most* seconds) until the workers of every cluster are idle: under
+    *quiet* CPU seconds in a quarter of a second. A worker goes on releasing and freeing
+    a run's memory after the run has returned, which would otherwise be the next run's
+    load (and the other cluster's, since both are up at once)."""
+    deadline = time.perf_counter() + most
+    spent = sum(_workers_cpu(c)[0] for c in clients)
+    while time.perf_counter() < deadline:
+        time.sleep(0.25)
+        now = sum(_workers_cpu(c)[0] for c in clients)
+        if now - spent < quiet:
+            return
+        spent = now
+
+
+def dask_rows(
+    plan, period, paths, reference, documents, repeat, stores, keep_memory: bool = False
+) -> list[Row]:
     """Dask on LocalClusters of 1 and 2 worker processes, both up at once and timed in
-    turns (1, 2, 1, 2, ...) so that both see the same load; each result checked."""
+    turns (1, 2, 1, 2, ...) so that both see the same load, each run once every worker
+    is idle (:func:`settle`); each result checked. With
+    *keep_memory* the workers run with :data:`KEEP_MEMORY` in their environment."""
     from contextlib import ExitStack
 
+    import dask
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    if keep_memory:
+        environ.update(KEEP_MEMORY)
     with ExitStack() as stack:
+        stack.enter_context(dask.config.set({"distributed.nanny.pre-spawn-environ": environ}))
         clients, startups = {}, {}
         for workers in (1, 2):
             t = time.perf_counter()
@@ -346,8 +399,9 @@ def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list
         for what in ("rate_dask", "bill_dask"):
             for _ in range(repeat):
                 for workers, client in clients.items():
+                    settle(list(clients.values()))
                     before = load()
-                    worker_cpu = sum(client.run(time.process_time).values())
+                    worker_cpu, worker_sys = _workers_cpu(client)
                     cpu = time.process_time()
                     t = time.perf_counter()
                     if what == "rate_dask":
@@ -362,8 +416,9 @@ def dask_rows(plan, period, paths, reference, documents, repeat, stores) -> list
                             spent = time.process_time() - cpu
                             got = state(store)
                         assert got == documents, "Dask rows differ from one process"
+                    after_cpu, after_sys = _workers_cpu(client)
                     cpus.setdefault((workers, what), []).append(
-                        (spent, sum(client.run(time.process_time).values()) - worker_cpu)
+                        (spent, after_cpu - worker_cpu, after_sys - worker_sys)
                     )
                     times.setdefault((workers, what), []).append(took)
                     loads.setdefault((workers, what), []).extend((before, load()))
@@ -420,7 +475,8 @@ def spark_rows(plan, period, paths, reference, documents, repeat, stores) -> lis
 def print_rows(rows: list[Row], records: int, invoices: int) -> None:
     print(
         f"{'engine':22} {'run':22} {'start s':>7} {'best s':>7} {'median s':>8} "
-        f"{'records/s':>10} {'invoices/s':>10}  {'CPU driver/workers':>18}  load before -> after"
+        f"{'records/s':>10} {'invoices/s':>10}  {'CPU driver/workers (sys)':>24}  "
+        "load before -> after"
     )
     for name, what, startup, times, before, after, cpus in rows:
         best, median = min(times), statistics.median(times)
@@ -428,10 +484,11 @@ def print_rows(rows: list[Row], records: int, invoices: int) -> None:
         if cpus:
             driver = statistics.median(c[0] for c in cpus)
             workers = statistics.median(c[1] for c in cpus)
-            cpu = f"{driver:.2f} / {workers:.2f} s"
+            system = statistics.median(c[2] for c in cpus)
+            cpu = f"{driver:.2f} / {workers:.2f} ({system:.2f}) s"
         print(
             f"{name:22} {what:22} {startup:7.1f} {best:7.2f} {median:8.2f} "
-            f"{records / best:10,.0f} {invoices / best:10,.0f}  {cpu:>18}  {before} -> {after}"
+            f"{records / best:10,.0f} {invoices / best:10,.0f}  {cpu:>24}  {before} -> {after}"
         )
 
 
@@ -455,7 +512,7 @@ def ratios(rows: list[Row]) -> None:
         )
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=2_000_000)
     parser.add_argument("--files", type=int, default=8)
@@ -468,9 +525,18 @@ def main() -> None:
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument(
+        "--keep-memory",
+        action="store_true",
+        help="Dask workers keep the memory they free (KEEP_MEMORY in their environment)",
+    )
+    parser.add_argument(
         "--record-ids", action="store_true", help="give every record a record_id (dedupe)"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
 
     import pyarrow.parquet as pq
 
@@ -522,7 +588,9 @@ def main() -> None:
         }
         print_costs(costs, units)
         if not args.skip_dask:
-            rows += dask_rows(plan, period, paths, reference, documents, args.repeat, stores)
+            rows += dask_rows(
+                plan, period, paths, reference, documents, args.repeat, stores, args.keep_memory
+            )
         if not args.skip_spark:
             rows += spark_rows(plan, period, paths, reference, documents, args.repeat, stores)
     print_rows(rows, args.records, invoices)
