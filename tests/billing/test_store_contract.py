@@ -17,6 +17,7 @@ from cloudrate.billing import (
     StoredDocument,
     new_event,
 )
+from cloudrate.billing._stored import billed_json
 from cloudrate.exceptions import StoreError
 
 
@@ -186,10 +187,8 @@ def _rows(doc: StoredDocument) -> tuple[tuple, list[tuple], tuple]:  # type: ign
         str(doc.total),
         doc.body,
     )
-    billed = [
-        (doc.tenant, doc.number, doc.customer, doc.period, b.line, str(b.amount), str(b.quantity))
-        for b in doc.billed
-    ]
+    lines = billed_json((b.line, str(b.amount), str(b.quantity)) for b in doc.billed)
+    billed = [(doc.tenant, doc.number, doc.customer, doc.period, lines)] if doc.billed else []
     event = new_event(doc.tenant, "invoice.finalised", doc.number, "2026-11-01", {"total": "1"})
     return (
         row,

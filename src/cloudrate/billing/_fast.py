@@ -24,6 +24,7 @@ Plans, policies or tax rules the kernel does not cover are billed through
 from __future__ import annotations
 
 import decimal
+import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -142,6 +143,7 @@ class _Writer:
         self.customer_template = default_customer()
         self.line_templates: dict[Any, dict[int, LineTemplate]] = {}
         self.keys = [f"charge:{c.name}" for c in lines.plan.charges]
+        self.key_texts = [json.dumps(k, ensure_ascii=False) for k in self.keys]
         self.event = EventTemplate(
             {
                 "kind": "invoice",
@@ -276,7 +278,7 @@ class _Writer:
         """The rows of *invoices*, numbered from *first* on."""
         tenant, label, day = self.run.tenant, self.label, self.day
         on, due, sequence, currency = day.isoformat(), self.due, self.sequence, self.currency
-        number_of, keys = self.run.numbering.format, self.keys
+        number_of, keys = self.run.numbering.format, self.key_texts
         docs: list[DocumentRow] = []
         billed: list[BilledRow] = []
         events: list[EventRow] = []
@@ -304,10 +306,11 @@ class _Writer:
                     f"{head}{number}{between}{number}{tail}",
                 )
             )
-            billed.extend(
-                (tenant, number, name, label, keys[charge[k]], rounded[k], quantity[k])
-                for k in range(lo, hi)
-            )
+            if hi > lo:  # billed_json's text, written from the parts
+                lines = ",".join(
+                    f'[{keys[charge[k]]},"{rounded[k]}","{quantity[k]}"]' for k in range(lo, hi)
+                )
+                billed.append((tenant, number, name, label, f"[{lines}]"))
             events.append(
                 (
                     event_id(tenant, "invoice.finalised", number),
@@ -389,8 +392,6 @@ def _json_text(text: str) -> str:
 
 
 def _json_list(item: Any) -> str:
-    import json
-
     return json.dumps([item], ensure_ascii=False)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from cloudrate.exceptions import StoreError
 
-from ._sql import SQLStore, schema
+from ._sql import SQLStore, move_billed_rows, schema
 
 __all__ = ["PostgresDocumentStore"]
 
@@ -73,6 +73,9 @@ class PostgresDocumentStore(SQLStore):
                 if not _all_exist(cursor, statements):
                     for statement in statements:
                         cursor.execute(statement)
+                cursor.execute("SELECT to_regclass('cloudrate_billed')")
+                if cursor.fetchone()[0] is not None:  # a store made before 2 December 2026
+                    move_billed_rows(cursor, self._sql)
         except psycopg.Error as exc:
             raise StoreError(
                 f"{self.name}: cannot connect or create its tables "
@@ -97,6 +100,12 @@ class PostgresDocumentStore(SQLStore):
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def __enter__(self) -> PostgresDocumentStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return "PostgresDocumentStore(...)"

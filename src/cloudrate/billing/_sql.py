@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Protocol
 
 from cloudrate.exceptions import BillingError, StoreError
@@ -28,15 +30,17 @@ from ._stored import (
     PaymentAttempt,
     PeriodBilled,
     StoredDocument,
+    billed_json,
+    billed_lines,
 )
 
-__all__ = ["TABLES", "SQLStore"]
+__all__ = ["TABLES", "SQLStore", "move_billed_rows", "schema"]
 
 #: The tables, in the order they are created (docs/billing-runs.md describes each).
 TABLES = (
     "cloudrate_sequence",
     "cloudrate_document",
-    "cloudrate_billed",
+    "cloudrate_billed_lines",
     "cloudrate_payment_attempt",
     "cloudrate_event",
     "cloudrate_wallet_account",
@@ -45,10 +49,10 @@ TABLES = (
 
 #: The tables both stores create; *{serial}* is the database's auto-numbered key and
 #: *{keyed}* what a table keyed by its primary key alone is declared with (SQLite's
-#: ``WITHOUT ROWID``: the billed rows are stored in their key's tree, one tree to insert
-#: into instead of two). (Stores created before 1 December 2026 also have the index
-#: ``cloudrate_billed_period`` on the billed rows, which no query reads; new stores do
-#: without it, as it cost every billed row a quarter of its insert.)
+#: ``WITHOUT ROWID``: the billed amounts are stored in their key's tree, one tree to
+#: insert into instead of two). A document's billed amounts are one row, its lines in
+#: one JSON column: stores created before 2 December 2026 kept a row per line in
+#: ``cloudrate_billed``, which opening them moves over (:func:`move_billed_rows`).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cloudrate_sequence (
     key TEXT PRIMARY KEY,
@@ -75,15 +79,13 @@ CREATE TABLE IF NOT EXISTS cloudrate_document (
     UNIQUE (sequence, seq),
     UNIQUE (tenant, customer, period, revision)
 );
-CREATE TABLE IF NOT EXISTS cloudrate_billed (
+CREATE TABLE IF NOT EXISTS cloudrate_billed_lines (
     tenant TEXT NOT NULL,
     number TEXT NOT NULL,
     customer TEXT NOT NULL,
     period TEXT NOT NULL,
-    line TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    quantity TEXT NOT NULL,
-    PRIMARY KEY (tenant, number, line),
+    lines TEXT NOT NULL,
+    PRIMARY KEY (tenant, number),
     FOREIGN KEY (tenant, number) REFERENCES cloudrate_document (tenant, number)
 ){keyed};
 CREATE TABLE IF NOT EXISTS cloudrate_payment_attempt (
@@ -148,6 +150,26 @@ def schema(serial: str, keyed: str = "") -> list[str]:
     return [s.strip() for s in text.split(";") if s.strip()]
 
 
+def move_billed_rows(cursor: Any, sql: Callable[[str], str]) -> int:
+    """Move the billed amounts of a store made before 2 December 2026 (a row per line in
+    ``cloudrate_billed``) to ``cloudrate_billed_lines`` (a row per document), then drop
+    the old table; the number of documents moved. Run in the transaction that opens the
+    store, holding its schema lock, when the old table is there."""
+    cursor.execute(
+        "SELECT tenant, number, customer, period, line, amount, quantity "
+        "FROM cloudrate_billed ORDER BY tenant, number"
+    )
+    rows: list[BilledRow] = []
+    for (tenant, number), group in groupby(cursor.fetchall(), key=itemgetter(0, 1)):
+        lines = sorted(group, key=itemgetter(4))  # by key, whatever the collation
+        customer, period = lines[0][2], lines[0][3]
+        rows.append((tenant, number, customer, period, billed_json(r[4:] for r in lines)))
+    if rows:
+        cursor.executemany(sql(_INSERT_BILLED), rows)
+    cursor.execute("DROP TABLE cloudrate_billed")
+    return len(rows)
+
+
 _DOCUMENT_COLUMNS = (
     "tenant, number, kind, draft, sequence, seq, customer, period, revision, refers_to, "
     "currency, issued_on, due_on, total, body"
@@ -165,8 +187,8 @@ _INSERT_DOCUMENT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_BILLED = (
-    "INSERT INTO cloudrate_billed (tenant, number, customer, period, line, amount, quantity) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO cloudrate_billed_lines (tenant, number, customer, period, lines) "
+    "VALUES (?, ?, ?, ?, ?)"
 )
 _INSERT_EVENT = (
     "INSERT INTO cloudrate_event (id, type, tenant, subject, at, data, delivered) "
@@ -258,14 +280,12 @@ class _Reads:
             return out
         marks = ", ".join("?" for _ in numbers)
         rows = self._all(
-            f"SELECT number, line, amount, quantity FROM cloudrate_billed WHERE tenant = ? "
+            f"SELECT number, lines FROM cloudrate_billed_lines WHERE tenant = ? "
             f"AND number IN ({marks})",
             [tenant, *numbers],
         )
-        for number, line, amount, quantity in rows:
-            out[number].append(BilledLine(line, Decimal(amount), Decimal(quantity)))
-        for lines in out.values():  # by key in Python: the same order whatever the collation
-            lines.sort(key=lambda b: b.line)
+        for number, lines in rows:
+            out[number] = billed_lines(lines)
         return out
 
     def documents_where(
@@ -302,21 +322,21 @@ class _Reads:
         customer: list[str] = []
         line: list[str] = []
         amount: list[str] = []
-        # through the period's documents (found by a scan of one row a document), then
-        # their billed rows by primary key: no index on the billed rows to keep up
+        # a scan of one small row a document: no index on the billed amounts to keep up
         self._cur.execute(
             self._sql(
-                "SELECT b.customer, b.line, b.amount FROM cloudrate_document d "
-                "JOIN cloudrate_billed b ON b.tenant = d.tenant AND b.number = d.number "
-                "WHERE d.tenant = ? AND d.period = ?"
+                "SELECT customer, lines FROM cloudrate_billed_lines WHERE tenant = ? AND period = ?"
             ),
             [tenant, period],
         )
+        loads = json.loads
         while rows := self._cur.fetchmany(10_000):
-            for c, k, a in rows:  # one string object per name: a period has many rows
-                customer.append(names.setdefault(c, c))
-                line.append(keys.setdefault(k, k))
-                amount.append(a)
+            for c, text in rows:  # one string object per name: a period has many rows
+                c = names.setdefault(c, c)
+                for k, a, _ in loads(text):
+                    customer.append(c)
+                    line.append(keys.setdefault(k, k))
+                    amount.append(a)
         return PeriodBilled(frozenset(customers), tuple(customer), tuple(line), tuple(amount))
 
     def attempts(self, tenant: str, number: str) -> tuple[PaymentAttempt, ...]:
@@ -417,21 +437,9 @@ class _Transaction:
                 d.body,
             ],
         )
-        for b in d.billed:
-            self._run(
-                "INSERT INTO cloudrate_billed "
-                "(tenant, number, customer, period, line, amount, quantity) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    self.tenant,
-                    d.number,
-                    d.customer,
-                    d.period,
-                    b.line,
-                    str(b.amount),
-                    str(b.quantity),
-                ],
-            )
+        if d.billed:
+            lines = billed_json((b.line, str(b.amount), str(b.quantity)) for b in d.billed)
+            self._run(_INSERT_BILLED, [self.tenant, d.number, d.customer, d.period, lines])
 
     def add_event(self, event: Event) -> bool:
         cur = self._run(

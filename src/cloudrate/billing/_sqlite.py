@@ -7,10 +7,10 @@ of the machine.
 
 A new file is made with pages of :data:`PAGE_SIZE` bytes, so that an invoice's JSON
 document (a few kilobytes) fits in its table's page instead of spilling over a chain of
-small ones, and its billed rows in a ``WITHOUT ROWID`` table; together they store a
-billing run's invoices about 30% faster than SQLite's defaults (docs/billing-runs.md).
-A file made before keeps its page size and tables: both layouts are read and written
-the same way.
+small ones, and each document's billed amounts in one row of a ``WITHOUT ROWID``
+table (docs/billing-runs.md). A file made before keeps its page size (both are read and
+written the same way); one made before 2 December 2026, with a row per billed line, has
+those rows moved to a row per document when it is opened.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from cloudrate._connections import closes_forgotten
 from cloudrate.exceptions import StoreError
 
-from ._sql import SQLStore, schema
+from ._sql import SQLStore, move_billed_rows, schema
 
 __all__ = ["PAGE_SIZE", "SQLiteDocumentStore"]
 
@@ -73,6 +73,11 @@ class SQLiteDocumentStore(SQLStore):
             with self._writing(["schema"]) as cursor:
                 for statement in schema("INTEGER PRIMARY KEY AUTOINCREMENT", " WITHOUT ROWID"):
                     cursor.execute(statement)
+                cursor.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cloudrate_billed'"
+                )
+                if cursor.fetchone() is not None:  # a store made before 2 December 2026
+                    move_billed_rows(cursor, lambda query: query)
         except sqlite3.Error as exc:
             self.close()
             raise StoreError(

@@ -9,6 +9,7 @@ a document is read (:meth:`DocumentStore.invoice`).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal, get_args
@@ -33,6 +34,8 @@ __all__ = [
     "PaymentAttempt",
     "PeriodBilled",
     "StoredDocument",
+    "billed_json",
+    "billed_lines",
     "credit_note_from_json",
 ]
 
@@ -42,9 +45,9 @@ __all__ = [
 DocumentRow = tuple[
     str, str, str, str, str, int, str, str, int, "str | None", str, str, "str | None", str, str
 ]
-#: A billed amount as a row of ``cloudrate_billed``: tenant, number, customer, period,
-#: line key, amount and quantity (decimal text).
-BilledRow = tuple[str, str, str, str, str, str, str]
+#: A document's billed amounts as a row of ``cloudrate_billed_lines``: tenant, number,
+#: customer, period, and its lines as :func:`billed_json` writes them.
+BilledRow = tuple[str, str, str, str, str]
 #: An event as a row of the outbox: id, type, tenant, subject, at, data (the compact JSON
 #: :meth:`~cloudrate.billing.Event.to_json` writes of its data: sorted keys, ASCII).
 EventRow = tuple[str, str, str, str, str, str]
@@ -67,6 +70,30 @@ class BilledLine:
     line: str
     amount: Decimal
     quantity: Decimal
+
+
+def billed_json(lines: Iterable[tuple[str, str, str]]) -> str:
+    """The ``lines`` column of a document's billed amounts: a compact JSON array of
+    ``[line key, amount, quantity]`` (decimal texts), in the order given.
+
+    >>> billed_json([("charge:vcpu", "10.00", "100.5"), ("charge:ram", "-1.5", "-3")])
+    '[["charge:vcpu","10.00","100.5"],["charge:ram","-1.5","-3"]]'
+    """
+    return json.dumps([list(line) for line in lines], ensure_ascii=False, separators=(",", ":"))
+
+
+def billed_lines(text: str) -> list[BilledLine]:
+    """The :class:`BilledLine` s of a ``lines`` column (:func:`billed_json`), by line key.
+
+    >>> billed_lines('[["charge:vcpu","10.00","100.5"],["charge:ram","-1.5","-3"]]')[0]
+    BilledLine(line='charge:ram', amount=Decimal('-1.5'), quantity=Decimal('-3'))
+    """
+    found = [
+        BilledLine(line, Decimal(amount), Decimal(quantity))
+        for line, amount, quantity in json.loads(text)
+    ]
+    found.sort(key=lambda b: b.line)  # by key in Python: the same order whatever was written
+    return found
 
 
 @attrs.frozen(kw_only=True)
