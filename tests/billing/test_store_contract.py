@@ -15,6 +15,7 @@ from cloudrate.billing import (
     DocumentStore,
     PaymentAttempt,
     StoredDocument,
+    _sql,
     new_event,
 )
 from cloudrate.billing._stored import billed_json
@@ -220,6 +221,22 @@ def test_a_batch_stores_what_one_by_one_inserts_store(store: DocumentStore) -> N
         assert tx.customers_with_documents("2026-10", ["beta", "zeta"]) == {"beta"}
         assert tx.next_numbers("default/invoice/2026", 2) == 4
         assert tx.next_number("default/invoice/2026") == 6
+
+
+def test_a_large_batch_stores_every_row_once(store: DocumentStore) -> None:
+    """Batches are inserted many rows a statement: a batch of whole statements and a
+    rest, with an event given twice in one statement, reads back row for row."""
+    count = 2 * _sql._ROWS_AT_ONCE + 7
+    with store.transaction("default", ["many"]) as tx:
+        first = tx.next_numbers("default/invoice/2026", count)
+        docs = [_doc(f"INV-{first + k}", first + k, customer=f"c{k:04d}") for k in range(count)]
+        rows = [_rows(d) for d in docs]
+        events = [r[2] for r in rows]
+        events.insert(3, events[0])  # the same event again, in the first statement
+        tx.insert_batch([r[0] for r in rows], [b for r in rows for b in r[1]], events)
+    assert store.documents() == tuple(docs)
+    assert [e.subject for e in store.events()] == [d.number for d in docs]
+    assert len(store.period_billed("2026-10").rows) == count
 
 
 def test_a_failed_batch_keeps_no_number_row_or_event(store: DocumentStore) -> None:
