@@ -81,3 +81,17 @@ def test_a_file_made_before_keeps_its_page_size_and_bills_the_same(tmp_path: Pat
             assert old.period_billed(PERIOD.label) == new.period_billed(PERIOD.label)
         assert [d.kind for d in old.documents()].count("supplementary") == 3
     assert _layout(tmp_path / "old.db")[0] == 4096
+
+
+def test_every_document_is_read_back_under_sqlites_default_parameter_cap(tmp_path: Path) -> None:
+    """Reading every document looks their billed amounts up a part of the numbers at a
+    time: more documents than SQLite's default cap of 32,766 parameters a statement
+    (builds such as Debian's raise the cap; it is set back to the default here)."""
+    with SQLiteDocumentStore(tmp_path / "many.db") as store:
+        store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 32_766)
+        usage = _usage(33_000)
+        BillingRun(store=store).bill_table(PLAN, to_table(usage), PERIOD, batch=5000)
+        found = store.documents()
+        assert len(found) == 33_000
+        assert all(len(d.billed) == 1 for d in found)
+        assert found[0].billed[0].amount == rate(PLAN, usage[:1], PERIOD).total.amount

@@ -304,16 +304,16 @@ class _Reads:
 
     def _billed(self, tenant: str, numbers: Sequence[str]) -> dict[str, list[BilledLine]]:
         out: dict[str, list[BilledLine]] = {n: [] for n in numbers}
-        if not numbers:
-            return out
-        marks = ", ".join("?" for _ in numbers)
-        rows = self._all(
-            f"SELECT number, lines FROM cloudrate_billed_lines WHERE tenant = ? "
-            f"AND number IN ({marks})",
-            [tenant, *numbers],
-        )
-        for number, lines in rows:
-            out[number] = billed_lines(lines)
+        for start in range(0, len(numbers), _IN_LIST):  # SQLite caps a statement's parameters
+            part = numbers[start : start + _IN_LIST]
+            marks = ", ".join("?" for _ in part)
+            rows = self._all(
+                f"SELECT number, lines FROM cloudrate_billed_lines WHERE tenant = ? "
+                f"AND number IN ({marks})",
+                [tenant, *part],
+            )
+            for number, lines in rows:
+                out[number] = billed_lines(lines)
         return out
 
     def documents_where(
