@@ -13,10 +13,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from moneyed import Money
 
 from cloudrate import BillingPeriod, UsageRecord, rate
 from cloudrate.billing import BillingRun, DocumentStore, open_store
+from cloudrate.exceptions import StoreError
 from cloudrate.plans import Charge, PerUnit, Plan
 from cloudrate.rating.columnar import to_table
 
@@ -137,3 +139,31 @@ def test_both_paths_store_the_same_billed_text(tmp_path: Path) -> None:
     assert texts[0] == texts[1]
     assert len(texts[0]) == 9
     assert json.loads(texts[0][0][1])[0][0] == "charge:c0"
+
+
+@pytest.mark.parametrize(
+    "written",
+    ['[["charge:c0",1,"2"]]', '{"charge:c0": "1"}', "not json", '[["charge:c0","x","2"]]'],
+)
+def test_billed_amounts_changed_outside_cloudrate_are_refused_by_number(
+    store_location: str, written: str
+) -> None:
+    with open_store(store_location) as store:
+        BillingRun(store=store).bill_table(PLAN, to_table(_usage(2)), PERIOD)
+        number = store.documents()[0].number
+    with _raw(store_location) as (conn, sql):
+        conn.execute(
+            sql("UPDATE cloudrate_billed_lines SET lines = ? WHERE number = ?"), (written, number)
+        )
+    with open_store(store_location) as store:
+        run, sequences = BillingRun(store=store), store.sequences()
+        reads = [store.documents, lambda: run.bill_table(PLAN, to_table(_usage(2)), PERIOD)]
+        if written != '[["charge:c0","x","2"]]':  # the shape is checked on every read
+            reads.append(lambda: store.period_billed(PERIOD.label))
+        for read in reads:
+            with pytest.raises(StoreError, match=r"billed amounts? of ") as caught:
+                read()
+            assert number in str(caught.value) or "acct000" in str(caught.value)
+            assert "restore it from a backup" in str(caught.value)
+            assert caught.value.code == "store_unavailable"
+        assert store.sequences() == sequences  # the refused run took no number

@@ -28,13 +28,13 @@ import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from moneyed import Money
 
 from cloudrate._money import EXACT
-from cloudrate.exceptions import BillingError
+from cloudrate.exceptions import BillingError, StoreError
 from cloudrate.invoice import (
     Customer,
     FlatTax,
@@ -437,7 +437,7 @@ def _changed(
     n, m = len(lines.accounts), len(keys)
     bills = np.array([index.get(c, -1) for c in billed.customer], dtype=np.int64)
     charges = np.array([charge_of.get(k, -1) for k in billed.line], dtype=np.int64)
-    amounts, exact = _amounts(billed.amount, lines.digits)
+    amounts, exact = _amounts(billed, lines.digits)
     odd = np.zeros(n, dtype=bool)
     mine = bills >= 0
     odd[bills[mine & ((charges < 0) | ~exact)]] = True
@@ -460,11 +460,13 @@ def _changed(
     return with_documents[chosen].tolist(), with_documents[~chosen].tolist()
 
 
-def _amounts(texts: Sequence[str], digits: int) -> tuple[Any, Any]:
-    """Decimal texts as integers at *digits* places, and which were exactly that."""
+def _amounts(billed: PeriodBilled, digits: int) -> tuple[Any, Any]:
+    """The billed amounts (decimal texts) as integers at *digits* places, and which were
+    exactly that."""
     import numpy as np
     import pyarrow as pa
 
+    texts = billed.amount
     try:  # Arrow parses them all at once, refusing any with more digits
         parsed = pa.array(texts, pa.string()).cast(pa.decimal128(38, digits))
         words = np.frombuffer(parsed.buffers()[1], dtype=np.int64).reshape(-1, 2)
@@ -473,19 +475,29 @@ def _amounts(texts: Sequence[str], digits: int) -> tuple[Any, Any]:
             return words[:, 0].copy(), np.ones(len(texts), dtype=bool)
     except (pa.ArrowInvalid, ValueError):
         pass
-    return _amounts_one_by_one(texts, digits)
+    return _amounts_one_by_one(billed, digits)
 
 
-def _amounts_one_by_one(texts: Sequence[str], digits: int) -> tuple[Any, Any]:
+def _amounts_one_by_one(billed: PeriodBilled, digits: int) -> tuple[Any, Any]:
     import numpy as np
 
+    texts = billed.amount
     values = np.zeros(len(texts), dtype=np.int64)
     exact = np.ones(len(texts), dtype=bool)
     big = False
     out: list[int] = []
     quantum = Decimal(1).scaleb(-digits)
     for k, text in enumerate(texts):
-        value = Decimal(text)
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite():
+            raise StoreError(
+                f"the billed amount of {billed.customer[k]} on {billed.line[k]} is {text!r}, "
+                "not a decimal number; the row was changed outside cloudrate: restore it "
+                "from a backup of the store"
+            )
         if value != value.quantize(quantum, context=EXACT):
             exact[k] = False
             out.append(0)

@@ -30,6 +30,7 @@ from ._stored import (
     PaymentAttempt,
     PeriodBilled,
     StoredDocument,
+    billed_entries,
     billed_json,
     billed_lines,
 )
@@ -179,7 +180,8 @@ _ATTEMPT_COLUMNS = (
     "method, failure"
 )
 _EVENT_COLUMNS = "seq, id, type, tenant, subject, at, data"
-#: Customers named in one ``IN (...)`` list (SQLite allows 32,766 parameters).
+#: Customers or numbers named in one ``IN (...)`` list (SQLite's default build allows
+#: 32,766 parameters a statement, PostgreSQL 65,535).
 _IN_LIST = 500
 
 
@@ -188,20 +190,26 @@ class _Insert:
     :data:`_ROWS_AT_ONCE` rows a statement."""
 
     def __init__(self, head: str, row: str, tail: str = "") -> None:
-        self.one = f"{head} VALUES {row}{tail}"
-        self.many = f"{head} VALUES {', '.join([row] * _ROWS_AT_ONCE)}{tail}"
+        self.head, self.row, self.tail = head, row, tail
+        self.one = self.statement(1)
+        self.many = self.statement(_ROWS_AT_ONCE)
+
+    def statement(self, count: int) -> str:
+        """The INSERT of *count* rows."""
+        return f"{self.head} VALUES {', '.join([self.row] * count)}{self.tail}"
 
     def run(self, cursor: Any, sql: Callable[[str], str], rows: Sequence[Sequence[Any]]) -> None:
-        """Insert *rows*: a statement per :data:`_ROWS_AT_ONCE` rows, then one per row."""
+        """Insert *rows*: a statement per :data:`_ROWS_AT_ONCE` rows, one for the rest."""
+        flat = chain.from_iterable
         whole = len(rows) - len(rows) % _ROWS_AT_ONCE
         if whole:
-            flat = chain.from_iterable
             cursor.executemany(
                 sql(self.many),
                 (list(flat(rows[i : i + _ROWS_AT_ONCE])) for i in range(0, whole, _ROWS_AT_ONCE)),
             )
         if whole < len(rows):
-            cursor.executemany(sql(self.one), rows[whole:])
+            rest = rows[whole:]
+            cursor.execute(sql(self.statement(len(rest))), list(flat(rest)))
 
 
 #: Rows one INSERT of a batch carries: SQLite runs a statement without Python's lock, so
@@ -313,7 +321,7 @@ class _Reads:
                 [tenant, *part],
             )
             for number, lines in rows:
-                out[number] = billed_lines(lines)
+                out[number] = billed_lines(lines, number)
         return out
 
     def documents_where(
@@ -353,15 +361,15 @@ class _Reads:
         # a scan of one small row a document: no index on the billed amounts to keep up
         self._cur.execute(
             self._sql(
-                "SELECT customer, lines FROM cloudrate_billed_lines WHERE tenant = ? AND period = ?"
+                "SELECT number, customer, lines FROM cloudrate_billed_lines "
+                "WHERE tenant = ? AND period = ?"
             ),
             [tenant, period],
         )
-        loads = json.loads
         while rows := self._cur.fetchmany(10_000):
-            for c, text in rows:  # one string object per name: a period has many rows
+            for number, c, text in rows:  # one string object per name: a period has many rows
                 c = names.setdefault(c, c)
-                for k, a, _ in loads(text):
+                for k, a, _ in billed_entries(text, number):
                     customer.append(c)
                     line.append(keys.setdefault(k, k))
                     amount.append(a)

@@ -77,7 +77,7 @@ class SQLiteDocumentStore(SQLStore):
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'cloudrate_billed'"
                 )
                 if cursor.fetchone() is not None:  # a store made before 2 December 2026
-                    move_billed_rows(cursor, lambda query: query)
+                    move_billed_rows(cursor, self._sql)
         except sqlite3.Error as exc:
             self.close()
             raise StoreError(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal, get_args
 
 import attrs
 
-from cloudrate.exceptions import WrongTypeError
+from cloudrate.exceptions import StoreError, WrongTypeError
 from cloudrate.invoice import CreditNote, Invoice, credit_note_from_dict, invoice_from_json
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ __all__ = [
     "PaymentAttempt",
     "PeriodBilled",
     "StoredDocument",
+    "billed_entries",
     "billed_json",
     "billed_lines",
     "credit_note_from_json",
@@ -82,16 +83,48 @@ def billed_json(lines: Iterable[tuple[str, str, str]]) -> str:
     return json.dumps([list(line) for line in lines], ensure_ascii=False, separators=(",", ":"))
 
 
-def billed_lines(text: str) -> list[BilledLine]:
-    """The :class:`BilledLine` s of a ``lines`` column (:func:`billed_json`), by line key.
+def billed_entries(text: str, number: str) -> list[tuple[str, str, str]]:
+    """The ``[line key, amount, quantity]`` entries of document *number*'s ``lines``
+    column (:func:`billed_json`), as written; :class:`StoreError` if it is not that.
 
-    >>> billed_lines('[["charge:vcpu","10.00","100.5"],["charge:ram","-1.5","-3"]]')[0]
+    >>> billed_entries('[["charge:vcpu","10.00","100.5"]]', "INV-1")
+    [('charge:vcpu', '10.00', '100.5')]
+    >>> billed_entries('[["charge:vcpu",10]]', "INV-1")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cloudrate.exceptions.StoreError: the billed amounts of INV-1 ... (got '[["charge:vcpu",10]]')...
+    """
+    try:
+        entries = json.loads(text)
+        if isinstance(entries, list) and all(
+            isinstance(e, list) and len(e) == 3 and all(isinstance(v, str) for v in e)
+            for e in entries
+        ):
+            return [(line, amount, quantity) for line, amount, quantity in entries]
+    except (ValueError, TypeError):
+        pass
+    raise StoreError(
+        f"the billed amounts of {number} in cloudrate_billed_lines are not a JSON array of "
+        f"[line key, amount, quantity] texts (got {text[:80]!r}); the row was changed "
+        "outside cloudrate: restore it from a backup of the store"
+    )
+
+
+def billed_lines(text: str, number: str) -> list[BilledLine]:
+    """The :class:`BilledLine` s of document *number*'s ``lines`` column, by line key.
+
+    >>> billed_lines('[["charge:vcpu","10.00","100.5"],["charge:ram","-1.5","-3"]]', "INV-1")[0]
     BilledLine(line='charge:ram', amount=Decimal('-1.5'), quantity=Decimal('-3'))
     """
-    found = [
-        BilledLine(line, Decimal(amount), Decimal(quantity))
-        for line, amount, quantity in json.loads(text)
-    ]
+    found = []
+    for line, amount, quantity in billed_entries(text, number):
+        try:
+            found.append(BilledLine(line, Decimal(amount), Decimal(quantity)))
+        except InvalidOperation:
+            raise StoreError(
+                f"the billed amounts of {number} in cloudrate_billed_lines hold "
+                f"{amount!r} / {quantity!r} for {line!r}, not decimal numbers; the row was "
+                "changed outside cloudrate: restore it from a backup of the store"
+            ) from None
     found.sort(key=lambda b: b.line)  # by key in Python: the same order whatever was written
     return found
 
