@@ -95,13 +95,18 @@ def billed_entries(text: str, number: str) -> list[tuple[str, str, str]]:
     """
     try:
         entries = json.loads(text)
-        if isinstance(entries, list) and all(
-            isinstance(e, list) and len(e) == 3 and all(isinstance(v, str) for v in e)
-            for e in entries
-        ):
-            return [(line, amount, quantity) for line, amount, quantity in entries]
-    except (ValueError, TypeError):
-        pass
+    except ValueError:
+        entries = None
+    if type(entries) is list:  # every entry a list of three texts (one pass: reruns read many)
+        found = [
+            (line, amount, quantity)
+            for entry in entries
+            if type(entry) is list and len(entry) == 3
+            for line, amount, quantity in (entry,)
+            if type(line) is str and type(amount) is str and type(quantity) is str
+        ]
+        if len(found) == len(entries):
+            return found
     raise StoreError(
         f"the billed amounts of {number} in cloudrate_billed_lines are not a JSON array of "
         f"[line key, amount, quantity] texts (got {text[:80]!r}); the row was changed "
