@@ -41,6 +41,31 @@ _LATEST_US = 2**62
 __all__ = ["Aggregator"]
 
 
+def _known_codes(dictionary: pa.Array, names: pa.Array) -> np.ndarray:
+    """For each value of *dictionary*, its position in *names* (distinct values), -1 when
+    absent.
+
+    Arrow hashes the value set of a look-up on every call, so the smaller of the two is
+    made the value set: a batch's dictionary is usually smaller than the accounts seen.
+
+    >>> _known_codes(pa.array(["b", "x", "a"]), pa.array(["a", "b", "c", "d"])).tolist()
+    [1, -1, 0]
+    >>> _known_codes(pa.array(["b", "x", "a", "c", "y"]), pa.array(["a", "b"])).tolist()
+    [1, -1, 0, -1, -1]
+    """
+    if len(names) <= len(dictionary):
+        found = pc.fill_null(pc.index_in(dictionary, value_set=names), -1)
+        return found.to_numpy(zero_copy_only=False).astype(np.int64)
+    # where each known name is in the dictionary; a value repeated in the dictionary
+    # (Arrow allows it) keeps -1 at its later positions, and is then found by name
+    at = pc.fill_null(pc.index_in(names, value_set=dictionary), -1)
+    at = at.to_numpy(zero_copy_only=False).astype(np.int64)
+    known = np.flatnonzero(at >= 0)
+    mapping = np.full(len(dictionary), -1, dtype=np.int64)
+    mapping[at[known]] = known
+    return mapping
+
+
 class Aggregator:
     """Running exact aggregates of usage for one plan and period.
 
@@ -262,11 +287,7 @@ class Aggregator:
             mapping = np.arange(len(self.account_names), dtype=np.int64)
             self._identity[data.account_key] = True
         else:
-            mapping = (
-                pc.fill_null(pc.index_in(data.account_dict, value_set=self._names_array()), -1)
-                .to_numpy(zero_copy_only=False)
-                .astype(np.int64)
-            )
+            mapping = _known_codes(data.account_dict, self._names_array())
             new = np.flatnonzero(mapping < 0)
             if len(new):
                 codes = self.account_code

@@ -422,19 +422,27 @@ def _exact_at(text: pa.Array, scale: int) -> bool:
     return True
 
 
-def _may_have_exponent(text: pa.Array) -> bool:
-    """Whether any value of a string array holds an ``e`` or ``E`` (a scan of its bytes)."""
+def _string_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """(offsets, bytes) of a string array: each value ``i`` is
+    ``bytes[offsets[i] - offsets[0]:offsets[i + 1] - offsets[0]]``; None for another type."""
     if text.type not in (pa.string(), pa.large_string()):
-        return True
+        return None
     width = np.int64 if text.type == pa.large_string() else np.int32
     offsets = np.frombuffer(text.buffers()[1], dtype=width)[
         text.offset : text.offset + len(text) + 1
     ]
     data = text.buffers()[2]
     if data is None:
-        return False
-    chars = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
-    return bool(((chars | 0x20) == ord("e")).any())
+        return offsets, np.zeros(0, dtype=np.uint8)
+    return offsets, np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
+
+
+def _may_have_exponent(text: pa.Array) -> bool:
+    """Whether any value of a string array holds an ``e`` or ``E`` (a scan of its bytes)."""
+    found = _string_bytes(text)
+    if found is None:
+        return True
+    return bool(((found[1] | 0x20) == ord("e")).any())
 
 
 _TOO_BIG = (
@@ -478,7 +486,28 @@ def _bad_quantity(text: pa.Array) -> UsageError:
 
 
 def _exponents(text: pa.Array) -> np.ndarray:
-    """The Decimal exponent of each quantity string (``'1.50'`` -> -2), as rate() sees it."""
+    """The Decimal exponent of each quantity string (``'1.50'`` -> -2), as rate() sees it.
+
+    *text* holds decimal strings Arrow has parsed: without an exponent, a value's is
+    minus the digits after its point, found from the positions of the points in the
+    array's bytes; values with an exponent are read by Decimal.
+    """
+    found = _string_bytes(text)
+    if found is None or ((found[1] | 0x20) == ord("e")).any():
+        return _exponents_by_value(text)
+    offsets, chars = found
+    ends = offsets[1:].astype(np.int64)
+    dots = np.flatnonzero(chars == ord(".")) + int(offsets[0])  # at most one a value
+    if len(dots) == len(text) and (dots < ends).all() and (dots[1:] >= ends[:-1]).all():
+        return (dots - ends + 1).astype(np.int32)  # a point in every value (the usual case)
+    exps = np.zeros(len(text), dtype=np.int32)
+    rows = np.searchsorted(ends, dots, side="right")
+    exps[rows] = dots - ends[rows] + 1
+    return exps
+
+
+def _exponents_by_value(text: pa.Array) -> np.ndarray:
+    """:func:`_exponents` of values some of which have an exponent (``1.5E-3``)."""
     length = pc.utf8_length(text).to_numpy(zero_copy_only=False).astype(np.int32)
     dot = pc.find_substring(text, ".").to_numpy(zero_copy_only=False).astype(np.int32)
     exps = np.where(dot >= 0, dot - length + 1, 0).astype(np.int32)

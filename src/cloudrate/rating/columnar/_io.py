@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -40,6 +42,7 @@ from ._columns import FIRST_LINE, SCALE, SOURCE
 __all__ = ["ColumnarFile", "read_columnar"]
 
 _TS = pa.timestamp("us", "UTC")
+T = TypeVar("T")
 # Bytes of CSV/JSON text per batch. Files are cut into blocks here, at line ends, so
 # nothing is read ahead (pyarrow's streaming readers read dozens of blocks ahead).
 _BLOCK = 16 << 20
@@ -49,9 +52,10 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     """Parse the CSV file in blocks of about *block_size* bytes, cut at line ends.
 
     Each block becomes one record batch (one dictionary per block for account and
-    metric), and nothing is read ahead beyond the block being parsed, so memory stays
-    bounded. A field with a line break inside quotes is not supported here: the block
-    cut makes it a parse error, never a lost record.
+    metric), parsed by one thread while the next block is parsed by another (see
+    :data:`_PARSERS`); nothing is read ahead beyond the blocks being parsed, so memory
+    stays bounded. A field with a line break inside quotes is not supported here: the
+    block cut makes it a parse error, never a lost record.
     """
     import pyarrow.csv as pcsv
 
@@ -81,10 +85,8 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
     )
 
     def parse(chunk: Any, offset: int) -> list[pa.RecordBatch]:
-        # two halves parsed in parallel (two batches, each with its own dictionaries)
-        options = pcsv.ReadOptions(
-            column_names=names, block_size=len(chunk) // 2 + 1, use_threads=True
-        )
+        # one batch a block (one dictionary of accounts to look up), blocks in parallel
+        options = pcsv.ReadOptions(column_names=names, block_size=len(chunk) + 1, use_threads=False)
         buffer = pa.py_buffer(chunk)
         try:
             table = pcsv.read_csv(
@@ -100,10 +102,51 @@ def _csv(path: Path, source: Any, block_size: int) -> Iterator[pa.RecordBatch]:
         _check_lengths(path, table, offset)
         return table.to_batches()
 
-    offset = len(first) + 1
-    for chunk in _blocks(source, block_size, leftover):
-        yield from parse(chunk, offset)
-        offset += len(chunk)
+    def located() -> Iterator[tuple[Any, int]]:
+        offset = len(first) + 1
+        for chunk in _blocks(source, block_size, leftover):
+            yield chunk, offset
+            offset += len(chunk)
+
+    for parsed in _in_order(parse, located(), _PARSERS):
+        yield from parsed
+
+
+#: Blocks of a CSV file parsed at once, each by one thread (pyarrow releases the GIL).
+#: One block a thread gives each batch one dictionary of accounts to look up (Arrow's
+#: own threads would split a block, and its dictionary, in two).
+_PARSERS = min(2, os.cpu_count() or 1)
+
+
+def _in_order(
+    work: Callable[..., T], items: Iterator[tuple[Any, ...]], workers: int
+) -> Iterator[T]:
+    """``work(*item)`` of each item, in the items' order, at most *workers* at a time in
+    threads; an error is raised at its item, after the results before it. Stopping early
+    waits for the work under way and starts no more.
+
+    >>> list(_in_order(pow, iter([(2, 3), (3, 2), (10, 0)]), 2))
+    [8, 9, 1]
+    """
+    if workers < 2:
+        for item in items:
+            yield work(*item)
+        return
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="cloudrate-parse")
+    pending: deque[Future[T]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(work, *item))
+            if len(pending) >= workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
 
 
 def _header(path: Path, first: bytes) -> list[str]:
@@ -382,7 +425,7 @@ _READERS: dict[str, Callable[..., Iterator[pa.RecordBatch]]] = {
 _KINDS = {_csv: "csv", _jsonl: "jsonl", _parquet: "parquet"}
 
 
-def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+def _prefetch(source: Iterator[pa.RecordBatch], depth: int = 1) -> Iterator[pa.RecordBatch]:
     """Read *source* in a background thread, at most *depth* batches ahead.
 
     pyarrow parses without holding the GIL, so the next block is read while this one is
@@ -420,6 +463,10 @@ def _read_ahead(
         _put(items, ("end", None), stop)
     except BaseException as exc:  # handed to the consumer, raised there
         _put(items, ("error", exc), stop)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()  # a reader stopped early ends its parsing threads here
 
 
 def _put(items: queue.Queue[tuple[str, Any]], item: tuple[str, Any], stop: threading.Event) -> bool:
