@@ -141,21 +141,34 @@ class TestParallelBlocks:
         assert all(a.equals(b) for a, b in zip(parallel, single, strict=True))
         assert [b.schema.metadata for b in parallel] == [b.schema.metadata for b in single]
 
-    def test_an_error_comes_after_the_batches_before_it(self, tmp_path):
+    def test_an_error_comes_after_the_batches_before_it(self, tmp_path, monkeypatch):
         """A bad line in a later block: every batch before it is given, then its error."""
         path = tmp_path / "u.csv"
         _csv(path, 3000)
         lines = path.read_text().splitlines()
         lines[2001] = "acct1,vcpu_hours"
         path.write_text("\n".join(lines) + "\n")
-        seen: list[int] = []
+        runs: dict[int, list[pa.RecordBatch]] = {}
+        for parsers in (2, 1):
+            monkeypatch.setattr(_io, "_PARSERS", parsers)
+            seen = runs[parsers] = []
+            with pytest.raises(ConfigError, match="line 2002"):
+                seen.extend(read_columnar(path, block_size=2048, prefetch=False))
+        assert 1900 < sum(b.num_rows for b in runs[1]) <= 2000  # every block before line 2002
+        assert len(runs[2]) == len(runs[1])
+        assert all(a.equals(b) for a, b in zip(runs[2], runs[1], strict=True))
 
-        def read() -> None:
-            seen.extend(b.num_rows for b in read_columnar(path, block_size=2048, prefetch=False))
+    def test_an_error_reading_the_blocks_comes_after_their_results(self):
+        """An error from the items (reading the file) comes after the work under way."""
 
-        with pytest.raises(ConfigError, match="line 2002"):
-            read()
-        assert 1500 < sum(seen) <= 2000
+        def items():
+            yield from ((2, 3), (3, 2), (10, 0))
+            raise OSError("disk")
+
+        got: list[int] = []
+        with pytest.raises(OSError, match="disk"):
+            got.extend(_io._in_order(pow, items(), 2))
+        assert got == [8, 9, 1]
 
     @pytest.mark.parametrize("prefetch", [True, False])
     def test_stopping_early_ends_the_parsing_threads(self, tmp_path, prefetch):

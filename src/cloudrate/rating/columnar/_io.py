@@ -122,8 +122,9 @@ def _in_order(
     work: Callable[..., T], items: Iterator[tuple[Any, ...]], workers: int
 ) -> Iterator[T]:
     """``work(*item)`` of each item, in the items' order, at most *workers* at a time in
-    threads; an error is raised at its item, after the results before it. Stopping early
-    waits for the work under way and starts no more.
+    threads; an error is raised at its item, after the results before it (an error
+    reading the items, after every result of the items read). Stopping early waits for
+    the work under way and starts no more.
 
     >>> list(_in_order(pow, iter([(2, 3), (3, 2), (10, 0)]), 2))
     [8, 9, 1]
@@ -136,13 +137,23 @@ def _in_order(
 
     pool = ThreadPoolExecutor(workers, thread_name_prefix="cloudrate-parse")
     pending: deque[Future[T]] = deque()
+    failure: BaseException | None = None
     try:
-        for item in items:
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except BaseException as exc:  # reading the items: after the work under way
+                failure = exc
+                break
             pending.append(pool.submit(work, *item))
             if len(pending) >= workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+        if failure is not None:
+            raise failure
     finally:
         for future in pending:
             future.cancel()
