@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from click.testing import CliRunner
 pa = pytest.importorskip("pyarrow")
 
 import cloudrate  # noqa: E402 - after the skip
-from cloudrate import BillingPeriod, ConfigError, UsageError, UsageRecord, load_plan  # noqa: E402
+from cloudrate import ConfigError, UsageError, UsageRecord, load_plan  # noqa: E402
 from cloudrate.cli._batch import wants_batch  # noqa: E402
 from cloudrate.cli._main import main  # noqa: E402
 from cloudrate.rating.columnar import (  # noqa: E402
@@ -26,15 +26,7 @@ from cloudrate.rating.columnar import (  # noqa: E402
     to_table,
 )
 
-T0 = datetime(2026, 10, 1, tzinfo=UTC)
-OCT = BillingPeriod.month(2026, 10, "UTC")
-PLAN = load_plan("""
-name: P
-currency: EUR
-charges:
-  - {name: compute, metric: vcpu_hours, model: per_unit, unit_price: "0.0125"}
-  - {name: gb, metric: storage_gb_hours, model: per_unit, unit_price: "0.000137"}
-""")
+from .conftest import OCT, PLAN, T0  # noqa: E402
 
 
 def records(n: int = 50) -> list[UsageRecord]:

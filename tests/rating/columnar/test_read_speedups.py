@@ -4,7 +4,7 @@ bytes, and the account look-up of a batch's dictionary: each the same as the pla
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,20 +15,12 @@ pa = pytest.importorskip("pyarrow")
 np = pytest.importorskip("numpy")
 
 import cloudrate  # noqa: E402 - after the skip
-from cloudrate import BillingPeriod, ConfigError, UsageRecord, load_plan  # noqa: E402
+from cloudrate import ConfigError, UsageRecord  # noqa: E402
 from cloudrate.rating.columnar import _io, rate_table, read_columnar  # noqa: E402
 from cloudrate.rating.columnar._aggregate import _known_codes  # noqa: E402
 from cloudrate.rating.columnar._columns import _exponents, _exponents_by_value  # noqa: E402
 
-OCT = BillingPeriod.month(2026, 10, "UTC")
-T0 = datetime(2026, 10, 1, tzinfo=UTC)
-PLAN = load_plan("""
-name: P
-currency: EUR
-charges:
-  - {name: compute, metric: vcpu_hours, model: per_unit, unit_price: "0.0125"}
-  - {name: gb, metric: storage_gb_hours, model: per_unit, unit_price: "0.000137"}
-""")
+from .conftest import OCT, PLAN, T0  # noqa: E402
 
 digits = st.text("0123456789", min_size=1, max_size=20)
 quantity_texts = st.one_of(
