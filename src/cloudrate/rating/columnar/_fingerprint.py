@@ -32,6 +32,9 @@ _TAIL = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.
 _ID_SALT = np.uint64(0x5851F42D4C957F2D)
 #: Sorted fingerprints compared a block at a time (no mask as long as every row).
 _STEP = 1 << 20
+#: Rows a content fingerprint's arithmetic passes over at a time: 512 KiB of each
+#: operand, so the ten passes read from the cache (4 ms a million rows, not 6).
+_BLOCK = 1 << 16
 #: The top bits of a short fingerprint that :class:`Widening` looks up first (a map of
 #: 2**23 booleans: 8 MiB, while it lasts).
 _FILTER_BITS = 23
@@ -204,19 +207,28 @@ class Fingerprints:
         alike). Few passes over the rows: odd multipliers between the values, one mixing
         step; the hash need not be strong (rows with one fingerprint are compared)."""
         unknown = metrics < 0  # metrics the plan does not price share one code: by name
-        h ^= metrics.view(np.uint64) if metrics.dtype == np.int64 else metrics.astype(np.uint64)
         if unknown.any():
-            h[unknown] ^= self._names(data)[data.metric_codes[unknown]]
-        h *= _M1
+            term = metrics.astype(np.uint64)  # a copy: the caller's codes stay as they are
+            term[unknown] ^= self._names(data)[data.metric_codes[unknown]]
+        elif metrics.dtype == np.int64:
+            term = metrics.view(np.uint64)
+        else:
+            term = metrics.astype(np.uint64)
         low, _ = data.low_words()  # the low 64 bits of each decimal128, at the batch scale
-        factor = 10 ** (SCALE - data.scale)
-        h ^= low.view(np.uint64) if factor == 1 else low.view(np.uint64) * np.uint64(factor)
-        h *= _M2
-        h ^= data.start.view(np.uint64)
-        h *= _M1
-        h ^= data.end.view(np.uint64)
-        h ^= h >> np.uint64(29)
-        h *= _M2
+        factor = np.uint64(10 ** (SCALE - data.scale))
+        low, start, end = low.view(np.uint64), data.start.view(np.uint64), data.end.view(np.uint64)
+        for at in range(0, len(h), _BLOCK):  # a block's passes stay in the cache
+            b = slice(at, at + _BLOCK)
+            part = h[b]
+            part ^= term[b]
+            part *= _M1
+            part ^= low[b] if factor == 1 else low[b] * factor
+            part *= _M2
+            part ^= start[b]
+            part *= _M1
+            part ^= end[b]
+            part ^= part >> np.uint64(29)
+            part *= _M2
         for name in ("resource_id", "service"):
             column = data.strings(name)
             if column is not None and column.null_count < len(column):
