@@ -53,3 +53,44 @@ class TestStringHashes:
         """Nulls get some hash; the fingerprint masks them (only lengths are read)."""
         assert len(string_hashes(pa.array(["a", None, "b"]))) == 3
         assert len(string_hashes(pa.array([], pa.string()))) == 0
+
+
+class TestContentBlocks:
+    @given(st.integers(1, 40), st.integers(0, 3))
+    def test_a_rows_fingerprint_does_not_depend_on_the_block_size(self, block, unknown_every):
+        """Content fingerprints computed a block of rows at a time equal those of one block
+        of every row, with metrics the plan does not price (hashed by name) among them,
+        and leave the caller's metric codes as they were."""
+        import numpy as np
+
+        from cloudrate.rating.columnar import _fingerprint
+        from cloudrate.rating.columnar._columns import Batch
+
+        n = 97
+        batch = pa.record_batch(
+            {
+                "account": pa.array([f"a{i % 5}" for i in range(n)]).dictionary_encode(),
+                "metric": pa.array([f"m{i % 3}" for i in range(n)]).dictionary_encode(),
+                "quantity": pa.array([f"{i}.{i % 7}" for i in range(n)]),
+                "start": pa.array([i * 3_600_000_000 for i in range(n)], pa.timestamp("us", "UTC")),
+                "end": pa.array(
+                    [(i + 1) * 3_600_000_000 for i in range(n)], pa.timestamp("us", "UTC")
+                ),
+            }
+        )
+        data = Batch(batch, 0, {}, False)
+        accounts = data.account_codes.astype(np.int64)
+        metrics = data.metric_codes.astype(np.int64)
+        if unknown_every:
+            metrics[::unknown_every] = -1
+        given_codes = metrics.copy()
+        whole = _fingerprint.Fingerprints().of(data, accounts, metrics)
+        saved = _fingerprint._BLOCK
+        _fingerprint._BLOCK = block
+        try:
+            blocked = _fingerprint.Fingerprints().of(data, accounts, metrics)
+        finally:
+            _fingerprint._BLOCK = saved
+        assert blocked.tolist() == whole.tolist()
+        assert metrics.tolist() == given_codes.tolist()
+        assert len(set(whole.tolist())) == n  # every row differs: so do their fingerprints
