@@ -560,11 +560,12 @@ class Batch:
         )
         self.quantity, self.exponent = _quantities(raw, exponents)
         self.scale = max(int(self.quantity.type.scale), 0)
-        words = self._words()
-        self._high_min = int(words[:, 1].min()) if self.rows else 0
-        self._high_max = int(words[:, 1].max()) if self.rows else 0
-        if self._high_min < 0:
-            row = int(np.flatnonzero(self._words()[:, 1] < 0)[0])
+        high = self._words()[:, 1]
+        self._high_zero = not self.rows or not high.any()  # one pass in the usual case
+        self._wide: np.ndarray | None = None  # low_words' answer, once asked
+        self._wide_known = False
+        if not self._high_zero and int(high.min()) < 0:
+            row = int(np.flatnonzero(high < 0)[0])
             seen = (self.text if self.text is not None else self.quantity)[row].as_py()
             try:  # the per-record rule, so both engines refuse it in the same words
                 parse_quantity(seen)
@@ -645,6 +646,8 @@ class Batch:
         None when all fit)."""
         words = self._words()
         low, high = words[:, 0], words[:, 1]
-        if self.rows == 0 or (self._high_min == 0 == self._high_max and int(low.min()) >= 0):
-            return low, None
-        return low, (high != 0) | (low < 0)
+        if not self._wide_known:  # worked out once (the aggregator and the fingerprints ask)
+            fits = self.rows == 0 or (self._high_zero and int(low.min()) >= 0)
+            self._wide = None if fits else (high != 0) | (low < 0)
+            self._wide_known = True
+        return low, self._wide
