@@ -493,7 +493,7 @@ def _exponents(text: pa.Array) -> np.ndarray:
     array's bytes; values with an exponent are read by Decimal.
     """
     found = _string_bytes(text)
-    if found is None or ((found[1] | 0x20) == ord("e")).any():
+    if found is None or _may_have_exponent(text):
         return _exponents_by_value(text)
     offsets, chars = found
     ends = offsets[1:].astype(np.int64)
@@ -561,10 +561,8 @@ class Batch:
         self.quantity, self.exponent = _quantities(raw, exponents)
         self.scale = max(int(self.quantity.type.scale), 0)
         high = self._words()[:, 1]
-        self._high_zero = not self.rows or not high.any()  # one pass in the usual case
-        self._wide: np.ndarray | None = None  # low_words' answer, once asked
-        self._wide_known = False
-        if not self._high_zero and int(high.min()) < 0:
+        high_zero = not self.rows or not high.any()  # one pass in the usual case
+        if not high_zero and int(high.min()) < 0:
             row = int(np.flatnonzero(high < 0)[0])
             seen = (self.text if self.text is not None else self.quantity)[row].as_py()
             try:  # the per-record rule, so both engines refuse it in the same words
@@ -572,6 +570,10 @@ class Batch:
             except UsageError as exc:
                 raise RowError(row, str(exc)) from None
             raise RowError(row, f"quantity {seen} is negative; usage is never negative")
+        low = self._words()[:, 0]
+        fits = self.rows == 0 or (high_zero and int(low.min()) >= 0)
+        #: rows whose quantity does not fit int64 (None: every one fits), for low_words
+        self._wide = None if fits else (high != 0) | (low < 0)
         self.start = _times(batch.column("start"), "start")
         self.end = _times(batch.column("end"), "end")
         if self.rows and not (self.end >= self.start).all():
@@ -644,10 +646,4 @@ class Batch:
     def low_words(self) -> tuple[np.ndarray, np.ndarray | None]:
         """(int64 quantity in units of 10**-scale, rows whose quantity does not fit int64,
         None when all fit)."""
-        words = self._words()
-        low, high = words[:, 0], words[:, 1]
-        if not self._wide_known:  # worked out once (the aggregator and the fingerprints ask)
-            fits = self.rows == 0 or (self._high_zero and int(low.min()) >= 0)
-            self._wide = None if fits else (high != 0) | (low < 0)
-            self._wide_known = True
-        return low, self._wide
+        return self._words()[:, 0], self._wide
