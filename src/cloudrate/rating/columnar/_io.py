@@ -9,6 +9,7 @@ stored (decimal or string; a float column is refused).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -336,6 +337,42 @@ def _parquet(path: Path, source: Any, batch_rows: int) -> Iterator[pa.RecordBatc
     )
 
 
+class _ParquetProgress:
+    """Bytes of a Parquet file read once its first *rows* rows are: the row groups up to
+    them, by their column chunks' compressed sizes, and the share of the group they end
+    in; the whole file (footer included) once every row is. (The reader reads at
+    offsets, so the file's position says nothing.)
+
+    >>> import tempfile, pathlib, pyarrow as pa, pyarrow.parquet as pq
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "u.parquet"
+    >>> pq.write_table(pa.table({"x": list(range(100))}), path, row_group_size=50)
+    >>> progress, size = _ParquetProgress(path), path.stat().st_size
+    >>> 0 < progress(25, size) < progress(50, size) < progress(75, size) < size
+    True
+    >>> progress(100, size) == size
+    True
+    """
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        metadata = pq.read_metadata(path)
+        self._rows, self._ends = [0], [4]  # the file starts with the 4 bytes "PAR1"
+        for i in range(metadata.num_row_groups):
+            group = metadata.row_group(i)
+            chunks = sum(group.column(j).total_compressed_size for j in range(group.num_columns))
+            self._rows.append(self._rows[-1] + group.num_rows)
+            self._ends.append(self._ends[-1] + chunks)
+
+    def __call__(self, rows: int, total: int) -> int:
+        if rows >= self._rows[-1]:
+            return total
+        k = bisect.bisect_right(self._rows, rows)  # rows end inside group k - 1
+        first, last = self._rows[k - 1], self._rows[k]
+        start, end = self._ends[k - 1], self._ends[k]
+        return min(total, start + (end - start) * (rows - first) // (last - first))
+
+
 class ColumnarFile:
     """A usage file read as record batches, block by block, each time it is iterated.
 
@@ -406,7 +443,8 @@ def read_columnar(
 
     Pass the result to :func:`rate_table`, :func:`account_totals` or
     :func:`partial_aggregate`; the file is read block by block as it is rated. *on_progress*,
-    if given, is called after each batch with the bytes read so far and the file's size.
+    if given, is called after each batch with the bytes read so far and the file's size
+    (for Parquet, the bytes of the row groups up to the batch's last row).
     With *prefetch* the next batch is read in a background thread while one is rated.
 
     >>> import cloudrate
@@ -507,6 +545,8 @@ def _stream(
     # files they are rows, reported as rows
     line = 2 if reader is _csv else 1
     text = reader is not _parquet
+    progress = _ParquetProgress(path) if on_progress is not None and not text else None
+    rows = 0
     # a native Arrow file: read without the GIL and without Python buffers
     with pa.OSFile(str(path), "rb") as source:
         for batch in reader(path, source, size):
@@ -516,4 +556,6 @@ def _stream(
                 line += batch.num_rows
             yield batch
             if on_progress is not None:
-                on_progress(min(source.tell(), total), total)
+                rows += batch.num_rows
+                done = min(source.tell(), total) if progress is None else progress(rows, total)
+                on_progress(done, total)
