@@ -96,6 +96,28 @@ def test_bytes_that_are_not_utf8_are_named_by_line_and_byte(
     assert f"byte {column + 1} of the line" in message
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    at=st.integers(0, 1999), block=st.integers(200, 9000), kind=st.sampled_from(["csv", "jsonl"])
+)
+def test_bytes_that_are_not_utf8_in_a_later_block_are_named_by_their_line(
+    tmp_path_factory: pytest.TempPathFactory, at: int, block: int, kind: str
+) -> None:
+    """Read in blocks of a few lines, a bad byte in any block is named by its line in the
+    file, as the per-record reader names it (2,000 lines: more than the CSV header's
+    first read of 64 KiB)."""
+    lines = [(_row if kind == "csv" else _json_row)(i).encode() for i in range(2000)]
+    column = lines[at].index(b"acct") + 4
+    lines[at] = lines[at][:column] + b"\xff" + lines[at][column:]
+    head = [HEADER.encode()] if kind == "csv" else []
+    path = _write(tmp_path_factory, f"usage.{kind}", b"\n".join(head + lines) + b"\n")
+    with pytest.raises(ConfigError) as caught:
+        rate_table(PLAN, read_columnar(path, block_size=block), PERIOD)
+    (problem,) = caught.value.problems
+    assert (problem.code, problem.line) == ("bad_encoding", at + 1 + len(head))
+    assert f"byte {column + 1} of the line" in problem.message
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     names=st.permutations(["account", "metric", "quantity", "start", "end", "zone"]),
@@ -167,3 +189,21 @@ def test_a_json_key_given_twice_is_refused_not_the_last_taken(
     code, line, message = _problem(path)
     assert (code, line) == ("duplicate_key", at + 1)
     assert repr(key) in message
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_file_without_errors_is_never_scanned_for_line_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Lines are counted from the file's start only to name a problem: reading a valid
+    file block by block never counts them (which read the file again up to each block)."""
+    from cloudrate.rating.columnar import _io
+
+    counted: list[int] = []
+    monkeypatch.setattr(_io, "_line_at", lambda _path, offset: counted.append(offset) or 1)
+    lines = [(_row if kind == "csv" else _json_row)(i) for i in range(3000)]
+    path = tmp_path / f"usage.{kind}"
+    path.write_text("\n".join(([HEADER] if kind == "csv" else []) + lines) + "\n")
+    batches = list(read_columnar(path, block_size=4000))
+    assert len(batches) > 10 and sum(b.num_rows for b in batches) == 3000
+    assert counted == []

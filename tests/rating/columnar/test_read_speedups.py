@@ -3,6 +3,7 @@ bytes, and the account look-up of a batch's dictionary: each the same as the pla
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -120,11 +121,32 @@ def _csv(path, rows: int) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _jsonl(path, rows: int) -> None:
+    """JSON lines whose quantities are numbers in rows 1000 to 1999, text elsewhere."""
+    lines = []
+    for i in range(rows):
+        start = T0 + timedelta(hours=i % 700)
+        quantity = f"{i % 97}.{i % 1000:03d}"
+        lines.append(
+            f'{{"account": "acct{i % 37}", '
+            f'"metric": "{("vcpu_hours", "storage_gb_hours")[i % 2]}", '
+            f'"quantity": {quantity if 1000 <= i < 2000 else json.dumps(quantity)}, '
+            f'"start": "{start.isoformat()}", '
+            f'"end": "{(start + timedelta(hours=1)).isoformat()}"}}'
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+_WRITERS = {"csv": _csv, "jsonl": _jsonl}
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
 class TestParallelBlocks:
-    def test_same_batches_as_one_parser(self, tmp_path, monkeypatch):
-        """Blocks parsed two at a time give the batches, in order, of one parser."""
-        path = tmp_path / "u.csv"
-        _csv(path, 3000)
+    def test_same_batches_as_one_parser(self, tmp_path, monkeypatch, kind):
+        """Blocks parsed two at a time give the batches, in order, of one parser (JSON
+        lines: blocks of text quantities, then of numbers, then of text again)."""
+        path = tmp_path / f"u.{kind}"
+        _WRITERS[kind](path, 3000)
         monkeypatch.setattr(_io, "_PARSERS", 2)  # whatever this machine's core count
         parallel = list(read_columnar(path, block_size=2048, prefetch=False))
         monkeypatch.setattr(_io, "_PARSERS", 1)
@@ -133,43 +155,49 @@ class TestParallelBlocks:
         assert [b.num_rows for b in parallel] == [b.num_rows for b in single]
         assert all(a.equals(b) for a, b in zip(parallel, single, strict=True))
         assert [b.schema.metadata for b in parallel] == [b.schema.metadata for b in single]
+        if kind == "jsonl":  # each block read with the quantities' own kind
+            kinds = {str(b.schema.field("quantity").type) for b in parallel}
+            assert kinds == {"string", "decimal128(38, 12)"}
 
-    def test_an_error_comes_after_the_batches_before_it(self, tmp_path, monkeypatch):
+    def test_an_error_comes_after_the_batches_before_it(self, tmp_path, monkeypatch, kind):
         """A bad line in a later block: every batch before it is given, then its error."""
-        path = tmp_path / "u.csv"
-        _csv(path, 3000)
+        path = tmp_path / f"u.{kind}"
+        _WRITERS[kind](path, 3000)
         lines = path.read_text().splitlines()
-        lines[2001] = "acct1,vcpu_hours"
+        lines[2001] = "acct1,vcpu_hours" if kind == "csv" else '{"account": "acct1", "metric"'
         path.write_text("\n".join(lines) + "\n")
+        # the CSV file's line 2002 is its row 2001 (after the header); JSON lines' is 2002
+        before = 2000 if kind == "csv" else 2001
         runs: dict[int, list[pa.RecordBatch]] = {}
         for parsers in (2, 1):
             monkeypatch.setattr(_io, "_PARSERS", parsers)
             seen = runs[parsers] = []
             with pytest.raises(ConfigError, match="line 2002"):
                 seen.extend(read_columnar(path, block_size=2048, prefetch=False))
-        assert 1900 < sum(b.num_rows for b in runs[1]) <= 2000  # every block before line 2002
+        assert before - 100 < sum(b.num_rows for b in runs[1]) <= before  # the blocks before
         assert len(runs[2]) == len(runs[1])
         assert all(a.equals(b) for a, b in zip(runs[2], runs[1], strict=True))
 
-    def test_an_error_reading_the_blocks_comes_after_their_results(self):
-        """An error from the items (reading the file) comes after the work under way."""
-
-        def items():
-            yield from ((2, 3), (3, 2), (10, 0))
-            raise OSError("disk")
-
-        got: list[int] = []
-        with pytest.raises(OSError, match="disk"):
-            got.extend(_io._in_order(pow, items(), 2))
-        assert got == [8, 9, 1]
-
     @pytest.mark.parametrize("prefetch", [True, False])
-    def test_stopping_early_ends_the_parsing_threads(self, tmp_path, prefetch):
+    def test_stopping_early_ends_the_parsing_threads(self, tmp_path, prefetch, kind):
         """Closing the stream after one batch ends the reader and the parsing threads."""
-        path = tmp_path / "u.csv"
-        _csv(path, 3000)
+        path = tmp_path / f"u.{kind}"
+        _WRITERS[kind](path, 3000)
         stream = iter(read_columnar(path, block_size=2048, prefetch=prefetch))
         next(stream)
         stream.close()
         names = [t.name for t in threading.enumerate()]
         assert not [n for n in names if n.startswith(("cloudrate-read", "cloudrate-parse"))]
+
+
+def test_an_error_reading_the_blocks_comes_after_their_results():
+    """An error from the items (reading the file) comes after the work under way."""
+
+    def items():
+        yield from ((2, 3), (3, 2), (10, 0))
+        raise OSError("disk")
+
+    got: list[int] = []
+    with pytest.raises(OSError, match="disk"):
+        got.extend(_io._in_order(pow, items(), 2))
+    assert got == [8, 9, 1]
