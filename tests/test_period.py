@@ -92,6 +92,62 @@ class TestBillingPeriod:
         assert p.local_days([(late, late + timedelta(minutes=10))]) == {date(2026, 10, 2)}
         assert p.local_days([(late, late)]) == {date(2026, 10, 2)}
 
+    def test_local_days_at_the_period_edges(self):
+        """A moment at the period's start touches its first day, one at its end nothing; a
+        span ending at local midnight does not touch the next day, and spans an hour apart
+        across midnight touch both days, spans a day apart not the day between."""
+        p = BillingPeriod.month(2026, 10, "Europe/Berlin")
+        hour = timedelta(hours=1)
+        midnight = datetime(2026, 10, 4, 22, tzinfo=UTC)  # 5 October 00:00 in Berlin
+        assert p.local_days([(p.start, p.start)]) == {date(2026, 10, 1)}
+        assert p.local_days([(p.end, p.end), (p.end - hour, p.end + hour)]) == {date(2026, 10, 31)}
+        assert p.local_days([(midnight - hour, midnight)]) == {date(2026, 10, 4)}
+        assert p.local_days([(midnight - hour, midnight), (midnight, midnight)]) == {
+            date(2026, 10, 4),
+            date(2026, 10, 5),
+        }
+        apart = [(midnight - 2 * hour, midnight - hour), (midnight + hour, midnight + 2 * hour)]
+        assert p.local_days(apart) == {date(2026, 10, 4), date(2026, 10, 5)}
+        day_apart = [(midnight - hour, midnight), (midnight + 24 * hour, midnight + 25 * hour)]
+        assert p.local_days(day_apart) == {date(2026, 10, 4), date(2026, 10, 6)}
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.one_of(  # minutes from the period's start: on the hour, or anywhere
+                    st.integers(-30, 32 * 24).map(lambda h: 60 * h),
+                    st.integers(-30 * 60, 32 * 24 * 60),
+                ),
+                st.one_of(st.sampled_from((0, 60)), st.integers(0, 180), st.integers(0, 4320)),
+            ),
+            max_size=12,
+        ),
+        st.sampled_from(("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")),
+        st.sampled_from((3, 10, 11)),  # the months of the DST changes, and one without
+    )
+    def test_local_days_of_many_spans_are_the_days_of_each(self, spans, tz, month):
+        """Spans joined where they meet or overlap touch the days each touches on its own,
+        by the rule for one span: a span of some length every day it covers time of, a
+        moment the day it falls on, only inside the period (drawn in minutes around the
+        period's edges, with moments, overlaps and spans meeting at midnight)."""
+        p = BillingPeriod.month(2026, month, tz)
+        zone = ZoneInfo(tz)
+        given = [
+            (p.start + timedelta(minutes=a), p.start + timedelta(minutes=a + b)) for a, b in spans
+        ]
+        expected: set[date] = set()
+        for start, end in given:
+            lo, hi = max(start, p.start), min(end, p.end)
+            if lo < hi:
+                day, last = lo.astimezone(zone).date(), (hi - timedelta(microseconds=1))
+                while day <= last.astimezone(zone).date():
+                    expected.add(day)
+                    day += timedelta(days=1)
+            elif lo == hi and p.start <= lo < p.end:
+                expected.add(lo.astimezone(zone).date())
+        assert p.local_days(given) == expected
+        assert p.local_days(reversed(given)) == expected
+
 
 class TestSecondsBetween:
     def test_exact_with_microseconds(self):

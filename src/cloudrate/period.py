@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -255,10 +255,7 @@ class BillingPeriod:
         """
         tz = self.tz
         days: set[date] = set()
-        for start, end in spans:
-            lo, hi = max(start, self.start), min(end, self.end)
-            if hi < lo or (hi == lo and not (self.start <= lo < self.end)):
-                continue
+        for lo, hi in self._touching(spans):
             first = lo.astimezone(tz).date()
             last_moment = hi if hi == lo else hi - timedelta(microseconds=1)
             last = last_moment.astimezone(tz).date()
@@ -267,6 +264,32 @@ class BillingPeriod:
                 days.add(day)
                 day += timedelta(days=1)
         return days
+
+    def _touching(
+        self, spans: Iterable[tuple[datetime, datetime]]
+    ) -> Iterator[tuple[datetime, datetime]]:
+        """*spans* clipped to the period, those that touch it; the ones of some length
+        joined where they overlap or meet (hourly records make one span a resource), which
+        touches the same days: every day from the first span's to the last's."""
+        joined: list[tuple[datetime, datetime]] = []
+        for start, end in spans:
+            lo, hi = max(start, self.start), min(end, self.end)
+            if lo < hi:
+                joined.append((lo, hi))
+            elif lo == hi and self.start <= lo < self.end:
+                yield lo, hi  # a moment: the day it falls on (not joined at a span's end)
+        joined.sort()
+        current: tuple[datetime, datetime] | None = None
+        for lo, hi in joined:
+            if current is not None and lo <= current[1]:
+                if hi > current[1]:
+                    current = (current[0], hi)
+                continue
+            if current is not None:
+                yield current
+            current = (lo, hi)
+        if current is not None:
+            yield current
 
     def to_dict(self) -> dict[str, str]:
         return {
