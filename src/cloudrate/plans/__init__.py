@@ -63,7 +63,16 @@ from ._transaction_percentage import TransactionPercentage
 from ._validity import Validity
 from ._versions import PriceVersion
 from ._volume import Volume
-from ._where import All, AnyOf, Compare, Condition, Match, Not, read_condition
+from ._where import (
+    All,
+    AnyOf,
+    Compare,
+    Condition,
+    Match,
+    Not,
+    decided_by_attributes,
+    read_condition,
+)
 
 __all__ = [
     "AGGREGATIONS",
@@ -125,6 +134,7 @@ __all__ = [
     "bills_without_usage",
     "conversion",
     "current_proration",
+    "decided_by_attributes",
     "dump_overrides",
     "dump_plan",
     "kinds_of",

@@ -44,6 +44,7 @@ __all__ = [
     "Match",
     "Not",
     "attribute_number",
+    "decided_by_attributes",
     "read_condition",
 ]
 
@@ -417,6 +418,24 @@ class Not(Condition):
 
     def to_data(self) -> dict[str, Any]:
         return {"not": self.condition.to_data()}
+
+
+def decided_by_attributes(condition: Condition) -> bool:
+    """Whether *condition* is built of cloudrate's own plain, ``all``, ``any`` and ``not``
+    conditions, which decide from the values of :meth:`~Condition.attributes` alone (a
+    subclass may read more), so that what it selects can be remembered by those values.
+
+    >>> decided_by_attributes(All([Match({"zone": "z1"}), Not(Match({"os": "linux"}))]))
+    True
+    """
+    kind = type(condition)
+    if kind is Match:
+        return True
+    if isinstance(condition, All | AnyOf) and kind in (All, AnyOf):
+        return all(decided_by_attributes(c) for c in condition.conditions)
+    if isinstance(condition, Not) and kind is Not:
+        return decided_by_attributes(condition.condition)
+    return False
 
 
 def _raise(path: str, _code: str, message: str, value: Any) -> None:

@@ -29,7 +29,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from cloudrate.plans import All, AnyOf, Condition, Match, Not
+from cloudrate.plans import decided_by_attributes
 from cloudrate.usage import UsageRecord
 
 from ._accumulate import Acc
@@ -47,19 +47,6 @@ Route = Callable[[UsageRecord], None]
 #: record by record (a condition on an attribute with a value per record remembers
 #: nothing worth keeping).
 MEMO_LIMIT = 1 << 16
-
-
-def _reads_attributes_only(condition: Condition) -> bool:
-    """Whether *condition* is built of cloudrate's own conditions, which decide from the
-    values of :meth:`~cloudrate.plans.Condition.attributes` alone."""
-    kind = type(condition)
-    if kind is Match:
-        return True
-    if isinstance(condition, All | AnyOf) and kind in (All, AnyOf):
-        return all(_reads_attributes_only(c) for c in condition.conditions)
-    if isinstance(condition, Not) and kind is Not:
-        return _reads_attributes_only(condition.condition)
-    return False
 
 
 class Selection:
@@ -118,7 +105,7 @@ def selections(
         if any(s.window is not None for s in slots[metric]):
             continue
         conditions = [s.charge.where for s in slots[metric] if s.charge.where]
-        if not all(_reads_attributes_only(c) for c in conditions):
+        if not all(decided_by_attributes(c) for c in conditions):
             continue
         keys = sorted(set().union(*(c.attributes() for c in conditions)))
         found[metric] = Selection(keys, [(matcher, sums) for matcher, _, sums in entries])

@@ -49,6 +49,10 @@ charges:
      unit_price: "0.0125"}}
   - {{name: big, service: Compute, metric: vcpu_hours, model: per_unit, unit_price: "0.02",
      where: {{size: big}}}}
+  - {{name: big-windows, service: Compute, metric: vcpu_hours, model: per_unit,
+     unit_price: "0.03", where: {{size: big, os: windows}}}}
+  - {{name: many-cores, service: Compute, metric: level, model: per_unit,
+     unit_price: "0.01", where: {{cores: {{gt: 4}}}}}}
   - {{name: traffic, service: Network, metric: traffic, model: volume, free_units: 1,
      tiers: [{{up_to: 3, unit_price: "0.10"}}, {{up_to: null, unit_price: "0.05"}}]}}
   - name: disk
@@ -74,7 +78,9 @@ ZONES = ("Europe/Berlin", "UTC", "America/New_York", "Asia/Kolkata")
 @st.composite
 def usages(draw: st.DrawFn) -> list[UsageRecord]:
     """Up to 40 records of October 2026 and the days around it: any minute, from an
-    instant to 50 hours long, some without a resource id, one metric no charge prices."""
+    instant to 50 hours long, some without a resource id, one metric no charge prices;
+    charges selecting by one attribute and by two (remembered by their values: licences,
+    vCPU-hours) and by a number (tested record by record: levels)."""
     out = []
     for n in range(draw(st.integers(0, 40))):
         start = datetime(2026, 9, 30, 12, tzinfo=UTC) + timedelta(
@@ -93,6 +99,7 @@ def usages(draw: st.DrawFn) -> list[UsageRecord]:
                 attributes={
                     "size": draw(st.sampled_from(["big", "small"])),
                     "os": draw(st.sampled_from(["windows", "linux"])),
+                    "cores": draw(st.sampled_from(["2", "8"])),
                 },
             )
         )

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import decimal
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import attrs
 
-from cloudrate.plans import Plan
+from cloudrate.plans import Plan, decided_by_attributes
 from cloudrate.usage import UsageRecord
 
 from ._aggregate import Acc, OnePassError, Slot, add, slots
@@ -59,13 +60,45 @@ class MonthScan:
 class _Target:
     """One charge a metric's records feed: its aggregates per day."""
 
-    __slots__ = ("aggregation", "index", "matcher", "parts", "scale", "whole")
+    __slots__ = ("aggregation", "index", "matcher", "parts", "scale", "where", "whole")
 
     def __init__(self, slot: Slot, n_days: int) -> None:
         self.index, self.aggregation, self.matcher = slot.index, slot.aggregation, slot.matcher
-        self.scale = slot.scale
+        self.scale, self.where = slot.scale, slot.charge.where
         self.whole: list[Acc | None] = [None] * n_days
         self.parts: list[Acc | None] = [None] * n_days
+
+
+#: Distinct attribute values a :class:`_Picker` remembers; past them, records are tested
+#: one by one.
+MEMO_LIMIT = 1 << 16
+
+
+class _Picker:
+    """The targets of a metric some of whose charges select records: those whose
+    conditions select a record's attributes, remembered by the values of the attributes
+    they read when they are cloudrate's own conditions (:func:`decided_by_attributes`),
+    as rating remembers them."""
+
+    __slots__ = ("key", "keys", "memo", "targets")
+
+    def __init__(self, targets: tuple[_Target, ...]) -> None:
+        self.targets = targets
+        conditions = [t.where for t in targets if t.where]
+        self.memo: dict[Any, tuple[_Target, ...]] | None = None
+        self.keys: tuple[str, ...] = ()
+        if all(decided_by_attributes(c) for c in conditions):
+            self.keys = tuple(sorted(frozenset().union(*(c.attributes() for c in conditions))))
+            self.memo = {}
+        self.key = self.keys[0] if len(self.keys) == 1 else None
+
+    def pick(self, attributes: Mapping[str, str], value: Any) -> tuple[_Target, ...]:
+        """The targets that select a record with *attributes* (*value*: theirs the memo
+        is keyed by), remembered while the memo has room."""
+        found = tuple(t for t in self.targets if t.matcher is None or t.matcher(attributes))
+        if self.memo is not None and len(self.memo) < MEMO_LIMIT:
+            self.memo[value] = found
+        return found
 
 
 def scan_month(plan: Plan, records: Sequence[UsageRecord], month: DateRange) -> MonthScan:
@@ -119,31 +152,39 @@ def _scan(  # noqa: C901, PLR0912 - the hot loop, kept in one piece
     days, by_metric, seen = into
     lows, highs = bounds[2], bounds[3]  # UTC bounds: UTC records compare to them faster
     n_days = len(highs)
-    # per metric, in one look-up: its records, its resources, its charges and whether
-    # any of them selects records
-    found: dict[str, tuple[list[UsageRecord], set[str], tuple[_Target, ...], bool]] = {}
+    # per metric, in one look-up: its records, its resources, its charges and, when any
+    # of them selects records, which do for a record's attributes
+    found: dict[str, tuple[list[UsageRecord], set[str], tuple[_Target, ...], _Picker | None]] = {}
     for record in records:
         metric, rid, start, end = record.metric, record.resource_id, record.start, record.end
         done = bisect_left(highs, end)
         if done >= n_days:
             raise OnePassError("a record after the range")
         try:
-            mine, ids, targets, selective = found[metric]
+            mine, ids, targets, picker = found[metric]
         except KeyError:
             targets = routes.get(metric, ())
-            selective = any(t.matcher is not None for t in targets)
+            picker = _Picker(targets) if any(t.matcher for t in targets) else None
             mine, ids = by_metric[metric], seen[metric] = [], set()
-            found[metric] = (mine, ids, targets, selective)
+            found[metric] = (mine, ids, targets, picker)
         mine.append(record)
         if rid is not None:
             ids.add(rid)
-        if selective:
+        picked: Sequence[_Target] = targets
+        if picker is not None:
             attributes = record.attributes
-            picked: Sequence[_Target] = [
-                t for t in targets if t.matcher is None or t.matcher(attributes)
-            ]
-        else:
-            picked = targets
+            memo = picker.memo
+            if memo is None:
+                picked = picker.pick(attributes, None)
+            else:
+                key = picker.key
+                value: Any
+                if key is not None:
+                    value = attributes.get(key)
+                else:
+                    value = tuple(map(attributes.get, picker.keys))
+                remembered = memo.get(value)
+                picked = picker.pick(attributes, value) if remembered is None else remembered
         if start < end and start >= lows[done]:  # inside the day it completes in
             bucket = days[done]
             try:
