@@ -147,6 +147,8 @@ class TestBillingPeriod:
                 expected.add(lo.astimezone(zone).date())
         assert p.local_days(given) == expected
         assert p.local_days(reversed(given)) == expected
+        lasting = [(s, e) for s, e in given if max(s, p.start) < min(e, p.end)]
+        assert p.local_days(given, moments=False) == p.local_days(lasting)
 
 
 class TestSecondsBetween:

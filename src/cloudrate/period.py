@@ -247,15 +247,18 @@ class BillingPeriod:
         lo, hi = max(start, self.start), min(end, self.end)
         return (lo, hi) if lo < hi else None
 
-    def local_days(self, spans: Iterable[tuple[datetime, datetime]]) -> set[date]:
+    def local_days(
+        self, spans: Iterable[tuple[datetime, datetime]], *, moments: bool = True
+    ) -> set[date]:
         """The calendar days (in the period's timezone) that *spans* touch inside the period.
 
         A span touches a day when it covers any time of it; spans of zero length touch
-        the day they fall on.
+        the day they fall on, unless *moments* is false (then only spans of some length
+        inside the period count, as for a proration).
         """
         tz = self.tz
         days: set[date] = set()
-        for lo, hi in self._touching(spans):
+        for lo, hi in self._touching(spans, moments):
             first = lo.astimezone(tz).date()
             last_moment = hi if hi == lo else hi - timedelta(microseconds=1)
             last = last_moment.astimezone(tz).date()
@@ -266,17 +269,20 @@ class BillingPeriod:
         return days
 
     def _touching(
-        self, spans: Iterable[tuple[datetime, datetime]]
+        self, spans: Iterable[tuple[datetime, datetime]], moments: bool
     ) -> Iterator[tuple[datetime, datetime]]:
-        """*spans* clipped to the period, those that touch it; the ones of some length
-        joined where they overlap or meet (hourly records make one span a resource), which
-        touches the same days: every day from the first span's to the last's."""
+        """*spans* clipped to the period, those that touch it (*moments*: with those of
+        zero length); the ones of some length joined where they overlap or meet (hourly
+        records make one span a resource), which touches the same days: every day from
+        the first span's to the last's."""
         joined: list[tuple[datetime, datetime]] = []
+        first, last = self.start, self.end
         for start, end in spans:
-            lo, hi = max(start, self.start), min(end, self.end)
+            lo = start if start > first else first  # max() and min(), without the calls
+            hi = end if end < last else last
             if lo < hi:
                 joined.append((lo, hi))
-            elif lo == hi and self.start <= lo < self.end:
+            elif moments and lo == hi and first <= lo < last:
                 yield lo, hi  # a moment: the day it falls on (not joined at a span's end)
         joined.sort()
         current: tuple[datetime, datetime] | None = None

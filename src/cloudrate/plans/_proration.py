@@ -94,20 +94,24 @@ def proration_factor(
     >>> proration_factor([(datetime(2026, 10, 16, tzinfo=period.tz), period.end)], period)
     Decimal('0.516129032258064516129032258064516129032258064516129032258065')
     """
-    clipped = [c for s, e in spans if (c := period.clip(s, e)) is not None]
-    if not clipped:
-        return Decimal(0)
-    if proration == "none":
-        return Decimal(1)
-    if proration == "seconds":
+    if proration in ("none", "seconds"):
+        clipped = [c for s, e in spans if (c := period.clip(s, e)) is not None]
+        if not clipped:
+            return Decimal(0)
+        if proration == "none":
+            return Decimal(1)
         covered = sum((seconds_between(s, e) for s, e in _merge(clipped)), Decimal(0))
         share = covered / period.seconds
-    elif proration == "thirty_day_months":
-        share = _thirty_day_months(period.local_days(clipped), period)
-    else:
-        days = len(period.local_days(clipped))
-        share = Decimal(days) / (Decimal(30) if proration == "days_of_30" else period.days)
-        share = min(share, Decimal(1))
+    else:  # the days the spans of some length cover inside the period (none: no share)
+        touched = period.local_days(spans, moments=False)
+        if not touched:
+            return Decimal(0)
+        if proration == "thirty_day_months":
+            share = _thirty_day_months(touched, period)
+        else:
+            share = Decimal(len(touched))
+            share /= Decimal(30) if proration == "days_of_30" else period.days
+            share = min(share, Decimal(1))
     if digits is not None:
         share = share.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
     return share
