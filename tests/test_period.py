@@ -111,6 +111,19 @@ class TestBillingPeriod:
         day_apart = [(midnight - hour, midnight), (midnight + 24 * hour, midnight + 25 * hour)]
         assert p.local_days(day_apart) == {date(2026, 10, 4), date(2026, 10, 6)}
 
+    def test_a_skipped_date_counts_however_the_time_is_cut(self):
+        """Samoa skipped 30 December 2011: one span across it touches it, as the period's
+        own days count it, and so do hourly spans that meet across it."""
+        p = BillingPeriod.month(2011, 12, "Pacific/Apia")
+        skip, hour = datetime(2011, 12, 30, 10, tzinfo=UTC), timedelta(hours=1)
+        one = p.local_days([(skip - hour, skip + hour)])
+        assert one == {date(2011, 12, 29), date(2011, 12, 30), date(2011, 12, 31)}
+        assert p.local_days([(skip - hour, skip), (skip, skip + hour)]) == one
+        first = p.start.astimezone(UTC)  # hours of real time (the month has 30 days of it)
+        hourly = [(first + h * hour, first + (h + 1) * hour) for h in range(24 * 30)]
+        assert hourly[-1][1] == p.end
+        assert len(p.local_days(hourly)) == len(p.local_days([(p.start, p.end)])) == p.days
+
     @given(
         st.lists(
             st.tuples(

@@ -254,7 +254,10 @@ class BillingPeriod:
 
         A span touches a day when it covers any time of it; spans of zero length touch
         the day they fall on, unless *moments* is false (then only spans of some length
-        inside the period count, as for a proration).
+        inside the period count, as for a proration). A date the timezone skipped (Samoa
+        went from 29 to 31 December 2011) counts for a span running across it, as it
+        counts in :attr:`days`, however the span is cut into spans that meet: hourly
+        records and one record of the same time touch the same days.
         """
         tz = self.tz
         days: set[date] = set()
