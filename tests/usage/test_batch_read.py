@@ -9,14 +9,15 @@ import decimal
 import gc
 import io
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from unittest import mock
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cloudrate import ConfigError, UsageError, read_usage_csv
-from cloudrate.usage import _read, parse_quantity
+from cloudrate.usage import _identity, _read, dedupe, parse_quantity
 from cloudrate.usage._record import _quantities
 
 from .dict_reference import dict_path
@@ -176,6 +177,65 @@ class TestQuantityColumn:
         assert _quantities(["1", text]) is None
         with pytest.raises(UsageError):
             parse_quantity(text)
+
+
+def _written_texts() -> st.SearchStrategy[str]:
+    """Quantity texts as any export may write them: leading zeros, a point first or
+    last, zeros at the end, an exponent, a sign, spaces."""
+    digits = st.text("0123456789", min_size=1, max_size=8)
+    plain = st.builds(
+        lambda whole, point, fraction, zeros: whole + point + fraction + "0" * zeros,
+        st.sampled_from(("", "0", "00", "7", "10")) | digits,
+        st.sampled_from(("", ".")),
+        st.sampled_from(("", "5", "05")) | digits,
+        st.integers(0, 4),
+    )
+    return st.one_of(
+        plain,
+        _quantity_texts(),
+        st.builds(lambda t, e: f"{t}E{e}", digits, st.integers(-5, 5)),
+        st.builds(lambda t: f"+{t}", digits),
+        st.sampled_from(("0", "0.0", "0.", ".5", "5.", "-0", "000", "0.000")),
+    )
+
+
+class TestQuantityKeys:
+    """The identity hash reads each quantity as a text (_quantity_key); a column of
+    texts gives those texts without parsing them again (_quantity_keys)."""
+
+    @given(st.lists(_written_texts(), min_size=1, max_size=12))
+    @example(["10.0", "100", "0.0", "0", "7.50"])
+    def test_column_gives_each_values_key(self, texts):
+        """From the texts or from the values, the keys of a column are those of its
+        values, whatever the mix of forms in it."""
+        values = _quantities(texts)
+        if values is None:
+            return
+        assert _identity._quantity_keys(texts, values) == list(map(_identity._quantity_key, values))
+
+    @given(st.decimals(min_value=0, max_value=10**9, allow_nan=False, places=6), st.integers(0, 5))
+    @example(Decimal("100"), 1)
+    @example(Decimal("0"), 2)
+    def test_equal_values_give_one_key(self, value, zeros):
+        """1.5 and 1.50 (and 15E-1) are one quantity: one key, so one identity hash."""
+        short = format(value.normalize(), "f")  # 100 for 100.000000
+        point = "" if "." in short else "."
+        forms = [str(value), short, short + point + "0" * zeros, f"{value:E}", f" {value} "]
+        keys = {k for t in forms for k in _identity._quantity_keys([t], [Decimal(t)])}
+        assert len(keys) == 1
+
+    def test_tenfold_quantities_meet_and_stay_two_records(self):
+        """Quantities ten or a hundred times apart share a key: their records' hashes meet, and
+        dedupe compares the records themselves and keeps both."""
+        text = "account,metric,quantity,start,end\n" + "".join(
+            f"a,m,{q},2026-10-01T00:00:00Z,2026-10-01T01:00:00Z\n"
+            for q in ("1", "10", "100.0", "1")
+        )
+        records = read_usage_csv(io.StringIO(text))
+        assert len({r._identity for r in records}) == 1
+        found = dedupe(records)
+        assert [r.quantity for r in found.records] == [Decimal(q) for q in ("1", "10", "100")]
+        assert found.duplicates_dropped == 1
 
 
 class _Watched(io.StringIO):

@@ -49,6 +49,7 @@ __all__ = [
     "Deduplicated",
     "conflict_error",
     "dedupe",
+    "identity_hash",
     "identity_key",
     "parse_revision",
     "revision_rank",
@@ -113,6 +114,100 @@ def identity_key(record: UsageRecord) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def identity_hash(record: UsageRecord) -> int:
+    """The hash of *record*'s identity: equal for records with equal
+    :func:`identity_key`, computed with the quantity as :func:`_quantity_key`'s text
+    (hashing a Decimal of many decimals costs several times more).
+
+    >>> from datetime import datetime, timezone
+    >>> from cloudrate.usage import UsageRecord
+    >>> t0, t1 = (datetime(2026, 10, d, tzinfo=timezone.utc) for d in (1, 2))
+    >>> a, b = (UsageRecord(account="acme", metric="m", quantity=q, start=t0, end=t1)
+    ...         for q in ("1.5", "1.50"))
+    >>> identity_hash(a) == identity_hash(b) == a._identity
+    True
+    """
+    r = record
+    return _hash(
+        r.account, r.metric, r.quantity, r.start, r.end, r.record_id, r.resource_id, r.service,
+        r.attributes,
+    )  # fmt: skip
+
+
+def _hash(
+    account: str,
+    metric: str,
+    quantity: Decimal,
+    start: datetime,
+    end: datetime,
+    record_id: str | None,
+    resource_id: str | None,
+    service: str | None,
+    attributes: Mapping[str, str],
+) -> int:
+    """:func:`identity_hash` from the fields themselves."""
+    if record_id:
+        return hash(("record_id", account, record_id))
+    return hash(
+        (
+            "content",
+            account,
+            metric,
+            _quantity_key(quantity),
+            start,
+            end,
+            resource_id,
+            service,
+            _attribute_items(attributes),
+        )
+    )
+
+
+def _quantity_key(quantity: Decimal) -> str:
+    """A quantity as the identity hash reads it: its digits without the zeros at their
+    end (the fraction's, then the whole number's when no fraction is left), so equal
+    quantities give one text; zero is ``"0"``. Whole numbers ten times apart give one
+    text too (7, 70, 700.0): their records' hashes may meet, and :func:`dedupe` then
+    compares the records themselves.
+
+    >>> [_quantity_key(Decimal(t)) for t in ("1.50", "1.5", "1E+3", "0.00", "70", "700.0")]
+    ['1.5', '1.5', '1', '0', '7', '7']
+    """
+    if not quantity:
+        return "0"  # 0, 0.00 and -0 are equal
+    # "f": every digit, never an exponent
+    return format(quantity, "f").rstrip("0").rstrip(".").rstrip("0")
+
+
+#: Deletes the characters of plain digits with a point (what is left was something else).
+_PLAIN = str.maketrans("", "", "0123456789.")
+
+
+def _quantity_keys(texts: Sequence[str], quantities: Sequence[Decimal]) -> list[str]:
+    """``[_quantity_key(q) for q in quantities]`` where each quantity was parsed from the
+    text at its place: from the texts themselves, a column at a time, when every one is
+    plain digits with at most a point inside, written without a leading point or a zero
+    before another digit (the usual export), else from the values.
+
+    >>> texts = ["1.50", "100", "2.", "0.0", "0", "0.25", "100.0"]
+    >>> _quantity_keys(texts, [Decimal(t) for t in texts])
+    ['1.5', '1', '2', '0', '0', '0.25', '1']
+    """
+    lines = "\n" + "\n".join(texts) + "\n"  # each text between two line ends
+    if (
+        lines.translate(_PLAIN) != "\n" * (len(texts) + 1)  # not only digits and points
+        or "\n." in lines  # a leading point
+        # a zero before a digit (a text "0" is one zero alone)
+        or lines.count("\n0") != lines.count("\n0.") + texts.count("0")
+    ):
+        return list(map(_quantity_key, quantities))
+    zeros, points = repeat("0"), repeat(".")
+    keys = list(map(str.rstrip, map(str.rstrip, map(str.rstrip, texts, zeros), points), zeros))
+    if "" in keys:  # a zero ("0", "0.0") lost every digit
+        keys = [key or "0" for key in keys]
+    return keys
+
+
 def _key(
     account: str,
     metric: str,
@@ -157,16 +252,19 @@ def _key_hashes(
     services: Sequence[str | None],
     attributes: Sequence[Mapping[str, str]],
     items: Sequence[tuple[tuple[str, str], ...]],
+    quantity_keys: Sequence[str] | None = None,
 ) -> Iterable[int]:
-    """``hash(_key(...))`` of every row of these columns, where ``items[i]`` is
-    ``_attribute_items(attributes[i])``: the identity hashes of records built a batch at
-    a time. The keys are built as :func:`_key` builds them, in C when every row is
+    """:func:`identity_hash` of every row of these columns, where ``items[i]`` is
+    ``_attribute_items(attributes[i])`` and *quantity_keys*, when given, the
+    :func:`_quantity_key` of each quantity: the identity hashes of records built a batch
+    at a time. The keys are built as :func:`_hash` builds them, in C when every row is
     identified the same way."""
     if not any(record_ids):
+        keys = map(_quantity_key, quantities) if quantity_keys is None else quantity_keys
         return map(
             hash,
             zip(
-                repeat("content"), accounts, metrics, quantities, starts, ends, resource_ids,
+                repeat("content"), accounts, metrics, keys, starts, ends, resource_ids,
                 services, items,
             ),
         )  # fmt: skip
@@ -176,7 +274,7 @@ def _key_hashes(
         accounts, metrics, quantities, starts, ends, record_ids, resource_ids, services,
         attributes, strict=True,
     )  # fmt: skip
-    return [hash(_key(*row)) for row in rows]
+    return [_hash(*row) for row in rows]
 
 
 @attrs.frozen(kw_only=True)

@@ -34,7 +34,7 @@ from ._file_checks import (
     unique_keys,
     wrong_width,
 )
-from ._identity import _attribute_items, parse_revision
+from ._identity import _attribute_items, _quantity_keys, parse_revision
 from ._record import _EMPTY, UsageRecord, _FrozenAttrs, _quantities, parse_quantity
 
 __all__ = [
@@ -412,7 +412,8 @@ class _CsvRows:
         accounts, metrics = columns[i_account], columns[i_metric]
         if not (all(accounts) and all(metrics)):
             return None
-        quantities = _quantities(columns[i_quantity])
+        texts = columns[i_quantity]
+        quantities = _quantities(texts)
         if quantities is None:
             return None
         self.bound()
@@ -425,19 +426,23 @@ class _CsvRows:
         attributes, items = self.attribute_columns(columns, n)
         share = self.texts.setdefault
         prefix = f"{self.source} line "
+        record_ids = _optional(columns, i_id, nothing)
+        # the identity hash reads the quantities' texts only for records without an id
+        keys = None if any(record_ids) else _quantity_keys(texts, quantities)
         return UsageRecord._checked_columns(
             list(map(share, accounts, accounts)),
             list(map(share, metrics, metrics)),
             quantities,
             starts,
             ends,
-            _optional(columns, i_id, nothing),
+            record_ids,
             nothing,
             _optional(columns, i_res, nothing),
             _optional(columns, i_svc, nothing),
             attributes,
             items,
             list(map(prefix.__add__, map(str, range(first, first + n)))),
+            keys,
         )
 
     def bound(self) -> None:

@@ -27,7 +27,7 @@ from cloudrate._money import MAX_PLACES, MAX_QUANTITY, check_quantity, to_decima
 from cloudrate.exceptions import OptionError, PlanError, UsageError, WrongTypeError
 from cloudrate.period import seconds_between
 
-from ._identity import _key, _key_hashes, identity_key, parse_revision
+from ._identity import _hash, _key_hashes, identity_hash, parse_revision
 
 __all__ = ["UsageRecord", "parse_quantity"]
 
@@ -217,13 +217,13 @@ class UsageRecord:
     #: Where the record was read (``usage.csv line 5``), for messages; not part of the
     #: record: records that differ only in origin are equal.
     origin: str | None = attrs.field(default=None, eq=False, repr=False)
-    #: The hash of :func:`~cloudrate.usage.identity_key`, computed once when the record
-    #: is built, so :func:`~cloudrate.usage.dedupe` finds copies without rehashing.
+    #: :func:`~cloudrate.usage.identity_hash`, computed once when the record is built,
+    #: so :func:`~cloudrate.usage.dedupe` finds copies without rehashing.
     _identity: int = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _check(self.account, self.metric, self.start, self.end, self.record_id, self.revision)
-        object.__setattr__(self, "_identity", hash(identity_key(self)))
+        object.__setattr__(self, "_identity", identity_hash(self))
 
     @classmethod
     def _checked(
@@ -259,10 +259,12 @@ class UsageRecord:
         _set_service(self, service)
         _set_attributes(self, attributes)
         _set_origin(self, origin)
-        key = _key(
-            account, metric, quantity, start, end, record_id, resource_id, service, attributes
+        _set_identity(
+            self,
+            _hash(
+                account, metric, quantity, start, end, record_id, resource_id, service, attributes
+            ),
         )
-        _set_identity(self, hash(key))
         return self
 
     @classmethod
@@ -280,10 +282,12 @@ class UsageRecord:
         attributes: Sequence[Mapping[str, str]],
         attribute_items: Sequence[tuple[tuple[str, str], ...]],
         origins: Sequence[str | None],
+        quantity_keys: Sequence[str] | None = None,
     ) -> list[UsageRecord] | None:
         """The records :meth:`_checked` builds from each row of these columns (all of one
         length, converted by the same rules; ``attribute_items[i]`` is the identity
-        key's form of ``attributes[i]``), built a column at a time; None when a row
+        key's form of ``attributes[i]``, ``quantity_keys[i]`` when given the identity
+        hash's text of ``quantities[i]``), built a column at a time; None when a row
         breaks a rule across fields (build the rows one by one to say which and why).
         """
         columns = (accounts, metrics, quantities, starts, ends, record_ids, revisions)
@@ -296,7 +300,7 @@ class UsageRecord:
         records = list(map(_new, repeat(cls, n)))
         hashes = _key_hashes(
             accounts, metrics, quantities, starts, ends, record_ids, resource_ids, services,
-            attributes, attribute_items,
+            attributes, attribute_items, quantity_keys,
         )  # fmt: skip
         for set_slot, column in (
             (_set_account, accounts),
@@ -322,7 +326,7 @@ class UsageRecord:
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "_identity", hash(identity_key(self)))
+        object.__setattr__(self, "_identity", identity_hash(self))
 
     @property
     def seconds(self) -> Decimal:
