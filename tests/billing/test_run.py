@@ -133,6 +133,29 @@ def test_up_and_down_at_once_gives_one_of_each(store: DocumentStore) -> None:
     _assert_documents_add_up(store, mixed)
 
 
+def test_a_rerun_reads_the_earlier_documents_only_for_a_charge_gone(
+    store: DocumentStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unchanged usage: the rerun compares the billed amounts and parses no stored
+    document; when a charge is gone, the earlier documents give its credit note line."""
+    run = BillingRun(store=store)
+    run.bill(rate(PLAN, USAGE))
+    late = (*USAGE, _late(1))
+    run.bill(rate(PLAN, late))  # acme has an invoice and a supplementary invoice now
+    read: list[str] = []
+    parse = StoredDocument.invoice
+    monkeypatch.setattr(
+        StoredDocument, "invoice", lambda self: read.append(self.number) or parse(self)
+    )
+    assert run.bill(rate(PLAN, late)).documents == ()
+    assert read == []
+    gone = tuple(r for r in late if not (r.account == "acme" and r.metric != "vcpu_hours"))
+    (note,) = (d for d in run.bill(rate(PLAN, gone)).documents if d.customer == "acme")
+    assert note.kind == "credit_note"
+    assert read and all(n.startswith("INV-") for n in read)  # the invoices, for the lines
+    _assert_documents_add_up(store, gone)
+
+
 def test_back_to_the_original_usage_credits_what_was_added(store: DocumentStore) -> None:
     run = BillingRun(store=store)
     run.bill(rate(PLAN, USAGE))

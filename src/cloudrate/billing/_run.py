@@ -48,7 +48,7 @@ from cloudrate.plans import Plan
 from cloudrate.rating import RatingResult
 from cloudrate.usage import UsageRecord, dedupe
 
-from ._delta import billed_lines, delta
+from ._delta import billed_lines, delta, line_key
 from ._events import new_event
 from ._fast import bill_lines, fast_taxes
 from ._store import DocumentStore, StoreTransaction
@@ -429,9 +429,14 @@ class BillingRun:
                 "bill the period under its new plan"
             )
         billed = [b for d in existing for b in d.billed]
-        templates = [
-            line for d in existing if d.kind != "credit_note" for line in d.invoice().lines
-        ]
+        # The earlier lines describe only keys the draft no longer has: their documents
+        # are read back only then (a rerun that changes nothing reads no document).
+        kept = {line_key(line) for line in draft.lines}
+        templates = (
+            [line for d in existing if d.kind != "credit_note" for line in d.invoice().lines]
+            if any(b.line not in kept for b in billed)
+            else []
+        )
         numbers = ", ".join(d.number for d in existing)
         change = delta(draft.lines, billed, templates, numbers)
         if change.unchanged:
