@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import pickle
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cloudrate import ConfigError, UsageError, UsageRecord, read_usage_csv, read_usage_jsonl
-from cloudrate.exceptions import DuplicateUsageError
+from cloudrate.exceptions import DuplicateUsageError, WrongTypeError
 from cloudrate.testing import usage_records
 from cloudrate.usage import dedupe, identity_key, parse_revision, revision_rank
 
@@ -113,6 +114,18 @@ class TestIdentityKey:
         back = pickle.loads(pickle.dumps(a))
         assert back == a and back.origin == "u.csv line 4"
         assert dedupe([a, back]).duplicates_dropped == 1
+
+    def test_records_with_attributes_pickle_and_copy(self):
+        """Attributes (a read-only dict) survive pickling and copying, still read-only,
+        and the copy is still a copy of the record."""
+        a = rec("1.50", resource_id="vm-1", attributes={"zone": "eu", "tier": "gold"})
+        for back in (pickle.loads(pickle.dumps(a)), copy.deepcopy(a), copy.copy(a)):
+            assert back == a and back._identity == a._identity
+            assert back.attributes == {"zone": "eu", "tier": "gold"}
+            with pytest.raises(WrongTypeError, match="read-only"):
+                back.attributes["zone"] = "us"  # type: ignore[index]
+            assert hash(back.attributes) == hash(a.attributes)
+            assert dedupe([a, back]).duplicates_dropped == 1
 
 
 class TestExactDuplicates:

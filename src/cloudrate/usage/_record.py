@@ -54,6 +54,11 @@ class _FrozenAttrs(dict[str, str]):
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(sorted(self.items())))
 
+    def __reduce__(self) -> tuple[type[_FrozenAttrs], tuple[dict[str, str]]]:
+        """Pickled and copied whole, as a new read-only dict of the same items (a dict's
+        own way sets the items one by one, which a read-only dict refuses)."""
+        return type(self), (dict(self),)
+
     def _refuse(self, *_a: object, **_k: object) -> None:
         raise WrongTypeError(
             "usage record attributes are read-only; build a new record with evolve()"
