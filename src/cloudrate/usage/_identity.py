@@ -146,21 +146,8 @@ def _hash(
     attributes: Mapping[str, str],
 ) -> int:
     """:func:`identity_hash` from the fields themselves."""
-    if record_id:
-        return hash(("record_id", account, record_id))
-    return hash(
-        (
-            "content",
-            account,
-            metric,
-            _quantity_key(quantity),
-            start,
-            end,
-            resource_id,
-            service,
-            _attribute_items(attributes),
-        )
-    )
+    key = None if record_id else _quantity_key(quantity)
+    return hash(_key(account, metric, key, start, end, record_id, resource_id, service, attributes))
 
 
 def _quantity_key(quantity: Decimal) -> str:
@@ -211,7 +198,7 @@ def _quantity_keys(texts: Sequence[str], quantities: Sequence[Decimal]) -> list[
 def _key(
     account: str,
     metric: str,
-    quantity: Decimal,
+    quantity: Decimal | str | None,
     start: datetime,
     end: datetime,
     record_id: str | None,
@@ -219,8 +206,9 @@ def _key(
     service: str | None,
     attributes: Mapping[str, str],
 ) -> tuple[Any, ...]:
-    """:func:`identity_key` from the fields themselves (records built by the readers
-    take their identity hash from it before the record exists)."""
+    """:func:`identity_key` from the fields themselves; with the quantity's
+    :func:`_quantity_key` instead of the quantity, the key :func:`identity_hash` hashes
+    (a record with an id leaves the quantity out)."""
     if record_id:
         return ("record_id", account, record_id)
     return (
