@@ -17,6 +17,7 @@ import random
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import attrs
@@ -28,6 +29,7 @@ from moneyed import Money
 from tests.rating.test_engine_parity import assert_records_agree
 
 import cloudrate
+from cloudrate import read_usage, sample_plan_path, sample_usage_path
 from cloudrate.exceptions import CloudrateError, UsageError
 from cloudrate.period import BillingPeriod, spans_within, strictly_within
 from cloudrate.plans import Charge, Condition, PerUnit, Plan, load_plan
@@ -366,6 +368,30 @@ class TestSelections:
         bill = cloudrate.rate(plan, records, BillingPeriod.month(2026, 10)).bill("a")
         assert bill.line("odd").usage_quantity == 5
         assert bill.line("z1").usage_quantity == 8
+
+    def test_per_record_charges_remember_their_selections(self):
+        """A metric whose charges aggregate otherwise than by summing (the sample plan's
+        licence fees per VM, selected by ``os``) finds the charges a record goes to once
+        per value of ``os``; with a condition of another kind, record by record. The
+        bills are those of testing every condition on every record."""
+        plan = load_plan(sample_plan_path())
+        period = BillingPeriod.month(2026, 10, plan.timezone)
+        route = _rate._Walk(plan, period, ()).others["vm_running"]
+        assert isinstance(route, partial) and route.args[2] is not None
+        usage = [r for r in read_usage(sample_usage_path()) if r.metric == "vm_running"]
+        assert {r.attributes.get("os") for r in usage} >= {"windows", "linux"}
+        remembered = cloudrate.rate(plan, usage, period)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_scan, "MEMO_LIMIT", 0)
+            assert cloudrate.rate(plan, usage, period) == remembered
+        odd = Plan(
+            name="P",
+            currency="EUR",
+            metrics=plan.metrics,
+            charges=[attrs.evolve(plan.charge("linux"), where=_Tier())],
+        )
+        route = _rate._Walk(odd, period, ()).others["vm_running"]
+        assert isinstance(route, partial) and route.args[2] is None
 
     def test_values_are_remembered_once(self):
         """Each distinct value of the attribute read is tested once; records with other

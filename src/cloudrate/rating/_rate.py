@@ -25,7 +25,7 @@ from ._accumulate import Acc, accumulate, record_quantity
 from ._coverage import Coverage
 from ._pricing import price_bill
 from ._result import RatingResult
-from ._scan import scan, selections
+from ._scan import by_attributes, scan, selections
 from ._slots import EARLIEST, LATEST, ChargeSlot, Window, charge_slots
 from ._unpriced import NO_CHARGE, NO_SELECTION, OnUnpriced, UnpricedTally, check_on_unpriced
 from ._window import default_period, outside_error
@@ -190,7 +190,15 @@ class _Walk:
         if metric in self.selected:
             return self._add_selected
         scale = record_quantity(self.plan, self.period, metric)
-        return partial(self._add_each, tuple((s, s.matcher()) for s in slots), scale)
+        # the slots whose where selects a record, remembered by the attribute values the
+        # conditions read (None: every condition tested on every record)
+        pick = by_attributes(slots, [(s, None) for s in slots])
+        return partial(
+            self._add_each,
+            tuple((s, s.matcher()) for s in slots),
+            scale,
+            None if pick is None else pick.pick,
+        )
 
     def run(
         self, found: Deduplicated, policy: RoundingPolicy, on_unpriced: OnUnpriced
@@ -242,14 +250,17 @@ class _Walk:
         self,
         slots: tuple[tuple[ChargeSlot, _Matcher], ...],
         scale: Callable[[Decimal, datetime], Decimal] | None,
+        pick: Callable[[Mapping[str, str]], tuple[tuple[ChargeSlot, _Matcher], ...]] | None,
         record: UsageRecord,
     ) -> None:
         """A record of a metric with other aggregations (or whose records are rounded one
-        by one, *scale*): each charge that selects it."""
+        by one, *scale*): each charge that selects it (*pick* gives those charges' slots,
+        with no test left, by the record's attributes when that can be remembered)."""
         self.known.add(record.account)
         quantity = None if scale is None else scale(record.quantity, record.start)
         matched = False
-        for slot, matcher in slots:
+        chosen = slots if pick is None else pick(record.attributes)
+        for slot, matcher in chosen:
             if matcher is not None and not matcher(record.attributes):
                 continue
             if slot.window is not None and not _in_window(record, slot.window):

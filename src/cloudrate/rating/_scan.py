@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import chain
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cloudrate.plans import decided_by_attributes
 from cloudrate.usage import UsageRecord
@@ -35,7 +35,9 @@ from cloudrate.usage import UsageRecord
 from ._accumulate import Acc
 from ._slots import ChargeSlot
 
-__all__ = ["Selection", "scan", "selections"]
+__all__ = ["Selection", "by_attributes", "scan", "selections"]
+
+T = TypeVar("T")
 
 #: Sums per account, for a metric (or one charge) whose records are all added up.
 Sums = dict[str, Acc]
@@ -49,10 +51,11 @@ Route = Callable[[UsageRecord], None]
 MEMO_LIMIT = 1 << 16
 
 
-class Selection:
-    """The sums a record of one selected metric goes to, by the values of the attributes
-    its charges' conditions read: ``key`` when they read one attribute, else the tuple of
-    ``keys`` (in order). *entries* are the metric's (matcher, sums) in plan order.
+class Selection(Generic[T]):
+    """What a record of one selected metric goes to, by the values of the attributes its
+    charges' conditions read: ``key`` when they read one attribute, else the tuple of
+    ``keys`` (in order). *entries* are the metric's (matcher, target) in plan order: the
+    charges' sums in the record loop, their slots in :meth:`_Walk._add_each`.
 
     >>> from cloudrate.plans import Match
     >>> z1, every = {}, {}
@@ -65,11 +68,11 @@ class Selection:
 
     __slots__ = ("entries", "key", "keys", "table")
 
-    def __init__(self, keys: Sequence[str], entries: Sequence[tuple[Matcher, Sums]]) -> None:
+    def __init__(self, keys: Sequence[str], entries: Sequence[tuple[Matcher, T]]) -> None:
         self.keys = tuple(keys)
         self.key = self.keys[0] if len(self.keys) == 1 else None
         self.entries = tuple(entries)
-        self.table: dict[Any, tuple[Sums, ...]] = {}
+        self.table: dict[Any, tuple[T, ...]] = {}
 
     def values(self, attributes: Mapping[str, str]) -> Any:
         """What the table is keyed by: the value of ``key``, or the tuple of ``keys``."""
@@ -77,21 +80,40 @@ class Selection:
             return attributes.get(self.key)
         return tuple(map(attributes.get, self.keys))
 
-    def targets(self, attributes: Mapping[str, str]) -> tuple[Sums, ...]:
-        """The sums of the charges that select a record with *attributes*, in plan order
-        (remembered for these values while the table has room)."""
+    def targets(self, attributes: Mapping[str, str]) -> tuple[T, ...]:
+        """The targets of the charges that select a record with *attributes*, in plan
+        order (remembered for these values while the table has room)."""
         found = tuple(
-            sums for matcher, sums in self.entries if matcher is None or matcher(attributes)
+            target for matcher, target in self.entries if matcher is None or matcher(attributes)
         )
         if len(self.table) < MEMO_LIMIT:
             self.table[self.values(attributes)] = found
         return found
 
+    def pick(self, attributes: Mapping[str, str]) -> tuple[T, ...]:
+        """:meth:`targets`, from the table when these values were seen before."""
+        key = self.key
+        try:
+            return self.table[attributes.get(key) if key is not None else self.values(attributes)]
+        except KeyError:
+            return self.targets(attributes)
+
+
+def by_attributes(slots: Sequence[ChargeSlot], targets: Sequence[T]) -> Selection[T] | None:
+    """A :class:`Selection` of *targets* (one per slot) by the slots' conditions, when
+    some slot has one and every condition is decided by attribute values alone; else
+    None (test each condition on each record)."""
+    conditions = [s.charge.where for s in slots if s.charge.where]
+    if not conditions or not all(decided_by_attributes(c) for c in conditions):
+        return None
+    keys = sorted(set().union(*(c.attributes() for c in conditions)))
+    return Selection(keys, [(s.matcher(), t) for s, t in zip(slots, targets, strict=True)])
+
 
 def selections(
     slots: Mapping[str, tuple[ChargeSlot, ...]],
     selected: Mapping[str, tuple[tuple[Matcher, Any, Sums], ...]],
-) -> dict[str, Selection]:
+) -> dict[str, Selection[Sums]]:
     """The :class:`Selection` of each selected metric whose conditions are cloudrate's
     own and whose charges have no validity window (a condition of another kind, or a
     window, which depends on the record's time, keeps its metric's route, record by
@@ -100,15 +122,13 @@ def selections(
     *selected* holds, for a metric whose charges all sum and some select, each charge's
     matcher, validity window and sums, in the order of *slots*.
     """
-    found: dict[str, Selection] = {}
+    found: dict[str, Selection[Sums]] = {}
     for metric, entries in selected.items():
         if any(s.window is not None for s in slots[metric]):
             continue
-        conditions = [s.charge.where for s in slots[metric] if s.charge.where]
-        if not all(decided_by_attributes(c) for c in conditions):
-            continue
-        keys = sorted(set().union(*(c.attributes() for c in conditions)))
-        found[metric] = Selection(keys, [(matcher, sums) for matcher, _, sums in entries])
+        selection = by_attributes(slots[metric], [sums for _, _, sums in entries])
+        if selection is not None:
+            found[metric] = selection
     return found
 
 
@@ -117,7 +137,7 @@ def scan(
     lo: datetime,
     hi: datetime,
     route: dict[str, Sums | None],
-    selected: Mapping[str, Selection],
+    selected: Mapping[str, Selection[Sums]],
     others: dict[str, Route],
     outside: list[UsageRecord],
     unpriced: Route,
@@ -140,7 +160,7 @@ def scan(
             return
         rest = chain((stopped,), rest)
     # metric -> its sums per account, its Selection, or its route
-    lookup: dict[str, Sums | Selection | Route] = {}
+    lookup: dict[str, Sums | Selection[Sums] | Route] = {}
     for metric, sums in route.items():
         if sums is not None:
             lookup[metric] = sums
@@ -180,7 +200,7 @@ def _general(  # noqa: C901 - the record loop of mixed plans, kept in one piece
     records: Iterable[UsageRecord],
     lo: datetime,
     hi: datetime,
-    lookup: dict[str, Sums | Selection | Route],
+    lookup: dict[str, Sums | Selection[Sums] | Route],
     route: dict[str, Sums | None],
     others: dict[str, Route],
     outside: list[UsageRecord],
