@@ -128,26 +128,11 @@ def identity_hash(record: UsageRecord) -> int:
     True
     """
     r = record
-    return _hash(
-        r.account, r.metric, r.quantity, r.start, r.end, r.record_id, r.resource_id, r.service,
-        r.attributes,
+    key = None if r.record_id else _quantity_key(r.quantity)
+    return hash(
+        _key(r.account, r.metric, key, r.start, r.end, r.record_id, r.resource_id, r.service,
+             r.attributes)
     )  # fmt: skip
-
-
-def _hash(
-    account: str,
-    metric: str,
-    quantity: Decimal,
-    start: datetime,
-    end: datetime,
-    record_id: str | None,
-    resource_id: str | None,
-    service: str | None,
-    attributes: Mapping[str, str],
-) -> int:
-    """:func:`identity_hash` from the fields themselves."""
-    key = None if record_id else _quantity_key(quantity)
-    return hash(_key(account, metric, key, start, end, record_id, resource_id, service, attributes))
 
 
 def _quantity_key(quantity: Decimal) -> str:
@@ -245,7 +230,7 @@ def _key_hashes(
     """:func:`identity_hash` of every row of these columns, where ``items[i]`` is
     ``_attribute_items(attributes[i])`` and *quantity_keys*, when given, the
     :func:`_quantity_key` of each quantity: the identity hashes of records built a batch
-    at a time. The keys are built as :func:`_hash` builds them, in C when every row is
+    at a time. The keys are built as :func:`identity_hash` builds them, in C when every row is
     identified the same way."""
     if not any(record_ids):
         keys = map(_quantity_key, quantities) if quantity_keys is None else quantity_keys
@@ -258,11 +243,12 @@ def _key_hashes(
         )  # fmt: skip
     if all(record_ids):
         return map(hash, zip(repeat("record_id"), accounts, record_ids))
+    mixed = [None if i else _quantity_key(q) for q, i in zip(quantities, record_ids, strict=True)]
     rows = zip(
-        accounts, metrics, quantities, starts, ends, record_ids, resource_ids, services,
-        attributes, strict=True,
+        accounts, metrics, mixed, starts, ends, record_ids, resource_ids, services, attributes,
+        strict=True,
     )  # fmt: skip
-    return [_hash(*row) for row in rows]
+    return [hash(_key(*row)) for row in rows]
 
 
 @attrs.frozen(kw_only=True)

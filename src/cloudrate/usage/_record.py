@@ -27,7 +27,7 @@ from cloudrate._money import MAX_PLACES, MAX_QUANTITY, check_quantity, to_decima
 from cloudrate.exceptions import OptionError, PlanError, UsageError, WrongTypeError
 from cloudrate.period import seconds_between
 
-from ._identity import _hash, _key_hashes, identity_hash, parse_revision
+from ._identity import _key_hashes, identity_hash, parse_revision
 
 __all__ = ["UsageRecord", "parse_quantity"]
 
@@ -264,12 +264,7 @@ class UsageRecord:
         _set_service(self, service)
         _set_attributes(self, attributes)
         _set_origin(self, origin)
-        _set_identity(
-            self,
-            _hash(
-                account, metric, quantity, start, end, record_id, resource_id, service, attributes
-            ),
-        )
+        _set_identity(self, identity_hash(self))  # every field is set
         return self
 
     @classmethod
