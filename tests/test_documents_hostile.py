@@ -89,6 +89,16 @@ def test_deep_nesting_is_refused_not_a_recursion_error(depth: int, open_: str) -
     assert _codes(caught.value) == ["too_deep"]
 
 
+def test_deep_block_nesting_is_refused_at_its_line() -> None:
+    """Nesting by indentation is refused too, naming the line where it passes the bound."""
+    text = "x:\n" + "".join("  " * i + "-\n" for i in range(1, 3 * MAX_DEPTH))
+    with pytest.raises(ConfigError) as caught:
+        load_document(text)
+    (problem,) = caught.value.problems
+    assert problem.code == "too_deep"
+    assert problem.line is not None and MAX_DEPTH < problem.line < MAX_DEPTH + 5
+
+
 @given(depth=st.integers(1, MAX_DEPTH - 2))
 def test_nesting_within_the_bound_loads(depth: int) -> None:
     data = load_document("x: " + "[" * depth + "1" + "]" * depth).data["x"]

@@ -458,6 +458,21 @@ class TestDump:
         assert [c["name"] for c in data["versions"][0]["add"]] == ["compute"]
         assert cloudrate.load_plan(data) == swapped
 
+    @pytest.mark.parametrize("fold", [0, 1])
+    def test_a_version_in_the_repeated_hour_loads_back_equal(self, fold: int) -> None:
+        """02:30 in Berlin on the day clocks go back happens twice; either one is written
+        with its offset and read back as the same instant, and the plans are equal."""
+        repeated = datetime(2027, 10, 31, 2, 30, tzinfo=BERLIN, fold=fold)
+        plan = Plan(name="P", currency="EUR", timezone="Europe/Berlin", charges=[compute("1")])
+        changed = plan.with_version(repeated, changes=[compute("2")])
+        back = cloudrate.load_plan(cloudrate.dump_plan(changed))
+        assert back.versions[0].effective_from.utcoffset() == repeated.utcoffset()
+        assert back == changed
+        assert cloudrate.load_plan(cloudrate.plan_to_yaml(changed)) == changed
+        other = plan.with_version(datetime(2027, 10, 31, 2, 30, tzinfo=BERLIN, fold=1 - fold),
+                                  changes=[compute("2")])  # fmt: skip
+        assert back != other  # the other 02:30 is another instant
+
     @given(st.data())
     def test_round_trip(self, data):
         """dump_plan / plan_to_yaml then load_plan give an equal plan, versions included."""

@@ -11,7 +11,7 @@ drops the keys of the old model that the new one does not read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -51,6 +51,14 @@ def _check_aware(_inst: object, _attr: object, value: datetime) -> None:
     require_aware(value, "effective_from")
 
 
+def _instant_key(value: datetime) -> datetime:
+    """The instant in UTC: what versions compare by. Python never finds a time in a
+    repeated hour (the last hour of summer time) equal to a time of another timezone,
+    so a Berlin ``02:00`` on the day clocks go back would not equal itself read back from
+    its ``+02:00`` text."""
+    return value.astimezone(UTC)
+
+
 def _to_charges(value: Iterable[Charge]) -> tuple[Charge, ...]:
     return tuple(value)
 
@@ -71,7 +79,7 @@ class PriceVersion:
     .. versionadded:: 0.2
     """
 
-    effective_from: datetime = attrs.field(validator=_check_aware)
+    effective_from: datetime = attrs.field(validator=_check_aware, eq=_instant_key)
     charges: tuple[Charge, ...] = attrs.field(converter=_to_charges)
     version: str | None = None
 
