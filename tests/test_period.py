@@ -82,6 +82,11 @@ class TestBillingPeriod:
             p.start + timedelta(hours=1),
         )
         assert p.clip(before, p.start) is None
+        berlin = BillingPeriod.month(2026, 10, "Europe/Berlin")
+        utc_hour = (berlin.start.astimezone(UTC) - timedelta(hours=1), berlin.start.astimezone(UTC))
+        assert berlin.clip(*utc_hour) is None  # the hour before a Berlin month, written in UTC
+        clipped = berlin.clip(utc_hour[0], utc_hour[1] + timedelta(hours=1))
+        assert clipped == (berlin.start, berlin.start + timedelta(hours=1))
         assert not p.contains(before, p.end)
         assert p.contains(p.start, p.end)
 
@@ -160,6 +165,8 @@ class TestBillingPeriod:
                 expected.add(lo.astimezone(zone).date())
         assert p.local_days(given) == expected
         assert p.local_days(reversed(given)) == expected
+        in_utc = [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in given]  # the records' zone
+        assert p.local_days(in_utc) == expected
         lasting = [(s, e) for s, e in given if max(s, p.start) < min(e, p.end)]
         assert p.local_days(given, moments=False) == p.local_days(lasting)
 

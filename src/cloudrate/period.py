@@ -244,8 +244,16 @@ class BillingPeriod:
 
     def clip(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
         """The part of ``[start, end)`` inside the period, or None."""
-        lo, hi = max(start, self.start), min(end, self.end)
+        first, last = self._utc_bounds
+        lo, hi = max(start, first), min(end, last)
         return (lo, hi) if lo < hi else None
+
+    @functools.cached_property
+    def _utc_bounds(self) -> tuple[datetime, datetime]:
+        """The start and end in UTC, the zone records are in: a time of a ``ZoneInfo``
+        zone compared with one of another zone asks the zone for its offset each time
+        (1.6 us here, against 0.08 us for two times of one zone)."""
+        return self.start.astimezone(_UTC), self.end.astimezone(_UTC)
 
     def local_days(
         self, spans: Iterable[tuple[datetime, datetime]], *, moments: bool = True
@@ -279,7 +287,7 @@ class BillingPeriod:
         records make one span a resource), which touches the same days: every day from
         the first span's to the last's."""
         joined: list[tuple[datetime, datetime]] = []
-        first, last = self.start, self.end
+        first, last = self._utc_bounds
         for start, end in spans:
             lo = start if start > first else first  # max() and min(), without the calls
             hi = end if end < last else last
