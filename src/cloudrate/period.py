@@ -214,7 +214,7 @@ class BillingPeriod:
         """Length of the period in seconds (real elapsed time, DST included)."""
         return seconds_between(self.start, self.end)
 
-    @property
+    @functools.cached_property
     def days(self) -> int:
         """Number of calendar days in the period, in its timezone."""
         return len(self.local_days(((self.start, self.end),)))
@@ -270,13 +270,10 @@ class BillingPeriod:
         tz = self.tz
         days: set[date] = set()
         for lo, hi in self._touching(spans, moments):
-            first = lo.astimezone(tz).date()
+            first = lo.astimezone(tz).date().toordinal()
             last_moment = hi if hi == lo else hi - timedelta(microseconds=1)
-            last = last_moment.astimezone(tz).date()
-            day = first
-            while day <= last:
-                days.add(day)
-                day += timedelta(days=1)
+            last = last_moment.astimezone(tz).date().toordinal()
+            days.update(map(date.fromordinal, range(first, last + 1)))
         return days
 
     def _touching(

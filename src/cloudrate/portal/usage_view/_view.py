@@ -14,6 +14,7 @@ import html
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, Literal, cast, get_args
 
 import attrs
@@ -401,6 +402,9 @@ def _by_metric(records: Iterable[UsageRecord]) -> dict[str, list[UsageRecord]]:
     return out
 
 
+_QUANTITY = attrgetter("quantity")
+
+
 def _card_quantity(
     spec: CardSpec,
     plan: Plan,
@@ -419,14 +423,14 @@ def _card_quantity(
         source = metric.usage_unit or metric.unit
         if spec.kind == "sum":
             num, den = unit_conversion(source, spec.unit, seconds)
-            total += sum((r.quantity for r in mine), Decimal(0)) * num / den
+            total += sum(map(_QUANTITY, mine), Decimal(0)) * num / den
         elif metric.aggregation == "average":  # levels: weight each by its time
             num, den = unit_conversion(source, spec.unit, seconds)
             weighted = sum((r.quantity * r.seconds for r in mine), Decimal(0))
             total += weighted * num / den / seconds
         else:  # level x time (GB-hours): divide by the range's length
             num, den = unit_conversion(source, f"{spec.unit}-second", seconds)
-            total += sum((r.quantity for r in mine), Decimal(0)) * num / den / seconds
+            total += sum(map(_QUANTITY, mine), Decimal(0)) * num / den / seconds
     return total, tuple(found)
 
 
