@@ -240,7 +240,8 @@ class BillingPeriod:
 
     def contains(self, start: datetime, end: datetime) -> bool:
         """Whether usage from *start* to *end* belongs to the period (:func:`spans_within`)."""
-        return bool(spans_within(start, end, self.start, self.end))
+        first, last = self._utc_bounds
+        return bool(spans_within(start, end, first, last))
 
     def clip(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
         """The part of ``[start, end)`` inside the period, or None."""
