@@ -89,14 +89,27 @@ def test_deep_nesting_is_refused_not_a_recursion_error(depth: int, open_: str) -
     assert _codes(caught.value) == ["too_deep"]
 
 
-def test_deep_block_nesting_is_refused_at_its_line() -> None:
-    """Nesting by indentation is refused too, naming the line where it passes the bound."""
-    text = "x:\n" + "".join("  " * i + "-\n" for i in range(1, 3 * MAX_DEPTH))
+@pytest.mark.parametrize("extra", [2, 3, 200])
+def test_deep_block_nesting_is_refused_at_its_line(extra: int) -> None:
+    """Nesting by indentation is refused too, at the line of the first mapping deeper
+    than the bound (line k holds a mapping k - 1 deep)."""
+    text = "".join("  " * i + "k:\n" for i in range(MAX_DEPTH + extra))
     with pytest.raises(ConfigError) as caught:
         load_document(text)
     (problem,) = caught.value.problems
-    assert problem.code == "too_deep"
-    assert problem.line is not None and MAX_DEPTH < problem.line < MAX_DEPTH + 5
+    assert (problem.code, problem.line) == ("too_deep", MAX_DEPTH + 2)
+
+
+def test_brackets_up_to_the_bound_load() -> None:
+    """Brackets at the root nest one level less than under a key: MAX_DEPTH + 1 empty
+    lists are MAX_DEPTH deep and load; one more is refused."""
+    data = load_document("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)).data
+    for _ in range(MAX_DEPTH):
+        (data,) = data
+    assert data == []
+    with pytest.raises(ConfigError) as caught:
+        load_document("[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2))
+    assert _codes(caught.value) == ["too_deep"]
 
 
 @given(depth=st.integers(1, MAX_DEPTH - 2))

@@ -116,6 +116,37 @@ class TestBillingPeriod:
         day_apart = [(midnight - hour, midnight), (midnight + 24 * hour, midnight + 25 * hour)]
         assert p.local_days(day_apart) == {date(2026, 10, 4), date(2026, 10, 6)}
 
+    @pytest.mark.parametrize(
+        ("timezone", "year", "month"),
+        [("America/Havana", 2020, 11), ("America/Asuncion", 2017, 10)],  # midnight repeats
+    )
+    def test_a_moment_at_a_repeated_midnight_counts_in_any_zone(self, timezone, year, month):
+        """The period starts at a local midnight that happens twice; a moment at that
+        instant touches the first day whether it is written in the period's zone or in
+        UTC (Python finds neither equal to the other zone's time)."""
+        p = BillingPeriod.month(year, month, timezone)
+        first = {date(year, month, 1)}
+        assert p.local_days([(p.start, p.start)]) == first
+        at = p.start.astimezone(UTC)
+        assert p.local_days([(at, at)]) == first
+
+    def test_a_moment_at_a_skipped_midnight_counts_the_day_it_falls_on(self):
+        """Kwajalein skipped 21 August 1993: the period of 21 to 22 August starts at the
+        instant 22 August began there, and a moment then touches 22 August only."""
+        p = BillingPeriod.parse("1993-08-21..1993-08-22", "Pacific/Kwajalein")
+        at = p.start.astimezone(UTC)
+        assert p.local_days([(at, at)]) == {date(1993, 8, 22)}
+        assert p.local_days([(p.start, p.start)]) == {date(1993, 8, 22)}
+
+    def test_a_period_ending_on_a_skipped_date_counts_it(self):
+        """Samoa skipped 30 December 2011: a period of 29 and 30 December has both days,
+        as its label says, and six hours of the 29th are half of it."""
+        p = BillingPeriod.parse("2011-12-29..2011-12-30", "Pacific/Apia")
+        assert p.days == 2
+        assert p.label == "2011-12-29..2011-12-30"
+        start = p.start.astimezone(UTC)
+        assert p.local_days([(start, start + timedelta(hours=6))]) == {date(2011, 12, 29)}
+
     def test_a_skipped_date_counts_however_the_time_is_cut(self):
         """Samoa skipped 30 December 2011: one span across it touches it, as the period's
         own days count it, and so do hourly spans that meet across it."""

@@ -132,15 +132,19 @@ class _BoundedLoader(yaml.SafeLoader):
     _depth = 0
 
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML's name
-        if self.flow_level >= MAX_DEPTH:
+        if self.flow_level > MAX_DEPTH:  # this bracket opens a level _walk refuses
             raise _TooDeepError(self.get_mark().line + 1)
         super().fetch_flow_collection_start(TokenClass)
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if index is None and isinstance(parent, yaml.MappingNode):  # a key (PyYAML passes
+            # None for keys): no level, as _walk reads keys (text only) at no depth
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH + 1:
-                raise _TooDeepError(self.get_mark().line + 1)
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise _TooDeepError(event.start_mark.line + 1)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

@@ -245,8 +245,9 @@ class BillingPeriod:
 
     def clip(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
         """The part of ``[start, end)`` inside the period, or None."""
-        first, last = self._utc_bounds
-        lo, hi = max(start, first), min(end, last)
+        first, last = self._utc_bounds  # max() and min() against the bounds, in UTC
+        lo = start if start >= first else self.start
+        hi = end if end <= last else self.end
         return (lo, hi) if lo < hi else None
 
     @functools.cached_property
@@ -272,7 +273,7 @@ class BillingPeriod:
         days: set[date] = set()
         for lo, hi in self._touching(spans, moments):
             first = lo.astimezone(tz).date().toordinal()
-            last_moment = hi if hi == lo else hi - timedelta(microseconds=1)
+            last_moment = hi if not lo < hi else hi - timedelta(microseconds=1)
             last = last_moment.astimezone(tz).date().toordinal()
             days.update(map(date.fromordinal, range(first, last + 1)))
         return days
@@ -286,13 +287,17 @@ class BillingPeriod:
         the first span's to the last's."""
         joined: list[tuple[datetime, datetime]] = []
         first, last = self._utc_bounds
-        for start, end in spans:
-            lo = start if start > first else first  # max() and min(), without the calls
-            hi = end if end < last else last
+        for start, end in spans:  # max() and min() against the bounds, without the calls
+            lo = start if start > first else self.start
+            hi = end if end < last else self.end
             if lo < hi:
                 joined.append((lo, hi))
-            elif moments and lo == hi and first <= lo < last:
-                yield lo, hi  # a moment: the day it falls on (not joined at a span's end)
+            elif moments and not hi < lo and first <= lo < last:
+                # a moment: the day it falls on (not joined at a span's end), as an instant
+                # ("not hi < lo" for ==, which Python makes false for a repeated or skipped
+                # time of one zone against another zone's)
+                moment = hi.astimezone(_UTC)
+                yield moment, moment
         joined.sort()
         current: tuple[datetime, datetime] | None = None
         for lo, hi in joined:
