@@ -22,13 +22,7 @@ settings.register_profile(
 )
 # The suite's second CI run, on the newest Python, is there for what differs between
 # Pythons (warnings, typing, the standard library), not for more examples: fewer of them.
-settings.register_profile(
-    "ci-newest",
-    max_examples=25,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+settings.register_profile("ci-newest", settings.get_profile("ci"), max_examples=25)
 settings.load_profile(
     os.environ.get("CLOUDRATE_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
 )
