@@ -155,6 +155,20 @@ class TestProration:
         assert rule.active_days(context.period).days == days
         assert total(rule, bill, context) == Decimal(expected)
 
+    @pytest.mark.parametrize(
+        ("start", "end"),
+        [
+            # ended a second into October: 1 of 31 days
+            (datetime(2026, 9, 1, tzinfo=BERLIN), datetime(2026, 10, 1, 0, 0, 1, tzinfo=BERLIN)),
+            # started a second before October ended
+            (datetime(2026, 10, 31, 23, 59, 59, tzinfo=BERLIN), None),
+        ],
+    )
+    def test_a_second_in_the_period_is_a_day(self, bill, context, start, end):
+        rule = FixedPayment(amount=eur("310.00"), start=start, end=end)
+        assert rule.active_days(context.period) == ActiveDays(days=1, of=31)
+        assert total(rule, bill, context) == Decimal("10.00")
+
     def test_a_contract_covering_the_period_is_whole(self, bill, context):
         """Started before October and not ended: the whole 300.00, as before."""
         rule = FixedPayment(amount=eur("300.00"), start=datetime(2026, 9, 15, tzinfo=BERLIN))
@@ -169,6 +183,10 @@ class TestRefused:
         [
             (datetime(2026, 11, 1, tzinfo=BERLIN), None),  # starts after October
             (None, datetime(2026, 10, 1, tzinfo=BERLIN)),  # ended when October began
+            # ran through September and ended the instant October began: no day of October
+            (datetime(2026, 9, 1, tzinfo=BERLIN), datetime(2026, 10, 1, tzinfo=BERLIN)),
+            # starts the instant October ends
+            (datetime(2026, 11, 1, tzinfo=BERLIN), datetime(2026, 12, 1, tzinfo=BERLIN)),
         ],
     )
     def test_a_period_the_contract_does_not_reach(self, bill, context, start, end):

@@ -160,7 +160,9 @@ class FixedPayment:
         when *prorate* is off. A contract that is not active in *period* is refused."""
         of = period.days
         start, end = self.start or period.start, self.end or period.end
-        days = len(period.local_days(((start, end),))) if start < end else 0
+        # only time of some length in the period counts: a contract that ended the
+        # instant the period began (or begins when it ends) is not active in it
+        days = len(period.local_days(((start, end),), moments=False))
         if days == 0:
             raise PlanError(
                 f"the fixed payment contract runs from {_when(self.start)} to "
