@@ -11,14 +11,23 @@ exactly whatever the caller's context is.
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 import attrs
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent, format_scientific
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    format_percent,
+    format_scientific,
+    parse_pattern,
+)
 
 from cloudrate._money import EXACT, RoundingPolicy, currency_digits
 from cloudrate.exceptions import CloudrateError
@@ -51,9 +60,16 @@ such as 'en_US', 'de_DE', 'fr_FR', 'ja_JP' or 'en_IN'
     if not isinstance(name, str) or not name.strip():
         raise LocaleError(f"locale: expected a locale name, got {name!r}; {hint}")
     try:
-        return Locale.parse(name.replace("-", "_"))
+        return _parsed(name.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         raise LocaleError(f"unknown locale {name!r}; {hint}") from None
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(name: str) -> Locale:
+    """Babel's locale *name*, parsed once: a rendered invoice formats some twenty
+    figures, and Babel parses a locale given by name at every call."""
+    return Locale.parse(name)
 
 
 def _places(value: Decimal) -> int:
@@ -117,13 +133,12 @@ class Formatter:
         """*value* in the invoice currency with *places* (default :attr:`places`) decimals,
         in the locale's own currency pattern (grouping, symbol position, spaces)."""
         places = self.places if places is None else places
-        pattern = _with_places(_locale(self.locale).currency_formats["standard"].pattern, places)
         with decimal.localcontext(_room(value, places)):
             return format_currency(
                 self._shown(value, places),
                 self.currency,
-                format=pattern,
-                locale=self.locale,
+                format=_pattern(self.locale, "currency", places),
+                locale=_locale(self.locale),
                 currency_digits=False,
             )
 
@@ -159,8 +174,8 @@ class Formatter:
             return self._decimal(shown, _places(shown))
 
     def _decimal(self, value: Decimal, places: int) -> str:
-        pattern = _with_places(_locale(self.locale).decimal_formats[None].pattern, places)
-        return format_decimal(value, format=pattern, locale=self.locale)
+        pattern = _pattern(self.locale, "decimal", places)
+        return format_decimal(value, format=pattern, locale=_locale(self.locale))
 
     def _scientific(self, value: Decimal, places: int) -> str:
         exponent = value.adjusted()
@@ -169,24 +184,44 @@ class Formatter:
             exponent += 1
             mantissa = self._shown(value.scaleb(-exponent), places)
         pattern = "0." + "#" * places + "E0" if places else "0E0"
-        return format_scientific(mantissa.normalize().scaleb(exponent), pattern, self.locale)
+        return format_scientific(
+            mantissa.normalize().scaleb(exponent), pattern, _locale(self.locale)
+        )
 
     def percent(self, value: Decimal) -> str:
         """A tax rate given in percent: ``Decimal('19')`` -> ``'19\xa0%'`` in de_DE."""
         with decimal.localcontext(_room(value, 2)):
             shown = value.normalize()
             places = _places(shown)
-            pattern = _with_places(_locale(self.locale).percent_formats[None].pattern, places)
-            return format_percent(shown.scaleb(-2), format=pattern, locale=self.locale)
+            pattern = _pattern(self.locale, "percent", places)
+            return format_percent(shown.scaleb(-2), format=pattern, locale=_locale(self.locale))
 
     def date(self, value: date | None) -> str:
         """A date in the locale's medium form: ``14.11.2026``, ``Nov 14, 2026``,
         ``2026/11/14``; empty for None."""
-        return "" if value is None else format_date(value, format="medium", locale=self.locale)
+        if value is None:
+            return ""
+        return format_date(value, format="medium", locale=_locale(self.locale))
 
 
 def _locale(name: str) -> Locale:
     return check_locale(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(
+    locale: str, kind: Literal["currency", "decimal", "percent"], places: int
+) -> NumberPattern:
+    """The *locale*'s standard *kind* pattern with exactly *places* decimals, parsed
+    once (Babel parses a pattern string at every call)."""
+    babel_locale = _locale(locale)
+    if kind == "currency":
+        standard = babel_locale.currency_formats["standard"]
+    elif kind == "decimal":
+        standard = babel_locale.decimal_formats[None]
+    else:
+        standard = babel_locale.percent_formats[None]
+    return parse_pattern(_with_places(standard.pattern, places))
 
 
 _NUMBER = re.compile(r"([#,]*0)(\.[0#]+)?")
