@@ -68,6 +68,7 @@ class _FrozenAttrs(dict[str, str]):
 
 
 _EMPTY: Mapping[str, str] = _FrozenAttrs()
+_ZERO = Decimal(0)
 
 
 def parse_quantity(value: object) -> Decimal:
@@ -77,7 +78,10 @@ def parse_quantity(value: object) -> Decimal:
     >>> parse_quantity(" 2.50 ")
     Decimal('2.50')
     """
-    if type(value) is str and "_" not in value:  # the usual case, checked first
+    if type(value) is Decimal:  # the usual case in code
+        if _plainly_within(value):
+            return value
+    elif type(value) is str and "_" not in value:  # the usual case in files
         try:
             q = Decimal(value.strip())
         except InvalidOperation:
@@ -87,6 +91,21 @@ def parse_quantity(value: object) -> Decimal:
             plain = len(value) <= MAX_PLACES and "e" not in value and "E" not in value
             if q.is_finite() and not q < 0 and q < MAX_QUANTITY and plain:
                 return q
+    return _quantity(value)
+
+
+def _plainly_within(value: Decimal) -> bool:
+    """Whether *value* is a quantity by a quick test: finite, from 0 to below
+    :data:`MAX_QUANTITY`, and written out plainly in at most :data:`MAX_PLACES`
+    characters (so never with more decimals). False sends it to the full rules."""
+    if not (value.is_finite() and _ZERO <= value < MAX_QUANTITY):
+        return False
+    text = str(value)
+    return len(text) <= MAX_PLACES and "E" not in text
+
+
+def _quantity(value: object) -> Decimal:
+    """:func:`parse_quantity` by the full rules, with the reason for any refusal."""
     if isinstance(value, str) and "_" in value:
         raise UsageError(
             f"quantity: {value!r} has a digit separator; write the digits alone, such as "
@@ -138,12 +157,16 @@ def _too_fine(value: Decimal) -> bool:
 def _utc(value: object) -> object:
     """An aware datetime as the same instant in UTC; anything else as given (refused by
     the validator)."""
+    if type(value) is datetime and value.tzinfo is UTC:  # already UTC: as it is
+        return value
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value.astimezone(UTC)
     return value
 
 
 def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime) -> None:
+    if type(value) is datetime and value.tzinfo is UTC:  # what _utc gives an aware time
+        return
     if not isinstance(value, datetime):
         raise UsageError(f"{attribute.name}: expected a datetime, got {value!r}")
     if value.tzinfo is None or value.utcoffset() is None:
