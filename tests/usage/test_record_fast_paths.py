@@ -3,6 +3,7 @@ what the general rules give: the same value or the same refusal."""
 
 from __future__ import annotations
 
+import decimal
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,11 +21,16 @@ class _OtherDecimal(Decimal):
     """A Decimal that is not exactly ``Decimal``: it takes the general path."""
 
 
-def _outcome(value: Decimal) -> tuple[str, str]:
+def _outcome(value: Decimal) -> tuple[str, object]:
+    """What parse_quantity gives: the value's digits and exponent, or the refusal."""
     try:
-        return "value", repr(parse_quantity(value))
+        return "value", parse_quantity(value).as_tuple()
     except UsageError as exc:
         return "refused", str(exc)
+
+
+def _taken(value: Decimal) -> bool:
+    return _outcome(value)[0] == "value"
 
 
 # Boundaries: the sign of zero, the largest quantity, the most decimals, exponents and
@@ -61,6 +67,19 @@ _DECIMALS = st.one_of(
 )
 
 
+_EVERY_TRAP = [
+    decimal.Clamped,
+    decimal.DivisionByZero,
+    decimal.Inexact,
+    decimal.InvalidOperation,
+    decimal.Overflow,
+    decimal.Rounded,
+    decimal.Subnormal,
+    decimal.Underflow,
+    decimal.FloatOperation,
+]
+
+
 class TestDecimalQuantity:
     @given(_DECIMALS)
     @example(Decimal("0." + "1" * (MAX_PLACES - 2)))
@@ -70,6 +89,17 @@ class TestDecimalQuantity:
         assert _outcome(value) == _outcome(_OtherDecimal(value))
         if _outcome(value)[0] == "value":
             assert parse_quantity(value) is value
+
+    @given(_DECIMALS, st.sampled_from([0, 1]), st.integers(1, 28))
+    @example(Decimal(1).scaleb(-MAX_PLACES - 1), 0, 28)  # written "1e-101": too many places
+    def test_whatever_the_callers_context(self, value, capitals, prec):
+        """The caller's decimal context (lower-case exponents, a small precision, every
+        trap on) changes nothing: the same outcome as in the default context."""
+        expected = _taken(value), _outcome(value)[1] if _taken(value) else None
+        hostile = decimal.Context(prec=prec, capitals=capitals, traps=_EVERY_TRAP)
+        with decimal.localcontext(hostile):
+            # refusals name the value as the context writes it (1e-105 or 1E-105)
+            assert (_taken(value), _outcome(value)[1] if _taken(value) else None) == expected
 
     @pytest.mark.parametrize("value", [Decimal("-1"), Decimal("NaN"), MAX_QUANTITY])
     def test_refused(self, value):

@@ -100,8 +100,8 @@ def _plainly_within(value: Decimal) -> bool:
     characters (so never with more decimals). False sends it to the full rules."""
     if not (value.is_finite() and _ZERO <= value < MAX_QUANTITY):
         return False
-    text = str(value)
-    return len(text) <= MAX_PLACES and "E" not in text
+    text = str(value)  # "1e-105" under a caller's context with capitals=0
+    return len(text) <= MAX_PLACES and "E" not in text and "e" not in text
 
 
 def _quantity(value: object) -> Decimal:
