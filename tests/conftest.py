@@ -12,14 +12,12 @@ from tests import _postgres
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 # CI draws the same examples on every run (derandomize), so a submission's result does not
-# depend on luck; local runs keep exploring new ones. No example database either: CI's two
-# suite runs go side by side in one checkout, and neither replays what the other stored.
+# depend on luck; local runs keep exploring new ones.
 settings.register_profile(
     "ci",
     max_examples=100,
     deadline=None,
     derandomize=True,
-    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 # The suite's second CI run, on the newest Python, is there for what differs between

@@ -289,6 +289,10 @@ class TestPdf:
         with pytest.raises(LocaleError, match="unknown locale"):
             render_pdf(issued(), "klingon")
 
+    def test_a_hyphenated_locale(self):
+        """``de-DE`` gives the PDF of ``de_DE`` (it raised Babel's ValueError before)."""
+        assert render_pdf(issued(), "de-DE") == render_pdf(issued(), "de_DE")
+
     def test_broken_template(self, tmp_path):
         bad = tmp_path / "bad.typ"
         bad.write_text("#let x = (", encoding="utf-8")

@@ -31,6 +31,21 @@ class TestMoney:
         decimals (1234567.89 rounds half-up to 1234568)."""
         assert Formatter(locale, currency).money(Decimal("1234567.89")) == expected
 
+    @pytest.mark.parametrize("locale", ["de-DE", "en-IN", "ja-JP"])
+    def test_a_hyphenated_locale_formats_as_the_underscored_one(self, locale):
+        """``de-DE`` (as browsers and BCP 47 write it) formats every figure as ``de_DE``
+        does; it was taken by the check and then refused by Babel at the first figure."""
+        hyphen, underscore = Formatter(locale, "EUR"), Formatter(locale.replace("-", "_"), "EUR")
+        for method, value in [
+            ("money", Decimal("1234567.891")),
+            ("unit_price", Decimal("0.0125")),
+            ("number", Decimal("1234.56789")),
+            ("number", Decimal("2.5E+40")),
+            ("percent", Decimal("19")),
+        ]:
+            assert getattr(hyphen, method)(value) == getattr(underscore, method)(value)
+        assert hyphen.date(date(2026, 11, 14)) == underscore.date(date(2026, 11, 14))
+
     def test_policy_rounds_not_babel(self):
         """0.125 EUR shows 0,13 (half-up policy), where Babel alone gives 0,12."""
         assert Formatter("de_DE", "EUR").money(Decimal("0.125")) == f"0,13{NBSP}€"
