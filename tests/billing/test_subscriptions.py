@@ -216,6 +216,48 @@ def test_anniversary_customers_are_billed_for_the_period_that_ends_in_the_month(
     assert customer_periods(later, OCTOBER) == ()
 
 
+@pytest.mark.parametrize(
+    ("interval", "every", "billed"),
+    [
+        ("year", 1, ["2026-01-01..2026-12-31"]),
+        ("month", 3, ["2026-01-01..2026-03-31", "2026-04-01..2026-06-30",
+                      "2026-07-01..2026-09-30", "2026-10-01..2026-12-31"]),
+        ("month", 1, [f"2026-{m:02d}" for m in range(1, 13)]),
+    ],
+)  # fmt: skip
+def test_calendar_periods_longer_than_a_month_are_billed_once(interval, every, billed) -> None:
+    """Twelve monthly runs bill a yearly calendar subscription once (in December, when its
+    year is over), a quarterly one four times, a monthly one twelve times: the fee once a
+    period, never once a run."""
+    from cloudrate.billing import customer_periods
+
+    customer = _customer(
+        Subscription(plan="Basic", start=_at(1, 1), interval=interval, every=every)
+    )
+    periods = [
+        own
+        for m in range(1, 13)
+        for own in customer_periods(customer, BillingPeriod.month(2026, m))
+    ]
+    assert [p.label for p in periods] == billed
+    fees = [rate_customer(customer, PLANS, [], own).bill.total.amount for own in periods]
+    assert fees == [Decimal("30.00")] * len(billed)  # the whole fee of each period
+
+
+def test_calendar_weeks_are_billed_in_the_run_of_the_month_they_end_in() -> None:
+    from cloudrate.billing import customer_periods
+
+    customer = _customer(Subscription(plan="Basic", start=_at(15, 9), interval="week"))
+    labels = [p.label for p in customer_periods(customer, OCTOBER)]
+    # Mondays: the week of 28 September ends on 5 October; the week of 26 October in November
+    assert labels == [
+        "2026-09-28..2026-10-04",
+        "2026-10-05..2026-10-11",
+        "2026-10-12..2026-10-18",
+        "2026-10-19..2026-10-25",
+    ]
+
+
 def test_customers_yaml_reads_every_key_and_reports_every_problem() -> None:
     from cloudrate.billing import load_billing_customers
     from cloudrate.exceptions import ConfigError

@@ -233,11 +233,12 @@ def trial_plan(plan: Plan, allowances: tuple[ChargeOverride, ...], share: Decima
 
 def customer_periods(customer: BillingCustomer, window: BillingPeriod) -> tuple[BillingPeriod, ...]:
     """The billing periods of *customer* that *window* bills: *window* itself for calendar
-    subscriptions; for anniversary ones, their periods that end within it (a period is
-    billed once it is over)."""
+    subscriptions billed every month; for the others (anniversary ones, and calendar ones
+    billed every week, every few months or every year), their periods that end within it
+    (a period is billed once it is over, and so once)."""
     out: list[BillingPeriod] = []
     for sub, start, end in customer.active():
-        if sub.anchor == "calendar":
+        if sub.anchor == "calendar" and sub.interval == "month" and sub.every == 1:
             if start < window.end and (end is None or end > window.start):
                 out.append(window)
             continue
