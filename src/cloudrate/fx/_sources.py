@@ -6,6 +6,7 @@ of their own pass any object with the :class:`RateSource` method.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -253,7 +254,8 @@ class EcbRates:
                 raise MissingExtraError("EcbRates", "the currencyconverter package", "fx") from None
             # No fallback: a day without a rate stays without one, so that resolve() finds
             # the days the rates it uses were published.
-            self._converter = CurrencyConverter(decimal=True, fallback_on_missing_rate=False)
+            with decimal.localcontext(EXACT):  # it reads the rates as Decimals
+                self._converter = CurrencyConverter(decimal=True, fallback_on_missing_rate=False)
             self._unpublished = Unpublished
         return self._converter
 
@@ -269,7 +271,10 @@ class EcbRates:
             if not first <= day <= last:
                 return None
             try:
-                return Decimal(converter.convert(Decimal(1), "EUR", code, date=day))
+                # currencyconverter computes in the current context: the caller's would
+                # round the rate (precision 3: 1.04) or trap on it
+                with decimal.localcontext(EXACT):
+                    return Decimal(converter.convert(Decimal(1), "EUR", code, date=day))
             except self._unpublished:  # a weekend, a TARGET holiday or no quote that day
                 return None
 
