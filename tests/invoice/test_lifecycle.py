@@ -127,6 +127,10 @@ class TestPayments:
             ("1.005", InvoiceError, "more decimals"),
             (Money("5.00", "USD"), InvoiceError, "pay in EUR"),
             (5.0, FloatNotAllowedError, "float"),
+            # were a raw decimal.InvalidOperation from quantize, and the generic message
+            (Decimal("1e70"), InvoiceError, "beyond the largest amount"),
+            ("1e61", InvoiceError, "beyond the largest amount"),
+            (Money(0.1 + 0.2, "EUR"), InvoiceError, "float's rounding noise"),
         ],
     )
     def test_bad_payment_amounts(self, issued, amount, error, message):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 from moneyed import Money
 
-from cloudrate._money import exact, to_decimal
+from cloudrate._money import EXACT, check_amount, check_money, exact, to_decimal
 from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
 from ._dates import checked_date
@@ -75,15 +75,18 @@ def _amount(invoice: Invoice, amount: Money | Decimal | str) -> Money:
                 f"{_name(invoice)} is in {invoice.currency}; pay in "
                 f"{invoice.currency}"
             )
-        value = amount.amount
+        # a float's noise or an amount beyond the bounds is refused as such
+        value = check_money(amount, "payment amount", error=InvoiceError).amount
     else:
-        value = to_decimal(amount, "payment amount")
+        value = check_amount(
+            to_decimal(amount, "payment amount"), "payment amount", error=InvoiceError
+        )
     if value <= 0:
         raise InvoiceError(
             f"payment amount: must be above 0 (got {value}); refunds are credit notes"
         )
     quantum = invoice.rounding.quantum(invoice.currency)
-    if value != value.quantize(quantum):
+    if value != EXACT.quantize(value, quantum):  # in the library's context, not the caller's
         raise InvoiceError(
             f"payment amount {value} has more decimals than {invoice.currency} "
             f"settles ({quantum}); pass the amount actually received"
