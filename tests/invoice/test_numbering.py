@@ -72,11 +72,27 @@ class TestNumbering:
             ("INV-{seq:04}", "has no {year}"),
             ("INV-{customer}-{seq}", "unknown field"),
             ("INV-{year-{seq}", "numbering template"),
+            # {month} is text: refused here, not by format() once a number is taken
+            ("INV-{year}-{month:d}-{seq}", r"\{month\} \(the text 01 to 12\)"),
+            ("INV-{year:%Y}-{seq}", "Invalid format specifier"),
         ],
     )
     def test_bad_templates_are_refused(self, template, message):
         with pytest.raises(InvoiceError, match=message):
             Numbering(template)
+
+    @pytest.mark.parametrize(
+        ("template", "numbers"),
+        [
+            ("INV-{year}{month}-{seq:05}", ["INV-202611-00001", "INV-202701-1000000000000"]),
+            ("{tenant:>4}/{seq:x}", ["  eu/1", "    /e8d4a51000"]),
+        ],
+    )
+    def test_a_template_taken_formats_every_number(self, template, numbers):
+        """A template the check takes formats any number, date and tenant."""
+        n = Numbering(template, per_year=False)
+        got = [n.format(1, on=ON, tenant="eu"), n.format(10**12, on=date(2027, 1, 31), tenant="")]
+        assert got == numbers
 
     def test_template_without_year_allowed_when_not_per_year(self):
         n = Numbering("INV-{seq:06}", per_year=False)

@@ -61,13 +61,16 @@ def _check_template(inst: Numbering, _attr: object, template: str) -> None:
                 f"{', '.join(sorted(names - _FIELDS))}; use {{year}}, "
                 "{month}, {seq} and {tenant}"
             )
-        template.format(year=2026, month=1, seq=1, tenant="t")
+        # the values of the types format() passes: {month:d} fails here, not once a
+        # number has been taken
+        Numbering._fill(template, 1, date(2026, 1, 1), "t")
     except (ValueError, KeyError, IndexError) as exc:
         if isinstance(exc, InvoiceError):
             raise
         raise InvoiceError(
-            f"numbering template {template!r}: {exc}; use fields "
-            "{year}, {month}, {seq} (e.g. {seq:04}) and {tenant}"
+            f"numbering template {template!r}: {exc}; use fields {{year}} (a number), "
+            "{month} (the text 01 to 12), {seq} (a number, e.g. {seq:04}) and {tenant} "
+            "(text)"
         ) from None
     if "seq" not in names:
         raise InvoiceError(
@@ -108,7 +111,11 @@ class Numbering:
         return f"{tenant}/{self.series}/{on.year if self.per_year else 'all'}"
 
     def format(self, seq: int, *, on: date, tenant: str = "default") -> str:
-        return self.template.format(year=on.year, month=f"{on.month:02d}", seq=seq, tenant=tenant)
+        return self._fill(self.template, seq, on, tenant)
+
+    @staticmethod
+    def _fill(template: str, seq: int, on: date, tenant: str) -> str:
+        return template.format(year=on.year, month=f"{on.month:02d}", seq=seq, tenant=tenant)
 
     def next(
         self, store: SequenceStore, *, on: date, document: str, tenant: str = "default"
