@@ -263,7 +263,7 @@ class TestCreditNotes:
         ("amounts", "message"),
         [
             ({"nope": "1.00"}, "no such line"),
-            ({"c0": "100.01"}, "at most the line's 100.00"),
+            ({"c0": "100.01"}, "at most the 100.00 left of the line's 100.00"),
             ({"c0": "0"}, "above 0"),
             ({"c0": Money("1.00", "USD")}, "USD"),
         ],
@@ -271,6 +271,20 @@ class TestCreditNotes:
     def test_bad_credit_amounts(self, issued, store, amounts, message):
         with pytest.raises(InvoiceError, match=message):
             issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, amounts=amounts)
+
+    def test_a_line_is_credited_at_most_its_amount_over_all_notes(self, issued, store):
+        """Notes in turn on one line give back at most its amount in all: 60.00 and 40.00
+        of the 100.00 line pass, one cent more does not and takes no number."""
+        cn = Numbering.credit_notes()
+        _, inv = issued.credit(cn, store, issued_on=ISSUED, amounts={"c0": "60.00"})
+        with pytest.raises(InvoiceError, match=r"the 40.00 left .* \(60.00 of it credited before"):
+            inv.credit(cn, store, issued_on=ISSUED, amounts={"c0": "40.01"})
+        assert store.last("default/credit-note/2026") == 1
+        _, inv = inv.credit(cn, store, issued_on=ISSUED, amounts={"c0": "40.00"})
+        given = sum(x.amount.amount for n in inv.credit_notes for x in n.lines)
+        assert given == Decimal("100.00")
+        with pytest.raises(InvoiceError, match=r"the 0\.00 left"):
+            inv.credit(cn, store, issued_on=ISSUED, amounts={"c0": "0.01"})
 
     def test_notes_in_turn_get_the_next_numbers(self, issued, store):
         """Each note credited on the invoice the last one returned gets the next number,
@@ -304,6 +318,17 @@ class TestCreditNotes:
             draft.credit(Numbering.credit_notes(), store, issued_on=ISSUED)
 
 
+LINES = {"c0": Decimal("100.00"), "c1": Decimal("50.00")}
+
+
+def _given_back(invoice, charge):
+    """What the invoice's credit notes gave back on the line of *charge*."""
+    return sum(
+        (x.amount.amount for n in invoice.credit_notes for x in n.lines if x.charge == charge),
+        Decimal(0),
+    )
+
+
 @given(
     st.lists(st.decimals(min_value="0.01", max_value="200", places=2), max_size=6),
     st.lists(st.sampled_from(["c0", "c1"]), max_size=3),
@@ -332,8 +357,10 @@ def test_payments_and_credits_balance(payments, credited_charges):
             _, inv = inv.credit(
                 Numbering.credit_notes(), store, issued_on=ISSUED, amounts={charge: "30.00"}
             )
-        except InvoiceError:
-            assert inv.credited.amount + Decimal("35.70") > inv.total.amount
+        except InvoiceError:  # it would pass the invoice's total or its line's amount
+            over_line = _given_back(inv, charge) + Decimal("30.00") > LINES[charge]
+            assert inv.credited.amount + Decimal("35.70") > inv.total.amount or over_line
+    assert all(_given_back(inv, charge) <= amount for charge, amount in LINES.items())
     assert inv.amount_due.amount >= 0 and inv.credit_balance.amount >= 0
     assert inv.amount_due.amount - inv.credit_balance.amount == (
         inv.total.amount - inv.paid.amount - inv.credited.amount

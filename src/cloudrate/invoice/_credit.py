@@ -49,13 +49,19 @@ def _credited_line(line: InvoiceLine, value: Decimal, invoice: Invoice) -> Invoi
     )
 
 
+def _credited_before(invoice: Invoice, charge: str) -> Decimal:
+    """What the invoice's credit notes so far gave back on the line of *charge*."""
+    given = (x.amount.amount for n in invoice.credit_notes for x in n.lines if x.charge == charge)
+    return sum(given, Decimal(0))
+
+
 def _given(
     invoice: Invoice, line: InvoiceLine, where: str, given: Money | Decimal | str
 ) -> Decimal:
-    """The net amount to give back on *line*: in the invoice currency, above 0, at most the
-    line's amount and in whole settlement steps (the invoice's rounding policy: the
-    currency's minor units unless it was rated with other digits); a Money built from a
-    float is refused."""
+    """The net amount to give back on *line*: in the invoice currency, above 0, at most
+    what earlier credit notes left of the line's amount and in whole settlement steps (the
+    invoice's rounding policy: the currency's minor units unless it was rated with other
+    digits); a Money built from a float is refused."""
     if isinstance(given, Money):
         if given.currency.code != invoice.currency:
             raise InvoiceError(f"{where} is in {given.currency.code}, not {invoice.currency}")
@@ -63,10 +69,13 @@ def _given(
     else:
         value = to_decimal(given, where)
     quantum = invoice.rounding.quantum(invoice.currency)
-    if not Decimal(0) < value <= line.amount.amount or value != value.quantize(quantum):
+    before = _credited_before(invoice, line.charge)
+    left = line.amount.amount - before
+    if not Decimal(0) < value <= left or value != value.quantize(quantum):
+        earlier = f" ({before} of it credited before)" if before else ""
         raise InvoiceError(
-            f"{where}: must be above 0, at most the line's {line.amount.amount} and in "
-            f"steps of {quantum} (got {value})"
+            f"{where}: must be above 0, at most the {left} left of the line's "
+            f"{line.amount.amount}{earlier} and in steps of {quantum} (got {value})"
         )
     return value
 
