@@ -110,6 +110,26 @@ class TestJson:
         with pytest.raises(InvoiceError, match=r"not a cloudrate\.invoice/1 document"):
             invoice_from_dict({**data, "total": "107.10"})
 
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            (lambda d: d["lines"][0].update(amount=107.1), r"decimal text .*\(got float 107\.1\)"),
+            (lambda d: d["lines"][0].update(quantity=2), r"decimal text .*\(got int 2\)"),
+            (lambda d: d.update(currency="XXX1"), "not an ISO 4217 code"),
+        ],
+    )
+    def test_figures_are_text_and_currencies_known(self, full, edit, message):
+        """A JSON number (a float, never exact) or an unknown currency is an InvoiceError
+        naming the fix; they were taken as a float's digits or raised moneyed's error."""
+        data = json.loads(full.to_json())
+        edit(data)
+        with pytest.raises(InvoiceError, match=message):
+            invoice_from_dict(data)
+
+    def test_a_document_that_is_not_an_object(self):
+        with pytest.raises(InvoiceError, match="is a JSON object"):
+            invoice_from_dict([])  # type: ignore[arg-type]
+
     def test_same_input_same_bytes(self, acme, october):
         def make():
             return assemble(bill_of("1.00"), acme, october).to_json()

@@ -14,8 +14,8 @@ from typing import Any
 
 from moneyed import Money
 
-from cloudrate._money import RoundingPolicy
-from cloudrate.exceptions import InvoiceError
+from cloudrate._money import RoundingPolicy, check_currency
+from cloudrate.exceptions import InvoiceError, PlanError
 from cloudrate.fx import ExchangeRate
 from cloudrate.period import BillingPeriod
 
@@ -27,12 +27,23 @@ from ._model import Customer, InvoiceLine, Payment, TaxLine, TaxRate
 __all__ = ["credit_note_from_dict", "invoice_from_dict", "invoice_from_json"]
 
 
+def _decimal(value: object) -> Decimal:
+    """A figure of the form: decimal text, as :meth:`Invoice.to_dict` writes it (a JSON
+    number would arrive as a float, which cannot hold money exactly)."""
+    if not isinstance(value, str):
+        raise InvoiceError(
+            f'a figure of a {SCHEMA} document is decimal text such as "12.50" (got '
+            f"{type(value).__name__} {value!r}); write amounts and quantities as strings"
+        )
+    return Decimal(value)
+
+
 def _m(value: str | None, currency: str) -> Money | None:
-    return None if value is None else Money(Decimal(value), currency)
+    return None if value is None else Money(_decimal(value), currency)
 
 
 def _money(value: str, currency: str) -> Money:
-    return Money(Decimal(value), currency)
+    return Money(_decimal(value), currency)
 
 
 def _d(value: str | None) -> date | None:
@@ -54,7 +65,7 @@ def _line(data: dict[str, Any], cur: str) -> InvoiceLine:
         description=data["description"],
         service=data["service"],
         metric=data["metric"],
-        quantity=Decimal(data["quantity"]),
+        quantity=_decimal(data["quantity"]),
         unit=data["unit"],
         unit_price=_m(data["unit_price"], cur),
         amount=_money(data["amount"], cur),
@@ -105,9 +116,17 @@ def _payment(data: dict[str, Any], cur: str) -> Payment:
     )
 
 
+def _currency(code: object) -> str:
+    try:
+        return check_currency(code)
+    except PlanError as exc:
+        raise InvoiceError(f"not a {SCHEMA} document: {exc}") from None
+
+
 def _credit_note(
     data: dict[str, Any], customer: Customer, period: BillingPeriod, cur: str
 ) -> CreditNote:
+    cur = _currency(cur)
     return CreditNote(
         number=data["number"],
         invoice_number=data["invoice_number"],
@@ -125,7 +144,7 @@ def _credit_note(
 
 
 def _invoice(data: dict[str, Any]) -> Invoice:
-    cur = data["currency"]
+    cur = _currency(data["currency"])
     customer = Customer(**data["customer"])
     period = _period(data["period"])
     fx = data["exchange_rate"]
@@ -167,6 +186,8 @@ def invoice_from_dict(data: dict[str, Any]) -> Invoice:
     ...
     cloudrate.exceptions.InvoiceError: schema: expected 'cloudrate.invoice/1' (got ...)
     """
+    if not isinstance(data, dict):
+        raise InvoiceError(f"a {SCHEMA} document is a JSON object (got {type(data).__name__})")
     if data.get("schema") != SCHEMA:
         raise InvoiceError(f"schema: expected {SCHEMA!r} (got {data.get('schema')!r})")
     try:
@@ -194,6 +215,8 @@ def credit_note_from_dict(
     """Rebuild a :class:`CreditNote` from :meth:`CreditNote.to_dict`'s output, for the
     *customer* and *period* of the invoice it refers to (the form names the customer by id).
     """
+    if not isinstance(data, dict):
+        raise InvoiceError(f"a credit note document is a JSON object (got {type(data).__name__})")
     data = {k: v for k, v in data.items() if k != "schema"}
     if data.get("customer") != customer.id:
         raise InvoiceError(
