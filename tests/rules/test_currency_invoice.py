@@ -76,6 +76,24 @@ class TestConversionStep:
         assert same.bill.lines == bill.lines
         assert not same.converted and same.note() is None
 
+    def test_same_currency_keeps_the_rounding_the_bill_was_rated_with(self):
+        """A bill rounded down (0.125 -> 0.12, 0.125 -> 0.12) stays 0.24 at rate 1; it was
+        rounded again half up per line, to 0.26."""
+        lines = [
+            RatedLine.adjustment(
+                account="acme", charge=c, description=c, amount=Money("0.125", "EUR"),
+                rounded=Money("0.12", "EUR"), kind="charge",
+            )
+            for c in ("a", "b")
+        ]  # fmt: skip
+        bill = AccountBill(
+            account="acme", lines=(), total=Money(0, "EUR"), exact_total=Money(0, "EUR")
+        ).with_lines(lines)
+        same = MultiCurrency(default="EUR").bill_in(
+            bill, None, FixedRates("EUR", {}), date(2026, 10, 31)
+        )
+        assert same.bill == bill and same.total == Money("0.24", "EUR")
+
 
 class TestInvoiceOfAConvertedBill:
     def test_the_rate_is_noted_on_the_invoice(self):

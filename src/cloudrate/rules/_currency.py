@@ -185,8 +185,7 @@ class MultiCurrency:
         bill already is in it)."""
         base = str(bill.total.currency.code)
         quote = self.currency_for(chosen)
-        if quote == base:
+        if quote == base:  # the bill as it is: its lines keep the rounding they were rated with
             rate = ExchangeRate(base=base, quote=base, rate=1, on=on, source="same currency")
-        else:
-            rate = source.rate(base, quote, on)
-        return convert_bill(bill, rate, rounding)
+            return ConvertedBill(original=bill, bill=bill, rate=rate)
+        return convert_bill(bill, source.rate(base, quote, on), rounding)
