@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -36,6 +36,12 @@ class TestExchangeRate:
         """Rates are positive exact numbers."""
         with pytest.raises(error):
             _fx(rate=rate)
+
+    @pytest.mark.parametrize("on", ["2026-10-30", datetime(2026, 10, 30, tzinfo=UTC), None])
+    def test_the_day_published_is_a_date(self, on):
+        """A text or a datetime was taken, then failed when the invoice was written out."""
+        with pytest.raises(PlanError, match=r"a datetime\.date such as date"):
+            _fx(on=on)
 
     def test_to_dict(self):
         """Plain data, rate as a string."""

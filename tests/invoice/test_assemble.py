@@ -100,6 +100,12 @@ class TestAssemble:
         with pytest.raises(InvoiceError, match="not the bill's account 'acme'"):
             assemble(bill_of("1.00"), Customer(id="globex", name="G"), october)
 
+    @pytest.mark.parametrize("taxes", ["19", 19, Decimal("19")])
+    def test_taxes_that_are_not_a_rate_or_rule_are_refused(self, acme, october, taxes):
+        """They raised AttributeError from inside assembly."""
+        with pytest.raises(InvoiceError, match=r"TaxRate\(percent='19'\)"):
+            assemble(bill_of("1.00"), acme, october, taxes=taxes)
+
     def test_bill_without_period_is_refused(self, acme):
         with pytest.raises(InvoiceError, match="period"):
             assemble(bill_of("1.00"), acme)

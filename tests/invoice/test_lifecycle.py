@@ -60,8 +60,21 @@ class TestTerms:
         assert DueOnReceipt().due(ISSUED) == ISSUED
 
     def test_negative_days_refused(self):
-        with pytest.raises(InvoiceError, match="whole number >= 0"):
+        with pytest.raises(InvoiceError, match="whole number from 0 to 36500"):
             Net(-1)
+
+    @pytest.mark.parametrize(
+        "terms", [lambda: Net(36_501), lambda: EndOfMonth(months=1_201), lambda: Net(10**9)]
+    )
+    def test_terms_past_a_hundred_years_refused(self, terms):
+        """They were taken, then raised OverflowError or ValueError when the due date was
+        worked out at finalise."""
+        with pytest.raises(InvoiceError, match="whole number from 0 to"):
+            terms()
+
+    def test_the_longest_terms_give_a_due_date(self):
+        assert Net(36_500).due(ISSUED) == ISSUED + timedelta(days=36_500)
+        assert EndOfMonth(months=1_200).due(ISSUED) == date(ISSUED.year + 100, ISSUED.month, 30)
 
 
 class TestFinalise:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,14 @@ def _rate(value: Any) -> Decimal:
     return check_rate(rate)
 
 
+def _published_day(value: object) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise PlanError(
+            f"exchange rate on: the day the rate was published, a datetime.date such as "
+            f"date(2026, 10, 30) (got {type(value).__name__} {value!r})"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class ExchangeRate:
     """One unit of *base* is worth *rate* units of *quote*, as published on *on* by *source*.
@@ -50,7 +58,7 @@ class ExchangeRate:
     base: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "base"))
     quote: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "quote"))
     rate: Decimal = attrs.field(converter=_rate)
-    on: date
+    on: date = attrs.field(validator=lambda _i, _a, v: _published_day(v))
     source: str = "unspecified"
 
     @property

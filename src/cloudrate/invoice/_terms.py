@@ -23,9 +23,16 @@ class PaymentTerms(Protocol):
     def due(self, issued_on: date) -> date: ...
 
 
+#: The longest terms taken: 100 years, in days or months (a due date stays a date).
+MAX_TERM = {"days": 36_500, "months": 1_200}
+
+
 def _days(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvoiceError(f"payment terms {attribute.name}: a whole number >= 0 (got {value!r})")
+    most = MAX_TERM[attribute.name]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+        raise InvoiceError(
+            f"payment terms {attribute.name}: a whole number from 0 to {most} (got {value!r})"
+        )
 
 
 @attrs.frozen
