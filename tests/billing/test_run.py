@@ -150,8 +150,9 @@ def test_a_rerun_reads_the_earlier_documents_only_for_a_charge_gone(
     assert run.bill(rate(PLAN, late)).documents == ()
     assert read == []
     gone = tuple(r for r in late if not (r.account == "acme" and r.metric != "vcpu_hours"))
-    (note,) = (d for d in run.bill(rate(PLAN, gone)).documents if d.customer == "acme")
-    assert note.kind == "credit_note"
+    notes = [d for d in run.bill(rate(PLAN, gone)).documents if d.customer == "acme"]
+    assert notes
+    assert {n.kind for n in notes} == {"credit_note"}
     assert read and all(n.startswith("INV-") for n in read)  # the invoices, for the lines
     _assert_documents_add_up(store, gone)
 
@@ -238,6 +239,7 @@ def test_whatever_arrives_the_documents_add_up_and_a_rerun_is_a_no_op(
             usage = (*base, *(_late(i, str(q * 7)) for i, q in enumerate(late)))
             run.bill(rate(PLAN, usage))
             _assert_documents_add_up(store, usage)
+            assert min(_still_due(store).values()) >= 0  # no invoice credited past its total
             assert run.bill(rate(PLAN, usage)).documents == ()
         numbers = store.sequences()
         for key, last in numbers.items():
@@ -265,3 +267,48 @@ def test_batches_bill_what_one_by_one_bills(store: DocumentStore) -> None:
     ]
     with pytest.raises(BillingError, match="batch"):
         BillingRun(store=store).bill(rate(PLAN, USAGE), batch=0)
+
+
+def _still_due(store: DocumentStore) -> dict[str, Decimal]:
+    """What each invoice of *store* still bills after the credit notes against it."""
+    return {
+        d.number: load_invoice(store, d.number).amount_due.amount
+        for d in store.documents()
+        if d.kind != "credit_note"
+    }
+
+
+def test_withdrawn_late_usage_is_credited_on_the_supplementary_that_billed_it(
+    store: DocumentStore,
+) -> None:
+    run = BillingRun(store=store)
+    (original,) = (d for d in run.bill(rate(PLAN, USAGE)).documents if d.customer == "acme")
+    (extra,) = run.bill(rate(PLAN, (*USAGE, _late(1, "1000")))).documents
+    (note,) = run.bill(rate(PLAN, USAGE)).documents
+    assert note.refers_to == extra.number
+    assert note.total == extra.total
+    due = _still_due(store)
+    assert due[extra.number] == 0
+    assert due[original.number] == original.total
+    _assert_documents_add_up(store, USAGE)
+
+
+def test_a_credit_larger_than_the_newest_invoice_is_shared_newest_first(
+    store: DocumentStore,
+) -> None:
+    run = BillingRun(store=store)
+    (original,) = (d for d in run.bill(rate(PLAN, USAGE)).documents if d.customer == "acme")
+    (extra,) = run.bill(rate(PLAN, (*USAGE, _late(1, "10")))).documents
+    fewer = tuple(r for r in USAGE if r != VCPU)
+    notes = run.bill(rate(PLAN, fewer)).documents
+    assert {n.refers_to for n in notes} == {original.number, extra.number}
+    assert all(n.kind == "credit_note" for n in notes)
+    due = _still_due(store)
+    assert due[extra.number] == 0
+    assert 0 < due[original.number] < original.total
+    for n in notes:  # each shared line says which invoice its part is credited on
+        lines = json.loads(n.body)["lines"]
+        assert lines
+        assert all(x["explanation"].endswith(f"of it against {n.refers_to}") for x in lines)
+    _assert_documents_add_up(store, fewer)
+    assert run.bill(rate(PLAN, fewer)).documents == ()

@@ -96,7 +96,7 @@ def test_late_usage_then_a_correction_down(tmp_path: Path) -> None:
     assert down["issued"] == {"invoice": 0, "supplementary": 0, "credit_note": 1}
     note = json.loads((out / "CN-2026-0001.json").read_text())
     assert note["schema"] == "cloudrate.credit_note/1"
-    assert note["invoice_number"] == "INV-2026-0001"
+    assert note["invoice_number"] == "INV-2026-0004"  # the supplementary that billed it
     assert _bill(store, usage=_late_usage(tmp_path, 10))["issued"] == {
         "invoice": 0,
         "supplementary": 0,

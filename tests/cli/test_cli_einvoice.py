@@ -298,13 +298,13 @@ class TestBill:
         supplementary, _ = _xml_of(out / f"INV-2026-0004{suffix}")
         note, kind = _xml_of(out / f"CN-2026-0001{suffix}")
         assert kind == "credit_note"
-        assert b"INV-2026-0001" in supplementary  # both reference the period's invoice
-        assert b"INV-2026-0001" in note
+        assert b"INV-2026-0001" in supplementary  # it supplements the period's invoice
+        assert b"INV-2026-0004" in note  # it credits the supplementary that billed it
         if fmt == "facturx":  # the credit note's own PDF, PDF/A-3b like the invoices'
             _assert_pdf_a_3b((out / "CN-2026-0001.pdf").read_bytes())
             text = pypdf.PdfReader(out / "CN-2026-0001.pdf").pages[0].extract_text()
             assert "CN-2026-0001" in text
-            assert "INV-2026-0001" in text
+            assert "INV-2026-0004" in text
             assert "credit note" not in result.stderr
 
     def test_missing_seller_is_refused_before_anything_is_issued(self, files, tmp_path):

@@ -4,6 +4,10 @@ Amounts are compared per line key, ``kind:charge`` (``charge:vcpu``, ``discount:
 on the rounded net amounts the documents carry. A key whose amount grew goes onto a
 supplementary invoice, one that shrank (or vanished) onto a credit note; a key whose amount
 is unchanged needs nothing, whatever its quantity did.
+
+What shrank is given back against the documents that billed it, the newest first
+(:func:`credit_targets`): late usage withdrawn is credited on the supplementary invoice
+that billed it, and no document is credited more on a key than it still bills there.
 """
 
 from __future__ import annotations
@@ -17,9 +21,9 @@ from moneyed import Money
 from cloudrate._money import exact
 from cloudrate.invoice import InvoiceLine
 
-from ._stored import BilledLine
+from ._stored import BilledLine, StoredDocument
 
-__all__ = ["Delta", "billed_lines", "delta", "line_key"]
+__all__ = ["Delta", "billed_lines", "credit_targets", "delta", "line_key"]
 
 
 def line_key(line: InvoiceLine) -> str:
@@ -117,3 +121,77 @@ def delta(
         )
         (more if change > 0 else less).append(line)
     return Delta(tuple(more), tuple(less))
+
+
+def _open(
+    documents: Sequence[StoredDocument],
+) -> dict[str, dict[str, tuple[Decimal, Decimal]]]:
+    """Per invoice number, per key, the amount and quantity it still bills: its own,
+    less the credit notes referring to it."""
+    out: dict[str, dict[str, tuple[Decimal, Decimal]]] = {
+        d.number: {} for d in documents if d.kind != "credit_note"
+    }
+    for d in documents:
+        lines = out.get(d.number if d.kind != "credit_note" else d.refers_to or "")
+        if lines is None:
+            continue
+        for b in d.billed:
+            amount, quantity = lines.get(b.line, (Decimal(0), Decimal(0)))
+            lines[b.line] = (amount + b.amount, quantity + b.quantity)
+    return out
+
+
+@exact
+def credit_targets(
+    less: Sequence[InvoiceLine], documents: Sequence[StoredDocument]
+) -> tuple[tuple[StoredDocument, tuple[InvoiceLine, ...]], ...]:
+    """The credit notes to issue for *less*: per invoice of *documents* (the period's
+    documents, by revision), the lines to credit on it, oldest invoice first.
+
+    Each key is given back against the invoices that still bill it, the newest first,
+    each at most what it still bills; a line shared between invoices says so. What no
+    invoice bills on the key (a discount that grew) goes to the newest invoice whose total
+    still covers it, else to the period's invoice.
+    """
+    invoices = [d for d in documents if d.kind != "credit_note"]
+    newest_first = invoices[::-1]
+    still = _open(documents)
+    left = {d.number: sum((a for a, _ in still[d.number].values()), Decimal(0)) for d in invoices}
+    parts: dict[str, list[InvoiceLine]] = {d.number: [] for d in invoices}
+    for line in less:
+        key, amount, quantity = line_key(line), line.amount.amount, line.quantity
+        shares: list[tuple[str, Decimal, Decimal]] = []
+        for d in newest_first:
+            if amount <= 0:
+                break
+            billed, billed_quantity = still[d.number].get(key, (Decimal(0), Decimal(0)))
+            if billed <= 0:
+                continue
+            take = min(billed, amount)
+            take_quantity = quantity if take == amount else billed_quantity
+            shares.append((d.number, take, take_quantity))
+            amount -= take
+            quantity -= take_quantity
+        if amount > 0:
+            home = next((d.number for d in newest_first if left[d.number] >= amount), None)
+            shares.append((home or invoices[0].number, amount, quantity))
+        for number, take, take_quantity in shares:
+            left[number] -= take
+            parts[number].append(_share(line, number, take, take_quantity, len(shares) > 1))
+    return tuple((d, tuple(parts[d.number])) for d in invoices if parts[d.number])
+
+
+def _share(
+    line: InvoiceLine, number: str, amount: Decimal, quantity: Decimal, split: bool
+) -> InvoiceLine:
+    """The part of credit *line* given back against invoice *number*."""
+    if not split:
+        return line
+    money = Money(amount, line.amount.currency.code)
+    return attrs.evolve(
+        line,
+        quantity=quantity,
+        amount=money,
+        exact_amount=money,
+        explanation=f"{line.explanation}; {amount} of it against {number}",
+    )

@@ -6,8 +6,10 @@ customer's period:
 
 - no document yet: the draft is issued as the period's invoice;
 - documents exist and bill the same per line: nothing is issued (``unchanged``);
-- otherwise the difference is issued: what grew on a supplementary invoice, what shrank on
-  a credit note, both referring to the period's invoice. Issued documents are never edited.
+- otherwise the difference is issued: what grew on a supplementary invoice referring to
+  the period's invoice; what shrank on credit notes against the invoices that billed it,
+  the newest first, none credited more than it still bills. Issued documents are never
+  edited.
 
 Killed at any point, a run leaves each customer either fully billed or untouched; the next
 run finishes the work and issues nothing twice.
@@ -48,7 +50,7 @@ from cloudrate.plans import Plan
 from cloudrate.rating import RatingResult
 from cloudrate.usage import UsageRecord, dedupe
 
-from ._delta import billed_lines, delta, line_key
+from ._delta import billed_lines, credit_targets, delta, line_key
 from ._events import new_event
 from ._fast import bill_lines, fast_taxes
 from ._store import DocumentStore, StoreTransaction
@@ -446,9 +448,9 @@ class BillingRun:
         if change.more:
             revision += 1
             out.append(self._supplement(tx, draft, change.more, original, revision, issued_on))
-        if change.less:
+        for target, lines in credit_targets(change.less, existing):
             revision += 1
-            out.append(self._credit(tx, draft, change.less, original, revision, issued_on))
+            out.append(self._credit(tx, draft, lines, target, revision, issued_on))
         return tuple(out)
 
     def _supplement(
@@ -492,17 +494,18 @@ class BillingRun:
         tx: StoreTransaction,
         draft: Invoice,
         lines: tuple[InvoiceLine, ...],
-        original: StoredDocument,
+        target: StoredDocument,
         revision: int,
         issued_on: date,
     ) -> StoredDocument:
+        """A credit note giving back *lines* of the invoice *target*."""
         taxed, taxes, subtotal, tax_total, total = _priced(draft, lines)
         sequence = self.credit_numbering.key(self.tenant, issued_on)
         seq = tx.next_number(sequence)
         number = self.credit_numbering.format(seq, on=issued_on, tenant=self.tenant)
         note = CreditNote(
             number=number,
-            invoice_number=original.number,
+            invoice_number=target.number,
             customer=draft.customer,
             period=draft.period,
             currency=draft.currency,
@@ -524,7 +527,7 @@ class BillingRun:
             customer=draft.customer.id,
             period=draft.period.label,
             revision=revision,
-            refers_to=original.number,
+            refers_to=target.number,
             currency=draft.currency,
             issued_on=issued_on,
             due_on=None,
@@ -544,7 +547,7 @@ class BillingRun:
                     "period": draft.period.label,
                     "currency": draft.currency,
                     "total": str(total.amount),
-                    "refers_to": original.number,
+                    "refers_to": target.number,
                 },
             )
         )
