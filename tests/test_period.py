@@ -160,6 +160,21 @@ class TestBillingPeriod:
         assert hourly[-1][1] == p.end
         assert len(p.local_days(hourly)) == len(p.local_days([(p.start, p.end)])) == p.days
 
+    def test_a_span_ending_at_a_skip_touches_the_same_days_in_any_zone(self):
+        """Samoa skipped 30 December 2011: a span ending the instant 31 December began
+        touches the 30th whether its end is written in Apia time or in UTC, and the days
+        of two spans meeting there add up to the month's."""
+        p = BillingPeriod.month(2011, 12, "Pacific/Apia")
+        apia = ZoneInfo("Pacific/Apia")
+        skip = datetime(2011, 12, 31, tzinfo=apia)
+        assert skip.astimezone(UTC) == datetime(2011, 12, 30, 10, tzinfo=UTC)
+        for written in (skip, skip.astimezone(UTC)):
+            before = p.local_days([(p.start, written)], moments=False)
+            after = p.local_days([(written, p.end)], moments=False)
+            assert max(before) == date(2011, 12, 30)
+            assert min(after) == date(2011, 12, 31)
+            assert len(before) + len(after) == p.days == 31
+
     @given(
         st.lists(
             st.tuples(

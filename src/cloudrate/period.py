@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 _UTC = UTC
+#: The smallest step of time: a span's last moment is this before its end.
+_TICK = timedelta(microseconds=1)
 
 T = TypeVar("T")
 
@@ -267,14 +269,19 @@ class BillingPeriod:
         inside the period count, as for a proration). A date the timezone skipped (Samoa
         went from 29 to 31 December 2011) counts for a span running across it, as it
         counts in :attr:`days`, however the span is cut into spans that meet: hourly
-        records and one record of the same time touch the same days.
+        records and one record of the same time touch the same days. A span ending at
+        the instant the skip ends touches the skipped date too (it ends on the wall
+        clock's midnight after it), whether its end is written in UTC or local time, so
+        two contracts meeting at the skip count the period's days between them.
         """
         tz = self.tz
         days: set[date] = set()
         for lo, hi in self._touching(spans, moments):
             first = lo.astimezone(tz).date().toordinal()
-            last_moment = hi if not lo < hi else hi - timedelta(microseconds=1)
-            last = last_moment.astimezone(tz).date().toordinal()
+            # the day of the span's last moment on the wall clock, however *hi* is written:
+            # a span ending where a skipped date ends (Samoa's 31 December 2011) touches it
+            local_end = hi.astimezone(tz)
+            last = (local_end - _TICK if lo < hi else local_end).date().toordinal()
             days.update(map(date.fromordinal, range(first, last + 1)))
         return days
 
