@@ -11,10 +11,11 @@ and :mod:`cloudrate.rating.columnar` (Arrow columns) both call them;
 import importlib
 from types import ModuleType
 
-from ._accumulate import Acc, aggregated_quantity
+from ._accumulate import Acc, accumulate, aggregated_quantity
 from ._coverage import Coverage
 from ._rate import rate
 from ._result import AccountBill, RatedLine, RatingResult, UnpricedUsage
+from ._slots import SlotAggregation
 from ._unpriced import OnUnpriced, UnpricedReason
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "OnUnpriced",
     "RatedLine",
     "RatingResult",
+    "SlotAggregation",
     "UnpricedReason",
     "UnpricedUsage",
+    "accumulate",
     "aggregated_quantity",
     "rate",
 ]

@@ -275,3 +275,35 @@ class TestRatingCalls:
         )
         assert len(ov.daily) == today
         assert len(calls) == 1
+
+
+class TestOneRule:
+    """The one pass adds records by rating's own rule, so it refuses what rating refuses,
+    with rating's error."""
+
+    def _nameless(self) -> list[UsageRecord]:
+        start = datetime(2026, 10, 2, 8, tzinfo=UTC)
+        return [
+            UsageRecord(
+                account="acme",
+                metric="ips",
+                quantity="1",
+                start=start,
+                end=start + timedelta(hours=1),
+            )
+        ]
+
+    def test_a_count_per_resource_without_a_resource_is_rating_s_error(self, plan):
+        month = DateRange.custom(date(2026, 10, 1), date(2026, 10, 31), "Europe/Berlin")
+        [period] = month.months()
+        records = self._nameless()
+        with pytest.raises(cloudrate.exceptions.RatingError) as rated:
+            cloudrate.rate(plan, records, period)
+        with pytest.raises(cloudrate.exceptions.RatingError) as split:
+            _resources._quantities(plan, records, period)
+        assert str(split.value) == str(rated.value)
+        with pytest.raises(cloudrate.exceptions.RatingError) as overview:
+            billing_overview(
+                plan, records, account="acme", today=date(2026, 10, 5), timezone="Europe/Berlin"
+            )
+        assert str(overview.value) == str(rated.value)

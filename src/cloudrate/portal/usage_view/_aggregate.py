@@ -37,7 +37,7 @@ from cloudrate.plans import (
     conversion,
     prices_transactions,
 )
-from cloudrate.rating import Acc, aggregated_quantity
+from cloudrate.rating import Acc, SlotAggregation, accumulate, aggregated_quantity
 from cloudrate.usage import UsageRecord
 
 __all__ = [
@@ -72,7 +72,7 @@ class Slot:
 
     index: int
     charge: Charge
-    aggregation: str
+    aggregation: SlotAggregation
     matcher: Callable[[Mapping[str, str]], bool] | None
     scale: Callable[[Decimal, datetime], Decimal] | None = None
 
@@ -106,39 +106,18 @@ def slots(plan: Plan, period: BillingPeriod | None = None) -> dict[str, tuple[Sl
     return {metric: tuple(s) for metric, s in found.items()}
 
 
-def _resource(record: UsageRecord) -> str:
-    key = record.resource_id or record.record_id
-    if key is None:  # rating raises its own error: let it
-        raise OnePassError("a record without resource_id for a count or fee per resource")
-    return key
-
-
 def add(
     acc: Acc,
-    aggregation: str,
+    aggregation: SlotAggregation,
     record: UsageRecord,
     scale: Callable[[Decimal, datetime], Decimal] | None = None,
 ) -> None:
-    """Add *record* to *acc* as rating's accumulation does (its quantity through *scale*
-    first, for a metric that rounds each record)."""
-    q = record.quantity if scale is None else scale(record.quantity, record.start)
-    if aggregation == "sum":
-        acc.value += q
-    elif aggregation == "max":
-        if q > acc.value:
-            acc.value = q
-    elif aggregation == "average":
-        with decimal.localcontext(EXACT):  # the product as rating rounds it
-            weighted = q * record.seconds
-        acc.value += weighted
-    elif aggregation == "unique":
-        acc.resources.setdefault(_resource(record), [])
-    elif aggregation == "latest":
-        rank = (record.end, record.start, record.record_id or "", q)
-        if acc.latest is None or rank > acc.latest:
-            acc.latest = rank
-    else:  # a flat fee per resource: when each resource was active
-        acc.resources.setdefault(_resource(record), []).append((record.start, record.end))
+    """Add *record* to *acc* by rating's own rule (:func:`~cloudrate.rating.accumulate`),
+    its quantity through *scale* first, for a metric that rounds each record; a record a
+    count per resource cannot take raises rating's error."""
+    accumulate(
+        acc, aggregation, record, None if scale is None else scale(record.quantity, record.start)
+    )
 
 
 def merge_spans(spans: list[Span]) -> list[Span]:
