@@ -238,3 +238,34 @@ class TestMonthToDate:
         view = usage_view(plan, usage, account="acme", date_range=r)
         assert view.to_dict()["range"]["preset"] == "month_to_date"
         assert view.date_range.label == "2026-10-01..2026-10-20"
+
+
+class TestInstantsAtAMonthEnd:
+    """An instant at the end of a month belongs to the next month, as rating's period
+    says (:func:`cloudrate.period.spans_within`); cutting a range into months kept it in
+    the month it ends, whose rating then refused it as outside."""
+
+    def _instant(self, at: datetime) -> UsageRecord:
+        return UsageRecord(
+            account="acme", metric="vcpu_hours", quantity="8", start=at, end=at, record_id="moment"
+        )
+
+    @pytest.mark.parametrize("tz", ZONES)
+    def test_a_range_across_the_month_end_bills_it_once_in_the_next_month(self, tz):
+        plan = plan_in(tz)
+        month_end = datetime(2026, 11, 1, tzinfo=ZoneInfo(tz))
+        records = [self._instant(month_end.astimezone(UTC))]
+        both = DateRange.custom(date(2026, 10, 15), date(2026, 11, 15), tz)
+        view = usage_view(plan, records, account="acme", date_range=both)
+        compute = [x for x in view.lines if x.charge == "compute"]
+        november = cloudrate.rate(plan, records, cloudrate.BillingPeriod.month(2026, 11, tz))
+        assert sum(x.usage_quantity for x in compute) == Decimal(8)
+        assert [x.rounded for x in compute] == [
+            x.rounded for x in november.bill("acme").lines if x.charge == "compute"
+        ]
+
+    def test_clip_records_takes_an_instant_at_the_start_not_at_the_end(self):
+        plan = plan_in("UTC")
+        lo, hi = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)
+        assert clip_records(plan, [self._instant(lo)], lo, hi) == [self._instant(lo)]
+        assert clip_records(plan, [self._instant(hi)], lo, hi) == []

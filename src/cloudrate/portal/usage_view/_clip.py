@@ -17,10 +17,10 @@ __all__ = ["clip_records"]
 
 @exact
 def _clip(record: UsageRecord, start: datetime, end: datetime, summed: bool) -> UsageRecord | None:
+    if record.start == record.end:  # an instant: inside or not (one at the end is not)
+        return record if start <= record.start < end else None
     if record.start >= start and record.end <= end:
         return record
-    if record.start == record.end:  # an instant: inside or not
-        return record if start <= record.start < end else None
     lo, hi = max(record.start, start), min(record.end, end)
     if lo >= hi:
         return None
@@ -37,7 +37,8 @@ def clip_records(
     end: datetime,
     account: str | None = None,
 ) -> list[UsageRecord]:
-    """The records (of *account*, if given) that overlap ``[start, end)``, cut to it.
+    """The records (of *account*, if given) that overlap ``[start, end)``, cut to it; an
+    instant belongs to it when rating's period would take it (not at *end*).
 
     A record of a summed metric (vCPU-hours, bytes) that straddles an edge keeps the
     share of its quantity that falls inside, by elapsed time; levels (``average``,
@@ -59,7 +60,7 @@ def clip_records(
     for record in records:
         if account is not None and record.account != account:
             continue
-        if record.start >= lo and record.end <= hi:  # inside: kept as it is
+        if lo <= record.start < hi and record.end <= hi:  # spans_within: kept as it is
             out.append(record)
             continue
         metric = record.metric
