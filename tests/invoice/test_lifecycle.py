@@ -285,6 +285,51 @@ class TestCreditNotes:
         with pytest.raises(InvoiceError, match=message):
             issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, amounts=amounts)
 
+    @pytest.mark.parametrize("amounts", [[("c0", "20.00")], ["c0"], "c0", ("c0", "20.00")])
+    def test_amounts_not_a_mapping_are_refused(self, issued, store, amounts):
+        """A list raised AttributeError: 'list' object has no attribute 'items'."""
+        with pytest.raises(InvoiceError) as info:
+            issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, amounts=amounts)
+        error = info.value
+        assert (error.code, error.path, error.value) == ("invoice_refused", "amounts", amounts)
+        assert str(error).startswith("credit amounts: a mapping of charge name to")
+        assert "{'c0': '10.00'}" in str(error) and "dict(pairs)" in str(error)
+        assert repr(amounts) in str(error) and store.last("default/credit-note/2026") == 0
+
+    @pytest.mark.parametrize("reason", [5, ["outage"], b"outage"])
+    def test_a_reason_that_is_not_text_is_refused(self, issued, store, reason):
+        """It was stored as given: the note's JSON broke its schema (text or null)."""
+        with pytest.raises(InvoiceError) as info:
+            issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, reason=reason)
+        assert (info.value.code, info.value.path) == ("invoice_refused", "reason")
+        assert str(info.value).startswith("credit reason: text or None")
+        assert repr(reason) in str(info.value)
+
+    @pytest.mark.parametrize("tenant", [None, 5, "", " "])
+    def test_a_tenant_that_is_not_a_name_is_refused(self, issued, store, tenant):
+        """It was taken: tenant=None numbered the note in a sequence named 'None'."""
+        with pytest.raises(InvoiceError) as info:
+            issued.credit(Numbering.credit_notes(), store, issued_on=ISSUED, tenant=tenant)
+        assert (info.value.code, info.value.path) == ("invoice_refused", "tenant")
+        assert "a non-empty string such as 'default'" in str(info.value)
+        assert repr(tenant) in str(info.value) and store.last(f"{tenant}/credit-note/2026") == 0
+
+    def test_numbering_and_store_of_other_types_are_refused(self, issued, store):
+        """They raised AttributeError when the number was taken ('...' has no attribute
+        'next' / 'allocate'); swapped, the message says so."""
+        cn = Numbering.credit_notes()
+        cases = [
+            ((store, store), "numbering", "Numbering.credit_notes()"),
+            ((cn, None), "store", "InMemorySequenceStore()"),
+        ]
+        for (numbering, sequences), path, fix in cases:
+            with pytest.raises(InvoiceError) as info:
+                issued.credit(numbering, sequences, issued_on=ISSUED)
+            assert (info.value.code, info.value.path) == ("invoice_refused", path)
+            assert str(info.value).startswith(f"credit {path}: ") and fix in str(info.value)
+        with pytest.raises(InvoiceError, match="numbering and store swapped"):
+            issued.credit(store, cn, issued_on=ISSUED)
+
     def test_a_line_is_credited_at_most_its_amount_over_all_notes(self, issued, store):
         """Notes in turn on one line give back at most its amount in all: 60.00 and 40.00
         of the 100.00 line pass, one cent more does not and takes no number."""

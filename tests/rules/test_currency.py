@@ -79,6 +79,35 @@ class TestMultiCurrency:
         with pytest.raises(cloudrate.PlanError, match="ISO 4217"):
             MultiCurrency(enabled=True, default="EUR", currencies=["EURO"])
 
+    @pytest.mark.parametrize("currencies", ["USD", None, 5])
+    def test_currencies_not_a_list_of_codes(self, currencies):
+        """None or 5 raised TypeError: not iterable; "USD" was read letter by letter."""
+        with pytest.raises(cloudrate.PlanError) as info:
+            MultiCurrency(enabled=True, default="EUR", currencies=currencies)
+        assert (info.value.code, info.value.path) == ("plan_invalid", "currencies")
+        assert str(info.value).startswith("currencies: a list of ISO 4217 codes such as")
+        assert "['USD']" in str(info.value) and repr(currencies) in str(info.value)
+
+    @pytest.mark.parametrize("enabled", ["false", None, 1])
+    def test_enabled_not_a_bool(self, enabled):
+        """enabled="false" offered every currency: any text but "" is true."""
+        with pytest.raises(cloudrate.PlanError) as info:
+            MultiCurrency(enabled=enabled, default="EUR", currencies=["USD"])
+        assert (info.value.code, info.value.path) == ("plan_invalid", "enabled")
+        assert str(info.value).startswith("enabled: True or False")
+        assert repr(enabled) in str(info.value)
+
+    @pytest.mark.parametrize("source", [{"USD": "1.1172"}, None, "ecb"])
+    def test_bill_in_source_not_a_rate_source(self, result, source):
+        """It raised AttributeError: ... has no attribute 'rate'."""
+        offer = MultiCurrency(enabled=True, default="EUR", currencies=["USD"])
+        with pytest.raises(cloudrate.PlanError) as info:
+            offer.bill_in(result.bill("acme"), "USD", source, date(2026, 10, 31))
+        assert (info.value.code, info.value.path) == ("plan_invalid", "source")
+        assert str(info.value).startswith("source: a rate source")
+        assert "FixedRates('EUR', {'USD': '1.1172'})" in str(info.value)
+        assert repr(source) in str(info.value)
+
     def test_bill_in_fixes_the_rate(self, result):
         """The converted bill carries the rate and date; disabled keeps EUR at rate 1."""
         bill = result.bill("acme")

@@ -21,7 +21,7 @@ from cloudrate.exceptions import CurrencyMismatchError, PlanError, RatingError
 
 from ._digits import RATE_DIGITS, divide_rates
 
-__all__ = ["ExchangeRate"]
+__all__ = ["ExchangeRate", "check_day"]
 
 
 def _rate(value: Any) -> Decimal:
@@ -31,12 +31,31 @@ def _rate(value: Any) -> Decimal:
     return check_rate(rate)
 
 
-def _published_day(value: object) -> None:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise PlanError(
-            f"exchange rate on: the day the rate was published, a datetime.date such as "
-            f"date(2026, 10, 30) (got {type(value).__name__} {value!r})"
-        )
+def check_day(value: object, where: str, meaning: str, path: str | None = None) -> date:
+    """*value* if it is a :class:`datetime.date` (not a datetime), else a PlanError naming
+    *where* (the error's *path*, *where* unless given) and what the day is (*meaning*).
+
+    >>> check_day("2026-10-30", "on", "the day to convert on")
+    Traceback (most recent call last):
+    ...
+    cloudrate.exceptions.PlanError: on: the day to convert on, a datetime.date such as \
+date(2026, 10, 30) (got str '2026-10-30'); for text pass date.fromisoformat('2026-10-30')
+    """
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    fix = "pass a datetime.date such as date(2026, 10, 30)"
+    if isinstance(value, str):
+        fix = f"for text pass date.fromisoformat({value!r})"
+    elif isinstance(value, datetime):
+        fix = "for a datetime pass its .date() in the timezone you bill in"
+    raise PlanError(
+        f"{where}: {meaning}, a datetime.date such as date(2026, 10, 30) "
+        f"(got {type(value).__name__} {value!r}); {fix}",
+        path=path or where,
+        value=value,
+        expected="a datetime.date",
+        fix=fix,
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -58,7 +77,11 @@ class ExchangeRate:
     base: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "base"))
     quote: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "quote"))
     rate: Decimal = attrs.field(converter=_rate)
-    on: date = attrs.field(validator=lambda _i, _a, v: _published_day(v))
+    on: date = attrs.field(
+        validator=lambda _i, _a, v: check_day(
+            v, "exchange rate on", "the day the rate was published", path="on"
+        )
+    )
     source: str = "unspecified"
 
     @property

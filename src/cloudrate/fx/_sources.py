@@ -18,7 +18,7 @@ from cloudrate._money import EXACT, check_currency, check_rate, to_decimal
 from cloudrate.exceptions import CloudrateError, MissingExtraError, PlanError
 
 from ._digits import RATE_DIGITS, check_rate_digits, divide_rates
-from ._rate import ExchangeRate
+from ._rate import ExchangeRate, check_day
 
 __all__ = [
     "CROSS_RATE_DIGITS",
@@ -70,6 +70,16 @@ def check_missing(_inst: object, _attr: object, value: object) -> None:
 
 
 def _rates(value: Mapping[str, object]) -> dict[str, Decimal]:
+    if not isinstance(value, Mapping):
+        fix = "pass a dict (dict(pairs) makes one of a list of pairs)"
+        raise PlanError(
+            f"rates: a mapping of currency code to the rate of one base unit, such as "
+            f"{{'USD': '1.0842'}} (got {type(value).__name__} {value!r}); {fix}",
+            path="rates",
+            value=value,
+            expected="a mapping of currency code to rate",
+            fix=fix,
+        )
     return {
         check_currency(k, "rates"): check_rate(to_decimal(v, f"rates.{k}"), f"rates.{k}")
         for k, v in value.items()
@@ -78,6 +88,45 @@ def _rates(value: Mapping[str, object]) -> dict[str, Decimal]:
 
 def _check_base(_inst: object, _attr: object, value: str) -> None:
     check_currency(value, "base")
+
+
+def _check_on(_inst: object, _attr: object, value: date | None) -> None:
+    if value is not None:
+        check_day(value, "on", "the day the rates were fixed (or None: the day asked)")
+
+
+def _check_source(_inst: object, _attr: object, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        fix = "pass text such as 'host-provided rates' or the name of your bank's rates"
+        raise PlanError(
+            f"source: where the rates come from, shown with every rate, text such as "
+            f"'host-provided rates' (got {type(value).__name__} {value!r}); {fix}",
+            path="source",
+            value=value,
+            expected="non-empty text",
+            fix=fix,
+        )
+
+
+#: The most days :class:`EcbRates` looks away from the day asked: 100 years, more than
+#: the ECB's rates (published since 1999) span.
+MAX_AGE_DAYS = 36_500
+
+
+def check_max_age_days(value: object) -> int:
+    """*value* if it is a whole number of days from 0 to :data:`MAX_AGE_DAYS`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AGE_DAYS:
+        fix = "pass an int such as 7 (the default)"
+        raise PlanError(
+            f"max_age_days: the most days a published rate may lie from the day asked, a "
+            f"whole number from 0 to {MAX_AGE_DAYS} (got {type(value).__name__} {value!r}); "
+            f"{fix}",
+            path="max_age_days",
+            value=value,
+            expected=f"a whole number from 0 to {MAX_AGE_DAYS}",
+            fix=fix,
+        )
+    return value
 
 
 @attrs.frozen
@@ -103,8 +152,8 @@ class FixedRates:
 
     base: str = attrs.field(validator=_check_base)
     rates: Mapping[str, Decimal] = attrs.field(converter=_rates)
-    on: date | None = None
-    source: str = "host-provided rates"
+    on: date | None = attrs.field(default=None, validator=_check_on)
+    source: str = attrs.field(default="host-provided rates", validator=_check_source)
     digits: int = attrs.field(default=RATE_DIGITS, validator=check_rate_digits, kw_only=True)
 
     def __hash__(self) -> int:
@@ -123,6 +172,7 @@ class FixedRates:
             ) from None
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate:
+        check_day(on, "on", "the day to convert on")
         value = divide_rates(self._in_base(quote), self._in_base(base), self.digits)
         return ExchangeRate(
             base=base, quote=quote, rate=value, on=self.on or on, source=self.source
@@ -209,11 +259,12 @@ class EcbRates:
     ``interpolate`` interpolates each euro rate linearly by days between the rates
     published just before and just after, as ``currencyconverter`` does; the rate is
     dated the day asked and its source names both publications. Rates more than
-    *max_age_days* away are not used. A date after the data shipped with the package
-    takes the last rate (``last_known``), up to *max_age_days* later; beyond that
-    :class:`RateNotFoundError` asks to update the package or pass another source. Rates
-    between two non-euro currencies are the ratio of their euro rates, exact when it
-    ends within *digits* significant digits (60 by default), else rounded half-even.
+    *max_age_days* (whole days, 0 to 36,500) away are not used. A date after the data
+    shipped with the package takes the last rate (``last_known``), up to *max_age_days*
+    later; beyond that :class:`RateNotFoundError` asks to update the package or pass
+    another source. Rates between two non-euro currencies are the ratio of their euro
+    rates, exact when it ends within *digits* significant digits (60 by default), else
+    rounded half-even. The day asked is a :class:`datetime.date`, not a datetime.
 
     Requires ``pip install cloudrate[fx]``.
 
@@ -237,7 +288,7 @@ class EcbRates:
     ) -> None:
         check_missing(self, None, missing)
         check_rate_digits(self, None, digits)
-        self.max_age_days = max_age_days
+        self.max_age_days = check_max_age_days(max_age_days)
         self.missing: MissingRate = missing
         self.digits = digits
         self._converter: Any = None
@@ -311,8 +362,11 @@ class EcbRates:
         )
 
     def rate(self, base: str, quote: str, on: date) -> ExchangeRate:
-        b = self._in_eur(check_currency(base, "base"), on)
-        q = self._in_eur(check_currency(quote, "quote"), on)
+        check_currency(base, "base")
+        check_currency(quote, "quote")
+        check_day(on, "on", "the day to convert on")
+        b = self._in_eur(base, on)
+        q = self._in_eur(quote, on)
         notes = [n for n in (b.note, q.note) if n]
         if self.missing == "interpolate" and notes and any("interpolated" in n for n in notes):
             used, note = on, f", {'; '.join(dict.fromkeys(notes))}, asked for {on}"

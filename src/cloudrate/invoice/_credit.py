@@ -100,6 +100,65 @@ def _lines(
     return out
 
 
+def _refused(where: str, text: str, value: object, fix: str) -> InvoiceError:
+    """The error for the credit argument *where*: what it takes (*text*), *value*, *fix*."""
+    return InvoiceError(
+        f"credit {where}: {text} (got {type(value).__name__} {value!r}); {fix}",
+        path=where,
+        value=value,
+        expected=text,
+        fix=fix,
+    )
+
+
+def _check_arguments(
+    invoice: Invoice,
+    numbering: object,
+    store: object,
+    amounts: object,
+    reason: object,
+    tenant: object,
+) -> None:
+    """Refuse arguments of a type :func:`credit` cannot use, before any is used."""
+    if amounts is not None and not isinstance(amounts, Mapping):
+        charge = invoice.lines[0].charge if invoice.lines else "compute"
+        raise _refused(
+            "amounts",
+            f"a mapping of charge name to the net amount to give back, such as "
+            f"{{{charge!r}: '10.00'}}, or None to credit every line",
+            amounts,
+            "pass a dict (dict(pairs) makes one of a list of pairs)",
+        )
+    if reason is not None and not isinstance(reason, str):
+        raise _refused("reason", "text or None", reason, "pass the reason as a str")
+    if not isinstance(tenant, str) or not tenant.strip():
+        raise _refused(
+            "tenant",
+            "the tenant whose credit-note sequence numbers the note, a non-empty string "
+            "such as 'default'",
+            tenant,
+            "pass the tenant the invoice was numbered for",
+        )
+    swapped = callable(getattr(numbering, "allocate", None)) and callable(
+        getattr(store, "next", None)
+    )
+    hint = "; numbering and store swapped? numbering comes first" if swapped else ""
+    if not callable(getattr(numbering, "next", None)):
+        raise _refused(
+            "numbering",
+            "a Numbering",
+            numbering,
+            f"pass Numbering.credit_notes() or your credit-note Numbering{hint}",
+        )
+    if not callable(getattr(store, "allocate", None)):
+        raise _refused(
+            "store",
+            "a SequenceStore (an object with allocate(key, document))",
+            store,
+            f"pass the store the invoice was numbered from, e.g. InMemorySequenceStore(){hint}",
+        )
+
+
 def _check_creditable(invoice: Invoice, issued_on: date) -> tuple[str, date]:
     """The invoice's number and the checked issue date of a note against it."""
     if invoice.state != "issued" or invoice.number is None:
@@ -161,6 +220,7 @@ def credit(
     never exceed its total. The number is taken last, after every check; crediting the same
     invoice state with the same amounts again (a retry) gives the same number."""
     invoice_number, issued_on = _check_creditable(invoice, issued_on)
+    _check_arguments(invoice, numbering, store, amounts, reason, tenant)
     lines, taxes = apply_taxes(
         _lines(invoice, amounts), invoice.tax_method, invoice.rounding, invoice.currency
     )

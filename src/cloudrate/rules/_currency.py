@@ -135,7 +135,43 @@ def convert_bill(
 
 
 def _currencies(value: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        fix = "pass a list, ['USD'] for one currency or [] for none but the default"
+        raise PlanError(
+            f"currencies: a list of ISO 4217 codes such as ['USD', 'JPY'] "
+            f"(got {type(value).__name__} {value!r}); {fix}",
+            path="currencies",
+            value=value,
+            expected="a list of ISO 4217 codes",
+            fix=fix,
+        )
     return tuple(check_currency(c, "currencies") for c in value)
+
+
+def _check_enabled(_inst: object, _attr: object, value: bool) -> None:
+    if not isinstance(value, bool):
+        fix = "pass True or False"
+        raise PlanError(
+            f"enabled: True or False, whether customers may choose a currency "
+            f"(got {type(value).__name__} {value!r}); {fix}",
+            path="enabled",
+            value=value,
+            expected="a bool",
+            fix=fix,
+        )
+
+
+def _check_source(source: object) -> None:
+    if not callable(getattr(source, "rate", None)):
+        fix = "for rates you fix pass FixedRates('EUR', {'USD': '1.1172'}), or EcbRates()"
+        raise PlanError(
+            f"source: a rate source, an object with rate(base, quote, on) "
+            f"(got {type(source).__name__} {source!r}); {fix}",
+            path="source",
+            value=source,
+            expected="a RateSource",
+            fix=fix,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -152,7 +188,7 @@ class MultiCurrency:
     'EUR'
     """
 
-    enabled: bool = False
+    enabled: bool = attrs.field(default=False, validator=_check_enabled)
     default: str = attrs.field(validator=lambda _i, _a, v: check_currency(v, "default"))
     currencies: tuple[str, ...] = attrs.field(default=(), converter=_currencies)
 
@@ -188,4 +224,5 @@ class MultiCurrency:
         if quote == base:  # the bill as it is: its lines keep the rounding they were rated with
             rate = ExchangeRate(base=base, quote=base, rate=1, on=on, source="same currency")
             return ConvertedBill(original=bill, bill=bill, rate=rate)
+        _check_source(source)
         return convert_bill(bill, source.rate(base, quote, on), rounding)
