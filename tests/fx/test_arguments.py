@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -104,3 +105,13 @@ class TestEcbRates:
         checked."""
         with pytest.raises(PlanError, match=r"^quote: not an ISO 4217 code such as \"EUR\""):
             EcbRates().rate("USD", "usd", DAY)
+
+
+def test_a_base_rate_other_than_one_is_refused() -> None:
+    """1 EUR is 1 EUR: a rate of 2 for the base itself was silently ignored."""
+    with pytest.raises(PlanError) as refused:
+        FixedRates("EUR", {"USD": "1.08", "EUR": "2"})
+    assert refused.value.path == "rates.EUR"
+    assert "leave EUR out" in str(refused.value)
+    same = FixedRates("EUR", {"USD": "1.08", "EUR": "1"})
+    assert same.rate("EUR", "USD", date(2026, 10, 30)).rate == Decimal("1.08")

@@ -156,6 +156,19 @@ class FixedRates:
     source: str = attrs.field(default="host-provided rates", validator=_check_source)
     digits: int = attrs.field(default=RATE_DIGITS, validator=check_rate_digits, kw_only=True)
 
+    def __attrs_post_init__(self) -> None:
+        own = self.rates.get(self.base)
+        if own is not None and own != 1:
+            fix = f"leave {self.base} out of the rates (1 {self.base} is 1 {self.base})"
+            raise PlanError(
+                f"rates.{self.base}: the rate of the base currency to itself is 1 (got {own}); "
+                f"{fix}",
+                path=f"rates.{self.base}",
+                value=str(own),
+                expected="1, or no entry",
+                fix=fix,
+            )
+
     def __hash__(self) -> int:
         return hash(
             (self.base, tuple(sorted(self.rates.items())), self.on, self.source, self.digits)
