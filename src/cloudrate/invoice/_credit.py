@@ -1,4 +1,10 @@
-"""Credit notes: give back all or part of an issued invoice, numbered in their own series."""
+"""Credit notes: give back all or part of an issued invoice, numbered in their own series.
+
+A note's tax follows the invoice's tax method. By line, each credited line carries its own
+rounded tax. On the total, a rate's tax is the tax of everything credited at that rate so
+far, this note included, less what earlier notes gave back at it: notes that credit the
+whole invoice give back exactly its tax, and partial notes never more.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from cloudrate.exceptions import InvoiceError, InvoiceStateError
 
 from ._credit_note import CreditNote
 from ._dates import checked_date
-from ._model import InvoiceLine, TaxLine
+from ._model import InvoiceLine, TaxLine, TaxRate
 from ._sums import add_up, zero
 from ._taxes import apply_taxes
 
@@ -53,6 +59,26 @@ def _credited_before(invoice: Invoice, charge: str) -> Decimal:
     """What the invoice's credit notes so far gave back on the line of *charge*."""
     given = (x.amount.amount for n in invoice.credit_notes for x in n.lines if x.charge == charge)
     return sum(given, Decimal(0))
+
+
+def _taxed_before(invoice: Invoice, rate: TaxRate) -> tuple[Decimal, Decimal]:
+    """The base and the tax the invoice's credit notes so far gave back at *rate*."""
+    earlier = [t for n in invoice.credit_notes for t in n.taxes if t.rate.key == rate.key]
+    base = sum((t.base.amount for t in earlier), Decimal(0))
+    return base, sum((t.amount.amount for t in earlier), Decimal(0))
+
+
+def _on_the_total(invoice: Invoice, taxes: tuple[TaxLine, ...]) -> tuple[TaxLine, ...]:
+    """*taxes* (each rated on the note's own base) billed on the total: each rate's tax
+    is that of its base credited so far, this note's included, less the tax credited
+    before; base and exact tax stay the note's own."""
+    out = []
+    for tax in taxes:
+        base_before, tax_before = _taxed_before(invoice, tax.rate)
+        so_far = (base_before + tax.base.amount) * tax.rate.percent / 100
+        owed = invoice.rounding.round(so_far, invoice.currency) - tax_before
+        out.append(attrs.evolve(tax, amount=Money(owed, invoice.currency)))
+    return tuple(out)
 
 
 def _given(
@@ -216,14 +242,17 @@ def credit(
     tenant: str = "default",
 ) -> tuple[CreditNote, Invoice]:
     """Issue a credit note against *invoice*: all its lines, or *amounts* per charge (net,
-    taxed at the line's rate with the invoice's tax method). The credit notes of an invoice
-    never exceed its total. The number is taken last, after every check; crediting the same
-    invoice state with the same amounts again (a retry) gives the same number."""
+    taxed at the line's rate with the invoice's tax method; on the total, counting what
+    earlier notes credited at the rate). The credit notes of an invoice never exceed its
+    total. The number is taken last, after every check; crediting the same invoice state
+    with the same amounts again (a retry) gives the same number."""
     invoice_number, issued_on = _check_creditable(invoice, issued_on)
     _check_arguments(invoice, numbering, store, amounts, reason, tenant)
     lines, taxes = apply_taxes(
         _lines(invoice, amounts), invoice.tax_method, invoice.rounding, invoice.currency
     )
+    if invoice.tax_method == "total":
+        taxes = _on_the_total(invoice, taxes)
     subtotal, tax_total, total = _totals(invoice, lines, taxes)
     document = _document(invoice_number, len(invoice.credit_notes) + 1, lines)
     number = numbering.next(store, on=issued_on, document=document, tenant=tenant)

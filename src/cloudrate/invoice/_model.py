@@ -199,7 +199,10 @@ class TaxLine:
     the tax billed and *exact_amount* the unrounded tax (``base * percent / 100``).
 
     With ``method='total'`` *amount* is the rounded *exact_amount*; with ``method='line'``
-    it is the sum of the lines' rounded taxes, which may differ by a few minor units.
+    it is the sum of the lines' rounded taxes, which may differ by a few minor units. On a
+    credit note against an invoice taxed on the total, *amount* is the tax of the base
+    credited at the rate so far less what earlier notes gave back (within one minor unit
+    of the rounded *exact_amount* when the earlier notes were taxed so too).
     """
 
     rate: TaxRate

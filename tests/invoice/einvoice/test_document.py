@@ -201,6 +201,47 @@ class TestVat:
         assert root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS) == "0.11"
         assert validator.validate(xml, "ubl", "invoice") == []
 
+    def test_credit_notes_against_the_total_are_written_as_issued(self, validator):
+        """Credited a line at a time, an invoice taxed on the total gets notes of 0.01,
+        0.00 and 0.01 VAT (the tax of all credited so far less the earlier notes'), a
+        unit from BR-CO-17's 0.01 at most: each is written as issued and passes the rules
+        of both syntaxes, which allow a difference below one unit of the currency."""
+        invoice = _issued(self.AMOUNTS, TaxRate(percent="19"))
+        store = InMemorySequenceStore()
+        for charge, tax in [("c0", "0.01"), ("c1", "0.00"), ("c2", "0.01")]:
+            note, invoice = invoice.credit(
+                Numbering.credit_notes(),
+                store,
+                issued_on=date(2026, 11, 2),
+                amounts={charge: "0.03"},
+            )
+            ubl, cii = to_ubl(note, BARE), to_cii(note, BARE)
+            assert (
+                etree.fromstring(ubl).findtext("cac:TaxTotal/cbc:TaxAmount", namespaces=NS) == tax
+            )
+            assert validator.validate(ubl, "ubl", "credit_note") == []
+            assert validator.validate(cii, "cii", "credit_note") == []
+        assert invoice.amount_due.amount == 0
+
+    def test_a_credit_note_more_than_a_unit_off_the_norm_is_refused(self):
+        """A note whose VAT is two units from BR-CO-17's is still named."""
+        invoice = _issued(self.AMOUNTS, TaxRate(percent="19"))
+        note, _ = invoice.credit(
+            Numbering.credit_notes(),
+            InMemorySequenceStore(),
+            issued_on=date(2026, 11, 2),
+            amounts={"c0": "0.03"},
+        )
+        off = attrs.evolve(
+            note,
+            taxes=(attrs.evolve(note.taxes[0], amount=Money("0.03", "EUR")),),
+            tax_total=Money("0.03", "EUR"),
+            total=Money("0.06", "EUR"),
+        )
+        with pytest.raises(ConfigError) as excinfo:
+            to_ubl(off, BARE)
+        assert codes(excinfo) == {("taxes[S 19%]", "einvoice_vat_rounding")}
+
     def test_two_rates_of_one_category_and_percent_are_one_breakdown(self):
         """Rates that differ only by name are one EN 16931 breakdown (BR-S-08)."""
         invoice = _issued(["10.00"], TaxRate(percent="19"))
