@@ -312,3 +312,38 @@ def test_a_credit_larger_than_the_newest_invoice_is_shared_newest_first(
         assert all(x["explanation"].endswith(f"of it against {n.refers_to}") for x in lines)
     _assert_documents_add_up(store, fewer)
     assert run.bill(rate(PLAN, fewer)).documents == ()
+
+
+def test_credit_notes_on_an_invoice_taxed_on_the_total_give_back_exactly_its_tax(
+    store: DocumentStore,
+) -> None:
+    """Three units at 0.03 taxed 19% on the total: 0.09 + 0.02 tax. Usage going down a
+    unit a run gives back the tax of what is credited so far, so with one unit left the
+    documents bill its 0.01 of tax (each note taxed alone gave back 0.01 twice: none
+    left)."""
+    plan = load_plan(
+        """
+name: Cents
+currency: EUR
+timezone: Europe/Berlin
+charges:
+  - {name: compute, metric: vcpu_hours, model: per_unit, unit_price: "0.03"}
+"""
+    )
+    vat = TaxRate(percent="19")
+    records = [
+        attrs.evolve(VCPU, record_id=f"u{n}", quantity=Decimal(1), account="acme") for n in range(3)
+    ]
+    run = BillingRun(store=store)
+    run.bill(rate(plan, records), taxes=vat, tax_method="total")
+    for left in (2, 1):
+        run.bill(rate(plan, records[:left]), taxes=vat, tax_method="total")
+        documents = store.documents(customer="acme")
+        net = sum((b.amount for d in documents for b in d.billed), Decimal(0))
+        taxes = [load_invoice(store, documents[0].number).tax_total.amount] + [
+            Decimal(json.loads(d.body)["tax_total"]) for d in documents if d.kind == "credit_note"
+        ]
+        tax_left = taxes[0] - sum(taxes[1:], Decimal(0))
+        assert net == Decimal("0.03") * left
+        assert tax_left == (net * Decimal("0.19")).quantize(Decimal("0.01"))
+    assert load_invoice(store, documents[0].number).amount_due.amount == Decimal("0.04")

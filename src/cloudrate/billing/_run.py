@@ -44,6 +44,7 @@ from cloudrate.invoice import (
     apply_taxes,
     assemble,
     assemble_all,
+    credit_taxes,
 )
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import Plan
@@ -51,6 +52,7 @@ from cloudrate.rating import RatingResult
 from cloudrate.usage import UsageRecord, dedupe
 
 from ._delta import billed_lines, credit_targets, delta, line_key
+from ._documents import live_invoice
 from ._events import new_event
 from ._fast import bill_lines, fast_taxes
 from ._store import DocumentStore, StoreTransaction
@@ -450,7 +452,10 @@ class BillingRun:
             out.append(self._supplement(tx, draft, change.more, original, revision, issued_on))
         for target, lines in credit_targets(change.less, existing):
             revision += 1
-            out.append(self._credit(tx, draft, lines, target, revision, issued_on))
+            earlier = tuple(
+                d for d in existing if d.kind == "credit_note" and d.refers_to == target.number
+            )
+            out.append(self._credit(tx, draft, lines, target, earlier, revision, issued_on))
         return tuple(out)
 
     def _supplement(
@@ -495,11 +500,15 @@ class BillingRun:
         draft: Invoice,
         lines: tuple[InvoiceLine, ...],
         target: StoredDocument,
+        earlier: tuple[StoredDocument, ...],
         revision: int,
         issued_on: date,
     ) -> StoredDocument:
-        """A credit note giving back *lines* of the invoice *target*."""
-        taxed, taxes, subtotal, tax_total, total = _priced(draft, lines)
+        """A credit note giving back *lines* of the invoice *target*, which the credit
+        notes *earlier* already credited: taxed on the total, what they gave back at each
+        rate counts (so notes crediting all of it give back exactly its tax)."""
+        against = live_invoice(target, (), earlier) if draft.tax_method == "total" else None
+        taxed, taxes, subtotal, tax_total, total = _priced(draft, lines, against)
         sequence = self.credit_numbering.key(self.tenant, issued_on)
         seq = tx.next_number(sequence)
         number = self.credit_numbering.format(seq, on=issued_on, tenant=self.tenant)
@@ -555,11 +564,15 @@ class BillingRun:
 
 
 def _priced(
-    draft: Invoice, lines: tuple[InvoiceLine, ...]
+    draft: Invoice, lines: tuple[InvoiceLine, ...], against: Invoice | None = None
 ) -> tuple[tuple[InvoiceLine, ...], tuple[TaxLine, ...], Money, Money, Money]:
-    """A correction's lines taxed as *draft* is, its taxes, subtotal, tax total and total
-    (sums of rounded amounts)."""
-    lines, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
+    """A correction's lines taxed as *draft* is (a credit note's as one *against* that
+    invoice is, when given), its taxes, subtotal, tax total and total (sums of rounded
+    amounts)."""
+    if against is None:
+        lines, taxes = apply_taxes(lines, draft.tax_method, draft.rounding, draft.currency)
+    else:
+        lines, taxes = credit_taxes(against, lines)
     cur = draft.currency
     subtotal = sum((x.amount.amount for x in lines), Decimal(0))
     tax_total = sum((t.amount.amount for t in taxes), Decimal(0))

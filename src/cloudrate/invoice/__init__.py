@@ -12,6 +12,7 @@ True
 from cloudrate._sheets import neutralise
 
 from ._assemble import EmptyBill, assemble, assemble_all
+from ._credit import credit_taxes
 from ._credit_note import CreditNote
 from ._export import SCHEMA
 from ._frame import invoices_to_pandas
@@ -68,6 +69,7 @@ __all__ = [
     "assemble",
     "assemble_all",
     "credit_note_from_dict",
+    "credit_taxes",
     "filter_invoices",
     "invoice_from_dict",
     "invoice_from_json",

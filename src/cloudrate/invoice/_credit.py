@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ._invoice import Invoice
     from ._numbering import Numbering, SequenceStore
 
-__all__ = ["credit"]
+__all__ = ["credit", "credit_taxes"]
 
 
 def _credited_line(line: InvoiceLine, value: Decimal, invoice: Invoice) -> InvoiceLine:
@@ -79,6 +79,19 @@ def _on_the_total(invoice: Invoice, taxes: tuple[TaxLine, ...]) -> tuple[TaxLine
         owed = invoice.rounding.round(so_far, invoice.currency) - tax_before
         out.append(attrs.evolve(tax, amount=Money(owed, invoice.currency)))
     return tuple(out)
+
+
+@exact
+def credit_taxes(
+    invoice: Invoice, lines: Sequence[InvoiceLine]
+) -> tuple[tuple[InvoiceLine, ...], tuple[TaxLine, ...]]:
+    """*lines* to give back on *invoice*, taxed as a credit note against it is: at each
+    line's rate with the invoice's tax method and rounding; on the total, counting what
+    the invoice's credit notes so far gave back at the rate (see the module's text)."""
+    taxed, taxes = apply_taxes(lines, invoice.tax_method, invoice.rounding, invoice.currency)
+    if invoice.tax_method == "total":
+        taxes = _on_the_total(invoice, taxes)
+    return taxed, taxes
 
 
 def _given(
@@ -248,11 +261,7 @@ def credit(
     with the same amounts again (a retry) gives the same number."""
     invoice_number, issued_on = _check_creditable(invoice, issued_on)
     _check_arguments(invoice, numbering, store, amounts, reason, tenant)
-    lines, taxes = apply_taxes(
-        _lines(invoice, amounts), invoice.tax_method, invoice.rounding, invoice.currency
-    )
-    if invoice.tax_method == "total":
-        taxes = _on_the_total(invoice, taxes)
+    lines, taxes = credit_taxes(invoice, _lines(invoice, amounts))
     subtotal, tax_total, total = _totals(invoice, lines, taxes)
     document = _document(invoice_number, len(invoice.credit_notes) + 1, lines)
     number = numbering.next(store, on=issued_on, document=document, tenant=tenant)
