@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import attrs
+import jsonschema
 import pytest
 
 import cloudrate
@@ -21,6 +23,7 @@ from cloudrate.exceptions import BillingError
 from cloudrate.invoice import Customer
 from cloudrate.period import BillingPeriod
 from cloudrate.plans import ChargeOverride
+from cloudrate.schemas import schema
 from cloudrate.usage import UsageRecord
 
 OCTOBER = BillingPeriod.month(2026, 10)  # UTC, 31 days
@@ -189,6 +192,24 @@ def test_billing_runs_over_subscriptions_are_exactly_once(store: DocumentStore) 
     assert {d.kind for d in corrected.documents} <= {"supplementary", "credit_note"}
     assert corrected.documents
     assert run.bill_customers([earlier], PLANS, usage, OCTOBER).documents == ()
+
+
+def test_usage_of_an_account_no_customer_bills_is_named_in_the_summary(
+    store: DocumentStore,
+) -> None:
+    """A customers file missing an account leaves its usage unbilled: the summary says
+    which accounts, so it is seen (usage of other periods does not count)."""
+    usage = [_usage(_at(14), _at(18), "96")]
+    ghost = attrs.evolve(usage[0], account="ghost", record_id="g1")
+    later = attrs.evolve(usage[0], account="later", start=_at(2, 11), end=_at(3, 11))
+    at_the_end = attrs.evolve(usage[0], account="edge", start=_at(1, 11), end=_at(1, 11))
+    run = BillingRun(store=store)
+    summary = run.bill_customers([CHANGE], PLANS, [*usage, ghost, later, at_the_end], OCTOBER)
+    assert summary.issued["invoice"] == 1
+    assert summary.unbilled_accounts == ("ghost",)
+    assert summary.to_dict()["unbilled_accounts"] == ["ghost"]
+    jsonschema.validate(summary.to_dict(), schema("billing_run"))
+    assert run.bill_customers([CHANGE], PLANS, usage, OCTOBER).unbilled_accounts == ()
 
 
 def test_a_trial_with_allowances_bills_beyond_them_and_waives_the_fee() -> None:

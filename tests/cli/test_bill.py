@@ -209,6 +209,18 @@ def test_customers_with_a_plan_change_across_two_plans(tmp_path: Path) -> None:
     assert amounts == {"fee@Basic/2026-10-01": "15.00", "fee@Pro/2026-10-16": "32.00"}
     again = CliRunner().invoke(main, args)
     assert json.loads(again.output)["unchanged"] == 1
+    assert json.loads(again.output)["unbilled_accounts"] == []
+    # usage of an account the customers file lacks is not billed, and the summary says so
+    usage.write_text(
+        "account,metric,quantity,start,end\n"
+        "ghost,vcpu_hours,1,2026-10-02T00:00:00Z,2026-10-02T01:00:00Z\n",
+        encoding="utf-8",
+    )
+    text = CliRunner().invoke(main, [a for a in args if a != "--json"])
+    assert text.exit_code == 0, text.output
+    assert "not billed: usage of 1 account(s) with no customer in --customers: ghost" in (
+        text.output
+    )
     bad = customers.read_text().replace("plan: Pro", "plan: Gold")
     customers.write_text(bad, encoding="utf-8")
     refused = CliRunner().invoke(main, args)

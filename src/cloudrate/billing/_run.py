@@ -57,7 +57,7 @@ from ._events import new_event
 from ._fast import bill_lines, fast_taxes
 from ._store import DocumentStore, StoreTransaction
 from ._stored import DocumentKind, StoredDocument
-from ._subscribed import rate_customer
+from ._subscribed import meets, rate_customer
 from ._subscriptions import BillingCustomer, customer_periods
 from ._summary import CustomerOutcome, Outcome, RunSummary
 
@@ -265,15 +265,21 @@ class BillingRun:
         """Bill *customers* for *period* through their subscriptions: each customer's
         period rated segment by segment (plan changes, price versions, trials, overrides)
         and billed exactly once like :meth:`bill`. Customers without a subscription in
-        force during the period are not billed."""
+        force during the period are not billed. Usage in the period of an account that is
+        none of *customers* is not billed either: the summary names those accounts
+        (``unbilled_accounts``), so a customers file missing one is seen."""
         found = dedupe(list(usage))
+        by_account: dict[str, list[UsageRecord]] = {}
+        for record in found.records:
+            by_account.setdefault(record.account, []).append(record)
         outcomes = []
+        billed: set[str] = set()
         for customer in customers:
+            billed.add(customer.id)
+            mine = by_account.get(customer.id, [])
             for own in customer_periods(customer, period):
                 day = issue_date(own) if issued_on is None else issued_on
-                outcome = self._bill_subscribed(
-                    customer, plans, found.records, own, day, taxes, tax_method
-                )
+                outcome = self._bill_subscribed(customer, plans, mine, own, day, taxes, tax_method)
                 if outcome is not None:
                     outcomes.append(outcome)
         return RunSummary(
@@ -281,6 +287,7 @@ class BillingRun:
             outcomes=tuple(outcomes),
             duplicates_dropped=found.duplicates_dropped,
             corrections_applied=found.corrections,
+            unbilled_accounts=_unbilled(by_account, billed, period),
         )
 
     def _bill_subscribed(
@@ -561,6 +568,21 @@ class BillingRun:
             )
         )
         return document
+
+
+def _unbilled(
+    by_account: Mapping[str, Sequence[UsageRecord]], billed: set[str], period: BillingPeriod
+) -> tuple[str, ...]:
+    """The accounts of *by_account*, sorted, none of *billed*, with usage in *period*
+    (time in it, or an instant)."""
+    lo, hi = period.start, period.end
+    return tuple(
+        sorted(
+            account
+            for account, records in by_account.items()
+            if account not in billed and any(meets(r, lo, hi) for r in records)
+        )
+    )
 
 
 def _priced(

@@ -64,7 +64,7 @@ class RecordShares:
     uncovered: tuple[Span, ...]
 
 
-def _meets(record: UsageRecord, start: datetime, end: datetime) -> bool:
+def meets(record: UsageRecord, start: datetime, end: datetime) -> bool:
     """Whether *record* has time in ``[start, end)`` (a record of no length: its instant
     lies in it)."""
     if record.start == record.end:
@@ -77,7 +77,7 @@ def _overlaps(record: UsageRecord, cuts: Sequence[Span]) -> list[tuple[int, Span
     return [
         (i, (max(a, record.start), min(b, record.end)))
         for i, (a, b) in enumerate(cuts)
-        if _meets(record, a, b)
+        if meets(record, a, b)
     ]
 
 
@@ -245,7 +245,7 @@ def rate_customer(
             "currency, or start the new plan at the start of a period"
         )
     mine = dedupe([r for r in usage if r.account == customer.id]).records
-    of_period = [r for r in mine if _meets(r, period.start, period.end)]
+    of_period = [r for r in mine if meets(r, period.start, period.end)]
     split = split_usage(of_period, [(s.start, s.end) for s in parts])
     lines: list[RatedLine] = []
     notes: list[str] = []

@@ -144,13 +144,15 @@ class TableOutcomes(Sequence[CustomerOutcome]):
 
 @attrs.frozen(kw_only=True)
 class RunSummary:
-    """A billing run's result: one outcome per customer, and the usage duplicates the
-    rating dropped."""
+    """A billing run's result: one outcome per customer, the usage duplicates the rating
+    dropped, and (for a run through subscriptions) the accounts with usage in the period
+    that no customer of the run bills."""
 
     period: str
     outcomes: Sequence[CustomerOutcome]
     duplicates_dropped: int = 0
     corrections_applied: int = 0
+    unbilled_accounts: tuple[str, ...] = ()
 
     @property
     def documents(self) -> tuple[StoredDocument, ...]:
@@ -184,5 +186,6 @@ class RunSummary:
             "unchanged": self.unchanged,
             "duplicates_dropped": self.duplicates_dropped,
             "corrections_applied": self.corrections_applied,
+            "unbilled_accounts": list(self.unbilled_accounts),
             "outcomes": [o.to_dict() for o in self.outcomes],
         }

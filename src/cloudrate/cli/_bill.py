@@ -242,6 +242,18 @@ def _summary_text(summary: RunSummary) -> str:
         f"invoice(s), {issued['credit_note']} credit note(s); {summary.unchanged} "
         f"unchanged; {summary.duplicates_dropped} duplicate record(s) dropped, "
         f"{summary.corrections_applied} correction(s) applied"
+        + _unbilled_text(summary.unbilled_accounts)
+    )
+
+
+def _unbilled_text(accounts: tuple[str, ...], shown: int = 10) -> str:
+    """The summary's warning for usage of accounts no customer bills ('' for none)."""
+    if not accounts:
+        return ""
+    names = ", ".join(accounts[:shown]) + (", ..." if len(accounts) > shown else "")
+    return (
+        f"\nnot billed: usage of {len(accounts)} account(s) with no customer in "
+        f"--customers: {names}; add them to the customers file to bill them"
     )
 
 
