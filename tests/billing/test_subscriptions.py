@@ -335,3 +335,21 @@ def test_plans_in_two_currencies_within_one_period_are_refused() -> None:
         rate_customer(mixed, {**PLANS, "Dollar": usd}, [], november).bill.total.currency.code
         == "USD"
     )
+
+
+def test_two_segments_of_one_plan_starting_the_same_day_get_names_of_their_own() -> None:
+    """Basic at midnight, Pro at 08:00, Basic again at 18:00 on the same day: the lines
+    of the two Basic segments stay apart (they shared ``fee@Basic/2026-10-05``)."""
+    customer = _customer(
+        Subscription(plan="Basic", start=_at(5)),
+        Subscription(plan="Pro", start=_at(5).replace(hour=8)),
+        Subscription(plan="Basic", start=_at(5).replace(hour=18)),
+    )
+    bill = rate_customer(customer, PLANS, [], OCTOBER).bill
+    fees = [x.charge for x in bill.lines if x.charge.startswith("fee@")]
+    assert fees == [
+        "fee@Basic/2026-10-05",
+        "fee@Pro/2026-10-05",
+        "fee@Basic/2026-10-05T18:00:00+00:00",
+    ]
+    assert len({x.charge for x in bill.lines}) == len(bill.lines)

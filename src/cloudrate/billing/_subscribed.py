@@ -208,13 +208,26 @@ def split_usage(records: Iterable[UsageRecord], cuts: Sequence[Span]) -> list[li
     return parts
 
 
-def _named(line: RatedLine, segment: Segment, period: BillingPeriod) -> RatedLine:
+def segment_tags(parts: Sequence[Segment], period: BillingPeriod) -> list[str]:
+    """What each segment's lines are named by: its plan and the local day it starts
+    (``Basic/2026-10-16``); a later segment of the same plan starting the same day gets
+    its local start time instead (``Basic/2026-10-16T18:00:00+02:00``), so no two
+    segments share a name."""
+    tags: list[str] = []
+    for segment in parts:
+        start = segment.start.astimezone(period.tz)
+        tag = f"{segment.plan.name}/{start.date().isoformat()}"
+        tags.append(f"{segment.plan.name}/{start.isoformat()}" if tag in tags else tag)
+    return tags
+
+
+def _named(line: RatedLine, segment: Segment, tag: str, period: BillingPeriod) -> RatedLine:
     tz = period.tz
     first = segment.start.astimezone(tz).date().isoformat()
     last = segment.end.astimezone(tz).isoformat()
     return attrs.evolve(
         line,
-        charge=f"{line.charge}@{segment.plan.name}/{first}",
+        charge=f"{line.charge}@{tag}",
         description=f"{line.description} ({segment.label}, from {first} to {last})",
     )
 
@@ -251,7 +264,8 @@ def rate_customer(
     notes: list[str] = []
     currency = None
     policy = rounding
-    for segment, records in zip(parts, split, strict=True):
+    tags = segment_tags(parts, period)
+    for segment, tag, records in zip(parts, tags, split, strict=True):
         plan = segment.plan
         currency = currency or plan.currency
         policy = policy or plan.rounding
@@ -275,7 +289,7 @@ def rate_customer(
         )
         bill = result.bill(customer.id)
         several = len(parts) > 1
-        lines.extend(_named(x, segment, period) if several else x for x in bill.lines)
+        lines.extend(_named(x, segment, tag, period) if several else x for x in bill.lines)
     if len({s.plan.name for s in parts}) > 1:
         names = " then ".join(dict.fromkeys(s.plan.name for s in parts))
         notes.append(f"Plan changed within the period: {names}.")
