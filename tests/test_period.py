@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cloudrate import BillingPeriod, PlanError, RatingError
@@ -174,6 +174,39 @@ class TestBillingPeriod:
             assert max(before) == date(2011, 12, 30)
             assert min(after) == date(2011, 12, 31)
             assert len(before) + len(after) == p.days == 31
+
+    @pytest.mark.parametrize(
+        ("tz", "year", "month", "change"),
+        [  # clocks changing at a local midnight, forward and back
+            ("Atlantic/Azores", 2026, 3, datetime(2026, 3, 29, 1, tzinfo=UTC)),
+            ("America/Havana", 2026, 3, datetime(2026, 3, 8, 5, tzinfo=UTC)),
+            ("America/Havana", 2026, 11, datetime(2026, 11, 1, 5, tzinfo=UTC)),
+            ("America/Santiago", 2026, 9, datetime(2026, 9, 6, 4, tzinfo=UTC)),
+            ("America/Santiago", 2026, 4, datetime(2026, 4, 5, 3, tzinfo=UTC)),
+            ("Africa/Cairo", 2026, 4, datetime(2026, 4, 23, 22, tzinfo=UTC)),
+            ("Africa/Cairo", 2026, 10, datetime(2026, 10, 29, 21, tzinfo=UTC)),
+        ],
+    )
+    @settings(max_examples=40)
+    @given(before=st.integers(0, 36 * 60), after=st.integers(-36 * 60, 36 * 60))
+    def test_spans_around_a_midnight_clock_change_touch_the_days_of_their_minutes(
+        self, tz, year, month, change, before, after
+    ):
+        """Where clocks change at a local midnight (no date skipped), a span touches the
+        local days of the minutes it holds, whether its end is written in UTC or local
+        time (drawn in minutes around the change, ends on it included)."""
+        p = BillingPeriod.month(year, month, tz)
+        zone = ZoneInfo(tz)
+        lo = change - timedelta(minutes=before)
+        hi = max(lo + timedelta(minutes=1), change + timedelta(minutes=after))
+        minutes = int((hi - lo).total_seconds() // 60)
+        expected = {
+            (lo + timedelta(minutes=m)).astimezone(zone).date()
+            for m in range(minutes)
+            if p.start <= lo + timedelta(minutes=m) < p.end
+        }
+        for end in (hi, hi.astimezone(zone)):
+            assert p.local_days([(lo, end)], moments=False) == expected
 
     @given(
         st.lists(

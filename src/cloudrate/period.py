@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +28,7 @@ __all__ = [
 _UTC = UTC
 #: The smallest step of time: a span's last moment is this before its end.
 _TICK = timedelta(microseconds=1)
+_MIDNIGHT = time(0)
 
 T = TypeVar("T")
 
@@ -145,6 +146,37 @@ def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime)
             f"period {attribute.name}: {value.isoformat()} has no timezone; "
             "build periods with BillingPeriod.month(year, month, timezone)"
         )
+
+
+def _merged(spans: list[tuple[datetime, datetime]]) -> Iterator[tuple[datetime, datetime]]:
+    """*spans* (of some length, UTC) sorted and joined where they overlap or meet."""
+    spans.sort()
+    current: tuple[datetime, datetime] | None = None
+    for lo, hi in spans:
+        if current is not None and lo <= current[1]:
+            if hi > current[1]:
+                current = (current[0], hi)
+            continue
+        if current is not None:
+            yield current
+        current = (lo, hi)
+    if current is not None:
+        yield current
+
+
+def _last_day(lo: datetime, hi: datetime, tz: tzinfo) -> date:
+    """The local day of the last moment of the span ``[lo, hi)`` (of an instant, its day),
+    the same however *hi* is written: the day of the instant just before *hi*; and when
+    *hi* is a local midnight, the day before that midnight too (a date the zone skipped
+    there, Samoa's 30 December 2011, is the last day of a span ending where it ends)."""
+    end = hi.astimezone(_UTC)
+    if not lo < hi:
+        return end.astimezone(tz).date()
+    last = (end - _TICK).astimezone(tz).date()
+    wall = end.astimezone(tz)
+    if wall.time() == _MIDNIGHT:
+        last = max(last, wall.date() - timedelta(days=1))
+    return last
 
 
 @attrs.frozen
@@ -278,10 +310,7 @@ class BillingPeriod:
         days: set[date] = set()
         for lo, hi in self._touching(spans, moments):
             first = lo.astimezone(tz).date().toordinal()
-            # the day of the span's last moment on the wall clock, however *hi* is written:
-            # a span ending where a skipped date ends (Samoa's 31 December 2011) touches it
-            local_end = hi.astimezone(tz)
-            last = (local_end - _TICK if lo < hi else local_end).date().toordinal()
+            last = _last_day(lo, hi, tz).toordinal()
             days.update(map(date.fromordinal, range(first, last + 1)))
         return days
 
@@ -294,29 +323,20 @@ class BillingPeriod:
         the first span's to the last's."""
         joined: list[tuple[datetime, datetime]] = []
         first, last = self._utc_bounds
-        for start, end in spans:  # max() and min() against the bounds, without the calls
-            lo = start if start > first else self.start
-            hi = end if end < last else self.end
+        for start, end in spans:
+            # in UTC: two times of one zone compare by their wall clocks, so a repeated
+            # hour's second midnight would not be after its first
+            if start.tzinfo is not _UTC:
+                start = start.astimezone(_UTC)
+            if end.tzinfo is not _UTC:
+                end = end.astimezone(_UTC)
+            lo = start if start > first else first  # max() and min(), without the calls
+            hi = end if end < last else last
             if lo < hi:
                 joined.append((lo, hi))
-            elif moments and not hi < lo and first <= lo < last:
-                # a moment: the day it falls on (not joined at a span's end), as an instant
-                # ("not hi < lo" for ==, which Python makes false for a repeated or skipped
-                # time of one zone against another zone's)
-                moment = hi.astimezone(_UTC)
-                yield moment, moment
-        joined.sort()
-        current: tuple[datetime, datetime] | None = None
-        for lo, hi in joined:
-            if current is not None and lo <= current[1]:
-                if hi > current[1]:
-                    current = (current[0], hi)
-                continue
-            if current is not None:
-                yield current
-            current = (lo, hi)
-        if current is not None:
-            yield current
+            elif moments and lo == hi and first <= lo < last:
+                yield lo, lo  # a moment: the day it falls on (not joined at a span's end)
+        yield from _merged(joined)
 
     def to_dict(self) -> dict[str, str]:
         return {
