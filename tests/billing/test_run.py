@@ -23,9 +23,13 @@ from cloudrate.billing import (
     issue_date,
     line_key,
     load_invoice,
+    pay_now,
+    succeed_payment,
 )
 from cloudrate.exceptions import BillingError, InvoiceStateError
 from cloudrate.invoice import Invoice, TaxRate, assemble_all
+from cloudrate.rating import RatingResult
+from cloudrate.rules import PromoCode, PromoDiscount, RuleContext, chain
 from cloudrate.usage import UsageRecord
 
 PLAN = load_plan(sample_plan_path())
@@ -239,7 +243,7 @@ def test_whatever_arrives_the_documents_add_up_and_a_rerun_is_a_no_op(
             usage = (*base, *(_late(i, str(q * 7)) for i, q in enumerate(late)))
             run.bill(rate(PLAN, usage))
             _assert_documents_add_up(store, usage)
-            assert min(_still_due(store).values()) >= 0  # no invoice credited past its total
+            assert _credit_balances(store) == {}  # no invoice credited past its total
             assert run.bill(rate(PLAN, usage)).documents == ()
         numbers = store.sequences()
         for key, last in numbers.items():
@@ -276,6 +280,17 @@ def _still_due(store: DocumentStore) -> dict[str, Decimal]:
         for d in store.documents()
         if d.kind != "credit_note"
     }
+
+
+def _credit_balances(store: DocumentStore) -> dict[str, Decimal]:
+    """The invoices of *store* credited beyond what they still bill, and by how much."""
+    out = {}
+    for d in store.documents():
+        if d.kind != "credit_note":
+            balance = load_invoice(store, d.number).credit_balance.amount
+            if balance:
+                out[d.number] = balance
+    return out
 
 
 def test_withdrawn_late_usage_is_credited_on_the_supplementary_that_billed_it(
@@ -347,3 +362,76 @@ charges:
         assert net == Decimal("0.03") * left
         assert tax_left == (net * Decimal("0.19")).quantize(Decimal("0.01"))
     assert load_invoice(store, documents[0].number).amount_due.amount == Decimal("0.04")
+
+
+def test_a_paid_supplementary_is_credited_last(store: DocumentStore) -> None:
+    """The late usage's supplementary invoice is paid, the period's invoice is not: the
+    withdrawn usage is given back on the open invoice, which billed the same line, not
+    as a credit balance on the paid one that nothing would apply."""
+    run = BillingRun(store=store)
+    (original,) = (d for d in run.bill(rate(PLAN, USAGE)).documents if d.customer == "acme")
+    (extra,) = run.bill(rate(PLAN, (*USAGE, _late(1, "1000")))).documents
+    pay_now(store, extra.number, key="paid-1", on=date(2026, 11, 5))
+    succeed_payment(store, "paid-1", on=date(2026, 11, 5))
+    (note,) = run.bill(rate(PLAN, USAGE), issued_on=date(2026, 11, 20)).documents
+    assert note.refers_to == original.number
+    assert _still_due(store) == {
+        original.number: original.total - note.total,
+        extra.number: Decimal("0.00"),
+        **{
+            d.number: d.total
+            for d in store.documents()
+            if d.kind == "invoice" and d.customer != "acme"
+        },
+    }
+    assert _credit_balances(store) == {}
+    _assert_documents_add_up(store, USAGE)
+
+
+def test_a_grown_discount_never_credits_an_invoice_past_its_total(
+    store: DocumentStore,
+) -> None:
+    """A 10% promotion on compute: late usage added twice, then withdrawn. The discount's
+    growth has no invoice billing it; it goes where totals have room, so what the
+    customer owes is what the usage calls for and no invoice holds a credit balance."""
+    promo = chain(PromoDiscount(PromoCode(code="P-AAAAAA", percent=10, charges={"compute"})))
+
+    def rated(usage: tuple[UsageRecord, ...]) -> RatingResult:
+        result = rate(PLAN, usage)
+        return promo.apply_result(result, RuleContext.for_result(result))
+
+    run = BillingRun(store=store)
+    late = (_late(1, "400"), _late(2, "400"))
+    for usage in (USAGE, (*USAGE, late[0]), (*USAGE, *late), USAGE):
+        run.bill(rated(usage), accounts=["acme"])
+    assert _credit_balances(store) == {}
+    (wanted,) = assemble_all(rated(USAGE), accounts=["acme"])
+    owed = sum(
+        (
+            v
+            for k, v in _still_due(store).items()
+            if k in {d.number for d in store.documents(customer="acme")}
+        ),
+        Decimal(0),
+    )
+    assert owed == wanted.total.amount
+    assert run.bill(rated(USAGE), accounts=["acme"]).documents == ()
+
+
+def test_a_line_only_a_credit_note_billed_can_go_again(store: DocumentStore) -> None:
+    """A discount first billed by a credit note (it appeared after the invoice), then
+    removed: the supplementary invoice that takes it back is shaped from that note."""
+    promo = chain(PromoDiscount(PromoCode(code="P-AAAAAA", percent=10, charges={"compute"})))
+    with_promo = rate(PLAN, USAGE)
+    with_promo = promo.apply_result(with_promo, RuleContext.for_result(with_promo))
+    run = BillingRun(store=store)
+    run.bill(rate(PLAN, USAGE))
+    notes = run.bill(with_promo).documents
+    assert notes
+    assert {n.kind for n in notes} == {"credit_note"}
+    again = run.bill(rate(PLAN, USAGE)).documents
+    assert {d.kind for d in again} == {"supplementary"}
+    assert [{b.line for b in d.billed} for d in again] == [
+        {b.line for b in n.billed} for n in notes
+    ]
+    _assert_documents_add_up(store, USAGE)

@@ -12,7 +12,7 @@ that billed it, and no document is credited more on a key than it still bills th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 
 import attrs
@@ -143,50 +143,98 @@ def _open(
 
 @exact
 def credit_targets(
-    less: Sequence[InvoiceLine], documents: Sequence[StoredDocument]
+    less: Sequence[InvoiceLine],
+    documents: Sequence[StoredDocument],
+    settled: Collection[str] = (),
 ) -> tuple[tuple[StoredDocument, tuple[InvoiceLine, ...]], ...]:
     """The credit notes to issue for *less*: per invoice of *documents* (the period's
     documents, by revision), the lines to credit on it, oldest invoice first.
 
-    Each key is given back against the invoices that still bill it, the newest first,
-    each at most what it still bills; a line shared between invoices says so. What no
-    invoice bills on the key (a discount that grew) goes to the newest invoice whose total
-    still covers it, else to the period's invoice.
+    Each key is given back against the invoices that still bill it, each at most what it
+    still bills on the key and in all; invoices still to be paid first, those *settled*
+    (paid, or with a payment under way) last, the newest first in each. A line shared
+    between invoices says so. What no invoice bills on the key (a discount that grew)
+    goes to the invoices whose totals still have room, in the same order.
     """
     invoices = [d for d in documents if d.kind != "credit_note"]
-    newest_first = invoices[::-1]
+    order = sorted(invoices, key=lambda d: (d.number in settled, -d.revision))
     still = _open(documents)
     left = {d.number: sum((a for a, _ in still[d.number].values()), Decimal(0)) for d in invoices}
     parts: dict[str, list[InvoiceLine]] = {d.number: [] for d in invoices}
     for line in less:
-        key, amount, quantity = line_key(line), line.amount.amount, line.quantity
-        shares: list[tuple[str, Decimal, Decimal]] = []
-        for d in newest_first:
-            if amount <= 0:
-                break
-            billed, billed_quantity = still[d.number].get(key, (Decimal(0), Decimal(0)))
-            if billed <= 0:
-                continue
-            take = min(billed, amount)
-            take_quantity = quantity if take == amount else billed_quantity
-            shares.append((d.number, take, take_quantity))
-            amount -= take
-            quantity -= take_quantity
-        if amount > 0:
-            home = next((d.number for d in newest_first if left[d.number] >= amount), None)
-            shares.append((home or invoices[0].number, amount, quantity))
-        for number, take, take_quantity in shares:
-            left[number] -= take
-            parts[number].append(_share(line, number, take, take_quantity, len(shares) > 1))
+        key = line_key(line)
+        room = {
+            d.number: min(still[d.number].get(key, (Decimal(0),))[0], left[d.number]) for d in order
+        }
+        shares = _shares(line.amount.amount, [(d.number, room[d.number]) for d in order])
+        shares = _shares(
+            line.amount.amount - sum(shares.values(), Decimal(0)),
+            [(d.number, left[d.number] - shares.get(d.number, Decimal(0))) for d in order],
+            shares,
+        )
+        owed = line.amount.amount - sum(shares.values(), Decimal(0))
+        if owed > 0:  # more than the invoices bill in all: the period's invoice takes it
+            shares[invoices[0].number] = shares.get(invoices[0].number, Decimal(0)) + owed
+        for number, part in _with_quantities(line, shares, still, key):
+            left[number] -= part.amount.amount
+            parts[number].append(part)
     return tuple((d, tuple(parts[d.number])) for d in invoices if parts[d.number])
 
 
-def _share(
-    line: InvoiceLine, number: str, amount: Decimal, quantity: Decimal, split: bool
-) -> InvoiceLine:
+def _shares(
+    amount: Decimal,
+    rooms: Sequence[tuple[str, Decimal]],
+    into: dict[str, Decimal] | None = None,
+) -> dict[str, Decimal]:
+    """*amount* shared over *rooms* in their order, each taking at most its room, added
+    to *into*."""
+    out = {} if into is None else into
+    for number, room in rooms:
+        if amount <= 0:
+            break
+        if room > 0:
+            take = min(room, amount)
+            out[number] = out.get(number, Decimal(0)) + take
+            amount -= take
+    return out
+
+
+def _with_quantities(
+    line: InvoiceLine,
+    shares: dict[str, Decimal],
+    still: dict[str, dict[str, tuple[Decimal, Decimal]]],
+    key: str,
+) -> list[tuple[str, InvoiceLine]]:
+    """*line* cut into *shares*: an invoice's whole amount on the key takes its quantity,
+    a part of it the line's quantity in proportion; the last share the rest, so the parts
+    add up to the line's amount and quantity."""
+    if len(shares) == 1:
+        [number] = shares
+        return [(number, line)]
+    out = []
+    quantity = line.quantity
+    places = Decimal(1).scaleb(min(_exponent(quantity), 0) - 6)
+    for n, (number, amount) in enumerate(shares.items()):
+        if n == len(shares) - 1:
+            share_quantity = quantity
+        else:
+            billed, billed_quantity = still[number].get(key, (Decimal(0), Decimal(0)))
+            if amount == billed:
+                share_quantity = billed_quantity
+            else:
+                share_quantity = (line.quantity * amount / line.amount.amount).quantize(places)
+        quantity -= share_quantity
+        out.append((number, _share(line, number, amount, share_quantity)))
+    return out
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def _share(line: InvoiceLine, number: str, amount: Decimal, quantity: Decimal) -> InvoiceLine:
     """The part of credit *line* given back against invoice *number*."""
-    if not split:
-        return line
     money = Money(amount, line.amount.currency.code)
     return attrs.evolve(
         line,

@@ -7,9 +7,9 @@ customer's period:
 - no document yet: the draft is issued as the period's invoice;
 - documents exist and bill the same per line: nothing is issued (``unchanged``);
 - otherwise the difference is issued: what grew on a supplementary invoice referring to
-  the period's invoice; what shrank on credit notes against the invoices that billed it,
-  the newest first, none credited more than it still bills. Issued documents are never
-  edited.
+  the period's invoice; what shrank on credit notes against the invoices that billed it
+  (those still to be paid first, the newest first), none credited more than it still
+  bills. Issued documents are never edited.
 
 Killed at any point, a run leaves each customer either fully billed or untouched; the next
 run finishes the work and issues nothing twice.
@@ -56,7 +56,7 @@ from ._documents import live_invoice
 from ._events import new_event
 from ._fast import bill_lines, fast_taxes
 from ._store import DocumentStore, StoreTransaction
-from ._stored import DocumentKind, StoredDocument
+from ._stored import DocumentKind, StoredDocument, credit_note_from_json
 from ._subscribed import meets, rate_customer
 from ._subscriptions import BillingCustomer, customer_periods
 from ._summary import CustomerOutcome, Outcome, RunSummary
@@ -444,7 +444,15 @@ class BillingRun:
         # are read back only then (a rerun that changes nothing reads no document).
         kept = {line_key(line) for line in draft.lines}
         templates = (
-            [line for d in existing if d.kind != "credit_note" for line in d.invoice().lines]
+            [  # a key only a credit note ever billed takes its shape from that note
+                *(
+                    line
+                    for d in existing
+                    if d.kind == "credit_note"
+                    for line in credit_note_from_json(d.body, draft.customer, draft).lines
+                ),
+                *(line for d in existing if d.kind != "credit_note" for line in d.invoice().lines),
+            ]
             if any(b.line not in kept for b in billed)
             else []
         )
@@ -457,7 +465,8 @@ class BillingRun:
         if change.more:
             revision += 1
             out.append(self._supplement(tx, draft, change.more, original, revision, issued_on))
-        for target, lines in credit_targets(change.less, existing):
+        settled = _settled(tx, existing) if change.less else set()
+        for target, lines in credit_targets(change.less, existing, settled):
             revision += 1
             earlier = tuple(
                 d for d in existing if d.kind == "credit_note" and d.refers_to == target.number
@@ -568,6 +577,26 @@ class BillingRun:
             )
         )
         return document
+
+
+def _settled(tx: StoreTransaction, documents: Sequence[StoredDocument]) -> set[str]:
+    """The invoices of *documents* paid in full, or with a payment under way: credited
+    last (nothing applies a paid invoice's credit balance, and a payment under way could
+    collect what a credit note gave back)."""
+    credited: dict[str, Decimal] = {}
+    for d in documents:
+        if d.kind == "credit_note" and d.refers_to is not None:
+            credited[d.refers_to] = credited.get(d.refers_to, Decimal(0)) + d.total
+    out = set()
+    for d in documents:
+        if d.kind == "credit_note":
+            continue
+        attempts = tx.attempts(d.number)
+        paid = sum((a.amount for a in attempts if a.state == "succeeded"), Decimal(0))
+        pending = any(a.state == "pending" for a in attempts)
+        if pending or paid + credited.get(d.number, Decimal(0)) >= d.total:
+            out.add(d.number)
+    return out
 
 
 def _unbilled(

@@ -142,8 +142,8 @@ class StoredDocument:
         number: the document number (``INV-2026-0001``, ``CN-2026-0001``), unique per tenant.
         draft: the identity that holds the number: ``<customer>/<period>/<revision>``.
         revision: 1 for the period's invoice, then 2, 3... for each later document.
-        refers_to: the number of the period's invoice, on supplementary invoices and
-            credit notes.
+        refers_to: on a supplementary invoice, the number of the period's invoice; on a
+            credit note, the invoice (the period's or a supplementary one) it credits.
         billed: what this document adds to the customer's period, per line key
             (``kind:charge``): net amount and quantity, negative on a credit note.
         body: the document's JSON (``cloudrate.invoice/1``, or the credit note form).

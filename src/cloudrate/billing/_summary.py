@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["OUTCOMES", "CustomerOutcome", "Outcome", "RunSummary", "TableOutcomes"]
 
 #: What a run did for a customer's period: ``issued`` (its invoice), ``corrected`` (a
-#: supplementary invoice and/or a credit note), ``unchanged`` (nothing to issue).
+#: supplementary invoice and/or credit notes), ``unchanged`` (nothing to issue).
 Outcome = Literal["issued", "corrected", "unchanged"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
