@@ -27,7 +27,7 @@ from cloudrate.billing import (
     succeed_payment,
 )
 from cloudrate.exceptions import BillingError, InvoiceStateError
-from cloudrate.invoice import Invoice, TaxRate, assemble_all
+from cloudrate.invoice import Invoice, TaxMethod, TaxRate, assemble_all
 from cloudrate.rating import RatingResult
 from cloudrate.rules import PromoCode, PromoDiscount, RuleContext, chain
 from cloudrate.usage import UsageRecord
@@ -329,13 +329,14 @@ def test_a_credit_larger_than_the_newest_invoice_is_shared_newest_first(
     assert run.bill(rate(PLAN, fewer)).documents == ()
 
 
-def test_credit_notes_on_an_invoice_taxed_on_the_total_give_back_exactly_its_tax(
-    store: DocumentStore,
+@pytest.mark.parametrize("method", ["total", "line"])
+def test_credit_notes_give_back_exactly_the_tax_of_what_they_credit(
+    store: DocumentStore, method: TaxMethod
 ) -> None:
-    """Three units at 0.03 taxed 19% on the total: 0.09 + 0.02 tax. Usage going down a
-    unit a run gives back the tax of what is credited so far, so with one unit left the
-    documents bill its 0.01 of tax (each note taxed alone gave back 0.01 twice: none
-    left)."""
+    """Three units at 0.03 taxed 19% (one line, so on the total and by line alike): 0.09
+    + 0.02 tax. Usage going down a unit a run gives back the tax of what is credited so
+    far, so with one unit left the documents bill its 0.01 of tax (each note taxed alone
+    gave back 0.01 twice: none left)."""
     plan = load_plan(
         """
 name: Cents
@@ -350,9 +351,9 @@ charges:
         attrs.evolve(VCPU, record_id=f"u{n}", quantity=Decimal(1), account="acme") for n in range(3)
     ]
     run = BillingRun(store=store)
-    run.bill(rate(plan, records), taxes=vat, tax_method="total")
+    run.bill(rate(plan, records), taxes=vat, tax_method=method)
     for left in (2, 1):
-        run.bill(rate(plan, records[:left]), taxes=vat, tax_method="total")
+        run.bill(rate(plan, records[:left]), taxes=vat, tax_method=method)
         documents = store.documents(customer="acme")
         net = sum((b.amount for d in documents for b in d.billed), Decimal(0))
         taxes = [load_invoice(store, documents[0].number).tax_total.amount] + [

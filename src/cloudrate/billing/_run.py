@@ -521,9 +521,10 @@ class BillingRun:
         issued_on: date,
     ) -> StoredDocument:
         """A credit note giving back *lines* of the invoice *target*, which the credit
-        notes *earlier* already credited: taxed on the total, what they gave back at each
-        rate counts (so notes crediting all of it give back exactly its tax)."""
-        against = live_invoice(target, (), earlier) if draft.tax_method == "total" else None
+        notes *earlier* already credited: taxed as :func:`~cloudrate.invoice.credit_taxes`
+        taxes a note against it, counting what they gave back (so notes crediting all of
+        it give back exactly its tax)."""
+        against = live_invoice(target, (), earlier)
         taxed, taxes, subtotal, tax_total, total = _priced(draft, lines, against)
         sequence = self.credit_numbering.key(self.tenant, issued_on)
         seq = tx.next_number(sequence)

@@ -1,9 +1,11 @@
 """Credit notes: give back all or part of an issued invoice, numbered in their own series.
 
-A note's tax follows the invoice's tax method. By line, each credited line carries its own
-rounded tax. On the total, a rate's tax is the tax of everything credited at that rate so
-far, this note included, less what earlier notes gave back at it: notes that credit the
-whole invoice give back exactly its tax, and partial notes never more.
+A note's tax follows the invoice's tax method. By line, each credited line carries the
+tax of all credited on its line so far, this part included, less what earlier notes gave
+back on it: parts that credit a whole line give back exactly its tax. On the total, a
+rate's tax is the tax of everything credited at that rate so far, this note included,
+less what earlier notes gave back at it: notes that credit the whole invoice give back
+exactly its tax, and partial notes never more.
 """
 
 from __future__ import annotations
@@ -90,8 +92,34 @@ def credit_taxes(
     the invoice's credit notes so far gave back at the rate (see the module's text)."""
     taxed, taxes = apply_taxes(lines, invoice.tax_method, invoice.rounding, invoice.currency)
     if invoice.tax_method == "total":
-        taxes = _on_the_total(invoice, taxes)
-    return taxed, taxes
+        return taxed, _on_the_total(invoice, taxes)
+    return _by_line(invoice, taxed, taxes)
+
+
+def _by_line(
+    invoice: Invoice, lines: tuple[InvoiceLine, ...], taxes: tuple[TaxLine, ...]
+) -> tuple[tuple[InvoiceLine, ...], tuple[TaxLine, ...]]:
+    """*lines* (each with its own rounded tax) taxed as parts of the invoice's lines: a
+    line's tax is that of all credited on it so far, this part included, less the tax
+    earlier notes gave back on it, so parts crediting a whole line give back its tax;
+    each rate's tax the sum of its lines'."""
+    cur = invoice.currency
+    out = []
+    per_rate: dict[tuple[str, str, Decimal], Decimal] = {}
+    for line in lines:
+        rate = line.tax_rate
+        if rate is None or line.tax is None:
+            out.append(line)
+            continue
+        before = [x for n in invoice.credit_notes for x in n.lines if x.charge == line.charge]
+        base = sum((x.amount.amount for x in before), Decimal(0)) + line.amount.amount
+        given = sum((x.tax.amount for x in before if x.tax is not None), Decimal(0))
+        owed = invoice.rounding.round(base * rate.percent / 100, cur) - given
+        out.append(attrs.evolve(line, tax=Money(owed, cur)))
+        per_rate[rate.key] = per_rate.get(rate.key, Decimal(0)) + owed
+    return tuple(out), tuple(
+        attrs.evolve(t, amount=Money(per_rate.get(t.rate.key, Decimal(0)), cur)) for t in taxes
+    )
 
 
 def _given(
