@@ -279,6 +279,7 @@ class TestCreditNotes:
             ({"c0": "100.01"}, "at most the 100.00 left of the line's 100.00"),
             ({"c0": "0"}, "above 0"),
             ({"c0": Money("1.00", "USD")}, "USD"),
+            ({}, "at least one charge"),  # was "a credit note of 0.00 EUR does not fit"
         ],
     )
     def test_bad_credit_amounts(self, issued, store, amounts, message):

@@ -196,6 +196,14 @@ def _check_arguments(
             amounts,
             "pass a dict (dict(pairs) makes one of a list of pairs)",
         )
+    if amounts is not None and not amounts:
+        raise _refused(
+            "amounts",
+            "at least one charge with the net amount to give back, or None to credit every "
+            "line",
+            amounts,
+            "name the lines to credit, or leave amounts out",
+        )
     if reason is not None and not isinstance(reason, str):
         raise _refused("reason", "text or None", reason, "pass the reason as a str")
     if not isinstance(tenant, str) or not tenant.strip():
