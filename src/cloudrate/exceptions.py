@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 import attrs
 
@@ -95,6 +95,33 @@ class CloudrateError(Exception):
         if code is not None:
             self.code = code
         self._fields(path=path, value=value, expected=expected, fix=fix)
+
+    @classmethod
+    def refusing(
+        cls,
+        path: str,
+        text: str,
+        value: object,
+        fix: str,
+        *,
+        expected: str | None = None,
+        where: str | None = None,
+    ) -> Self:
+        """The error for an argument *path* that is not *text*: the value seen (its type
+        and repr) and the *fix*, every field set (*expected* defaults to *text*; *where*
+        names the argument in the message when it is not *path*).
+
+        >>> err = PlanError.refusing("rates", "a mapping", [("USD", "1")], "pass a dict")
+        >>> str(err), err.path, err.expected
+        ("rates: a mapping (got list [('USD', '1')]); pass a dict", 'rates', 'a mapping')
+        """
+        return cls(
+            f"{where or path}: {text} (got {type(value).__name__} {value!r}); {fix}",
+            path=path,
+            value=value,
+            expected=expected or text,
+            fix=fix,
+        )
 
     def _fields(
         self,

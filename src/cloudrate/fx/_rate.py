@@ -48,13 +48,13 @@ date(2026, 10, 30) (got str '2026-10-30'); for text pass date.fromisoformat('202
         fix = f"for text pass date.fromisoformat({value!r})"
     elif isinstance(value, datetime):
         fix = "for a datetime pass its .date() in the timezone you bill in"
-    raise PlanError(
-        f"{where}: {meaning}, a datetime.date such as date(2026, 10, 30) "
-        f"(got {type(value).__name__} {value!r}); {fix}",
-        path=path or where,
-        value=value,
+    raise PlanError.refusing(
+        path or where,
+        f"{meaning}, a datetime.date such as date(2026, 10, 30)",
+        value,
+        fix,
         expected="a datetime.date",
-        fix=fix,
+        where=where,
     )
 
 

@@ -71,14 +71,12 @@ def check_missing(_inst: object, _attr: object, value: object) -> None:
 
 def _rates(value: Mapping[str, object]) -> dict[str, Decimal]:
     if not isinstance(value, Mapping):
-        fix = "pass a dict (dict(pairs) makes one of a list of pairs)"
-        raise PlanError(
-            f"rates: a mapping of currency code to the rate of one base unit, such as "
-            f"{{'USD': '1.0842'}} (got {type(value).__name__} {value!r}); {fix}",
-            path="rates",
-            value=value,
+        raise PlanError.refusing(
+            "rates",
+            "a mapping of currency code to the rate of one base unit, such as {'USD': '1.0842'}",
+            value,
+            "pass a dict (dict(pairs) makes one of a list of pairs)",
             expected="a mapping of currency code to rate",
-            fix=fix,
         )
     return {
         check_currency(k, "rates"): check_rate(to_decimal(v, f"rates.{k}"), f"rates.{k}")
@@ -97,14 +95,12 @@ def _check_on(_inst: object, _attr: object, value: date | None) -> None:
 
 def _check_source(_inst: object, _attr: object, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
-        fix = "pass text such as 'host-provided rates' or the name of your bank's rates"
-        raise PlanError(
-            f"source: where the rates come from, shown with every rate, text such as "
-            f"'host-provided rates' (got {type(value).__name__} {value!r}); {fix}",
-            path="source",
-            value=value,
+        raise PlanError.refusing(
+            "source",
+            "where the rates come from, shown with every rate, text such as 'host-provided rates'",
+            value,
+            "pass text such as 'host-provided rates' or the name of your bank's rates",
             expected="non-empty text",
-            fix=fix,
         )
 
 
@@ -116,15 +112,13 @@ MAX_AGE_DAYS = 36_500
 def check_max_age_days(value: object) -> int:
     """*value* if it is a whole number of days from 0 to :data:`MAX_AGE_DAYS`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_AGE_DAYS:
-        fix = "pass an int such as 7 (the default)"
-        raise PlanError(
-            f"max_age_days: the most days a published rate may lie from the day asked, a "
-            f"whole number from 0 to {MAX_AGE_DAYS} (got {type(value).__name__} {value!r}); "
-            f"{fix}",
-            path="max_age_days",
-            value=value,
+        raise PlanError.refusing(
+            "max_age_days",
+            f"the most days a published rate may lie from the day asked, a whole number "
+            f"from 0 to {MAX_AGE_DAYS}",
+            value,
+            "pass an int such as 7 (the default)",
             expected=f"a whole number from 0 to {MAX_AGE_DAYS}",
-            fix=fix,
         )
     return value
 

@@ -169,13 +169,7 @@ def _lines(
 
 def _refused(where: str, text: str, value: object, fix: str) -> InvoiceError:
     """The error for the credit argument *where*: what it takes (*text*), *value*, *fix*."""
-    return InvoiceError(
-        f"credit {where}: {text} (got {type(value).__name__} {value!r}); {fix}",
-        path=where,
-        value=value,
-        expected=text,
-        fix=fix,
-    )
+    return InvoiceError.refusing(where, text, value, fix, where=f"credit {where}")
 
 
 def _check_arguments(
@@ -199,8 +193,7 @@ def _check_arguments(
     if amounts is not None and not amounts:
         raise _refused(
             "amounts",
-            "at least one charge with the net amount to give back, or None to credit every "
-            "line",
+            "at least one charge with the net amount to give back, or None to credit every line",
             amounts,
             "name the lines to credit, or leave amounts out",
         )

@@ -136,41 +136,35 @@ def convert_bill(
 
 def _currencies(value: Iterable[str]) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Iterable):
-        fix = "pass a list, ['USD'] for one currency or [] for none but the default"
-        raise PlanError(
-            f"currencies: a list of ISO 4217 codes such as ['USD', 'JPY'] "
-            f"(got {type(value).__name__} {value!r}); {fix}",
-            path="currencies",
-            value=value,
+        raise PlanError.refusing(
+            "currencies",
+            "a list of ISO 4217 codes such as ['USD', 'JPY']",
+            value,
+            "pass a list, ['USD'] for one currency or [] for none but the default",
             expected="a list of ISO 4217 codes",
-            fix=fix,
         )
     return tuple(check_currency(c, "currencies") for c in value)
 
 
 def _check_enabled(_inst: object, _attr: object, value: bool) -> None:
     if not isinstance(value, bool):
-        fix = "pass True or False"
-        raise PlanError(
-            f"enabled: True or False, whether customers may choose a currency "
-            f"(got {type(value).__name__} {value!r}); {fix}",
-            path="enabled",
-            value=value,
+        raise PlanError.refusing(
+            "enabled",
+            "True or False, whether customers may choose a currency",
+            value,
+            "pass True or False",
             expected="a bool",
-            fix=fix,
         )
 
 
 def _check_source(source: object) -> None:
     if not callable(getattr(source, "rate", None)):
-        fix = "for rates you fix pass FixedRates('EUR', {'USD': '1.1172'}), or EcbRates()"
-        raise PlanError(
-            f"source: a rate source, an object with rate(base, quote, on) "
-            f"(got {type(source).__name__} {source!r}); {fix}",
-            path="source",
-            value=source,
+        raise PlanError.refusing(
+            "source",
+            "a rate source, an object with rate(base, quote, on)",
+            source,
+            "for rates you fix pass FixedRates('EUR', {'USD': '1.1172'}), or EcbRates()",
             expected="a RateSource",
-            fix=fix,
         )
 
 
