@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -61,13 +62,31 @@ def _plan():
     return cloudrate.load_plan(PLAN)
 
 
+#: The local midnights (Berlin) from 1 to 11 October 2026, in UTC: the start of every
+#: range the tests take, and the end of each day, the range's end among them.
+MIDNIGHTS = [
+    datetime(2026, 10, day, tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    for day in range(1, 12)
+]
+
+
 def _records(draw: st.DrawFn) -> list[UsageRecord]:
+    """Up to 25 records of the first ten days of October (Berlin): any minute, from an
+    instant to 50 hours long; some start or end exactly at a midnight, most of those
+    instants (an instant at midnight belongs to the day it starts)."""
     out = []
     for n in range(draw(st.integers(0, 25))):
-        start = datetime(2026, 9, 30, 22, tzinfo=UTC) + timedelta(
-            minutes=draw(st.integers(0, 10 * 24 * 60))
-        )
-        length = timedelta(minutes=draw(st.sampled_from([0, 30, 60, 60 * 24, 60 * 50])))
+        where = draw(st.sampled_from(["any", "any", "midnight", "ends at midnight"]))
+        if where == "any":
+            start = datetime(2026, 9, 30, 22, tzinfo=UTC) + timedelta(
+                minutes=draw(st.integers(0, 10 * 24 * 60))
+            )
+            length = timedelta(minutes=draw(st.sampled_from([0, 30, 60, 60 * 24, 60 * 50])))
+        else:
+            length = timedelta(minutes=draw(st.sampled_from([0, 0, 0, 30, 60 * 24])))
+            start = draw(st.sampled_from(MIDNIGHTS))
+            if where == "ends at midnight":
+                start -= length
         out.append(
             UsageRecord(
                 account="acme",

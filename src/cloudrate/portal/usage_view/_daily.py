@@ -118,7 +118,8 @@ def daily_costs(
     (*cards*: key -> the metrics whose lines are the card's), by cumulative cost.
 
     The records are read once: each goes to the day by whose end it is complete (a
-    record across midnight also gives each day it spans its part up to that midnight),
+    record across midnight also gives each day it spans its part up to that midnight;
+    an instant goes to the day holding it, one at midnight to the day it starts),
     the aggregates are carried from day to day, and each day's cumulative aggregates
     are priced as rating prices them. Where that cannot give rating's exact figures
     (sums that would need rounding in another order, errors rating reports), the month
@@ -203,11 +204,14 @@ def _cumulative(  # noqa: C901 - the one pass, kept together
                 picked = [s for s in mine if s.matcher is None or s.matcher(record.attributes)]
                 if not picked:
                     continue
-                done = bisect_left(highs, record.end)
+                start, end = record.start, record.end
+                # the day by whose end the record is complete; an instant's is the day
+                # holding it (one at midnight: the day it starts, as rating's period rule)
+                done = bisect_right(highs, start) if start == end else bisect_left(highs, end)
                 if done >= n_days:
                     raise OnePassError("a record after the range")
-                if record.start != record.end:
-                    for d in range(bisect_right(highs, record.start), done):
+                if start != end:
+                    for d in range(bisect_right(highs, start), done):
                         piece = _clip(record, month.start, ends[d], summed[record.metric])
                         assert piece is not None
                         for s in picked:

@@ -2,12 +2,13 @@
 
 The overview needs, from the same records of one calendar month: the records of each
 day cut to it, per metric (the daily card quantities, as :func:`._overview._by_day`),
-the aggregates of each charge by the day records complete and the pieces of records
-still running at each day's end (the cumulative cost per day, as
-:func:`._daily._cumulative`), the records per metric (the month's cards) and the
-resources seen per metric. Each is the figure its own pass gives, added up in the same
-order; reading the records once instead of four times is what keeps the overview of a
-month of hourly records fast. The tests hold every part to its own pass.
+the aggregates of each charge by the day records complete (an instant: the day holding
+it, so one at midnight the day it starts) and the pieces of records still running at
+each day's end (the cumulative cost per day, as :func:`._daily._cumulative`), the
+records per metric (the month's cards) and the resources seen per metric. Each is the
+figure its own pass gives, added up in the same order; reading the records once instead
+of four times is what keeps the overview of a month of hourly records fast. The tests
+hold every part to its own pass.
 
 Sums are added as :func:`._daily._cumulative` adds them, in a context that refuses to
 round (:data:`._daily._NO_ROUNDING`): where a sum would round, the pass stops with
@@ -157,7 +158,9 @@ def _scan(  # noqa: C901, PLR0912 - the hot loop, kept in one piece
     found: dict[str, tuple[list[UsageRecord], set[str], tuple[_Target, ...], _Picker | None]] = {}
     for record in records:
         metric, rid, start, end = record.metric, record.resource_id, record.start, record.end
-        done = bisect_left(highs, end)
+        # the day the record completes in; an instant's is the day holding it (one at
+        # midnight belongs to the day it starts, as rating's period rule says)
+        done = bisect_right(highs, start) if start == end else bisect_left(highs, end)
         if done >= n_days:
             raise OnePassError("a record after the range")
         try:
@@ -185,7 +188,7 @@ def _scan(  # noqa: C901, PLR0912 - the hot loop, kept in one piece
                     value = tuple(map(attributes.get, picker.keys))
                 remembered = memo.get(value)
                 picked = picker.pick(attributes, value) if remembered is None else remembered
-        if start < end and start >= lows[done]:  # inside the day it completes in
+        if start >= lows[done]:  # inside the day it completes in (an instant: holding it)
             bucket = days[done]
             try:
                 bucket[metric].append(record)
@@ -212,9 +215,10 @@ def _across(
     bounds: Bounds,
     days: list[dict[str, list[UsageRecord]]],
 ) -> None:
-    """A record that is not inside one day (it runs across midnight, or is an instant):
-    cut to each day for the buckets, and, while it runs at the end of a day before the
-    one it completes in, its piece up to then for that day's cumulative aggregates."""
+    """A record that is not inside one day (it runs across midnight, or starts before
+    the range): cut to each day for the buckets, and, while it runs at the end of a day
+    before the one it completes in, its piece up to then for that day's cumulative
+    aggregates."""
     summed = plan.metric(record.metric).aggregation == "sum"
     cut_to_days(record, days, bounds, summed)
     if not targets or record.start == record.end:
@@ -238,16 +242,16 @@ def cut_to_days(
 ) -> None:
     """Add *record*, cut to each day it touches (:func:`clip_records` for the day), to
     the day's list of its metric. *bounds* are the days' starts and ends, and the same
-    in UTC (the records' zone, for the search)."""
+    in UTC (the records' zone, for the search). An instant goes to the one day holding
+    it, ``lo <= t < hi``: one at midnight to the day it starts, not the day it ends."""
     starts, ends, lows, highs = bounds
     start, end = record.start, record.end
-    if start == end:  # an instant: in each day whose bounds hold it
-        first = bisect_left(highs, start)
-        last = bisect_right(lows, start) - 1
-    else:
-        first = bisect_right(highs, start)
-        last = bisect_left(lows, end) - 1
-    for d in range(first, last + 1):
+    if start == end:
+        d = bisect_right(highs, start)
+        if d < len(highs) and start >= lows[d]:
+            days[d].setdefault(record.metric, []).append(record)
+        return
+    for d in range(bisect_right(highs, start), bisect_left(lows, end)):
         if start >= lows[d] and end <= highs[d]:
             piece: UsageRecord | None = record
         else:
