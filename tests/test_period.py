@@ -175,6 +175,12 @@ class TestBillingPeriod:
             assert min(after) == date(2011, 12, 31)
             assert len(before) + len(after) == p.days == 31
 
+    def test_a_span_without_a_timezone_is_refused(self):
+        """It was read in the machine's own zone (the days then hung on TZ)."""
+        p = BillingPeriod.month(2026, 10)
+        with pytest.raises(RatingError, match="has no timezone"):
+            p.local_days([(datetime(2026, 10, 5), datetime(2026, 10, 6, tzinfo=UTC))])
+
     @pytest.mark.parametrize(
         ("tz", "year", "month", "change"),
         [  # clocks changing at a local midnight, forward and back

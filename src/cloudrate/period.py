@@ -148,6 +148,16 @@ def _aware(_inst: object, attribute: attrs.Attribute[datetime], value: datetime)
         )
 
 
+def _in_utc(value: datetime) -> datetime:
+    """*value* in UTC; a time without a timezone is refused (never read in the machine's)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise RatingError(
+            f"span {value.isoformat()} has no timezone; give usage times with one (UTC as "
+            "usage records keep them)"
+        )
+    return value.astimezone(_UTC)
+
+
 def _merged(spans: list[tuple[datetime, datetime]]) -> Iterator[tuple[datetime, datetime]]:
     """*spans* (of some length, UTC) sorted and joined where they overlap or meet."""
     spans.sort()
@@ -327,9 +337,9 @@ class BillingPeriod:
             # in UTC: two times of one zone compare by their wall clocks, so a repeated
             # hour's second midnight would not be after its first
             if start.tzinfo is not _UTC:
-                start = start.astimezone(_UTC)
+                start = _in_utc(start)
             if end.tzinfo is not _UTC:
-                end = end.astimezone(_UTC)
+                end = _in_utc(end)
             lo = start if start > first else first  # max() and min(), without the calls
             hi = end if end < last else last
             if lo < hi:

@@ -210,6 +210,18 @@ def test_usage_of_an_account_no_customer_bills_is_named_in_the_summary(
     assert summary.to_dict()["unbilled_accounts"] == ["ghost"]
     jsonschema.validate(summary.to_dict(), schema("billing_run"))
     assert run.bill_customers([CHANGE], PLANS, usage, OCTOBER).unbilled_accounts == ()
+    # listed customers whose subscriptions are not in force in October: named too
+    ended = BillingCustomer(
+        customer=Customer(id="ended", name="Ended"),
+        subscriptions=(Subscription(plan="Basic", start=_at(1, 8), end=_at(1, 9)),),
+    )
+    future = BillingCustomer(
+        customer=Customer(id="future", name="Future"),
+        subscriptions=(Subscription(plan="Basic", start=_at(5, 11)),),
+    )
+    theirs = [attrs.evolve(usage[0], account=c, record_id=c) for c in ("ended", "future")]
+    summary = run.bill_customers([CHANGE, ended, future], PLANS, [*usage, *theirs], OCTOBER)
+    assert summary.unbilled_accounts == ("ended", "future")
 
 
 def test_a_trial_with_allowances_bills_beyond_them_and_waives_the_fee() -> None:

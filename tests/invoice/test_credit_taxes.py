@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import attrs
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from moneyed import Money
@@ -21,6 +22,7 @@ from cloudrate.invoice import (
     Net,
     Numbering,
     TaxRate,
+    _credit,
     apply_taxes,
     assemble,
     invoice_from_dict,
@@ -302,3 +304,22 @@ def test_notes_crediting_every_line_give_back_the_tax_by_line(case):
     """Taxed by line: whole lines and pieces of lines in random notes settle the invoice
     exactly."""
     _settles(*case)
+
+
+@pytest.mark.parametrize("method", ["total", "line"])
+def test_after_notes_of_the_earlier_rule_no_tax_is_charged_back(method, monkeypatch):
+    """Notes issued before the cumulative rule gave back 0.01 on each 0.03 piece (0.03 for
+    0.09 credited, where 0.02 was the tax's share): the next note's tax is 0.00, written in
+    minor units, never negative (it was -0.01, or the note was refused)."""
+    invoice = _issued(["1.00"], [VAT19], method)
+    each_alone = lambda inv, lines: apply_taxes(  # noqa: E731 - the earlier rule
+        lines, inv.tax_method, inv.rounding, inv.currency
+    )
+    monkeypatch.setattr(_credit, "credit_taxes", each_alone)
+    invoice = _credit_in_turn(invoice, [{"c0": "0.03"}] * 3)
+    monkeypatch.undo()
+    note, _ = invoice.credit(
+        Numbering.credit_notes(), InMemorySequenceStore(), issued_on=ISSUED, amounts={"c0": "0.02"}
+    )
+    assert [str(t.amount.amount) for t in note.taxes] == ["0.00"]
+    assert note.total.amount == Decimal("0.02")

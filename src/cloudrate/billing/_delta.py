@@ -23,7 +23,7 @@ from cloudrate.invoice import InvoiceLine
 
 from ._stored import BilledLine, StoredDocument
 
-__all__ = ["Delta", "billed_lines", "credit_targets", "delta", "line_key"]
+__all__ = ["Credits", "Delta", "billed_lines", "credit_targets", "delta", "line_key"]
 
 
 def line_key(line: InvoiceLine) -> str:
@@ -146,39 +146,67 @@ def credit_targets(
     less: Sequence[InvoiceLine],
     documents: Sequence[StoredDocument],
     settled: Collection[str] = (),
-) -> tuple[tuple[StoredDocument, tuple[InvoiceLine, ...]], ...]:
+    absorb: Decimal = Decimal(0),
+) -> Credits:
     """The credit notes to issue for *less*: per invoice of *documents* (the period's
     documents, by revision), the lines to credit on it, oldest invoice first.
 
     Each key is given back against the invoices that still bill it, each at most what it
     still bills on the key and in all; invoices still to be paid first, those *settled*
-    (paid, or with a payment under way) last, the newest first in each. A line shared
-    between invoices says so. What no invoice bills on the key (a discount that grew)
-    goes to the invoices whose totals still have room, in the same order.
+    (paid in full or in part, or with a payment under way) last, the newest first in
+    each. A line shared between invoices says so. What no invoice bills on the key (a
+    discount that grew) is taken off the supplementary invoice the same run issues, up
+    to *absorb* (its net; :attr:`Credits.beyond`), then goes to the invoices whose totals
+    still have room, in the same order; the period's invoice takes any rest.
     """
     invoices = [d for d in documents if d.kind != "credit_note"]
     order = sorted(invoices, key=lambda d: (d.number in settled, -d.revision))
     still = _open(documents)
     left = {d.number: sum((a for a, _ in still[d.number].values()), Decimal(0)) for d in invoices}
     parts: dict[str, list[InvoiceLine]] = {d.number: [] for d in invoices}
+    beyond: list[InvoiceLine] = []
     for line in less:
         key = line_key(line)
         room = {
             d.number: min(still[d.number].get(key, (Decimal(0),))[0], left[d.number]) for d in order
         }
         shares = _shares(line.amount.amount, [(d.number, room[d.number]) for d in order])
+        taken = min(line.amount.amount - sum(shares.values(), Decimal(0)), absorb)
+        if taken > 0:  # no invoice bills it: off the supplementary invoice of the same run
+            absorb -= taken
         shares = _shares(
-            line.amount.amount - sum(shares.values(), Decimal(0)),
+            line.amount.amount - taken - sum(shares.values(), Decimal(0)),
             [(d.number, left[d.number] - shares.get(d.number, Decimal(0))) for d in order],
             shares,
         )
-        owed = line.amount.amount - sum(shares.values(), Decimal(0))
+        owed = line.amount.amount - taken - sum(shares.values(), Decimal(0))
         if owed > 0:  # more than the invoices bill in all: the period's invoice takes it
-            shares[invoices[0].number] = shares.get(invoices[0].number, Decimal(0)) + owed
+            first = invoices[0].number
+            shares[first] = shares.get(first, Decimal(0)) + owed
+        if taken > 0:
+            shares[_BEYOND] = taken
         for number, part in _with_quantities(line, shares, still, key):
+            if number == _BEYOND:
+                beyond.append(part)
+                continue
             left[number] -= part.amount.amount
             parts[number].append(part)
-    return tuple((d, tuple(parts[d.number])) for d in invoices if parts[d.number])
+    notes = tuple((d, tuple(parts[d.number])) for d in invoices if parts[d.number])
+    return Credits(notes=notes, beyond=tuple(beyond))
+
+
+#: The share of a credit line taken off the same run's supplementary invoice.
+_BEYOND = ""
+
+
+@attrs.frozen
+class Credits:
+    """The credit notes to issue (*notes*: each invoice with its lines) and the parts of
+    lines no invoice has room for, to take off the same run's supplementary invoice
+    (*beyond*, amounts as credited)."""
+
+    notes: tuple[tuple[StoredDocument, tuple[InvoiceLine, ...]], ...]
+    beyond: tuple[InvoiceLine, ...] = ()
 
 
 def _shares(
@@ -213,7 +241,6 @@ def _with_quantities(
         return [(number, line)]
     out = []
     quantity = line.quantity
-    places = Decimal(1).scaleb(min(_exponent(quantity), 0) - 6)
     for n, (number, amount) in enumerate(shares.items()):
         if n == len(shares) - 1:
             share_quantity = quantity
@@ -222,24 +249,21 @@ def _with_quantities(
             if amount == billed:
                 share_quantity = billed_quantity
             else:
-                share_quantity = (line.quantity * amount / line.amount.amount).quantize(places)
+                share_quantity = line.quantity * amount / line.amount.amount  # 60 digits
         quantity -= share_quantity
         out.append((number, _share(line, number, amount, share_quantity)))
     return out
 
 
-def _exponent(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return exponent if isinstance(exponent, int) else 0
-
-
 def _share(line: InvoiceLine, number: str, amount: Decimal, quantity: Decimal) -> InvoiceLine:
-    """The part of credit *line* given back against invoice *number*."""
+    """The part of credit *line* given back against invoice *number* (taken off this
+    run's supplementary invoice: :data:`_BEYOND`)."""
     money = Money(amount, line.amount.currency.code)
+    where = f"against {number}" if number != _BEYOND else "off this run's supplementary invoice"
     return attrs.evolve(
         line,
         quantity=quantity,
         amount=money,
         exact_amount=money,
-        explanation=f"{line.explanation}; {amount} of it against {number}",
+        explanation=f"{line.explanation}; {amount} of it {where}",
     )

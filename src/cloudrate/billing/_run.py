@@ -266,7 +266,8 @@ class BillingRun:
         period rated segment by segment (plan changes, price versions, trials, overrides)
         and billed exactly once like :meth:`bill`. Customers without a subscription in
         force during the period are not billed. Usage in the period of an account that is
-        none of *customers* is not billed either: the summary names those accounts
+        none of *customers*, or of a customer with no subscription in force during the
+        period, is not billed either: the summary names those accounts
         (``unbilled_accounts``), so a customers file missing one is seen."""
         found = dedupe(list(usage))
         by_account: dict[str, list[UsageRecord]] = {}
@@ -275,7 +276,8 @@ class BillingRun:
         outcomes = []
         billed: set[str] = set()
         for customer in customers:
-            billed.add(customer.id)
+            if _in_force(customer, period):
+                billed.add(customer.id)
             mine = by_account.get(customer.id, [])
             for own in customer_periods(customer, period):
                 day = issue_date(own) if issued_on is None else issued_on
@@ -462,11 +464,14 @@ class BillingRun:
             return ()
         out = []
         revision = max(d.revision for d in existing)
-        if change.more:
-            revision += 1
-            out.append(self._supplement(tx, draft, change.more, original, revision, issued_on))
         settled = _settled(tx, existing) if change.less else set()
-        for target, lines in credit_targets(change.less, existing, settled):
+        room = sum((x.amount.amount for x in change.more), Decimal(0))
+        credited = credit_targets(change.less, existing, settled, absorb=room)
+        more = (*change.more, *(_taken_off(x) for x in credited.beyond))
+        if more:
+            revision += 1
+            out.append(self._supplement(tx, draft, more, original, revision, issued_on))
+        for target, lines in credited.notes:
             revision += 1
             earlier = tuple(
                 d for d in existing if d.kind == "credit_note" and d.refers_to == target.number
@@ -525,6 +530,11 @@ class BillingRun:
         taxes a note against it, counting what they gave back (so notes crediting all of
         it give back exactly its tax)."""
         against = live_invoice(target, (), earlier)
+        rates = {line_key(x): x.tax_rate for x in against.lines}  # taxed as it was billed
+        lines = tuple(
+            attrs.evolve(x, tax_rate=rates[line_key(x)]) if line_key(x) in rates else x
+            for x in lines
+        )
         taxed, taxes, subtotal, tax_total, total = _priced(draft, lines, against)
         sequence = self.credit_numbering.key(self.tenant, issued_on)
         seq = tx.next_number(sequence)
@@ -580,10 +590,16 @@ class BillingRun:
         return document
 
 
+def _taken_off(line: InvoiceLine) -> InvoiceLine:
+    """A credit *line* as a line taking its amount off a supplementary invoice."""
+    money = Money(-line.amount.amount, line.amount.currency.code)
+    return attrs.evolve(line, quantity=-line.quantity, amount=money, exact_amount=money)
+
+
 def _settled(tx: StoreTransaction, documents: Sequence[StoredDocument]) -> set[str]:
-    """The invoices of *documents* paid in full, or with a payment under way: credited
-    last (nothing applies a paid invoice's credit balance, and a payment under way could
-    collect what a credit note gave back)."""
+    """The invoices of *documents* paid in full or in part, or with a payment under
+    way: credited last (nothing applies a paid invoice's credit balance, and a payment
+    under way could collect what a credit note gave back)."""
     credited: dict[str, Decimal] = {}
     for d in documents:
         if d.kind == "credit_note" and d.refers_to is not None:
@@ -595,9 +611,18 @@ def _settled(tx: StoreTransaction, documents: Sequence[StoredDocument]) -> set[s
         attempts = tx.attempts(d.number)
         paid = sum((a.amount for a in attempts if a.state == "succeeded"), Decimal(0))
         pending = any(a.state == "pending" for a in attempts)
-        if pending or paid + credited.get(d.number, Decimal(0)) >= d.total:
+        if pending or paid > 0 or credited.get(d.number, Decimal(0)) >= d.total:
             out.add(d.number)
     return out
+
+
+def _in_force(customer: BillingCustomer, period: BillingPeriod) -> bool:
+    """Whether a subscription of *customer* is in force at some time of *period* (its
+    usage is billed, now or in the run of a longer period that holds it)."""
+    return any(
+        start < period.end and (end is None or end > period.start)
+        for _, start, end in customer.active()
+    )
 
 
 def _unbilled(

@@ -253,7 +253,8 @@ def _unbilled_text(accounts: tuple[str, ...], shown: int = 10) -> str:
     names = ", ".join(accounts[:shown]) + (", ..." if len(accounts) > shown else "")
     return (
         f"\nnot billed: usage of {len(accounts)} account(s) with no customer in "
-        f"--customers: {names}; add them to the customers file to bill them"
+        f"--customers, or no subscription in force in the period: {names}; add them to "
+        "the customers file, or give them a subscription, to bill them"
     )
 
 

@@ -70,6 +70,13 @@ def _taxed_before(invoice: Invoice, rate: TaxRate) -> tuple[Decimal, Decimal]:
     return base, sum((t.amount.amount for t in earlier), Decimal(0))
 
 
+def _not_below_zero(invoice: Invoice, tax: Decimal) -> Decimal:
+    """*tax*, or a zero of the invoice's minor units when it is below zero (notes of the
+    earlier rule, each piece taxed alone, may have given back more: nothing is charged
+    back on a credit note)."""
+    return tax if tax >= 0 else invoice.rounding.round(Decimal(0), invoice.currency)
+
+
 def _on_the_total(invoice: Invoice, taxes: tuple[TaxLine, ...]) -> tuple[TaxLine, ...]:
     """*taxes* (each rated on the note's own base) billed on the total: each rate's tax
     is that of its base credited so far, this note's included, less the tax credited
@@ -78,7 +85,9 @@ def _on_the_total(invoice: Invoice, taxes: tuple[TaxLine, ...]) -> tuple[TaxLine
     for tax in taxes:
         base_before, tax_before = _taxed_before(invoice, tax.rate)
         so_far = (base_before + tax.base.amount) * tax.rate.percent / 100
-        owed = invoice.rounding.round(so_far, invoice.currency) - tax_before
+        owed = _not_below_zero(
+            invoice, invoice.rounding.round(so_far, invoice.currency) - tax_before
+        )
         out.append(attrs.evolve(tax, amount=Money(owed, invoice.currency)))
     return tuple(out)
 
@@ -114,7 +123,9 @@ def _by_line(
         before = [x for n in invoice.credit_notes for x in n.lines if x.charge == line.charge]
         base = sum((x.amount.amount for x in before), Decimal(0)) + line.amount.amount
         given = sum((x.tax.amount for x in before if x.tax is not None), Decimal(0))
-        owed = invoice.rounding.round(base * rate.percent / 100, cur) - given
+        owed = _not_below_zero(
+            invoice, invoice.rounding.round(base * rate.percent / 100, cur) - given
+        )
         out.append(attrs.evolve(line, tax=Money(owed, cur)))
         per_rate[rate.key] = per_rate.get(rate.key, Decimal(0)) + owed
     return tuple(out), tuple(
