@@ -17,6 +17,7 @@ from .exceptions import PlanError, RatingError
 
 __all__ = [
     "BillingPeriod",
+    "joined_spans",
     "one_month",
     "overlaps",
     "seconds_between",
@@ -158,11 +159,18 @@ def _in_utc(value: datetime) -> datetime:
     return value.astimezone(_UTC)
 
 
-def _merged(spans: list[tuple[datetime, datetime]]) -> Iterator[tuple[datetime, datetime]]:
-    """*spans* (of some length, UTC) sorted and joined where they overlap or meet."""
-    spans.sort()
+def joined_spans(
+    spans: Iterable[tuple[datetime, datetime]],
+) -> Iterator[tuple[datetime, datetime]]:
+    """The union of *spans* (each of some length), in order: spans that overlap or meet
+    joined into one.
+
+    >>> t = lambda h: datetime(2026, 10, 1, h, tzinfo=UTC)
+    >>> [(a.hour, b.hour) for a, b in joined_spans([(t(5), t(7)), (t(1), t(3)), (t(3), t(4))])]
+    [(1, 4), (5, 7)]
+    """
     current: tuple[datetime, datetime] | None = None
-    for lo, hi in spans:
+    for lo, hi in sorted(spans):
         if current is not None and lo <= current[1]:
             if hi > current[1]:
                 current = (current[0], hi)
@@ -346,7 +354,7 @@ class BillingPeriod:
                 joined.append((lo, hi))
             elif moments and lo == hi and first <= lo < last:
                 yield lo, lo  # a moment: the day it falls on (not joined at a span's end)
-        yield from _merged(joined)
+        yield from joined_spans(joined)
 
     def to_dict(self) -> dict[str, str]:
         return {

@@ -5,9 +5,10 @@ on the rounded net amounts the documents carry. A key whose amount grew goes ont
 supplementary invoice, one that shrank (or vanished) onto a credit note; a key whose amount
 is unchanged needs nothing, whatever its quantity did.
 
-What shrank is given back against the documents that billed it, the newest first
-(:func:`credit_targets`): late usage withdrawn is credited on the supplementary invoice
-that billed it, and no document is credited more on a key than it still bills there.
+What shrank is given back against the invoices that billed it (:func:`credit_targets`):
+those still to be paid first, the newest first; late usage withdrawn is credited on the
+supplementary invoice that billed it, and no invoice is credited more than it still
+bills, on the key or in all.
 """
 
 from __future__ import annotations
@@ -171,9 +172,9 @@ def credit_targets(
             d.number: min(still[d.number].get(key, (Decimal(0),))[0], left[d.number]) for d in order
         }
         shares = _shares(line.amount.amount, [(d.number, room[d.number]) for d in order])
+        # what no invoice bills on the key: off the supplementary invoice of the same run
         taken = min(line.amount.amount - sum(shares.values(), Decimal(0)), absorb)
-        if taken > 0:  # no invoice bills it: off the supplementary invoice of the same run
-            absorb -= taken
+        absorb -= taken
         shares = _shares(
             line.amount.amount - taken - sum(shares.values(), Decimal(0)),
             [(d.number, left[d.number] - shares.get(d.number, Decimal(0))) for d in order],

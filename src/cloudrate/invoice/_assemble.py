@@ -208,9 +208,11 @@ def _draft(
     currency = str(bill.total.currency.code)
     rule: TaxRule | None = FlatTax(taxes) if isinstance(taxes, TaxRate) else taxes
     if rule is not None and not callable(getattr(rule, "rate_for", None)):
-        raise InvoiceError(
-            f"taxes: a TaxRate, a tax rule (an object with rate_for(customer, line)) or None "
-            f"(got {type(taxes).__name__} {taxes!r}); for 19% pass TaxRate(percent='19')"
+        raise InvoiceError.refusing(
+            "taxes",
+            "a TaxRate, a tax rule (an object with rate_for(customer, line)) or None",
+            taxes,
+            "for 19% pass TaxRate(percent='19')",
         )
     lines = [_line(x, None if rule is None else rule.rate_for(customer, x)) for x in bill.lines]
     taxed, tax_lines = apply_taxes(lines, tax_method, rounding, currency)

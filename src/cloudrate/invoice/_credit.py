@@ -121,7 +121,7 @@ def _by_line(
             out.append(line)
             continue
         before = [x for n in invoice.credit_notes for x in n.lines if x.charge == line.charge]
-        base = sum((x.amount.amount for x in before), Decimal(0)) + line.amount.amount
+        base = _credited_before(invoice, line.charge) + line.amount.amount
         given = sum((x.tax.amount for x in before if x.tax is not None), Decimal(0))
         owed = _not_below_zero(
             invoice, invoice.rounding.round(base * rate.percent / 100, cur) - given

@@ -27,7 +27,7 @@ from typing import cast
 import attrs
 
 from cloudrate._money import EXACT, MAX_AMOUNT, RoundingPolicy
-from cloudrate.period import BillingPeriod, one_month
+from cloudrate.period import BillingPeriod, joined_spans, one_month
 from cloudrate.plans import (
     Charge,
     OtherCharges,
@@ -123,13 +123,7 @@ def add(
 def merge_spans(spans: list[Span]) -> list[Span]:
     """The union of *spans* (those of zero length dropped, as proration drops them): the
     same seconds and the same local days, so the same proration factor."""
-    out: list[Span] = []
-    for start, end in sorted(s for s in spans if s[0] < s[1]):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
+    return list(joined_spans(s for s in spans if s[0] < s[1]))
 
 
 def combine(a: Acc | None, b: Acc | None, aggregation: str) -> Acc | None:
